@@ -1,0 +1,43 @@
+/* container_internal: pieces shared by container.c (create/run/...) and exec.c. */
+#ifndef CTR_CONTAINER_INTERNAL_H
+#define CTR_CONTAINER_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include "cgroups/cgroup.h"
+#include "container.h"
+#include "oci/config.h"
+#include "process/process.h"
+#include "state.h"
+
+/* A container loaded from its state directory. */
+struct loaded
+{
+  int dirfd;
+  struct ctr_state *state;
+  enum ctr_status status;
+};
+
+int loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
+                 ctr_error_t *err);
+void loaded_release (struct loaded *l);
+/* Parses the config saved in the state dir at create time. */
+int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);
+int loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err);
+
+/* Foreground supervision: forwards signals to pid, proxies a pty (master >= 0) to the
+   caller's stdin/stdout, and returns the exit status (128+signal when killed). */
+int supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_status,
+               ctr_error_t *err);
+/* Blocks the signals that supervise() forwards; the old mask goes to *oldmask. */
+void supervise_block_signals (sigset_t *oldmask);
+/* In a child: default dispositions and an empty mask, as a fresh process would have. */
+void reset_signals (void);
+/* Fills closed fds in [3, 3 + n) with /dev/null so that no fd ctr opens itself lands in
+   the range handed to the container with --preserve-fds. */
+void reserve_preserved_fds (int n);
+/* Writes a pid file atomically. */
+int write_pid_file (const char *path, pid_t pid, ctr_error_t *err);
+
+#endif

@@ -1,0 +1,534 @@
+/* container_ops: verbs on existing containers: start, state, kill, delete, list, ps,
+   pause, resume, update. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup.h"
+#include "container.h"
+#include "container_internal.h"
+#include "hooks.h"
+#include "log.h"
+#include "oci/config.h"
+#include "state.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+int container_release_fifo (int dirfd, ctr_error_t *err);
+
+int
+loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
+             ctr_error_t *err)
+{
+  memset (l, 0, sizeof *l);
+  l->dirfd = -1;
+  if (validate_container_id (id, err) < 0)
+    return -1;
+  l->dirfd = state_dir_open (container_state_root (ctx), id, err);
+  if (l->dirfd < 0)
+    return -1;
+  if (lock && state_lock (l->dirfd, err) < 0)
+    goto fail;
+  if (state_read (l->dirfd, id, &l->state, err) < 0)
+    goto fail;
+  l->status = state_status (l->dirfd, l->state);
+  if (l->status == CTR_STATUS_RUNNING && l->state->cgroup)
+    {
+      struct cgroup *cg = NULL;
+      bool frozen = false;
+      ctr_error_t ignored = NULL;
+      if (cgroup_load (l->state->cgroup, &cg, &ignored) == 0
+          && cgroup_is_frozen (cg, &frozen, &ignored) == 0 && frozen)
+        l->status = CTR_STATUS_PAUSED;
+      ctr_error_free (&ignored);
+      if (cg)
+        cgroup_free (cg);
+    }
+  return 0;
+fail:
+  close (l->dirfd);
+  l->dirfd = -1;
+  return -1;
+}
+
+void
+loaded_release (struct loaded *l)
+{
+  if (l->dirfd >= 0)
+    close (l->dirfd);
+  l->dirfd = -1;
+  ctr_state_free (l->state);
+  l->state = NULL;
+}
+
+int
+loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err)
+{
+  return oci_config_load_at (l->dirfd, STATE_CONFIG, out, err);
+}
+
+int
+loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err)
+{
+  *out = NULL;
+  if (l->state->cgroup == NULL)
+    return 0;
+  return cgroup_load (l->state->cgroup, out, err);
+}
+
+int
+container_start (const struct ctr_context *ctx, const char *id, ctr_error_t *err)
+{
+  struct loaded l;
+  int r = -1;
+
+  if (loaded_open (ctx, id, true, &l, err) < 0)
+    return -1;
+  if (l.status != CTR_STATUS_CREATED)
+    {
+      ctr_error (err, 0, "container `%s` cannot be started: it is %s, not created", id,
+                 ctr_status_name (l.status));
+      goto out;
+    }
+  if (container_release_fifo (l.dirfd, err) < 0)
+    {
+      ctr_error_wrap (err, "start container `%s`", id);
+      goto out;
+    }
+  r = 0;
+  if (l.state->has_poststart)
+    {
+      struct oci_config *cfg = NULL;
+      ctr_error_t herr = NULL;
+      cleanup_free char *json = state_oci_json (l.state, CTR_STATUS_RUNNING, NULL);
+      if (loaded_config (&l, &cfg, &herr) == 0)
+        hooks_run (cfg->hooks.hooks[OCI_HOOK_POSTSTART], cfg->hooks.len[OCI_HOOK_POSTSTART],
+                   OCI_HOOK_POSTSTART, json, &herr);
+      if (herr)
+        {
+          char *s = ctr_error_string (herr);
+          ctr_log_warning ("%s", s);
+          free (s);
+          ctr_error_free (&herr);
+        }
+      oci_config_free (cfg);
+    }
+out:
+  loaded_release (&l);
+  return r;
+}
+
+int
+container_state (const struct ctr_context *ctx, const char *id, char **json, ctr_error_t *err)
+{
+  struct loaded l;
+  if (loaded_open (ctx, id, false, &l, err) < 0)
+    return -1;
+  *json = state_oci_json (l.state, l.status, NULL);
+  loaded_release (&l);
+  return 0;
+}
+
+/* Signals the container's init through a pidfd checked against the recorded start time. */
+static int
+signal_init (const struct ctr_state *s, int sig, ctr_error_t *err)
+{
+  cleanup_close int pidfd = syscall (SYS_pidfd_open, s->pid, 0);
+  if (pidfd < 0 || pid_start_time (s->pid) != s->pid_start)
+    return ctr_error (err, ESRCH, "container `%s` is not running", s->id);
+  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return ctr_error (err, errno, "kill container `%s`", s->id);
+  return 0;
+}
+
+int
+container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all,
+                ctr_error_t *err)
+{
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  int r = -1;
+
+  if (loaded_open (ctx, id, false, &l, err) < 0)
+    return -1;
+  if (l.status == CTR_STATUS_STOPPED && !all)
+    {
+      ctr_error (err, 0, "container `%s` is not running", id);
+      goto out;
+    }
+  if (all)
+    {
+      if (loaded_cgroup (&l, &cg, err) < 0)
+        goto out;
+      if (cg == NULL)
+        r = signal_init (l.state, sig, err);
+      else
+        r = cgroup_kill (cg, sig, err);
+      if (r == 0 && l.status == CTR_STATUS_PAUSED && sig == SIGKILL)
+        r = cgroup_freeze (cg, false, err);
+    }
+  else
+    r = signal_init (l.state, sig, err);
+out:
+  if (cg)
+    cgroup_free (cg);
+  loaded_release (&l);
+  return r;
+}
+
+/* Waits (bounded) for a process that is not our child to exit. */
+static void
+wait_gone (const struct ctr_state *s, int timeout_ms)
+{
+  cleanup_close int pidfd = syscall (SYS_pidfd_open, s->pid, 0);
+  struct pollfd p = { pidfd, POLLIN, 0 };
+  if (pidfd < 0)
+    return;
+  poll (&p, 1, timeout_ms);
+}
+
+static void
+delete_poststop (struct loaded *l)
+{
+  struct oci_config *cfg = NULL;
+  ctr_error_t err = NULL;
+  cleanup_free char *json = NULL;
+  if (!l->state->has_poststop)
+    return;
+  json = state_oci_json (l->state, CTR_STATUS_STOPPED, NULL);
+  if (loaded_config (l, &cfg, &err) == 0)
+    hooks_run (cfg->hooks.hooks[OCI_HOOK_POSTSTOP], cfg->hooks.len[OCI_HOOK_POSTSTOP],
+               OCI_HOOK_POSTSTOP, json, &err);
+  if (err)
+    {
+      char *s = ctr_error_string (err);
+      ctr_log_warning ("%s", s);
+      free (s);
+      ctr_error_free (&err);
+    }
+  oci_config_free (cfg);
+}
+
+int
+container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr_error_t *err)
+{
+  const char *root = container_state_root (ctx);
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  int r = -1;
+
+  if (loaded_open (ctx, id, true, &l, err) < 0)
+    {
+      /* a create killed before it wrote state.json leaves only a directory behind */
+      if (*err && strstr ((*err)->msg, "still being created") && force)
+        {
+          ctr_error_free (err);
+          return state_dir_remove (root, id, err);
+        }
+      if (force && *err && strstr ((*err)->msg, "does not exist"))
+        {
+          ctr_error_free (err);
+          return 0;
+        }
+      return -1;
+    }
+  if (l.status != CTR_STATUS_STOPPED && !force)
+    {
+      ctr_error (err, 0, "container `%s` is %s: stop it first or use --force", id,
+                 ctr_status_name (l.status));
+      goto out;
+    }
+  if (loaded_cgroup (&l, &cg, err) < 0)
+    goto out;
+  if (l.status != CTR_STATUS_STOPPED)
+    {
+      ctr_error_t ignored = NULL;
+      if (cg)
+        {
+          cgroup_kill (cg, SIGKILL, &ignored);
+          if (l.status == CTR_STATUS_PAUSED)
+            cgroup_freeze (cg, false, &ignored);
+        }
+      signal_init (l.state, SIGKILL, &ignored);
+      ctr_error_free (&ignored);
+      wait_gone (l.state, 5000);
+    }
+  delete_poststop (&l);
+  if (cg && cgroup_destroy (cg, err) < 0)
+    goto out;
+  r = state_dir_remove (root, id, err);
+out:
+  if (cg)
+    cgroup_free (cg);
+  loaded_release (&l);
+  return r;
+}
+
+static char *
+owner_name (uid_t uid)
+{
+  struct passwd *pw = getpwuid (uid);
+  if (pw)
+    return xstrdup (pw->pw_name);
+  return xasprintf ("#%u", (unsigned) uid);
+}
+
+int
+container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
+                ctr_error_t *err)
+{
+  cleanup_strv char **ids = NULL;
+  size_t count, i, k = 0;
+  struct container_info *v;
+
+  if (state_list_ids (container_state_root (ctx), &ids, &count, err) < 0)
+    return -1;
+  v = xzalloc ((count + 1) * sizeof *v);
+  for (i = 0; i < count; i++)
+    {
+      struct loaded l;
+      ctr_error_t ignored = NULL;
+      if (loaded_open (ctx, ids[i], false, &l, &ignored) < 0)
+        {
+          ctr_error_free (&ignored);
+          continue;
+        }
+      v[k].id = xstrdup (l.state->id);
+      v[k].pid = l.status == CTR_STATUS_STOPPED ? 0 : l.state->pid;
+      v[k].status = xstrdup (ctr_status_name (l.status));
+      v[k].bundle = xstrdup (l.state->bundle);
+      v[k].created = xstrdup (l.state->created);
+      v[k].owner = owner_name (l.state->owner);
+      k++;
+      loaded_release (&l);
+    }
+  *out = v;
+  *n = k;
+  return 0;
+}
+
+void
+container_info_free (struct container_info *info, size_t n)
+{
+  size_t i;
+  for (i = 0; info && i < n; i++)
+    {
+      free (info[i].id);
+      free (info[i].status);
+      free (info[i].bundle);
+      free (info[i].created);
+      free (info[i].owner);
+    }
+  free (info);
+}
+
+/* Loads a container and its cgroup for the verbs that work on the cgroup. */
+static int
+with_cgroup (const struct ctr_context *ctx, const char *id, struct loaded *l, struct cgroup **cg,
+             ctr_error_t *err)
+{
+  if (loaded_open (ctx, id, false, l, err) < 0)
+    return -1;
+  if (loaded_cgroup (l, cg, err) < 0)
+    goto fail;
+  if (*cg == NULL)
+    {
+      ctr_error (err, 0, "container `%s` has no cgroup", id);
+      goto fail;
+    }
+  return 0;
+fail:
+  loaded_release (l);
+  return -1;
+}
+
+int
+container_ps (const struct ctr_context *ctx, const char *id, pid_t **pids, size_t *n,
+              ctr_error_t *err)
+{
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  int r;
+  if (with_cgroup (ctx, id, &l, &cg, err) < 0)
+    return -1;
+  r = cgroup_pids (cg, pids, n, err);
+  cgroup_free (cg);
+  loaded_release (&l);
+  return r;
+}
+
+static int
+set_frozen (const struct ctr_context *ctx, const char *id, bool frozen, ctr_error_t *err)
+{
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  int r = -1;
+  if (with_cgroup (ctx, id, &l, &cg, err) < 0)
+    return -1;
+  if (frozen && l.status != CTR_STATUS_RUNNING)
+    ctr_error (err, 0, "container `%s` is %s, not running", id, ctr_status_name (l.status));
+  else if (!frozen && l.status != CTR_STATUS_PAUSED)
+    ctr_error (err, 0, "container `%s` is %s, not paused", id, ctr_status_name (l.status));
+  else
+    r = cgroup_freeze (cg, frozen, err);
+  cgroup_free (cg);
+  loaded_release (&l);
+  return r;
+}
+
+int
+container_pause (const struct ctr_context *ctx, const char *id, ctr_error_t *err)
+{
+  return set_frozen (ctx, id, true, err);
+}
+
+int
+container_resume (const struct ctr_context *ctx, const char *id, ctr_error_t *err)
+{
+  return set_frozen (ctx, id, false, err);
+}
+
+/* "512m", "1G", "-1" (unlimited) -> bytes, as runc's --memory accepts them. */
+static int
+parse_size (const char *flag, const char *s, int64_t *out, ctr_error_t *err)
+{
+  char *end;
+  double v;
+  int64_t mult = 1;
+  errno = 0;
+  v = strtod (s, &end);
+  if (errno || end == s)
+    return ctr_error (err, EINVAL, "%s: invalid size `%s`", flag, s);
+  switch (*end)
+    {
+    case 'k': case 'K': mult = 1LL << 10; end++; break;
+    case 'm': case 'M': mult = 1LL << 20; end++; break;
+    case 'g': case 'G': mult = 1LL << 30; end++; break;
+    case 't': case 'T': mult = 1LL << 40; end++; break;
+    default: break;
+    }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end != '\0')
+    return ctr_error (err, EINVAL, "%s: invalid size `%s`", flag, s);
+  *out = (int64_t) (v * (double) mult);
+  return 0;
+}
+
+static int
+parse_flag_int (const char *flag, const char *s, int64_t *out, ctr_error_t *err)
+{
+  if (parse_int64 (s, out) < 0)
+    return ctr_error (err, EINVAL, "%s: invalid number `%s`", flag, s);
+  return 0;
+}
+
+static int
+update_apply_flags (struct oci_resources *r, const struct container_update_options *o,
+                    ctr_error_t *err)
+{
+  int64_t v;
+  if ((o->memory || o->memory_swap) && r->memory == NULL)
+    r->memory = xzalloc (sizeof *r->memory);
+  if ((o->cpu_shares || o->cpu_quota || o->cpu_period || o->cpuset_cpus || o->cpuset_mems)
+      && r->cpu == NULL)
+    r->cpu = xzalloc (sizeof *r->cpu);
+  if (o->blkio_weight && r->block_io == NULL)
+    r->block_io = xzalloc (sizeof *r->block_io);
+  if (o->memory && parse_size ("--memory", o->memory, &r->memory->limit, err) < 0)
+    return -1;
+  r->memory && o->memory ? (void) (r->memory->has_limit = true) : (void) 0;
+  if (o->memory_swap && parse_size ("--memory-swap", o->memory_swap, &r->memory->swap, err) < 0)
+    return -1;
+  r->memory && o->memory_swap ? (void) (r->memory->has_swap = true) : (void) 0;
+  if (o->cpu_shares)
+    {
+      if (parse_flag_int ("--cpu-shares", o->cpu_shares, &v, err) < 0)
+        return -1;
+      r->cpu->has_shares = true;
+      r->cpu->shares = (uint64_t) v;
+    }
+  if (o->cpu_quota)
+    {
+      if (parse_flag_int ("--cpu-quota", o->cpu_quota, &r->cpu->quota, err) < 0)
+        return -1;
+      r->cpu->has_quota = true;
+    }
+  if (o->cpu_period)
+    {
+      if (parse_flag_int ("--cpu-period", o->cpu_period, &v, err) < 0)
+        return -1;
+      r->cpu->has_period = true;
+      r->cpu->period = (uint64_t) v;
+    }
+  if (o->cpuset_cpus)
+    {
+      free (r->cpu->cpus);
+      r->cpu->cpus = xstrdup (o->cpuset_cpus);
+    }
+  if (o->cpuset_mems)
+    {
+      free (r->cpu->mems);
+      r->cpu->mems = xstrdup (o->cpuset_mems);
+    }
+  if (o->pids_limit)
+    {
+      if (parse_flag_int ("--pids-limit", o->pids_limit, &r->pids_limit, err) < 0)
+        return -1;
+      r->has_pids_limit = true;
+    }
+  if (o->blkio_weight)
+    {
+      if (parse_flag_int ("--blkio-weight", o->blkio_weight, &v, err) < 0)
+        return -1;
+      r->block_io->has_weight = true;
+      r->block_io->weight = (uint16_t) v;
+    }
+  return 0;
+}
+
+int
+container_update (const struct ctr_context *ctx, const char *id,
+                  const struct container_update_options *opts, ctr_error_t *err)
+{
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  struct oci_config *wrap = NULL;
+  cleanup_free char *text = NULL;
+  int r = -1;
+
+  /* reuse the config parser (and its JSON-path errors) for the resources object */
+  text = xasprintf ("{\"root\":{\"path\":\"/\"},\"linux\":{\"resources\":%.*s}}",
+                    opts->resources_json ? (int) opts->resources_json_len : 2,
+                    opts->resources_json ? opts->resources_json : "{}");
+  if (oci_config_parse (text, strlen (text), "resources", &wrap, err) < 0)
+    return -1;
+  if (wrap->linux_->resources == NULL)
+    wrap->linux_->resources = xzalloc (sizeof (struct oci_resources));
+  if (update_apply_flags (wrap->linux_->resources, opts, err) < 0)
+    goto out_cfg;
+  if (with_cgroup (ctx, id, &l, &cg, err) < 0)
+    goto out_cfg;
+  if (l.status == CTR_STATUS_STOPPED)
+    ctr_error (err, 0, "container `%s` is not running", id);
+  else
+    r = cgroup_update (cg, wrap->linux_->resources, err);
+  cgroup_free (cg);
+  loaded_release (&l);
+out_cfg:
+  oci_config_free (wrap);
+  return r;
+}

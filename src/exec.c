@@ -1,0 +1,410 @@
+/* exec: running an extra process inside a running container (every namespace, cgroup,
+   capabilities and seccomp filter of the container unless the process says otherwise). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup.h"
+#include "container.h"
+#include "container_internal.h"
+#include "namespaces/namespaces.h"
+#include "oci/config.h"
+#include "process/process.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+struct exec
+{
+  const struct container_exec_options *opts;
+  struct loaded l;
+  struct oci_config *config;
+  struct oci_process *own_process; /* from --process, else NULL */
+  struct oci_process *proc;        /* what runs */
+  struct process_plan *plan;
+  struct cgroup *cg;
+  int target_pidfd;
+  int ns_flags;
+  int sync_parent, sync_child;
+  pid_t pid;
+  int pidfd;
+  int master;
+};
+
+static void
+exec_release (struct exec *e)
+{
+  int *fds[] = { &e->target_pidfd, &e->sync_parent, &e->sync_child, &e->pidfd, &e->master };
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (fds); i++)
+    if (*fds[i] >= 0)
+      close (*fds[i]);
+  if (e->cg)
+    cgroup_free (e->cg);
+  process_plan_free (e->plan);
+  oci_process_free (e->own_process);
+  oci_config_free (e->config);
+  loaded_release (&e->l);
+}
+
+static void
+env_set (struct oci_process *p, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  for (i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
+      {
+        free (p->env[i]);
+        p->env[i] = xstrdup (kv);
+        return;
+      }
+  p->env = xrealloc (p->env, (p->env_len + 2) * sizeof (char *));
+  p->env[p->env_len++] = xstrdup (kv);
+  p->env[p->env_len] = NULL;
+}
+
+static void
+strv_append_unique (char ***v, size_t *len, const char *s)
+{
+  size_t i;
+  for (i = 0; i < *len; i++)
+    if (strcasecmp ((*v)[i], s) == 0)
+      return;
+  *v = xrealloc (*v, (*len + 2) * sizeof (char *));
+  (*v)[(*len)++] = xstrdup (s);
+  (*v)[*len] = NULL;
+}
+
+static int
+exec_parse_user (struct oci_process *p, const char *user, ctr_error_t *err)
+{
+  cleanup_free char *u = xstrdup (user);
+  char *colon = strchr (u, ':');
+  uint64_t v;
+  if (colon)
+    *colon++ = '\0';
+  if (parse_uint64 (u, &v) < 0 || v > UINT32_MAX)
+    return ctr_error (err, EINVAL, "--user: invalid uid `%s` (expected UID[:GID])", u);
+  p->user.uid = (uint32_t) v;
+  if (colon)
+    {
+      if (parse_uint64 (colon, &v) < 0 || v > UINT32_MAX)
+        return ctr_error (err, EINVAL, "--user: invalid gid `%s`", colon);
+      p->user.gid = (uint32_t) v;
+    }
+  return 0;
+}
+
+/* The process to run: --process FILE, or the container's own process with overrides. */
+static int
+exec_build_process (struct exec *e, ctr_error_t *err)
+{
+  const struct container_exec_options *o = e->opts;
+  struct oci_process *p;
+  size_t i;
+
+  if (o->process_file)
+    {
+      cleanup_free char *text = NULL;
+      size_t len;
+      if (read_file_at (AT_FDCWD, o->process_file, OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+        return ctr_error_wrap (err, "--process");
+      if (oci_process_parse (text, len, o->process_file, &e->own_process, err) < 0)
+        return -1;
+      p = e->own_process;
+    }
+  else
+    {
+      if (o->args == NULL || o->args[0] == NULL)
+        return ctr_error (err, EINVAL, "exec: no command given");
+      p = e->config->process;
+      p->terminal = false;
+    }
+  if (o->args && o->args[0])
+    {
+      strv_free (p->args);
+      p->args = xstrv_dup (o->args);
+      p->args_len = strv_len (p->args);
+    }
+  if (o->tty_set || o->tty)
+    p->terminal = o->tty;
+  if (o->cwd)
+    {
+      free (p->cwd);
+      p->cwd = xstrdup (o->cwd);
+    }
+  for (i = 0; o->env && o->env[i]; i++)
+    env_set (p, o->env[i]);
+  if (o->user && exec_parse_user (p, o->user, err) < 0)
+    return -1;
+  for (i = 0; o->additional_gids && o->additional_gids[i]; i++)
+    {
+      uint64_t g;
+      if (parse_uint64 (o->additional_gids[i], &g) < 0 || g > UINT32_MAX)
+        return ctr_error (err, EINVAL, "--additional-gids: invalid gid `%s`", o->additional_gids[i]);
+      p->user.additional_gids = xrealloc (p->user.additional_gids,
+                                          (p->user.additional_gids_len + 1) * sizeof (uint32_t));
+      p->user.additional_gids[p->user.additional_gids_len++] = (uint32_t) g;
+    }
+  if (o->caps && o->caps[0] && p->capabilities == NULL)
+    p->capabilities = xzalloc (sizeof *p->capabilities);
+  for (i = 0; o->caps && o->caps[i]; i++)
+    {
+      struct oci_capabilities *c = p->capabilities;
+      strv_append_unique (&c->bounding, &c->bounding_len, o->caps[i]);
+      strv_append_unique (&c->effective, &c->effective_len, o->caps[i]);
+      strv_append_unique (&c->permitted, &c->permitted_len, o->caps[i]);
+    }
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  if (p->terminal && o->detach && o->console_socket == NULL)
+    return ctr_error (err, EINVAL, "exec: a terminal with --detach needs --console-socket");
+  e->proc = p;
+  return 0;
+}
+
+/* Namespaces of the container that differ from ours. */
+static int
+exec_namespaces (struct exec *e, ctr_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    int flag;
+  } nss[] = { { "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },    { "pid", CLONE_NEWPID },
+              { "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
+              { "cgroup", CLONE_NEWCGROUP }, { "time", 0x00000080 } };
+  int procfd = ns_procfs_fd (err);
+  size_t i;
+
+  if (procfd < 0)
+    return -1;
+  for (i = 0; i < ARRAY_SIZE (nss); i++)
+    {
+      char theirs[64], ours[64];
+      struct stat a, b;
+      snprintf (theirs, sizeof theirs, "%d/ns/%s", e->l.state->pid, nss[i].name);
+      snprintf (ours, sizeof ours, "self/ns/%s", nss[i].name);
+      if (fstatat (procfd, theirs, &a, 0) < 0)
+        {
+          if (errno == ENOENT && strcmp (nss[i].name, "time") == 0)
+            continue;
+          return ctr_error (err, errno, "inspect %s namespace of container", nss[i].name);
+        }
+      if (fstatat (procfd, ours, &b, 0) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+        e->ns_flags |= nss[i].flag;
+    }
+  return 0;
+}
+
+static void __attribute__ ((noreturn)) exec_child (struct exec *e)
+{
+  ctr_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  struct process_seccomp sc = { 0 };
+  bool have_sc = false;
+  struct sync_msg msg;
+  int min_fd = 3 + (e->opts->preserve_fds > 0 ? e->opts->preserve_fds : 0);
+  int fd;
+
+  reset_signals ();
+  close (e->sync_parent);
+  fd = fcntl (e->sync_child, F_DUPFD_CLOEXEC, min_fd);
+  if (fd >= 0)
+    {
+      close (e->sync_child);
+      e->sync_child = fd;
+    }
+  if (sync_recv (e->sync_child, SYNC_CONTINUE, &msg, &err) < 0)
+    goto fail;
+  sync_msg_release (&msg);
+  if ((e->ns_flags & ~CLONE_NEWPID) && setns (e->target_pidfd, e->ns_flags & ~CLONE_NEWPID) < 0)
+    {
+      ctr_error (&err, errno, "join the namespaces of container `%s`", e->l.state->id);
+      goto fail;
+    }
+  if (e->proc->terminal)
+    {
+      cleanup_close int master = -1;
+      cleanup_close int slave = -1;
+      if (terminal_open_pty (&master, &slave, &err) < 0
+          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, &err) < 0
+          || terminal_make_controlling (slave, &err) < 0)
+        goto fail;
+    }
+  if (process_apply_attributes (e->plan, &err) < 0)
+    goto fail;
+  if (e->config->linux_ && e->config->linux_->seccomp)
+    {
+      if (sync_recv (e->sync_child, SYNC_SECCOMP, &msg, &err) < 0)
+        goto fail;
+      sc.bpf = steal_ptr (msg.data);
+      sc.len = msg.len;
+      sc.flags = (unsigned) msg.status & 0x7fffffff;
+      sc.notify = (msg.status & 0x80000000) != 0;
+      have_sc = true;
+      sync_msg_release (&msg);
+    }
+  if (process_drop_privileges (e->plan, &err) < 0
+      || process_resolve_executable (e->plan, &exe, &err) < 0)
+    goto fail;
+  process_exec (e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds, e->sync_child, &err);
+fail:
+  sync_send_error (e->sync_child, &err);
+  _exit (127);
+}
+
+static int
+exec_send_seccomp (struct exec *e, ctr_error_t *err)
+{
+  struct process_seccomp s = { 0 };
+  int r;
+  if (e->config->linux_ == NULL || e->config->linux_->seccomp == NULL)
+    return 0;
+  if (process_seccomp_compile (e->config->linux_->seccomp, &s, err) < 0)
+    return ctr_error_wrap (err, "linux.seccomp");
+  r = sync_send (e->sync_parent, SYNC_SECCOMP,
+                 (int32_t) ((s.flags & 0x7fffffff) | (s.notify ? 0x80000000u : 0)), s.bpf, s.len,
+                 -1, err);
+  process_seccomp_release (&s);
+  return r;
+}
+
+/* Until the child's socket closes on a successful execve (or an error arrives). */
+static int
+exec_serve (struct exec *e, ctr_error_t *err)
+{
+  for (;;)
+    {
+      struct sync_msg msg;
+      if (sync_recv (e->sync_parent, 0, &msg, err) < 0)
+        return -1;
+      if (msg.type == 0)
+        return 0;
+      if (msg.type != SYNC_PTY)
+        {
+          sync_msg_release (&msg);
+          return ctr_error (err, EPROTO, "unexpected message %u from exec process", msg.type);
+        }
+      if (e->opts->console_socket)
+        {
+          int r = terminal_send_to_socket (e->opts->console_socket, msg.fd, err);
+          sync_msg_release (&msg);
+          if (r < 0)
+            return -1;
+        }
+      else
+        e->master = steal_fd (msg.fd);
+    }
+}
+
+static int
+exec_spawn (struct exec *e, ctr_error_t *err)
+{
+  int fds[2];
+  int cgfd = e->cg ? cgroup_v2_fd (e->cg) : -1;
+
+  if (sync_socketpair (fds, err) < 0)
+    return -1;
+  e->sync_parent = fds[0];
+  e->sync_child = fds[1];
+  if ((e->ns_flags & CLONE_NEWPID) && setns (e->target_pidfd, CLONE_NEWPID) < 0)
+    return ctr_error (err, errno, "join the pid namespace of container `%s`", e->l.state->id);
+  e->pid = ns_clone3 (0, cgfd, &e->pidfd, err);
+  if (e->pid < 0 && cgfd >= 0)
+    {
+      ctr_error_free (err);
+      cgfd = -1;
+      e->pid = ns_clone3 (0, -1, &e->pidfd, err);
+    }
+  if (e->pid < 0)
+    {
+      e->pid = 0;
+      return -1;
+    }
+  if (e->pid == 0)
+    exec_child (e);
+  close (e->sync_child);
+  e->sync_child = -1;
+  if (e->cg && cgroup_enter (e->cg, e->pid, cgfd >= 0, err) < 0)
+    return -1;
+  if (sync_send (e->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0
+      || exec_send_seccomp (e, err) < 0)
+    return -1;
+  return exec_serve (e, err);
+}
+
+static int
+exec_prepare (struct exec *e, const struct ctr_context *ctx, const char *id, ctr_error_t *err)
+{
+  if (loaded_open (ctx, id, false, &e->l, err) < 0)
+    return -1;
+  if (e->l.status != CTR_STATUS_RUNNING && e->l.status != CTR_STATUS_CREATED)
+    return ctr_error (err, 0, "cannot exec in container `%s`: it is %s", id,
+                      ctr_status_name (e->l.status));
+  if (loaded_config (&e->l, &e->config, err) < 0)
+    return -1;
+  if (exec_build_process (e, err) < 0)
+    return -1;
+  if (process_plan_new (e->proc, e->config->linux_, &e->plan, err) < 0)
+    return -1;
+  e->target_pidfd = syscall (SYS_pidfd_open, e->l.state->pid, 0);
+  if (e->target_pidfd < 0 || pid_start_time (e->l.state->pid) != e->l.state->pid_start)
+    return ctr_error (err, ESRCH, "container `%s` is not running", id);
+  if (exec_namespaces (e, err) < 0)
+    return -1;
+  return loaded_cgroup (&e->l, &e->cg, err);
+}
+
+int
+container_exec (const struct ctr_context *ctx, const char *id,
+                const struct container_exec_options *opts, int *exit_status, ctr_error_t *err)
+{
+  struct exec e;
+  sigset_t oldmask;
+  int r = -1;
+
+  memset (&e, 0, sizeof e);
+  e.opts = opts;
+  e.target_pidfd = e.sync_parent = e.sync_child = e.pidfd = e.master = -1;
+  *exit_status = 0;
+  reserve_preserved_fds (opts->preserve_fds);
+  if (exec_prepare (&e, ctx, id, err) < 0)
+    goto out;
+  if (!opts->detach)
+    supervise_block_signals (&oldmask);
+  if (exec_spawn (&e, err) < 0)
+    {
+      if (e.pid > 0)
+        {
+          kill (e.pid, SIGKILL);
+          waitpid (e.pid, NULL, 0);
+        }
+      goto out_mask;
+    }
+  if (opts->pid_file && write_pid_file (opts->pid_file, e.pid, err) < 0)
+    goto out_mask;
+  if (opts->detach)
+    r = 0;
+  else
+    r = supervise (e.pid, e.pidfd, e.master, &oldmask, exit_status, err);
+out_mask:
+  if (!opts->detach)
+    sigprocmask (SIG_SETMASK, &oldmask, NULL);
+out:
+  exec_release (&e);
+  return r;
+}

@@ -1,0 +1,46 @@
+/* namespaces: planning which namespaces are created or joined, clone3, setns/unshare in the
+   setup child, user namespace id maps and time namespace offsets. */
+#ifndef CTR_NAMESPACES_H
+#define CTR_NAMESPACES_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "error.h"
+#include "oci/config.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct ns_plan
+{
+  int clone_flags;   /* CLONE_NEW* passed to clone3 */
+  int unshare_flags; /* CLONE_NEW* the child unshares itself */
+  int new_flags;     /* every namespace created */
+  int join_fds[OCI_NS_COUNT]; /* opened linux.namespaces[].path, or -1 */
+  bool join_pid_in_parent; /* parent setns()es the pid namespace before clone3 */
+  bool userns_in_child; /* the child unshares the user ns: parent writes maps on request */
+  bool needs_fork;  /* pid/time namespaces created by unshare: the child forks the init */
+};
+
+int ns_flag (enum oci_ns_type t);
+/* Validates linux.namespaces and opens the namespaces to join. */
+int ns_plan_build (const struct oci_config *c, struct ns_plan *p, ctr_error_t *err);
+void ns_plan_release (struct ns_plan *p);
+/* Parent, before clone3: joins the pid namespace (affects only children). */
+int ns_parent_prepare (const struct ns_plan *p, ctr_error_t *err);
+/* clone3 with flags (CLONE_NEW* | CLONE_PIDFD | CLONE_INTO_CGROUP when cgroup_fd >= 0).
+   Returns 0 in the child, the pid in the parent; *pidfd set in the parent. */
+pid_t ns_clone3 (int flags, int cgroup_fd, int *pidfd, ctr_error_t *err);
+/* Child: joins the namespaces to join (user first) and unshares plan->unshare_flags. */
+int ns_child_join_and_unshare (const struct ns_plan *p, ctr_error_t *err);
+/* Child, right after unsharing a time namespace: writes linux.timeOffsets. */
+int ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err);
+/* Parent: writes uid_map/gid_map of pid (through a procfs handle checked to be procfs). */
+int ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err);
+/* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
+int ns_procfs_fd (ctr_error_t *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* process: everything about the process that is executed: user and groups, capabilities
+   (libcap), rlimits, personality, io priority, scheduler, LSM labels, no_new_privs,
+   seccomp (libseccomp), fd closing and execve. */
+#ifndef CTR_PROCESS_H
+#define CTR_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+#include "oci/config.h"
+
+struct process_plan;
+
+/* Parent side, before the child exists: resolves capability names, rlimit types,
+   personality, scheduler and io priority, LSM availability; every bad value is an error
+   naming the key ("process.capabilities.bounding[2]: unknown capability `CAP_FOO`").
+   linux_ may be NULL. */
+int process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_,
+                      struct process_plan **out, ctr_error_t *err);
+void process_plan_free (struct process_plan *plan);
+
+/* Child side, while still privileged (after pivot_root): rlimits, personality, ioPriority,
+   scheduler, execCPUAffinity.initial, umask, apparmor/selinux exec labels. */
+int process_apply_attributes (const struct process_plan *plan, ctr_error_t *err);
+
+/* Child side, after process_apply_attributes: setgroups -> setresgid -> setresuid
+   (keeping capabilities across the change), then capabilities (bounding first, then
+   effective/permitted/inheritable, then ambient), chdir(cwd) checked to stay inside the
+   root, then no_new_privs. */
+int process_drop_privileges (const struct process_plan *plan, ctr_error_t *err);
+
+/* Finds args[0] through the process's PATH (from its env) as the container sees it.
+   Fails with "executable file `x` not found in $PATH". */
+int process_resolve_executable (const struct process_plan *plan, char **path, ctr_error_t *err);
+
+/* A compiled seccomp filter (BPF), produced in the parent and loaded by the child. */
+struct process_seccomp
+{
+  void *bpf;      /* struct sock_filter array */
+  size_t len;     /* bytes */
+  unsigned flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+  bool notify;    /* the filter uses SCMP_ACT_NOTIFY: loading returns a listener fd */
+};
+
+/* Compiles linux.seccomp to BPF. Syscall names unknown on this architecture are skipped. */
+int process_seccomp_compile (const struct oci_seccomp *sc, struct process_seccomp *out,
+                             ctr_error_t *err);
+void process_seccomp_release (struct process_seccomp *s);
+/* Loads the filter (seccomp(2) with its flags). Returns the listener fd when s->notify,
+   else 0; -1 on error. */
+int process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err);
+
+/* Last step in the child: closes every fd >= 3 + preserve_fds except keep_fd (which must
+   be O_CLOEXEC), loads the seccomp filter (s may be NULL), execve(path, args, env).
+   Returns only on failure. */
+int process_exec (const struct process_plan *plan, const char *path,
+                  const struct process_seccomp *s, int preserve_fds, int keep_fd,
+                  ctr_error_t *err);
+
+/* Receives the seccomp listener fd (s->notify) right after the filter is loaded and before
+   execve. The fd is O_CLOEXEC: execve closes it, so pass it on now (write its number and
+   let the parent take it with pidfd_getfd(2), or send it with SCM_RIGHTS). The filter is
+   already active: only write(2) is guaranteed not to be notified. */
+typedef int (*process_listener_fn) (int listener_fd, void *data, ctr_error_t *err);
+
+/* process_exec, with a receiver for the seccomp listener fd. process_exec is this with
+   fn = NULL, which refuses a filter that needs a listener.
+   Exact order: clear CLOEXEC on [3, 3+preserve_fds) -> close the other fds >= 3 except
+   keep_fd -> load seccomp -> fn(listener) -> drop CAP_SYS_ADMIN if it was kept only to load
+   the filter without no_new_privs -> execve. After the filter only seccomp's own listener
+   hand-off, capset(2) and execve(2) run. keep_fd must be >= 3 + preserve_fds. */
+int process_exec_with_listener (const struct process_plan *plan, const char *path,
+                                const struct process_seccomp *s, int preserve_fds, int keep_fd,
+                                process_listener_fn fn, void *data, ctr_error_t *err);
+
+/* The plan's process (for terminal, args, env lookups). */
+const struct oci_process *process_plan_process (const struct process_plan *plan);
+
+#endif

@@ -1,0 +1,40 @@
+/* rootfs: the container's mount tree: bind of root.path, config mounts, /dev, pivot_root,
+   masked and read-only paths. Runs in the setup child, inside its new mount namespace. */
+#ifndef CTR_ROOTFS_H
+#define CTR_ROOTFS_H
+
+#include <stdbool.h>
+#include "error.h"
+#include "oci/config.h"
+
+struct rootfs_ctx
+{
+  const struct oci_config *config;
+  const char *rootfs; /* absolute host path of root.path (bundle-relative paths resolved) */
+  bool new_userns;    /* own user namespace: device nodes are bind-mounted, not mknod'ed */
+  bool new_cgroupns;
+  bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  const char *bundle; /* optional: base of relative bind-mount sources (default: the cwd) */
+  /* filled by rootfs_prepare, closed by rootfs_ctx_release */
+  int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
+  int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking */
+  /* private to rootfs/ */
+  char *root_path; /* realpath of rootfs, for mountinfo and /proc checks */
+  bool pivoted;
+  bool proc_checked; /* after pivot: /proc verified to be a procfs */
+};
+
+/* Zeroes the context and sets rootfs_fd/devnull_fd to -1. */
+void rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs);
+/* Before createContainer hooks: mount propagation of "/", bind root.path onto itself,
+   every config mount (symlink-safe, from the rootfs fd), /dev (devices, symlinks, ptmx). */
+int rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err);
+/* pivot_root into the root (or move + chroot for no_pivot); afterwards cwd is "/". */
+int rootfs_pivot (struct rootfs_ctx *ctx, ctr_error_t *err);
+/* Bind-mounts a pty slave (an open fd) onto /dev/console. After rootfs_pivot. */
+int rootfs_mount_console (struct rootfs_ctx *ctx, int pty_slave_fd, ctr_error_t *err);
+/* After pivot: linux.sysctl, maskedPaths, readonlyPaths, root.readonly, rootfsPropagation. */
+int rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err);
+void rootfs_ctx_release (struct rootfs_ctx *ctx);
+
+#endif
