@@ -1,0 +1,57 @@
+/* cli/kill: `ctr kill`, sends a signal to a container's process (or all its processes). */
+#include "config.h"
+#include <signal.h>
+
+#include "cli/cli.h"
+#include "util.h"
+
+static const char usage[] =
+    "Usage: ctr kill [OPTIONS] ID [SIGNAL]\n"
+    "\n"
+    "Send SIGNAL to the init process of a container. SIGNAL is a name with or without\n"
+    "the SIG prefix (TERM, SIGKILL, RTMIN+3) or a number; the default is SIGTERM.\n"
+    "\n"
+    "Options:\n"
+    "  -a, --all   send the signal to every process of the container\n"
+    "  -h, --help  show this help\n";
+
+#define SHORTOPTS ":ah"
+
+int
+cli_kill (const struct ctr_context *ctx, int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "all", no_argument, NULL, 'a' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  ctr_error_t err = NULL;
+  const char *id = NULL;
+  bool all = false;
+  int c, rc, index, sig = SIGTERM;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
+    {
+      if (c == 'h')
+        return cli_help (usage);
+      if (c != 'a')
+        return cli_option_error ("kill", c, argv, SHORTOPTS);
+      all = true;
+    }
+  index = optind;
+  rc = cli_take_id ("kill", argc, argv, &index, false, &id);
+  if (rc != CLI_CONTINUE)
+    return rc;
+  if (index < argc)
+    {
+      if (index + 1 < argc)
+        return cli_usage_error ("kill", "unexpected argument \"%s\"", argv[index + 1]);
+      sig = signal_parse (argv[index]);
+      if (sig < 0)
+        return cli_usage_error ("kill", "invalid signal \"%s\"", argv[index]);
+    }
+  if (container_kill (ctx, id, sig, all, &err) < 0)
+    return cli_fail (&err);
+  return CLI_EXIT_OK;
+}

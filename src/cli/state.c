@@ -1,0 +1,36 @@
+/* cli/state: `ctr state`, prints a container's runtime-spec state document. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util.h"
+
+static const char usage[] =
+    "Usage: ctr state ID\n"
+    "\n"
+    "Print the state of a container as the JSON document of the OCI runtime specification\n"
+    "(ociVersion, id, status, pid, bundle, annotations, ...).\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help  show this help\n";
+
+int
+cli_state (const struct ctr_context *ctx, int argc, char **argv)
+{
+  ctr_error_t err = NULL;
+  cleanup_free char *json = NULL;
+  const char *id = NULL;
+  size_t len;
+  int rc = cli_parse_id_only (usage, argc, argv, &id);
+
+  if (rc != CLI_CONTINUE)
+    return rc;
+  if (container_state (ctx, id, &json, &err) < 0)
+    return cli_fail (&err);
+  len = strlen (json);
+  fputs (json, stdout);
+  if (len == 0 || json[len - 1] != '\n')
+    fputc ('\n', stdout);
+  return CLI_EXIT_OK;
+}

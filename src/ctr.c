@@ -1,0 +1,253 @@
+/* ctr: the entry point: global options, the verb table, dispatch to src/cli/<verb>.c. */
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "container.h"
+#include "log.h"
+#include "util.h"
+
+struct verb
+{
+  const char *name;
+  cli_verb_fn fn;
+  const char *summary; /* NULL: accepted for runc compatibility, not listed */
+};
+
+static const struct verb verbs[] = {
+  { "create", cli_create, "create a container from a bundle (its process waits for start)" },
+  { "start", cli_start, "run the process of a created container" },
+  { "run", cli_run, "create and start a container, wait for it unless --detach" },
+  { "exec", cli_exec, "run a new process inside a running container" },
+  { "state", cli_state, "print the state of a container (JSON)" },
+  { "list", cli_list, "list containers" },
+  { "ps", cli_ps, "show the processes of a container" },
+  { "kill", cli_kill, "send a signal to a container's process(es)" },
+  { "pause", cli_pause, "suspend all processes of a container" },
+  { "resume", cli_resume, "resume the processes of a paused container" },
+  { "update", cli_update, "change the resource limits of a container" },
+  { "delete", cli_delete, "delete a container and its resources" },
+  { "spec", cli_spec, "write a default config.json" },
+  { "features", cli_features, "print the runtime features of this build (JSON)" },
+  { "checkpoint", cli_unsupported, NULL },
+  { "restore", cli_unsupported, NULL },
+};
+
+static void
+print_usage (FILE *f)
+{
+  size_t i;
+
+  fputs ("Usage: ctr [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]\n"
+         "\n"
+         "ctr runs OCI containers (runc-compatible command line).\n"
+         "\n"
+         "Commands:\n",
+         f);
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    if (verbs[i].summary != NULL)
+      fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fputs ("\n"
+         "Global options:\n"
+         "      --root DIR            directory for container state (default: /run/ctr, or\n"
+         "                            $XDG_RUNTIME_DIR/ctr when rootless)\n"
+         "      --log FILE            also write diagnostics to FILE\n"
+         "      --log-format FORMAT   text (default) or json\n"
+         "      --debug               log debug messages\n"
+         "      --systemd-cgroup      manage cgroups through systemd (slice:prefix:name)\n"
+         "      --rootless VALUE      accepted for runc compatibility, ignored\n"
+         "      --criu PATH           accepted for runc compatibility, ignored\n"
+         "  -v, --version             print the version and exit\n"
+         "  -h, --help                print this help and exit\n"
+         "\n"
+         "Run 'ctr COMMAND --help' for the options of a command; see ctr(1).\n",
+         f);
+}
+
+static void
+print_version (void)
+{
+  printf ("ctr version %s\n", PACKAGE_VERSION);
+  printf ("spec: %s\n", CTR_OCI_SPEC_VERSION);
+  /* Each feature this build was compiled with; cgroup drivers and yajl are not optional. */
+#ifdef HAVE_SECCOMP
+  fputs ("+SECCOMP ", stdout);
+#else
+  fputs ("-SECCOMP ", stdout);
+#endif
+#ifdef HAVE_CAP
+  fputs ("+CAP ", stdout);
+#else
+  fputs ("-CAP ", stdout);
+#endif
+  fputs ("+CGROUPV1 +CGROUPV2 +YAJL\n", stdout);
+}
+
+static const struct verb *
+find_verb (const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    if (strcmp (verbs[i].name, name) == 0)
+      return &verbs[i];
+  return NULL;
+}
+
+static int __attribute__ ((format (printf, 1, 2)))
+global_usage_error (const char *fmt, ...)
+{
+  va_list ap;
+
+  fputs ("ctr: ", stderr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputs ("\nRun 'ctr --help' for usage.\n", stderr);
+  return CLI_EXIT_USAGE;
+}
+
+struct global_options
+{
+  struct ctr_context ctx;
+  const char *log_path;
+  enum ctr_log_format log_format;
+  bool debug;
+};
+
+enum
+{
+  OPT_ROOT = 0x200,
+  OPT_LOG,
+  OPT_LOG_FORMAT,
+  OPT_DEBUG,
+  OPT_SYSTEMD_CGROUP,
+  OPT_ROOTLESS,
+  OPT_CRIU,
+};
+
+/* Reports a '?' or ':' from getopt_long on the global options. */
+static int
+global_option_error (int c, char **argv)
+{
+  const char *arg = optind > 0 ? argv[optind - 1] : "";
+  const char *eq = strchr (arg, '=');
+  int len = eq ? (int) (eq - arg) : (int) strlen (arg);
+  bool is_long = strncmp (arg, "--", 2) == 0;
+
+  if (c == ':' && is_long)
+    return global_usage_error ("option %.*s requires an argument", len, arg);
+  if (c == ':')
+    return global_usage_error ("option -%c requires an argument", optopt);
+  if (optopt == 0)
+    return global_usage_error ("unknown option %.*s", len, arg);
+  if (is_long && (optopt > 0xff || strchr ("vh", optopt) != NULL))
+    return global_usage_error ("option %.*s does not take an argument", len, arg);
+  return global_usage_error ("unknown option -%c", optopt);
+}
+
+/* Parses the options before the verb; CLI_CONTINUE or an exit code. */
+static int
+parse_global_options (struct global_options *g, int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "root", required_argument, NULL, OPT_ROOT },
+    { "log", required_argument, NULL, OPT_LOG },
+    { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+    { "debug", no_argument, NULL, OPT_DEBUG },
+    { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
+    { "rootless", required_argument, NULL, OPT_ROOTLESS },
+    { "criu", required_argument, NULL, OPT_CRIU },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+
+  opterr = 0;
+  /* "+": stop at the verb, whose own options come after it */
+  while ((c = getopt_long (argc, argv, "+:vh", long_options, NULL)) != -1)
+    switch (c)
+      {
+      case OPT_ROOT: g->ctx.state_root = optarg; break;
+      case OPT_LOG: g->log_path = optarg; break;
+      case OPT_LOG_FORMAT:
+        if (strcmp (optarg, "text") == 0)
+          g->log_format = CTR_LOG_TEXT;
+        else if (strcmp (optarg, "json") == 0)
+          g->log_format = CTR_LOG_JSON;
+        else
+          return global_usage_error ("invalid --log-format \"%s\": want text or json", optarg);
+        break;
+      case OPT_DEBUG: g->debug = true; break;
+      case OPT_SYSTEMD_CGROUP: g->ctx.systemd_cgroup = true; break;
+      case OPT_ROOTLESS: /* runc compatibility: rootless mode is detected */
+      case OPT_CRIU: break;
+      case 'v': print_version (); return CLI_EXIT_OK;
+      case 'h': print_usage (stdout); return CLI_EXIT_OK;
+      default: return global_option_error (c, argv);
+      }
+  return CLI_CONTINUE;
+}
+
+/* `ctr help [COMMAND]`. */
+static int
+run_help (const struct ctr_context *ctx, int argc, char **argv)
+{
+  const struct verb *v;
+  char *help_argv[] = { NULL, (char *) "--help", NULL };
+
+  if (argc < 2)
+    {
+      print_usage (stdout);
+      return CLI_EXIT_OK;
+    }
+  v = find_verb (argv[1]);
+  if (v == NULL)
+    return global_usage_error ("unknown command \"%s\"", argv[1]);
+  help_argv[0] = argv[1];
+  return v->fn (ctx, 2, help_argv);
+}
+
+/* Reports a failed write of stdout (a full disk, a closed pipe) as a runtime error. */
+static int
+flush_stdout (int rc)
+{
+  if (fflush (stdout) == 0 && !ferror (stdout))
+    return rc;
+  fprintf (stderr, "ctr: write standard output: %s\n", strerror (errno));
+  return rc == CLI_EXIT_OK ? CLI_EXIT_FAILURE : rc;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct global_options g = { .log_format = CTR_LOG_TEXT };
+  const struct verb *v;
+  ctr_error_t err = NULL;
+  int rc;
+
+  rc = parse_global_options (&g, argc, argv);
+  if (rc != CLI_CONTINUE)
+    return flush_stdout (rc);
+  if (optind >= argc)
+    {
+      print_usage (stderr);
+      return CLI_EXIT_USAGE;
+    }
+  v = find_verb (argv[optind]);
+  if (v == NULL && strcmp (argv[optind], "help") != 0)
+    return global_usage_error ("unknown command \"%s\"", argv[optind]);
+
+  if (ctr_log_init (g.log_path, g.log_format, g.debug, &err) < 0)
+    return cli_fail (&err);
+  if (v == NULL)
+    rc = run_help (&g.ctx, argc - optind, argv + optind);
+  else
+    rc = v->fn (&g.ctx, argc - optind, argv + optind);
+  return flush_stdout (rc);
+}
