@@ -448,12 +448,18 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
     r->cpu = xzalloc (sizeof *r->cpu);
   if (o->blkio_weight && r->block_io == NULL)
     r->block_io = xzalloc (sizeof *r->block_io);
-  if (o->memory && parse_size ("--memory", o->memory, &r->memory->limit, err) < 0)
-    return -1;
-  r->memory && o->memory ? (void) (r->memory->has_limit = true) : (void) 0;
-  if (o->memory_swap && parse_size ("--memory-swap", o->memory_swap, &r->memory->swap, err) < 0)
-    return -1;
-  r->memory && o->memory_swap ? (void) (r->memory->has_swap = true) : (void) 0;
+  if (o->memory)
+    {
+      if (parse_size ("--memory", o->memory, &r->memory->limit, err) < 0)
+        return -1;
+      r->memory->has_limit = true;
+    }
+  if (o->memory_swap)
+    {
+      if (parse_size ("--memory-swap", o->memory_swap, &r->memory->swap, err) < 0)
+        return -1;
+      r->memory->has_swap = true;
+    }
   if (o->cpu_shares)
     {
       if (parse_flag_int ("--cpu-shares", o->cpu_shares, &v, err) < 0)
@@ -506,29 +512,29 @@ container_update (const struct ctr_context *ctx, const char *id,
 {
   struct loaded l;
   struct cgroup *cg = NULL;
-  struct oci_config *wrap = NULL;
-  cleanup_free char *text = NULL;
+  struct oci_resources *res = NULL;
   int r = -1;
 
-  /* reuse the config parser (and its JSON-path errors) for the resources object */
-  text = xasprintf ("{\"root\":{\"path\":\"/\"},\"linux\":{\"resources\":%.*s}}",
-                    opts->resources_json ? (int) opts->resources_json_len : 2,
-                    opts->resources_json ? opts->resources_json : "{}");
-  if (oci_config_parse (text, strlen (text), "resources", &wrap, err) < 0)
-    return -1;
-  if (wrap->linux_->resources == NULL)
-    wrap->linux_->resources = xzalloc (sizeof (struct oci_resources));
-  if (update_apply_flags (wrap->linux_->resources, opts, err) < 0)
-    goto out_cfg;
+  if (opts->resources_json)
+    {
+      if (oci_resources_parse (opts->resources_json, opts->resources_json_len, "resources", &res,
+                               err)
+          < 0)
+        return -1;
+    }
+  else
+    res = xzalloc (sizeof *res);
+  if (update_apply_flags (res, opts, err) < 0)
+    goto out_res;
   if (with_cgroup (ctx, id, &l, &cg, err) < 0)
-    goto out_cfg;
+    goto out_res;
   if (l.status == CTR_STATUS_STOPPED)
     ctr_error (err, 0, "container `%s` is not running", id);
   else
-    r = cgroup_update (cg, wrap->linux_->resources, err);
+    r = cgroup_update (cg, res, err);
   cgroup_free (cg);
   loaded_release (&l);
-out_cfg:
-  oci_config_free (wrap);
+out_res:
+  oci_resources_free (res);
   return r;
 }

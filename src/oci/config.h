@@ -436,6 +436,11 @@ int oci_process_parse (const char *data, size_t len, const char *origin, struct 
                        ctr_error_t *err);
 void oci_process_free (struct oci_process *p);
 
+/* Parses a linux.resources object on its own (`ctr update --resources FILE`). */
+int oci_resources_parse (const char *data, size_t len, const char *origin,
+                         struct oci_resources **out, ctr_error_t *err);
+void oci_resources_free (struct oci_resources *r);
+
 /* Looks up a namespace entry; NULL when the config does not list it. */
 const struct oci_namespace *oci_config_namespace (const struct oci_config *c, enum oci_ns_type t);
 

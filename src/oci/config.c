@@ -1,0 +1,330 @@
+/* oci/config: config.json top level (root, mounts, hooks, annotations), loading and freeing. */
+#include <config.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oci/parse.h"
+#include "util.h"
+
+static const char *const hook_stage_names[OCI_HOOK_STAGES] = {
+  [OCI_HOOK_PRESTART] = "prestart",
+  [OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [OCI_HOOK_CREATE_CONTAINER] = "createContainer",
+  [OCI_HOOK_START_CONTAINER] = "startContainer",
+  [OCI_HOOK_POSTSTART] = "poststart",
+  [OCI_HOOK_POSTSTOP] = "poststop",
+};
+
+static const char *const ns_type_names[OCI_NS_COUNT] = {
+  [OCI_NS_PID] = "pid",   [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",
+  [OCI_NS_IPC] = "ipc",   [OCI_NS_UTS] = "uts",         [OCI_NS_USER] = "user",
+  [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+const char *
+oci_hook_stage_name (enum oci_hook_stage stage)
+{
+  if ((unsigned) stage >= OCI_HOOK_STAGES)
+    return "unknown";
+  return hook_stage_names[stage];
+}
+
+const char *
+oci_ns_type_name (enum oci_ns_type t)
+{
+  if ((unsigned) t >= OCI_NS_COUNT)
+    return "unknown";
+  return ns_type_names[t];
+}
+
+const struct oci_namespace *
+oci_config_namespace (const struct oci_config *c, enum oci_ns_type t)
+{
+  size_t i;
+  if (c == NULL || c->linux_ == NULL)
+    return NULL;
+  for (i = 0; i < c->linux_->namespaces_len; i++)
+    if (c->linux_->namespaces[i].type == t)
+      return &c->linux_->namespaces[i];
+  return NULL;
+}
+
+static int
+parse_root (struct oci_pctx *c, const struct json_value *doc, struct oci_root *root)
+{
+  const struct json_value *o;
+  bool has;
+  int r = 0;
+
+  if (oci_get_object (c, doc, "root", &o) < 0)
+    return -1;
+  if (o == NULL)
+    return oci_perr_key (c, "root", "required but missing");
+  oci_push_key (c, "root");
+  if (oci_get_string (c, o, "path", &root->path, NULL) < 0
+      || oci_get_bool (c, o, "readonly", &root->readonly, &has) < 0)
+    r = -1;
+  else if (root->path[0] == '\0')
+    r = oci_perr_key (c, "path", "must not be empty");
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_mount (struct oci_pctx *c, const struct json_value *v, struct oci_mount *m)
+{
+  bool has;
+  if (oci_expect_object (c, v) < 0
+      || oci_get_string (c, v, "destination", &m->destination, NULL) < 0
+      || oci_get_string (c, v, "type", &m->type, &has) < 0
+      || oci_get_string (c, v, "source", &m->source, &has) < 0
+      || oci_get_strv (c, v, "options", &m->options, &m->options_len) < 0
+      || oci_get_id_mappings (c, v, "uidMappings", &m->uid_mappings, &m->uid_mappings_len) < 0
+      || oci_get_id_mappings (c, v, "gidMappings", &m->gid_mappings, &m->gid_mappings_len) < 0)
+    return -1;
+  if (m->destination[0] == '\0')
+    return oci_perr_key (c, "destination", "must not be empty");
+  /* runc accepts relative destinations (taken from the root); they must stay inside. */
+  if (!oci_path_is_absolute (m->destination) && oci_path_escapes (m->destination))
+    return oci_perr_key (c, "destination", "relative path \"%s\" leaves the container root",
+                         m->destination);
+  return 0;
+}
+
+static int
+parse_mounts (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
+{
+  const struct json_value *a;
+  size_t i;
+  int r = 0;
+
+  if (oci_get_array (c, doc, "mounts", &a) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  cfg->mounts = xzalloc ((a->len ? a->len : 1) * sizeof (*cfg->mounts));
+  cfg->mounts_len = a->len;
+  oci_push_key (c, "mounts");
+  for (i = 0; i < a->len && r == 0; i++)
+    {
+      oci_push_index (c, i);
+      r = parse_mount (c, &a->items[i], &cfg->mounts[i]);
+      oci_pop (c);
+    }
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_hook (struct oci_pctx *c, const struct json_value *v, struct oci_hook *h)
+{
+  if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "path", &h->path, NULL) < 0
+      || oci_get_strv (c, v, "args", &h->args, &h->args_len) < 0
+      || oci_get_strv (c, v, "env", &h->env, &h->env_len) < 0
+      || oci_get_int (c, v, "timeout", 1, INT32_MAX, &h->timeout, &h->has_timeout) < 0)
+    return -1;
+  if (!oci_path_is_absolute (h->path))
+    return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", h->path);
+  return 0;
+}
+
+static int
+parse_hook_stage (struct oci_pctx *c, const struct json_value *hooks, struct oci_hooks *out,
+                  enum oci_hook_stage stage)
+{
+  const char *name = hook_stage_names[stage];
+  const struct json_value *a;
+  size_t i;
+  int r = 0;
+
+  if (oci_get_array (c, hooks, name, &a) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  out->hooks[stage] = xzalloc ((a->len ? a->len : 1) * sizeof (struct oci_hook));
+  out->len[stage] = a->len;
+  oci_push_key (c, name);
+  for (i = 0; i < a->len && r == 0; i++)
+    {
+      oci_push_index (c, i);
+      r = parse_hook (c, &a->items[i], &out->hooks[stage][i]);
+      oci_pop (c);
+    }
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_hooks (struct oci_pctx *c, const struct json_value *doc, struct oci_hooks *out)
+{
+  const struct json_value *o;
+  int stage, r = 0;
+
+  if (oci_get_object (c, doc, "hooks", &o) < 0)
+    return -1;
+  if (o == NULL)
+    return 0;
+  oci_push_key (c, "hooks");
+  for (stage = 0; stage < OCI_HOOK_STAGES && r == 0; stage++)
+    r = parse_hook_stage (c, o, out, stage);
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_process_member (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
+{
+  const struct json_value *v = json_member (doc, "process");
+  int r;
+  if (v == NULL)
+    return 0;
+  oci_push_key (c, "process");
+  r = oci_parse_process (c, v, &cfg->process);
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_linux_member (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
+{
+  const struct json_value *v = json_member (doc, "linux");
+  int r;
+  if (v == NULL)
+    return 0;
+  oci_push_key (c, "linux");
+  r = oci_parse_linux (c, v, &cfg->linux_);
+  oci_pop (c);
+  return r;
+}
+
+/* Rules that tie sections together (runc's config validator, minus the kernel probes). */
+static int
+validate_config (struct oci_pctx *c, const struct oci_config *cfg)
+{
+  const struct oci_namespace *user = oci_config_namespace (cfg, OCI_NS_USER);
+  const struct oci_linux *l = cfg->linux_;
+  bool mappings = l && (l->uid_mappings || l->gid_mappings);
+
+  if ((cfg->hostname && cfg->hostname[0]) && !oci_config_namespace (cfg, OCI_NS_UTS))
+    return oci_perr_key (c, "hostname", "cannot be set without a uts namespace");
+  if ((cfg->domainname && cfg->domainname[0]) && !oci_config_namespace (cfg, OCI_NS_UTS))
+    return oci_perr_key (c, "domainname", "cannot be set without a uts namespace");
+  if (user == NULL && mappings)
+    return oci_perr_key (c, "linux.uidMappings",
+                         "user namespace mappings given but no user namespace is configured");
+  if (user && user->path == NULL && !mappings)
+    return oci_perr_key (c, "linux.namespaces",
+                         "a new user namespace needs linux.uidMappings and linux.gidMappings");
+  if (user && user->path == NULL && (l->uid_mappings == NULL || l->gid_mappings == NULL))
+    return oci_perr_key (c, l->uid_mappings ? "linux.gidMappings" : "linux.uidMappings",
+                         "required with a new user namespace");
+  if (l && (l->time_offset_monotonic.present || l->time_offset_boottime.present)
+      && oci_config_namespace (cfg, OCI_NS_TIME) == NULL)
+    return oci_perr_key (c, "linux.timeOffsets", "given but no time namespace is configured");
+  return 0;
+}
+
+static int
+parse_document (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
+{
+  bool has;
+  if (oci_expect_object (c, doc) < 0)
+    return -1;
+  if (oci_get_string (c, doc, "ociVersion", &cfg->oci_version, &has) < 0
+      || parse_root (c, doc, &cfg->root) < 0 || parse_process_member (c, doc, cfg) < 0
+      || oci_get_string (c, doc, "hostname", &cfg->hostname, &has) < 0
+      || oci_get_string (c, doc, "domainname", &cfg->domainname, &has) < 0
+      || parse_mounts (c, doc, cfg) < 0 || parse_hooks (c, doc, &cfg->hooks) < 0
+      || oci_get_kv (c, doc, "annotations", &cfg->annotations, &cfg->annotations_len) < 0
+      || parse_linux_member (c, doc, cfg) < 0)
+    return -1;
+  return validate_config (c, cfg);
+}
+
+int
+oci_config_parse (const char *data, size_t len, const char *origin, struct oci_config **out,
+                  ctr_error_t *err)
+{
+  struct oci_config *cfg;
+  struct oci_pctx c;
+  json_value *doc;
+  int r;
+
+  if (origin == NULL)
+    origin = "config.json";
+  if (len > OCI_CONFIG_MAX_SIZE)
+    return ctr_error (err, EFBIG, "%s: larger than %d bytes", origin, OCI_CONFIG_MAX_SIZE);
+  doc = json_parse (data, len, origin, err);
+  if (doc == NULL)
+    return -1;
+  oci_pctx_init (&c, origin, err);
+  cfg = xzalloc (sizeof (*cfg));
+  r = parse_document (&c, doc, cfg);
+  json_value_free (doc);
+  if (r < 0)
+    {
+      oci_config_free (cfg);
+      return -1;
+    }
+  *out = cfg;
+  return 0;
+}
+
+int
+oci_config_load_at (int dirfd, const char *path, struct oci_config **out, ctr_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+
+  if (read_file_at (dirfd, path, OCI_CONFIG_MAX_SIZE, &data, &len, err) < 0)
+    return -1;
+  return oci_config_parse (data, len, path, out, err);
+}
+
+static void
+mount_free (struct oci_mount *m)
+{
+  free (m->destination);
+  free (m->type);
+  free (m->source);
+  strv_free (m->options);
+  free (m->uid_mappings);
+  free (m->gid_mappings);
+}
+
+static void
+hooks_free (struct oci_hooks *h)
+{
+  size_t s, i;
+  for (s = 0; s < OCI_HOOK_STAGES; s++)
+    {
+      for (i = 0; h->hooks[s] && i < h->len[s]; i++)
+        {
+          free (h->hooks[s][i].path);
+          strv_free (h->hooks[s][i].args);
+          strv_free (h->hooks[s][i].env);
+        }
+      free (h->hooks[s]);
+    }
+}
+
+void
+oci_config_free (struct oci_config *c)
+{
+  size_t i;
+  if (c == NULL)
+    return;
+  free (c->oci_version);
+  free (c->root.path);
+  oci_process_free (c->process);
+  free (c->hostname);
+  free (c->domainname);
+  for (i = 0; c->mounts && i < c->mounts_len; i++)
+    mount_free (&c->mounts[i]);
+  free (c->mounts);
+  hooks_free (&c->hooks);
+  oci_kv_free (c->annotations, c->annotations_len);
+  oci_linux_free (c->linux_);
+  free (c);
+}

@@ -1,0 +1,298 @@
+/* oci/linux: the `linux` object of config.json (namespaces, id maps, devices, paths ...). */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oci/parse.h"
+#include "util.h"
+
+static const char *const propagation_modes[]
+    = { "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
+        NULL };
+
+static const char *const personality_domains[] = { "LINUX", "LINUX32", NULL };
+
+static int
+ns_type_parse (const char *name)
+{
+  int t;
+  for (t = 0; t < OCI_NS_COUNT; t++)
+    if (strcmp (oci_ns_type_name (t), name) == 0)
+      return t;
+  return -1;
+}
+
+static int
+parse_namespace (struct oci_pctx *c, const struct json_value *v, struct oci_linux *l, size_t idx)
+{
+  struct oci_namespace *ns = &l->namespaces[idx];
+  cleanup_free char *type = NULL;
+  bool has;
+  size_t j;
+  int t;
+
+  if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "type", &type, NULL) < 0
+      || oci_get_string (c, v, "path", &ns->path, &has) < 0)
+    return -1;
+  t = ns_type_parse (type);
+  if (t < 0)
+    return oci_perr_key (c, "type", "unknown namespace type \"%s\"", type);
+  ns->type = t;
+  for (j = 0; j < idx; j++)
+    if (l->namespaces[j].type == ns->type)
+      return oci_perr_key (c, "type", "duplicate namespace type \"%s\"", type);
+  if (ns->path && !oci_path_is_absolute (ns->path))
+    return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", ns->path);
+  return 0;
+}
+
+static int
+parse_namespaces (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+{
+  const struct json_value *a;
+  size_t i;
+  int r = 0;
+
+  if (oci_get_array (c, o, "namespaces", &a) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  l->namespaces = xzalloc ((a->len ? a->len : 1) * sizeof (*l->namespaces));
+  l->namespaces_len = a->len;
+  oci_push_key (c, "namespaces");
+  for (i = 0; i < a->len && r == 0; i++)
+    {
+      oci_push_index (c, i);
+      r = parse_namespace (c, &a->items[i], l, i);
+      oci_pop (c);
+    }
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_time_offset (struct oci_pctx *c, const struct json_value *v, struct oci_time_offset *off)
+{
+  bool has;
+  if (oci_expect_object (c, v) < 0
+      || oci_get_i64 (c, v, "secs", INT64_MIN, INT64_MAX, &off->secs, &has) < 0
+      || oci_get_u32 (c, v, "nanosecs", &off->nanosecs, &has) < 0)
+    return -1;
+  if (off->nanosecs >= 1000000000u)
+    return oci_perr_key (c, "nanosecs", "must be less than 1000000000");
+  off->present = true;
+  return 0;
+}
+
+static int
+parse_time_offsets (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+{
+  const struct json_value *t;
+  size_t i;
+  int r = 0;
+
+  if (oci_get_object (c, o, "timeOffsets", &t) < 0)
+    return -1;
+  if (t == NULL)
+    return 0;
+  oci_push_key (c, "timeOffsets");
+  for (i = 0; i < t->len && r == 0; i++)
+    {
+      const char *clock = t->keys[i];
+      oci_push_key (c, clock);
+      if (strcmp (clock, "monotonic") == 0)
+        r = parse_time_offset (c, &t->items[i], &l->time_offset_monotonic);
+      else if (strcmp (clock, "boottime") == 0)
+        r = parse_time_offset (c, &t->items[i], &l->time_offset_boottime);
+      else
+        r = oci_perr (c, "unknown clock (expected monotonic or boottime)");
+      oci_pop (c);
+    }
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_device (struct oci_pctx *c, const struct json_value *v, struct oci_device *d)
+{
+  cleanup_free char *type = NULL;
+  bool has_major = false, has_minor = false;
+
+  if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "type", &type, NULL) < 0
+      || oci_get_string (c, v, "path", &d->path, NULL) < 0
+      || oci_get_i64 (c, v, "major", INT64_MIN, INT64_MAX, &d->major, &has_major) < 0
+      || oci_get_i64 (c, v, "minor", INT64_MIN, INT64_MAX, &d->minor, &has_minor) < 0
+      || oci_get_u32 (c, v, "fileMode", &d->file_mode, &d->has_file_mode) < 0
+      || oci_get_u32 (c, v, "uid", &d->uid, &d->has_uid) < 0
+      || oci_get_u32 (c, v, "gid", &d->gid, &d->has_gid) < 0)
+    return -1;
+  if (strlen (type) != 1 || strchr ("cbup", type[0]) == NULL)
+    return oci_perr_key (c, "type", "unknown device type \"%s\" (expected c, b, u or p)", type);
+  d->type = type[0];
+  if (!oci_path_is_absolute (d->path))
+    return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", d->path);
+  if (d->type != 'p' && (!has_major || !has_minor))
+    return oci_perr_key (c, has_major ? "minor" : "major", "required for device type %c",
+                         d->type);
+  if (d->type != 'p' && (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff))
+    return oci_perr (c, "device number %lld:%lld out of range", (long long) d->major,
+                     (long long) d->minor);
+  return 0;
+}
+
+static int
+parse_devices (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+{
+  const struct json_value *a;
+  size_t i;
+  int r = 0;
+
+  if (oci_get_array (c, o, "devices", &a) < 0)
+    return -1;
+  if (a == NULL)
+    return 0;
+  l->devices = xzalloc ((a->len ? a->len : 1) * sizeof (*l->devices));
+  l->devices_len = a->len;
+  oci_push_key (c, "devices");
+  for (i = 0; i < a->len && r == 0; i++)
+    {
+      oci_push_index (c, i);
+      r = parse_device (c, &a->items[i], &l->devices[i]);
+      oci_pop (c);
+    }
+  oci_pop (c);
+  return r;
+}
+
+static int
+parse_personality (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+{
+  const struct json_value *p;
+  struct oci_personality *pers;
+  int r = 0;
+
+  if (oci_get_object (c, o, "personality", &p) < 0)
+    return -1;
+  if (p == NULL)
+    return 0;
+  pers = l->personality = xzalloc (sizeof (*pers));
+  oci_push_key (c, "personality");
+  if (oci_get_string (c, p, "domain", &pers->domain, NULL) < 0
+      || oci_get_strv (c, p, "flags", &pers->flags, &pers->flags_len) < 0)
+    r = -1;
+  else if (!oci_str_in (pers->domain, personality_domains))
+    r = oci_perr_key (c, "domain", "unknown personality domain \"%s\"", pers->domain);
+  oci_pop (c);
+  return r;
+}
+
+static int
+check_absolute_paths (struct oci_pctx *c, const char *key, char **paths, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (!oci_path_is_absolute (paths[i]))
+      {
+        oci_push_key (c, key);
+        oci_push_index (c, i);
+        oci_perr (c, "must be an absolute path, got \"%s\"", paths[i]);
+        oci_pop (c);
+        oci_pop (c);
+        return -1;
+      }
+  return 0;
+}
+
+static int
+parse_sections (struct oci_pctx *c, const struct json_value *v, struct oci_linux *l)
+{
+  const struct json_value *sub;
+
+  if (oci_get_object (c, v, "resources", &sub) < 0)
+    return -1;
+  if (sub)
+    {
+      int r;
+      oci_push_key (c, "resources");
+      r = oci_parse_resources (c, sub, &l->resources);
+      oci_pop (c);
+      if (r < 0)
+        return -1;
+    }
+  if (oci_get_object (c, v, "seccomp", &sub) < 0)
+    return -1;
+  if (sub)
+    {
+      int r;
+      oci_push_key (c, "seccomp");
+      r = oci_parse_seccomp (c, sub, &l->seccomp);
+      oci_pop (c);
+      if (r < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linux **out)
+{
+  struct oci_linux *l;
+  bool has;
+
+  if (oci_expect_object (c, v) < 0)
+    return -1;
+  l = *out = xzalloc (sizeof (*l));
+  if (parse_namespaces (c, v, l) < 0
+      || oci_get_id_mappings (c, v, "uidMappings", &l->uid_mappings, &l->uid_mappings_len) < 0
+      || oci_get_id_mappings (c, v, "gidMappings", &l->gid_mappings, &l->gid_mappings_len) < 0
+      || parse_time_offsets (c, v, l) < 0 || parse_devices (c, v, l) < 0
+      || oci_get_string (c, v, "cgroupsPath", &l->cgroups_path, &has) < 0
+      || oci_get_string (c, v, "rootfsPropagation", &l->rootfs_propagation, &has) < 0
+      || oci_get_kv (c, v, "sysctl", &l->sysctl, &l->sysctl_len) < 0
+      || oci_get_strv (c, v, "maskedPaths", &l->masked_paths, &l->masked_paths_len) < 0
+      || oci_get_strv (c, v, "readonlyPaths", &l->readonly_paths, &l->readonly_paths_len) < 0
+      || oci_get_string (c, v, "mountLabel", &l->mount_label, &has) < 0
+      || parse_personality (c, v, l) < 0 || parse_sections (c, v, l) < 0)
+    return -1;
+  l->has_intel_rdt = json_member (v, "intelRdt") != NULL;
+  l->has_memory_policy = json_member (v, "memoryPolicy") != NULL;
+  if (l->rootfs_propagation && !oci_str_in (l->rootfs_propagation, propagation_modes))
+    return oci_perr_key (c, "rootfsPropagation", "unknown propagation mode \"%s\"",
+                         l->rootfs_propagation);
+  if (check_absolute_paths (c, "maskedPaths", l->masked_paths, l->masked_paths_len) < 0
+      || check_absolute_paths (c, "readonlyPaths", l->readonly_paths, l->readonly_paths_len)
+             < 0)
+    return -1;
+  return 0;
+}
+
+void
+oci_linux_free (struct oci_linux *l)
+{
+  size_t i;
+  if (l == NULL)
+    return;
+  for (i = 0; l->namespaces && i < l->namespaces_len; i++)
+    free (l->namespaces[i].path);
+  free (l->namespaces);
+  free (l->uid_mappings);
+  free (l->gid_mappings);
+  for (i = 0; l->devices && i < l->devices_len; i++)
+    free (l->devices[i].path);
+  free (l->devices);
+  free (l->cgroups_path);
+  oci_resources_free (l->resources);
+  free (l->rootfs_propagation);
+  oci_seccomp_free (l->seccomp);
+  oci_kv_free (l->sysctl, l->sysctl_len);
+  strv_free (l->masked_paths);
+  strv_free (l->readonly_paths);
+  free (l->mount_label);
+  if (l->personality)
+    {
+      free (l->personality->domain);
+      strv_free (l->personality->flags);
+    }
+  free (l->personality);
+  free (l);
+}

@@ -1,0 +1,306 @@
+/* oci/spec: the default config.json of `ctr spec` and the `ctr features` document. */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oci/config.h"
+#include "oci/json.h"
+#include "oci/parse.h"
+#include "util.h"
+
+static const char *const default_caps[]
+    = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
+
+static const char *const default_env[]
+    = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
+
+static const char *const default_masked_paths[] = {
+  "/proc/acpi",       "/proc/asound",    "/proc/kcore",       "/proc/keys",
+  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+  "/proc/scsi",       "/sys/firmware",   "/sys/devices/virtual/powercap", NULL,
+};
+
+static const char *const default_readonly_paths[]
+    = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
+
+/* Every option the rootfs code understands. */
+static const char *const mount_options[] = {
+  "async",      "atime",       "bind",        "dev",          "diratime",   "dirsync",
+  "exec",       "lazytime",    "loud",        "mand",         "noatime",    "nodev",
+  "nodiratime", "noexec",      "nolazytime",  "nomand",       "norelatime", "nostrictatime",
+  "nosuid",     "private",     "rbind",       "relatime",     "remount",    "ro",
+  "rprivate",   "rshared",     "rslave",      "runbindable",  "rw",         "shared",
+  "silent",     "slave",       "strictatime", "suid",         "sync",       "tmpcopyup",
+  "unbindable", NULL,
+};
+
+static const char *const capability_names[] = {
+  "CAP_CHOWN",          "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+  "CAP_FSETID",         "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
+  "CAP_SETPCAP",        "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",      "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",      "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",   "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+  "CAP_LEASE",          "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE", NULL,
+};
+
+static void
+write_strv (json_writer *w, const char *key, const char *const *v)
+{
+  json_key (w, key);
+  json_array_open (w);
+  for (; *v; v++)
+    json_string (w, *v);
+  json_array_close (w);
+}
+
+static void
+write_process (json_writer *w)
+{
+  json_key (w, "process");
+  json_map_open (w);
+  json_kv_bool (w, "terminal", true);
+  json_key (w, "user");
+  json_map_open (w);
+  json_kv_int (w, "uid", 0);
+  json_kv_int (w, "gid", 0);
+  json_map_close (w);
+  write_strv (w, "args", (const char *const[]){ "sh", NULL });
+  write_strv (w, "env", default_env);
+  json_kv_string (w, "cwd", "/");
+  json_key (w, "capabilities");
+  json_map_open (w);
+  write_strv (w, "bounding", default_caps);
+  write_strv (w, "effective", default_caps);
+  write_strv (w, "permitted", default_caps);
+  json_map_close (w);
+  json_key (w, "rlimits");
+  json_array_open (w);
+  json_map_open (w);
+  json_kv_string (w, "type", "RLIMIT_NOFILE");
+  json_kv_int (w, "hard", 1024);
+  json_kv_int (w, "soft", 1024);
+  json_map_close (w);
+  json_array_close (w);
+  json_kv_bool (w, "noNewPrivileges", true);
+  json_map_close (w);
+}
+
+static void
+write_mount (json_writer *w, const char *dest, const char *type, const char *source,
+             const char *const *options)
+{
+  json_map_open (w);
+  json_kv_string (w, "destination", dest);
+  json_kv_string (w, "type", type);
+  json_kv_string (w, "source", source);
+  if (options)
+    write_strv (w, "options", options);
+  json_map_close (w);
+}
+
+/* Rootless (like `runc spec --rootless`): no gid= on devpts (gid 5 is not mapped), and /sys
+   is a read-only rbind of the host's since sysfs cannot be mounted without a netns of our
+   own. */
+static void
+write_mounts (json_writer *w, bool rootless)
+{
+  json_key (w, "mounts");
+  json_array_open (w);
+  write_mount (w, "/proc", "proc", "proc", NULL);
+  write_mount (w, "/dev", "tmpfs", "tmpfs",
+               (const char *const[]){ "nosuid", "strictatime", "mode=755", "size=65536k", NULL });
+  write_mount (w, "/dev/pts", "devpts", "devpts",
+               (const char *const[]){ "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                      "mode=0620", rootless ? NULL : "gid=5", NULL });
+  write_mount (w, "/dev/shm", "tmpfs", "shm",
+               (const char *const[]){ "nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
+                                      NULL });
+  write_mount (w, "/dev/mqueue", "mqueue", "mqueue",
+               (const char *const[]){ "nosuid", "noexec", "nodev", NULL });
+  if (rootless)
+    write_mount (w, "/sys", "none", "/sys",
+                 (const char *const[]){ "rbind", "nosuid", "noexec", "nodev", "ro", NULL });
+  else
+    write_mount (w, "/sys", "sysfs", "sysfs",
+                 (const char *const[]){ "nosuid", "noexec", "nodev", "ro", NULL });
+  write_mount (w, "/sys/fs/cgroup", "cgroup", "cgroup",
+               (const char *const[]){ "nosuid", "noexec", "nodev", "relatime", "ro", NULL });
+  json_array_close (w);
+}
+
+static void
+write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
+{
+  json_key (w, key);
+  json_array_open (w);
+  json_map_open (w);
+  json_kv_int (w, "containerID", 0);
+  json_kv_int (w, "hostID", (int64_t) host_id);
+  json_kv_int (w, "size", 1);
+  json_map_close (w);
+  json_array_close (w);
+}
+
+static void
+write_namespaces (json_writer *w, bool rootless)
+{
+  static const char *const rootful[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
+  static const char *const unprivileged[]
+      = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
+  const char *const *ns;
+
+  json_key (w, "namespaces");
+  json_array_open (w);
+  for (ns = rootless ? unprivileged : rootful; *ns; ns++)
+    {
+      json_map_open (w);
+      json_kv_string (w, "type", *ns);
+      json_map_close (w);
+    }
+  json_array_close (w);
+}
+
+static void
+write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
+{
+  json_key (w, "linux");
+  json_map_open (w);
+  if (rootless)
+    {
+      write_id_mapping (w, "uidMappings", uid);
+      write_id_mapping (w, "gidMappings", gid);
+    }
+  else
+    {
+      /* Rootless cannot use a device cgroup, so runc leaves resources out there. */
+      json_key (w, "resources");
+      json_map_open (w);
+      json_key (w, "devices");
+      json_array_open (w);
+      json_map_open (w);
+      json_kv_bool (w, "allow", false);
+      json_kv_string (w, "access", "rwm");
+      json_map_close (w);
+      json_array_close (w);
+      json_map_close (w);
+    }
+  write_namespaces (w, rootless);
+  write_strv (w, "maskedPaths", default_masked_paths);
+  write_strv (w, "readonlyPaths", default_readonly_paths);
+  json_map_close (w);
+}
+
+char *
+oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len)
+{
+  json_writer *w = json_writer_new (true);
+
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", "1.2.0");
+  write_process (w);
+  json_key (w, "root");
+  json_map_open (w);
+  json_kv_string (w, "path", "rootfs");
+  json_kv_bool (w, "readonly", true);
+  json_map_close (w);
+  json_kv_string (w, "hostname", "ctr");
+  write_mounts (w, rootless);
+  write_linux (w, rootless, uid, gid);
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}
+
+static void
+write_features_seccomp (json_writer *w)
+{
+  static const char *const supported_flags[] = {
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+#if HAVE_DECL_SECCOMP_FILTER_FLAG_SPEC_ALLOW
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+#endif
+#if HAVE_DECL_SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+#endif
+    NULL,
+  };
+  json_key (w, "seccomp");
+  json_map_open (w);
+  json_kv_bool (w, "enabled", true);
+  write_strv (w, "actions", oci_seccomp_actions);
+  write_strv (w, "operators", oci_seccomp_operators);
+  write_strv (w, "archs", oci_seccomp_archs);
+  write_strv (w, "knownFlags", oci_seccomp_flags);
+  write_strv (w, "supportedFlags", supported_flags);
+  json_map_close (w);
+}
+
+static void
+write_enabled (json_writer *w, const char *key, bool enabled)
+{
+  json_key (w, key);
+  json_map_open (w);
+  json_kv_bool (w, "enabled", enabled);
+  json_map_close (w);
+}
+
+static void
+write_features_linux (json_writer *w)
+{
+  const char *ns[OCI_NS_COUNT + 1];
+  int i;
+
+  for (i = 0; i < OCI_NS_COUNT; i++)
+    ns[i] = oci_ns_type_name (i);
+  ns[OCI_NS_COUNT] = NULL;
+  json_key (w, "linux");
+  json_map_open (w);
+  write_strv (w, "namespaces", ns);
+  write_strv (w, "capabilities", capability_names);
+  json_key (w, "cgroup");
+  json_map_open (w);
+  json_kv_bool (w, "v1", true);
+  json_kv_bool (w, "v2", true);
+  json_kv_bool (w, "systemd", false);
+  json_kv_bool (w, "systemdUser", false);
+  json_kv_bool (w, "rdma", false);
+  json_map_close (w);
+  write_features_seccomp (w);
+  write_enabled (w, "apparmor", true);
+  write_enabled (w, "selinux", true);
+  write_enabled (w, "intelRdt", false);
+  json_key (w, "mountExtensions");
+  json_map_open (w);
+  write_enabled (w, "idmap", false);
+  json_map_close (w);
+  json_map_close (w);
+}
+
+char *
+oci_features_json (size_t *len)
+{
+  const char *hooks[OCI_HOOK_STAGES + 1];
+  json_writer *w = json_writer_new (true);
+  int i;
+
+  for (i = 0; i < OCI_HOOK_STAGES; i++)
+    hooks[i] = oci_hook_stage_name (i);
+  hooks[OCI_HOOK_STAGES] = NULL;
+  json_map_open (w);
+  json_kv_string (w, "ociVersionMin", "1.0.0");
+  json_kv_string (w, "ociVersionMax", "1.2.0");
+  write_strv (w, "hooks", hooks);
+  write_strv (w, "mountOptions", mount_options);
+  write_features_linux (w);
+  json_key (w, "annotations");
+  json_map_open (w);
+  json_kv_string (w, "io.github.ctr.version", PACKAGE_VERSION);
+  json_map_close (w);
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}
