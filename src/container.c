@@ -447,6 +447,7 @@ child_rootfs (struct create *c, ctr_error_t *err)
   int r = -1;
 
   rootfs_ctx_init (&rctx, cfg, c->rootfs);
+  rctx.bundle = c->bundle;
   rctx.new_userns = (c->ns.new_flags & CLONE_NEWUSER) != 0;
   rctx.new_cgroupns = (c->ns.new_flags & CLONE_NEWCGROUP) != 0;
   rctx.no_pivot = c->opts->no_pivot;

@@ -17,7 +17,7 @@ struct rootfs_ctx
   const char *bundle; /* optional: base of relative bind-mount sources (default: the cwd) */
   /* filled by rootfs_prepare, closed by rootfs_ctx_release */
   int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
-  int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking */
+  int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking (O_PATH) */
   /* private to rootfs/ */
   char *root_path; /* realpath of rootfs, for mountinfo and /proc checks */
   bool pivoted;
@@ -27,13 +27,15 @@ struct rootfs_ctx
 /* Zeroes the context and sets rootfs_fd/devnull_fd to -1. */
 void rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs);
 /* Before createContainer hooks: mount propagation of "/", bind root.path onto itself,
-   every config mount (symlink-safe, from the rootfs fd), /dev (devices, symlinks, ptmx). */
+   every config mount (symlink-safe, from the rootfs fd), /dev (devices, symlinks, ptmx),
+   linux.sysctl and linux.maskedPaths (they need the host's /dev/null, which pivot_root
+   takes out of the mount namespace). */
 int rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err);
 /* pivot_root into the root (or move + chroot for no_pivot); afterwards cwd is "/". */
 int rootfs_pivot (struct rootfs_ctx *ctx, ctr_error_t *err);
 /* Bind-mounts a pty slave (an open fd) onto /dev/console. After rootfs_pivot. */
 int rootfs_mount_console (struct rootfs_ctx *ctx, int pty_slave_fd, ctr_error_t *err);
-/* After pivot: linux.sysctl, maskedPaths, readonlyPaths, root.readonly, rootfsPropagation. */
+/* After pivot: linux.readonlyPaths, root.readonly, linux.rootfsPropagation. */
 int rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err);
 void rootfs_ctx_release (struct rootfs_ctx *ctx);
 

@@ -1,0 +1,264 @@
+/* rootfs/cgroupfs: `cgroup`/`cgroup2` config mounts: cgroup2, or a tmpfs of v1 hierarchies (hybrid). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "rootfs/rootfs-internal.h"
+#include "util.h"
+
+#define HOST_CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+struct cgroup_env
+{
+  struct rootfs_ctx *ctx;
+  struct mountinfo *mi;
+  size_t mi_len;
+  char *self_cgroup; /* /proc/self/cgroup */
+  unsigned long flags; /* MS_* for each hierarchy */
+};
+
+/* The cgroup path of this process in the hierarchy whose mount has superopts
+   (NULL: the v2 "0::" line). */
+static char *
+own_cgroup_path (const char *self_cgroup, const char *superopts)
+{
+  cleanup_free char *copy = xstrdup (self_cgroup);
+  char *line, *save = NULL;
+  for (line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *ctrls = strchr (line, ':'), *path, *tok, *tsave = NULL;
+      bool all = true;
+      if (ctrls == NULL || (path = strchr (ctrls + 1, ':')) == NULL)
+        continue;
+      *path++ = '\0';
+      ctrls++;
+      if (superopts == NULL)
+        {
+          if (strncmp (line, "0:", 2) == 0 && *ctrls == '\0')
+            return xstrdup (path);
+          continue;
+        }
+      if (*ctrls == '\0')
+        continue;
+      for (tok = strtok_r (ctrls, ",", &tsave); tok; tok = strtok_r (NULL, ",", &tsave))
+        all = all && opt_list_has (superopts, tok);
+      if (all)
+        return xstrdup (path);
+    }
+  return NULL;
+}
+
+/* Host directory of our own cgroup under the hierarchy mounted at h. */
+static char *
+own_cgroup_dir (const struct cgroup_env *env, const struct mountinfo *h)
+{
+  bool v2 = strcmp (h->fstype, "cgroup2") == 0;
+  cleanup_free char *p = own_cgroup_path (env->self_cgroup, v2 ? NULL : h->superopts);
+  size_t rl = strlen (h->root);
+  const char *rel;
+  if (p == NULL)
+    return xstrdup (h->mountpoint);
+  rel = p;
+  if (strcmp (h->root, "/") != 0)
+    {
+      if (strncmp (p, h->root, rl) != 0 || (p[rl] != '\0' && p[rl] != '/'))
+        return xstrdup (h->mountpoint);
+      rel = p + rl;
+    }
+  return xasprintf ("%s%s", h->mountpoint, rel);
+}
+
+/* Controllers and name= of a v1 hierarchy, without rw/ro and release_agent. */
+static char *
+v1_mount_data (const char *superopts)
+{
+  cleanup_free char *copy = xstrdup (superopts);
+  char *tok, *save = NULL, *out = xstrdup (""), *next;
+  for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+    {
+      if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0
+          || strncmp (tok, "release_agent=", 14) == 0)
+        continue;
+      next = *out ? xasprintf ("%s,%s", out, tok) : xstrdup (tok);
+      free (out);
+      out = next;
+    }
+  return out;
+}
+
+static int
+bind_host_dir (const char *src, int target_fd, unsigned long flags)
+{
+  cleanup_close int src_fd = open (src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char buf[FD_PATH_SIZE];
+  if (src_fd < 0)
+    return -1;
+  return mount_on_fd (fd_path (buf, src_fd), target_fd, NULL, MS_BIND | MS_REC, NULL);
+}
+
+/* One hierarchy at <tmpfs>/<name>: a fresh mount when we have our own cgroup namespace
+   (the kernel roots it at our cgroup), else a bind of our own cgroup directory. */
+static int
+mount_hierarchy (const struct cgroup_env *env, int tmp_fd, const struct mountinfo *h,
+                 ctr_error_t *err)
+{
+  const char *name = strrchr (h->mountpoint, '/') + 1;
+  bool v2 = strcmp (h->fstype, "cgroup2") == 0;
+  cleanup_free char *data = v2 ? NULL : v1_mount_data (h->superopts);
+  cleanup_free char *src = NULL;
+  cleanup_close int sub = -1, top = -1;
+  int r = -1;
+
+  if (mkdirat (tmp_fd, name, 0755) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "mkdir cgroup `%s`", name);
+  sub = openat (tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0)
+    return ctr_error (err, errno, "open cgroup `%s`", name);
+  if (env->ctx->new_cgroupns)
+    r = mount_on_fd (h->fstype, sub, h->fstype, env->flags, data);
+  if (r == 0)
+    return 0;
+  if (env->ctx->new_cgroupns && errno != EPERM && errno != EBUSY)
+    return ctr_error (err, errno, "mount %s `%s`", h->fstype, name);
+  src = own_cgroup_dir (env, h);
+  if (bind_host_dir (src, sub, env->flags) < 0)
+    return ctr_error (err, errno, "bind cgroup `%s`", src);
+  top = openat (tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (top < 0 || remount_bind (top, env->flags, 0) < 0)
+    return ctr_error (err, errno, "remount cgroup `%s`", src);
+  return 0;
+}
+
+/* cpu -> cpu,cpuacct and friends, as the host has them. */
+static int
+copy_cgroup_symlinks (int tmp_fd, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = opendir (HOST_CGROUP_ROOT);
+  struct dirent *de;
+  if (d == NULL)
+    return 0;
+  while ((de = readdir (d)) != NULL)
+    {
+      char target[256];
+      ssize_t n;
+      if (de->d_type != DT_LNK)
+        continue;
+      n = readlinkat (dirfd (d), de->d_name, target, sizeof target - 1);
+      if (n < 0)
+        continue;
+      target[n] = '\0';
+      if (symlinkat (target, tmp_fd, de->d_name) < 0 && errno != EEXIST)
+        return ctr_error (err, errno, "symlink cgroup `%s`", de->d_name);
+    }
+  return 0;
+}
+
+static bool
+is_host_hierarchy (const struct mountinfo *m)
+{
+  const char *slash = strrchr (m->mountpoint, '/');
+  if (strcmp (m->fstype, "cgroup") != 0 && strcmp (m->fstype, "cgroup2") != 0)
+    return false;
+  return slash && slash[1] && (size_t) (slash - m->mountpoint) == strlen (HOST_CGROUP_ROOT)
+         && strncmp (m->mountpoint, HOST_CGROUP_ROOT, slash - m->mountpoint) == 0;
+}
+
+/* Later mounts on the same mountpoint hide earlier ones: only the last one counts. */
+static bool
+is_hidden (const struct mountinfo *mi, size_t len, size_t i)
+{
+  size_t j;
+  for (j = i + 1; j < len; j++)
+    if (strcmp (mi[j].mountpoint, mi[i].mountpoint) == 0)
+      return true;
+  return false;
+}
+
+static int
+mount_cgroup_v1 (struct cgroup_env *env, const char *path, int dst_fd, const struct mount_opts *o,
+                 ctr_error_t *err)
+{
+  struct rootfs_ctx *ctx = env->ctx;
+  cleanup_close int tmp_fd = -1;
+  size_t i;
+
+  if (mount_on_fd ("tmpfs", dst_fd, "tmpfs", CGROUP_FLAGS, "mode=755") < 0)
+    return ctr_error (err, errno, "mount tmpfs for cgroup hierarchies");
+  tmp_fd = reopen_mounted (ctx->rootfs_fd, path, dst_fd, err);
+  if (tmp_fd < 0)
+    return -1;
+  for (i = 0; i < env->mi_len; i++)
+    if (is_host_hierarchy (&env->mi[i]) && !is_hidden (env->mi, env->mi_len, i)
+        && mount_hierarchy (env, tmp_fd, &env->mi[i], err) < 0)
+      return -1;
+  if (copy_cgroup_symlinks (tmp_fd, err) < 0)
+    return -1;
+  if ((o->flags & MS_RDONLY)
+      && mount_on_fd (NULL, tmp_fd, NULL, MS_REMOUNT | MS_RDONLY | CGROUP_FLAGS, NULL) < 0)
+    return ctr_error (err, errno, "remount cgroup tmpfs read-only");
+  return mount_apply_post (tmp_fd, o, err);
+}
+
+/* cgroup2: a fresh mount; without the rights for one (a user namespace without its own
+   cgroup namespace) a bind of our own cgroup directory, as runc does. */
+static int
+mount_cgroup_v2 (struct cgroup_env *env, const char *path, int dst_fd, const struct mount_opts *o,
+                 ctr_error_t *err)
+{
+  cleanup_close int new_fd = -1;
+  const struct mountinfo *h = NULL;
+  cleanup_free char *src = NULL;
+  struct mount_opts bind_opts = *o;
+  size_t i;
+
+  if (mount_on_fd ("cgroup2", dst_fd, "cgroup2", env->flags, o->data) == 0)
+    {
+      new_fd = reopen_mounted (env->ctx->rootfs_fd, path, dst_fd, err);
+      return new_fd < 0 ? -1 : mount_apply_post (new_fd, o, err);
+    }
+  if (errno != EPERM && errno != EBUSY)
+    return ctr_error (err, errno, "mount cgroup2");
+  for (i = 0; i < env->mi_len; i++)
+    if (strcmp (env->mi[i].fstype, "cgroup2") == 0)
+      h = &env->mi[i];
+  if (h == NULL)
+    return ctr_error (err, EPERM, "mount cgroup2 (and no host cgroup2 mount to bind)");
+  src = own_cgroup_dir (env, h);
+  bind_opts.flags = env->flags | MS_BIND | MS_REC;
+  bind_opts.data = NULL;
+  return mount_bind (env->ctx, src, path, &bind_opts, err);
+}
+
+int
+mount_cgroup (struct rootfs_ctx *ctx, const char *path, int dst_fd, bool v2_requested,
+              const struct mount_opts *o, ctr_error_t *err)
+{
+  struct cgroup_env env = { .ctx = ctx };
+  struct statfs sf;
+  size_t len;
+  int r;
+
+  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &env.self_cgroup, &len, err) < 0)
+    return -1;
+  if (mountinfo_read (&env.mi, &env.mi_len, err) < 0)
+    {
+      free (env.self_cgroup);
+      return -1;
+    }
+  env.flags = (o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | CGROUP_FLAGS;
+  if (v2_requested || (statfs (HOST_CGROUP_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC))
+    r = mount_cgroup_v2 (&env, path, dst_fd, o, err);
+  else
+    r = mount_cgroup_v1 (&env, path, dst_fd, o, err);
+  mountinfo_free (env.mi, env.mi_len);
+  free (env.self_cgroup);
+  return r;
+}

@@ -1,0 +1,355 @@
+/* rootfs: the setup sequence: propagation, root bind, sysctl, masked paths, pivot_root, read-only paths. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "rootfs/rootfs-internal.h"
+#include "util.h"
+
+void
+rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs)
+{
+  memset (ctx, 0, sizeof *ctx);
+  ctx->config = config;
+  ctx->rootfs = rootfs;
+  ctx->rootfs_fd = -1;
+  ctx->devnull_fd = -1;
+}
+
+void
+rootfs_ctx_release (struct rootfs_ctx *ctx)
+{
+  if (ctx->rootfs_fd >= 0)
+    close (ctx->rootfs_fd);
+  if (ctx->devnull_fd >= 0)
+    close (ctx->devnull_fd);
+  ctx->rootfs_fd = ctx->devnull_fd = -1;
+  free (ctx->root_path);
+  ctx->root_path = NULL;
+}
+
+int
+rootfs_check_proc (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  struct statfs sf;
+  if (!ctx->pivoted || ctx->proc_checked)
+    return 0;
+  if (statfs ("/proc", &sf) < 0)
+    return ctr_error (err, errno, "the container has no /proc mount");
+  if (sf.f_type != PROC_SUPER_MAGIC)
+    return ctr_error (err, EINVAL, "the container's /proc is not a procfs");
+  ctx->proc_checked = true;
+  return 0;
+}
+
+static const char *
+root_propagation (const struct rootfs_ctx *ctx)
+{
+  const struct oci_linux *l = ctx->config->linux_;
+  return l && l->rootfs_propagation && *l->rootfs_propagation ? l->rootfs_propagation : NULL;
+}
+
+static int
+set_root_propagation (struct rootfs_ctx *ctx, unsigned long fallback, ctr_error_t *err)
+{
+  const char *name = root_propagation (ctx);
+  unsigned long flags = fallback;
+  if (name)
+    {
+      flags = propagation_flags (name);
+      if (flags == 0)
+        return ctr_error (err, EINVAL, "linux.rootfsPropagation: unknown value `%s`", name);
+      /* an unbindable "/" would refuse the bind of the rootfs: private until finalize */
+      if (fallback && (flags & MS_UNBINDABLE))
+        flags = MS_PRIVATE | (flags & MS_REC);
+    }
+  else if (flags == 0)
+    return 0;
+  if (mount (NULL, "/", NULL, flags, NULL) < 0)
+    return ctr_error (err, errno, "linux.rootfsPropagation: set propagation of `/`");
+  return 0;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared, and a shared parent would
+   also carry our bind mount back to the host. */
+static int
+make_parent_private (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  struct mountinfo *mi = NULL;
+  const struct mountinfo *p;
+  size_t len;
+  int r = 0;
+
+  if (mountinfo_read (&mi, &len, err) < 0)
+    return -1;
+  p = mountinfo_find_parent (mi, len, ctx->root_path);
+  if (p && strstr (p->optional, "shared:") && mount (NULL, p->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
+    r = ctr_error (err, errno, "make `%s` private", p->mountpoint);
+  mountinfo_free (mi, len);
+  return r;
+}
+
+static int
+open_devnull (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  struct stat st;
+  ctx->devnull_fd = open ("/dev/null", O_PATH | O_CLOEXEC);
+  if (ctx->devnull_fd < 0 || fstat (ctx->devnull_fd, &st) < 0)
+    return ctr_error (err, errno, "open `/dev/null`");
+  if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
+    return ctr_error (err, EINVAL, "`/dev/null` is not the null device (char 1:3)");
+  return 0;
+}
+
+/* --no-pivot (runc's msMoveRoot): host proc and sysfs mounts go first, as the kernel would
+   otherwise let them reveal more than the container's; other host mounts stay below the
+   chroot. */
+static int
+drop_host_pseudo_mounts (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  struct mountinfo *mi = NULL;
+  size_t len, i, n = strlen (ctx->root_path);
+  int r = 0;
+
+  if (mountinfo_read (&mi, &len, err) < 0)
+    return -1;
+  for (i = len; i-- > 0 && r == 0;)
+    {
+      const char *p = mi[i].mountpoint;
+      if (strcmp (mi[i].fstype, "proc") != 0 && strcmp (mi[i].fstype, "sysfs") != 0)
+        continue;
+      if (strncmp (p, ctx->root_path, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+        continue;
+      if (mount (NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0 && errno == ENOENT)
+        continue;
+      if (umount2 (p, MNT_DETACH) == 0)
+        continue;
+      if ((errno != EINVAL && errno != EPERM) || mount ("tmpfs", p, "tmpfs", 0, NULL) < 0)
+        r = ctr_error (err, errno, "hide host `%s`", p);
+    }
+  mountinfo_free (mi, len);
+  return r;
+}
+
+static int
+move_root (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  if (drop_host_pseudo_mounts (ctx, err) < 0)
+    return -1;
+  if (fchdir (ctx->rootfs_fd) < 0)
+    return ctr_error (err, errno, "chdir to rootfs");
+  if (mount (".", "/", NULL, MS_MOVE, NULL) < 0)
+    return ctr_error (err, errno, "move rootfs onto `/`");
+  if (chroot (".") < 0)
+    return ctr_error (err, errno, "chroot");
+  if (chdir ("/") < 0)
+    return ctr_error (err, errno, "chdir `/`");
+  return 0;
+}
+
+int
+rootfs_pivot (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  cleanup_close int old_root = -1;
+
+  if (ctx->rootfs_fd < 0)
+    return ctr_error (err, EINVAL, "pivot_root before the rootfs was prepared");
+  if (ctx->no_pivot)
+    {
+      if (move_root (ctx, err) < 0)
+        return -1;
+      ctx->pivoted = true;
+      return 0;
+    }
+  old_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (old_root < 0)
+    return ctr_error (err, errno, "open `/`");
+  if (fchdir (ctx->rootfs_fd) < 0)
+    return ctr_error (err, errno, "chdir to rootfs");
+  /* pivot_root(".", ".") stacks the old root on top of the new one; it is then
+     detached from there, without needing a directory for it inside the container. */
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return ctr_error (err, errno, "pivot_root");
+  if (fchdir (old_root) < 0)
+    return ctr_error (err, errno, "chdir to the old root");
+  /* the unmount must not propagate to the host */
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "make the old root a slave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return ctr_error (err, errno, "unmount the old root");
+  if (chdir ("/") < 0)
+    return ctr_error (err, errno, "chdir `/`");
+  ctx->pivoted = true;
+  return 0;
+}
+
+static int
+check_sysctl_key (const char *key, ctr_error_t *err)
+{
+  const char *s;
+  if (*key == '\0' || strchr (key, '/'))
+    return ctr_error (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
+  /* an empty component would turn into "..", "." or "//" once dots become slashes */
+  for (s = key; *s; s++)
+    if (*s == '.' && (s == key || s[1] == '\0' || s[1] == '.'))
+      return ctr_error (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
+  return 0;
+}
+
+static int
+apply_sysctl (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  const struct oci_linux *l = ctx->config->linux_;
+  cleanup_close int proc_sys = -1;
+  struct statfs sf;
+  size_t i;
+
+  if (l == NULL || l->sysctl_len == 0)
+    return 0;
+  proc_sys = resolve_in_root (ctx->rootfs_fd, "/proc/sys", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  if (proc_sys < 0 || fstatfs (proc_sys, &sf) < 0)
+    return ctr_error (err, errno, "linux.sysctl: open `/proc/sys`");
+  if (sf.f_type != PROC_SUPER_MAGIC)
+    return ctr_error (err, EINVAL, "linux.sysctl: `/proc/sys` is not a procfs");
+  for (i = 0; i < l->sysctl_len; i++)
+    {
+      const char *key = l->sysctl[i].key, *value = l->sysctl[i].value ? l->sysctl[i].value : "";
+      cleanup_free char *path = NULL;
+      cleanup_close int fd = -1;
+      char *s;
+      if (check_sysctl_key (key, err) < 0)
+        return -1;
+      path = xstrdup (key);
+      for (s = path; *s; s++)
+        if (*s == '.')
+          *s = '/';
+      fd = resolve_in_root (proc_sys, path, O_WRONLY | O_TRUNC, RESOLVE_NO_SYMLINKS);
+      if (fd < 0)
+        return ctr_error (err, errno, "linux.sysctl: `%s`", key);
+      if (write_all (fd, value, strlen (value)) < 0)
+        return ctr_error (err, errno, "linux.sysctl: `%s`: write `%s`", key, value);
+    }
+  return 0;
+}
+
+/* Masked and read-only paths are resolved inside the new root: a symlink in the image
+   can only point at something else inside it (security rule 5). */
+static int
+mask_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
+{
+  char src[FD_PATH_SIZE];
+  size_t i;
+
+  for (i = 0; i < l->masked_paths_len; i++)
+    {
+      const char *p = l->masked_paths[i];
+      cleanup_close int fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH, 0);
+      struct stat st;
+      int r;
+      if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        continue;
+      if (fd < 0 || fstat (fd, &st) < 0)
+        return ctr_error (err, errno, "linux.maskedPaths: `%s`", p);
+      if (S_ISDIR (st.st_mode))
+        r = mount_on_fd ("tmpfs", fd, "tmpfs", MS_RDONLY, NULL);
+      else
+        r = mount_on_fd (fd_path (src, ctx->devnull_fd), fd, NULL, MS_BIND, NULL);
+      if (r < 0)
+        return ctr_error (err, errno, "linux.maskedPaths: `%s`: mount", p);
+    }
+  return 0;
+}
+
+int
+rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  char resolved[PATH_MAX];
+  bool dev_bound;
+
+  if (ctx->rootfs == NULL)
+    return ctr_error (err, EINVAL, "no rootfs given");
+  if (realpath (ctx->rootfs, resolved) == NULL)
+    return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
+  ctx->root_path = xstrdup (resolved);
+  if (open_devnull (ctx, err) < 0)
+    return -1;
+  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, err) < 0 || make_parent_private (ctx, err) < 0)
+    return -1;
+  if (mount (ctx->root_path, ctx->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "bind rootfs `%s`", ctx->root_path);
+  ctx->rootfs_fd = open (ctx->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->rootfs_fd < 0)
+    return ctr_error (err, errno, "open rootfs `%s`", ctx->root_path);
+  if (rootfs_mount_config (ctx, &dev_bound, err) < 0)
+    return -1;
+  if (!dev_bound && rootfs_setup_dev (ctx, err) < 0)
+    return -1;
+  /* Masking binds the host's /dev/null, which pivot_root detaches from this namespace
+     (binding from a detached mount fails with EINVAL): it happens here, and sysctls
+     before it, so that a key under a masked path still reaches the kernel. */
+  if (apply_sysctl (ctx, err) < 0)
+    return -1;
+  return ctx->config->linux_ ? mask_paths (ctx, ctx->config->linux_, err) : 0;
+}
+
+static int
+readonly_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
+{
+  char src[FD_PATH_SIZE];
+  size_t i;
+
+  for (i = 0; i < l->readonly_paths_len; i++)
+    {
+      const char *p = l->readonly_paths[i];
+      cleanup_close int fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH, 0);
+      cleanup_close int top = -1;
+      if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        continue;
+      if (fd < 0)
+        return ctr_error (err, errno, "linux.readonlyPaths: `%s`", p);
+      if (mount_on_fd (fd_path (src, fd), fd, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return ctr_error (err, errno, "linux.readonlyPaths: `%s`: bind", p);
+      top = reopen_mounted (ctx->rootfs_fd, p, fd, err);
+      if (top < 0)
+        return ctr_error_wrap (err, "linux.readonlyPaths");
+      if (remount_bind (top, MS_RDONLY, 0) < 0)
+        return ctr_error (err, errno, "linux.readonlyPaths: `%s`: remount read-only", p);
+    }
+  return 0;
+}
+
+static int
+root_readonly (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  unsigned long keep = fd_mount_flags (ctx->rootfs_fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+    return ctr_error (err, errno, "root.readonly: remount `/` read-only");
+  return 0;
+}
+
+int
+rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  const struct oci_linux *l = ctx->config->linux_;
+
+  if (l && l->readonly_paths_len)
+    {
+      if (rootfs_check_proc (ctx, err) < 0)
+        return ctr_error_wrap (err, "linux.readonlyPaths");
+      if (readonly_paths (ctx, l, err) < 0)
+        return -1;
+    }
+  if (ctx->config->root.readonly && root_readonly (ctx, err) < 0)
+    return -1;
+  return set_root_propagation (ctx, 0, err);
+}
