@@ -28,7 +28,10 @@ bundle=$(mktemp -d /tmp/ctr-quickstart.XXXXXX)
 trap 'rm -rf "$bundle"' EXIT
 mkdir -p "$bundle/rootfs/bin"
 cp /bin/busybox "$bundle/rootfs/bin/busybox"
-"$bundle/rootfs/bin/busybox" --install -s "$bundle/rootfs/bin"
+# relative links: `busybox --install -s` would point them at the host path
+for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$applet"
+done
 (cd "$bundle" && "$OLDPWD/src/ctr" spec)
 jq '.process.terminal = false
     | .process.args = ["sh", "-c", "echo \"Hello from ctr: I am pid $$ on $(hostname), root is $(ls / | wc -w) entries\""]' \
