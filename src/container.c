@@ -517,6 +517,9 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
   reset_signals ();
   close (c->sync_parent);
   c->sync_parent = -1;
+  /* the state dir fd carries create's flock: holding it would block `start` */
+  close (c->dirfd);
+  c->dirfd = -1;
   /* keep our own fds clear of the range passed with --preserve-fds */
   fd = fcntl (c->sync_child, F_DUPFD_CLOEXEC, min_fd);
   if (fd >= 0)
@@ -601,7 +604,7 @@ parent_compile_seccomp (struct create *c, ctr_error_t *err)
   if (c->config->linux_ == NULL || c->config->linux_->seccomp == NULL)
     return 0;
   if (process_seccomp_compile (c->config->linux_->seccomp, &s, err) < 0)
-    return ctr_error_wrap (err, "linux.seccomp");
+    return -1;
   status = (int32_t) ((s.flags & 0x7fffffff) | (s.notify ? 0x80000000u : 0));
   r = sync_send (c->sync_parent, SYNC_SECCOMP, status, s.bpf, s.len, -1, err);
   process_seccomp_release (&s);

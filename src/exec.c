@@ -275,7 +275,7 @@ exec_send_seccomp (struct exec *e, ctr_error_t *err)
   if (e->config->linux_ == NULL || e->config->linux_->seccomp == NULL)
     return 0;
   if (process_seccomp_compile (e->config->linux_->seccomp, &s, err) < 0)
-    return ctr_error_wrap (err, "linux.seccomp");
+    return -1;
   r = sync_send (e->sync_parent, SYNC_SECCOMP,
                  (int32_t) ((s.flags & 0x7fffffff) | (s.notify ? 0x80000000u : 0)), s.bpf, s.len,
                  -1, err);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "error.h"
 #include "oci/config.h"
@@ -50,6 +51,10 @@ int cgroup_pids (const struct cgroup *cg, pid_t **pids, size_t *n, ctr_error_t *
 int cgroup_update (const struct cgroup *cg, const struct oci_resources *res, ctr_error_t *err);
 /* Kills what is left, waits until empty and removes the directories ctr created. */
 int cgroup_destroy (struct cgroup *cg, ctr_error_t *err);
+
+/* How many processes the OOM killer killed in the cgroup so far (memory.events oom_kill on
+   v2, memory.oom_control oom_kill on v1); 0 when there is no memory cgroup. */
+int cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err);
 
 /* Persistence in state.json: one string that cgroup_load understands. */
 char *cgroup_serialize (const struct cgroup *cg);

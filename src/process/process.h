@@ -20,13 +20,18 @@ int process_plan_new (const struct oci_process *proc, const struct oci_linux *li
 void process_plan_free (struct process_plan *plan);
 
 /* Child side, while still privileged (after pivot_root): rlimits, personality, ioPriority,
-   scheduler, execCPUAffinity.initial, umask, apparmor/selinux exec labels. */
+   scheduler, execCPUAffinity, umask, apparmor/selinux exec labels. The child has already
+   joined its cgroup here, so execCPUAffinity.final is applied when given, else .initial.
+   The LSM labels are written through /proc opened with RESOLVE_NO_XDEV and checked to be
+   procfs (rule 4). */
 int process_apply_attributes (const struct process_plan *plan, ctr_error_t *err);
 
 /* Child side, after process_apply_attributes: setgroups -> setresgid -> setresuid
    (keeping capabilities across the change), then capabilities (bounding first, then
    effective/permitted/inheritable, then ambient), chdir(cwd) checked to stay inside the
-   root, then no_new_privs. */
+   root, then no_new_privs. When linux.seccomp is set without process.noNewPrivileges,
+   CAP_SYS_ADMIN stays in the effective and permitted sets until process_exec has loaded
+   the filter (the kernel requires one of the two to load it). */
 int process_drop_privileges (const struct process_plan *plan, ctr_error_t *err);
 
 /* Finds args[0] through the process's PATH (from its env) as the container sees it.
@@ -50,9 +55,10 @@ void process_seccomp_release (struct process_seccomp *s);
    else 0; -1 on error. */
 int process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err);
 
-/* Last step in the child: closes every fd >= 3 + preserve_fds except keep_fd (which must
-   be O_CLOEXEC), loads the seccomp filter (s may be NULL), execve(path, args, env).
-   Returns only on failure. */
+/* Last step in the child: closes every fd >= 3 + preserve_fds except keep_fd (made
+   O_CLOEXEC; -1 for none), loads the seccomp filter (s may be NULL), execve(path, args,
+   env) where env gains HOME from the container's /etc/passwd when it has none (as runc).
+   Returns only on failure; a failed execve is reported with its errno. */
 int process_exec (const struct process_plan *plan, const char *path,
                   const struct process_seccomp *s, int preserve_fds, int keep_fd,
                   ctr_error_t *err);

@@ -1,0 +1,135 @@
+/* cgroups internal: what cgroup.c shares with the unified, legacy and eBPF device drivers. */
+#ifndef CTR_CGROUP_INTERNAL_H
+#define CTR_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroups/cgroup.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* v1 controllers, as bits of cg_hierarchy.ctrls. */
+enum
+{
+  CG_BLKIO = 1u << 0,
+  CG_CPU = 1u << 1,
+  CG_CPUACCT = 1u << 2,
+  CG_CPUSET = 1u << 3,
+  CG_DEVICES = 1u << 4,
+  CG_FREEZER = 1u << 5,
+  CG_HUGETLB = 1u << 6,
+  CG_MEMORY = 1u << 7,
+  CG_NET_CLS = 1u << 8,
+  CG_NET_PRIO = 1u << 9,
+  CG_PERF_EVENT = 1u << 10,
+  CG_PIDS = 1u << 11,
+  CG_RDMA = 1u << 12,
+  CG_MISC = 1u << 13,
+};
+
+/* cgroup v2 controllers, as bits for cgroup.subtree_control. */
+enum
+{
+  CG2_CPUSET = 1u << 0,
+  CG2_CPU = 1u << 1,
+  CG2_IO = 1u << 2,
+  CG2_MEMORY = 1u << 3,
+  CG2_HUGETLB = 1u << 4,
+  CG2_PIDS = 1u << 5,
+  CG2_RDMA = 1u << 6,
+  CG2_MISC = 1u << 7,
+};
+
+/* One mounted hierarchy. Discovered once per process; never freed. */
+struct cg_hierarchy
+{
+  char *key;      /* serialization key: "memory", "cpu+cpuacct", "name=systemd", "unified" */
+  char *mount;    /* "/sys/fs/cgroup/memory" */
+  unsigned ctrls; /* CG_* (v1 only) */
+  bool v2;
+};
+
+/* The container's directory in one hierarchy: <mount><path>. */
+struct cg_member
+{
+  const struct cg_hierarchy *h;
+  int depth; /* trailing components of the path ctr created; 0: joined, never removed */
+};
+
+struct cgroup
+{
+  enum cgroup_layout layout;
+  char *path; /* "/ctr/<id>", normalized */
+  struct cg_member *m;
+  size_t n;
+  int v2_fd; /* O_DIRECTORY fd of the cgroup2 directory, -1 if none */
+};
+
+/* cgroupfs.c */
+/* linux.cgroupsPath (NULL: /ctr/<id>) to a normalized absolute path without `..`. */
+char *cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t *err);
+/* The hierarchies ctr uses for a layout (v1 ones from /proc/self/mountinfo, parsed once). */
+int cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size_t *n,
+                    ctr_error_t *err);
+/* Parses a mountinfo text into v1 hierarchies (exposed for tests). */
+struct cg_hierarchy *cg_parse_mountinfo (const char *text, size_t *n);
+/* Writes value to a cgroup file; errors read "<what>: write <file>". */
+int cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err);
+/* Reads a (small) cgroup file, trailing newline stripped. */
+int cg_read (int dirfd, const char *file, char **out, ctr_error_t *err);
+/* Appends the pids of cgroup.procs in dirfd and in every descendant directory. */
+int cg_read_pids (int dirfd, pid_t **pids, size_t *n, ctr_error_t *err);
+bool cg_file_exists (int dirfd, const char *file);
+/* Signals every process of the cgroup tree; with until_empty, repeats until none is left
+   (a few seconds at most). */
+int cg_signal_all (int dirfd, int sig, bool until_empty, ctr_error_t *err);
+/* Sleeps a little more each call (1 ms doubling up to 16 ms). */
+void cg_backoff (unsigned *step);
+
+/* cgroup.c */
+/* O_DIRECTORY fd of the container's directory in member i. */
+int cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err);
+/* Index of the member holding a v1 controller (CG_*), or of the cgroup2 member when
+   ctrl is 0; -1 when none. */
+ssize_t cg_member_find (const struct cgroup *cg, unsigned ctrl);
+/* True when the resources ask for more than device rules (rootless check). */
+bool cg_resources_requested (const struct oci_resources *res);
+
+/* unified.c: cgroup v2 */
+/* Enables controllers in cgroup.subtree_control of every ancestor of the member's
+   directory, root first; `need` failures are errors naming the resource, `want` ones not. */
+int unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned want,
+                    ctr_error_t *err);
+/* Create or update on a pure cgroup v2 host: controllers, limits, device filter. */
+int unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool create,
+                   ctr_error_t *err);
+int unified_hugetlb (int dirfd, const struct oci_resources *res, ctr_error_t *err);
+int unified_kill (int dirfd, int sig, ctr_error_t *err);
+int unified_freeze (int dirfd, bool frozen, ctr_error_t *err);
+int unified_is_frozen (int dirfd, bool *frozen, ctr_error_t *err);
+/* runc's conversions (exposed for tests). */
+uint64_t unified_cpu_weight (uint64_t shares);
+int unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *err);
+
+/* legacy.c: cgroup v1 */
+int legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool create,
+                  ctr_error_t *err);
+int legacy_cpuset_inherit (const char *dir, ctr_error_t *err);
+int legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err);
+int legacy_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err);
+int legacy_is_frozen (const struct cgroup *cg, bool *frozen, ctr_error_t *err);
+int legacy_device_rule (const struct oci_device_cgroup *d, char *buf, size_t size);
+
+/* devices_bpf.c: the device rules as an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program */
+/* The rules ctr enforces: deny all, the config's rules, then runc's default devices. */
+struct oci_device_cgroup *cg_device_rules (const struct oci_resources *res, size_t *n);
+int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t n,
+                       ctr_error_t *err);
+/* The program text (exposed for tests); returns the instruction count, -1 on bad rules. */
+int devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns,
+                       ctr_error_t *err);
+
+#endif

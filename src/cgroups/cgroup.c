@@ -1,0 +1,556 @@
+/* cgroups: the public entry points: create, enter, kill, freeze, update, destroy, persistence. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup-internal.h"
+#include "log.h"
+#include "util.h"
+
+/* How long destroy waits for the processes to die and the directories to go. */
+#define DESTROY_TIMEOUT_NS (2ULL * 1000000000ULL)
+
+static size_t
+path_components (const char *path)
+{
+  size_t n = 0;
+  for (; *path; path++)
+    n += *path == '/';
+  return n;
+}
+
+static char *
+member_dir (const struct cgroup *cg, size_t i)
+{
+  return xasprintf ("%s%s", cg->m[i].h->mount, cg->path);
+}
+
+int
+cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err)
+{
+  cleanup_free char *dir = member_dir (cg, i);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "open cgroup `%s`", dir);
+  return fd;
+}
+
+ssize_t
+cg_member_find (const struct cgroup *cg, unsigned ctrl)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    if (ctrl == 0 ? cg->m[i].h->v2 : !cg->m[i].h->v2 && (cg->m[i].h->ctrls & ctrl))
+      return (ssize_t) i;
+  return -1;
+}
+
+bool
+cg_resources_requested (const struct oci_resources *r)
+{
+  if (r == NULL)
+    return false;
+  return r->memory || r->cpu || r->has_pids_limit || r->block_io || r->hugepage_limits_len
+         || r->has_network_class_id || r->network_priorities_len || r->rdma_len || r->unified_len;
+}
+
+/* mkdir -p of the cgroup path under one hierarchy; *depth counts what was created. */
+static int
+member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, ctr_error_t *err)
+{
+  cleanup_free char *full = xasprintf ("%s%s", h->mount, path);
+  size_t ends[256], n = 0, i, first = SIZE_MAX, done = 0;
+  char *s;
+
+  for (s = full + strlen (h->mount) + 1; n < ARRAY_SIZE (ends); s++)
+    if (*s == '/' || *s == '\0')
+      {
+        ends[n++] = (size_t) (s - full);
+        if (*s == '\0')
+          break;
+      }
+  if (n == ARRAY_SIZE (ends))
+    return ctr_error (err, E2BIG, "create cgroup `%s`: too deep", full);
+  for (i = 0; i < n; i++, done = i)
+    {
+      char saved = full[ends[i]];
+      full[ends[i]] = '\0';
+      if (mkdir (full, 0755) == 0)
+        {
+          if (first == SIZE_MAX)
+            first = i;
+          if ((h->ctrls & CG_CPUSET) && legacy_cpuset_inherit (full, err) < 0)
+            {
+              done = i + 1;
+              goto fail;
+            }
+        }
+      else if (errno != EEXIST)
+        {
+          ctr_error (err, errno, "create cgroup `%s`", full);
+          goto fail;
+        }
+      full[ends[i]] = saved;
+    }
+  *depth = first == SIZE_MAX ? 0 : (int) (n - first);
+  return 0;
+
+fail:
+  /* undo this hierarchy's mkdirs at once: the ownership record only knows whole chains */
+  while (first != SIZE_MAX && done-- > first)
+    {
+      full[ends[done]] = '\0';
+      rmdir (full);
+    }
+  return -1;
+}
+
+static struct cgroup *
+cgroup_new (enum cgroup_layout layout, char *path)
+{
+  struct cgroup *cg = xzalloc (sizeof (*cg));
+  cg->layout = layout;
+  cg->path = path;
+  cg->v2_fd = -1;
+  return cg;
+}
+
+static int
+open_v2_fd (struct cgroup *cg, ctr_error_t *err)
+{
+  ssize_t i = cg_member_find (cg, 0);
+  if (i < 0)
+    return 0;
+  cg->v2_fd = cg_member_open (cg, (size_t) i, err);
+  return cg->v2_fd < 0 ? -1 : 0;
+}
+
+int
+cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err)
+{
+  enum cgroup_layout layout = cgroup_layout_detect ();
+  const struct cg_hierarchy *hs;
+  struct cgroup *cg;
+  char *path;
+  size_t nh, i;
+  int r;
+
+  path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
+  if (path == NULL)
+    return -1;
+  cg = cgroup_new (layout, path);
+  if (cfg->rootless)
+    {
+      if (cg_resources_requested (cfg->resources))
+        {
+          cgroup_free (cg);
+          return ctr_error (err, 0, "rootless: cgroup limits need a delegated cgroup v2 subtree");
+        }
+      ctr_log_warning ("rootless: not using cgroups (no delegated cgroup v2 subtree support yet)");
+      *out = cg;
+      return 0;
+    }
+  if (cg_hierarchies (layout, &hs, &nh, err) < 0)
+    goto fail;
+  if (nh == 0)
+    {
+      ctr_error (err, 0, "cgroup: no cgroup hierarchy is mounted under " CGROUP_ROOT);
+      goto fail;
+    }
+  cg->m = xzalloc (nh * sizeof (*cg->m));
+  for (i = 0; i < nh; i++)
+    {
+      cg->m[i].h = &hs[i];
+      if (member_mkdir (&hs[i], path, &cg->m[i].depth, err) < 0)
+        goto fail;
+      cg->n++;
+    }
+  if (layout == CGROUP_LAYOUT_UNIFIED)
+    r = unified_setup (cg, cfg->resources, true, err);
+  else
+    r = legacy_apply (cg, cfg->resources, true, err);
+  if (r < 0 || open_v2_fd (cg, err) < 0)
+    goto fail;
+  *out = cg;
+  return 0;
+
+fail:
+  cgroup_destroy (cg, NULL);
+  cgroup_free (cg);
+  return -1;
+}
+
+int
+cgroup_v2_fd (const struct cgroup *cg)
+{
+  return cg ? cg->v2_fd : -1;
+}
+
+int
+cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err)
+{
+  char buf[32];
+  size_t i;
+
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *dir = NULL;
+      cleanup_close int fd = -1;
+      if (skip_v2 && cg->m[i].h->v2)
+        continue;
+      dir = member_dir (cg, i);
+      fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        return ctr_error (err, errno, "enter cgroup `%s`", dir);
+      if (cg_write (fd, "cgroup.procs", buf, dir, err) < 0)
+        return ctr_error_wrap (err, "enter cgroup");
+    }
+  return 0;
+}
+
+static int
+no_cgroup (const struct cgroup *cg, ctr_error_t *err)
+{
+  return ctr_error (err, ENOTSUP, "cgroup: the container has no cgroup (%s)", cg->path);
+}
+
+int
+cgroup_kill (const struct cgroup *cg, int sig, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (cg->n == 0)
+    return no_cgroup (cg, err);
+  if (cg->layout != CGROUP_LAYOUT_UNIFIED)
+    return legacy_kill (cg, sig, err);
+  fd = cg_member_open (cg, 0, err);
+  return fd < 0 ? -1 : unified_kill (fd, sig, err);
+}
+
+int
+cgroup_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (cg->n == 0)
+    return no_cgroup (cg, err);
+  if (cg->layout != CGROUP_LAYOUT_UNIFIED)
+    return legacy_freeze (cg, frozen, err);
+  fd = cg_member_open (cg, 0, err);
+  return fd < 0 ? -1 : unified_freeze (fd, frozen, err);
+}
+
+int
+cgroup_is_frozen (const struct cgroup *cg, bool *frozen, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (cg->n == 0)
+    {
+      *frozen = false;
+      return 0;
+    }
+  if (cg->layout != CGROUP_LAYOUT_UNIFIED)
+    return legacy_is_frozen (cg, frozen, err);
+  fd = cg_member_open (cg, 0, err);
+  return fd < 0 ? -1 : unified_is_frozen (fd, frozen, err);
+}
+
+int
+cgroup_pids (const struct cgroup *cg, pid_t **pids, size_t *n, ctr_error_t *err)
+{
+  static const unsigned prefer[] = { CG_PIDS, CG_FREEZER, CG_MEMORY, CG_CPU, CG_DEVICES };
+  cleanup_close int fd = -1;
+  ssize_t idx = cg->layout == CGROUP_LAYOUT_UNIFIED ? 0 : -1;
+  size_t i;
+
+  *pids = NULL;
+  *n = 0;
+  if (cg->n == 0)
+    return no_cgroup (cg, err);
+  for (i = 0; idx < 0 && i < ARRAY_SIZE (prefer); i++)
+    idx = cg_member_find (cg, prefer[i]);
+  if (idx < 0)
+    idx = 0;
+  fd = cg_member_open (cg, (size_t) idx, err);
+  if (fd < 0 || cg_read_pids (fd, pids, n, err) < 0)
+    {
+      free (*pids);
+      *pids = NULL;
+      *n = 0;
+      return -1;
+    }
+  return 0;
+}
+
+int
+cgroup_update (const struct cgroup *cg, const struct oci_resources *res, ctr_error_t *err)
+{
+  if (res == NULL)
+    return 0;
+  if (cg->n == 0)
+    return cg_resources_requested (res)
+               ? ctr_error (err, 0, "rootless: cgroup limits need a delegated cgroup v2 subtree")
+               : 0;
+  if (cg->layout == CGROUP_LAYOUT_UNIFIED)
+    return unified_setup (cg, res, false, err);
+  return legacy_apply (cg, res, false, err);
+}
+
+int
+cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err)
+{
+  bool v2 = cg->layout == CGROUP_LAYOUT_UNIFIED;
+  ssize_t i = v2 ? (cg->n ? 0 : -1) : cg_member_find (cg, CG_MEMORY);
+  const char *file = v2 ? "memory.events" : "memory.oom_control";
+  cleanup_free char *text = NULL;
+  cleanup_close int fd = -1;
+  char *line;
+
+  *count = 0;
+  if (i < 0)
+    return 0;
+  fd = cg_member_open (cg, (size_t) i, err);
+  if (fd < 0)
+    return -1;
+  if (!cg_file_exists (fd, file))
+    return 0; /* v2 memory controller not enabled */
+  if (cg_read (fd, file, &text, err) < 0)
+    return -1;
+  for (line = text; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (strncmp (line, "oom_kill ", 9) == 0)
+      {
+        line[strcspn (line, "\n")] = '\0';
+        if (parse_uint64 (line + 9, count) < 0)
+          return ctr_error (err, EINVAL, "read %s: bad oom_kill value", file);
+        return 0;
+      }
+  return 0;
+}
+
+/* SIGKILLs what is left in the leaves ctr owns and waits until they are empty. */
+static void
+destroy_kill (struct cgroup *cg, uint64_t deadline)
+{
+  ssize_t freezer = cg_member_find (cg, CG_FREEZER);
+  unsigned step = 0;
+  size_t i, j;
+
+  for (i = 0; i < cg->n; i++)
+    if (cg->m[i].depth > 0 && cg->m[i].h->v2)
+      {
+        cleanup_close int fd = cg_member_open (cg, i, NULL);
+        if (fd >= 0 && cg_file_exists (fd, "cgroup.kill"))
+          cg_write (fd, "cgroup.kill", "1", "cgroup", NULL);
+      }
+  for (;;)
+    {
+      bool busy = false;
+      for (i = 0; i < cg->n; i++)
+        {
+          cleanup_free pid_t *pids = NULL;
+          cleanup_close int fd = -1;
+          size_t n = 0;
+          if (cg->m[i].depth == 0 || (fd = cg_member_open (cg, i, NULL)) < 0)
+            continue;
+          if (cg_read_pids (fd, &pids, &n, NULL) < 0 || n == 0)
+            continue;
+          busy = true;
+          for (j = 0; j < n; j++)
+            kill (pids[j], SIGKILL);
+        }
+      if (!busy || now_ns () > deadline)
+        break;
+      /* frozen v1 tasks only die once thawed */
+      if (freezer >= 0 && cg->m[freezer].depth > 0)
+        {
+          cleanup_close int fd = cg_member_open (cg, (size_t) freezer, NULL);
+          if (fd >= 0)
+            cg_write (fd, "freezer.state", "THAWED", "cgroup", NULL);
+        }
+      cg_backoff (&step);
+    }
+}
+
+/* Removes a cgroup directory after its descendants (made by the container itself). */
+static int
+rmdir_tree (int parentfd, const char *name, uint64_t deadline)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  unsigned step = 0;
+  int fd;
+
+  fd = openat (parentfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -1;
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return -1;
+    }
+  while ((de = readdir (d)))
+    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      rmdir_tree (fd, de->d_name, deadline);
+  while (unlinkat (parentfd, name, AT_REMOVEDIR) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      if (errno != EBUSY || now_ns () > deadline)
+        return -1;
+      cg_backoff (&step);
+    }
+  return 0;
+}
+
+static int
+member_remove (struct cgroup *cg, size_t i, uint64_t deadline, ctr_error_t *err)
+{
+  cleanup_free char *dir = member_dir (cg, i);
+  cleanup_close int parentfd = -1;
+  char *slash = strrchr (dir, '/');
+  int k;
+
+  *slash = '\0';
+  parentfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (parentfd < 0 && errno != ENOENT)
+    return ctr_error (err, errno, "remove cgroup: open `%s`", dir);
+  if (parentfd >= 0 && rmdir_tree (parentfd, slash + 1, deadline) < 0)
+    {
+      *slash = '/';
+      return ctr_error (err, errno, "remove cgroup `%s`", dir);
+    }
+  /* created parents go only when empty: others may share them */
+  for (k = 1; k < cg->m[i].depth; k++)
+    {
+      if (rmdir (dir) < 0 && errno != ENOENT)
+        break;
+      *strrchr (dir, '/') = '\0';
+    }
+  cg->m[i].depth = 0;
+  return 0;
+}
+
+int
+cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
+{
+  uint64_t deadline = now_ns () + DESTROY_TIMEOUT_NS;
+  int ret = 0;
+  size_t i;
+
+  if (cg == NULL)
+    return 0;
+  destroy_kill (cg, deadline);
+  for (i = 0; i < cg->n; i++)
+    if (cg->m[i].depth > 0 && member_remove (cg, i, deadline, ret < 0 ? NULL : err) < 0)
+      ret = -1;
+  if (cg->v2_fd >= 0)
+    close (cg->v2_fd);
+  cg->v2_fd = -1;
+  return ret;
+}
+
+char *
+cgroup_serialize (const struct cgroup *cg)
+{
+  size_t i, len = 0, size = 64 + strlen (cg->path);
+  char *s;
+
+  for (i = 0; i < cg->n; i++)
+    size += strlen (cg->m[i].h->key) + 16;
+  s = xmalloc (size);
+  len += snprintf (s + len, size - len, "%s;", cgroup_layout_name (cg->layout));
+  for (i = 0; i < cg->n; i++)
+    len += snprintf (s + len, size - len, "%s%s:%d", i ? "," : "", cg->m[i].h->key, cg->m[i].depth);
+  snprintf (s + len, size - len, ";%s", cg->path);
+  return s;
+}
+
+/* Parses one "<key>:<depth>" item of the serialized form into cg. */
+static int
+load_member (struct cgroup *cg, char *item, const struct cg_hierarchy *hs, size_t nh,
+             ctr_error_t *err)
+{
+  char *colon = strrchr (item, ':');
+  int64_t depth;
+  size_t i;
+
+  if (colon == NULL || parse_int64 (colon + 1, &depth) < 0 || depth < 0
+      || (size_t) depth > path_components (cg->path))
+    return ctr_error (err, EINVAL, "cgroup state: invalid item `%s`", item);
+  *colon = '\0';
+  for (i = 0; i < nh; i++)
+    if (strcmp (hs[i].key, item) == 0)
+      {
+        cg->m[cg->n].h = &hs[i];
+        cg->m[cg->n++].depth = (int) depth;
+        return 0;
+      }
+  ctr_log_debug ("cgroup: hierarchy `%s` of the container is no longer mounted", item);
+  return 0;
+}
+
+int
+cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (serialized);
+  char *layout_end = strchr (copy, ';'), *items, *path, *save = NULL, *item;
+  enum cgroup_layout layout = cgroup_layout_detect ();
+  const struct cg_hierarchy *hs = NULL;
+  struct cgroup *cg;
+  size_t nh = 0;
+
+  path = layout_end ? strchr (layout_end + 1, ';') : NULL;
+  if (path == NULL || path[1] != '/')
+    return ctr_error (err, EINVAL, "cgroup state: invalid value `%s`", serialized);
+  *layout_end = '\0';
+  *path++ = '\0';
+  items = layout_end + 1;
+  if (strcmp (copy, cgroup_layout_name (layout)) != 0)
+    return ctr_error (err, 0, "cgroup state: created on a %s cgroup layout, the host is now %s",
+                      copy, cgroup_layout_name (layout));
+  cg = cgroup_new (layout, NULL);
+  /* state.json is input too: the path must pass the same checks as at create */
+  cg->path = cgroup_resolve_path (path, NULL, err);
+  if (cg->path == NULL)
+    goto fail;
+  if (*items)
+    {
+      if (cg_hierarchies (layout, &hs, &nh, err) < 0)
+        goto fail;
+      cg->m = xzalloc ((nh + 1) * sizeof (*cg->m));
+    }
+  for (item = strtok_r (items, ",", &save); item; item = strtok_r (NULL, ",", &save))
+    if (cg->n < nh && load_member (cg, item, hs, nh, err) < 0)
+      goto fail;
+  if (open_v2_fd (cg, NULL) < 0)
+    cg->v2_fd = -1;
+  *out = cg;
+  return 0;
+
+fail:
+  cgroup_free (cg);
+  return -1;
+}
+
+const char *
+cgroup_path (const struct cgroup *cg)
+{
+  return cg->path;
+}
+
+void
+cgroup_free (struct cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  if (cg->v2_fd >= 0)
+    close (cg->v2_fd);
+  free (cg->m);
+  free (cg->path);
+  free (cg);
+}

@@ -1,0 +1,391 @@
+/* cgroupfs: layout detection, hierarchy discovery, cgroupsPath checks, file and pid helpers. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup-internal.h"
+#include "log.h"
+#include "util.h"
+
+#define CGROUP_HYBRID_V2 CGROUP_ROOT "/unified"
+#define DEFAULT_PARENT "/ctr"
+
+enum cgroup_layout
+cgroup_layout_detect (void)
+{
+  static int cached = -1;
+  struct statfs st;
+
+  if (cached >= 0)
+    return cached;
+  cached = CGROUP_LAYOUT_LEGACY;
+  if (statfs (CGROUP_ROOT, &st) == 0)
+    {
+      if (st.f_type == CGROUP2_SUPER_MAGIC)
+        cached = CGROUP_LAYOUT_UNIFIED;
+      else if (statfs (CGROUP_HYBRID_V2, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+        cached = CGROUP_LAYOUT_HYBRID;
+    }
+  return cached;
+}
+
+const char *
+cgroup_layout_name (enum cgroup_layout l)
+{
+  switch (l)
+    {
+    case CGROUP_LAYOUT_UNIFIED:
+      return "unified";
+    case CGROUP_LAYOUT_HYBRID:
+      return "hybrid";
+    case CGROUP_LAYOUT_LEGACY:
+      return "legacy";
+    }
+  return "unknown";
+}
+
+static const struct
+{
+  const char *name;
+  unsigned bit;
+} v1_controllers[] = {
+  { "blkio", CG_BLKIO },
+  { "cpu", CG_CPU },
+  { "cpuacct", CG_CPUACCT },
+  { "cpuset", CG_CPUSET },
+  { "devices", CG_DEVICES },
+  { "freezer", CG_FREEZER },
+  { "hugetlb", CG_HUGETLB },
+  { "memory", CG_MEMORY },
+  { "net_cls", CG_NET_CLS },
+  { "net_prio", CG_NET_PRIO },
+  { "perf_event", CG_PERF_EVENT },
+  { "pids", CG_PIDS },
+  { "rdma", CG_RDMA },
+  { "misc", CG_MISC },
+};
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void
+unescape_octal (char *s)
+{
+  char *w = s;
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
+          && s[3] <= '7')
+        {
+          *w++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+          s += 3;
+        }
+      else
+        *w++ = *s;
+    }
+  *w = '\0';
+}
+
+/* Builds the key and controller mask of a v1 mount from its super options. */
+static char *
+v1_key (char *superopts, unsigned *ctrls)
+{
+  char *key = NULL, *save = NULL, *opt;
+  size_t i;
+
+  *ctrls = 0;
+  for (opt = strtok_r (superopts, ",", &save); opt; opt = strtok_r (NULL, ",", &save))
+    {
+      bool known = strncmp (opt, "name=", 5) == 0 && opt[5] != '\0';
+      for (i = 0; i < ARRAY_SIZE (v1_controllers) && !known; i++)
+        if (strcmp (opt, v1_controllers[i].name) == 0)
+          {
+            *ctrls |= v1_controllers[i].bit;
+            known = true;
+          }
+      if (!known || strpbrk (opt, ";:"))
+        continue;
+      if (key == NULL)
+        key = xstrdup (opt);
+      else
+        {
+          char *k = xasprintf ("%s+%s", key, opt);
+          free (key);
+          key = k;
+        }
+    }
+  return key;
+}
+
+struct cg_hierarchy *
+cg_parse_mountinfo (const char *text, size_t *n)
+{
+  struct cg_hierarchy *hs = NULL;
+  cleanup_free char *copy = xstrdup (text);
+  char *save = NULL, *line;
+  size_t count = 0, i;
+
+  for (line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *sep = strstr (line, " - "), *mnt, *fstype, *src, *opts, *key, *f = line;
+      unsigned ctrls;
+      bool dup = false;
+      int field;
+
+      if (sep == NULL)
+        continue;
+      *sep = '\0';
+      for (field = 0; field < 4 && f; field++)
+        f = strchr (f, ' ') ? strchr (f, ' ') + 1 : NULL;
+      if (f == NULL)
+        continue;
+      mnt = f;
+      if (strchr (mnt, ' '))
+        *strchr (mnt, ' ') = '\0';
+      fstype = sep + 3;
+      src = strchr (fstype, ' ');
+      opts = src ? strchr (src + 1, ' ') : NULL;
+      if (opts == NULL)
+        continue;
+      *src = '\0';
+      if (strcmp (fstype, "cgroup") != 0)
+        continue;
+      unescape_octal (mnt);
+      /* the key and mount travel in state.json separated by these characters */
+      if (strpbrk (mnt, ";,") || (key = v1_key (opts + 1, &ctrls)) == NULL)
+        continue;
+      for (i = 0; i < count; i++)
+        dup |= strcmp (hs[i].key, key) == 0;
+      if (dup)
+        {
+          free (key);
+          continue;
+        }
+      hs = xrealloc (hs, (count + 1) * sizeof (*hs));
+      hs[count++] = (struct cg_hierarchy){ .key = key, .mount = xstrdup (mnt), .ctrls = ctrls };
+    }
+  *n = count;
+  return hs;
+}
+
+int
+cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size_t *n,
+                ctr_error_t *err)
+{
+  static struct cg_hierarchy *cached;
+  static size_t ncached;
+  static bool done;
+
+  if (!done)
+    {
+      if (layout == CGROUP_LAYOUT_UNIFIED)
+        {
+          cached = xzalloc (sizeof (*cached));
+          cached[0] = (struct cg_hierarchy){ .key = xstrdup ("unified"),
+                                             .mount = xstrdup (CGROUP_ROOT),
+                                             .v2 = true };
+          ncached = 1;
+        }
+      else
+        {
+          cleanup_free char *text = NULL;
+          if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, NULL, err) < 0)
+            return -1;
+          cached = cg_parse_mountinfo (text, &ncached);
+          if (layout == CGROUP_LAYOUT_HYBRID)
+            {
+              cached = xrealloc (cached, (ncached + 1) * sizeof (*cached));
+              cached[ncached++] = (struct cg_hierarchy){ .key = xstrdup ("unified"),
+                                                         .mount = xstrdup (CGROUP_HYBRID_V2),
+                                                         .v2 = true };
+            }
+        }
+      done = true;
+    }
+  *out = cached;
+  *n = ncached;
+  return 0;
+}
+
+static bool
+is_systemd_syntax (const char *p)
+{
+  const char *c1 = strchr (p, ':');
+  const char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+  return c2 != NULL && strchr (c2 + 1, ':') == NULL && strchr (p, '/') == NULL;
+}
+
+char *
+cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t *err)
+{
+  cleanup_free char *copy = NULL, *out = NULL;
+  char *save = NULL, *comp;
+  size_t len = 0;
+
+  if (cgroups_path == NULL)
+    {
+      if (id == NULL || *id == '\0' || strchr (id, '/'))
+        return ctr_error (err, 0, "cgroup: invalid container id"), NULL;
+      copy = xasprintf (DEFAULT_PARENT "/%s", id);
+    }
+  else if (cgroups_path[0] == '/')
+    copy = xstrdup (cgroups_path);
+  else if (is_systemd_syntax (cgroups_path))
+    return ctr_error (err, 0, "linux.cgroupsPath: \"%s\": systemd cgroup paths are not supported",
+                      cgroups_path),
+           NULL;
+  else
+    copy = xasprintf (DEFAULT_PARENT "/%s", cgroups_path);
+
+  out = xmalloc (strlen (copy) + 2);
+  for (comp = strtok_r (copy, "/", &save); comp; comp = strtok_r (NULL, "/", &save))
+    {
+      if (strcmp (comp, ".") == 0)
+        continue;
+      if (strcmp (comp, "..") == 0)
+        return ctr_error (err, 0,
+                          "linux.cgroupsPath: \"%s\": must stay inside the cgroup hierarchy",
+                          cgroups_path ? cgroups_path : id),
+               NULL;
+      out[len++] = '/';
+      strcpy (out + len, comp);
+      len += strlen (comp);
+    }
+  out[len] = '\0';
+  if (len == 0)
+    return ctr_error (err, 0, "linux.cgroupsPath: \"%s\": must not be the cgroup root",
+                      cgroups_path),
+           NULL;
+  if (len > 2048)
+    return ctr_error (err, ENAMETOOLONG, "linux.cgroupsPath: \"%.32s...\"", cgroups_path), NULL;
+  return steal_ptr (out);
+}
+
+int
+cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  size_t len = strlen (value);
+  ssize_t r;
+
+  if (fd < 0)
+    return ctr_error (err, errno, "%s: write %s", what, file);
+  r = write (fd, value, len);
+  if (r < 0)
+    return ctr_error (err, errno, "%s: write %s", what, file);
+  if ((size_t) r != len)
+    return ctr_error (err, EIO, "%s: write %s: short write", what, file);
+  if (ctr_log_debug_enabled ())
+    ctr_log_debug ("cgroup: %s <- %s", file, value);
+  return 0;
+}
+
+int
+cg_read (int dirfd, const char *file, char **out, ctr_error_t *err)
+{
+  size_t len = 0;
+  if (read_file_at (dirfd, file, 1 << 20, out, &len, err) < 0)
+    return -1;
+  while (len > 0 && (*out)[len - 1] == '\n')
+    (*out)[--len] = '\0';
+  return 0;
+}
+
+bool
+cg_file_exists (int dirfd, const char *file)
+{
+  return faccessat (dirfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void
+cg_backoff (unsigned *step)
+{
+  struct timespec ts = { 0, (long) (1000000L << (*step < 4 ? *step : 4)) };
+  nanosleep (&ts, NULL);
+  (*step)++;
+}
+
+static int
+read_procs (int dirfd, pid_t **pids, size_t *n, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  char *save = NULL, *tok;
+
+  if (cg_read (dirfd, "cgroup.procs", &text, err) < 0)
+    return -1;
+  for (tok = strtok_r (text, "\n", &save); tok; tok = strtok_r (NULL, "\n", &save))
+    {
+      int64_t v;
+      /* 0: a process outside our pid namespace */
+      if (parse_int64 (tok, &v) < 0 || v <= 0)
+        continue;
+      *pids = xrealloc (*pids, (*n + 1) * sizeof (pid_t));
+      (*pids)[(*n)++] = (pid_t) v;
+    }
+  return 0;
+}
+
+int
+cg_read_pids (int dirfd, pid_t **pids, size_t *n, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int fd;
+
+  if (read_procs (dirfd, pids, n, err) < 0)
+    return -1;
+  fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return ctr_error (err, errno, "open cgroup directory");
+    }
+  while ((de = readdir (d)))
+    {
+      cleanup_close int child = -1;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = openat (dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (child < 0)
+        {
+          if (errno == ENOENT)
+            continue; /* removed meanwhile */
+          return ctr_error (err, errno, "open cgroup `%s`", de->d_name);
+        }
+      if (cg_read_pids (child, pids, n, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+cg_signal_all (int dirfd, int sig, bool until_empty, ctr_error_t *err)
+{
+  uint64_t deadline = now_ns () + 5ULL * 1000000000ULL;
+  unsigned step = 0;
+
+  for (;;)
+    {
+      cleanup_free pid_t *pids = NULL;
+      size_t n = 0, i;
+
+      if (cg_read_pids (dirfd, &pids, &n, err) < 0)
+        return -1;
+      if (n == 0)
+        return 0;
+      for (i = 0; i < n; i++)
+        if (kill (pids[i], sig) < 0 && errno != ESRCH)
+          return ctr_error (err, errno, "kill %d", (int) pids[i]);
+      if (!until_empty)
+        return 0;
+      if (now_ns () > deadline)
+        return ctr_error (err, EBUSY, "cgroup: %zu processes still alive after SIGKILL", n);
+      cg_backoff (&step);
+    }
+}

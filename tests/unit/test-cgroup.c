@@ -1,0 +1,750 @@
+/* test-cgroup: TAP tests of cgroups/: paths, persistence, eBPF devices, real cgroups (root). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup-internal.h"
+#include "util.h"
+
+static int test_no;
+static int failures;
+
+static void __attribute__ ((format (printf, 2, 3))) ok (bool cond, const char *fmt, ...)
+{
+  va_list ap;
+  printf ("%s %d - ", cond ? "ok" : "not ok", ++test_no);
+  va_start (ap, fmt);
+  vprintf (fmt, ap);
+  va_end (ap);
+  printf ("\n");
+  fflush (stdout);
+  if (!cond)
+    failures++;
+}
+
+static void
+skip (const char *what, const char *why)
+{
+  printf ("ok %d - %s # SKIP %s\n", ++test_no, what, why);
+}
+
+static void
+diag_err (ctr_error_t *err)
+{
+  if (*err)
+    {
+      char *s = ctr_error_string (*err);
+      printf ("# error: %s\n", s);
+      free (s);
+      ctr_error_free (err);
+    }
+}
+
+/* resolve cgroupsPath; NULL result: expect an error containing `want_err` */
+static void
+check_path (const char *in, const char *id, const char *want, const char *want_err)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *p = cgroup_resolve_path (in, id, &err);
+  if (want)
+    ok (p && strcmp (p, want) == 0, "cgroupsPath %s -> %s (got %s)", in ? in : "(null)", want,
+        p ? p : err->msg);
+  else
+    ok (p == NULL && err && strstr (err->msg, want_err), "cgroupsPath %s refused (%s)", in,
+        err ? err->msg : p);
+}
+
+static void
+test_paths (void)
+{
+  check_path (NULL, "abc", "/ctr/abc", NULL);
+  check_path ("foo/bar", "abc", "/ctr/foo/bar", NULL);
+  check_path ("/a//b/./c/", "abc", "/a/b/c", NULL);
+  check_path ("/machine/x", "abc", "/machine/x", NULL);
+  check_path ("/a/../../x", "abc", NULL,
+              "linux.cgroupsPath: \"/a/../../x\": must stay inside the cgroup hierarchy");
+  check_path ("../x", "abc", NULL, "must stay inside the cgroup hierarchy");
+  check_path ("/a/..", "abc", NULL, "must stay inside the cgroup hierarchy");
+  check_path ("system.slice:ctr:abc", "abc", NULL, "systemd cgroup paths are not supported");
+  check_path ("/", "abc", NULL, "must not be the cgroup root");
+  check_path ("/./", "abc", NULL, "must not be the cgroup root");
+}
+
+static void
+test_mountinfo (void)
+{
+  static const char text[]
+      = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+        "42 31 0:39 / /sys/fs/cgroup/mem\\040ory rw shared:5 - cgroup cgroup rw,memory\n"
+        "43 31 0:39 / /mnt/again rw - cgroup cgroup rw,memory\n";
+  size_t n = 0;
+  struct cg_hierarchy *h = cg_parse_mountinfo (text, &n);
+
+  ok (n == 2, "mountinfo: v1 hierarchies without ',' in the mount and no duplicates (%zu)", n);
+  ok (n >= 1 && strcmp (h[0].key, "name=systemd") == 0, "mountinfo: named hierarchy key");
+  ok (n >= 2 && strcmp (h[1].key, "memory") == 0
+          && strcmp (h[1].mount, "/sys/fs/cgroup/mem ory") == 0 && h[1].ctrls == CG_MEMORY,
+      "mountinfo: octal escapes and controller bits");
+  h = cg_parse_mountinfo ("1 2 0:1 / /x rw - cgroup cgroup rw,cpu,cpuacct\n", &n);
+  ok (n == 1 && strcmp (h[0].key, "cpu+cpuacct") == 0 && h[0].ctrls == (CG_CPU | CG_CPUACCT),
+      "mountinfo: co-mounted controllers");
+}
+
+static void
+test_serialize (void)
+{
+  enum cgroup_layout layout = cgroup_layout_detect ();
+  cleanup_error ctr_error_t err = NULL;
+  const struct cg_hierarchy *hs;
+  struct cgroup *cg = NULL;
+  char in[4096], *out;
+  size_t nh, i, len;
+
+  if (cg_hierarchies (layout, &hs, &nh, &err) < 0 || nh == 0)
+    {
+      skip ("serialize/load round trip", "no cgroup hierarchy mounted");
+      return;
+    }
+  len = (size_t) snprintf (in, sizeof in, "%s;", cgroup_layout_name (layout));
+  for (i = 0; i < nh; i++)
+    len += (size_t) snprintf (in + len, sizeof in - len, "%s%s:%zu", i ? "," : "", hs[i].key,
+                              i % 3);
+  snprintf (in + len, sizeof in - len, ";/ctr-test-x/y z");
+  ok (cgroup_load (in, &cg, &err) == 0, "load `%s`", in);
+  diag_err (&err);
+  if (cg)
+    {
+      out = cgroup_serialize (cg);
+      ok (strcmp (out, in) == 0, "serialize round trip (%s)", out);
+      ok (strcmp (cgroup_path (cg), "/ctr-test-x/y z") == 0, "loaded path");
+      free (out);
+      cgroup_free (cg);
+    }
+  snprintf (in, sizeof in, "%s;%s:3;/ctr-test-x/y", cgroup_layout_name (layout), hs[0].key);
+  ok (cgroup_load (in, &cg, &err) < 0, "load refuses a depth beyond the path");
+  ctr_error_free (&err);
+  snprintf (in, sizeof in, "%s;%s:1;/x/../../etc", cgroup_layout_name (layout), hs[0].key);
+  ok (cgroup_load (in, &cg, &err) < 0, "load refuses `..`");
+  ctr_error_free (&err);
+  ok (cgroup_load ("nonsense", &cg, &err) < 0, "load refuses garbage");
+  ctr_error_free (&err);
+  snprintf (in, sizeof in, "%s;%s:1;/", cgroup_layout_name (layout), hs[0].key);
+  ok (cgroup_load (in, &cg, &err) < 0, "load refuses the root cgroup");
+}
+
+static void
+test_conversions (void)
+{
+  int64_t v = 0;
+  cleanup_error ctr_error_t err = NULL;
+
+  ok (unified_cpu_weight (1024) == 39 && unified_cpu_weight (2) == 1
+          && unified_cpu_weight (262144) == 10000,
+      "cpu.shares -> cpu.weight");
+  ok (unified_swap_max (64 << 20, 32 << 20, &v, &err) == 0 && v == 32 << 20, "swap - limit");
+  ok (unified_swap_max (-1, 32 << 20, &v, &err) == 0 && v == -1, "swap -1 -> max");
+  ok (unified_swap_max (0, -1, &v, &err) == 0 && v == -1, "unlimited memory, unset swap -> max");
+  ok (unified_swap_max (0, 32 << 20, &v, &err) == 0 && v == -2, "swap 0 -> unset");
+  ok (unified_swap_max (16 << 20, 32 << 20, &v, &err) < 0 && strstr (err->msg, "memory.swap"),
+      "swap below limit refused");
+}
+
+/* A tiny interpreter of the instructions devices_bpf.c emits. */
+static int
+run_prog (const struct bpf_insn *p, int n, char type, unsigned major, unsigned minor,
+          const char *access)
+{
+  uint32_t ctx[3];
+  uint64_t r[11] = { 0 };
+  int pc = 0;
+  unsigned acc = 0;
+
+  for (; *access; access++)
+    acc |= *access == 'r'   ? BPF_DEVCG_ACC_READ
+           : *access == 'w' ? BPF_DEVCG_ACC_WRITE
+                            : BPF_DEVCG_ACC_MKNOD;
+  ctx[0] = acc << 16 | (type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
+  ctx[1] = major;
+  ctx[2] = minor;
+  while (pc < n)
+    {
+      const struct bpf_insn *i = &p[pc++];
+      uint64_t src = (i->code & BPF_X) ? r[i->src_reg] : (uint64_t) (int64_t) i->imm;
+      switch (i->code)
+        {
+        case BPF_LDX | BPF_MEM | BPF_W:
+          r[i->dst_reg] = ctx[i->off / 4];
+          break;
+        case BPF_ALU | BPF_AND | BPF_K:
+          r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & src);
+          break;
+        case BPF_ALU | BPF_RSH | BPF_K:
+          r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
+          break;
+        case BPF_ALU | BPF_MOV | BPF_X:
+          r[i->dst_reg] = (uint32_t) src;
+          break;
+        case BPF_ALU64 | BPF_MOV | BPF_K:
+          r[i->dst_reg] = src;
+          break;
+        case BPF_JMP | BPF_JNE | BPF_K:
+          if (r[i->dst_reg] != src)
+            pc += i->off;
+          break;
+        case BPF_JMP | BPF_JEQ | BPF_K:
+          if (r[i->dst_reg] == src)
+            pc += i->off;
+          break;
+        case BPF_JMP | BPF_EXIT:
+          return (int) r[0];
+        default:
+          return -1;
+        }
+    }
+  return -2;
+}
+
+static void
+test_bpf (void)
+{
+  struct oci_device_cgroup cfg[] = {
+    { true, 'c', 1, 11, (char *) "r" },
+    { false, 'c', 1, 5, (char *) "w" }, /* zero: later default allows it again */
+    { true, 'b', 8, -1, (char *) "rw" },
+    { false, 'b', 8, 1, (char *) "w" },
+  };
+  struct oci_resources res = { .devices = cfg, .devices_len = ARRAY_SIZE (cfg) };
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  cleanup_free struct bpf_insn *p = NULL;
+  size_t n;
+  int count;
+  char buf[64];
+
+  rules = cg_device_rules (&res, &n);
+  count = devices_bpf_build (rules, n, (void **) &p, &err);
+  ok (count > 0, "device program built (%d instructions)", count);
+  if (count <= 0)
+    return;
+  ok (run_prog (p, count, 'c', 1, 3, "rw") == 1, "bpf: /dev/null allowed by default");
+  ok (run_prog (p, count, 'c', 1, 11, "r") == 1, "bpf: allowed rule");
+  ok (run_prog (p, count, 'c', 1, 11, "rw") == 0, "bpf: partial access denied");
+  ok (run_prog (p, count, 'c', 1, 11, "m") == 1, "bpf: mknod of any char device allowed");
+  ok (run_prog (p, count, 'c', 4, 1, "r") == 0, "bpf: unknown device denied");
+  ok (run_prog (p, count, 'b', 8, 0, "rw") == 1, "bpf: wildcard minor");
+  ok (run_prog (p, count, 'b', 8, 1, "r") == 1 && run_prog (p, count, 'b', 8, 1, "rw") == 0,
+      "bpf: later deny of one access bit wins for that bit only");
+  ok (run_prog (p, count, 'c', 1, 5, "rw") == 1, "bpf: rules run last-match-wins");
+  free (p);
+  p = NULL;
+  rules[1].access = (char *) "rx"; /* rules[0] is ctr's deny-all */
+  count = devices_bpf_build (rules, n, (void **) &p, &err);
+  ok (count < 0 && strstr (err->msg, "devices[0]"), "bpf: invalid access refused (%s)",
+      err ? err->msg : "");
+  legacy_device_rule (&cfg[2], buf, sizeof buf);
+  ok (strcmp (buf, "b 8:* rw") == 0, "v1 rule text `%s`", buf);
+}
+
+/* ---- real cgroups (root) ---- */
+
+static char *
+member_file (const struct cgroup *cg, unsigned ctrl, const char *file)
+{
+  ssize_t i = cg->layout == CGROUP_LAYOUT_UNIFIED ? 0 : cg_member_find (cg, ctrl);
+  if (i < 0)
+    return NULL;
+  return xasprintf ("%s%s/%s", cg->m[i].h->mount, cg->path, file);
+}
+
+static char *
+read_text (const char *path)
+{
+  char *s = NULL;
+  size_t len = 0;
+  cleanup_error ctr_error_t err = NULL;
+  if (path == NULL || read_file_at (AT_FDCWD, path, 1 << 20, &s, &len, &err) < 0)
+    return xstrdup ("");
+  while (len && s[len - 1] == '\n')
+    s[--len] = '\0';
+  return s;
+}
+
+static bool
+file_is (const struct cgroup *cg, unsigned ctrl, const char *file, const char *want)
+{
+  cleanup_free char *path = member_file (cg, ctrl, file);
+  cleanup_free char *s = read_text (path);
+  if (strcmp (s, want) != 0)
+    printf ("# %s: `%s`, expected `%s`\n", path ? path : file, s, want);
+  return strcmp (s, want) == 0;
+}
+
+/* No directory named `name` at the top of any mounted cgroup hierarchy. */
+static bool
+nothing_left_q (const char *name, bool quiet)
+{
+  cleanup_free char *text = read_text ("/proc/self/mountinfo");
+  char *save = NULL, *line;
+  bool clean = true;
+
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char mnt[512], *sep = strstr (line, " - cgroup");
+      cleanup_free char *p = NULL;
+      struct stat st;
+      if (sep == NULL || sscanf (line, "%*s %*s %*s %*s %511s", mnt) != 1)
+        continue;
+      p = xasprintf ("%s/%s", mnt, name);
+      if (stat (p, &st) == 0)
+        {
+          if (!quiet)
+            printf ("# left behind: %s\n", p);
+          clean = false;
+        }
+    }
+  return clean;
+}
+
+static bool
+nothing_left (const char *name)
+{
+  return nothing_left_q (name, false);
+}
+
+/* A child that reports device access inside the cgroup, then waits to be killed. */
+static pid_t
+spawn_child (int *go_w, int *report_r)
+{
+  int go[2], rep[2];
+  pid_t pid;
+
+  if (pipe2 (go, O_CLOEXEC) < 0 || pipe2 (rep, O_CLOEXEC) < 0)
+    abort ();
+  pid = fork ();
+  if (pid == 0)
+    {
+      char c, res[3];
+      int fd;
+      if (read (go[0], &c, 1) != 1)
+        _exit (1);
+      fd = open ("/dev/kmsg", O_RDONLY | O_CLOEXEC);
+      res[0] = fd >= 0 ? 'y' : (errno == EPERM ? 'n' : '?');
+      fd = open ("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+      res[1] = fd >= 0 ? 'y' : (errno == EPERM ? 'n' : '?');
+      fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      res[2] = fd >= 0 ? 'y' : (errno == EPERM ? 'n' : '?');
+      if (write (rep[1], res, 3) != 3)
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (go[0]);
+  close (rep[1]);
+  *go_w = go[1];
+  *report_r = rep[0];
+  return pid;
+}
+
+static void
+check_freeze (struct cgroup *cg)
+{
+  cleanup_error ctr_error_t err = NULL;
+  bool frozen = false;
+
+  ok (cgroup_freeze (cg, true, &err) == 0 && cgroup_is_frozen (cg, &frozen, &err) == 0 && frozen,
+      "freeze");
+  diag_err (&err);
+  if (cg->layout == CGROUP_LAYOUT_UNIFIED)
+    ok (file_is (cg, 0, "cgroup.freeze", "1"), "cgroup.freeze is 1");
+  else
+    ok (file_is (cg, CG_FREEZER, "freezer.state", "FROZEN"), "freezer.state is FROZEN");
+  ok (cgroup_freeze (cg, false, &err) == 0 && cgroup_is_frozen (cg, &frozen, &err) == 0 && !frozen,
+      "thaw");
+  diag_err (&err);
+}
+
+static void
+test_lifecycle (const char *top, struct oci_resources *res)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c1", top), *ser = NULL;
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c1", .resources = res };
+  struct cgroup *cg = NULL, *cg2 = NULL;
+  cleanup_free pid_t *pids = NULL;
+  size_t npids = 0, i;
+  int go, rep, status;
+  bool found = false;
+  char rbuf[4] = "";
+  pid_t pid;
+
+  ok (cgroup_create (&cfg, &cg, &err) == 0, "create %s (%s layout)", path,
+      cgroup_layout_name (cgroup_layout_detect ()));
+  diag_err (&err);
+  if (cg == NULL)
+    return;
+  ser = cgroup_serialize (cg);
+  printf ("# state: %s\n", ser);
+  ok (strstr (ser, ":0") == NULL, "every hierarchy's directory owned (depth > 0)");
+  ok (cg->layout == CGROUP_LAYOUT_LEGACY || cgroup_v2_fd (cg) >= 0,
+      "cgroup2 fd for CLONE_INTO_CGROUP");
+  pid = spawn_child (&go, &rep);
+  ok (cgroup_enter (cg, pid, false, &err) == 0, "enter child %d", (int) pid);
+  diag_err (&err);
+  if (write (go, "g", 1) != 1 || read (rep, rbuf, 3) != 3)
+    rbuf[0] = '\0';
+  ok (strcmp (rbuf, "yny") == 0,
+      "device rules: /dev/kmsg r allowed, w denied, /dev/null rw allowed (%s)", rbuf);
+  if (cg->layout == CGROUP_LAYOUT_UNIFIED)
+    ok (file_is (cg, 0, "memory.max", "33554432") && file_is (cg, 0, "pids.max", "20"),
+        "memory.max and pids.max written");
+  else
+    ok (file_is (cg, CG_MEMORY, "memory.limit_in_bytes", "33554432")
+            && file_is (cg, CG_PIDS, "pids.max", "20"),
+        "memory.limit_in_bytes and pids.max written");
+  if (cg->layout == CGROUP_LAYOUT_HYBRID)
+    {
+      cleanup_free char *p = xasprintf ("/sys/fs/cgroup/unified%s/cgroup.procs", cg->path);
+      cleanup_free char *s = read_text (p);
+      ok (atoi (s) == pid, "hybrid: the child also joined the cgroup2 directory");
+    }
+  {
+    uint64_t kills = 99;
+    ok (cgroup_oom_kills (cg, &kills, &err) == 0 && kills == 0, "no OOM kill so far");
+    diag_err (&err);
+  }
+  ok (cgroup_pids (cg, &pids, &npids, &err) == 0, "cgroup_pids");
+  for (i = 0; i < npids; i++)
+    found |= pids[i] == pid;
+  ok (found && npids == 1, "cgroup_pids finds the child only (%zu)", npids);
+
+  check_freeze (cg);
+
+  res->pids_limit = 30;
+  ok (cgroup_update (cg, res, &err) == 0 && file_is (cg, CG_PIDS, "pids.max", "30"),
+      "update pids.max to 30");
+  diag_err (&err);
+
+  /* a later command works from the serialized form */
+  ok (cgroup_load (ser, &cg2, &err) == 0, "load from state");
+  diag_err (&err);
+  if (cg2 == NULL)
+    cg2 = cg;
+  ok (cgroup_kill (cg2, SIGKILL, &err) == 0, "cgroup_kill SIGKILL");
+  diag_err (&err);
+  ok (waitpid (pid, &status, 0) == pid && WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
+      "the child died of SIGKILL");
+  close (go);
+  close (rep);
+  ok (cgroup_destroy (cg2, &err) == 0, "destroy");
+  diag_err (&err);
+  ok (nothing_left (top), "no directory left in any hierarchy (incl. /%s)", top);
+  if (cg2 != cg)
+    cgroup_free (cg2);
+  cgroup_free (cg);
+}
+
+/* destroy alone kills what is left; a path that existed is joined and kept. */
+static void
+test_destroy_and_join (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c2", top);
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c2" };
+  struct cgroup *a = NULL, *b = NULL;
+  int go, rep, status;
+  char *ser;
+  pid_t pid;
+
+  if (cgroup_create (&cfg, &a, &err) < 0)
+    {
+      ok (false, "create %s", path);
+      diag_err (&err);
+      return;
+    }
+  ok (cgroup_create (&cfg, &b, &err) == 0, "create on an existing path joins it");
+  diag_err (&err);
+  if (b)
+    {
+      ser = cgroup_serialize (b);
+      ok (strstr (ser, ":1") == NULL && strstr (ser, ":2") == NULL, "joined: nothing owned (%s)",
+          ser);
+      free (ser);
+      ok (cgroup_destroy (b, &err) == 0 && !nothing_left_q (top, true),
+          "destroying the joiner keeps it");
+      cgroup_free (b);
+    }
+  pid = spawn_child (&go, &rep);
+  cgroup_enter (a, pid, false, &err);
+  diag_err (&err);
+  ok (cgroup_destroy (a, &err) == 0, "destroy with a live process");
+  diag_err (&err);
+  ok (waitpid (pid, &status, 0) == pid && WIFSIGNALED (status), "destroy killed the process");
+  ok (nothing_left (top), "destroy removed everything");
+  close (go);
+  close (rep);
+  cgroup_free (a);
+}
+
+static void
+test_failures (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c3", top);
+  struct oci_cpu cpu = { .cpus = (char *) "9999" };
+  struct oci_resources res = { .cpu = &cpu };
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c3", .resources = &res };
+  struct cgroup *cg = NULL;
+
+  int r = cgroup_create (&cfg, &cg, &err);
+  ok (r < 0 && err && strstr (err->msg, "linux.resources.cpu.cpus: write cpuset.cpus"),
+      "bad cpuset refused: %s", err ? err->msg : "no error");
+  ctr_error_free (&err);
+  ok (nothing_left (top), "a failed create leaves nothing behind");
+
+  cfg.rootless = true;
+  ok (cgroup_create (&cfg, &cg, &err) < 0 && err && strstr (err->msg, "rootless"),
+      "rootless with limits refused");
+  ctr_error_free (&err);
+  cfg.resources = NULL;
+  ok (cgroup_create (&cfg, &cg, &err) == 0 && cg && cg->n == 0 && cgroup_v2_fd (cg) < 0,
+      "rootless without limits: no cgroup");
+  cgroup_destroy (cg, NULL);
+  cgroup_free (cg);
+  ok (nothing_left (top), "rootless created nothing");
+}
+
+/* cgroup v2: read back what test_resources wrote, then updates. */
+static void
+check_resources_v2 (struct cgroup *cg)
+{
+  cleanup_error ctr_error_t err = NULL;
+  int r;
+
+  ok (file_is (cg, 0, "memory.max", "67108864") && file_is (cg, 0, "memory.low", "16777216")
+          && file_is (cg, 0, "memory.swap.max", "67108864"),
+      "memory.max, memory.low, memory.swap.max = swap - limit");
+  ok (file_is (cg, 0, "cpu.weight", "39") && file_is (cg, 0, "cpu.max", "50000 100000"),
+      "cpu.weight from shares, cpu.max");
+  ok (file_is (cg, 0, "cpuset.cpus", "0") && file_is (cg, 0, "pids.max", "50")
+          && file_is (cg, 0, "hugetlb.2MB.max", "4194304")
+          && file_is (cg, 0, "memory.high", "52428800"),
+      "cpuset.cpus, pids.max, hugetlb.2MB.max, unified memory.high");
+  {
+    struct oci_cpu c2 = { .has_period = true, .period = 200000 };
+    struct oci_resources u = { .cpu = &c2 };
+    ok (cgroup_update (cg, &u, &err) == 0 && file_is (cg, 0, "cpu.max", "50000 200000"),
+        "update of the period alone keeps the quota");
+    diag_err (&err);
+  }
+  {
+    struct oci_kv bad = { .key = (char *) "nosuch.file", .value = (char *) "1" };
+    struct oci_resources u = { .unified = &bad, .unified_len = 1 };
+    r = cgroup_update (cg, &u, &err);
+    ok (r < 0 && err
+            && strcmp (err->msg, "linux.resources.unified.nosuch.file: write nosuch.file") == 0,
+        "unknown unified key: %s", err ? err->msg : "no error");
+    ctr_error_free (&err);
+  }
+}
+
+/* cgroup v1: read back what test_resources wrote, then updates. */
+static void
+check_resources_v1 (struct cgroup *cg)
+{
+  cleanup_error ctr_error_t err = NULL;
+  struct oci_kv kv = { .key = (char *) "memory.high", .value = (char *) "52428800" };
+  int r;
+
+  ok (file_is (cg, CG_MEMORY, "memory.limit_in_bytes", "67108864")
+          && file_is (cg, CG_MEMORY, "memory.memsw.limit_in_bytes", "134217728")
+          && file_is (cg, CG_MEMORY, "memory.soft_limit_in_bytes", "16777216")
+          && file_is (cg, CG_MEMORY, "memory.swappiness", "10"),
+      "memory limit, memsw, soft limit, swappiness");
+  ok (file_is (cg, CG_CPU, "cpu.shares", "512")
+          && file_is (cg, CG_CPU, "cpu.cfs_quota_us", "50000")
+          && file_is (cg, CG_CPU, "cpu.cfs_period_us", "100000")
+          && file_is (cg, CG_CPUSET, "cpuset.cpus", "0"),
+      "cpu.shares, cfs quota and period, cpuset.cpus");
+  {
+    struct oci_memory m2
+        = { .has_limit = true, .limit = 256 << 20, .has_swap = true, .swap = 512 << 20 };
+    struct oci_resources u = { .memory = &m2 };
+    ok (cgroup_update (cg, &u, &err) == 0
+            && file_is (cg, CG_MEMORY, "memory.limit_in_bytes", "268435456")
+            && file_is (cg, CG_MEMORY, "memory.memsw.limit_in_bytes", "536870912"),
+        "raising memory above the old memsw limit (memsw written first)");
+    diag_err (&err);
+  }
+  {
+    struct oci_memory m3 = { .has_limit = true, .limit = -42 };
+    struct oci_resources u = { .memory = &m3 };
+    r = cgroup_update (cg, &u, &err);
+    ok (r < 0 && err
+            && strcmp (err->msg, "linux.resources.memory.limit: write memory.limit_in_bytes")
+                   == 0
+            && err->status == EINVAL,
+        "bad value: %s", err ? err->msg : "no error");
+    ctr_error_free (&err);
+  }
+  {
+    struct oci_resources u = { .unified = &kv, .unified_len = 1 };
+    ok (cgroup_update (cg, &u, &err) < 0 && err
+            && strcmp (err->msg, "linux.resources.unified: requires cgroup v2") == 0,
+        "unified map on v1 refused");
+    ctr_error_free (&err);
+  }
+}
+
+/* Most resources at once, read back; on the layout this runs on. */
+static void
+test_resources (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c4", top);
+  struct oci_memory mem = { .has_limit = true,
+                            .limit = 64 << 20,
+                            .has_reservation = true,
+                            .reservation = 16 << 20,
+                            .has_swap = true,
+                            .swap = 128 << 20 };
+  struct oci_cpu cpu = { .has_shares = true,
+                         .shares = 1024,
+                         .has_quota = true,
+                         .quota = 50000,
+                         .has_period = true,
+                         .period = 100000,
+                         .cpus = (char *) "0",
+                         .mems = (char *) "0" };
+  struct oci_block_io bio = { .has_weight = true, .weight = 100 };
+  struct oci_hugepage_limit huge = { .page_size = (char *) "2MB", .limit = 4 << 20 };
+  struct oci_kv kv = { .key = (char *) "memory.high", .value = (char *) "52428800" };
+  struct oci_resources res
+      = { .memory = &mem, .cpu = &cpu, .has_pids_limit = true, .pids_limit = 50, .block_io = &bio };
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c4", .resources = &res };
+  bool v2 = cgroup_layout_detect () == CGROUP_LAYOUT_UNIFIED;
+  struct cgroup *cg = NULL;
+  int r;
+
+  if (v2)
+    {
+      /* on the hybrid host this would enable hugetlb in the host's cgroup2 root */
+      res.hugepage_limits = &huge;
+      res.hugepage_limits_len = 1;
+      res.unified = &kv;
+      res.unified_len = 1;
+    }
+  else
+    {
+      mem.has_swappiness = true;
+      mem.swappiness = 10;
+      cpu.shares = 512;
+    }
+  r = cgroup_create (&cfg, &cg, &err);
+  ok (r == 0, "create with memory, swap, cpu, cpuset, pids, io%s", v2 ? ", hugetlb, unified" : "");
+  diag_err (&err);
+  if (r < 0)
+    return;
+  if (v2)
+    check_resources_v2 (cg);
+  else
+    check_resources_v1 (cg);
+  ok (cgroup_destroy (cg, &err) == 0 && nothing_left (top), "destroy");
+  diag_err (&err);
+  cgroup_free (cg);
+}
+
+static void
+test_oom (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c5", top);
+  struct oci_memory mem
+      = { .has_limit = true, .limit = 16 << 20, .has_swap = true, .swap = 16 << 20 };
+  struct oci_resources res = { .memory = &mem };
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c5", .resources = &res };
+  struct cgroup *cg = NULL;
+  uint64_t kills = 0;
+  int go[2], status = 0;
+  pid_t pid;
+  char c;
+
+  if (cgroup_create (&cfg, &cg, &err) < 0)
+    {
+      ok (false, "create %s with a 16M limit and no swap", path);
+      diag_err (&err);
+      return;
+    }
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    abort ();
+  pid = fork ();
+  if (pid == 0)
+    {
+      size_t size = 64 << 20;
+      char *p;
+      if (read (go[0], &c, 1) != 1)
+        _exit (1);
+      p = malloc (size);
+      for (size_t i = 0; p && i < size; i += 4096)
+        p[i] = 1;
+      _exit (0);
+    }
+  close (go[0]);
+  cgroup_enter (cg, pid, false, &err);
+  diag_err (&err);
+  if (write (go[1], "g", 1) != 1)
+    abort ();
+  close (go[1]);
+  waitpid (pid, &status, 0);
+  ok (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "64M in a 16M cgroup: OOM-killed");
+  status = cgroup_oom_kills (cg, &kills, &err);
+  ok (status == 0 && kills >= 1, "cgroup_oom_kills reports it (%llu)", (unsigned long long) kills);
+  diag_err (&err);
+  ok (cgroup_destroy (cg, &err) == 0 && nothing_left (top), "destroy");
+  diag_err (&err);
+  cgroup_free (cg);
+}
+
+int
+main (void)
+{
+  struct oci_device_cgroup devs[]
+      = { { false, 'a', -1, -1, (char *) "rwm" }, { true, 'c', 1, 11, (char *) "r" } };
+  struct oci_memory mem = { .has_limit = true, .limit = 32 << 20 };
+  struct oci_resources res = { .memory = &mem,
+                               .has_pids_limit = true,
+                               .pids_limit = 20,
+                               .devices = devs,
+                               .devices_len = ARRAY_SIZE (devs) };
+  char top[64];
+
+  test_paths ();
+  test_mountinfo ();
+  test_serialize ();
+  test_conversions ();
+  test_bpf ();
+  snprintf (top, sizeof top, "ctr-test-%d", (int) getpid ());
+  if (geteuid () != 0)
+    skip ("real cgroups", "needs root");
+  else
+    {
+      test_lifecycle (top, &res);
+      test_destroy_and_join (top);
+      test_failures (top);
+      test_resources (top);
+      test_oom (top);
+    }
+  printf ("1..%d\n", test_no);
+  return failures ? 1 : 0;
+}
