@@ -87,6 +87,7 @@ struct create
   /* child side */
   struct process_seccomp seccomp;
   bool have_seccomp;
+  bool late_cgroupns; /* unshare the cgroup namespace after joining the v1 cgroups */
   char *hook_state_json;
 };
 
@@ -189,6 +190,41 @@ annotations_json (const struct oci_config *cfg)
   return json_writer_finish (w, NULL);
 }
 
+/* A sysctl is only allowed where the container has its own namespace for it: anything
+   else would change the host (runc's rules). */
+static int
+validate_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t *err)
+{
+  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                          "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+                                          "kernel.shmmni", "kernel.shm_rmid_forced" };
+  const struct oci_linux *l = cfg->linux_;
+  size_t i, k;
+
+  for (i = 0; l && i < l->sysctl_len; i++)
+    {
+      const char *key = l->sysctl[i].key;
+      enum oci_ns_type need = OCI_NS_COUNT;
+      for (k = 0; k < ARRAY_SIZE (ipc_keys); k++)
+        if (strcmp (key, ipc_keys[k]) == 0)
+          need = OCI_NS_IPC;
+      if (strncmp (key, "fs.mqueue.", 10) == 0)
+        need = OCI_NS_IPC;
+      else if (strncmp (key, "net.", 4) == 0)
+        need = OCI_NS_NETWORK;
+      else if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+        need = OCI_NS_UTS;
+      if (need == OCI_NS_COUNT)
+        return ctr_error (err, 0, "%s: linux.sysctl: `%s` is not namespaced: setting it would "
+                                  "change the host",
+                          origin, key);
+      if (oci_config_namespace (cfg, need) == NULL)
+        return ctr_error (err, 0, "%s: linux.sysctl: `%s` needs a %s namespace", origin, key,
+                          oci_ns_type_name (need));
+    }
+  return 0;
+}
+
 /* Reads and validates the bundle: config.json, rootfs, process plan, namespaces. */
 static int
 create_load_bundle (struct create *c, ctr_error_t *err)
@@ -230,6 +266,8 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return ctr_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", cfgname);
   if (c->config->linux_ && c->config->linux_->has_memory_policy)
     return ctr_error (err, ENOTSUP, "%s: linux.memoryPolicy: not supported", cfgname);
+  if (validate_sysctls (c->config, cfgname, err) < 0)
+    return -1;
   if (process_plan_new (c->config->process, c->config->linux_, &c->plan, err) < 0)
     return ctr_error_wrap (err, "%s", cfgname);
   if (ns_plan_build (c->config, &c->ns, err) < 0)
@@ -353,9 +391,17 @@ child_namespaces (struct create *c, ctr_error_t *err)
           || child_recv (c, SYNC_USERNS_DONE, &msg, err) < 0)
         return -1;
       sync_msg_release (&msg);
-      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-        return ctr_error (err, errno, "become root in the user namespace");
     }
+  if (c->ns.new_flags & CLONE_NEWUSER)
+    {
+      /* until now we were the unmapped overflow id: files made would fail EOVERFLOW */
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+        return ctr_error (err, errno, "linux.uidMappings: become root in the user namespace "
+                                      "(is container id 0 mapped?)");
+    }
+  /* a cgroup namespace is rooted where the process is when it is made: after the move */
+  if (c->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
+    return ctr_error (err, errno, "unshare cgroup namespace");
   if ((c->ns.unshare_flags & CLONE_NEWTIME) && ns_write_time_offsets (c->config->linux_, err) < 0)
     return -1;
   if (!c->ns.needs_fork)
@@ -675,12 +721,24 @@ parent_spawn (struct create *c, ctr_error_t *err)
   c->sync_child = fds[1];
   if (ns_parent_prepare (&c->ns, err) < 0)
     return -1;
+  /* v1 hierarchies are joined after clone3: a cgroup namespace made by clone3 would be
+     rooted at our own v1 cgroups */
+  if ((c->ns.clone_flags & CLONE_NEWCGROUP) && cgroup_layout_detect () != CGROUP_LAYOUT_UNIFIED)
+    {
+      c->ns.clone_flags &= ~CLONE_NEWCGROUP;
+      c->late_cgroupns = true;
+    }
   c->child = ns_clone3 (c->ns.clone_flags, cgfd, &c->pidfd, err);
   if (c->child < 0 && cgfd >= 0 && (*err)->status != ENOMEM)
     {
       /* CLONE_INTO_CGROUP refused (old kernel, or a cgroup the kernel won't clone into) */
       ctr_error_free (err);
       cgfd = -1;
+      if (c->ns.clone_flags & CLONE_NEWCGROUP)
+        {
+          c->ns.clone_flags &= ~CLONE_NEWCGROUP;
+          c->late_cgroupns = true;
+        }
       c->child = ns_clone3 (c->ns.clone_flags, -1, &c->pidfd, err);
     }
   if (c->child < 0)

@@ -1,0 +1,202 @@
+#!/bin/bash
+# bench/run.sh: side-by-side, interleaved benchmark of ctr against crun and runc (see bench/README.md).
+set -eu -o pipefail
+
+usage() {
+	cat <<EOF
+usage: $0 [--quick] [--runs N] [--concurrency N] [--rounds N] [--warmup N] [--timeout S]
+          [--raw FILE] [RUNTIME...]
+
+Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, the peak RSS
+of the runtime process and N concurrent \`run\`s, for every RUNTIME in one interleaved run.
+
+  --runs N          timed iterations per runtime (default 200)
+  --concurrency N   containers started at once in the concurrent test (default 50, 0 = skip)
+  --rounds N        rounds of the concurrent test (default 5)
+  --warmup N        untimed iterations first (default 3)
+  --timeout S       a runtime command that takes longer is killed and counted as failed (30)
+  --quick           smoke run: --runs 20 --rounds 2
+  --raw FILE        also write every sample to FILE (tab separated)
+
+RUNTIME is ctr, crun, runc, a path, or NAME=PATH (default: ctr crun runc).
+ctr is found at \$CTR, else <repo>/build/src/ctr, else /tmp/b-main/src/ctr.
+Must run as root.
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+runs=200 conc=50 rounds=5 warmup=3 timeout=30 raw=
+
+# Internal modes, run inside the private mount namespace: --inner TMP ... and --cleanup TMP ...
+mode=outer tmp=
+case "${1:-}" in
+--inner | --cleanup) mode=${1#--} tmp=$2 && shift 2 ;;
+esac
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runs) runs=$2 && shift ;;
+	--concurrency) conc=$2 && shift ;;
+	--rounds) rounds=$2 && shift ;;
+	--warmup) warmup=$2 && shift ;;
+	--timeout) timeout=$2 && shift ;;
+	--quick) runs=20 rounds=2 ;;
+	--raw) raw=$(realpath -m "$2") && shift ;;
+	-h | --help) usage && exit 0 ;;
+	--) shift && break ;;
+	-*) echo "run.sh: unknown option $1" >&2 && usage >&2 && exit 2 ;;
+	*) break ;;
+	esac
+	shift
+done
+for n in "$runs" "$conc" "$rounds" "$warmup" "$timeout"; do
+	case "$n" in '' | *[!0-9]*) echo "run.sh: not a number: $n" >&2 && exit 2 ;; esac
+done
+
+# NAME=PATH for one runtime argument, or nothing (with a warning) when it is not installed.
+resolve() {
+	local spec=$1 name path=
+	case "$spec" in
+	*=*) name=${spec%%=*} path=${spec#*=} ;;
+	*/*) name=$(basename "$spec") path=$spec ;;
+	ctr)
+		name=ctr
+		if [ -n "${CTR:-}" ]; then
+			path=$CTR
+		else
+			for p in "$here/../build/src/ctr" /tmp/b-main/src/ctr; do
+				[ -x "$p" ] && path=$p && break
+			done
+		fi
+		;;
+	*) name=$spec path=$(command -v "$spec" || true) ;;
+	esac
+	case "$name" in '' | *[!A-Za-z0-9_.+-]*) echo "run.sh: bad runtime name '$name'" >&2 && exit 2 ;; esac
+	if [ -z "$path" ] || [ ! -x "$path" ]; then
+		echo "run.sh: skipping $name: no executable found${path:+ at $path}" >&2
+		return 0
+	fi
+	echo "$name=$(realpath "$path")"
+}
+
+# Our cgroups (named after our ids), deepest first.
+our_cgroups() {
+	find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$prefix-*" 2>/dev/null || true
+}
+
+# Delete every container left in our state roots and every cgroup named after our prefix.
+# Processes still in our cgroups are killed first: a stuck container process may hold a
+# lock that `delete` would wait for.
+cleanup_containers() {
+	local spec name path root id d ids cg pid
+	for cg in $(our_cgroups); do
+		while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$cg/cgroup.procs"
+	done
+	for spec in "$@"; do
+		name=${spec%%=*} path=${spec#*=} root=$tmp/state/$name
+		[ -d "$root" ] || continue
+		ids=$(timeout 10 "$path" --root "$root" list -q 2>/dev/null | grep "^$prefix-" || true)
+		for d in "$root/$prefix"-*; do
+			[ -d "$d" ] && ids+=" ${d##*/}"
+		done
+		for id in $ids; do
+			timeout 10 "$path" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+		done
+	done
+	for cg in $(our_cgroups); do rmdir "$cg" 2>/dev/null || true; done
+	touch "$tmp/cleaned"
+}
+
+# crun refuses hybrid hosts whose cgroup2 mount holds a controller (here: hugetlb): in this
+# namespace only, the unified hierarchy claims none. Every runtime runs under the same view.
+hide_unified_controllers() {
+	local f=/sys/fs/cgroup/unified/cgroup.controllers
+	if [ -e "$f" ] && grep -q . "$f"; then
+		: >"$tmp/empty"
+		mount --bind "$tmp/empty" "$f"
+	fi
+}
+
+make_bundle() {
+	local b=$tmp/bundle bb spec_rt
+	bb=$(command -v busybox || true)
+	if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
+		echo "run.sh: need a static busybox (apt-get install busybox-static)" >&2 && return 1
+	fi
+	mkdir -p "$b/rootfs/bin"
+	cp "$bb" "$b/rootfs/bin/busybox"
+	ln -s busybox "$b/rootfs/bin/true"
+	ln -s busybox "$b/rootfs/bin/sh"
+	spec_rt=$(command -v runc || command -v crun || echo "${specs[0]#*=}")
+	(cd "$b" && "$spec_rt" spec)
+	jq '.process.terminal = false | .process.args = ["/bin/true"]' "$b/config.json" >"$b/config.tmp"
+	mv "$b/config.tmp" "$b/config.json"
+}
+
+# One untimed `run` per runtime; a runtime that cannot run a container is left out.
+# Prints the NAME=PATH of those that work.
+smoke_check() {
+	local spec name path
+	for spec in "$@"; do
+		name=${spec%%=*} path=${spec#*=}
+		if "$path" --root "$tmp/state/$name" run --bundle "$tmp/bundle" "$prefix-$name-smoke" \
+			</dev/null >/dev/null 2>"$tmp/smoke.err"; then
+			echo "$spec"
+		else
+			echo "run.sh: LEFT OUT $name: \`$name run\` failed: $(tr '\n' ' ' <"$tmp/smoke.err")" >&2
+			"$path" --root "$tmp/state/$name" delete --force "$prefix-$name-smoke" >/dev/null 2>&1 || true
+		fi
+	done
+}
+
+inner() {
+	local specs=("$@") ok=() spec rc=0
+	prefix=ctr-bench-$$
+	echo "$prefix" >"$tmp/prefix"
+	trap 'cleanup_containers "${specs[@]}"' EXIT
+	trap 'exit 130' INT TERM HUP
+	hide_unified_controllers
+	make_bundle
+	mkdir -p "$tmp/logs"
+	for spec in "${specs[@]}"; do mkdir -p "$tmp/state/${spec%%=*}"; done
+	gcc -O2 -std=gnu11 -Wall -Wextra -o "$tmp/bench-run" "$here/bench-run.c" -lm
+	mapfile -t ok < <(smoke_check "${specs[@]}")
+	[ ${#ok[@]} -gt 0 ] || { echo "run.sh: no runtime can run the bundle" >&2 && return 1; }
+	[ ${#ok[@]} -eq ${#specs[@]} ] || rc=1
+	for spec in "${ok[@]}"; do
+		printf '%-6s %s (%s)\n' "${spec%%=*}" "${spec#*=}" "$("${spec#*=}" --version 2>&1 | head -n1)"
+	done
+	"$tmp/bench-run" -b "$tmp/bundle" -s "$tmp/state" -l "$tmp/logs" -p "$prefix" \
+		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" ${raw:+-o "$raw"} "${ok[@]}" || rc=$?
+	return $rc
+}
+
+outer() {
+	local specs=() spec rc=0 missing=0
+	[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root" >&2 && exit 1; }
+	[ $# -gt 0 ] || set -- ctr crun runc
+	for spec in "$@"; do
+		spec=$(resolve "$spec")
+		if [ -n "$spec" ]; then specs+=("$spec"); else missing=1; fi
+	done
+	[ ${#specs[@]} -gt 0 ] || { echo "run.sh: no runtime to run" >&2 && exit 1; }
+	tmp=$(mktemp -d /tmp/ctr-bench.XXXXXX)
+	# The namespace dies with its last process; whatever the inner run could not delete
+	# (it was killed) is deleted from a fresh one before the directory goes.
+	trap '[ -e "$tmp/cleaned" ] || unshare -m --propagation private -- "$BASH" "$0" --cleanup "$tmp" "${specs[@]}"; rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM HUP
+	unshare -m --propagation private -- "$BASH" "$0" --inner "$tmp" --runs "$runs" --concurrency "$conc" \
+		--rounds "$rounds" --warmup "$warmup" --timeout "$timeout" ${raw:+--raw "$raw"} -- "${specs[@]}" || rc=$?
+	[ "$rc" != 0 ] || rc=$missing
+	exit "$rc"
+}
+
+case "$mode" in
+outer) outer "$@" ;;
+inner) inner "$@" ;;
+cleanup)
+	prefix=$(cat "$tmp/prefix" 2>/dev/null) || exit 0
+	hide_unified_controllers
+	cleanup_containers "$@"
+	;;
+esac

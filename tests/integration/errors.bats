@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# errors.bats: bad bundles and configs fail with a message naming the fault, leaving nothing.
+
+load helpers
+
+# create_fails: `create` of $BUNDLE must fail and leave no state, cgroup, mount or process.
+create_fails() {
+	run_logged ctr create --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	[ "$status" -eq 1 ] || ! is_ctr || fail "expected exit 1, got $status: $output"
+	run_logged_output=$output
+	check_no_leaks
+	run ctr state "$(cid)"
+	assert_failure
+	output=$run_logged_output
+}
+
+@test "malformed JSON" {
+	make_bundle
+	echo '{"ociVersion": "1.0.2", "process": {' >"$BUNDLE/config.json"
+	create_fails
+	assert_ctr_output_contains config.json
+}
+
+@test "config.json that is not an object" {
+	make_bundle
+	echo '[1, 2]' >"$BUNDLE/config.json"
+	create_fails
+}
+
+@test "a wrong type names the key" {
+	make_bundle
+	update_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 10, hard: "lots"}]'
+	create_fails
+	assert_ctr_output_contains "process.rlimits[0].hard"
+}
+
+@test "a wrong type for process.args names the key" {
+	make_bundle
+	update_config '.process.args = "not a list"'
+	create_fails
+	assert_ctr_output_contains process.args
+}
+
+@test "an unknown rlimit is refused" {
+	make_bundle
+	update_config '.process.rlimits = [{type: "RLIMIT_FROBNICATE", soft: 1, hard: 1}]'
+	create_fails
+	assert_ctr_output_contains RLIMIT_FROBNICATE
+}
+
+@test "an unknown capability name is refused, naming the key and the name" {
+	make_bundle "$TH" exit 0
+	update_config '.process.capabilities.bounding += ["CAP_FROBNICATE"]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "process.capabilities.bounding[3]"
+	assert_output_contains CAP_FROBNICATE
+}
+
+@test "an unknown namespace type is refused" {
+	make_bundle
+	update_config '.linux.namespaces += [{type: "frobnicate"}]'
+	create_fails
+	assert_ctr_output_contains frobnicate
+}
+
+@test "a missing rootfs" {
+	make_bundle
+	update_config '.root.path = "no-such-rootfs"'
+	create_fails
+	assert_ctr_output_contains no-such-rootfs
+}
+
+@test "a missing config.json" {
+	make_bundle
+	rm "$BUNDLE/config.json"
+	create_fails
+	assert_ctr_output_contains config.json
+}
+
+@test "a missing bundle directory" {
+	make_bundle
+	run_logged ctr create --bundle "$BATS_TEST_TMPDIR/no-such-bundle" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains no-such-bundle
+	check_no_leaks
+}
+
+@test "args[0] not found in PATH" {
+	make_bundle no-such-program
+	create_fails
+	assert_ctr_output_contains no-such-program "not found"
+}
+
+@test "args[0] not found by absolute path" {
+	make_bundle /bin/no-such-program
+	create_fails
+	assert_ctr_output_contains /bin/no-such-program
+}
+
+@test "args[0] not executable" {
+	make_bundle /etc/passwd
+	create_fails
+	assert_ctr_output_contains /etc/passwd
+}
+
+@test "empty args" {
+	make_bundle
+	update_config '.process.args = []'
+	create_fails
+	assert_ctr_output_contains process.args
+}
+
+@test "a relative cwd" {
+	make_bundle
+	update_config '.process.cwd = "relative/dir"'
+	create_fails
+	assert_ctr_output_contains relative/dir
+}
+
+@test "a cwd that is a file" {
+	make_bundle
+	update_config '.process.cwd = "/etc/passwd"'
+	create_fails
+	assert_ctr_output_contains /etc/passwd
+}
+
+@test "a bind mount of a missing source undoes the mounts before it" {
+	mkdir -p "$BATS_TEST_TMPDIR/src"
+	make_bundle
+	update_config '.mounts += [{destination: "/first", type: "bind", source: $s, options: ["bind"]},
+		{destination: "/second", type: "bind", source: $m, options: ["bind"]}]' \
+		--arg s "$BATS_TEST_TMPDIR/src" --arg m "$BATS_TEST_TMPDIR/missing"
+	create_fails
+	assert_ctr_output_contains "$BATS_TEST_TMPDIR/missing"
+}
+
+@test "a failure after the cgroup exists removes the cgroup" {
+	make_bundle no-such-program
+	update_config '.linux.resources.pids.limit = 20 | .linux.resources.memory.limit = 67108864'
+	create_fails
+}
+
+@test "a failing foreground run leaves nothing behind" {
+	make_bundle no-such-program
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	check_no_leaks
+}
+
+@test "a failing run -d leaves nothing behind" {
+	make_bundle no-such-program
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	check_no_leaks
+}
+
+@test "an invalid sysctl is refused" {
+	make_bundle
+	update_config '.linux.sysctl = {"net.no.such.key": "1"}'
+	create_fails
+	assert_ctr_output_contains net.no.such.key
+}
+
+@test "an invalid hostname without a uts namespace is refused" {
+	make_bundle
+	update_config '.hostname = "other" | .linux.namespaces |= map(select(.type != "uts"))'
+	create_fails
+	[ "$(hostname)" != other ]
+}
+
+@test "a config.json over the size cap is refused" {
+	requires_ctr
+	make_bundle
+	head -c 5M /dev/zero | tr '\0' ' ' >>"$BUNDLE/config.json"
+	create_fails
+	assert_output_contains config.json
+}
