@@ -76,7 +76,7 @@ plan_caps (struct process_plan *plan, const struct oci_capabilities *c, ctr_erro
       return -1;
 
   /* The kernel refuses an ambient capability that is not both permitted and inheritable;
-     runc warns and goes on, so do we, but here rather than in the child. */
+     runc drops it silently (runc spec itself lists such sets), so only --debug says so. */
   stray = plan->caps[PROCESS_CAP_AMBIENT]
           & ~(plan->caps[PROCESS_CAP_PERMITTED] & plan->caps[PROCESS_CAP_INHERITABLE]);
   if (stray)
@@ -87,7 +87,7 @@ plan_caps (struct process_plan *plan, const struct oci_capabilities *c, ctr_erro
             char *name = cap_to_name (s), *p;
             for (p = name; p && *p; p++)
               *p = (char) toupper ((unsigned char) *p);
-            ctr_log_warning ("process.capabilities.ambient: `%s` is not both permitted and "
+            ctr_log_debug ("process.capabilities.ambient: `%s` is not both permitted and "
                              "inheritable, ignored",
                              name ? name : "?");
             cap_free (name);

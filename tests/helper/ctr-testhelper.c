@@ -1,0 +1,456 @@
+/* ctr-testhelper: a static program run inside test containers to report what they see. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <grp.h>
+
+extern char **environ;
+
+static int
+fail (const char *what, const char *arg)
+{
+  int saved = errno;
+  printf ("%s\n", strerrorname_np (saved) ? strerrorname_np (saved) : "EUNKNOWN");
+  fprintf (stderr, "ctr-testhelper: %s `%s`: %s\n", what, arg, strerror (saved));
+  return 1;
+}
+
+static int
+cat_file (const char *path)
+{
+  char buf[8192];
+  ssize_t n;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail ("open", path);
+  fflush (stdout);
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    if (write (STDOUT_FILENO, buf, n) != n)
+      return fail ("write", "stdout");
+  if (n < 0)
+    return fail ("read", path);
+  close (fd);
+  return 0;
+}
+
+/* Prints the value of the "Key:" line of /proc/self/status. */
+static int
+status_line (const char *key)
+{
+  char line[512];
+  size_t len = strlen (key);
+  FILE *f = fopen ("/proc/self/status", "re");
+  if (f == NULL)
+    return fail ("open", "/proc/self/status");
+  while (fgets (line, sizeof line, f))
+    if (strncmp (line, key, len) == 0 && line[len] == ':')
+      {
+        char *v = line + len + 1;
+        v += strspn (v, " \t");
+        fputs (v, stdout);
+        fclose (f);
+        return 0;
+      }
+  fclose (f);
+  printf ("missing\n");
+  return 1;
+}
+
+static const char *const cap_names[]
+    = { "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+        "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+        "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+        "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+        "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE" };
+
+/* One line per set: "CapEff 0000000020000420 CAP_KILL,CAP_NET_BIND_SERVICE,...". */
+static int
+caps (void)
+{
+  static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+  char line[512];
+  FILE *f = fopen ("/proc/self/status", "re");
+  if (f == NULL)
+    return fail ("open", "/proc/self/status");
+  while (fgets (line, sizeof line, f))
+    for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)
+      {
+        unsigned long long mask;
+        if (strncmp (line, sets[s], 6) != 0 || sscanf (line + 7, "%llx", &mask) != 1)
+          continue;
+        printf ("%s %016llx ", sets[s], mask);
+        const char *sep = "";
+        for (unsigned i = 0; i < 64; i++)
+          if (mask & (1ULL << i))
+            {
+              if (i < sizeof cap_names / sizeof *cap_names)
+                printf ("%sCAP_%s", sep, cap_names[i]);
+              else
+                printf ("%s%u", sep, i);
+              sep = ",";
+            }
+        printf ("%s\n", *sep ? "" : "-");
+      }
+  fclose (f);
+  return 0;
+}
+
+static int
+id (void)
+{
+  gid_t groups[NGROUPS_MAX];
+  int n = getgroups (NGROUPS_MAX, groups);
+  if (n < 0)
+    return fail ("getgroups", "");
+  printf ("uid=%u gid=%u groups=", (unsigned) getuid (), (unsigned) getgid ());
+  for (int i = 0; i < n; i++)
+    printf ("%s%u", i ? "," : "", (unsigned) groups[i]);
+  printf ("\n");
+  return 0;
+}
+
+/* Lists open fds as "N TARGET", leaving out the directory fd doing the listing. */
+static int
+fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  struct dirent *de;
+  if (d == NULL)
+    return fail ("opendir", "/proc/self/fd");
+  while ((de = readdir (d)))
+    {
+      char target[PATH_MAX];
+      ssize_t n;
+      if (de->d_name[0] == '.' || atoi (de->d_name) == dirfd (d))
+        continue;
+      n = readlinkat (dirfd (d), de->d_name, target, sizeof target - 1);
+      target[n < 0 ? 0 : n] = '\0';
+      printf ("%s %s\n", de->d_name, target);
+    }
+  closedir (d);
+  return 0;
+}
+
+static int
+alloc (long mb)
+{
+  long page = sysconf (_SC_PAGESIZE);
+  for (long i = 0; i < mb; i++)
+    {
+      char *p = mmap (NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        return fail ("mmap", "1M");
+      for (long off = 0; off < (1 << 20); off += page)
+        p[off] = 1;
+    }
+  printf ("allocated %ld MB\n", mb);
+  return 0;
+}
+
+/* Children stay alive until all forks are done, so a pids limit counts them together. */
+static int
+fork_children (int n)
+{
+  pid_t pids[4096];
+  int ok = 0;
+  if (n > 4096)
+    n = 4096;
+  for (int i = 0; i < n; i++)
+    {
+      pid_t pid = fork ();
+      if (pid == 0)
+        {
+          pause ();
+          _exit (0);
+        }
+      if (pid > 0)
+        pids[ok++] = pid;
+    }
+  for (int i = 0; i < ok; i++)
+    kill (pids[i], SIGKILL);
+  for (int i = 0; i < ok; i++)
+    waitpid (pids[i], NULL, 0);
+  printf ("%d\n", ok);
+  return 0;
+}
+
+static void
+exit_on_signal (int sig)
+{
+  _exit (128 + sig);
+}
+
+static const char *catch_file;
+
+static void
+record_signal (int sig)
+{
+  const char *name = sigabbrev_np (sig);
+  int fd = catch_file ? open (catch_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+                      : STDOUT_FILENO;
+  if (fd >= 0 && name && write (fd, name, strlen (name)) > 0 && write (fd, "\n", 1) > 0)
+    fsync (fd);
+  if (sig == SIGTERM)
+    _exit (0);
+}
+
+/* As PID 1 of a pid namespace a signal without a handler is ignored; handle the usual
+   termination signals so `kill` behaves as it would for an ordinary program. */
+static int
+sleep_seconds (const char *arg, int catch_all)
+{
+  double secs = strtod (arg, NULL);
+  struct timespec ts = { (time_t) secs, (long) ((secs - (time_t) secs) * 1e9) };
+  for (int sig = 1; sig < NSIG; sig++)
+    if (catch_all ? (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+                  : (sig == SIGTERM || sig == SIGINT || sig == SIGHUP))
+      signal (sig, catch_all ? record_signal : exit_on_signal);
+  if (catch_all)
+    {
+      printf ("ready\n");
+      fflush (stdout);
+    }
+  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+static int
+signal_exit (const char *arg)
+{
+  int sig = atoi (arg);
+  for (int s = 1; sig == 0 && s < NSIG; s++)
+    if (sigabbrev_np (s) && strcmp (sigabbrev_np (s), arg + (strncmp (arg, "SIG", 3) ? 0 : 3)) == 0)
+      sig = s;
+  signal (sig, SIG_DFL);
+  fflush (stdout);
+  kill (getpid (), sig);
+  fprintf (stderr, "ctr-testhelper: still alive after signal %d\n", sig);
+  return 1;
+}
+
+static int
+rlimit (const char *name)
+{
+  static const struct { const char *n; int r; } table[]
+      = { { "AS", RLIMIT_AS }, { "CORE", RLIMIT_CORE }, { "CPU", RLIMIT_CPU },
+          { "DATA", RLIMIT_DATA }, { "FSIZE", RLIMIT_FSIZE }, { "LOCKS", RLIMIT_LOCKS },
+          { "MEMLOCK", RLIMIT_MEMLOCK }, { "MSGQUEUE", RLIMIT_MSGQUEUE },
+          { "NICE", RLIMIT_NICE }, { "NOFILE", RLIMIT_NOFILE }, { "NPROC", RLIMIT_NPROC },
+          { "RSS", RLIMIT_RSS }, { "RTPRIO", RLIMIT_RTPRIO }, { "RTTIME", RLIMIT_RTTIME },
+          { "SIGPENDING", RLIMIT_SIGPENDING }, { "STACK", RLIMIT_STACK } };
+  struct rlimit rl;
+  if (strncmp (name, "RLIMIT_", 7) == 0)
+    name += 7;
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+    if (strcmp (table[i].n, name) == 0 && getrlimit (table[i].r, &rl) == 0)
+      {
+        if (rl.rlim_cur == RLIM_INFINITY)
+          printf ("unlimited ");
+        else
+          printf ("%llu ", (unsigned long long) rl.rlim_cur);
+        if (rl.rlim_max == RLIM_INFINITY)
+          printf ("unlimited\n");
+        else
+          printf ("%llu\n", (unsigned long long) rl.rlim_max);
+        return 0;
+      }
+  fprintf (stderr, "ctr-testhelper: unknown rlimit `%s`\n", name);
+  return 2;
+}
+
+static int
+stat_path (const char *path)
+{
+  struct stat st;
+  const char *type;
+  if (lstat (path, &st) < 0)
+    return fail ("stat", path);
+  switch (st.st_mode & S_IFMT)
+    {
+    case S_IFCHR: type = "char"; break;
+    case S_IFBLK: type = "block"; break;
+    case S_IFDIR: type = "dir"; break;
+    case S_IFLNK: type = "symlink"; break;
+    case S_IFIFO: type = "fifo"; break;
+    case S_IFSOCK: type = "socket"; break;
+    default: type = "file";
+    }
+  printf ("%s %u:%u %04o %u:%u\n", type, major (st.st_rdev), minor (st.st_rdev),
+          (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid, (unsigned) st.st_gid);
+  return 0;
+}
+
+static int
+write_file (const char *path, const char *data)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, data, strlen (data)) < 0 || close (fd) < 0)
+    return fail ("write", path);
+  printf ("ok\n");
+  return 0;
+}
+
+/* Receives a pty master over SCM_RIGHTS (--console-socket) and copies it to stdout. */
+static int
+recvtty (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char buf[4096], cbuf[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { buf, sizeof buf };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                        .msg_controllen = sizeof cbuf };
+  struct cmsghdr *cmsg;
+  int master, conn, lsock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ssize_t n;
+  if (strlen (path) >= sizeof addr.sun_path)
+    return errno = ENAMETOOLONG, fail ("bind", path);
+  strcpy (addr.sun_path, path);
+  if (lsock < 0 || bind (lsock, (struct sockaddr *) &addr, sizeof addr) < 0
+      || listen (lsock, 1) < 0)
+    return fail ("listen", path);
+  conn = accept4 (lsock, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0 || recvmsg (conn, &msg, MSG_CMSG_CLOEXEC) < 0)
+    return fail ("recvmsg", path);
+  cmsg = CMSG_FIRSTHDR (&msg);
+  if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS)
+    return errno = EBADMSG, fail ("recvmsg", path);
+  memcpy (&master, CMSG_DATA (cmsg), sizeof master);
+  close (conn);
+  close (lsock);
+  unlink (path);
+  while ((n = read (master, buf, sizeof buf)) > 0)
+    if (write (STDOUT_FILENO, buf, n) != n)
+      return fail ("write", "stdout");
+  return 0;
+}
+
+static int
+usage (void)
+{
+  fprintf (stderr,
+           "usage: ctr-testhelper hostname|domainname|id|caps|seccomp|nnp|fds|cgroup|uidmap|"
+           "mounts|pid|tty|env|cwd|umask|oom\n"
+           "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
+           "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|recvtty SOCKET|"
+           "tick FILE\n");
+  return 2;
+}
+
+static int
+tick (const char *path)
+{
+  struct timespec ts = { 0, 10 * 1000 * 1000 };
+  char buf[32];
+  for (unsigned long i = 1;; i++)
+    {
+      int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      int len = snprintf (buf, sizeof buf, "%lu\n", i);
+      if (fd < 0 || write (fd, buf, len) != len)
+        return fail ("write", path);
+      close (fd);
+      nanosleep (&ts, NULL);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *cmd = argc > 1 ? argv[1] : "";
+  const char *arg = argc > 2 ? argv[2] : NULL;
+  struct utsname u;
+  char buf[PATH_MAX];
+
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  if (strcmp (cmd, "hostname") == 0 || strcmp (cmd, "domainname") == 0)
+    {
+      if (uname (&u) < 0)
+        return fail ("uname", "");
+      printf ("%s\n", cmd[0] == 'h' ? u.nodename : u.domainname);
+      return 0;
+    }
+  if (strcmp (cmd, "id") == 0)
+    return id ();
+  if (strcmp (cmd, "caps") == 0)
+    return caps ();
+  if (strcmp (cmd, "seccomp") == 0)
+    return status_line ("Seccomp");
+  if (strcmp (cmd, "nnp") == 0)
+    return status_line ("NoNewPrivs");
+  if (strcmp (cmd, "fds") == 0)
+    return fds ();
+  if (strcmp (cmd, "cgroup") == 0)
+    return cat_file ("/proc/self/cgroup");
+  if (strcmp (cmd, "uidmap") == 0)
+    return cat_file ("/proc/self/uid_map") || cat_file ("/proc/self/gid_map");
+  if (strcmp (cmd, "mounts") == 0)
+    return cat_file ("/proc/self/mountinfo");
+  if (strcmp (cmd, "oom") == 0)
+    return cat_file ("/proc/self/oom_score_adj");
+  if (strcmp (cmd, "pid") == 0)
+    return printf ("%d\n", (int) getpid ()) < 0;
+  if (strcmp (cmd, "tty") == 0)
+    return printf ("%s\n", ttyname (STDIN_FILENO) ? ttyname (STDIN_FILENO) : "not a tty") < 0;
+  if (strcmp (cmd, "env") == 0)
+    {
+      for (char **e = environ; *e; e++)
+        printf ("%s\n", *e);
+      return 0;
+    }
+  if (strcmp (cmd, "cwd") == 0)
+    return getcwd (buf, sizeof buf) ? printf ("%s\n", buf) < 0 : fail ("getcwd", "");
+  if (strcmp (cmd, "umask") == 0)
+    {
+      mode_t m = umask (0);
+      return printf ("%04o\n", (unsigned) m) < 0;
+    }
+  if (arg == NULL)
+    return usage ();
+  if (strcmp (cmd, "alloc") == 0)
+    return alloc (atol (arg));
+  if (strcmp (cmd, "fork") == 0)
+    return fork_children (atoi (arg));
+  if (strcmp (cmd, "sleep") == 0)
+    return sleep_seconds (arg, 0);
+  if (strcmp (cmd, "catch") == 0)
+    return catch_file = arg, sleep_seconds (argc > 3 ? argv[3] : "3600", 1);
+  if (strcmp (cmd, "exit") == 0)
+    return atoi (arg);
+  if (strcmp (cmd, "signal-exit") == 0)
+    return signal_exit (arg);
+  if (strcmp (cmd, "rlimit") == 0)
+    return rlimit (arg);
+  if (strcmp (cmd, "write") == 0)
+    return write_file (arg, argc > 3 ? argv[3] : "ok\n");
+  if (strcmp (cmd, "read") == 0)
+    return cat_file (arg);
+  if (strcmp (cmd, "open") == 0)
+    {
+      int fd = open (arg, O_RDONLY | O_CLOEXEC);
+      return fd < 0 ? fail ("open", arg) : printf ("ok\n") < 0;
+    }
+  if (strcmp (cmd, "stat") == 0)
+    return stat_path (arg);
+  if (strcmp (cmd, "recvtty") == 0)
+    return recvtty (arg);
+  if (strcmp (cmd, "tick") == 0)
+    return tick (arg);
+  return usage ();
+}

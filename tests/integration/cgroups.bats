@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# cgroups.bats: the container's cgroup, resource limits, pause/resume and update.
+
+load helpers
+
+cgroup_v2() {
+	[ -e /sys/fs/cgroup/cgroup.controllers ]
+}
+
+# cgroup_dir PID CONTROLLER: the host directory of PID's cgroup for CONTROLLER.
+cgroup_dir() {
+	local path
+	if cgroup_v2; then
+		path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup$path"
+	else
+		path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup/$2$path"
+	fi
+}
+
+# Without a cgroup namespace /proc/self/cgroup shows the host's paths.
+no_cgroupns() {
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+}
+
+@test "the container runs in its own cgroup, removed on delete" {
+	make_bundle
+	no_cgroupns
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	run ctr exec "$(cid)" "$TH" cgroup
+	assert_success
+	[[ $output == *"/$(cid)"$'\n'* || $output == *"/$(cid)" ]] || fail "$output"
+	# not the caller's cgroup
+	[ "$output" != "$(cat /proc/self/cgroup)" ]
+	pids_dir=$(cgroup_dir "$pid" pids)
+	[[ $pids_dir == */"$(cid)" ]] || fail "pids cgroup $pids_dir"
+	grep -qx "$pid" "$pids_dir/cgroup.procs"
+	[ -n "$(leaked_cgroups)" ]
+	ctr delete --force "$(cid)"
+	[ ! -e "$pids_dir" ]
+	[ -z "$(leaked_cgroups)" ] || fail "left: $(leaked_cgroups)"
+}
+
+@test "the default cgroup path is /ctr/<id>" {
+	requires_ctr
+	make_bundle "$TH" cgroup
+	no_cgroupns
+	update_config 'del(.linux.cgroupsPath)'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	if cgroup_v2; then
+		grep -qx "0::/ctr/$(cid)" <<<"$output" || fail "$output"
+	else
+		grep -q ":pids:/ctr/$(cid)$" <<<"$output" || fail "$output"
+		grep -q ":memory:/ctr/$(cid)$" <<<"$output" || fail "$output"
+	fi
+}
+
+@test "linux.cgroupsPath" {
+	make_bundle "$TH" cgroup
+	no_cgroupns
+	update_config '.linux.cgroupsPath = $p' --arg p "/$MARKER-custom"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	grep -q ":/$MARKER-custom\$" <<<"$output" || fail "$output"
+}
+
+@test "a cgroup namespace hides the host's cgroup paths" {
+	requires_namespace cgroup
+	make_bundle "$TH" cgroup
+	update_config '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	assert_output_not_contains "$(cid)"
+}
+
+@test "linux.resources.pids.limit" {
+	make_bundle "$TH" fork 50
+	update_config '.linux.resources.pids = {limit: 10}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	n=${lines[-1]}
+	[ "$n" -lt 50 ] && [ "$n" -ge 5 ] || fail "forked $n of 50 with a limit of 10"
+}
+
+@test "pids limit is written to the cgroup" {
+	make_bundle
+	update_config '.linux.resources.pids = {limit: 17}'
+	run_detached
+	dir=$(cgroup_dir "$(state_field "$(cid)" pid)" pids)
+	[ "$(cat "$dir/pids.max")" = 17 ]
+	ctr delete --force "$(cid)"
+}
+
+@test "memory limit: exceeding it gets the process OOM-killed" {
+	make_bundle "$TH" alloc 256
+	update_config '.linux.resources.memory = {limit: 33554432}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_status 137
+	assert_output_not_contains allocated
+}
+
+@test "memory limit: allocating below it works" {
+	make_bundle "$TH" alloc 8
+	update_config '.linux.resources.memory = {limit: 67108864}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	assert_output_contains "allocated 8 MB"
+}
+
+@test "memory and cpu limits are written to the cgroup" {
+	make_bundle
+	update_config '.linux.resources.memory = {limit: 67108864}
+		| .linux.resources.cpu = {shares: 512, quota: 50000, period: 100000}'
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	if cgroup_v2; then
+		dir=$(cgroup_dir "$pid" memory)
+		[ "$(cat "$dir/memory.max")" = 67108864 ]
+		[ "$(cat "$dir/cpu.max")" = "50000 100000" ]
+	else
+		[ "$(cat "$(cgroup_dir "$pid" memory)/memory.limit_in_bytes")" = 67108864 ]
+		[ "$(cat "$(cgroup_dir "$pid" cpu)/cpu.shares")" = 512 ]
+		[ "$(cat "$(cgroup_dir "$pid" cpu)/cpu.cfs_quota_us")" = 50000 ]
+	fi
+	ctr delete --force "$(cid)"
+}
+
+@test "pause and resume" {
+	make_bundle "$TH" tick /tmp/counter
+	run_detached
+	counter=$BUNDLE/rootfs/tmp/counter
+	wait_for_file "$counter"
+	run ctr pause "$(cid)"
+	assert_success
+	[ "$(state_field "$(cid)" status)" = paused ]
+	a=$(cat "$counter")
+	sleep 0.3
+	b=$(cat "$counter")
+	[ "$a" = "$b" ] || fail "counter moved while paused: $a -> $b"
+	run ctr pause "$(cid)"
+	assert_failure # already paused
+	run ctr resume "$(cid)"
+	assert_success
+	[ "$(state_field "$(cid)" status)" = running ]
+	wait_until test "$(cat "$counter")" != "$b"
+	run ctr resume "$(cid)"
+	assert_failure # not paused
+	ctr delete --force "$(cid)"
+}
+
+@test "a paused container can be killed and deleted" {
+	make_bundle
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	run ctr pause "$(cid)"
+	assert_success
+	run ctr delete --force "$(cid)"
+	assert_success
+	wait_until process_gone "$pid"
+}
+
+@test "pause of a stopped container fails" {
+	make_bundle "$TH" exit 0
+	run_detached
+	wait_for_state "$(cid)" stopped
+	run ctr pause "$(cid)"
+	assert_failure
+	ctr delete "$(cid)"
+}
+
+@test "update changes the pids limit of a running container" {
+	make_bundle
+	update_config '.linux.resources.pids = {limit: 10}'
+	run_detached
+	dir=$(cgroup_dir "$(state_field "$(cid)" pid)" pids)
+	run ctr update --pids-limit 25 "$(cid)"
+	assert_success
+	[ "$(cat "$dir/pids.max")" = 25 ]
+	ctr delete --force "$(cid)"
+}
+
+@test "update --resources reads a JSON file" {
+	make_bundle
+	run_detached
+	dir=$(cgroup_dir "$(state_field "$(cid)" pid)" pids)
+	echo '{"pids": {"limit": 33}}' >"$BATS_TEST_TMPDIR/res.json"
+	run ctr update --resources "$BATS_TEST_TMPDIR/res.json" "$(cid)"
+	assert_success
+	[ "$(cat "$dir/pids.max")" = 33 ]
+	ctr delete --force "$(cid)"
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# cli.bats: global options, help, usage errors, container id and signal validation.
+
+load helpers
+
+VERBS=(create start run state kill delete exec list ps pause resume spec features update)
+
+@test "--version prints the version" {
+	run "$CTR" --version
+	assert_success
+	assert_output_contains version
+	if is_ctr; then
+		[[ ${lines[0]} =~ ^ctr\ version\ [0-9]+\.[0-9]+\.[0-9]+ ]] || fail "first line: ${lines[0]}"
+	fi
+}
+
+@test "--help lists every verb" {
+	run "$CTR" --help
+	assert_success
+	for verb in "${VERBS[@]}"; do
+		assert_output_contains "$verb"
+	done
+}
+
+@test "every verb has --help" {
+	for verb in "${VERBS[@]}"; do
+		run "$CTR" "$verb" --help
+		[ "$status" -eq 0 ] || fail "$verb --help: exit $status: $output"
+		assert_output_contains "$verb"
+	done
+}
+
+@test "an unknown verb is a usage error" {
+	run ctr frobnicate
+	assert_usage_error
+	assert_ctr_output_contains frobnicate
+}
+
+@test "an unknown global option is a usage error" {
+	run "$CTR" --frobnicate list
+	assert_usage_error
+	assert_ctr_output_contains frobnicate
+}
+
+@test "an unknown verb option is a usage error" {
+	make_bundle
+	run ctr create --frobnicate --bundle "$BUNDLE" "$(cid)"
+	assert_usage_error
+	assert_ctr_output_contains frobnicate
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "a missing container id is a usage error" {
+	for verb in create start run state kill delete exec ps pause resume; do
+		run ctr "$verb"
+		[ "$status" -ne 0 ] || fail "$verb without an id succeeded: $output"
+		if is_ctr; then
+			[ "$status" -eq 2 ] || fail "$verb without an id: exit $status, expected 2: $output"
+		fi
+	done
+}
+
+@test "state with extra arguments is a usage error" {
+	run ctr state a b
+	assert_usage_error
+}
+
+@test "bad container ids are refused and create nothing" {
+	make_bundle
+	long=$(printf 'a%.0s' {1..1025})
+	for id in ../x "" "$long" a/b . ..; do
+		run_logged ctr create --bundle "$BUNDLE" "$id"
+		[ "$status" -ne 0 ] || fail "id '${id:0:20}' accepted"
+		[ ! -e "$BATS_TEST_TMPDIR/x" ] || fail "../x escaped the state root"
+		[ -z "$(ls -A "$STATE_ROOT")" ] || fail "id '${id:0:20}' left state: $(ls -A "$STATE_ROOT")"
+	done
+}
+
+@test "ids starting with a dot are refused" {
+	requires_ctr # ctr's id rule: [A-Za-z0-9_+-][A-Za-z0-9_+.-]*
+	make_bundle
+	run_logged ctr create --bundle "$BUNDLE" .hidden
+	assert_failure
+	assert_output_contains .hidden
+}
+
+@test "ids with every allowed character work" {
+	make_bundle "$TH" exit 0
+	id=$(cid)_A-z+0.9
+	run ctr run --bundle "$BUNDLE" "$id"
+	assert_success
+}
+
+@test "bad signals are refused and the container keeps running" {
+	make_bundle
+	run_detached
+	for sig in FOO SIGFOO 99 65 -1 9x; do
+		run ctr kill "$(cid)" "$sig"
+		[ "$status" -ne 0 ] || fail "signal '$sig' accepted"
+		if is_ctr; then
+			assert_output_contains "$sig"
+		fi
+	done
+	[ "$(state_field "$(cid)" status)" = running ]
+	ctr delete --force "$(cid)"
+}
+
+@test "operations on a missing container fail with exit 1 naming the id" {
+	for verb in state kill delete start pause resume ps; do
+		run ctr "$verb" nosuch-container
+		[ "$status" -eq 1 ] || fail "$verb: exit $status, expected 1: $output"
+		assert_ctr_output_contains nosuch-container
+	done
+	run ctr exec nosuch-container /bin/true
+	[ "$status" -ne 0 ] || fail "exec into a missing container succeeded"
+	assert_ctr_output_contains nosuch-container
+}
+
+@test "delete --force of a missing container succeeds" {
+	requires_ctr # runc also fails here; `delete --force` is idempotent in ctr
+	run ctr delete --force nosuch-container
+	assert_success
+}
+
+@test "errors go to stderr, not stdout" {
+	run --separate-stderr ctr state nosuch-container 2>/dev/null
+	[ "$status" -eq 1 ]
+	[ -z "$output" ] || fail "stdout: $output"
+	[ -n "$stderr" ] || fail "no message on stderr"
+}
+
+@test "spec writes a valid default config.json" {
+	cd "$BATS_TEST_TMPDIR"
+	run "$CTR" spec
+	assert_success
+	jq -e '.ociVersion and .process.args and .root.path == "rootfs" and (.linux.namespaces | length > 0)' config.json
+	run "$CTR" spec
+	assert_failure # refuses to overwrite
+}
+
+@test "spec --bundle writes into the bundle" {
+	mkdir "$BATS_TEST_TMPDIR/bundle"
+	run "$CTR" spec --bundle "$BATS_TEST_TMPDIR/bundle"
+	assert_success
+	jq -e .ociVersion "$BATS_TEST_TMPDIR/bundle/config.json"
+}
+
+@test "features prints a JSON document" {
+	run "$CTR" features
+	assert_success
+	jq -e '.ociVersionMin and .ociVersionMax and (.linux.namespaces | index("pid"))' <<<"$output"
+}
+
+@test "--root is created when missing" {
+	make_bundle "$TH" exit 0
+	root=$BATS_TEST_TMPDIR/newroot
+	run "$CTR" --root "$root" run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ -d "$root" ]
+	[ -z "$(ls -A "$root")" ]
+}

@@ -1,0 +1,328 @@
+# helpers.bash: shared setup for the bats suite (runtime, bundles, config edits, leak checks).
+# shellcheck shell=bash
+
+bats_require_minimum_version 1.5.0
+
+# The runtime under test: $CTR, else the build dir's binary (tests/run-all.sh exports CTR).
+if [ -z "${CTR:-}" ]; then
+	if [ -n "${BUILD_DIR:-}" ]; then
+		CTR=$BUILD_DIR/src/ctr
+	elif [ -x "$BATS_TEST_DIRNAME/../../src/ctr" ]; then
+		CTR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/src/ctr
+	else
+		CTR=/tmp/b-main/src/ctr
+	fi
+fi
+CTR_NAME=$(basename "$CTR")
+# The helper program inside containers, and the same static binary on the host.
+TH=/bin/ctr-testhelper
+HOST_TH=$BATS_RUN_TMPDIR/template/rootfs$TH
+
+# Runs the runtime with the per-test state root. The marker in its environment lets
+# check_no_leaks find any process it left behind.
+ctr() {
+	CTR_TEST_MARKER=$MARKER "$CTR" --root "$STATE_ROOT" "$@"
+}
+
+is_ctr() {
+	[ "$CTR_NAME" = ctr ]
+}
+
+# For assertions about ctr itself (message wording, version format, state layout).
+requires_ctr() {
+	is_ctr || skip "asserts ctr-specific behaviour ($CTR_NAME under test)"
+}
+
+requires_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+# requires_feature NAMESPACE: skip unless `features` lists the namespace type.
+requires_namespace() {
+	"$CTR" features 2>/dev/null | jq -e --arg n "$1" '.linux.namespaces | index($n)' >/dev/null ||
+		skip "runtime does not support the $1 namespace"
+	[ -e "/proc/self/ns/$1" ] || skip "kernel lacks the $1 namespace"
+}
+
+# Fails the test with a message (bats only shows output of failing commands).
+fail() {
+	echo "$@" >&2
+	return 1
+}
+
+# Asserts the last `run` exited with status $1, printing the output when not.
+assert_status() {
+	[ "$status" -eq "$1" ] ||
+		fail "expected exit status $1, got $status; output: $output${stderr:+; stderr: $stderr}"
+}
+
+assert_success() {
+	assert_status 0
+}
+
+assert_failure() {
+	[ "$status" -ne 0 ] || fail "expected failure, got success; output: $output"
+}
+
+# assert_output_contains STRING...: each string occurs in $output.
+assert_output_contains() {
+	local s
+	for s in "$@"; do
+		[[ $output == *"$s"* ]] || fail "expected output to contain '$s'; got: $output"
+	done
+}
+
+assert_output_not_contains() {
+	[[ $output != *"$1"* ]] || fail "expected output without '$1'; got: $output"
+}
+
+# Usage errors exit 2 in ctr; other runtimes only have to fail.
+assert_usage_error() {
+	if is_ctr; then
+		assert_status 2
+	else
+		assert_failure
+	fi
+}
+
+# Message wording is only asserted for ctr.
+assert_ctr_output_contains() {
+	if is_ctr; then
+		assert_output_contains "$@"
+	fi
+}
+
+# Builds (once per bats run) a busybox rootfs with the helper and a default config.json.
+build_template() {
+	local t=$BATS_RUN_TMPDIR/template
+	[ -e "$t/done" ] && return 0
+	local helper=${CTR_TESTHELPER:-}
+	if [ -z "$helper" ]; then
+		for helper in "${BUILD_DIR:-/nonexistent}/tests/helper/ctr-testhelper" \
+			"$(dirname "$CTR")/../tests/helper/ctr-testhelper" ""; do
+			[ -x "$helper" ] && break
+		done
+	fi
+	if [ -z "$helper" ]; then
+		helper=$BATS_RUN_TMPDIR/ctr-testhelper
+		gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -o "$helper" \
+			"$BATS_TEST_DIRNAME/../helper/ctr-testhelper.c" ||
+			fail "cannot build the test helper (apt-get install gcc libc6-dev)" || return 1
+	fi
+	local busybox
+	busybox=$(command -v busybox) || fail "busybox not found (apt-get install busybox-static)" || return 1
+	file -L "$busybox" 2>/dev/null | grep -q dynamic && fail "$busybox is not static (apt-get install busybox-static)" && return 1
+	rm -rf "$t"
+	mkdir -p "$t/rootfs"/{bin,etc,tmp,proc,sys,dev,root}
+	chmod 1777 "$t/rootfs/tmp"
+	cp "$busybox" "$t/rootfs/bin/busybox"
+	local applet
+	for applet in $("$busybox" --list); do
+		[ -e "$t/rootfs/bin/$applet" ] || ln -s busybox "$t/rootfs/bin/$applet"
+	done
+	cp "$helper" "$t/rootfs$TH"
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'tester:x:1000:1000:tester:/tmp:/bin/sh' \
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$t/rootfs/etc/passwd"
+	printf '%s\n' 'root:x:0:' 'tester:x:1000:' 'nogroup:x:65534:' >"$t/rootfs/etc/group"
+	(cd "$t" && "$CTR" spec) || fail "$CTR spec failed" || return 1
+	# tests write into the rootfs and read the result from the host
+	jq '.root.readonly = false' "$t/config.json" >"$t/c" && mv "$t/c" "$t/config.json"
+	touch "$t/done"
+}
+
+# make_bundle [ARGS...]: $BUNDLE with its own rootfs copy and a config.json running ARGS
+# (default: the helper sleeping), terminal false, the leak marker in the environment.
+make_bundle() {
+	build_template || return 1
+	BUNDLE=$BATS_TEST_TMPDIR/b
+	rm -rf "$BUNDLE"
+	mkdir -p "$BUNDLE"
+	cp -a "$BATS_RUN_TMPDIR/template/rootfs" "$BUNDLE/rootfs"
+	cp "$BATS_RUN_TMPDIR/template/config.json" "$BUNDLE/config.json"
+	update_config '.process.terminal = false | .root.path = "rootfs"
+		| .process.env += ["CTR_TEST_MARKER=" + $m]' --arg m "$MARKER"
+	if [ $# -gt 0 ]; then
+		set_args "$@"
+	else
+		set_args "$TH" sleep 3600
+	fi
+}
+
+# update_config FILTER [JQ ARGS...]: edits $BUNDLE/config.json in place.
+update_config() {
+	local filter=$1
+	shift
+	jq "$@" "$filter" "$BUNDLE/config.json" >"$BUNDLE/config.json.new" &&
+		mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+}
+
+# set_args ARG...: process.args.
+set_args() {
+	update_config ".process.args = $(jq_array "$@")"
+}
+
+# jq_array ARG...: a JSON array of strings (jq 1.6 reads options even after --args).
+jq_array() {
+	local i=0 a filter=
+	local -a opts=()
+	for a in "$@"; do
+		opts+=(--arg "a$i" "$a")
+		filter+="${filter:+,}\$a$i"
+		i=$((i + 1))
+	done
+	jq -nc "${opts[@]}" "[$filter]"
+}
+
+# Container ids: unique per test, so leak checks can find anything named after them.
+cid() {
+	echo "$MARKER${1:+-$1}"
+}
+
+# wait_for_state ID STATUS [TIMEOUT_SECONDS]
+wait_for_state() {
+	local id=$1 want=$2 tries=$((${3:-10} * 20)) got=
+	while [ "$tries" -gt 0 ]; do
+		got=$(ctr state "$id" 2>/dev/null | jq -r .status)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	fail "container $id: status '$got', expected '$want'"
+}
+
+# wait_for_file PATH [TIMEOUT_SECONDS]: until PATH exists and is not empty.
+wait_for_file() {
+	local tries=$((${2:-10} * 20))
+	while [ ! -s "$1" ] && [ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	[ -s "$1" ] || fail "timed out waiting for $1"
+}
+
+# wait_until COMMAND...: polls COMMAND for up to 10 seconds.
+wait_until() {
+	local tries=200
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "timed out waiting for: $*" || return 1
+		sleep 0.05
+	done
+}
+
+# state_field ID FIELD: one field of the state document.
+state_field() {
+	ctr state "$1" | jq -r ".$2"
+}
+
+# Background processes started by a test (killed in teardown).
+BG_PIDS=()
+bg() {
+	"$@" &
+	BG_PIDS+=($!)
+}
+
+# Cgroup directories named after this test's containers, in every hierarchy.
+leaked_cgroups() {
+	find /sys/fs/cgroup -mindepth 1 -type d -name "$MARKER*" 2>/dev/null
+}
+
+# Processes still carrying this test's marker (runtime or container processes).
+leaked_processes() {
+	local f pid
+	for f in $(grep -lsF "CTR_TEST_MARKER=$MARKER" /proc/[0-9]*/environ); do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		# zombies waiting for their parent are gone as soon as it reaps them
+		[ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = Z ] && continue
+		echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	done
+	pgrep -af -- "$MARKER" | grep -v "^$$ " || true
+}
+
+check_no_leaks() {
+	local mounts cgroups procs state
+	wait_until test -z "$(leaked_processes)" || true
+	procs=$(leaked_processes)
+	mounts=$(grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo || true)
+	cgroups=$(leaked_cgroups)
+	state=$(ls -A "$STATE_ROOT" 2>/dev/null || true)
+	[ -z "$procs$mounts$cgroups$state" ] && return 0
+	[ -z "$procs" ] || echo "leaked processes: $procs" >&2
+	[ -z "$mounts" ] || echo "leaked mounts: $mounts" >&2
+	[ -z "$cgroups" ] || echo "leaked cgroups: $cgroups" >&2
+	[ -z "$state" ] || echo "leaked state in $STATE_ROOT: $state" >&2
+	return 1
+}
+
+# Deletes every container of the test (a failing test often stops before its own
+# delete) and stops its background jobs.
+delete_all_containers() {
+	local id pid
+	for id in $(ctr list -q 2>/dev/null) $(ls "$STATE_ROOT" 2>/dev/null); do
+		ctr delete --force "$id" >/dev/null 2>&1 || true
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# Last resort after a leak, so one failure does not spill into the next test.
+remove_leftovers() {
+	local pid m cg
+	for pid in $(leaked_processes | awk '{print $1}'); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	sleep 0.2
+	for cg in $(leaked_cgroups | sort -r); do
+		rmdir "$cg" 2>/dev/null || true
+	done
+	rm -rf "${STATE_ROOT:?}"/* 2>/dev/null || true
+}
+
+setup() {
+	requires_root
+	[ -x "$CTR" ] || fail "runtime not found: $CTR (build it, or set CTR)" || return 1
+	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
+	STATE_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p -m 0700 "$STATE_ROOT"
+}
+
+teardown() {
+	[ -n "${MARKER:-}" ] || return 0
+	delete_all_containers
+	check_no_leaks && return 0
+	remove_leftovers
+	return 1
+}
+
+# run_logged CMD...: like bats `run`, but with stdio on a file ($LOG): a detached container
+# inherits the runtime's stdio, so a `run` pipe would never reach end of file. Container
+# output keeps going to $LOG.
+run_logged() {
+	LOG=$BATS_TEST_TMPDIR/log.$((++LOG_COUNT))
+	status=0
+	"$@" </dev/null >"$LOG" 2>&1 || status=$?
+	output=$(cat "$LOG")
+}
+LOG_COUNT=0
+
+# create_container [OPTIONS...]: `create` of $(cid) from $BUNDLE, asserting success.
+create_container() {
+	run_logged ctr create --bundle "$BUNDLE" "$@" "$(cid)"
+	assert_success
+}
+
+# run_detached [OPTIONS...]: `run -d` of $(cid) from $BUNDLE, asserting success.
+run_detached() {
+	run_logged ctr run -d --bundle "$BUNDLE" "$@" "$(cid)"
+	assert_success
+}
+
+# True once PID has exited (gone, or a zombie nobody reaped yet).
+process_gone() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" = Z ]
+}

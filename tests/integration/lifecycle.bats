@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# lifecycle.bats: create/start/kill/delete, run, list, pid files and signals.
+
+load helpers
+
+@test "create, start, kill and delete walk through the states" {
+	make_bundle
+	create_container
+	run ctr state "$(cid)"
+	assert_success
+	[ "$(jq -r .status <<<"$output")" = created ]
+	[ "$(jq -r .id <<<"$output")" = "$(cid)" ]
+	[ "$(jq -r .bundle <<<"$output")" = "$BUNDLE" ]
+	[ -n "$(jq -r .ociVersion <<<"$output")" ]
+	pid=$(jq -r .pid <<<"$output")
+	[ "$pid" -gt 1 ]
+	kill -0 "$pid"
+
+	run ctr start "$(cid)"
+	assert_success
+	wait_for_state "$(cid)" running
+	[ "$(state_field "$(cid)" pid)" = "$pid" ]
+
+	run ctr kill "$(cid)" KILL
+	assert_success
+	wait_for_state "$(cid)" stopped
+	wait_until process_gone "$pid"
+
+	run ctr delete "$(cid)"
+	assert_success
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "the process does not run before start" {
+	make_bundle "$TH" write /started yes
+	create_container
+	sleep 0.2
+	[ ! -e "$BUNDLE/rootfs/started" ]
+	run ctr start "$(cid)"
+	assert_success
+	wait_for_file "$BUNDLE/rootfs/started"
+	wait_for_state "$(cid)" stopped
+	run ctr start "$(cid)"
+	assert_failure
+	ctr delete "$(cid)"
+}
+
+@test "start of a running container is refused" {
+	make_bundle
+	run_detached
+	run ctr start "$(cid)"
+	assert_failure
+	[ "$(state_field "$(cid)" status)" = running ]
+	ctr delete --force "$(cid)"
+}
+
+@test "run in the foreground passes output and the exit code through" {
+	make_bundle sh -c 'echo hello from the container; exit 3'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_status 3
+	assert_output_contains "hello from the container"
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "run: exit code 0" {
+	make_bundle "$TH" exit 0
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+}
+
+@test "run: a container killed by SIGKILL exits 137" {
+	make_bundle
+	(
+		rc=0
+		ctr run --bundle "$BUNDLE" "$(cid)" </dev/null >/dev/null 2>&1 || rc=$?
+		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
+	) &
+	BG_PIDS+=($!)
+	wait_for_state "$(cid)" running
+	run ctr kill "$(cid)" KILL
+	assert_success
+	wait_for_file "$BATS_TEST_TMPDIR/rc"
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" = 137 ]
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "run: a process killed by a signal it sent itself exits 128+signal" {
+	# without a pid namespace the process is not an init that ignores its own signals
+	make_bundle "$TH" signal-exit TERM
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_status 143
+}
+
+@test "run -d returns while the container runs" {
+	make_bundle
+	run_detached
+	[ "$(state_field "$(cid)" status)" = running ]
+	pid=$(state_field "$(cid)" pid)
+	kill -0 "$pid"
+	run ctr kill "$(cid)" KILL
+	wait_for_state "$(cid)" stopped
+	run ctr delete "$(cid)"
+	assert_success
+}
+
+@test "a container that exits on its own is stopped" {
+	make_bundle "$TH" exit 0
+	run_detached
+	wait_for_state "$(cid)" stopped
+	run ctr delete "$(cid)"
+	assert_success
+}
+
+@test "a duplicate id is refused and the first container is untouched" {
+	make_bundle
+	create_container
+	pid=$(state_field "$(cid)" pid)
+	run_logged ctr create --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "$(cid)"
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	[ "$(state_field "$(cid)" status)" = created ]
+	[ "$(state_field "$(cid)" pid)" = "$pid" ]
+	kill -0 "$pid"
+	ctr delete --force "$(cid)"
+}
+
+@test "delete of a running container is refused without --force" {
+	make_bundle
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	run ctr delete "$(cid)"
+	assert_failure
+	[ "$(state_field "$(cid)" status)" = running ]
+	kill -0 "$pid"
+	run ctr delete --force "$(cid)"
+	assert_success
+	wait_until process_gone "$pid"
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "delete of a created container is refused without --force" {
+	requires_ctr # runc deletes created containers; the runtime spec says it must not
+	make_bundle
+	create_container
+	run ctr delete "$(cid)"
+	assert_failure
+	[ "$(state_field "$(cid)" status)" = created ]
+	run ctr delete --force "$(cid)"
+	assert_success
+}
+
+@test "delete --force of a stopped container and of a created one" {
+	make_bundle "$TH" exit 0
+	run_detached
+	wait_for_state "$(cid)" stopped
+	run ctr delete --force "$(cid)"
+	assert_success
+	make_bundle
+	create_container
+	pid=$(state_field "$(cid)" pid)
+	run ctr delete --force "$(cid)"
+	assert_success
+	wait_until process_gone "$pid"
+}
+
+@test "list shows containers as a table, as JSON and as ids" {
+	make_bundle
+	run_logged ctr create --bundle "$BUNDLE" "$(cid a)"
+	assert_success
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid b)"
+	assert_success
+
+	run ctr list
+	assert_success
+	[[ ${lines[0]} == ID*PID*STATUS*BUNDLE* ]] || fail "no table header: $output"
+	[[ $output == *"$(cid a)"*created* ]] || fail "$output"
+	[[ $output == *"$(cid b)"*running* ]] || fail "$output"
+
+	run ctr list --format json
+	assert_success
+	[ "$(jq length <<<"$output")" = 2 ]
+	[ "$(jq -r --arg id "$(cid a)" '.[] | select(.id == $id) | .status' <<<"$output")" = created ]
+	[ "$(jq -r --arg id "$(cid b)" '.[] | select(.id == $id) | .status' <<<"$output")" = running ]
+	[ "$(jq -r --arg id "$(cid b)" '.[] | select(.id == $id) | .bundle' <<<"$output")" = "$BUNDLE" ]
+
+	run ctr list -q
+	assert_success
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$(cid a)" "$(cid b)" | sort)" ]
+
+	ctr delete --force "$(cid a)"
+	ctr delete --force "$(cid b)"
+	run ctr list -q
+	assert_success
+	[ -z "$output" ]
+}
+
+@test "list of an empty root prints only the header" {
+	run ctr list
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	run ctr list --format json
+	assert_success
+	[ "$(jq length <<<"$output")" = 0 ]
+}
+
+@test "create --pid-file writes the container's pid" {
+	make_bundle
+	create_container --pid-file "$BATS_TEST_TMPDIR/pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$(state_field "$(cid)" pid)" ]
+	ctr delete --force "$(cid)"
+}
+
+@test "run -d --pid-file writes the container's pid" {
+	make_bundle
+	run_detached --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$pid" = "$(state_field "$(cid)" pid)" ]
+	[ "$(cat "/proc/$pid/comm")" = ctr-testhelper ]
+	ctr delete --force "$(cid)"
+}
+
+@test "kill accepts signal names, SIG-prefixed names and numbers" {
+	make_bundle "$TH" catch /signals
+	run_detached
+	wait_for_file "$LOG"
+	sigs=$BUNDLE/rootfs/signals
+	run ctr kill "$(cid)" USR1
+	assert_success
+	wait_until grep -qx USR1 "$sigs"
+	run ctr kill "$(cid)" SIGUSR2
+	assert_success
+	wait_until grep -qx USR2 "$sigs"
+	run ctr kill "$(cid)" 1
+	assert_success
+	wait_until grep -qx HUP "$sigs"
+	run ctr kill "$(cid)"
+	assert_success
+	wait_until grep -qx TERM "$sigs"
+	wait_for_state "$(cid)" stopped
+	[ "$(cat "$sigs")" = "$(printf 'USR1\nUSR2\nHUP\nTERM')" ]
+	ctr delete "$(cid)"
+}
+
+@test "kill --all reaches every process of the container" {
+	make_bundle sh -c "$TH sleep 3600 & $TH sleep 3600 & exec $TH sleep 3600"
+	run_detached
+	wait_until test "$(ctr ps --format json "$(cid)" | jq length)" -ge 3
+	pids=$(ctr ps --format json "$(cid)" | jq -r '.[]')
+	run ctr kill --all "$(cid)" KILL
+	assert_success
+	wait_for_state "$(cid)" stopped
+	for pid in $pids; do
+		wait_until process_gone "$pid"
+	done
+	ctr delete "$(cid)"
+}
+
+@test "kill of a stopped container fails" {
+	make_bundle "$TH" exit 0
+	run_detached
+	wait_for_state "$(cid)" stopped
+	run ctr kill "$(cid)" KILL
+	assert_failure
+	ctr delete "$(cid)"
+}
+
+@test "ps lists the container's processes" {
+	make_bundle sh -c "$TH sleep 3600 & exec $TH sleep 3600"
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	wait_until test "$(ctr ps --format json "$(cid)" | jq length)" -eq 2
+	run ctr ps --format json "$(cid)"
+	assert_success
+	jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"
+	ctr delete --force "$(cid)"
+}
