@@ -112,9 +112,8 @@ terminal_raw (int fd, struct terminal_saved *saved, ctr_error_t *err)
   if (tcgetattr (fd, &saved->tio) < 0)
     return ctr_error (err, errno, "tcgetattr");
   raw = saved->tio;
+  /* fully raw, output too: the container's own pty already turns \n into \r\n */
   cfmakeraw (&raw);
-  /* keep output post-processing so the host terminal renders newlines as usual */
-  raw.c_oflag = saved->tio.c_oflag;
   if (tcsetattr (fd, TCSANOW, &raw) < 0)
     return ctr_error (err, errno, "tcsetattr");
   saved->active = true;
