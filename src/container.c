@@ -329,12 +329,8 @@ child_recv (struct create *c, enum sync_type expect, struct sync_msg *msg, ctr_e
       if (msg->type == SYNC_SECCOMP && expect != SYNC_SECCOMP)
         {
           /* the filter is compiled in parallel and may arrive before what we wait for */
-          c->seccomp.bpf = steal_ptr (msg->data);
-          c->seccomp.len = msg->len;
-          c->seccomp.flags = (unsigned) msg->status & 0x7fffffff;
-          c->seccomp.notify = (msg->status & 0x80000000) != 0;
+          seccomp_from_msg (msg, &c->seccomp);
           c->have_seccomp = true;
-          sync_msg_release (msg);
           continue;
         }
       if (msg->type != (uint32_t) expect)
@@ -354,12 +350,8 @@ child_wait_seccomp (struct create *c, ctr_error_t *err)
     return 0;
   if (child_recv (c, SYNC_SECCOMP, &msg, err) < 0)
     return -1;
-  c->seccomp.bpf = steal_ptr (msg.data);
-  c->seccomp.len = msg.len;
-  c->seccomp.flags = (unsigned) msg.status & 0x7fffffff;
-  c->seccomp.notify = (msg.status & 0x80000000) != 0;
+  seccomp_from_msg (&msg, &c->seccomp);
   c->have_seccomp = true;
-  sync_msg_release (&msg);
   return 0;
 }
 
@@ -641,20 +633,47 @@ parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
   return 0;
 }
 
-static int
-parent_compile_seccomp (struct create *c, ctr_error_t *err)
+/* The flags travel in the status word, with the notify bit on top. */
+#define SECCOMP_NOTIFY_BIT 0x80000000u
+
+int
+seccomp_send (int sock, const struct oci_linux *l, ctr_error_t *err)
 {
   struct process_seccomp s = { 0 };
-  int32_t status;
   int r;
-  if (c->config->linux_ == NULL || c->config->linux_->seccomp == NULL)
+  if (l == NULL || l->seccomp == NULL)
     return 0;
-  if (process_seccomp_compile (c->config->linux_->seccomp, &s, err) < 0)
+  if (process_seccomp_compile (l->seccomp, &s, err) < 0)
     return -1;
-  status = (int32_t) ((s.flags & 0x7fffffff) | (s.notify ? 0x80000000u : 0));
-  r = sync_send (c->sync_parent, SYNC_SECCOMP, status, s.bpf, s.len, -1, err);
+  r = sync_send (sock, SYNC_SECCOMP,
+                 (int32_t) ((s.flags & ~SECCOMP_NOTIFY_BIT) | (s.notify ? SECCOMP_NOTIFY_BIT : 0)),
+                 s.bpf, s.len, -1, err);
   process_seccomp_release (&s);
   return r;
+}
+
+void
+seccomp_from_msg (struct sync_msg *msg, struct process_seccomp *out)
+{
+  out->bpf = steal_ptr (msg->data);
+  out->len = msg->len;
+  out->flags = (unsigned) msg->status & ~SECCOMP_NOTIFY_BIT;
+  out->notify = ((unsigned) msg->status & SECCOMP_NOTIFY_BIT) != 0;
+  sync_msg_release (msg);
+}
+
+void
+hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json)
+{
+  ctr_error_t err = NULL;
+  if (hooks_run (hooks->hooks[stage], hooks->len[stage], stage, state_json, &err) < 0)
+    {
+      /* runtime-spec: failing poststart/poststop hooks are warnings */
+      char *s = ctr_error_string (err);
+      ctr_log_warning ("%s", s);
+      free (s);
+      ctr_error_free (&err);
+    }
 }
 
 /* Serves the child's requests until it is ready to start. */
@@ -760,7 +779,7 @@ parent_spawn (struct create *c, ctr_error_t *err)
     return -1;
   if (sync_send (c->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0)
     return -1;
-  if (parent_compile_seccomp (c, err) < 0)
+  if (seccomp_send (c->sync_parent, c->config->linux_, err) < 0)
     return -1;
   return parent_serve (c, err);
 }
@@ -843,42 +862,13 @@ container_release_fifo (int dirfd, ctr_error_t *err)
 }
 
 static void
-run_poststart (struct create *c)
+run_poststage (struct create *c, enum oci_hook_stage stage, enum ctr_status status)
 {
-  ctr_error_t err = NULL;
   cleanup_free char *json = NULL;
-  if (!c->state.has_poststart)
+  if (c->config->hooks.len[stage] == 0)
     return;
-  json = state_oci_json (&c->state, CTR_STATUS_RUNNING, NULL);
-  if (hooks_run (c->config->hooks.hooks[OCI_HOOK_POSTSTART], c->config->hooks.len[OCI_HOOK_POSTSTART],
-                 OCI_HOOK_POSTSTART, json, &err)
-      < 0)
-    {
-      /* runtime-spec: a failing poststart hook is a warning */
-      char *s = ctr_error_string (err);
-      ctr_log_warning ("%s", s);
-      free (s);
-      ctr_error_free (&err);
-    }
-}
-
-static void
-run_poststop (struct create *c)
-{
-  ctr_error_t err = NULL;
-  cleanup_free char *json = NULL;
-  if (!c->state.has_poststop)
-    return;
-  json = state_oci_json (&c->state, CTR_STATUS_STOPPED, NULL);
-  if (hooks_run (c->config->hooks.hooks[OCI_HOOK_POSTSTOP], c->config->hooks.len[OCI_HOOK_POSTSTOP],
-                 OCI_HOOK_POSTSTOP, json, &err)
-      < 0)
-    {
-      char *s = ctr_error_string (err);
-      ctr_log_warning ("%s", s);
-      free (s);
-      ctr_error_free (&err);
-    }
+  json = state_oci_json (&c->state, status, NULL);
+  hooks_run_warn (&c->config->hooks, stage, json);
 }
 
 int
@@ -905,7 +895,7 @@ container_run (const struct ctr_context *ctx, const char *id,
       create_undo (&c);
       goto out;
     }
-  run_poststart (&c);
+  run_poststage (&c, OCI_HOOK_POSTSTART, CTR_STATUS_RUNNING);
   if (opts->detach)
     {
       r = 0;
@@ -915,7 +905,7 @@ container_run (const struct ctr_context *ctx, const char *id,
   if (c.pid == c.child)
     c.child = 0; /* reaped by supervise */
   c.pid = 0;
-  run_poststop (&c);
+  run_poststage (&c, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
   create_undo (&c);
 out:
   if (c.run_foreground)

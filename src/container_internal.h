@@ -37,6 +37,13 @@ void reset_signals (void);
 /* Fills closed fds in [3, 3 + n) with /dev/null so that no fd ctr opens itself lands in
    the range handed to the container with --preserve-fds. */
 void reserve_preserved_fds (int n);
+/* Compiles linux.seccomp (if any) and sends it to the child; the child unpacks it. */
+struct sync_msg;
+int seccomp_send (int sock, const struct oci_linux *l, ctr_error_t *err);
+void seccomp_from_msg (struct sync_msg *msg, struct process_seccomp *out);
+/* Runs the hooks of a stage where a failure is only a warning (poststart, poststop). */
+void hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage,
+                     const char *state_json);
 /* Writes a pid file atomically. */
 int write_pid_file (const char *path, pid_t pid, ctr_error_t *err);
 

@@ -89,6 +89,31 @@ loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err)
   return cgroup_load (l->state->cgroup, out, err);
 }
 
+/* poststart/poststop of an existing container: the saved config is parsed only when the
+   state says the stage has hooks. */
+static void
+loaded_hooks_warn (struct loaded *l, enum oci_hook_stage stage, enum ctr_status status)
+{
+  struct oci_config *cfg = NULL;
+  ctr_error_t err = NULL;
+  cleanup_free char *json = NULL;
+  bool has = stage == OCI_HOOK_POSTSTART ? l->state->has_poststart : l->state->has_poststop;
+
+  if (!has)
+    return;
+  if (loaded_config (l, &cfg, &err) < 0)
+    {
+      char *s = ctr_error_string (err);
+      ctr_log_warning ("%s hooks: %s", oci_hook_stage_name (stage), s);
+      free (s);
+      ctr_error_free (&err);
+      return;
+    }
+  json = state_oci_json (l->state, status, NULL);
+  hooks_run_warn (&cfg->hooks, stage, json);
+  oci_config_free (cfg);
+}
+
 int
 container_start (const struct ctr_context *ctx, const char *id, ctr_error_t *err)
 {
@@ -109,23 +134,7 @@ container_start (const struct ctr_context *ctx, const char *id, ctr_error_t *err
       goto out;
     }
   r = 0;
-  if (l.state->has_poststart)
-    {
-      struct oci_config *cfg = NULL;
-      ctr_error_t herr = NULL;
-      cleanup_free char *json = state_oci_json (l.state, CTR_STATUS_RUNNING, NULL);
-      if (loaded_config (&l, &cfg, &herr) == 0)
-        hooks_run (cfg->hooks.hooks[OCI_HOOK_POSTSTART], cfg->hooks.len[OCI_HOOK_POSTSTART],
-                   OCI_HOOK_POSTSTART, json, &herr);
-      if (herr)
-        {
-          char *s = ctr_error_string (herr);
-          ctr_log_warning ("%s", s);
-          free (s);
-          ctr_error_free (&herr);
-        }
-      oci_config_free (cfg);
-    }
+  loaded_hooks_warn (&l, OCI_HOOK_POSTSTART, CTR_STATUS_RUNNING);
 out:
   loaded_release (&l);
   return r;
@@ -200,28 +209,6 @@ wait_gone (const struct ctr_state *s, int timeout_ms)
   poll (&p, 1, timeout_ms);
 }
 
-static void
-delete_poststop (struct loaded *l)
-{
-  struct oci_config *cfg = NULL;
-  ctr_error_t err = NULL;
-  cleanup_free char *json = NULL;
-  if (!l->state->has_poststop)
-    return;
-  json = state_oci_json (l->state, CTR_STATUS_STOPPED, NULL);
-  if (loaded_config (l, &cfg, &err) == 0)
-    hooks_run (cfg->hooks.hooks[OCI_HOOK_POSTSTOP], cfg->hooks.len[OCI_HOOK_POSTSTOP],
-               OCI_HOOK_POSTSTOP, json, &err);
-  if (err)
-    {
-      char *s = ctr_error_string (err);
-      ctr_log_warning ("%s", s);
-      free (s);
-      ctr_error_free (&err);
-    }
-  oci_config_free (cfg);
-}
-
 int
 container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr_error_t *err)
 {
@@ -266,7 +253,7 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
       ctr_error_free (&ignored);
       wait_gone (l.state, 5000);
     }
-  delete_poststop (&l);
+  loaded_hooks_warn (&l, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
   if (cg && cgroup_destroy (cg, err) < 0)
     goto out;
   r = state_dir_remove (root, id, err);

@@ -251,12 +251,8 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
     {
       if (sync_recv (e->sync_child, SYNC_SECCOMP, &msg, &err) < 0)
         goto fail;
-      sc.bpf = steal_ptr (msg.data);
-      sc.len = msg.len;
-      sc.flags = (unsigned) msg.status & 0x7fffffff;
-      sc.notify = (msg.status & 0x80000000) != 0;
+      seccomp_from_msg (&msg, &sc);
       have_sc = true;
-      sync_msg_release (&msg);
     }
   if (process_drop_privileges (e->plan, &err) < 0
       || process_resolve_executable (e->plan, &exe, &err) < 0)
@@ -265,22 +261,6 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
 fail:
   sync_send_error (e->sync_child, &err);
   _exit (127);
-}
-
-static int
-exec_send_seccomp (struct exec *e, ctr_error_t *err)
-{
-  struct process_seccomp s = { 0 };
-  int r;
-  if (e->config->linux_ == NULL || e->config->linux_->seccomp == NULL)
-    return 0;
-  if (process_seccomp_compile (e->config->linux_->seccomp, &s, err) < 0)
-    return -1;
-  r = sync_send (e->sync_parent, SYNC_SECCOMP,
-                 (int32_t) ((s.flags & 0x7fffffff) | (s.notify ? 0x80000000u : 0)), s.bpf, s.len,
-                 -1, err);
-  process_seccomp_release (&s);
-  return r;
 }
 
 /* Until the child's socket closes on a successful execve (or an error arrives). */
@@ -342,7 +322,7 @@ exec_spawn (struct exec *e, ctr_error_t *err)
   if (e->cg && cgroup_enter (e->cg, e->pid, cgfd >= 0, err) < 0)
     return -1;
   if (sync_send (e->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0
-      || exec_send_seccomp (e, err) < 0)
+      || seccomp_send (e->sync_parent, e->config->linux_, err) < 0)
     return -1;
   return exec_serve (e, err);
 }
