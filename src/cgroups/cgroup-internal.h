@@ -78,6 +78,9 @@ int cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, 
 struct cg_hierarchy *cg_parse_mountinfo (const char *text, size_t *n);
 /* Writes value to a cgroup file; errors read "<what>: write <file>". */
 int cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err);
+/* The same by path, without a directory fd: "<dir>/<file>" (errors still name file). */
+int cg_write_in (const char *dir, const char *file, const char *value, const char *what,
+                 ctr_error_t *err);
 /* Reads a (small) cgroup file, trailing newline stripped. */
 int cg_read (int dirfd, const char *file, char **out, ctr_error_t *err);
 /* Appends the pids of cgroup.procs in dirfd and in every descendant directory. */
@@ -117,7 +120,9 @@ int unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *er
 /* legacy.c: cgroup v1 */
 int legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool create,
                   ctr_error_t *err);
-int legacy_cpuset_inherit (const char *dir, ctr_error_t *err);
+/* Copies the parent's cpuset.cpus/mems into a new directory; vals (NULL at first, freed
+   by the caller) keeps them for the next new directory below. */
+int legacy_cpuset_inherit (const char *dir, char *vals[2], ctr_error_t *err);
 int legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err);
 int legacy_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err);
 int legacy_is_frozen (const struct cgroup *cg, bool *frozen, ctr_error_t *err);
@@ -126,7 +131,8 @@ int legacy_device_rule (const struct oci_device_cgroup *d, char *buf, size_t siz
 /* devices_bpf.c: the device rules as an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program */
 /* The rules ctr enforces: deny all, the config's rules, then runc's default devices. */
 struct oci_device_cgroup *cg_device_rules (const struct oci_resources *res, size_t *n);
-int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t n,
+/* fresh: the directory was just created by ctr (no old program to detach). */
+int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t n, bool fresh,
                        ctr_error_t *err);
 /* The program text (exposed for tests); returns the instruction count, -1 on bad rules. */
 int devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns,

@@ -59,55 +59,105 @@ cg_resources_requested (const struct oci_resources *r)
          || r->has_network_class_id || r->network_priorities_len || r->rdma_len || r->unified_len;
 }
 
-/* mkdir -p of the cgroup path under one hierarchy; *depth counts what was created. */
-static int
-member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, ctr_error_t *err)
+/* Offsets of the ends of each component of full past the mount; 0 when too deep. */
+static size_t
+path_ends (const char *full, size_t mount_len, size_t *ends, size_t max)
 {
-  cleanup_free char *full = xasprintf ("%s%s", h->mount, path);
-  size_t ends[256], n = 0, i, first = SIZE_MAX, done = 0;
-  char *s;
+  size_t n = 0;
+  const char *s;
 
-  for (s = full + strlen (h->mount) + 1; n < ARRAY_SIZE (ends); s++)
+  for (s = full + mount_len + 1; n < max; s++)
     if (*s == '/' || *s == '\0')
       {
         ends[n++] = (size_t) (s - full);
         if (*s == '\0')
-          break;
+          return n;
       }
-  if (n == ARRAY_SIZE (ends))
-    return ctr_error (err, E2BIG, "create cgroup `%s`: too deep", full);
-  for (i = 0; i < n; i++, done = i)
+  return 0;
+}
+
+/* Index of the first component mkdir created top-down; n when the leaf exists after all. */
+static size_t
+mkdir_first_missing (char *full, const size_t *ends, size_t n, ctr_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
     {
       char saved = full[ends[i]];
+      int r;
       full[ends[i]] = '\0';
-      if (mkdir (full, 0755) == 0)
-        {
-          if (first == SIZE_MAX)
-            first = i;
-          if ((h->ctrls & CG_CPUSET) && legacy_cpuset_inherit (full, err) < 0)
-            {
-              done = i + 1;
-              goto fail;
-            }
-        }
-      else if (errno != EEXIST)
+      r = mkdir (full, 0755);
+      if (r < 0 && errno != EEXIST)
+        return ctr_error (err, errno, "create cgroup `%s`", full), SIZE_MAX;
+      full[ends[i]] = saved;
+      if (r == 0)
+        return i;
+    }
+  return n;
+}
+
+/* mkdir -p of the cgroup path under one hierarchy; *depth counts what was created. The
+   leaf alone first: when its parent (/ctr) exists one mkdir is enough. When it does not
+   (the last container removed it), *top_down tells the next hierarchies to start from
+   the top: the hierarchies are alike. */
+static int
+member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, bool *top_down,
+              ctr_error_t *err)
+{
+  cleanup_free char *full = xasprintf ("%s%s", h->mount, path);
+  char *cpuset[2] = { NULL, NULL };
+  size_t ends[256], n, i, first, done;
+  int ret = -1, e = ENOENT;
+
+  n = path_ends (full, strlen (h->mount), ends, ARRAY_SIZE (ends));
+  if (n == 0)
+    return ctr_error (err, E2BIG, "create cgroup `%s`: too deep", full);
+  *depth = 0;
+  first = n - 1;
+  if (n == 1 || !*top_down)
+    e = mkdir (full, 0755) == 0 ? 0 : errno;
+  if (e == EEXIST)
+    return 0;
+  if (e != 0 && e != ENOENT)
+    return ctr_error (err, e, "create cgroup `%s`", full);
+  if (e == ENOENT)
+    {
+      *top_down = true;
+      first = mkdir_first_missing (full, ends, n, err);
+      if (first == SIZE_MAX)
+        return -1;
+      if (first == n)
+        return 0;
+    }
+  for (i = first, done = first; i < n; i++)
+    {
+      full[ends[i]] = '\0';
+      if (i > first && mkdir (full, 0755) < 0 && errno != EEXIST)
         {
           ctr_error (err, errno, "create cgroup `%s`", full);
           goto fail;
         }
-      full[ends[i]] = saved;
+      done = i + 1;
+      if ((h->ctrls & CG_CPUSET) && legacy_cpuset_inherit (full, cpuset, err) < 0)
+        goto fail;
+      if (i + 1 < n)
+        full[ends[i]] = '/';
     }
-  *depth = first == SIZE_MAX ? 0 : (int) (n - first);
-  return 0;
+  *depth = (int) (n - first);
+  ret = 0;
+  goto out;
 
 fail:
   /* undo this hierarchy's mkdirs at once: the ownership record only knows whole chains */
-  while (first != SIZE_MAX && done-- > first)
+  while (done-- > first)
     {
       full[ends[done]] = '\0';
       rmdir (full);
     }
-  return -1;
+out:
+  free (cpuset[0]);
+  free (cpuset[1]);
+  return ret;
 }
 
 static struct cgroup *
@@ -137,6 +187,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   const struct cg_hierarchy *hs;
   struct cgroup *cg;
   char *path;
+  bool top_down = false;
   size_t nh, i;
   int r;
 
@@ -166,15 +217,18 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   for (i = 0; i < nh; i++)
     {
       cg->m[i].h = &hs[i];
-      if (member_mkdir (&hs[i], path, &cg->m[i].depth, err) < 0)
+      if (member_mkdir (&hs[i], path, &cg->m[i].depth, &top_down, err) < 0)
         goto fail;
       cg->n++;
     }
+  /* opened first: the drivers use it for the cgroup2 directory */
+  if (open_v2_fd (cg, err) < 0)
+    goto fail;
   if (layout == CGROUP_LAYOUT_UNIFIED)
     r = unified_setup (cg, cfg->resources, true, err);
   else
     r = legacy_apply (cg, cfg->resources, true, err);
-  if (r < 0 || open_v2_fd (cg, err) < 0)
+  if (r < 0)
     goto fail;
   *out = cg;
   return 0;
@@ -201,14 +255,11 @@ cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err
   for (i = 0; i < cg->n; i++)
     {
       cleanup_free char *dir = NULL;
-      cleanup_close int fd = -1;
       if (skip_v2 && cg->m[i].h->v2)
         continue;
+      /* by path: no directory fd to open and close per hierarchy */
       dir = member_dir (cg, i);
-      fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0)
-        return ctr_error (err, errno, "enter cgroup `%s`", dir);
-      if (cg_write (fd, "cgroup.procs", buf, dir, err) < 0)
+      if (cg_write_in (dir, "cgroup.procs", buf, dir, err) < 0)
         return ctr_error_wrap (err, "enter cgroup");
     }
   return 0;
@@ -435,6 +486,36 @@ member_remove (struct cgroup *cg, size_t i, uint64_t deadline, ctr_error_t *err)
   return 0;
 }
 
+/* The container's processes are normally gone when it is destroyed: then one rmdir per
+   created directory, leaf first, is all it takes. False as soon as one fails other than
+   with ENOENT (EBUSY: processes or nested cgroups left): the careful path takes over
+   for the members not removed yet. */
+static bool
+destroy_fast (struct cgroup *cg)
+{
+  size_t i;
+  int k;
+
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *dir = NULL;
+      if (cg->m[i].depth == 0)
+        continue;
+      dir = member_dir (cg, i);
+      if (rmdir (dir) < 0 && errno != ENOENT)
+        return false;
+      /* created parents go only when empty: others may share them */
+      for (k = 1; k < cg->m[i].depth; k++)
+        {
+          *strrchr (dir, '/') = '\0';
+          if (rmdir (dir) < 0 && errno != ENOENT)
+            break;
+        }
+      cg->m[i].depth = 0;
+    }
+  return true;
+}
+
 int
 cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
 {
@@ -444,10 +525,13 @@ cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
 
   if (cg == NULL)
     return 0;
-  destroy_kill (cg, deadline);
-  for (i = 0; i < cg->n; i++)
-    if (cg->m[i].depth > 0 && member_remove (cg, i, deadline, ret < 0 ? NULL : err) < 0)
-      ret = -1;
+  if (!destroy_fast (cg))
+    {
+      destroy_kill (cg, deadline);
+      for (i = 0; i < cg->n; i++)
+        if (cg->m[i].depth > 0 && member_remove (cg, i, deadline, ret < 0 ? NULL : err) < 0)
+          ret = -1;
+    }
   if (cg->v2_fd >= 0)
     close (cg->v2_fd);
   cg->v2_fd = -1;

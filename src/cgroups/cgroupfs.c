@@ -173,6 +173,49 @@ cg_parse_mountinfo (const char *text, size_t *n)
   return hs;
 }
 
+/* cgroupfs files are kernfs seq_files: a read returns whole records and stops short of the
+   buffer only at the end of the file or when the kernel's page-sized buffer is full, which
+   leaves less than a record free. Records here are short lines (or one single_open value
+   the kernel grows its buffer for), so a first read under half a page is the whole file:
+   no fstat, no read to see EOF. */
+#define CG_READ_WHOLE 2048
+
+/* Reads a text file without fstat; short_is_whole: the rule above applies. */
+static int
+read_text (int dirfd, const char *file, bool short_is_whole, size_t max, char **out,
+           size_t *outlen, ctr_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, file, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = NULL;
+  size_t len = 0, alloc = 4096;
+
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", file);
+  buf = xmalloc (alloc + 1);
+  for (;;)
+    {
+      ssize_t r = read (fd, buf + len, alloc - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return ctr_error (err, errno, "read `%s`", file);
+      len += (size_t) r;
+      if (r == 0 || (short_is_whole && len == (size_t) r && len < CG_READ_WHOLE))
+        break;
+      if (len == alloc)
+        {
+          if (alloc >= max)
+            return ctr_error (err, EFBIG, "read `%s`: larger than %zu bytes", file, max);
+          alloc *= 2;
+          buf = xrealloc (buf, alloc + 1);
+        }
+    }
+  buf[len] = '\0';
+  *outlen = len;
+  *out = steal_ptr (buf);
+  return 0;
+}
+
 int
 cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size_t *n,
                 ctr_error_t *err)
@@ -194,7 +237,10 @@ cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size
       else
         {
           cleanup_free char *text = NULL;
-          if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, NULL, err) < 0)
+          size_t len;
+          /* mountinfo records can be long (overlay options): read to EOF */
+          if (read_text (AT_FDCWD, "/proc/self/mountinfo", false, 16 << 20, &text, &len, err)
+              < 0)
             return -1;
           cached = cg_parse_mountinfo (text, &ncached);
           if (layout == CGROUP_LAYOUT_HYBRID)
@@ -266,10 +312,12 @@ cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t *err)
   return steal_ptr (out);
 }
 
-int
-cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err)
+/* Opens path (relative to dirfd) and writes value; messages name file. */
+static int
+write_value (int dirfd, const char *path, const char *file, const char *value, const char *what,
+             ctr_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   size_t len = strlen (value);
   ssize_t r;
 
@@ -286,10 +334,24 @@ cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_
 }
 
 int
+cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err)
+{
+  return write_value (dirfd, file, file, value, what, err);
+}
+
+int
+cg_write_in (const char *dir, const char *file, const char *value, const char *what,
+             ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  return write_value (AT_FDCWD, path, file, value, what, err);
+}
+
+int
 cg_read (int dirfd, const char *file, char **out, ctr_error_t *err)
 {
-  size_t len = 0;
-  if (read_file_at (dirfd, file, 1 << 20, out, &len, err) < 0)
+  size_t len;
+  if (read_text (dirfd, file, true, 1 << 20, out, &len, err) < 0)
     return -1;
   while (len > 0 && (*out)[len - 1] == '\n')
     (*out)[--len] = '\0';

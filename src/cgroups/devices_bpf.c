@@ -236,7 +236,8 @@ prog_detach_id (int cgfd, uint32_t id)
 }
 
 int
-devices_bpf_apply (int cgfd, const struct oci_device_cgroup *rules, size_t n, ctr_error_t *err)
+devices_bpf_apply (int cgfd, const struct oci_device_cgroup *rules, size_t n, bool fresh,
+                   ctr_error_t *err)
 {
   cleanup_free void *insns = NULL;
   cleanup_close int prog = -1;
@@ -250,7 +251,8 @@ devices_bpf_apply (int cgfd, const struct oci_device_cgroup *rules, size_t n, ct
   prog = prog_load (insns, count, err);
   if (prog < 0)
     return -1;
-  if (prog_query (cgfd, old, &nold) < 0)
+  /* a directory ctr has just made has no program to replace */
+  if (fresh || prog_query (cgfd, old, &nold) < 0)
     nold = 0;
   memset (&attr, 0, sizeof attr);
   attr.target_fd = (uint32_t) cgfd;

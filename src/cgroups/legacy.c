@@ -41,6 +41,8 @@ dirs_get (struct dirs *d, unsigned ctrl, const char *ctrl_name, const char *what
   ssize_t i = cg_member_find (d->cg, ctrl);
   if (i < 0)
     return ctr_error (err, ENOTSUP, "%s: the %s cgroup controller is not mounted", what, ctrl_name);
+  if (ctrl == 0 && d->cg->v2_fd >= 0)
+    return d->cg->v2_fd; /* the cgroup's own: not closed by dirs_close */
   if (d->fd[i] < 0)
     d->fd[i] = cg_member_open (d->cg, (size_t) i, err);
   return d->fd[i];
@@ -398,15 +400,58 @@ legacy_device_rule (const struct oci_device_cgroup *d, char *buf, size_t size)
   return snprintf (buf, size, "%c %s:%s %s", d->type, maj, min, access);
 }
 
+/* One open devices.allow and devices.deny for all the rules: the kernel takes one rule
+   per write. */
+struct dev_files
+{
+  const char *dir;
+  int fd[2]; /* deny, allow */
+  char last[96];
+  bool last_allow;
+};
+
 static int
-devices_v1 (struct dirs *d, const struct oci_resources *r, ctr_error_t *err)
+dev_write (struct dev_files *f, bool allow, const char *rule, const char *what, ctr_error_t *err)
+{
+  const char *file = allow ? "devices.allow" : "devices.deny";
+  size_t len = strlen (rule);
+  ssize_t r;
+
+  /* the same rule twice in a row changes nothing (the config's usual leading "deny all"
+     after ctr's own) */
+  if (allow == f->last_allow && strcmp (rule, f->last) == 0)
+    return 0;
+  if (f->fd[allow] < 0)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", f->dir, file);
+      f->fd[allow] = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (f->fd[allow] < 0)
+        return ctr_error (err, errno, "%s: write %s", what, file);
+    }
+  r = write (f->fd[allow], rule, len);
+  if (r < 0)
+    return ctr_error (err, errno, "%s: write %s", what, file);
+  if ((size_t) r != len)
+    return ctr_error (err, EIO, "%s: write %s: short write", what, file);
+  if (ctr_log_debug_enabled ())
+    ctr_log_debug ("cgroup: %s <- %s", file, rule);
+  snprintf (f->last, sizeof f->last, "%s", rule);
+  f->last_allow = allow;
+  return 0;
+}
+
+static int
+devices_v1 (struct dirs *d, const struct oci_resources *r, bool create, ctr_error_t *err)
 {
   cleanup_free struct oci_device_cgroup *rules = NULL;
   const char *what = "linux.resources.devices";
   ssize_t v2 = cg_member_find (d->cg, 0);
   size_t n, i, ncfg = r ? r->devices_len : 0;
+  struct dev_files f = { .fd = { -1, -1 } };
+  cleanup_free char *dir = NULL;
   char buf[96], w[64];
-  int fd;
+  ssize_t m;
+  int ret = 0, fd;
 
   rules = cg_device_rules (r, &n);
   if (cg_member_find (d->cg, CG_DEVICES) < 0)
@@ -415,14 +460,16 @@ devices_v1 (struct dirs *d, const struct oci_resources *r, ctr_error_t *err)
       if (v2 >= 0)
         return (fd = dirs_get (d, 0, "devices", what, err)) < 0
                    ? -1
-                   : devices_bpf_apply (fd, rules, n, err);
+                   : devices_bpf_apply (fd, rules, n, create && d->cg->m[v2].depth > 0, err);
       if (ncfg == 0)
         return 0;
     }
-  fd = dirs_get (d, CG_DEVICES, "devices", what, err);
-  if (fd < 0)
-    return -1;
-  for (i = 0; i < n; i++)
+  m = cg_member_find (d->cg, CG_DEVICES);
+  if (m < 0)
+    return dirs_get (d, CG_DEVICES, "devices", what, err); /* the error */
+  /* the files by path: no directory fd just to open two files */
+  f.dir = dir = xasprintf ("%s%s", d->cg->m[m].h->mount, d->cg->path);
+  for (i = 0; i < n && ret == 0; i++)
     {
       /* rule 0 is ctr's deny-all, the config's rules start at 1 */
       if (i == 0 || i > ncfg)
@@ -430,11 +477,14 @@ devices_v1 (struct dirs *d, const struct oci_resources *r, ctr_error_t *err)
       else
         snprintf (w, sizeof w, "%s[%zu]", what, i - 1);
       if (legacy_device_rule (&rules[i], buf, sizeof buf) < 0)
-        return ctr_error (err, EINVAL, "%s: invalid type `%c`", w, rules[i].type);
-      if (cg_write (fd, rules[i].allow ? "devices.allow" : "devices.deny", buf, w, err) < 0)
-        return -1;
+        ret = ctr_error (err, EINVAL, "%s: invalid type `%c`", w, rules[i].type);
+      else
+        ret = dev_write (&f, rules[i].allow, buf, w, err);
     }
-  return 0;
+  for (i = 0; i < 2; i++)
+    if (f.fd[i] >= 0)
+      close (f.fd[i]);
+  return ret;
 }
 
 static int
@@ -467,7 +517,7 @@ apply_all (struct dirs *d, const struct oci_resources *r, bool create, ctr_error
   if (r && (network_v1 (d, r, err) < 0 || rdma_v1 (d, r, err) < 0))
     return -1;
   if (create || (r && r->devices_len))
-    return devices_v1 (d, r, err);
+    return devices_v1 (d, r, create, err);
   return 0;
 }
 
@@ -486,26 +536,30 @@ legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool cre
   return r;
 }
 
-/* A new v1 cpuset directory starts with empty cpus and mems: nothing could join it. */
+/* A new v1 cpuset directory starts with empty cpus and mems: nothing could join it. The
+   parent's values are written without reading the new directory's first: when the
+   parent has cgroup.clone_children the kernel copied these very values already. vals
+   carries them down a chain of new directories: read once, from the first existing
+   ancestor. */
 int
-legacy_cpuset_inherit (const char *dir, ctr_error_t *err)
+legacy_cpuset_inherit (const char *dir, char *vals[2], ctr_error_t *err)
 {
   static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
-  cleanup_free char *parent = xstrdup (dir);
-  cleanup_close int pfd = -1, fd = -1;
   size_t i;
 
-  *strrchr (parent, '/') = '\0';
-  pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (pfd < 0 || fd < 0)
-    return ctr_error (err, errno, "cgroup: open `%s`", pfd < 0 ? parent : dir);
   for (i = 0; i < ARRAY_SIZE (files); i++)
     {
-      cleanup_free char *mine = NULL, *theirs = NULL;
-      if (cg_read (fd, files[i], &mine, err) < 0 || cg_read (pfd, files[i], &theirs, err) < 0)
-        return ctr_error_wrap (err, "cgroup: `%s`", dir);
-      if (*mine == '\0' && *theirs != '\0' && cg_write (fd, files[i], theirs, dir, err) < 0)
+      if (vals[i] == NULL)
+        {
+          cleanup_free char *parent = xstrdup (dir), *src = NULL;
+          *strrchr (parent, '/') = '\0';
+          src = xasprintf ("%s/%s", parent, files[i]);
+          if (cg_read (AT_FDCWD, src, &vals[i], err) < 0)
+            return ctr_error_wrap (err, "cgroup: copy the parent's cpuset");
+        }
+      if (*vals[i] == '\0')
+        continue;
+      if (cg_write_in (dir, files[i], vals[i], dir, err) < 0)
         return ctr_error_wrap (err, "cgroup: copy the parent's cpuset");
     }
   return 0;

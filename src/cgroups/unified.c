@@ -119,16 +119,16 @@ parse_controllers (char *list)
   return bits;
 }
 
-/* Enables controllers in one ancestor; dir names it in messages. */
+/* Enables controllers in one ancestor, by path (no directory fd per ancestor). */
 static int
-enable_in (int dirfd, const char *dir, unsigned need, unsigned want, ctr_error_t *err)
+enable_in (const char *dir, unsigned need, unsigned want, ctr_error_t *err)
 {
-  cleanup_free char *cur = NULL;
+  cleanup_free char *cur = NULL, *file = xasprintf ("%s/cgroup.subtree_control", dir);
   char buf[128], what[256];
   unsigned missing;
   size_t i, len = 0;
 
-  if (cg_read (dirfd, "cgroup.subtree_control", &cur, err) < 0)
+  if (cg_read (AT_FDCWD, file, &cur, err) < 0)
     return -1;
   missing = (need | want) & ~parse_controllers (cur);
   if (missing == 0)
@@ -137,7 +137,7 @@ enable_in (int dirfd, const char *dir, unsigned need, unsigned want, ctr_error_t
     if (missing & v2_controllers[i].bit)
       len += snprintf (buf + len, sizeof buf - len, "%s+%s", len ? " " : "",
                        v2_controllers[i].name);
-  if (cg_write (dirfd, "cgroup.subtree_control", buf, dir, NULL) == 0)
+  if (cg_write_in (dir, "cgroup.subtree_control", buf, dir, NULL) == 0)
     return 0;
   /* one by one, to tell which controller the kernel refused */
   for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
@@ -147,7 +147,7 @@ enable_in (int dirfd, const char *dir, unsigned need, unsigned want, ctr_error_t
       snprintf (buf, sizeof buf, "+%s", v2_controllers[i].name);
       snprintf (what, sizeof what, "%s: enable the %s controller in `%s`", v2_controllers[i].what,
                 v2_controllers[i].name, dir);
-      if (cg_write (dirfd, "cgroup.subtree_control", buf, what, err) < 0
+      if (cg_write_in (dir, "cgroup.subtree_control", buf, what, err) < 0
           && (need & v2_controllers[i].bit))
         return -1;
     }
@@ -159,9 +159,7 @@ unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned 
                 ctr_error_t *err)
 {
   cleanup_free char *dir = xasprintf ("%s%s", cg->m[member].h->mount, cg->path);
-  size_t mlen = strlen (cg->m[member].h->mount);
-  cleanup_close int fd = -1;
-  char *s = dir + mlen;
+  char *s = dir + strlen (cg->m[member].h->mount);
 
   if ((need | want) == 0)
     return 0;
@@ -169,16 +167,8 @@ unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned 
   for (;;)
     {
       char saved = *s;
-      int next;
       *s = '\0';
-      next = fd < 0 ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    : openat (fd, strrchr (dir, '/') + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (next < 0)
-        return ctr_error (err, errno, "open cgroup `%s`", dir);
-      if (fd >= 0)
-        close (fd);
-      fd = next;
-      if (enable_in (fd, dir, need, want, err) < 0)
+      if (enable_in (dir, need, want, err) < 0)
         return -1;
       *s = saved;
       s = strchr (s + 1, '/');
@@ -502,12 +492,12 @@ unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool cr
 {
   /* memory and pids always: memory.events (OOM reporting) and usage stats need them */
   unsigned want = create ? CG2_MEMORY | CG2_PIDS : 0;
-  cleanup_close int fd = -1;
+  cleanup_close int own = -1;
+  int fd = cg->v2_fd;
 
   if (unified_enable (cg, 0, needed_controllers (res), want, err) < 0)
     return -1;
-  fd = cg_member_open (cg, 0, err);
-  if (fd < 0)
+  if (fd < 0 && (fd = own = cg_member_open (cg, 0, err)) < 0)
     return -1;
   if (res && unified_apply (fd, res, !create, err) < 0)
     return -1;
@@ -515,7 +505,7 @@ unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool cr
     {
       size_t n;
       cleanup_free struct oci_device_cgroup *rules = cg_device_rules (res, &n);
-      if (devices_bpf_apply (fd, rules, n, err) < 0)
+      if (devices_bpf_apply (fd, rules, n, create && cg->m[0].depth > 0, err) < 0)
         return -1;
     }
   return 0;

@@ -716,6 +716,102 @@ test_oom (const char *top)
   cgroup_free (cg);
 }
 
+/* Creates a directory named `name` inside the container's directory in every hierarchy,
+   as a container managing its own cgroups would. */
+static bool
+make_nested (const struct cgroup *cg, const char *name)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *p = xasprintf ("%s%s/%s", cg->m[i].h->mount, cg->path, name);
+      if (mkdir (p, 0755) < 0)
+        return false;
+    }
+  return true;
+}
+
+/* The short cuts: leaf-first mkdir, the cpuset copied down a new chain, one rmdir per
+   directory at destroy and the careful path when that is refused, whole-file reads. */
+static void
+test_fast_paths (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *p6 = xasprintf ("/%s/c6", top), *p7 = xasprintf ("/%s/c7", top);
+  cleanup_free char *s6 = NULL, *s7 = NULL, *big = xmalloc (10001), *got = NULL;
+  struct cgroup_config c6 = { .cgroups_path = p6, .id = "c6" };
+  struct cgroup_config c7 = { .cgroups_path = p7, .id = "c7" };
+  struct cgroup *a = NULL, *b = NULL;
+  char tmp[] = "/tmp/test-cgroup-XXXXXX";
+  int fd;
+
+  if (cgroup_create (&c6, &a, &err) < 0 || cgroup_create (&c7, &b, &err) < 0)
+    {
+      ok (false, "create %s and %s", p6, p7);
+      diag_err (&err);
+      cgroup_destroy (a, NULL);
+      cgroup_free (a);
+      return;
+    }
+  s6 = cgroup_serialize (a);
+  s7 = cgroup_serialize (b);
+  ok (strstr (s6, ":1") == NULL && strstr (s6, ":0") == NULL && strstr (s7, ":2") == NULL
+          && strstr (s7, ":0") == NULL,
+      "new parent: depth 2 (%s); sibling under it: depth 1 (%s)", s6, s7);
+  if (cg_member_find (a, CG_CPUSET) >= 0)
+    {
+      ssize_t i = cg_member_find (a, CG_CPUSET);
+      cleanup_free char *rp = xasprintf ("%s/cpuset.cpus", a->m[i].h->mount);
+      cleanup_free char *rm = xasprintf ("%s/cpuset.mems", a->m[i].h->mount);
+      cleanup_free char *root_cpus = read_text (rp), *root_mems = read_text (rm);
+      ok (file_is (a, CG_CPUSET, "cpuset.cpus", root_cpus)
+              && file_is (a, CG_CPUSET, "cpuset.mems", root_mems)
+              && file_is (b, CG_CPUSET, "cpuset.cpus", root_cpus),
+          "cpuset copied down a new chain (%s, %s)", root_cpus, root_mems);
+    }
+  else
+    skip ("cpuset copied down a new chain", "no v1 cpuset hierarchy");
+  ok (make_nested (a, "inner"), "nested cgroups made inside c6");
+  ok (cgroup_destroy (a, &err) == 0, "destroy with nested cgroups (the careful path)");
+  diag_err (&err);
+  {
+    /* c6 and its nested directory went; the shared parent stays for c7 */
+    cleanup_free char *n6 = xasprintf ("%s/c6", top);
+    ok (nothing_left (n6) && !nothing_left_q (top, true), "c6 removed, %s kept for c7", top);
+  }
+  {
+    /* c7 owns only its leaf: the parent c6 made and could not remove is the test's now */
+    cleanup_free char *n7 = xasprintf ("%s/c7", top);
+    size_t i;
+    ok (cgroup_destroy (b, &err) == 0 && nothing_left (n7), "destroy of an empty cgroup");
+    diag_err (&err);
+    for (i = 0; i < b->n; i++)
+      {
+        cleanup_free char *t = xasprintf ("%s/%s", b->m[i].h->mount, top);
+        rmdir (t);
+      }
+    ok (nothing_left (top), "nothing left");
+  }
+  cgroup_free (a);
+  cgroup_free (b);
+
+  memset (big, 'x', 10000);
+  big[10000] = '\0';
+  fd = mkstemp (tmp);
+  if (fd < 0 || write (fd, big, 10000) != 10000 || write (fd, "\n", 1) != 1)
+    abort ();
+  close (fd);
+  ok (cg_read (AT_FDCWD, tmp, &got, &err) == 0 && strcmp (got, big) == 0,
+      "cg_read: a file over half a page is read whole");
+  diag_err (&err);
+  unlink (tmp);
+  free (got);
+  got = NULL;
+  ok (cg_read (AT_FDCWD, "/proc/self/cgroup", &got, &err) == 0 && strchr (got, ':'),
+      "cg_read: a short seq_file");
+  diag_err (&err);
+}
+
 int
 main (void)
 {
@@ -744,6 +840,7 @@ main (void)
       test_failures (top);
       test_resources (top);
       test_oom (top);
+      test_fast_paths (top);
     }
   printf ("1..%d\n", test_no);
   return failures ? 1 : 0;
