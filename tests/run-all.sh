@@ -47,7 +47,9 @@ run_tap() {
 }
 
 for t in "$BUILD_DIR"/tests/unit/test-*; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
+	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+		continue
+	fi
 	run_tap "$(basename "$t")" "$t"
 done
 

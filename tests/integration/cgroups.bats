@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # cgroups.bats: the container's cgroup, resource limits, pause/resume and update.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 cgroup_v2() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # cli.bats: global options, help, usage errors, container id and signal validation.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 VERBS=(create start run state kill delete exec list ps pause resume spec features update)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # config.bats: every config.json section is honoured inside the container.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 # run_container: foreground `run` of $BUNDLE, output in $output.
@@ -464,12 +466,13 @@ hook() {
 
 @test "a hook that exceeds its timeout fails create" {
 	make_bundle
-	update_config '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "29.123"], timeout: 1}]'
+	# the marker in its environment lets check_no_leaks see a hook left running
+	update_config '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1,
+		env: ["CTR_TEST_MARKER=" + $m]}]' --arg m "$MARKER"
 	SECONDS=0
 	run_logged ctr create --bundle "$BUNDLE" "$(cid)"
 	assert_failure
 	[ "$SECONDS" -lt 10 ]
-	wait_until test -z "$(pgrep -fx 'sleep 29.123')"
 	check_no_leaks
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # exec.bats: running extra processes inside a running container.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 # A running container from $BUNDLE (default config) to exec into.

@@ -1,5 +1,7 @@
 # helpers.bash: shared setup for the bats suite (runtime, bundles, config edits, leak checks).
 # shellcheck shell=bash
+# jq filters name their $variables in single quotes; HOST_TH and LOG are for the tests.
+# shellcheck disable=SC2016,SC2034,SC2119,SC2120
 
 bats_require_minimum_version 1.5.0
 
@@ -19,9 +21,11 @@ TH=/bin/ctr-testhelper
 HOST_TH=$BATS_RUN_TMPDIR/template/rootfs$TH
 
 # Runs the runtime with the per-test state root. The marker in its environment lets
-# check_no_leaks find any process it left behind.
+# check_no_leaks find any process it left behind; the timeout keeps a hung runtime from
+# hanging the suite (exit 124).
 ctr() {
-	CTR_TEST_MARKER=$MARKER "$CTR" --root "$STATE_ROOT" "$@"
+	CTR_TEST_MARKER=$MARKER timeout --foreground -k 5 "${CTR_TIMEOUT:-30}" \
+		"$CTR" --root "$STATE_ROOT" "$@"
 }
 
 is_ctr() {
@@ -224,20 +228,20 @@ bg() {
 
 # Cgroup directories named after this test's containers, in every hierarchy.
 leaked_cgroups() {
-	find /sys/fs/cgroup -mindepth 1 -type d -name "$MARKER*" 2>/dev/null
+	find /sys/fs/cgroup -mindepth 1 -type d \( -name "$MARKER" -o -name "$MARKER-*" \) 2>/dev/null
 }
 
 # Processes still carrying this test's marker (runtime or container processes).
 leaked_processes() {
 	local f pid
-	for f in $(grep -lsF "CTR_TEST_MARKER=$MARKER" /proc/[0-9]*/environ); do
+	grep -lszFx "CTR_TEST_MARKER=$MARKER" /proc/[0-9]*/environ | while read -r f; do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
 		# zombies waiting for their parent are gone as soon as it reaps them
 		[ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = Z ] && continue
 		echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
 	done
-	pgrep -af -- "$MARKER" | grep -v "^$$ " || true
+	pgrep -af -- "$MARKER(\$|[^0-9])" | grep -v "^$$ " || true
 }
 
 check_no_leaks() {
@@ -288,7 +292,8 @@ setup() {
 	[ -x "$CTR" ] || fail "runtime not found: $CTR (build it, or set CTR)" || return 1
 	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
 	STATE_ROOT=$BATS_TEST_TMPDIR/state
-	mkdir -p -m 0700 "$STATE_ROOT"
+	mkdir -p "$STATE_ROOT"
+	chmod 0700 "$STATE_ROOT"
 }
 
 teardown() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # lifecycle.bats: create/start/kill/delete, run, list, pid files and signals.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 @test "create, start, kill and delete walk through the states" {
@@ -280,4 +282,17 @@ load helpers
 	assert_success
 	jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"
 	ctr delete --force "$(cid)"
+}
+
+@test "the state directory is private and removed on delete" {
+	requires_ctr # ctr's layout: <root>/<id>/ (0700) with state.json
+	make_bundle
+	create_container
+	dir=$STATE_ROOT/$(cid)
+	[ "$(stat -c %a "$dir")" = 700 ]
+	[ "$(stat -c %a "$STATE_ROOT")" = 700 ]
+	jq -e --arg id "$(cid)" '.id == $id' "$dir/state.json" >/dev/null
+	run ctr delete --force "$(cid)"
+	assert_success
+	[ -z "$(ls -A "$STATE_ROOT")" ] || fail "left in the state root: $(ls -A "$STATE_ROOT")"
 }

@@ -2,6 +2,8 @@
 # security_fd_leak.bats: no fd of the caller or the runtime reaches the container, and the
 # cwd stays inside the root (CVE-2024-21626, security rule 2).
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 # fd_numbers: the fd numbers in a `ctr-testhelper fds` listing in $output, one line.
@@ -28,7 +30,7 @@ fd_numbers() {
 	pid=$(state_field "$(cid)" pid)
 	wait_until test "$(cat "/proc/$pid/comm")" = ctr-testhelper
 	run ls "/proc/$pid/fd"
-	[ "$(echo $output)" = "0 1 2" ] || fail "fds of the container process: $output"
+	[ "$(tr '\n' ' ' <<<"$output")" = "0 1 2 " ] || fail "fds of the container process: $output"
 	ctr delete --force "$(cid)"
 }
 

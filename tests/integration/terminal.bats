@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # terminal.bats: process.terminal, the container's own pty and --console-socket.
 
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
 requires_script() {
