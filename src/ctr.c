@@ -1,7 +1,6 @@
 /* ctr: the entry point: global options, the verb table, dispatch to src/cli/<verb>.c. */
 #include "config.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,19 +97,6 @@ find_verb (const char *name)
   return NULL;
 }
 
-static int __attribute__ ((format (printf, 1, 2)))
-global_usage_error (const char *fmt, ...)
-{
-  va_list ap;
-
-  fputs ("ctr: ", stderr);
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fputs ("\nRun 'ctr --help' for usage.\n", stderr);
-  return CLI_EXIT_USAGE;
-}
-
 struct global_options
 {
   struct ctr_context ctx;
@@ -130,25 +116,7 @@ enum
   OPT_CRIU,
 };
 
-/* Reports a '?' or ':' from getopt_long on the global options. */
-static int
-global_option_error (int c, char **argv)
-{
-  const char *arg = optind > 0 ? argv[optind - 1] : "";
-  const char *eq = strchr (arg, '=');
-  int len = eq ? (int) (eq - arg) : (int) strlen (arg);
-  bool is_long = strncmp (arg, "--", 2) == 0;
-
-  if (c == ':' && is_long)
-    return global_usage_error ("option %.*s requires an argument", len, arg);
-  if (c == ':')
-    return global_usage_error ("option -%c requires an argument", optopt);
-  if (optopt == 0)
-    return global_usage_error ("unknown option %.*s", len, arg);
-  if (is_long && (optopt > 0xff || strchr ("vh", optopt) != NULL))
-    return global_usage_error ("option %.*s does not take an argument", len, arg);
-  return global_usage_error ("unknown option -%c", optopt);
-}
+#define SHORTOPTS "+:vh"
 
 /* Parses the options before the verb; CLI_CONTINUE or an exit code. */
 static int
@@ -170,7 +138,7 @@ parse_global_options (struct global_options *g, int argc, char **argv)
 
   opterr = 0;
   /* "+": stop at the verb, whose own options come after it */
-  while ((c = getopt_long (argc, argv, "+:vh", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
     switch (c)
       {
       case OPT_ROOT: g->ctx.state_root = optarg; break;
@@ -181,7 +149,8 @@ parse_global_options (struct global_options *g, int argc, char **argv)
         else if (strcmp (optarg, "json") == 0)
           g->log_format = CTR_LOG_JSON;
         else
-          return global_usage_error ("invalid --log-format \"%s\": want text or json", optarg);
+          return cli_usage_error (NULL, "invalid --log-format \"%s\": want text or json",
+                                  optarg);
         break;
       case OPT_DEBUG: g->debug = true; break;
       case OPT_SYSTEMD_CGROUP: g->ctx.systemd_cgroup = true; break;
@@ -189,7 +158,7 @@ parse_global_options (struct global_options *g, int argc, char **argv)
       case OPT_CRIU: break;
       case 'v': print_version (); return CLI_EXIT_OK;
       case 'h': print_usage (stdout); return CLI_EXIT_OK;
-      default: return global_option_error (c, argv);
+      default: return cli_option_error (NULL, c, argv, SHORTOPTS);
       }
   return CLI_CONTINUE;
 }
@@ -208,7 +177,7 @@ run_help (const struct ctr_context *ctx, int argc, char **argv)
     }
   v = find_verb (argv[1]);
   if (v == NULL)
-    return global_usage_error ("unknown command \"%s\"", argv[1]);
+    return cli_usage_error (NULL, "unknown command \"%s\"", argv[1]);
   help_argv[0] = argv[1];
   return v->fn (ctx, 2, help_argv);
 }
@@ -241,7 +210,7 @@ main (int argc, char **argv)
     }
   v = find_verb (argv[optind]);
   if (v == NULL && strcmp (argv[optind], "help") != 0)
-    return global_usage_error ("unknown command \"%s\"", argv[optind]);
+    return cli_usage_error (NULL, "unknown command \"%s\"", argv[optind]);
 
   if (ctr_log_init (g.log_path, g.log_format, g.debug, &err) < 0)
     return cli_fail (&err);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "oci/json.h"
 #include "util.h"
 
 static int log_fd = -1;
@@ -35,32 +36,31 @@ ctr_log_debug_enabled (void)
   return log_debug;
 }
 
-static void
-json_escape (FILE *f, const char *s)
+/* runc's json log line: one line, since the writer escapes newlines inside strings. */
+static char *
+json_line (const char *level, const char *msg, const char *ts)
 {
-  for (; *s; s++)
-    {
-      unsigned char c = (unsigned char) *s;
-      if (c == '"' || c == '\\')
-        fprintf (f, "\\%c", c);
-      else if (c == '\n')
-        fputs ("\\n", f);
-      else if (c == '\t')
-        fputs ("\\t", f);
-      else if (c < 0x20)
-        fprintf (f, "\\u%04x", c);
-      else
-        fputc (c, f);
-    }
+  json_writer *w = json_writer_new (false);
+  cleanup_free char *json = NULL;
+  char *line = NULL;
+
+  json_map_open (w);
+  json_kv_string (w, "level", level);
+  json_kv_string (w, "msg", msg);
+  json_kv_string (w, "time", ts);
+  json_map_close (w);
+  json = json_writer_finish (w, NULL);
+  if (asprintf (&line, "%s\n", json) < 0)
+    return NULL;
+  return line;
 }
 
-/* One line to the log file, in the selected format. */
+/* One line to the log file, in the selected format, with one write (O_APPEND keeps the
+   lines of concurrent ctr processes whole). */
 static void
 log_file_write (const char *level, const char *msg)
 {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f;
+  cleanup_free char *line = NULL;
   char ts[64];
   struct timespec now;
   struct tm tm;
@@ -71,23 +71,16 @@ log_file_write (const char *level, const char *msg)
   gmtime_r (&now.tv_sec, &tm);
   snprintf (ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
-  f = open_memstream (&buf, &len);
-  if (f == NULL)
-    return;
   if (log_format == CTR_LOG_JSON)
-    {
-      fprintf (f, "{\"level\":\"%s\",\"msg\":\"", level);
-      json_escape (f, msg);
-      fprintf (f, "\",\"time\":\"%s\"}\n", ts);
-    }
-  else
-    fprintf (f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
-  fclose (f);
-  if (write_all (log_fd, buf, len) < 0)
+    line = json_line (level, msg, ts);
+  else if (asprintf (&line, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg) < 0)
+    line = NULL;
+  if (line == NULL)
+    return;
+  if (write_all (log_fd, line, strlen (line)) < 0)
     {
       /* nothing sensible to do when the log itself fails */
     }
-  free (buf);
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include "container.h"
 #include "error.h"
+#include "oci/json.h"
 
 /* The runtime-spec version ctr implements (printed by `ctr --version`). */
 #define CTR_OCI_SPEC_VERSION "1.2.0"
@@ -19,8 +20,6 @@
 #define CLI_EXIT_USAGE 2
 /* Returned by parsing helpers when the verb should go on (never an exit code). */
 #define CLI_CONTINUE (-1)
-/* Returned by cli_create_option for an option that is not one of create's. */
-#define CLI_NOT_MINE (-2)
 
 /* Every verb: argv[0] is the verb's name; returns the process exit code. */
 typedef int (*cli_verb_fn) (const struct ctr_context *ctx, int argc, char **argv);
@@ -51,9 +50,10 @@ enum
   CLI_OPT_NO_PIVOT,
   CLI_OPT_NO_NEW_KEYRING,
   CLI_OPT_CONFIG,
+  CLI_OPT_NO_SUBREAPER,
 };
 
-/* The options create and run share; cli_create_option handles them. */
+/* The options create and run share; cli_parse_create_args handles them. */
 #define CLI_CREATE_LONG_OPTIONS                                                      \
   { "bundle", required_argument, NULL, 'b' },                                        \
       { "config", required_argument, NULL, CLI_OPT_CONFIG },                         \
@@ -64,18 +64,32 @@ enum
       { "no-new-keyring", no_argument, NULL, CLI_OPT_NO_NEW_KEYRING },               \
       { "help", no_argument, NULL, 'h' }
 
-/* Applies one of the shared create/run options: CLI_CONTINUE when it was one,
-   CLI_NOT_MINE when it was not, or CLI_EXIT_USAGE after printing why its value is bad. */
-int cli_create_option (const char *verb, int c, const char *arg,
-                       struct container_create_options *opts);
+/* The help lines of the shared options after --bundle and --config. */
+#define CLI_CREATE_OPTIONS_HELP                                                            \
+  "      --pid-file FILE       write the container process's pid to FILE\n"                \
+  "      --console-socket SOCK send the pty master of a terminal container over the\n"     \
+  "                            unix socket SOCK\n"                                         \
+  "      --preserve-fds N      pass N file descriptors (from fd 3) to the container\n"     \
+  "      --no-pivot            use chroot-like MS_MOVE instead of pivot_root\n"            \
+  "      --no-new-keyring      keep the caller's session keyring\n"
+
+/* The getopt loop of create and run (argv[0] names the verb): -h, the shared options, run's
+   --detach and --no-subreaper, and create's --template into *template_name (NULL for run).
+   CLI_CONTINUE (optind at the first operand) or an exit code. */
+int cli_parse_create_args (const char *usage, int argc, char **argv, const char *shortopts,
+                           const struct option *long_options,
+                           struct container_create_options *opts, const char **template_name);
 
 /* Starts a getopt_long loop over a verb's argv (resets getopt's state, silences it). */
 void cli_getopt_begin (void);
 /* Reports the '?' or ':' result of getopt_long ("ctr VERB: unknown option --foo");
-   shortopts is the optstring the verb passed. Returns CLI_EXIT_USAGE. */
+   shortopts is the optstring the verb passed. Returns CLI_EXIT_USAGE. verb NULL: the
+   global options before the verb ("ctr: unknown option --foo"). */
 int cli_option_error (const char *verb, int c, char **argv, const char *shortopts);
-/* "ctr VERB: <message>" plus a hint to stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error (const char *verb, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* "ctr VERB: <message>" plus a hint to stderr; returns CLI_EXIT_USAGE. verb NULL: "ctr:
+   <message>" and the hint to `ctr --help`. */
+int cli_usage_error (const char *verb, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 /* Prints a verb's help text to stdout; returns CLI_EXIT_OK. */
 int cli_help (const char *usage);
 /* Prints a library error ("ctr: <message>") and frees it; returns CLI_EXIT_FAILURE. */
@@ -85,15 +99,27 @@ int cli_fail (ctr_error_t *err);
    CLI_EXIT_USAGE when it is missing, or CLI_EXIT_FAILURE when it is not a valid id.
    When last, further arguments are a usage error. */
 int cli_take_id (const char *verb, int argc, char **argv, int *index, bool last, const char **id);
-/* The common shape of verbs that take only an id (start, pause, resume, state):
-   parses -h and the id; CLI_CONTINUE or an exit code. */
-int cli_parse_id_only (const char *usage, int argc, char **argv, const char **id);
+/* cli_take_id for the id at optind that ends the command line (argv[0] names the verb). */
+int cli_take_final_id (int argc, char **argv, const char **id);
+/* The whole command line of verbs whose only options are -h and at most one flag (flag:
+   its long option with the short letter as val, or NULL; *flag_set becomes true when
+   given), then the container id when id is not NULL. With rest NULL nothing may follow;
+   otherwise *rest is the index after the id. CLI_CONTINUE or an exit code. */
+int cli_parse_simple (const char *usage, int argc, char **argv, const struct option *flag,
+                      bool *flag_set, const char **id, int *rest);
+/* The verbs that only act on an id (start, pause, resume): parses, calls fn, reports. */
+int cli_id_verb (const struct ctr_context *ctx, const char *usage, int argc, char **argv,
+                 int (*fn) (const struct ctr_context *ctx, const char *id, ctr_error_t *err));
 
 /* Parses a --preserve-fds value (a non-negative number): CLI_CONTINUE or CLI_EXIT_USAGE. */
 int cli_parse_preserve_fds (const char *verb, const char *arg, int *out);
+/* Parses a --format value, table or json: CLI_CONTINUE or CLI_EXIT_USAGE. */
+int cli_parse_format (const char *verb, const char *arg, bool *json);
 
-/* Writes s as a JSON string (quoted and escaped). */
-void cli_json_string (FILE *f, const char *s);
+/* Prints a document to stdout, ending it with a newline if it has none. */
+void cli_print_document (const char *text, size_t len);
+/* Finishes w (a compact document) and prints it. */
+void cli_print_json (json_writer *w);
 /* Appends a copy of s to a NULL-terminated vector of *n entries. */
 void cli_strv_push (char ***v, size_t *n, const char *s);
 /* Reads a whole file, or standard input when path is "-" (size-capped, NUL-terminated). */

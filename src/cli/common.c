@@ -1,4 +1,4 @@
-/* cli/common: option-error reporting, id checks and small helpers shared by the verbs. */
+/* cli/common: option parsing, usage errors, id checks and output helpers the verbs share. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +28,17 @@ cli_usage_error (const char *verb, const char *fmt, ...)
   va_list ap;
 
   fflush (stdout);
-  fprintf (stderr, "ctr %s: ", verb);
+  if (verb)
+    fprintf (stderr, "ctr %s: ", verb);
+  else
+    fputs ("ctr: ", stderr);
   va_start (ap, fmt);
   vfprintf (stderr, fmt, ap);
   va_end (ap);
-  fprintf (stderr, "\nRun 'ctr %s --help' for usage.\n", verb);
+  if (verb)
+    fprintf (stderr, "\nRun 'ctr %s --help' for usage.\n", verb);
+  else
+    fputs ("\nRun 'ctr --help' for usage.\n", stderr);
   return CLI_EXIT_USAGE;
 }
 
@@ -99,24 +105,57 @@ cli_take_id (const char *verb, int argc, char **argv, int *index, bool last, con
 }
 
 int
-cli_parse_id_only (const char *usage, int argc, char **argv, const char **id)
+cli_take_final_id (int argc, char **argv, const char **id)
 {
-  static const struct option long_options[] = {
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
+  int index = optind;
+  return cli_take_id (argv[0], argc, argv, &index, true, id);
+}
+
+int
+cli_parse_simple (const char *usage, int argc, char **argv, const struct option *flag,
+                  bool *flag_set, const char **id, int *rest)
+{
+  struct option long_options[3] = { { "help", no_argument, NULL, 'h' } };
+  const char shortopts[] = { ':', 'h', flag ? (char) flag->val : '\0', '\0' };
   const char *verb = argv[0];
-  int c, index;
+  int c, rc, index;
+
+  if (flag)
+    long_options[1] = *flag;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, shortopts, long_options, NULL)) != -1)
     {
       if (c == 'h')
         return cli_help (usage);
-      return cli_option_error (verb, c, argv, ":h");
+      if (flag == NULL || c != flag->val)
+        return cli_option_error (verb, c, argv, shortopts);
+      *flag_set = true;
     }
   index = optind;
-  return cli_take_id (verb, argc, argv, &index, true, id);
+  if (id == NULL && index < argc)
+    return cli_usage_error (verb, "unexpected argument \"%s\"", argv[index]);
+  if (id == NULL)
+    return CLI_CONTINUE;
+  rc = cli_take_id (verb, argc, argv, &index, rest == NULL, id);
+  if (rest)
+    *rest = index;
+  return rc;
+}
+
+int
+cli_id_verb (const struct ctr_context *ctx, const char *usage, int argc, char **argv,
+             int (*fn) (const struct ctr_context *ctx, const char *id, ctr_error_t *err))
+{
+  ctr_error_t err = NULL;
+  const char *id = NULL;
+  int rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &id, NULL);
+
+  if (rc != CLI_CONTINUE)
+    return rc;
+  if (fn (ctx, id, &err) < 0)
+    return cli_fail (&err);
+  return CLI_EXIT_OK;
 }
 
 int
@@ -132,55 +171,77 @@ cli_parse_preserve_fds (const char *verb, const char *arg, int *out)
 }
 
 int
-cli_create_option (const char *verb, int c, const char *arg,
-                   struct container_create_options *opts)
+cli_parse_format (const char *verb, const char *arg, bool *json)
+{
+  if (strcmp (arg, "json") != 0 && strcmp (arg, "table") != 0)
+    return cli_usage_error (verb, "invalid format \"%s\": want table or json", arg);
+  *json = strcmp (arg, "json") == 0;
+  return CLI_CONTINUE;
+}
+
+/* create_option's answer for an option that is none of create's or run's (neither
+   CLI_CONTINUE nor an exit code). */
+#define NOT_A_CREATE_OPTION (-2)
+
+/* One option of create or run: CLI_CONTINUE, CLI_EXIT_USAGE for a bad value, or
+   NOT_A_CREATE_OPTION. */
+static int
+create_option (const char *verb, int c, const char *arg, struct container_create_options *opts,
+               const char **template_name)
 {
   switch (c)
     {
-    case 'b':
-      opts->bundle = arg;
-      return CLI_CONTINUE;
-    case CLI_OPT_CONFIG:
-      opts->config_file = arg;
-      return CLI_CONTINUE;
-    case CLI_OPT_PID_FILE:
-      opts->pid_file = arg;
-      return CLI_CONTINUE;
-    case CLI_OPT_CONSOLE_SOCKET:
-      opts->console_socket = arg;
-      return CLI_CONTINUE;
-    case CLI_OPT_PRESERVE_FDS:
-      return cli_parse_preserve_fds (verb, arg, &opts->preserve_fds);
-    case CLI_OPT_NO_PIVOT:
-      opts->no_pivot = true;
-      return CLI_CONTINUE;
-    case CLI_OPT_NO_NEW_KEYRING:
-      opts->no_new_keyring = true;
-      return CLI_CONTINUE;
-    default:
-      return CLI_NOT_MINE;
+    case 'b': opts->bundle = arg; break;
+    case CLI_OPT_CONFIG: opts->config_file = arg; break;
+    case CLI_OPT_PID_FILE: opts->pid_file = arg; break;
+    case CLI_OPT_CONSOLE_SOCKET: opts->console_socket = arg; break;
+    case CLI_OPT_PRESERVE_FDS: return cli_parse_preserve_fds (verb, arg, &opts->preserve_fds);
+    case CLI_OPT_NO_PIVOT: opts->no_pivot = true; break;
+    case CLI_OPT_NO_NEW_KEYRING: opts->no_new_keyring = true; break;
+    case 'd': opts->detach = true; break;
+    /* runc compatibility: deprecated there, without effect here */
+    case CLI_OPT_NO_SUBREAPER: break;
+    case 't': *template_name = arg; break;
+    default: return NOT_A_CREATE_OPTION;
     }
+  return CLI_CONTINUE;
+}
+
+int
+cli_parse_create_args (const char *usage, int argc, char **argv, const char *shortopts,
+                       const struct option *long_options, struct container_create_options *opts,
+                       const char **template_name)
+{
+  int c, rc;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, shortopts, long_options, NULL)) != -1)
+    {
+      if (c == 'h')
+        return cli_help (usage);
+      rc = create_option (argv[0], c, optarg, opts, template_name);
+      if (rc == NOT_A_CREATE_OPTION)
+        return cli_option_error (argv[0], c, argv, shortopts);
+      if (rc != CLI_CONTINUE)
+        return rc;
+    }
+  return CLI_CONTINUE;
 }
 
 void
-cli_json_string (FILE *f, const char *s)
+cli_print_document (const char *text, size_t len)
 {
-  fputc ('"', f);
-  for (; s != NULL && *s; s++)
-    {
-      unsigned char c = (unsigned char) *s;
-      if (c == '"' || c == '\\')
-        fprintf (f, "\\%c", c);
-      else if (c == '\n')
-        fputs ("\\n", f);
-      else if (c == '\t')
-        fputs ("\\t", f);
-      else if (c < 0x20 || c == 0x7f)
-        fprintf (f, "\\u%04x", c);
-      else
-        fputc (c, f);
-    }
-  fputc ('"', f);
+  fwrite (text, 1, len, stdout);
+  if (len == 0 || text[len - 1] != '\n')
+    fputc ('\n', stdout);
+}
+
+void
+cli_print_json (json_writer *w)
+{
+  size_t len = 0;
+  cleanup_free char *text = json_writer_finish (w, &len);
+  cli_print_document (text, len);
 }
 
 void

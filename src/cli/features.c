@@ -15,29 +15,16 @@ static const char usage[] =
     "Options:\n"
     "  -h, --help  show this help\n";
 
-#define SHORTOPTS ":h"
-
 int
 cli_features (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   cleanup_free char *json = NULL;
   ctr_error_t err = NULL;
   size_t len = 0;
-  int c;
+  int rc = cli_parse_simple (usage, argc, argv, NULL, NULL, NULL, NULL);
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
-    {
-      if (c == 'h')
-        return cli_help (usage);
-      return cli_option_error ("features", c, argv, SHORTOPTS);
-    }
-  if (optind < argc)
-    return cli_usage_error ("features", "unexpected argument \"%s\"", argv[optind]);
+  if (rc != CLI_CONTINUE)
+    return rc;
 
   json = oci_features_json (&len);
   if (json == NULL)
@@ -45,8 +32,6 @@ cli_features (const struct ctr_context *ctx, int argc, char **argv)
       ctr_error (&err, 0, "build the features document");
       return cli_fail (&err);
     }
-  fwrite (json, 1, len, stdout);
-  if (len == 0 || json[len - 1] != '\n')
-    fputc ('\n', stdout);
+  cli_print_document (json, len);
   return CLI_EXIT_OK;
 }

@@ -15,32 +15,16 @@ static const char usage[] =
     "  -a, --all   send the signal to every process of the container\n"
     "  -h, --help  show this help\n";
 
-#define SHORTOPTS ":ah"
-
 int
 cli_kill (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
+  static const struct option all_option = { "all", no_argument, NULL, 'a' };
   ctr_error_t err = NULL;
   const char *id = NULL;
   bool all = false;
-  int c, rc, index, sig = SIGTERM;
+  int index, sig = SIGTERM;
+  int rc = cli_parse_simple (usage, argc, argv, &all_option, &all, &id, &index);
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
-    {
-      if (c == 'h')
-        return cli_help (usage);
-      if (c != 'a')
-        return cli_option_error ("kill", c, argv, SHORTOPTS);
-      all = true;
-    }
-  index = optind;
-  rc = cli_take_id ("kill", argc, argv, &index, false, &id);
   if (rc != CLI_CONTINUE)
     return rc;
   if (index < argc)

@@ -78,27 +78,31 @@ print_table (const struct container_info *infos, size_t n)
     }
 }
 
+/* The table's cells under runc's keys, the pid as a number. */
 static void
 print_json (const struct container_info *infos, size_t n)
 {
-  size_t i;
+  static const char *const keys[N_COLUMNS] = { "id", "pid", "status", "bundle", "created",
+                                               "owner" };
+  json_writer *w = json_writer_new (false);
+  const char *cells[N_COLUMNS];
+  char pid_buf[24];
+  size_t i, j;
 
-  fputc ('[', stdout);
+  json_array_open (w);
   for (i = 0; i < n; i++)
     {
-      fputs (i ? ",{\"id\":" : "{\"id\":", stdout);
-      cli_json_string (stdout, infos[i].id);
-      printf (",\"pid\":%d,\"status\":", (int) infos[i].pid);
-      cli_json_string (stdout, infos[i].status);
-      fputs (",\"bundle\":", stdout);
-      cli_json_string (stdout, infos[i].bundle);
-      fputs (",\"created\":", stdout);
-      cli_json_string (stdout, infos[i].created);
-      fputs (",\"owner\":", stdout);
-      cli_json_string (stdout, infos[i].owner);
-      fputc ('}', stdout);
+      row_cells (&infos[i], pid_buf, cells);
+      json_map_open (w);
+      for (j = 0; j < N_COLUMNS; j++)
+        if (j == 1)
+          json_kv_int (w, keys[j], (int) infos[i].pid);
+        else
+          json_kv_string (w, keys[j], cells[j]);
+      json_map_close (w);
     }
-  fputs ("]\n", stdout);
+  json_array_close (w);
+  cli_print_json (w);
 }
 
 int
@@ -123,12 +127,10 @@ cli_list (const struct ctr_context *ctx, int argc, char **argv)
         return cli_help (usage);
       else if (c == 'q')
         quiet = true;
-      else if (c == 'f' && (strcmp (optarg, "json") == 0 || strcmp (optarg, "table") == 0))
-        json = strcmp (optarg, "json") == 0;
-      else if (c == 'f')
-        return cli_usage_error ("list", "invalid format \"%s\": want table or json", optarg);
-      else
+      else if (c != 'f')
         return cli_option_error ("list", c, argv, SHORTOPTS);
+      else if (cli_parse_format ("list", optarg, &json) != CLI_CONTINUE)
+        return CLI_EXIT_USAGE;
     }
   if (optind < argc)
     return cli_usage_error ("list", "unexpected argument \"%s\"", argv[optind]);

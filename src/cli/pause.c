@@ -15,13 +15,5 @@ static const char usage[] =
 int
 cli_pause (const struct ctr_context *ctx, int argc, char **argv)
 {
-  ctr_error_t err = NULL;
-  const char *id = NULL;
-  int rc = cli_parse_id_only (usage, argc, argv, &id);
-
-  if (rc != CLI_CONTINUE)
-    return rc;
-  if (container_pause (ctx, id, &err) < 0)
-    return cli_fail (&err);
-  return CLI_EXIT_OK;
+  return cli_id_verb (ctx, usage, argc, argv, container_pause);
 }

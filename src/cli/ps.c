@@ -31,12 +31,14 @@ static const char usage[] =
 static void
 print_pids_json (const pid_t *pids, size_t n)
 {
+  json_writer *w = json_writer_new (false);
   size_t i;
 
-  fputc ('[', stdout);
+  json_array_open (w);
   for (i = 0; i < n; i++)
-    printf ("%s%d", i ? "," : "", (int) pids[i]);
-  fputs ("]\n", stdout);
+    json_int (w, pids[i]);
+  json_array_close (w);
+  cli_print_json (w);
 }
 
 /* Reads fd to EOF into a NUL-terminated buffer; false when it grows past the cap. */
@@ -179,12 +181,10 @@ cli_ps (const struct ctr_context *ctx, int argc, char **argv)
     {
       if (c == 'h')
         return cli_help (usage);
-      else if (c == 'f' && (strcmp (optarg, "json") == 0 || strcmp (optarg, "table") == 0))
-        json = strcmp (optarg, "json") == 0;
-      else if (c == 'f')
-        return cli_usage_error ("ps", "invalid format \"%s\": want table or json", optarg);
-      else
+      else if (c != 'f')
         return cli_option_error ("ps", c, argv, SHORTOPTS);
+      else if (cli_parse_format ("ps", optarg, &json) != CLI_CONTINUE)
+        return CLI_EXIT_USAGE;
     }
   index = optind;
   rc = cli_take_id ("ps", argc, argv, &index, false, &id);

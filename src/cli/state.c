@@ -21,16 +21,12 @@ cli_state (const struct ctr_context *ctx, int argc, char **argv)
   ctr_error_t err = NULL;
   cleanup_free char *json = NULL;
   const char *id = NULL;
-  size_t len;
-  int rc = cli_parse_id_only (usage, argc, argv, &id);
+  int rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &id, NULL);
 
   if (rc != CLI_CONTINUE)
     return rc;
   if (container_state (ctx, id, &json, &err) < 0)
     return cli_fail (&err);
-  len = strlen (json);
-  fputs (json, stdout);
-  if (len == 0 || json[len - 1] != '\n')
-    fputc ('\n', stdout);
+  cli_print_document (json, strlen (json));
   return CLI_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* cli/update: `ctr update`, changes the resource limits of a running container. */
 #include "config.h"
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
@@ -26,75 +27,66 @@ static const char usage[] =
 
 #define SHORTOPTS ":r:h"
 
-enum
+/* Each option but --resources sets one string of container_update_options, which
+   container_update checks; getopt returns OPT_VALUE + its index in value_options. */
+#define OPT_VALUE 0x200
+#define FIELD(name) offsetof (struct container_update_options, name)
+static const struct
 {
-  OPT_MEMORY = 0x200,
-  OPT_MEMORY_SWAP,
-  OPT_CPU_SHARES,
-  OPT_CPU_QUOTA,
-  OPT_CPU_PERIOD,
-  OPT_CPUSET_CPUS,
-  OPT_CPUSET_MEMS,
-  OPT_PIDS_LIMIT,
-  OPT_BLKIO_WEIGHT,
+  const char *name;
+  size_t field;
+} value_options[] = {
+  { "memory", FIELD (memory) },
+  { "memory-swap", FIELD (memory_swap) },
+  { "cpu-shares", FIELD (cpu_shares) },
+  { "cpu-share", FIELD (cpu_shares) }, /* runc's spelling */
+  { "cpu-quota", FIELD (cpu_quota) },
+  { "cpu-period", FIELD (cpu_period) },
+  { "cpuset-cpus", FIELD (cpuset_cpus) },
+  { "cpuset-mems", FIELD (cpuset_mems) },
+  { "pids-limit", FIELD (pids_limit) },
+  { "blkio-weight", FIELD (blkio_weight) },
 };
+#define N_VALUE_OPTIONS ARRAY_SIZE (value_options)
 
-static int
-update_option (struct container_update_options *o, const char **resources_file, int c,
-               const char *arg, char **argv)
+/* --resources, the value options, --help and the terminator. */
+static void
+build_long_options (struct option long_options[N_VALUE_OPTIONS + 3])
 {
-  switch (c)
-    {
-    case 'r': *resources_file = arg; break;
-    case OPT_MEMORY: o->memory = arg; break;
-    case OPT_MEMORY_SWAP: o->memory_swap = arg; break;
-    case OPT_CPU_SHARES: o->cpu_shares = arg; break;
-    case OPT_CPU_QUOTA: o->cpu_quota = arg; break;
-    case OPT_CPU_PERIOD: o->cpu_period = arg; break;
-    case OPT_CPUSET_CPUS: o->cpuset_cpus = arg; break;
-    case OPT_CPUSET_MEMS: o->cpuset_mems = arg; break;
-    case OPT_PIDS_LIMIT: o->pids_limit = arg; break;
-    case OPT_BLKIO_WEIGHT: o->blkio_weight = arg; break;
-    default: return cli_option_error ("update", c, argv, SHORTOPTS);
-    }
-  return CLI_CONTINUE;
+  size_t i;
+
+  long_options[0] = (struct option){ "resources", required_argument, NULL, 'r' };
+  for (i = 0; i < N_VALUE_OPTIONS; i++)
+    long_options[i + 1]
+        = (struct option){ value_options[i].name, required_argument, NULL, OPT_VALUE + (int) i };
+  long_options[i + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+  long_options[i + 2] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 int
 cli_update (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "resources", required_argument, NULL, 'r' },
-    { "memory", required_argument, NULL, OPT_MEMORY },
-    { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
-    { "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
-    { "cpu-share", required_argument, NULL, OPT_CPU_SHARES }, /* runc's spelling */
-    { "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
-    { "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
-    { "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
-    { "cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS },
-    { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
-    { "blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
+  struct option long_options[N_VALUE_OPTIONS + 3];
   struct container_update_options opts = { 0 };
   cleanup_free char *resources = NULL;
   const char *resources_file = NULL, *id = NULL;
   ctr_error_t err = NULL;
-  int c, rc, index;
+  int c, rc;
 
+  build_long_options (long_options);
   cli_getopt_begin ();
   while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
     {
       if (c == 'h')
         return cli_help (usage);
-      rc = update_option (&opts, &resources_file, c, optarg, argv);
-      if (rc != CLI_CONTINUE)
-        return rc;
+      else if (c == 'r')
+        resources_file = optarg;
+      else if (c >= OPT_VALUE && c < OPT_VALUE + (int) N_VALUE_OPTIONS)
+        *(const char **) ((char *) &opts + value_options[c - OPT_VALUE].field) = optarg;
+      else
+        return cli_option_error ("update", c, argv, SHORTOPTS);
     }
-  index = optind;
-  rc = cli_take_id ("update", argc, argv, &index, true, &id);
+  rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)
     return rc;
 

@@ -1,6 +1,5 @@
 /* oci/config: config.json top level (root, mounts, hooks, annotations), loading and freeing. */
 #include <config.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,29 +50,29 @@ oci_config_namespace (const struct oci_config *c, enum oci_ns_type t)
 }
 
 static int
-parse_root (struct oci_pctx *c, const struct json_value *doc, struct oci_root *root)
+parse_root (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
+  struct oci_root *root = out;
   bool has;
-  int r = 0;
 
-  if (oci_get_object (c, doc, "root", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return oci_perr_key (c, "root", "required but missing");
-  oci_push_key (c, "root");
   if (oci_get_string (c, o, "path", &root->path, NULL) < 0
       || oci_get_bool (c, o, "readonly", &root->readonly, &has) < 0)
-    r = -1;
-  else if (root->path[0] == '\0')
-    r = oci_perr_key (c, "path", "must not be empty");
-  oci_pop (c);
-  return r;
+    return -1;
+  if (root->path[0] == '\0')
+    return oci_perr_key (c, "path", "must not be empty");
+  return 0;
 }
 
 static int
-parse_mount (struct oci_pctx *c, const struct json_value *v, struct oci_mount *m)
+parse_process (struct oci_pctx *c, const struct json_value *o, void *cfg)
 {
+  return oci_parse_process (c, o, &((struct oci_config *) cfg)->process);
+}
+
+static int
+parse_mount (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
+{
+  struct oci_mount *m = elem;
   bool has;
   if (oci_expect_object (c, v) < 0
       || oci_get_string (c, v, "destination", &m->destination, NULL) < 0
@@ -93,32 +92,9 @@ parse_mount (struct oci_pctx *c, const struct json_value *v, struct oci_mount *m
 }
 
 static int
-parse_mounts (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
+parse_hook (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, doc, "mounts", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  cfg->mounts = xzalloc ((a->len ? a->len : 1) * sizeof (*cfg->mounts));
-  cfg->mounts_len = a->len;
-  oci_push_key (c, "mounts");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_mount (c, &a->items[i], &cfg->mounts[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_hook (struct oci_pctx *c, const struct json_value *v, struct oci_hook *h)
-{
+  struct oci_hook *h = elem;
   if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "path", &h->path, NULL) < 0
       || oci_get_strv (c, v, "args", &h->args, &h->args_len) < 0
       || oci_get_strv (c, v, "env", &h->env, &h->env_len) < 0
@@ -130,72 +106,23 @@ parse_hook (struct oci_pctx *c, const struct json_value *v, struct oci_hook *h)
 }
 
 static int
-parse_hook_stage (struct oci_pctx *c, const struct json_value *hooks, struct oci_hooks *out,
-                  enum oci_hook_stage stage)
+parse_hooks (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const char *name = hook_stage_names[stage];
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
+  struct oci_hooks *hooks = out;
+  int stage;
 
-  if (oci_get_array (c, hooks, name, &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  out->hooks[stage] = xzalloc ((a->len ? a->len : 1) * sizeof (struct oci_hook));
-  out->len[stage] = a->len;
-  oci_push_key (c, name);
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_hook (c, &a->items[i], &out->hooks[stage][i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
+  for (stage = 0; stage < OCI_HOOK_STAGES; stage++)
+    if (oci_parse_array (c, o, hook_stage_names[stage], &hooks->hooks[stage],
+                         sizeof (struct oci_hook), &hooks->len[stage], parse_hook)
+        < 0)
+      return -1;
+  return 0;
 }
 
 static int
-parse_hooks (struct oci_pctx *c, const struct json_value *doc, struct oci_hooks *out)
+parse_linux (struct oci_pctx *c, const struct json_value *o, void *cfg)
 {
-  const struct json_value *o;
-  int stage, r = 0;
-
-  if (oci_get_object (c, doc, "hooks", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  oci_push_key (c, "hooks");
-  for (stage = 0; stage < OCI_HOOK_STAGES && r == 0; stage++)
-    r = parse_hook_stage (c, o, out, stage);
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_process_member (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
-{
-  const struct json_value *v = json_member (doc, "process");
-  int r;
-  if (v == NULL)
-    return 0;
-  oci_push_key (c, "process");
-  r = oci_parse_process (c, v, &cfg->process);
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_linux_member (struct oci_pctx *c, const struct json_value *doc, struct oci_config *cfg)
-{
-  const struct json_value *v = json_member (doc, "linux");
-  int r;
-  if (v == NULL)
-    return 0;
-  oci_push_key (c, "linux");
-  r = oci_parse_linux (c, v, &cfg->linux_);
-  oci_pop (c);
-  return r;
+  return oci_parse_linux (c, o, &((struct oci_config *) cfg)->linux_);
 }
 
 /* Rules that tie sections together (runc's config validator, minus the kernel probes). */
@@ -231,13 +158,20 @@ parse_document (struct oci_pctx *c, const struct json_value *doc, struct oci_con
   bool has;
   if (oci_expect_object (c, doc) < 0)
     return -1;
-  if (oci_get_string (c, doc, "ociVersion", &cfg->oci_version, &has) < 0
-      || parse_root (c, doc, &cfg->root) < 0 || parse_process_member (c, doc, cfg) < 0
+  if (oci_get_string (c, doc, "ociVersion", &cfg->oci_version, &has) < 0)
+    return -1;
+  if (json_member (doc, "root") == NULL)
+    return oci_perr_key (c, "root", "required but missing");
+  if (oci_parse_object (c, doc, "root", parse_root, &cfg->root) < 0
+      || oci_parse_object (c, doc, "process", parse_process, cfg) < 0
       || oci_get_string (c, doc, "hostname", &cfg->hostname, &has) < 0
       || oci_get_string (c, doc, "domainname", &cfg->domainname, &has) < 0
-      || parse_mounts (c, doc, cfg) < 0 || parse_hooks (c, doc, &cfg->hooks) < 0
+      || oci_parse_array (c, doc, "mounts", &cfg->mounts, sizeof (*cfg->mounts),
+                          &cfg->mounts_len, parse_mount)
+             < 0
+      || oci_parse_object (c, doc, "hooks", parse_hooks, &cfg->hooks) < 0
       || oci_get_kv (c, doc, "annotations", &cfg->annotations, &cfg->annotations_len) < 0
-      || parse_linux_member (c, doc, cfg) < 0)
+      || oci_parse_object (c, doc, "linux", parse_linux, cfg) < 0)
     return -1;
   return validate_config (c, cfg);
 }
@@ -251,14 +185,9 @@ oci_config_parse (const char *data, size_t len, const char *origin, struct oci_c
   json_value *doc;
   int r;
 
-  if (origin == NULL)
-    origin = "config.json";
-  if (len > OCI_CONFIG_MAX_SIZE)
-    return ctr_error (err, EFBIG, "%s: larger than %d bytes", origin, OCI_CONFIG_MAX_SIZE);
-  doc = json_parse (data, len, origin, err);
+  doc = oci_parse_begin (&c, data, len, origin ? origin : "config.json", err);
   if (doc == NULL)
     return -1;
-  oci_pctx_init (&c, origin, err);
   cfg = xzalloc (sizeof (*cfg));
   r = parse_document (&c, doc, cfg);
   json_value_free (doc);

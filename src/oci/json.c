@@ -54,29 +54,15 @@ json_writer_new (bool pretty)
   return w;
 }
 
-void
-json_map_open (json_writer *w)
-{
-  gen_check (yajl_gen_map_open (w->g), "map open");
-}
+/* The writer calls without a value differ only in the yajl_gen function they wrap. */
+#define JSON_WRITER_EVENT(name, gen_fn, what)                                                \
+  void name (json_writer *w) { gen_check (gen_fn (w->g), what); }
 
-void
-json_map_close (json_writer *w)
-{
-  gen_check (yajl_gen_map_close (w->g), "map close");
-}
-
-void
-json_array_open (json_writer *w)
-{
-  gen_check (yajl_gen_array_open (w->g), "array open");
-}
-
-void
-json_array_close (json_writer *w)
-{
-  gen_check (yajl_gen_array_close (w->g), "array close");
-}
+JSON_WRITER_EVENT (json_map_open, yajl_gen_map_open, "map open")
+JSON_WRITER_EVENT (json_map_close, yajl_gen_map_close, "map close")
+JSON_WRITER_EVENT (json_array_open, yajl_gen_array_open, "array open")
+JSON_WRITER_EVENT (json_array_close, yajl_gen_array_close, "array close")
+JSON_WRITER_EVENT (json_null, yajl_gen_null, "null")
 
 void
 json_key (json_writer *w, const char *key)
@@ -88,7 +74,7 @@ void
 json_string (json_writer *w, const char *s)
 {
   if (s == NULL)
-    gen_check (yajl_gen_null (w->g), "null");
+    json_null (w);
   else
     gen_check (yajl_gen_string (w->g, (const unsigned char *) s, strlen (s)), "string");
 }
@@ -113,12 +99,6 @@ json_bool (json_writer *w, bool v)
   gen_check (yajl_gen_bool (w->g, v), "bool");
 }
 
-void
-json_null (json_writer *w)
-{
-  gen_check (yajl_gen_null (w->g), "null");
-}
-
 /* yajl_gen_number copies its text verbatim with the separators a value needs, which is
    exactly what inserting pre-serialized JSON requires. */
 void
@@ -127,26 +107,17 @@ json_raw (json_writer *w, const char *text, size_t len)
   gen_check (yajl_gen_number (w->g, text, len), "raw value");
 }
 
-void
-json_kv_string (json_writer *w, const char *key, const char *s)
-{
-  json_key (w, key);
-  json_string (w, s);
-}
+/* key + value in one call, for each value type the callers write most. */
+#define JSON_WRITER_KV(name, type, value_fn)                                                 \
+  void name (json_writer *w, const char *key, type v)                                        \
+  {                                                                                          \
+    json_key (w, key);                                                                       \
+    value_fn (w, v);                                                                         \
+  }
 
-void
-json_kv_int (json_writer *w, const char *key, int64_t v)
-{
-  json_key (w, key);
-  json_int (w, v);
-}
-
-void
-json_kv_bool (json_writer *w, const char *key, bool v)
-{
-  json_key (w, key);
-  json_bool (w, v);
-}
+JSON_WRITER_KV (json_kv_string, const char *, json_string)
+JSON_WRITER_KV (json_kv_int, int64_t, json_int)
+JSON_WRITER_KV (json_kv_bool, bool, json_bool)
 
 char *
 json_writer_finish (json_writer *w, size_t *len)

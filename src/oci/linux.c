@@ -23,9 +23,9 @@ ns_type_parse (const char *name)
 }
 
 static int
-parse_namespace (struct oci_pctx *c, const struct json_value *v, struct oci_linux *l, size_t idx)
+parse_namespace (struct oci_pctx *c, const struct json_value *v, void *elem, size_t idx)
 {
-  struct oci_namespace *ns = &l->namespaces[idx];
+  struct oci_namespace *ns = elem, *all = ns - idx;
   cleanup_free char *type = NULL;
   bool has;
   size_t j;
@@ -39,35 +39,11 @@ parse_namespace (struct oci_pctx *c, const struct json_value *v, struct oci_linu
     return oci_perr_key (c, "type", "unknown namespace type \"%s\"", type);
   ns->type = t;
   for (j = 0; j < idx; j++)
-    if (l->namespaces[j].type == ns->type)
+    if (all[j].type == ns->type)
       return oci_perr_key (c, "type", "duplicate namespace type \"%s\"", type);
   if (ns->path && !oci_path_is_absolute (ns->path))
     return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", ns->path);
   return 0;
-}
-
-static int
-parse_namespaces (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
-{
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, o, "namespaces", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  l->namespaces = xzalloc ((a->len ? a->len : 1) * sizeof (*l->namespaces));
-  l->namespaces_len = a->len;
-  oci_push_key (c, "namespaces");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_namespace (c, &a->items[i], l, i);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
 }
 
 static int
@@ -85,17 +61,12 @@ parse_time_offset (struct oci_pctx *c, const struct json_value *v, struct oci_ti
 }
 
 static int
-parse_time_offsets (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+parse_time_offsets (struct oci_pctx *c, const struct json_value *t, void *out)
 {
-  const struct json_value *t;
+  struct oci_linux *l = out;
   size_t i;
   int r = 0;
 
-  if (oci_get_object (c, o, "timeOffsets", &t) < 0)
-    return -1;
-  if (t == NULL)
-    return 0;
-  oci_push_key (c, "timeOffsets");
   for (i = 0; i < t->len && r == 0; i++)
     {
       const char *clock = t->keys[i];
@@ -108,13 +79,13 @@ parse_time_offsets (struct oci_pctx *c, const struct json_value *o, struct oci_l
         r = oci_perr (c, "unknown clock (expected monotonic or boottime)");
       oci_pop (c);
     }
-  oci_pop (c);
   return r;
 }
 
 static int
-parse_device (struct oci_pctx *c, const struct json_value *v, struct oci_device *d)
+parse_device (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_device *d = elem;
   cleanup_free char *type = NULL;
   bool has_major = false, has_minor = false;
 
@@ -141,49 +112,23 @@ parse_device (struct oci_pctx *c, const struct json_value *v, struct oci_device 
 }
 
 static int
-parse_devices (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+parse_resources (struct oci_pctx *c, const struct json_value *o, void *l)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, o, "devices", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  l->devices = xzalloc ((a->len ? a->len : 1) * sizeof (*l->devices));
-  l->devices_len = a->len;
-  oci_push_key (c, "devices");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_device (c, &a->items[i], &l->devices[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
+  return oci_parse_resources (c, o, &((struct oci_linux *) l)->resources);
 }
 
 static int
-parse_personality (struct oci_pctx *c, const struct json_value *o, struct oci_linux *l)
+parse_personality (struct oci_pctx *c, const struct json_value *p, void *out)
 {
-  const struct json_value *p;
-  struct oci_personality *pers;
-  int r = 0;
+  struct oci_linux *l = out;
+  struct oci_personality *pers = l->personality = xzalloc (sizeof (*pers));
 
-  if (oci_get_object (c, o, "personality", &p) < 0)
-    return -1;
-  if (p == NULL)
-    return 0;
-  pers = l->personality = xzalloc (sizeof (*pers));
-  oci_push_key (c, "personality");
   if (oci_get_string (c, p, "domain", &pers->domain, NULL) < 0
       || oci_get_strv (c, p, "flags", &pers->flags, &pers->flags_len) < 0)
-    r = -1;
-  else if (!oci_str_in (pers->domain, personality_domains))
-    r = oci_perr_key (c, "domain", "unknown personality domain \"%s\"", pers->domain);
-  oci_pop (c);
-  return r;
+    return -1;
+  if (!oci_str_in (pers->domain, personality_domains))
+    return oci_perr_key (c, "domain", "unknown personality domain \"%s\"", pers->domain);
+  return 0;
 }
 
 static int
@@ -192,45 +137,14 @@ check_absolute_paths (struct oci_pctx *c, const char *key, char **paths, size_t 
   size_t i;
   for (i = 0; i < n; i++)
     if (!oci_path_is_absolute (paths[i]))
-      {
-        oci_push_key (c, key);
-        oci_push_index (c, i);
-        oci_perr (c, "must be an absolute path, got \"%s\"", paths[i]);
-        oci_pop (c);
-        oci_pop (c);
-        return -1;
-      }
+      return oci_perr_entry (c, key, NULL, i, "must be an absolute path, got \"%s\"", paths[i]);
   return 0;
 }
 
 static int
-parse_sections (struct oci_pctx *c, const struct json_value *v, struct oci_linux *l)
+parse_seccomp (struct oci_pctx *c, const struct json_value *o, void *l)
 {
-  const struct json_value *sub;
-
-  if (oci_get_object (c, v, "resources", &sub) < 0)
-    return -1;
-  if (sub)
-    {
-      int r;
-      oci_push_key (c, "resources");
-      r = oci_parse_resources (c, sub, &l->resources);
-      oci_pop (c);
-      if (r < 0)
-        return -1;
-    }
-  if (oci_get_object (c, v, "seccomp", &sub) < 0)
-    return -1;
-  if (sub)
-    {
-      int r;
-      oci_push_key (c, "seccomp");
-      r = oci_parse_seccomp (c, sub, &l->seccomp);
-      oci_pop (c);
-      if (r < 0)
-        return -1;
-    }
-  return 0;
+  return oci_parse_seccomp (c, o, &((struct oci_linux *) l)->seccomp);
 }
 
 int
@@ -242,17 +156,24 @@ oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linu
   if (oci_expect_object (c, v) < 0)
     return -1;
   l = *out = xzalloc (sizeof (*l));
-  if (parse_namespaces (c, v, l) < 0
+  if (oci_parse_array (c, v, "namespaces", &l->namespaces, sizeof (*l->namespaces),
+                       &l->namespaces_len, parse_namespace)
+          < 0
       || oci_get_id_mappings (c, v, "uidMappings", &l->uid_mappings, &l->uid_mappings_len) < 0
       || oci_get_id_mappings (c, v, "gidMappings", &l->gid_mappings, &l->gid_mappings_len) < 0
-      || parse_time_offsets (c, v, l) < 0 || parse_devices (c, v, l) < 0
+      || oci_parse_object (c, v, "timeOffsets", parse_time_offsets, l) < 0
+      || oci_parse_array (c, v, "devices", &l->devices, sizeof (*l->devices), &l->devices_len,
+                          parse_device)
+             < 0
       || oci_get_string (c, v, "cgroupsPath", &l->cgroups_path, &has) < 0
       || oci_get_string (c, v, "rootfsPropagation", &l->rootfs_propagation, &has) < 0
       || oci_get_kv (c, v, "sysctl", &l->sysctl, &l->sysctl_len) < 0
       || oci_get_strv (c, v, "maskedPaths", &l->masked_paths, &l->masked_paths_len) < 0
       || oci_get_strv (c, v, "readonlyPaths", &l->readonly_paths, &l->readonly_paths_len) < 0
       || oci_get_string (c, v, "mountLabel", &l->mount_label, &has) < 0
-      || parse_personality (c, v, l) < 0 || parse_sections (c, v, l) < 0)
+      || oci_parse_object (c, v, "personality", parse_personality, l) < 0
+      || oci_parse_object (c, v, "resources", parse_resources, l) < 0
+      || oci_parse_object (c, v, "seccomp", parse_seccomp, l) < 0)
     return -1;
   l->has_intel_rdt = json_member (v, "intelRdt") != NULL;
   l->has_memory_policy = json_member (v, "memoryPolicy") != NULL;

@@ -1,5 +1,6 @@
 /* oci/parse: typed readers over the JSON tree that report errors with the JSON path. */
 #include <config.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +10,19 @@
 #include "oci/parse.h"
 #include "util.h"
 
-void
-oci_pctx_init (struct oci_pctx *c, const char *origin, ctr_error_t *err)
+struct json_value *
+oci_parse_begin (struct oci_pctx *c, const char *data, size_t len, const char *origin,
+                 ctr_error_t *err)
 {
-  c->origin = origin ? origin : "config.json";
+  c->origin = origin;
   c->err = err;
   c->depth = 0;
+  if (len > OCI_CONFIG_MAX_SIZE)
+    {
+      ctr_error (err, EFBIG, "%s: larger than %d bytes", origin, OCI_CONFIG_MAX_SIZE);
+      return NULL;
+    }
+  return json_parse (data, len, origin, err);
 }
 
 static void
@@ -84,10 +92,18 @@ format_path (const struct oci_pctx *c, const char *extra_key, FILE *f)
 }
 
 /* Messages are one line even when a value or key carries control characters. */
+static void
+make_printable (char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char) *s < 0x20 || *s == 0x7f)
+      *s = '?';
+}
+
 static int
 vperr (struct oci_pctx *c, const char *extra_key, const char *fmt, va_list ap)
 {
-  char *path = NULL, *msg = NULL, *p;
+  char *path = NULL, *msg = NULL;
   size_t path_len = 0;
   FILE *f;
   int ret;
@@ -99,12 +115,8 @@ vperr (struct oci_pctx *c, const char *extra_key, const char *fmt, va_list ap)
   fclose (f);
   if (vasprintf (&msg, fmt, ap) < 0)
     abort ();
-  for (p = msg; *p; p++)
-    if ((unsigned char) *p < 0x20 || *p == 0x7f)
-      *p = '?';
-  for (p = path; *p; p++)
-    if ((unsigned char) *p < 0x20 || *p == 0x7f)
-      *p = '?';
+  make_printable (msg);
+  make_printable (path);
   if (path_len)
     ret = ctr_error (c->err, 0, "%s: %s: %s", c->origin, path, msg);
   else
@@ -136,6 +148,25 @@ oci_perr_key (struct oci_pctx *c, const char *key, const char *fmt, ...)
   return ret;
 }
 
+int
+oci_perr_entry (struct oci_pctx *c, const char *key, const char *name, size_t index,
+                const char *fmt, ...)
+{
+  va_list ap;
+  int ret;
+  oci_push_key (c, key);
+  if (name)
+    oci_push_map (c, name);
+  else
+    oci_push_index (c, index);
+  va_start (ap, fmt);
+  ret = vperr (c, NULL, fmt, ap);
+  va_end (ap);
+  oci_pop (c);
+  oci_pop (c);
+  return ret;
+}
+
 /* Looks up a member; reports a missing required one. Returns 1 found, 0 absent, -1 error. */
 static int
 lookup (struct oci_pctx *c, const struct json_value *obj, const char *key, bool *has,
@@ -151,11 +182,18 @@ lookup (struct oci_pctx *c, const struct json_value *obj, const char *key, bool 
   return 0;
 }
 
+/* A member of one JSON type: 1 found, 0 absent (*out NULL), -1 error (a missing required
+   member or another type). */
 static int
-type_error (struct oci_pctx *c, const char *key, const char *what,
-            const struct json_value *v)
+get_typed (struct oci_pctx *c, const struct json_value *obj, const char *key, bool *has,
+           enum json_type type, const char *what, const struct json_value **out)
 {
-  return oci_perr_key (c, key, "expected %s, got %s", what, json_type_name (v));
+  int r = lookup (c, obj, key, has, out);
+  if (r <= 0)
+    return r;
+  if ((*out)->type != type)
+    return oci_perr_key (c, key, "expected %s, got %s", what, json_type_name (*out));
+  return 1;
 }
 
 int
@@ -163,11 +201,9 @@ oci_get_string (struct oci_pctx *c, const struct json_value *obj, const char *ke
                 bool *has)
 {
   const struct json_value *v;
-  int r = lookup (c, obj, key, has, &v);
+  int r = get_typed (c, obj, key, has, JSON_STRING, "a string", &v);
   if (r <= 0)
     return r;
-  if (v->type != JSON_STRING)
-    return type_error (c, key, "a string", v);
   free (*out);
   *out = xstrdup (v->str);
   return 0;
@@ -178,11 +214,9 @@ oci_get_bool (struct oci_pctx *c, const struct json_value *obj, const char *key,
               bool *has)
 {
   const struct json_value *v;
-  int r = lookup (c, obj, key, has, &v);
+  int r = get_typed (c, obj, key, has, JSON_BOOL, "a boolean", &v);
   if (r <= 0)
     return r;
-  if (v->type != JSON_BOOL)
-    return type_error (c, key, "a boolean", v);
   *out = v->b;
   return 0;
 }
@@ -248,20 +282,16 @@ oci_get_i64 (struct oci_pctx *c, const struct json_value *obj, const char *key, 
   return r;
 }
 
-/* Narrow readers: *out is written only when the member is present. */
+/* Narrow readers: *out is written only when the member is present (oci_get_u64 and
+   oci_get_i64 set *has, or fail on a missing member when has is NULL). */
 int
 oci_get_u32 (struct oci_pctx *c, const struct json_value *obj, const char *key, uint32_t *out,
              bool *has)
 {
   uint64_t v;
-  bool present = false;
-  if (oci_get_u64 (c, obj, key, UINT32_MAX, &v, &present) < 0)
+  if (oci_get_u64 (c, obj, key, UINT32_MAX, &v, has) < 0)
     return -1;
-  if (has)
-    *has = present;
-  else if (!present)
-    return oci_perr_key (c, key, "required but missing");
-  if (present)
+  if (has == NULL || *has)
     *out = (uint32_t) v;
   return 0;
 }
@@ -271,14 +301,9 @@ oci_get_u16 (struct oci_pctx *c, const struct json_value *obj, const char *key, 
              bool *has)
 {
   uint64_t v;
-  bool present = false;
-  if (oci_get_u64 (c, obj, key, UINT16_MAX, &v, &present) < 0)
+  if (oci_get_u64 (c, obj, key, UINT16_MAX, &v, has) < 0)
     return -1;
-  if (has)
-    *has = present;
-  else if (!present)
-    return oci_perr_key (c, key, "required but missing");
-  if (present)
+  if (has == NULL || *has)
     *out = (uint16_t) v;
   return 0;
 }
@@ -288,14 +313,9 @@ oci_get_int (struct oci_pctx *c, const struct json_value *obj, const char *key, 
              int max, int *out, bool *has)
 {
   int64_t v;
-  bool present = false;
-  if (oci_get_i64 (c, obj, key, min, max, &v, &present) < 0)
+  if (oci_get_i64 (c, obj, key, min, max, &v, has) < 0)
     return -1;
-  if (has)
-    *has = present;
-  else if (!present)
-    return oci_perr_key (c, key, "required but missing");
-  if (present)
+  if (has == NULL || *has)
     *out = (int) v;
   return 0;
 }
@@ -312,26 +332,14 @@ int
 oci_get_object (struct oci_pctx *c, const struct json_value *obj, const char *key,
                 const struct json_value **out)
 {
-  bool has;
-  int r = lookup (c, obj, key, &has, out);
-  if (r <= 0)
-    return r;
-  if ((*out)->type != JSON_OBJECT)
-    return type_error (c, key, "an object", *out);
-  return 0;
+  return get_typed (c, obj, key, &(bool){ 0 }, JSON_OBJECT, "an object", out) < 0 ? -1 : 0;
 }
 
 int
 oci_get_array (struct oci_pctx *c, const struct json_value *obj, const char *key,
                const struct json_value **out)
 {
-  bool has;
-  int r = lookup (c, obj, key, &has, out);
-  if (r <= 0)
-    return r;
-  if ((*out)->type != JSON_ARRAY)
-    return type_error (c, key, "an array", *out);
-  return 0;
+  return get_typed (c, obj, key, &(bool){ 0 }, JSON_ARRAY, "an array", out) < 0 ? -1 : 0;
 }
 
 int
@@ -348,14 +356,8 @@ oci_get_strv (struct oci_pctx *c, const struct json_value *obj, const char *key,
     return 0;
   for (i = 0; i < a->len; i++)
     if (a->items[i].type != JSON_STRING)
-      {
-        oci_push_key (c, key);
-        oci_push_index (c, i);
-        oci_perr (c, "expected a string, got %s", json_type_name (&a->items[i]));
-        oci_pop (c);
-        oci_pop (c);
-        return -1;
-      }
+      return oci_perr_entry (c, key, NULL, i, "expected a string, got %s",
+                             json_type_name (&a->items[i]));
   v = xmalloc ((a->len + 1) * sizeof (*v));
   for (i = 0; i < a->len; i++)
     v[i] = xstrdup (a->items[i].str);
@@ -394,14 +396,8 @@ oci_get_kv (struct oci_pctx *c, const struct json_value *obj, const char *key,
     return 0;
   for (i = 0; i < o->len; i++)
     if (o->items[i].type != JSON_STRING)
-      {
-        oci_push_key (c, key);
-        oci_push_map (c, o->keys[i]);
-        oci_perr (c, "expected a string, got %s", json_type_name (&o->items[i]));
-        oci_pop (c);
-        oci_pop (c);
-        return -1;
-      }
+      return oci_perr_entry (c, key, o->keys[i], 0, "expected a string, got %s",
+                             json_type_name (&o->items[i]));
   kv = xzalloc ((o->len ? o->len : 1) * sizeof (*kv));
   for (i = 0; i < o->len; i++)
     {
@@ -415,8 +411,9 @@ oci_get_kv (struct oci_pctx *c, const struct json_value *obj, const char *key,
 }
 
 static int
-parse_id_mapping (struct oci_pctx *c, const struct json_value *v, struct oci_id_mapping *m)
+parse_id_mapping (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_id_mapping *m = elem;
   if (oci_expect_object (c, v) < 0)
     return -1;
   if (oci_get_u32 (c, v, "containerID", &m->container_id, NULL) < 0
@@ -435,8 +432,15 @@ int
 oci_get_id_mappings (struct oci_pctx *c, const struct json_value *obj, const char *key,
                      struct oci_id_mapping **out, size_t *len)
 {
+  return oci_parse_array (c, obj, key, out, sizeof (**out), len, parse_id_mapping);
+}
+
+int
+oci_parse_array (struct oci_pctx *c, const struct json_value *obj, const char *key, void *out,
+                 size_t elem_size, size_t *len, oci_elem_parser parse)
+{
   const struct json_value *a;
-  cleanup_free struct oci_id_mapping *m = NULL;
+  char *array;
   size_t i;
   int r = 0;
 
@@ -444,21 +448,36 @@ oci_get_id_mappings (struct oci_pctx *c, const struct json_value *obj, const cha
     return -1;
   if (a == NULL)
     return 0;
-  m = xzalloc ((a->len ? a->len : 1) * sizeof (*m));
+  array = xzalloc ((a->len ? a->len : 1) * elem_size);
+  /* memcpy: out points at a pointer of the element's type, not at a void * */
+  memcpy (out, &array, sizeof (array));
+  *len = a->len;
   oci_push_key (c, key);
   for (i = 0; i < a->len && r == 0; i++)
     {
       oci_push_index (c, i);
-      r = parse_id_mapping (c, &a->items[i], &m[i]);
+      r = parse (c, &a->items[i], array + i * elem_size, i);
       oci_pop (c);
     }
   oci_pop (c);
-  if (r < 0)
+  return r;
+}
+
+int
+oci_parse_object (struct oci_pctx *c, const struct json_value *obj, const char *key,
+                  oci_object_parser parse, void *out)
+{
+  const struct json_value *o;
+  int r;
+
+  if (oci_get_object (c, obj, key, &o) < 0)
     return -1;
-  free (*out);
-  *out = steal_ptr (m);
-  *len = a->len;
-  return 0;
+  if (o == NULL)
+    return 0;
+  oci_push_key (c, key);
+  r = parse (c, o, out);
+  oci_pop (c);
+  return r;
 }
 
 bool

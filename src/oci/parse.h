@@ -36,7 +36,10 @@ struct oci_pctx
   struct oci_frame frames[OCI_PATH_MAX_DEPTH];
 };
 
-void oci_pctx_init (struct oci_pctx *c, const char *origin, ctr_error_t *err);
+/* The start of reading a whole document named origin: refuses one over
+   OCI_CONFIG_MAX_SIZE, readies c and returns the JSON tree (NULL after filling err). */
+struct json_value *oci_parse_begin (struct oci_pctx *c, const char *data, size_t len,
+                                    const char *origin, ctr_error_t *err);
 void oci_push_key (struct oci_pctx *c, const char *key);
 void oci_push_index (struct oci_pctx *c, size_t index);
 void oci_push_map (struct oci_pctx *c, const char *key);
@@ -47,6 +50,10 @@ int oci_perr (struct oci_pctx *c, const char *fmt, ...) __attribute__ ((format (
 /* Same, for the key `key` below the current path. */
 int oci_perr_key (struct oci_pctx *c, const char *key, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+/* Same, for an entry of the array or object `key` below the current path: its member
+   `name`, or its element `index` when name is NULL. */
+int oci_perr_entry (struct oci_pctx *c, const char *key, const char *name, size_t index,
+                    const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 
 /* Readers of one member of obj. Absent and null members leave *out untouched and set *has
    to false; when has is NULL the member is required. Wrong types and out-of-range values
@@ -70,6 +77,22 @@ int oci_get_object (struct oci_pctx *c, const struct json_value *obj, const char
                     const struct json_value **out);
 int oci_get_array (struct oci_pctx *c, const struct json_value *obj, const char *key,
                    const struct json_value **out);
+/* Reads one element of an array into elem (zeroed); the current path names the element.
+   index is elem's place, so elem - index is the array's start (for duplicate checks
+   against the elements before it). */
+typedef int (*oci_elem_parser) (struct oci_pctx *c, const struct json_value *v, void *elem,
+                                size_t index);
+/* An array member of obj into a new zeroed array of elem_size-byte elements, each read by
+   parse. out is the address of the (NULL) pointer that receives the array; it and *len are
+   set before the elements are read, so the owner's free function releases a partly read
+   array. Absent: nothing changes. */
+int oci_parse_array (struct oci_pctx *c, const struct json_value *obj, const char *key,
+                     void *out, size_t elem_size, size_t *len, oci_elem_parser parse);
+/* Reads an object (its type checked already) into out; the current path names it. */
+typedef int (*oci_object_parser) (struct oci_pctx *c, const struct json_value *o, void *out);
+/* An object member of obj, read by parse with the path at key. Absent: nothing happens. */
+int oci_parse_object (struct oci_pctx *c, const struct json_value *obj, const char *key,
+                      oci_object_parser parse, void *out);
 /* Array of strings into a NULL-terminated vector (NULL when absent). */
 int oci_get_strv (struct oci_pctx *c, const struct json_value *obj, const char *key,
                   char ***out, size_t *len);

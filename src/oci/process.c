@@ -1,6 +1,5 @@
 /* oci/process: the `process` object of config.json (also a standalone process.json). */
 #include <config.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,71 +54,51 @@ rlimit_resource (const char *name)
 }
 
 static int
-parse_user (struct oci_pctx *c, const struct json_value *proc, struct oci_user *u)
+parse_gid (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
-  const struct json_value *o, *gids;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_object (c, proc, "user", &o) < 0)
+  uint64_t g;
+  if (oci_val_u64 (c, v, UINT32_MAX, &g) < 0)
     return -1;
-  if (o == NULL)
-    return 0;
-  oci_push_key (c, "user");
+  *(uint32_t *) elem = (uint32_t) g;
+  return 0;
+}
+
+static int
+parse_user (struct oci_pctx *c, const struct json_value *o, void *out)
+{
+  struct oci_user *u = out;
+
   if (oci_get_u32 (c, o, "uid", &u->uid, &(bool){ 0 }) < 0
       || oci_get_u32 (c, o, "gid", &u->gid, &(bool){ 0 }) < 0
       || oci_get_u32 (c, o, "umask", &u->umask, &u->has_umask) < 0
-      || oci_get_array (c, o, "additionalGids", &gids) < 0)
-    r = -1;
-  if (r == 0 && gids)
-    {
-      u->additional_gids = xzalloc ((gids->len ? gids->len : 1) * sizeof (uint32_t));
-      u->additional_gids_len = gids->len;
-      oci_push_key (c, "additionalGids");
-      for (i = 0; i < gids->len && r == 0; i++)
-        {
-          uint64_t g;
-          oci_push_index (c, i);
-          r = oci_val_u64 (c, &gids->items[i], UINT32_MAX, &g);
-          u->additional_gids[i] = (uint32_t) g;
-          oci_pop (c);
-        }
-      oci_pop (c);
-    }
-  if (r == 0 && u->has_umask && u->umask > 07777)
-    r = oci_perr_key (c, "umask", "value %o is not a valid umask", u->umask);
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_capabilities (struct oci_pctx *c, const struct json_value *proc, struct oci_process *p)
-{
-  const struct json_value *o;
-  struct oci_capabilities *caps;
-  int r;
-
-  if (oci_get_object (c, proc, "capabilities", &o) < 0)
+      || oci_parse_array (c, o, "additionalGids", &u->additional_gids, sizeof (uint32_t),
+                          &u->additional_gids_len, parse_gid)
+             < 0)
     return -1;
-  if (o == NULL)
-    return 0;
-  caps = p->capabilities = xzalloc (sizeof (*caps));
-  oci_push_key (c, "capabilities");
-  r = (oci_get_strv (c, o, "bounding", &caps->bounding, &caps->bounding_len) < 0
-       || oci_get_strv (c, o, "effective", &caps->effective, &caps->effective_len) < 0
-       || oci_get_strv (c, o, "inheritable", &caps->inheritable, &caps->inheritable_len) < 0
-       || oci_get_strv (c, o, "permitted", &caps->permitted, &caps->permitted_len) < 0
-       || oci_get_strv (c, o, "ambient", &caps->ambient, &caps->ambient_len) < 0)
-          ? -1
-          : 0;
-  oci_pop (c);
-  return r;
+  if (u->has_umask && u->umask > 07777)
+    return oci_perr_key (c, "umask", "value %o is not a valid umask", u->umask);
+  return 0;
 }
 
 static int
-parse_rlimit (struct oci_pctx *c, const struct json_value *v, struct oci_process *p, size_t idx)
+parse_capabilities (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  struct oci_rlimit *rl = &p->rlimits[idx];
+  struct oci_process *p = out;
+  struct oci_capabilities *caps = p->capabilities = xzalloc (sizeof (*caps));
+
+  if (oci_get_strv (c, o, "bounding", &caps->bounding, &caps->bounding_len) < 0
+      || oci_get_strv (c, o, "effective", &caps->effective, &caps->effective_len) < 0
+      || oci_get_strv (c, o, "inheritable", &caps->inheritable, &caps->inheritable_len) < 0
+      || oci_get_strv (c, o, "permitted", &caps->permitted, &caps->permitted_len) < 0
+      || oci_get_strv (c, o, "ambient", &caps->ambient, &caps->ambient_len) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+parse_rlimit (struct oci_pctx *c, const struct json_value *v, void *elem, size_t idx)
+{
+  struct oci_rlimit *rl = elem, *all = rl - idx;
   size_t j;
 
   if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "type", &rl->type, NULL) < 0
@@ -130,7 +109,7 @@ parse_rlimit (struct oci_pctx *c, const struct json_value *v, struct oci_process
   if (rl->resource < 0)
     return oci_perr_key (c, "type", "unknown rlimit \"%s\"", rl->type);
   for (j = 0; j < idx; j++)
-    if (p->rlimits[j].resource == rl->resource)
+    if (all[j].resource == rl->resource)
       return oci_perr_key (c, "type", "duplicate rlimit \"%s\"", rl->type);
   if (rl->soft > rl->hard)
     return oci_perr (c, "soft limit %" PRIu64 " is greater than hard limit %" PRIu64, rl->soft,
@@ -139,49 +118,17 @@ parse_rlimit (struct oci_pctx *c, const struct json_value *v, struct oci_process
 }
 
 static int
-parse_rlimits (struct oci_pctx *c, const struct json_value *proc, struct oci_process *p)
+parse_io_priority (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
+  struct oci_process *p = out;
+  struct oci_io_priority *io = p->io_priority = xzalloc (sizeof (*io));
 
-  if (oci_get_array (c, proc, "rlimits", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  p->rlimits = xzalloc ((a->len ? a->len : 1) * sizeof (*p->rlimits));
-  p->rlimits_len = a->len;
-  oci_push_key (c, "rlimits");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_rlimit (c, &a->items[i], p, i);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_io_priority (struct oci_pctx *c, const struct json_value *proc, struct oci_process *p)
-{
-  const struct json_value *o;
-  struct oci_io_priority *io;
-  int r = 0;
-
-  if (oci_get_object (c, proc, "ioPriority", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  io = p->io_priority = xzalloc (sizeof (*io));
-  oci_push_key (c, "ioPriority");
   if (oci_get_string (c, o, "class", &io->class_, NULL) < 0
       || oci_get_int (c, o, "priority", 0, 7, &io->priority, &(bool){ 0 }) < 0)
-    r = -1;
-  else if (!oci_str_in (io->class_, io_priority_classes))
-    r = oci_perr_key (c, "class", "unknown io priority class \"%s\"", io->class_);
-  oci_pop (c);
-  return r;
+    return -1;
+  if (!oci_str_in (io->class_, io_priority_classes))
+    return oci_perr_key (c, "class", "unknown io priority class \"%s\"", io->class_);
+  return 0;
 }
 
 static int
@@ -190,51 +137,32 @@ check_sched_flags (struct oci_pctx *c, const struct oci_scheduler *s)
   size_t i;
   for (i = 0; i < s->flags_len; i++)
     if (!oci_str_in (s->flags[i], sched_flags))
-      {
-        int r;
-        oci_push_key (c, "flags");
-        oci_push_index (c, i);
-        r = oci_perr (c, "unknown scheduler flag \"%s\"", s->flags[i]);
-        oci_pop (c);
-        oci_pop (c);
-        return r;
-      }
+      return oci_perr_entry (c, "flags", NULL, i, "unknown scheduler flag \"%s\"", s->flags[i]);
   return 0;
 }
 
 static int
-parse_scheduler (struct oci_pctx *c, const struct json_value *proc, struct oci_process *p)
+parse_scheduler (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
-  struct oci_scheduler *s;
+  struct oci_process *p = out;
+  struct oci_scheduler *s = p->scheduler = xzalloc (sizeof (*s));
   int64_t v;
-  int r = 0;
 
-  if (oci_get_object (c, proc, "scheduler", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  s = p->scheduler = xzalloc (sizeof (*s));
-  oci_push_key (c, "scheduler");
   if (oci_get_string (c, o, "policy", &s->policy, NULL) < 0
       || oci_get_i64 (c, o, "nice", -20, 19, &v, &s->has_nice) < 0)
-    r = -1;
+    return -1;
   s->nice = s->has_nice ? (int32_t) v : 0;
-  if (r == 0 && oci_get_i64 (c, o, "priority", INT32_MIN, INT32_MAX, &v, &s->has_priority) < 0)
-    r = -1;
+  if (oci_get_i64 (c, o, "priority", INT32_MIN, INT32_MAX, &v, &s->has_priority) < 0)
+    return -1;
   s->priority = s->has_priority ? (int32_t) v : 0;
-  if (r == 0
-      && (oci_get_strv (c, o, "flags", &s->flags, &s->flags_len) < 0
-          || oci_get_u64 (c, o, "runtime", UINT64_MAX, &s->runtime, &s->has_runtime) < 0
-          || oci_get_u64 (c, o, "deadline", UINT64_MAX, &s->deadline, &s->has_deadline) < 0
-          || oci_get_u64 (c, o, "period", UINT64_MAX, &s->period, &s->has_period) < 0))
-    r = -1;
-  if (r == 0 && !oci_str_in (s->policy, sched_policies))
-    r = oci_perr_key (c, "policy", "unknown scheduler policy \"%s\"", s->policy);
-  if (r == 0)
-    r = check_sched_flags (c, s);
-  oci_pop (c);
-  return r;
+  if (oci_get_strv (c, o, "flags", &s->flags, &s->flags_len) < 0
+      || oci_get_u64 (c, o, "runtime", UINT64_MAX, &s->runtime, &s->has_runtime) < 0
+      || oci_get_u64 (c, o, "deadline", UINT64_MAX, &s->deadline, &s->has_deadline) < 0
+      || oci_get_u64 (c, o, "period", UINT64_MAX, &s->period, &s->has_period) < 0)
+    return -1;
+  if (!oci_str_in (s->policy, sched_policies))
+    return oci_perr_key (c, "policy", "unknown scheduler policy \"%s\"", s->policy);
+  return check_sched_flags (c, s);
 }
 
 /* "0-3,7": what the kernel's cpulist parser takes; checked here to name the key. */
@@ -265,47 +193,32 @@ valid_cpu_list (const char *s)
 }
 
 static int
-parse_exec_cpu_affinity (struct oci_pctx *c, const struct json_value *proc,
-                         struct oci_process *p)
+parse_exec_cpu_affinity (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
-  struct oci_exec_cpu_affinity *a;
-  int r = 0;
+  struct oci_process *p = out;
+  struct oci_exec_cpu_affinity *a = p->exec_cpu_affinity = xzalloc (sizeof (*a));
 
-  if (oci_get_object (c, proc, "execCPUAffinity", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  a = p->exec_cpu_affinity = xzalloc (sizeof (*a));
-  oci_push_key (c, "execCPUAffinity");
   if (oci_get_string (c, o, "initial", &a->initial, &(bool){ 0 }) < 0
       || oci_get_string (c, o, "final", &a->final, &(bool){ 0 }) < 0)
-    r = -1;
-  else if (a->initial && !valid_cpu_list (a->initial))
-    r = oci_perr_key (c, "initial", "invalid cpu list \"%s\"", a->initial);
-  else if (a->final && !valid_cpu_list (a->final))
-    r = oci_perr_key (c, "final", "invalid cpu list \"%s\"", a->final);
-  oci_pop (c);
-  return r;
+    return -1;
+  if (a->initial && !valid_cpu_list (a->initial))
+    return oci_perr_key (c, "initial", "invalid cpu list \"%s\"", a->initial);
+  if (a->final && !valid_cpu_list (a->final))
+    return oci_perr_key (c, "final", "invalid cpu list \"%s\"", a->final);
+  return 0;
 }
 
 static int
-parse_console_size (struct oci_pctx *c, const struct json_value *proc, struct oci_process *p)
+parse_console_size (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
+  struct oci_process *p = out;
   uint64_t h = 0, w = 0;
   int r = 0;
 
-  if (oci_get_object (c, proc, "consoleSize", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  oci_push_key (c, "consoleSize");
   /* struct winsize holds unsigned shorts. */
   if (oci_get_u64 (c, o, "height", UINT16_MAX, &h, NULL) < 0
       || oci_get_u64 (c, o, "width", UINT16_MAX, &w, NULL) < 0)
     r = -1;
-  oci_pop (c);
   p->has_console_size = r == 0;
   p->console_height = (uint32_t) h;
   p->console_width = (uint32_t) w;
@@ -342,10 +255,16 @@ oci_parse_process (struct oci_pctx *c, const struct json_value *v, struct oci_pr
   if (oci_expect_object (c, v) < 0)
     return -1;
   p = xzalloc (sizeof (*p));
-  if (parse_process_scalars (c, v, p) < 0 || parse_console_size (c, v, p) < 0
-      || parse_user (c, v, &p->user) < 0 || parse_capabilities (c, v, p) < 0
-      || parse_rlimits (c, v, p) < 0 || parse_io_priority (c, v, p) < 0
-      || parse_scheduler (c, v, p) < 0 || parse_exec_cpu_affinity (c, v, p) < 0)
+  if (parse_process_scalars (c, v, p) < 0
+      || oci_parse_object (c, v, "consoleSize", parse_console_size, p) < 0
+      || oci_parse_object (c, v, "user", parse_user, &p->user) < 0
+      || oci_parse_object (c, v, "capabilities", parse_capabilities, p) < 0
+      || oci_parse_array (c, v, "rlimits", &p->rlimits, sizeof (*p->rlimits), &p->rlimits_len,
+                          parse_rlimit)
+             < 0
+      || oci_parse_object (c, v, "ioPriority", parse_io_priority, p) < 0
+      || oci_parse_object (c, v, "scheduler", parse_scheduler, p) < 0
+      || oci_parse_object (c, v, "execCPUAffinity", parse_exec_cpu_affinity, p) < 0)
     {
       oci_process_free (p);
       return -1;
@@ -409,14 +328,9 @@ oci_process_parse (const char *data, size_t len, const char *origin, struct oci_
   json_value *root;
   int r;
 
-  if (origin == NULL)
-    origin = "process.json";
-  if (len > OCI_CONFIG_MAX_SIZE)
-    return ctr_error (err, EFBIG, "%s: larger than %d bytes", origin, OCI_CONFIG_MAX_SIZE);
-  root = json_parse (data, len, origin, err);
+  root = oci_parse_begin (&c, data, len, origin ? origin : "process.json", err);
   if (root == NULL)
     return -1;
-  oci_pctx_init (&c, origin, err);
   r = oci_parse_process (&c, root, out);
   json_value_free (root);
   return r;

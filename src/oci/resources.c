@@ -1,6 +1,5 @@
 /* oci/resources: linux.resources (cgroup limits) of config.json and of `ctr update`. */
 #include <config.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,8 +7,9 @@
 #include "util.h"
 
 static int
-parse_device_cgroup (struct oci_pctx *c, const struct json_value *v, struct oci_device_cgroup *d)
+parse_device_cgroup (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_device_cgroup *d = elem;
   cleanup_free char *type = NULL;
   bool has;
   const char *p;
@@ -39,18 +39,11 @@ parse_device_cgroup (struct oci_pctx *c, const struct json_value *v, struct oci_
 }
 
 static int
-parse_memory (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
+parse_memory (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
-  struct oci_memory *m;
-  int ret = 0;
+  struct oci_resources *r = out;
+  struct oci_memory *m = r->memory = xzalloc (sizeof (*m));
 
-  if (oci_get_object (c, res, "memory", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  m = r->memory = xzalloc (sizeof (*m));
-  oci_push_key (c, "memory");
   /* Byte counts, -1 meaning unlimited. */
   if (oci_get_i64 (c, o, "limit", -1, INT64_MAX, &m->limit, &m->has_limit) < 0
       || oci_get_i64 (c, o, "reservation", -1, INT64_MAX, &m->reservation, &m->has_reservation)
@@ -66,25 +59,17 @@ parse_memory (struct oci_pctx *c, const struct json_value *res, struct oci_resou
       || oci_get_bool (c, o, "checkBeforeUpdate", &m->check_before_update,
                        &m->has_check_before_update)
              < 0)
-    ret = -1;
-  oci_pop (c);
-  return ret;
+    return -1;
+  return 0;
 }
 
 static int
-parse_cpu (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
+parse_cpu (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
-  struct oci_cpu *cpu;
+  struct oci_resources *r = out;
+  struct oci_cpu *cpu = r->cpu = xzalloc (sizeof (*cpu));
   bool has;
-  int ret = 0;
 
-  if (oci_get_object (c, res, "cpu", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  cpu = r->cpu = xzalloc (sizeof (*cpu));
-  oci_push_key (c, "cpu");
   if (oci_get_u64 (c, o, "shares", UINT64_MAX, &cpu->shares, &cpu->has_shares) < 0
       || oci_get_i64 (c, o, "quota", INT64_MIN, INT64_MAX, &cpu->quota, &cpu->has_quota) < 0
       || oci_get_u64 (c, o, "burst", UINT64_MAX, &cpu->burst, &cpu->has_burst) < 0
@@ -98,21 +83,27 @@ parse_cpu (struct oci_pctx *c, const struct json_value *res, struct oci_resource
       || oci_get_string (c, o, "cpus", &cpu->cpus, &has) < 0
       || oci_get_string (c, o, "mems", &cpu->mems, &has) < 0
       || oci_get_i64 (c, o, "idle", INT64_MIN, INT64_MAX, &cpu->idle, &cpu->has_idle) < 0)
-    ret = -1;
-  else if (cpu->has_burst && cpu->has_quota && cpu->quota > 0
-           && cpu->burst > (uint64_t) cpu->quota)
-    ret = oci_perr_key (c, "burst", "must not be larger than quota");
-  oci_pop (c);
-  return ret;
+    return -1;
+  if (cpu->has_burst && cpu->has_quota && cpu->quota > 0 && cpu->burst > (uint64_t) cpu->quota)
+    return oci_perr_key (c, "burst", "must not be larger than quota");
+  return 0;
+}
+
+/* The device of a blockIO entry. */
+static int
+get_block_device (struct oci_pctx *c, const struct json_value *v, int64_t *major, int64_t *minor)
+{
+  if (oci_expect_object (c, v) < 0 || oci_get_i64 (c, v, "major", 0, INT64_MAX, major, NULL) < 0
+      || oci_get_i64 (c, v, "minor", 0, INT64_MAX, minor, NULL) < 0)
+    return -1;
+  return 0;
 }
 
 static int
-parse_weight_device (struct oci_pctx *c, const struct json_value *v,
-                     struct oci_blkio_weight_device *d)
+parse_weight_device (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
-  if (oci_expect_object (c, v) < 0
-      || oci_get_i64 (c, v, "major", 0, INT64_MAX, &d->major, NULL) < 0
-      || oci_get_i64 (c, v, "minor", 0, INT64_MAX, &d->minor, NULL) < 0
+  struct oci_blkio_weight_device *d = elem;
+  if (get_block_device (c, v, &d->major, &d->minor) < 0
       || oci_get_u16 (c, v, "weight", &d->weight, &d->has_weight) < 0
       || oci_get_u16 (c, v, "leafWeight", &d->leaf_weight, &d->has_leaf_weight) < 0)
     return -1;
@@ -122,12 +113,10 @@ parse_weight_device (struct oci_pctx *c, const struct json_value *v,
 }
 
 static int
-parse_throttle_device (struct oci_pctx *c, const struct json_value *v,
-                       struct oci_blkio_throttle_device *d)
+parse_throttle_device (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
-  if (oci_expect_object (c, v) < 0
-      || oci_get_i64 (c, v, "major", 0, INT64_MAX, &d->major, NULL) < 0
-      || oci_get_i64 (c, v, "minor", 0, INT64_MAX, &d->minor, NULL) < 0
+  struct oci_blkio_throttle_device *d = elem;
+  if (get_block_device (c, v, &d->major, &d->minor) < 0
       || oci_get_u64 (c, v, "rate", UINT64_MAX, &d->rate, NULL) < 0)
     return -1;
   return 0;
@@ -137,67 +126,20 @@ static int
 parse_throttle_list (struct oci_pctx *c, const struct json_value *o, const char *key,
                      struct oci_blkio_throttle_device **out, size_t *len)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, o, key, &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  *out = xzalloc ((a->len ? a->len : 1) * sizeof (**out));
-  *len = a->len;
-  oci_push_key (c, key);
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_throttle_device (c, &a->items[i], &(*out)[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
+  return oci_parse_array (c, o, key, out, sizeof (**out), len, parse_throttle_device);
 }
 
 static int
-parse_weight_list (struct oci_pctx *c, const struct json_value *o, struct oci_block_io *b)
+parse_block_io (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
+  struct oci_resources *r = out;
+  struct oci_block_io *b = r->block_io = xzalloc (sizeof (*b));
 
-  if (oci_get_array (c, o, "weightDevice", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  b->weight_device = xzalloc ((a->len ? a->len : 1) * sizeof (*b->weight_device));
-  b->weight_device_len = a->len;
-  oci_push_key (c, "weightDevice");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_weight_device (c, &a->items[i], &b->weight_device[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_block_io (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
-{
-  const struct json_value *o;
-  struct oci_block_io *b;
-  int ret = 0;
-
-  if (oci_get_object (c, res, "blockIO", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  b = r->block_io = xzalloc (sizeof (*b));
-  oci_push_key (c, "blockIO");
   if (oci_get_u16 (c, o, "weight", &b->weight, &b->has_weight) < 0
       || oci_get_u16 (c, o, "leafWeight", &b->leaf_weight, &b->has_leaf_weight) < 0
-      || parse_weight_list (c, o, b) < 0
+      || oci_parse_array (c, o, "weightDevice", &b->weight_device, sizeof (*b->weight_device),
+                          &b->weight_device_len, parse_weight_device)
+             < 0
       || parse_throttle_list (c, o, "throttleReadBpsDevice", &b->throttle_read_bps_device,
                               &b->throttle_read_bps_device_len)
              < 0
@@ -210,9 +152,8 @@ parse_block_io (struct oci_pctx *c, const struct json_value *res, struct oci_res
       || parse_throttle_list (c, o, "throttleWriteIOPSDevice", &b->throttle_write_iops_device,
                               &b->throttle_write_iops_device_len)
              < 0)
-    ret = -1;
-  oci_pop (c);
-  return ret;
+    return -1;
+  return 0;
 }
 
 /* "2MB": the size becomes part of a cgroup file name, so nothing but digits and a unit. */
@@ -230,9 +171,9 @@ valid_page_size (const char *s)
 }
 
 static int
-parse_hugepage_limit (struct oci_pctx *c, const struct json_value *v,
-                      struct oci_hugepage_limit *h)
+parse_hugepage_limit (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_hugepage_limit *h = elem;
   if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "pageSize", &h->page_size, NULL) < 0
       || oci_get_u64 (c, v, "limit", UINT64_MAX, &h->limit, NULL) < 0)
     return -1;
@@ -240,30 +181,6 @@ parse_hugepage_limit (struct oci_pctx *c, const struct json_value *v,
     return oci_perr_key (c, "pageSize", "invalid page size \"%s\" (like 2MB or 1GB)",
                          h->page_size);
   return 0;
-}
-
-static int
-parse_hugepages (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
-{
-  const struct json_value *a;
-  size_t i;
-  int ret = 0;
-
-  if (oci_get_array (c, res, "hugepageLimits", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  r->hugepage_limits = xzalloc ((a->len ? a->len : 1) * sizeof (*r->hugepage_limits));
-  r->hugepage_limits_len = a->len;
-  oci_push_key (c, "hugepageLimits");
-  for (i = 0; i < a->len && ret == 0; i++)
-    {
-      oci_push_index (c, i);
-      ret = parse_hugepage_limit (c, &a->items[i], &r->hugepage_limits[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return ret;
 }
 
 /* Names that end up inside cgroup files as "name value" lines. */
@@ -279,8 +196,9 @@ valid_token (const char *s)
 }
 
 static int
-parse_net_priority (struct oci_pctx *c, const struct json_value *v, struct oci_net_priority *p)
+parse_net_priority (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_net_priority *p = elem;
   if (oci_expect_object (c, v) < 0 || oci_get_string (c, v, "name", &p->name, NULL) < 0
       || oci_get_u32 (c, v, "priority", &p->priority, NULL) < 0)
     return -1;
@@ -290,35 +208,17 @@ parse_net_priority (struct oci_pctx *c, const struct json_value *v, struct oci_n
 }
 
 static int
-parse_network (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
+parse_network (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o, *a = NULL;
-  size_t i;
-  int ret = 0;
+  struct oci_resources *r = out;
 
-  if (oci_get_object (c, res, "network", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  oci_push_key (c, "network");
   if (oci_get_u32 (c, o, "classID", &r->network_class_id, &r->has_network_class_id) < 0
-      || oci_get_array (c, o, "priorities", &a) < 0)
-    ret = -1;
-  if (ret == 0 && a)
-    {
-      r->network_priorities = xzalloc ((a->len ? a->len : 1) * sizeof (*r->network_priorities));
-      r->network_priorities_len = a->len;
-      oci_push_key (c, "priorities");
-      for (i = 0; i < a->len && ret == 0; i++)
-        {
-          oci_push_index (c, i);
-          ret = parse_net_priority (c, &a->items[i], &r->network_priorities[i]);
-          oci_pop (c);
-        }
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return ret;
+      || oci_parse_array (c, o, "priorities", &r->network_priorities,
+                          sizeof (*r->network_priorities), &r->network_priorities_len,
+                          parse_net_priority)
+             < 0)
+    return -1;
+  return 0;
 }
 
 static int
@@ -338,50 +238,20 @@ parse_rdma_entry (struct oci_pctx *c, const char *name, const struct json_value 
 }
 
 static int
-parse_rdma (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
+parse_rdma (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
+  struct oci_resources *r = out;
   size_t i;
   int ret = 0;
 
-  if (oci_get_object (c, res, "rdma", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
   r->rdma = xzalloc ((o->len ? o->len : 1) * sizeof (*r->rdma));
   r->rdma_len = o->len;
-  oci_push_key (c, "rdma");
   for (i = 0; i < o->len && ret == 0; i++)
     {
       oci_push_map (c, o->keys[i]);
       ret = parse_rdma_entry (c, o->keys[i], &o->items[i], &r->rdma[i]);
       oci_pop (c);
     }
-  oci_pop (c);
-  return ret;
-}
-
-static int
-parse_devices (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
-{
-  const struct json_value *a;
-  size_t i;
-  int ret = 0;
-
-  if (oci_get_array (c, res, "devices", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  r->devices = xzalloc ((a->len ? a->len : 1) * sizeof (*r->devices));
-  r->devices_len = a->len;
-  oci_push_key (c, "devices");
-  for (i = 0; i < a->len && ret == 0; i++)
-    {
-      oci_push_index (c, i);
-      ret = parse_device_cgroup (c, &a->items[i], &r->devices[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
   return ret;
 }
 
@@ -394,31 +264,16 @@ check_unified (struct oci_pctx *c, const struct oci_resources *r)
     {
       const char *k = r->unified[i].key;
       if (*k == '\0' || *k == '.' || strchr (k, '/'))
-        {
-          oci_push_key (c, "unified");
-          oci_push_map (c, k);
-          oci_perr (c, "not a cgroup file name");
-          oci_pop (c);
-          oci_pop (c);
-          return -1;
-        }
+        return oci_perr_entry (c, "unified", k, 0, "not a cgroup file name");
     }
   return 0;
 }
 
 static int
-parse_pids (struct oci_pctx *c, const struct json_value *res, struct oci_resources *r)
+parse_pids (struct oci_pctx *c, const struct json_value *o, void *out)
 {
-  const struct json_value *o;
-  int ret;
-  if (oci_get_object (c, res, "pids", &o) < 0)
-    return -1;
-  if (o == NULL)
-    return 0;
-  oci_push_key (c, "pids");
-  ret = oci_get_i64 (c, o, "limit", INT64_MIN, INT64_MAX, &r->pids_limit, &r->has_pids_limit);
-  oci_pop (c);
-  return ret;
+  struct oci_resources *r = out;
+  return oci_get_i64 (c, o, "limit", INT64_MIN, INT64_MAX, &r->pids_limit, &r->has_pids_limit);
 }
 
 int
@@ -429,10 +284,19 @@ oci_parse_resources (struct oci_pctx *c, const struct json_value *v, struct oci_
   if (oci_expect_object (c, v) < 0)
     return -1;
   r = *out = xzalloc (sizeof (*r));
-  if (parse_devices (c, v, r) < 0 || parse_memory (c, v, r) < 0 || parse_cpu (c, v, r) < 0
-      || parse_pids (c, v, r) < 0 || parse_block_io (c, v, r) < 0
-      || parse_hugepages (c, v, r) < 0 || parse_network (c, v, r) < 0
-      || parse_rdma (c, v, r) < 0
+  if (oci_parse_array (c, v, "devices", &r->devices, sizeof (*r->devices), &r->devices_len,
+                       parse_device_cgroup)
+          < 0
+      || oci_parse_object (c, v, "memory", parse_memory, r) < 0
+      || oci_parse_object (c, v, "cpu", parse_cpu, r) < 0
+      || oci_parse_object (c, v, "pids", parse_pids, r) < 0
+      || oci_parse_object (c, v, "blockIO", parse_block_io, r) < 0
+      || oci_parse_array (c, v, "hugepageLimits", &r->hugepage_limits,
+                          sizeof (*r->hugepage_limits), &r->hugepage_limits_len,
+                          parse_hugepage_limit)
+             < 0
+      || oci_parse_object (c, v, "network", parse_network, r) < 0
+      || oci_parse_object (c, v, "rdma", parse_rdma, r) < 0
       || oci_get_kv (c, v, "unified", &r->unified, &r->unified_len) < 0)
     return -1;
   return check_unified (c, r);
@@ -489,14 +353,9 @@ oci_resources_parse (const char *data, size_t len, const char *origin,
   json_value *doc;
   int r;
 
-  if (origin == NULL)
-    origin = "resources";
-  if (len > OCI_CONFIG_MAX_SIZE)
-    return ctr_error (err, EFBIG, "%s: larger than %d bytes", origin, OCI_CONFIG_MAX_SIZE);
-  doc = json_parse (data, len, origin, err);
+  doc = oci_parse_begin (&c, data, len, origin ? origin : "resources", err);
   if (doc == NULL)
     return -1;
-  oci_pctx_init (&c, origin, err);
   *out = NULL;
   r = oci_parse_resources (&c, doc, out);
   json_value_free (doc);

@@ -54,8 +54,9 @@ check_action (struct oci_pctx *c, const char *key, const char *action)
 }
 
 static int
-parse_arg (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp_arg *a)
+parse_arg (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
+  struct oci_seccomp_arg *a = elem;
   bool has;
   if (oci_expect_object (c, v) < 0 || oci_get_u32 (c, v, "index", &a->index, NULL) < 0
       || oci_get_u64 (c, v, "value", UINT64_MAX, &a->value, NULL) < 0
@@ -71,37 +72,15 @@ parse_arg (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp_ar
 }
 
 static int
-parse_args (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp_syscall *s)
+parse_syscall (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, v, "args", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  s->args = xzalloc ((a->len ? a->len : 1) * sizeof (*s->args));
-  s->args_len = a->len;
-  oci_push_key (c, "args");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_arg (c, &a->items[i], &s->args[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
-}
-
-static int
-parse_syscall (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp_syscall *s)
-{
+  struct oci_seccomp_syscall *s = elem;
   size_t i;
   if (oci_expect_object (c, v) < 0 || oci_get_strv (c, v, "names", &s->names, &s->names_len) < 0
       || oci_get_string (c, v, "action", &s->action, NULL) < 0
       || oci_get_u32 (c, v, "errnoRet", &s->errno_ret, &s->has_errno_ret) < 0
-      || parse_args (c, v, s) < 0)
+      || oci_parse_array (c, v, "args", &s->args, sizeof (*s->args), &s->args_len, parse_arg)
+             < 0)
     return -1;
   if (s->names_len == 0)
     return oci_perr_key (c, "names", "must contain at least one syscall name");
@@ -118,44 +97,13 @@ parse_syscall (struct oci_pctx *c, const struct json_value *v, struct oci_seccom
 }
 
 static int
-parse_syscalls (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp *sc)
-{
-  const struct json_value *a;
-  size_t i;
-  int r = 0;
-
-  if (oci_get_array (c, v, "syscalls", &a) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  sc->syscalls = xzalloc ((a->len ? a->len : 1) * sizeof (*sc->syscalls));
-  sc->syscalls_len = a->len;
-  oci_push_key (c, "syscalls");
-  for (i = 0; i < a->len && r == 0; i++)
-    {
-      oci_push_index (c, i);
-      r = parse_syscall (c, &a->items[i], &sc->syscalls[i]);
-      oci_pop (c);
-    }
-  oci_pop (c);
-  return r;
-}
-
-static int
 check_list (struct oci_pctx *c, const char *key, char **v, size_t n, const char *const *known,
             const char *const *also, const char *what)
 {
   size_t i;
   for (i = 0; i < n; i++)
     if (!oci_str_in (v[i], known) && !(also && oci_str_in (v[i], also)))
-      {
-        oci_push_key (c, key);
-        oci_push_index (c, i);
-        oci_perr (c, "unknown seccomp %s \"%s\"", what, v[i]);
-        oci_pop (c);
-        oci_pop (c);
-        return -1;
-      }
+      return oci_perr_entry (c, key, NULL, i, "unknown seccomp %s \"%s\"", what, v[i]);
   return 0;
 }
 
@@ -205,7 +153,9 @@ oci_parse_seccomp (struct oci_pctx *c, const struct json_value *v, struct oci_se
       || oci_get_strv (c, v, "flags", &sc->flags, &sc->flags_len) < 0
       || oci_get_string (c, v, "listenerPath", &sc->listener_path, &has) < 0
       || oci_get_string (c, v, "listenerMetadata", &sc->listener_metadata, &has) < 0
-      || parse_syscalls (c, v, sc) < 0)
+      || oci_parse_array (c, v, "syscalls", &sc->syscalls, sizeof (*sc->syscalls),
+                          &sc->syscalls_len, parse_syscall)
+             < 0)
     return -1;
   return validate_seccomp (c, sc);
 }

@@ -49,10 +49,23 @@ static const char *const capability_names[] = {
 };
 
 static void
-write_strv (json_writer *w, const char *key, const char *const *v)
+map_open_at (json_writer *w, const char *key)
+{
+  json_key (w, key);
+  json_map_open (w);
+}
+
+static void
+array_open_at (json_writer *w, const char *key)
 {
   json_key (w, key);
   json_array_open (w);
+}
+
+static void
+write_strv (json_writer *w, const char *key, const char *const *v)
+{
+  array_open_at (w, key);
   for (; *v; v++)
     json_string (w, *v);
   json_array_close (w);
@@ -61,25 +74,21 @@ write_strv (json_writer *w, const char *key, const char *const *v)
 static void
 write_process (json_writer *w)
 {
-  json_key (w, "process");
-  json_map_open (w);
+  map_open_at (w, "process");
   json_kv_bool (w, "terminal", true);
-  json_key (w, "user");
-  json_map_open (w);
+  map_open_at (w, "user");
   json_kv_int (w, "uid", 0);
   json_kv_int (w, "gid", 0);
   json_map_close (w);
   write_strv (w, "args", (const char *const[]){ "sh", NULL });
   write_strv (w, "env", default_env);
   json_kv_string (w, "cwd", "/");
-  json_key (w, "capabilities");
-  json_map_open (w);
+  map_open_at (w, "capabilities");
   write_strv (w, "bounding", default_caps);
   write_strv (w, "effective", default_caps);
   write_strv (w, "permitted", default_caps);
   json_map_close (w);
-  json_key (w, "rlimits");
-  json_array_open (w);
+  array_open_at (w, "rlimits");
   json_map_open (w);
   json_kv_string (w, "type", "RLIMIT_NOFILE");
   json_kv_int (w, "hard", 1024);
@@ -109,8 +118,7 @@ write_mount (json_writer *w, const char *dest, const char *type, const char *sou
 static void
 write_mounts (json_writer *w, bool rootless)
 {
-  json_key (w, "mounts");
-  json_array_open (w);
+  array_open_at (w, "mounts");
   write_mount (w, "/proc", "proc", "proc", NULL);
   write_mount (w, "/dev", "tmpfs", "tmpfs",
                (const char *const[]){ "nosuid", "strictatime", "mode=755", "size=65536k", NULL });
@@ -136,8 +144,7 @@ write_mounts (json_writer *w, bool rootless)
 static void
 write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
 {
-  json_key (w, key);
-  json_array_open (w);
+  array_open_at (w, key);
   json_map_open (w);
   json_kv_int (w, "containerID", 0);
   json_kv_int (w, "hostID", (int64_t) host_id);
@@ -154,8 +161,7 @@ write_namespaces (json_writer *w, bool rootless)
       = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
   const char *const *ns;
 
-  json_key (w, "namespaces");
-  json_array_open (w);
+  array_open_at (w, "namespaces");
   for (ns = rootless ? unprivileged : rootful; *ns; ns++)
     {
       json_map_open (w);
@@ -168,8 +174,7 @@ write_namespaces (json_writer *w, bool rootless)
 static void
 write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
 {
-  json_key (w, "linux");
-  json_map_open (w);
+  map_open_at (w, "linux");
   if (rootless)
     {
       write_id_mapping (w, "uidMappings", uid);
@@ -178,10 +183,8 @@ write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
   else
     {
       /* Rootless cannot use a device cgroup, so runc leaves resources out there. */
-      json_key (w, "resources");
-      json_map_open (w);
-      json_key (w, "devices");
-      json_array_open (w);
+      map_open_at (w, "resources");
+      array_open_at (w, "devices");
       json_map_open (w);
       json_kv_bool (w, "allow", false);
       json_kv_string (w, "access", "rwm");
@@ -203,8 +206,7 @@ oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len)
   json_map_open (w);
   json_kv_string (w, "ociVersion", "1.2.0");
   write_process (w);
-  json_key (w, "root");
-  json_map_open (w);
+  map_open_at (w, "root");
   json_kv_string (w, "path", "rootfs");
   json_kv_bool (w, "readonly", true);
   json_map_close (w);
@@ -229,8 +231,7 @@ write_features_seccomp (json_writer *w)
 #endif
     NULL,
   };
-  json_key (w, "seccomp");
-  json_map_open (w);
+  map_open_at (w, "seccomp");
   json_kv_bool (w, "enabled", true);
   write_strv (w, "actions", oci_seccomp_actions);
   write_strv (w, "operators", oci_seccomp_operators);
@@ -243,8 +244,7 @@ write_features_seccomp (json_writer *w)
 static void
 write_enabled (json_writer *w, const char *key, bool enabled)
 {
-  json_key (w, key);
-  json_map_open (w);
+  map_open_at (w, key);
   json_kv_bool (w, "enabled", enabled);
   json_map_close (w);
 }
@@ -252,30 +252,32 @@ write_enabled (json_writer *w, const char *key, bool enabled)
 static void
 write_features_linux (json_writer *w)
 {
+  static const struct
+  {
+    const char *name;
+    bool supported;
+  } cgroup_features[] = {
+    { "v1", true },           { "v2", true },    { "systemd", false },
+    { "systemdUser", false }, { "rdma", false },
+  };
   const char *ns[OCI_NS_COUNT + 1];
   int i;
 
   for (i = 0; i < OCI_NS_COUNT; i++)
     ns[i] = oci_ns_type_name (i);
   ns[OCI_NS_COUNT] = NULL;
-  json_key (w, "linux");
-  json_map_open (w);
+  map_open_at (w, "linux");
   write_strv (w, "namespaces", ns);
   write_strv (w, "capabilities", capability_names);
-  json_key (w, "cgroup");
-  json_map_open (w);
-  json_kv_bool (w, "v1", true);
-  json_kv_bool (w, "v2", true);
-  json_kv_bool (w, "systemd", false);
-  json_kv_bool (w, "systemdUser", false);
-  json_kv_bool (w, "rdma", false);
+  map_open_at (w, "cgroup");
+  for (i = 0; i < (int) ARRAY_SIZE (cgroup_features); i++)
+    json_kv_bool (w, cgroup_features[i].name, cgroup_features[i].supported);
   json_map_close (w);
   write_features_seccomp (w);
   write_enabled (w, "apparmor", true);
   write_enabled (w, "selinux", true);
   write_enabled (w, "intelRdt", false);
-  json_key (w, "mountExtensions");
-  json_map_open (w);
+  map_open_at (w, "mountExtensions");
   write_enabled (w, "idmap", false);
   json_map_close (w);
   json_map_close (w);
@@ -297,8 +299,7 @@ oci_features_json (size_t *len)
   write_strv (w, "hooks", hooks);
   write_strv (w, "mountOptions", mount_options);
   write_features_linux (w);
-  json_key (w, "annotations");
-  json_map_open (w);
+  map_open_at (w, "annotations");
   json_kv_string (w, "io.github.ctr.version", PACKAGE_VERSION);
   json_map_close (w);
   json_map_close (w);
