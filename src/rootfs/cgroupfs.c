@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -19,9 +20,9 @@
 struct cgroup_env
 {
   struct rootfs_ctx *ctx;
-  struct mountinfo *mi;
+  const struct mountinfo *mi;
   size_t mi_len;
-  char *self_cgroup; /* /proc/self/cgroup */
+  char *self_cgroup; /* /proc/self/cgroup, read when a bind needs it */
   unsigned long flags; /* MS_* for each hierarchy */
 };
 
@@ -58,12 +59,16 @@ own_cgroup_path (const char *self_cgroup, const char *superopts)
 
 /* Host directory of our own cgroup under the hierarchy mounted at h. */
 static char *
-own_cgroup_dir (const struct cgroup_env *env, const struct mountinfo *h)
+own_cgroup_dir (struct cgroup_env *env, const struct mountinfo *h, ctr_error_t *err)
 {
   bool v2 = strcmp (h->fstype, "cgroup2") == 0;
-  cleanup_free char *p = own_cgroup_path (env->self_cgroup, v2 ? NULL : h->superopts);
-  size_t rl = strlen (h->root);
+  cleanup_free char *p = NULL;
+  size_t rl = strlen (h->root), len;
   const char *rel;
+  if (env->self_cgroup == NULL
+      && read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &env->self_cgroup, &len, err) < 0)
+    return NULL;
+  p = own_cgroup_path (env->self_cgroup, v2 ? NULL : h->superopts);
   if (p == NULL)
     return xstrdup (h->mountpoint);
   rel = p;
@@ -95,41 +100,44 @@ v1_mount_data (const char *superopts)
 }
 
 static int
-bind_host_dir (const char *src, int target_fd, unsigned long flags)
+bind_host_dir (const char *src, const char *target)
 {
   cleanup_close int src_fd = open (src, O_PATH | O_DIRECTORY | O_CLOEXEC);
   char buf[FD_PATH_SIZE];
   if (src_fd < 0)
     return -1;
-  return mount_on_fd (fd_path (buf, src_fd), target_fd, NULL, MS_BIND | MS_REC, NULL);
+  return mount (fd_path (buf, src_fd), target, NULL, MS_BIND | MS_REC, NULL);
 }
 
 /* One hierarchy at <tmpfs>/<name>: a fresh mount when we have our own cgroup namespace
-   (the kernel roots it at our cgroup), else a bind of our own cgroup directory. */
+   (the kernel roots it at our cgroup), else a bind of our own cgroup directory. The
+   tmpfs was mounted by us a moment ago and nothing else runs in this mount namespace:
+   the directory just made in it is reached by name below the tmpfs fd. */
 static int
-mount_hierarchy (const struct cgroup_env *env, int tmp_fd, const struct mountinfo *h,
+mount_hierarchy (struct cgroup_env *env, int tmp_fd, const struct mountinfo *h,
                  ctr_error_t *err)
 {
   const char *name = strrchr (h->mountpoint, '/') + 1;
   bool v2 = strcmp (h->fstype, "cgroup2") == 0;
   cleanup_free char *data = v2 ? NULL : v1_mount_data (h->superopts);
-  cleanup_free char *src = NULL;
-  cleanup_close int sub = -1, top = -1;
+  cleanup_free char *src = NULL, *target = NULL;
+  cleanup_close int top = -1;
+  char buf[FD_PATH_SIZE];
   int r = -1;
 
   if (mkdirat (tmp_fd, name, 0755) < 0 && errno != EEXIST)
     return ctr_error (err, errno, "mkdir cgroup `%s`", name);
-  sub = openat (tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sub < 0)
-    return ctr_error (err, errno, "open cgroup `%s`", name);
+  target = xasprintf ("%s/%s", fd_path (buf, tmp_fd), name);
   if (env->ctx->new_cgroupns)
-    r = mount_on_fd (h->fstype, sub, h->fstype, env->flags, data);
+    r = mount (h->fstype, target, h->fstype, env->flags, data);
   if (r == 0)
     return 0;
   if (env->ctx->new_cgroupns && errno != EPERM && errno != EBUSY)
     return ctr_error (err, errno, "mount %s `%s`", h->fstype, name);
-  src = own_cgroup_dir (env, h);
-  if (bind_host_dir (src, sub, env->flags) < 0)
+  src = own_cgroup_dir (env, h, err);
+  if (src == NULL)
+    return -1;
+  if (bind_host_dir (src, target) < 0)
     return ctr_error (err, errno, "bind cgroup `%s`", src);
   top = openat (tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (top < 0 || remount_bind (top, env->flags, 0) < 0)
@@ -141,23 +149,28 @@ mount_hierarchy (const struct cgroup_env *env, int tmp_fd, const struct mountinf
 static int
 copy_cgroup_symlinks (int tmp_fd, ctr_error_t *err)
 {
-  cleanup_dir DIR *d = opendir (HOST_CGROUP_ROOT);
-  struct dirent *de;
-  if (d == NULL)
+  cleanup_close int dir = open (HOST_CGROUP_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char ents[8192] __attribute__ ((aligned (8)));
+  ssize_t n, off;
+
+  if (dir < 0)
     return 0;
-  while ((de = readdir (d)) != NULL)
-    {
-      char target[256];
-      ssize_t n;
-      if (de->d_type != DT_LNK)
-        continue;
-      n = readlinkat (dirfd (d), de->d_name, target, sizeof target - 1);
-      if (n < 0)
-        continue;
-      target[n] = '\0';
-      if (symlinkat (target, tmp_fd, de->d_name) < 0 && errno != EEXIST)
-        return ctr_error (err, errno, "symlink cgroup `%s`", de->d_name);
-    }
+  while ((n = getdents64 (dir, ents, sizeof ents)) > 0)
+    for (off = 0; off < n;)
+      {
+        struct dirent64 *de = (struct dirent64 *) (ents + off);
+        char target[256];
+        ssize_t len;
+        off += de->d_reclen;
+        if (de->d_type != DT_LNK)
+          continue;
+        len = readlinkat (dir, de->d_name, target, sizeof target - 1);
+        if (len < 0)
+          continue;
+        target[len] = '\0';
+        if (symlinkat (target, tmp_fd, de->d_name) < 0 && errno != EEXIST)
+          return ctr_error (err, errno, "symlink cgroup `%s`", de->d_name);
+      }
   return 0;
 }
 
@@ -221,17 +234,23 @@ mount_cgroup_v2 (struct cgroup_env *env, const char *path, int dst_fd, const str
 
   if (mount_on_fd ("cgroup2", dst_fd, "cgroup2", env->flags, o->data) == 0)
     {
+      if (!o->propagation_len && !o->attr_set && !o->attr_clr)
+        return 0;
       new_fd = reopen_mounted (env->ctx->rootfs_fd, path, dst_fd, err);
       return new_fd < 0 ? -1 : mount_apply_post (new_fd, o, err);
     }
   if (errno != EPERM && errno != EBUSY)
     return ctr_error (err, errno, "mount cgroup2");
+  if (rootfs_mountinfo (env->ctx, &env->mi, &env->mi_len, err) < 0)
+    return -1;
   for (i = 0; i < env->mi_len; i++)
     if (strcmp (env->mi[i].fstype, "cgroup2") == 0)
       h = &env->mi[i];
   if (h == NULL)
     return ctr_error (err, EPERM, "mount cgroup2 (and no host cgroup2 mount to bind)");
-  src = own_cgroup_dir (env, h);
+  src = own_cgroup_dir (env, h, err);
+  if (src == NULL)
+    return -1;
   bind_opts.flags = env->flags | MS_BIND | MS_REC;
   bind_opts.data = NULL;
   return mount_bind (env->ctx, src, path, &bind_opts, err);
@@ -243,22 +262,15 @@ mount_cgroup (struct rootfs_ctx *ctx, const char *path, int dst_fd, bool v2_requ
 {
   struct cgroup_env env = { .ctx = ctx };
   struct statfs sf;
-  size_t len;
   int r;
 
-  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &env.self_cgroup, &len, err) < 0)
-    return -1;
-  if (mountinfo_read (&env.mi, &env.mi_len, err) < 0)
-    {
-      free (env.self_cgroup);
-      return -1;
-    }
   env.flags = (o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | CGROUP_FLAGS;
   if (v2_requested || (statfs (HOST_CGROUP_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC))
     r = mount_cgroup_v2 (&env, path, dst_fd, o, err);
+  else if (rootfs_mountinfo (ctx, &env.mi, &env.mi_len, err) < 0)
+    r = -1;
   else
     r = mount_cgroup_v1 (&env, path, dst_fd, o, err);
-  mountinfo_free (env.mi, env.mi_len);
   free (env.self_cgroup);
   return r;
 }

@@ -41,21 +41,60 @@ static const struct
   { "/proc/self/fd/2", "stderr" },
 };
 
-/* Opens the parent directory of path without following any symlink (rule 3), creating
-   missing directories; *name points at the last component inside the returned copy. */
-static int
-open_parent (struct rootfs_ctx *ctx, const char *path, char **copy, char **name, ctr_error_t *err)
+/* A directory devices are created in. On a tmpfs ctr just mounted at /dev (no default
+   ACL), with umask 0, mknod gives the exact mode and the owner is known: no chmod, and a
+   chown only when the config asks for another owner. */
+struct dev_dir
 {
-  char *slash;
-  *copy = xstrdup (path);
-  slash = strrchr (*copy, '/');
-  if (slash == NULL || slash[1] == '\0')
+  char *path; /* as derived from the device path ("/dev") */
+  int fd;
+  bool exact;
+  uid_t uid;
+  gid_t gid;
+};
+
+static void
+dev_dir_release (struct dev_dir *dd)
+{
+  if (dd->fd >= 0)
+    close (dd->fd);
+  free (dd->path);
+  dd->fd = -1;
+  dd->path = NULL;
+}
+
+/* Splits a device path into its directory and name; "." and ".." are no device names. */
+static int
+split_device_path (const char *path, char **dir, const char **name, ctr_error_t *err)
+{
+  const char *slash = strrchr (path, '/');
+  if (slash == NULL || slash[1] == '\0' || strcmp (slash + 1, ".") == 0
+      || strcmp (slash + 1, "..") == 0)
     return ctr_error (err, EINVAL, "invalid device path `%s`", path);
-  *slash = '\0';
   *name = slash + 1;
-  if (strcmp (*name, ".") == 0 || strcmp (*name, "..") == 0)
-    return ctr_error (err, EINVAL, "invalid device path `%s`", path);
-  return mkpath_in_root (ctx->rootfs_fd, **copy ? *copy : "/", true, RESOLVE_NO_SYMLINKS, err);
+  *dir = slash == path ? xstrdup ("/") : xstrndup (path, slash - path);
+  return 0;
+}
+
+/* The directory of a device: /dev itself (already open), the last one used, or opened
+   (created) without following any symlink (rule 3). */
+static int
+device_dir (struct rootfs_ctx *ctx, struct dev_dir *dev, struct dev_dir *other, const char *dir,
+            struct dev_dir **out, ctr_error_t *err)
+{
+  cleanup_free char *clean = path_clean (dir);
+  if (strcmp (clean, "/dev") == 0)
+    return (*out = dev), 0;
+  *out = other;
+  if (other->path && strcmp (other->path, clean) == 0)
+    return 0;
+  dev_dir_release (other);
+  other->fd = mkpath_in_root (ctx->rootfs_fd, clean, true, RESOLVE_NO_SYMLINKS, NULL, err);
+  if (other->fd < 0)
+    return -1;
+  other->path = steal_ptr (clean);
+  other->exact = false;
+  return 0;
 }
 
 /* Whatever the image left at the name goes (a symlink there must never be followed);
@@ -102,36 +141,69 @@ bind_device (int dir, const char *name, const struct dev_spec *d, ctr_error_t *e
   return 0;
 }
 
+/* The chown also runs when it would drop set-id bits (it does so on every non-directory,
+   whatever the owner): the node ends up as it always did. */
 static int
-create_device (struct rootfs_ctx *ctx, const struct dev_spec *d, bool *use_bind, ctr_error_t *err)
+set_owner (const struct dev_dir *dd, const char *name, const struct dev_spec *d, ctr_error_t *err)
 {
-  cleanup_free char *copy = NULL;
-  cleanup_close int dir = -1;
-  char *name = NULL;
-  bool busy;
+  bool setid = (d->mode & S_ISUID) || ((d->mode & S_ISGID) && (d->mode & S_IXGRP));
+  if (dd->exact && d->uid == dd->uid && d->gid == dd->gid && !setid)
+    return 0;
+  if ((!dd->exact && fchmodat (dd->fd, name, d->mode & 07777, 0) < 0)
+      || fchownat (dd->fd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "set mode and owner of `%s`", d->path);
+  return 0;
+}
 
-  dir = open_parent (ctx, d->path, &copy, &name, err);
-  if (dir < 0 || clear_entry (dir, name, d->path, &busy, err) < 0)
+/* mknod first: an entry already there (EEXIST) is cleared and the mknod retried. */
+static int
+create_device (struct dev_dir *dd, const char *name, const struct dev_spec *d, bool *use_bind,
+               ctr_error_t *err)
+{
+  mode_t perm = d->mode & 07777;
+  bool busy = false;
+  int r;
+
+  if ((*use_bind || d->type == S_IFIFO) && clear_entry (dd->fd, name, d->path, &busy, err) < 0)
     return -1;
   if (busy)
     return 0;
   if (!*use_bind && d->type != S_IFIFO)
     {
-      if (mknodat (dir, name, d->type | (d->mode & 07777), d->rdev) == 0)
-        goto owner;
+      r = mknodat (dd->fd, name, d->type | perm, d->rdev);
+      if (r < 0 && errno == EEXIST)
+        {
+          if (clear_entry (dd->fd, name, d->path, &busy, err) < 0)
+            return -1;
+          if (busy)
+            return 0;
+          r = mknodat (dd->fd, name, d->type | perm, d->rdev);
+        }
+      if (r == 0)
+        return set_owner (dd, name, d, err);
       if (errno != EPERM)
         return ctr_error (err, errno, "mknod `%s`", d->path);
       *use_bind = true;
     }
   if (d->type != S_IFIFO)
-    return bind_device (dir, name, d, err);
-  if (mknodat (dir, name, S_IFIFO | (d->mode & 07777), 0) < 0)
+    return bind_device (dd->fd, name, d, err);
+  if (mknodat (dd->fd, name, S_IFIFO | perm, 0) < 0)
     return ctr_error (err, errno, "mkfifo `%s`", d->path);
-owner:
-  if (fchmodat (dir, name, d->mode & 07777, 0) < 0
-      || fchownat (dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return ctr_error (err, errno, "set mode and owner of `%s`", d->path);
-  return 0;
+  return set_owner (dd, name, d, err);
+}
+
+static int
+create_one (struct rootfs_ctx *ctx, struct dev_dir *dev, struct dev_dir *other,
+            const struct dev_spec *d, bool *use_bind, ctr_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  struct dev_dir *dd;
+  const char *name = NULL;
+
+  if (split_device_path (d->path, &dir, &name, err) < 0
+      || device_dir (ctx, dev, other, dir, &dd, err) < 0)
+    return -1;
+  return create_device (dd, name, d, use_bind, err);
 }
 
 static int
@@ -173,29 +245,49 @@ config_has_device (const struct oci_linux *l, const char *path)
   return false;
 }
 
+/* See struct dev_dir. The umask is ctr's own until exec (process/ sets the container's). */
+static bool
+dev_exact (struct rootfs_ctx *ctx, struct dev_dir *dev)
+{
+  struct stat st;
+  if (!ctx->dev_fresh_tmpfs || ctx->new_userns || fstat (dev->fd, &st) < 0)
+    return false;
+  dev->uid = geteuid ();
+  dev->gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid ();
+  return true;
+}
+
 static int
-create_devices (struct rootfs_ctx *ctx, ctr_error_t *err)
+create_devices (struct rootfs_ctx *ctx, int dev_fd, ctr_error_t *err)
 {
   const struct oci_linux *l = ctx->config->linux_;
+  struct dev_dir dev = { .fd = dev_fd }, other = { .fd = -1 };
   bool use_bind = ctx->new_userns;
+  mode_t old_umask = 0;
   struct dev_spec d;
   size_t i;
+  int r = 0;
 
-  for (i = 0; i < ARRAY_SIZE (default_devices); i++)
+  dev.exact = dev_exact (ctx, &dev);
+  if (dev.exact)
+    old_umask = umask (0);
+  for (i = 0; r == 0 && i < ARRAY_SIZE (default_devices); i++)
     {
       if (config_has_device (l, default_devices[i].path))
         continue;
       d = (struct dev_spec){ default_devices[i].path, S_IFCHR,
                              makedev (default_devices[i].major, default_devices[i].minor),
                              0666, 0, 0 };
-      if (create_device (ctx, &d, &use_bind, err) < 0)
-        return -1;
+      r = create_one (ctx, &dev, &other, &d, &use_bind, err);
     }
-  for (i = 0; l && i < l->devices_len; i++)
+  for (i = 0; r == 0 && l && i < l->devices_len; i++)
     if (spec_from_config (&l->devices[i], i, &d, err) < 0
-        || create_device (ctx, &d, &use_bind, err) < 0)
-      return ctr_error_wrap (err, "linux.devices[%zu]", i);
-  return 0;
+        || create_one (ctx, &dev, &other, &d, &use_bind, err) < 0)
+      r = ctr_error_wrap (err, "linux.devices[%zu]", i);
+  if (dev.exact)
+    umask (old_umask);
+  dev_dir_release (&other);
+  return r;
 }
 
 static int
@@ -211,8 +303,10 @@ dev_links (int dev, ctr_error_t *err)
       && errno != EEXIST)
     return ctr_error (err, errno, "symlink `/dev/core`");
   /* ptmx must be the container's devpts one, whatever the image had */
-  if (unlinkat (dev, "ptmx", 0) < 0 && errno != ENOENT)
-    return ctr_error (err, errno, "remove `/dev/ptmx`");
+  if (symlinkat ("pts/ptmx", dev, "ptmx") == 0)
+    return 0;
+  if (errno != EEXIST || unlinkat (dev, "ptmx", 0) < 0)
+    return ctr_error (err, errno, "replace `/dev/ptmx`");
   if (symlinkat ("pts/ptmx", dev, "ptmx") < 0)
     return ctr_error (err, errno, "symlink `/dev/ptmx`");
   return 0;
@@ -225,10 +319,8 @@ rootfs_setup_dev (struct rootfs_ctx *ctx, ctr_error_t *err)
   cleanup_close int dev = -1;
   int fd;
 
-  if (create_devices (ctx, err) < 0)
-    return ctr_error_wrap (err, "/dev");
-  dev = mkpath_in_root (ctx->rootfs_fd, "/dev", true, RESOLVE_NO_SYMLINKS, err);
-  if (dev < 0 || dev_links (dev, err) < 0)
+  dev = mkpath_in_root (ctx->rootfs_fd, "/dev", true, RESOLVE_NO_SYMLINKS, NULL, err);
+  if (dev < 0 || create_devices (ctx, dev, err) < 0 || dev_links (dev, err) < 0)
     return ctr_error_wrap (err, "/dev");
   /* the mount point rootfs_mount_console binds the pty onto */
   if (p && p->terminal)
@@ -253,7 +345,7 @@ rootfs_mount_console (struct rootfs_ctx *ctx, int pty_slave_fd, ctr_error_t *err
 
   if (rootfs_check_proc (ctx, err) < 0)
     return ctr_error_wrap (err, "/dev/console");
-  dev = mkpath_in_root (ctx->rootfs_fd, "/dev", true, RESOLVE_NO_SYMLINKS, err);
+  dev = mkpath_in_root (ctx->rootfs_fd, "/dev", true, RESOLVE_NO_SYMLINKS, NULL, err);
   if (dev < 0)
     return ctr_error_wrap (err, "/dev/console");
   ok = fstatat (dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0

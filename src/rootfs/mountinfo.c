@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rootfs/rootfs-internal.h"
 #include "util.h"
@@ -61,6 +62,42 @@ parse_line (char *line, struct mountinfo *m)
   return 0;
 }
 
+/* procfs gives no size (fstat would say 0): read until EOF into a growing buffer. */
+static int
+read_mountinfo (char **out, size_t *len, ctr_error_t *err)
+{
+  cleanup_close int fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = NULL;
+  size_t size = 0, alloc = 16384;
+
+  if (fd < 0)
+    return ctr_error (err, errno, "open `/proc/self/mountinfo`");
+  buf = xmalloc (alloc + 1);
+  for (;;)
+    {
+      ssize_t r = read (fd, buf + size, alloc - size);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return ctr_error (err, errno, "read `/proc/self/mountinfo`");
+      if (r == 0)
+        break;
+      size += r;
+      if (size == alloc)
+        {
+          if (alloc >= MOUNTINFO_MAX_SIZE)
+            return ctr_error (err, EFBIG, "read `/proc/self/mountinfo`: larger than %d bytes",
+                              MOUNTINFO_MAX_SIZE);
+          alloc *= 2;
+          buf = xrealloc (buf, alloc + 1);
+        }
+    }
+  buf[size] = '\0';
+  *out = steal_ptr (buf);
+  *len = size;
+  return 0;
+}
+
 int
 mountinfo_read (struct mountinfo **out, size_t *len, ctr_error_t *err)
 {
@@ -69,7 +106,7 @@ mountinfo_read (struct mountinfo **out, size_t *len, ctr_error_t *err)
   size_t n = 0, alloc = 0, size;
   char *line, *save = NULL;
 
-  if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", MOUNTINFO_MAX_SIZE, &data, &size, err) < 0)
+  if (read_mountinfo (&data, &size, err) < 0)
     return -1;
   for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {

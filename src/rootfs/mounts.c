@@ -108,10 +108,8 @@ path_under (const char *prefix, const char *path)
    nothing over the root itself, and under /proc only a procfs at /proc and a few files
    (CVE-2019-19921, CVE-2019-16884). */
 static int
-check_destination (struct rootfs_ctx *ctx, int dst_fd, bool is_proc, int src_fd,
-                   ctr_error_t *err)
+check_destination (const char *where, bool is_proc, int src_fd, ctr_error_t *err)
 {
-  cleanup_free char *where = fd_path_in_root (dst_fd, ctx->root_path);
   struct statfs sf;
   size_t i;
 
@@ -133,29 +131,135 @@ check_destination (struct rootfs_ctx *ctx, int dst_fd, bool is_proc, int src_fd,
   return ctr_error (err, EPERM, "`%s` is inside /proc", where);
 }
 
-static int
-open_destination (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc, int src_fd,
-                  ctr_error_t *err)
+/* A mount destination: its O_PATH fd, where it is inside the root, whether ctr created it. */
+struct dest
 {
-  int fd = mkpath_in_root (ctx->rootfs_fd, dest, is_dir, 0, err);
-  if (fd < 0)
-    return -1;
-  if (check_destination (ctx, fd, is_proc, src_fd, err) < 0)
-    {
-      close (fd);
-      return -1;
-    }
-  return fd;
+  int fd;
+  char *where;
+  bool created;
+};
+
+static void
+dest_release (struct dest *d)
+{
+  if (d->fd >= 0)
+    close (d->fd);
+  free (d->where);
+  d->fd = -1;
+  d->where = NULL;
 }
 
+#define cleanup_dest __attribute__ ((cleanup (dest_release)))
+
+/* Resolving without symlinks first: then the path itself says where it lands, and the
+   kernel need not be asked (readlink). Only a symlink on the way (ELOOP) takes the full
+   in-root resolution, and /proc/self/fd tells where it ended up. */
+static int
+open_destination (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc, int src_fd,
+                  struct dest *d, ctr_error_t *err)
+{
+  cleanup_error ctr_error_t first = NULL;
+
+  d->fd = mkpath_in_root (ctx->rootfs_fd, dest, is_dir, RESOLVE_NO_SYMLINKS, &d->created, &first);
+  if (d->fd >= 0)
+    d->where = path_clean (dest);
+  else if (first->status == ELOOP)
+    {
+      const char *root = rootfs_root_path (ctx);
+      d->fd = mkpath_in_root (ctx->rootfs_fd, dest, is_dir, 0, &d->created, err);
+      if (d->fd < 0)
+        return -1;
+      d->where = root ? fd_path_in_root (d->fd, root) : NULL;
+    }
+  else
+    {
+      ctr_error_free (err);
+      *err = steal_ptr (first);
+      return -1;
+    }
+  if (d->where && strcmp (d->where, "/dev") == 0)
+    ctx->dev_fresh_tmpfs = false;
+  return check_destination (d->where, is_proc, src_fd, err);
+}
+
+static bool
+needs_post (const struct mount_opts *o)
+{
+  return o->propagation_len || o->attr_set || o->attr_clr;
+}
+
+/* The MS_* flags a bind remount would set, as mount_setattr attributes. Only what the
+   config sets or clears changes; the rest of the source's flags (locked or not) stay. */
+static void
+bind_attrs (unsigned long flags, unsigned long cleared, struct mount_attr *a)
+{
+  static const struct
+  {
+    unsigned long ms;
+    uint64_t attr;
+  } map[] = {
+    { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
+    { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+    { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+  };
+  size_t i;
+
+  memset (a, 0, sizeof *a);
+  for (i = 0; i < ARRAY_SIZE (map); i++)
+    if (flags & map[i].ms)
+      a->attr_set |= map[i].attr;
+    else if (cleared & map[i].ms)
+      a->attr_clr |= map[i].attr;
+  /* as mount(2) ranks them; none given: the atime setting stays */
+  if (flags & (MS_STRICTATIME | MS_NOATIME | MS_RELATIME))
+    {
+      a->attr_clr |= MOUNT_ATTR__ATIME;
+      a->attr_set |= (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                     : (flags & MS_NOATIME)   ? MOUNT_ATTR_NOATIME
+                                              : MOUNT_ATTR_RELATIME;
+    }
+}
+
+/* Kernels without open_tree (before 5.2): bind through /proc/self/fd, reopen, remount. */
+static int
+mount_bind_legacy (struct rootfs_ctx *ctx, const char *src_path, const char *dest,
+                   const struct mount_opts *o, ctr_error_t *err)
+{
+  cleanup_close int src_fd = -1, new_fd = -1;
+  cleanup_dest struct dest d = { .fd = -1 };
+  unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  char buf[FD_PATH_SIZE];
+  struct stat st;
+
+  src_fd = open (src_path, O_PATH | O_CLOEXEC);
+  if (src_fd < 0 || fstat (src_fd, &st) < 0)
+    return ctr_error (err, errno, "bind source `%s`", src_path);
+  if (open_destination (ctx, dest, S_ISDIR (st.st_mode), false, src_fd, &d, err) < 0)
+    return -1;
+  if (mount_on_fd (fd_path (buf, src_fd), d.fd, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+    return ctr_error (err, errno, "bind `%s`", src_path);
+  if (!extra && !needs_post (o))
+    return 0;
+  new_fd = reopen_mounted (ctx->rootfs_fd, dest, d.fd, err);
+  if (new_fd < 0)
+    return -1;
+  if (extra && remount_bind (new_fd, extra, o->cleared) < 0)
+    return ctr_error (err, errno, "remount bind `%s`", src_path);
+  return mount_apply_post (new_fd, o, err);
+}
+
+/* A detached clone of the source gets its flags before it is attached (never visible
+   with the source's), and its fd is the new mount for what follows: no reopen. */
 int
 mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
             const struct mount_opts *o, ctr_error_t *err)
 {
   cleanup_free char *src_path = NULL;
-  cleanup_close int src_fd = -1, dst_fd = -1, new_fd = -1;
+  cleanup_close int tree = -1;
+  cleanup_dest struct dest d = { .fd = -1 };
   unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-  char buf[FD_PATH_SIZE];
+  struct mount_attr attr;
+  bool late_remount = false;
   struct stat st;
 
   if (source == NULL)
@@ -165,20 +269,27 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
   else
     src_path = xstrdup (source);
   /* the source is a host path named by the (trusted) config: symlinks may be followed */
-  src_fd = open (src_path, O_PATH | O_CLOEXEC);
-  if (src_fd < 0 || fstat (src_fd, &st) < 0)
+  tree = open_tree (AT_FDCWD, src_path,
+                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0 && errno == ENOSYS)
+    return mount_bind_legacy (ctx, src_path, dest, o, err);
+  if (tree < 0 || fstat (tree, &st) < 0)
     return ctr_error (err, errno, "bind source `%s`", src_path);
-  dst_fd = open_destination (ctx, dest, S_ISDIR (st.st_mode), false, src_fd, err);
-  if (dst_fd < 0)
+  if (open_destination (ctx, dest, S_ISDIR (st.st_mode), false, tree, &d, err) < 0)
     return -1;
-  if (mount_on_fd (fd_path (buf, src_fd), dst_fd, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+  bind_attrs (extra, o->cleared, &attr);
+  if (extra && (attr.attr_set || attr.attr_clr)
+      && mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    {
+      if (errno != ENOSYS)
+        return ctr_error (err, errno, "set flags of bind `%s`", src_path);
+      late_remount = true;
+    }
+  if (move_mount (tree, "", d.fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return ctr_error (err, errno, "bind `%s`", src_path);
-  new_fd = reopen_mounted (ctx->rootfs_fd, dest, dst_fd, err);
-  if (new_fd < 0)
-    return -1;
-  if (extra && remount_bind (new_fd, extra, o->cleared) < 0)
+  if (late_remount && remount_bind (tree, extra, o->cleared) < 0)
     return ctr_error (err, errno, "remount bind `%s`", src_path);
-  return mount_apply_post (new_fd, o, err);
+  return mount_apply_post (tree, o, err);
 }
 
 /* A copy of the directory under the new tmpfs (tmpcopyup), and its mode when the config
@@ -190,7 +301,7 @@ tmpfs_fill (int lower_fd, int new_fd, const struct stat *old, const struct mount
   cleanup_close int upper = openat (new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (upper < 0)
     return ctr_error (err, errno, "open new tmpfs");
-  if (old && !(o->data && strstr (o->data, "mode=")) && fchmod (upper, old->st_mode & 07777) < 0)
+  if (!(o->data && strstr (o->data, "mode=")) && fchmod (upper, old->st_mode & 07777) < 0)
     return ctr_error (err, errno, "chmod new tmpfs");
   if (lower_fd >= 0 && copy_tree (lower_fd, upper, 0, err) < 0)
     return ctr_error_wrap (err, "tmpcopyup");
@@ -201,33 +312,38 @@ static int
 mount_tmpfs (struct rootfs_ctx *ctx, const char *source, const char *dest,
              const struct mount_opts *o, ctr_error_t *err)
 {
-  cleanup_close int dst_fd = -1, new_fd = -1, lower = -1;
+  cleanup_close int new_fd = -1, lower = -1;
+  cleanup_dest struct dest d = { .fd = -1 };
   struct stat st;
-  bool existed, rw_first;
+  bool mode_given = o->data && strstr (o->data, "mode=");
+  bool fill = false, rw_first;
   unsigned long flags = o->flags;
 
-  dst_fd = resolve_in_root (ctx->rootfs_fd, dest, O_PATH, 0);
-  existed = dst_fd >= 0 && fstat (dst_fd, &st) == 0 && S_ISDIR (st.st_mode);
-  if (dst_fd >= 0)
-    close (steal_fd (dst_fd));
-  dst_fd = open_destination (ctx, dest, true, false, -1, err);
-  if (dst_fd < 0)
+  if (open_destination (ctx, dest, true, false, -1, &d, err) < 0)
     return -1;
-  if (existed && o->tmpcopyup)
+  /* a tmpfs over an existing directory takes its mode (unless given) and, with tmpcopyup,
+     its content, filled in before the tmpfs turns read-only */
+  if (!d.created && (o->tmpcopyup || !mode_given))
+    fill = fstat (d.fd, &st) == 0 && S_ISDIR (st.st_mode);
+  if (fill && o->tmpcopyup)
     {
-      lower = openat (dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      lower = openat (d.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (lower < 0)
         return ctr_error (err, errno, "open `%s` for tmpcopyup", dest);
     }
-  rw_first = (flags & MS_RDONLY) && existed;
+  rw_first = (flags & MS_RDONLY) && fill;
   if (rw_first)
     flags &= ~MS_RDONLY;
-  if (mount_on_fd (source ? source : "tmpfs", dst_fd, "tmpfs", flags, o->data) < 0)
+  if (mount_on_fd (source ? source : "tmpfs", d.fd, "tmpfs", flags, o->data) < 0)
     return ctr_error (err, errno, "mount tmpfs");
-  new_fd = reopen_mounted (ctx->rootfs_fd, dest, dst_fd, err);
+  if (d.where && strcmp (d.where, "/dev") == 0)
+    ctx->dev_fresh_tmpfs = true;
+  if (!fill && !needs_post (o))
+    return 0;
+  new_fd = reopen_mounted (ctx->rootfs_fd, dest, d.fd, err);
   if (new_fd < 0)
     return -1;
-  if (existed && tmpfs_fill (lower, new_fd, &st, o, err) < 0)
+  if (fill && tmpfs_fill (lower, new_fd, &st, o, err) < 0)
     return -1;
   if (rw_first && mount_on_fd (NULL, new_fd, NULL, o->flags | MS_REMOUNT, NULL) < 0)
     return ctr_error (err, errno, "remount tmpfs read-only");
@@ -253,16 +369,16 @@ static int
 mount_fs (struct rootfs_ctx *ctx, const struct oci_mount *m, const struct mount_opts *o,
           ctr_error_t *err)
 {
-  cleanup_close int dst_fd = -1, new_fd = -1;
+  cleanup_close int new_fd = -1;
+  cleanup_dest struct dest d = { .fd = -1 };
   const char *type = m->type, *fallback;
   bool is_proc = strcmp (type, "proc") == 0;
 
-  dst_fd = open_destination (ctx, m->destination, true, is_proc, -1, err);
-  if (dst_fd < 0)
+  if (open_destination (ctx, m->destination, true, is_proc, -1, &d, err) < 0)
     return -1;
   if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
-    return mount_cgroup (ctx, m->destination, dst_fd, strcmp (type, "cgroup2") == 0, o, err);
-  if (mount_on_fd (m->source ? m->source : type, dst_fd, type, o->flags, o->data) < 0)
+    return mount_cgroup (ctx, m->destination, d.fd, strcmp (type, "cgroup2") == 0, o, err);
+  if (mount_on_fd (m->source ? m->source : type, d.fd, type, o->flags, o->data) < 0)
     {
       int saved = errno;
       struct mount_opts bind_opts = *o;
@@ -272,7 +388,9 @@ mount_fs (struct rootfs_ctx *ctx, const struct oci_mount *m, const struct mount_
       bind_opts.data = NULL;
       return mount_bind (ctx, fallback, m->destination, &bind_opts, err);
     }
-  new_fd = reopen_mounted (ctx->rootfs_fd, m->destination, dst_fd, err);
+  if (!needs_post (o))
+    return 0;
+  new_fd = reopen_mounted (ctx->rootfs_fd, m->destination, d.fd, err);
   if (new_fd < 0)
     return -1;
   return mount_apply_post (new_fd, o, err);

@@ -17,6 +17,8 @@
 #include "util.h"
 
 #define MAX_SYMLINKS 40
+/* mkpath_fast recurses once per missing component; deeper paths take the walker */
+#define MKPATH_FAST_DEPTH 64
 
 static bool openat2_missing;
 
@@ -168,12 +170,24 @@ resolve_in_root_walk (int root_fd, const char *path, int flags, bool no_symlinks
   return cur;
 }
 
-/* Reopens an O_PATH fd with real open flags (only used by the walker fallback). */
+/* Reopens an O_PATH fd with real open flags (only used by the walker fallback); an
+   O_PATH | O_DIRECTORY lookup must end at a directory, as openat2 would insist. */
 static int
 reopen_fd (int fd, int flags)
 {
   char buf[FD_PATH_SIZE];
+  struct stat st;
   int r, saved;
+  if ((flags & (O_PATH | O_DIRECTORY)) == (O_PATH | O_DIRECTORY))
+    {
+      saved = fstat (fd, &st) < 0 ? errno : !S_ISDIR (st.st_mode) ? ENOTDIR : 0;
+      if (saved)
+        {
+          close (fd);
+          errno = saved;
+          return -1;
+        }
+    }
   if (flags & O_PATH)
     return fd;
   r = open (fd_path (buf, fd), (flags & ~O_NOFOLLOW) | O_CLOEXEC);
@@ -249,7 +263,7 @@ dangling_target (int parent, const char *name, const char *parent_path, const ch
 
 static int
 mkpath_walk (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve, int depth,
-             ctr_error_t *err)
+             bool *created, ctr_error_t *err)
 {
   cleanup_free char *p = NULL;
   cleanup_close int parent = -1;
@@ -278,6 +292,7 @@ mkpath_walk (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
           r = create_component (parent, s, last && !is_dir, p, err);
           if (r < 0)
             return -1;
+          *created = last && r == 0;
           fd = resolve_in_root (root_fd, p, O_PATH, extra_resolve);
           if (fd < 0 && errno == ENOENT && r > 0 && !(extra_resolve & RESOLVE_NO_SYMLINKS))
             {
@@ -287,7 +302,7 @@ mkpath_walk (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
                 return ctr_error (err, ENOENT, "resolve `%s`", path);
               if (depth >= MAX_SYMLINKS)
                 return ctr_error (err, ELOOP, "resolve `%s`", path);
-              return mkpath_walk (root_fd, next, is_dir, extra_resolve, depth + 1, err);
+              return mkpath_walk (root_fd, next, is_dir, extra_resolve, depth + 1, created, err);
             }
         }
       if (fd < 0)
@@ -300,11 +315,104 @@ mkpath_walk (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
     }
 }
 
+/* Splits path into its parent (a new string, "" for the root) and last component; false
+   when the last component is "." or ".." (or there is none). */
+static bool
+split_last (const char *path, char **parent, char **name)
+{
+  size_t n = strlen (path), start;
+  while (n > 0 && path[n - 1] == '/')
+    n--;
+  start = n;
+  while (start > 0 && path[start - 1] != '/')
+    start--;
+  *name = xstrndup (path + start, n - start);
+  *parent = xstrndup (path, start);
+  return **name && strcmp (*name, ".") != 0 && strcmp (*name, "..") != 0;
+}
+
+/* The common case: resolve the path, and when it is missing create the missing tail
+   below the (recursively opened) parent, each new component opened from its parent fd
+   without following symlinks. Anything unusual (something appeared meanwhile, a dangling
+   symlink, "." or "..") goes to mkpath_walk, which copes with all of it. */
+static int
+mkpath_fast (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve, int depth,
+             bool *created, ctr_error_t *err)
+{
+  cleanup_free char *parent_path = NULL, *name = NULL;
+  cleanup_close int parent = -1;
+  int fd = resolve_in_root (root_fd, path, O_PATH, extra_resolve), r;
+
+  *created = false;
+  if (fd >= 0)
+    return fd;
+  if (errno != ENOENT)
+    return ctr_error (err, errno, "resolve `%s`", path);
+  if (!split_last (path, &parent_path, &name) || depth > MKPATH_FAST_DEPTH)
+    return mkpath_walk (root_fd, path, is_dir, extra_resolve, 0, created, err);
+  if (parent_path[strspn (parent_path, "/")] != '\0')
+    {
+      bool parent_created;
+      parent = mkpath_fast (root_fd, parent_path, true, extra_resolve, depth + 1,
+                            &parent_created, err);
+      if (parent < 0)
+        return -1;
+    }
+  r = create_component (parent >= 0 ? parent : root_fd, name, !is_dir, path, err);
+  if (r < 0)
+    return -1;
+  if (r > 0)
+    return mkpath_walk (root_fd, path, is_dir, extra_resolve, 0, created, err);
+  /* name is one component that we just created: never a symlink, unless raced */
+  fd = resolve_in_root (parent >= 0 ? parent : root_fd, name, O_PATH | (is_dir ? O_DIRECTORY : 0),
+                        RESOLVE_NO_SYMLINKS);
+  if (fd < 0)
+    return ctr_error (err, errno, "resolve `%s`", path);
+  *created = true;
+  return fd;
+}
+
 int
 mkpath_in_root (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
-                ctr_error_t *err)
+                bool *created, ctr_error_t *err)
 {
-  return mkpath_walk (root_fd, path, is_dir, extra_resolve, 0, err);
+  bool dummy;
+  return mkpath_fast (root_fd, path, is_dir, extra_resolve, 0, created ? created : &dummy, err);
+}
+
+char *
+path_clean (const char *path)
+{
+  size_t n = strlen (path);
+  char *out = xmalloc (n + 2), *o = out;
+  const char *s = path;
+
+  while (*s)
+    {
+      const char *end;
+      size_t len;
+      s += strspn (s, "/");
+      end = strchrnul (s, '/');
+      len = end - s;
+      if (len == 0 || (len == 1 && s[0] == '.'))
+        ;
+      else if (len == 2 && s[0] == '.' && s[1] == '.')
+        {
+          while (o > out && *--o != '/')
+            ;
+        }
+      else
+        {
+          *o++ = '/';
+          memcpy (o, s, len);
+          o += len;
+        }
+      s = end;
+    }
+  if (o == out)
+    *o++ = '/';
+  *o = '\0';
+  return out;
 }
 
 char *

@@ -30,6 +30,12 @@ struct open_how
 /* After pivot, /proc/self/fd paths go through the container's /proc: make sure it is a
    procfs (ctr mounted it) before relying on it. */
 int rootfs_check_proc (struct rootfs_ctx *ctx, ctr_error_t *err);
+/* The host path of the rootfs, canonical (from /proc/self/fd; NULL after pivot or on
+   failure, errno set). */
+const char *rootfs_root_path (struct rootfs_ctx *ctx);
+/* The mount table as read the first time it was needed (cached in ctx). */
+int rootfs_mountinfo (struct rootfs_ctx *ctx, const struct mountinfo **mi, size_t *len,
+                      ctr_error_t *err);
 
 /* ---- paths.c: symlink-safe lookups inside a root directory fd ---- */
 
@@ -45,9 +51,14 @@ int resolve_in_root (int root_fd, const char *path, int flags, uint64_t extra_re
 /* The userspace walker used when openat2 is missing (exposed for tests). O_PATH only. */
 int resolve_in_root_walk (int root_fd, const char *path, int flags, bool no_symlinks);
 /* Like resolve_in_root (O_PATH), creating missing components: directories, and for the
-   last one a directory (is_dir) or an empty regular file. Returns an O_PATH fd. */
+   last one a directory (is_dir) or an empty regular file. Returns an O_PATH fd; *created
+   (may be NULL) says whether the last component was created. On failure (*err)->status
+   is the errno (ELOOP: a symlink on the way with RESOLVE_NO_SYMLINKS). */
 int mkpath_in_root (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
-                    ctr_error_t *err);
+                    bool *created, ctr_error_t *err);
+/* Lexical clean-up of a path inside the root: "a//b/./../c" -> "/a/c" (".." stops at
+   "/"). It is where a symlink-free path lands under RESOLVE_IN_ROOT. */
+char *path_clean (const char *path);
 /* The path of fd relative to the root directory root_path ("/proc/sys"); NULL if outside. */
 char *fd_path_in_root (int fd, const char *root_path);
 /* Mount id of the mount holding fd (0 if unknown). */

@@ -36,6 +36,41 @@ rootfs_ctx_release (struct rootfs_ctx *ctx)
   ctx->rootfs_fd = ctx->devnull_fd = -1;
   free (ctx->root_path);
   ctx->root_path = NULL;
+  mountinfo_free (ctx->mountinfo, ctx->mountinfo_len);
+  ctx->mountinfo = NULL;
+  ctx->mountinfo_len = 0;
+}
+
+static char *
+fd_realpath (int fd)
+{
+  char buf[FD_PATH_SIZE], target[PATH_MAX];
+  ssize_t n = readlink (fd_path (buf, fd), target, sizeof target - 1);
+  if (n < 0)
+    return NULL;
+  target[n] = '\0';
+  if (target[0] != '/')
+    return errno = ENOENT, NULL;
+  return xstrdup (target);
+}
+
+const char *
+rootfs_root_path (struct rootfs_ctx *ctx)
+{
+  if (ctx->root_path == NULL && !ctx->pivoted && ctx->rootfs_fd >= 0)
+    ctx->root_path = fd_realpath (ctx->rootfs_fd);
+  return ctx->root_path;
+}
+
+int
+rootfs_mountinfo (struct rootfs_ctx *ctx, const struct mountinfo **mi, size_t *len,
+                  ctr_error_t *err)
+{
+  if (ctx->mountinfo == NULL && mountinfo_read (&ctx->mountinfo, &ctx->mountinfo_len, err) < 0)
+    return -1;
+  *mi = ctx->mountinfo;
+  *len = ctx->mountinfo_len;
+  return 0;
 }
 
 int
@@ -59,8 +94,11 @@ root_propagation (const struct rootfs_ctx *ctx)
   return l && l->rootfs_propagation && *l->rootfs_propagation ? l->rootfs_propagation : NULL;
 }
 
+/* *unshared: afterwards no mount in the namespace is shared (a recursive slave or private
+   change leaves none). */
 static int
-set_root_propagation (struct rootfs_ctx *ctx, unsigned long fallback, ctr_error_t *err)
+set_root_propagation (struct rootfs_ctx *ctx, unsigned long fallback, bool *unshared,
+                      ctr_error_t *err)
 {
   const char *name = root_propagation (ctx);
   unsigned long flags = fallback;
@@ -77,26 +115,29 @@ set_root_propagation (struct rootfs_ctx *ctx, unsigned long fallback, ctr_error_
     return 0;
   if (mount (NULL, "/", NULL, flags, NULL) < 0)
     return ctr_error (err, errno, "linux.rootfsPropagation: set propagation of `/`");
+  if (unshared)
+    *unshared = (flags & MS_REC) && (flags & (MS_SLAVE | MS_PRIVATE));
   return 0;
 }
 
 /* pivot_root refuses a new root whose parent mount is shared, and a shared parent would
-   also carry our bind mount back to the host. */
+   also carry our bind mount back to the host. Only needed when "/" was not made
+   recursively slave or private (linux.rootfsPropagation). */
 static int
-make_parent_private (struct rootfs_ctx *ctx, ctr_error_t *err)
+make_parent_private (struct rootfs_ctx *ctx, int root_fd, ctr_error_t *err)
 {
-  struct mountinfo *mi = NULL;
-  const struct mountinfo *p;
+  const struct mountinfo *mi, *p;
   size_t len;
-  int r = 0;
 
-  if (mountinfo_read (&mi, &len, err) < 0)
+  ctx->root_path = fd_realpath (root_fd);
+  if (ctx->root_path == NULL)
+    return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
+  if (rootfs_mountinfo (ctx, &mi, &len, err) < 0)
     return -1;
   p = mountinfo_find_parent (mi, len, ctx->root_path);
   if (p && strstr (p->optional, "shared:") && mount (NULL, p->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
-    r = ctr_error (err, errno, "make `%s` private", p->mountpoint);
-  mountinfo_free (mi, len);
-  return r;
+    return ctr_error (err, errno, "make `%s` private", p->mountpoint);
+  return 0;
 }
 
 static int
@@ -118,9 +159,14 @@ static int
 drop_host_pseudo_mounts (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
   struct mountinfo *mi = NULL;
-  size_t len, i, n = strlen (ctx->root_path);
+  const char *root = rootfs_root_path (ctx);
+  size_t len, i, n;
   int r = 0;
 
+  if (root == NULL)
+    return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
+  n = strlen (root);
+  /* a fresh copy: this filters the host's mounts as they are now */
   if (mountinfo_read (&mi, &len, err) < 0)
     return -1;
   for (i = len; i-- > 0 && r == 0;)
@@ -128,7 +174,7 @@ drop_host_pseudo_mounts (struct rootfs_ctx *ctx, ctr_error_t *err)
       const char *p = mi[i].mountpoint;
       if (strcmp (mi[i].fstype, "proc") != 0 && strcmp (mi[i].fstype, "sysfs") != 0)
         continue;
-      if (strncmp (p, ctx->root_path, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+      if (strncmp (p, root, n) == 0 && (p[n] == '/' || p[n] == '\0'))
         continue;
       if (mount (NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0 && errno == ENOENT)
         continue;
@@ -243,7 +289,9 @@ apply_sysctl (struct rootfs_ctx *ctx, ctr_error_t *err)
 }
 
 /* Masked and read-only paths are resolved inside the new root: a symlink in the image
-   can only point at something else inside it (security rule 5). */
+   can only point at something else inside it (security rule 5). Directories get an empty
+   read-only tmpfs, anything else the host's /dev/null; asking for a directory first
+   tells which without a stat. */
 static int
 mask_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
 {
@@ -253,14 +301,16 @@ mask_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
   for (i = 0; i < l->masked_paths_len; i++)
     {
       const char *p = l->masked_paths[i];
-      cleanup_close int fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH, 0);
-      struct stat st;
+      cleanup_close int fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH | O_DIRECTORY, 0);
+      bool is_dir = fd >= 0;
       int r;
+      if (fd < 0 && errno == ENOTDIR)
+        fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH, 0);
       if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
         continue;
-      if (fd < 0 || fstat (fd, &st) < 0)
+      if (fd < 0)
         return ctr_error (err, errno, "linux.maskedPaths: `%s`", p);
-      if (S_ISDIR (st.st_mode))
+      if (is_dir)
         r = mount_on_fd ("tmpfs", fd, "tmpfs", MS_RDONLY, NULL);
       else
         r = mount_on_fd (fd_path (src, ctx->devnull_fd), fd, NULL, MS_BIND, NULL);
@@ -270,26 +320,38 @@ mask_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
   return 0;
 }
 
+/* The rootfs bound onto itself (pivot_root needs a mount point); ctx->rootfs_fd is the
+   new mount. */
+static int
+bind_rootfs (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  cleanup_close int under = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  bool unshared = false;
+  char buf[FD_PATH_SIZE];
+
+  if (under < 0)
+    return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
+  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, &unshared, err) < 0)
+    return -1;
+  if (!unshared && make_parent_private (ctx, under, err) < 0)
+    return -1;
+  if (mount (fd_path (buf, under), buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "bind rootfs `%s`", ctx->rootfs);
+  ctx->rootfs_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->rootfs_fd < 0)
+    return ctr_error (err, errno, "open rootfs `%s`", ctx->rootfs);
+  return 0;
+}
+
 int
 rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
-  char resolved[PATH_MAX];
   bool dev_bound;
 
   if (ctx->rootfs == NULL)
     return ctr_error (err, EINVAL, "no rootfs given");
-  if (realpath (ctx->rootfs, resolved) == NULL)
-    return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
-  ctx->root_path = xstrdup (resolved);
-  if (open_devnull (ctx, err) < 0)
+  if (open_devnull (ctx, err) < 0 || bind_rootfs (ctx, err) < 0)
     return -1;
-  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, err) < 0 || make_parent_private (ctx, err) < 0)
-    return -1;
-  if (mount (ctx->root_path, ctx->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return ctr_error (err, errno, "bind rootfs `%s`", ctx->root_path);
-  ctx->rootfs_fd = open (ctx->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (ctx->rootfs_fd < 0)
-    return ctr_error (err, errno, "open rootfs `%s`", ctx->root_path);
   if (rootfs_mount_config (ctx, &dev_bound, err) < 0)
     return -1;
   if (!dev_bound && rootfs_setup_dev (ctx, err) < 0)
@@ -302,36 +364,86 @@ rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
   return ctx->config->linux_ ? mask_paths (ctx, ctx->config->linux_, err) : 0;
 }
 
+/* Kernels before 5.12 (no mount_setattr) or 5.2 (no open_tree): bind, reopen, remount,
+   through the container's /proc (checked to be a procfs). */
+static int
+readonly_bind_legacy (struct rootfs_ctx *ctx, int fd, int tree, const char *p, ctr_error_t *err)
+{
+  cleanup_close int top = -1;
+  char src[FD_PATH_SIZE];
+
+  if (rootfs_check_proc (ctx, err) < 0)
+    return -1;
+  if (tree >= 0)
+    {
+      if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return ctr_error (err, errno, "`%s`: attach", p);
+      return remount_bind (tree, MS_RDONLY, 0) < 0
+                 ? ctr_error (err, errno, "`%s`: remount read-only", p)
+                 : 0;
+    }
+  if (mount_on_fd (fd_path (src, fd), fd, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "`%s`: bind", p);
+  top = reopen_mounted (ctx->rootfs_fd, p, fd, err);
+  if (top < 0)
+    return -1;
+  if (remount_bind (top, MS_RDONLY, 0) < 0)
+    return ctr_error (err, errno, "`%s`: remount read-only", p);
+  return 0;
+}
+
+/* The path bound onto itself read-only: a detached clone is made read-only before it is
+   attached (never visible writable), all by fd, no /proc in between. As in runc, only the
+   top mount of the recursive bind is read-only. */
+static int
+readonly_bind (struct rootfs_ctx *ctx, int fd, const char *p, ctr_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  cleanup_close int tree = open_tree (fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
+                                                  | AT_EMPTY_PATH);
+  if (tree < 0)
+    return errno == ENOSYS ? readonly_bind_legacy (ctx, fd, -1, p, err)
+                           : ctr_error (err, errno, "`%s`: clone", p);
+  if (mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return errno == ENOSYS ? readonly_bind_legacy (ctx, fd, tree, p, err)
+                           : ctr_error (err, errno, "`%s`: make read-only", p);
+  if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return ctr_error (err, errno, "`%s`: attach", p);
+  return 0;
+}
+
 static int
 readonly_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
 {
-  char src[FD_PATH_SIZE];
   size_t i;
 
   for (i = 0; i < l->readonly_paths_len; i++)
     {
       const char *p = l->readonly_paths[i];
       cleanup_close int fd = resolve_in_root (ctx->rootfs_fd, p, O_PATH, 0);
-      cleanup_close int top = -1;
       if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
         continue;
       if (fd < 0)
         return ctr_error (err, errno, "linux.readonlyPaths: `%s`", p);
-      if (mount_on_fd (fd_path (src, fd), fd, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return ctr_error (err, errno, "linux.readonlyPaths: `%s`: bind", p);
-      top = reopen_mounted (ctx->rootfs_fd, p, fd, err);
-      if (top < 0)
+      if (readonly_bind (ctx, fd, p, err) < 0)
         return ctr_error_wrap (err, "linux.readonlyPaths");
-      if (remount_bind (top, MS_RDONLY, 0) < 0)
-        return ctr_error (err, errno, "linux.readonlyPaths: `%s`: remount read-only", p);
     }
   return 0;
 }
 
+/* mount_setattr changes only the read-only flag; the remount fallback must repeat the
+   flags that a user namespace locks. */
 static int
 root_readonly (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
-  unsigned long keep = fd_mount_flags (ctx->rootfs_fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  unsigned long keep;
+
+  if (mount_setattr (ctx->rootfs_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return ctr_error (err, errno, "root.readonly: make `/` read-only");
+  keep = fd_mount_flags (ctx->rootfs_fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
     return ctr_error (err, errno, "root.readonly: remount `/` read-only");
   return 0;
@@ -342,14 +454,9 @@ rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
   const struct oci_linux *l = ctx->config->linux_;
 
-  if (l && l->readonly_paths_len)
-    {
-      if (rootfs_check_proc (ctx, err) < 0)
-        return ctr_error_wrap (err, "linux.readonlyPaths");
-      if (readonly_paths (ctx, l, err) < 0)
-        return -1;
-    }
+  if (l && l->readonly_paths_len && readonly_paths (ctx, l, err) < 0)
+    return -1;
   if (ctx->config->root.readonly && root_readonly (ctx, err) < 0)
     return -1;
-  return set_root_propagation (ctx, 0, err);
+  return set_root_propagation (ctx, 0, NULL, err);
 }

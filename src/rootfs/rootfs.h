@@ -7,6 +7,8 @@
 #include "error.h"
 #include "oci/config.h"
 
+struct mountinfo;
+
 struct rootfs_ctx
 {
   const struct oci_config *config;
@@ -19,9 +21,12 @@ struct rootfs_ctx
   int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
   int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking (O_PATH) */
   /* private to rootfs/ */
-  char *root_path; /* realpath of rootfs, for mountinfo and /proc checks */
+  char *root_path; /* realpath of rootfs (computed when needed, before pivot) */
   bool pivoted;
   bool proc_checked; /* after pivot: /proc verified to be a procfs */
+  bool dev_fresh_tmpfs; /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
+  struct mountinfo *mountinfo; /* /proc/self/mountinfo, read at most once */
+  size_t mountinfo_len;
 };
 
 /* Zeroes the context and sets rootfs_fd/devnull_fd to -1. */
