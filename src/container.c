@@ -88,6 +88,8 @@ struct create
   struct process_seccomp seccomp;
   bool have_seccomp;
   bool late_cgroupns; /* unshare the cgroup namespace after joining the v1 cgroups */
+  bool self_enter;    /* the child joins its cgroups itself (it still has host credentials) */
+  bool cloned_into;   /* clone3 put the child in its cgroup2 directory */
   char *hook_state_json;
 };
 
@@ -527,6 +529,8 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
   const struct oci_config *cfg = c->config;
   struct sync_msg msg;
 
+  if (c->self_enter && cgroup_enter (c->cg, 0, c->cloned_into, err) < 0)
+    return -1;
   if (child_recv (c, SYNC_CONTINUE, &msg, err) < 0)
     return -1;
   sync_msg_release (&msg);
@@ -765,6 +769,9 @@ parent_spawn (struct create *c, ctr_error_t *err)
       c->child = 0;
       return ctr_error_wrap (err, "start container process");
     }
+  c->cloned_into = cgfd >= 0;
+  /* a child born in a new user namespace has no rights on the host's cgroupfs */
+  c->self_enter = !(c->ns.clone_flags & CLONE_NEWUSER);
   if (c->child == 0)
     container_child (c);
   close (c->sync_child);
@@ -773,7 +780,7 @@ parent_spawn (struct create *c, ctr_error_t *err)
     c->pid = c->child;
   if ((c->ns.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (c->child, c->config->linux_, err) < 0)
     return -1;
-  if (cgroup_enter (c->cg, c->child, cgfd >= 0, err) < 0)
+  if (!c->self_enter && cgroup_enter (c->cg, c->child, c->cloned_into, err) < 0)
     return -1;
   if (c->pid && parent_save_state (c, err) < 0)
     return -1;

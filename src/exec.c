@@ -41,6 +41,7 @@ struct exec
   pid_t pid;
   int pidfd;
   int master;
+  bool cloned_into;
 };
 
 static void
@@ -228,6 +229,9 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
       close (e->sync_child);
       e->sync_child = fd;
     }
+  /* join the cgroups before the namespaces, while the host's cgroupfs is reachable */
+  if (e->cg && cgroup_enter (e->cg, 0, e->cloned_into, &err) < 0)
+    goto fail;
   if (sync_recv (e->sync_child, SYNC_CONTINUE, &msg, &err) < 0)
     goto fail;
   sync_msg_release (&msg);
@@ -315,12 +319,11 @@ exec_spawn (struct exec *e, ctr_error_t *err)
       e->pid = 0;
       return -1;
     }
+  e->cloned_into = cgfd >= 0;
   if (e->pid == 0)
     exec_child (e);
   close (e->sync_child);
   e->sync_child = -1;
-  if (e->cg && cgroup_enter (e->cg, e->pid, cgfd >= 0, err) < 0)
-    return -1;
   if (sync_send (e->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0
       || seccomp_send (e->sync_parent, e->config->linux_, err) < 0)
     return -1;

@@ -255,11 +255,16 @@ cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err
   for (i = 0; i < cg->n; i++)
     {
       cleanup_free char *dir = NULL;
+      /* pid 0 is the caller moving itself: on v1 "0" into `tasks` moves just this
+         thread, which the kernel does without cgroup_threadgroup_rwsem (whose write
+         side waits for an RCU grace period: ~16 ms after an idle spell). The caller
+         is single-threaded, so the thread is the whole process. */
+      const char *file = pid == 0 && !cg->m[i].h->v2 ? "tasks" : "cgroup.procs";
       if (skip_v2 && cg->m[i].h->v2)
         continue;
       /* by path: no directory fd to open and close per hierarchy */
       dir = member_dir (cg, i);
-      if (cg_write_in (dir, "cgroup.procs", buf, dir, err) < 0)
+      if (cg_write_in (dir, file, buf, dir, err) < 0)
         return ctr_error_wrap (err, "enter cgroup");
     }
   return 0;
@@ -516,6 +521,21 @@ destroy_fast (struct cgroup *cg)
   return true;
 }
 
+/* /ctr is ctr's own parent for default and relative paths: remove it once it is empty,
+   whichever container happened to create it (rmdir fails while others live there). */
+static void
+remove_ctr_parent (const struct cgroup *cg)
+{
+  size_t i;
+  if (strncmp (cg->path, "/ctr/", 5) != 0)
+    return;
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s/ctr", cg->m[i].h->mount);
+      rmdir (dir);
+    }
+}
+
 int
 cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
 {
@@ -532,6 +552,8 @@ cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
         if (cg->m[i].depth > 0 && member_remove (cg, i, deadline, ret < 0 ? NULL : err) < 0)
           ret = -1;
     }
+  if (ret == 0)
+    remove_ctr_parent (cg);
   if (cg->v2_fd >= 0)
     close (cg->v2_fd);
   cg->v2_fd = -1;

@@ -39,7 +39,9 @@ struct cgroup_config
 int cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
 /* O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP), -1 if none. */
 int cgroup_v2_fd (const struct cgroup *cg);
-/* Moves pid into the cgroup in every hierarchy (skipping v2 when it was cloned into it). */
+/* Moves pid into the cgroup in every hierarchy (skipping v2 when it was cloned into it).
+   pid 0: a single-threaded caller moves itself, which on v1 avoids a global lock whose
+   first use after an idle spell costs an RCU grace period. */
 int cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err);
 /* Signals every process in the cgroup (cgroup.kill on v2 for SIGKILL). */
 int cgroup_kill (const struct cgroup *cg, int sig, ctr_error_t *err);

@@ -194,3 +194,21 @@ no_cgroupns() {
 	[ "$(cat "$dir/pids.max")" = 33 ]
 	ctr delete --force "$(cid)"
 }
+
+@test "ctr's parent cgroup /ctr goes away with the last container in it" {
+	requires_ctr
+	cgroup_v2 && skip "checked on v1/hybrid hosts, where /ctr exists in every hierarchy"
+	for d in /sys/fs/cgroup/*/ctr; do
+		[ -d "$d" ] || continue
+		[ -z "$(find "$d" -mindepth 1 -maxdepth 1 -type d)" ] || skip "other containers use $d"
+	done
+	make_bundle "$TH" sleep 100
+	ctr create --bundle "$BUNDLE" "$(cid)-a"
+	ctr create --bundle "$BUNDLE" "$(cid)-b"
+	# the second create found /ctr made by the first: it still must not leave it behind
+	ctr delete --force "$(cid)-a"
+	[ -d /sys/fs/cgroup/pids/ctr ] || fail "/ctr removed while $(cid)-b lives in it"
+	ctr delete --force "$(cid)-b"
+	run find /sys/fs/cgroup -maxdepth 2 -name ctr
+	[ -z "$output" ] || fail "left behind: $output"
+}
