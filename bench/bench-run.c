@@ -33,7 +33,7 @@ struct runtime
   const char *path;
   char root[4096];
   char log[4096];
-  struct samples run, create, start, delete, conc;
+  struct samples run, create, start, delete, conc, cold;
   long *rss; /* KiB, one per `run` sample */
   int fails, reported;
 };
@@ -41,12 +41,13 @@ struct runtime
 static struct
 {
   const char *bundle, *statedir, *logdir, *prefix, *raw;
-  int runs, warmup, conc, rounds, timeout;
+  int runs, warmup, conc, rounds, timeout, colds, cold_pause_ms;
   struct runtime rt[MAX_RUNTIMES];
   int nrt;
   int devnull;
   FILE *rawf;
-} opt = { .runs = 200, .warmup = 3, .conc = 50, .rounds = 5, .timeout = 30, .prefix = "ctr-bench" };
+} opt = { .runs = 200, .warmup = 3, .conc = 50, .rounds = 5, .timeout = 30, .colds = 10,
+        .cold_pause_ms = 1500, .prefix = "ctr-bench" };
 
 static volatile sig_atomic_t interrupted, alarmed;
 static bool timed_out; /* the last command was killed by the timeout */
@@ -257,6 +258,29 @@ one_run (struct runtime *rt, int i, bool record)
   raw ("run", rt, i, ms, rss, st);
 }
 
+/* A `run` after an idle pause, as a user's single `podman run` sees it: kernel paths that
+   are cheap back to back (RCU-synchronised locks, caches) pay their full price here. */
+static void
+one_cold (struct runtime *rt, int i)
+{
+  char id[256];
+  double ms;
+  off_t off = log_size (rt);
+  int st;
+
+  usleep ((useconds_t) opt.cold_pause_ms * 1000);
+  snprintf (id, sizeof id, "%s-%s-c%d", opt.prefix, rt->name, i);
+  st = timed (rt, "run", "--bundle", opt.bundle, id, &ms, NULL);
+  if (st != 0)
+    {
+      report_failure (rt, "run (cold)", id, st, off);
+      untimed (rt, "delete", "--force", id);
+      return;
+    }
+  rt->cold.v[rt->cold.n++] = ms;
+  raw ("cold", rt, i, ms, 0, st);
+}
+
 /* After `start` the container's init is our child (subreaper): wait until it is gone. */
 static void
 wait_container_exit (void)
@@ -417,15 +441,17 @@ find (const char *name)
 static void
 print_table (void)
 {
-  printf ("\n%-8s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "runtime", "run med", "run p95",
-          "create", "start", "delete", "RSS peak", "RSS med", "concurrent", "fails");
-  printf ("%-8s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "", "ms", "ms", "med ms", "med ms",
-          "med ms", "KiB", "KiB", "med ms", "");
+  printf ("\n%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "runtime", "run med",
+          "run p95", "cold run", "create", "start", "delete", "RSS peak", "RSS med", "concurrent",
+          "fails");
+  printf ("%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "", "ms", "ms", "med ms",
+          "med ms", "med ms", "med ms", "KiB", "KiB", "med ms", "");
   for (int i = 0; i < opt.nrt; i++)
     {
       struct runtime *rt = &opt.rt[i];
-      printf ("%-8s %9.2f %9.2f %9.2f %9.2f %9.2f %10ld %10.0f %11.1f %6d\n", rt->name,
-              percentile (&rt->run, 50), percentile (&rt->run, 95), percentile (&rt->create, 50),
+      printf ("%-8s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10ld %10.0f %11.1f %6d\n", rt->name,
+              percentile (&rt->run, 50), percentile (&rt->run, 95), percentile (&rt->cold, 50),
+              percentile (&rt->create, 50),
               percentile (&rt->start, 50), percentile (&rt->delete, 50), max_rss (rt),
               median_rss (rt), percentile (&rt->conc, 50), rt->fails);
     }
@@ -449,6 +475,7 @@ print_ratios (struct runtime *a, struct runtime *b)
   ratio_line (a, b, "delete median", percentile (&a->delete, 50), percentile (&b->delete, 50));
   ratio_line (a, b, "peak RSS", max_rss (a), max_rss (b));
   ratio_line (a, b, "concurrent", percentile (&a->conc, 50), percentile (&b->conc, 50));
+  ratio_line (a, b, "cold run median", percentile (&a->cold, 50), percentile (&b->cold, 50));
   ratio_line (a, b, "run median", percentile (&a->run, 50), percentile (&b->run, 50));
 }
 
@@ -488,7 +515,8 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: bench-run -b BUNDLE -s STATEDIR -l LOGDIR [-p PREFIX] [-n RUNS] "
-                   "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-o RAW.tsv] NAME=PATH...\n");
+                   "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-k COLD_RUNS] [-P COLD_PAUSE_MS] "
+                   "[-o RAW.tsv] NAME=PATH...\n");
   exit (2);
 }
 
@@ -496,7 +524,7 @@ static void
 parse_args (int argc, char **argv)
 {
   int c;
-  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:")) != -1)
+  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:")) != -1)
     switch (c)
       {
       case 'b': opt.bundle = optarg; break;
@@ -509,6 +537,8 @@ parse_args (int argc, char **argv)
       case 'r': opt.rounds = atoi (optarg); break;
       case 'o': opt.raw = optarg; break;
       case 't': opt.timeout = atoi (optarg); break;
+      case 'k': opt.colds = atoi (optarg); break;
+      case 'P': opt.cold_pause_ms = atoi (optarg); break;
       default: usage ();
       }
   if (!opt.bundle || !opt.statedir || !opt.logdir || optind == argc || opt.runs < 1
@@ -531,6 +561,7 @@ parse_args (int argc, char **argv)
       rt->start.v = xcalloc (opt.runs, sizeof (double));
       rt->delete.v = xcalloc (opt.runs, sizeof (double));
       rt->conc.v = xcalloc (opt.rounds, sizeof (double));
+      rt->cold.v = xcalloc (opt.colds + 1, sizeof (double));
       rt->rss = xcalloc (opt.runs, sizeof (long));
     }
 }
@@ -583,6 +614,9 @@ main (int argc, char **argv)
       if (i >= 0 && (i + 1) % 50 == 0)
         fprintf (stderr, "bench-run: %d/%d iterations\n", i + 1, opt.runs);
     }
+  for (int i = 0; i < opt.colds && !interrupted; i++)
+    for (int k = 0; k < opt.nrt && !interrupted; k++)
+      one_cold (&opt.rt[(i + k) % opt.nrt], i);
   for (int r = 0; r < opt.rounds && opt.conc > 0 && !interrupted; r++)
     for (int k = 0; k < opt.nrt && !interrupted; k++)
       one_concurrent (&opt.rt[(r + k) % opt.nrt], r);
@@ -594,9 +628,9 @@ main (int argc, char **argv)
       return 130;
     }
 
-  printf ("%d runs of /bin/true per runtime (+%d warm-up), interleaved; %d rounds of %d "
-          "concurrent runs\n",
-          opt.runs, opt.warmup, opt.rounds, opt.conc);
+  printf ("%d runs of /bin/true per runtime (+%d warm-up), interleaved; %d cold runs after "
+          "%d ms idle; %d rounds of %d concurrent runs\n",
+          opt.runs, opt.warmup, opt.colds, opt.cold_pause_ms, opt.rounds, opt.conc);
   print_table ();
   print_targets ();
   print_all_ratios ();

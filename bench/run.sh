@@ -4,7 +4,7 @@ set -eu -o pipefail
 
 usage() {
 	cat <<EOF
-usage: $0 [--quick] [--runs N] [--concurrency N] [--rounds N] [--warmup N] [--timeout S]
+usage: $0 [--quick] [--runs N] [--cold N] [--concurrency N] [--rounds N] [--warmup N] [--timeout S]
           [--raw FILE] [RUNTIME...]
 
 Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, the peak RSS
@@ -13,9 +13,10 @@ of the runtime process and N concurrent \`run\`s, for every RUNTIME in one inter
   --runs N          timed iterations per runtime (default 200)
   --concurrency N   containers started at once in the concurrent test (default 50, 0 = skip)
   --rounds N        rounds of the concurrent test (default 5)
+  --cold N          runs after 1.5 s of idle per runtime, as a single user run sees it (default 10)
   --warmup N        untimed iterations first (default 3)
   --timeout S       a runtime command that takes longer is killed and counted as failed (30)
-  --quick           smoke run: --runs 20 --rounds 2
+  --quick           smoke run: --runs 20 --rounds 2 --cold 3
   --raw FILE        also write every sample to FILE (tab separated)
 
 RUNTIME is ctr, crun, runc, a path, or NAME=PATH (default: ctr crun runc).
@@ -25,7 +26,7 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-runs=200 conc=50 rounds=5 warmup=3 timeout=30 raw=
+runs=200 conc=50 rounds=5 warmup=3 timeout=30 raw= cold=10
 
 # Internal modes, run inside the private mount namespace: --inner TMP ... and --cleanup TMP ...
 mode=outer tmp=
@@ -38,9 +39,10 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2 && shift ;;
 	--concurrency) conc=$2 && shift ;;
 	--rounds) rounds=$2 && shift ;;
+	--cold) cold=$2 && shift ;;
 	--warmup) warmup=$2 && shift ;;
 	--timeout) timeout=$2 && shift ;;
-	--quick) runs=20 rounds=2 ;;
+	--quick) runs=20 rounds=2 cold=3 ;;
 	--raw) raw=$(realpath -m "$2") && shift ;;
 	-h | --help) usage && exit 0 ;;
 	--) shift && break ;;
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for n in "$runs" "$conc" "$rounds" "$warmup" "$timeout"; do
+for n in "$runs" "$conc" "$rounds" "$warmup" "$timeout" "$cold"; do
 	case "$n" in '' | *[!0-9]*) echo "run.sh: not a number: $n" >&2 && exit 2 ;; esac
 done
 
@@ -167,7 +169,7 @@ inner() {
 		printf '%-6s %s (%s)\n' "${spec%%=*}" "${spec#*=}" "$("${spec#*=}" --version 2>&1 | head -n1)"
 	done
 	"$tmp/bench-run" -b "$tmp/bundle" -s "$tmp/state" -l "$tmp/logs" -p "$prefix" \
-		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" ${raw:+-o "$raw"} "${ok[@]}" || rc=$?
+		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" -k "$cold" ${raw:+-o "$raw"} "${ok[@]}" || rc=$?
 	return $rc
 }
 

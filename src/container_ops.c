@@ -264,12 +264,15 @@ out:
   return r;
 }
 
+/* /etc/passwd read directly: the binary is static, and NSS needs dlopen */
 static char *
 owner_name (uid_t uid)
 {
-  struct passwd *pw = getpwuid (uid);
-  if (pw)
-    return xstrdup (pw->pw_name);
+  cleanup_file FILE *f = fopen ("/etc/passwd", "re");
+  struct passwd *pw;
+  while (f && (pw = fgetpwent (f)) != NULL)
+    if (pw->pw_uid == uid)
+      return xstrdup (pw->pw_name);
   return xasprintf ("#%u", (unsigned) uid);
 }
 
