@@ -29,6 +29,26 @@ sync_socketpair (int fds[2], ctr_error_t *err)
   return 0;
 }
 
+/* The other side closed: it usually left its error in the socket before dying. */
+static int
+sync_peer_gone (int sock, int errnum, ctr_error_t *err)
+{
+  struct sync_header h;
+  cleanup_free char *buf = xmalloc (sizeof h + SYNC_MAX_PAYLOAD + 1);
+  ssize_t r = recv (sock, buf, sizeof h + SYNC_MAX_PAYLOAD, MSG_DONTWAIT);
+
+  if (r >= (ssize_t) sizeof h)
+    {
+      memcpy (&h, buf, sizeof h);
+      if (h.type == SYNC_ERROR && h.len == (size_t) r - sizeof h)
+        {
+          buf[r] = '\0';
+          return ctr_error_set_raw (err, h.status, buf + sizeof h);
+        }
+    }
+  return ctr_error (err, errnum, "setup process exited unexpectedly");
+}
+
 static int
 sync_sendmsg (int sock, const struct sync_header *h, const void *data, int fd, bool creds,
               ctr_error_t *err)
@@ -72,6 +92,8 @@ sync_sendmsg (int sock, const struct sync_header *h, const void *data, int fd, b
     {
       if (sendmsg (sock, &mh, MSG_NOSIGNAL) >= 0)
         return 0;
+      if (errno == EPIPE || errno == ECONNRESET)
+        return sync_peer_gone (sock, errno, err);
       if (errno != EINTR)
         return ctr_error (err, errno, "send to setup process");
     }

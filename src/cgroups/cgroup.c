@@ -101,8 +101,8 @@ mkdir_first_missing (char *full, const size_t *ends, size_t n, ctr_error_t *err)
    (the last container removed it), *top_down tells the next hierarchies to start from
    the top: the hierarchies are alike. */
 static int
-member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, bool *top_down,
-              ctr_error_t *err)
+member_mkdir_once (const struct cg_hierarchy *h, const char *path, int *depth, bool *top_down,
+                   ctr_error_t *err)
 {
   cleanup_free char *full = xasprintf ("%s%s", h->mount, path);
   char *cpuset[2] = { NULL, NULL };
@@ -138,7 +138,7 @@ member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, bool *
           goto fail;
         }
       done = i + 1;
-      if ((h->ctrls & CG_CPUSET) && legacy_cpuset_inherit (full, cpuset, err) < 0)
+      if ((h->ctrls & CG_CPUSET) && legacy_cpuset_inherit (h->mount, full, cpuset, err) < 0)
         goto fail;
       if (i + 1 < n)
         full[ends[i]] = '/';
@@ -158,6 +158,23 @@ out:
   free (cpuset[0]);
   free (cpuset[1]);
   return ret;
+}
+
+/* A concurrent destroy may remove the empty /ctr between our mkdirs (ENOENT): again. */
+static int
+member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, bool *top_down,
+              ctr_error_t *err)
+{
+  int attempt;
+  for (attempt = 0;; attempt++)
+    {
+      if (member_mkdir_once (h, path, depth, top_down, err) == 0)
+        return 0;
+      if (attempt == 4 || *err == NULL || (*err)->status != ENOENT)
+        return -1;
+      ctr_error_free (err);
+      *top_down = true;
+    }
 }
 
 static struct cgroup *

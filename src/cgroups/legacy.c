@@ -541,8 +541,39 @@ legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool cre
    parent has cgroup.clone_children the kernel copied these very values already. vals
    carries them down a chain of new directories: read once, from the first existing
    ancestor. */
+/* Reads an ancestor's cpuset file; one that is still empty (a parent another create made a
+   moment ago) gets its value from further up first, as runc's cpusetEnsureParent does.
+   The walk stops at the hierarchy's mount, which is read but never written. */
+static int
+cpuset_value (const char *mount, const char *dir, const char *file, char **out, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  cleanup_free char *parent = NULL;
+
+  if (cg_read (AT_FDCWD, path, out, err) < 0)
+    return -1;
+  if (**out != '\0' || strcmp (dir, mount) == 0)
+    return 0;
+  parent = xstrdup (dir);
+  *strrchr (parent, '/') = '\0';
+  free (*out);
+  *out = NULL;
+  if (cpuset_value (mount, parent, file, out, err) < 0)
+    return -1;
+  if (**out != '\0')
+    {
+      /* the empty level between gets the value too, else nothing below it can run */
+      cleanup_error ctr_error_t ignored = NULL;
+      cg_write_in (dir, file, *out, dir, &ignored);
+    }
+  return 0;
+}
+
+/* cpuset.cpus and cpuset.mems start empty in a new v1 cgroup, and a task can't join it
+   then (ENOSPC): copy the parent's. vals carries them down a chain of new directories:
+   read once, from the first ancestor that has them. */
 int
-legacy_cpuset_inherit (const char *dir, char *vals[2], ctr_error_t *err)
+legacy_cpuset_inherit (const char *mount, const char *dir, char *vals[2], ctr_error_t *err)
 {
   static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
   size_t i;
@@ -551,10 +582,9 @@ legacy_cpuset_inherit (const char *dir, char *vals[2], ctr_error_t *err)
     {
       if (vals[i] == NULL)
         {
-          cleanup_free char *parent = xstrdup (dir), *src = NULL;
+          cleanup_free char *parent = xstrdup (dir);
           *strrchr (parent, '/') = '\0';
-          src = xasprintf ("%s/%s", parent, files[i]);
-          if (cg_read (AT_FDCWD, src, &vals[i], err) < 0)
+          if (cpuset_value (mount, parent, files[i], &vals[i], err) < 0)
             return ctr_error_wrap (err, "cgroup: copy the parent's cpuset");
         }
       if (*vals[i] == '\0')

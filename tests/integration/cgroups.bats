@@ -212,3 +212,16 @@ no_cgroupns() {
 	run find /sys/fs/cgroup -maxdepth 2 -name ctr
 	[ -z "$output" ] || fail "left behind: $output"
 }
+
+@test "a container starts under a /ctr parent whose cpuset is still empty (concurrent create)" {
+	requires_ctr
+	[ -d /sys/fs/cgroup/cpuset ] || skip "no v1 cpuset hierarchy"
+	[ -d /sys/fs/cgroup/cpuset/ctr ] && skip "/ctr already exists"
+	# what a concurrent create leaves for a moment: /ctr made, its cpuset not yet copied
+	mkdir /sys/fs/cgroup/cpuset/ctr
+	[ -z "$(cat /sys/fs/cgroup/cpuset/ctr/cpuset.cpus)" ] || skip "cgroup.clone_children is set"
+	make_bundle "$TH" exit 0
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	rmdir /sys/fs/cgroup/cpuset/ctr 2>/dev/null || true
+	assert_success
+}
