@@ -529,11 +529,19 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
   const struct oci_config *cfg = c->config;
   struct sync_msg msg;
 
-  if (c->self_enter && cgroup_enter (c->cg, 0, c->cloned_into, err) < 0)
-    return -1;
-  if (child_recv (c, SYNC_CONTINUE, &msg, err) < 0)
-    return -1;
-  sync_msg_release (&msg);
+  /* Joining its own cgroups, the child waits for nothing the parent does: it goes on
+     while the parent records the state. Otherwise the parent maps ids / moves it first. */
+  if (c->self_enter)
+    {
+      if (cgroup_enter (c->cg, 0, c->cloned_into, err) < 0)
+        return -1;
+    }
+  else
+    {
+      if (child_recv (c, SYNC_CONTINUE, &msg, err) < 0)
+        return -1;
+      sync_msg_release (&msg);
+    }
   if (child_namespaces (c, err) < 0 || child_identity (c, err) < 0)
     return -1;
   if (child_rootfs (c, err) < 0)
@@ -782,9 +790,9 @@ parent_spawn (struct create *c, ctr_error_t *err)
     return -1;
   if (!c->self_enter && cgroup_enter (c->cg, c->child, c->cloned_into, err) < 0)
     return -1;
-  if (c->pid && parent_save_state (c, err) < 0)
+  if (!c->self_enter && sync_send (c->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0)
     return -1;
-  if (sync_send (c->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0)
+  if (c->pid && parent_save_state (c, err) < 0)
     return -1;
   if (seccomp_send (c->sync_parent, c->config->linux_, err) < 0)
     return -1;

@@ -232,9 +232,6 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   /* join the cgroups before the namespaces, while the host's cgroupfs is reachable */
   if (e->cg && cgroup_enter (e->cg, 0, e->cloned_into, &err) < 0)
     goto fail;
-  if (sync_recv (e->sync_child, SYNC_CONTINUE, &msg, &err) < 0)
-    goto fail;
-  sync_msg_release (&msg);
   if ((e->ns_flags & ~CLONE_NEWPID) && setns (e->target_pidfd, e->ns_flags & ~CLONE_NEWPID) < 0)
     {
       ctr_error (&err, errno, "join the namespaces of container `%s`", e->l.state->id);
@@ -324,8 +321,7 @@ exec_spawn (struct exec *e, ctr_error_t *err)
     exec_child (e);
   close (e->sync_child);
   e->sync_child = -1;
-  if (sync_send (e->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0
-      || seccomp_send (e->sync_parent, e->config->linux_, err) < 0)
+  if (seccomp_send (e->sync_parent, e->config->linux_, err) < 0)
     return -1;
   return exec_serve (e, err);
 }
