@@ -1,4 +1,5 @@
-/* bench-run: the timing driver of bench/run.sh; runs OCI runtimes round-robin and reports wall time and peak RSS. */
+/* bench-run: the timing driver of bench/run.sh; runs OCI runtimes round-robin and reports wall time
+ * and peak RSS. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -46,8 +47,14 @@ static struct
   int nrt;
   int devnull;
   FILE *rawf;
-} opt = { .runs = 200, .warmup = 3, .conc = 50, .rounds = 5, .timeout = 30, .colds = 10,
-        .cold_pause_ms = 1500, .prefix = "ctr-bench" };
+} opt = { .runs = 200,
+          .warmup = 3,
+          .conc = 50,
+          .rounds = 5,
+          .timeout = 30,
+          .colds = 10,
+          .cold_pause_ms = 1500,
+          .prefix = "ctr-bench" };
 
 static volatile sig_atomic_t interrupted, alarmed;
 static bool timed_out; /* the last command was killed by the timeout */
@@ -110,8 +117,8 @@ report_failure (struct runtime *rt, const char *what, const char *id, int status
     fprintf (stderr, "bench-run: %s %s %s: killed by signal %d: %s\n", rt->name, what, id,
              WTERMSIG (status), buf);
   else
-    fprintf (stderr, "bench-run: %s %s %s: exit %d: %s\n", rt->name, what, id,
-             WEXITSTATUS (status), buf);
+    fprintf (stderr, "bench-run: %s %s %s: exit %d: %s\n", rt->name, what, id, WEXITSTATUS (status),
+             buf);
 }
 
 static off_t
@@ -121,7 +128,8 @@ log_size (struct runtime *rt)
   return stat (rt->log, &st) == 0 ? st.st_size : 0;
 }
 
-/* Start `RUNTIME --root ROOT VERB [ARGS...]` with stdin/stdout on /dev/null and stderr in the log. */
+/* Start `RUNTIME --root ROOT VERB [ARGS...]` with stdin/stdout on /dev/null and stderr in the log.
+ */
 static pid_t
 spawn (struct runtime *rt, const char *verb, const char *a1, const char *a2, const char *a3)
 {
@@ -134,7 +142,7 @@ spawn (struct runtime *rt, const char *verb, const char *a1, const char *a2, con
   posix_spawn_file_actions_adddup2 (&fa, opt.devnull, 0);
   posix_spawn_file_actions_adddup2 (&fa, opt.devnull, 1);
   posix_spawn_file_actions_addopen (&fa, 2, rt->log, O_WRONLY | O_APPEND | O_CREAT, 0600);
-  r = posix_spawn (&pid, rt->path, &fa, NULL, (char *const *) argv, environ);
+  r = posix_spawn (&pid, rt->path, &fa, NULL, (char *const *)argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   if (r != 0)
     {
@@ -153,7 +161,7 @@ kill_children (void)
   ssize_t n;
   int fd;
 
-  snprintf (path, sizeof path, "/proc/self/task/%d/children", (int) getpid ());
+  snprintf (path, sizeof path, "/proc/self/task/%d/children", (int)getpid ());
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return;
@@ -166,7 +174,7 @@ kill_children (void)
       if (end == p)
         break;
       if (pid > 1)
-        kill ((pid_t) pid, SIGKILL);
+        kill ((pid_t)pid, SIGKILL);
     }
 }
 
@@ -268,7 +276,7 @@ one_cold (struct runtime *rt, int i)
   off_t off = log_size (rt);
   int st;
 
-  usleep ((useconds_t) opt.cold_pause_ms * 1000);
+  usleep ((useconds_t)opt.cold_pause_ms * 1000);
   snprintf (id, sizeof id, "%s-%s-c%d", opt.prefix, rt->name, i);
   st = timed (rt, "run", "--bundle", opt.bundle, id, &ms, NULL);
   if (st != 0)
@@ -391,7 +399,7 @@ one_concurrent (struct runtime *rt, int round)
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
@@ -404,7 +412,7 @@ percentile (struct samples *s, double p)
   qsort (s->v, s->n, sizeof *s->v, cmp_double);
   if (p == 50 && s->n % 2 == 0)
     return (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
-  int idx = (int) ceil (p / 100 * s->n) - 1;
+  int idx = (int)ceil (p / 100 * s->n) - 1;
   return s->v[idx < 0 ? 0 : idx];
 }
 
@@ -441,19 +449,18 @@ find (const char *name)
 static void
 print_table (void)
 {
-  printf ("\n%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "runtime", "run med",
-          "run p95", "cold run", "create", "start", "delete", "RSS peak", "RSS med", "concurrent",
-          "fails");
-  printf ("%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "", "ms", "ms", "med ms",
-          "med ms", "med ms", "med ms", "KiB", "KiB", "med ms", "");
+  printf ("\n%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "runtime", "run med", "run p95",
+          "cold run", "create", "start", "delete", "RSS peak", "RSS med", "concurrent", "fails");
+  printf ("%-8s %9s %9s %9s %9s %9s %9s %10s %10s %11s %6s\n", "", "ms", "ms", "med ms", "med ms",
+          "med ms", "med ms", "KiB", "KiB", "med ms", "");
   for (int i = 0; i < opt.nrt; i++)
     {
       struct runtime *rt = &opt.rt[i];
       printf ("%-8s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10ld %10.0f %11.1f %6d\n", rt->name,
               percentile (&rt->run, 50), percentile (&rt->run, 95), percentile (&rt->cold, 50),
-              percentile (&rt->create, 50),
-              percentile (&rt->start, 50), percentile (&rt->delete, 50), max_rss (rt),
-              median_rss (rt), percentile (&rt->conc, 50), rt->fails);
+              percentile (&rt->create, 50), percentile (&rt->start, 50),
+              percentile (&rt->delete, 50), max_rss (rt), median_rss (rt),
+              percentile (&rt->conc, 50), rt->fails);
     }
 }
 
@@ -514,9 +521,10 @@ print_all_ratios (void)
 static void
 usage (void)
 {
-  fprintf (stderr, "usage: bench-run -b BUNDLE -s STATEDIR -l LOGDIR [-p PREFIX] [-n RUNS] "
-                   "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-k COLD_RUNS] [-P COLD_PAUSE_MS] "
-                   "[-o RAW.tsv] NAME=PATH...\n");
+  fprintf (stderr,
+           "usage: bench-run -b BUNDLE -s STATEDIR -l LOGDIR [-p PREFIX] [-n RUNS] "
+           "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-k COLD_RUNS] [-P COLD_PAUSE_MS] "
+           "[-o RAW.tsv] NAME=PATH...\n");
   exit (2);
 }
 
@@ -527,23 +535,47 @@ parse_args (int argc, char **argv)
   while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:")) != -1)
     switch (c)
       {
-      case 'b': opt.bundle = optarg; break;
-      case 's': opt.statedir = optarg; break;
-      case 'l': opt.logdir = optarg; break;
-      case 'p': opt.prefix = optarg; break;
-      case 'n': opt.runs = atoi (optarg); break;
-      case 'w': opt.warmup = atoi (optarg); break;
-      case 'c': opt.conc = atoi (optarg); break;
-      case 'r': opt.rounds = atoi (optarg); break;
-      case 'o': opt.raw = optarg; break;
-      case 't': opt.timeout = atoi (optarg); break;
-      case 'k': opt.colds = atoi (optarg); break;
-      case 'P': opt.cold_pause_ms = atoi (optarg); break;
-      default: usage ();
+      case 'b':
+        opt.bundle = optarg;
+        break;
+      case 's':
+        opt.statedir = optarg;
+        break;
+      case 'l':
+        opt.logdir = optarg;
+        break;
+      case 'p':
+        opt.prefix = optarg;
+        break;
+      case 'n':
+        opt.runs = atoi (optarg);
+        break;
+      case 'w':
+        opt.warmup = atoi (optarg);
+        break;
+      case 'c':
+        opt.conc = atoi (optarg);
+        break;
+      case 'r':
+        opt.rounds = atoi (optarg);
+        break;
+      case 'o':
+        opt.raw = optarg;
+        break;
+      case 't':
+        opt.timeout = atoi (optarg);
+        break;
+      case 'k':
+        opt.colds = atoi (optarg);
+        break;
+      case 'P':
+        opt.cold_pause_ms = atoi (optarg);
+        break;
+      default:
+        usage ();
       }
-  if (!opt.bundle || !opt.statedir || !opt.logdir || optind == argc || opt.runs < 1
-      || opt.conc < 0 || opt.rounds < 0 || opt.warmup < 0 || opt.timeout < 1
-      || argc - optind > MAX_RUNTIMES)
+  if (!opt.bundle || !opt.statedir || !opt.logdir || optind == argc || opt.runs < 1 || opt.conc < 0
+      || opt.rounds < 0 || opt.warmup < 0 || opt.timeout < 1 || argc - optind > MAX_RUNTIMES)
     usage ();
   for (; optind < argc; optind++)
     {

@@ -54,7 +54,7 @@ container_state_root (const struct ctr_context *ctx)
   xdg = getenv ("XDG_RUNTIME_DIR");
   if (xdg && *xdg)
     return computed = xasprintf ("%s/ctr", xdg);
-  return computed = xasprintf ("/tmp/ctr-%u", (unsigned) geteuid ());
+  return computed = xasprintf ("/tmp/ctr-%u", (unsigned)geteuid ());
 }
 
 /* ---------------------------------------------------------------- create */
@@ -78,10 +78,10 @@ struct create
   int sync_parent;
   int sync_child;
   int fifo_fd;
-  pid_t child;   /* what clone3 returned */
-  pid_t pid;     /* the container process */
+  pid_t child; /* what clone3 returned */
+  pid_t pid;   /* the container process */
   int pidfd;
-  int master;    /* pty master kept for `run` */
+  int master; /* pty master kept for `run` */
   bool state_dir_made;
   struct ctr_state state;
   /* child side */
@@ -197,9 +197,9 @@ annotations_json (const struct oci_config *cfg)
 static int
 validate_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t *err)
 {
-  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                          "kernel.sem",    "kernel.shmall", "kernel.shmmax",
-                                          "kernel.shmmni", "kernel.shm_rmid_forced" };
+  static const char *const ipc_keys[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+          "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
   const struct oci_linux *l = cfg->linux_;
   size_t i, k;
 
@@ -217,8 +217,9 @@ validate_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t 
       else if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
         need = OCI_NS_UTS;
       if (need == OCI_NS_COUNT)
-        return ctr_error (err, 0, "%s: linux.sysctl: `%s` is not namespaced: setting it would "
-                                  "change the host",
+        return ctr_error (err, 0,
+                          "%s: linux.sysctl: `%s` is not namespaced: setting it would "
+                          "change the host",
                           origin, key);
       if (oci_config_namespace (cfg, need) == NULL)
         return ctr_error (err, 0, "%s: linux.sysctl: `%s` needs a %s namespace", origin, key,
@@ -306,7 +307,7 @@ create_prepare_host (struct create *c, ctr_error_t *err)
   cgc.rootless = is_rootless ();
   if (cgroup_create (&cgc, &c->cg, err) < 0)
     return -1;
-  c->state.id = (char *) c->id;
+  c->state.id = (char *)c->id;
   c->state.bundle = c->bundle;
   c->state.rootfs = c->rootfs;
   c->state.created = rfc3339_now ();
@@ -335,7 +336,7 @@ child_recv (struct create *c, enum sync_type expect, struct sync_msg *msg, ctr_e
           c->have_seccomp = true;
           continue;
         }
-      if (msg->type != (uint32_t) expect)
+      if (msg->type != (uint32_t)expect)
         {
           sync_msg_release (msg);
           return ctr_error (err, EPROTO, "unexpected message %u (wanted %u)", msg->type, expect);
@@ -390,8 +391,9 @@ child_namespaces (struct create *c, ctr_error_t *err)
     {
       /* until now we were the unmapped overflow id: files made would fail EOVERFLOW */
       if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-        return ctr_error (err, errno, "linux.uidMappings: become root in the user namespace "
-                                      "(is container id 0 mapped?)");
+        return ctr_error (err, errno,
+                          "linux.uidMappings: become root in the user namespace "
+                          "(is container id 0 mapped?)");
     }
   /* a cgroup namespace is rooted where the process is when it is made: after the move */
   if (c->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
@@ -658,7 +660,7 @@ seccomp_send (int sock, const struct oci_linux *l, ctr_error_t *err)
   if (process_seccomp_compile (l->seccomp, &s, err) < 0)
     return -1;
   r = sync_send (sock, SYNC_SECCOMP,
-                 (int32_t) ((s.flags & ~SECCOMP_NOTIFY_BIT) | (s.notify ? SECCOMP_NOTIFY_BIT : 0)),
+                 (int32_t)((s.flags & ~SECCOMP_NOTIFY_BIT) | (s.notify ? SECCOMP_NOTIFY_BIT : 0)),
                  s.bpf, s.len, -1, err);
   process_seccomp_release (&s);
   return r;
@@ -669,8 +671,8 @@ seccomp_from_msg (struct sync_msg *msg, struct process_seccomp *out)
 {
   out->bpf = steal_ptr (msg->data);
   out->len = msg->len;
-  out->flags = (unsigned) msg->status & ~SECCOMP_NOTIFY_BIT;
-  out->notify = ((unsigned) msg->status & SECCOMP_NOTIFY_BIT) != 0;
+  out->flags = (unsigned)msg->status & ~SECCOMP_NOTIFY_BIT;
+  out->notify = ((unsigned)msg->status & SECCOMP_NOTIFY_BIT) != 0;
   sync_msg_release (msg);
 }
 
@@ -786,7 +788,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
   c->sync_child = -1;
   if (!c->ns.needs_fork)
     c->pid = c->child;
-  if ((c->ns.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (c->child, c->config->linux_, err) < 0)
+  if ((c->ns.clone_flags & CLONE_NEWUSER)
+      && ns_write_id_maps (c->child, c->config->linux_, err) < 0)
     return -1;
   if (!c->self_enter && cgroup_enter (c->cg, c->child, c->cloned_into, err) < 0)
     return -1;

@@ -19,7 +19,7 @@ const char *container_state_root (const struct ctr_context *ctx);
 
 struct container_create_options
 {
-  const char *bundle; /* NULL: current directory */
+  const char *bundle;      /* NULL: current directory */
   const char *config_file; /* NULL: <bundle>/config.json */
   const char *pid_file;
   const char *console_socket;
@@ -36,17 +36,14 @@ int container_start (const struct ctr_context *ctx, const char *id, ctr_error_t 
    forwarding signals (and a terminal), deletes the container, and stores the process's
    exit status in *exit_status (128+signal when killed). */
 int container_run (const struct ctr_context *ctx, const char *id,
-                   const struct container_create_options *opts, int *exit_status,
-                   ctr_error_t *err);
+                   const struct container_create_options *opts, int *exit_status, ctr_error_t *err);
 /* Runtime-spec state document (malloc'd JSON). */
-int container_state (const struct ctr_context *ctx, const char *id, char **json,
-                     ctr_error_t *err);
+int container_state (const struct ctr_context *ctx, const char *id, char **json, ctr_error_t *err);
 int container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all,
                     ctr_error_t *err);
 /* Refuses a running/created container unless force (then SIGKILL first). Runs poststop
    hooks, removes the cgroup and the state directory. */
-int container_delete (const struct ctr_context *ctx, const char *id, bool force,
-                      ctr_error_t *err);
+int container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr_error_t *err);
 
 struct container_exec_options
 {
@@ -55,10 +52,10 @@ struct container_exec_options
   bool tty;
   bool tty_set; /* -t given explicitly */
   const char *cwd;
-  char **env;            /* K=V, appended/overriding */
-  const char *user;      /* UID[:GID] */
+  char **env;             /* K=V, appended/overriding */
+  const char *user;       /* UID[:GID] */
   char **additional_gids; /* decimal strings */
-  char **caps;           /* added to every set */
+  char **caps;            /* added to every set */
   bool no_new_privs;
   bool detach;
   const char *pid_file;
@@ -67,8 +64,7 @@ struct container_exec_options
 };
 
 int container_exec (const struct ctr_context *ctx, const char *id,
-                    const struct container_exec_options *opts, int *exit_status,
-                    ctr_error_t *err);
+                    const struct container_exec_options *opts, int *exit_status, ctr_error_t *err);
 
 struct container_info
 {

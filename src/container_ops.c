@@ -164,8 +164,7 @@ signal_init (const struct ctr_state *s, int sig, ctr_error_t *err)
 }
 
 int
-container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all,
-                ctr_error_t *err)
+container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all, ctr_error_t *err)
 {
   struct loaded l;
   struct cgroup *cg = NULL;
@@ -273,7 +272,7 @@ owner_name (uid_t uid)
   while (f && (pw = fgetpwent (f)) != NULL)
     if (pw->pw_uid == uid)
       return xstrdup (pw->pw_name);
-  return xasprintf ("#%u", (unsigned) uid);
+  return xasprintf ("#%u", (unsigned)uid);
 }
 
 int
@@ -404,17 +403,34 @@ parse_size (const char *flag, const char *s, int64_t *out, ctr_error_t *err)
     return ctr_error (err, EINVAL, "%s: invalid size `%s`", flag, s);
   switch (*end)
     {
-    case 'k': case 'K': mult = 1LL << 10; end++; break;
-    case 'm': case 'M': mult = 1LL << 20; end++; break;
-    case 'g': case 'G': mult = 1LL << 30; end++; break;
-    case 't': case 'T': mult = 1LL << 40; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      mult = 1LL << 10;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      mult = 1LL << 20;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      mult = 1LL << 30;
+      end++;
+      break;
+    case 't':
+    case 'T':
+      mult = 1LL << 40;
+      end++;
+      break;
+    default:
+      break;
     }
   if (*end == 'b' || *end == 'B')
     end++;
   if (*end != '\0')
     return ctr_error (err, EINVAL, "%s: invalid size `%s`", flag, s);
-  *out = (int64_t) (v * (double) mult);
+  *out = (int64_t)(v * (double)mult);
   return 0;
 }
 
@@ -455,7 +471,7 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
       if (parse_flag_int ("--cpu-shares", o->cpu_shares, &v, err) < 0)
         return -1;
       r->cpu->has_shares = true;
-      r->cpu->shares = (uint64_t) v;
+      r->cpu->shares = (uint64_t)v;
     }
   if (o->cpu_quota)
     {
@@ -468,7 +484,7 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
       if (parse_flag_int ("--cpu-period", o->cpu_period, &v, err) < 0)
         return -1;
       r->cpu->has_period = true;
-      r->cpu->period = (uint64_t) v;
+      r->cpu->period = (uint64_t)v;
     }
   if (o->cpuset_cpus)
     {
@@ -491,7 +507,7 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
       if (parse_flag_int ("--blkio-weight", o->blkio_weight, &v, err) < 0)
         return -1;
       r->block_io->has_weight = true;
-      r->block_io->weight = (uint16_t) v;
+      r->block_io->weight = (uint16_t)v;
     }
   return 0;
 }

@@ -141,24 +141,37 @@ parse_global_options (struct global_options *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
     switch (c)
       {
-      case OPT_ROOT: g->ctx.state_root = optarg; break;
-      case OPT_LOG: g->log_path = optarg; break;
+      case OPT_ROOT:
+        g->ctx.state_root = optarg;
+        break;
+      case OPT_LOG:
+        g->log_path = optarg;
+        break;
       case OPT_LOG_FORMAT:
         if (strcmp (optarg, "text") == 0)
           g->log_format = CTR_LOG_TEXT;
         else if (strcmp (optarg, "json") == 0)
           g->log_format = CTR_LOG_JSON;
         else
-          return cli_usage_error (NULL, "invalid --log-format \"%s\": want text or json",
-                                  optarg);
+          return cli_usage_error (NULL, "invalid --log-format \"%s\": want text or json", optarg);
         break;
-      case OPT_DEBUG: g->debug = true; break;
-      case OPT_SYSTEMD_CGROUP: g->ctx.systemd_cgroup = true; break;
+      case OPT_DEBUG:
+        g->debug = true;
+        break;
+      case OPT_SYSTEMD_CGROUP:
+        g->ctx.systemd_cgroup = true;
+        break;
       case OPT_ROOTLESS: /* runc compatibility: rootless mode is detected */
-      case OPT_CRIU: break;
-      case 'v': print_version (); return CLI_EXIT_OK;
-      case 'h': print_usage (stdout); return CLI_EXIT_OK;
-      default: return cli_option_error (NULL, c, argv, SHORTOPTS);
+      case OPT_CRIU:
+        break;
+      case 'v':
+        print_version ();
+        return CLI_EXIT_OK;
+      case 'h':
+        print_usage (stdout);
+        return CLI_EXIT_OK;
+      default:
+        return cli_option_error (NULL, c, argv, SHORTOPTS);
       }
   return CLI_CONTINUE;
 }
@@ -168,7 +181,7 @@ static int
 run_help (const struct ctr_context *ctx, int argc, char **argv)
 {
   const struct verb *v;
-  char *help_argv[] = { NULL, (char *) "--help", NULL };
+  char *help_argv[] = { NULL, (char *)"--help", NULL };
 
   if (argc < 2)
     {

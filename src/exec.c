@@ -64,7 +64,7 @@ static void
 env_set (struct oci_process *p, const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  size_t klen = eq ? (size_t)(eq - kv) : strlen (kv), i;
   for (i = 0; i < p->env_len; i++)
     if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
       {
@@ -99,12 +99,12 @@ exec_parse_user (struct oci_process *p, const char *user, ctr_error_t *err)
     *colon++ = '\0';
   if (parse_uint64 (u, &v) < 0 || v > UINT32_MAX)
     return ctr_error (err, EINVAL, "--user: invalid uid `%s` (expected UID[:GID])", u);
-  p->user.uid = (uint32_t) v;
+  p->user.uid = (uint32_t)v;
   if (colon)
     {
       if (parse_uint64 (colon, &v) < 0 || v > UINT32_MAX)
         return ctr_error (err, EINVAL, "--user: invalid gid `%s`", colon);
-      p->user.gid = (uint32_t) v;
+      p->user.gid = (uint32_t)v;
     }
   return 0;
 }
@@ -155,10 +155,11 @@ exec_build_process (struct exec *e, ctr_error_t *err)
     {
       uint64_t g;
       if (parse_uint64 (o->additional_gids[i], &g) < 0 || g > UINT32_MAX)
-        return ctr_error (err, EINVAL, "--additional-gids: invalid gid `%s`", o->additional_gids[i]);
+        return ctr_error (err, EINVAL, "--additional-gids: invalid gid `%s`",
+                          o->additional_gids[i]);
       p->user.additional_gids = xrealloc (p->user.additional_gids,
                                           (p->user.additional_gids_len + 1) * sizeof (uint32_t));
-      p->user.additional_gids[p->user.additional_gids_len++] = (uint32_t) g;
+      p->user.additional_gids[p->user.additional_gids_len++] = (uint32_t)g;
     }
   if (o->caps && o->caps[0] && p->capabilities == NULL)
     p->capabilities = xzalloc (sizeof *p->capabilities);
@@ -185,8 +186,8 @@ exec_namespaces (struct exec *e, ctr_error_t *err)
   {
     const char *name;
     int flag;
-  } nss[] = { { "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },    { "pid", CLONE_NEWPID },
-              { "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
+  } nss[] = { { "user", CLONE_NEWUSER },     { "mnt", CLONE_NEWNS },  { "pid", CLONE_NEWPID },
+              { "net", CLONE_NEWNET },       { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
               { "cgroup", CLONE_NEWCGROUP }, { "time", 0x00000080 } };
   int procfd = ns_procfs_fd (err);
   size_t i;

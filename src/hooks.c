@@ -14,8 +14,7 @@
 #include "hooks.h"
 #include "util.h"
 
-static void __attribute__ ((noreturn))
-hook_child (const struct oci_hook *h, int in_fd, int err_fd)
+static void __attribute__ ((noreturn)) hook_child (const struct oci_hook *h, int in_fd, int err_fd)
 {
   char *default_argv[] = { h->path, NULL };
   char *empty_env[] = { NULL };
@@ -87,7 +86,7 @@ static int
 feed_and_wait (pid_t pid, int pidfd, int *in_fd, const char *state, size_t len, int timeout,
                int *status, ctr_error_t *err)
 {
-  uint64_t deadline = timeout > 0 ? now_ns () + (uint64_t) timeout * 1000000000ULL : 0;
+  uint64_t deadline = timeout > 0 ? now_ns () + (uint64_t)timeout * 1000000000ULL : 0;
   size_t off = 0;
 
   for (;;)
@@ -101,15 +100,15 @@ feed_and_wait (pid_t pid, int pidfd, int *in_fd, const char *state, size_t len, 
           uint64_t now = now_ns ();
           if (now >= deadline)
             return 1;
-          wait_ms = (int) ((deadline - now + 999999) / 1000000);
+          wait_ms = (int)((deadline - now + 999999) / 1000000);
         }
       if (pidfd < 0 && (wait_ms < 0 || wait_ms > 20))
         wait_ms = 20;
       if (pidfd >= 0)
-        pfd[n++] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
       if (*in_fd >= 0)
-        pfd[n++] = (struct pollfd) { .fd = *in_fd, .events = POLLOUT };
-      r = poll (pfd, (nfds_t) n, wait_ms);
+        pfd[n++] = (struct pollfd){ .fd = *in_fd, .events = POLLOUT };
+      r = poll (pfd, (nfds_t)n, wait_ms);
       if (r < 0 && errno != EINTR)
         return ctr_error (err, errno, "poll");
       if (r < 0)
@@ -129,7 +128,7 @@ feed_and_wait (pid_t pid, int pidfd, int *in_fd, const char *state, size_t len, 
         {
           ssize_t wr = off < len ? write_no_sigpipe (*in_fd, state + off, len - off) : 0;
           if (wr > 0)
-            off += (size_t) wr;
+            off += (size_t)wr;
           if (off >= len || (wr < 0 && errno != EAGAIN && errno != EINTR))
             {
               close (*in_fd); /* EOF for the hook; EPIPE means it does not read: fine */
@@ -148,7 +147,7 @@ exit_status_error (int status, ctr_error_t *err)
     return ctr_error (err, 0, "exited with status %d", WEXITSTATUS (status));
   if (WIFSIGNALED (status))
     return ctr_error (err, 0, "killed by signal %d", WTERMSIG (status));
-  return ctr_error (err, 0, "ended with wait status %#x", (unsigned) status);
+  return ctr_error (err, 0, "ended with wait status %#x", (unsigned)status);
 }
 
 /* After fork: the exec result (the error pipe closes on success), then the state, the
@@ -162,13 +161,13 @@ hook_supervise (const struct oci_hook *h, pid_t pid, int in_fd, int err_fd, cons
   ssize_t n;
 
   n = read_all (err_fd, &exec_errno, sizeof exec_errno);
-  if (n == (ssize_t) sizeof exec_errno)
+  if (n == (ssize_t)sizeof exec_errno)
     {
       close (in_fd);
       wait_status (pid, &status);
       return ctr_error (err, exec_errno, "exec");
     }
-  pidfd = (int) syscall (SYS_pidfd_open, pid, 0); /* -1: feed_and_wait polls instead */
+  pidfd = (int)syscall (SYS_pidfd_open, pid, 0); /* -1: feed_and_wait polls instead */
   fcntl (in_fd, F_SETFL, O_NONBLOCK);
   r = feed_and_wait (pid, pidfd, &in_fd, state ? state : "", state ? strlen (state) : 0,
                      h->has_timeout ? h->timeout : 0, &status, err);

@@ -69,8 +69,8 @@ log_file_write (const char *level, const char *msg)
     return;
   clock_gettime (CLOCK_REALTIME, &now);
   gmtime_r (&now.tv_sec, &tm);
-  snprintf (ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+  snprintf (ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
   if (log_format == CTR_LOG_JSON)
     line = json_line (level, msg, ts);
   else if (asprintf (&line, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg) < 0)

@@ -185,14 +185,14 @@ state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
   s = xzalloc (sizeof *s);
   s->id = json_dup_string (root, "id");
   if (json_as_int64 (json_get (root, "pid"), &n))
-    s->pid = (pid_t) n;
+    s->pid = (pid_t)n;
   if (json_as_int64 (json_get (root, "pid_start"), &n))
-    s->pid_start = (uint64_t) n;
+    s->pid_start = (uint64_t)n;
   s->bundle = json_dup_string (root, "bundle");
   s->rootfs = json_dup_string (root, "rootfs");
   s->created = json_dup_string (root, "created");
   if (json_as_int64 (json_get (root, "owner"), &n))
-    s->owner = (uid_t) n;
+    s->owner = (uid_t)n;
   s->cgroup = json_dup_string (root, "cgroup");
   v = json_get (root, "annotations");
   if (v && json_is_object (v))
@@ -284,7 +284,7 @@ state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int

@@ -91,8 +91,10 @@ supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_
     }
   for (;;)
     {
-      struct pollfd pfd[4] = { { pidfd, POLLIN, 0 }, { sfd, POLLIN, 0 },
-                               { master, POLLIN, 0 }, { stdin_open ? 0 : -1, POLLIN, 0 } };
+      struct pollfd pfd[4] = { { pidfd, POLLIN, 0 },
+                               { sfd, POLLIN, 0 },
+                               { master, POLLIN, 0 },
+                               { stdin_open ? 0 : -1, POLLIN, 0 } };
       if (poll (pfd, 4, -1) < 0)
         {
           if (errno == EINTR)
@@ -134,6 +136,6 @@ supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_
         }
     }
   terminal_restore (&saved);
-  (void) oldmask;
+  (void)oldmask;
   return r;
 }

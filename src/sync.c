@@ -37,10 +37,10 @@ sync_peer_gone (int sock, int errnum, ctr_error_t *err)
   cleanup_free char *buf = xmalloc (sizeof h + SYNC_MAX_PAYLOAD + 1);
   ssize_t r = recv (sock, buf, sizeof h + SYNC_MAX_PAYLOAD, MSG_DONTWAIT);
 
-  if (r >= (ssize_t) sizeof h)
+  if (r >= (ssize_t)sizeof h)
     {
       memcpy (&h, buf, sizeof h);
-      if (h.type == SYNC_ERROR && h.len == (size_t) r - sizeof h)
+      if (h.type == SYNC_ERROR && h.len == (size_t)r - sizeof h)
         {
           buf[r] = '\0';
           return ctr_error_set_raw (err, h.status, buf + sizeof h);
@@ -53,7 +53,7 @@ static int
 sync_sendmsg (int sock, const struct sync_header *h, const void *data, int fd, bool creds,
               ctr_error_t *err)
 {
-  struct iovec iov[2] = { { (void *) h, sizeof *h }, { (void *) data, h->len } };
+  struct iovec iov[2] = { { (void *)h, sizeof *h }, { (void *)data, h->len } };
   union
   {
     char buf[CMSG_SPACE (sizeof (int)) + CMSG_SPACE (sizeof (struct ucred))];
@@ -103,7 +103,7 @@ int
 sync_send (int sock, enum sync_type type, int32_t status, const void *data, size_t len, int fd,
            ctr_error_t *err)
 {
-  struct sync_header h = { type, status, (uint32_t) len };
+  struct sync_header h = { type, status, (uint32_t)len };
   if (len > SYNC_MAX_PAYLOAD)
     return ctr_error (err, EMSGSIZE, "sync message of %zu bytes", len);
   return sync_sendmsg (sock, &h, data, fd, false, err);
@@ -138,7 +138,7 @@ sync_take_cmsgs (struct msghdr *mh, struct sync_msg *msg)
       if (c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN (sizeof (int)))
         {
           size_t n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int), i;
-          int *fds = (int *) CMSG_DATA (c);
+          int *fds = (int *)CMSG_DATA (c);
           for (i = 0; i < n; i++)
             {
               if (msg->fd < 0)
@@ -167,8 +167,9 @@ sync_recv (int sock, enum sync_type expect, struct sync_msg *msg, ctr_error_t *e
     struct cmsghdr align;
   } ctl;
   struct iovec iov = { buf, sizeof h + SYNC_MAX_PAYLOAD };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                       .msg_controllen = sizeof ctl.buf };
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
   ssize_t r;
 
   memset (msg, 0, sizeof *msg);
@@ -187,13 +188,13 @@ sync_recv (int sock, enum sync_type expect, struct sync_msg *msg, ctr_error_t *e
         return 0;
       return ctr_error (err, 0, "setup process exited unexpectedly");
     }
-  if ((size_t) r < sizeof h || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+  if ((size_t)r < sizeof h || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
     {
       sync_msg_release (msg);
       return ctr_error (err, EPROTO, "malformed message from setup process");
     }
   memcpy (&h, buf, sizeof h);
-  if (h.len != (size_t) r - sizeof h || h.len > SYNC_MAX_PAYLOAD)
+  if (h.len != (size_t)r - sizeof h || h.len > SYNC_MAX_PAYLOAD)
     {
       sync_msg_release (msg);
       return ctr_error (err, EPROTO, "message length %u does not match %zd bytes received", h.len,
@@ -214,11 +215,11 @@ sync_recv (int sock, enum sync_type expect, struct sync_msg *msg, ctr_error_t *e
       sync_msg_release (msg);
       return -1;
     }
-  if (expect && h.type != (uint32_t) expect)
+  if (expect && h.type != (uint32_t)expect)
     {
       sync_msg_release (msg);
-      return ctr_error (err, EPROTO, "unexpected message %u from setup process (wanted %u)",
-                        h.type, (unsigned) expect);
+      return ctr_error (err, EPROTO, "unexpected message %u from setup process (wanted %u)", h.type,
+                        (unsigned)expect);
     }
   return 0;
 }

@@ -35,8 +35,8 @@ struct sync_msg
 };
 
 int sync_socketpair (int fds[2], ctr_error_t *err);
-int sync_send (int sock, enum sync_type type, int32_t status, const void *data, size_t len,
-               int fd, ctr_error_t *err);
+int sync_send (int sock, enum sync_type type, int32_t status, const void *data, size_t len, int fd,
+               ctr_error_t *err);
 /* Sends SCM_CREDENTIALS with the caller's pid (translated by the kernel for the receiver). */
 int sync_send_pid (int sock, ctr_error_t *err);
 /* Sends *err to the other side (child -> parent). */

@@ -78,8 +78,9 @@ terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } ctl;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                       .msg_controllen = sizeof ctl.buf };
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
   struct cmsghdr *c;
 
   if (sock < 0)
@@ -87,7 +88,7 @@ terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
   if (strlen (path) >= sizeof addr.sun_path)
     return ctr_error (err, ENAMETOOLONG, "console socket `%s`", path);
   strcpy (addr.sun_path, path);
-  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
     return ctr_error (err, errno, "connect to console socket `%s`", path);
   memset (&ctl, 0, sizeof ctl);
   c = CMSG_FIRSTHDR (&mh);

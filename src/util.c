@@ -121,7 +121,7 @@ strv_free (char **v)
 void
 cleanup_freep (void *p)
 {
-  void **pp = (void **) p;
+  void **pp = (void **)p;
   free (*pp);
 }
 
@@ -332,14 +332,14 @@ static const struct
   const char *name;
   int num;
 } signals[] = {
-  { "HUP", SIGHUP },       { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },     { "IOT", SIGIOT },     { "BUS", SIGBUS },
-  { "FPE", SIGFPE },       { "KILL", SIGKILL },     { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },     { "CONT", SIGCONT },   { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },   { "URG", SIGURG },
-  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-  { "WINCH", SIGWINCH },   { "IO", SIGIO },         { "POLL", SIGPOLL },   { "PWR", SIGPWR },
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
   { "SYS", SIGSYS },
 };
 
@@ -351,11 +351,11 @@ signal_parse (const char *s)
 
   if (s == NULL || *s == '\0')
     return -1;
-  if (isdigit ((unsigned char) *s))
+  if (isdigit ((unsigned char)*s))
     {
       if (parse_int64 (s, &n) < 0 || n <= 0 || n >= NSIG)
         return -1;
-      return (int) n;
+      return (int)n;
     }
   if (strncasecmp (s, "SIG", 3) == 0)
     s += 3;
@@ -371,7 +371,7 @@ signal_parse (const char *s)
         return base;
       if ((*rest != '+' && *rest != '-') || parse_int64 (rest + 1, &n) < 0)
         return -1;
-      sig = *rest == '+' ? base + (int) n : base - (int) n;
+      sig = *rest == '+' ? base + (int)n : base - (int)n;
       if (sig < SIGRTMIN || sig > SIGRTMAX)
         return -1;
       return sig;
@@ -408,8 +408,7 @@ validate_container_id (const char *id, ctr_error_t *err)
       if (isalnum (c) || c == '_' || c == '+' || c == '-' || (c == '.' && i > 0))
         continue;
       return ctr_error (err, 0,
-                        "invalid container id `%s`: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]*",
-                        id);
+                        "invalid container id `%s`: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]*", id);
     }
   return 0;
 }
@@ -448,5 +447,5 @@ now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

@@ -34,8 +34,18 @@ void cleanup_strvp (char ***v);
 #define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
 
 /* Move ownership out of a cleanup variable. */
-#define steal_ptr(p) ({ __typeof__ (p) _tmp = (p); (p) = NULL; _tmp; })
-#define steal_fd(fd) ({ int _tmp = (fd); (fd) = -1; _tmp; })
+#define steal_ptr(p)                                                                               \
+  ({                                                                                               \
+    __typeof__ (p) _tmp = (p);                                                                     \
+    (p) = NULL;                                                                                    \
+    _tmp;                                                                                          \
+  })
+#define steal_fd(fd)                                                                               \
+  ({                                                                                               \
+    int _tmp = (fd);                                                                               \
+    (fd) = -1;                                                                                     \
+    _tmp;                                                                                          \
+  })
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
 
@@ -50,8 +60,8 @@ int read_file_at (int dirfd, const char *path, size_t max_size, char **out, size
 int write_file_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                    ctr_error_t *err);
 /* Atomic replace: write path.tmp then rename over path. */
-int write_file_atomic_at (int dirfd, const char *path, const void *data, size_t len,
-                          mode_t mode, ctr_error_t *err);
+int write_file_atomic_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                          ctr_error_t *err);
 /* mkdir -p for an absolute path; existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, ctr_error_t *err);
 

@@ -46,7 +46,7 @@ cg_member_find (const struct cgroup *cg, unsigned ctrl)
   size_t i;
   for (i = 0; i < cg->n; i++)
     if (ctrl == 0 ? cg->m[i].h->v2 : !cg->m[i].h->v2 && (cg->m[i].h->ctrls & ctrl))
-      return (ssize_t) i;
+      return (ssize_t)i;
   return -1;
 }
 
@@ -69,7 +69,7 @@ path_ends (const char *full, size_t mount_len, size_t *ends, size_t max)
   for (s = full + mount_len + 1; n < max; s++)
     if (*s == '/' || *s == '\0')
       {
-        ends[n++] = (size_t) (s - full);
+        ends[n++] = (size_t)(s - full);
         if (*s == '\0')
           return n;
       }
@@ -143,7 +143,7 @@ member_mkdir_once (const struct cg_hierarchy *h, const char *path, int *depth, b
       if (i + 1 < n)
         full[ends[i]] = '/';
     }
-  *depth = (int) (n - first);
+  *depth = (int)(n - first);
   ret = 0;
   goto out;
 
@@ -193,7 +193,7 @@ open_v2_fd (struct cgroup *cg, ctr_error_t *err)
   ssize_t i = cg_member_find (cg, 0);
   if (i < 0)
     return 0;
-  cg->v2_fd = cg_member_open (cg, (size_t) i, err);
+  cg->v2_fd = cg_member_open (cg, (size_t)i, err);
   return cg->v2_fd < 0 ? -1 : 0;
 }
 
@@ -268,7 +268,7 @@ cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err
   char buf[32];
   size_t i;
 
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   for (i = 0; i < cg->n; i++)
     {
       cleanup_free char *dir = NULL;
@@ -348,7 +348,7 @@ cgroup_pids (const struct cgroup *cg, pid_t **pids, size_t *n, ctr_error_t *err)
     idx = cg_member_find (cg, prefer[i]);
   if (idx < 0)
     idx = 0;
-  fd = cg_member_open (cg, (size_t) idx, err);
+  fd = cg_member_open (cg, (size_t)idx, err);
   if (fd < 0 || cg_read_pids (fd, pids, n, err) < 0)
     {
       free (*pids);
@@ -386,7 +386,7 @@ cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err)
   *count = 0;
   if (i < 0)
     return 0;
-  fd = cg_member_open (cg, (size_t) i, err);
+  fd = cg_member_open (cg, (size_t)i, err);
   if (fd < 0)
     return -1;
   if (!cg_file_exists (fd, file))
@@ -440,7 +440,7 @@ destroy_kill (struct cgroup *cg, uint64_t deadline)
       /* frozen v1 tasks only die once thawed */
       if (freezer >= 0 && cg->m[freezer].depth > 0)
         {
-          cleanup_close int fd = cg_member_open (cg, (size_t) freezer, NULL);
+          cleanup_close int fd = cg_member_open (cg, (size_t)freezer, NULL);
           if (fd >= 0)
             cg_write (fd, "freezer.state", "THAWED", "cgroup", NULL);
         }
@@ -603,14 +603,14 @@ load_member (struct cgroup *cg, char *item, const struct cg_hierarchy *hs, size_
   size_t i;
 
   if (colon == NULL || parse_int64 (colon + 1, &depth) < 0 || depth < 0
-      || (size_t) depth > path_components (cg->path))
+      || (size_t)depth > path_components (cg->path))
     return ctr_error (err, EINVAL, "cgroup state: invalid item `%s`", item);
   *colon = '\0';
   for (i = 0; i < nh; i++)
     if (strcmp (hs[i].key, item) == 0)
       {
         cg->m[cg->n].h = &hs[i];
-        cg->m[cg->n++].depth = (int) depth;
+        cg->m[cg->n++].depth = (int)depth;
         return 0;
       }
   ctr_log_debug ("cgroup: hierarchy `%s` of the container is no longer mounted", item);

@@ -82,7 +82,7 @@ unescape_octal (char *s)
       if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
           && s[3] <= '7')
         {
-          *w++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+          *w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
           s += 3;
         }
       else
@@ -182,8 +182,8 @@ cg_parse_mountinfo (const char *text, size_t *n)
 
 /* Reads a text file without fstat; short_is_whole: the rule above applies. */
 static int
-read_text (int dirfd, const char *file, bool short_is_whole, size_t max, char **out,
-           size_t *outlen, ctr_error_t *err)
+read_text (int dirfd, const char *file, bool short_is_whole, size_t max, char **out, size_t *outlen,
+           ctr_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, file, O_RDONLY | O_CLOEXEC);
   cleanup_free char *buf = NULL;
@@ -199,8 +199,8 @@ read_text (int dirfd, const char *file, bool short_is_whole, size_t max, char **
         continue;
       if (r < 0)
         return ctr_error (err, errno, "read `%s`", file);
-      len += (size_t) r;
-      if (r == 0 || (short_is_whole && len == (size_t) r && len < CG_READ_WHOLE))
+      len += (size_t)r;
+      if (r == 0 || (short_is_whole && len == (size_t)r && len < CG_READ_WHOLE))
         break;
       if (len == alloc)
         {
@@ -239,8 +239,7 @@ cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size
           cleanup_free char *text = NULL;
           size_t len;
           /* mountinfo records can be long (overlay options): read to EOF */
-          if (read_text (AT_FDCWD, "/proc/self/mountinfo", false, 16 << 20, &text, &len, err)
-              < 0)
+          if (read_text (AT_FDCWD, "/proc/self/mountinfo", false, 16 << 20, &text, &len, err) < 0)
             return -1;
           cached = cg_parse_mountinfo (text, &ncached);
           if (layout == CGROUP_LAYOUT_HYBRID)
@@ -326,7 +325,7 @@ write_value (int dirfd, const char *path, const char *file, const char *value, c
   r = write (fd, value, len);
   if (r < 0)
     return ctr_error (err, errno, "%s: write %s", what, file);
-  if ((size_t) r != len)
+  if ((size_t)r != len)
     return ctr_error (err, EIO, "%s: write %s: short write", what, file);
   if (ctr_log_debug_enabled ())
     ctr_log_debug ("cgroup: %s <- %s", file, value);
@@ -367,7 +366,7 @@ cg_file_exists (int dirfd, const char *file)
 void
 cg_backoff (unsigned *step)
 {
-  struct timespec ts = { 0, (long) (1000000L << (*step < 4 ? *step : 4)) };
+  struct timespec ts = { 0, (long)(1000000L << (*step < 4 ? *step : 4)) };
   nanosleep (&ts, NULL);
   (*step)++;
 }
@@ -387,7 +386,7 @@ read_procs (int dirfd, pid_t **pids, size_t *n, ctr_error_t *err)
       if (parse_int64 (tok, &v) < 0 || v <= 0)
         continue;
       *pids = xrealloc (*pids, (*n + 1) * sizeof (pid_t));
-      (*pids)[(*n)++] = (pid_t) v;
+      (*pids)[(*n)++] = (pid_t)v;
     }
   return 0;
 }
@@ -443,7 +442,7 @@ cg_signal_all (int dirfd, int sig, bool until_empty, ctr_error_t *err)
         return 0;
       for (i = 0; i < n; i++)
         if (kill (pids[i], sig) < 0 && errno != ESRCH)
-          return ctr_error (err, errno, "kill %d", (int) pids[i]);
+          return ctr_error (err, errno, "kill %d", (int)pids[i]);
       if (!until_empty)
         return 0;
       if (now_ns () > deadline)

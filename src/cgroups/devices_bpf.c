@@ -16,17 +16,17 @@
 /* What runc always allows after the config's rules (libcontainer/specconv AllowedDevices),
    plus /dev/console as crun does. */
 static const struct oci_device_cgroup default_rules[] = {
-  { true, 'c', -1, -1, (char *) "m" },    { true, 'b', -1, -1, (char *) "m" },
-  { true, 'c', 1, 3, (char *) "rwm" },    /* null */
-  { true, 'c', 1, 5, (char *) "rwm" },    /* zero */
-  { true, 'c', 1, 7, (char *) "rwm" },    /* full */
-  { true, 'c', 1, 8, (char *) "rwm" },    /* random */
-  { true, 'c', 1, 9, (char *) "rwm" },    /* urandom */
-  { true, 'c', 5, 0, (char *) "rwm" },    /* tty */
-  { true, 'c', 5, 1, (char *) "rwm" },    /* console */
-  { true, 'c', 5, 2, (char *) "rwm" },    /* ptmx */
-  { true, 'c', 136, -1, (char *) "rwm" }, /* pts */
-  { true, 'c', 10, 200, (char *) "rwm" }, /* net/tun */
+  { true, 'c', -1, -1, (char *)"m" },    { true, 'b', -1, -1, (char *)"m" },
+  { true, 'c', 1, 3, (char *)"rwm" },    /* null */
+  { true, 'c', 1, 5, (char *)"rwm" },    /* zero */
+  { true, 'c', 1, 7, (char *)"rwm" },    /* full */
+  { true, 'c', 1, 8, (char *)"rwm" },    /* random */
+  { true, 'c', 1, 9, (char *)"rwm" },    /* urandom */
+  { true, 'c', 5, 0, (char *)"rwm" },    /* tty */
+  { true, 'c', 5, 1, (char *)"rwm" },    /* console */
+  { true, 'c', 5, 2, (char *)"rwm" },    /* ptmx */
+  { true, 'c', 136, -1, (char *)"rwm" }, /* pts */
+  { true, 'c', 10, 200, (char *)"rwm" }, /* net/tun */
 };
 
 struct oci_device_cgroup *
@@ -35,7 +35,7 @@ cg_device_rules (const struct oci_resources *res, size_t *n)
   size_t ncfg = res ? res->devices_len : 0, i = 0;
   struct oci_device_cgroup *r = xmalloc ((1 + ncfg + ARRAY_SIZE (default_rules)) * sizeof (*r));
 
-  r[i++] = (struct oci_device_cgroup){ false, 'a', -1, -1, (char *) "rwm" };
+  r[i++] = (struct oci_device_cgroup){ false, 'a', -1, -1, (char *)"rwm" };
   if (ncfg)
     memcpy (r + i, res->devices, ncfg * sizeof (*r));
   i += ncfg;
@@ -106,15 +106,15 @@ emit_rule (struct prog *p, const struct oci_device_cgroup *d, size_t index, ctr_
     jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
                         d->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
   if (d->major >= 0)
-    jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t) d->major);
+    jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)d->major);
   if (d->minor >= 0)
-    jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t) d->minor);
+    jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)d->minor);
   emit (p, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
-  emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t) acc);
+  emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)acc);
   jumps[nj++] = emit (p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, 0);
   if (d->allow)
     {
-      emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t) (~acc & 7u));
+      emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t)(~acc & 7u));
       /* bits left to decide: on to the next rule (skip the two below) */
       emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 2, 0);
       emit (p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
@@ -126,7 +126,7 @@ emit_rule (struct prog *p, const struct oci_device_cgroup *d, size_t index, ctr_
       emit (p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
     }
   for (i = 0; i < nj; i++)
-    p->insns[jumps[i]].off = (int16_t) (p->n - jumps[i] - 1);
+    p->insns[jumps[i]].off = (int16_t)(p->n - jumps[i] - 1);
   return 0;
 }
 
@@ -157,13 +157,13 @@ devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns
       return ctr_error (err, E2BIG, "linux.resources.devices: too many rules");
     }
   *insns = p.insns;
-  return (int) p.n;
+  return (int)p.n;
 }
 
 static int
 bpf (int cmd, union bpf_attr *attr)
 {
-  return (int) syscall (SYS_bpf, cmd, attr, sizeof (*attr));
+  return (int)syscall (SYS_bpf, cmd, attr, sizeof (*attr));
 }
 
 static int
@@ -176,9 +176,9 @@ prog_load (const struct bpf_insn *insns, int n, ctr_error_t *err)
 
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) insns;
-  attr.insn_cnt = (uint32_t) n;
-  attr.license = (uint64_t) (uintptr_t) license;
+  attr.insns = (uint64_t)(uintptr_t)insns;
+  attr.insn_cnt = (uint32_t)n;
+  attr.license = (uint64_t)(uintptr_t)license;
   fd = bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     return fd;
@@ -186,7 +186,7 @@ prog_load (const struct bpf_insn *insns, int n, ctr_error_t *err)
     return ctr_error (err, errno, "linux.resources.devices: load the eBPF device program");
   /* again with the verifier's log, for the message */
   log[0] = '\0';
-  attr.log_buf = (uint64_t) (uintptr_t) log;
+  attr.log_buf = (uint64_t)(uintptr_t)log;
   attr.log_size = sizeof log;
   attr.log_level = 1;
   fd = bpf (BPF_PROG_LOAD, &attr);
@@ -205,9 +205,9 @@ prog_query (int cgfd, uint32_t *ids, uint32_t *n)
 {
   union bpf_attr attr;
   memset (&attr, 0, sizeof attr);
-  attr.query.target_fd = (uint32_t) cgfd;
+  attr.query.target_fd = (uint32_t)cgfd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
   attr.query.prog_cnt = *n;
   if (bpf (BPF_PROG_QUERY, &attr) < 0)
     return -1;
@@ -227,8 +227,8 @@ prog_detach_id (int cgfd, uint32_t id)
   if (fd < 0)
     return;
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) cgfd;
-  attr.attach_bpf_fd = (uint32_t) fd;
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)fd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   if (bpf (BPF_PROG_DETACH, &attr) < 0)
     ctr_log_warning ("cgroup: detach the old device program %u: %s", id, strerror (errno));
@@ -255,8 +255,8 @@ devices_bpf_apply (int cgfd, const struct oci_device_cgroup *rules, size_t n, bo
   if (fresh || prog_query (cgfd, old, &nold) < 0)
     nold = 0;
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) cgfd;
-  attr.attach_bpf_fd = (uint32_t) prog;
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (bpf (BPF_PROG_ATTACH, &attr) < 0)

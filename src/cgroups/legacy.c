@@ -44,7 +44,7 @@ dirs_get (struct dirs *d, unsigned ctrl, const char *ctrl_name, const char *what
   if (ctrl == 0 && d->cg->v2_fd >= 0)
     return d->cg->v2_fd; /* the cgroup's own: not closed by dirs_close */
   if (d->fd[i] < 0)
-    d->fd[i] = cg_member_open (d->cg, (size_t) i, err);
+    d->fd[i] = cg_member_open (d->cg, (size_t)i, err);
   return d->fd[i];
 }
 
@@ -142,7 +142,7 @@ memory_v1 (struct dirs *d, const struct oci_memory *m, bool update, ctr_error_t 
         return ctr_error (err, EINVAL,
                           "linux.resources.memory.swappiness: %" PRIu64 " is above 100",
                           m->swappiness);
-      if (write_i64 (fd, "memory.swappiness", (int64_t) m->swappiness,
+      if (write_i64 (fd, "memory.swappiness", (int64_t)m->swappiness,
                      "linux.resources.memory.swappiness", err)
           < 0)
         return -1;
@@ -173,22 +173,22 @@ cpu_v1 (struct dirs *d, const struct oci_cpu *c, ctr_error_t *err)
         return -1;
     }
   if (c->has_shares && c->shares != 0
-      && write_i64 (fd, "cpu.shares", (int64_t) c->shares, "linux.resources.cpu.shares", err) < 0)
+      && write_i64 (fd, "cpu.shares", (int64_t)c->shares, "linux.resources.cpu.shares", err) < 0)
     return -1;
   if (c->has_period && c->period != 0
-      && write_i64 (fd, "cpu.cfs_period_us", (int64_t) c->period, "linux.resources.cpu.period", err)
+      && write_i64 (fd, "cpu.cfs_period_us", (int64_t)c->period, "linux.resources.cpu.period", err)
              < 0)
     return -1;
   if (c->has_quota && c->quota != 0
       && write_i64 (fd, "cpu.cfs_quota_us", c->quota, "linux.resources.cpu.quota", err) < 0)
     return -1;
   if (c->has_burst
-      && write_i64 (fd, "cpu.cfs_burst_us", (int64_t) c->burst, "linux.resources.cpu.burst", err)
+      && write_i64 (fd, "cpu.cfs_burst_us", (int64_t)c->burst, "linux.resources.cpu.burst", err)
              < 0)
     return -1;
   /* the period first: the runtime must fit in it */
   if (c->has_realtime_period && c->realtime_period != 0
-      && write_i64 (fd, "cpu.rt_period_us", (int64_t) c->realtime_period,
+      && write_i64 (fd, "cpu.rt_period_us", (int64_t)c->realtime_period,
                     "linux.resources.cpu.realtimePeriod", err)
              < 0)
     return -1;
@@ -297,7 +297,7 @@ hugetlb_v1 (struct dirs *d, const struct oci_resources *r, ctr_error_t *err)
 
   if (cg_member_find (d->cg, CG_HUGETLB) < 0 && v2 >= 0)
     {
-      if (unified_enable (d->cg, (size_t) v2, CG2_HUGETLB, 0, err) < 0)
+      if (unified_enable (d->cg, (size_t)v2, CG2_HUGETLB, 0, err) < 0)
         return -1;
       fd = dirs_get (d, 0, "hugetlb", what, err);
       return fd < 0 ? -1 : unified_hugetlb (fd, r, err);
@@ -431,7 +431,7 @@ dev_write (struct dev_files *f, bool allow, const char *rule, const char *what, 
   r = write (f->fd[allow], rule, len);
   if (r < 0)
     return ctr_error (err, errno, "%s: write %s", what, file);
-  if ((size_t) r != len)
+  if ((size_t)r != len)
     return ctr_error (err, EIO, "%s: write %s: short write", what, file);
   if (ctr_log_debug_enabled ())
     ctr_log_debug ("cgroup: %s <- %s", file, rule);
@@ -601,7 +601,7 @@ freezer_fd (const struct cgroup *cg, ctr_error_t *err)
   ssize_t i = cg_member_find (cg, CG_FREEZER);
   if (i < 0)
     return ctr_error (err, ENOTSUP, "cgroup: the freezer cgroup controller is not mounted");
-  return cg_member_open (cg, (size_t) i, err);
+  return cg_member_open (cg, (size_t)i, err);
 }
 
 static int
@@ -659,7 +659,7 @@ legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err)
 
   for (i = 0; idx < 0 && i < ARRAY_SIZE (prefer); i++)
     idx = cg_member_find (cg, prefer[i]);
-  fd = cg_member_open (cg, idx < 0 ? 0 : (size_t) idx, err);
+  fd = cg_member_open (cg, idx < 0 ? 0 : (size_t)idx, err);
   if (fd < 0 || cg_signal_all (fd, sig, false, err) < 0)
     return -1;
   if (sig != SIGKILL)
@@ -668,7 +668,7 @@ legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err)
   fz = cg_member_find (cg, CG_FREEZER);
   if (fz >= 0)
     {
-      cleanup_close int ffd = cg_member_open (cg, (size_t) fz, NULL);
+      cleanup_close int ffd = cg_member_open (cg, (size_t)fz, NULL);
       cleanup_free char *state = NULL;
       if (ffd >= 0 && freezer_state (ffd, &state, NULL) == 0 && strcmp (state, "THAWED") != 0)
         cg_write (ffd, "freezer.state", "THAWED", "kill", NULL);

@@ -104,7 +104,7 @@ needed_controllers (const struct oci_resources *r)
     {
       const char *dot = strchr (r->unified[i].key, '.');
       if (dot)
-        need |= controller_bit (r->unified[i].key, (size_t) (dot - r->unified[i].key));
+        need |= controller_bit (r->unified[i].key, (size_t)(dot - r->unified[i].key));
     }
   return need;
 }

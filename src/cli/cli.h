@@ -54,31 +54,33 @@ enum
 };
 
 /* The options create and run share; cli_parse_create_args handles them. */
-#define CLI_CREATE_LONG_OPTIONS                                                      \
-  { "bundle", required_argument, NULL, 'b' },                                        \
-      { "config", required_argument, NULL, CLI_OPT_CONFIG },                         \
-      { "pid-file", required_argument, NULL, CLI_OPT_PID_FILE },                     \
-      { "console-socket", required_argument, NULL, CLI_OPT_CONSOLE_SOCKET },         \
-      { "preserve-fds", required_argument, NULL, CLI_OPT_PRESERVE_FDS },             \
-      { "no-pivot", no_argument, NULL, CLI_OPT_NO_PIVOT },                           \
-      { "no-new-keyring", no_argument, NULL, CLI_OPT_NO_NEW_KEYRING },               \
-      { "help", no_argument, NULL, 'h' }
+#define CLI_CREATE_LONG_OPTIONS                                                                    \
+  { "bundle", required_argument, NULL, 'b' },                                                      \
+      { "config", required_argument, NULL, CLI_OPT_CONFIG },                                       \
+      { "pid-file", required_argument, NULL, CLI_OPT_PID_FILE },                                   \
+      { "console-socket", required_argument, NULL, CLI_OPT_CONSOLE_SOCKET },                       \
+      { "preserve-fds", required_argument, NULL, CLI_OPT_PRESERVE_FDS },                           \
+      { "no-pivot", no_argument, NULL, CLI_OPT_NO_PIVOT },                                         \
+      { "no-new-keyring", no_argument, NULL, CLI_OPT_NO_NEW_KEYRING },                             \
+  {                                                                                                \
+    "help", no_argument, NULL, 'h'                                                                 \
+  }
 
 /* The help lines of the shared options after --bundle and --config. */
-#define CLI_CREATE_OPTIONS_HELP                                                            \
-  "      --pid-file FILE       write the container process's pid to FILE\n"                \
-  "      --console-socket SOCK send the pty master of a terminal container over the\n"     \
-  "                            unix socket SOCK\n"                                         \
-  "      --preserve-fds N      pass N file descriptors (from fd 3) to the container\n"     \
-  "      --no-pivot            use chroot-like MS_MOVE instead of pivot_root\n"            \
+#define CLI_CREATE_OPTIONS_HELP                                                                    \
+  "      --pid-file FILE       write the container process's pid to FILE\n"                        \
+  "      --console-socket SOCK send the pty master of a terminal container over the\n"             \
+  "                            unix socket SOCK\n"                                                 \
+  "      --preserve-fds N      pass N file descriptors (from fd 3) to the container\n"             \
+  "      --no-pivot            use chroot-like MS_MOVE instead of pivot_root\n"                    \
   "      --no-new-keyring      keep the caller's session keyring\n"
 
 /* The getopt loop of create and run (argv[0] names the verb): -h, the shared options, run's
    --detach and --no-subreaper, and create's --template into *template_name (NULL for run).
    CLI_CONTINUE (optind at the first operand) or an exit code. */
 int cli_parse_create_args (const char *usage, int argc, char **argv, const char *shortopts,
-                           const struct option *long_options,
-                           struct container_create_options *opts, const char **template_name);
+                           const struct option *long_options, struct container_create_options *opts,
+                           const char **template_name);
 
 /* Starts a getopt_long loop over a verb's argv (resets getopt's state, silences it). */
 void cli_getopt_begin (void);

@@ -47,7 +47,7 @@ static int
 long_option_name_len (const char *arg)
 {
   const char *eq = strchr (arg, '=');
-  return eq ? (int) (eq - arg) : (int) strlen (arg);
+  return eq ? (int)(eq - arg) : (int)strlen (arg);
 }
 
 int
@@ -116,7 +116,7 @@ cli_parse_simple (const char *usage, int argc, char **argv, const struct option 
                   bool *flag_set, const char **id, int *rest)
 {
   struct option long_options[3] = { { "help", no_argument, NULL, 'h' } };
-  const char shortopts[] = { ':', 'h', flag ? (char) flag->val : '\0', '\0' };
+  const char shortopts[] = { ':', 'h', flag ? (char)flag->val : '\0', '\0' };
   const char *verb = argv[0];
   int c, rc, index;
 
@@ -164,9 +164,8 @@ cli_parse_preserve_fds (const char *verb, const char *arg, int *out)
   int64_t n;
 
   if (parse_int64 (arg, &n) < 0 || n < 0 || n > INT32_MAX)
-    return cli_usage_error (verb, "invalid --preserve-fds value \"%s\": want a number >= 0",
-                            arg);
-  *out = (int) n;
+    return cli_usage_error (verb, "invalid --preserve-fds value \"%s\": want a number >= 0", arg);
+  *out = (int)n;
   return CLI_CONTINUE;
 }
 
@@ -191,18 +190,37 @@ create_option (const char *verb, int c, const char *arg, struct container_create
 {
   switch (c)
     {
-    case 'b': opts->bundle = arg; break;
-    case CLI_OPT_CONFIG: opts->config_file = arg; break;
-    case CLI_OPT_PID_FILE: opts->pid_file = arg; break;
-    case CLI_OPT_CONSOLE_SOCKET: opts->console_socket = arg; break;
-    case CLI_OPT_PRESERVE_FDS: return cli_parse_preserve_fds (verb, arg, &opts->preserve_fds);
-    case CLI_OPT_NO_PIVOT: opts->no_pivot = true; break;
-    case CLI_OPT_NO_NEW_KEYRING: opts->no_new_keyring = true; break;
-    case 'd': opts->detach = true; break;
+    case 'b':
+      opts->bundle = arg;
+      break;
+    case CLI_OPT_CONFIG:
+      opts->config_file = arg;
+      break;
+    case CLI_OPT_PID_FILE:
+      opts->pid_file = arg;
+      break;
+    case CLI_OPT_CONSOLE_SOCKET:
+      opts->console_socket = arg;
+      break;
+    case CLI_OPT_PRESERVE_FDS:
+      return cli_parse_preserve_fds (verb, arg, &opts->preserve_fds);
+    case CLI_OPT_NO_PIVOT:
+      opts->no_pivot = true;
+      break;
+    case CLI_OPT_NO_NEW_KEYRING:
+      opts->no_new_keyring = true;
+      break;
+    case 'd':
+      opts->detach = true;
+      break;
     /* runc compatibility: deprecated there, without effect here */
-    case CLI_OPT_NO_SUBREAPER: break;
-    case 't': *template_name = arg; break;
-    default: return NOT_A_CREATE_OPTION;
+    case CLI_OPT_NO_SUBREAPER:
+      break;
+    case 't':
+      *template_name = arg;
+      break;
+    default:
+      return NOT_A_CREATE_OPTION;
     }
   return CLI_CONTINUE;
 }
@@ -274,7 +292,7 @@ read_stdin (char **out, size_t *len, ctr_error_t *err)
         return ctr_error (err, errno, "read standard input");
       if (r == 0)
         break;
-      used += (size_t) r;
+      used += (size_t)r;
       if (used > CLI_INPUT_MAX)
         return ctr_error (err, EFBIG, "read standard input");
     }

@@ -4,25 +4,24 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr create [OPTIONS] ID\n"
-    "\n"
-    "Create a container from an OCI bundle. Its process is set up and waits; `ctr start ID`\n"
-    "lets it run.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
-    "      --config FILE         the configuration file (default: DIR/config.json)\n"
-    CLI_CREATE_OPTIONS_HELP
-    "  -t, --template NAME       create a system container from a template (not available yet)\n"
-    "  -h, --help                show this help\n";
+static const char usage[]
+    = "Usage: ctr create [OPTIONS] ID\n"
+      "\n"
+      "Create a container from an OCI bundle. Its process is set up and waits; `ctr start ID`\n"
+      "lets it run.\n"
+      "\n"
+      "Options:\n"
+      "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
+      "      --config FILE         the configuration file (default: DIR/config.json)\n" CLI_CREATE_OPTIONS_HELP
+      "  -t, --template NAME       create a system container from a template (not available yet)\n"
+      "  -h, --help                show this help\n";
 
 #define SHORTOPTS ":b:t:h"
 
 /* Named system containers built by a template: a later step implements them. */
 static int
-create_system_container (const struct ctr_context *ctx, const char *template_name,
-                         int argc, char **argv)
+create_system_container (const struct ctr_context *ctx, const char *template_name, int argc,
+                         char **argv)
 {
   return cli_usage_error ("create", "system containers (-t) are not available yet");
 }

@@ -3,15 +3,15 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr delete [OPTIONS] ID\n"
-    "\n"
-    "Delete a stopped container: run its poststop hooks, remove its cgroup and its state.\n"
-    "A created or running container is refused unless --force is given.\n"
-    "\n"
-    "Options:\n"
-    "  -f, --force  kill the container (SIGKILL) first if it is still created or running\n"
-    "  -h, --help   show this help\n";
+static const char usage[]
+    = "Usage: ctr delete [OPTIONS] ID\n"
+      "\n"
+      "Delete a stopped container: run its poststop hooks, remove its cgroup and its state.\n"
+      "A created or running container is refused unless --force is given.\n"
+      "\n"
+      "Options:\n"
+      "  -f, --force  kill the container (SIGKILL) first if it is still created or running\n"
+      "  -h, --help   show this help\n";
 
 int
 cli_delete (const struct ctr_context *ctx, int argc, char **argv)

@@ -7,29 +7,29 @@
 #include "cli/cli.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr exec [OPTIONS] ID COMMAND [ARG...]\n"
-    "       ctr exec [OPTIONS] -p PROCESS.json ID\n"
-    "\n"
-    "Run a new process in the namespaces, cgroup and security context of a running\n"
-    "container. ctr waits for it and exits with its status (128+N when killed by signal N)\n"
-    "unless --detach is given.\n"
-    "\n"
-    "Options:\n"
-    "  -p, --process FILE        read the process (runtime-spec \"process\" object) from\n"
-    "                            FILE; the options below then override its fields\n"
-    "  -t, --tty                 allocate a pseudo-terminal\n"
-    "      --cwd DIR             working directory inside the container\n"
-    "  -e, --env KEY=VALUE       set an environment variable (repeatable)\n"
-    "  -u, --user UID[:GID]      run as this user and group (numeric)\n"
-    "  -g, --additional-gids G   add a supplementary group (repeatable, or G1,G2)\n"
-    "  -c, --cap CAP             add a capability, e.g. CAP_NET_ADMIN (repeatable)\n"
-    "      --no-new-privs        set no_new_privs for the process\n"
-    "  -d, --detach              do not wait for the process\n"
-    "      --pid-file FILE       write the process's pid to FILE\n"
-    "      --console-socket SOCK send the pty master over the unix socket SOCK (with -t)\n"
-    "      --preserve-fds N      pass N file descriptors (from fd 3) to the process\n"
-    "  -h, --help                show this help\n";
+static const char usage[]
+    = "Usage: ctr exec [OPTIONS] ID COMMAND [ARG...]\n"
+      "       ctr exec [OPTIONS] -p PROCESS.json ID\n"
+      "\n"
+      "Run a new process in the namespaces, cgroup and security context of a running\n"
+      "container. ctr waits for it and exits with its status (128+N when killed by signal N)\n"
+      "unless --detach is given.\n"
+      "\n"
+      "Options:\n"
+      "  -p, --process FILE        read the process (runtime-spec \"process\" object) from\n"
+      "                            FILE; the options below then override its fields\n"
+      "  -t, --tty                 allocate a pseudo-terminal\n"
+      "      --cwd DIR             working directory inside the container\n"
+      "  -e, --env KEY=VALUE       set an environment variable (repeatable)\n"
+      "  -u, --user UID[:GID]      run as this user and group (numeric)\n"
+      "  -g, --additional-gids G   add a supplementary group (repeatable, or G1,G2)\n"
+      "  -c, --cap CAP             add a capability, e.g. CAP_NET_ADMIN (repeatable)\n"
+      "      --no-new-privs        set no_new_privs for the process\n"
+      "  -d, --detach              do not wait for the process\n"
+      "      --pid-file FILE       write the process's pid to FILE\n"
+      "      --console-socket SOCK send the pty master over the unix socket SOCK (with -t)\n"
+      "      --preserve-fds N      pass N file descriptors (from fd 3) to the process\n"
+      "  -h, --help                show this help\n";
 
 /* "+": the command's own options follow the id and are not ours. */
 #define SHORTOPTS "+:p:te:u:g:c:dh"
@@ -82,24 +82,44 @@ exec_option (struct exec_args *a, int c, const char *arg, char **argv)
 
   switch (c)
     {
-    case 'p': o->process_file = arg; break;
-    case 't': o->tty = o->tty_set = true; break;
-    case OPT_CWD: o->cwd = arg; break;
+    case 'p':
+      o->process_file = arg;
+      break;
+    case 't':
+      o->tty = o->tty_set = true;
+      break;
+    case OPT_CWD:
+      o->cwd = arg;
+      break;
     case 'e':
       if (strchr (arg, '=') == NULL || arg[0] == '=')
-        return cli_usage_error ("exec", "invalid environment variable \"%s\": want KEY=VALUE",
-                                arg);
+        return cli_usage_error ("exec", "invalid environment variable \"%s\": want KEY=VALUE", arg);
       cli_strv_push (&a->env, &a->n_env, arg);
       break;
-    case 'u': o->user = arg; break;
-    case 'g': return add_gids (a, arg);
-    case 'c': cli_strv_push (&a->caps, &a->n_caps, arg); break;
-    case OPT_NO_NEW_PRIVS: o->no_new_privs = true; break;
-    case 'd': o->detach = true; break;
-    case CLI_OPT_PID_FILE: o->pid_file = arg; break;
-    case CLI_OPT_CONSOLE_SOCKET: o->console_socket = arg; break;
-    case CLI_OPT_PRESERVE_FDS: return cli_parse_preserve_fds ("exec", arg, &o->preserve_fds);
-    default: return cli_option_error ("exec", c, argv, SHORTOPTS);
+    case 'u':
+      o->user = arg;
+      break;
+    case 'g':
+      return add_gids (a, arg);
+    case 'c':
+      cli_strv_push (&a->caps, &a->n_caps, arg);
+      break;
+    case OPT_NO_NEW_PRIVS:
+      o->no_new_privs = true;
+      break;
+    case 'd':
+      o->detach = true;
+      break;
+    case CLI_OPT_PID_FILE:
+      o->pid_file = arg;
+      break;
+    case CLI_OPT_CONSOLE_SOCKET:
+      o->console_socket = arg;
+      break;
+    case CLI_OPT_PRESERVE_FDS:
+      return cli_parse_preserve_fds ("exec", arg, &o->preserve_fds);
+    default:
+      return cli_option_error ("exec", c, argv, SHORTOPTS);
     }
   return CLI_CONTINUE;
 }

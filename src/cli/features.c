@@ -6,14 +6,14 @@
 #include "oci/config.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr features\n"
-    "\n"
-    "Print the runtime-spec \"features\" JSON document: the namespaces, capabilities,\n"
-    "mount options, hooks, seccomp actions and cgroup support this build of ctr offers.\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help  show this help\n";
+static const char usage[]
+    = "Usage: ctr features\n"
+      "\n"
+      "Print the runtime-spec \"features\" JSON document: the namespaces, capabilities,\n"
+      "mount options, hooks, seccomp actions and cgroup support this build of ctr offers.\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help  show this help\n";
 
 int
 cli_features (const struct ctr_context *ctx, int argc, char **argv)

@@ -5,15 +5,15 @@
 #include "cli/cli.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr kill [OPTIONS] ID [SIGNAL]\n"
-    "\n"
-    "Send SIGNAL to the init process of a container. SIGNAL is a name with or without\n"
-    "the SIG prefix (TERM, SIGKILL, RTMIN+3) or a number; the default is SIGTERM.\n"
-    "\n"
-    "Options:\n"
-    "  -a, --all   send the signal to every process of the container\n"
-    "  -h, --help  show this help\n";
+static const char usage[]
+    = "Usage: ctr kill [OPTIONS] ID [SIGNAL]\n"
+      "\n"
+      "Send SIGNAL to the init process of a container. SIGNAL is a name with or without\n"
+      "the SIG prefix (TERM, SIGKILL, RTMIN+3) or a number; the default is SIGTERM.\n"
+      "\n"
+      "Options:\n"
+      "  -a, --all   send the signal to every process of the container\n"
+      "  -h, --help  show this help\n";
 
 int
 cli_kill (const struct ctr_context *ctx, int argc, char **argv)

@@ -5,15 +5,14 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr list [OPTIONS]\n"
-    "\n"
-    "List the containers known to ctr (under the state root, see --root).\n"
-    "\n"
-    "Options:\n"
-    "  -f, --format FORMAT  table (default) or json\n"
-    "  -q, --quiet          print only the container ids\n"
-    "  -h, --help           show this help\n";
+static const char usage[] = "Usage: ctr list [OPTIONS]\n"
+                            "\n"
+                            "List the containers known to ctr (under the state root, see --root).\n"
+                            "\n"
+                            "Options:\n"
+                            "  -f, --format FORMAT  table (default) or json\n"
+                            "  -q, --quiet          print only the container ids\n"
+                            "  -h, --help           show this help\n";
 
 #define SHORTOPTS ":f:qh"
 
@@ -28,7 +27,7 @@ print_row (const char *const cells[N_COLUMNS], const size_t widths[N_COLUMNS])
   size_t i;
 
   for (i = 0; i < N_COLUMNS - 1; i++)
-    printf ("%-*s", (int) widths[i], cells[i]);
+    printf ("%-*s", (int)widths[i], cells[i]);
   printf ("%s\n", cells[N_COLUMNS - 1]);
 }
 
@@ -38,7 +37,7 @@ row_cells (const struct container_info *info, char pid_buf[24], const char *cell
 {
   size_t j;
 
-  snprintf (pid_buf, 24, "%d", (int) info->pid);
+  snprintf (pid_buf, 24, "%d", (int)info->pid);
   cells[0] = info->id;
   cells[1] = pid_buf;
   cells[2] = info->status;
@@ -53,8 +52,8 @@ row_cells (const struct container_info *info, char pid_buf[24], const char *cell
 static void
 print_table (const struct container_info *infos, size_t n)
 {
-  static const char *const header[N_COLUMNS] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED",
-                                                 "OWNER" };
+  static const char *const header[N_COLUMNS]
+      = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
   const char *cells[N_COLUMNS];
   size_t widths[N_COLUMNS], i, j;
   char pid_buf[24];
@@ -82,8 +81,8 @@ print_table (const struct container_info *infos, size_t n)
 static void
 print_json (const struct container_info *infos, size_t n)
 {
-  static const char *const keys[N_COLUMNS] = { "id", "pid", "status", "bundle", "created",
-                                               "owner" };
+  static const char *const keys[N_COLUMNS]
+      = { "id", "pid", "status", "bundle", "created", "owner" };
   json_writer *w = json_writer_new (false);
   const char *cells[N_COLUMNS];
   char pid_buf[24];
@@ -96,7 +95,7 @@ print_json (const struct container_info *infos, size_t n)
       json_map_open (w);
       for (j = 0; j < N_COLUMNS; j++)
         if (j == 1)
-          json_kv_int (w, keys[j], (int) infos[i].pid);
+          json_kv_int (w, keys[j], (int)infos[i].pid);
         else
           json_kv_string (w, keys[j], cells[j]);
       json_map_close (w);

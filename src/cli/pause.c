@@ -3,14 +3,14 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr pause ID\n"
-    "\n"
-    "Suspend all processes of a running container (cgroup freezer). `ctr resume ID`\n"
-    "thaws them.\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help  show this help\n";
+static const char usage[]
+    = "Usage: ctr pause ID\n"
+      "\n"
+      "Suspend all processes of a running container (cgroup freezer). `ctr resume ID`\n"
+      "thaws them.\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help  show this help\n";
 
 int
 cli_pause (const struct ctr_context *ctx, int argc, char **argv)

@@ -11,17 +11,17 @@
 #include "cli/cli.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr ps [OPTIONS] ID [PS_OPTION...]\n"
-    "\n"
-    "Show the processes of a container. The table comes from ps(1), run on the host with\n"
-    "PS_OPTION... (default: -ef) and filtered to the container's processes, so the pids are\n"
-    "host pids. ps's output needs a PID column.\n"
-    "\n"
-    "Options:\n"
-    "  -f, --format FORMAT  table (default) or json (an array of pids; PS_OPTIONs are\n"
-    "                       ignored)\n"
-    "  -h, --help           show this help\n";
+static const char usage[]
+    = "Usage: ctr ps [OPTIONS] ID [PS_OPTION...]\n"
+      "\n"
+      "Show the processes of a container. The table comes from ps(1), run on the host with\n"
+      "PS_OPTION... (default: -ef) and filtered to the container's processes, so the pids are\n"
+      "host pids. ps's output needs a PID column.\n"
+      "\n"
+      "Options:\n"
+      "  -f, --format FORMAT  table (default) or json (an array of pids; PS_OPTIONs are\n"
+      "                       ignored)\n"
+      "  -h, --help           show this help\n";
 
 /* "+": the ps options after the id are not ours. */
 #define SHORTOPTS "+:f:h"
@@ -53,12 +53,12 @@ read_to_end (int fd, char **out)
     {
       if (r < 0 && errno == EINTR)
         continue;
-      if (r < 0 || used + (size_t) r > PS_OUTPUT_MAX)
+      if (r < 0 || used + (size_t)r > PS_OUTPUT_MAX)
         {
           free (buf);
           return false;
         }
-      used += (size_t) r;
+      used += (size_t)r;
       if (used == size)
         buf = xrealloc (buf, (size *= 2) + 1);
     }
@@ -167,7 +167,7 @@ cli_ps (const struct ctr_context *ctx, int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  static char *default_args[] = { (char *) "ps", (char *) "-ef", NULL };
+  static char *default_args[] = { (char *)"ps", (char *)"-ef", NULL };
   cleanup_free pid_t *pids = NULL;
   cleanup_free char **ps_args = NULL;
   ctr_error_t err = NULL;
@@ -202,10 +202,10 @@ cli_ps (const struct ctr_context *ctx, int argc, char **argv)
     }
   if (index < argc)
     {
-      ps_args = xzalloc ((size_t) (argc - index + 2) * sizeof (char *));
-      ps_args[0] = (char *) "ps";
-      for (i = 0; index + (int) i < argc; i++)
-        ps_args[i + 1] = argv[index + (int) i];
+      ps_args = xzalloc ((size_t)(argc - index + 2) * sizeof (char *));
+      ps_args[0] = (char *)"ps";
+      for (i = 0; index + (int)i < argc; i++)
+        ps_args[i + 1] = argv[index + (int)i];
     }
   if (print_ps_table (ps_args ? ps_args : default_args, pids, n, &err) < 0)
     return cli_fail (&err);

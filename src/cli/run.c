@@ -4,19 +4,18 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr run [OPTIONS] ID\n"
-    "\n"
-    "Create and start a container from an OCI bundle. In the foreground ctr waits for the\n"
-    "container process, forwards signals to it, deletes the container when it exits and\n"
-    "exits with its status (128+N when killed by signal N).\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
-    "      --config FILE         the configuration file (default: DIR/config.json)\n"
-    "  -d, --detach              return once the container runs; do not wait for it\n"
-    CLI_CREATE_OPTIONS_HELP
-    "  -h, --help                show this help\n";
+static const char usage[]
+    = "Usage: ctr run [OPTIONS] ID\n"
+      "\n"
+      "Create and start a container from an OCI bundle. In the foreground ctr waits for the\n"
+      "container process, forwards signals to it, deletes the container when it exits and\n"
+      "exits with its status (128+N when killed by signal N).\n"
+      "\n"
+      "Options:\n"
+      "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
+      "      --config FILE         the configuration file (default: DIR/config.json)\n"
+      "  -d, --detach              return once the container runs; do not wait for it\n" CLI_CREATE_OPTIONS_HELP
+      "  -h, --help                show this help\n";
 
 #define SHORTOPTS ":b:dh"
 

@@ -11,18 +11,18 @@
 #include "oci/config.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr spec [OPTIONS]\n"
-    "\n"
-    "Write a default config.json (the runtime-spec configuration runc writes: a shell in\n"
-    "./rootfs, the usual namespaces, mounts, capabilities and masked paths) into the\n"
-    "bundle directory. An existing config.json is never overwritten.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR  the bundle directory (default: the current directory)\n"
-    "      --rootless    a configuration for an unprivileged user: a user namespace that\n"
-    "                    maps the caller's uid and gid to root, no cgroup limits\n"
-    "  -h, --help        show this help\n";
+static const char usage[]
+    = "Usage: ctr spec [OPTIONS]\n"
+      "\n"
+      "Write a default config.json (the runtime-spec configuration runc writes: a shell in\n"
+      "./rootfs, the usual namespaces, mounts, capabilities and masked paths) into the\n"
+      "bundle directory. An existing config.json is never overwritten.\n"
+      "\n"
+      "Options:\n"
+      "  -b, --bundle DIR  the bundle directory (default: the current directory)\n"
+      "      --rootless    a configuration for an unprivileged user: a user namespace that\n"
+      "                    maps the caller's uid and gid to root, no cgroup limits\n"
+      "  -h, --help        show this help\n";
 
 #define SHORTOPTS ":b:h"
 
@@ -41,8 +41,7 @@ write_config (const char *bundle, const char *data, size_t len, ctr_error_t *err
   dirfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return ctr_error (err, errno, "open bundle directory `%s`", bundle);
-  fd = openat (dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-               0644);
+  fd = openat (dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST)
     return 1;
   if (fd < 0)

@@ -3,13 +3,13 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
-    "Usage: ctr start ID\n"
-    "\n"
-    "Start a container made by `ctr create`: its process runs the program of config.json.\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help  show this help\n";
+static const char usage[]
+    = "Usage: ctr start ID\n"
+      "\n"
+      "Start a container made by `ctr create`: its process runs the program of config.json.\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help  show this help\n";
 
 int
 cli_start (const struct ctr_context *ctx, int argc, char **argv)

@@ -6,14 +6,14 @@
 #include "cli/cli.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr state ID\n"
-    "\n"
-    "Print the state of a container as the JSON document of the OCI runtime specification\n"
-    "(ociVersion, id, status, pid, bundle, annotations, ...).\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help  show this help\n";
+static const char usage[]
+    = "Usage: ctr state ID\n"
+      "\n"
+      "Print the state of a container as the JSON document of the OCI runtime specification\n"
+      "(ociVersion, id, status, pid, bundle, annotations, ...).\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help  show this help\n";
 
 int
 cli_state (const struct ctr_context *ctx, int argc, char **argv)

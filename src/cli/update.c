@@ -6,24 +6,24 @@
 #include "cli/cli.h"
 #include "util.h"
 
-static const char usage[] =
-    "Usage: ctr update [OPTIONS] ID\n"
-    "\n"
-    "Change the cgroup limits of a created, running or paused container. --resources gives\n"
-    "a runtime-spec linux.resources object; the other options set single values on top.\n"
-    "\n"
-    "Options:\n"
-    "  -r, --resources FILE     read a linux.resources JSON object from FILE (- for stdin)\n"
-    "      --memory N           memory limit in bytes (suffixes k, m, g allowed; -1: none)\n"
-    "      --memory-swap N      memory plus swap limit in bytes (-1: unlimited swap)\n"
-    "      --cpu-shares N       relative CPU weight (cgroup v1 shares, 2-262144)\n"
-    "      --cpu-quota N        CPU time in microseconds allowed per period (-1: none)\n"
-    "      --cpu-period N       length of the CPU quota period in microseconds\n"
-    "      --cpuset-cpus LIST   CPUs the container may use, e.g. 0-2,5\n"
-    "      --cpuset-mems LIST   memory nodes the container may use, e.g. 0,1\n"
-    "      --pids-limit N       maximum number of processes (-1 or 0: unlimited)\n"
-    "      --blkio-weight N     relative block I/O weight (10-1000)\n"
-    "  -h, --help               show this help\n";
+static const char usage[]
+    = "Usage: ctr update [OPTIONS] ID\n"
+      "\n"
+      "Change the cgroup limits of a created, running or paused container. --resources gives\n"
+      "a runtime-spec linux.resources object; the other options set single values on top.\n"
+      "\n"
+      "Options:\n"
+      "  -r, --resources FILE     read a linux.resources JSON object from FILE (- for stdin)\n"
+      "      --memory N           memory limit in bytes (suffixes k, m, g allowed; -1: none)\n"
+      "      --memory-swap N      memory plus swap limit in bytes (-1: unlimited swap)\n"
+      "      --cpu-shares N       relative CPU weight (cgroup v1 shares, 2-262144)\n"
+      "      --cpu-quota N        CPU time in microseconds allowed per period (-1: none)\n"
+      "      --cpu-period N       length of the CPU quota period in microseconds\n"
+      "      --cpuset-cpus LIST   CPUs the container may use, e.g. 0-2,5\n"
+      "      --cpuset-mems LIST   memory nodes the container may use, e.g. 0,1\n"
+      "      --pids-limit N       maximum number of processes (-1 or 0: unlimited)\n"
+      "      --blkio-weight N     relative block I/O weight (10-1000)\n"
+      "  -h, --help               show this help\n";
 
 #define SHORTOPTS ":r:h"
 
@@ -36,16 +36,11 @@ static const struct
   const char *name;
   size_t field;
 } value_options[] = {
-  { "memory", FIELD (memory) },
-  { "memory-swap", FIELD (memory_swap) },
-  { "cpu-shares", FIELD (cpu_shares) },
-  { "cpu-share", FIELD (cpu_shares) }, /* runc's spelling */
-  { "cpu-quota", FIELD (cpu_quota) },
-  { "cpu-period", FIELD (cpu_period) },
-  { "cpuset-cpus", FIELD (cpuset_cpus) },
-  { "cpuset-mems", FIELD (cpuset_mems) },
-  { "pids-limit", FIELD (pids_limit) },
-  { "blkio-weight", FIELD (blkio_weight) },
+  { "memory", FIELD (memory) },           { "memory-swap", FIELD (memory_swap) },
+  { "cpu-shares", FIELD (cpu_shares) },   { "cpu-share", FIELD (cpu_shares) }, /* runc's spelling */
+  { "cpu-quota", FIELD (cpu_quota) },     { "cpu-period", FIELD (cpu_period) },
+  { "cpuset-cpus", FIELD (cpuset_cpus) }, { "cpuset-mems", FIELD (cpuset_mems) },
+  { "pids-limit", FIELD (pids_limit) },   { "blkio-weight", FIELD (blkio_weight) },
 };
 #define N_VALUE_OPTIONS ARRAY_SIZE (value_options)
 
@@ -58,7 +53,7 @@ build_long_options (struct option long_options[N_VALUE_OPTIONS + 3])
   long_options[0] = (struct option){ "resources", required_argument, NULL, 'r' };
   for (i = 0; i < N_VALUE_OPTIONS; i++)
     long_options[i + 1]
-        = (struct option){ value_options[i].name, required_argument, NULL, OPT_VALUE + (int) i };
+        = (struct option){ value_options[i].name, required_argument, NULL, OPT_VALUE + (int)i };
   long_options[i + 1] = (struct option){ "help", no_argument, NULL, 'h' };
   long_options[i + 2] = (struct option){ NULL, 0, NULL, 0 };
 }
@@ -81,8 +76,8 @@ cli_update (const struct ctr_context *ctx, int argc, char **argv)
         return cli_help (usage);
       else if (c == 'r')
         resources_file = optarg;
-      else if (c >= OPT_VALUE && c < OPT_VALUE + (int) N_VALUE_OPTIONS)
-        *(const char **) ((char *) &opts + value_options[c - OPT_VALUE].field) = optarg;
+      else if (c >= OPT_VALUE && c < OPT_VALUE + (int)N_VALUE_OPTIONS)
+        *(const char **)((char *)&opts + value_options[c - OPT_VALUE].field) = optarg;
       else
         return cli_option_error ("update", c, argv, SHORTOPTS);
     }

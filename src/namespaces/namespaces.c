@@ -27,9 +27,9 @@ int
 ns_flag (enum oci_ns_type t)
 {
   static const int flags[OCI_NS_COUNT] = {
-    [OCI_NS_PID] = CLONE_NEWPID,   [OCI_NS_NETWORK] = CLONE_NEWNET,
-    [OCI_NS_MOUNT] = CLONE_NEWNS,  [OCI_NS_IPC] = CLONE_NEWIPC,
-    [OCI_NS_UTS] = CLONE_NEWUTS,   [OCI_NS_USER] = CLONE_NEWUSER,
+    [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET,
+    [OCI_NS_MOUNT] = CLONE_NEWNS,      [OCI_NS_IPC] = CLONE_NEWIPC,
+    [OCI_NS_UTS] = CLONE_NEWUTS,       [OCI_NS_USER] = CLONE_NEWUSER,
     [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
   };
   return flags[t];
@@ -86,8 +86,8 @@ ns_plan_build (const struct oci_config *c, struct ns_plan *p, ctr_error_t *err)
   if ((p->new_flags & CLONE_NEWUSER) && (l->uid_mappings_len == 0 || l->gid_mappings_len == 0))
     {
       ns_plan_release (p);
-      return ctr_error (err, 0,
-                        "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+      return ctr_error (
+          err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
     }
   if ((l == NULL || !(p->new_flags & CLONE_NEWNS)))
     {
@@ -142,8 +142,8 @@ ns_clone3 (int flags, int cgroup_fd, int *pidfd, ctr_error_t *err)
   long r;
 
   memset (&args, 0, sizeof args);
-  args.flags = (uint64_t) (unsigned) flags | CLONE_PIDFD;
-  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.flags = (uint64_t)(unsigned)flags | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)pidfd;
   args.exit_signal = SIGCHLD;
   if (cgroup_fd >= 0)
     {
@@ -153,16 +153,15 @@ ns_clone3 (int flags, int cgroup_fd, int *pidfd, ctr_error_t *err)
   r = syscall (SYS_clone3, &args, sizeof args);
   if (r < 0)
     return ctr_error (err, errno, "clone3");
-  return (pid_t) r;
+  return (pid_t)r;
 }
 
 int
 ns_child_join_and_unshare (const struct ns_plan *p, ctr_error_t *err)
 {
   /* user first: the other joins need the capabilities it grants */
-  static const enum oci_ns_type order[] = { OCI_NS_USER,   OCI_NS_IPC,  OCI_NS_UTS,
-                                            OCI_NS_NETWORK, OCI_NS_CGROUP, OCI_NS_TIME,
-                                            OCI_NS_MOUNT };
+  static const enum oci_ns_type order[] = { OCI_NS_USER,   OCI_NS_IPC,  OCI_NS_UTS,  OCI_NS_NETWORK,
+                                            OCI_NS_CGROUP, OCI_NS_TIME, OCI_NS_MOUNT };
   size_t i;
   for (i = 0; i < ARRAY_SIZE (order); i++)
     {
@@ -184,10 +183,10 @@ ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err)
 
   if (l->time_offset_monotonic.present)
     n += snprintf (buf + n, sizeof buf - n, "monotonic %lld %u\n",
-                   (long long) l->time_offset_monotonic.secs, l->time_offset_monotonic.nanosecs);
+                   (long long)l->time_offset_monotonic.secs, l->time_offset_monotonic.nanosecs);
   if (l->time_offset_boottime.present)
     n += snprintf (buf + n, sizeof buf - n, "boottime %lld %u\n",
-                   (long long) l->time_offset_boottime.secs, l->time_offset_boottime.nanosecs);
+                   (long long)l->time_offset_boottime.secs, l->time_offset_boottime.nanosecs);
   if (n == 0)
     return 0;
   fd = open ("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
@@ -199,8 +198,7 @@ ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err)
     while ((nl = strchr (line, '\n')) != NULL)
       {
         if (write (fd, line, nl - line + 1) < 0)
-          return ctr_error (err, errno, "linux.timeOffsets: write `%.*s`", (int) (nl - line),
-                            line);
+          return ctr_error (err, errno, "linux.timeOffsets: write `%.*s`", (int)(nl - line), line);
         line = nl + 1;
       }
   }

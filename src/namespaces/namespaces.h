@@ -16,13 +16,13 @@
 
 struct ns_plan
 {
-  int clone_flags;   /* CLONE_NEW* passed to clone3 */
-  int unshare_flags; /* CLONE_NEW* the child unshares itself */
-  int new_flags;     /* every namespace created */
+  int clone_flags;            /* CLONE_NEW* passed to clone3 */
+  int unshare_flags;          /* CLONE_NEW* the child unshares itself */
+  int new_flags;              /* every namespace created */
   int join_fds[OCI_NS_COUNT]; /* opened linux.namespaces[].path, or -1 */
-  bool join_pid_in_parent; /* parent setns()es the pid namespace before clone3 */
-  bool userns_in_child; /* the child unshares the user ns: parent writes maps on request */
-  bool needs_fork;  /* pid/time namespaces created by unshare: the child forks the init */
+  bool join_pid_in_parent;    /* parent setns()es the pid namespace before clone3 */
+  bool userns_in_child;       /* the child unshares the user ns: parent writes maps on request */
+  bool needs_fork;            /* pid/time namespaces created by unshare: the child forks the init */
 };
 
 int ns_flag (enum oci_ns_type t);

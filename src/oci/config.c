@@ -16,15 +16,15 @@ static const char *const hook_stage_names[OCI_HOOK_STAGES] = {
 };
 
 static const char *const ns_type_names[OCI_NS_COUNT] = {
-  [OCI_NS_PID] = "pid",   [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",
-  [OCI_NS_IPC] = "ipc",   [OCI_NS_UTS] = "uts",         [OCI_NS_USER] = "user",
+  [OCI_NS_PID] = "pid",       [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",
+  [OCI_NS_IPC] = "ipc",       [OCI_NS_UTS] = "uts",         [OCI_NS_USER] = "user",
   [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
 };
 
 const char *
 oci_hook_stage_name (enum oci_hook_stage stage)
 {
-  if ((unsigned) stage >= OCI_HOOK_STAGES)
+  if ((unsigned)stage >= OCI_HOOK_STAGES)
     return "unknown";
   return hook_stage_names[stage];
 }
@@ -32,7 +32,7 @@ oci_hook_stage_name (enum oci_hook_stage stage)
 const char *
 oci_ns_type_name (enum oci_ns_type t)
 {
-  if ((unsigned) t >= OCI_NS_COUNT)
+  if ((unsigned)t >= OCI_NS_COUNT)
     return "unknown";
   return ns_type_names[t];
 }
@@ -66,7 +66,7 @@ parse_root (struct oci_pctx *c, const struct json_value *o, void *out)
 static int
 parse_process (struct oci_pctx *c, const struct json_value *o, void *cfg)
 {
-  return oci_parse_process (c, o, &((struct oci_config *) cfg)->process);
+  return oci_parse_process (c, o, &((struct oci_config *)cfg)->process);
 }
 
 static int
@@ -122,7 +122,7 @@ parse_hooks (struct oci_pctx *c, const struct json_value *o, void *out)
 static int
 parse_linux (struct oci_pctx *c, const struct json_value *o, void *cfg)
 {
-  return oci_parse_linux (c, o, &((struct oci_config *) cfg)->linux_);
+  return oci_parse_linux (c, o, &((struct oci_config *)cfg)->linux_);
 }
 
 /* Rules that tie sections together (runc's config validator, minus the kernel probes). */
@@ -166,8 +166,8 @@ parse_document (struct oci_pctx *c, const struct json_value *doc, struct oci_con
       || oci_parse_object (c, doc, "process", parse_process, cfg) < 0
       || oci_get_string (c, doc, "hostname", &cfg->hostname, &has) < 0
       || oci_get_string (c, doc, "domainname", &cfg->domainname, &has) < 0
-      || oci_parse_array (c, doc, "mounts", &cfg->mounts, sizeof (*cfg->mounts),
-                          &cfg->mounts_len, parse_mount)
+      || oci_parse_array (c, doc, "mounts", &cfg->mounts, sizeof (*cfg->mounts), &cfg->mounts_len,
+                          parse_mount)
              < 0
       || oci_parse_object (c, doc, "hooks", parse_hooks, &cfg->hooks) < 0
       || oci_get_kv (c, doc, "annotations", &cfg->annotations, &cfg->annotations_len) < 0

@@ -32,7 +32,7 @@ struct oci_id_mapping
 
 struct oci_rlimit
 {
-  char *type; /* "RLIMIT_NOFILE" (validated: a known RLIMIT_ name) */
+  char *type;   /* "RLIMIT_NOFILE" (validated: a known RLIMIT_ name) */
   int resource; /* RLIMIT_NOFILE etc. filled by the parser */
   uint64_t soft;
   uint64_t hard;
@@ -393,7 +393,8 @@ struct oci_linux
   size_t devices_len;
   char *cgroups_path;
   struct oci_resources *resources;
-  char *rootfs_propagation; /* shared|slave|private|unbindable|rshared|rslave|rprivate|runbindable */
+  char
+      *rootfs_propagation; /* shared|slave|private|unbindable|rshared|rslave|rprivate|runbindable */
   struct oci_seccomp *seccomp;
   struct oci_kv *sysctl;
   size_t sysctl_len;
@@ -403,7 +404,7 @@ struct oci_linux
   size_t readonly_paths_len;
   char *mount_label;
   struct oci_personality *personality;
-  bool has_intel_rdt;   /* present: refused (not supported) */
+  bool has_intel_rdt;     /* present: refused (not supported) */
   bool has_memory_policy; /* present: refused (not supported) */
 };
 

@@ -23,10 +23,10 @@ struct json_value
 {
   enum json_type type;
   bool b;
-  size_t len;              /* string bytes, or number of children */
-  const char *str;         /* string (NUL-terminated) or the number's text */
+  size_t len;               /* string bytes, or number of children */
+  const char *str;          /* string (NUL-terminated) or the number's text */
   struct json_value *items; /* children of an object or array */
-  const char **keys;       /* member names of an object */
+  const char **keys;        /* member names of an object */
 };
 
 /* Parses a number node as an integer. Returns 0, -1 when the text is not an integer

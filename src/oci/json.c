@@ -32,7 +32,7 @@ gen_check (yajl_gen_status s, const char *what)
 {
   if (s == yajl_gen_status_ok)
     return;
-  fprintf (stderr, "ctr: internal error: json writer: %s failed (status %d)\n", what, (int) s);
+  fprintf (stderr, "ctr: internal error: json writer: %s failed (status %d)\n", what, (int)s);
   abort ();
 }
 
@@ -55,8 +55,11 @@ json_writer_new (bool pretty)
 }
 
 /* The writer calls without a value differ only in the yajl_gen function they wrap. */
-#define JSON_WRITER_EVENT(name, gen_fn, what)                                                \
-  void name (json_writer *w) { gen_check (gen_fn (w->g), what); }
+#define JSON_WRITER_EVENT(name, gen_fn, what)                                                      \
+  void name (json_writer *w)                                                                       \
+  {                                                                                                \
+    gen_check (gen_fn (w->g), what);                                                               \
+  }
 
 JSON_WRITER_EVENT (json_map_open, yajl_gen_map_open, "map open")
 JSON_WRITER_EVENT (json_map_close, yajl_gen_map_close, "map close")
@@ -67,7 +70,7 @@ JSON_WRITER_EVENT (json_null, yajl_gen_null, "null")
 void
 json_key (json_writer *w, const char *key)
 {
-  gen_check (yajl_gen_string (w->g, (const unsigned char *) key, strlen (key)), "key");
+  gen_check (yajl_gen_string (w->g, (const unsigned char *)key, strlen (key)), "key");
 }
 
 void
@@ -76,13 +79,13 @@ json_string (json_writer *w, const char *s)
   if (s == NULL)
     json_null (w);
   else
-    gen_check (yajl_gen_string (w->g, (const unsigned char *) s, strlen (s)), "string");
+    gen_check (yajl_gen_string (w->g, (const unsigned char *)s, strlen (s)), "string");
 }
 
 void
 json_int (json_writer *w, int64_t v)
 {
-  gen_check (yajl_gen_integer (w->g, (long long) v), "integer");
+  gen_check (yajl_gen_integer (w->g, (long long)v), "integer");
 }
 
 void
@@ -108,11 +111,11 @@ json_raw (json_writer *w, const char *text, size_t len)
 }
 
 /* key + value in one call, for each value type the callers write most. */
-#define JSON_WRITER_KV(name, type, value_fn)                                                 \
-  void name (json_writer *w, const char *key, type v)                                        \
-  {                                                                                          \
-    json_key (w, key);                                                                       \
-    value_fn (w, v);                                                                         \
+#define JSON_WRITER_KV(name, type, value_fn)                                                       \
+  void name (json_writer *w, const char *key, type v)                                              \
+  {                                                                                                \
+    json_key (w, key);                                                                             \
+    value_fn (w, v);                                                                               \
   }
 
 JSON_WRITER_KV (json_kv_string, const char *, json_string)
@@ -276,7 +279,7 @@ cb_string (void *ctx, const unsigned char *s, size_t len)
       b->error = "string contains a NUL character";
       return 0;
     }
-  v.str = arena_strndup (b->arena, (const char *) s, len);
+  v.str = arena_strndup (b->arena, (const char *)s, len);
   return push_value (b, &v);
 }
 
@@ -289,7 +292,7 @@ cb_map_key (void *ctx, const unsigned char *s, size_t len)
       b->error = "object key contains a NUL character";
       return 0;
     }
-  b->pending_key = arena_strndup (b->arena, (const char *) s, len);
+  b->pending_key = arena_strndup (b->arena, (const char *)s, len);
   return 1;
 }
 
@@ -373,7 +376,7 @@ offset_to_line_col (const char *text, size_t len, size_t off, size_t *line, size
       (*line)++;
       p = nl + 1;
     }
-  *col = (size_t) (end - p) + 1;
+  *col = (size_t)(end - p) + 1;
 }
 
 /* yajl reports the offset just past the token it choked on; point at the token itself. */
@@ -411,8 +414,8 @@ parse_error (yajl_handle h, struct builder *b, const char *text, size_t len, siz
 
   if (msg == NULL)
     {
-      yerr = yajl_get_error (h, 0, (const unsigned char *) text, len);
-      msg = yerr ? (const char *) yerr : "invalid JSON";
+      yerr = yajl_get_error (h, 0, (const unsigned char *)text, len);
+      msg = yerr ? (const char *)yerr : "invalid JSON";
       if (!at_eof && strncmp (msg, "parse error", 11) == 0)
         off = token_start (text, off);
     }
@@ -462,7 +465,7 @@ json_parse (const char *text, size_t len, const char *origin, ctr_error_t *err)
       ctr_error (err, ENOMEM, "%s: cannot allocate the JSON parser", origin);
       return NULL;
     }
-  st = yajl_parse (h, (const unsigned char *) text, len);
+  st = yajl_parse (h, (const unsigned char *)text, len);
   off = yajl_get_bytes_consumed (h);
   if (st == yajl_status_ok)
     {
@@ -498,7 +501,7 @@ json_value_free (json_value *v)
   struct arena arena;
   if (v == NULL)
     return;
-  doc = (struct json_doc *) ((char *) v - offsetof (struct json_doc, root));
+  doc = (struct json_doc *)((char *)v - offsetof (struct json_doc, root));
   arena = doc->arena;
   arena_release (&arena);
 }
@@ -531,7 +534,7 @@ const char *
 json_type_name (const struct json_value *v)
 {
   static const char *const names[] = {
-    [JSON_NULL] = "null",     [JSON_BOOL] = "a boolean", [JSON_NUMBER] = "a number",
+    [JSON_NULL] = "null",       [JSON_BOOL] = "a boolean",   [JSON_NUMBER] = "a number",
     [JSON_STRING] = "a string", [JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
   };
   return v ? names[v->type] : "nothing";
@@ -677,13 +680,13 @@ gen_value (yajl_gen g, const struct json_value *v)
       gen_check (yajl_gen_number (g, v->str, v->len), "number");
       break;
     case JSON_STRING:
-      gen_check (yajl_gen_string (g, (const unsigned char *) v->str, v->len), "string");
+      gen_check (yajl_gen_string (g, (const unsigned char *)v->str, v->len), "string");
       break;
     case JSON_OBJECT:
       gen_check (yajl_gen_map_open (g), "map open");
       for (i = 0; i < v->len; i++)
         {
-          gen_check (yajl_gen_string (g, (const unsigned char *) v->keys[i], strlen (v->keys[i])),
+          gen_check (yajl_gen_string (g, (const unsigned char *)v->keys[i], strlen (v->keys[i])),
                      "key");
           gen_value (g, &v->items[i]);
         }

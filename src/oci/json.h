@@ -44,9 +44,9 @@ bool json_as_int64 (const json_value *v, int64_t *out);
 bool json_as_bool (const json_value *v, bool *out);
 bool json_is_object (const json_value *v);
 bool json_is_array (const json_value *v);
-size_t json_len (const json_value *v); /* array elements or object members */
+size_t json_len (const json_value *v);                     /* array elements or object members */
 const json_value *json_at (const json_value *v, size_t i); /* array element */
-const char *json_key_at (const json_value *v, size_t i); /* object member name */
+const char *json_key_at (const json_value *v, size_t i);   /* object member name */
 const json_value *json_value_at (const json_value *v, size_t i); /* object member value */
 /* Serializes a value (e.g. annotations) back to text. */
 char *json_value_to_string (const json_value *v, size_t *len);

@@ -7,8 +7,8 @@
 #include "util.h"
 
 static const char *const propagation_modes[]
-    = { "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
-        NULL };
+    = { "shared", "slave",    "private",     "unbindable", "rshared",
+        "rslave", "rprivate", "runbindable", NULL };
 
 static const char *const personality_domains[] = { "LINUX", "LINUX32", NULL };
 
@@ -103,18 +103,17 @@ parse_device (struct oci_pctx *c, const struct json_value *v, void *elem, size_t
   if (!oci_path_is_absolute (d->path))
     return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", d->path);
   if (d->type != 'p' && (!has_major || !has_minor))
-    return oci_perr_key (c, has_major ? "minor" : "major", "required for device type %c",
-                         d->type);
+    return oci_perr_key (c, has_major ? "minor" : "major", "required for device type %c", d->type);
   if (d->type != 'p' && (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff))
-    return oci_perr (c, "device number %lld:%lld out of range", (long long) d->major,
-                     (long long) d->minor);
+    return oci_perr (c, "device number %lld:%lld out of range", (long long)d->major,
+                     (long long)d->minor);
   return 0;
 }
 
 static int
 parse_resources (struct oci_pctx *c, const struct json_value *o, void *l)
 {
-  return oci_parse_resources (c, o, &((struct oci_linux *) l)->resources);
+  return oci_parse_resources (c, o, &((struct oci_linux *)l)->resources);
 }
 
 static int
@@ -144,7 +143,7 @@ check_absolute_paths (struct oci_pctx *c, const char *key, char **paths, size_t 
 static int
 parse_seccomp (struct oci_pctx *c, const struct json_value *o, void *l)
 {
-  return oci_parse_seccomp (c, o, &((struct oci_linux *) l)->seccomp);
+  return oci_parse_seccomp (c, o, &((struct oci_linux *)l)->seccomp);
 }
 
 int
@@ -181,8 +180,7 @@ oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linu
     return oci_perr_key (c, "rootfsPropagation", "unknown propagation mode \"%s\"",
                          l->rootfs_propagation);
   if (check_absolute_paths (c, "maskedPaths", l->masked_paths, l->masked_paths_len) < 0
-      || check_absolute_paths (c, "readonlyPaths", l->readonly_paths, l->readonly_paths_len)
-             < 0)
+      || check_absolute_paths (c, "readonlyPaths", l->readonly_paths, l->readonly_paths_len) < 0)
     return -1;
   return 0;
 }

@@ -96,7 +96,7 @@ static void
 make_printable (char *s)
 {
   for (; *s; s++)
-    if ((unsigned char) *s < 0x20 || *s == 0x7f)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
       *s = '?';
 }
 
@@ -238,8 +238,7 @@ oci_val_u64 (struct oci_pctx *c, const struct json_value *v, uint64_t max, uint6
 }
 
 int
-oci_val_i64 (struct oci_pctx *c, const struct json_value *v, int64_t min, int64_t max,
-             int64_t *out)
+oci_val_i64 (struct oci_pctx *c, const struct json_value *v, int64_t min, int64_t max, int64_t *out)
 {
   int64_t n;
   int r;
@@ -292,7 +291,7 @@ oci_get_u32 (struct oci_pctx *c, const struct json_value *obj, const char *key, 
   if (oci_get_u64 (c, obj, key, UINT32_MAX, &v, has) < 0)
     return -1;
   if (has == NULL || *has)
-    *out = (uint32_t) v;
+    *out = (uint32_t)v;
   return 0;
 }
 
@@ -304,19 +303,19 @@ oci_get_u16 (struct oci_pctx *c, const struct json_value *obj, const char *key, 
   if (oci_get_u64 (c, obj, key, UINT16_MAX, &v, has) < 0)
     return -1;
   if (has == NULL || *has)
-    *out = (uint16_t) v;
+    *out = (uint16_t)v;
   return 0;
 }
 
 int
-oci_get_int (struct oci_pctx *c, const struct json_value *obj, const char *key, int min,
-             int max, int *out, bool *has)
+oci_get_int (struct oci_pctx *c, const struct json_value *obj, const char *key, int min, int max,
+             int *out, bool *has)
 {
   int64_t v;
   if (oci_get_i64 (c, obj, key, min, max, &v, has) < 0)
     return -1;
   if (has == NULL || *has)
-    *out = (int) v;
+    *out = (int)v;
   return 0;
 }
 
@@ -383,8 +382,8 @@ oci_kv_free (struct oci_kv *kv, size_t n)
 }
 
 int
-oci_get_kv (struct oci_pctx *c, const struct json_value *obj, const char *key,
-            struct oci_kv **out, size_t *len)
+oci_get_kv (struct oci_pctx *c, const struct json_value *obj, const char *key, struct oci_kv **out,
+            size_t *len)
 {
   const struct json_value *o;
   struct oci_kv *kv;
@@ -422,8 +421,8 @@ parse_id_mapping (struct oci_pctx *c, const struct json_value *v, void *elem, si
     return -1;
   if (m->size == 0)
     return oci_perr_key (c, "size", "must be greater than 0");
-  if ((uint64_t) m->container_id + m->size - 1 > UINT32_MAX
-      || (uint64_t) m->host_id + m->size - 1 > UINT32_MAX)
+  if ((uint64_t)m->container_id + m->size - 1 > UINT32_MAX
+      || (uint64_t)m->host_id + m->size - 1 > UINT32_MAX)
     return oci_perr_key (c, "size", "range of %" PRIu32 " ids overflows 32 bits", m->size);
   return 0;
 }

@@ -58,18 +58,18 @@ int oci_perr_entry (struct oci_pctx *c, const char *key, const char *name, size_
 /* Readers of one member of obj. Absent and null members leave *out untouched and set *has
    to false; when has is NULL the member is required. Wrong types and out-of-range values
    are errors naming the member's path. */
-int oci_get_string (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                    char **out, bool *has);
+int oci_get_string (struct oci_pctx *c, const struct json_value *obj, const char *key, char **out,
+                    bool *has);
 int oci_get_bool (struct oci_pctx *c, const struct json_value *obj, const char *key, bool *out,
                   bool *has);
-int oci_get_u64 (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                 uint64_t max, uint64_t *out, bool *has);
+int oci_get_u64 (struct oci_pctx *c, const struct json_value *obj, const char *key, uint64_t max,
+                 uint64_t *out, bool *has);
 int oci_get_i64 (struct oci_pctx *c, const struct json_value *obj, const char *key, int64_t min,
                  int64_t max, int64_t *out, bool *has);
-int oci_get_u32 (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                 uint32_t *out, bool *has);
-int oci_get_u16 (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                 uint16_t *out, bool *has);
+int oci_get_u32 (struct oci_pctx *c, const struct json_value *obj, const char *key, uint32_t *out,
+                 bool *has);
+int oci_get_u16 (struct oci_pctx *c, const struct json_value *obj, const char *key, uint16_t *out,
+                 bool *has);
 int oci_get_int (struct oci_pctx *c, const struct json_value *obj, const char *key, int min,
                  int max, int *out, bool *has);
 /* An object (or NULL when absent) / an array (or NULL when absent). */
@@ -86,16 +86,16 @@ typedef int (*oci_elem_parser) (struct oci_pctx *c, const struct json_value *v, 
    parse. out is the address of the (NULL) pointer that receives the array; it and *len are
    set before the elements are read, so the owner's free function releases a partly read
    array. Absent: nothing changes. */
-int oci_parse_array (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                     void *out, size_t elem_size, size_t *len, oci_elem_parser parse);
+int oci_parse_array (struct oci_pctx *c, const struct json_value *obj, const char *key, void *out,
+                     size_t elem_size, size_t *len, oci_elem_parser parse);
 /* Reads an object (its type checked already) into out; the current path names it. */
 typedef int (*oci_object_parser) (struct oci_pctx *c, const struct json_value *o, void *out);
 /* An object member of obj, read by parse with the path at key. Absent: nothing happens. */
 int oci_parse_object (struct oci_pctx *c, const struct json_value *obj, const char *key,
                       oci_object_parser parse, void *out);
 /* Array of strings into a NULL-terminated vector (NULL when absent). */
-int oci_get_strv (struct oci_pctx *c, const struct json_value *obj, const char *key,
-                  char ***out, size_t *len);
+int oci_get_strv (struct oci_pctx *c, const struct json_value *obj, const char *key, char ***out,
+                  size_t *len);
 /* Object of string values into key/value pairs. */
 int oci_get_kv (struct oci_pctx *c, const struct json_value *obj, const char *key,
                 struct oci_kv **out, size_t *len);
@@ -125,7 +125,6 @@ int oci_parse_resources (struct oci_pctx *c, const struct json_value *v,
 int oci_parse_seccomp (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp **out);
 void oci_seccomp_free (struct oci_seccomp *s);
 int oci_parse_process (struct oci_pctx *c, const struct json_value *v, struct oci_process **out);
-
 
 /* Known names shared by the parser and the features document. */
 extern const char *const oci_seccomp_actions[];

@@ -38,10 +38,10 @@ static const char *const sched_policies[]
     = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
         "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE", NULL };
 
-static const char *const sched_flags[]
-    = { "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
-        "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
-        "SCHED_FLAG_UTIL_CLAMP_MAX", NULL };
+static const char *const sched_flags[] = { "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",
+                                           "SCHED_FLAG_DL_OVERRUN",     "SCHED_FLAG_KEEP_POLICY",
+                                           "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+                                           "SCHED_FLAG_UTIL_CLAMP_MAX", NULL };
 
 static int
 rlimit_resource (const char *name)
@@ -59,7 +59,7 @@ parse_gid (struct oci_pctx *c, const struct json_value *v, void *elem, size_t in
   uint64_t g;
   if (oci_val_u64 (c, v, UINT32_MAX, &g) < 0)
     return -1;
-  *(uint32_t *) elem = (uint32_t) g;
+  *(uint32_t *)elem = (uint32_t)g;
   return 0;
 }
 
@@ -151,10 +151,10 @@ parse_scheduler (struct oci_pctx *c, const struct json_value *o, void *out)
   if (oci_get_string (c, o, "policy", &s->policy, NULL) < 0
       || oci_get_i64 (c, o, "nice", -20, 19, &v, &s->has_nice) < 0)
     return -1;
-  s->nice = s->has_nice ? (int32_t) v : 0;
+  s->nice = s->has_nice ? (int32_t)v : 0;
   if (oci_get_i64 (c, o, "priority", INT32_MIN, INT32_MAX, &v, &s->has_priority) < 0)
     return -1;
-  s->priority = s->has_priority ? (int32_t) v : 0;
+  s->priority = s->has_priority ? (int32_t)v : 0;
   if (oci_get_strv (c, o, "flags", &s->flags, &s->flags_len) < 0
       || oci_get_u64 (c, o, "runtime", UINT64_MAX, &s->runtime, &s->has_runtime) < 0
       || oci_get_u64 (c, o, "deadline", UINT64_MAX, &s->deadline, &s->has_deadline) < 0
@@ -220,8 +220,8 @@ parse_console_size (struct oci_pctx *c, const struct json_value *o, void *out)
       || oci_get_u64 (c, o, "width", UINT16_MAX, &w, NULL) < 0)
     r = -1;
   p->has_console_size = r == 0;
-  p->console_height = (uint32_t) h;
-  p->console_width = (uint32_t) w;
+  p->console_height = (uint32_t)h;
+  p->console_width = (uint32_t)w;
   return r;
 }
 
@@ -235,8 +235,7 @@ parse_process_scalars (struct oci_pctx *c, const struct json_value *v, struct oc
       || oci_get_string (c, v, "cwd", &p->cwd, NULL) < 0
       || oci_get_bool (c, v, "noNewPrivileges", &p->no_new_privileges, &has) < 0
       || oci_get_string (c, v, "apparmorProfile", &p->apparmor_profile, &has) < 0
-      || oci_get_int (c, v, "oomScoreAdj", -1000, 1000, &p->oom_score_adj,
-                      &p->has_oom_score_adj)
+      || oci_get_int (c, v, "oomScoreAdj", -1000, 1000, &p->oom_score_adj, &p->has_oom_score_adj)
              < 0
       || oci_get_string (c, v, "selinuxLabel", &p->selinux_label, &has) < 0)
     return -1;

@@ -46,14 +46,12 @@ parse_memory (struct oci_pctx *c, const struct json_value *o, void *out)
 
   /* Byte counts, -1 meaning unlimited. */
   if (oci_get_i64 (c, o, "limit", -1, INT64_MAX, &m->limit, &m->has_limit) < 0
-      || oci_get_i64 (c, o, "reservation", -1, INT64_MAX, &m->reservation, &m->has_reservation)
-             < 0
+      || oci_get_i64 (c, o, "reservation", -1, INT64_MAX, &m->reservation, &m->has_reservation) < 0
       || oci_get_i64 (c, o, "swap", -1, INT64_MAX, &m->swap, &m->has_swap) < 0
       || oci_get_i64 (c, o, "kernel", -1, INT64_MAX, &m->kernel, &m->has_kernel) < 0
       || oci_get_i64 (c, o, "kernelTCP", -1, INT64_MAX, &m->kernel_tcp, &m->has_kernel_tcp) < 0
       || oci_get_u64 (c, o, "swappiness", 100, &m->swappiness, &m->has_swappiness) < 0
-      || oci_get_bool (c, o, "disableOOMKiller", &m->disable_oom_killer,
-                       &m->has_disable_oom_killer)
+      || oci_get_bool (c, o, "disableOOMKiller", &m->disable_oom_killer, &m->has_disable_oom_killer)
              < 0
       || oci_get_bool (c, o, "useHierarchy", &m->use_hierarchy, &m->has_use_hierarchy) < 0
       || oci_get_bool (c, o, "checkBeforeUpdate", &m->check_before_update,
@@ -84,7 +82,7 @@ parse_cpu (struct oci_pctx *c, const struct json_value *o, void *out)
       || oci_get_string (c, o, "mems", &cpu->mems, &has) < 0
       || oci_get_i64 (c, o, "idle", INT64_MIN, INT64_MAX, &cpu->idle, &cpu->has_idle) < 0)
     return -1;
-  if (cpu->has_burst && cpu->has_quota && cpu->quota > 0 && cpu->burst > (uint64_t) cpu->quota)
+  if (cpu->has_burst && cpu->has_quota && cpu->quota > 0 && cpu->burst > (uint64_t)cpu->quota)
     return oci_perr_key (c, "burst", "must not be larger than quota");
   return 0;
 }
@@ -178,8 +176,7 @@ parse_hugepage_limit (struct oci_pctx *c, const struct json_value *v, void *elem
       || oci_get_u64 (c, v, "limit", UINT64_MAX, &h->limit, NULL) < 0)
     return -1;
   if (!valid_page_size (h->page_size))
-    return oci_perr_key (c, "pageSize", "invalid page size \"%s\" (like 2MB or 1GB)",
-                         h->page_size);
+    return oci_perr_key (c, "pageSize", "invalid page size \"%s\" (like 2MB or 1GB)", h->page_size);
   return 0;
 }
 
@@ -190,7 +187,7 @@ valid_token (const char *s)
   if (*s == '\0')
     return false;
   for (; *s; s++)
-    if ((unsigned char) *s <= ' ' || *s == 0x7f || *s == '/')
+    if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '/')
       return false;
   return true;
 }
@@ -291,9 +288,8 @@ oci_parse_resources (struct oci_pctx *c, const struct json_value *v, struct oci_
       || oci_parse_object (c, v, "cpu", parse_cpu, r) < 0
       || oci_parse_object (c, v, "pids", parse_pids, r) < 0
       || oci_parse_object (c, v, "blockIO", parse_block_io, r) < 0
-      || oci_parse_array (c, v, "hugepageLimits", &r->hugepage_limits,
-                          sizeof (*r->hugepage_limits), &r->hugepage_limits_len,
-                          parse_hugepage_limit)
+      || oci_parse_array (c, v, "hugepageLimits", &r->hugepage_limits, sizeof (*r->hugepage_limits),
+                          &r->hugepage_limits_len, parse_hugepage_limit)
              < 0
       || oci_parse_object (c, v, "network", parse_network, r) < 0
       || oci_parse_object (c, v, "rdma", parse_rdma, r) < 0
@@ -346,8 +342,8 @@ oci_resources_free (struct oci_resources *r)
 }
 
 int
-oci_resources_parse (const char *data, size_t len, const char *origin,
-                     struct oci_resources **out, ctr_error_t *err)
+oci_resources_parse (const char *data, size_t len, const char *origin, struct oci_resources **out,
+                     ctr_error_t *err)
 {
   struct oci_pctx c;
   json_value *doc;

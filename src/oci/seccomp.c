@@ -7,9 +7,11 @@
 #include "util.h"
 
 const char *const oci_seccomp_actions[] = {
-  "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-  "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",        "SCMP_ACT_ALLOW",       "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY", NULL,
+  "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+  "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+  "SCMP_ACT_ERRNO",       "SCMP_ACT_TRACE",
+  "SCMP_ACT_ALLOW",       "SCMP_ACT_LOG",
+  "SCMP_ACT_NOTIFY",      NULL,
 };
 
 const char *const oci_seccomp_operators[] = {
@@ -20,11 +22,11 @@ const char *const oci_seccomp_operators[] = {
 /* The runtime-spec list (libseccomp 2.5); names newer libseccomp versions added are also
    accepted by the parser, process/ reports those its libseccomp does not know. */
 const char *const oci_seccomp_archs[] = {
-  "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",      "SCMP_ARCH_ARM",
-  "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",   "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",
-  "SCMP_ARCH_MIPSEL",      "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-  "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",    "SCMP_ARCH_S390X",
-  "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", NULL,
+  "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+  "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+  "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+  "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+  "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     NULL,
 };
 
 static const char *const newer_archs[] = {
@@ -79,8 +81,7 @@ parse_syscall (struct oci_pctx *c, const struct json_value *v, void *elem, size_
   if (oci_expect_object (c, v) < 0 || oci_get_strv (c, v, "names", &s->names, &s->names_len) < 0
       || oci_get_string (c, v, "action", &s->action, NULL) < 0
       || oci_get_u32 (c, v, "errnoRet", &s->errno_ret, &s->has_errno_ret) < 0
-      || oci_parse_array (c, v, "args", &s->args, sizeof (*s->args), &s->args_len, parse_arg)
-             < 0)
+      || oci_parse_array (c, v, "args", &s->args, sizeof (*s->args), &s->args_len, parse_arg) < 0)
     return -1;
   if (s->names_len == 0)
     return oci_perr_key (c, "names", "must contain at least one syscall name");
@@ -119,8 +120,8 @@ validate_seccomp (struct oci_pctx *c, const struct oci_seccomp *sc)
     return oci_perr_key (c, "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
   if (sc->has_default_errno_ret && !takes_errno (sc->default_action))
     return oci_perr_key (c, "defaultErrnoRet", "not valid with action %s", sc->default_action);
-  if (check_list (c, "architectures", sc->architectures, sc->architectures_len,
-                  oci_seccomp_archs, newer_archs, "architecture")
+  if (check_list (c, "architectures", sc->architectures, sc->architectures_len, oci_seccomp_archs,
+                  newer_archs, "architecture")
           < 0
       || check_list (c, "flags", sc->flags, sc->flags_len, oci_seccomp_flags, NULL, "flag") < 0)
     return -1;

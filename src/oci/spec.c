@@ -15,9 +15,18 @@ static const char *const default_env[]
     = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
 
 static const char *const default_masked_paths[] = {
-  "/proc/acpi",       "/proc/asound",    "/proc/kcore",       "/proc/keys",
-  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-  "/proc/scsi",       "/sys/firmware",   "/sys/devices/virtual/powercap", NULL,
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
+  NULL,
 };
 
 static const char *const default_readonly_paths[]
@@ -25,27 +34,58 @@ static const char *const default_readonly_paths[]
 
 /* Every option the rootfs code understands. */
 static const char *const mount_options[] = {
-  "async",      "atime",       "bind",        "dev",          "diratime",   "dirsync",
-  "exec",       "lazytime",    "loud",        "mand",         "noatime",    "nodev",
-  "nodiratime", "noexec",      "nolazytime",  "nomand",       "norelatime", "nostrictatime",
-  "nosuid",     "private",     "rbind",       "relatime",     "remount",    "ro",
-  "rprivate",   "rshared",     "rslave",      "runbindable",  "rw",         "shared",
-  "silent",     "slave",       "strictatime", "suid",         "sync",       "tmpcopyup",
+  "async",      "atime",    "bind",        "dev",         "diratime",   "dirsync",
+  "exec",       "lazytime", "loud",        "mand",        "noatime",    "nodev",
+  "nodiratime", "noexec",   "nolazytime",  "nomand",      "norelatime", "nostrictatime",
+  "nosuid",     "private",  "rbind",       "relatime",    "remount",    "ro",
+  "rprivate",   "rshared",  "rslave",      "runbindable", "rw",         "shared",
+  "silent",     "slave",    "strictatime", "suid",        "sync",       "tmpcopyup",
   "unbindable", NULL,
 };
 
 static const char *const capability_names[] = {
-  "CAP_CHOWN",          "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-  "CAP_FSETID",         "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-  "CAP_SETPCAP",        "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",      "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",      "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",   "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-  "CAP_LEASE",          "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE", NULL,
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
+  NULL,
 };
 
 static void
@@ -125,9 +165,9 @@ write_mounts (json_writer *w, bool rootless)
   write_mount (w, "/dev/pts", "devpts", "devpts",
                (const char *const[]){ "nosuid", "noexec", "newinstance", "ptmxmode=0666",
                                       "mode=0620", rootless ? NULL : "gid=5", NULL });
-  write_mount (w, "/dev/shm", "tmpfs", "shm",
-               (const char *const[]){ "nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
-                                      NULL });
+  write_mount (
+      w, "/dev/shm", "tmpfs", "shm",
+      (const char *const[]){ "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL });
   write_mount (w, "/dev/mqueue", "mqueue", "mqueue",
                (const char *const[]){ "nosuid", "noexec", "nodev", NULL });
   if (rootless)
@@ -147,7 +187,7 @@ write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
   array_open_at (w, key);
   json_map_open (w);
   json_kv_int (w, "containerID", 0);
-  json_kv_int (w, "hostID", (int64_t) host_id);
+  json_kv_int (w, "hostID", (int64_t)host_id);
   json_kv_int (w, "size", 1);
   json_map_close (w);
   json_array_close (w);
@@ -220,17 +260,17 @@ oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len)
 static void
 write_features_seccomp (json_writer *w)
 {
-  static const char *const supported_flags[] = {
-    "SECCOMP_FILTER_FLAG_TSYNC",
-    "SECCOMP_FILTER_FLAG_LOG",
+  static const char *const supported_flags[]
+      = { "SECCOMP_FILTER_FLAG_TSYNC",
+          "SECCOMP_FILTER_FLAG_LOG",
 #if HAVE_DECL_SECCOMP_FILTER_FLAG_SPEC_ALLOW
-    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+          "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 #endif
 #if HAVE_DECL_SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+          "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 #endif
-    NULL,
-  };
+          NULL,
+        };
   map_open_at (w, "seccomp");
   json_kv_bool (w, "enabled", true);
   write_strv (w, "actions", oci_seccomp_actions);
@@ -270,7 +310,7 @@ write_features_linux (json_writer *w)
   write_strv (w, "namespaces", ns);
   write_strv (w, "capabilities", capability_names);
   map_open_at (w, "cgroup");
-  for (i = 0; i < (int) ARRAY_SIZE (cgroup_features); i++)
+  for (i = 0; i < (int)ARRAY_SIZE (cgroup_features); i++)
     json_kv_bool (w, cgroup_features[i].name, cgroup_features[i].supported);
   json_map_close (w);
   write_features_seccomp (w);

@@ -64,8 +64,8 @@ process_resolve_executable (const struct process_plan *plan, char **path, ctr_er
     {
       const char *end = strchrnul (p, ':');
       /* an empty entry means the current directory, as for execvp */
-      char *candidate = end == p ? xasprintf ("./%s", arg0)
-                                 : xasprintf ("%.*s/%s", (int) (end - p), p, arg0);
+      char *candidate
+          = end == p ? xasprintf ("./%s", arg0) : xasprintf ("%.*s/%s", (int)(end - p), p, arg0);
 
       if (check_executable (candidate) == 0)
         {
@@ -99,7 +99,7 @@ close_from (unsigned first, unsigned last)
     {
       long fd = strtol (de->d_name, NULL, 10);
       if (de->d_name[0] != '.' && fd >= first && fd <= last && fd != dirfd (dir))
-        close ((int) fd);
+        close ((int)fd);
     }
   return 0;
 }
@@ -109,12 +109,12 @@ close_from (unsigned first, unsigned last)
 static int
 prepare_fds (int preserve_fds, int keep_fd, ctr_error_t *err)
 {
-  unsigned first = 3 + (unsigned) (preserve_fds > 0 ? preserve_fds : 0);
+  unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
   int fd;
 
-  if (keep_fd >= 3 && (unsigned) keep_fd < first)
+  if (keep_fd >= 3 && (unsigned)keep_fd < first)
     return ctr_error (err, EINVAL, "fd %d is both preserved and internal", keep_fd);
-  for (fd = 3; (unsigned) fd < first; fd++)
+  for (fd = 3; (unsigned)fd < first; fd++)
     {
       int flags = fcntl (fd, F_GETFD);
       if (flags >= 0 && (flags & FD_CLOEXEC) && fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
@@ -122,14 +122,13 @@ prepare_fds (int preserve_fds, int keep_fd, ctr_error_t *err)
     }
   if (keep_fd >= 0 && fcntl (keep_fd, F_SETFD, FD_CLOEXEC) < 0)
     return ctr_error (err, errno, "fd %d", keep_fd);
-  if (keep_fd < (int) first)
+  if (keep_fd < (int)first)
     {
       if (close_from (first, ~0U) < 0)
         return ctr_error (err, errno, "closing fds from %u", first);
       return 0;
     }
-  if (close_from (first, (unsigned) keep_fd - 1) < 0
-      || close_from ((unsigned) keep_fd + 1, ~0U) < 0)
+  if (close_from (first, (unsigned)keep_fd - 1) < 0 || close_from ((unsigned)keep_fd + 1, ~0U) < 0)
     return ctr_error (err, errno, "closing fds from %u", first);
   return 0;
 }
@@ -192,9 +191,9 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
 
   for (i = 0; i < 2; i++)
     {
-      data[i].effective = (uint32_t) (eff >> (32 * i));
-      data[i].permitted = (uint32_t) (perm >> (32 * i));
-      data[i].inheritable = (uint32_t) (inh >> (32 * i));
+      data[i].effective = (uint32_t)(eff >> (32 * i));
+      data[i].permitted = (uint32_t)(perm >> (32 * i));
+      data[i].inheritable = (uint32_t)(inh >> (32 * i));
     }
   if (syscall (SYS_capset, &hdr, data) < 0)
     return ctr_error (err, errno, "dropping CAP_SYS_ADMIN after loading seccomp: capset");

@@ -39,7 +39,7 @@ proc_open_write (const char *rel, ctr_error_t *err)
     return ctr_error (err, errno, "open `/proc`");
   if (fstatfs (procfd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)
     return ctr_error (err, EXDEV, "`/proc` is not a procfs");
-  fd = (int) syscall (SYS_openat2, procfd, rel, &how, sizeof (how));
+  fd = (int)syscall (SYS_openat2, procfd, rel, &how, sizeof (how));
   if (fd < 0 && errno == ENOSYS)
     fd = openat (procfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
@@ -74,7 +74,7 @@ lsm_set_exec_label (const char *key, const char *path, const char *fallback, con
   if (fd < 0)
     return ctr_error_wrap (err, "%s", key);
   /* an LSM attribute must be written in one write() */
-  if (write (fd, value, len) != (ssize_t) len)
+  if (write (fd, value, len) != (ssize_t)len)
     return ctr_error (err, errno, "%s: write `%s`", key, value);
   return 0;
 }
@@ -88,8 +88,7 @@ apply_rlimits (const struct process_plan *plan, ctr_error_t *err)
      the setup process still holds here */
   for (i = 0; i < plan->rlimits_len; i++)
     if (setrlimit (plan->rlimits[i].resource, &plan->rlimits[i].limit) < 0)
-      return ctr_error (err, errno, "process.rlimits[%zu]: setrlimit %s", i,
-                        plan->rlimits[i].name);
+      return ctr_error (err, errno, "process.rlimits[%zu]: setrlimit %s", i, plan->rlimits[i].name);
   return 0;
 }
 

@@ -18,8 +18,8 @@
 #define SELINUX_MAGIC 0xf97cff8c
 
 static const char *const capset_keys[PROCESS_CAP_SETS] = {
-  [PROCESS_CAP_BOUNDING] = "bounding",       [PROCESS_CAP_EFFECTIVE] = "effective",
-  [PROCESS_CAP_PERMITTED] = "permitted",     [PROCESS_CAP_INHERITABLE] = "inheritable",
+  [PROCESS_CAP_BOUNDING] = "bounding",   [PROCESS_CAP_EFFECTIVE] = "effective",
+  [PROCESS_CAP_PERMITTED] = "permitted", [PROCESS_CAP_INHERITABLE] = "inheritable",
   [PROCESS_CAP_AMBIENT] = "ambient",
 };
 
@@ -86,10 +86,10 @@ plan_caps (struct process_plan *plan, const struct oci_capabilities *c, ctr_erro
           {
             char *name = cap_to_name (s), *p;
             for (p = name; p && *p; p++)
-              *p = (char) toupper ((unsigned char) *p);
+              *p = (char)toupper ((unsigned char)*p);
             ctr_log_debug ("process.capabilities.ambient: `%s` is not both permitted and "
-                             "inheritable, ignored",
-                             name ? name : "?");
+                           "inheritable, ignored",
+                           name ? name : "?");
             cap_free (name);
           }
       plan->caps[PROCESS_CAP_AMBIENT] &= ~stray;
@@ -102,14 +102,14 @@ static const struct
   const char *name;
   int resource;
 } rlimit_names[] = {
-  { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-  { "RLIMIT_DATA", RLIMIT_DATA },       { "RLIMIT_STACK", RLIMIT_STACK },
-  { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_RSS", RLIMIT_RSS },
-  { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_AS", RLIMIT_AS },
-  { "RLIMIT_LOCKS", RLIMIT_LOCKS },     { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+  { "RLIMIT_CPU", RLIMIT_CPU },           { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+  { "RLIMIT_DATA", RLIMIT_DATA },         { "RLIMIT_STACK", RLIMIT_STACK },
+  { "RLIMIT_CORE", RLIMIT_CORE },         { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },   { "RLIMIT_AS", RLIMIT_AS },
+  { "RLIMIT_LOCKS", RLIMIT_LOCKS },       { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
   { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },     { "RLIMIT_RTTIME", RLIMIT_RTTIME },
 };
 
 static int
@@ -140,8 +140,8 @@ plan_rlimits (struct process_plan *plan, const struct oci_process *proc, ctr_err
       out->resource = rlimit_names[k].resource;
       out->name = rlimit_names[k].name;
       /* RLIM_INFINITY is all ones, exactly what the spec's maximum uint64 means */
-      out->limit.rlim_cur = (rlim_t) r->soft;
-      out->limit.rlim_max = (rlim_t) r->hard;
+      out->limit.rlim_cur = (rlim_t)r->soft;
+      out->limit.rlim_max = (rlim_t)r->hard;
       plan->rlimits_len++;
     }
   return 0;
@@ -191,8 +191,8 @@ plan_personality (struct process_plan *plan, const struct oci_personality *p, ct
 static int
 plan_io_priority (struct process_plan *plan, const struct oci_io_priority *io, ctr_error_t *err)
 {
-  static const char *const classes[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                         "IOPRIO_CLASS_IDLE" };
+  static const char *const classes[]
+      = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
   size_t k;
 
   if (io == NULL)
@@ -204,16 +204,15 @@ plan_io_priority (struct process_plan *plan, const struct oci_io_priority *io, c
     return ctr_error (err, 0, "process.ioPriority.class: unknown class `%s`",
                       io->class_ ? io->class_ : "");
   if (io->priority < 0 || io->priority > 7)
-    return ctr_error (err, 0, "process.ioPriority.priority: %d is out of range 0-7",
-                      io->priority);
+    return ctr_error (err, 0, "process.ioPriority.priority: %d is out of range 0-7", io->priority);
   /* IOPRIO_PRIO_VALUE: the class (1 RT, 2 BE, 3 IDLE) above 13 bits of data */
-  plan->ioprio = (int) ((k + 1) << 13) | io->priority;
+  plan->ioprio = (int)((k + 1) << 13) | io->priority;
   plan->has_ioprio = true;
   return 0;
 }
 
 static const char *const sched_policies[] = {
-  "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+  "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
   "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE",
 };
 #define SCHED_POLICY_FIFO 1
@@ -221,8 +220,8 @@ static const char *const sched_policies[] = {
 #define SCHED_POLICY_DEADLINE 6
 
 static const char *const sched_flag_names[] = {
-  "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",         "SCHED_FLAG_DL_OVERRUN",
-  "SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",     "SCHED_FLAG_UTIL_CLAMP_MIN",
+  "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+  "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
   "SCHED_FLAG_UTIL_CLAMP_MAX",
 };
 
@@ -242,7 +241,7 @@ plan_scheduler (struct process_plan *plan, const struct oci_scheduler *s, ctr_er
     return ctr_error (err, 0, "process.scheduler.policy: unknown policy `%s`",
                       s->policy ? s->policy : "");
   a->size = sizeof (*a);
-  a->sched_policy = (uint32_t) k;
+  a->sched_policy = (uint32_t)k;
   realtime = k == SCHED_POLICY_FIFO || k == SCHED_POLICY_RR;
   for (i = 0; i < s->flags_len; i++)
     {
@@ -263,12 +262,13 @@ plan_scheduler (struct process_plan *plan, const struct oci_scheduler *s, ctr_er
   if (!realtime && s->has_priority && s->priority != 0)
     return ctr_error (err, 0,
                       "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority");
-  a->sched_priority = s->has_priority ? (uint32_t) s->priority : 0;
+  a->sched_priority = s->has_priority ? (uint32_t)s->priority : 0;
   if (a->sched_policy != SCHED_POLICY_DEADLINE
       && ((s->has_runtime && s->runtime) || (s->has_deadline && s->deadline)
           || (s->has_period && s->period)))
-    return ctr_error (err, 0, "process.scheduler: runtime, deadline and period are only for "
-                              "SCHED_DEADLINE");
+    return ctr_error (err, 0,
+                      "process.scheduler: runtime, deadline and period are only for "
+                      "SCHED_DEADLINE");
   a->sched_runtime = s->has_runtime ? s->runtime : 0;
   a->sched_deadline = s->has_deadline ? s->deadline : 0;
   a->sched_period = s->has_period ? s->period : 0;
@@ -291,13 +291,13 @@ cpu_list_walk (const char *list, cpu_set_t *set, size_t size, long *max)
       char *end;
       long lo, hi;
 
-      if (!isdigit ((unsigned char) *p))
+      if (!isdigit ((unsigned char)*p))
         return -1;
       lo = hi = strtol (p, &end, 10);
       p = end;
       if (*p == '-')
         {
-          if (!isdigit ((unsigned char) p[1]))
+          if (!isdigit ((unsigned char)p[1]))
             return -1;
           hi = strtol (p + 1, &end, 10);
           p = end;
@@ -307,7 +307,7 @@ cpu_list_walk (const char *list, cpu_set_t *set, size_t size, long *max)
       if (hi > *max)
         *max = hi;
       for (; set && lo <= hi; lo++)
-        CPU_SET_S ((size_t) lo, size, set);
+        CPU_SET_S ((size_t)lo, size, set);
       if (*p == ',' && p[1] != '\0')
         p++;
       else if (*p != '\0')
@@ -323,10 +323,10 @@ process_parse_cpu_list (const char *list, cpu_set_t **set, size_t *size)
 
   if (cpu_list_walk (list, NULL, 0, &max) < 0)
     return -1;
-  *set = CPU_ALLOC ((int) max + 1);
+  *set = CPU_ALLOC ((int)max + 1);
   if (*set == NULL)
     abort ();
-  *size = CPU_ALLOC_SIZE ((int) max + 1);
+  *size = CPU_ALLOC_SIZE ((int)max + 1);
   CPU_ZERO_S (*size, *set);
   return cpu_list_walk (list, *set, *size, &max);
 }
@@ -334,8 +334,7 @@ process_parse_cpu_list (const char *list, cpu_set_t **set, size_t *size)
 /* `final` is the set the process runs on once inside its cgroup; the child applies its
    attributes after joining the cgroup, so `final` wins when both are given. */
 static int
-plan_affinity (struct process_plan *plan, const struct oci_exec_cpu_affinity *a,
-               ctr_error_t *err)
+plan_affinity (struct process_plan *plan, const struct oci_exec_cpu_affinity *a, ctr_error_t *err)
 {
   const char *const lists[] = { a ? a->initial : NULL, a ? a->final : NULL };
   const char *const keys[] = { "initial", "final" };
@@ -371,7 +370,7 @@ selinux_enabled (void)
 {
   struct statfs st;
 
-  return statfs ("/sys/fs/selinux", &st) == 0 && (unsigned long) st.f_type == SELINUX_MAGIC;
+  return statfs ("/sys/fs/selinux", &st) == 0 && (unsigned long)st.f_type == SELINUX_MAGIC;
 }
 
 static int
@@ -402,10 +401,10 @@ plan_basics (struct process_plan *plan, const struct oci_process *proc, ctr_erro
   plan->cwd = proc->cwd && *proc->cwd ? proc->cwd : "/";
   if (plan->cwd[0] != '/')
     return ctr_error (err, 0, "process.cwd: `%s`: must be an absolute path", plan->cwd);
-  plan->umask = proc->user.has_umask ? (mode_t) (proc->user.umask & 07777) : 022;
+  plan->umask = proc->user.has_umask ? (mode_t)(proc->user.umask & 07777) : 022;
   plan->groups = xzalloc (proc->user.additional_gids_len * sizeof (gid_t));
   for (i = 0; i < proc->user.additional_gids_len; i++)
-    plan->groups[i] = (gid_t) proc->user.additional_gids[i];
+    plan->groups[i] = (gid_t)proc->user.additional_gids[i];
   plan->groups_len = proc->user.additional_gids_len;
   return 0;
 }
@@ -425,8 +424,7 @@ process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_
       || plan_personality (plan, linux_ ? linux_->personality : NULL, err) < 0
       || plan_io_priority (plan, proc->io_priority, err) < 0
       || plan_scheduler (plan, proc->scheduler, err) < 0
-      || plan_affinity (plan, proc->exec_cpu_affinity, err) < 0
-      || plan_lsm (plan, proc, err) < 0)
+      || plan_affinity (plan, proc->exec_cpu_affinity, err) < 0 || plan_lsm (plan, proc, err) < 0)
     {
       process_plan_free (plan);
       return -1;
@@ -434,8 +432,7 @@ process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_
   /* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter; it is loaded
      last (process_exec), so keep that one capability until then. */
   plan->keep_sys_admin = linux_ && linux_->seccomp && !proc->no_new_privileges
-                         && !(plan->caps[PROCESS_CAP_EFFECTIVE]
-                              & plan->caps[PROCESS_CAP_PERMITTED]
+                         && !(plan->caps[PROCESS_CAP_EFFECTIVE] & plan->caps[PROCESS_CAP_PERMITTED]
                               & PROCESS_CAP_BIT (CAP_SYS_ADMIN));
   *out = plan;
   return 0;

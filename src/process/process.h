@@ -60,8 +60,7 @@ int process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err);
    env) where env gains HOME from the container's /etc/passwd when it has none (as runc).
    Returns only on failure; a failed execve is reported with its errno. */
 int process_exec (const struct process_plan *plan, const char *path,
-                  const struct process_seccomp *s, int preserve_fds, int keep_fd,
-                  ctr_error_t *err);
+                  const struct process_seccomp *s, int preserve_fds, int keep_fd, ctr_error_t *err);
 
 /* Receives the seccomp listener fd (s->notify) right after the filter is loaded and before
    execve. The fd is O_CLOEXEC: execve closes it, so pass it on now (write its number and

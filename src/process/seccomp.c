@@ -29,14 +29,14 @@
 static int
 seccomp_syscall (unsigned int op, unsigned int flags, void *args)
 {
-  return (int) syscall (SYS_seccomp, op, flags, args);
+  return (int)syscall (SYS_seccomp, op, flags, args);
 }
 
 /* Resolves an SCMP_ACT_* name; ERRNO and TRACE default to EPERM, as in runc. */
 static int
 action_resolve (const char *name, bool has_ret, uint32_t ret, uint32_t *action)
 {
-  uint16_t code = has_ret ? (uint16_t) ret : EPERM;
+  uint16_t code = has_ret ? (uint16_t)ret : EPERM;
 
   if (name == NULL)
     return -1;
@@ -69,9 +69,12 @@ op_resolve (const char *name, enum scmp_compare *op)
     const char *name;
     enum scmp_compare op;
   } ops[] = {
-    { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-    { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-    { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+    { "SCMP_CMP_NE", SCMP_CMP_NE },
+    { "SCMP_CMP_LT", SCMP_CMP_LT },
+    { "SCMP_CMP_LE", SCMP_CMP_LE },
+    { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+    { "SCMP_CMP_GE", SCMP_CMP_GE },
+    { "SCMP_CMP_GT", SCMP_CMP_GT },
     { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
   };
   size_t i;
@@ -88,10 +91,9 @@ op_resolve (const char *name, enum scmp_compare *op)
 /* Architectures the runtime-spec names; those this libseccomp does not know are skipped
    (a portable profile lists them all), any other name is an error. */
 static const char *const spec_arches[] = {
-  "X86",     "X86_64",   "X32",         "ARM",    "AARCH64", "MIPS",
-  "MIPS64",  "MIPS64N32", "MIPSEL",     "MIPSEL64", "MIPSEL64N32", "PPC",
-  "PPC64",   "PPC64LE",  "S390",        "S390X",  "PARISC",  "PARISC64",
-  "RISCV64", "LOONGARCH64", "M68K",     "SH",     "SHEB",
+  "X86",    "X86_64",   "X32",         "ARM",         "AARCH64", "MIPS",    "MIPS64", "MIPS64N32",
+  "MIPSEL", "MIPSEL64", "MIPSEL64N32", "PPC",         "PPC64",   "PPC64LE", "S390",   "S390X",
+  "PARISC", "PARISC64", "RISCV64",     "LOONGARCH64", "M68K",    "SH",      "SHEB",
 };
 
 static int
@@ -110,16 +112,16 @@ add_arches (scmp_filter_ctx ctx, const struct oci_seccomp *sc, ctr_error_t *err)
         if (strncmp (name, "SCMP_ARCH_", 10) == 0 && strcmp (name + 10, spec_arches[k]) == 0)
           break;
       if (k == ARRAY_SIZE (spec_arches))
-        return ctr_error (err, 0, "linux.seccomp.architectures[%zu]: unknown architecture `%s`",
-                          i, name);
+        return ctr_error (err, 0, "linux.seccomp.architectures[%zu]: unknown architecture `%s`", i,
+                          name);
       for (k = 0; name[10 + k] && k < sizeof lower - 1; k++)
-        lower[k] = (char) tolower ((unsigned char) name[10 + k]);
+        lower[k] = (char)tolower ((unsigned char)name[10 + k]);
       lower[k] = '\0';
       arch = seccomp_arch_resolve_name (lower);
       if (arch == 0)
         {
-          ctr_log_debug ("linux.seccomp.architectures[%zu]: `%s` unknown to libseccomp, skipped",
-                         i, name);
+          ctr_log_debug ("linux.seccomp.architectures[%zu]: `%s` unknown to libseccomp, skipped", i,
+                         name);
           continue;
         }
       rc = seccomp_arch_add (ctx, arch);
@@ -138,7 +140,7 @@ flag_supported (unsigned long flag)
 
   if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
     probe |= SECCOMP_FILTER_FLAG_NEW_LISTENER; /* only valid together */
-  return seccomp_syscall (SECCOMP_SET_MODE_FILTER, (unsigned) probe, NULL) < 0 && errno == EFAULT;
+  return seccomp_syscall (SECCOMP_SET_MODE_FILTER, (unsigned)probe, NULL) < 0 && errno == EFAULT;
 }
 
 static int
@@ -162,13 +164,13 @@ resolve_flags (const struct oci_seccomp *sc, unsigned *flags, ctr_error_t *err)
         if (strcmp (sc->flags[i], names[k].name) == 0)
           break;
       if (k == ARRAY_SIZE (names))
-        return ctr_error (err, 0, "linux.seccomp.flags[%zu]: unknown flag `%s`", i,
-                          sc->flags[i]);
+        return ctr_error (err, 0, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, sc->flags[i]);
       if (!flag_supported (names[k].value))
-        return ctr_error (err, 0, "linux.seccomp.flags[%zu]: `%s` is not supported by the "
-                                  "running kernel",
+        return ctr_error (err, 0,
+                          "linux.seccomp.flags[%zu]: `%s` is not supported by the "
+                          "running kernel",
                           i, sc->flags[i]);
-      *flags |= (unsigned) names[k].value;
+      *flags |= (unsigned)names[k].value;
     }
   return 0;
 }
@@ -187,16 +189,19 @@ build_conditions (const struct oci_seccomp_syscall *call, size_t idx, struct scm
       enum scmp_compare op;
 
       if (a->index > 5)
-        return ctr_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].index: %u is out of "
-                                  "range 0..5",
+        return ctr_error (err, 0,
+                          "linux.seccomp.syscalls[%zu].args[%zu].index: %u is out of "
+                          "range 0..5",
                           idx, j, a->index);
       if (op_resolve (a->op, &op) < 0)
-        return ctr_error (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator "
-                                  "`%s`",
+        return ctr_error (err, 0,
+                          "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator "
+                          "`%s`",
                           idx, j, a->op ? a->op : "");
       /* MASKED_EQ: value is the mask, valueTwo the datum (libseccomp's order, as runc) */
-      conds[j] = (struct scmp_arg_cmp) { .arg = a->index, .op = op, .datum_a = a->value,
-                                         .datum_b = a->value_two };
+      conds[j] = (struct scmp_arg_cmp){
+        .arg = a->index, .op = op, .datum_a = a->value, .datum_b = a->value_two
+      };
       if (++counts[a->index] > 1)
         *shared_index = true;
     }
@@ -227,8 +232,9 @@ add_syscall_rules (scmp_filter_ctx ctx, const struct oci_seccomp_syscall *call, 
 
       /* the child reports its listener fd with write(): notifying it would hang setup */
       if (action == SCMP_ACT_NOTIFY && strcmp (name, "write") == 0)
-        return ctr_error (err, 0, "linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used "
-                                  "for `write`",
+        return ctr_error (err, 0,
+                          "linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used "
+                          "for `write`",
                           idx);
       nr = seccomp_syscall_resolve_name (name);
       if (nr == __NR_SCMP_ERROR)
@@ -238,7 +244,7 @@ add_syscall_rules (scmp_filter_ctx ctx, const struct oci_seccomp_syscall *call, 
         }
       /* libseccomp cannot AND two comparisons of one argument: OR them as runc does */
       if (!shared_index)
-        rc = seccomp_rule_add_array (ctx, action, nr, (unsigned) call->args_len, conds);
+        rc = seccomp_rule_add_array (ctx, action, nr, (unsigned)call->args_len, conds);
       for (k = 0; shared_index && rc == 0 && k < call->args_len; k++)
         rc = seccomp_rule_add_array (ctx, action, nr, 1, &conds[k]);
       if (rc < 0)
@@ -269,17 +275,18 @@ export_bpf (scmp_filter_ctx ctx, struct process_seccomp *out, ctr_error_t *err)
     return ctr_error (err, errno, "linux.seccomp: fstat");
   if (st.st_size <= 0 || st.st_size % sizeof (struct sock_filter) != 0)
     return ctr_error (err, EINVAL, "linux.seccomp: libseccomp exported %lld bytes",
-                      (long long) st.st_size);
-  if ((size_t) st.st_size / sizeof (struct sock_filter) > BPF_MAXINSNS)
-    return ctr_error (err, E2BIG, "linux.seccomp: the filter has %zu instructions (the kernel "
-                                  "takes %d)",
-                      (size_t) st.st_size / sizeof (struct sock_filter), BPF_MAXINSNS);
+                      (long long)st.st_size);
+  if ((size_t)st.st_size / sizeof (struct sock_filter) > BPF_MAXINSNS)
+    return ctr_error (err, E2BIG,
+                      "linux.seccomp: the filter has %zu instructions (the kernel "
+                      "takes %d)",
+                      (size_t)st.st_size / sizeof (struct sock_filter), BPF_MAXINSNS);
   buf = xmalloc (st.st_size);
   errno = 0;
   if (lseek (fd, 0, SEEK_SET) < 0 || read_all (fd, buf, st.st_size) != st.st_size)
     return ctr_error (err, errno ? errno : EIO, "linux.seccomp: reading the exported filter");
   out->bpf = steal_ptr (buf);
-  out->len = (size_t) st.st_size;
+  out->len = (size_t)st.st_size;
   return 0;
 }
 
@@ -312,11 +319,11 @@ compile_rules (scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_t defau
     {
       /* TSYNC with a listener needs TSYNC_ESRCH; the setup child has a single thread,
          so TSYNC has nothing to do there anyway */
-      out->flags &= ~(unsigned) SECCOMP_FILTER_FLAG_TSYNC;
+      out->flags &= ~(unsigned)SECCOMP_FILTER_FLAG_TSYNC;
       out->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     }
   else
-    out->flags &= ~(unsigned) SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV; /* needs a listener */
+    out->flags &= ~(unsigned)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV; /* needs a listener */
   return 0;
 }
 
@@ -336,8 +343,9 @@ process_seccomp_compile (const struct oci_seccomp *sc, struct process_seccomp *o
     return ctr_error (err, 0, "linux.seccomp.defaultAction: unknown action `%s`",
                       sc->default_action ? sc->default_action : "");
   if (default_action == SCMP_ACT_NOTIFY)
-    return ctr_error (err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the "
-                              "default action");
+    return ctr_error (err, 0,
+                      "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the "
+                      "default action");
   ctx = seccomp_init (default_action);
   if (ctx == NULL)
     return ctr_error (err, EINVAL, "linux.seccomp: seccomp_init");
@@ -369,7 +377,7 @@ process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err)
   if (s->len % sizeof (struct sock_filter) != 0
       || s->len / sizeof (struct sock_filter) > BPF_MAXINSNS)
     return ctr_error (err, EINVAL, "linux.seccomp: malformed filter of %zu bytes", s->len);
-  prog.len = (unsigned short) (s->len / sizeof (struct sock_filter));
+  prog.len = (unsigned short)(s->len / sizeof (struct sock_filter));
   prog.filter = s->bpf;
   fd = seccomp_syscall (SECCOMP_SET_MODE_FILTER, s->flags, &prog);
   if (fd < 0)

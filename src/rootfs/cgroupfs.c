@@ -1,4 +1,5 @@
-/* rootfs/cgroupfs: `cgroup`/`cgroup2` config mounts: cgroup2, or a tmpfs of v1 hierarchies (hybrid). */
+/* rootfs/cgroupfs: `cgroup`/`cgroup2` config mounts: cgroup2, or a tmpfs of v1 hierarchies
+ * (hybrid). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@ struct cgroup_env
   struct rootfs_ctx *ctx;
   const struct mountinfo *mi;
   size_t mi_len;
-  char *self_cgroup; /* /proc/self/cgroup, read when a bind needs it */
+  char *self_cgroup;   /* /proc/self/cgroup, read when a bind needs it */
   unsigned long flags; /* MS_* for each hierarchy */
 };
 
@@ -114,8 +115,7 @@ bind_host_dir (const char *src, const char *target)
    tmpfs was mounted by us a moment ago and nothing else runs in this mount namespace:
    the directory just made in it is reached by name below the tmpfs fd. */
 static int
-mount_hierarchy (struct cgroup_env *env, int tmp_fd, const struct mountinfo *h,
-                 ctr_error_t *err)
+mount_hierarchy (struct cgroup_env *env, int tmp_fd, const struct mountinfo *h, ctr_error_t *err)
 {
   const char *name = strrchr (h->mountpoint, '/') + 1;
   bool v2 = strcmp (h->fstype, "cgroup2") == 0;
@@ -158,7 +158,7 @@ copy_cgroup_symlinks (int tmp_fd, ctr_error_t *err)
   while ((n = getdents64 (dir, ents, sizeof ents)) > 0)
     for (off = 0; off < n;)
       {
-        struct dirent64 *de = (struct dirent64 *) (ents + off);
+        struct dirent64 *de = (struct dirent64 *)(ents + off);
         char target[256];
         ssize_t len;
         off += de->d_reclen;
@@ -180,7 +180,7 @@ is_host_hierarchy (const struct mountinfo *m)
   const char *slash = strrchr (m->mountpoint, '/');
   if (strcmp (m->fstype, "cgroup") != 0 && strcmp (m->fstype, "cgroup2") != 0)
     return false;
-  return slash && slash[1] && (size_t) (slash - m->mountpoint) == strlen (HOST_CGROUP_ROOT)
+  return slash && slash[1] && (size_t)(slash - m->mountpoint) == strlen (HOST_CGROUP_ROOT)
          && strncmp (m->mountpoint, HOST_CGROUP_ROOT, slash - m->mountpoint) == 0;
 }
 

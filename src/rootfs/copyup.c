@@ -1,4 +1,5 @@
-/* rootfs/copyup: copying a directory tree fd-to-fd (tmpfs `tmpcopyup`), never following symlinks. */
+/* rootfs/copyup: copying a directory tree fd-to-fd (tmpfs `tmpcopyup`), never following symlinks.
+ */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,7 @@ copy_file_data (int src, int dst)
 }
 
 static int
-copy_regular (int src_dir, int dst_dir, const char *name, const struct stat *st,
-              ctr_error_t *err)
+copy_regular (int src_dir, int dst_dir, const char *name, const struct stat *st, ctr_error_t *err)
 {
   cleanup_close int src = openat (src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_close int dst = -1;

@@ -27,7 +27,7 @@ static const struct
   const char *path;
   unsigned int major, minor;
 } default_devices[] = {
-  { "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+  { "/dev/null", 1, 3 },   { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
   { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
@@ -275,9 +275,12 @@ create_devices (struct rootfs_ctx *ctx, int dev_fd, ctr_error_t *err)
     {
       if (config_has_device (l, default_devices[i].path))
         continue;
-      d = (struct dev_spec){ default_devices[i].path, S_IFCHR,
+      d = (struct dev_spec){ default_devices[i].path,
+                             S_IFCHR,
                              makedev (default_devices[i].major, default_devices[i].minor),
-                             0666, 0, 0 };
+                             0666,
+                             0,
+                             0 };
       r = create_one (ctx, &dev, &other, &d, &use_bind, err);
     }
   for (i = 0; r == 0 && l && i < l->devices_len; i++)

@@ -21,7 +21,7 @@ unescape (const char *s)
       if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
           && s[3] <= '7')
         {
-          *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          *o++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
           s += 4;
         }
       else
@@ -179,7 +179,7 @@ opt_list_has (const char *list, const char *token)
   while (s && *s)
     {
       const char *end = strchrnul (s, ',');
-      if ((size_t) (end - s) == n && strncmp (s, token, n) == 0)
+      if ((size_t)(end - s) == n && strncmp (s, token, n) == 0)
         return true;
       s = *end ? end + 1 : end;
     }

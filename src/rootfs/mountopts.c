@@ -51,22 +51,22 @@ static const struct flag_opt flag_table[] = {
 };
 
 static const struct flag_opt propagation_table[] = {
-  { "private", false, MS_PRIVATE },
-  { "rprivate", false, MS_PRIVATE | MS_REC },
-  { "shared", false, MS_SHARED },
-  { "rshared", false, MS_SHARED | MS_REC },
-  { "slave", false, MS_SLAVE },
-  { "rslave", false, MS_SLAVE | MS_REC },
-  { "unbindable", false, MS_UNBINDABLE },
-  { "runbindable", false, MS_UNBINDABLE | MS_REC },
+  { "private", false, MS_PRIVATE },       { "rprivate", false, MS_PRIVATE | MS_REC },
+  { "shared", false, MS_SHARED },         { "rshared", false, MS_SHARED | MS_REC },
+  { "slave", false, MS_SLAVE },           { "rslave", false, MS_SLAVE | MS_REC },
+  { "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
 };
 
 /* Recursive attributes (runc's rro, rnosuid ...) applied with mount_setattr(AT_RECURSIVE). */
 static const struct flag_opt attr_table[] = {
-  { "rro", false, MOUNT_ATTR_RDONLY },       { "rrw", true, MOUNT_ATTR_RDONLY },
-  { "rnosuid", false, MOUNT_ATTR_NOSUID },   { "rsuid", true, MOUNT_ATTR_NOSUID },
-  { "rnodev", false, MOUNT_ATTR_NODEV },     { "rdev", true, MOUNT_ATTR_NODEV },
-  { "rnoexec", false, MOUNT_ATTR_NOEXEC },   { "rexec", true, MOUNT_ATTR_NOEXEC },
+  { "rro", false, MOUNT_ATTR_RDONLY },
+  { "rrw", true, MOUNT_ATTR_RDONLY },
+  { "rnosuid", false, MOUNT_ATTR_NOSUID },
+  { "rsuid", true, MOUNT_ATTR_NOSUID },
+  { "rnodev", false, MOUNT_ATTR_NODEV },
+  { "rdev", true, MOUNT_ATTR_NODEV },
+  { "rnoexec", false, MOUNT_ATTR_NOEXEC },
+  { "rexec", true, MOUNT_ATTR_NOEXEC },
   { "rnodiratime", false, MOUNT_ATTR_NODIRATIME },
   { "rdiratime", true, MOUNT_ATTR_NODIRATIME },
   { "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },

@@ -1,4 +1,5 @@
-/* rootfs/mounts: the config's mounts[] (bind, tmpfs, proc, sysfs, mqueue, others) onto O_PATH fds. */
+/* rootfs/mounts: the config's mounts[] (bind, tmpfs, proc, sysfs, mqueue, others) onto O_PATH fds.
+ */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +17,17 @@
 
 /* Files under /proc that may be mounted over (lxcfs and friends), as runc allows. */
 static const char *const proc_mount_allowed[] = {
-  "/proc/cpuinfo", "/proc/diskstats",   "/proc/meminfo", "/proc/stat",
-  "/proc/swaps",   "/proc/uptime",      "/proc/loadavg", "/proc/slabinfo",
-  "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled",
+  "/proc/cpuinfo",
+  "/proc/diskstats",
+  "/proc/meminfo",
+  "/proc/stat",
+  "/proc/swaps",
+  "/proc/uptime",
+  "/proc/loadavg",
+  "/proc/slabinfo",
+  "/proc/net/dev",
+  "/proc/sys/kernel/ns_last_pid",
+  "/proc/sys/crypto/fips_enabled",
 };
 
 int
@@ -36,10 +45,9 @@ fd_mount_flags (int fd)
   {
     unsigned long st, ms;
   } map[] = {
-    { ST_RDONLY, MS_RDONLY },         { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
-    { ST_NOEXEC, MS_NOEXEC },         { ST_SYNCHRONOUS, MS_SYNCHRONOUS },
-    { ST_MANDLOCK, MS_MANDLOCK },     { ST_NOATIME, MS_NOATIME },
-    { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+    { ST_RDONLY, MS_RDONLY },   { ST_NOSUID, MS_NOSUID },           { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },   { ST_SYNCHRONOUS, MS_SYNCHRONOUS }, { ST_MANDLOCK, MS_MANDLOCK },
+    { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },   { ST_RELATIME, MS_RELATIME },
   };
   struct statvfs sv;
   unsigned long r = 0;

@@ -206,7 +206,7 @@ resolve_in_root (int root_fd, const char *path, int flags, uint64_t extra_resolv
 
   if (!openat2_missing)
     {
-      how.flags = (uint64_t) flags | O_CLOEXEC;
+      how.flags = (uint64_t)flags | O_CLOEXEC;
       how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
       /* EAGAIN: a concurrent rename or mount; the kernel asks us to retry */
       for (tries = 0; tries < 32; tries++)
@@ -353,8 +353,8 @@ mkpath_fast (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
   if (parent_path[strspn (parent_path, "/")] != '\0')
     {
       bool parent_created;
-      parent = mkpath_fast (root_fd, parent_path, true, extra_resolve, depth + 1,
-                            &parent_created, err);
+      parent = mkpath_fast (root_fd, parent_path, true, extra_resolve, depth + 1, &parent_created,
+                            err);
       if (parent < 0)
         return -1;
     }
@@ -373,8 +373,8 @@ mkpath_fast (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
 }
 
 int
-mkpath_in_root (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve,
-                bool *created, ctr_error_t *err)
+mkpath_in_root (int root_fd, const char *path, bool is_dir, uint64_t extra_resolve, bool *created,
+                ctr_error_t *err)
 {
   bool dummy;
   return mkpath_fast (root_fd, path, is_dir, extra_resolve, 0, created ? created : &dummy, err);

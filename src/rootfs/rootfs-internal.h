@@ -91,15 +91,15 @@ bool opt_list_has (const char *list, const char *token);
 
 struct mount_opts
 {
-  unsigned long flags;        /* MS_* to set */
-  unsigned long cleared;      /* MS_* explicitly cleared (rw, suid, dev, exec ...) */
+  unsigned long flags;          /* MS_* to set */
+  unsigned long cleared;        /* MS_* explicitly cleared (rw, suid, dev, exec ...) */
   unsigned long propagation[8]; /* MS_PRIVATE|MS_REC ... in order given */
   size_t propagation_len;
-  unsigned int attr_set;      /* recursive MOUNT_ATTR_* (rro, rnosuid ...) */
+  unsigned int attr_set; /* recursive MOUNT_ATTR_* (rro, rnosuid ...) */
   unsigned int attr_clr;
-  char *data;                 /* unknown options joined with commas (NULL: none) */
+  char *data; /* unknown options joined with commas (NULL: none) */
   bool tmpcopyup;
-  bool idmap;                 /* idmap/ridmap: refused */
+  bool idmap; /* idmap/ridmap: refused */
 };
 
 void mount_opts_parse (char *const *options, size_t n, struct mount_opts *out);

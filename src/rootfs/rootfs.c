@@ -1,4 +1,5 @@
-/* rootfs: the setup sequence: propagation, root bind, sysctl, masked paths, pivot_root, read-only paths. */
+/* rootfs: the setup sequence: propagation, root bind, sysctl, masked paths, pivot_root, read-only
+ * paths. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -135,7 +136,8 @@ make_parent_private (struct rootfs_ctx *ctx, int root_fd, ctr_error_t *err)
   if (rootfs_mountinfo (ctx, &mi, &len, err) < 0)
     return -1;
   p = mountinfo_find_parent (mi, len, ctx->root_path);
-  if (p && strstr (p->optional, "shared:") && mount (NULL, p->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
+  if (p && strstr (p->optional, "shared:")
+      && mount (NULL, p->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
     return ctr_error (err, errno, "make `%s` private", p->mountpoint);
   return 0;
 }
@@ -262,7 +264,8 @@ apply_sysctl (struct rootfs_ctx *ctx, ctr_error_t *err)
 
   if (l == NULL || l->sysctl_len == 0)
     return 0;
-  proc_sys = resolve_in_root (ctx->rootfs_fd, "/proc/sys", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  proc_sys
+      = resolve_in_root (ctx->rootfs_fd, "/proc/sys", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
   if (proc_sys < 0 || fstatfs (proc_sys, &sf) < 0)
     return ctr_error (err, errno, "linux.sysctl: open `/proc/sys`");
   if (sf.f_type != PROC_SUPER_MAGIC)
@@ -399,8 +402,8 @@ static int
 readonly_bind (struct rootfs_ctx *ctx, int fd, const char *p, ctr_error_t *err)
 {
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-  cleanup_close int tree = open_tree (fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
-                                                  | AT_EMPTY_PATH);
+  cleanup_close int tree
+      = open_tree (fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
   if (tree < 0)
     return errno == ENOSYS ? readonly_bind_legacy (ctx, fd, -1, p, err)
                            : ctr_error (err, errno, "`%s`: clone", p);

@@ -15,7 +15,7 @@ struct rootfs_ctx
   const char *rootfs; /* absolute host path of root.path (bundle-relative paths resolved) */
   bool new_userns;    /* own user namespace: device nodes are bind-mounted, not mknod'ed */
   bool new_cgroupns;
-  bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  bool no_pivot;      /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
   const char *bundle; /* optional: base of relative bind-mount sources (default: the cwd) */
   /* filled by rootfs_prepare, closed by rootfs_ctx_release */
   int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
@@ -23,8 +23,8 @@ struct rootfs_ctx
   /* private to rootfs/ */
   char *root_path; /* realpath of rootfs (computed when needed, before pivot) */
   bool pivoted;
-  bool proc_checked; /* after pivot: /proc verified to be a procfs */
-  bool dev_fresh_tmpfs; /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
+  bool proc_checked;           /* after pivot: /proc verified to be a procfs */
+  bool dev_fresh_tmpfs;        /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
   struct mountinfo *mountinfo; /* /proc/self/mountinfo, read at most once */
   size_t mountinfo_len;
 };

@@ -71,14 +71,47 @@ status_line (const char *key)
   return 1;
 }
 
-static const char *const cap_names[]
-    = { "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
-        "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
-        "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
-        "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-        "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE" };
+static const char *const cap_names[] = { "CHOWN",
+                                         "DAC_OVERRIDE",
+                                         "DAC_READ_SEARCH",
+                                         "FOWNER",
+                                         "FSETID",
+                                         "KILL",
+                                         "SETGID",
+                                         "SETUID",
+                                         "SETPCAP",
+                                         "LINUX_IMMUTABLE",
+                                         "NET_BIND_SERVICE",
+                                         "NET_BROADCAST",
+                                         "NET_ADMIN",
+                                         "NET_RAW",
+                                         "IPC_LOCK",
+                                         "IPC_OWNER",
+                                         "SYS_MODULE",
+                                         "SYS_RAWIO",
+                                         "SYS_CHROOT",
+                                         "SYS_PTRACE",
+                                         "SYS_PACCT",
+                                         "SYS_ADMIN",
+                                         "SYS_BOOT",
+                                         "SYS_NICE",
+                                         "SYS_RESOURCE",
+                                         "SYS_TIME",
+                                         "SYS_TTY_CONFIG",
+                                         "MKNOD",
+                                         "LEASE",
+                                         "AUDIT_WRITE",
+                                         "AUDIT_CONTROL",
+                                         "SETFCAP",
+                                         "MAC_OVERRIDE",
+                                         "MAC_ADMIN",
+                                         "SYSLOG",
+                                         "WAKE_ALARM",
+                                         "BLOCK_SUSPEND",
+                                         "AUDIT_READ",
+                                         "PERFMON",
+                                         "BPF",
+                                         "CHECKPOINT_RESTORE" };
 
 /* One line per set: "CapEff 0000000020000420 CAP_KILL,CAP_NET_BIND_SERVICE,...". */
 static int
@@ -119,9 +152,9 @@ id (void)
   int n = getgroups (NGROUPS_MAX, groups);
   if (n < 0)
     return fail ("getgroups", "");
-  printf ("uid=%u gid=%u groups=", (unsigned) getuid (), (unsigned) getgid ());
+  printf ("uid=%u gid=%u groups=", (unsigned)getuid (), (unsigned)getgid ());
   for (int i = 0; i < n; i++)
-    printf ("%s%u", i ? "," : "", (unsigned) groups[i]);
+    printf ("%s%u", i ? "," : "", (unsigned)groups[i]);
   printf ("\n");
   return 0;
 }
@@ -217,7 +250,7 @@ static int
 sleep_seconds (const char *arg, int catch_all)
 {
   double secs = strtod (arg, NULL);
-  struct timespec ts = { (time_t) secs, (long) ((secs - (time_t) secs) * 1e9) };
+  struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
   for (int sig = 1; sig < NSIG; sig++)
     if (catch_all ? (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
                   : (sig == SIGTERM || sig == SIGINT || sig == SIGHUP))
@@ -249,13 +282,26 @@ signal_exit (const char *arg)
 static int
 rlimit (const char *name)
 {
-  static const struct { const char *n; int r; } table[]
-      = { { "AS", RLIMIT_AS }, { "CORE", RLIMIT_CORE }, { "CPU", RLIMIT_CPU },
-          { "DATA", RLIMIT_DATA }, { "FSIZE", RLIMIT_FSIZE }, { "LOCKS", RLIMIT_LOCKS },
-          { "MEMLOCK", RLIMIT_MEMLOCK }, { "MSGQUEUE", RLIMIT_MSGQUEUE },
-          { "NICE", RLIMIT_NICE }, { "NOFILE", RLIMIT_NOFILE }, { "NPROC", RLIMIT_NPROC },
-          { "RSS", RLIMIT_RSS }, { "RTPRIO", RLIMIT_RTPRIO }, { "RTTIME", RLIMIT_RTTIME },
-          { "SIGPENDING", RLIMIT_SIGPENDING }, { "STACK", RLIMIT_STACK } };
+  static const struct
+  {
+    const char *n;
+    int r;
+  } table[] = { { "AS", RLIMIT_AS },
+                { "CORE", RLIMIT_CORE },
+                { "CPU", RLIMIT_CPU },
+                { "DATA", RLIMIT_DATA },
+                { "FSIZE", RLIMIT_FSIZE },
+                { "LOCKS", RLIMIT_LOCKS },
+                { "MEMLOCK", RLIMIT_MEMLOCK },
+                { "MSGQUEUE", RLIMIT_MSGQUEUE },
+                { "NICE", RLIMIT_NICE },
+                { "NOFILE", RLIMIT_NOFILE },
+                { "NPROC", RLIMIT_NPROC },
+                { "RSS", RLIMIT_RSS },
+                { "RTPRIO", RLIMIT_RTPRIO },
+                { "RTTIME", RLIMIT_RTTIME },
+                { "SIGPENDING", RLIMIT_SIGPENDING },
+                { "STACK", RLIMIT_STACK } };
   struct rlimit rl;
   if (strncmp (name, "RLIMIT_", 7) == 0)
     name += 7;
@@ -265,11 +311,11 @@ rlimit (const char *name)
         if (rl.rlim_cur == RLIM_INFINITY)
           printf ("unlimited ");
         else
-          printf ("%llu ", (unsigned long long) rl.rlim_cur);
+          printf ("%llu ", (unsigned long long)rl.rlim_cur);
         if (rl.rlim_max == RLIM_INFINITY)
           printf ("unlimited\n");
         else
-          printf ("%llu\n", (unsigned long long) rl.rlim_max);
+          printf ("%llu\n", (unsigned long long)rl.rlim_max);
         return 0;
       }
   fprintf (stderr, "ctr-testhelper: unknown rlimit `%s`\n", name);
@@ -285,16 +331,29 @@ stat_path (const char *path)
     return fail ("stat", path);
   switch (st.st_mode & S_IFMT)
     {
-    case S_IFCHR: type = "char"; break;
-    case S_IFBLK: type = "block"; break;
-    case S_IFDIR: type = "dir"; break;
-    case S_IFLNK: type = "symlink"; break;
-    case S_IFIFO: type = "fifo"; break;
-    case S_IFSOCK: type = "socket"; break;
-    default: type = "file";
+    case S_IFCHR:
+      type = "char";
+      break;
+    case S_IFBLK:
+      type = "block";
+      break;
+    case S_IFDIR:
+      type = "dir";
+      break;
+    case S_IFLNK:
+      type = "symlink";
+      break;
+    case S_IFIFO:
+      type = "fifo";
+      break;
+    case S_IFSOCK:
+      type = "socket";
+      break;
+    default:
+      type = "file";
     }
   printf ("%s %u:%u %04o %u:%u\n", type, major (st.st_rdev), minor (st.st_rdev),
-          (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid, (unsigned) st.st_gid);
+          (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
   return 0;
 }
 
@@ -315,16 +374,15 @@ recvtty (const char *path)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   char buf[4096], cbuf[CMSG_SPACE (sizeof (int))];
   struct iovec iov = { buf, sizeof buf };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   struct cmsghdr *cmsg;
   int master, conn, lsock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ssize_t n;
   if (strlen (path) >= sizeof addr.sun_path)
     return errno = ENAMETOOLONG, fail ("bind", path);
   strcpy (addr.sun_path, path);
-  if (lsock < 0 || bind (lsock, (struct sockaddr *) &addr, sizeof addr) < 0
-      || listen (lsock, 1) < 0)
+  if (lsock < 0 || bind (lsock, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (lsock, 1) < 0)
     return fail ("listen", path);
   conn = accept4 (lsock, NULL, NULL, SOCK_CLOEXEC);
   if (conn < 0 || recvmsg (conn, &msg, MSG_CMSG_CLOEXEC) < 0)
@@ -405,7 +463,7 @@ main (int argc, char **argv)
   if (strcmp (cmd, "oom") == 0)
     return cat_file ("/proc/self/oom_score_adj");
   if (strcmp (cmd, "pid") == 0)
-    return printf ("%d\n", (int) getpid ()) < 0;
+    return printf ("%d\n", (int)getpid ()) < 0;
   if (strcmp (cmd, "tty") == 0)
     return printf ("%s\n", ttyname (STDIN_FILENO) ? ttyname (STDIN_FILENO) : "not a tty") < 0;
   if (strcmp (cmd, "env") == 0)
@@ -419,7 +477,7 @@ main (int argc, char **argv)
   if (strcmp (cmd, "umask") == 0)
     {
       mode_t m = umask (0);
-      return printf ("%04o\n", (unsigned) m) < 0;
+      return printf ("%04o\n", (unsigned)m) < 0;
     }
   if (arg == NULL)
     return usage ();

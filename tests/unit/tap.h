@@ -31,8 +31,7 @@ plan (int n)
   fflush (stdout);
 }
 
-static inline void
-diag (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static inline void diag (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 static inline void
 diag (const char *fmt, ...)
 {
@@ -61,8 +60,7 @@ tap_vresult (bool pass, const char *file, int line, const char *fmt, va_list ap)
   return pass;
 }
 
-static inline bool
-tap_ok (bool pass, const char *file, int line, const char *fmt, ...)
+static inline bool tap_ok (bool pass, const char *file, int line, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 static inline bool
 tap_ok (bool pass, const char *file, int line, const char *fmt, ...)
@@ -75,9 +73,8 @@ tap_ok (bool pass, const char *file, int line, const char *fmt, ...)
   return r;
 }
 
-static inline bool
-tap_is_str (const char *got, const char *want, const char *file, int line, const char *fmt, ...)
-    __attribute__ ((format (printf, 5, 6)));
+static inline bool tap_is_str (const char *got, const char *want, const char *file, int line,
+                               const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 static inline bool
 tap_is_str (const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
@@ -87,15 +84,13 @@ tap_is_str (const char *got, const char *want, const char *file, int line, const
   tap_vresult (pass, file, line, fmt, ap);
   va_end (ap);
   if (!pass)
-    printf ("#          got: %s%s%s\n#     expected: %s%s%s\n", got ? "\"" : "",
-            got ? got : "NULL", got ? "\"" : "", want ? "\"" : "", want ? want : "NULL",
-            want ? "\"" : "");
+    printf ("#          got: %s%s%s\n#     expected: %s%s%s\n", got ? "\"" : "", got ? got : "NULL",
+            got ? "\"" : "", want ? "\"" : "", want ? want : "NULL", want ? "\"" : "");
   return pass;
 }
 
-static inline bool
-tap_is_int (intmax_t got, intmax_t want, const char *file, int line, const char *fmt, ...)
-    __attribute__ ((format (printf, 5, 6)));
+static inline bool tap_is_int (intmax_t got, intmax_t want, const char *file, int line,
+                               const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 static inline bool
 tap_is_int (intmax_t got, intmax_t want, const char *file, int line, const char *fmt, ...)
 {
@@ -108,9 +103,8 @@ tap_is_int (intmax_t got, intmax_t want, const char *file, int line, const char 
   return got == want;
 }
 
-static inline bool
-tap_like (const char *got, const char *needle, const char *file, int line, const char *fmt, ...)
-    __attribute__ ((format (printf, 5, 6)));
+static inline bool tap_like (const char *got, const char *needle, const char *file, int line,
+                             const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 static inline bool
 tap_like (const char *got, const char *needle, const char *file, int line, const char *fmt, ...)
 {
@@ -129,8 +123,8 @@ tap_like (const char *got, const char *needle, const char *file, int line, const
 /* is (got, want, name): string equality (NULL equals NULL only). */
 #define is(got, want, ...) tap_is_str ((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 /* is_int (got, want, name): integer equality. */
-#define is_int(got, want, ...)                                                                 \
-  tap_is_int ((intmax_t) (got), (intmax_t) (want), __FILE__, __LINE__, __VA_ARGS__)
+#define is_int(got, want, ...)                                                                     \
+  tap_is_int ((intmax_t)(got), (intmax_t)(want), __FILE__, __LINE__, __VA_ARGS__)
 /* like (got, substring, name): got contains substring. */
 #define like(got, needle, ...) tap_like ((got), (needle), __FILE__, __LINE__, __VA_ARGS__)
 #define pass(...) tap_ok (true, __FILE__, __LINE__, __VA_ARGS__)

@@ -117,10 +117,9 @@ test_serialize (void)
       skip ("serialize/load round trip", "no cgroup hierarchy mounted");
       return;
     }
-  len = (size_t) snprintf (in, sizeof in, "%s;", cgroup_layout_name (layout));
+  len = (size_t)snprintf (in, sizeof in, "%s;", cgroup_layout_name (layout));
   for (i = 0; i < nh; i++)
-    len += (size_t) snprintf (in + len, sizeof in - len, "%s%s:%zu", i ? "," : "", hs[i].key,
-                              i % 3);
+    len += (size_t)snprintf (in + len, sizeof in - len, "%s%s:%zu", i ? "," : "", hs[i].key, i % 3);
   snprintf (in + len, sizeof in - len, ";/ctr-test-x/y z");
   ok (cgroup_load (in, &cg, &err) == 0, "load `%s`", in);
   diag_err (&err);
@@ -181,20 +180,20 @@ run_prog (const struct bpf_insn *p, int n, char type, unsigned major, unsigned m
   while (pc < n)
     {
       const struct bpf_insn *i = &p[pc++];
-      uint64_t src = (i->code & BPF_X) ? r[i->src_reg] : (uint64_t) (int64_t) i->imm;
+      uint64_t src = (i->code & BPF_X) ? r[i->src_reg] : (uint64_t)(int64_t)i->imm;
       switch (i->code)
         {
         case BPF_LDX | BPF_MEM | BPF_W:
           r[i->dst_reg] = ctx[i->off / 4];
           break;
         case BPF_ALU | BPF_AND | BPF_K:
-          r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & src);
+          r[i->dst_reg] = (uint32_t)(r[i->dst_reg] & src);
           break;
         case BPF_ALU | BPF_RSH | BPF_K:
-          r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
+          r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
           break;
         case BPF_ALU | BPF_MOV | BPF_X:
-          r[i->dst_reg] = (uint32_t) src;
+          r[i->dst_reg] = (uint32_t)src;
           break;
         case BPF_ALU64 | BPF_MOV | BPF_K:
           r[i->dst_reg] = src;
@@ -208,7 +207,7 @@ run_prog (const struct bpf_insn *p, int n, char type, unsigned major, unsigned m
             pc += i->off;
           break;
         case BPF_JMP | BPF_EXIT:
-          return (int) r[0];
+          return (int)r[0];
         default:
           return -1;
         }
@@ -220,10 +219,10 @@ static void
 test_bpf (void)
 {
   struct oci_device_cgroup cfg[] = {
-    { true, 'c', 1, 11, (char *) "r" },
-    { false, 'c', 1, 5, (char *) "w" }, /* zero: later default allows it again */
-    { true, 'b', 8, -1, (char *) "rw" },
-    { false, 'b', 8, 1, (char *) "w" },
+    { true, 'c', 1, 11, (char *)"r" },
+    { false, 'c', 1, 5, (char *)"w" }, /* zero: later default allows it again */
+    { true, 'b', 8, -1, (char *)"rw" },
+    { false, 'b', 8, 1, (char *)"w" },
   };
   struct oci_resources res = { .devices = cfg, .devices_len = ARRAY_SIZE (cfg) };
   cleanup_error ctr_error_t err = NULL;
@@ -234,7 +233,7 @@ test_bpf (void)
   char buf[64];
 
   rules = cg_device_rules (&res, &n);
-  count = devices_bpf_build (rules, n, (void **) &p, &err);
+  count = devices_bpf_build (rules, n, (void **)&p, &err);
   ok (count > 0, "device program built (%d instructions)", count);
   if (count <= 0)
     return;
@@ -249,8 +248,8 @@ test_bpf (void)
   ok (run_prog (p, count, 'c', 1, 5, "rw") == 1, "bpf: rules run last-match-wins");
   free (p);
   p = NULL;
-  rules[1].access = (char *) "rx"; /* rules[0] is ctr's deny-all */
-  count = devices_bpf_build (rules, n, (void **) &p, &err);
+  rules[1].access = (char *)"rx"; /* rules[0] is ctr's deny-all */
+  count = devices_bpf_build (rules, n, (void **)&p, &err);
   ok (count < 0 && strstr (err->msg, "devices[0]"), "bpf: invalid access refused (%s)",
       err ? err->msg : "");
   legacy_device_rule (&cfg[2], buf, sizeof buf);
@@ -400,7 +399,7 @@ test_lifecycle (const char *top, struct oci_resources *res)
   ok (cg->layout == CGROUP_LAYOUT_LEGACY || cgroup_v2_fd (cg) >= 0,
       "cgroup2 fd for CLONE_INTO_CGROUP");
   pid = spawn_child (&go, &rep);
-  ok (cgroup_enter (cg, pid, false, &err) == 0, "enter child %d", (int) pid);
+  ok (cgroup_enter (cg, pid, false, &err) == 0, "enter child %d", (int)pid);
   diag_err (&err);
   if (write (go, "g", 1) != 1 || read (rep, rbuf, 3) != 3)
     rbuf[0] = '\0';
@@ -502,7 +501,7 @@ test_failures (const char *top)
 {
   cleanup_error ctr_error_t err = NULL;
   cleanup_free char *path = xasprintf ("/%s/c3", top);
-  struct oci_cpu cpu = { .cpus = (char *) "9999" };
+  struct oci_cpu cpu = { .cpus = (char *)"9999" };
   struct oci_resources res = { .cpu = &cpu };
   struct cgroup_config cfg = { .cgroups_path = path, .id = "c3", .resources = &res };
   struct cgroup *cg = NULL;
@@ -549,7 +548,7 @@ check_resources_v2 (struct cgroup *cg)
     diag_err (&err);
   }
   {
-    struct oci_kv bad = { .key = (char *) "nosuch.file", .value = (char *) "1" };
+    struct oci_kv bad = { .key = (char *)"nosuch.file", .value = (char *)"1" };
     struct oci_resources u = { .unified = &bad, .unified_len = 1 };
     r = cgroup_update (cg, &u, &err);
     ok (r < 0 && err
@@ -564,7 +563,7 @@ static void
 check_resources_v1 (struct cgroup *cg)
 {
   cleanup_error ctr_error_t err = NULL;
-  struct oci_kv kv = { .key = (char *) "memory.high", .value = (char *) "52428800" };
+  struct oci_kv kv = { .key = (char *)"memory.high", .value = (char *)"52428800" };
   int r;
 
   ok (file_is (cg, CG_MEMORY, "memory.limit_in_bytes", "67108864")
@@ -572,8 +571,7 @@ check_resources_v1 (struct cgroup *cg)
           && file_is (cg, CG_MEMORY, "memory.soft_limit_in_bytes", "16777216")
           && file_is (cg, CG_MEMORY, "memory.swappiness", "10"),
       "memory limit, memsw, soft limit, swappiness");
-  ok (file_is (cg, CG_CPU, "cpu.shares", "512")
-          && file_is (cg, CG_CPU, "cpu.cfs_quota_us", "50000")
+  ok (file_is (cg, CG_CPU, "cpu.shares", "512") && file_is (cg, CG_CPU, "cpu.cfs_quota_us", "50000")
           && file_is (cg, CG_CPU, "cpu.cfs_period_us", "100000")
           && file_is (cg, CG_CPUSET, "cpuset.cpus", "0"),
       "cpu.shares, cfs quota and period, cpuset.cpus");
@@ -592,8 +590,7 @@ check_resources_v1 (struct cgroup *cg)
     struct oci_resources u = { .memory = &m3 };
     r = cgroup_update (cg, &u, &err);
     ok (r < 0 && err
-            && strcmp (err->msg, "linux.resources.memory.limit: write memory.limit_in_bytes")
-                   == 0
+            && strcmp (err->msg, "linux.resources.memory.limit: write memory.limit_in_bytes") == 0
             && err->status == EINVAL,
         "bad value: %s", err ? err->msg : "no error");
     ctr_error_free (&err);
@@ -625,11 +622,11 @@ test_resources (const char *top)
                          .quota = 50000,
                          .has_period = true,
                          .period = 100000,
-                         .cpus = (char *) "0",
-                         .mems = (char *) "0" };
+                         .cpus = (char *)"0",
+                         .mems = (char *)"0" };
   struct oci_block_io bio = { .has_weight = true, .weight = 100 };
-  struct oci_hugepage_limit huge = { .page_size = (char *) "2MB", .limit = 4 << 20 };
-  struct oci_kv kv = { .key = (char *) "memory.high", .value = (char *) "52428800" };
+  struct oci_hugepage_limit huge = { .page_size = (char *)"2MB", .limit = 4 << 20 };
+  struct oci_kv kv = { .key = (char *)"memory.high", .value = (char *)"52428800" };
   struct oci_resources res
       = { .memory = &mem, .cpu = &cpu, .has_pids_limit = true, .pids_limit = 50, .block_io = &bio };
   struct cgroup_config cfg = { .cgroups_path = path, .id = "c4", .resources = &res };
@@ -709,7 +706,7 @@ test_oom (const char *top)
   waitpid (pid, &status, 0);
   ok (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "64M in a 16M cgroup: OOM-killed");
   status = cgroup_oom_kills (cg, &kills, &err);
-  ok (status == 0 && kills >= 1, "cgroup_oom_kills reports it (%llu)", (unsigned long long) kills);
+  ok (status == 0 && kills >= 1, "cgroup_oom_kills reports it (%llu)", (unsigned long long)kills);
   diag_err (&err);
   ok (cgroup_destroy (cg, &err) == 0 && nothing_left (top), "destroy");
   diag_err (&err);
@@ -816,7 +813,7 @@ int
 main (void)
 {
   struct oci_device_cgroup devs[]
-      = { { false, 'a', -1, -1, (char *) "rwm" }, { true, 'c', 1, 11, (char *) "r" } };
+      = { { false, 'a', -1, -1, (char *)"rwm" }, { true, 'c', 1, 11, (char *)"r" } };
   struct oci_memory mem = { .has_limit = true, .limit = 32 << 20 };
   struct oci_resources res = { .memory = &mem,
                                .has_pids_limit = true,
@@ -830,7 +827,7 @@ main (void)
   test_serialize ();
   test_conversions ();
   test_bpf ();
-  snprintf (top, sizeof top, "ctr-test-%d", (int) getpid ());
+  snprintf (top, sizeof top, "ctr-test-%d", (int)getpid ());
   if (geteuid () != 0)
     skip ("real cgroups", "needs root");
   else

@@ -199,8 +199,8 @@ test_full_process (const struct oci_process *p)
           && p->capabilities->inheritable[0] == NULL,
       "empty inheritable is an empty vector");
   ok (p->capabilities->ambient_len == 1, "capabilities.ambient");
-  ok (p->rlimits_len == 2 && p->rlimits[0].resource == RLIMIT_NOFILE
-          && p->rlimits[0].soft == 1024 && p->rlimits[0].hard == 4096,
+  ok (p->rlimits_len == 2 && p->rlimits[0].resource == RLIMIT_NOFILE && p->rlimits[0].soft == 1024
+          && p->rlimits[0].hard == 4096,
       "rlimits[0]");
   ok (p->rlimits[1].resource == RLIMIT_CORE && p->rlimits[1].hard == UINT64_MAX,
       "rlimits[1] takes uint64 max");
@@ -211,11 +211,10 @@ test_full_process (const struct oci_process *p)
   ok (p->io_priority && strcmp (p->io_priority->class_, "IOPRIO_CLASS_BE") == 0
           && p->io_priority->priority == 4,
       "ioPriority");
-  ok (p->scheduler && strcmp (p->scheduler->policy, "SCHED_DEADLINE") == 0
-          && p->scheduler->has_nice && p->scheduler->nice == -5 && p->scheduler->priority == 3
-          && p->scheduler->flags_len == 1 && p->scheduler->runtime == 100
-          && p->scheduler->deadline == 200 && p->scheduler->has_period
-          && p->scheduler->period == 300,
+  ok (p->scheduler && strcmp (p->scheduler->policy, "SCHED_DEADLINE") == 0 && p->scheduler->has_nice
+          && p->scheduler->nice == -5 && p->scheduler->priority == 3 && p->scheduler->flags_len == 1
+          && p->scheduler->runtime == 100 && p->scheduler->deadline == 200
+          && p->scheduler->has_period && p->scheduler->period == 300,
       "scheduler");
   ok (p->exec_cpu_affinity && strcmp (p->exec_cpu_affinity->initial, "7") == 0
           && strcmp (p->exec_cpu_affinity->final, "0-3,7") == 0,
@@ -280,9 +279,8 @@ static void
 test_full_resources (const struct oci_resources *r)
 {
   ok (r->devices_len == 2 && !r->devices[0].allow && r->devices[0].type == 'a'
-          && r->devices[0].major == -1 && r->devices[0].minor == -1
-          && r->devices[1].type == 'c' && r->devices[1].major == 10
-          && strcmp (r->devices[1].access, "rw") == 0,
+          && r->devices[0].major == -1 && r->devices[0].minor == -1 && r->devices[1].type == 'c'
+          && r->devices[1].major == 10 && strcmp (r->devices[1].access, "rw") == 0,
       "resources.devices with wildcards");
   ok (r->memory && r->memory->limit == 536870912 && r->memory->has_swap && r->memory->swap == -1
           && r->memory->kernel_tcp == 1048576 && r->memory->swappiness == 60
@@ -304,8 +302,8 @@ test_full_resources (const struct oci_resources *r)
       "blockIO");
   ok (r->hugepage_limits_len == 2 && strcmp (r->hugepage_limits[1].page_size, "1GB") == 0,
       "hugepageLimits");
-  ok (r->has_network_class_id && r->network_class_id == 1048577
-          && r->network_priorities_len == 1 && r->network_priorities[0].priority == 500,
+  ok (r->has_network_class_id && r->network_class_id == 1048577 && r->network_priorities_len == 1
+          && r->network_priorities[0].priority == 500,
       "network");
   ok (r->rdma_len == 2 && strcmp (r->rdma[0].device, "mlx5_1") == 0 && r->rdma[0].hca_handles == 3
           && !r->rdma[1].has_hca_handles && r->rdma[1].hca_objects == 1,
@@ -559,7 +557,8 @@ test_malformed (void)
 
   expect_err ("{'root':{'path':'rootfs'},\n  'process': }",
               "config.json: line 2, column 14: parse error: unallowed token");
-  expect_err ("{'root':{'path':'rootfs'}", "config.json: line 1, column 26: parse error: premature EOF");
+  expect_err ("{'root':{'path':'rootfs'}",
+              "config.json: line 1, column 26: parse error: premature EOF");
   expect_err ("{'root':{'path':'rootfs'}} x", "trailing garbage");
   expect_err ("", "config.json: empty document");
   expect_err ("{'a':1,}", "config.json: line 1");
@@ -631,7 +630,7 @@ test_limits (void)
   ctr_error_free (&err);
 
   fd = mkstemp (path);
-  ok (fd >= 0 && write_all (fd, big, big_len) == (ssize_t) big_len, "wrote oversized file");
+  ok (fd >= 0 && write_all (fd, big, big_len) == (ssize_t)big_len, "wrote oversized file");
   if (fd >= 0)
     close (fd);
   ok (oci_config_load_at (AT_FDCWD, path, &c, &err) < 0 && err && err->status == EFBIG,
@@ -867,7 +866,7 @@ bench_parse (void)
     }
   ok (i == n, "parsed the full config %d times", n);
   diag ("full config (%zu bytes): %.1f us per parse", len,
-        (double) (now_ns () - start) / n / 1000.0);
+        (double)(now_ns () - start) / n / 1000.0);
 }
 
 int

@@ -26,7 +26,7 @@
 #include "util.h"
 
 #define CAP(c) PROCESS_CAP_BIT (c)
-#define S(x) ((char *) (x))
+#define S(x) ((char *)(x))
 
 static char *sh_args[] = { S ("sh"), NULL };
 static bool seccomp_works; /* seccomp(2) usable here (valgrind does not know it) */
@@ -255,7 +255,7 @@ test_resolve_executable (void)
   p.env = env;
   p.env_len = 1;
   if (process_plan_new (&p, NULL, &plan, &err) < 0)
-    return (void) fail ("plan");
+    return (void)fail ("plan");
   ok (process_resolve_executable (plan, &path, &err) == 0, "sh found in PATH");
   is (path, "/usr/bin/sh", "first PATH match");
   free (path);
@@ -310,15 +310,22 @@ test_seccomp_small (void)
   struct oci_seccomp_syscall calls[3] = {
     { .names = mkdir_names, .names_len = 3, .action = S ("SCMP_ACT_ERRNO") },
     { .names = mkdir_names, .names_len = 1, .action = S ("SCMP_ACT_ALLOW") }, /* = default */
-    { .names = mkdir_names + 1, .names_len = 1, .action = S ("SCMP_ACT_LOG"), .args = args,
+    { .names = mkdir_names + 1,
+      .names_len = 1,
+      .action = S ("SCMP_ACT_LOG"),
+      .args = args,
       .args_len = 2 },
   };
-  char *arches[] = { S ("SCMP_ARCH_X86_64"), S ("SCMP_ARCH_X86"), S ("SCMP_ARCH_LOONGARCH64"),
-                     NULL };
+  char *arches[]
+      = { S ("SCMP_ARCH_X86_64"), S ("SCMP_ARCH_X86"), S ("SCMP_ARCH_LOONGARCH64"), NULL };
   char *flags[] = { S ("SECCOMP_FILTER_FLAG_BOGUS"), S ("SECCOMP_FILTER_FLAG_LOG"), NULL };
-  struct oci_seccomp sc = { .default_action = S ("SCMP_ACT_ALLOW"), .architectures = arches,
-                            .architectures_len = 3, .flags = flags, .flags_len = 1,
-                            .syscalls = calls, .syscalls_len = 2 };
+  struct oci_seccomp sc = { .default_action = S ("SCMP_ACT_ALLOW"),
+                            .architectures = arches,
+                            .architectures_len = 3,
+                            .flags = flags,
+                            .flags_len = 1,
+                            .syscalls = calls,
+                            .syscalls_len = 2 };
   struct process_seccomp out;
   ctr_error_t err = NULL;
 
@@ -327,15 +334,14 @@ test_seccomp_small (void)
   sc.flags_len = 0;
   ok (process_seccomp_compile (&sc, &out, &err) == 0, "small profile compiles (unknown "
                                                       "syscall and arch skipped)");
-  ok (out.len > 0 && out.len % 8 == 0 && out.flags == 0 && !out.notify,
-      "BPF exported (%zu bytes)", out.len);
+  ok (out.len > 0 && out.len % 8 == 0 && out.flags == 0 && !out.notify, "BPF exported (%zu bytes)",
+      out.len);
   process_seccomp_release (&out);
   if (seccomp_works)
     {
       sc.flags = flags + 1;
       sc.flags_len = 1;
-      ok (process_seccomp_compile (&sc, &out, &err) == 0
-              && out.flags == SECCOMP_FILTER_FLAG_LOG,
+      ok (process_seccomp_compile (&sc, &out, &err) == 0 && out.flags == SECCOMP_FILTER_FLAG_LOG,
           "SECCOMP_FILTER_FLAG_LOG");
       is_int (WEXITSTATUS (in_child (child_seccomp_mkdir, &out)), 0,
               "loaded filter: mkdir fails with EPERM, getpid works");
@@ -382,9 +388,9 @@ test_seccomp_small (void)
 /* ---- podman's default profile (docker format) converted to linux.seccomp ---- */
 
 static const char *const podman_caps[] = {
-  "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",     "CAP_KILL",
-  "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
-  "CAP_SYS_CHROOT",
+  "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",     "CAP_FSETID",
+  "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+  "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT",
 };
 
 static const char *
@@ -451,9 +457,9 @@ convert_args (yajl_val args, struct oci_seccomp_syscall *call)
     {
       yajl_val a = args->u.array.values[j];
       yajl_val v2 = yajl_tree_get (a, kval2, yajl_t_number);
-      call->args[j].index = (uint32_t) YAJL_GET_INTEGER (yajl_tree_get (a, kidx, yajl_t_number));
-      call->args[j].value = (uint64_t) YAJL_GET_INTEGER (yajl_tree_get (a, kval, yajl_t_number));
-      call->args[j].value_two = v2 ? (uint64_t) YAJL_GET_INTEGER (v2) : 0;
+      call->args[j].index = (uint32_t)YAJL_GET_INTEGER (yajl_tree_get (a, kidx, yajl_t_number));
+      call->args[j].value = (uint64_t)YAJL_GET_INTEGER (yajl_tree_get (a, kval, yajl_t_number));
+      call->args[j].value_two = v2 ? (uint64_t)YAJL_GET_INTEGER (v2) : 0;
       call->args[j].op = YAJL_GET_STRING (yajl_tree_get (a, kop, yajl_t_string));
     }
   call->args_len = args->u.array.len;
@@ -474,23 +480,22 @@ convert_syscall (yajl_val e, struct oci_seccomp_syscall *call)
   call->names_len = names->u.array.len;
   call->action = YAJL_GET_STRING (yajl_tree_get (e, kact, yajl_t_string));
   call->has_errno_ret = er != NULL;
-  call->errno_ret = er ? (uint32_t) YAJL_GET_INTEGER (er) : 0;
+  call->errno_ret = er ? (uint32_t)YAJL_GET_INTEGER (er) : 0;
   convert_args (yajl_tree_get (e, kargs, yajl_t_array), call);
 }
 
 static yajl_val
 load_podman_profile (struct oci_seccomp *sc)
 {
-  static char *arches[] = { S ("SCMP_ARCH_X86_64"), S ("SCMP_ARCH_X86"), S ("SCMP_ARCH_X32"),
-                            NULL };
+  static char *arches[]
+      = { S ("SCMP_ARCH_X86_64"), S ("SCMP_ARCH_X86"), S ("SCMP_ARCH_X32"), NULL };
   const char *kdef[] = { "defaultAction", NULL }, *kdeferr[] = { "defaultErrnoRet", NULL };
   const char *ksys[] = { "syscalls", NULL };
   cleanup_free char *data = NULL;
   yajl_val root, list, v;
   size_t len, i;
 
-  if (read_file_at (AT_FDCWD, "/usr/share/containers/seccomp.json", 1 << 22, &data, &len, NULL)
-      < 0)
+  if (read_file_at (AT_FDCWD, "/usr/share/containers/seccomp.json", 1 << 22, &data, &len, NULL) < 0)
     return NULL;
   root = yajl_tree_parse (data, NULL, 0);
   if (root == NULL)
@@ -499,7 +504,7 @@ load_podman_profile (struct oci_seccomp *sc)
   sc->default_action = YAJL_GET_STRING (yajl_tree_get (root, kdef, yajl_t_string));
   v = yajl_tree_get (root, kdeferr, yajl_t_number);
   sc->has_default_errno_ret = v != NULL;
-  sc->default_errno_ret = v ? (uint32_t) YAJL_GET_INTEGER (v) : 0;
+  sc->default_errno_ret = v ? (uint32_t)YAJL_GET_INTEGER (v) : 0;
   sc->architectures = arches;
   sc->architectures_len = 3;
   list = yajl_tree_get (root, ksys, yajl_t_array);
@@ -564,8 +569,8 @@ test_seccomp_podman (void)
   if (err)
     diag ("%s", err->msg);
   ctr_error_free (&err);
-  diag ("podman profile: %zu rules -> %zu BPF instructions in %.2f ms (best of 5)",
-        sc.syscalls_len, out.len / 8, (double) best / 1e6);
+  diag ("podman profile: %zu rules -> %zu BPF instructions in %.2f ms (best of 5)", sc.syscalls_len,
+        out.len / 8, (double)best / 1e6);
   if (seccomp_works)
     is_int (WEXITSTATUS (in_child (child_seccomp_load_only, &out)), 0,
             "podman profile loads in the kernel");
@@ -637,8 +642,8 @@ test_drop_privileges (void)
 {
   static char *bounding[] = { S ("CAP_NET_BIND_SERVICE"), S ("CAP_CHOWN"), NULL };
   static char *one[] = { S ("CAP_NET_BIND_SERVICE"), NULL };
-  static char *args[] = { S ("sh"), S ("-c"),
-                          S ("grep -q '^CapEff:.*0000000000000400$' /proc/self/status"), NULL };
+  static char *args[]
+      = { S ("sh"), S ("-c"), S ("grep -q '^CapEff:.*0000000000000400$' /proc/self/status"), NULL };
   struct drop_test t;
 
   proc_init (&t.p);
@@ -655,7 +660,7 @@ test_drop_privileges (void)
   t.caps.effective = t.caps.permitted = t.caps.inheritable = t.caps.ambient = one;
   t.caps.effective_len = t.caps.permitted_len = t.caps.inheritable_len = t.caps.ambient_len = 1;
   t.p.capabilities = &t.caps;
-  t.rl = (struct oci_rlimit) { .type = S ("RLIMIT_CORE"), .soft = 1000, .hard = 2000 };
+  t.rl = (struct oci_rlimit){ .type = S ("RLIMIT_CORE"), .soft = 1000, .hard = 2000 };
   t.p.rlimits = &t.rl;
   t.p.rlimits_len = 1;
   t.p.no_new_privileges = true;
@@ -709,18 +714,19 @@ child_keep_sys_admin (void *data)
 static void
 test_keep_sys_admin (void)
 {
-  static struct oci_seccomp_syscall call = { .names = mkdir_names, .names_len = 3,
-                                             .action = S ("SCMP_ACT_ERRNO") };
+  static struct oci_seccomp_syscall call
+      = { .names = mkdir_names, .names_len = 3, .action = S ("SCMP_ACT_ERRNO") };
   struct seccomp_test t;
   ctr_error_t err = NULL;
 
   memset (&t, 0, sizeof t);
   proc_init (&t.p);
-  t.sc = (struct oci_seccomp) { .default_action = S ("SCMP_ACT_ALLOW"), .syscalls = &call,
-                                .syscalls_len = 1 };
+  t.sc = (struct oci_seccomp){ .default_action = S ("SCMP_ACT_ALLOW"),
+                               .syscalls = &call,
+                               .syscalls_len = 1 };
   t.lin.seccomp = &t.sc;
   if (process_seccomp_compile (&t.sc, &t.bpf, &err) < 0)
-    return (void) fail ("compile");
+    return (void)fail ("compile");
   is_int (WEXITSTATUS (in_child (child_keep_sys_admin, &t)), 0,
           "seccomp without no_new_privs: loaded with a kept CAP_SYS_ADMIN, dropped after");
   process_seccomp_release (&t.bpf);
@@ -769,7 +775,7 @@ test_exec_fds (void)
 static int
 record_listener (int fd, void *data, ctr_error_t *err)
 {
-  *(int *) data = fd;
+  *(int *)data = fd;
   return 0;
 }
 
@@ -804,17 +810,18 @@ static void
 test_notify (void)
 {
   static char *names[] = { S ("mkdirat"), NULL };
-  static struct oci_seccomp_syscall call = { .names = names, .names_len = 1,
-                                             .action = S ("SCMP_ACT_NOTIFY") };
+  static struct oci_seccomp_syscall call
+      = { .names = names, .names_len = 1, .action = S ("SCMP_ACT_NOTIFY") };
   struct seccomp_test t;
   ctr_error_t err = NULL;
 
   memset (&t, 0, sizeof t);
   proc_init (&t.p);
-  t.sc = (struct oci_seccomp) { .default_action = S ("SCMP_ACT_ALLOW"), .syscalls = &call,
-                                .syscalls_len = 1 };
+  t.sc = (struct oci_seccomp){ .default_action = S ("SCMP_ACT_ALLOW"),
+                               .syscalls = &call,
+                               .syscalls_len = 1 };
   if (process_seccomp_compile (&t.sc, &t.bpf, &err) < 0)
-    return (void) fail ("compile");
+    return (void)fail ("compile");
   is_int (WEXITSTATUS (in_child (child_notify, &t)), 0,
           "notify filter: listener fd handed to the receiver, refused without one");
   process_seccomp_release (&t.bpf);
@@ -865,7 +872,7 @@ test_cwd_escape (void)
   struct cwd_test t;
 
   if (mkdtemp (root) == NULL)
-    return (void) fail ("mkdtemp");
+    return (void)fail ("mkdtemp");
   snprintf (procdir, sizeof procdir, "%s/proc", root);
   mkdir (procdir, 0755);
   t.root = root;
@@ -902,7 +909,7 @@ test_hooks (void)
 
   fd = mkstemp (file);
   if (fd < 0)
-    return (void) fail ("mkstemp");
+    return (void)fail ("mkstemp");
   close (fd);
   snprintf (script, sizeof script, "{ cat; echo \"|$FOO|${HOME-unset}|\"; } > %s", file);
   ok (hooks_run (hooks, 1, OCI_HOOK_CREATE_RUNTIME, state, &err) == 0, "hook succeeds");
@@ -915,20 +922,21 @@ test_hooks (void)
                 "createRuntime hook #1 `/bin/sh`: exited with status 3", "failing hook");
   unlink (file);
 
-  hooks[0] = (struct oci_hook) { .path = S ("/bin/sh"), .args = args_sleep, .args_len = 3,
-                                 .has_timeout = true, .timeout = 1 };
+  hooks[0] = (struct oci_hook){
+    .path = S ("/bin/sh"), .args = args_sleep, .args_len = 3, .has_timeout = true, .timeout = 1
+  };
   t0 = now_ns ();
   expect_error (hooks_run (hooks, 1, OCI_HOOK_POSTSTOP, state, &err), &err,
                 "poststop hook #0 `/bin/sh`: timed out after 1s", "hook timeout");
-  ok (now_ns () - t0 < 3000000000ULL, "timeout enforced (%.1fs)", (double) (now_ns () - t0) / 1e9);
+  ok (now_ns () - t0 < 3000000000ULL, "timeout enforced (%.1fs)", (double)(now_ns () - t0) / 1e9);
   usleep (100000);
   ok (system ("pgrep -f '^sleep 5.123$' >/dev/null") != 0, "the hook's children were killed too");
 
-  hooks[0] = (struct oci_hook) { .path = S ("/bin/sh"), .args = args_kill, .args_len = 3 };
+  hooks[0] = (struct oci_hook){ .path = S ("/bin/sh"), .args = args_kill, .args_len = 3 };
   expect_error (hooks_run (hooks, 1, OCI_HOOK_PRESTART, state, &err), &err,
                 "prestart hook #0 `/bin/sh`: killed by signal 9", "hook killed by a signal");
 
-  hooks[0] = (struct oci_hook) { .path = S ("/nonexistent/hook") };
+  hooks[0] = (struct oci_hook){ .path = S ("/nonexistent/hook") };
   ok (hooks_run (hooks, 1, OCI_HOOK_POSTSTART, state, &err) < 0 && err && err->status == ENOENT,
       "missing hook executable");
   is (err ? err->msg : NULL, "poststart hook #0 `/nonexistent/hook`: exec", "missing hook message");
@@ -939,8 +947,9 @@ test_hooks (void)
   big = xmalloc (1 << 20);
   memset (big, ' ', (1 << 20) - 1);
   big[(1 << 20) - 1] = '\0';
-  hooks[0] = (struct oci_hook) { .path = S ("/bin/sh"), .args = args_true, .args_len = 3,
-                                 .has_timeout = true, .timeout = 5 };
+  hooks[0] = (struct oci_hook){
+    .path = S ("/bin/sh"), .args = args_true, .args_len = 3, .has_timeout = true, .timeout = 5
+  };
   ok (hooks_run (hooks, 1, OCI_HOOK_START_CONTAINER, big, &err) == 0,
       "hook that ignores a 1 MiB stdin");
   ctr_error_free (&err);
