@@ -66,6 +66,7 @@ struct create
   const char *id;
   const char *root;
   bool run_foreground; /* run without --detach: keep the pty, supervise */
+  bool is_run;         /* run: no exec fifo, the child goes straight on to exec */
   int dirfd;
   char *bundle;
   char *rootfs;
@@ -293,12 +294,15 @@ create_prepare_host (struct create *c, ctr_error_t *err)
   c->state_dir_made = true;
   if (state_lock (c->dirfd, err) < 0)
     return -1;
+  if (c->is_run)
+    goto no_fifo;
   if (mkfifoat (c->dirfd, STATE_FIFO, 0600) < 0)
     return ctr_error (err, errno, "create exec fifo");
   /* O_RDWR: the container holds both ends, so its read blocks until `start` writes */
   c->fifo_fd = openat (c->dirfd, STATE_FIFO, O_RDWR | O_CLOEXEC);
   if (c->fifo_fd < 0)
     return ctr_error (err, errno, "open exec fifo");
+no_fifo:
   if (write_file_at (c->dirfd, STATE_CONFIG, c->config_text, c->config_len, 0600, err) < 0)
     return -1;
   cgc.id = c->id;
@@ -579,7 +583,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
       close (c->sync_child);
       c->sync_child = fd;
     }
-  fd = fcntl (c->fifo_fd, F_DUPFD_CLOEXEC, min_fd);
+  fd = c->fifo_fd >= 0 ? fcntl (c->fifo_fd, F_DUPFD_CLOEXEC, min_fd) : -1;
   if (fd >= 0)
     {
       close (c->fifo_fd);
@@ -589,7 +593,8 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
     goto fail;
   if (sync_send (c->sync_child, SYNC_READY, 0, NULL, 0, -1, &err) < 0)
     goto fail;
-  if (child_wait_start (c, &err) < 0)
+  /* `run` starts the container itself: nothing to wait for */
+  if (c->fifo_fd >= 0 && child_wait_start (c, &err) < 0)
     _exit (1);
   if (hooks_run (c->config->hooks.hooks[OCI_HOOK_START_CONTAINER],
                  c->config->hooks.len[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
@@ -900,6 +905,7 @@ container_run (const struct ctr_context *ctx, const char *id,
   *exit_status = 0;
   create_init (&c, ctx, id, opts);
   c.run_foreground = !opts->detach;
+  c.is_run = true;
   if (c.run_foreground)
     {
       /* the container process may be a grandchild: make it ours to reap */
@@ -908,11 +914,6 @@ container_run (const struct ctr_context *ctx, const char *id,
     }
   if (create_container (&c, err) < 0)
     goto out;
-  if (container_release_fifo (c.dirfd, err) < 0)
-    {
-      create_undo (&c);
-      goto out;
-    }
   run_poststage (&c, OCI_HOOK_POSTSTART, CTR_STATUS_RUNNING);
   if (opts->detach)
     {
