@@ -28,6 +28,7 @@
 #include "oci/json.h"
 #include "process/process.h"
 #include "rootfs/rootfs.h"
+#include "selfexec.h"
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
@@ -837,6 +838,8 @@ static int
 create_container (struct create *c, ctr_error_t *err)
 {
   reserve_preserved_fds (c->opts->preserve_fds);
+  /* from here on ctr's processes hold container state: closed to /proc/PID/ peeking */
+  selfexec_nondumpable ();
   if (validate_container_id (c->id, err) < 0)
     return -1;
   if (c->ctx->systemd_cgroup)

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "container.h"
 #include "log.h"
+#include "selfexec.h"
 #include "util.h"
 
 struct verb
@@ -225,6 +226,11 @@ main (int argc, char **argv)
   if (v == NULL && strcmp (argv[optind], "help") != 0)
     return cli_usage_error (NULL, "unknown command \"%s\"", argv[optind]);
 
+  /* exec enters a running container's pid namespace, where its processes can reach ours
+     through /proc/PID/exe: that ctr must be a sealed copy, never the host's binary */
+  if (v != NULL && strcmp (v->name, "exec") == 0 && !selfexec_is_sealed ()
+      && selfexec_reexec_sealed (argv, &err) < 0)
+    return cli_fail (&err);
   if (ctr_log_init (g.log_path, g.log_format, g.debug, &err) < 0)
     return cli_fail (&err);
   if (v == NULL)

@@ -18,6 +18,7 @@
 #include "namespaces/namespaces.h"
 #include "oci/config.h"
 #include "process/process.h"
+#include "selfexec.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -362,6 +363,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
   e.target_pidfd = e.sync_parent = e.sync_child = e.pidfd = e.master = -1;
   *exit_status = 0;
   reserve_preserved_fds (opts->preserve_fds);
+  selfexec_nondumpable ();
   if (exec_prepare (&e, ctx, id, err) < 0)
     goto out;
   if (!opts->detach)

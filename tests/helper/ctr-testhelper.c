@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <grp.h>
 
 extern char **environ;
@@ -428,6 +429,79 @@ tick (const char *path)
     }
 }
 
+static bool
+same_file (int fd, const char *path)
+{
+  struct stat a, b;
+  return fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_dev == b.st_dev
+         && a.st_ino == b.st_ino;
+}
+
+static bool
+still_ctr (const char *pid)
+{
+  char path[300], comm[64] = "";
+  int fd, n;
+  snprintf (path, sizeof path, "/proc/%s/comm", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  n = fd < 0 ? -1 : read (fd, comm, sizeof comm - 1);
+  if (fd >= 0)
+    close (fd);
+  return n > 0 && (strcmp (comm, "ctr\n") == 0 || strcmp (comm, "memfd:ctr\n") == 0);
+}
+
+/* exe-probe SECONDS: for SECONDS, keeps trying to open /proc/PID/exe of every ctr process
+   it can see, as a CVE-2019-5736 exploit would, and reports what it got: blocked (not
+   dumpable), sealed (a sealed memfd copy) or VULNERABLE (the host's binary itself). */
+static int
+exe_probe (const char *arg)
+{
+  time_t end = time (NULL) + (arg ? atoi (arg) : 3);
+  unsigned long seen = 0, blocked = 0, sealed = 0, vulnerable = 0;
+
+  while (time (NULL) < end)
+    {
+      DIR *d = opendir ("/proc");
+      struct dirent *de;
+      while (d && (de = readdir (d)) != NULL)
+        {
+          char path[300], comm[64] = "";
+          int fd, n;
+          if (de->d_name[0] < '1' || de->d_name[0] > '9' || atoi (de->d_name) == getpid ())
+            continue;
+          snprintf (path, sizeof path, "/proc/%s/comm", de->d_name);
+          fd = open (path, O_RDONLY | O_CLOEXEC);
+          n = fd < 0 ? -1 : read (fd, comm, sizeof comm - 1);
+          if (fd >= 0)
+            close (fd);
+          if (n <= 0 || (strcmp (comm, "ctr\n") != 0 && strcmp (comm, "memfd:ctr\n") != 0))
+            continue;
+          seen++;
+          snprintf (path, sizeof path, "/proc/%s/exe", de->d_name);
+          fd = open (path, O_RDONLY | O_CLOEXEC);
+          if (fd < 0)
+            {
+              blocked += errno == EACCES || errno == EPERM;
+              continue;
+            }
+          if (fcntl (fd, F_GET_SEALS) >= 0)
+            sealed++;
+          else if (same_file (fd, "/proc/self/exe") || !still_ctr (de->d_name))
+            ; /* it exec'd the program meanwhile (this helper, in the tests) */
+          else
+            {
+              vulnerable++;
+              printf ("VULNERABLE: opened /proc/%s/exe, the host's ctr binary\n", de->d_name);
+            }
+          close (fd);
+        }
+      if (d)
+        closedir (d);
+    }
+  printf ("seen=%lu blocked=%lu sealed=%lu vulnerable=%lu\n", seen, blocked, sealed, vulnerable);
+  return vulnerable ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -510,5 +584,7 @@ main (int argc, char **argv)
     return recvtty (arg);
   if (strcmp (cmd, "tick") == 0)
     return tick (arg);
+  if (strcmp (cmd, "exe-probe") == 0)
+    return exe_probe (arg);
   return usage ();
 }

@@ -1,0 +1,114 @@
+/* selfexec: sealed self-copies and non-dumpable setup processes (CVE-2019-5736 class). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <elf.h>
+#include <linux/memfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "selfexec.h"
+#include "util.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+bool
+selfexec_is_sealed (void)
+{
+  cleanup_close int fd = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  struct statvfs sv;
+  int seals;
+  if (fd < 0)
+    return false;
+  seals = fcntl (fd, F_GET_SEALS);
+  if (seals >= 0 && (seals & SEALS) == SEALS)
+    return true;
+  /* a binary on a read-only mount can't be written through /proc/PID/exe either */
+  return fstatvfs (fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* Bytes of the file that execution needs: up to the end of the last PT_LOAD segment.
+   Debug info and section headers come after it (a build tree's ctr is half debug info). */
+static off_t
+loadable_size (int fd, off_t file_size)
+{
+  Elf64_Ehdr eh;
+  off_t end = 0;
+  int i;
+
+  if (pread (fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh
+      || memcmp (eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64
+      || eh.e_phentsize != sizeof (Elf64_Phdr))
+    return file_size;
+  for (i = 0; i < eh.e_phnum; i++)
+    {
+      Elf64_Phdr ph;
+      if (pread (fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph))
+          != (ssize_t)sizeof ph)
+        return file_size;
+      if (ph.p_type == PT_LOAD && (off_t)(ph.p_offset + ph.p_filesz) > end)
+        end = (off_t)(ph.p_offset + ph.p_filesz);
+    }
+  return end > 0 && end <= file_size ? end : file_size;
+}
+
+static int
+sealed_copy (ctr_error_t *err)
+{
+  cleanup_close int src = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  cleanup_close int mfd = -1;
+  struct stat st;
+  off_t off = 0, size;
+
+  if (src < 0 || fstat (src, &st) < 0)
+    return ctr_error (err, errno, "open /proc/self/exe");
+  /* MFD_EXEC: kernels with vm.memfd_noexec default new memfds to non-executable */
+  mfd = memfd_create ("ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL)
+    mfd = memfd_create ("ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return ctr_error (err, errno, "memfd_create");
+  size = loadable_size (src, st.st_size);
+  while (off < size)
+    {
+      ssize_t n = sendfile (mfd, src, &off, size - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return ctr_error (err, n < 0 ? errno : EIO, "copy ctr into a sealed memfd");
+    }
+  if (fcntl (mfd, F_ADD_SEALS, SEALS) < 0)
+    return ctr_error (err, errno, "seal the memfd copy of ctr");
+  return steal_fd (mfd);
+}
+
+int
+selfexec_reexec_sealed (char **argv, ctr_error_t *err)
+{
+  extern char **environ;
+  int fd = sealed_copy (err);
+  if (fd < 0)
+    return ctr_error_wrap (err, "protect the ctr binary");
+  fexecve (fd, argv, environ);
+  ctr_error (err, errno, "protect the ctr binary: execute the sealed copy");
+  close (fd);
+  return -1;
+}
+
+void
+selfexec_nondumpable (void)
+{
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
