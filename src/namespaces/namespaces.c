@@ -89,7 +89,7 @@ ns_plan_build (const struct oci_config *c, struct ns_plan *p, ctr_error_t *err)
       return ctr_error (
           err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
     }
-  if ((l == NULL || !(p->new_flags & CLONE_NEWNS)))
+  if (l == NULL || !(p->new_flags & CLONE_NEWNS))
     {
       ns_plan_release (p);
       return ctr_error (err, 0, "linux.namespaces: a new mount namespace is required");
@@ -104,16 +104,14 @@ ns_plan_build (const struct oci_config *c, struct ns_plan *p, ctr_error_t *err)
   /* Namespaces joined from inside a new user namespace would be refused by the kernel,
      and namespaces created before joining a user namespace would be owned by the wrong
      one: in both cases the child joins first and unshares afterwards. */
-  p->userns_in_child = (join_flags & CLONE_NEWUSER)
-                       || ((p->new_flags & CLONE_NEWUSER) && (join_flags & ~CLONE_NEWPID));
-  if (p->userns_in_child)
+  if ((join_flags & CLONE_NEWUSER)
+      || ((p->new_flags & CLONE_NEWUSER) && (join_flags & ~CLONE_NEWPID)))
     {
+      /* slow path: plain clone3, the child joins and then unshares everything */
       p->clone_flags = 0;
       p->unshare_flags = p->new_flags;
       p->userns_in_child = (p->new_flags & CLONE_NEWUSER) != 0;
       p->needs_fork = (p->new_flags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0;
-      if (join_flags & CLONE_NEWUSER)
-        p->clone_flags = 0;
     }
   else if (p->new_flags & CLONE_NEWTIME)
     {

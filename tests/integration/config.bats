@@ -284,6 +284,29 @@ run_container() {
 	[ "${lines[2]}" = "uid=0 gid=0 groups=" ]
 }
 
+@test "namespaces: a new user namespace together with a joined network namespace" {
+	# the slow path: the child joins first, then unshares, and asks for the id maps
+	requires_namespace user
+	command -v ip >/dev/null || skip "ip (iproute2) not installed"
+	chmod 755 "$BATS_RUN_TMPDIR" "$BATS_TEST_TMPDIR" "$BATS_RUN_TMPDIR/test" 2>/dev/null || true
+	local ns="ctr-test-$BATS_TEST_NUMBER-$$"
+	ip netns add "$ns"
+	make_bundle sh -c "$TH uidmap; readlink /proc/self/ns/net; $TH pid"
+	update_config '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
+			+ [{type: "user"}, {type: "network", path: $p}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .mounts |= map(select(.destination != "/sys" and .destination != "/sys/fs/cgroup"))' \
+		--arg p "/run/netns/$ns"
+	run_container
+	local want="net:[$(stat -L -c %i "/run/netns/$ns")]"
+	ip netns del "$ns"
+	assert_success
+	[[ ${lines[0]} =~ ^\ +0\ +100000\ +65536$ ]] || fail "$output"
+	[ "${lines[2]}" = "$want" ] || fail "not in the joined netns $want: $output"
+	[ "${lines[3]}" = 1 ] || fail "not pid 1: $output"
+}
+
 @test "linux.devices: a device node is created" {
 	make_bundle sh -c "$TH stat /dev/ctr-zero; $TH read /dev/ctr-zero | head -c 4 | od -An -tx1"
 	update_config '.linux.devices = [{path: "/dev/ctr-zero", type: "c", major: 1, minor: 5,
