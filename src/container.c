@@ -415,7 +415,7 @@ child_namespaces (struct create *c, ctr_error_t *err)
   return sync_send_pid (c->sync_child, err);
 }
 
-static int
+int
 write_self_oom_score_adj (int value, ctr_error_t *err)
 {
   char buf[16];
@@ -473,7 +473,13 @@ child_terminal (struct create *c, struct rootfs_ctx *rctx, ctr_error_t *err)
   cleanup_close int slave = -1;
 
   if (!p->terminal)
-    return 0;
+    {
+      /* a session of its own even without a pty: else the container keeps the caller's
+         controlling tty and can push input into the caller's shell with TIOCSTI */
+      if (setsid () < 0)
+        return ctr_error (err, errno, "setsid");
+      return 0;
+    }
   if (terminal_open_pty (&master, &slave, err) < 0)
     return -1;
   if (p->has_console_size

@@ -44,6 +44,8 @@ void seccomp_from_msg (struct sync_msg *msg, struct process_seccomp *out);
 /* Runs the hooks of a stage where a failure is only a warning (poststart, poststop). */
 void hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage,
                      const char *state_json);
+/* process.oomScoreAdj of the calling process, through the verified procfs. */
+int write_self_oom_score_adj (int value, ctr_error_t *err);
 /* Writes a pid file atomically. */
 int write_pid_file (const char *path, pid_t pid, ctr_error_t *err);
 

@@ -234,6 +234,8 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   /* join the cgroups before the namespaces, while the host's cgroupfs is reachable */
   if (e->cg && cgroup_enter (e->cg, 0, e->cloned_into, &err) < 0)
     goto fail;
+  if (e->proc->has_oom_score_adj && write_self_oom_score_adj (e->proc->oom_score_adj, &err) < 0)
+    goto fail;
   if ((e->ns_flags & ~CLONE_NEWPID) && setns (e->target_pidfd, e->ns_flags & ~CLONE_NEWPID) < 0)
     {
       ctr_error (&err, errno, "join the namespaces of container `%s`", e->l.state->id);
@@ -247,6 +249,12 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
           || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, &err) < 0
           || terminal_make_controlling (slave, &err) < 0)
         goto fail;
+    }
+  else if (setsid () < 0)
+    {
+      /* not the caller's session: no TIOCSTI into the caller's terminal */
+      ctr_error (&err, errno, "setsid");
+      goto fail;
     }
   if (process_apply_attributes (e->plan, &err) < 0)
     goto fail;

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <grp.h>
+#include <sys/ioctl.h>
 
 extern char **environ;
 
@@ -502,6 +503,32 @@ exe_probe (const char *arg)
   return vulnerable ? 1 : 0;
 }
 
+/* session FD: who leads this process and what FD is, to tell the container's own pty from
+   the caller's: "pid=P sid=S pgid=G fd=DEV:INO rdev=MAJ:MIN". */
+static int
+session (const char *fd)
+{
+  struct stat st;
+  if (fstat (atoi (fd), &st) < 0)
+    return fail ("fstat", fd);
+  printf ("pid=%d sid=%d pgid=%d fd=%llx:%llu rdev=%u:%u\n", (int)getpid (), (int)getsid (0),
+          (int)getpgid (0), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+          major (st.st_rdev), minor (st.st_rdev));
+  return 0;
+}
+
+/* tiocsti TEXT: pushes TEXT into the input of the terminal on stdin, byte by byte, as an
+   attacker would to have the caller's shell run it (CVE-2016-9962 / TIOCSTI class). */
+static int
+tiocsti (const char *text)
+{
+  for (const char *c = text; *c; c++)
+    if (ioctl (STDIN_FILENO, TIOCSTI, c) < 0)
+      return fail ("ioctl TIOCSTI", "stdin");
+  printf ("injected\n");
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -586,5 +613,9 @@ main (int argc, char **argv)
     return tick (arg);
   if (strcmp (cmd, "exe-probe") == 0)
     return exe_probe (arg);
+  if (strcmp (cmd, "session") == 0)
+    return session (arg);
+  if (strcmp (cmd, "tiocsti") == 0)
+    return tiocsti (arg);
   return usage ();
 }

@@ -245,13 +245,21 @@ leaked_processes() {
 }
 
 check_no_leaks() {
-	local mounts cgroups procs state
+	local mounts cgroups procs state hostdev
 	wait_until test -z "$(leaked_processes)" || true
 	procs=$(leaked_processes)
 	mounts=$(grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo || true)
 	cgroups=$(leaked_cgroups)
 	state=$(ls -A "$STATE_ROOT" 2>/dev/null || true)
-	[ -z "$procs$mounts$cgroups$state" ] && return 0
+	# devices bound in from the host (user namespaces, masking) must come out untouched
+	hostdev=$(stat -c '%u:%g %t:%T %a' /dev/null)
+	if [ "$hostdev" = "0:0 1:3 666" ]; then
+		hostdev=""
+	else
+		hostdev="the host's /dev/null changed: $hostdev"
+	fi
+	[ -z "$procs$mounts$cgroups$state$hostdev" ] && return 0
+	[ -z "$hostdev" ] || echo "$hostdev" >&2
 	[ -z "$procs" ] || echo "leaked processes: $procs" >&2
 	[ -z "$mounts" ] || echo "leaked mounts: $mounts" >&2
 	[ -z "$cgroups" ] || echo "leaked cgroups: $cgroups" >&2
