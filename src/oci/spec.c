@@ -6,6 +6,7 @@
 #include "oci/config.h"
 #include "oci/json.h"
 #include "oci/parse.h"
+#include "oci/seccomp_default.h"
 #include "util.h"
 
 static const char *const default_caps[]
@@ -235,6 +236,7 @@ write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
   write_namespaces (w, rootless);
   write_strv (w, "maskedPaths", default_masked_paths);
   write_strv (w, "readonlyPaths", default_readonly_paths);
+  oci_seccomp_default_write (w);
   json_map_close (w);
 }
 

@@ -850,6 +850,74 @@ test_names (void)
   is (oci_ns_type_name (OCI_NS_TIME), "time", "time namespace name");
 }
 
+/* The rule of the default profile naming exactly NAME, or NULL. */
+static const struct oci_seccomp_syscall *
+seccomp_rule (const struct oci_seccomp *sc, const char *name, const char *action)
+{
+  size_t i, k;
+  for (i = 0; i < sc->syscalls_len; i++)
+    for (k = 0; k < sc->syscalls[i].names_len; k++)
+      if (strcmp (sc->syscalls[i].names[k], name) == 0
+          && strcmp (sc->syscalls[i].action, action) == 0)
+        return &sc->syscalls[i];
+  return NULL;
+}
+
+static void
+test_spec_seccomp (bool rootless)
+{
+  const char *what = rootless ? "rootless spec seccomp" : "spec seccomp";
+  static const char *const allowed[] = { "read",         "write", "openat", "execve", "exit_group",
+                                         "rt_sigreturn", "futex", "wait4",  NULL };
+  static const char *const denied[]
+      = { "mount",  "umount2",    "pivot_root",  "keyctl", "unshare",     "setns", "bpf",
+          "ptrace", "kexec_load", "init_module", "reboot", "userfaultfd", "clone", NULL };
+  const struct oci_seccomp_syscall *r;
+  const struct oci_seccomp *sc;
+  struct oci_config *c = NULL;
+  cleanup_free char *doc = NULL;
+  const char *const *n;
+  size_t len = 0;
+  bool good = true;
+
+  doc = oci_spec_default (rootless, 1000, 1000, &len);
+  if (!ok (oci_config_parse (doc, len, "config.json", &c, NULL) == 0, "%s: parses back", what))
+    return;
+  sc = c->linux_->seccomp;
+  if (!ok (sc != NULL, "%s: present", what))
+    goto out;
+  is (sc->default_action, "SCMP_ACT_ERRNO", "%s: default action", what);
+  ok (sc->has_default_errno_ret && sc->default_errno_ret == 1, "%s: default errno EPERM", what);
+  ok (sc->architectures_len >= 1, "%s: architectures", what);
+#if defined(__x86_64__)
+  is (sc->architectures[0], "SCMP_ARCH_X86_64", "%s: native architecture first", what);
+#endif
+  for (n = allowed; *n; n++)
+    {
+      r = seccomp_rule (sc, *n, "SCMP_ACT_ALLOW");
+      good &= r != NULL && r->args_len == 0;
+    }
+  ok (good, "%s: ordinary syscalls allowed unconditionally", what);
+  good = true;
+  for (n = denied; *n; n++)
+    {
+      r = seccomp_rule (sc, *n, "SCMP_ACT_ALLOW");
+      good &= r == NULL || r->args_len > 0;
+    }
+  ok (good, "%s: dangerous syscalls not allowed unconditionally", what);
+  r = seccomp_rule (sc, "clone", "SCMP_ACT_ALLOW");
+  ok (r && r->args_len == 1 && strcmp (r->args[0].op, "SCMP_CMP_MASKED_EQ") == 0
+          && r->args[0].value == 0x7E020000 && r->args[0].value_two == 0,
+      "%s: clone only without namespace flags", what);
+  r = seccomp_rule (sc, "clone3", "SCMP_ACT_ERRNO");
+  ok (r && r->has_errno_ret && r->errno_ret == 38, "%s: clone3 gives ENOSYS", what);
+  r = seccomp_rule (sc, "personality", "SCMP_ACT_ALLOW");
+  ok (r && r->args_len == 1 && strcmp (r->args[0].op, "SCMP_CMP_EQ") == 0,
+      "%s: personality only with safe values", what);
+out:
+  oci_config_free (c);
+}
+
 static void
 bench_parse (void)
 {
@@ -887,6 +955,8 @@ main (void)
   test_process_parse ();
   test_spec_default (false);
   test_spec_default (true);
+  test_spec_seccomp (false);
+  test_spec_seccomp (true);
   test_features ();
   test_json_writer_reader ();
   test_names ();

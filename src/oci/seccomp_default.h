@@ -1,0 +1,10 @@
+/* oci/seccomp_default: the default linux.seccomp profile of `ctr spec`. */
+#ifndef CTR_OCI_SECCOMP_DEFAULT_H
+#define CTR_OCI_SECCOMP_DEFAULT_H
+
+#include "oci/json.h"
+
+/* Writes the "seccomp" key and its profile into the open linux object. */
+void oci_seccomp_default_write (json_writer *w);
+
+#endif

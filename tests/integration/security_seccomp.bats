@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# security_seccomp.bats: the default seccomp profile of `ctr spec`, and linux.seccomp profiles
+# applied to run and exec processes (denied calls, errnoRet, kill actions, flags, errors).
+
+# jq filters name their $variables in single quotes
+# shellcheck disable=SC2016,SC2119,SC2120,SC2154
+load helpers
+
+# seccomp_mode: the Seccomp field of /proc/self/status the helper printed last (2 = filter).
+seccomp_mode() {
+	awk '{print $NF}' <<<"$output" | tail -n 1
+}
+
+# set_profile JSON: linux.seccomp of $BUNDLE.
+set_profile() {
+	update_config '.linux.seccomp = $p' --argjson p "$1"
+}
+
+add_sys_admin() {
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+}
+
+@test "spec: writes the default seccomp profile, the same one with --rootless" {
+	cd "$BATS_TEST_TMPDIR"
+	run "$CTR" spec
+	assert_success
+	jq -e '.linux.seccomp | .defaultAction == "SCMP_ACT_ERRNO" and .defaultErrnoRet == 1
+		and (.architectures | index("SCMP_ARCH_X86_64") or index("SCMP_ARCH_AARCH64"))' \
+		config.json >/dev/null || fail "$(jq .linux.seccomp config.json)"
+	allowed=$(jq -r '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW"
+		and (.args // []) == []) | .names[]] | join(" ")' config.json)
+	for s in read write openat execve exit_group rt_sigaction wait4 futex; do
+		[[ " $allowed " == *" $s "* ]] || fail "$s is not allowed: $allowed"
+	done
+	for s in mount umount2 pivot_root keyctl add_key request_key unshare setns bpf ptrace \
+		kexec_load init_module finit_module delete_module perf_event_open userfaultfd \
+		open_by_handle_at reboot swapon settimeofday clock_settime clone clone3 personality; do
+		[[ " $allowed " != *" $s "* ]] || fail "$s is allowed unconditionally"
+	done
+	jq -e '.linux.seccomp.syscalls[] | select(.names == ["clone"]) | .args[0]
+		| .op == "SCMP_CMP_MASKED_EQ" and .value == 2114060288 and .valueTwo == 0' \
+		config.json >/dev/null || fail "no namespace-flag rule for clone"
+	jq -e '.linux.seccomp.syscalls[] | select(.names == ["clone3"])
+		| .action == "SCMP_ACT_ERRNO" and .errnoRet == 38' config.json >/dev/null ||
+		fail "clone3 does not return ENOSYS"
+	mkdir rl && cd rl
+	run "$CTR" spec --rootless
+	assert_success
+	[ "$(jq -S .linux.seccomp config.json)" = "$(jq -S .linux.seccomp ../config.json)" ] ||
+		fail "the rootless profile differs"
+}
+
+@test "default profile: the process runs in filter mode and ordinary programs work" {
+	make_bundle sh -c "$TH seccomp; ls / | sort | wc -l; echo a >/tmp/f && cat /tmp/f \
+		&& mkdir /tmp/d && rm -r /tmp/d && date >/dev/null && ps >/dev/null && echo ok"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	assert_output_contains ok
+	[ "$(head -n 1 <<<"$output" | awk '{print $NF}')" = 2 ] || fail "not in filter mode: $output"
+}
+
+# busybox mount reports EPERM as "permission denied (are you root?)".
+@test "default profile: mount fails with EPERM even with CAP_SYS_ADMIN" {
+	make_bundle mount -t tmpfs x /tmp
+	add_sys_admin
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "permission denied"
+	# the same container without the profile can mount: seccomp refused, not capabilities
+	update_config 'del(.linux.seccomp)'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+}
+
+@test "default profile: unshare of a user namespace fails with EPERM" {
+	make_bundle unshare -U true
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "Operation not permitted"
+	update_config 'del(.linux.seccomp)'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+}
+
+@test "errnoRet: an explicit ERRNO 38 on mkdir gives ENOSYS" {
+	make_bundle mkdir /tmp/x
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],
+		"action":"SCMP_ACT_ERRNO","errnoRet":38}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "Function not implemented"
+	[ ! -e "$BUNDLE/rootfs/tmp/x" ] || fail "mkdir succeeded"
+}
+
+@test "unknown syscall names are skipped, the rest of the rule applies" {
+	make_bundle mkdir /tmp/x
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":
+		["no_such_syscall_xyz","mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "Operation not permitted"
+	assert_output_not_contains "no_such_syscall_xyz"
+	set_args "$TH" seccomp
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "$output"
+}
+
+@test "an unknown action or operator is refused with its JSON path" {
+	make_bundle true
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],
+		"action":"SCMP_ACT_BOGUS"}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "linux.seccomp.syscalls[0].action" SCMP_ACT_BOGUS
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],
+		"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_BOGUS"}]}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "linux.seccomp.syscalls[0].args[0].op" SCMP_CMP_BOGUS
+}
+
+@test "exec: the process gets the container's filter" {
+	make_bundle
+	add_sys_admin
+	run_detached
+	run ctr exec "$(cid)" "$TH" seccomp
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "exec process not in filter mode: $output"
+	run ctr exec "$(cid)" mount -t tmpfs x /tmp
+	assert_failure
+	assert_output_contains "permission denied"
+	run ctr exec "$(cid)" unshare -U true
+	assert_failure
+	assert_output_contains "Operation not permitted"
+	ctr delete --force "$(cid)"
+}
+
+@test "SCMP_ACT_KILL_PROCESS kills the process with SIGSYS" {
+	make_bundle mkdir /tmp/x
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],
+		"action":"SCMP_ACT_KILL_PROCESS"}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_status 159
+	[ ! -e "$BUNDLE/rootfs/tmp/x" ] || fail "mkdir succeeded"
+}
+
+@test "flags: SECCOMP_FILTER_FLAG_LOG is accepted, an unknown flag is refused" {
+	make_bundle "$TH" seccomp
+	update_config '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_LOG"]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "$output"
+	update_config '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_BOGUS"]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains "linux.seccomp.flags[1]" SECCOMP_FILTER_FLAG_BOGUS
+}
