@@ -28,6 +28,7 @@
 #include "oci/json.h"
 #include "process/process.h"
 #include "rootfs/rootfs.h"
+#include "seccomp_cache.h"
 #include "selfexec.h"
 #include "state.h"
 #include "sync.h"
@@ -669,7 +670,7 @@ seccomp_send (int sock, const struct oci_linux *l, ctr_error_t *err)
   int r;
   if (l == NULL || l->seccomp == NULL)
     return 0;
-  if (process_seccomp_compile (l->seccomp, &s, err) < 0)
+  if (seccomp_cache_compile (l->seccomp, &s, err) < 0)
     return -1;
   r = sync_send (sock, SYNC_SECCOMP,
                  (int32_t)((s.flags & ~SECCOMP_NOTIFY_BIT) | (s.notify ? SECCOMP_NOTIFY_BIT : 0)),

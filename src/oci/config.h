@@ -442,6 +442,10 @@ int oci_resources_parse (const char *data, size_t len, const char *origin,
                          struct oci_resources **out, ctr_error_t *err);
 void oci_resources_free (struct oci_resources *r);
 
+/* Every field of a seccomp profile that shapes the compiled filter, as deterministic JSON
+   text: the exact key of the compiled-filter cache. */
+char *oci_seccomp_canonical (const struct oci_seccomp *s, size_t *len);
+
 /* Looks up a namespace entry; NULL when the config does not list it. */
 const struct oci_namespace *oci_config_namespace (const struct oci_config *c, enum oci_ns_type t);
 

@@ -183,3 +183,58 @@ oci_seccomp_free (struct oci_seccomp *s)
   free (s->syscalls);
   free (s);
 }
+
+static void
+write_strv (json_writer *w, const char *key, char **v, size_t n)
+{
+  size_t i;
+  json_key (w, key);
+  json_array_open (w);
+  for (i = 0; i < n; i++)
+    json_string (w, v[i]);
+  json_array_close (w);
+}
+
+char *
+oci_seccomp_canonical (const struct oci_seccomp *s, size_t *len)
+{
+  json_writer *w = json_writer_new (false);
+  size_t i, k;
+
+  json_map_open (w);
+  json_kv_string (w, "defaultAction", s->default_action);
+  if (s->has_default_errno_ret)
+    json_kv_int (w, "defaultErrnoRet", s->default_errno_ret);
+  write_strv (w, "architectures", s->architectures, s->architectures_len);
+  write_strv (w, "flags", s->flags, s->flags_len);
+  json_kv_string (w, "listenerPath", s->listener_path);
+  json_key (w, "syscalls");
+  json_array_open (w);
+  for (i = 0; i < s->syscalls_len; i++)
+    {
+      const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+      json_map_open (w);
+      write_strv (w, "names", sc->names, sc->names_len);
+      json_kv_string (w, "action", sc->action);
+      if (sc->has_errno_ret)
+        json_kv_int (w, "errnoRet", sc->errno_ret);
+      json_key (w, "args");
+      json_array_open (w);
+      for (k = 0; k < sc->args_len; k++)
+        {
+          json_map_open (w);
+          json_kv_int (w, "index", sc->args[k].index);
+          json_key (w, "value");
+          json_uint (w, sc->args[k].value);
+          json_key (w, "valueTwo");
+          json_uint (w, sc->args[k].value_two);
+          json_kv_string (w, "op", sc->args[k].op);
+          json_map_close (w);
+        }
+      json_array_close (w);
+      json_map_close (w);
+    }
+  json_array_close (w);
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}

@@ -156,3 +156,32 @@ add_sys_admin() {
 	assert_failure
 	assert_output_contains "linux.seccomp.flags[1]" SECCOMP_FILTER_FLAG_BOGUS
 }
+
+# cache_entries: the compiled-filter cache files, newest first.
+cache_entries() {
+	ls -t /run/ctr-cache/seccomp/ 2>/dev/null | grep -v '\.' || true
+}
+
+@test "a cached filter is used only for the very profile it was compiled from" {
+	requires_ctr
+	requires_root
+	# B denies mkdir, A allows it; each profile is unique to this test run
+	local tag="ctr-test-$BATS_TEST_NUMBER-$$" a b
+	make_bundle sh -c 'rmdir /tmp/d 2>/dev/null; mkdir /tmp/d && echo made'
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1},
+			{names: [$t], action: "SCMP_ACT_ERRNO"}]}' --arg t "$tag-b"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	[[ $output != *made* ]] || fail "B's profile did not deny mkdir: $output"
+	b=$(cache_entries | head -1)
+	update_config '.linux.seccomp.syscalls = [{names: [$t], action: "SCMP_ACT_ERRNO"}]' --arg t "$tag-a"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	a=$(cache_entries | head -1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] || fail "cache entries a=$a b=$b"
+	# plant B's compiled filter under A's name, as a colliding file name would
+	cp "/run/ctr-cache/seccomp/$b" "/run/ctr-cache/seccomp/$a"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[[ $output == *made* ]] || fail "A ran with B's cached filter: $output"
+}
