@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +96,8 @@ struct create
   bool self_enter;    /* the child joins its cgroups itself (it still has host credentials) */
   bool cloned_into;   /* clone3 put the child in its cgroup2 directory */
   char *hook_state_json;
+  int listener_sock;    /* connected to linux.seccomp.listenerPath before pivot_root */
+  char *listener_state; /* the containerProcessState sent with the listener fd */
 };
 
 static void
@@ -106,6 +110,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
+  c->listener_sock = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -166,6 +171,9 @@ create_release (struct create *c)
   free (c->state.cgroup);
   free (c->state.annotations);
   free (c->hook_state_json);
+  free (c->listener_state);
+  if (c->listener_sock >= 0)
+    close (c->listener_sock);
   process_seccomp_release (&c->seccomp);
 }
 
@@ -433,6 +441,65 @@ write_self_oom_score_adj (int value, ctr_error_t *err)
   return 0;
 }
 
+static bool
+has_listener (const struct oci_config *cfg)
+{
+  return cfg->linux_ && cfg->linux_->seccomp && cfg->linux_->seccomp->listener_path;
+}
+
+/* Connected while the host's paths are still visible: after pivot_root the listener's
+   socket is out of reach. The fd stays clear of the --preserve-fds range. */
+static int
+child_connect_listener (struct create *c, ctr_error_t *err)
+{
+  const char *path = c->config->linux_->seccomp->listener_path;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int min_fd = 3 + (c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return ctr_error (err, errno, "linux.seccomp.listenerPath: socket");
+  if (strlen (path) >= sizeof addr.sun_path)
+    return ctr_error (err, ENAMETOOLONG, "linux.seccomp.listenerPath: `%s`", path);
+  strcpy (addr.sun_path, path);
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return ctr_error (err, errno, "linux.seccomp.listenerPath: connect to `%s`", path);
+  c->listener_sock = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
+  if (c->listener_sock < 0)
+    return ctr_error (err, errno, "linux.seccomp.listenerPath: dup");
+  return 0;
+}
+
+/* process_exec's listener receiver: the containerProcessState and the fd, as runc sends. */
+static int
+send_listener_fd (int listener, void *data, ctr_error_t *err)
+{
+  struct create *c = data;
+  const char *state = c->listener_state;
+  struct iovec iov = { (void *)state, strlen (state) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
+  struct cmsghdr *cm;
+
+  memset (&ctl, 0, sizeof ctl);
+  cm = CMSG_FIRSTHDR (&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cm), &listener, sizeof (int));
+  while (sendmsg (c->listener_sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "send the seccomp listener to `%s`",
+                        c->config->linux_->seccomp->listener_path);
+  return 0;
+}
+
 static int
 child_identity (struct create *c, ctr_error_t *err)
 {
@@ -456,14 +523,20 @@ child_identity (struct create *c, ctr_error_t *err)
     return ctr_error (err, errno, "domainname: set `%s`", cfg->domainname);
   for (i = OCI_HOOK_PRESTART; i <= OCI_HOOK_START_CONTAINER; i++)
     hooks |= cfg->hooks.len[i] > 0;
-  if (!hooks)
+  if (!hooks && !has_listener (cfg))
     return 0;
   if (sync_send (c->sync_child, SYNC_HOOKS, 0, NULL, 0, -1, err) < 0
       || child_recv (c, SYNC_HOOKS_DONE, &msg, err) < 0)
     return -1;
   c->hook_state_json = steal_ptr (msg.data);
   sync_msg_release (&msg);
-  return 0;
+  if (!has_listener (cfg))
+    return 0;
+  if (child_recv (c, SYNC_LISTENER_STATE, &msg, err) < 0)
+    return -1;
+  c->listener_state = steal_ptr (msg.data);
+  sync_msg_release (&msg);
+  return child_connect_listener (c, err);
 }
 
 static int
@@ -612,8 +685,12 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
       ctr_error_print (&err);
       _exit (1);
     }
-  process_exec (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL, c->opts->preserve_fds,
-                c->sync_child, &err);
+  /* with a listener the connected socket is the one fd kept: after READY nobody reads
+     the sync socket of a create anyway */
+  process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
+                              c->opts->preserve_fds,
+                              c->listener_sock >= 0 ? c->listener_sock : c->sync_child,
+                              c->listener_sock >= 0 ? send_listener_fd : NULL, c, &err);
   /* after start nobody listens on the sync socket: tell the container's stderr */
   ctr_error_print (&err);
   _exit (127);
@@ -644,7 +721,29 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
                     OCI_HOOK_CREATE_RUNTIME, json, err)
              < 0)
     return -1;
-  return sync_send (c->sync_parent, SYNC_HOOKS_DONE, 0, json, strlen (json), -1, err);
+  if (sync_send (c->sync_parent, SYNC_HOOKS_DONE, 0, json, strlen (json), -1, err) < 0)
+    return -1;
+  if (!has_listener (c->config))
+    return 0;
+  {
+    const struct oci_seccomp *sc = c->config->linux_->seccomp;
+    json_writer *w = json_writer_new (false);
+    cleanup_free char *text = NULL;
+    size_t len;
+    json_map_open (w);
+    json_kv_string (w, "ociVersion", "1.2.0");
+    json_key (w, "fds");
+    json_array_open (w);
+    json_string (w, "seccompFd");
+    json_array_close (w);
+    json_kv_int (w, "pid", c->pid);
+    json_kv_string (w, "metadata", sc->listener_metadata ? sc->listener_metadata : "");
+    json_key (w, "state");
+    json_raw (w, json, strlen (json));
+    json_map_close (w);
+    text = json_writer_finish (w, &len);
+    return sync_send (c->sync_parent, SYNC_LISTENER_STATE, 0, text, len, -1, err);
+  }
 }
 
 static int

@@ -12,16 +12,17 @@
 
 enum sync_type
 {
-  SYNC_ERROR = 1,   /* child -> parent: status = errno, payload = message */
-  SYNC_CONTINUE,    /* parent -> child: ids mapped, cgroup joined: go on */
-  SYNC_USERNS,      /* child -> parent: user namespace unshared, write the id maps */
-  SYNC_USERNS_DONE, /* parent -> child */
-  SYNC_PID,         /* child -> parent: the container process (sent with SCM_CREDENTIALS) */
-  SYNC_HOOKS,       /* child -> parent: run prestart/createRuntime hooks now */
-  SYNC_HOOKS_DONE,  /* parent -> child: payload = state JSON for in-container hooks */
-  SYNC_SECCOMP,     /* parent -> child: status = flags | notify<<31, payload = BPF */
-  SYNC_PTY,         /* child -> parent: the pty master (SCM_RIGHTS) */
-  SYNC_READY,       /* child -> parent: set up, waiting for start (or about to exec) */
+  SYNC_ERROR = 1,      /* child -> parent: status = errno, payload = message */
+  SYNC_CONTINUE,       /* parent -> child: ids mapped, cgroup joined: go on */
+  SYNC_USERNS,         /* child -> parent: user namespace unshared, write the id maps */
+  SYNC_USERNS_DONE,    /* parent -> child */
+  SYNC_PID,            /* child -> parent: the container process (sent with SCM_CREDENTIALS) */
+  SYNC_HOOKS,          /* child -> parent: run prestart/createRuntime hooks now */
+  SYNC_HOOKS_DONE,     /* parent -> child: payload = state JSON for in-container hooks */
+  SYNC_SECCOMP,        /* parent -> child: status = flags | notify<<31, payload = BPF */
+  SYNC_PTY,            /* child -> parent: the pty master (SCM_RIGHTS) */
+  SYNC_READY,          /* child -> parent: set up, waiting for start (or about to exec) */
+  SYNC_LISTENER_STATE, /* parent -> child: containerProcessState for linux.seccomp.listenerPath */
 };
 
 struct sync_msg
