@@ -452,18 +452,11 @@ has_listener (const struct oci_config *cfg)
 static int
 child_connect_listener (struct create *c, ctr_error_t *err)
 {
-  const char *path = c->config->linux_->seccomp->listener_path;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int min_fd = 3 + (c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
-  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
+  cleanup_close int fd
+      = unix_connect (c->config->linux_->seccomp->listener_path, "linux.seccomp.listenerPath", err);
   if (fd < 0)
-    return ctr_error (err, errno, "linux.seccomp.listenerPath: socket");
-  if (strlen (path) >= sizeof addr.sun_path)
-    return ctr_error (err, ENAMETOOLONG, "linux.seccomp.listenerPath: `%s`", path);
-  strcpy (addr.sun_path, path);
-  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-    return ctr_error (err, errno, "linux.seccomp.listenerPath: connect to `%s`", path);
+    return -1;
   c->listener_sock = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
   if (c->listener_sock < 0)
     return ctr_error (err, errno, "linux.seccomp.listenerPath: dup");
@@ -475,28 +468,9 @@ static int
 send_listener_fd (int listener, void *data, ctr_error_t *err)
 {
   struct create *c = data;
-  const char *state = c->listener_state;
-  struct iovec iov = { (void *)state, strlen (state) };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
-  };
-  struct cmsghdr *cm;
-
-  memset (&ctl, 0, sizeof ctl);
-  cm = CMSG_FIRSTHDR (&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cm), &listener, sizeof (int));
-  while (sendmsg (c->listener_sock, &mh, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return ctr_error (err, errno, "send the seccomp listener to `%s`",
-                        c->config->linux_->seccomp->listener_path);
+  if (unix_send_fd (c->listener_sock, c->listener_state, strlen (c->listener_state), listener) < 0)
+    return ctr_error (err, errno, "send the seccomp listener to `%s`",
+                      c->config->linux_->seccomp->listener_path);
   return 0;
 }
 

@@ -69,36 +69,12 @@ terminal_copy_size (int from, int to)
 int
 terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
 {
-  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  char name[] = "/dev/ptmx";
-  struct iovec iov = { name, sizeof name - 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
-  };
-  struct cmsghdr *c;
-
+  static const char name[] = "/dev/ptmx";
+  cleanup_close int sock = unix_connect (path, "console socket", err);
   if (sock < 0)
-    return ctr_error (err, errno, "console socket");
-  if (strlen (path) >= sizeof addr.sun_path)
-    return ctr_error (err, ENAMETOOLONG, "console socket `%s`", path);
-  strcpy (addr.sun_path, path);
-  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-    return ctr_error (err, errno, "connect to console socket `%s`", path);
-  memset (&ctl, 0, sizeof ctl);
-  c = CMSG_FIRSTHDR (&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &fd, sizeof (int));
-  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return ctr_error (err, errno, "send terminal to console socket `%s`", path);
+    return -1;
+  if (unix_send_fd (sock, name, sizeof name - 1, fd) < 0)
+    return ctr_error (err, errno, "send terminal to console socket `%s`", path);
   return 0;
 }
 

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -448,4 +450,46 @@ now_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int
+unix_connect (const char *path, const char *what, ctr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return ctr_error (err, errno, "%s", what);
+  if (strlen (path) >= sizeof addr.sun_path)
+    return ctr_error (err, ENAMETOOLONG, "%s `%s`", what, path);
+  strcpy (addr.sun_path, path);
+  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return ctr_error (err, errno, "connect to %s `%s`", what, path);
+  return steal_fd (sock);
+}
+
+int
+unix_send_fd (int sock, const void *data, size_t len, int fd)
+{
+  struct iovec iov = { (void *)data, len };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
+  struct cmsghdr *c;
+
+  memset (&ctl, 0, sizeof ctl);
+  c = CMSG_FIRSTHDR (&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &fd, sizeof (int));
+  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return -1;
+  return 0;
 }

@@ -79,6 +79,11 @@ int validate_container_id (const char *id, ctr_error_t *err);
 /* True when the process runs without host root (euid != 0 or not in the initial userns). */
 bool is_rootless (void);
 
+/* A connected AF_UNIX stream socket (O_CLOEXEC); errors read "connect to <what> `path`". */
+int unix_connect (const char *path, const char *what, ctr_error_t *err);
+/* Sends data with one fd attached (SCM_RIGHTS). 0, or -1 with errno set. */
+int unix_send_fd (int sock, const void *data, size_t len, int fd);
+
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns (void);
 
