@@ -330,7 +330,6 @@ no_fifo:
   c->state.annotations = annotations_json (c->config);
   c->state.has_poststart = c->config->hooks.len[OCI_HOOK_POSTSTART] > 0;
   c->state.has_poststop = c->config->hooks.len[OCI_HOOK_POSTSTOP] > 0;
-  c->state.terminal = c->config->process->terminal;
   return 0;
 }
 
@@ -1003,7 +1002,7 @@ container_run (const struct ctr_context *ctx, const char *id,
       r = 0;
       goto out;
     }
-  r = supervise (c.pid, c.pidfd, c.master, &oldmask, exit_status, err);
+  r = supervise (c.pid, c.pidfd, c.master, exit_status, err);
   if (c.pid == c.child)
     c.child = 0; /* reaped by supervise */
   c.pid = 0;

@@ -28,8 +28,7 @@ int loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err
 
 /* Foreground supervision: forwards signals to pid, proxies a pty (master >= 0) to the
    caller's stdin/stdout, and returns the exit status (128+signal when killed). */
-int supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_status,
-               ctr_error_t *err);
+int supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err);
 /* Blocks the signals that supervise() forwards; the old mask goes to *oldmask. */
 void supervise_block_signals (sigset_t *oldmask);
 /* In a child: default dispositions and an empty mask, as a fresh process would have. */

@@ -390,7 +390,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
   if (opts->detach)
     r = 0;
   else
-    r = supervise (e.pid, e.pidfd, e.master, &oldmask, exit_status, err);
+    r = supervise (e.pid, e.pidfd, e.master, exit_status, err);
 out_mask:
   if (!opts->detach)
     sigprocmask (SIG_SETMASK, &oldmask, NULL);

@@ -147,7 +147,6 @@ state_write (int dirfd, const struct ctr_state *s, ctr_error_t *err)
     }
   json_kv_bool (w, "has_poststart", s->has_poststart);
   json_kv_bool (w, "has_poststop", s->has_poststop);
-  json_kv_bool (w, "terminal", s->terminal);
   json_map_close (w);
   text = json_writer_finish (w, &len);
   return write_file_atomic_at (dirfd, STATE_FILE, text, len, 0600, err);
@@ -199,7 +198,6 @@ state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
     s->annotations = json_value_to_string (v, NULL);
   s->has_poststart = json_as_bool (json_get (root, "has_poststart"), &b) && b;
   s->has_poststop = json_as_bool (json_get (root, "has_poststop"), &b) && b;
-  s->terminal = json_as_bool (json_get (root, "terminal"), &b) && b;
   json_value_free (root);
   if (s->id == NULL)
     {

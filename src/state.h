@@ -35,7 +35,6 @@ struct ctr_state
   char *annotations; /* the config's annotations object as JSON text, or NULL */
   bool has_poststart;
   bool has_poststop;
-  bool terminal;
 };
 
 void ctr_state_free (struct ctr_state *s);

@@ -70,8 +70,7 @@ wait_status (pid_t pid, int *exit_status, ctr_error_t *err)
 }
 
 int
-supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_status,
-           ctr_error_t *err)
+supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err)
 {
   sigset_t all;
   cleanup_close int sfd = -1;
@@ -136,6 +135,5 @@ supervise (pid_t pid, int pidfd, int master, const sigset_t *oldmask, int *exit_
         }
     }
   terminal_restore (&saved);
-  (void)oldmask;
   return r;
 }
