@@ -35,13 +35,15 @@ struct runtime
   char root[4096];
   char log[4096];
   struct samples run, create, start, delete, conc, cold;
-  long *rss; /* KiB, one per `run` sample */
+  struct samples plain, limited, limits_cost; /* the limits phase (-L): paired runs */
+  long *rss;                                  /* KiB, one per `run` sample */
   int fails, reported;
 };
 
 static struct
 {
   const char *bundle, *statedir, *logdir, *prefix, *raw;
+  const char *limits_bundle; /* the same bundle with linux.resources (-L) */
   int runs, warmup, conc, rounds, timeout, colds, cold_pause_ms;
   struct runtime rt[MAX_RUNTIMES];
   int nrt;
@@ -289,6 +291,46 @@ one_cold (struct runtime *rt, int i)
   raw ("cold", rt, i, ms, 0, st);
 }
 
+/* One timed `run` of bundle; the time in *ms, false on failure (reported). */
+static bool
+run_bundle (struct runtime *rt, const char *bundle, const char *id, double *ms)
+{
+  off_t off = log_size (rt);
+  int st = timed (rt, "run", "--bundle", bundle, id, ms, NULL);
+  if (st == 0)
+    return true;
+  report_failure (rt, "run", id, st, off);
+  untimed (rt, "delete", "--force", id);
+  return false;
+}
+
+/* The limits phase: the plain bundle and the one with cgroup limits back to back (the
+   order alternates), so the difference of the pair is what creating the cgroup's limits
+   costs, with the drift of the machine cancelled out. */
+static void
+one_limits (struct runtime *rt, int i, bool record)
+{
+  char plain_id[256], lim_id[256];
+  double plain = 0, lim = 0;
+  bool ok;
+
+  snprintf (plain_id, sizeof plain_id, "%s-%s-p%d", opt.prefix, rt->name, i);
+  snprintf (lim_id, sizeof lim_id, "%s-%s-l%d", opt.prefix, rt->name, i);
+  if (i % 2 == 0)
+    ok = run_bundle (rt, opt.bundle, plain_id, &plain)
+         && run_bundle (rt, opt.limits_bundle, lim_id, &lim);
+  else
+    ok = run_bundle (rt, opt.limits_bundle, lim_id, &lim)
+         && run_bundle (rt, opt.bundle, plain_id, &plain);
+  if (!ok || !record)
+    return;
+  rt->plain.v[rt->plain.n++] = plain;
+  rt->limited.v[rt->limited.n++] = lim;
+  rt->limits_cost.v[rt->limits_cost.n++] = lim - plain;
+  raw ("limits-plain", rt, i, plain, 0, 0);
+  raw ("limits-limited", rt, i, lim, 0, 0);
+}
+
 /* After `start` the container's init is our child (subreaper): wait until it is gone. */
 static void
 wait_container_exit (void)
@@ -499,6 +541,32 @@ print_targets (void)
           max_rss (ctr) <= max_rss (crun) ? "MET" : "NOT MET", max_rss (ctr), max_rss (crun));
 }
 
+/* The cgroups issue's budget: creating the cgroup and applying typical limits adds at most
+   1 ms to ctr's `run`. */
+static void
+print_limits (void)
+{
+  struct runtime *ctr = find ("ctr");
+  if (opt.limits_bundle == NULL)
+    return;
+  printf ("\ncgroup limits (memory, pids, cpu quota): run with - without, paired\n");
+  printf ("%-8s %12s %12s %14s %14s\n", "runtime", "plain med", "limited med", "cost med",
+          "cost p25/p75");
+  for (int i = 0; i < opt.nrt; i++)
+    {
+      struct runtime *rt = &opt.rt[i];
+      printf ("%-8s %12.2f %12.2f %14.3f %7.3f/%.3f\n", rt->name, percentile (&rt->plain, 50),
+              percentile (&rt->limited, 50), percentile (&rt->limits_cost, 50),
+              percentile (&rt->limits_cost, 25), percentile (&rt->limits_cost, 75));
+    }
+  if (ctr && ctr->limits_cost.n)
+    {
+      double c = percentile (&ctr->limits_cost, 50);
+      printf ("target ctr cgroup limits cost <= 1 ms: %s (%.3f ms)\n", c <= 1.0 ? "MET" : "NOT MET",
+              c);
+    }
+}
+
 static void
 print_all_ratios (void)
 {
@@ -524,7 +592,7 @@ usage (void)
   fprintf (stderr,
            "usage: bench-run -b BUNDLE -s STATEDIR -l LOGDIR [-p PREFIX] [-n RUNS] "
            "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-k COLD_RUNS] [-P COLD_PAUSE_MS] "
-           "[-o RAW.tsv] NAME=PATH...\n");
+           "[-o RAW.tsv] [-L LIMITS_BUNDLE] NAME=PATH...\n");
   exit (2);
 }
 
@@ -532,7 +600,7 @@ static void
 parse_args (int argc, char **argv)
 {
   int c;
-  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:")) != -1)
+  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:L:")) != -1)
     switch (c)
       {
       case 'b':
@@ -571,6 +639,9 @@ parse_args (int argc, char **argv)
       case 'P':
         opt.cold_pause_ms = atoi (optarg);
         break;
+      case 'L':
+        opt.limits_bundle = optarg;
+        break;
       default:
         usage ();
       }
@@ -595,6 +666,9 @@ parse_args (int argc, char **argv)
       rt->conc.v = xcalloc (opt.rounds, sizeof (double));
       rt->cold.v = xcalloc (opt.colds + 1, sizeof (double));
       rt->rss = xcalloc (opt.runs, sizeof (long));
+      rt->plain.v = xcalloc (opt.runs, sizeof (double));
+      rt->limited.v = xcalloc (opt.runs, sizeof (double));
+      rt->limits_cost.v = xcalloc (opt.runs, sizeof (double));
     }
 }
 
@@ -643,6 +717,8 @@ main (int argc, char **argv)
         one_run (&opt.rt[(i + opt.warmup + k) % opt.nrt], i, i >= 0);
       for (int k = 0; k < opt.nrt && !interrupted; k++)
         one_split (&opt.rt[(i + opt.warmup + k) % opt.nrt], i, i >= 0);
+      for (int k = 0; k < opt.nrt && opt.limits_bundle && !interrupted; k++)
+        one_limits (&opt.rt[(i + opt.warmup + k) % opt.nrt], i, i >= 0);
       if (i >= 0 && (i + 1) % 50 == 0)
         fprintf (stderr, "bench-run: %d/%d iterations\n", i + 1, opt.runs);
     }
@@ -665,6 +741,7 @@ main (int argc, char **argv)
           opt.runs, opt.warmup, opt.colds, opt.cold_pause_ms, opt.rounds, opt.conc);
   print_table ();
   print_targets ();
+  print_limits ();
   print_all_ratios ();
   for (int i = 0; i < opt.nrt; i++)
     if (opt.rt[i].fails)

@@ -5,10 +5,11 @@ set -eu -o pipefail
 usage() {
 	cat <<EOF
 usage: $0 [--quick] [--runs N] [--cold N] [--concurrency N] [--rounds N] [--warmup N] [--timeout S]
-          [--raw FILE] [RUNTIME...]
+          [--no-limits] [--raw FILE] [RUNTIME...]
 
 Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, the peak RSS
-of the runtime process and N concurrent \`run\`s, for every RUNTIME in one interleaved run.
+of the runtime process, N concurrent \`run\`s and what cgroup limits add to \`run\`, for every
+RUNTIME in one interleaved run.
 
   --runs N          timed iterations per runtime (default 200)
   --concurrency N   containers started at once in the concurrent test (default 50, 0 = skip)
@@ -16,6 +17,7 @@ of the runtime process and N concurrent \`run\`s, for every RUNTIME in one inter
   --cold N          runs after 1.5 s of idle per runtime, as a single user run sees it (default 10)
   --warmup N        untimed iterations first (default 3)
   --timeout S       a runtime command that takes longer is killed and counted as failed (30)
+  --no-limits       skip the limits phase (run with vs. without memory, pids and cpu limits)
   --quick           smoke run: --runs 20 --rounds 2 --cold 3
   --raw FILE        also write every sample to FILE (tab separated)
 
@@ -26,7 +28,7 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-runs=200 conc=50 rounds=5 warmup=3 timeout=30 raw= cold=10
+runs=200 conc=50 rounds=5 warmup=3 timeout=30 raw='' cold=10 limits=1
 
 # Internal modes, run inside the private mount namespace: --inner TMP ... and --cleanup TMP ...
 mode=outer tmp=
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup=$2 && shift ;;
 	--timeout) timeout=$2 && shift ;;
 	--quick) runs=20 rounds=2 cold=3 ;;
+	--no-limits) limits=0 ;;
 	--raw) raw=$(realpath -m "$2") && shift ;;
 	-h | --help) usage && exit 0 ;;
 	--) shift && break ;;
@@ -133,6 +136,12 @@ make_bundle() {
 	(cd "$b" && "$spec_rt" spec)
 	jq '.process.terminal = false | .process.args = ["/bin/true"]' "$b/config.json" >"$b/config.tmp"
 	mv "$b/config.tmp" "$b/config.json"
+	# the limits phase: the same bundle and rootfs with typical limits
+	mkdir -p "$tmp/bundle-limits"
+	jq '.root.path = $r | .linux.resources.memory = {limit: 268435456}
+		| .linux.resources.pids = {limit: 128}
+		| .linux.resources.cpu = {quota: 50000, period: 100000}' --arg r "$b/rootfs" \
+		"$b/config.json" >"$tmp/bundle-limits/config.json"
 }
 
 # One untimed `run` per runtime; a runtime that cannot run a container is left out.
@@ -163,18 +172,21 @@ inner() {
 	for spec in "${specs[@]}"; do mkdir -p "$tmp/state/${spec%%=*}"; done
 	gcc -O2 -std=gnu11 -Wall -Wextra -o "$tmp/bench-run" "$here/bench-run.c" -lm
 	mapfile -t ok < <(smoke_check "${specs[@]}")
+	local limits_bundle=
+	[ "$limits" = 0 ] || limits_bundle=$tmp/bundle-limits
 	[ ${#ok[@]} -gt 0 ] || { echo "run.sh: no runtime can run the bundle" >&2 && return 1; }
 	[ ${#ok[@]} -eq ${#specs[@]} ] || rc=1
 	for spec in "${ok[@]}"; do
 		printf '%-6s %s (%s)\n' "${spec%%=*}" "${spec#*=}" "$("${spec#*=}" --version 2>&1 | head -n1)"
 	done
 	"$tmp/bench-run" -b "$tmp/bundle" -s "$tmp/state" -l "$tmp/logs" -p "$prefix" \
-		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" -k "$cold" ${raw:+-o "$raw"} "${ok[@]}" || rc=$?
+		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" -k "$cold" ${raw:+-o "$raw"} \
+		${limits_bundle:+-L "$limits_bundle"} "${ok[@]}" || rc=$?
 	return $rc
 }
 
 outer() {
-	local specs=() spec rc=0 missing=0
+	local specs=() spec rc=0 missing=0 extra=()
 	[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root" >&2 && exit 1; }
 	[ $# -gt 0 ] || set -- ctr crun runc
 	for spec in "$@"; do
@@ -187,8 +199,10 @@ outer() {
 	# (it was killed) is deleted from a fresh one before the directory goes.
 	trap '[ -e "$tmp/cleaned" ] || unshare -m --propagation private -- "$BASH" "$0" --cleanup "$tmp" "${specs[@]}"; rm -rf "$tmp"' EXIT
 	trap 'exit 130' INT TERM HUP
+	[ "$limits" = 1 ] || extra+=(--no-limits)
 	unshare -m --propagation private -- "$BASH" "$0" --inner "$tmp" --runs "$runs" --concurrency "$conc" \
-		--rounds "$rounds" --warmup "$warmup" --timeout "$timeout" ${raw:+--raw "$raw"} -- "${specs[@]}" || rc=$?
+		--rounds "$rounds" --warmup "$warmup" --timeout "$timeout" --cold "$cold" ${raw:+--raw "$raw"} \
+		"${extra[@]}" -- "${specs[@]}" || rc=$?
 	[ "$rc" != 0 ] || rc=$missing
 	exit "$rc"
 }

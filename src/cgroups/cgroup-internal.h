@@ -138,4 +138,19 @@ int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t 
 int devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns,
                        ctr_error_t *err);
 
+/* stats.c: parsers of the stat files (exposed for tests) */
+/* The value of "key N" in a flat keyed file (cpu.stat, memory.events...). */
+bool cg_stat_kv (const char *text, const char *key, uint64_t *v);
+/* Every "key N" line, sorted by key. */
+struct cgroup_stat_value *cg_stat_parse_flat (const char *text, size_t *n);
+/* Space-separated numbers (cpuacct.usage_percpu). */
+uint64_t *cg_stat_parse_list (const char *text, size_t *n);
+void cg_stat_blkio_push (struct cgroup_blkio_entry **v, size_t *n, uint64_t major, uint64_t minor,
+                         const char *op, uint64_t value);
+void cg_stat_parse_blkio_v1 (const char *text, struct cgroup_blkio_entry **v, size_t *n);
+void cg_stat_parse_io_v2 (const char *text, struct cgroup_stats *s);
+void cg_stat_parse_cpu_v2 (const char *text, struct cgroup_stats *s);
+/* 2048 (kB) -> "2MB", the page size name of the hugetlb files. */
+void cg_stat_hugepage_name (uint64_t kb, char *buf, size_t size);
+
 #endif

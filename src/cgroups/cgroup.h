@@ -65,4 +65,92 @@ int cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err);
 const char *cgroup_path (const struct cgroup *cg);
 void cgroup_free (struct cgroup *cg);
 
+/* ---- usage statistics (`ctr events`, `ctr info`) ---- */
+
+/* One line of blkio.throttle.io_service_bytes_recursive / io_serviced (v1) or one counter of
+   io.stat (v2: op "Read" or "Write"). */
+struct cgroup_blkio_entry
+{
+  uint64_t major, minor, value;
+  char op[16];
+};
+
+/* usage / max usage / limit / failcnt of one v1 memory counter (memory, memsw, kmem,
+   kmem.tcp); on v2 max usage is memory.peak and failcnt stays 0. */
+struct cgroup_memory_entry
+{
+  uint64_t usage, max_usage, limit, failcnt;
+};
+
+struct cgroup_hugetlb_stats
+{
+  char page_size[16]; /* "2MB", "1GB": the key of the hugetlb.<size>.* files */
+  uint64_t usage, max_usage, failcnt;
+};
+
+struct cgroup_stat_value
+{
+  char *key;
+  uint64_t value;
+};
+
+/* What the kernel reports, in bytes and nanoseconds, with runc's conventions. A group
+   whose files do not exist has its has_* flag false (never an error). Unlimited memory
+   limits read UINT64_MAX on v2 and the kernel's page-rounded maximum on v1; pids_limit is 0
+   when unlimited. On hybrid hosts a group without its v1 controller is read from the
+   cgroup2 directory when the files are there (hugetlb, cpu.stat). */
+struct cgroup_stats
+{
+  bool has_cpu;
+  uint64_t cpu_usage_ns, cpu_user_ns, cpu_kernel_ns;
+  uint64_t *cpu_percpu_ns; /* v1 only */
+  size_t cpu_percpu_len;
+  uint64_t *cpu_percpu_user_ns, *cpu_percpu_kernel_ns; /* v1 cpuacct.usage_all */
+  size_t cpu_percpu_split_len;
+  bool has_cpu_throttling;
+  uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_ns;
+
+  bool has_cpuset;
+  char *cpuset_cpus, *cpuset_mems; /* list syntax ("0-3,5"); NULL when absent */
+  uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate, memory_spread_page,
+      memory_spread_slab, memory_pressure, sched_load_balance;
+  int64_t sched_relax_domain_level;
+
+  bool has_memory;
+  uint64_t memory_usage, memory_max_usage, memory_limit, memory_failcnt;
+  uint64_t memory_cache; /* memory.stat "cache" (v1) or "file" (v2) */
+  bool has_swap;         /* v1: memory+swap (memsw); v2: memory + swap, as runc reports it */
+  struct cgroup_memory_entry swap;
+  bool has_kernel, has_kernel_tcp; /* v1 only */
+  struct cgroup_memory_entry kernel, kernel_tcp;
+  struct cgroup_stat_value *memory_raw; /* memory.stat, sorted by key */
+  size_t memory_raw_len;
+
+  bool has_pids;
+  uint64_t pids_current, pids_limit;
+
+  bool has_blkio;
+  struct cgroup_blkio_entry *io_service_bytes, *io_serviced;
+  size_t io_service_bytes_len, io_serviced_len;
+
+  struct cgroup_hugetlb_stats *hugetlb;
+  size_t hugetlb_len;
+
+  bool has_oom_kills;
+  uint64_t oom_kills;
+};
+
+/* Fills *out (cleared first; release it with cgroup_stats_clear). Fails only when the
+   cgroup itself is gone or the container has none. */
+int cgroup_stats (const struct cgroup *cg, struct cgroup_stats *out, ctr_error_t *err);
+void cgroup_stats_clear (struct cgroup_stats *s);
+
+/* A non-blocking pollable fd (O_CLOEXEC) that becomes readable when the OOM state of the
+   cgroup may have changed (v2: inotify on memory.events; v1: an eventfd registered on
+   memory.oom_control) or when the cgroup is removed; *fd is -1 when there is no memory
+   cgroup to watch. Callers re-read cgroup_oom_kills after each wakeup and drain the fd
+   with cgroup_oom_watch_drain. */
+int cgroup_oom_watch (const struct cgroup *cg, int *fd, ctr_error_t *err);
+void cgroup_oom_watch_drain (int fd);
+
 #endif

@@ -410,7 +410,7 @@ usage (void)
            "mounts|pid|tty|env|cwd|umask|oom\n"
            "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
            "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|recvtty SOCKET|"
-           "tick FILE\n");
+           "tick FILE|spin S\n");
   return 2;
 }
 
@@ -428,6 +428,28 @@ tick (const char *path)
       close (fd);
       nanosleep (&ts, NULL);
     }
+}
+
+static double
+clock_seconds (clockid_t id)
+{
+  struct timespec ts;
+  clock_gettime (id, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* spin S: busy for S seconds of wall time, then prints the CPU time it got ("cpu_ms N"):
+   a cpu quota shows as cpu_ms well below S * 1000. */
+static int
+spin (const char *arg)
+{
+  double end = clock_seconds (CLOCK_MONOTONIC) + atof (arg);
+  volatile unsigned long x = 0;
+  while (clock_seconds (CLOCK_MONOTONIC) < end)
+    for (int i = 0; i < 100000; i++)
+      x++;
+  printf ("cpu_ms %ld\n", (long)(clock_seconds (CLOCK_PROCESS_CPUTIME_ID) * 1000));
+  return 0;
 }
 
 static bool
@@ -611,6 +633,8 @@ main (int argc, char **argv)
     return recvtty (arg);
   if (strcmp (cmd, "tick") == 0)
     return tick (arg);
+  if (strcmp (cmd, "spin") == 0)
+    return spin (arg);
   if (strcmp (cmd, "exe-probe") == 0)
     return exe_probe (arg);
   if (strcmp (cmd, "session") == 0)

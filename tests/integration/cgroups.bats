@@ -225,3 +225,92 @@ no_cgroupns() {
 	rmdir /sys/fs/cgroup/cpuset/ctr 2>/dev/null || true
 	assert_success
 }
+
+# memory_file PID NAME: v1 memory.NAME_in_bytes or its v2 equivalent, of PID's cgroup.
+memory_limit_of() {
+	if cgroup_v2; then
+		cat "$(cgroup_dir "$1" memory)/memory.max"
+	else
+		cat "$(cgroup_dir "$1" memory)/memory.limit_in_bytes"
+	fi
+}
+
+@test "memory limit: the OOM kill happens at the limit and ctr events reports it" {
+	make_bundle sh -c "while [ ! -e /tmp/go ]; do sleep 0.05; done; $TH alloc 256 && echo survived; sleep 3600"
+	update_config '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+	run_detached
+	ev=$BATS_TEST_TMPDIR/events
+	bg ctr events --interval 1h "$(cid)" >"$ev"
+	# events is watching before the allocation starts
+	sleep 0.3
+	touch "$BUNDLE/rootfs/tmp/go"
+	wait_until grep -q oom "$ev"
+	[ "$(head -n 1 "$ev")" = "{\"type\":\"oom\",\"id\":\"$(cid)\"}" ] || fail "$(cat "$ev")"
+	run ctr events --stats "$(cid)"
+	assert_success
+	# it got to its limit (peak usage), no further
+	max=$(jq '.data.memory.usage.max // 0' <<<"$output")
+	limit=$(jq '.data.memory.usage.limit' <<<"$output")
+	[ "$limit" = 33554432 ] || fail "limit $limit"
+	if [ "$max" != 0 ]; then
+		[ "$max" -le 33554432 ] && [ "$max" -ge $((33554432 * 8 / 10)) ] || fail "peak $max"
+	fi
+	run cat "$LOG"
+	assert_output_not_contains survived
+	ctr delete --force "$(cid)"
+}
+
+@test "cpu quota caps the cpu time a busy process gets" {
+	make_bundle "$TH" spin 1
+	update_config '.linux.resources.cpu = {quota: 20000, period: 100000}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	ms=$(awk '/^cpu_ms/ {print $2}' <<<"$output")
+	# 20% of one second, with room for the first period's burst and slow guests
+	[ -n "$ms" ] && [ "$ms" -le 450 ] || fail "cpu time $ms ms in 1 s with a 20% quota: $output"
+}
+
+@test "a device rule denies opening a device node" {
+	# the default rules (null, zero...) come after the config's, as in runc: use kmsg,
+	# whose write side needs no capability
+	make_bundle "$TH" write /dev/ctr-kmsg "ctr-test: device rule check"
+	update_config '.linux.devices = [{path: "/dev/ctr-kmsg", type: "c", major: 1, minor: 11, fileMode: 384}]
+		| .linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 11, access: "rwm"}]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	update_config '.linux.resources.devices += [{allow: false, type: "c", major: 1, minor: 11, access: "w"}]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains EPERM
+}
+
+@test "update changes the memory limit of a running container" {
+	make_bundle
+	update_config '.linux.resources.memory = {limit: 67108864}'
+	run_detached
+	pid=$(state_field "$(cid)" pid)
+	[ "$(memory_limit_of "$pid")" = 67108864 ]
+	run ctr update --memory 128m "$(cid)"
+	assert_success
+	[ "$(memory_limit_of "$pid")" = 134217728 ]
+	ctr delete --force "$(cid)"
+}
+
+@test "bad resource values are refused, naming the resource, and leave no cgroup" {
+	make_bundle "$TH" exit 0
+	local f
+	for f in '.linux.resources.memory = {limit: -5}' \
+		'.linux.resources.cpu = {quota: 1, period: 100000}' \
+		'.linux.resources.cpu = {cpus: "abc"}' \
+		'.linux.resources.blockIO = {weight: 5000}' \
+		'.linux.resources.unified = {"nosuch.controller": "1"}' \
+		'.linux.resources.memory = {limit: 1e30}'; do
+		update_config "del(.linux.resources) | .linux.resources = {} | $f"
+		run_logged ctr run --bundle "$BUNDLE" "$(cid)"
+		assert_failure
+		res=$(jq -r '.linux.resources | keys[0]' "$BUNDLE/config.json")
+		assert_ctr_output_contains "linux.resources.$res"
+		[ -z "$(leaked_cgroups)" ] || fail "$f left: $(leaked_cgroups)"
+		[ -z "$(ls -A "$STATE_ROOT")" ] || fail "$f left state"
+	done
+}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
+#include "events.h"
 #include "util.h"
 
 static int test_no;
@@ -672,8 +674,9 @@ test_oom (const char *top)
   struct oci_resources res = { .memory = &mem };
   struct cgroup_config cfg = { .cgroups_path = path, .id = "c5", .resources = &res };
   struct cgroup *cg = NULL;
+  struct cgroup_stats st;
   uint64_t kills = 0;
-  int go[2], status = 0;
+  int go[2], status = 0, watch = -1;
   pid_t pid;
   char c;
 
@@ -700,6 +703,8 @@ test_oom (const char *top)
   close (go[0]);
   cgroup_enter (cg, pid, false, &err);
   diag_err (&err);
+  ok (cgroup_oom_watch (cg, &watch, &err) == 0 && watch >= 0, "cgroup_oom_watch gives an fd");
+  diag_err (&err);
   if (write (go[1], "g", 1) != 1)
     abort ();
   close (go[1]);
@@ -708,6 +713,25 @@ test_oom (const char *top)
   status = cgroup_oom_kills (cg, &kills, &err);
   ok (status == 0 && kills >= 1, "cgroup_oom_kills reports it (%llu)", (unsigned long long)kills);
   diag_err (&err);
+  if (watch >= 0)
+    {
+      struct pollfd p = { watch, POLLIN, 0 };
+      ok (poll (&p, 1, 1000) == 1, "the OOM watch fd became readable");
+      cgroup_oom_watch_drain (watch);
+      close (watch);
+    }
+  ok (cgroup_stats (cg, &st, &err) == 0, "cgroup_stats");
+  diag_err (&err);
+  ok (st.has_memory && st.memory_limit == 16 << 20, "stats: memory limit %llu",
+      (unsigned long long)st.memory_limit);
+  ok (st.has_oom_kills && st.oom_kills == kills, "stats: oom kills %llu",
+      (unsigned long long)st.oom_kills);
+  ok (st.has_pids && st.pids_current == 0 && st.pids_limit == 0, "stats: pids %llu/%llu",
+      (unsigned long long)st.pids_current, (unsigned long long)st.pids_limit);
+  ok (st.has_cpu && st.cpu_usage_ns > 0, "stats: cpu usage %llu ns",
+      (unsigned long long)st.cpu_usage_ns);
+  ok (st.memory_raw_len > 0, "stats: memory.stat has %zu values", st.memory_raw_len);
+  cgroup_stats_clear (&st);
   ok (cgroup_destroy (cg, &err) == 0 && nothing_left (top), "destroy");
   diag_err (&err);
   cgroup_free (cg);
@@ -809,6 +833,131 @@ test_fast_paths (const char *top)
   diag_err (&err);
 }
 
+static void
+test_stats_parsers (void)
+{
+  struct cgroup_stats s = { 0 };
+  struct cgroup_blkio_entry *b = NULL;
+  struct cgroup_stat_value *kv;
+  uint64_t v = 0, *list;
+  size_t n = 0;
+  char name[16];
+
+  ok (cg_stat_kv ("nr_periods 5\nnr_throttled 2\nthrottled_time 77", "nr_throttled", &v) && v == 2,
+      "flat keyed file: nr_throttled");
+  ok (!cg_stat_kv ("oom 1\noom_kill 3", "oom_kil", &v), "flat keyed file: no prefix match");
+  ok (cg_stat_kv ("oom 1\noom_kill 3\n", "oom_kill", &v) && v == 3, "flat keyed file: oom_kill");
+  kv = cg_stat_parse_flat ("rss 10\ncache 20\nbad line\nactive_anon 5\n", &n);
+  ok (n == 3 && strcmp (kv[0].key, "active_anon") == 0 && strcmp (kv[1].key, "cache") == 0
+          && kv[1].value == 20,
+      "memory.stat: parsed and sorted by key");
+  for (size_t i = 0; i < n; i++)
+    free (kv[i].key);
+  free (kv);
+  list = cg_stat_parse_list ("1951425 6082286 \n", &n);
+  ok (n == 2 && list[0] == 1951425 && list[1] == 6082286, "cpuacct.usage_percpu");
+  free (list);
+  n = 0;
+  cg_stat_parse_blkio_v1 ("8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n", &b, &n);
+  ok (n == 3 && b[0].major == 8 && b[0].minor == 0 && strcmp (b[1].op, "Write") == 0
+          && b[1].value == 8192 && strcmp (b[2].op, "Total") == 0,
+      "blkio v1: device lines kept, the closing Total line dropped");
+  free (b);
+  cg_stat_parse_io_v2 ("259:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n", &s);
+  ok (s.io_service_bytes_len == 2 && s.io_service_bytes[0].major == 259
+          && strcmp (s.io_service_bytes[0].op, "Read") == 0 && s.io_service_bytes[1].value == 200
+          && s.io_serviced_len == 2 && s.io_serviced[1].value == 4,
+      "io.stat: bytes and ios per direction");
+  cg_stat_parse_cpu_v2 ("usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\n"
+                        "nr_throttled 4\nthrottled_usec 250\n",
+                        &s);
+  ok (s.has_cpu && s.cpu_usage_ns == 1500000 && s.cpu_user_ns == 1000000
+          && s.cpu_kernel_ns == 500000 && s.has_cpu_throttling && s.cpu_throttled_periods == 4
+          && s.cpu_throttled_ns == 250000,
+      "cpu.stat (v2): microseconds to nanoseconds");
+  cgroup_stats_clear (&s);
+  cg_stat_hugepage_name (2048, name, sizeof name);
+  ok (strcmp (name, "2MB") == 0, "hugepage 2048kB -> %s", name);
+  cg_stat_hugepage_name (1048576, name, sizeof name);
+  ok (strcmp (name, "1GB") == 0, "hugepage 1048576kB -> %s", name);
+  cg_stat_hugepage_name (64, name, sizeof name);
+  ok (strcmp (name, "64KB") == 0, "hugepage 64kB -> %s", name);
+}
+
+static void
+test_events_format (void)
+{
+  static const struct
+  {
+    const char *in;
+    uint64_t ns; /* 0: invalid */
+  } d[] = { { "5s", 5000000000ULL },
+            { "500ms", 500000000ULL },
+            { "2m", 120000000000ULL },
+            { "1m30s", 90000000000ULL },
+            { "1.5h", 5400000000000ULL },
+            { "10us", 10000 },
+            { "+1s", 1000000000ULL },
+            { "5", 0 },
+            { "0", 0 },
+            { "0s", 0 },
+            { "-1s", 0 },
+            { "1x", 0 },
+            { "", 0 },
+            { "s", 0 },
+            { "1.s", 1000000000ULL },
+            { ".", 0 },
+            { "3000000h", 0 } };
+  struct cgroup_blkio_entry blk = { 8, 0, 4096, "Read" };
+  struct cgroup_hugetlb_stats h[2] = { { "2MB", 4096, 0, 1 }, { "1GB", 0, 0, 0 } };
+  struct cgroup_stat_value raw = { (char *)"cache", 7 };
+  struct cgroup_stats s = { .cpu_usage_ns = 10,
+                            .cpuset_cpus = (char *)"0-2,5",
+                            .memory_usage = 100,
+                            .memory_limit = UINT64_MAX,
+                            .memory_cache = 7,
+                            .memory_raw = &raw,
+                            .memory_raw_len = 1,
+                            .pids_current = 3,
+                            .io_service_bytes = &blk,
+                            .io_service_bytes_len = 1,
+                            .hugetlb = h,
+                            .hugetlb_len = 2 };
+  size_t i, len;
+  char *json;
+
+  for (i = 0; i < ARRAY_SIZE (d); i++)
+    {
+      uint64_t ns = 0;
+      int r = events_parse_duration (d[i].in, &ns);
+      if (d[i].ns)
+        ok (r == 0 && ns == d[i].ns, "duration `%s` = %llu ns", d[i].in, (unsigned long long)ns);
+      else
+        ok (r < 0, "duration `%s` refused", d[i].in);
+    }
+  json = events_stats_json ("c1", &s, &len);
+  ok (strcmp (json,
+              "{\"type\":\"stats\",\"id\":\"c1\",\"data\":{\"cpu\":{\"usage\":{\"total\":10,"
+              "\"kernel\":0,\"user\":0},\"throttling\":{}},\"cpuset\":{\"cpus\":[0,1,2,5],"
+              "\"cpu_exclusive\":0,\"mem_hardwall\":0,\"mem_exclusive\":0,\"memory_migrate\":0,"
+              "\"memory_spread_page\":0,\"memory_spread_slab\":0,\"memory_pressure\":0,"
+              "\"sched_load_balance\":0,\"sched_relax_domain_level\":0},\"memory\":{\"cache\":7,"
+              "\"usage\":{\"limit\":18446744073709551615,\"usage\":100,\"failcnt\":0},"
+              "\"swap\":{\"limit\":0,\"failcnt\":0},\"kernel\":{\"limit\":0,\"failcnt\":0},"
+              "\"kernelTCP\":{\"limit\":0,\"failcnt\":0},\"raw\":{\"cache\":7}},\"pids\":{"
+              "\"current\":3},\"blkio\":{\"ioServiceBytesRecursive\":[{\"major\":8,\"op\":"
+              "\"Read\",\"value\":4096}]},\"hugetlb\":{\"1GB\":{\"failcnt\":0},\"2MB\":{"
+              "\"usage\":4096,\"failcnt\":1}},\"intel_rdt\":{},\"network_interfaces\":null}}")
+          == 0,
+      "stats event: runc's layout, zero values left out as Go's omitempty does");
+  if (failures)
+    printf ("# %s\n", json);
+  free (json);
+  json = events_oom_json ("c1", &len);
+  ok (strcmp (json, "{\"type\":\"oom\",\"id\":\"c1\"}") == 0, "oom event");
+  free (json);
+}
+
 int
 main (void)
 {
@@ -827,6 +976,8 @@ main (void)
   test_serialize ();
   test_conversions ();
   test_bpf ();
+  test_stats_parsers ();
+  test_events_format ();
   snprintf (top, sizeof top, "ctr-test-%d", (int)getpid ());
   if (geteuid () != 0)
     skip ("real cgroups", "needs root");
