@@ -1,0 +1,250 @@
+/* cli/network: `ctr network create|ls|inspect|rm`, the named networks containers join. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "network/network.h"
+#include "util.h"
+
+static const char usage[]
+    = "Usage: ctr network COMMAND [OPTIONS]\n"
+      "\n"
+      "Manage the named networks (bridge, subnet, NAT) containers join with --net.\n"
+      "\n"
+      "Commands:\n"
+      "  create NAME [OPTIONS]  define a network (its bridge is made on first use)\n"
+      "  ls [--format FORMAT]   list networks (table or json)\n"
+      "  inspect NAME           print a network and its leases as JSON\n"
+      "  rm NAME...             remove networks no container uses\n"
+      "\n"
+      "Options of create:\n"
+      "      --subnet CIDR      IPv4 subnet (default: the first free 10.N.0.0/16)\n"
+      "      --gateway IP       gateway address on the bridge (default: the first address)\n"
+      "      --bridge IFNAME    bridge name (default: NAME when it fits)\n"
+      "      --no-nat           no masquerade to the outside\n"
+      "      --ipv6 CIDR        also an IPv6 subnet\n"
+      "      --mtu N            MTU of the bridge and veths (default 1500)\n"
+      "  -h, --help             show this help\n";
+
+enum
+{
+  OPT_SUBNET = 0x200,
+  OPT_GATEWAY,
+  OPT_BRIDGE,
+  OPT_NO_NAT,
+  OPT_IPV6,
+  OPT_MTU,
+};
+
+static int
+create_option (int c, struct network_create_options *o, char **argv)
+{
+  uint64_t mtu;
+
+  switch (c)
+    {
+    case OPT_SUBNET:
+      o->subnet = optarg;
+      return CLI_CONTINUE;
+    case OPT_GATEWAY:
+      o->gateway = optarg;
+      return CLI_CONTINUE;
+    case OPT_BRIDGE:
+      o->bridge = optarg;
+      return CLI_CONTINUE;
+    case OPT_NO_NAT:
+      o->no_nat = true;
+      return CLI_CONTINUE;
+    case OPT_IPV6:
+      o->ipv6 = optarg;
+      return CLI_CONTINUE;
+    case OPT_MTU:
+      if (parse_uint64 (optarg, &mtu) < 0 || mtu < 68 || mtu > 65535)
+        return cli_usage_error ("network create", "invalid mtu \"%s\": from 68 to 65535", optarg);
+      o->mtu = (unsigned int)mtu;
+      return CLI_CONTINUE;
+    case 'h':
+      return cli_help (usage);
+    default:
+      return cli_option_error ("network create", c, argv, ":h");
+    }
+}
+
+static int
+do_create (int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "subnet", required_argument, NULL, OPT_SUBNET },
+    { "gateway", required_argument, NULL, OPT_GATEWAY },
+    { "bridge", required_argument, NULL, OPT_BRIDGE },
+    { "no-nat", no_argument, NULL, OPT_NO_NAT },
+    { "ipv6", required_argument, NULL, OPT_IPV6 },
+    { "mtu", required_argument, NULL, OPT_MTU },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct network_create_options o = { 0 };
+  ctr_error_t err = NULL;
+  int c, rc;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+    if ((rc = create_option (c, &o, argv)) != CLI_CONTINUE)
+      return rc;
+  if (optind >= argc)
+    return cli_usage_error ("network create", "missing network name");
+  if (optind + 1 < argc)
+    return cli_usage_error ("network create", "unexpected argument \"%s\"", argv[optind + 1]);
+  if (network_create (argv[optind], &o, &err) < 0)
+    return cli_fail (&err);
+  return CLI_EXIT_OK;
+}
+
+static void
+write_info (json_writer *w, const struct network_info *info)
+{
+  size_t i;
+
+  json_map_open (w);
+  json_kv_string (w, "name", info->name);
+  json_kv_string (w, "bridge", info->bridge);
+  json_kv_string (w, "subnet", info->subnet);
+  json_kv_string (w, "gateway", info->gateway);
+  if (info->subnet6)
+    {
+      json_kv_string (w, "ipv6", info->subnet6);
+      json_kv_string (w, "gateway6", info->gateway6);
+    }
+  json_kv_bool (w, "nat", info->nat);
+  json_kv_int (w, "mtu", info->mtu);
+  json_key (w, "leases");
+  json_array_open (w);
+  for (i = 0; i < info->n_leases; i++)
+    {
+      const struct network_lease_info *l = &info->leases[i];
+      json_map_open (w);
+      json_kv_string (w, "address", l->address);
+      json_kv_string (w, "owner", l->owner);
+      json_kv_string (w, "interface", l->ifname);
+      json_kv_string (w, "hostInterface", l->host_ifname);
+      json_kv_int (w, "pid", l->pid);
+      json_map_close (w);
+    }
+  json_array_close (w);
+  json_map_close (w);
+}
+
+static void
+print_table (const struct network_info *infos, size_t n)
+{
+  size_t i;
+
+  printf ("%-16s %-16s %-20s %-16s %-4s %s\n", "NAME", "BRIDGE", "SUBNET", "GATEWAY", "NAT",
+          "LEASES");
+  for (i = 0; i < n; i++)
+    printf ("%-16s %-16s %-20s %-16s %-4s %zu\n", infos[i].name, infos[i].bridge, infos[i].subnet,
+            infos[i].gateway, infos[i].nat ? "yes" : "no", infos[i].n_leases);
+}
+
+static int
+do_ls (int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct network_info *infos = NULL;
+  ctr_error_t err = NULL;
+  bool json = false;
+  size_t n, i;
+  int c;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
+    if (c == 'h')
+      return cli_help (usage);
+    else if (c == 'f' && cli_parse_format ("network ls", optarg, &json) != CLI_CONTINUE)
+      return CLI_EXIT_USAGE;
+    else if (c != 'f')
+      return cli_option_error ("network ls", c, argv, ":f:h");
+  if (optind < argc)
+    return cli_usage_error ("network ls", "unexpected argument \"%s\"", argv[optind]);
+  if (network_list (&infos, &n, &err) < 0)
+    return cli_fail (&err);
+  if (json)
+    {
+      json_writer *w = json_writer_new (false);
+      json_array_open (w);
+      for (i = 0; i < n; i++)
+        write_info (w, &infos[i]);
+      json_array_close (w);
+      cli_print_json (w);
+    }
+  else
+    print_table (infos, n);
+  network_info_free_all (infos, n);
+  return CLI_EXIT_OK;
+}
+
+/* inspect and rm: -h and network names only. */
+static int
+do_names (const char *verb, int argc, char **argv, bool single)
+{
+  static const struct option long_options[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  ctr_error_t err = NULL;
+  int c, i, rc = CLI_EXIT_OK;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+    if (c == 'h')
+      return cli_help (usage);
+    else
+      return cli_option_error (verb, c, argv, ":h");
+  if (optind >= argc)
+    return cli_usage_error (verb, "missing network name");
+  if (single && optind + 1 < argc)
+    return cli_usage_error (verb, "unexpected argument \"%s\"", argv[optind + 1]);
+  for (i = optind; i < argc; i++)
+    {
+      struct network_info info;
+      if (!single)
+        {
+          if (network_remove (argv[i], &err) < 0)
+            rc = cli_fail (&err);
+          continue;
+        }
+      if (network_inspect (argv[i], &info, &err) < 0)
+        return cli_fail (&err);
+      json_writer *w = json_writer_new (true);
+      write_info (w, &info);
+      cli_print_json (w);
+      network_info_clear (&info);
+    }
+  return rc;
+}
+
+int
+cli_network (const struct ctr_context *ctx, int argc, char **argv)
+{
+  const char *sub;
+
+  if (argc < 2)
+    return cli_usage_error ("network", "missing command (create, ls, inspect or rm)");
+  sub = argv[1];
+  if (strcmp (sub, "-h") == 0 || strcmp (sub, "--help") == 0 || strcmp (sub, "help") == 0)
+    return cli_help (usage);
+  if (strcmp (sub, "create") == 0)
+    return do_create (argc - 1, argv + 1);
+  if (strcmp (sub, "ls") == 0 || strcmp (sub, "list") == 0)
+    return do_ls (argc - 1, argv + 1);
+  if (strcmp (sub, "inspect") == 0)
+    return do_names ("network inspect", argc - 1, argv + 1, true);
+  if (strcmp (sub, "rm") == 0 || strcmp (sub, "remove") == 0)
+    return do_names ("network rm", argc - 1, argv + 1, false);
+  return cli_usage_error ("network", "unknown command \"%s\"", sub);
+}

@@ -1,0 +1,440 @@
+/* network/attach: joining a netns to a network (bridge, lease, veth, rules) and undoing it. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include "network/network-internal.h"
+#include "netlink/netlink.h"
+#include "util.h"
+
+/* Turns IPv4 forwarding on (NAT needs it), saying so once. */
+static int
+enable_ip_forward (const char *network, ctr_error_t *err)
+{
+  static const char path[] = "/proc/sys/net/ipv4/ip_forward";
+  cleanup_free char *cur = NULL;
+  size_t len;
+
+  if (read_file_at (AT_FDCWD, path, 64, &cur, &len, err) < 0)
+    return -1;
+  if (cur[0] != '0')
+    return 0;
+  if (write_file_at (AT_FDCWD, path, "1", 1, 0644, err) < 0)
+    return -1;
+  fprintf (stderr, "ctr: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for NAT network `%s`\n",
+           network);
+  return 0;
+}
+
+char *
+network_bridge_alias (const char *network)
+{
+  return xasprintf ("ctr network %.40s", network);
+}
+
+/* Creates the bridge with its gateway addresses and NAT rules (lock of the network held). */
+static int
+create_bridge (struct netlink *nl, const struct network_def *def, ctr_error_t *err)
+{
+  cleanup_free char *alias = network_bridge_alias (def->name);
+  int index;
+
+  if (netlink_bridge_create (nl, def->bridge, def->mtu, alias, err) < 0)
+    return -1;
+  index = netlink_link_index (nl, def->bridge, err);
+  if (index <= 0)
+    goto fail;
+  if (netlink_addr_add (nl, index, AF_INET, def->gateway, def->subnet.prefix, err) < 0
+      || (def->has_ipv6
+          && netlink_addr_add (nl, index, AF_INET6, def->gateway6, def->subnet6.prefix, err) < 0)
+      || netlink_link_set_up (nl, index, true, err) < 0)
+    goto fail;
+  if (network_nft_add_network (def, err) < 0
+      || (def->nat && enable_ip_forward (def->name, err) < 0))
+    goto fail;
+  return index;
+fail:
+  if (*err == NULL)
+    ctr_error (err, ENODEV, "bridge `%s` vanished after creation", def->bridge);
+  {
+    ctr_error_t ignored = NULL;
+    netlink_link_del (nl, def->bridge, &ignored);
+    ctr_error_free (&ignored);
+  }
+  return ctr_error_wrap (err, "create bridge `%s` of network `%s`", def->bridge, def->name);
+}
+
+/* The bridge's index, creating it on the network's first attach. */
+static int
+ensure_bridge (struct netlink *nl, const struct network_def *def, ctr_error_t *err)
+{
+  struct netlink_link_info info;
+  int r = netlink_link_get (nl, def->bridge, &info, err);
+
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return create_bridge (nl, def, err);
+  if (!(info.flags & IFF_UP) && netlink_link_set_up (nl, info.index, true, err) < 0)
+    return -1;
+  return info.index;
+}
+
+/* Deletes what dead owners' leases held (their host veths, their port rules). */
+void
+network_release_stale (struct netlink *nl, struct network_leases *stale)
+{
+  size_t i;
+
+  for (i = 0; i < stale->n; i++)
+    {
+      ctr_error_t ignored = NULL;
+      if (netlink_link_del (nl, stale->v[i].host_ifname, &ignored) < 0
+          || (stale->v[i].n_ports
+              && network_nft_del_owner (stale->v[i].owner, stale->v[i].ifname, &ignored) < 0))
+        ctr_error_free (&ignored); /* best effort: the address is free either way */
+    }
+  network_leases_clear (stale);
+}
+
+/* Under the network's lock: the bridge exists, a lease is written. Returns the bridge index. */
+static int
+lease_address (struct netlink *nl, const struct network_def *def,
+               const struct network_attach_request *req, const char *host_ifname, uint8_t addr[16],
+               ctr_error_t *err)
+{
+  cleanup_free char *lock_name = xasprintf ("%s.lock", def->name), *text = NULL;
+  struct network_leases leases = { 0 }, stale = { 0 };
+  struct network_lease lease = { 0 };
+  cleanup_close int lock = network_lock_file (lock_name, err);
+  int bridge = -1;
+
+  cleanup_free char *def_path = network_def_path (def->name);
+
+  if (lock < 0)
+    return -1;
+  if (access (def_path, F_OK) < 0) /* removed while we waited for the lock */
+    return ctr_error (err, ENOENT, "unknown network `%s`", def->name);
+  bridge = ensure_bridge (nl, def, err);
+  if (bridge < 0 || network_leases_read (def->name, &leases, err) < 0)
+    goto out;
+  network_leases_take_stale (&leases, &stale);
+  if (network_leases_pick (def, &leases, req->static_ip, addr, err) < 0)
+    {
+      bridge = -1;
+      goto out;
+    }
+  text = network_addr_format (AF_INET, addr);
+  lease.address = text;
+  lease.owner = (char *)req->owner;
+  lease.pid = req->owner_pid;
+  lease.start = req->owner_pid > 0 ? network_pid_start_time (req->owner_pid) : 0;
+  snprintf (lease.ifname, sizeof (lease.ifname), "%s", req->ifname);
+  snprintf (lease.host_ifname, sizeof (lease.host_ifname), "%s", host_ifname);
+  lease.n_ports = (unsigned int)req->n_ports;
+  network_leases_add (&leases, &lease);
+  if (network_leases_write (def->name, &leases, err) < 0)
+    bridge = -1;
+out:
+  network_leases_clear (&leases);
+  network_release_stale (nl, &stale);
+  return bridge;
+}
+
+/* Drops the owner's leases (all, or the one of ifname) from one network; *removed gets them. */
+static int
+drop_leases (const char *network, const char *owner, const char *ifname,
+             struct network_leases *removed, ctr_error_t *err)
+{
+  cleanup_free char *lock_name = xasprintf ("%s.lock", network);
+  cleanup_close int lock = network_lock_file (lock_name, err);
+  struct network_leases leases = { 0 };
+  size_t i, kept = 0;
+  int r = 0;
+
+  if (lock < 0 || network_leases_read (network, &leases, err) < 0)
+    return -1;
+  for (i = 0; i < leases.n; i++)
+    {
+      struct network_lease *e = &leases.v[i];
+      if (strcmp (e->owner, owner) == 0 && (ifname == NULL || strcmp (e->ifname, ifname) == 0))
+        {
+          removed->v = xrealloc (removed->v, (removed->n + 1) * sizeof (*removed->v));
+          removed->v[removed->n++] = *e;
+        }
+      else
+        leases.v[kept++] = *e;
+    }
+  if (kept != leases.n)
+    {
+      leases.n = kept;
+      r = network_leases_write (network, &leases, err);
+    }
+  leases.n = kept;
+  network_leases_clear (&leases);
+  return r;
+}
+
+/* The container's end: created in its namespace, addressed, up, default route. */
+static int
+wire_container (struct netlink *nl, int bridge, const struct network_def *def,
+                const struct network_attach_request *req, const char *host_ifname,
+                const uint8_t addr[16], uint8_t addr6[16], const uint8_t mac[6], ctr_error_t *err)
+{
+  cleanup_netlink struct netlink *ns = netlink_open_in_netns (req->netns_fd, err);
+  struct netlink_veth v = { .name = host_ifname,
+                            .peer_name = req->ifname,
+                            .peer_netns_fd = req->netns_fd,
+                            .master = bridge,
+                            .mtu = def->mtu,
+                            .peer_mac = mac,
+                            .up = true };
+  int index;
+
+  if (ns == NULL || netlink_veth_create (nl, &v, err) < 0)
+    return -1;
+  if (netlink_link_set_up (ns, 1 /* lo */, true, err) < 0)
+    return -1;
+  index = netlink_link_index (ns, req->ifname, err);
+  if (index <= 0)
+    return index < 0
+               ? -1
+               : ctr_error (err, ENODEV, "interface `%s` missing in the namespace", req->ifname);
+  if (netlink_link_set_up (ns, index, true, err) < 0
+      || netlink_addr_add (ns, index, AF_INET, addr, def->subnet.prefix, err) < 0)
+    return -1;
+  if (def->has_ipv6 && netlink_addr_add (ns, index, AF_INET6, addr6, def->subnet6.prefix, err) < 0)
+    return -1;
+  /* the namespace's first attachment gets the default route; later ones find it (EEXIST) */
+  if (netlink_route_add_default (ns, AF_INET, def->gateway, index, err) < 0)
+    {
+      if ((*err)->status != EEXIST)
+        return -1;
+      ctr_error_free (err);
+    }
+  if (def->has_ipv6 && netlink_route_add_default (ns, AF_INET6, def->gateway6, index, err) < 0)
+    {
+      if ((*err)->status != EEXIST)
+        return -1;
+      ctr_error_free (err);
+    }
+  return 0;
+}
+
+static void
+fill_attachment (const struct network_def *def, const char *ifname, const char *host_ifname,
+                 const uint8_t addr[16], const uint8_t addr6[16], const uint8_t mac[6],
+                 struct network_attachment *out)
+{
+  cleanup_free char *a = network_addr_format (AF_INET, addr);
+
+  out->network = xstrdup (def->name);
+  out->ifname = xstrdup (ifname);
+  out->host_ifname = xstrdup (host_ifname);
+  out->address = xasprintf ("%s/%u", a, def->subnet.prefix);
+  out->gateway = network_addr_format (AF_INET, def->gateway);
+  out->mac
+      = xasprintf ("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  if (def->has_ipv6)
+    {
+      cleanup_free char *a6 = network_addr_format (AF_INET6, addr6);
+      out->address6 = xasprintf ("%s/%u", a6, def->subnet6.prefix);
+      out->gateway6 = network_addr_format (AF_INET6, def->gateway6);
+    }
+}
+
+static int
+check_request (const struct network_attach_request *req, ctr_error_t *err)
+{
+  if (network_require_root (err) < 0)
+    return -1;
+  if (validate_container_id (req->owner, err) < 0)
+    return ctr_error_wrap (err, "network owner");
+  if (network_check_ifname (req->ifname, "interface name", err) < 0)
+    return -1;
+  if (req->netns_fd < 0)
+    return ctr_error (err, 0, "network attach: no network namespace fd");
+  return 0;
+}
+
+/* Undoes an attach after its lease was written. */
+static void
+undo_attach (struct netlink *nl, const struct network_def *def,
+             const struct network_attach_request *req, const char *host_ifname)
+{
+  struct network_leases removed = { 0 };
+  ctr_error_t ignored = NULL;
+
+  if (netlink_link_del (nl, host_ifname, &ignored) < 0)
+    ctr_error_free (&ignored);
+  if (req->n_ports && network_nft_del_owner (req->owner, req->ifname, &ignored) < 0)
+    ctr_error_free (&ignored);
+  if (drop_leases (def->name, req->owner, req->ifname, &removed, &ignored) < 0)
+    ctr_error_free (&ignored);
+  network_leases_clear (&removed);
+}
+
+int
+network_attach (const struct network_attach_request *req, struct network_attachment *out,
+                ctr_error_t *err)
+{
+  cleanup_netlink struct netlink *nl = NULL;
+  struct network_def def = { 0 };
+  char host_ifname[16];
+  uint8_t addr[16], addr6[16] = { 0 }, mac[6] = { 0x0a, 0x58 };
+  cleanup_free char *text = NULL;
+  int bridge, r = -1;
+
+  memset (out, 0, sizeof (*out));
+  if (check_request (req, err) < 0)
+    return -1;
+  if (req->network == NULL || strcmp (req->network, NETWORK_DEFAULT_NAME) == 0
+          ? network_def_load_default (&def, err) < 0
+          : network_def_load (req->network, &def, err) < 0)
+    return -1;
+  snprintf (host_ifname, sizeof (host_ifname), "veth%08x", network_hash (req->owner, req->ifname));
+  nl = netlink_open (err);
+  if (nl == NULL)
+    goto out;
+  bridge = lease_address (nl, &def, req, host_ifname, addr, err);
+  if (bridge < 0)
+    goto out;
+  memcpy (mac + 2, addr, 4);
+  if (def.has_ipv6)
+    network_cidr_nth (&def.subnet6, network_cidr_offset (&def.subnet, addr), addr6);
+  text = network_addr_format (AF_INET, addr);
+  if (wire_container (nl, bridge, &def, req, host_ifname, addr, addr6, mac, err) < 0
+      || (req->n_ports
+          && network_nft_add_ports (req->owner, req->ifname, text, req->ports, req->n_ports, err)
+                 < 0))
+    {
+      undo_attach (nl, &def, req, host_ifname);
+      ctr_error_wrap (err, "attach `%s` to network `%s`", req->ifname, def.name);
+      goto out;
+    }
+  fill_attachment (&def, req->ifname, host_ifname, addr, addr6, mac, out);
+  r = 0;
+out:
+  network_def_clear (&def);
+  return r;
+}
+
+/* The names of the networks with a lease file. */
+static int
+leased_networks (char ***out, size_t *n, ctr_error_t *err)
+{
+  cleanup_dir DIR *dir = opendir (network_run_dir ());
+  struct dirent *de;
+
+  *out = NULL;
+  *n = 0;
+  if (dir == NULL)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", network_run_dir ());
+  while ((de = readdir (dir)))
+    {
+      size_t len = strlen (de->d_name);
+      if (len <= 7 || strcmp (de->d_name + len - 7, ".leases") != 0)
+        continue;
+      *out = xrealloc (*out, (*n + 2) * sizeof (char *));
+      (*out)[(*n)++] = xstrndup (de->d_name, len - 7);
+      (*out)[*n] = NULL;
+    }
+  return 0;
+}
+
+/* Keeps the first error of a best-effort sequence in *err; returns -1. */
+static int
+keep_first (ctr_error_t *err, ctr_error_t *e)
+{
+  if (*err == NULL)
+    *err = steal_ptr (*e);
+  ctr_error_free (e);
+  return -1;
+}
+
+int
+network_detach_all (const char *owner, ctr_error_t *err)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_netlink struct netlink *nl = NULL;
+  struct network_leases removed = { 0 };
+  ctr_error_t e = NULL;
+  bool ports = false;
+  size_t n, i;
+  int r = 0;
+
+  if (geteuid () != 0)
+    return 0; /* nothing can be held without root */
+  if (validate_container_id (owner, err) < 0)
+    return ctr_error_wrap (err, "network owner");
+  if (leased_networks (&names, &n, err) < 0)
+    return -1;
+  for (i = 0; i < n; i++)
+    if (drop_leases (names[i], owner, NULL, &removed, &e) < 0)
+      r = keep_first (err, &e);
+  if (removed.n == 0)
+    return r;
+  nl = netlink_open (&e);
+  if (nl == NULL)
+    r = keep_first (err, &e);
+  for (i = 0; i < removed.n; i++)
+    {
+      ports |= removed.v[i].n_ports > 0;
+      if (nl && netlink_link_del (nl, removed.v[i].host_ifname, &e) < 0)
+        r = keep_first (err, &e);
+    }
+  if (ports && network_nft_del_owner (owner, NULL, &e) < 0)
+    r = keep_first (err, &e);
+  network_leases_clear (&removed);
+  return r < 0 ? ctr_error_wrap (err, "detach `%s` from its networks", owner) : 0;
+}
+
+void
+network_attachment_clear (struct network_attachment *a)
+{
+  free (a->network);
+  free (a->ifname);
+  free (a->host_ifname);
+  free (a->address);
+  free (a->gateway);
+  free (a->mac);
+  free (a->address6);
+  free (a->gateway6);
+  memset (a, 0, sizeof (*a));
+}
+
+char *
+network_resolv_conf (void)
+{
+  cleanup_free char *text = NULL;
+  char *out = NULL, *line, *save = NULL;
+  size_t len, out_len = 0;
+  ctr_error_t ignored = NULL;
+  FILE *f;
+
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &text, &len, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return xstrdup ("");
+    }
+  f = open_memstream (&out, &out_len);
+  if (f == NULL)
+    return xstrdup ("");
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char server[128];
+      /* a loopback resolver (systemd-resolved's stub) is unreachable from the container */
+      if (sscanf (line, " nameserver %127s", server) == 1
+          && (strncmp (server, "127.", 4) == 0 || strcmp (server, "::1") == 0))
+        continue;
+      fprintf (f, "%s\n", line);
+    }
+  fclose (f);
+  return out;
+}

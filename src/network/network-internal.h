@@ -1,0 +1,116 @@
+/* network-internal: what the files of network/ share (addresses, definitions, leases, nft). */
+#ifndef CTR_NETWORK_INTERNAL_H
+#define CTR_NETWORK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "network/network.h"
+
+/* ---- addr.c ---- */
+struct network_cidr
+{
+  int family; /* AF_INET or AF_INET6 */
+  uint8_t addr[16];
+  unsigned int prefix;
+};
+/* "A/N"; what names the option in errors ("subnet"). Host bits may be set. */
+int network_cidr_parse (const char *s, const char *what, struct network_cidr *out,
+                        ctr_error_t *err);
+/* A bare address of either family into out (16 bytes), *family set. */
+int network_addr_parse (const char *s, const char *what, uint8_t out[16], int *family,
+                        ctr_error_t *err);
+bool network_cidr_has_host_bits (const struct network_cidr *c);
+bool network_cidr_contains (const struct network_cidr *c, int family, const uint8_t *addr);
+bool network_cidr_overlaps (const struct network_cidr *a, const struct network_cidr *b);
+/* The address at offset (host number) inside the subnet (the low 32 bits of IPv6). */
+void network_cidr_nth (const struct network_cidr *c, uint32_t offset, uint8_t out[16]);
+/* The host number of addr inside c. */
+uint32_t network_cidr_offset (const struct network_cidr *c, const uint8_t *addr);
+/* Number of host numbers in c, capped at 2^32 - 1. */
+uint32_t network_cidr_size (const struct network_cidr *c);
+char *network_addr_format (int family, const uint8_t *addr);
+char *network_cidr_format (const struct network_cidr *c);
+/* FNV-1a, for stable interface names. */
+uint32_t network_hash (const char *a, const char *b);
+/* Interface names: at most 15 bytes, no '/', ':' or spaces. */
+int network_check_ifname (const char *name, const char *what, ctr_error_t *err);
+
+/* ---- store.c ---- */
+struct network_def
+{
+  char *name, *bridge;
+  struct network_cidr subnet;
+  uint8_t gateway[16];
+  bool has_ipv6;
+  struct network_cidr subnet6;
+  uint8_t gateway6[16];
+  bool nat;
+  unsigned int mtu;
+};
+void network_def_clear (struct network_def *d);
+/* 0 and *out filled, or -1 (status ENOENT: "unknown network `x`"). */
+int network_def_load (const char *name, struct network_def *out, ctr_error_t *err);
+/* The default network's definition, created (with a free subnet) when missing. */
+int network_def_load_default (struct network_def *out, ctr_error_t *err);
+/* Network names follow the container id rules (they name files and nft comments). */
+int network_check_name (const char *name, ctr_error_t *err);
+/* "networks need root; ..." unless euid 0. */
+int network_require_root (ctr_error_t *err);
+/* An exclusive flock on <run dir>/<file>, created as needed; the fd or -1. */
+int network_lock_file (const char *file, ctr_error_t *err);
+char *network_run_path (const char *file);
+/* The names of every definition, sorted (a NULL-terminated vector). */
+int network_def_names (char ***out, size_t *n, ctr_error_t *err);
+char *network_def_path (const char *name);
+/* "ctr network NAME": the IFLA_IFALIAS marking a bridge as ctr's. */
+char *network_bridge_alias (const char *name);
+
+/* ---- ipam.c ---- */
+struct network_lease
+{
+  char *address; /* IPv4 text, no prefix */
+  char *owner;
+  pid_t pid;
+  unsigned long long start; /* /proc/PID/stat field 22 when pid > 0 */
+  char ifname[16], host_ifname[16];
+  unsigned int n_ports;
+};
+struct network_leases
+{
+  struct network_lease *v;
+  size_t n;
+};
+void network_leases_clear (struct network_leases *l);
+/* <run>/<name>.leases, replaced atomically; callers hold network_lock_file ("<name>.lock"). */
+int network_leases_read (const char *name, struct network_leases *out, ctr_error_t *err);
+int network_leases_write (const char *name, const struct network_leases *l, ctr_error_t *err);
+/* Moves the leases whose owner died into *stale. */
+void network_leases_take_stale (struct network_leases *l, struct network_leases *stale);
+/* Picks an address for a new lease (static_ip checked when given) into out (16 bytes). */
+int network_leases_pick (const struct network_def *def, const struct network_leases *l,
+                         const char *static_ip, uint8_t out[16], ctr_error_t *err);
+void network_leases_add (struct network_leases *l, const struct network_lease *lease);
+/* /proc/PID/stat field 22, or 0 when the process is gone. */
+unsigned long long network_pid_start_time (pid_t pid);
+
+/* ---- nft.c (libnftables, loaded on demand) ---- */
+/* Forward (isolation) and, with NAT, masquerade rules of a network, tagged "ctr-net:<name>". */
+int network_nft_add_network (const struct network_def *def, ctr_error_t *err);
+/* Deletes the network's rules, and the table when nothing is left in it. */
+int network_nft_del_network (const char *name, ctr_error_t *err);
+/* DNAT rules for published ports to address (IPv4 text), tagged by owner and ifname. */
+int network_nft_add_ports (const char *owner, const char *ifname, const char *address,
+                           const struct network_port *ports, size_t n, ctr_error_t *err);
+/* Deletes the owner's rules (ifname NULL: of every interface). */
+int network_nft_del_owner (const char *owner, const char *ifname, ctr_error_t *err);
+
+/* ---- attach.c ---- */
+struct netlink;
+/* Deletes what dead owners' leases held (host veths, port rules) and clears *stale. */
+void network_release_stale (struct netlink *nl, struct network_leases *stale);
+
+#endif

@@ -1,0 +1,98 @@
+/* network: named networks (bridge, subnet, IPAM leases, NAT, published ports), attach, detach. */
+#ifndef CTR_NETWORK_H
+#define CTR_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* The default network, created on first use by network_attach. */
+#define NETWORK_DEFAULT_NAME "ctr0"
+
+/* ---- what ctr run / the monitor call ---- */
+
+struct network_port
+{                /* parsed --publish */
+  char *host_ip; /* NULL: every local address */
+  uint16_t host_port, port;
+  int proto; /* IPPROTO_TCP/UDP */
+};
+/* [HOSTIP:]HOSTPORT:PORT[/tcp|udp] (HOSTIP an IPv4 address). */
+int network_parse_publish (const char *spec, struct network_port *out, ctr_error_t *err);
+void network_port_clear (struct network_port *p);
+
+struct network_attach_request
+{
+  const char *network;   /* NULL or "ctr0": the default network, created on first use */
+  const char *owner;     /* the container's id/name: tags leases and nft rules */
+  pid_t owner_pid;       /* the process whose death frees the lease (monitor or ctr run) */
+  const char *ifname;    /* name inside the container: "eth0", "eth1", ... */
+  const char *static_ip; /* NULL, or an address inside the subnet */
+  int netns_fd;          /* the container's network namespace */
+  const struct network_port *ports;
+  size_t n_ports;
+};
+
+struct network_attachment
+{
+  char *network, *ifname, *host_ifname, *address /* "10.88.0.5/16" */, *gateway, *mac;
+  char *address6, *gateway6; /* NULL unless the network has IPv6 */
+};
+
+/* Leases an address, creates the veth pair (host end in the bridge, peer created in
+   netns_fd as ifname), sets the addresses, brings up lo and ifname, adds the default route
+   via the gateway unless the namespace already has one, adds the NAT/port rules. Undoes
+   everything on failure. */
+int network_attach (const struct network_attach_request *req, struct network_attachment *out,
+                    ctr_error_t *err);
+/* Removes everything the owner holds on every network: host veths, leases, nft rules.
+   Idempotent; fine to call when nothing is held. */
+int network_detach_all (const char *owner, ctr_error_t *err);
+void network_attachment_clear (struct network_attachment *a);
+/* resolv.conf text for containers: the host's /etc/resolv.conf minus 127.* nameservers
+   (systemd-resolved stubs), falling back to nothing (an empty string). */
+char *network_resolv_conf (void);
+
+/* ---- what `ctr network` calls ---- */
+
+struct network_create_options
+{
+  const char *subnet;  /* NULL: the first free 10.N.0.0/16 */
+  const char *gateway; /* NULL: the first address of the subnet */
+  const char *bridge;  /* NULL: the network's name when it fits, else ctr-<hash> */
+  const char *ipv6;    /* NULL: no IPv6 */
+  bool no_nat;
+  unsigned int mtu; /* 0: 1500 */
+};
+int network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err);
+/* Refused while leases of live owners exist; deletes the bridge, rules, leases. */
+int network_remove (const char *name, ctr_error_t *err);
+
+struct network_lease_info
+{
+  char *address, *owner, *ifname, *host_ifname;
+  pid_t pid;
+};
+struct network_info
+{
+  char *name, *bridge, *subnet, *gateway, *subnet6, *gateway6;
+  bool nat;
+  unsigned int mtu;
+  struct network_lease_info *leases;
+  size_t n_leases;
+};
+/* Every network, sorted by name (leases of live owners only). */
+int network_list (struct network_info **out, size_t *n, ctr_error_t *err);
+int network_inspect (const char *name, struct network_info *out, ctr_error_t *err);
+void network_info_clear (struct network_info *info);
+void network_info_free_all (struct network_info *infos, size_t n);
+
+/* Where definitions and runtime files live: $CTR_NETWORK_ROOT/{networks,run} when set
+   (tests), else /var/lib/ctr/networks and /run/ctr/networks. */
+const char *network_config_dir (void);
+const char *network_run_dir (void);
+
+#endif

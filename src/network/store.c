@@ -1,0 +1,491 @@
+/* network/store: network definitions on disk (create with validation, load), paths, locks. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#include "network/network-internal.h"
+#include "netlink/netlink.h"
+#include "oci/json.h"
+#include "util.h"
+
+#define DEF_MAX_SIZE (64 * 1024)
+#define DEFAULT_MTU 1500
+
+const char *
+network_config_dir (void)
+{
+  static char *dir;
+  const char *root = getenv ("CTR_NETWORK_ROOT");
+
+  if (dir == NULL)
+    dir = root && *root ? xasprintf ("%s/networks", root) : xstrdup ("/var/lib/ctr/networks");
+  return dir;
+}
+
+const char *
+network_run_dir (void)
+{
+  static char *dir;
+  const char *root = getenv ("CTR_NETWORK_ROOT");
+
+  if (dir == NULL)
+    dir = root && *root ? xasprintf ("%s/run", root) : xstrdup ("/run/ctr/networks");
+  return dir;
+}
+
+char *
+network_run_path (const char *file)
+{
+  return xasprintf ("%s/%s", network_run_dir (), file);
+}
+
+int
+network_check_name (const char *name, ctr_error_t *err)
+{
+  ctr_error_t e = NULL;
+
+  if (validate_container_id (name, &e) < 0)
+    {
+      ctr_error_free (&e);
+      return ctr_error (err, 0, "invalid network name `%s`: use [A-Za-z0-9_+-][A-Za-z0-9_+.-]*",
+                        name ? name : "");
+    }
+  return 0;
+}
+
+int
+network_require_root (ctr_error_t *err)
+{
+  if (geteuid () != 0)
+    return ctr_error (err, 0, "networks need root; rootless containers get --net none or pasta");
+  return 0;
+}
+
+int
+network_lock_file (const char *file, ctr_error_t *err)
+{
+  cleanup_free char *path = network_run_path (file);
+  cleanup_close int fd = -1;
+
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == ENOENT)
+    {
+      if (mkdir_p (network_run_dir (), 0700, err) < 0)
+        return -1;
+      fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", path);
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "lock `%s`", path);
+  return steal_fd (fd);
+}
+
+void
+network_def_clear (struct network_def *d)
+{
+  free (d->name);
+  free (d->bridge);
+  memset (d, 0, sizeof (*d));
+}
+
+char *
+network_def_path (const char *name)
+{
+  return xasprintf ("%s/%s.json", network_config_dir (), name);
+}
+
+static int
+get_string (const json_value *root, const char *key, const char *path, const char **out,
+            ctr_error_t *err)
+{
+  if (!json_as_string (json_get (root, key), out))
+    return ctr_error (err, 0, "`%s`: missing or non-string key `%s`", path, key);
+  return 0;
+}
+
+/* The addresses of a definition, re-validated (the file may have been edited). */
+static int
+def_parse_addresses (const json_value *root, const char *path, struct network_def *d,
+                     ctr_error_t *err)
+{
+  const char *subnet, *gateway, *s6 = NULL, *g6 = NULL;
+  int family;
+
+  if (get_string (root, "subnet", path, &subnet, err) < 0
+      || get_string (root, "gateway", path, &gateway, err) < 0
+      || network_cidr_parse (subnet, "subnet", &d->subnet, err) < 0
+      || network_addr_parse (gateway, "gateway", d->gateway, &family, err) < 0)
+    return ctr_error_wrap (err, "`%s`", path);
+  if (d->subnet.family != AF_INET || family != AF_INET)
+    return ctr_error (err, 0, "`%s`: subnet and gateway must be IPv4", path);
+  if (json_as_string (json_get (root, "ipv6"), &s6))
+    {
+      if (get_string (root, "gateway6", path, &g6, err) < 0
+          || network_cidr_parse (s6, "ipv6", &d->subnet6, err) < 0
+          || network_addr_parse (g6, "gateway6", d->gateway6, &family, err) < 0)
+        return ctr_error_wrap (err, "`%s`", path);
+      d->has_ipv6 = true;
+    }
+  return 0;
+}
+
+int
+network_def_load (const char *name, struct network_def *out, ctr_error_t *err)
+{
+  cleanup_free char *path = NULL, *text = NULL;
+  json_value *root;
+  const char *bridge;
+  int64_t mtu = DEFAULT_MTU;
+  size_t len;
+
+  memset (out, 0, sizeof (*out));
+  if (network_check_name (name, err) < 0)
+    return -1;
+  path = network_def_path (name);
+  if (read_file_at (AT_FDCWD, path, DEF_MAX_SIZE, &text, &len, err) < 0)
+    {
+      if ((*err)->status == ENOENT)
+        return ctr_error (err, ENOENT, "unknown network `%s`", name);
+      return -1;
+    }
+  root = json_parse (text, len, path, err);
+  if (root == NULL)
+    return -1;
+  out->nat = true;
+  if (get_string (root, "bridge", path, &bridge, err) < 0
+      || def_parse_addresses (root, path, out, err) < 0)
+    {
+      json_value_free (root);
+      return -1;
+    }
+  out->name = xstrdup (name);
+  out->bridge = xstrdup (bridge);
+  json_as_bool (json_get (root, "nat"), &out->nat);
+  json_as_int64 (json_get (root, "mtu"), &mtu);
+  out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned int)mtu : DEFAULT_MTU;
+  json_value_free (root);
+  return 0;
+}
+
+static int
+def_save (const struct network_def *d, ctr_error_t *err)
+{
+  json_writer *w = json_writer_new (true);
+  cleanup_free char *path = network_def_path (d->name), *subnet = network_cidr_format (&d->subnet);
+  cleanup_free char *gw = network_addr_format (AF_INET, d->gateway), *text = NULL;
+  size_t len;
+
+  json_map_open (w);
+  json_kv_string (w, "name", d->name);
+  json_kv_string (w, "bridge", d->bridge);
+  json_kv_string (w, "subnet", subnet);
+  json_kv_string (w, "gateway", gw);
+  if (d->has_ipv6)
+    {
+      cleanup_free char *s6 = network_cidr_format (&d->subnet6);
+      cleanup_free char *g6 = network_addr_format (AF_INET6, d->gateway6);
+      json_kv_string (w, "ipv6", s6);
+      json_kv_string (w, "gateway6", g6);
+    }
+  json_kv_bool (w, "nat", d->nat);
+  json_kv_int (w, "mtu", d->mtu);
+  json_map_close (w);
+  text = json_writer_finish (w, &len);
+  if (mkdir_p (network_config_dir (), 0700, err) < 0)
+    return -1;
+  return write_file_atomic_at (AT_FDCWD, path, text, len, 0600, err);
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of every definition (sorted). */
+int
+network_def_names (char ***out, size_t *n, ctr_error_t *err)
+{
+  cleanup_dir DIR *dir = opendir (network_config_dir ());
+  struct dirent *de;
+
+  *out = NULL;
+  *n = 0;
+  if (dir == NULL)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", network_config_dir ());
+  while ((de = readdir (dir)))
+    {
+      size_t len = strlen (de->d_name);
+      cleanup_free char *name = NULL;
+      if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
+        continue;
+      name = xstrndup (de->d_name, len - 5);
+      *out = xrealloc (*out, (*n + 2) * sizeof (char *));
+      (*out)[(*n)++] = steal_ptr (name);
+      (*out)[*n] = NULL;
+    }
+  if (*n > 1)
+    qsort (*out, *n, sizeof (char *), compare_names);
+  return 0;
+}
+
+/* What a new network must not collide with: other definitions and the host's routes. */
+struct taken
+{
+  struct network_def *defs;
+  size_t n_defs;
+  struct network_cidr *routes;
+  size_t n_routes;
+};
+
+static void
+taken_clear (struct taken *t)
+{
+  size_t i;
+
+  for (i = 0; i < t->n_defs; i++)
+    network_def_clear (&t->defs[i]);
+  free (t->defs);
+  free (t->routes);
+  memset (t, 0, sizeof (*t));
+}
+
+static void
+collect_route (const struct netlink_route *r, void *data)
+{
+  struct taken *t = data;
+
+  if (r->dst_len == 0)
+    return; /* the default route overlaps everything and means nothing here */
+  t->routes = xrealloc (t->routes, (t->n_routes + 1) * sizeof (*t->routes));
+  memset (&t->routes[t->n_routes], 0, sizeof (*t->routes));
+  t->routes[t->n_routes].family = r->family;
+  t->routes[t->n_routes].prefix = r->dst_len;
+  memcpy (t->routes[t->n_routes].addr, r->dst, 16);
+  t->n_routes++;
+}
+
+static int
+taken_load (struct netlink *nl, struct taken *t, ctr_error_t *err)
+{
+  cleanup_strv char **names = NULL;
+  size_t n, i;
+
+  memset (t, 0, sizeof (*t));
+  if (network_def_names (&names, &n, err) < 0)
+    return -1;
+  t->defs = xzalloc ((n + 1) * sizeof (*t->defs));
+  for (i = 0; i < n; i++)
+    {
+      if (network_def_load (names[i], &t->defs[t->n_defs], err) < 0)
+        return -1;
+      t->n_defs++;
+    }
+  if (netlink_route_foreach (nl, AF_INET, collect_route, t, err) < 0
+      || netlink_route_foreach (nl, AF_INET6, collect_route, t, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* 0 when c is free, else -1 with an error naming what it overlaps. */
+static int
+check_overlap (const struct taken *t, const struct network_cidr *c, const char *what,
+               ctr_error_t *err)
+{
+  cleanup_free char *text = network_cidr_format (c);
+  size_t i;
+
+  for (i = 0; i < t->n_defs; i++)
+    {
+      const struct network_def *d = &t->defs[i];
+      const struct network_cidr *other = c->family == AF_INET ? &d->subnet : &d->subnet6;
+      if ((c->family == AF_INET || d->has_ipv6) && network_cidr_overlaps (c, other))
+        {
+          cleanup_free char *o = network_cidr_format (other);
+          return ctr_error (err, 0, "%s `%s` overlaps network `%s` (%s)", what, text, d->name, o);
+        }
+    }
+  for (i = 0; i < t->n_routes; i++)
+    if (network_cidr_overlaps (c, &t->routes[i]))
+      {
+        cleanup_free char *o = network_cidr_format (&t->routes[i]);
+        return ctr_error (err, 0, "%s `%s` overlaps the host route %s", what, text, o);
+      }
+  return 0;
+}
+
+/* The first free 10.N.0.0/16 from 10.<first>. */
+static int
+pick_subnet (const struct taken *t, unsigned int first, struct network_cidr *out, ctr_error_t *err)
+{
+  unsigned int n;
+
+  for (n = first; n < 256; n++)
+    {
+      ctr_error_t ignored = NULL;
+      memset (out, 0, sizeof (*out));
+      out->family = AF_INET;
+      out->prefix = 16;
+      out->addr[0] = 10;
+      out->addr[1] = (uint8_t)n;
+      if (check_overlap (t, out, "subnet", &ignored) == 0)
+        return 0;
+      ctr_error_free (&ignored);
+    }
+  return ctr_error (err, 0, "no free 10.N.0.0/16 subnet left: pass --subnet");
+}
+
+static int
+setup_subnet (const struct taken *t, const struct network_create_options *o, bool is_default,
+              struct network_def *d, ctr_error_t *err)
+{
+  uint32_t size, gw_off;
+  int family;
+
+  if (o->subnet == NULL)
+    return pick_subnet (t, is_default ? 88 : 89, &d->subnet, err) < 0 ? -1 : 0;
+  if (network_cidr_parse (o->subnet, "subnet", &d->subnet, err) < 0)
+    return -1;
+  if (d->subnet.family != AF_INET || d->subnet.prefix > 30 || d->subnet.prefix < 8)
+    return ctr_error (err, 0, "invalid subnet `%s`: an IPv4 subnet from /8 to /30 is needed",
+                      o->subnet);
+  if (network_cidr_has_host_bits (&d->subnet))
+    return ctr_error (err, 0, "invalid subnet `%s`: host bits are set", o->subnet);
+  if (o->gateway == NULL)
+    return 0;
+  if (network_addr_parse (o->gateway, "gateway", d->gateway, &family, err) < 0)
+    return -1;
+  size = network_cidr_size (&d->subnet);
+  gw_off = network_cidr_offset (&d->subnet, d->gateway);
+  if (!network_cidr_contains (&d->subnet, family, d->gateway) || gw_off == 0 || gw_off == size - 1)
+    return ctr_error (err, 0, "gateway `%s` is not a host address of subnet `%s`", o->gateway,
+                      o->subnet);
+  return 0;
+}
+
+static int
+setup_ipv6 (const char *spec, struct network_def *d, ctr_error_t *err)
+{
+  if (network_cidr_parse (spec, "ipv6 subnet", &d->subnet6, err) < 0)
+    return -1;
+  if (d->subnet6.family != AF_INET6 || d->subnet6.prefix > 120)
+    return ctr_error (err, 0, "invalid ipv6 subnet `%s`: an IPv6 prefix up to /120 is needed",
+                      spec);
+  if (network_cidr_has_host_bits (&d->subnet6))
+    return ctr_error (err, 0, "invalid ipv6 subnet `%s`: host bits are set", spec);
+  network_cidr_nth (&d->subnet6, 1, d->gateway6);
+  d->has_ipv6 = true;
+  return 0;
+}
+
+/* Fills and validates *d against the host and the other networks (lock held). */
+static int
+def_build (struct netlink *nl, const char *name, const struct network_create_options *o,
+           struct network_def *d, ctr_error_t *err)
+{
+  struct taken t;
+  size_t i;
+  int r = -1;
+
+  if (taken_load (nl, &t, err) < 0)
+    goto out;
+  d->name = xstrdup (name);
+  d->bridge = o->bridge             ? xstrdup (o->bridge)
+              : strlen (name) <= 15 ? xstrdup (name)
+                                    : xasprintf ("ctr-%08x", network_hash (name, NULL));
+  d->nat = !o->no_nat;
+  d->mtu = o->mtu ? o->mtu : DEFAULT_MTU;
+  if (network_check_ifname (d->bridge, "bridge name", err) < 0)
+    goto out;
+  if (setup_subnet (&t, o, strcmp (name, NETWORK_DEFAULT_NAME) == 0, d, err) < 0
+      || (o->subnet && check_overlap (&t, &d->subnet, "subnet", err) < 0))
+    goto out;
+  if (o->gateway == NULL)
+    network_cidr_nth (&d->subnet, 1, d->gateway);
+  if (o->ipv6
+      && (setup_ipv6 (o->ipv6, d, err) < 0
+          || check_overlap (&t, &d->subnet6, "ipv6 subnet", err) < 0))
+    goto out;
+  for (i = 0; i < t.n_defs; i++)
+    if (strcmp (t.defs[i].bridge, d->bridge) == 0)
+      {
+        ctr_error (err, 0, "bridge name `%s` is used by network `%s`", d->bridge, t.defs[i].name);
+        goto out;
+      }
+  r = netlink_link_index (nl, d->bridge, err);
+  if (r > 0)
+    ctr_error (err, 0, "bridge name `%s` is busy: a link with that name exists", d->bridge);
+  r = r == 0 ? 0 : -1;
+out:
+  taken_clear (&t);
+  return r;
+}
+
+static int
+network_create_locked (const char *name, const struct network_create_options *o, ctr_error_t *err)
+{
+  cleanup_free char *path = network_def_path (name);
+  cleanup_netlink struct netlink *nl = NULL;
+  struct network_def d = { 0 };
+  int r;
+
+  if (access (path, F_OK) == 0)
+    return ctr_error (err, 0, "network `%s` already exists", name);
+  nl = netlink_open (err);
+  if (nl == NULL)
+    return -1;
+  r = def_build (nl, name, o, &d, err);
+  if (r == 0)
+    r = def_save (&d, err);
+  network_def_clear (&d);
+  return r;
+}
+
+int
+network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err)
+{
+  cleanup_close int lock = -1;
+
+  if (network_require_root (err) < 0)
+    return -1;
+  if (network_check_name (name, err) < 0)
+    return -1;
+  if (opts->mtu && (opts->mtu < 68 || opts->mtu > 65535))
+    return ctr_error (err, 0, "invalid mtu `%u`: from 68 to 65535", opts->mtu);
+  lock = network_lock_file ("networks.lock", err);
+  if (lock < 0)
+    return -1;
+  return network_create_locked (name, opts, err);
+}
+
+int
+network_def_load_default (struct network_def *out, ctr_error_t *err)
+{
+  struct network_create_options o = { 0 };
+  cleanup_close int lock = -1;
+
+  if (network_def_load (NETWORK_DEFAULT_NAME, out, err) == 0)
+    return 0;
+  if ((*err)->status != ENOENT)
+    return -1;
+  ctr_error_free (err);
+  lock = network_lock_file ("networks.lock", err);
+  if (lock < 0)
+    return -1;
+  /* another ctr may have created it while we waited for the lock */
+  if (network_def_load (NETWORK_DEFAULT_NAME, out, err) == 0)
+    return 0;
+  ctr_error_free (err);
+  if (network_create_locked (NETWORK_DEFAULT_NAME, &o, err) < 0)
+    return ctr_error_wrap (err, "create default network `%s`", NETWORK_DEFAULT_NAME);
+  return network_def_load (NETWORK_DEFAULT_NAME, out, err);
+}
