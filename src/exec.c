@@ -43,6 +43,8 @@ struct exec
   int pidfd;
   int master;
   bool cloned_into;
+  int listener_sock;    /* child: connected to linux.seccomp.listenerPath */
+  char *listener_state; /* child: the containerProcessState to send with the fd */
 };
 
 static void
@@ -213,6 +215,38 @@ exec_namespaces (struct exec *e, ctr_error_t *err)
   return 0;
 }
 
+/* seccomp notify for exec'd processes: the listener fd goes to listenerPath with the
+   exec'd process's containerProcessState, as for the container's init. */
+static bool
+exec_has_listener (const struct exec *e)
+{
+  const struct oci_linux *l = e->config->linux_;
+  return l && l->seccomp && l->seccomp->listener_path;
+}
+
+static int
+exec_connect_listener (struct exec *e, int min_fd, ctr_error_t *err)
+{
+  cleanup_close int fd = unix_connect (e->config->linux_->seccomp->listener_path,
+                                       "linux.seccomp.listenerPath", err);
+  if (fd < 0)
+    return -1;
+  e->listener_sock = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
+  if (e->listener_sock < 0)
+    return ctr_error (err, errno, "linux.seccomp.listenerPath: dup");
+  return 0;
+}
+
+static int
+exec_send_listener (int listener, void *data, ctr_error_t *err)
+{
+  struct exec *e = data;
+  if (unix_send_fd (e->listener_sock, e->listener_state, strlen (e->listener_state), listener) < 0)
+    return ctr_error (err, errno, "send the seccomp listener to `%s`",
+                      e->config->linux_->seccomp->listener_path);
+  return 0;
+}
+
 static void __attribute__ ((noreturn)) exec_child (struct exec *e)
 {
   ctr_error_t err = NULL;
@@ -231,6 +265,9 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
       close (e->sync_child);
       e->sync_child = fd;
     }
+  /* the listener socket is a host path: connected before the mount namespace changes */
+  if (exec_has_listener (e) && exec_connect_listener (e, min_fd, &err) < 0)
+    goto fail;
   /* join the cgroups before the namespaces, while the host's cgroupfs is reachable */
   if (e->cg && cgroup_enter (e->cg, 0, e->cloned_into, &err) < 0)
     goto fail;
@@ -265,10 +302,19 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
       seccomp_from_msg (&msg, &sc);
       have_sc = true;
     }
+  if (e->listener_sock >= 0)
+    {
+      if (sync_recv (e->sync_child, SYNC_LISTENER_STATE, &msg, &err) < 0)
+        goto fail;
+      e->listener_state = xstrndup (msg.data, msg.len);
+      sync_msg_release (&msg);
+    }
   if (process_drop_privileges (e->plan, &err) < 0
       || process_resolve_executable (e->plan, &exe, &err) < 0)
     goto fail;
-  process_exec (e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds, e->sync_child, &err);
+  process_exec_with_listener (e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds,
+                              e->sync_child, e->listener_sock,
+                              e->listener_sock >= 0 ? exec_send_listener : NULL, e, &err);
 fail:
   sync_send_error (e->sync_child, &err);
   _exit (127);
@@ -333,6 +379,15 @@ exec_spawn (struct exec *e, ctr_error_t *err)
   e->sync_child = -1;
   if (seccomp_send (e->sync_parent, e->config->linux_, err) < 0)
     return -1;
+  if (exec_has_listener (e))
+    {
+      cleanup_free char *state = state_oci_json (e->l.state, e->l.status, NULL);
+      size_t len;
+      cleanup_free char *text
+          = listener_state_json (e->config->linux_->seccomp, e->pid, state, &len);
+      if (sync_send (e->sync_parent, SYNC_LISTENER_STATE, 0, text, len, -1, err) < 0)
+        return -1;
+    }
   return exec_serve (e, err);
 }
 
@@ -368,7 +423,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
 
   memset (&e, 0, sizeof e);
   e.opts = opts;
-  e.target_pidfd = e.sync_parent = e.sync_child = e.pidfd = e.master = -1;
+  e.target_pidfd = e.sync_parent = e.sync_child = e.pidfd = e.master = e.listener_sock = -1;
   *exit_status = 0;
   reserve_preserved_fds (opts->preserve_fds);
   selfexec_nondumpable ();

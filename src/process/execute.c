@@ -107,29 +107,35 @@ close_from (unsigned first, unsigned last)
 /* Security rule 2: nothing but stdio, the preserved fds and keep_fd (closed by execve)
    crosses into the container. */
 static int
-prepare_fds (int preserve_fds, int keep_fd, ctr_error_t *err)
+prepare_fds (int preserve_fds, int keep_a, int keep_b, ctr_error_t *err)
 {
   unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
-  int fd;
+  int keep[2] = { keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a };
+  unsigned from = first;
+  int fd, i;
 
-  if (keep_fd >= 3 && (unsigned)keep_fd < first)
-    return ctr_error (err, EINVAL, "fd %d is both preserved and internal", keep_fd);
+  for (i = 0; i < 2; i++)
+    if (keep[i] >= 3 && (unsigned)keep[i] < first)
+      return ctr_error (err, EINVAL, "fd %d is both preserved and internal", keep[i]);
   for (fd = 3; (unsigned)fd < first; fd++)
     {
       int flags = fcntl (fd, F_GETFD);
       if (flags >= 0 && (flags & FD_CLOEXEC) && fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
         return ctr_error (err, errno, "preserving fd %d", fd);
     }
-  if (keep_fd >= 0 && fcntl (keep_fd, F_SETFD, FD_CLOEXEC) < 0)
-    return ctr_error (err, errno, "fd %d", keep_fd);
-  if (keep_fd < (int)first)
+  /* close everything from `first` on but the kept fds (which close on exec) */
+  for (i = 0; i < 2; i++)
     {
-      if (close_from (first, ~0U) < 0)
-        return ctr_error (err, errno, "closing fds from %u", first);
-      return 0;
+      if (keep[i] < (int)from)
+        continue;
+      if (fcntl (keep[i], F_SETFD, FD_CLOEXEC) < 0)
+        return ctr_error (err, errno, "fd %d", keep[i]);
+      if ((unsigned)keep[i] > from && close_from (from, (unsigned)keep[i] - 1) < 0)
+        return ctr_error (err, errno, "closing fds from %u", from);
+      from = (unsigned)keep[i] + 1;
     }
-  if (close_from (first, (unsigned)keep_fd - 1) < 0 || close_from ((unsigned)keep_fd + 1, ~0U) < 0)
-    return ctr_error (err, errno, "closing fds from %u", first);
+  if (close_from (from, ~0U) < 0)
+    return ctr_error (err, errno, "closing fds from %u", from);
   return 0;
 }
 
@@ -203,7 +209,8 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
 int
 process_exec_with_listener (const struct process_plan *plan, const char *path,
                             const struct process_seccomp *s, int preserve_fds, int keep_fd,
-                            process_listener_fn fn, void *data, ctr_error_t *err)
+                            int listener_sock, process_listener_fn fn, void *data,
+                            ctr_error_t *err)
 {
   cleanup_free char **env = NULL;
   bool filter = s && s->len > 0;
@@ -212,7 +219,7 @@ process_exec_with_listener (const struct process_plan *plan, const char *path,
   if (filter && s->notify && fn == NULL)
     return ctr_error (err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver");
   env = exec_env (plan);
-  if (prepare_fds (preserve_fds, keep_fd, err) < 0)
+  if (prepare_fds (preserve_fds, keep_fd, listener_sock, err) < 0)
     return -1;
   if (filter)
     {
@@ -237,5 +244,5 @@ int
 process_exec (const struct process_plan *plan, const char *path, const struct process_seccomp *s,
               int preserve_fds, int keep_fd, ctr_error_t *err)
 {
-  return process_exec_with_listener (plan, path, s, preserve_fds, keep_fd, NULL, NULL, err);
+  return process_exec_with_listener (plan, path, s, preserve_fds, keep_fd, -1, NULL, NULL, err);
 }

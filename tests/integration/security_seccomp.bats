@@ -186,43 +186,67 @@ cache_entries() {
 	[[ $output == *made* ]] || fail "A ran with B's cached filter: $output"
 }
 
-@test "seccomp notify: the listener fd and the container's state reach listenerPath" {
-	command -v python3 >/dev/null || skip "python3 not installed"
-	local sock="$BATS_TEST_TMPDIR/agent.sock" got="$BATS_TEST_TMPDIR/agent.out" agent
-	# a minimal agent, as runc's and crun's protocol has it: one message with the
-	# containerProcessState JSON and the listener fd; closing the fd answers every
-	# notified syscall with ENOSYS
-	python3 - "$sock" "$got" <<'PY' &
+# start_agent SOCK OUT N: a minimal seccomp agent, as runc's and crun's protocol has it:
+# per connection one message with the containerProcessState JSON and the listener fd,
+# written to OUT as a line; closing the fd answers every notified syscall with ENOSYS.
+start_agent() {
+	python3 - "$@" <<'PY' &
 import array, json, os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
+path, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(path)
-srv.listen(1)
+srv.listen(n)
 srv.settimeout(20)  # a runtime that never connects fails the test instead of hanging it
-conn, _ = srv.accept()
-msg, anc, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4))
-fds = array.array("i")
-for level, kind, data in anc:
-    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-        fds.frombytes(data[: len(data) - len(data) % 4])
-st = json.loads(msg)
-link = os.readlink("/proc/self/fd/%d" % fds[0]) if fds else "no-fd"
 with open(out, "w") as f:
-    f.write("%s|%s|%s|%s|%s\n" % (",".join(st["fds"]), st["metadata"], st["state"]["id"],
-                                  st["pid"] == st["state"]["pid"], link))
-for fd in fds:
-    os.close(fd)
+    for _ in range(n):
+        conn, _ = srv.accept()
+        msg, anc, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4))
+        fds = array.array("i")
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % 4])
+        st = json.loads(msg)
+        link = os.readlink("/proc/self/fd/%d" % fds[0]) if fds else "no-fd"
+        f.write("%s|%s|%s|%s|%s\n" % (",".join(st["fds"]), st["metadata"], st["state"]["id"],
+                                      st["pid"] == st["state"]["pid"], link))
+        f.flush()
+        for fd in fds:
+            os.close(fd)
 PY
-	agent=$!
-	wait_until test -S "$sock"
+	AGENT=$!
+	wait_until test -S "$1"
+}
+
+@test "seccomp notify: the listener fd and the container's state reach listenerPath" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	local sock="$BATS_TEST_TMPDIR/agent.sock" got="$BATS_TEST_TMPDIR/agent.out"
+	start_agent "$sock" "$got" 1
 	make_bundle sh -c 'mkdir /tmp/notified; echo "rc=$?"'
 	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
 		architectures: ["SCMP_ARCH_X86_64"], listenerPath: $p, listenerMetadata: "meta-1",
 		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' --arg p "$sock"
 	run ctr run --bundle "$BUNDLE" "$(cid)"
-	wait "$agent" || fail "agent failed"
+	wait "$AGENT" || fail "agent failed"
 	assert_success
 	[[ $output == *"rc=1"* ]] || fail "the notified mkdir did not fail: $output"
 	[ "$(cat "$got")" = "seccompFd|meta-1|$(cid)|True|anon_inode:seccomp notify" ] ||
+		fail "agent got: $(cat "$got")"
+}
+
+@test "seccomp notify: an exec'd process's listener fd reaches listenerPath with its own pid" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	local sock="$BATS_TEST_TMPDIR/agent.sock" got="$BATS_TEST_TMPDIR/agent.out"
+	start_agent "$sock" "$got" 2
+	make_bundle sleep 3600
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		architectures: ["SCMP_ARCH_X86_64"], listenerPath: $p, listenerMetadata: "meta-2",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' --arg p "$sock"
+	run_detached
+	run ctr exec "$(cid)" sh -c 'mkdir /tmp/notified; echo "rc=$?"'
+	wait "$AGENT" || fail "agent failed"
+	assert_success
+	[[ $output == *"rc=1"* ]] || fail "the notified mkdir in exec did not fail: $output"
+	# the init's filter first, then the exec'd process's: a listener of its own, its own pid
+	[ "$(sed -n 2p "$got")" = "seccompFd|meta-2|$(cid)|False|anon_inode:seccomp notify" ] ||
 		fail "agent got: $(cat "$got")"
 }

@@ -794,7 +794,7 @@ child_notify (void *data)
   if (process_exec (plan, "/nonexistent/prog", &t->bpf, 0, -1, &err) == 0
       || strcmp (err->msg, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver") != 0)
     return 11;
-  if (process_exec_with_listener (plan, "/nonexistent/prog", &t->bpf, 0, -1, record_listener,
+  if (process_exec_with_listener (plan, "/nonexistent/prog", &t->bpf, 0, -1, -1, record_listener,
                                   &listener, &err)
           == 0
       || err->status != ENOENT)
