@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -287,6 +289,7 @@ network_attach (const struct network_attach_request *req, struct network_attachm
   cleanup_netlink struct netlink *nl = NULL;
   struct network_def def = { 0 };
   char host_ifname[16];
+  uint32_t rnd;
   uint8_t addr[16], addr6[16] = { 0 }, mac[6] = { 0x0a, 0x58 };
   cleanup_free char *text = NULL;
   int bridge, r = -1;
@@ -298,7 +301,11 @@ network_attach (const struct network_attach_request *req, struct network_attachm
           ? network_def_load_default (&def, err) < 0
           : network_def_load (req->network, &def, err) < 0)
     return -1;
-  snprintf (host_ifname, sizeof (host_ifname), "veth%08x", network_hash (req->owner, req->ifname));
+  /* random, not derived from the owner: the lease records it, and a restarted container
+     must not collide with its previous veth that the kernel may still be tearing down */
+  if (getrandom (&rnd, sizeof rnd, 0) != sizeof rnd)
+    rnd = network_hash (req->owner, req->ifname) ^ (uint32_t)now_ns ();
+  snprintf (host_ifname, sizeof (host_ifname), "veth%08x", rnd);
   nl = netlink_open (err);
   if (nl == NULL)
     goto out;
@@ -358,11 +365,39 @@ keep_first (ctr_error_t *err, ctr_error_t *e)
   return -1;
 }
 
+/* Deleting a veth whose other end lives in a namespace costs a network-wide RCU grace
+   period (~20 ms here), and when the container has just died the kernel is already
+   tearing the pair down with its namespace. So the host ends are deleted by a detached
+   grandchild: the caller (delete, stop, the end of a run) does not wait, the lease is
+   already free, and a name that is gone meanwhile is no error. */
+static void
+delete_links_async (const struct network_leases *removed)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    return;
+  if (pid > 0)
+    {
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return;
+    }
+  if (fork () != 0)
+    _exit (0);
+  {
+    ctr_error_t e = NULL;
+    struct netlink *nl = netlink_open (&e);
+    for (size_t i = 0; nl && i < removed->n; i++)
+      if (netlink_link_del (nl, removed->v[i].host_ifname, &e) < 0)
+        ctr_error_free (&e);
+    _exit (0);
+  }
+}
+
 int
 network_detach_all (const char *owner, ctr_error_t *err)
 {
   cleanup_strv char **names = NULL;
-  cleanup_netlink struct netlink *nl = NULL;
   struct network_leases removed = { 0 };
   ctr_error_t e = NULL;
   bool ports = false;
@@ -380,15 +415,9 @@ network_detach_all (const char *owner, ctr_error_t *err)
       r = keep_first (err, &e);
   if (removed.n == 0)
     return r;
-  nl = netlink_open (&e);
-  if (nl == NULL)
-    r = keep_first (err, &e);
   for (i = 0; i < removed.n; i++)
-    {
-      ports |= removed.v[i].n_ports > 0;
-      if (nl && netlink_link_del (nl, removed.v[i].host_ifname, &e) < 0)
-        r = keep_first (err, &e);
-    }
+    ports |= removed.v[i].n_ports > 0;
+  delete_links_async (&removed);
   if (ports && network_nft_del_owner (owner, NULL, &e) < 0)
     r = keep_first (err, &e);
   network_leases_clear (&removed);

@@ -56,6 +56,22 @@ void network_attachment_clear (struct network_attachment *a);
    (systemd-resolved stubs), falling back to nothing (an empty string). */
 char *network_resolv_conf (void);
 
+/* A container's list of networks, attached as eth0, eth1, ... (ip and the published ports
+   go to the first). "none" or "host" alone (or an empty list) attaches nothing. */
+struct network_list_request
+{
+  const char *owner;
+  pid_t owner_pid;
+  int netns_fd;
+  char *const *networks;
+  const char *ip;
+  char *const *publish;
+};
+bool network_list_empty (char *const *networks);
+/* *addresses: NULL-terminated "10.88.0.5/16" (and IPv6) strings. All or nothing. */
+int network_attach_list (const struct network_list_request *req, char ***addresses,
+                         ctr_error_t *err);
+
 /* ---- what `ctr network` calls ---- */
 
 struct network_create_options
@@ -91,7 +107,7 @@ void network_info_clear (struct network_info *info);
 void network_info_free_all (struct network_info *infos, size_t n);
 
 /* Where definitions and runtime files live: $CTR_NETWORK_ROOT/{networks,run} when set
-   (tests), else /var/lib/ctr/networks and /run/ctr/networks. */
+   (tests), else /var/lib/ctr/networks and /run/ctr-networks. */
 const char *network_config_dir (void);
 const char *network_run_dir (void);
 

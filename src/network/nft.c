@@ -110,20 +110,25 @@ static const char table_cmds[]
 
 /* The forward rules of every network: replies, published ports and traffic inside the
    bridge pass; other new connections into the bridge (from other networks, from routed
-   outsiders) drop, which keeps networks isolated from each other. */
+   outsiders) drop, which keeps networks isolated from each other. The rules guarding a
+   bridge go to the head of the chain (inserted last-first, so they read in order there)
+   and the "leaving the bridge" accept to its end: another network's accept must never
+   come before this one's drop. */
 static char *
 forward_rules (const struct network_def *def)
 {
   const char *b = def->bridge, *n = def->name;
 
   return xasprintf (
-      "add rule " NFT_TABLE
+      "insert rule " NFT_TABLE " forward oifname \"%s\" drop comment \"ctr-net:%s\"\n"
+      "insert rule " NFT_TABLE
+      " forward oifname \"%s\" iifname \"%s\" accept comment \"ctr-net:%s\"\n"
+      "insert rule " NFT_TABLE
+      " forward oifname \"%s\" ct status dnat accept comment \"ctr-net:%s\"\n"
+      "insert rule " NFT_TABLE
       " forward oifname \"%s\" ct state established,related accept comment \"ctr-net:%s\"\n"
-      "add rule " NFT_TABLE " forward oifname \"%s\" ct status dnat accept comment \"ctr-net:%s\"\n"
-      "add rule " NFT_TABLE " forward oifname \"%s\" iifname \"%s\" accept comment \"ctr-net:%s\"\n"
-      "add rule " NFT_TABLE " forward oifname \"%s\" drop comment \"ctr-net:%s\"\n"
       "add rule " NFT_TABLE " forward iifname \"%s\" accept comment \"ctr-net:%s\"\n",
-      b, n, b, n, b, b, n, b, n, b, n);
+      b, n, b, b, n, b, n, b, n, b, n);
 }
 
 /* Masquerade outbound, and hairpin (a container to a published port of its own network). */

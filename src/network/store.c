@@ -36,7 +36,7 @@ network_run_dir (void)
   const char *root = getenv ("CTR_NETWORK_ROOT");
 
   if (dir == NULL)
-    dir = root && *root ? xasprintf ("%s/run", root) : xstrdup ("/run/ctr/networks");
+    dir = root && *root ? xasprintf ("%s/run", root) : xstrdup ("/run/ctr-networks");
   return dir;
 }
 
