@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "util.h"
 
 static const char usage[]
     = "Usage: ctr run [OPTIONS] ID\n"
@@ -14,7 +15,12 @@ static const char usage[]
       "Options:\n"
       "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
       "      --config FILE         the configuration file (default: DIR/config.json)\n"
-      "  -d, --detach              return once the container runs; do not wait for it\n" CLI_CREATE_OPTIONS_HELP
+      "  -d, --detach              return once the container runs; do not wait for it\n"
+      "      --net NET             attach the container to network NET (repeatable: eth0,\n"
+      "                            eth1, ...; `ctr network ls`; ctr0 is made on first use).\n"
+      "                            The config needs a new network namespace of its own\n"
+      "      --ip ADDR             a static address on the first network\n"
+      "      --publish SPEC        publish a port: [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n" CLI_CREATE_OPTIONS_HELP
       "  -h, --help                show this help\n";
 
 #define SHORTOPTS ":b:dh"
@@ -27,6 +33,9 @@ cli_run (const struct ctr_context *ctx, int argc, char **argv)
     { "detach", no_argument, NULL, 'd' },
     /* runc compatibility: deprecated there, without effect here */
     { "no-subreaper", no_argument, NULL, CLI_OPT_NO_SUBREAPER },
+    { "net", required_argument, NULL, CLI_OPT_NET },
+    { "ip", required_argument, NULL, CLI_OPT_IP },
+    { "publish", required_argument, NULL, CLI_OPT_PUBLISH },
     { NULL, 0, NULL, 0 },
   };
   struct container_create_options opts = { 0 };
@@ -39,7 +48,13 @@ cli_run (const struct ctr_context *ctx, int argc, char **argv)
     rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)
     return rc;
-  if (container_run (ctx, id, &opts, &exit_status, &err) < 0)
-    return cli_fail (&err);
-  return exit_status;
+  if ((opts.ip || opts.publish) && opts.networks == NULL)
+    rc = cli_usage_error ("run", "--ip and --publish need a network (--net NET)");
+  else if (container_run (ctx, id, &opts, &exit_status, &err) < 0)
+    rc = cli_fail (&err);
+  else
+    rc = exit_status;
+  strv_free (opts.networks);
+  strv_free (opts.publish);
+  return rc;
 }

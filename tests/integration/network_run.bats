@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# network_run.bats: containers on named networks through the real binary (`ctr run --net`):
+# reachability, isolation, NAT to an "outside" namespace made by the test, published
+# ports, 50 concurrent starts, and nothing left behind (veth, lease, nft rule).
+
+# shellcheck disable=SC2154
+load helpers
+
+NET=ctrtrun
+NET2=ctrtrun2
+
+setup() {
+	requires_root
+	requires_ctr
+	command -v nft >/dev/null || skip "nft not installed (apt-get install nftables)"
+	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
+	STATE_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$STATE_ROOT"
+	chmod 0700 "$STATE_ROOT"
+	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
+	OUT=ctrto$$
+	make_bundle sleep 3600
+	update_config '.process.capabilities.bounding += ["CAP_NET_RAW"]
+		| .process.capabilities.effective += ["CAP_NET_RAW"]
+		| .process.capabilities.permitted += ["CAP_NET_RAW"]'
+}
+
+teardown() {
+	[ -n "${MARKER:-}" ] || return 0
+	delete_all_containers
+	ctr network rm "$NET" >/dev/null 2>&1 || true
+	ctr network rm "$NET2" >/dev/null 2>&1 || true
+	ip netns del "$OUT" 2>/dev/null || true
+	ip link del "${OUT}h" 2>/dev/null || true
+	local left
+	left=$(nft list table inet ctr 2>/dev/null | grep -F "ctr:$MARKER" || true)
+	[ -z "$left" ] || fail "nft rules left: $left" || return 1
+	check_no_leaks && return 0
+	remove_leftovers
+	return 1
+}
+
+# addr_of ID: the container's address on eth0 (no prefix length).
+addr_of() {
+	ctr exec "$1" ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1
+}
+
+@test "run --net: two containers on one network reach each other; another network is isolated" {
+	ctr network create "$NET" --subnet 10.212.1.0/24
+	ctr network create "$NET2" --subnet 10.212.2.0/24
+	run_detached --net "$NET"
+	ctr run -d --bundle "$BUNDLE" --net "$NET" --ip 10.212.1.77 "$(cid b)" </dev/null >/dev/null 2>&1
+	ctr run -d --bundle "$BUNDLE" --net "$NET2" "$(cid c)" </dev/null >/dev/null 2>&1
+	[ "$(addr_of "$(cid b)")" = 10.212.1.77 ]
+	run ctr exec "$(cid)" ping -c 1 -W 2 10.212.1.77
+	assert_success
+	# the default route goes through the network's gateway
+	run ctr exec "$(cid)" ip route
+	[[ $output == *"default via 10.212.1.1"* ]] || fail "$output"
+	c=$(addr_of "$(cid c)")
+	run ctr exec "$(cid)" ping -c 1 -W 1 "$c"
+	assert_failure
+}
+
+@test "run --net: a NAT network reaches an outside namespace that has no route back" {
+	ctr network create "$NET" --subnet 10.212.3.0/24
+	ctr network create "$NET2" --subnet 10.212.4.0/24 --no-nat
+	# "the internet": a namespace behind a veth, knowing nothing of the container subnets
+	ip netns add "$OUT"
+	ip link add "${OUT}h" type veth peer name eth0 netns "$OUT"
+	ip addr add 198.18.77.2/30 dev "${OUT}h"
+	ip link set "${OUT}h" up
+	ip -n "$OUT" addr add 198.18.77.1/30 dev eth0
+	ip -n "$OUT" link set eth0 up
+	ip -n "$OUT" link set lo up
+	run_detached --net "$NET"
+	run ctr exec "$(cid)" ping -c 1 -W 2 198.18.77.1
+	assert_success
+	ctr run -d --bundle "$BUNDLE" --net "$NET2" "$(cid nonat)" </dev/null >/dev/null 2>&1
+	run ctr exec "$(cid nonat)" ping -c 1 -W 1 198.18.77.1
+	assert_failure
+}
+
+@test "run --publish: a published port is reachable from the host and from outside" {
+	ctr network create "$NET" --subnet 10.212.5.0/24
+	ip netns add "$OUT"
+	ip link add "${OUT}h" type veth peer name eth0 netns "$OUT"
+	ip addr add 198.18.78.2/30 dev "${OUT}h"
+	ip link set "${OUT}h" up
+	ip -n "$OUT" addr add 198.18.78.1/30 dev eth0
+	ip -n "$OUT" link set eth0 up
+	make_bundle sh -c 'while :; do echo hello-from-container | nc -l -p 8080; done'
+	run_detached --net "$NET" --publish 18080:8080
+	# from the host itself (output chain) and from the outside namespace (prerouting)
+	wait_until sh -c "busybox nc -w 2 198.18.78.2 18080 </dev/null | grep -q hello-from-container"
+	run ip netns exec "$OUT" busybox nc -w 2 198.18.78.2 18080 </dev/null
+	[[ $output == *hello-from-container* ]] || fail "from outside: $output"
+	nft list table inet ctr | grep -q "ctr:$(cid)" || fail "no rule tagged with the owner"
+	ctr delete -f "$(cid)"
+	! nft list table inet ctr 2>/dev/null | grep -q "ctr:$(cid)" || fail "rules left after delete"
+}
+
+@test "run --net: 50 concurrent starts get 50 distinct addresses; delete frees them all" {
+	ctr network create "$NET" --subnet 10.212.6.0/24
+	for i in $(seq 50); do
+		ctr run -d --bundle "$BUNDLE" --net "$NET" "$(cid "$i")" </dev/null >/dev/null 2>&1 &
+	done
+	wait
+	run ctr network inspect "$NET"
+	assert_success
+	[ "$(jq '.leases | length' <<<"$output")" = 50 ] || fail "leases: $output"
+	[ "$(jq '[.leases[].address] | unique | length' <<<"$output")" = 50 ] || fail "duplicates: $output"
+	[ "$(ip -o link show master "$NET" | wc -l)" = 50 ]
+	for i in $(seq 50); do
+		ctr delete -f "$(cid "$i")" &
+	done
+	wait
+	run ctr network inspect "$NET"
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+	wait_until sh -c "[ -z \"\$(ip -o link show master $NET)\" ]" || fail "veths left"
+}
+
+@test "a foreground run --net detaches when the container exits" {
+	ctr network create "$NET" --subnet 10.212.7.0/24
+	make_bundle sh -c 'ip -4 -o addr show eth0'
+	run ctr run --bundle "$BUNDLE" --net "$NET" "$(cid)"
+	assert_success
+	[[ $output == *10.212.7.* ]] || fail "$output"
+	run ctr network inspect "$NET"
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+	wait_until sh -c "[ -z \"\$(ip -o link show master $NET)\" ]" || fail "veths left"
+}
+
+@test "run --net: bad input gets one-line errors and leaves nothing" {
+	run ctr run --bundle "$BUNDLE" --net nosuch "$(cid)"
+	assert_failure
+	[[ $output == *"unknown network"* ]] || fail "$output"
+	ctr network create "$NET" --subnet 10.212.8.0/24
+	run ctr run --bundle "$BUNDLE" --net "$NET" --ip 10.99.0.5 "$(cid)"
+	assert_failure
+	[[ $output == *10.99.0.5* ]] || fail "$output"
+	run ctr run --bundle "$BUNDLE" --ip 10.212.8.5 "$(cid)"
+	[ "$status" -eq 2 ]
+	update_config '.linux.namespaces |= map(select(.type != "network"))'
+	run ctr run --bundle "$BUNDLE" --net "$NET" "$(cid)"
+	assert_failure
+	[[ $output == *"no network namespace of its own"* ]] || fail "$output"
+	run ctr network inspect "$NET"
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+}
