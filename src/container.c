@@ -271,7 +271,8 @@ create_load_bundle (struct create *c, ctr_error_t *err)
   if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
     return ctr_error (err, ENOTDIR, "%s: root.path: rootfs `%s`", cfgname, resolved);
   c->rootfs = xstrdup (resolved);
-  if (c->config->process->terminal && c->opts->console_socket == NULL && !c->run_foreground)
+  if (c->config->process->terminal && c->opts->console_socket == NULL && !c->run_foreground
+      && c->opts->console_master == NULL)
     return ctr_error (err, 0,
                       "%s: process.terminal is true: --console-socket is required (or run in "
                       "the foreground)",
@@ -662,7 +663,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
      the sync socket of a create anyway */
   process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
                               c->opts->preserve_fds,
-                              c->listener_sock >= 0 ? c->listener_sock : c->sync_child,
+                              c->listener_sock >= 0 ? c->listener_sock : c->sync_child, -1,
                               c->listener_sock >= 0 ? send_listener_fd : NULL, c, &err);
   /* after start nobody listens on the sync socket: tell the container's stderr */
   ctr_error_print (&err);
@@ -682,6 +683,24 @@ parent_save_state (struct create *c, ctr_error_t *err)
   return state_write (c->dirfd, &c->state, err);
 }
 
+char *
+listener_state_json (const struct oci_seccomp *sc, pid_t pid, const char *state_json, size_t *len)
+{
+  json_writer *w = json_writer_new (false);
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", "1.2.0");
+  json_key (w, "fds");
+  json_array_open (w);
+  json_string (w, "seccompFd");
+  json_array_close (w);
+  json_kv_int (w, "pid", pid);
+  json_kv_string (w, "metadata", sc->listener_metadata ? sc->listener_metadata : "");
+  json_key (w, "state");
+  json_raw (w, state_json, strlen (state_json));
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}
+
 static int
 parent_run_hooks (struct create *c, ctr_error_t *err)
 {
@@ -699,22 +718,8 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
   if (!has_listener (c->config))
     return 0;
   {
-    const struct oci_seccomp *sc = c->config->linux_->seccomp;
-    json_writer *w = json_writer_new (false);
-    cleanup_free char *text = NULL;
     size_t len;
-    json_map_open (w);
-    json_kv_string (w, "ociVersion", "1.2.0");
-    json_key (w, "fds");
-    json_array_open (w);
-    json_string (w, "seccompFd");
-    json_array_close (w);
-    json_kv_int (w, "pid", c->pid);
-    json_kv_string (w, "metadata", sc->listener_metadata ? sc->listener_metadata : "");
-    json_key (w, "state");
-    json_raw (w, json, strlen (json));
-    json_map_close (w);
-    text = json_writer_finish (w, &len);
+    cleanup_free char *text = listener_state_json (c->config->linux_->seccomp, c->pid, json, &len);
     return sync_send (c->sync_parent, SYNC_LISTENER_STATE, 0, text, len, -1, err);
   }
 }
@@ -929,6 +934,10 @@ create_container (struct create *c, ctr_error_t *err)
     goto fail;
   if (c->opts->pid_file && write_pid_file (c->opts->pid_file, c->pid, err) < 0)
     goto fail;
+  if (c->opts->console_master)
+    *c->opts->console_master = steal_fd (c->master);
+  if (c->opts->pid_out)
+    *c->opts->pid_out = c->pid;
   return 0;
 fail:
   create_undo (c);
@@ -987,7 +996,8 @@ container_run (const struct ctr_context *ctx, const char *id,
   *exit_status = 0;
   create_init (&c, ctx, id, opts);
   c.run_foreground = !opts->detach;
-  c.is_run = true;
+  /* with networks the process waits on the exec fifo while they are attached */
+  c.is_run = opts->networks == NULL;
   if (c.run_foreground)
     {
       /* the container process may be a grandchild: make it ours to reap */
@@ -996,6 +1006,14 @@ container_run (const struct ctr_context *ctx, const char *id,
     }
   if (create_container (&c, err) < 0)
     goto out;
+  if (!c.is_run
+      && (container_net_attach (id, c.dirfd, c.pid, opts, err) < 0
+          || container_release_fifo (c.dirfd, err) < 0))
+    {
+      container_net_detach (id, c.dirfd);
+      create_undo (&c);
+      goto out;
+    }
   run_poststage (&c, OCI_HOOK_POSTSTART, CTR_STATUS_RUNNING);
   if (opts->detach)
     {
@@ -1007,6 +1025,7 @@ container_run (const struct ctr_context *ctx, const char *id,
     c.child = 0; /* reaped by supervise */
   c.pid = 0;
   run_poststage (&c, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
+  container_net_detach (id, c.dirfd);
   create_undo (&c);
 out:
   if (c.run_foreground)

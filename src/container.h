@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "error.h"
 
@@ -12,6 +13,7 @@ struct ctr_context
 {
   const char *state_root; /* --root; NULL: default (/run/ctr, or $XDG_RUNTIME_DIR/ctr) */
   bool systemd_cgroup;    /* --systemd-cgroup (refused: not supported yet) */
+  const char *store;      /* --store: the named system containers (NULL: store_root()) */
 };
 
 /* Resolves the state root to use (the default when ctx->state_root is NULL). */
@@ -27,6 +29,15 @@ struct container_create_options
   bool no_pivot;
   bool no_new_keyring;
   bool detach; /* run only */
+  /* Library callers (the system-container monitor): the pty master of a terminal
+     container is handed over here instead of going to console_socket, and the container
+     process's pid is stored in pid_out. */
+  int *console_master;
+  pid_t *pid_out;
+  /* run --net/--ip/--publish: named networks (NULL: none, the config's own netns) */
+  char **networks;
+  const char *ip;
+  char **publish;
 };
 
 int container_create (const struct ctr_context *ctx, const char *id,
@@ -82,6 +93,9 @@ void container_info_free (struct container_info *info, size_t n);
 int container_ps (const struct ctr_context *ctx, const char *id, pid_t **pids, size_t *n,
                   ctr_error_t *err);
 int container_pause (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
+/* CPU time and memory in use, from the container's cgroup; -1 when unknown. */
+int container_usage (const struct ctr_context *ctx, const char *id, uint64_t *cpu_ns,
+                     uint64_t *memory_bytes);
 int container_resume (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
 /* `ctr update`: resources_json is a linux.resources object (may be NULL); the flags
    fill/override it. */

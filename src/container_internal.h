@@ -26,6 +26,18 @@ void loaded_release (struct loaded *l);
 int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);
 int loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err);
 
+/* `run --net`: attaches opts->networks to the container process pid (state dir dirfd);
+   container_net_detach undoes it when the state dir says the container has networks. */
+int container_net_attach (const char *id, int dirfd, pid_t pid,
+                          const struct container_create_options *opts, ctr_error_t *err);
+void container_net_detach (const char *id, int dirfd);
+int container_release_fifo (int dirfd, ctr_error_t *err);
+
+/* The containerProcessState sent with a seccomp listener fd to linux.seccomp.listenerPath
+   (runtime-spec): pid is the process the filter confines, state_json the container's state. */
+char *listener_state_json (const struct oci_seccomp *sc, pid_t pid, const char *state_json,
+                           size_t *len);
+
 /* Foreground supervision: forwards signals to pid, proxies a pty (master >= 0) to the
    caller's stdin/stdout, and returns the exit status (128+signal when killed). */
 int supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err);

@@ -27,7 +27,6 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-int container_release_fifo (int dirfd, ctr_error_t *err);
 
 int
 loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
@@ -253,6 +252,7 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
       wait_gone (l.state, 5000);
     }
   loaded_hooks_warn (&l, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
+  container_net_detach (id, l.dirfd);
   if (cg && cgroup_destroy (cg, err) < 0)
     goto out;
   r = state_dir_remove (root, id, err);
@@ -542,5 +542,34 @@ container_update (const struct ctr_context *ctx, const char *id,
   loaded_release (&l);
 out_res:
   oci_resources_free (res);
+  return r;
+}
+
+int
+container_usage (const struct ctr_context *ctx, const char *id, uint64_t *cpu_ns,
+                 uint64_t *memory_bytes)
+{
+  struct loaded l;
+  struct cgroup *cg = NULL;
+  struct cgroup_stats st;
+  ctr_error_t err = NULL;
+  int r = -1;
+
+  if (loaded_open (ctx, id, false, &l, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return -1;
+    }
+  if (loaded_cgroup (&l, &cg, &err) == 0 && cg && cgroup_stats (cg, &st, &err) == 0)
+    {
+      *cpu_ns = st.has_cpu ? st.cpu_usage_ns : 0;
+      *memory_bytes = st.has_memory ? st.memory_usage : 0;
+      cgroup_stats_clear (&st);
+      r = 0;
+    }
+  ctr_error_free (&err);
+  if (cg)
+    cgroup_free (cg);
+  loaded_release (&l);
   return r;
 }

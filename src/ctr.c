@@ -16,11 +16,12 @@ struct verb
   const char *name;
   cli_verb_fn fn;
   const char *summary; /* NULL: accepted for runc compatibility, not listed */
+  bool system;         /* listed under the system-container commands */
 };
 
 static const struct verb verbs[] = {
-  { "create", cli_create, "create a container from a bundle (its process waits for start)" },
-  { "start", cli_start, "run the process of a created container" },
+  { "create", cli_create, "create a container from a bundle, or from a template (-t)" },
+  { "start", cli_start, "run a created container, or boot a system container" },
   { "run", cli_run, "create and start a container, wait for it unless --detach" },
   { "exec", cli_exec, "run a new process inside a running container" },
   { "state", cli_state, "print the state of a container (JSON)" },
@@ -30,11 +31,22 @@ static const struct verb verbs[] = {
   { "pause", cli_pause, "suspend all processes of a container" },
   { "resume", cli_resume, "resume the processes of a paused container" },
   { "update", cli_update, "change the resource limits of a container" },
+  { "events", cli_events, "print a container's resource usage and OOM events (JSON)" },
   { "delete", cli_delete, "delete a container and its resources" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the runtime features of this build (JSON)" },
   { "checkpoint", cli_unsupported, NULL },
   { "restore", cli_unsupported, NULL },
+  /* system containers */
+  { "attach", cli_attach, "run a command (a login shell) in a running system container", true },
+  { "console", cli_console, "connect to a system container's console (or print its log)", true },
+  { "stop", cli_stop, "shut a system container down", true },
+  { "ls", cli_ls, "list the named system containers", true },
+  { "info", cli_info, "show a system container's state and resource use", true },
+  { "destroy", cli_destroy, "remove a system container and its root filesystem", true },
+  { "config", cli_config, "show or change a system container's definition", true },
+  { "templates", cli_templates, "list the templates of system containers", true },
+  { "network", cli_network, "manage named networks (create, ls, inspect, rm)", true },
 };
 
 static void
@@ -44,17 +56,25 @@ print_usage (FILE *f)
 
   fputs ("Usage: ctr [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]\n"
          "\n"
-         "ctr runs OCI containers (runc-compatible command line).\n"
+         "ctr runs OCI containers (the runc command line, for podman, containerd and CRI-O)\n"
+         "and named system containers built from templates (as LXC does). The OCI verbs also\n"
+         "act on a running system container by its name.\n"
          "\n"
-         "Commands:\n",
+         "OCI runtime commands:\n",
          f);
   for (i = 0; i < ARRAY_SIZE (verbs); i++)
-    if (verbs[i].summary != NULL)
+    if (verbs[i].summary != NULL && !verbs[i].system)
+      fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fputs ("\nSystem container commands (also create -t, start NAME):\n", f);
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    if (verbs[i].summary != NULL && verbs[i].system)
       fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
   fputs ("\n"
          "Global options:\n"
          "      --root DIR            directory for container state (default: /run/ctr, or\n"
          "                            $XDG_RUNTIME_DIR/ctr when rootless)\n"
+         "      --store DIR           directory of named system containers (default:\n"
+         "                            /var/lib/ctr/containers, or $XDG_DATA_HOME/ctr/containers)\n"
          "      --log FILE            also write diagnostics to FILE\n"
          "      --log-format FORMAT   text (default) or json\n"
          "      --debug               log debug messages\n"
@@ -115,6 +135,7 @@ enum
   OPT_SYSTEMD_CGROUP,
   OPT_ROOTLESS,
   OPT_CRIU,
+  OPT_STORE,
 };
 
 #define SHORTOPTS "+:vh"
@@ -131,6 +152,7 @@ parse_global_options (struct global_options *g, int argc, char **argv)
     { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
     { "rootless", required_argument, NULL, OPT_ROOTLESS },
     { "criu", required_argument, NULL, OPT_CRIU },
+    { "store", required_argument, NULL, OPT_STORE },
     { "version", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -161,6 +183,9 @@ parse_global_options (struct global_options *g, int argc, char **argv)
         break;
       case OPT_SYSTEMD_CGROUP:
         g->ctx.systemd_cgroup = true;
+        break;
+      case OPT_STORE:
+        g->ctx.store = optarg;
         break;
       case OPT_ROOTLESS: /* runc compatibility: rootless mode is detected */
       case OPT_CRIU:

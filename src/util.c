@@ -493,3 +493,71 @@ unix_send_fd (int sock, const void *data, size_t len, int fd)
       return -1;
   return 0;
 }
+
+static int
+remove_children (int fd, dev_t dev, const char *path, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = fdopendir (fd);
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      close (fd);
+      return ctr_error (err, errno, "read directory `%s`", path);
+    }
+  while ((errno = 0, de = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          return ctr_error (err, errno, "stat `%s/%s`", path, de->d_name);
+        }
+      if (S_ISDIR (st.st_mode))
+        {
+          cleanup_free char *sub = xasprintf ("%s/%s", path, de->d_name);
+          int cfd;
+          if (st.st_dev != dev)
+            return ctr_error (err, EBUSY, "remove `%s`: a filesystem is mounted there", sub);
+          cfd = openat (dirfd (d), de->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          if (cfd < 0)
+            return ctr_error (err, errno, "open `%s`", sub);
+          if (remove_children (cfd, dev, sub, err) < 0)
+            return -1;
+          if (unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            return ctr_error (err, errno, "remove `%s`", sub);
+        }
+      else if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
+        return ctr_error (err, errno, "remove `%s/%s`", path, de->d_name);
+    }
+  if (errno != 0)
+    return ctr_error (err, errno, "read directory `%s`", path);
+  return 0;
+}
+
+int
+remove_tree_at (int dirfd, const char *name, ctr_error_t *err)
+{
+  struct stat st;
+  int fd;
+
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "stat `%s`", name);
+  if (!S_ISDIR (st.st_mode))
+    {
+      if (unlinkat (dirfd, name, 0) < 0 && errno != ENOENT)
+        return ctr_error (err, errno, "remove `%s`", name);
+      return 0;
+    }
+  fd = openat (dirfd, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", name);
+  if (remove_children (fd, st.st_dev, name, err) < 0)
+    return -1;
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return ctr_error (err, errno, "remove `%s`", name);
+  return 0;
+}

@@ -84,6 +84,10 @@ int unix_connect (const char *path, const char *what, ctr_error_t *err);
 /* Sends data with one fd attached (SCM_RIGHTS). 0, or -1 with errno set. */
 int unix_send_fd (int sock, const void *data, size_t len, int fd);
 
+/* rm -rf of dirfd/name: never follows a symlink and refuses to cross into another mount
+   (a leftover bind mount must not take the host's files with it). */
+int remove_tree_at (int dirfd, const char *name, ctr_error_t *err);
+
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns (void);
 

@@ -38,6 +38,20 @@ int cli_resume (const struct ctr_context *ctx, int argc, char **argv);
 int cli_update (const struct ctr_context *ctx, int argc, char **argv);
 int cli_spec (const struct ctr_context *ctx, int argc, char **argv);
 int cli_features (const struct ctr_context *ctx, int argc, char **argv);
+int cli_events (const struct ctr_context *ctx, int argc, char **argv);
+int cli_network (const struct ctr_context *ctx, int argc, char **argv);
+/* The system-container verbs. */
+int cli_stop (const struct ctr_context *ctx, int argc, char **argv);
+int cli_attach (const struct ctr_context *ctx, int argc, char **argv);
+int cli_console (const struct ctr_context *ctx, int argc, char **argv);
+int cli_ls (const struct ctr_context *ctx, int argc, char **argv);
+int cli_info (const struct ctr_context *ctx, int argc, char **argv);
+int cli_destroy (const struct ctr_context *ctx, int argc, char **argv);
+int cli_config (const struct ctr_context *ctx, int argc, char **argv);
+int cli_templates (const struct ctr_context *ctx, int argc, char **argv);
+struct system_info;
+/* One system container as ls and info print it in JSON. */
+void cli_system_info_json (json_writer *w, const struct system_info *i);
 /* Verbs runc has and ctr does not implement (checkpoint, restore). */
 int cli_unsupported (const struct ctr_context *ctx, int argc, char **argv);
 
@@ -51,6 +65,9 @@ enum
   CLI_OPT_NO_NEW_KEYRING,
   CLI_OPT_CONFIG,
   CLI_OPT_NO_SUBREAPER,
+  CLI_OPT_NET,
+  CLI_OPT_IP,
+  CLI_OPT_PUBLISH,
 };
 
 /* The options create and run share; cli_parse_create_args handles them. */

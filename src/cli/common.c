@@ -219,6 +219,21 @@ create_option (const char *verb, int c, const char *arg, struct container_create
     case 't':
       *template_name = arg;
       break;
+    case CLI_OPT_NET:
+      {
+        size_t n = strv_len (opts->networks);
+        cli_strv_push (&opts->networks, &n, arg);
+      }
+      break;
+    case CLI_OPT_IP:
+      opts->ip = arg;
+      break;
+    case CLI_OPT_PUBLISH:
+      {
+        size_t n = strv_len (opts->publish);
+        cli_strv_push (&opts->publish, &n, arg);
+      }
+      break;
     default:
       return NOT_A_CREATE_OPTION;
     }

@@ -1,11 +1,16 @@
 /* cli/create: `ctr create`, a container from an OCI bundle, stopped before its process runs. */
 #include "config.h"
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "system.h"
+#include "util.h"
 
 static const char usage[]
     = "Usage: ctr create [OPTIONS] ID\n"
+      "       ctr create -t TEMPLATE NAME [--net NET]... [--ip ADDR] [--publish SPEC]...\n"
+      "                  [--autostart] [--stop-signal SIG] [TEMPLATE OPTIONS] [-- ARGS...]\n"
       "\n"
       "Create a container from an OCI bundle. Its process is set up and waits; `ctr start ID`\n"
       "lets it run.\n"
@@ -13,17 +18,92 @@ static const char usage[]
       "Options:\n"
       "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
       "      --config FILE         the configuration file (default: DIR/config.json)\n" CLI_CREATE_OPTIONS_HELP
-      "  -t, --template NAME       create a system container from a template (not available yet)\n"
+      "  -t, --template TEMPLATE   create the named system container NAME from a template\n"
+      "                            (`ctr templates` lists them); what follows NAME:\n"
+      "      --net NET             join network NET (repeatable; default ctr0 as root, none\n"
+      "                            rootless); none: loopback only; host: the host's network\n"
+      "      --ip ADDR             a static address on the first network\n"
+      "  -p, --publish SPEC        publish a port: [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n"
+      "      --autostart           mark it to be started at boot (`ctr ls` shows it)\n"
+      "      --stop-signal SIG     the signal that makes its init shut down\n"
+      "                            any other option, and `--` with what follows, goes to the\n"
+      "                            template (`ctr create -t app NAME -- /usr/bin/prog args`)\n"
       "  -h, --help                show this help\n";
 
-#define SHORTOPTS ":b:t:h"
+/* "+": a system container's NAME ends ctr's options; the template's follow it */
+#define SHORTOPTS "+:b:t:h"
 
-/* Named system containers built by a template: a later step implements them. */
+/* The options after NAME: ctr's own, and the template's (in order, with `--` and what follows). */
+static int
+parse_system_args (int argc, char **argv, struct system_create_options *o, size_t *n_nets,
+                   size_t *n_pub, size_t *n_targs)
+{
+  int i;
+  for (i = 0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *const takes[] = { "--net", "--ip", "--publish", "-p", "--stop-signal" };
+      const char *opt = NULL, *val = NULL;
+      size_t k;
+
+      if (strcmp (a, "--") == 0)
+        break;
+      if (strcmp (a, "--autostart") == 0)
+        {
+          o->autostart = true;
+          continue;
+        }
+      for (k = 0; k < ARRAY_SIZE (takes) && opt == NULL; k++)
+        {
+          size_t len = strlen (takes[k]);
+          if (strcmp (a, takes[k]) == 0)
+            {
+              if (i + 1 >= argc)
+                return cli_usage_error ("create", "option %s needs a value", a);
+              opt = takes[k];
+              val = argv[++i];
+            }
+          else if (strncmp (a, takes[k], len) == 0 && a[len] == '=')
+            {
+              opt = takes[k];
+              val = a + len + 1;
+            }
+        }
+      if (opt == NULL)
+        cli_strv_push (&o->template_args, n_targs, a);
+      else if (strcmp (opt, "--net") == 0)
+        cli_strv_push (&o->networks, n_nets, val);
+      else if (strcmp (opt, "--ip") == 0)
+        o->ip = val;
+      else if (strcmp (opt, "--stop-signal") == 0)
+        o->stop_signal = val;
+      else
+        cli_strv_push (&o->publish, n_pub, val);
+    }
+  for (; i < argc; i++)
+    cli_strv_push (&o->template_args, n_targs, argv[i]);
+  return CLI_CONTINUE;
+}
+
+/* Named system containers built by a template. */
 static int
 create_system_container (const struct ctr_context *ctx, const char *template_name, int argc,
                          char **argv)
 {
-  return cli_usage_error ("create", "system containers (-t) are not available yet");
+  struct system_create_options o = { .template_name = template_name };
+  size_t n_nets = 0, n_pub = 0, n_targs = 0;
+  ctr_error_t err = NULL;
+  int rc;
+
+  if (argc < 1)
+    return cli_usage_error ("create", "-t %s: missing the container NAME", template_name);
+  rc = parse_system_args (argc - 1, argv + 1, &o, &n_nets, &n_pub, &n_targs);
+  if (rc == CLI_CONTINUE && system_create (ctx, argv[0], &o, &err) < 0)
+    rc = cli_fail (&err);
+  strv_free (o.networks);
+  strv_free (o.publish);
+  strv_free (o.template_args);
+  return rc == CLI_CONTINUE ? CLI_EXIT_OK : rc;
 }
 
 int

@@ -1,18 +1,94 @@
-/* cli/start: `ctr start`, lets a created container's process run. */
+/* cli/start: `ctr start`, lets a created container's process run, or boots a named system
+   container under its monitor. */
 #include "config.h"
+#include <stdlib.h>
 
 #include "cli/cli.h"
+#include "system.h"
 
 static const char usage[]
-    = "Usage: ctr start ID\n"
+    = "Usage: ctr start [-F] ID|NAME\n"
+      "       ctr start --autostart\n"
       "\n"
       "Start a container made by `ctr create`: its process runs the program of config.json.\n"
+      "For a named system container (`ctr create -t`), boot it detached under its monitor:\n"
+      "the console is kept in a log (`ctr console NAME`), `ctr stop NAME` shuts it down.\n"
       "\n"
       "Options:\n"
-      "  -h, --help  show this help\n";
+      "  -F, --foreground  system containers: stay on the console until the container ends\n"
+      "                    and exit with its status (Ctrl-a q detaches)\n"
+      "  -a, --autostart   boot every stopped system container marked autostart (at boot:\n"
+      "                    `ctr config NAME set autostart true`)\n"
+      "  -h, --help        show this help\n";
+
+/* Every stopped container marked autostart; one failure does not stop the others. */
+static int
+start_autostart (const struct ctr_context *ctx)
+{
+  struct system_info *list = NULL;
+  ctr_error_t err = NULL;
+  int rc = CLI_EXIT_OK, status;
+  size_t n, i;
+
+  if (system_list (ctx, &list, &n, &err) < 0)
+    return cli_fail (&err);
+  for (i = 0; i < n; i++)
+    {
+      if (list[i].autostart && list[i].status == SYSTEM_STOPPED
+          && system_start (ctx, list[i].name, false, &status, &err) < 0)
+        rc = cli_fail (&err);
+      system_info_clear (&list[i]);
+    }
+  free (list);
+  return rc;
+}
 
 int
 cli_start (const struct ctr_context *ctx, int argc, char **argv)
 {
-  return cli_id_verb (ctx, usage, argc, argv, container_start);
+  static const struct option long_options[] = {
+    { "foreground", no_argument, NULL, 'F' },
+    { "autostart", no_argument, NULL, 'a' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  ctr_error_t err = NULL;
+  const char *id = NULL;
+  bool foreground = false, autostart = false;
+  int c, status;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":Fah", long_options, NULL)) != -1)
+    switch (c)
+      {
+      case 'F':
+        foreground = true;
+        break;
+      case 'a':
+        autostart = true;
+        break;
+      case 'h':
+        return cli_help (usage);
+      default:
+        return cli_option_error ("start", c, argv, ":Fah");
+      }
+  if (autostart)
+    {
+      if (optind < argc || foreground)
+        return cli_usage_error ("start", "--autostart takes no NAME and no -F");
+      return start_autostart (ctx);
+    }
+  if ((c = cli_take_final_id (argc, argv, &id)) != CLI_CONTINUE)
+    return c;
+  if (system_exists (ctx, id))
+    {
+      if (system_start (ctx, id, foreground, &status, &err) < 0)
+        return cli_fail (&err);
+      return status;
+    }
+  if (foreground)
+    return cli_usage_error ("start", "-F: `%s` is not a named system container", id);
+  if (container_start (ctx, id, &err) < 0)
+    return cli_fail (&err);
+  return CLI_EXIT_OK;
 }

@@ -453,6 +453,25 @@ const struct oci_namespace *oci_config_namespace (const struct oci_config *c, en
    namespace with the caller's uid/gid mapped to 0 and drops what needs host root). */
 char *oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len);
 
+/* What a generated config.json may differ in from `ctr spec`'s (NULL/0: the default). */
+struct oci_spec_options
+{
+  bool rootless;
+  uid_t uid, gid;               /* the caller, mapped to root when rootless */
+  const char *const *args;      /* process.args */
+  const char *const *env;       /* process.env entries added after the defaults */
+  const char *cwd;              /* process.cwd */
+  uid_t user_uid;               /* process.user */
+  gid_t user_gid;
+  const char *hostname;
+  /* A system container (an OS init or a long-running application in a named, persistent
+     container, as LXC makes them): a writable root, the broader capability set such an
+     init needs, setuid programs allowed (no noNewPrivileges), the console on a pty. */
+  bool system;
+  bool host_network; /* no network namespace of its own */
+};
+char *oci_spec_generate (const struct oci_spec_options *o, size_t *len);
+
 /* The runtime-spec "features" document (`ctr features`). */
 char *oci_features_json (size_t *len);
 

@@ -12,6 +12,16 @@
 static const char *const default_caps[]
     = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
 
+/* A system container's init mounts, chowns, binds low ports, sets its clock-less hostname
+   and network, and reboots (which in a pid namespace only ends that namespace's init):
+   Docker's default set plus what LXC leaves an OS container. */
+static const char *const system_caps[] = {
+  "CAP_AUDIT_WRITE", "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FOWNER",           "CAP_FSETID",
+  "CAP_KILL",        "CAP_MKNOD",   "CAP_NET_ADMIN",    "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
+  "CAP_SETFCAP",     "CAP_SETGID",  "CAP_SETPCAP",      "CAP_SETUID",           "CAP_SYS_BOOT",
+  "CAP_SYS_CHROOT",  "CAP_SYS_NICE", "CAP_SYS_PTRACE",  NULL,
+};
+
 static const char *const default_env[]
     = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
 
@@ -113,30 +123,54 @@ write_strv (json_writer *w, const char *key, const char *const *v)
 }
 
 static void
-write_process (json_writer *w)
+write_env (json_writer *w, const char *const *extra)
 {
+  array_open_at (w, "env");
+  for (const char *const *e = default_env; *e; e++)
+    {
+      size_t name_len = strcspn (*e, "=") + 1;
+      bool overridden = false;
+      for (const char *const *x = extra; x && *x && !overridden; x++)
+        overridden = strncmp (*x, *e, name_len) == 0;
+      if (!overridden)
+        json_string (w, *e);
+    }
+  for (; extra && *extra; extra++)
+    json_string (w, *extra);
+  json_array_close (w);
+}
+
+static void
+write_process (json_writer *w, const struct oci_spec_options *o)
+{
+  const char *const *caps = o->system ? system_caps : default_caps;
+
   map_open_at (w, "process");
   json_kv_bool (w, "terminal", true);
   map_open_at (w, "user");
-  json_kv_int (w, "uid", 0);
-  json_kv_int (w, "gid", 0);
+  json_kv_int (w, "uid", o->user_uid);
+  json_kv_int (w, "gid", o->user_gid);
   json_map_close (w);
-  write_strv (w, "args", (const char *const[]){ "sh", NULL });
-  write_strv (w, "env", default_env);
-  json_kv_string (w, "cwd", "/");
+  write_strv (w, "args", o->args ? o->args : (const char *const[]){ "sh", NULL });
+  write_env (w, o->env);
+  json_kv_string (w, "cwd", o->cwd ? o->cwd : "/");
   map_open_at (w, "capabilities");
-  write_strv (w, "bounding", default_caps);
-  write_strv (w, "effective", default_caps);
-  write_strv (w, "permitted", default_caps);
+  write_strv (w, "bounding", caps);
+  write_strv (w, "effective", caps);
+  write_strv (w, "permitted", caps);
   json_map_close (w);
-  array_open_at (w, "rlimits");
-  json_map_open (w);
-  json_kv_string (w, "type", "RLIMIT_NOFILE");
-  json_kv_int (w, "hard", 1024);
-  json_kv_int (w, "soft", 1024);
-  json_map_close (w);
-  json_array_close (w);
-  json_kv_bool (w, "noNewPrivileges", true);
+  /* a system container inherits its limits, as an OS does from its boot */
+  if (!o->system)
+    {
+      array_open_at (w, "rlimits");
+      json_map_open (w);
+      json_kv_string (w, "type", "RLIMIT_NOFILE");
+      json_kv_int (w, "hard", 1024);
+      json_kv_int (w, "soft", 1024);
+      json_map_close (w);
+      json_array_close (w);
+    }
+  json_kv_bool (w, "noNewPrivileges", !o->system);
   json_map_close (w);
 }
 
@@ -195,7 +229,7 @@ write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
 }
 
 static void
-write_namespaces (json_writer *w, bool rootless)
+write_namespaces (json_writer *w, bool rootless, bool host_network)
 {
   static const char *const rootful[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
   static const char *const unprivileged[]
@@ -205,6 +239,8 @@ write_namespaces (json_writer *w, bool rootless)
   array_open_at (w, "namespaces");
   for (ns = rootless ? unprivileged : rootful; *ns; ns++)
     {
+      if (host_network && strcmp (*ns, "network") == 0)
+        continue;
       json_map_open (w);
       json_kv_string (w, "type", *ns);
       json_map_close (w);
@@ -213,7 +249,7 @@ write_namespaces (json_writer *w, bool rootless)
 }
 
 static void
-write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
+write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid, bool host_network)
 {
   map_open_at (w, "linux");
   if (rootless)
@@ -233,7 +269,7 @@ write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
       json_array_close (w);
       json_map_close (w);
     }
-  write_namespaces (w, rootless);
+  write_namespaces (w, rootless, host_network);
   write_strv (w, "maskedPaths", default_masked_paths);
   write_strv (w, "readonlyPaths", default_readonly_paths);
   oci_seccomp_default_write (w);
@@ -241,22 +277,29 @@ write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid)
 }
 
 char *
-oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len)
+oci_spec_generate (const struct oci_spec_options *o, size_t *len)
 {
   json_writer *w = json_writer_new (true);
 
   json_map_open (w);
   json_kv_string (w, "ociVersion", "1.2.0");
-  write_process (w);
+  write_process (w, o);
   map_open_at (w, "root");
   json_kv_string (w, "path", "rootfs");
-  json_kv_bool (w, "readonly", true);
+  json_kv_bool (w, "readonly", !o->system);
   json_map_close (w);
-  json_kv_string (w, "hostname", "ctr");
-  write_mounts (w, rootless);
-  write_linux (w, rootless, uid, gid);
+  json_kv_string (w, "hostname", o->hostname ? o->hostname : "ctr");
+  write_mounts (w, o->rootless);
+  write_linux (w, o->rootless, o->uid, o->gid, o->host_network);
   json_map_close (w);
   return json_writer_finish (w, len);
+}
+
+char *
+oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len)
+{
+  struct oci_spec_options o = { .rootless = rootless, .uid = uid, .gid = gid };
+  return oci_spec_generate (&o, len);
 }
 
 static void

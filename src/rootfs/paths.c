@@ -448,3 +448,30 @@ fd_mount_id (int fd)
     return 0;
   return stx.stx_mnt_id;
 }
+
+int
+rootfs_write_file (const char *rootfs, const char *path, const char *data, size_t len,
+                   mode_t mode, ctr_error_t *err)
+{
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int dirfd = -1, fd = -1;
+  cleanup_free char *dir = xstrdup (path);
+  char *slash = strrchr (dir, '/');
+  const char *base = slash ? slash + 1 : dir;
+
+  if (rootfd < 0)
+    return ctr_error (err, errno, "open rootfs `%s`", rootfs);
+  if (slash)
+    *slash = '\0';
+  dirfd = resolve_in_root (rootfd, slash && *dir ? dir : "/", O_DIRECTORY | O_RDONLY, 0);
+  if (dirfd < 0)
+    return ctr_error (err, errno, "%s: open the directory of `%s`", rootfs, path);
+  fd = openat (dirfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == ELOOP && unlinkat (dirfd, base, 0) == 0)
+    fd = openat (dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0)
+    return ctr_error (err, errno, "%s: write `%s`", rootfs, path);
+  if (write_all (fd, data, len) < 0)
+    return ctr_error (err, errno, "%s: write `%s`", rootfs, path);
+  return 0;
+}

@@ -4,6 +4,8 @@
 #define CTR_ROOTFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include "error.h"
 #include "oci/config.h"
 
@@ -43,5 +45,11 @@ int rootfs_mount_console (struct rootfs_ctx *ctx, int pty_slave_fd, ctr_error_t 
 /* After pivot: linux.readonlyPaths, root.readonly, linux.rootfsPropagation. */
 int rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err);
 void rootfs_ctx_release (struct rootfs_ctx *ctx);
+
+/* Writes a file inside a root filesystem from the host (e.g. /etc/hosts of a system
+   container): no symlink on the way leaves the root, and a symlink in the file's place is
+   replaced, never followed. The parent directory must exist. */
+int rootfs_write_file (const char *rootfs, const char *path, const char *data, size_t len,
+                       mode_t mode, ctr_error_t *err);
 
 #endif

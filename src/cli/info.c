@@ -1,0 +1,82 @@
+/* cli/info: `ctr info`, the state and resource use of one system container. */
+#include "config.h"
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "system.h"
+
+static const char usage[]
+    = "Usage: ctr info [--format table|json] NAME\n"
+      "\n"
+      "Show a system container: state, init's pid, uptime, CPU time and memory in use (from\n"
+      "its cgroup), addresses, template, last exit status.\n"
+      "\n"
+      "Options:\n"
+      "  -f, --format FORMAT  table (default) or json\n"
+      "  -h, --help           show this help\n";
+
+static void
+print_text (const struct system_info *i)
+{
+  printf ("Name:       %s\n", i->name);
+  printf ("State:      %s\n", system_status_name (i->status));
+  if (i->pid)
+    printf ("PID:        %d\n", (int)i->pid);
+  if (i->status != SYSTEM_STOPPED)
+    printf ("Uptime:     %llus\n", (unsigned long long)i->uptime_s);
+  if (i->has_usage)
+    {
+      printf ("CPU use:    %.3fs\n", i->cpu_ns / 1e9);
+      printf ("Memory use: %.1f MiB\n", i->memory_bytes / 1048576.0);
+    }
+  for (char **a = i->addresses; a && *a; a++)
+    printf ("Address:    %s\n", *a);
+  for (char **n = i->networks; n && *n; n++)
+    printf ("Network:    %s\n", *n);
+  printf ("Template:   %s\n", i->template_name ? i->template_name : "-");
+  printf ("Kind:       %s\n", i->kind ? i->kind : "-");
+  printf ("Autostart:  %s\n", i->autostart ? "yes" : "no");
+  if (i->has_last_exit)
+    printf ("Last exit:  %d\n", i->last_exit);
+}
+
+int
+cli_info (const struct ctr_context *ctx, int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct system_info info;
+  ctr_error_t err = NULL;
+  const char *name = NULL;
+  bool json = false;
+  int c;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
+    if (c == 'h')
+      return cli_help (usage);
+    else if (c == 'f')
+      {
+        if ((c = cli_parse_format ("info", optarg, &json)) != CLI_CONTINUE)
+          return c;
+      }
+    else
+      return cli_option_error ("info", c, argv, ":f:h");
+  if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
+    return c;
+  if (system_info (ctx, name, true, &info, &err) < 0)
+    return cli_fail (&err);
+  if (json)
+    {
+      json_writer *w = json_writer_new (false);
+      cli_system_info_json (w, &info);
+      cli_print_json (w);
+    }
+  else
+    print_text (&info);
+  system_info_clear (&info);
+  return CLI_EXIT_OK;
+}

@@ -1,0 +1,127 @@
+/* cli/ls: `ctr ls`, the named system containers, stopped ones too. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "system.h"
+#include "util.h"
+
+static const char usage[]
+    = "Usage: ctr ls [--format table|json]\n"
+      "\n"
+      "List the named system containers: name, state (running, paused, stopped, or orphaned\n"
+      "when its monitor died), init's pid, addresses, template and autostart.\n"
+      "`ctr list` lists the OCI containers of the state directory instead.\n"
+      "\n"
+      "Options:\n"
+      "  -f, --format FORMAT  table (default) or json\n"
+      "  -h, --help           show this help\n";
+
+static char *
+join (char **v)
+{
+  size_t len = 1;
+  char *out;
+  for (char **s = v; s && *s; s++)
+    len += strlen (*s) + 1;
+  out = xzalloc (len);
+  for (char **s = v; s && *s; s++)
+    {
+      if (s != v)
+        strcat (out, ",");
+      strcat (out, *s);
+    }
+  return out;
+}
+
+static void
+write_strv_json (json_writer *w, const char *key, char **v)
+{
+  json_key (w, key);
+  json_array_open (w);
+  for (; v && *v; v++)
+    json_string (w, *v);
+  json_array_close (w);
+}
+
+void
+cli_system_info_json (json_writer *w, const struct system_info *i)
+{
+  json_map_open (w);
+  json_kv_string (w, "name", i->name);
+  json_kv_string (w, "state", system_status_name (i->status));
+  json_kv_int (w, "pid", i->pid);
+  write_strv_json (w, "addresses", i->addresses);
+  write_strv_json (w, "networks", i->networks);
+  json_kv_string (w, "template", i->template_name);
+  json_kv_string (w, "kind", i->kind);
+  json_kv_bool (w, "autostart", i->autostart);
+  if (i->status != SYSTEM_STOPPED)
+    json_kv_int (w, "uptime", (int64_t)i->uptime_s);
+  if (i->has_last_exit)
+    json_kv_int (w, "last_exit", i->last_exit);
+  if (i->has_usage)
+    {
+      json_kv_int (w, "cpu_ns", (int64_t)i->cpu_ns);
+      json_kv_int (w, "memory_bytes", (int64_t)i->memory_bytes);
+    }
+  json_map_close (w);
+}
+
+int
+cli_ls (const struct ctr_context *ctx, int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct system_info *list = NULL;
+  ctr_error_t err = NULL;
+  bool json = false;
+  size_t n, i;
+  int c;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
+    if (c == 'h')
+      return cli_help (usage);
+    else if (c == 'f')
+      {
+        if ((c = cli_parse_format ("ls", optarg, &json)) != CLI_CONTINUE)
+          return c;
+      }
+    else
+      return cli_option_error ("ls", c, argv, ":f:h");
+  if (optind < argc)
+    return cli_usage_error ("ls", "unexpected argument \"%s\"", argv[optind]);
+  if (system_list (ctx, &list, &n, &err) < 0)
+    return cli_fail (&err);
+  if (json)
+    {
+      json_writer *w = json_writer_new (false);
+      json_array_open (w);
+      for (i = 0; i < n; i++)
+        cli_system_info_json (w, &list[i]);
+      json_array_close (w);
+      cli_print_json (w);
+    }
+  else
+    {
+      printf ("%-20s %-9s %-8s %-20s %-10s %s\n", "NAME", "STATE", "PID", "ADDRESSES", "TEMPLATE",
+              "AUTOSTART");
+      for (i = 0; i < n; i++)
+        {
+          cleanup_free char *addrs = join (list[i].addresses);
+          printf ("%-20s %-9s %-8d %-20s %-10s %s\n", list[i].name,
+                  system_status_name (list[i].status), (int)list[i].pid, *addrs ? addrs : "-",
+                  list[i].template_name ? list[i].template_name : "-",
+                  list[i].autostart ? "yes" : "no");
+        }
+    }
+  for (i = 0; i < n; i++)
+    system_info_clear (&list[i]);
+  free (list);
+  return CLI_EXIT_OK;
+}

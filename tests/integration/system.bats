@@ -1,0 +1,352 @@
+#!/usr/bin/env bats
+# system.bats: named system containers (the LXC face): create -t, start, console, attach,
+# stop, ls, info, config, destroy; the monitor's death; errors; nothing left behind.
+
+# shellcheck disable=SC2154
+load helpers
+
+setup() {
+	requires_root
+	requires_ctr
+	[ -x "$CTR" ] || fail "runtime not found: $CTR" || return 1
+	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
+	STATE_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$STATE_ROOT"
+	chmod 0700 "$STATE_ROOT"
+	SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	BUILD_DIR=${BUILD_DIR:-$(dirname "$(dirname "$CTR")")}
+	export CTR_STORE=$BATS_TEST_TMPDIR/store
+	export CTR_TEMPLATE_PATH=$SRCDIR/templates
+	export CTR_INIT=$BUILD_DIR/src/init/ctr-init
+	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
+	NAME=sys-${BATS_SUITE_TEST_NUMBER}-$$
+}
+
+teardown() {
+	local n
+	[ -n "${MARKER:-}" ] || return 0
+	for n in $(ls "$CTR_STORE" 2>/dev/null); do
+		ctr destroy -f "$n" >/dev/null 2>&1 || true
+	done
+	ctr network rm ctrtsys >/dev/null 2>&1 || true
+	delete_all_containers
+	check_no_leaks && check_no_store_leftovers && return 0
+	remove_leftovers
+	return 1
+}
+
+# No store entry and no lease of the test's containers outlive it (veths go with leases:
+# network_run.bats and the network tests below check the bridges themselves).
+check_no_store_leftovers() {
+	local leases
+	leases=$(grep -rl -- "$NAME" "$CTR_NETWORK_ROOT/run" 2>/dev/null || true)
+	[ -z "$leases" ] || fail "leases left in: $leases"
+	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "leaked store entries: $(ls -A "$CTR_STORE")"
+}
+
+# state_of NAME: the STATE column of `ctr ls`.
+state_of() {
+	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+@test "ctr templates lists the installed templates with a description" {
+	run ctr templates
+	assert_success
+	[[ $output == *"busybox "*"busybox"* ]] || fail "$output"
+	[[ $output == *"app "* ]] || fail "$output"
+	run ctr templates --format json
+	assert_success
+	[ "$(jq -r '.[] | select(.name == "busybox") | .description | length > 0' <<<"$output")" = true ]
+}
+
+@test "busybox: create, start, console log, attach, stop, start again, destroy" {
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	[ "$(state_of "$NAME")" = stopped ]
+	run ctr start "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = running ]
+	pid=$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .pid')
+	[ "$pid" -gt 1 ]
+	# init's console output reaches the log
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q BusyBox"
+	run ctr attach "$NAME" -- hostname
+	assert_success
+	[ "$output" = "$NAME" ]
+	# the container's own pid namespace: busybox init is PID 1
+	run ctr attach "$NAME" -- cat /proc/1/cmdline
+	assert_success
+	[[ $output == *init* ]] || fail "pid 1 is $output"
+	# the OCI verbs act on it by name
+	run ctr state "$NAME"
+	assert_success
+	[ "$(jq -r .status <<<"$output")" = running ]
+	start=$(date +%s%N)
+	run ctr stop -t 10 "$NAME"
+	assert_success
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	[ "$elapsed" -lt 9000 ] || fail "stop took ${elapsed} ms: init ignored its stop signal"
+	[ "$(state_of "$NAME")" = stopped ]
+	[ -z "$(ls -A "$STATE_ROOT")" ] || fail "state left: $(ls -A "$STATE_ROOT")"
+	run ctr start "$NAME"
+	assert_success
+	run ctr attach "$NAME" -- true
+	assert_success
+	run ctr destroy "$NAME"
+	assert_failure
+	[[ $output == *"is running"* ]] || fail "$output"
+	run ctr destroy -f "$NAME"
+	assert_success
+	[ ! -e "$CTR_STORE/$NAME" ]
+}
+
+@test "busybox is created in well under a second" {
+	start=$(date +%s%N)
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	[ "$elapsed" -lt 1000 ] || fail "create took ${elapsed} ms"
+}
+
+@test "console: input reaches the container's shell and its output comes back" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q BusyBox"
+	run sh -c "printf 'echo marker-\$((6*7))\n' | '$CTR' --root '$STATE_ROOT' console '$NAME'"
+	assert_success
+	[[ $output == *marker-42* ]] || fail "console output: $output"
+	# detaching leaves it running
+	[ "$(state_of "$NAME")" = running ]
+}
+
+@test "app: a dynamically linked host program runs and its exit status comes back" {
+	run ctr create -t app "$NAME" --net none -- /bin/ls /
+	assert_success
+	run ctr start -F "$NAME"
+	assert_success
+	# the rootfs holds the program, its libraries and ctr-init
+	[[ $output == *sbin* && $output == *lib* ]] || fail "ls output: $output"
+	run ctr console --log "$NAME"
+	[[ $output == *sbin* ]] || fail "saved log: $output"
+	ctr destroy "$NAME"
+	run ctr create -t app "$NAME" --net none -- /bin/sh -c 'exit 7'
+	assert_success
+	run ctr start -F "$NAME"
+	[ "$status" -eq 7 ] || fail "exit status $status: $output"
+	run ctr info --format json "$NAME"
+	assert_success
+	[ "$(jq -r .last_exit <<<"$output")" = 7 ]
+	[ "$(jq -r .state <<<"$output")" = stopped ]
+}
+
+@test "stop kills an init that ignores its stop signal after the timeout" {
+	ctr create -t app "$NAME" --net none -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
+	ctr start "$NAME"
+	start=$(date +%s%N)
+	run ctr stop -t 1 "$NAME"
+	assert_success
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 5000 ] || fail "stop took ${elapsed} ms"
+	[ "$(state_of "$NAME")" = stopped ]
+}
+
+@test "info shows state, pid, uptime and resource use from the cgroup" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run ctr info --format json "$NAME"
+	assert_success
+	[ "$(jq -r .state <<<"$output")" = running ]
+	[ "$(jq -r '.pid > 1' <<<"$output")" = true ]
+	[ "$(jq -r '.memory_bytes > 0' <<<"$output")" = true ] || fail "$output"
+	[ "$(jq -r '.cpu_ns > 0' <<<"$output")" = true ] || fail "$output"
+	run ctr info "$NAME"
+	[[ $output == *"State:      running"* ]] || fail "$output"
+}
+
+@test "pause and resume by name; ls shows paused" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run ctr pause "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = paused ]
+	run ctr resume "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = running ]
+}
+
+@test "a monitor killed with SIGKILL: ls says orphaned, destroy -f cleans up" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	mpid=$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")
+	kill -KILL "$mpid"
+	wait_until sh -c "! kill -0 $mpid 2>/dev/null"
+	[ "$(state_of "$NAME")" = orphaned ]
+	run ctr start "$NAME"
+	assert_failure
+	[[ $output == *"without its monitor"* ]] || fail "$output"
+	run ctr destroy "$NAME"
+	assert_failure
+	[[ $output == *orphaned* ]] || fail "$output"
+	run ctr destroy -f "$NAME"
+	assert_success
+	[ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "a killed monitor's container is cleaned up by stop and can start again" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	kill -KILL "$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")"
+	wait_until sh -c "[ \"\$('$CTR' --root '$STATE_ROOT' ls --format json | jq -r '.[0].state')\" = orphaned ]"
+	run ctr stop "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = stopped ]
+	run ctr start "$NAME"
+	assert_success
+}
+
+@test "errors: unknown names, stopped containers, duplicates, bad templates" {
+	run ctr attach nosuch
+	assert_failure
+	[ "$output" = "ctr: container \`nosuch\` does not exist" ] || fail "$output"
+	run ctr console nosuch
+	[[ $output == *"does not exist"* ]] || fail "$output"
+	run ctr stop nosuch
+	[[ $output == *"does not exist"* ]] || fail "$output"
+	ctr create -t busybox "$NAME" --net none
+	for verb in attach console stop; do
+		run ctr "$verb" "$NAME"
+		assert_failure
+		[[ $output == *"is not running"* ]] || fail "$verb: $output"
+	done
+	run ctr create -t busybox "$NAME" --net none
+	assert_failure
+	[[ $output == *"already exists"* ]] || fail "$output"
+	run ctr create -t nosuch other
+	assert_failure
+	[[ $output == *"unknown template \`nosuch\`"* ]] || fail "$output"
+	run ctr create -t busybox "bad/name"
+	assert_failure
+	[[ $output == *"invalid container id"* ]] || fail "$output"
+	run ctr create -t busybox
+	[ "$status" -eq 2 ]
+	run ctr start -F nosuch
+	[ "$status" -eq 2 ]
+}
+
+@test "a failing template leaves nothing behind" {
+	run ctr create -t app "$NAME" --net none -- /no/such/program
+	assert_failure
+	[[ $output == *"template \`app\` failed"* ]] || fail "$output"
+	[ -z "$(ls -A "$CTR_STORE")" ] || fail "left: $(ls -A "$CTR_STORE")"
+}
+
+@test "config: show, get, set with validation, edit refuses an invalid config" {
+	ctr create -t busybox "$NAME" --net none
+	run ctr config "$NAME"
+	assert_success
+	[ "$(jq -r .name <<<"$output")" = "$NAME" ]
+	[ "$(jq -r .config.hostname <<<"$output")" = "$NAME" ]
+	[ "$(jq -r .ctr.template <<<"$output")" = busybox ]
+	run ctr config "$NAME" get stop_timeout
+	[ "$output" = 10 ]
+	run ctr config "$NAME" set stop_timeout 3
+	assert_success
+	run ctr config "$NAME" get stop_timeout
+	[ "$output" = 3 ]
+	run ctr config "$NAME" set stop_signal SIGBOGUS
+	assert_failure
+	[[ $output == *"unknown signal"* ]] || fail "$output"
+	run ctr config "$NAME" set template x
+	[[ $output == *"read-only"* ]] || fail "$output"
+	run ctr config "$NAME" set autostart yes
+	assert_failure
+	run ctr config "$NAME" set publish 80:bogus
+	assert_failure
+	[[ $output == *publish* ]] || fail "$output"
+	run ctr config "$NAME" set ip 10.1.2.300
+	assert_failure
+	[[ $output == *"not an IP address"* ]] || fail "$output"
+	ctr config "$NAME" set autostart true
+	[ "$(ctr ls --format json | jq -r '.[0].autostart')" = true ]
+	# edit: an editor that breaks the JSON changes nothing; one that edits validly saves
+	before=$(cat "$CTR_STORE/$NAME/config.json")
+	printf '#!/bin/sh\nsed -i "s/ociVersion/ociVersion\\"/" "$1"\n' >"$BATS_TEST_TMPDIR/break"
+	printf '#!/bin/sh\nsed -i "s/\\"hostname\\": \\"[^\\"]*\\"/\\"hostname\\": \\"edited\\"/" "$1"\n' \
+		>"$BATS_TEST_TMPDIR/fix"
+	chmod +x "$BATS_TEST_TMPDIR/break" "$BATS_TEST_TMPDIR/fix"
+	EDITOR=$BATS_TEST_TMPDIR/break run ctr config "$NAME" edit
+	assert_failure
+	[[ $output == *"not saved"* ]] || fail "$output"
+	[ "$before" = "$(cat "$CTR_STORE/$NAME/config.json")" ]
+	EDITOR=$BATS_TEST_TMPDIR/fix run ctr config "$NAME" edit
+	assert_success
+	[ "$(jq -r .hostname "$CTR_STORE/$NAME/config.json")" = edited ]
+}
+
+@test "two containers on one network reach each other; stop and destroy leave no veth or lease" {
+	ctr network create ctrtsys --subnet 10.211.7.0/24
+	ctr create -t busybox "$NAME-a" --net ctrtsys
+	ctr create -t busybox "$NAME-b" --net ctrtsys --ip 10.211.7.50
+	ctr start "$NAME-a"
+	ctr start "$NAME-b"
+	run ctr ls --format json
+	[ "$(jq -r --arg n "$NAME-b" '.[] | select(.name == $n) | .addresses[0]' <<<"$output")" = 10.211.7.50/24 ]
+	a=$(jq -r --arg n "$NAME-a" '.[] | select(.name == $n) | .addresses[0]' <<<"$output")
+	[[ $a == 10.211.7.* ]] || fail "address of a: $a"
+	run ctr attach "$NAME-a" -- ping -c 1 -W 2 10.211.7.50
+	assert_success
+	run ctr attach "$NAME-b" -- grep "$NAME-b" /etc/hosts
+	assert_success
+	ip -o link show master ctrtsys | grep -q veth || fail "no veth in the bridge"
+	ctr stop -t 0 "$NAME-a"
+	ctr destroy -f "$NAME-b"
+	wait_until sh -c "[ -z \"\$(ip -o link show master ctrtsys)\" ]" || fail "veths left: $(ip -o link show master ctrtsys)"
+	run ctr network inspect ctrtsys
+	[ "$(jq -r '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+	ctr destroy "$NAME-a"
+	ctr network rm ctrtsys
+}
+
+@test "start --autostart boots exactly the stopped containers marked autostart" {
+	ctr create -t busybox "$NAME-on" --net none --autostart
+	ctr create -t busybox "$NAME-off" --net none
+	run ctr start --autostart
+	assert_success
+	[ "$(state_of "$NAME-on")" = running ]
+	[ "$(state_of "$NAME-off")" = stopped ]
+	# already running: left alone, no error
+	run ctr start --autostart
+	assert_success
+}
+
+@test "create refuses settings that cannot work before running the template" {
+	run ctr create -t busybox "$NAME" --net none --publish 8080:80
+	assert_failure
+	[[ $output == *"--publish: needs a network"* ]] || fail "$output"
+	run ctr create -t busybox "$NAME" --net ctr0 --publish 80
+	assert_failure
+	[[ $output == *publish* ]] || fail "$output"
+	run ctr create -t busybox "$NAME" --net none --stop-signal SIGNOPE
+	assert_failure
+	[[ $output == *"unknown signal"* ]] || fail "$output"
+	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "left: $(ls -A "$CTR_STORE")"
+}
+
+@test "a networked container whose monitor was SIGKILLed keeps its address; destroy -f frees all" {
+	ctr network create ctrtsys --subnet 10.211.8.0/24
+	ctr create -t busybox "$NAME" --net ctrtsys --publish 18090:80
+	ctr start "$NAME"
+	kill -KILL "$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")"
+	wait_until sh -c "[ \"\$('$CTR' --root '$STATE_ROOT' ls --format json | jq -r '.[0].state')\" = orphaned ]"
+	# the lease belongs to the container's init, which still runs: no one else gets it
+	run ctr network inspect ctrtsys
+	[ "$(jq '.leases | length' <<<"$output")" = 1 ] || fail "$output"
+	nft list table inet ctr | grep -q "ctr:$NAME/" || fail "port rule gone too early"
+	run ctr destroy -f "$NAME"
+	assert_success
+	run ctr network inspect ctrtsys
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+	wait_until sh -c "[ -z \"\$(ip -o link show master ctrtsys)\" ]" || fail "veths left"
+	! nft list table inet ctr | grep -q "ctr:$NAME/" || fail "nft rules left"
+	ctr network rm ctrtsys
+}
