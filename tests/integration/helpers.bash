@@ -339,3 +339,20 @@ run_detached() {
 process_gone() {
 	[ ! -e "/proc/$1" ] || [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" = Z ]
 }
+
+# make_image DIR: an OCI layout DIR:v1 built offline with umoci: busybox, an entrypoint, a
+# cmd, a variable and a working directory the image itself lacks.
+make_image() {
+	local lay=$1 b=$BATS_TEST_TMPDIR/umoci-bundle
+	umoci init --layout "$lay"
+	umoci new --image "$lay:v1"
+	umoci unpack --image "$lay:v1" "$b" >/dev/null
+	mkdir -p "$b/rootfs/bin"
+	cp "$(command -v busybox)" "$b/rootfs/bin/busybox"
+	ln -s busybox "$b/rootfs/bin/sh"
+	umoci repack --image "$lay:v1" "$b"
+	rm -rf "$b"
+	umoci config --image "$lay:v1" --config.entrypoint /bin/sh --config.entrypoint -c \
+		--config.cmd 'echo "image says $GREETING in $(pwd)"; exit 3' \
+		--config.env GREETING=hello --config.workingdir /work
+}
