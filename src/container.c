@@ -400,6 +400,7 @@ child_namespaces (struct create *c, ctr_error_t *err)
           || child_recv (c, SYNC_USERNS_DONE, &msg, err) < 0)
         return -1;
       sync_msg_release (&msg);
+      selfexec_nondumpable ();
     }
   if (c->ns.new_flags & CLONE_NEWUSER)
     {
@@ -603,6 +604,7 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
         return -1;
       sync_msg_release (&msg);
     }
+  selfexec_nondumpable ();
   if (child_namespaces (c, err) < 0 || child_identity (c, err) < 0)
     return -1;
   if (child_rootfs (c, err) < 0)
@@ -794,6 +796,7 @@ parent_serve (struct create *c, ctr_error_t *err)
         case SYNC_USERNS:
           sync_msg_release (&msg);
           if (ns_write_id_maps (c->child, c->config->linux_, err) < 0
+              || (selfexec_nondumpable (), false)
               || sync_send (c->sync_parent, SYNC_USERNS_DONE, 0, NULL, 0, -1, err) < 0)
             return -1;
           break;
@@ -881,6 +884,7 @@ parent_spawn (struct create *c, ctr_error_t *err)
   if ((c->ns.clone_flags & CLONE_NEWUSER)
       && ns_write_id_maps (c->child, c->config->linux_, err) < 0)
     return -1;
+  selfexec_nondumpable ();
   if (!c->self_enter && cgroup_enter (c->cg, c->child, c->cloned_into, err) < 0)
     return -1;
   if (!c->self_enter && sync_send (c->sync_parent, SYNC_CONTINUE, 0, NULL, 0, -1, err) < 0)
@@ -922,8 +926,13 @@ static int
 create_container (struct create *c, ctr_error_t *err)
 {
   reserve_preserved_fds (c->opts->preserve_fds);
-  /* from here on ctr's processes hold container state: closed to /proc/PID/ peeking */
-  selfexec_nondumpable ();
+  /* from here on ctr's processes hold container state: closed to /proc/PID/ peeking.
+     Rootless, an unprivileged parent (or newuidmap on its behalf) must open the child's
+     /proc/PID/uid_map, which a non-dumpable process's owner (root) forbids: both sides
+     turn non-dumpable once the id maps are written, before any container process or
+     namespace other than the new user namespace exists. */
+  if (!is_rootless ())
+    selfexec_nondumpable ();
   if (validate_container_id (c->id, err) < 0)
     return -1;
   if (c->ctx->systemd_cgroup)

@@ -46,8 +46,9 @@ container_net_attach (const char *id, int dirfd, pid_t pid,
   if (fstat (nsfd, &ns) < 0 || stat ("/proc/self/ns/net", &self) < 0)
     return ctr_error (err, errno, "stat network namespace");
   if (ns.st_ino == self.st_ino && ns.st_dev == self.st_dev)
-    return ctr_error (err, 0, "--net: the container has no network namespace of its own "
-                              "(add {\"type\": \"network\"} to linux.namespaces)");
+    return ctr_error (err, 0,
+                      "--net: the container has no network namespace of its own "
+                      "(add {\"type\": \"network\"} to linux.namespaces)");
   return network_attach_list (&req, &addresses, err);
 }
 

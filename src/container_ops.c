@@ -27,7 +27,6 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-
 int
 loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
              ctr_error_t *err)

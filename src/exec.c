@@ -227,8 +227,8 @@ exec_has_listener (const struct exec *e)
 static int
 exec_connect_listener (struct exec *e, int min_fd, ctr_error_t *err)
 {
-  cleanup_close int fd = unix_connect (e->config->linux_->seccomp->listener_path,
-                                       "linux.seccomp.listenerPath", err);
+  cleanup_close int fd
+      = unix_connect (e->config->linux_->seccomp->listener_path, "linux.seccomp.listenerPath", err);
   if (fd < 0)
     return -1;
   e->listener_sock = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);

@@ -18,8 +18,8 @@
 #define META_MAX_SIZE (256 * 1024)
 
 const char *const store_meta_keys[] = {
-  "template", "created", "kind", "autostart", "stop_signal", "stop_timeout", "net", "ip",
-  "publish",  "last_exit", NULL,
+  "template", "created", "kind",    "autostart", "stop_signal", "stop_timeout",
+  "net",      "ip",      "publish", "last_exit", NULL,
 };
 
 void
@@ -290,8 +290,9 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
   else if (strcmp (key, "last_exit") == 0)
     return *out = m->has_last_exit ? xasprintf ("%d", m->last_exit) : xstrdup (""), 0;
   else
-    return ctr_error (err, 0, "unknown key `%s` (one of: template, created, kind, autostart, "
-                              "stop_signal, stop_timeout, net, ip, publish, last_exit)",
+    return ctr_error (err, 0,
+                      "unknown key `%s` (one of: template, created, kind, autostart, "
+                      "stop_signal, stop_timeout, net, ip, publish, last_exit)",
                       key);
   *out = xstrdup (s ? s : "");
   return 0;
@@ -335,8 +336,7 @@ store_meta_set (struct store_meta *m, const char *key, const char *value, ctr_er
   else if (strcmp (key, "stop_timeout") == 0)
     {
       if (parse_int64 (value, &n) < 0 || n < 0 || n > 86400)
-        return ctr_error (err, 0, "stop_timeout: `%s` is not a number of seconds (0-86400)",
-                          value);
+        return ctr_error (err, 0, "stop_timeout: `%s` is not a number of seconds (0-86400)", value);
       m->stop_timeout = (int)n;
     }
   else if (strcmp (key, "net") == 0)

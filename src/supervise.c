@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -76,6 +78,7 @@ supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err)
   cleanup_close int sfd = -1;
   struct terminal_saved saved = { 0 };
   bool stdin_open = master >= 0;
+  cleanup_close int peer = -1;
   int r;
 
   sigfillset (&all);
@@ -87,6 +90,10 @@ supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err)
       if (terminal_raw (0, &saved, err) < 0)
         return -1;
       terminal_copy_size (0, master);
+      /* an init that closes its console between writes (sysvinit) must not look like an
+         exit: with a slave of our own open the master never hangs up, and the process's
+         end comes through the pidfd */
+      peer = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     }
   for (;;)
     {

@@ -82,8 +82,8 @@ init_path (void)
 /* Runs the template with the caller's terminal for its progress; an interrupt (Ctrl-C)
    reaches the template, and the half-made container is removed after it ends. */
 static int
-template_run (const char *path, const char *tname, const char *name, const char *dir,
-              char **args, ctr_error_t *err)
+template_run (const char *path, const char *tname, const char *name, const char *dir, char **args,
+              ctr_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
   const char *fixed[] = { path, "--name", name, "--path", dir, "--rootfs", rootfs };
@@ -194,8 +194,7 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
   else if (strcmp (key, "stop_signal") == 0)
     {
       if (signal_parse (value) <= 0)
-        return ctr_error (err, 0, "%s:%zu: unknown stop_signal `%s`", TEMPLATE_CONF, lineno,
-                          value);
+        return ctr_error (err, 0, "%s:%zu: unknown stop_signal `%s`", TEMPLATE_CONF, lineno, value);
       free (t->stop_signal);
       t->stop_signal = xstrdup (value);
     }
@@ -205,7 +204,8 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
       free (t->kind);
       t->kind = xstrdup (value);
     }
-  else if (strcmp (key, "terminal") == 0 && (strcmp (value, "true") == 0 || strcmp (value, "false") == 0))
+  else if (strcmp (key, "terminal") == 0
+           && (strcmp (value, "true") == 0 || strcmp (value, "false") == 0))
     ; /* a system container's stdio is always its console pty */
   else
     return ctr_error (err, 0, "%s:%zu: invalid line `%s=%s`", TEMPLATE_CONF, lineno, key, value);
@@ -283,7 +283,8 @@ write_meta (int dirfd, const struct system_create_options *o, const struct templ
             ctr_error_t *err)
 {
   struct store_meta m = { 0 };
-  static char *const default_root[] = { "ctr0", NULL }, *const default_rootless[] = { "none", NULL };
+  static char *const default_root[] = { "ctr0", NULL }, *const default_rootless[]
+                                                        = { "none", NULL };
   char *const *nets = o->networks ? o->networks : is_rootless () ? default_rootless : default_root;
   int r;
 
@@ -396,7 +397,8 @@ system_create (const struct ctr_context *ctx, const char *name,
 
   if (validate_container_id (name, err) < 0)
     return -1;
-  if ((o->ip || o->publish) && (o->networks == NULL ? is_rootless () : network_list_empty (o->networks)))
+  if ((o->ip || o->publish)
+      && (o->networks == NULL ? is_rootless () : network_list_empty (o->networks)))
     return ctr_error (err, 0, "--%s: needs a network (--net NAME)", o->ip ? "ip" : "publish");
   if (check_settings (o, err) < 0)
     return -1;

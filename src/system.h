@@ -29,15 +29,13 @@ int system_start (const struct ctr_context *ctx, const char *name, bool foregrou
 /* timeout < 0: the container's stop_timeout. */
 int system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
                  ctr_error_t *err);
-int system_destroy (const struct ctr_context *ctx, const char *name, bool force,
-                    ctr_error_t *err);
+int system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err);
 /* args NULL: a login shell. */
-int system_attach (const struct ctr_context *ctx, const char *name, char **args,
-                   int *exit_status, ctr_error_t *err);
+int system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,
+                   ctr_error_t *err);
 int system_console (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
 /* The buffered console output (the saved log when the container is stopped). */
-int system_console_log (const struct ctr_context *ctx, const char *name, int fd,
-                        ctr_error_t *err);
+int system_console_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
 
 enum system_status
 {
@@ -76,8 +74,8 @@ bool system_exists (const struct ctr_context *ctx, const char *name);
 /* The definition: ctr.json and config.json as one document. */
 int system_config_show (const struct ctr_context *ctx, const char *name, char **out,
                         ctr_error_t *err);
-int system_config_get (const struct ctr_context *ctx, const char *name, const char *key,
-                       char **out, ctr_error_t *err);
+int system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
+                       ctr_error_t *err);
 int system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
                        const char *value, ctr_error_t *err);
 /* Opens config.json in $VISUAL/$EDITOR (vi) and saves it only when it parses. */

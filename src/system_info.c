@@ -66,8 +66,8 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
 }
 
 int
-system_info (const struct ctr_context *ctx, const char *name, bool usage,
-             struct system_info *out, ctr_error_t *err)
+system_info (const struct ctr_context *ctx, const char *name, bool usage, struct system_info *out,
+             ctr_error_t *err)
 {
   cleanup_close int fd = store_open (store_root (ctx->store), name, err);
   struct store_meta m;

@@ -158,8 +158,8 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
   if (oci && strcmp (oci, "stopped") != 0)
     {
       ctr_error (err, 0,
-                 "container `%s` is running without its monitor: `ctr stop %s` cleans it up",
-                 name, name);
+                 "container `%s` is running without its monitor: `ctr stop %s` cleans it up", name,
+                 name);
       goto out;
     }
   if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
@@ -241,7 +241,8 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
     }
   if (st == SYSTEM_ORPHANED && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
-  if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED) && monitor_stop (ctx, name, 0, &status, err) < 0)
+  if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED)
+      && monitor_stop (ctx, name, 0, &status, err) < 0)
     goto out;
   if (store_lock (o.fd, err) < 0)
     goto out;

@@ -27,8 +27,8 @@ monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *e
 
   if (validate_container_id (name, err) < 0)
     return -1;
-  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s",
-                        container_state_root (ctx), name, MONITOR_SOCKET)
+  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s", container_state_root (ctx),
+                        name, MONITOR_SOCKET)
       >= sizeof addr.sun_path)
     return ctr_error (err, ENAMETOOLONG, "monitor socket of `%s`", name);
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -233,8 +233,8 @@ console_loop (struct console *c, int sfd, bool foreground, int *exit_status, ctr
 }
 
 int
-monitor_console (const struct ctr_context *ctx, const char *name, bool foreground,
-                 int *exit_status, ctr_error_t *err)
+monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
+                 ctr_error_t *err)
 {
   struct console c = { .sock = monitor_connect (ctx, name, err) };
   struct terminal_saved saved = { 0 };
@@ -255,8 +255,9 @@ monitor_console (const struct ctr_context *ctx, const char *name, bool foregroun
   sigprocmask (SIG_BLOCK, &set, &old);
   sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (c.tty)
-    fprintf (stderr, "Connected to the console of `%s`: type Ctrl-a q to detach, Ctrl-a Ctrl-a "
-                     "for a literal Ctrl-a\r\n",
+    fprintf (stderr,
+             "Connected to the console of `%s`: type Ctrl-a q to detach, Ctrl-a Ctrl-a "
+             "for a literal Ctrl-a\r\n",
              name);
   if (c.tty && terminal_raw (STDIN_FILENO, &saved, err) < 0)
     {

@@ -44,7 +44,7 @@ struct monitor
 {
   const struct monitor_config *cfg;
   pid_t pid;
-  int pidfd, master, listen_fd, sig_fd;
+  int pidfd, master, listen_fd, sig_fd, peer;
   bool master_open;
   /* console ring buffer */
   char *ring;
@@ -157,8 +157,8 @@ begin_stop (struct monitor *m, int timeout)
   uint64_t at = now_ns () + (uint64_t)timeout * 1000000000ull;
   if (timeout == 0 || m->kill_at == 0 || at < m->kill_at)
     m->kill_at = at ? at : 1;
-  if (timeout > 0 && container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err)
-                         < 0)
+  if (timeout > 0
+      && container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err) < 0)
     ctr_error_print (&err);
 }
 
@@ -262,8 +262,7 @@ save_exit (struct monitor *m, int code)
   int fd;
 
   ring_pieces (m, &p1, &l1, &p2, &l2);
-  fd = openat (m->cfg->store_fd, STORE_CONSOLE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-               0600);
+  fd = openat (m->cfg->store_fd, STORE_CONSOLE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd >= 0)
     {
       write_all (fd, p1, l1);
@@ -350,8 +349,8 @@ event_loop (struct monitor *m)
       for (i = nc; i-- > 0;)
         if (p[4 + i].revents)
           client_request (m, i);
-      if ((p[0].revents & POLLIN)
-          && waitid (P_PIDFD, m->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid != 0)
+      if ((p[0].revents & POLLIN) && waitid (P_PIDFD, m->pidfd, &si, WEXITED | WNOHANG) == 0
+          && si.si_pid != 0)
         {
           /* the console's last words */
           while (m->master_open && poll (&p[3], 1, 0) > 0)
@@ -429,7 +428,12 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
     }
   m->master_open = m->master >= 0;
   if (m->master >= 0)
-    fcntl (m->master, F_SETFL, fcntl (m->master, F_GETFL) | O_NONBLOCK);
+    {
+      fcntl (m->master, F_SETFL, fcntl (m->master, F_GETFL) | O_NONBLOCK);
+      /* sysvinit closes /dev/console between writes: a slave of our own keeps the master
+         from hanging up meanwhile (init's end comes through the pidfd) */
+      m->peer = ioctl (m->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    }
   if (monitor_net_up (cfg, m->pid, &addresses, err) < 0)
     goto fail;
   m->listen_fd = listen_socket (cfg, err);
@@ -465,7 +469,7 @@ report_ready (int fd, ctr_error_t *err)
 /* The monitor process: never returns. */
 static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config *cfg, int ready)
 {
-  struct monitor m = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1 };
+  struct monitor m = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1 };
   ctr_error_t err = NULL;
   sigset_t set;
   int status, nul;

@@ -27,8 +27,7 @@ write_etc (const struct monitor_config *cfg, char **addresses, ctr_error_t *err)
       size_t need = strlen (*a) + strlen (cfg->name) + 4;
       if (len + need >= cap)
         hosts = xrealloc (hosts, cap = (len + need) * 2);
-      len += snprintf (hosts + len, cap - len, "%.*s\t%s\n", (int)strcspn (*a, "/"), *a,
-                       cfg->name);
+      len += snprintf (hosts + len, cap - len, "%.*s\t%s\n", (int)strcspn (*a, "/"), *a, cfg->name);
     }
   if (rootfs_write_file (rootfs, "/etc/hosts", hosts, len, 0644, err) < 0)
     return -1;

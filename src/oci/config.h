@@ -457,11 +457,11 @@ char *oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len);
 struct oci_spec_options
 {
   bool rootless;
-  uid_t uid, gid;               /* the caller, mapped to root when rootless */
-  const char *const *args;      /* process.args */
-  const char *const *env;       /* process.env entries added after the defaults */
-  const char *cwd;              /* process.cwd */
-  uid_t user_uid;               /* process.user */
+  uid_t uid, gid;          /* the caller, mapped to root when rootless */
+  const char *const *args; /* process.args */
+  const char *const *env;  /* process.env entries added after the defaults */
+  const char *cwd;         /* process.cwd */
+  uid_t user_uid;          /* process.user */
   gid_t user_gid;
   const char *hostname;
   /* A system container (an OS init or a long-running application in a named, persistent

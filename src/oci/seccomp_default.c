@@ -209,7 +209,7 @@ write_conditional_rules (json_writer *w)
 }
 
 void
-oci_seccomp_default_write (json_writer *w)
+oci_seccomp_default_write (json_writer *w, bool allow_reboot)
 {
   json_key (w, "seccomp");
   json_map_open (w);
@@ -224,6 +224,10 @@ oci_seccomp_default_write (json_writer *w)
   json_array_open (w);
   write_allow_list (w);
   write_conditional_rules (w);
+  /* with CAP_SYS_BOOT, as Docker's profile has it: in a child pid namespace reboot(2) only
+     ends that namespace's init, which is how an OS container's init halts */
+  if (allow_reboot)
+    write_rule (w, "reboot", "SCMP_ACT_ALLOW", -1, NULL, 0, 0, 0);
   json_array_close (w);
   json_map_close (w);
 }

@@ -2,9 +2,11 @@
 #ifndef CTR_OCI_SECCOMP_DEFAULT_H
 #define CTR_OCI_SECCOMP_DEFAULT_H
 
+#include <stdbool.h>
 #include "oci/json.h"
 
-/* Writes the "seccomp" key and its profile into the open linux object. */
-void oci_seccomp_default_write (json_writer *w);
+/* Writes the "seccomp" key and its profile into the open linux object; allow_reboot for a
+   process that keeps CAP_SYS_BOOT. */
+void oci_seccomp_default_write (json_writer *w, bool allow_reboot);
 
 #endif

@@ -16,10 +16,25 @@ static const char *const default_caps[]
    and network, and reboots (which in a pid namespace only ends that namespace's init):
    Docker's default set plus what LXC leaves an OS container. */
 static const char *const system_caps[] = {
-  "CAP_AUDIT_WRITE", "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FOWNER",           "CAP_FSETID",
-  "CAP_KILL",        "CAP_MKNOD",   "CAP_NET_ADMIN",    "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
-  "CAP_SETFCAP",     "CAP_SETGID",  "CAP_SETPCAP",      "CAP_SETUID",           "CAP_SYS_BOOT",
-  "CAP_SYS_CHROOT",  "CAP_SYS_NICE", "CAP_SYS_PTRACE",  NULL,
+  "CAP_AUDIT_WRITE",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_MKNOD",
+  "CAP_NET_ADMIN",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_RAW",
+  "CAP_SETFCAP",
+  "CAP_SETGID",
+  "CAP_SETPCAP",
+  "CAP_SETUID",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_PTRACE",
+  NULL,
 };
 
 static const char *const default_env[]
@@ -249,8 +264,12 @@ write_namespaces (json_writer *w, bool rootless, bool host_network)
 }
 
 static void
-write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid, bool host_network)
+write_linux (json_writer *w, const struct oci_spec_options *o)
 {
+  bool rootless = o->rootless, host_network = o->host_network;
+  uid_t uid = o->uid;
+  gid_t gid = o->gid;
+
   map_open_at (w, "linux");
   if (rootless)
     {
@@ -272,7 +291,7 @@ write_linux (json_writer *w, bool rootless, uid_t uid, gid_t gid, bool host_netw
   write_namespaces (w, rootless, host_network);
   write_strv (w, "maskedPaths", default_masked_paths);
   write_strv (w, "readonlyPaths", default_readonly_paths);
-  oci_seccomp_default_write (w);
+  oci_seccomp_default_write (w, o->system);
   json_map_close (w);
 }
 
@@ -290,7 +309,7 @@ oci_spec_generate (const struct oci_spec_options *o, size_t *len)
   json_map_close (w);
   json_kv_string (w, "hostname", o->hostname ? o->hostname : "ctr");
   write_mounts (w, o->rootless);
-  write_linux (w, o->rootless, o->uid, o->gid, o->host_network);
+  write_linux (w, o);
   json_map_close (w);
   return json_writer_finish (w, len);
 }

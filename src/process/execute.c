@@ -209,8 +209,7 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
 int
 process_exec_with_listener (const struct process_plan *plan, const char *path,
                             const struct process_seccomp *s, int preserve_fds, int keep_fd,
-                            int listener_sock, process_listener_fn fn, void *data,
-                            ctr_error_t *err)
+                            int listener_sock, process_listener_fn fn, void *data, ctr_error_t *err)
 {
   cleanup_free char **env = NULL;
   bool filter = s && s->len > 0;

@@ -71,10 +71,10 @@ typedef int (*process_listener_fn) (int listener_fd, void *data, ctr_error_t *er
 /* process_exec, with a receiver for the seccomp listener fd. process_exec is this with
    fn = NULL, which refuses a filter that needs a listener.
    Exact order: clear CLOEXEC on [3, 3+preserve_fds) -> close the other fds >= 3 except
-   keep_fd and listener_sock (the socket fn sends on; -1: none) -> load seccomp -> fn(listener) -> drop CAP_SYS_ADMIN if it was kept only to load
-   the filter without no_new_privs -> execve. After the filter only seccomp's own listener
-   hand-off, capset(2) and execve(2) run. keep_fd and listener_sock must be >= 3 +
-   preserve_fds. */
+   keep_fd and listener_sock (the socket fn sends on; -1: none) -> load seccomp -> fn(listener) ->
+   drop CAP_SYS_ADMIN if it was kept only to load the filter without no_new_privs -> execve. After
+   the filter only seccomp's own listener hand-off, capset(2) and execve(2) run. keep_fd and
+   listener_sock must be >= 3 + preserve_fds. */
 int process_exec_with_listener (const struct process_plan *plan, const char *path,
                                 const struct process_seccomp *s, int preserve_fds, int keep_fd,
                                 int listener_sock, process_listener_fn fn, void *data,

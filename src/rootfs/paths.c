@@ -450,8 +450,8 @@ fd_mount_id (int fd)
 }
 
 int
-rootfs_write_file (const char *rootfs, const char *path, const char *data, size_t len,
-                   mode_t mode, ctr_error_t *err)
+rootfs_write_file (const char *rootfs, const char *path, const char *data, size_t len, mode_t mode,
+                   ctr_error_t *err)
 {
   cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   cleanup_close int dirfd = -1, fd = -1;

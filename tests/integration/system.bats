@@ -350,3 +350,34 @@ state_of() {
 	! nft list table inet ctr | grep -q "ctr:$NAME/" || fail "nft rules left"
 	ctr network rm ctrtsys
 }
+
+@test "oci: an image built with umoci runs under the monitor with its entrypoint" {
+	command -v umoci >/dev/null || skip "umoci not installed (apt-get install umoci)"
+	make_image "$BATS_TEST_TMPDIR/layout"
+	run ctr create -t oci "$NAME" --net none --image "$BATS_TEST_TMPDIR/layout:v1"
+	assert_success
+	run ctr start -F "$NAME"
+	[ "$status" -eq 3 ] || fail "status $status: $output"
+	[[ $output == *"image says hello in /work"* ]] || fail "$output"
+	[ "$(ctr ls --format json | jq -r '.[0].kind')" = application ]
+}
+
+@test "debian: a real debootstrap boots under the monitor; attach, console, stop (slow: CI)" {
+	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
+	command -v debootstrap >/dev/null || skip "debootstrap not installed"
+	run ctr create -t debian "$NAME" --net none
+	assert_success
+	ctr start "$NAME"
+	# sysvinit reaches runlevel 2 and logs root in on the console
+	wait_until ctr attach "$NAME" -- /bin/sh -c 'runlevel | grep -q " 2$"'
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q 'root@$NAME'"
+	run ctr attach "$NAME" -- cat /etc/debian_version
+	assert_success
+	[[ $output =~ ^[0-9]+ ]] || fail "$output"
+	start=$SECONDS
+	run ctr stop -t 60 "$NAME"
+	assert_success
+	[ $((SECONDS - start)) -lt 30 ] || fail "stop took $((SECONDS - start)) s: init did not halt"
+	run ctr console --log "$NAME"
+	[[ $output == *"Will now halt"* ]] || fail "no halt on the console: $output"
+}
