@@ -46,6 +46,8 @@ static const struct verb verbs[] = {
   { "destroy", cli_destroy, "remove a system container and its root filesystem", true },
   { "config", cli_config, "show or change a system container's definition", true },
   { "templates", cli_templates, "list the templates of system containers", true },
+  { "check-config", cli_check_config, "check what this host and user offer ctr, and what to fix",
+    true },
   { "network", cli_network, "manage named networks (create, ls, inspect, rm)", true },
 };
 
@@ -64,11 +66,11 @@ print_usage (FILE *f)
          f);
   for (i = 0; i < ARRAY_SIZE (verbs); i++)
     if (verbs[i].summary != NULL && !verbs[i].system)
-      fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+      fprintf (f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
   fputs ("\nSystem container commands (also create -t, start NAME):\n", f);
   for (i = 0; i < ARRAY_SIZE (verbs); i++)
     if (verbs[i].summary != NULL && verbs[i].system)
-      fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+      fprintf (f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
   fputs ("\n"
          "Global options:\n"
          "      --root DIR            directory for container state (default: /run/ctr, or\n"

@@ -49,6 +49,7 @@ int cli_info (const struct ctr_context *ctx, int argc, char **argv);
 int cli_destroy (const struct ctr_context *ctx, int argc, char **argv);
 int cli_config (const struct ctr_context *ctx, int argc, char **argv);
 int cli_templates (const struct ctr_context *ctx, int argc, char **argv);
+int cli_check_config (const struct ctr_context *ctx, int argc, char **argv);
 struct system_info;
 /* One system container as ls and info print it in JSON. */
 void cli_system_info_json (json_writer *w, const struct system_info *i);
