@@ -1,11 +1,12 @@
 #!/bin/sh
-# Quick start on a fresh Debian 12 machine, as root: installs the build dependencies,
-# builds ctr in this checkout, and runs a busybox container that says hello.
+# Quick start on a fresh Debian 12 machine, as root: installs the dependencies, builds
+# and installs ctr (/usr/local), runs an OCI container that says hello, then boots a
+# busybox system container on the default network, talks to it, and removes it again.
 set -eu
 cd "$(dirname "$0")"
 
 packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev libseccomp-dev
-  libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux"
+  libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -22,6 +23,7 @@ fi
 # CI builds with warnings as errors
 [ -f Makefile ] || ./configure --quiet ${CI:+--enable-werror}
 make -s -j"$(nproc)"
+make -s install >/dev/null
 
 # A bundle: busybox as the root filesystem, the config from `ctr spec`.
 bundle=$(mktemp -d /tmp/ctr-quickstart.XXXXXX)
@@ -37,4 +39,17 @@ jq '.process.terminal = false
     | .process.args = ["sh", "-c", "echo \"Hello from ctr: I am pid $$ on $(hostname), root is $(ls / | wc -w) entries\""]' \
   "$bundle/config.json" > "$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
-./src/ctr run --bundle "$bundle" "quickstart-$$"
+ctr run --bundle "$bundle" "quickstart-$$"
+
+# The LXC face: a named system container from a template, booted under its monitor, on
+# the default network ctr0 (made on first use: a bridge, 10.88.0.0/16, NAT).
+name="quickstart-$$"
+trap 'ctr destroy -f "$name" >/dev/null 2>&1 || true; ctr network rm ctr0 >/dev/null 2>&1 || true; rm -rf "$bundle"' EXIT
+ctr create -t busybox "$name"
+ctr start "$name"
+ctr ls
+echo "attach: $(ctr attach "$name" -- hostname) answers; it reaches its gateway:"
+ctr attach "$name" -- ping -c 1 -W 2 10.88.0.1 | head -n 2
+ctr stop "$name"
+ctr destroy "$name"
+echo "quickstart: done (ctr --help, man ctr)"
