@@ -262,6 +262,15 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return -1;
   if (c->config->process == NULL)
     return ctr_error (err, 0, "%s: process: required to create a container", cfgname);
+  if (is_rootless ())
+    {
+      /* an unprivileged user gets a user namespace of the container's own, as root
+         inside (ranges through newuidmap when the user has subordinate ids) */
+      struct oci_rootless_ids ids;
+      const char *note = ns_rootless_ids (&ids);
+      if (oci_config_make_rootless (c->config, &ids) && note)
+        ctr_log_warning ("rootless: %s", note);
+    }
   if (c->config->root.path[0] == '/')
     rootfs_rel = xstrdup (c->config->root.path);
   else

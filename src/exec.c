@@ -358,6 +358,17 @@ exec_spawn (struct exec *e, ctr_error_t *err)
     return -1;
   e->sync_parent = fds[0];
   e->sync_child = fds[1];
+  /* Rootless, joining the container's pid namespace needs rights in the user namespace
+     that owns it: join both at once (the kernel enters the user namespace first), and the
+     child, born inside it, has no user namespace left to join. Root keeps its host
+     credentials for the cgroup the child enters first. */
+  if (is_rootless () && (e->ns_flags & CLONE_NEWUSER) && (e->ns_flags & CLONE_NEWPID))
+    {
+      if (setns (e->target_pidfd, CLONE_NEWUSER | CLONE_NEWPID) < 0)
+        return ctr_error (err, errno, "join the user and pid namespaces of container `%s`",
+                          e->l.state->id);
+      e->ns_flags &= ~(CLONE_NEWUSER | CLONE_NEWPID);
+    }
   if ((e->ns_flags & CLONE_NEWPID) && setns (e->target_pidfd, CLONE_NEWPID) < 0)
     return ctr_error (err, errno, "join the pid namespace of container `%s`", e->l.state->id);
   e->pid = ns_clone3 (0, cgfd, &e->pidfd, err);

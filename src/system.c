@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "oci/config.h"
+#include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "oci/json.h"
 #include "store.h"
@@ -260,6 +261,17 @@ write_definition (int dirfd, const char *name, const struct system_create_option
   cleanup_free char *text = NULL;
   size_t len;
 
+  if (so.rootless)
+    {
+      struct oci_rootless_ids ids;
+      const char *note = ns_rootless_ids (&ids);
+      if (note)
+        fprintf (stderr, "ctr: note: rootless: %s\n", note);
+      so.subuid_start = ids.subuid_start;
+      so.subuid_count = ids.subuid_count;
+      so.subgid_start = ids.subgid_start;
+      so.subgid_count = ids.subgid_count;
+    }
   text = oci_spec_generate (&so, &len);
   if (oci_config_parse (text, len, "config.json", &check, err) < 0)
     return -1;

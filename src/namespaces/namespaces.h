@@ -12,6 +12,14 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+/* The first range of uid's subordinate ids in path (/etc/subuid or /etc/subgid), by user
+   name or number: 0, or -1 when there is none (or no file). */
+int subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count);
+/* The caller's ids and subordinate ranges for a rootless container: ranges only when both
+   files have one and newuidmap/newgidmap are there. Returns NULL, or why only the caller's
+   own ids are mapped (a one-line note for the user). */
+const char *ns_rootless_ids (struct oci_rootless_ids *ids);
+
 #endif
 
 struct ns_plan
@@ -42,5 +50,13 @@ int ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err);
 int ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err);
 /* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
 int ns_procfs_fd (ctr_error_t *err);
+
+/* The first range of uid's subordinate ids in path (/etc/subuid or /etc/subgid), by user
+   name or number: 0, or -1 when there is none (or no file). */
+int subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count);
+/* The caller's ids and subordinate ranges for a rootless container: ranges only when both
+   files have one and newuidmap/newgidmap are there. Returns NULL, or why only the caller's
+   own ids are mapped (a one-line note for the user). */
+const char *ns_rootless_ids (struct oci_rootless_ids *ids);
 
 #endif

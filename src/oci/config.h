@@ -469,8 +469,23 @@ struct oci_spec_options
      init needs, setuid programs allowed (no noNewPrivileges), the console on a pty. */
   bool system;
   bool host_network; /* no network namespace of its own */
+  /* rootless: subordinate ranges mapped from container id 1 on (count 0: only the caller) */
+  uint32_t subuid_start, subuid_count, subgid_start, subgid_count;
 };
 char *oci_spec_generate (const struct oci_spec_options *o, size_t *len);
+
+/* The caller's ids and subordinate ranges (count 0: none) for a rootless container. */
+struct oci_rootless_ids
+{
+  uid_t uid;
+  gid_t gid;
+  uint32_t subuid_start, subuid_count, subgid_start, subgid_count;
+};
+/* A config without a user namespace gets one: root inside is the caller, ids 1..N the
+   caller's subordinate range when there is one; devpts options naming an unmapped gid are
+   dropped. Returns whether it changed the config (a config with a user namespace is the
+   author's business and is left alone). */
+bool oci_config_make_rootless (struct oci_config *c, const struct oci_rootless_ids *ids);
 
 /* The runtime-spec "features" document (`ctr features`). */
 char *oci_features_json (size_t *len);

@@ -232,7 +232,8 @@ write_mounts (json_writer *w, bool rootless)
 }
 
 static void
-write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
+write_id_mapping (json_writer *w, const char *key, unsigned long host_id, uint32_t sub_start,
+                  uint32_t sub_count)
 {
   array_open_at (w, key);
   json_map_open (w);
@@ -240,6 +241,14 @@ write_id_mapping (json_writer *w, const char *key, unsigned long host_id)
   json_kv_int (w, "hostID", (int64_t)host_id);
   json_kv_int (w, "size", 1);
   json_map_close (w);
+  if (sub_count > 0)
+    {
+      json_map_open (w);
+      json_kv_int (w, "containerID", 1);
+      json_kv_int (w, "hostID", sub_start);
+      json_kv_int (w, "size", sub_count);
+      json_map_close (w);
+    }
   json_array_close (w);
 }
 
@@ -273,8 +282,8 @@ write_linux (json_writer *w, const struct oci_spec_options *o)
   map_open_at (w, "linux");
   if (rootless)
     {
-      write_id_mapping (w, "uidMappings", uid);
-      write_id_mapping (w, "gidMappings", gid);
+      write_id_mapping (w, "uidMappings", uid, o->subuid_start, o->subuid_count);
+      write_id_mapping (w, "gidMappings", gid, o->subgid_start, o->subgid_count);
     }
   else
     {
