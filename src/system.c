@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,61 @@ init_path (void)
   return env && *env ? env : CTR_LIBEXECDIR "/ctr-init";
 }
 
+/* Child side: a new user namespace, then wait for the parent to map it; pipes: [0] child
+   reads "go", [3] child writes "ready". */
+static int
+template_enter_userns (int p[4])
+{
+  char c = 0;
+  close (p[1]);
+  close (p[2]);
+  if (unshare (CLONE_NEWUSER) < 0)
+    {
+      fprintf (stderr, "ctr: template: unshare a user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  if (write (p[3], "r", 1) != 1 || read (p[0], &c, 1) != 1 || c != 'g')
+    return -1;
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    {
+      fprintf (stderr, "ctr: template: become root of its user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+/* Parent side: the container's own mapping (ranges through newuidmap when there are). */
+static int
+template_map_userns (pid_t pid, int p[4], ctr_error_t *err)
+{
+  struct oci_rootless_ids ids;
+  struct oci_id_mapping um[2], gm[2];
+  struct oci_linux l = { .uid_mappings = um, .gid_mappings = gm };
+  char c = 0;
+  int r = -1;
+
+  close (p[0]);
+  close (p[3]);
+  ns_rootless_ids (&ids);
+  um[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.uid, .size = 1 };
+  gm[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.gid, .size = 1 };
+  um[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subuid_start,
+                                   .size = ids.subuid_count };
+  gm[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subgid_start,
+                                   .size = ids.subgid_count };
+  l.uid_mappings_len = ids.subuid_count ? 2 : 1;
+  l.gid_mappings_len = ids.subgid_count ? 2 : 1;
+  if (read (p[2], &c, 1) != 1)
+    ctr_error (err, 0, "could not enter a user namespace");
+  else if (ns_write_id_maps (pid, &l, err) == 0)
+    r = write (p[1], "g", 1) == 1 ? 0 : ctr_error (err, errno, "pipe");
+  close (p[1]);
+  close (p[2]);
+  return r;
+}
+
 /* Runs the template with the caller's terminal for its progress; an interrupt (Ctrl-C)
    reaches the template, and the half-made container is removed after it ends. */
 static int
@@ -91,9 +147,13 @@ template_run (const char *path, const char *tname, const char *name, const char 
   size_t nargs = strv_len (args), i, k = 0;
   cleanup_free char **argv = xzalloc ((ARRAY_SIZE (fixed) + nargs + 1) * sizeof *argv);
   sigset_t block, old, pending;
-  int status;
+  int status, userns[4] = { -1, -1, -1, -1 };
   pid_t pid;
 
+  /* rootless: the template runs as root of a user namespace with the container's own
+     mapping, so that what it creates gets the owners the container will see */
+  if (is_rootless () && (pipe2 (userns, O_CLOEXEC) < 0 || pipe2 (userns + 2, O_CLOEXEC) < 0))
+    return ctr_error (err, errno, "pipe");
   for (i = 0; i < ARRAY_SIZE (fixed); i++)
     argv[k++] = (char *)fixed[i];
   for (i = 0; i < nargs; i++)
@@ -112,11 +172,20 @@ template_run (const char *path, const char *tname, const char *name, const char 
   if (pid == 0)
     {
       sigprocmask (SIG_SETMASK, &old, NULL);
+      if (userns[0] >= 0 && template_enter_userns (userns) < 0)
+        _exit (126);
       setenv ("CTR_INIT", init_path (), 1);
       dup2 (STDERR_FILENO, STDOUT_FILENO); /* progress goes where diagnostics go */
       execv (path, argv);
       fprintf (stderr, "ctr: exec template `%s`: %s\n", path, strerror (errno));
       _exit (127);
+    }
+  if (userns[0] >= 0 && template_map_userns (pid, userns, err) < 0)
+    {
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return ctr_error_wrap (err, "template `%s`", tname);
     }
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
@@ -366,6 +435,26 @@ create_in (int rootfd, const char *root, const char *tmp, const char *name,
   return r;
 }
 
+int
+system_check_networks (char *const *networks, ctr_error_t *err)
+{
+  static const char *const usermode[] = { "none", "host", "user", "slirp4netns", "pasta" };
+  if (!is_rootless ())
+    return 0;
+  for (char *const *n = networks; n && *n; n++)
+    {
+      size_t i;
+      for (i = 0; i < ARRAY_SIZE (usermode) && strcmp (*n, usermode[i]) != 0; i++)
+        ;
+      if (i == ARRAY_SIZE (usermode))
+        return ctr_error (err, 0,
+                          "net `%s`: bridge networks need root; rootless containers get `none` "
+                          "or user-mode networking (`--net user`)",
+                          *n);
+    }
+  return 0;
+}
+
 /* --net, --ip, --publish and --stop-signal are checked as `ctr config set` checks them,
    before the template runs. */
 static int
@@ -389,6 +478,8 @@ check_settings (const struct system_create_options *o, ctr_error_t *err)
     strcat (strcat (pub, *pub ? "," : ""), *p);
   if (o->networks)
     r = store_meta_set (&m, "net", nets, err);
+  if (r == 0)
+    r = system_check_networks (o->networks, err);
   if (r == 0 && o->ip)
     r = store_meta_set (&m, "ip", o->ip, err);
   if (r == 0 && o->publish)

@@ -22,6 +22,8 @@ struct system_create_options
 
 int system_create (const struct ctr_context *ctx, const char *name,
                    const struct system_create_options *o, ctr_error_t *err);
+/* Rootless: only networks that need no root (none, host, user-mode). */
+int system_check_networks (char *const *networks, ctr_error_t *err);
 /* Boots a stored container under its monitor. foreground: stays on its console and
    returns with *exit_status when it ends. */
 int system_start (const struct ctr_context *ctx, const char *name, bool foreground,

@@ -164,6 +164,8 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
     }
   if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
+  if (system_check_networks (o.meta.networks, err) < 0)
+    goto out;
   bundle = xasprintf ("%s/%s", store_root (ctx->store), name);
   cfg = (struct monitor_config){
     .ctx = ctx,

@@ -149,6 +149,10 @@ ns_clone3 (int flags, int cgroup_fd, int *pidfd, ctr_error_t *err)
       args.cgroup = cgroup_fd;
     }
   r = syscall (SYS_clone3, &args, sizeof args);
+  if (r < 0 && (flags & CLONE_NEWUSER) && (errno == ENOSPC || errno == EPERM || errno == EACCES))
+    return ctr_error (err, errno,
+                      "clone3: a new user namespace was refused (user.max_user_namespaces "
+                      "reached or 0, or user namespaces disabled: see `ctr check-config`)");
   if (r < 0)
     return ctr_error (err, errno, "clone3");
   return (pid_t)r;

@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# rootless.bats: ctr as an unprivileged user: bundles, exec, system containers, attach;
+# ownership through the user namespace, subordinate ranges, the user's own state and store,
+# other users kept out, nothing left in the user's runtime directory.
+
+# shellcheck disable=SC2154
+load helpers
+
+# Two users made for the suite: one with a subordinate range, one without.
+setup_file() {
+	[ "$(id -u)" = 0 ] || skip "needs root to create the test users"
+	export RL_USER=ctrtrl$$ RL_BARE=ctrtrb$$
+	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
+	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_USER"
+	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_BARE"
+	echo "$RL_USER:300000:65536" >>/etc/subuid
+	echo "$RL_USER:300000:65536" >>/etc/subgid
+}
+
+teardown_file() {
+	[ -n "${RL_USER:-}" ] || return 0
+	pkill -KILL -u "$RL_USER" 2>/dev/null || true
+	pkill -KILL -u "$RL_BARE" 2>/dev/null || true
+	userdel "$RL_USER" 2>/dev/null || true
+	userdel "$RL_BARE" 2>/dev/null || true
+	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
+	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+}
+
+setup() {
+	requires_root
+	requires_ctr
+	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
+	# the test's own directories, owned by the users (as their XDG dirs would be; bats'
+	# own temporary directories are root's alone)
+	HOMES=$(mktemp -d /tmp/ctr-rootless.XXXXXX)
+	chmod 0755 "$HOMES"
+	mkdir -p "$HOMES/$RL_USER/run" "$HOMES/$RL_USER/data" "$HOMES/$RL_BARE/run" "$HOMES/$RL_BARE/data"
+	chown -R "$RL_USER:" "$HOMES/$RL_USER"
+	chown -R "$RL_BARE:" "$HOMES/$RL_BARE"
+	chmod 0700 "$HOMES/$RL_USER/run" "$HOMES/$RL_BARE/run"
+	SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	BUILD_DIR=${BUILD_DIR:-$(dirname "$(dirname "$CTR")")}
+	# a bundle the user owns, with the config `ctr spec` writes for root
+	BUNDLE=$HOMES/$RL_USER/bundle
+	make_rootless_bundle "$BUNDLE" "$RL_USER"
+}
+
+teardown() {
+	local u
+	[ -n "${MARKER:-}" ] || return 0
+	for u in "$RL_USER" "$RL_BARE"; do
+		for n in $(as "$u" ls -q 2>/dev/null | tail -n +2 | awk '{print $1}'); do
+			as "$u" destroy -f "$n" >/dev/null 2>&1 || true
+		done
+		for n in $(as "$u" list -q 2>/dev/null); do
+			as "$u" delete -f "$n" >/dev/null 2>&1 || true
+		done
+	done
+	pkill -KILL -f -- "$MARKER" 2>/dev/null || true
+	# nothing left in the users' runtime directories
+	local left
+	left=$(find "$HOMES/$RL_USER/run/ctr" "$HOMES/$RL_BARE/run/ctr" -mindepth 1 2>/dev/null || true)
+	rm -rf "$HOMES"
+	[ -z "$left" ] || fail "left in the runtime dirs: $left"
+}
+
+# make_rootless_bundle DIR USER: busybox + the test helper, owned by USER.
+make_rootless_bundle() {
+	build_template || return 1
+	mkdir -p "$1"
+	cp -a "$BATS_RUN_TMPDIR/template/rootfs" "$1/rootfs"
+	cp "$BATS_RUN_TMPDIR/template/config.json" "$1/config.json"
+	jq '.process.terminal = false | .root.path = "rootfs"
+		| .process.env += ["CTR_TEST_MARKER=" + $m] | .process.args = ["sleep", "3600"]' \
+		--arg m "$MARKER" "$1/config.json" >"$1/config.json.new"
+	mv "$1/config.json.new" "$1/config.json"
+	chown -R "$2:" "$1"
+}
+
+# as USER VERB ARGS...: ctr as USER with that user's runtime and data directories.
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOMES/$u" \
+		XDG_RUNTIME_DIR="$HOMES/$u/run" XDG_DATA_HOME="$HOMES/$u/data" \
+		CTR_TEMPLATE_PATH="$SRCDIR/templates" CTR_INIT="$BUILD_DIR/src/init/ctr-init" \
+		CTR_TEST_MARKER="$MARKER" ${RL_PATH:+PATH=$RL_PATH} \
+		timeout -k 5 60 "$CTR" "$@"
+}
+
+set_bundle_args() {
+	jq --argjson a "$1" '.process.args = $a' "$BUNDLE/config.json" >"$BUNDLE/c" &&
+		mv "$BUNDLE/c" "$BUNDLE/config.json" && chown "$RL_USER:" "$BUNDLE/config.json"
+}
+
+@test "rootless run: root inside is the user; the subordinate range maps 65536 more ids" {
+	set_bundle_args '["sh", "-c", "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox"]'
+	run --separate-stderr as "$RL_USER" run --bundle "$BUNDLE" "$MARKER"
+	assert_success
+	uid=$(id -u "$RL_USER")
+	[ "$(sed -n 1p <<<"$output")" = 0 ] || fail "$output"
+	grep -Eq "^ *0 +$uid +1$" <<<"$output" || fail "root is not the user: $output"
+	grep -Eq "^ *1 +300000 +65536$" <<<"$output" || fail "no 65536-id range: $output"
+	# the user's files are root's inside
+	[ "$(sed -n '$p' <<<"$output")" = 0 ] || fail "$output"
+	[ ! -e "/run/ctr/$MARKER" ]
+}
+
+@test "rootless run without a subordinate range: only the user's id, and a note saying how" {
+	make_rootless_bundle "$HOMES/$RL_BARE/bundle" "$RL_BARE"
+	BUNDLE=$HOMES/$RL_BARE/bundle
+	jq '.process.args = ["cat", "/proc/self/uid_map"]' "$BUNDLE/config.json" >"$BUNDLE/c"
+	mv "$BUNDLE/c" "$BUNDLE/config.json"
+	chown -R "$RL_BARE:" "$BUNDLE"
+	run as "$RL_BARE" run --bundle "$BUNDLE" "$MARKER"
+	assert_success
+	[ "$(grep -c . <<<"$(grep -E '^ *[0-9]' <<<"$output")")" = 1 ] || fail "$output"
+	[[ $output == *"no /etc/subuid and /etc/subgid range"* ]] || fail "no note: $output"
+}
+
+# run_d USER: a detached run of $BUNDLE (its stdio on a file: the container keeps it).
+run_d() {
+	as "$1" run -d --bundle "$BUNDLE" "$MARKER" </dev/null >"$BATS_TEST_TMPDIR/run-d.log" 2>&1 ||
+		fail "run -d: $(cat "$BATS_TEST_TMPDIR/run-d.log")"
+}
+
+@test "rootless exec and state: the user's own state dir, nothing under /run/ctr" {
+	run_d "$RL_USER"
+	[ -d "$HOMES/$RL_USER/run/ctr/$MARKER" ]
+	[ "$(stat -c %a "$HOMES/$RL_USER/run/ctr")" = 700 ]
+	[ ! -e "/run/ctr/$MARKER" ]
+	run --separate-stderr as "$RL_USER" exec "$MARKER" id -u
+	assert_success
+	[ "$output" = 0 ]
+	run as "$RL_USER" state "$MARKER"
+	[ "$(jq -r .status <<<"$output")" = running ]
+	run as "$RL_USER" delete -f "$MARKER"
+	assert_success
+}
+
+@test "another user cannot reach a user's containers" {
+	run_d "$RL_USER"
+	run as "$RL_BARE" --root "$HOMES/$RL_USER/run/ctr" state "$MARKER"
+	assert_failure
+	run as "$RL_BARE" --root "$HOMES/$RL_USER/run/ctr" kill "$MARKER" KILL
+	assert_failure
+	run as "$RL_BARE" --root "$HOMES/$RL_USER/run/ctr" list
+	[ -z "$(grep -F "$MARKER" <<<"$output")" ] || fail "listed: $output"
+	# and its own default root does not show it
+	run as "$RL_BARE" list -q
+	[ -z "$output" ] || fail "$output"
+	run as "$RL_USER" state "$MARKER"
+	[ "$(jq -r .status <<<"$output")" = running ]
+}
+
+@test "rootless system container: create, start, attach sees root, files are the user's, stop, destroy" {
+	run as "$RL_USER" create -t busybox "$MARKER"
+	assert_success
+	[ -d "$HOMES/$RL_USER/data/ctr/containers/$MARKER/rootfs" ] || fail "store not in the data dir"
+	[ "$(stat -c %U "$HOMES/$RL_USER/data/ctr/containers/$MARKER/rootfs/etc/passwd")" = "$RL_USER" ]
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c 'id -u; touch /root/made-inside'
+	assert_success
+	[ "$output" = 0 ]
+	# root inside wrote it: the user owns it on the host
+	[ "$(stat -c %U "$HOMES/$RL_USER/data/ctr/containers/$MARKER/rootfs/root/made-inside")" = "$RL_USER" ]
+	run as "$RL_USER" ls --format json
+	[ "$(jq -r '.[0].state' <<<"$output")" = running ]
+	run as "$RL_USER" stop "$MARKER"
+	assert_success
+	run as "$RL_USER" destroy "$MARKER"
+	assert_success
+	[ ! -e "$HOMES/$RL_USER/data/ctr/containers/$MARKER" ]
+}
+
+@test "rootless app container runs a host program; its status comes back" {
+	run as "$RL_USER" create -t app "$MARKER" -- /bin/sh -c 'exit 4'
+	assert_success
+	run as "$RL_USER" start -F "$MARKER"
+	[ "$status" -eq 4 ] || fail "status $status: $output"
+}
+
+@test "rootless templates run in the user namespace; debian says it needs root" {
+	run as "$RL_USER" create -t busybox "$MARKER"
+	assert_success
+	# root-owned inside, the user's on the host
+	[ "$(stat -c %u "$HOMES/$RL_USER/data/ctr/containers/$MARKER/rootfs/etc/shadow")" = "$(id -u "$RL_USER")" ]
+	run as "$RL_USER" create -t debian "$MARKER-deb"
+	assert_failure
+	[[ $output == *"debootstrap needs real root"* ]] || fail "$output"
+	[ ! -e "$HOMES/$RL_USER/data/ctr/containers/$MARKER-deb" ]
+}
+
+@test "rootless ctr spec --rootless writes a config that runs for that user" {
+	rm "$BUNDLE/config.json"
+	run setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups sh -c \
+		"cd '$BUNDLE' && '$CTR' spec --rootless"
+	assert_success
+	set_bundle_args '["true"]'
+	jq '.process.terminal = false' "$BUNDLE/config.json" >"$BUNDLE/c" && mv "$BUNDLE/c" "$BUNDLE/config.json"
+	chown "$RL_USER:" "$BUNDLE/config.json"
+	run as "$RL_USER" run --bundle "$BUNDLE" "$MARKER"
+	assert_success
+}
+
+@test "rootless errors name the missing piece" {
+	# explicit limits without a delegated cgroup v2 subtree
+	jq '.linux.resources.memory = {limit: 67108864}' "$BUNDLE/config.json" >"$BUNDLE/c"
+	mv "$BUNDLE/c" "$BUNDLE/config.json"
+	chown "$RL_USER:" "$BUNDLE/config.json"
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+		run as "$RL_USER" run --bundle "$BUNDLE" "$MARKER"
+		assert_failure
+		[[ $output == *"delegated cgroup v2 subtree"* ]] || fail "$output"
+	fi
+	# a bridge network needs root: refused at create, and at start after a `config set`
+	run as "$RL_USER" create -t busybox "$MARKER" --net ctr0
+	assert_failure
+	[[ $output == *"bridge networks need root"* ]] || fail "$output"
+	run as "$RL_USER" create -t busybox "$MARKER"
+	assert_success
+	run as "$RL_USER" config "$MARKER" set net ctr0
+	run as "$RL_USER" start "$MARKER"
+	assert_failure
+	[[ $output == *"bridge networks need root"* ]] || fail "$output"
+	run as "$RL_USER" destroy "$MARKER"
+	assert_success
+	# user namespaces refused by the kernel (max 0 inside a user namespace of the test's own)
+	jq 'del(.linux.resources.memory)' "$BUNDLE/config.json" >"$BUNDLE/c"
+	mv "$BUNDLE/c" "$BUNDLE/config.json"
+	run unshare -U -r sh -c "echo 0 >/proc/sys/user/max_user_namespaces && '$CTR' --root '$BATS_TEST_TMPDIR/st' run --bundle '$BUNDLE' '$MARKER'"
+	assert_failure
+	[[ $output == *"user namespace was refused"* ]] || fail "$output"
+}
