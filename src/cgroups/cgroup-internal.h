@@ -66,6 +66,9 @@ struct cgroup
   struct cg_member *m;
   size_t n;
   int v2_fd; /* O_DIRECTORY fd of the cgroup2 directory, -1 if none */
+  /* rootless: the first deleg_len bytes of path are the delegated subtree (the user's), the
+     only place ctr writes to; 0 as root */
+  size_t deleg_len;
 };
 
 /* cgroupfs.c */
@@ -115,7 +118,32 @@ int unified_freeze (int dirfd, bool frozen, ctr_error_t *err);
 int unified_is_frozen (int dirfd, bool *frozen, ctr_error_t *err);
 /* runc's conversions (exposed for tests). */
 uint64_t unified_cpu_weight (uint64_t shares);
+/* Controller bits of a space-separated list (cgroup.controllers); modifies list. */
+unsigned cg2_parse_controllers (char *list);
+/* The name of the first controller in bits, and in *what the resource that needs it. */
+const char *cg2_controller_name (unsigned bits, const char **what);
 int unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *err);
+
+/* rootless.c: the delegated subtree of an unprivileged user (pure cgroup v2 only) */
+/* "/a/b" from the "0::/a/b" line of a /proc/self/cgroup text; NULL when absent. */
+char *cg_own_v2_path (const char *proc_self_cgroup);
+/* The topmost ancestor of own (a cgroup path under mount) whose directory, cgroup.procs and
+   cgroup.subtree_control belong to uid; never the root. NULL with *reason when own itself
+   is not the user's. */
+char *cg_delegation_find (const char *mount, const char *own, uid_t uid, char **reason);
+/* The container's cgroup in the delegated subtree deleg: the default and relative paths
+   under deleg (<deleg>/ctr/<id>); an absolute one must lie below deleg and, like any, must
+   not hold own (ctr's own cgroup, may be NULL). */
+char *cg_rootless_path (const char *deleg, const char *own, const char *cgroups_path,
+                        const char *id, ctr_error_t *err);
+/* cgroup_create of a rootless caller: 1 with *path in the delegated subtree (its first
+   *deleg_len bytes), 0 with the path of a container without cgroup (limits refused,
+   other resources skipped with a warning), -1 on error. */
+int rootless_prepare (const struct cgroup_config *cfg, char **path, size_t *deleg_len,
+                      ctr_error_t *err);
+/* Checks that the controllers the resources need are delegated and can be enabled below
+   the delegation root; drops the wanted ones that cannot. */
+int rootless_controllers (const struct cgroup *cg, unsigned need, unsigned *want, ctr_error_t *err);
 
 /* legacy.c: cgroup v1 */
 int legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool create,

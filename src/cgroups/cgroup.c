@@ -205,23 +205,29 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   struct cgroup *cg;
   char *path;
   bool top_down = false;
-  size_t nh, i;
+  size_t nh, i, deleg_len = 0;
   int r;
 
-  path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
-  if (path == NULL)
-    return -1;
-  cg = cgroup_new (layout, path);
   if (cfg->rootless)
     {
-      if (cg_resources_requested (cfg->resources))
+      /* inside the user's delegated subtree, or no cgroup at all */
+      r = rootless_prepare (cfg, &path, &deleg_len, err);
+      if (r < 0)
+        return -1;
+      cg = cgroup_new (layout, path);
+      cg->deleg_len = deleg_len;
+      if (r == 0)
         {
-          cgroup_free (cg);
-          return ctr_error (err, 0, "rootless: cgroup limits need a delegated cgroup v2 subtree");
+          *out = cg;
+          return 0;
         }
-      ctr_log_warning ("rootless: not using cgroups (no delegated cgroup v2 subtree support yet)");
-      *out = cg;
-      return 0;
+    }
+  else
+    {
+      path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
+      if (path == NULL)
+        return -1;
+      cg = cgroup_new (layout, path);
     }
   if (cg_hierarchies (layout, &hs, &nh, err) < 0)
     goto fail;
@@ -291,6 +297,12 @@ static int
 no_cgroup (const struct cgroup *cg, ctr_error_t *err)
 {
   return ctr_error (err, ENOTSUP, "cgroup: the container has no cgroup (%s)", cg->path);
+}
+
+bool
+cgroup_exists (const struct cgroup *cg)
+{
+  return cg && cg->n > 0;
 }
 
 int
@@ -366,7 +378,9 @@ cgroup_update (const struct cgroup *cg, const struct oci_resources *res, ctr_err
     return 0;
   if (cg->n == 0)
     return cg_resources_requested (res)
-               ? ctr_error (err, 0, "rootless: cgroup limits need a delegated cgroup v2 subtree")
+               ? ctr_error (err, 0,
+                            "rootless: the container has no cgroup (no delegated cgroup v2 "
+                            "subtree when it was created): limits cannot be applied")
                : 0;
   if (cg->layout == CGROUP_LAYOUT_UNIFIED)
     return unified_setup (cg, res, false, err);
@@ -544,11 +558,13 @@ static void
 remove_ctr_parent (const struct cgroup *cg)
 {
   size_t i;
-  if (strncmp (cg->path, "/ctr/", 5) != 0)
+  /* rootless: <delegation root>/ctr; the delegation root itself is never touched */
+  if (strncmp (cg->path + cg->deleg_len, "/ctr/", 5) != 0)
     return;
   for (i = 0; i < cg->n; i++)
     {
-      cleanup_free char *dir = xasprintf ("%s/ctr", cg->m[i].h->mount);
+      cleanup_free char *dir
+          = xasprintf ("%s%.*s/ctr", cg->m[i].h->mount, (int)cg->deleg_len, cg->path);
       rmdir (dir);
     }
 }
@@ -589,6 +605,10 @@ cgroup_serialize (const struct cgroup *cg)
   len += snprintf (s + len, size - len, "%s;", cgroup_layout_name (cg->layout));
   for (i = 0; i < cg->n; i++)
     len += snprintf (s + len, size - len, "%s%s:%d", i ? "," : "", cg->m[i].h->key, cg->m[i].depth);
+  /* rootless: how many leading components of the path are the user's delegation root */
+  if (cg->deleg_len)
+    len += snprintf (s + len, size - len, "%sdelegated:%zu", cg->n ? "," : "",
+                     path_components (cg->path) - path_components (cg->path + cg->deleg_len));
   snprintf (s + len, size - len, ";%s", cg->path);
   return s;
 }
@@ -614,6 +634,36 @@ load_member (struct cgroup *cg, char *item, const struct cg_hierarchy *hs, size_
         return 0;
       }
   ctr_log_debug ("cgroup: hierarchy `%s` of the container is no longer mounted", item);
+  return 0;
+}
+
+/* "delegated:K": the first K components of the path are the user's delegation root. */
+static int
+load_delegated (struct cgroup *cg, const char *value, ctr_error_t *err)
+{
+  size_t comps = path_components (cg->path), i, k;
+  int64_t v;
+
+  if (parse_int64 (value, &v) < 0 || v < 1 || (size_t)v >= comps)
+    return ctr_error (err, EINVAL, "cgroup state: invalid item `delegated:%s`", value);
+  k = (size_t)v;
+  for (i = 1; cg->path[i] && k; i++)
+    if (cg->path[i] == '/' && --k == 0)
+      cg->deleg_len = i;
+  return 0;
+}
+
+/* Nothing ctr created lies at or above the delegation root. */
+static int
+check_delegated (const struct cgroup *cg, ctr_error_t *err)
+{
+  size_t below = path_components (cg->path + cg->deleg_len), i;
+  if (cg->deleg_len == 0)
+    return 0;
+  for (i = 0; i < cg->n; i++)
+    if ((size_t)cg->m[i].depth > below)
+      return ctr_error (err, EINVAL, "cgroup state: depth %d reaches above the delegated subtree",
+                        cg->m[i].depth);
   return 0;
 }
 
@@ -648,8 +698,12 @@ cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
       cg->m = xzalloc ((nh + 1) * sizeof (*cg->m));
     }
   for (item = strtok_r (items, ",", &save); item; item = strtok_r (NULL, ",", &save))
-    if (cg->n < nh && load_member (cg, item, hs, nh, err) < 0)
+    if (strncmp (item, "delegated:", 10) == 0
+            ? load_delegated (cg, item + 10, err) < 0
+            : cg->n < nh && load_member (cg, item, hs, nh, err) < 0)
       goto fail;
+  if (check_delegated (cg, err) < 0)
+    goto fail;
   if (open_v2_fd (cg, NULL) < 0)
     cg->v2_fd = -1;
   *out = cg;

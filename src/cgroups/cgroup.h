@@ -31,11 +31,19 @@ struct cgroup_config
   bool rootless;
 };
 
+/* Rootless: the delegated cgroup v2 subtree the caller may write to (a path under
+   /sys/fs/cgroup: the topmost ancestor of its own cgroup owned by its euid, e.g.
+   "/user.slice/user-1000.slice/user@1000.service"); NULL with *reason (to free) when there
+   is none (not a pure cgroup v2 host, or ctr's own cgroup is not the user's). */
+char *cgroup_delegation_root (char **reason);
+
 /* Creates the container's cgroup in every hierarchy ctr uses and applies the resources,
    before the container process exists. Absolute cgroupsPath as given; relative ones and
    the default under /ctr. Paths are checked to stay under their parent (no `..`).
    Nothing is left behind on failure. A path that already exists is joined but not owned
-   (never removed by ctr). */
+   (never removed by ctr). Rootless: inside cgroup_delegation_root() (default and relative
+   paths under <root>/ctr; an absolute one must lie inside it), else no cgroup at all:
+   limits are then refused and other resources skipped with a warning. */
 int cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
 /* O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP), -1 if none. */
 int cgroup_v2_fd (const struct cgroup *cg);
@@ -43,6 +51,9 @@ int cgroup_v2_fd (const struct cgroup *cg);
    pid 0: a single-threaded caller moves itself, which on v1 avoids a global lock whose
    first use after an idle spell costs an RCU grace period. */
 int cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err);
+/* False for a container that runs without a cgroup of its own (rootless without a
+   delegated subtree). */
+bool cgroup_exists (const struct cgroup *cg);
 /* Signals every process in the cgroup (cgroup.kill on v2 for SIGKILL). */
 int cgroup_kill (const struct cgroup *cg, int sig, ctr_error_t *err);
 int cgroup_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err);

@@ -109,14 +109,28 @@ needed_controllers (const struct oci_resources *r)
   return need;
 }
 
-static unsigned
-parse_controllers (char *list)
+unsigned
+cg2_parse_controllers (char *list)
 {
   char *save = NULL, *tok;
   unsigned bits = 0;
   for (tok = strtok_r (list, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save))
     bits |= controller_bit (tok, strlen (tok));
   return bits;
+}
+
+const char *
+cg2_controller_name (unsigned bits, const char **what)
+{
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
+    if (bits & v2_controllers[i].bit)
+      {
+        *what = v2_controllers[i].what;
+        return v2_controllers[i].name;
+      }
+  *what = "linux.resources";
+  return "?";
 }
 
 /* Enables controllers in one ancestor, by path (no directory fd per ancestor). */
@@ -130,7 +144,7 @@ enable_in (const char *dir, unsigned need, unsigned want, ctr_error_t *err)
 
   if (cg_read (AT_FDCWD, file, &cur, err) < 0)
     return -1;
-  missing = (need | want) & ~parse_controllers (cur);
+  missing = (need | want) & ~cg2_parse_controllers (cur);
   if (missing == 0)
     return 0;
   for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
@@ -159,7 +173,8 @@ unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned 
                 ctr_error_t *err)
 {
   cleanup_free char *dir = xasprintf ("%s%s", cg->m[member].h->mount, cg->path);
-  char *s = dir + strlen (cg->m[member].h->mount);
+  /* rootless: from the delegation root down, never above it */
+  char *s = dir + strlen (cg->m[member].h->mount) + cg->deleg_len;
 
   if ((need | want) == 0)
     return 0;
@@ -491,17 +506,21 @@ unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool cr
                ctr_error_t *err)
 {
   /* memory and pids always: memory.events (OOM reporting) and usage stats need them */
-  unsigned want = create ? CG2_MEMORY | CG2_PIDS : 0;
+  unsigned want = create ? CG2_MEMORY | CG2_PIDS : 0, need = needed_controllers (res);
   cleanup_close int own = -1;
   int fd = cg->v2_fd;
 
-  if (unified_enable (cg, 0, needed_controllers (res), want, err) < 0)
+  if (cg->deleg_len && rootless_controllers (cg, need, &want, err) < 0)
+    return -1;
+  if (unified_enable (cg, 0, need, want, err) < 0)
     return -1;
   if (fd < 0 && (fd = own = cg_member_open (cg, 0, err)) < 0)
     return -1;
   if (res && unified_apply (fd, res, !create, err) < 0)
     return -1;
-  if (create || (res && res->devices_len))
+  /* rootless: no device cgroup (loading the program needs privilege), as runc and crun;
+     the user namespace already keeps the container from making device nodes */
+  if (!cg->deleg_len && (create || (res && res->devices_len)))
     {
       size_t n;
       cleanup_free struct oci_device_cgroup *rules = cg_device_rules (res, &n);

@@ -145,6 +145,155 @@ test_serialize (void)
   ok (cgroup_load (in, &cg, &err) < 0, "load refuses the root cgroup");
 }
 
+/* ---- rootless: the delegated subtree ---- */
+
+/* A fake cgroup directory: the two files delegation is judged by, owned by uid. */
+static void
+fake_cgroup (const char *dir, uid_t uid)
+{
+  static const char *const files[] = { "", "/cgroup.procs", "/cgroup.subtree_control" };
+  size_t i;
+  if (mkdir (dir, 0755) < 0)
+    abort ();
+  for (i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      cleanup_free char *p = xasprintf ("%s%s", dir, files[i]);
+      cleanup_close int fd = i ? open (p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+      if ((i && fd < 0) || (geteuid () == 0 && lchown (p, uid, uid) < 0))
+        abort ();
+    }
+}
+
+static void
+check_deleg (const char *mount, const char *own, uid_t uid, const char *want, const char *why)
+{
+  cleanup_free char *reason = NULL;
+  cleanup_free char *d = cg_delegation_find (mount, own, uid, &reason);
+  if (want)
+    ok (d && strcmp (d, want) == 0, "delegation root of %s: %s (got %s)", own, want,
+        d ? d : reason);
+  else
+    ok (d == NULL && reason && strstr (reason, why), "no delegation root for %s (%s)", own,
+        reason ? reason : d);
+}
+
+static void
+check_rootless_path (const char *in, const char *want, const char *want_err)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *p = cg_rootless_path ("/deleg", "/deleg/shell", in, "abc", &err);
+  if (want)
+    ok (p && strcmp (p, want) == 0, "rootless cgroupsPath %s -> %s (got %s)", in ? in : "(null)",
+        want, p ? p : err->msg);
+  else
+    ok (p == NULL && err && strstr (err->msg, want_err), "rootless cgroupsPath %s refused (%s)", in,
+        err ? err->msg : p);
+}
+
+static void
+test_rootless_paths (void)
+{
+  char tmpl[] = "/tmp/ctr-test-deleg.XXXXXX";
+  char *mount = mkdtemp (tmpl);
+  uid_t me = geteuid (), user = me == 0 ? 54321 : me;
+  cleanup_free char *own = NULL;
+  static const char *const dirs[] = { "/a", "/a/b", "/a/b/c", "/a/b/c/d", "/x", "/x/y" };
+  size_t i;
+
+  own = cg_own_v2_path ("12:pids:/v1/x\n1:name=systemd:/s\n0::/user.slice/u@1.service/app\n");
+  ok (own && strcmp (own, "/user.slice/u@1.service/app") == 0, "own cgroup from the 0:: line");
+  free (own);
+  own = cg_own_v2_path ("12:pids:/v1/x\n");
+  ok (own == NULL, "no 0:: line: no own cgroup");
+  if (mount == NULL)
+    abort ();
+  /* as root: /a is root's, /a/b down the user's (an admin's chown -R of /a/b);
+     otherwise everything is the caller's and only the hierarchy root bounds the walk */
+  for (i = 0; i < ARRAY_SIZE (dirs); i++)
+    {
+      cleanup_free char *d = xasprintf ("%s%s", mount, dirs[i]);
+      fake_cgroup (d, i == 0 && me == 0 ? 0 : user);
+    }
+  check_deleg (mount, "/a/b/c/d", user, me == 0 ? "/a/b" : "/a", NULL);
+  check_deleg (mount, "/x/y", user, "/x", NULL);
+  check_deleg (mount, "/a/b/c/d", user + 1, NULL, "is not owned by uid");
+  check_deleg (mount, "/", user, NULL, "root cgroup");
+  check_deleg (mount, "/a/b/missing", user, NULL, "is not owned by uid");
+  if (me == 0)
+    {
+      /* a parent whose cgroup.procs is not the user's is not delegated */
+      cleanup_free char *p = xasprintf ("%s/a/b/c/cgroup.procs", mount);
+      if (chown (p, 0, 0) < 0)
+        abort ();
+      check_deleg (mount, "/a/b/c/d", user, "/a/b/c/d", NULL);
+      check_deleg (mount, "/a/b/c", user, NULL, "is not owned by uid");
+    }
+  else
+    skip ("a parent with a control file of another user", "needs root to chown");
+  for (i = ARRAY_SIZE (dirs); i-- > 0;)
+    {
+      cleanup_free char *d = xasprintf ("%s%s", mount, dirs[i]);
+      cleanup_free char *f1 = xasprintf ("%s/cgroup.procs", d);
+      cleanup_free char *f2 = xasprintf ("%s/cgroup.subtree_control", d);
+      unlink (f1);
+      unlink (f2);
+      rmdir (d);
+    }
+  rmdir (mount);
+
+  check_rootless_path (NULL, "/deleg/ctr/abc", NULL);
+  check_rootless_path ("foo/bar", "/deleg/ctr/foo/bar", NULL);
+  check_rootless_path ("/deleg//sub/./x", "/deleg/sub/x", NULL);
+  check_rootless_path ("/other/x", NULL,
+                       "rootless: linux.cgroupsPath: \"/other/x\": outside the delegated cgroup "
+                       "subtree `/deleg`");
+  check_rootless_path ("/deleg", NULL, "outside the delegated cgroup subtree");
+  check_rootless_path ("/delegx/y", NULL, "outside the delegated cgroup subtree");
+  check_rootless_path ("/deleg/shell", NULL, "holds ctr's own cgroup `/deleg/shell`");
+  check_rootless_path ("/deleg/../x", NULL, "must stay inside the cgroup hierarchy");
+  check_rootless_path ("../x", NULL, "must stay inside the cgroup hierarchy");
+}
+
+static void
+test_serialize_delegated (void)
+{
+  enum cgroup_layout layout = cgroup_layout_detect ();
+  cleanup_error ctr_error_t err = NULL;
+  const struct cg_hierarchy *hs;
+  struct cgroup *cg = NULL;
+  size_t nh;
+  char in[512];
+
+  if (cg_hierarchies (layout, &hs, &nh, &err) < 0 || nh == 0)
+    {
+      skip ("rootless serialize/load", "no cgroup hierarchy mounted");
+      return;
+    }
+  snprintf (in, sizeof in, "%s;%s:2,delegated:2;/d1/d2/ctr/x", cgroup_layout_name (layout),
+            hs[0].key);
+  ok (cgroup_load (in, &cg, &err) == 0 && cg && cg->deleg_len == 6, "load `%s`", in);
+  diag_err (&err);
+  if (cg)
+    {
+      cleanup_free char *out = cgroup_serialize (cg);
+      ok (strcmp (out, in) == 0, "rootless serialize round trip (%s)", out);
+      cgroup_free (cg);
+      cg = NULL;
+    }
+  snprintf (in, sizeof in, "%s;%s:3,delegated:2;/d1/d2/ctr/x", cgroup_layout_name (layout),
+            hs[0].key);
+  ok (cgroup_load (in, &cg, &err) < 0 && strstr (err->msg, "above the delegated subtree"),
+      "load refuses a depth reaching the delegation root");
+  ctr_error_free (&err);
+  snprintf (in, sizeof in, "%s;%s:1,delegated:4;/d1/d2/ctr/x", cgroup_layout_name (layout),
+            hs[0].key);
+  ok (cgroup_load (in, &cg, &err) < 0, "load refuses a delegation root that is the cgroup");
+  ctr_error_free (&err);
+  snprintf (in, sizeof in, "%s;delegated:0;/d1/x", cgroup_layout_name (layout));
+  ok (cgroup_load (in, &cg, &err) < 0, "load refuses the hierarchy root as delegation root");
+  ctr_error_free (&err);
+}
+
 static void
 test_conversions (void)
 {
@@ -514,9 +663,17 @@ test_failures (const char *top)
   ctr_error_free (&err);
   ok (nothing_left (top), "a failed create leaves nothing behind");
 
+  /* as root on cgroup v2 every cgroup looks delegated: rootless_cgroups.bats covers that */
+  if (cgroup_layout_detect () == CGROUP_LAYOUT_UNIFIED)
+    {
+      skip ("rootless without a delegated subtree", "pure cgroup v2 host");
+      return;
+    }
   cfg.rootless = true;
-  ok (cgroup_create (&cfg, &cg, &err) < 0 && err && strstr (err->msg, "rootless"),
-      "rootless with limits refused");
+  ok (cgroup_create (&cfg, &cg, &err) < 0 && err
+          && strstr (err->msg, "rootless: linux.resources.cpu: limits need a delegated cgroup v2 "
+                               "subtree: the host's cgroup layout is"),
+      "rootless with limits refused: %s", err ? err->msg : "no error");
   ctr_error_free (&err);
   cfg.resources = NULL;
   ok (cgroup_create (&cfg, &cg, &err) == 0 && cg && cg->n == 0 && cgroup_v2_fd (cg) < 0,
@@ -974,6 +1131,8 @@ main (void)
   test_paths ();
   test_mountinfo ();
   test_serialize ();
+  test_rootless_paths ();
+  test_serialize_delegated ();
   test_conversions ();
   test_bpf ();
   test_stats_parsers ();
