@@ -96,8 +96,9 @@ struct create
   bool self_enter;    /* the child joins its cgroups itself (it still has host credentials) */
   bool cloned_into;   /* clone3 put the child in its cgroup2 directory */
   char *hook_state_json;
-  int listener_sock;    /* connected to linux.seccomp.listenerPath before pivot_root */
-  char *listener_state; /* the containerProcessState sent with the listener fd */
+  int netns_fd, userns_fd; /* sent by the child when asked (run --net, the monitor) */
+  int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
+  char *listener_state;    /* the containerProcessState sent with the listener fd */
 };
 
 static void
@@ -110,7 +111,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
-  c->listener_sock = -1;
+  c->listener_sock = c->netns_fd = c->userns_fd = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -174,6 +175,10 @@ create_release (struct create *c)
   free (c->listener_state);
   if (c->listener_sock >= 0)
     close (c->listener_sock);
+  if (c->netns_fd >= 0)
+    close (c->netns_fd);
+  if (c->userns_fd >= 0)
+    close (c->userns_fd);
   process_seccomp_release (&c->seccomp);
 }
 
@@ -484,6 +489,35 @@ send_listener_fd (int listener, void *data, ctr_error_t *err)
   return 0;
 }
 
+static bool
+wants_ns_fds (const struct create *c)
+{
+  return c->opts->netns_fd_out || (c->opts->networks && c->opts->networks[0]);
+}
+
+/* The network and user namespaces as the container has them, for whoever attaches its
+   networks: a process may always open its own /proc/self/ns files. */
+static int
+child_send_ns_fds (struct create *c, ctr_error_t *err)
+{
+  static const struct
+  {
+    const char *path;
+    int flag;
+  } ns[] = { { "/proc/self/ns/net", CLONE_NEWNET }, { "/proc/self/ns/user", CLONE_NEWUSER } };
+  if (!wants_ns_fds (c))
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE (ns); i++)
+    {
+      cleanup_close int fd = open (ns[i].path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return ctr_error (err, errno, "open `%s`", ns[i].path);
+      if (sync_send (c->sync_child, SYNC_NS_FD, ns[i].flag, NULL, 0, fd, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 child_identity (struct create *c, ctr_error_t *err)
 {
@@ -614,7 +648,8 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
       sync_msg_release (&msg);
     }
   selfexec_nondumpable ();
-  if (child_namespaces (c, err) < 0 || child_identity (c, err) < 0)
+  if (child_namespaces (c, err) < 0 || child_send_ns_fds (c, err) < 0
+      || child_identity (c, err) < 0)
     return -1;
   if (child_rootfs (c, err) < 0)
     return -1;
@@ -832,6 +867,15 @@ parent_serve (struct create *c, ctr_error_t *err)
           if (parent_take_pty (c, &msg, err) < 0)
             return -1;
           break;
+        case SYNC_NS_FD:
+          {
+            int *slot = msg.status == CLONE_NEWNET ? &c->netns_fd : &c->userns_fd;
+            if (*slot >= 0)
+              close (*slot);
+            *slot = steal_fd (msg.fd);
+            sync_msg_release (&msg);
+          }
+          break;
         case SYNC_READY:
           sync_msg_release (&msg);
           return 0;
@@ -956,6 +1000,10 @@ create_container (struct create *c, ctr_error_t *err)
     *c->opts->console_master = steal_fd (c->master);
   if (c->opts->pid_out)
     *c->opts->pid_out = c->pid;
+  if (c->opts->netns_fd_out)
+    *c->opts->netns_fd_out = steal_fd (c->netns_fd);
+  if (c->opts->userns_fd_out)
+    *c->opts->userns_fd_out = steal_fd (c->userns_fd);
   return 0;
 fail:
   create_undo (c);
@@ -1025,7 +1073,7 @@ container_run (const struct ctr_context *ctx, const char *id,
   if (create_container (&c, err) < 0)
     goto out;
   if (!c.is_run
-      && (container_net_attach (id, c.dirfd, c.pid, opts, err) < 0
+      && (container_net_attach (id, c.dirfd, c.pid, c.netns_fd, c.userns_fd, opts, err) < 0
           || container_release_fifo (c.dirfd, err) < 0))
     {
       container_net_detach (id, c.dirfd);

@@ -34,6 +34,9 @@ struct container_create_options
      process's pid is stored in pid_out. */
   int *console_master;
   pid_t *pid_out;
+  /* the container's network and user namespaces, opened by the container itself (a
+     rootless owner may not open /proc/PID/ns/ of its non-dumpable setup process) */
+  int *netns_fd_out, *userns_fd_out;
   /* run --net/--ip/--publish: named networks (NULL: none, the config's own netns) */
   char **networks;
   const char *ip;

@@ -26,9 +26,10 @@ void loaded_release (struct loaded *l);
 int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);
 int loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err);
 
-/* `run --net`: attaches opts->networks to the container process pid (state dir dirfd);
+/* `run --net`: attaches opts->networks to the container process pid (state dir dirfd; its
+   namespaces as the container handed them over);
    container_net_detach undoes it when the state dir says the container has networks. */
-int container_net_attach (const char *id, int dirfd, pid_t pid,
+int container_net_attach (const char *id, int dirfd, pid_t pid, int netns_fd, int userns_fd,
                           const struct container_create_options *opts, ctr_error_t *err);
 void container_net_detach (const char *id, int dirfd);
 int container_release_fifo (int dirfd, ctr_error_t *err);

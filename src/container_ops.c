@@ -179,11 +179,13 @@ container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all
     {
       if (loaded_cgroup (&l, &cg, err) < 0)
         goto out;
-      if (cg == NULL)
+      /* without a cgroup of its own, init stands for all: killing the init of a pid
+         namespace kills everything in it */
+      if (!cgroup_exists (cg))
         r = signal_init (l.state, sig, err);
       else
         r = cgroup_kill (cg, sig, err);
-      if (r == 0 && l.status == CTR_STATUS_PAUSED && sig == SIGKILL)
+      if (r == 0 && l.status == CTR_STATUS_PAUSED && sig == SIGKILL && cgroup_exists (cg))
         r = cgroup_freeze (cg, false, err);
     }
   else

@@ -305,7 +305,9 @@ set_networks (struct store_meta *m, const char *value, ctr_error_t *err)
   size_t n = strv_len (v);
   for (size_t i = 0; i < n; i++)
     {
-      if ((strcmp (v[i], "none") == 0 || strcmp (v[i], "host") == 0) && n > 1)
+      /* user-mode networks own the default route: alone, like none and host */
+      if ((strcmp (v[i], "none") == 0 || strcmp (v[i], "host") == 0 || network_is_usermode (v[i]))
+          && n > 1)
         return ctr_error (err, 0, "net: `%s` cannot be combined with other networks", v[i]);
       if (validate_container_id (v[i], NULL) < 0)
         return ctr_error (err, 0, "net: invalid network name `%s`", v[i]);

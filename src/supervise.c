@@ -131,10 +131,11 @@ supervise (pid_t pid, int pidfd, int master, int *exit_status, ctr_error_t *err)
       if (pfd[0].revents & POLLIN)
         {
           /* drain what is left of the output before reporting the exit */
-          while (master >= 0 && pump (master, 1))
+          for (;;)
             {
+              /* poll first: our own peer keeps the master open, so a read would wait */
               struct pollfd p = { master, POLLIN, 0 };
-              if (poll (&p, 1, 0) <= 0)
+              if (master < 0 || poll (&p, 1, 0) <= 0 || !pump (master, 1))
                 break;
             }
           r = wait_status (pid, exit_status, err);

@@ -23,6 +23,7 @@ enum sync_type
   SYNC_PTY,            /* child -> parent: the pty master (SCM_RIGHTS) */
   SYNC_READY,          /* child -> parent: set up, waiting for start (or about to exec) */
   SYNC_LISTENER_STATE, /* parent -> child: containerProcessState for linux.seccomp.listenerPath */
+  SYNC_NS_FD,          /* child -> parent: status = CLONE_NEWNET or CLONE_NEWUSER, its ns fd */
 };
 
 struct sync_msg

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -107,10 +108,17 @@ monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int 
   ssize_t len;
   int type;
 
+  /* the monitor kills at the timeout; what is left is its teardown, bounded too */
+  struct timeval tv = { .tv_sec = timeout + 60 };
+
   if (fd < 0 || request (fd, MON_STOP, &t, sizeof t, err) < 0)
     return -1;
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   while ((type = receive (fd, buf, sizeof buf, &len, err)) > 0 && type != MON_EXIT)
     ;
+  if (type < 0 && ((*err)->status == EAGAIN || (*err)->status == EWOULDBLOCK))
+    return ctr_error (err, 0, "container `%s` did not stop within %d seconds of its kill", name,
+                      60);
   if (type < 0)
     return -1;
   if (type == 0 || len != 1 + (ssize_t)sizeof (int32_t))

@@ -414,8 +414,12 @@ static int
 monitor_setup (struct monitor *m, ctr_error_t *err)
 {
   const struct monitor_config *cfg = m->cfg;
-  struct container_create_options opts
-      = { .bundle = cfg->bundle, .console_master = &m->master, .pid_out = &m->pid };
+  cleanup_close int netns = -1, userns = -1;
+  struct container_create_options opts = { .bundle = cfg->bundle,
+                                           .console_master = &m->master,
+                                           .pid_out = &m->pid,
+                                           .netns_fd_out = &netns,
+                                           .userns_fd_out = &userns };
   cleanup_strv char **addresses = NULL;
 
   if (container_create (cfg->ctx, cfg->name, &opts, err) < 0)
@@ -434,7 +438,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
          from hanging up meanwhile (init's end comes through the pidfd) */
       m->peer = ioctl (m->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     }
-  if (monitor_net_up (cfg, m->pid, &addresses, err) < 0)
+  if (monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
     goto fail;
   m->listen_fd = listen_socket (cfg, err);
   if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, err) < 0)
@@ -466,6 +470,19 @@ report_ready (int fd, ctr_error_t *err)
   close (fd);
 }
 
+/* A monitor lives on after its caller: it keeps none of the caller's files but the two it
+   needs (the container's own setup never sees them either: they close on exec). */
+static void
+close_other_fds (int a, int b)
+{
+  int lo = a < b ? a : b, hi = a < b ? b : a;
+  if (lo > 3)
+    syscall (SYS_close_range, 3, lo - 1, 0);
+  if (hi > lo + 1)
+    syscall (SYS_close_range, lo + 1, hi - 1, 0);
+  syscall (SYS_close_range, hi + 1, ~0U, 0);
+}
+
 /* The monitor process: never returns. */
 static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config *cfg, int ready)
 {
@@ -476,6 +493,7 @@ static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config
 
   prctl (PR_SET_NAME, "ctr-monitor");
   prctl (PR_SET_CHILD_SUBREAPER, 1);
+  close_other_fds (ready, cfg->store_fd);
   /* a monitor holds no terminal and none of its caller's files; its own errors go to the
      store's monitor.log */
   nul = open ("/dev/null", O_RDWR | O_CLOEXEC);

@@ -67,8 +67,8 @@ int monitor_exit_code (int wstatus);
 /* Network side of the monitor (net.c): attaches the container's networks, writes what it
    got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated
    "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time. */
-int monitor_net_up (const struct monitor_config *cfg, pid_t pid, char ***addresses,
-                    ctr_error_t *err);
+int monitor_net_up (const struct monitor_config *cfg, pid_t pid, int netns_fd, int userns_fd,
+                    char ***addresses, ctr_error_t *err);
 void monitor_net_down (const char *name, char *const *networks);
 
 #endif

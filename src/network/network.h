@@ -111,4 +111,37 @@ void network_info_free_all (struct network_info *infos, size_t n);
 const char *network_config_dir (void);
 const char *network_run_dir (void);
 
+/* ---- user-mode networking (usermode.c): a helper process, no privilege, no bridge ---- */
+
+/* "slirp4netns", "pasta", or "user" (pasta when installed, else slirp4netns). */
+bool network_is_usermode (const char *network);
+
+struct network_usermode_request
+{
+  const char *network; /* "user", "pasta" or "slirp4netns" */
+  int netns_fd;        /* the container's network namespace */
+  int userns_fd;       /* the user namespace owning it when not ours (rootless), else -1 */
+  int api_dirfd;       /* a private directory: slirp4netns's socket while ports are added */
+  char *const *publish;
+};
+
+struct network_usermode
+{
+  const char *helper; /* "pasta" or "slirp4netns" */
+  pid_t pid;          /* our child, 0 once reaped */
+  int pidfd;
+  int exit_fd;       /* slirp4netns --exit-fd: it leaves when the holder closes it or dies */
+  char *address;     /* the container's IPv4 address, "10.0.2.100/24" */
+  char *resolv_conf; /* what the container's /etc/resolv.conf should say */
+};
+
+/* Starts the helper as a child of the caller against netns_fd and returns once the
+   namespace has eth0 with an address, a default route and a DNS forwarder, and the ports
+   are published (--publish specs, as for bridges). The helper dies with the caller
+   (exit-fd, parent-death signal) and leaves no file behind. All or nothing. */
+int network_usermode_start (const struct network_usermode_request *req,
+                            struct network_usermode *out, ctr_error_t *err);
+/* Ends and reaps the helper, frees *u; fine on a stopped one. */
+void network_usermode_stop (struct network_usermode *u);
+
 #endif

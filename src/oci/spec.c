@@ -253,7 +253,7 @@ write_id_mapping (json_writer *w, const char *key, unsigned long host_id, uint32
 }
 
 static void
-write_namespaces (json_writer *w, bool rootless, bool host_network)
+write_namespaces (json_writer *w, bool rootless, bool host_network, bool system)
 {
   static const char *const rootful[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
   static const char *const unprivileged[]
@@ -261,6 +261,14 @@ write_namespaces (json_writer *w, bool rootless, bool host_network)
   const char *const *ns;
 
   array_open_at (w, "namespaces");
+  /* a rootless system container has a network namespace of its own (loopback, or
+     user-mode networking): `ctr spec --rootless` keeps runc's host network */
+  if (rootless && system && !host_network)
+    {
+      json_map_open (w);
+      json_kv_string (w, "type", "network");
+      json_map_close (w);
+    }
   for (ns = rootless ? unprivileged : rootful; *ns; ns++)
     {
       if (host_network && strcmp (*ns, "network") == 0)
@@ -297,7 +305,7 @@ write_linux (json_writer *w, const struct oci_spec_options *o)
       json_array_close (w);
       json_map_close (w);
     }
-  write_namespaces (w, rootless, host_network);
+  write_namespaces (w, rootless, host_network, o->system);
   write_strv (w, "maskedPaths", default_masked_paths);
   write_strv (w, "readonlyPaths", default_readonly_paths);
   oci_seccomp_default_write (w, o->system);
