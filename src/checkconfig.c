@@ -589,6 +589,7 @@ check_cgroup_delegation (struct check_report *r, enum cgroup_layout layout)
   cleanup_free char *controllers = NULL;
   cleanup_free char *subtree = NULL;
   cleanup_free char *service = NULL;
+  cleanup_free char *deleg = NULL, *reason = NULL;
   struct check_result *res;
 
   if (!r->rootless)
@@ -597,13 +598,16 @@ check_cgroup_delegation (struct check_report *r, enum cgroup_layout layout)
                   xstrdup ("not needed as root (ctr manages " CGROUP_MOUNT ")"));
       return;
     }
+  /* the same answer `ctr run` acts on */
+  deleg = cgroup_delegation_root (&reason);
   dir = own_v2_cgroup (layout);
-  if (dir == NULL || !cgroup_owned (dir, r->uid))
+  if (deleg == NULL)
     {
       res = add_result (
           r, "cgroup.delegation", false, false,
-          dir ? xasprintf ("%s is not delegated to %s: resource limits are skipped", dir, r->user)
-              : xstrdup ("no cgroup v2 hierarchy: resource limits are skipped"));
+          reason ? xasprintf ("%s: resource limits are skipped", reason)
+          : dir ? xasprintf ("%s is not delegated to %s: resource limits are skipped", dir, r->user)
+                : xstrdup ("no cgroup v2 hierarchy: resource limits are skipped"));
       service = xasprintf ("%s%s/user.slice/user-%u.slice/user@%u.service", CGROUP_MOUNT,
                            layout == CGROUP_LAYOUT_HYBRID ? "/unified" : "", (unsigned)r->uid,
                            (unsigned)r->uid);
@@ -622,6 +626,8 @@ check_cgroup_delegation (struct check_report *r, enum cgroup_layout layout)
                 r->user);
       return;
     }
+  free (dir);
+  dir = xasprintf ("%s%s", CGROUP_MOUNT, deleg);
   controllers = read_cgroup_file (dir, "cgroup.controllers");
   subtree = read_cgroup_file (dir, "cgroup.subtree_control");
   res = add_result (r, "cgroup.delegation", controllers && *controllers, false,

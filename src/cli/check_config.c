@@ -76,28 +76,12 @@ print_json (const struct check_report *r)
 int
 cli_check_config (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct check_report report;
   bool json = false;
   int c;
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
-    if (c == 'h')
-      return cli_help (usage);
-    else if (c == 'f')
-      {
-        if ((c = cli_parse_format ("check-config", optarg, &json)) != CLI_CONTINUE)
-          return c;
-      }
-    else
-      return cli_option_error ("check-config", c, argv, ":f:h");
-  if (optind < argc)
-    return cli_usage_error ("check-config", "unexpected argument \"%s\"", argv[optind]);
+  if ((c = cli_parse_format_args ("check-config", usage, argc, argv, &json, true)) != CLI_CONTINUE)
+    return c;
 
   check_config_run (ctx, &report);
   if (json)

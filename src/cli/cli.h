@@ -133,6 +133,11 @@ int cli_id_verb (const struct ctr_context *ctx, const char *usage, int argc, cha
 
 /* Parses a --preserve-fds value (a non-negative number): CLI_CONTINUE or CLI_EXIT_USAGE. */
 int cli_parse_preserve_fds (const char *verb, const char *arg, int *out);
+/* The whole option loop of verbs whose only options are -h and -f/--format table|json
+   (verb names the verb in errors). optind is left at the first operand; with
+   no_operands, any operand is a usage error. CLI_CONTINUE or an exit code. */
+int cli_parse_format_args (const char *verb, const char *usage, int argc, char **argv, bool *json,
+                           bool no_operands);
 /* Parses a --format value, table or json: CLI_CONTINUE or CLI_EXIT_USAGE. */
 int cli_parse_format (const char *verb, const char *arg, bool *json);
 

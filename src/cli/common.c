@@ -170,6 +170,30 @@ cli_parse_preserve_fds (const char *verb, const char *arg, int *out)
 }
 
 int
+cli_parse_format_args (const char *verb, const char *usage, int argc, char **argv, bool *json,
+                       bool no_operands)
+{
+  static const struct option long_options[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+
+  cli_getopt_begin ();
+  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
+    if (c == 'h')
+      return cli_help (usage);
+    else if (c != 'f')
+      return cli_option_error (verb, c, argv, ":f:h");
+    else if ((c = cli_parse_format (verb, optarg, json)) != CLI_CONTINUE)
+      return c;
+  if (no_operands && optind < argc)
+    return cli_usage_error (verb, "unexpected argument \"%s\"", argv[optind]);
+  return CLI_CONTINUE;
+}
+
+int
 cli_parse_format (const char *verb, const char *arg, bool *json)
 {
   if (strcmp (arg, "json") != 0 && strcmp (arg, "table") != 0)

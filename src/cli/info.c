@@ -43,28 +43,14 @@ print_text (const struct system_info *i)
 int
 cli_info (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct system_info info;
   ctr_error_t err = NULL;
   const char *name = NULL;
   bool json = false;
   int c;
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
-    if (c == 'h')
-      return cli_help (usage);
-    else if (c == 'f')
-      {
-        if ((c = cli_parse_format ("info", optarg, &json)) != CLI_CONTINUE)
-          return c;
-      }
-    else
-      return cli_option_error ("info", c, argv, ":f:h");
+  if ((c = cli_parse_format_args ("info", usage, argc, argv, &json, false)) != CLI_CONTINUE)
+    return c;
   if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
     return c;
   if (system_info (ctx, name, true, &info, &err) < 0)

@@ -72,30 +72,14 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
 int
 cli_ls (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct system_info *list = NULL;
   ctr_error_t err = NULL;
   bool json = false;
   size_t n, i;
   int c;
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
-    if (c == 'h')
-      return cli_help (usage);
-    else if (c == 'f')
-      {
-        if ((c = cli_parse_format ("ls", optarg, &json)) != CLI_CONTINUE)
-          return c;
-      }
-    else
-      return cli_option_error ("ls", c, argv, ":f:h");
-  if (optind < argc)
-    return cli_usage_error ("ls", "unexpected argument \"%s\"", argv[optind]);
+  if ((c = cli_parse_format_args ("ls", usage, argc, argv, &json, true)) != CLI_CONTINUE)
+    return c;
   if (system_list (ctx, &list, &n, &err) < 0)
     return cli_fail (&err);
   if (json)

@@ -150,27 +150,14 @@ print_table (const struct network_info *infos, size_t n)
 static int
 do_ls (int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct network_info *infos = NULL;
   ctr_error_t err = NULL;
   bool json = false;
   size_t n, i;
   int c;
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
-    if (c == 'h')
-      return cli_help (usage);
-    else if (c == 'f' && cli_parse_format ("network ls", optarg, &json) != CLI_CONTINUE)
-      return CLI_EXIT_USAGE;
-    else if (c != 'f')
-      return cli_option_error ("network ls", c, argv, ":f:h");
-  if (optind < argc)
-    return cli_usage_error ("network ls", "unexpected argument \"%s\"", argv[optind]);
+  if ((c = cli_parse_format_args ("network ls", usage, argc, argv, &json, true)) != CLI_CONTINUE)
+    return c;
   if (network_list (&infos, &n, &err) < 0)
     return cli_fail (&err);
   if (json)

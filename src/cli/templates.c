@@ -19,11 +19,6 @@ static const char usage[]
 int
 cli_templates (const struct ctr_context *ctx, int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct template_info *t = NULL;
   ctr_error_t err = NULL;
   bool json = false;
@@ -31,19 +26,8 @@ cli_templates (const struct ctr_context *ctx, int argc, char **argv)
   size_t n, i;
   int c;
 
-  cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":f:h", long_options, NULL)) != -1)
-    if (c == 'h')
-      return cli_help (usage);
-    else if (c == 'f')
-      {
-        if ((c = cli_parse_format ("templates", optarg, &json)) != CLI_CONTINUE)
-          return c;
-      }
-    else
-      return cli_option_error ("templates", c, argv, ":f:h");
-  if (optind < argc)
-    return cli_usage_error ("templates", "unexpected argument \"%s\"", argv[optind]);
+  if ((c = cli_parse_format_args ("templates", usage, argc, argv, &json, true)) != CLI_CONTINUE)
+    return c;
   if (system_templates (&t, &n, &err) < 0)
     return cli_fail (&err);
   if (json)

@@ -13,8 +13,8 @@ network_list_empty (char *const *networks)
          || strcmp (networks[0], "host") == 0;
 }
 
-static int
-parse_ports (char *const *publish, struct network_port **ports, size_t *n, ctr_error_t *err)
+int
+network_parse_ports (char *const *publish, struct network_port **ports, size_t *n, ctr_error_t *err)
 {
   size_t count = strv_len (publish);
   *ports = xzalloc ((count + 1) * sizeof **ports);
@@ -24,8 +24,8 @@ parse_ports (char *const *publish, struct network_port **ports, size_t *n, ctr_e
   return 0;
 }
 
-static void
-free_ports (struct network_port *ports, size_t n)
+void
+network_ports_free (struct network_port *ports, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     network_port_clear (&ports[i]);
@@ -43,7 +43,7 @@ network_attach_list (const struct network_list_request *req, char ***addresses, 
   *addresses = xzalloc ((2 * count + 1) * sizeof (char *));
   if (network_list_empty (req->networks))
     return 0;
-  if (parse_ports (req->publish, &ports, &n_ports, err) < 0)
+  if (network_parse_ports (req->publish, &ports, &n_ports, err) < 0)
     goto out;
   for (size_t i = 0; i < count; i++)
     {
@@ -71,7 +71,7 @@ network_attach_list (const struct network_list_request *req, char ***addresses, 
     }
   r = 0;
 out:
-  free_ports (ports, n_ports);
+  network_ports_free (ports, n_ports);
   if (r < 0)
     {
       if (network_detach_all (req->owner, &ignored) < 0)

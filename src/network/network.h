@@ -23,6 +23,11 @@ struct network_port
 /* [HOSTIP:]HOSTPORT:PORT[/tcp|udp] (HOSTIP an IPv4 address). */
 int network_parse_publish (const char *spec, struct network_port *out, ctr_error_t *err);
 void network_port_clear (struct network_port *p);
+/* Every --publish spec of a list (*ports has *n entries, even after a failure: free them
+   with network_ports_free). */
+int network_parse_ports (char *const *publish, struct network_port **ports, size_t *n,
+                         ctr_error_t *err);
+void network_ports_free (struct network_port *ports, size_t n);
 
 struct network_attach_request
 {

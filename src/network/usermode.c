@@ -393,25 +393,6 @@ resolv_conf_for (const char *nameserver)
   return out;
 }
 
-static int
-parse_ports (char *const *publish, struct network_port **ports, size_t *n, ctr_error_t *err)
-{
-  size_t count = strv_len (publish);
-  *ports = xzalloc ((count + 1) * sizeof **ports);
-  for (*n = 0; *n < count; (*n)++)
-    if (network_parse_publish (publish[*n], &(*ports)[*n], err) < 0)
-      return ctr_error_wrap (err, "publish");
-  return 0;
-}
-
-static void
-free_ports (struct network_port *ports, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    network_port_clear (&ports[i]);
-  free (ports);
-}
-
 /* Forks and execs the helper with its fds in place; *ready is the read end of FD_READY. */
 static int
 spawn_helper (struct network_usermode *u, char **argv, const struct network_usermode_request *req,
@@ -510,9 +491,9 @@ network_usermode_start (const struct network_usermode_request *req, struct netwo
   int r = -1;
 
   *out = (struct network_usermode){ .pidfd = -1, .exit_fd = -1 };
-  if (parse_ports (req->publish, &ports, &n_ports, err) == 0)
+  if (network_parse_ports (req->publish, &ports, &n_ports, err) == 0)
     r = usermode_start (req, out, ports, n_ports, err);
-  free_ports (ports, n_ports);
+  network_ports_free (ports, n_ports);
   if (r < 0)
     network_usermode_stop (out);
   return r < 0 ? ctr_error_wrap (err, "net `%s`", req->network) : 0;

@@ -381,3 +381,38 @@ state_of() {
 	run ctr console --log "$NAME"
 	[[ $output == *"Will now halt"* ]] || fail "no halt on the console: $output"
 }
+
+# DESIGN.md §4 rule 9: control sockets are path sockets in 0700 directories, and the
+# monitor checks SO_PEERCRED: another user is refused even where the directory is opened.
+@test "the monitor socket refuses other users (0700 directory, SO_PEERCRED)" {
+	[ -x /usr/bin/python3 ] || skip "python3 not installed"
+	# a state root whose parents others may cross (bats' own directories are root's)
+	root=$(mktemp -d /tmp/ctr-sock.XXXXXX)
+	ctr create -t busybox "$NAME" --net none
+	"$CTR" --root "$root" start "$NAME"
+	sock=$root/$NAME/monitor.sock
+	[ "$(stat -c %a "$root/$NAME")" = 700 ]
+	[ "$(stat -c %a "$sock")" = 600 ]
+	probe='import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print("refused:", e.strerror); sys.exit(0)
+try:
+    s.send(b"L")
+    print("got", len(s.recv(65536)), "bytes")
+except OSError:
+    print("dropped")'
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c "$probe" "$sock"
+	[[ $output == "refused: Permission denied" ]] || fail "$output"
+	# open the way on purpose: the monitor itself still hangs up on a stranger
+	chmod 0755 "$root" "$root/$NAME"
+	chmod 0666 "$sock"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c "$probe" "$sock"
+	[[ $output == "got 0 bytes" || $output == dropped ]] || fail "$output"
+	run /usr/bin/python3 -c "$probe" "$sock"
+	[[ $output == "got"* && $output != "got 0 bytes" ]] || fail "root was refused: $output"
+	"$CTR" --root "$root" stop -t 0 "$NAME"
+	rmdir "$root"
+}
