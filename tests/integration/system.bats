@@ -29,6 +29,10 @@ teardown() {
 		ctr destroy -f "$n" >/dev/null 2>&1 || true
 	done
 	ctr network rm ctrtsys >/dev/null 2>&1 || true
+	if [ -n "${SOCK_ROOT:-}" ]; then
+		"$CTR" --root "$SOCK_ROOT" delete -f "$NAME" >/dev/null 2>&1 || true
+		rm -rf "$SOCK_ROOT"
+	fi
 	delete_all_containers
 	check_no_leaks && check_no_store_leftovers && return 0
 	remove_leftovers
@@ -388,6 +392,7 @@ state_of() {
 	[ -x /usr/bin/python3 ] || skip "python3 not installed"
 	# a state root whose parents others may cross (bats' own directories are root's)
 	root=$(mktemp -d /tmp/ctr-sock.XXXXXX)
+	SOCK_ROOT=$root
 	ctr create -t busybox "$NAME" --net none
 	"$CTR" --root "$root" start "$NAME"
 	sock=$root/$NAME/monitor.sock
