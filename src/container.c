@@ -183,17 +183,6 @@ create_release (struct create *c)
 }
 
 static char *
-rfc3339_now (void)
-{
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  return xasprintf ("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-}
-
-static char *
 annotations_json (const struct oci_config *cfg)
 {
   json_writer *w;

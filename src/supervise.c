@@ -62,12 +62,7 @@ wait_status (pid_t pid, int *exit_status, ctr_error_t *err)
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       return ctr_error (err, errno, "wait for container process %d", pid);
-  if (WIFEXITED (status))
-    *exit_status = WEXITSTATUS (status);
-  else if (WIFSIGNALED (status))
-    *exit_status = 128 + WTERMSIG (status);
-  else
-    *exit_status = 1;
+  *exit_status = wait_status_code (status);
   return 0;
 }
 

@@ -348,17 +348,6 @@ write_definition (int dirfd, const char *name, const struct system_create_option
   return write_file_at (dirfd, "config.json", text, len, 0600, err);
 }
 
-static char *
-rfc3339_now (void)
-{
-  char buf[64];
-  time_t now = time (NULL);
-  struct tm tm;
-  gmtime_r (&now, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return xstrdup (buf);
-}
-
 static int
 write_meta (int dirfd, const struct system_create_options *o, const struct template_conf *t,
             ctr_error_t *err)

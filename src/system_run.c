@@ -120,16 +120,10 @@ static void
 record_exit (struct opened *o, int code)
 {
   ctr_error_t err = NULL;
-  char buf[64];
-  time_t now = time (NULL);
-  struct tm tm;
-
-  gmtime_r (&now, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   o->meta.has_last_exit = true;
   o->meta.last_exit = code;
   free (o->meta.last_exit_time);
-  o->meta.last_exit_time = xstrdup (buf);
+  o->meta.last_exit_time = rfc3339_now ();
   if (store_lock (o->fd, &err) < 0 || store_meta_write (o->fd, &o->meta, &err) < 0)
     ctr_error_print (&err);
   flock (o->fd, LOCK_UN);

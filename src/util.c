@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -560,4 +561,25 @@ remove_tree_at (int dirfd, const char *name, ctr_error_t *err)
   if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return ctr_error (err, errno, "remove `%s`", name);
   return 0;
+}
+
+char *
+rfc3339_now (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  return xasprintf ("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+int
+wait_status_code (int wstatus)
+{
+  if (WIFEXITED (wstatus))
+    return WEXITSTATUS (wstatus);
+  if (WIFSIGNALED (wstatus))
+    return 128 + WTERMSIG (wstatus);
+  return 255;
 }

@@ -88,6 +88,11 @@ int unix_send_fd (int sock, const void *data, size_t len, int fd);
    (a leftover bind mount must not take the host's files with it). */
 int remove_tree_at (int dirfd, const char *name, ctr_error_t *err);
 
+/* The current time, RFC 3339 in UTC with nanoseconds (malloc'd). */
+char *rfc3339_now (void);
+/* A wait status folded as shells do: the exit code, or 128 + the signal. */
+int wait_status_code (int wstatus);
+
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns (void);
 

@@ -56,16 +56,6 @@ struct monitor
   bool killed;
 };
 
-int
-monitor_exit_code (int wstatus)
-{
-  if (WIFEXITED (wstatus))
-    return WEXITSTATUS (wstatus);
-  if (WIFSIGNALED (wstatus))
-    return 128 + WTERMSIG (wstatus);
-  return 255;
-}
-
 static void
 ring_append (struct monitor *m, const char *data, size_t len)
 {
@@ -239,18 +229,6 @@ client_accept (struct monitor *m)
   m->clients[m->n_clients++] = (struct client){ .fd = fd, .role = ROLE_NEW };
 }
 
-static char *
-now_rfc3339 (void)
-{
-  char buf[64];
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return xstrdup (buf);
-}
-
 /* The store keeps what survives the container: its console output and how it ended. */
 static void
 save_exit (struct monitor *m, int code)
@@ -278,7 +256,7 @@ save_exit (struct monitor *m, int code)
   meta.has_last_exit = true;
   meta.last_exit = code;
   free (meta.last_exit_time);
-  meta.last_exit_time = now_rfc3339 ();
+  meta.last_exit_time = rfc3339_now ();
   if (store_meta_write (m->cfg->store_fd, &meta, &err) < 0)
     ctr_error_print (&err);
   store_meta_clear (&meta);
@@ -387,7 +365,7 @@ static int
 write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_error_t *err)
 {
   cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (cfg->ctx), cfg->name);
-  cleanup_free char *text = NULL, *started = now_rfc3339 ();
+  cleanup_free char *text = NULL, *started = rfc3339_now ();
   cleanup_close int dfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   json_writer *w = json_writer_new (false);
   size_t len;
@@ -522,7 +500,7 @@ static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config
     }
   report_ready (ready, NULL);
   status = event_loop (&m);
-  teardown (&m, status < 0 ? 255 : monitor_exit_code (status));
+  teardown (&m, status < 0 ? 255 : wait_status_code (status));
   _exit (0);
 }
 

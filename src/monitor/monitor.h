@@ -61,9 +61,6 @@ int monitor_log (const struct ctr_context *ctx, const char *name, int fd, ctr_er
 int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
                   ctr_error_t *err);
 
-/* Folds a wait status the way shells do: the exit code, or 128 + the signal. */
-int monitor_exit_code (int wstatus);
-
 /* Network side of the monitor (net.c): attaches the container's networks, writes what it
    got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated
    "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time. */
