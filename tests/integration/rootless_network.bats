@@ -6,6 +6,26 @@
 # shellcheck disable=SC2154
 load helpers
 
+# An unprivileged user with a subordinate range, made for the file and removed after (a
+# fresh CI machine has no such user).
+setup_file() {
+	[ "$(id -u)" = 0 ] || skip "needs root to create the test user"
+	export RL_USER=ctrtun$$
+	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
+	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_USER"
+	echo "$RL_USER:400000:65536" >>/etc/subuid
+	echo "$RL_USER:400000:65536" >>/etc/subgid
+}
+
+teardown_file() {
+	[ -n "${RL_USER:-}" ] || return 0
+	pkill -KILL -u "$RL_USER" 2>/dev/null || true
+	userdel "$RL_USER" 2>/dev/null || true
+	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
+	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+}
+
 setup() {
 	requires_root
 	requires_ctr
@@ -23,7 +43,6 @@ setup() {
 	NAME=um-${BATS_SUITE_TEST_NUMBER}-$$
 	# ports unique per test run
 	PORT=$((20000 + ($$ + BATS_SUITE_TEST_NUMBER * 7) % 20000))
-	RL_USER=ctrtuser
 	HOMES=
 }
 
@@ -78,8 +97,8 @@ helpers_alive() {
 	leaked_processes | grep -E 'slirp4netns|pasta' || true
 }
 
-# The per-test user setup: ctrtuser (uid 1001, subuid range) with its own runtime and data
-# directories.
+# The per-test user setup: the file's user (with a subordinate range) with its own runtime
+# and data directories.
 user_setup() {
 	id "$RL_USER" >/dev/null 2>&1 || skip "user $RL_USER missing"
 	grep -q "^$RL_USER:" /etc/subuid || skip "$RL_USER has no subordinate range"
