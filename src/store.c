@@ -199,37 +199,21 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
   return write_file_atomic_at (dirfd, STORE_META, text, len, 0600, err);
 }
 
-static int
-compare_names (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
 int
 store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
 {
-  cleanup_dir DIR *d = opendir (root);
-  struct dirent *de;
-  size_t cap = 0;
-
-  *names = NULL;
-  *n = 0;
-  if (d == NULL)
-    return errno == ENOENT ? 0 : ctr_error (err, errno, "open store `%s`", root);
-  while ((de = readdir (d)) != NULL)
-    {
-      if (de->d_name[0] == '.' || !store_exists (root, de->d_name))
-        continue;
-      if (*n + 1 >= cap)
-        {
-          cap = cap ? cap * 2 : 16;
-          *names = xrealloc (*names, cap * sizeof **names);
-        }
-      (*names)[(*n)++] = xstrdup (de->d_name);
-      (*names)[*n] = NULL;
-    }
-  if (*n)
-    qsort (*names, *n, sizeof **names, compare_names);
+  size_t k = 0;
+  if (list_id_dirs (root, "store", names, n, err) < 0)
+    return -1;
+  /* half-made containers (no ctr.json yet) are not listed */
+  for (size_t i = 0; i < *n; i++)
+    if (store_exists (root, (*names)[i]))
+      (*names)[k++] = (*names)[i];
+    else
+      free ((*names)[i]);
+  if (*names)
+    (*names)[k] = NULL;
+  *n = k;
   return 0;
 }
 

@@ -356,3 +356,21 @@ make_image() {
 		--config.cmd 'echo "image says $GREETING in $(pwd)"; exit 3' \
 		--config.env GREETING=hello --config.workingdir /work
 }
+
+# system_setup: the per-test setup of system-container tests: a state root, a store, the
+# source tree's templates and the build's ctr-init, a private network root.
+system_setup() {
+	requires_root
+	requires_ctr
+	[ -x "$CTR" ] || fail "runtime not found: $CTR" || return 1
+	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
+	STATE_ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$STATE_ROOT"
+	chmod 0700 "$STATE_ROOT"
+	SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	BUILD_DIR=${BUILD_DIR:-$(dirname "$(dirname "$CTR")")}
+	export CTR_STORE=$BATS_TEST_TMPDIR/store
+	export CTR_TEMPLATE_PATH=$SRCDIR/templates
+	export CTR_INIT=$BUILD_DIR/src/init/ctr-init
+	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
+}

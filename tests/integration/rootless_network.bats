@@ -27,19 +27,7 @@ teardown_file() {
 }
 
 setup() {
-	requires_root
-	requires_ctr
-	[ -x "$CTR" ] || fail "runtime not found: $CTR" || return 1
-	MARKER=ctr-test-${BATS_SUITE_TEST_NUMBER}-$$
-	STATE_ROOT=$BATS_TEST_TMPDIR/state
-	mkdir -p "$STATE_ROOT"
-	chmod 0700 "$STATE_ROOT"
-	SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-	BUILD_DIR=${BUILD_DIR:-$(dirname "$(dirname "$CTR")")}
-	export CTR_STORE=$BATS_TEST_TMPDIR/store
-	export CTR_TEMPLATE_PATH=$SRCDIR/templates
-	export CTR_INIT=$BUILD_DIR/src/init/ctr-init
-	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
+	system_setup || return 1
 	NAME=um-${BATS_SUITE_TEST_NUMBER}-$$
 	# ports unique per test run
 	PORT=$((20000 + ($$ + BATS_SUITE_TEST_NUMBER * 7) % 20000))
