@@ -36,6 +36,7 @@ struct runtime
   char log[4096];
   struct samples run, create, start, delete, conc, cold;
   struct samples plain, limited, limits_cost; /* the limits phase (-L): paired runs */
+  struct samples seal_run, seal_exec;         /* the seal phase (-S, ctr): paired costs */
   long *rss;                                  /* KiB, one per `run` sample */
   int fails, reported;
 };
@@ -44,6 +45,7 @@ static struct
 {
   const char *bundle, *statedir, *logdir, *prefix, *raw;
   const char *limits_bundle; /* the same bundle with linux.resources (-L) */
+  const char *seal_target;   /* a running ctr container to exec into, for the seal phase (-S) */
   int runs, warmup, conc, rounds, timeout, colds, cold_pause_ms;
   struct runtime rt[MAX_RUNTIMES];
   int nrt;
@@ -331,6 +333,67 @@ one_limits (struct runtime *rt, int i, bool record)
   raw ("limits-limited", rt, i, lim, 0, 0);
 }
 
+/* The seal phase (ctr only): what the protection of ctr's binary (security rule 1: the
+   container's programs are executed by ctr-stub from a sealed memfd) costs `run` and
+   `exec`, measured as pairs with and without it (CTR_BENCH_NO_SEAL=1), order alternating. */
+static double
+seal_pair (int i, bool (*one) (struct runtime *, const char *, double *), struct runtime *rt,
+           const char *id_base, bool *ok)
+{
+  char id_on[256], id_off[256];
+  double on = 0, off = 0;
+
+  snprintf (id_on, sizeof id_on, "%s-s%d", id_base, i);
+  snprintf (id_off, sizeof id_off, "%s-u%d", id_base, i);
+  for (int k = 0; k < 2 && *ok; k++)
+    {
+      bool sealed = (i + k) % 2 == 0;
+      if (!sealed)
+        setenv ("CTR_BENCH_NO_SEAL", "1", 1);
+      *ok = one (rt, sealed ? id_on : id_off, sealed ? &on : &off);
+      unsetenv ("CTR_BENCH_NO_SEAL");
+    }
+  return on - off;
+}
+
+static bool
+seal_run_one (struct runtime *rt, const char *id, double *ms)
+{
+  return run_bundle (rt, opt.bundle, id, ms);
+}
+
+static char seal_target[256]; /* the running container that seal_exec_one execs into */
+
+static bool
+seal_exec_one (struct runtime *rt, const char *id, double *ms)
+{
+  off_t off = log_size (rt);
+  int st = timed (rt, "exec", seal_target, "/bin/true", NULL, ms, NULL);
+  (void)id;
+  if (st == 0)
+    return true;
+  report_failure (rt, "exec", seal_target, st, off);
+  return false;
+}
+
+static void
+one_seal (struct runtime *rt, int i, bool record)
+{
+  char base[256];
+  bool ok = true;
+  double run_cost, exec_cost;
+
+  snprintf (base, sizeof base, "%s-%s-seal", opt.prefix, rt->name);
+  run_cost = seal_pair (i, seal_run_one, rt, base, &ok);
+  exec_cost = ok ? seal_pair (i, seal_exec_one, rt, base, &ok) : 0;
+  if (!ok || !record)
+    return;
+  rt->seal_run.v[rt->seal_run.n++] = run_cost;
+  rt->seal_exec.v[rt->seal_exec.n++] = exec_cost;
+  raw ("seal-run-cost", rt, i, run_cost, 0, 0);
+  raw ("seal-exec-cost", rt, i, exec_cost, 0, 0);
+}
+
 /* After `start` the container's init is our child (subreaper): wait until it is gone. */
 static void
 wait_container_exit (void)
@@ -567,6 +630,26 @@ print_limits (void)
     }
 }
 
+/* Security rule 1's budget: the protection of the binary costs at most 0.5 ms a command. */
+static void
+print_seal (void)
+{
+  struct runtime *ctr = find ("ctr");
+  if (ctr == NULL || ctr->seal_run.n == 0)
+    return;
+  printf ("\nbinary protection (ctr-stub from a sealed memfd): with - without, paired, ms\n");
+  printf ("%-8s %10s %14s\n", "command", "cost med", "cost p25/p75");
+  printf ("%-8s %10.3f %7.3f/%.3f\n", "run", percentile (&ctr->seal_run, 50),
+          percentile (&ctr->seal_run, 25), percentile (&ctr->seal_run, 75));
+  printf ("%-8s %10.3f %7.3f/%.3f\n", "exec", percentile (&ctr->seal_exec, 50),
+          percentile (&ctr->seal_exec, 25), percentile (&ctr->seal_exec, 75));
+  double worst = percentile (&ctr->seal_run, 50) > percentile (&ctr->seal_exec, 50)
+                     ? percentile (&ctr->seal_run, 50)
+                     : percentile (&ctr->seal_exec, 50);
+  printf ("target ctr binary protection <= 0.5 ms per command: %s (%.3f ms)\n",
+          worst <= 0.5 ? "MET" : "NOT MET", worst);
+}
+
 static void
 print_all_ratios (void)
 {
@@ -592,7 +675,7 @@ usage (void)
   fprintf (stderr,
            "usage: bench-run -b BUNDLE -s STATEDIR -l LOGDIR [-p PREFIX] [-n RUNS] "
            "[-w WARMUP] [-c CONC] [-r ROUNDS] [-t TIMEOUT] [-k COLD_RUNS] [-P COLD_PAUSE_MS] "
-           "[-o RAW.tsv] [-L LIMITS_BUNDLE] NAME=PATH...\n");
+           "[-o RAW.tsv] [-L LIMITS_BUNDLE] [-S CTR_CONTAINER] NAME=PATH...\n");
   exit (2);
 }
 
@@ -600,7 +683,7 @@ static void
 parse_args (int argc, char **argv)
 {
   int c;
-  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:L:")) != -1)
+  while ((c = getopt (argc, argv, "b:s:l:p:n:w:c:r:o:t:k:P:L:S:")) != -1)
     switch (c)
       {
       case 'b':
@@ -639,6 +722,9 @@ parse_args (int argc, char **argv)
       case 'P':
         opt.cold_pause_ms = atoi (optarg);
         break;
+      case 'S':
+        opt.seal_target = optarg;
+        break;
       case 'L':
         opt.limits_bundle = optarg;
         break;
@@ -669,6 +755,8 @@ parse_args (int argc, char **argv)
       rt->plain.v = xcalloc (opt.runs, sizeof (double));
       rt->limited.v = xcalloc (opt.runs, sizeof (double));
       rt->limits_cost.v = xcalloc (opt.runs, sizeof (double));
+      rt->seal_run.v = xcalloc (opt.runs, sizeof (double));
+      rt->seal_exec.v = xcalloc (opt.runs, sizeof (double));
     }
 }
 
@@ -710,6 +798,11 @@ main (int argc, char **argv)
   setup ();
   setvbuf (stdout, NULL, _IOLBF, 0);
 
+  /* the seal phase execs into a ctr container that run.sh started (not our child: the
+     split phase waits for every child of ours to be gone) */
+  if (opt.seal_target && find ("ctr"))
+    snprintf (seal_target, sizeof seal_target, "%s", opt.seal_target);
+
   /* Round-robin, and rotate who goes first, so drift and cache effects hit all runtimes. */
   for (int i = -opt.warmup; i < opt.runs && !interrupted; i++)
     {
@@ -719,6 +812,8 @@ main (int argc, char **argv)
         one_split (&opt.rt[(i + opt.warmup + k) % opt.nrt], i, i >= 0);
       for (int k = 0; k < opt.nrt && opt.limits_bundle && !interrupted; k++)
         one_limits (&opt.rt[(i + opt.warmup + k) % opt.nrt], i, i >= 0);
+      if (seal_target[0] && !interrupted)
+        one_seal (find ("ctr"), i, i >= 0);
       if (i >= 0 && (i + 1) % 50 == 0)
         fprintf (stderr, "bench-run: %d/%d iterations\n", i + 1, opt.runs);
     }
@@ -742,6 +837,7 @@ main (int argc, char **argv)
   print_table ();
   print_targets ();
   print_limits ();
+  print_seal ();
   print_all_ratios ();
   for (int i = 0; i < opt.nrt; i++)
     if (opt.rt[i].fails)

@@ -9,7 +9,8 @@ usage: $0 [--quick] [--runs N] [--cold N] [--concurrency N] [--rounds N] [--warm
 
 Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, the peak RSS
 of the runtime process, N concurrent \`run\`s and what cgroup limits add to \`run\`, for every
-RUNTIME in one interleaved run.
+RUNTIME in one interleaved run; for ctr also what the protection of its binary (ctr-stub)
+adds to \`run\` and \`exec\`.
 
   --runs N          timed iterations per runtime (default 200)
   --concurrency N   containers started at once in the concurrent test (default 50, 0 = skip)
@@ -142,6 +143,11 @@ make_bundle() {
 		| .linux.resources.pids = {limit: 128}
 		| .linux.resources.cpu = {quota: 50000, period: 100000}' --arg r "$b/rootfs" \
 		"$b/config.json" >"$tmp/bundle-limits/config.json"
+	# the seal phase (ctr): a running container to exec /bin/true into
+	ln -s busybox "$b/rootfs/bin/sleep"
+	mkdir -p "$tmp/bundle-sleep"
+	jq '.root.path = $r | .process.args = ["/bin/sleep", "3600"]' --arg r "$b/rootfs" \
+		"$b/config.json" >"$tmp/bundle-sleep/config.json"
 }
 
 # One untimed `run` per runtime; a runtime that cannot run a container is left out.
@@ -179,9 +185,21 @@ inner() {
 	for spec in "${ok[@]}"; do
 		printf '%-6s %s (%s)\n' "${spec%%=*}" "${spec#*=}" "$("${spec#*=}" --version 2>&1 | head -n1)"
 	done
+	# the seal phase execs into a running ctr container, started here so that it is no
+	# child of bench-run's
+	local seal_target=''
+	for spec in "${ok[@]}"; do
+		[ "${spec%%=*}" = ctr ] || continue
+		if "${spec#*=}" --root "$tmp/state/ctr" run -d --bundle "$tmp/bundle-sleep" "$prefix-seal" \
+			</dev/null >/dev/null 2>&1; then
+			seal_target=$prefix-seal
+		else
+			echo "run.sh: cannot start a ctr container for the seal phase: skipped" >&2
+		fi
+	done
 	"$tmp/bench-run" -b "$tmp/bundle" -s "$tmp/state" -l "$tmp/logs" -p "$prefix" \
 		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" -k "$cold" ${raw:+-o "$raw"} \
-		${limits_bundle:+-L "$limits_bundle"} "${ok[@]}" || rc=$?
+		${limits_bundle:+-L "$limits_bundle"} ${seal_target:+-S "$seal_target"} "${ok[@]}" || rc=$?
 	return $rc
 }
 

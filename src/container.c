@@ -97,6 +97,7 @@ struct create
   bool cloned_into;   /* clone3 put the child in its cgroup2 directory */
   char *hook_state_json;
   int netns_fd, userns_fd; /* sent by the child when asked (run --net, the monitor) */
+  int stub_fd;             /* sealed ctr-stub: the container's program is executed through it */
   int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
   char *listener_state;    /* the containerProcessState sent with the listener fd */
 };
@@ -111,7 +112,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
-  c->listener_sock = c->netns_fd = c->userns_fd = -1;
+  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -175,6 +176,8 @@ create_release (struct create *c)
   free (c->listener_state);
   if (c->listener_sock >= 0)
     close (c->listener_sock);
+  if (c->stub_fd >= 0)
+    close (c->stub_fd);
   if (c->netns_fd >= 0)
     close (c->netns_fd);
   if (c->userns_fd >= 0)
@@ -695,11 +698,16 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
       _exit (1);
     }
   /* with a listener the connected socket is the one fd kept: after READY nobody reads
-     the sync socket of a create anyway */
-  process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
-                              c->opts->preserve_fds,
-                              c->listener_sock >= 0 ? c->listener_sock : c->sync_child, -1,
-                              c->listener_sock >= 0 ? send_listener_fd : NULL, c, &err);
+     the sync socket of a create anyway. The program is executed by ctr-stub, whose
+     /proc/self/exe is a sealed memfd: a `#!/proc/self/exe` program cannot run the host's
+     ctr as the container's process (rule 1). */
+  {
+    struct process_stub stub = { c->stub_fd, 0, -1 };
+    process_exec_with_listener (
+        c->plan, exe, c->have_seccomp ? &c->seccomp : NULL, c->opts->preserve_fds,
+        c->listener_sock >= 0 ? c->listener_sock : c->sync_child, -1,
+        c->listener_sock >= 0 ? send_listener_fd : NULL, c, c->stub_fd >= 0 ? &stub : NULL, &err);
+  }
   /* after start nobody listens on the sync socket: tell the container's stderr */
   ctr_error_print (&err);
   _exit (127);
@@ -887,6 +895,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
     return -1;
   c->sync_parent = fds[0];
   c->sync_child = fds[1];
+  if (selfexec_use_stub () && (c->stub_fd = selfexec_stub_fd (err)) < 0)
+    return -1;
   if (ns_parent_prepare (&c->ns, err) < 0)
     return -1;
   /* v1 hierarchies are joined after clone3: a cgroup namespace made by clone3 would be
@@ -980,6 +990,10 @@ create_container (struct create *c, ctr_error_t *err)
   if (c->ctx->systemd_cgroup)
     return ctr_error (err, ENOTSUP, "--systemd-cgroup: the systemd cgroup driver is not supported");
   if (create_load_bundle (c, err) < 0)
+    return -1;
+  /* a pid namespace joined by path holds other containers' processes while our child sets
+     up inside it: that child must not be the host's binary (rule 1) */
+  if (c->ns.join_pid_in_parent && selfexec_reexec_saved (err) < 0)
     return -1;
   if (create_prepare_host (c, err) < 0 || parent_spawn (c, err) < 0)
     goto fail;

@@ -253,11 +253,9 @@ main (int argc, char **argv)
   if (v == NULL && strcmp (argv[optind], "help") != 0)
     return cli_usage_error (NULL, "unknown command \"%s\"", argv[optind]);
 
-  /* exec enters a running container's pid namespace, where its processes can reach ours
-     through /proc/PID/exe: that ctr must be a sealed copy, never the host's binary */
-  if (v != NULL && strcmp (v->name, "exec") == 0 && !selfexec_is_sealed ()
-      && selfexec_reexec_sealed (argv, &err) < 0)
-    return cli_fail (&err);
+  /* the commands whose setup process must live in a pid namespace where container
+     processes run re-execute ctr from a sealed copy (rule 1): with these arguments */
+  selfexec_save_argv (argv);
   if (ctr_log_init (g.log_path, g.log_format, g.debug, &err) < 0)
     return cli_fail (&err);
   if (v == NULL)

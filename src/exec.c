@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "oci/config.h"
 #include "process/process.h"
 #include "selfexec.h"
+#include "stub/stub.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -45,12 +47,20 @@ struct exec
   bool cloned_into;
   int listener_sock;    /* child: connected to linux.seccomp.listenerPath */
   char *listener_state; /* child: the containerProcessState to send with the fd */
+  /* The child is born outside the container's pid namespace, sets up and executes ctr-stub
+     from a sealed memfd, which forks the process into it (security rule 1). Otherwise (no
+     stub, or a seccomp listener whose state must name the pid before the stub runs) this
+     whole ctr runs from a sealed copy and its child is born inside. */
+  bool via_stub;
+  int stub_fd;
+  bool stub_reported; /* the stub told us the pid of the process it forked */
 };
 
 static void
 exec_release (struct exec *e)
 {
-  int *fds[] = { &e->target_pidfd, &e->sync_parent, &e->sync_child, &e->pidfd, &e->master };
+  int *fds[]
+      = { &e->target_pidfd, &e->sync_parent, &e->sync_child, &e->pidfd, &e->master, &e->stub_fd };
   size_t i;
   for (i = 0; i < ARRAY_SIZE (fds); i++)
     if (*fds[i] >= 0)
@@ -254,8 +264,9 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   struct process_seccomp sc = { 0 };
   bool have_sc = false;
   struct sync_msg msg;
+  struct process_stub stub;
   int min_fd = 3 + (e->opts->preserve_fds > 0 ? e->opts->preserve_fds : 0);
-  int fd;
+  int fd, join;
 
   reset_signals ();
   close (e->sync_parent);
@@ -273,7 +284,10 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
     goto fail;
   if (e->proc->has_oom_score_adj && write_self_oom_score_adj (e->proc->oom_score_adj, &err) < 0)
     goto fail;
-  if ((e->ns_flags & ~CLONE_NEWPID) && setns (e->target_pidfd, e->ns_flags & ~CLONE_NEWPID) < 0)
+  /* via the stub, the pid namespace too: for the stub's child (the kernel enters the user
+     namespace first, which gives the rights to join the others) */
+  join = e->via_stub ? e->ns_flags : e->ns_flags & ~CLONE_NEWPID;
+  if (join && setns (e->target_pidfd, join) < 0)
     {
       ctr_error (&err, errno, "join the namespaces of container `%s`", e->l.state->id);
       goto fail;
@@ -282,12 +296,21 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
     {
       cleanup_close int master = -1;
       cleanup_close int slave = -1;
+      int i;
       if (terminal_open_pty (&master, &slave, &err) < 0
-          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, &err) < 0
-          || terminal_make_controlling (slave, &err) < 0)
+          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, &err) < 0)
         goto fail;
+      /* the stub's child makes it its controlling terminal in a session of its own */
+      if (!e->via_stub && terminal_make_controlling (slave, &err) < 0)
+        goto fail;
+      for (i = 0; e->via_stub && i < 3; i++)
+        if (dup2 (slave, i) < 0)
+          {
+            ctr_error (&err, errno, "dup2 terminal to fd %d", i);
+            goto fail;
+          }
     }
-  else if (setsid () < 0)
+  else if (!e->via_stub && setsid () < 0)
     {
       /* not the caller's session: no TIOCSTI into the caller's terminal */
       ctr_error (&err, errno, "setsid");
@@ -312,12 +335,44 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   if (process_drop_privileges (e->plan, &err) < 0
       || process_resolve_executable (e->plan, &exe, &err) < 0)
     goto fail;
-  process_exec_with_listener (e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds,
-                              e->sync_child, e->listener_sock,
-                              e->listener_sock >= 0 ? exec_send_listener : NULL, e, &err);
+  stub.fd = e->stub_fd;
+  stub.flags = STUB_FORK | STUB_SETSID | (e->proc->terminal ? STUB_CTTY : 0);
+  stub.sync_fd = e->sync_child;
+  process_exec_with_listener (
+      e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds, e->sync_child, e->listener_sock,
+      e->listener_sock >= 0 ? exec_send_listener : NULL, e, e->via_stub ? &stub : NULL, &err);
 fail:
   sync_send_error (e->sync_child, &err);
   _exit (127);
+}
+
+/* The stub forked the process into the container and exited: reap the stub, and take the
+   process (now our child: we are a subreaper) as the one exec'd. A pid that is not our
+   child is refused, so the stub, which runs with the container's privileges, cannot point
+   ctr at another process. */
+static int
+exec_take_stub_child (struct exec *e, pid_t pid, ctr_error_t *err)
+{
+  siginfo_t si;
+  int status, fd;
+
+  e->stub_reported = true;
+  while (waitpid (e->pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "wait for ctr-stub");
+  e->pid = 0;
+  if (e->pidfd >= 0)
+    close (e->pidfd);
+  e->pidfd = -1;
+  memset (&si, 0, sizeof si);
+  if (pid <= 0 || waitid (P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+    return ctr_error (err, ECHILD, "ctr-stub reported pid %d, which is not its child", pid);
+  fd = (int)syscall (SYS_pidfd_open, pid, 0);
+  if (fd < 0)
+    return ctr_error (err, errno, "pidfd_open %d", pid);
+  e->pid = pid;
+  e->pidfd = fd;
+  return 0;
 }
 
 /* Until the child's socket closes on a successful execve (or an error arrives). */
@@ -330,7 +385,17 @@ exec_serve (struct exec *e, ctr_error_t *err)
       if (sync_recv (e->sync_parent, 0, &msg, err) < 0)
         return -1;
       if (msg.type == 0)
-        return 0;
+        {
+          if (e->via_stub && !e->stub_reported)
+            return ctr_error (err, EPROTO, "ctr-stub exited without starting the process");
+          return 0;
+        }
+      if (msg.type == SYNC_PID && e->via_stub && !e->stub_reported)
+        {
+          if (exec_take_stub_child (e, msg.status, err) < 0)
+            return -1;
+          continue;
+        }
       if (msg.type != SYNC_PTY)
         {
           sync_msg_release (&msg);
@@ -361,15 +426,16 @@ exec_spawn (struct exec *e, ctr_error_t *err)
   /* Rootless, joining the container's pid namespace needs rights in the user namespace
      that owns it: join both at once (the kernel enters the user namespace first), and the
      child, born inside it, has no user namespace left to join. Root keeps its host
-     credentials for the cgroup the child enters first. */
-  if (is_rootless () && (e->ns_flags & CLONE_NEWUSER) && (e->ns_flags & CLONE_NEWPID))
+     credentials for the cgroup the child enters first. Via the stub, the child joins. */
+  if (!e->via_stub && is_rootless () && (e->ns_flags & CLONE_NEWUSER)
+      && (e->ns_flags & CLONE_NEWPID))
     {
       if (setns (e->target_pidfd, CLONE_NEWUSER | CLONE_NEWPID) < 0)
         return ctr_error (err, errno, "join the user and pid namespaces of container `%s`",
                           e->l.state->id);
       e->ns_flags &= ~(CLONE_NEWUSER | CLONE_NEWPID);
     }
-  if ((e->ns_flags & CLONE_NEWPID) && setns (e->target_pidfd, CLONE_NEWPID) < 0)
+  if (!e->via_stub && (e->ns_flags & CLONE_NEWPID) && setns (e->target_pidfd, CLONE_NEWPID) < 0)
     return ctr_error (err, errno, "join the pid namespace of container `%s`", e->l.state->id);
   e->pid = ns_clone3 (0, cgfd, &e->pidfd, err);
   if (e->pid < 0 && cgfd >= 0)
@@ -435,10 +501,28 @@ container_exec (const struct ctr_context *ctx, const char *id,
   memset (&e, 0, sizeof e);
   e.opts = opts;
   e.target_pidfd = e.sync_parent = e.sync_child = e.pidfd = e.master = e.listener_sock = -1;
+  e.stub_fd = -1;
   *exit_status = 0;
   reserve_preserved_fds (opts->preserve_fds);
   selfexec_nondumpable ();
   if (exec_prepare (&e, ctx, id, err) < 0)
+    goto out;
+  /* exec enters a running container's pid namespace, where its processes can reach ours
+     through /proc/PID/exe: whatever is born there runs from a sealed memfd (rule 1) */
+  e.via_stub = selfexec_use_stub () && !exec_has_listener (&e);
+  if (e.via_stub)
+    {
+      e.stub_fd = selfexec_stub_fd (err);
+      if (e.stub_fd < 0)
+        goto out;
+      /* the stub's child is ours to reap once the stub exits */
+      if (prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
+        {
+          ctr_error (err, errno, "prctl PR_SET_CHILD_SUBREAPER");
+          goto out;
+        }
+    }
+  else if (selfexec_reexec_saved (err) < 0)
     goto out;
   if (!opts->detach)
     supervise_block_signals (&oldmask);

@@ -9,11 +9,25 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "selfexec.h"
+#include "stub/stub.h"
 #include "util.h"
+
+#include "sync.h"
+
+_Static_assert(STUB_SYNC_PID == SYNC_PID && STUB_SYNC_ERRNO == SYNC_ERRNO,
+               "ctr-stub speaks the sync protocol");
+_Static_assert(sizeof (struct stub_sync_header) == 12, "the sync header of src/sync.c");
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -64,6 +78,19 @@ loadable_size (int fd, off_t file_size)
   return end > 0 && end <= file_size ? end : file_size;
 }
 
+/* An executable memfd that allows sealing (O_CLOEXEC). */
+static int
+exec_memfd (const char *name, ctr_error_t *err)
+{
+  /* MFD_EXEC: kernels with vm.memfd_noexec default new memfds to non-executable */
+  int mfd = memfd_create (name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL)
+    mfd = memfd_create (name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return ctr_error (err, errno, "memfd_create");
+  return mfd;
+}
+
 static int
 sealed_copy (ctr_error_t *err)
 {
@@ -74,12 +101,9 @@ sealed_copy (ctr_error_t *err)
 
   if (src < 0 || fstat (src, &st) < 0)
     return ctr_error (err, errno, "open /proc/self/exe");
-  /* MFD_EXEC: kernels with vm.memfd_noexec default new memfds to non-executable */
-  mfd = memfd_create ("ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (mfd < 0 && errno == EINVAL)
-    mfd = memfd_create ("ctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  mfd = exec_memfd ("ctr", err);
   if (mfd < 0)
-    return ctr_error (err, errno, "memfd_create");
+    return -1;
   size = loadable_size (src, st.st_size);
   while (off < size)
     {
@@ -111,4 +135,82 @@ void
 selfexec_nondumpable (void)
 {
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+bool
+selfexec_enabled (void)
+{
+  const char *v = getenv ("CTR_BENCH_NO_SEAL");
+  return v == NULL || strcmp (v, "1") != 0;
+}
+
+#ifdef HAVE_STUB
+extern const char ctr_stub_blob[], ctr_stub_blob_end[];
+
+bool
+selfexec_use_stub (void)
+{
+  return selfexec_enabled ();
+}
+
+int
+selfexec_stub_fd (ctr_error_t *err)
+{
+  cleanup_close int mfd = exec_memfd ("ctr-stub", err);
+  size_t len = (size_t)(ctr_stub_blob_end - ctr_stub_blob);
+
+  if (mfd < 0)
+    return ctr_error_wrap (err, "protect the ctr binary");
+  if (write (mfd, ctr_stub_blob, len) != (ssize_t)len || fcntl (mfd, F_ADD_SEALS, SEALS) < 0)
+    return ctr_error (err, errno, "protect the ctr binary: seal the ctr-stub memfd");
+  return steal_fd (mfd);
+}
+#else
+bool
+selfexec_use_stub (void)
+{
+  return false;
+}
+
+int
+selfexec_stub_fd (ctr_error_t *err)
+{
+  return ctr_error (err, ENOTSUP, "ctr-stub is not built for this architecture");
+}
+#endif
+
+int
+selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path, char *const argv[],
+                    char *const envp[], ctr_error_t *err)
+{
+  char arg0[64];
+  size_t n = strv_len (argv), i;
+  cleanup_free char **av = xzalloc ((n + 3) * sizeof (char *));
+
+  snprintf (arg0, sizeof arg0, STUB_ARGV0_PREFIX "%u:%d", flags, sync_fd);
+  av[0] = arg0;
+  av[1] = (char *)path;
+  for (i = 0; i < n; i++)
+    av[i + 2] = argv[i];
+  syscall (SYS_execveat, stub_fd, "", av, envp, AT_EMPTY_PATH);
+  return ctr_error (err, errno, "exec `%s` through ctr-stub", path);
+}
+
+static char **saved_argv;
+static pid_t saved_pid;
+
+void
+selfexec_save_argv (char **argv)
+{
+  saved_argv = argv;
+  saved_pid = getpid ();
+}
+
+int
+selfexec_reexec_saved (ctr_error_t *err)
+{
+  /* not in a process forked since (a system container's monitor): argv is not its own */
+  if (!selfexec_enabled () || saved_argv == NULL || saved_pid != getpid () || selfexec_is_sealed ())
+    return 0;
+  return selfexec_reexec_sealed (saved_argv, err);
 }

@@ -16,4 +16,24 @@ int selfexec_reexec_sealed (char **argv, ctr_error_t *err);
    execve() of the container's program makes it dumpable again. */
 void selfexec_nondumpable (void);
 
+/* False when the protection is switched off with CTR_BENCH_NO_SEAL=1, which bench/ sets
+   to measure what it costs (see docs/security.md). */
+bool selfexec_enabled (void);
+/* ctr-stub (src/stub/) is built in and enabled: container programs are executed through
+   it, from a sealed memfd. */
+bool selfexec_use_stub (void);
+/* A sealed, executable memfd holding ctr-stub (O_CLOEXEC). */
+int selfexec_stub_fd (ctr_error_t *err);
+/* Executes ctr-stub from stub_fd; it does FLAGS (STUB_FORK, STUB_SETSID, STUB_CTTY of
+   stub/stub.h), reports errors on sync_fd (-1: on stderr) and executes PATH with argv and
+   envp. sync_fd must not be O_CLOEXEC. Returns only on failure. */
+int selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path,
+                        char *const argv[], char *const envp[], ctr_error_t *err);
+/* main() keeps its argv for a later selfexec_reexec_saved(). */
+void selfexec_save_argv (char **argv);
+/* Unless this ctr already runs sealed (or the protection is off), re-executes it from a
+   sealed copy with the saved argv: for the commands whose setup process must live in a pid
+   namespace where container processes already run. Returns 0 when nothing was needed. */
+int selfexec_reexec_saved (ctr_error_t *err);
+
 #endif

@@ -40,9 +40,11 @@ sync_peer_gone (int sock, int errnum, ctr_error_t *err)
   if (r >= (ssize_t)sizeof h)
     {
       memcpy (&h, buf, sizeof h);
-      if (h.type == SYNC_ERROR && h.len == (size_t)r - sizeof h)
+      if ((h.type == SYNC_ERROR || h.type == SYNC_ERRNO) && h.len == (size_t)r - sizeof h)
         {
           buf[r] = '\0';
+          if (h.type == SYNC_ERRNO)
+            return ctr_error (err, h.status, "%s", buf + sizeof h);
           return ctr_error_set_raw (err, h.status, buf + sizeof h);
         }
     }
@@ -212,6 +214,12 @@ sync_recv (int sock, enum sync_type expect, struct sync_msg *msg, ctr_error_t *e
   if (h.type == SYNC_ERROR)
     {
       ctr_error_set_raw (err, h.status, msg->data ? msg->data : "error in setup process");
+      sync_msg_release (msg);
+      return -1;
+    }
+  if (h.type == SYNC_ERRNO)
+    {
+      ctr_error (err, h.status, "%s", msg->data ? msg->data : "error in setup process");
       sync_msg_release (msg);
       return -1;
     }

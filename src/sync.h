@@ -16,7 +16,8 @@ enum sync_type
   SYNC_CONTINUE,       /* parent -> child: ids mapped, cgroup joined: go on */
   SYNC_USERNS,         /* child -> parent: user namespace unshared, write the id maps */
   SYNC_USERNS_DONE,    /* parent -> child */
-  SYNC_PID,            /* child -> parent: the container process (sent with SCM_CREDENTIALS) */
+  SYNC_PID,            /* child -> parent: the container process (sent with SCM_CREDENTIALS;
+                          from ctr-stub, status = the pid of the child it forked) */
   SYNC_HOOKS,          /* child -> parent: run prestart/createRuntime hooks now */
   SYNC_HOOKS_DONE,     /* parent -> child: payload = state JSON for in-container hooks */
   SYNC_SECCOMP,        /* parent -> child: status = flags | notify<<31, payload = BPF */
@@ -24,6 +25,8 @@ enum sync_type
   SYNC_READY,          /* child -> parent: set up, waiting for start (or about to exec) */
   SYNC_LISTENER_STATE, /* parent -> child: containerProcessState for linux.seccomp.listenerPath */
   SYNC_NS_FD,          /* child -> parent: status = CLONE_NEWNET or CLONE_NEWUSER, its ns fd */
+  SYNC_ERRNO,          /* child -> parent: status = errno, payload = context (from ctr-stub,
+                          which has no strerror: the receiver appends it) */
 };
 
 struct sync_msg

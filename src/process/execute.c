@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "process/process-internal.h"
+#include "selfexec.h"
 #include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -104,17 +105,25 @@ close_from (unsigned first, unsigned last)
   return 0;
 }
 
-/* Security rule 2: nothing but stdio, the preserved fds and keep_fd (closed by execve)
-   crosses into the container. */
+/* Security rule 2: nothing but stdio, the preserved fds and the kept ones (closed by
+   execve, or by ctr-stub's) crosses into the container. keep[] may hold -1s. */
 static int
-prepare_fds (int preserve_fds, int keep_a, int keep_b, ctr_error_t *err)
+prepare_fds (int preserve_fds, int keep[], size_t nkeep, ctr_error_t *err)
 {
   unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
-  int keep[2] = { keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a };
   unsigned from = first;
-  int fd, i;
+  size_t i, j;
+  int fd;
 
-  for (i = 0; i < 2; i++)
+  /* ascending, so that the gaps between them can be closed in order */
+  for (i = 1; i < nkeep; i++)
+    for (j = i; j > 0 && keep[j - 1] > keep[j]; j--)
+      {
+        int t = keep[j];
+        keep[j] = keep[j - 1];
+        keep[j - 1] = t;
+      }
+  for (i = 0; i < nkeep; i++)
     if (keep[i] >= 3 && (unsigned)keep[i] < first)
       return ctr_error (err, EINVAL, "fd %d is both preserved and internal", keep[i]);
   for (fd = 3; (unsigned)fd < first; fd++)
@@ -124,7 +133,7 @@ prepare_fds (int preserve_fds, int keep_a, int keep_b, ctr_error_t *err)
         return ctr_error (err, errno, "preserving fd %d", fd);
     }
   /* close everything from `first` on but the kept fds (which close on exec) */
-  for (i = 0; i < 2; i++)
+  for (i = 0; i < nkeep; i++)
     {
       if (keep[i] < (int)from)
         continue;
@@ -209,17 +218,22 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
 int
 process_exec_with_listener (const struct process_plan *plan, const char *path,
                             const struct process_seccomp *s, int preserve_fds, int keep_fd,
-                            int listener_sock, process_listener_fn fn, void *data, ctr_error_t *err)
+                            int listener_sock, process_listener_fn fn, void *data,
+                            const struct process_stub *stub, ctr_error_t *err)
 {
   cleanup_free char **env = NULL;
   bool filter = s && s->len > 0;
+  int keep[4] = { keep_fd, listener_sock, stub ? stub->fd : -1, stub ? stub->sync_fd : -1 };
   int listener;
 
   if (filter && s->notify && fn == NULL)
     return ctr_error (err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver");
   env = exec_env (plan);
-  if (prepare_fds (preserve_fds, keep_fd, listener_sock, err) < 0)
+  if (prepare_fds (preserve_fds, keep, ARRAY_SIZE (keep), err) < 0)
     return -1;
+  /* the stub's report channel crosses its execve (it closes it on the container's) */
+  if (stub && stub->sync_fd >= 0 && fcntl (stub->sync_fd, F_SETFD, 0) < 0)
+    return ctr_error (err, errno, "fd %d", stub->sync_fd);
   if (filter)
     {
       listener = process_seccomp_load (s, err);
@@ -235,6 +249,9 @@ process_exec_with_listener (const struct process_plan *plan, const char *path,
     }
   if (plan->keep_sys_admin && drop_kept_sys_admin (plan, err) < 0)
     return -1;
+  if (stub)
+    return selfexec_exec_stub (stub->fd, stub->flags, stub->sync_fd, path, plan->proc->args, env,
+                               err);
   execve (path, plan->proc->args, env);
   return ctr_error (err, errno, "exec `%s`", path);
 }
@@ -243,5 +260,6 @@ int
 process_exec (const struct process_plan *plan, const char *path, const struct process_seccomp *s,
               int preserve_fds, int keep_fd, ctr_error_t *err)
 {
-  return process_exec_with_listener (plan, path, s, preserve_fds, keep_fd, -1, NULL, NULL, err);
+  return process_exec_with_listener (plan, path, s, preserve_fds, keep_fd, -1, NULL, NULL, NULL,
+                                     err);
 }

@@ -66,6 +66,16 @@ int process_exec (const struct process_plan *plan, const char *path,
    execve. The fd is O_CLOEXEC: execve closes it, so pass it on now (write its number and
    let the parent take it with pidfd_getfd(2), or send it with SCM_RIGHTS). The filter is
    already active: only write(2) is guaranteed not to be notified. */
+/* The last execve goes through ctr-stub (security rule 1, src/selfexec.h): fd is its sealed
+   memfd, flags its STUB_* flags, sync_fd (kept open across the stub's execve, -1: none)
+   where it reports. */
+struct process_stub
+{
+  int fd;
+  unsigned flags;
+  int sync_fd;
+};
+
 typedef int (*process_listener_fn) (int listener_fd, void *data, ctr_error_t *err);
 
 /* process_exec, with a receiver for the seccomp listener fd. process_exec is this with
@@ -78,7 +88,7 @@ typedef int (*process_listener_fn) (int listener_fd, void *data, ctr_error_t *er
 int process_exec_with_listener (const struct process_plan *plan, const char *path,
                                 const struct process_seccomp *s, int preserve_fds, int keep_fd,
                                 int listener_sock, process_listener_fn fn, void *data,
-                                ctr_error_t *err);
+                                const struct process_stub *stub, ctr_error_t *err);
 
 /* The plan's process (for terminal, args, env lookups). */
 const struct oci_process *process_plan_process (const struct process_plan *plan);

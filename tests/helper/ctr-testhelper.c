@@ -461,6 +461,13 @@ same_file (int fd, const char *path)
 }
 
 static bool
+is_ctr_comm (const char *comm)
+{
+  return strcmp (comm, "ctr\n") == 0 || strcmp (comm, "memfd:ctr\n") == 0
+         || strcmp (comm, "memfd:ctr-stub\n") == 0;
+}
+
+static bool
 still_ctr (const char *pid)
 {
   char path[300], comm[64] = "";
@@ -470,12 +477,13 @@ still_ctr (const char *pid)
   n = fd < 0 ? -1 : read (fd, comm, sizeof comm - 1);
   if (fd >= 0)
     close (fd);
-  return n > 0 && (strcmp (comm, "ctr\n") == 0 || strcmp (comm, "memfd:ctr\n") == 0);
+  return n > 0 && is_ctr_comm (comm);
 }
 
 /* exe-probe SECONDS: for SECONDS, keeps trying to open /proc/PID/exe of every ctr process
    it can see, as a CVE-2019-5736 exploit would, and reports what it got: blocked (not
-   dumpable), sealed (a sealed memfd copy) or VULNERABLE (the host's binary itself). */
+   dumpable), sealed (ctr-stub or ctr from a sealed memfd) or VULNERABLE (the host's binary itself).
+ */
 static int
 exe_probe (const char *arg)
 {
@@ -497,7 +505,7 @@ exe_probe (const char *arg)
           n = fd < 0 ? -1 : read (fd, comm, sizeof comm - 1);
           if (fd >= 0)
             close (fd);
-          if (n <= 0 || (strcmp (comm, "ctr\n") != 0 && strcmp (comm, "memfd:ctr\n") != 0))
+          if (n <= 0 || !is_ctr_comm (comm))
             continue;
           seen++;
           snprintf (path, sizeof path, "/proc/%s/exe", de->d_name);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # security_binary_overwrite.bats: a container cannot reach the host's ctr binary through
 # /proc/PID/exe of a ctr process that joined it (CVE-2019-5736, security rule 1): ctr's
-# setup processes are not dumpable, and `ctr exec` runs from a sealed memfd copy.
+# setup processes are not dumpable, `ctr exec` sets up outside the container's pid
+# namespace, and every container program is executed by ctr-stub from a sealed memfd.
 
 # shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
@@ -33,23 +34,27 @@ probe_during_execs() {
 	[[ $output != *"seen=0 "* ]] || fail "the probe never saw a ctr process: $output"
 }
 
-# The `ctr exec ... sleep 30` process itself, not the timeout wrapper around it.
-ctr_exec_pid() {
-	local pid
-	for pid in $(pgrep -f "exec $(cid) $TH sleep 30"); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = timeout ] || echo "$pid"
-	done | head -1
+# The CVE's own trick: a program whose interpreter is /proc/self/exe makes the kernel run
+# whatever binary execve()d it, as a container process. That must be ctr-stub from a
+# sealed memfd (which refuses to do anything), never the host's ctr.
+self_exe_program() {
+	printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/self-exe"
+	chmod 755 "$BUNDLE/rootfs/self-exe"
 }
 
-@test "ctr exec runs from a sealed in-memory copy, not from the binary on disk" {
-	requires_ctr
+@test "a container whose program is #!/proc/self/exe runs the sealed ctr-stub, not ctr" {
+	make_bundle /self-exe
+	self_exe_program
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	[ "$status" -eq 127 ] || fail "status $status: $output"
+	[[ $output == *"ctr-stub: a part of ctr, not a command"* ]] || fail "$output"
+}
+
+@test "ctr exec of a #!/proc/self/exe program runs the sealed ctr-stub, not ctr" {
 	make_bundle "$TH" sleep 3600
+	self_exe_program
 	run_detached
-	ctr exec "$(cid)" "$TH" sleep 30 &
-	local exec_pid=$! exe="" pid
-	wait_until test -n "$(ctr_exec_pid)"
-	exe=$(readlink "/proc/$(ctr_exec_pid)/exe")
-	kill "$exec_pid" 2>/dev/null || true
-	wait "$exec_pid" 2>/dev/null || true
-	[[ $exe == /memfd:ctr* ]] || fail "ctr exec runs from $exe"
+	run ctr exec "$(cid)" /self-exe
+	[ "$status" -eq 127 ] || fail "status $status: $output"
+	[[ $output == *"ctr-stub: a part of ctr, not a command"* ]] || fail "$output"
 }

@@ -795,7 +795,7 @@ child_notify (void *data)
       || strcmp (err->msg, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver") != 0)
     return 11;
   if (process_exec_with_listener (plan, "/nonexistent/prog", &t->bpf, 0, -1, -1, record_listener,
-                                  &listener, &err)
+                                  &listener, NULL, &err)
           == 0
       || err->status != ENOENT)
     return 12;
