@@ -54,6 +54,7 @@ struct exec
   bool via_stub;
   int stub_fd;
   bool stub_reported; /* the stub told us the pid of the process it forked */
+  bool stub_refused;  /* the seccomp filter refused the stub: retry without it */
 };
 
 static void
@@ -341,6 +342,12 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   process_exec_with_listener (
       e->plan, exe, have_sc ? &sc : NULL, e->opts->preserve_fds, e->sync_child, e->listener_sock,
       e->listener_sock >= 0 ? exec_send_listener : NULL, e, e->via_stub ? &stub : NULL, &err);
+  if (selfexec_stub_refused)
+    {
+      sync_send (e->sync_child, SYNC_STUB_REFUSED, err->status, err->msg, strlen (err->msg), -1,
+                 NULL);
+      _exit (127);
+    }
 fail:
   sync_send_error (e->sync_child, &err);
   _exit (127);
@@ -389,6 +396,13 @@ exec_serve (struct exec *e, ctr_error_t *err)
           if (e->via_stub && !e->stub_reported)
             return ctr_error (err, EPROTO, "ctr-stub exited without starting the process");
           return 0;
+        }
+      if (msg.type == SYNC_STUB_REFUSED)
+        {
+          e->stub_refused = true;
+          ctr_error (err, msg.status, "%s", msg.data ? msg.data : "ctr-stub refused");
+          sync_msg_release (&msg);
+          return -1;
         }
       if (msg.type == SYNC_PID && e->via_stub && !e->stub_reported)
         {
@@ -509,7 +523,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
     goto out;
   /* exec enters a running container's pid namespace, where its processes can reach ours
      through /proc/PID/exe: whatever is born there runs from a sealed memfd (rule 1) */
-  e.via_stub = selfexec_use_stub () && !exec_has_listener (&e);
+  e.via_stub = selfexec_use_stub () && !exec_has_listener (&e) && !selfexec_is_sealed ();
   if (e.via_stub)
     {
       e.stub_fd = selfexec_stub_fd (err);
@@ -544,6 +558,20 @@ container_exec (const struct ctr_context *ctx, const char *id,
 out_mask:
   if (!opts->detach)
     sigprocmask (SIG_SETMASK, &oldmask, NULL);
+  /* A seccomp profile that denies the stub what it needs (execveat, clone, setsid...):
+     nothing ran in the container yet, so start over from a sealed copy of ctr, which needs
+     no stub (a pty already handed to a console socket would be handed twice: not then). */
+  if (r < 0 && e.stub_refused && !(opts->console_socket && e.proc->terminal))
+    {
+      ctr_error_t why = steal_ptr (*err);
+      exec_release (&e);
+      memset (&e, 0, sizeof e);
+      if (selfexec_reexec_saved (err) < 0)
+        ctr_error_free (&why);
+      else
+        *err = why;
+      return -1;
+    }
 out:
   exec_release (&e);
   return r;

@@ -179,6 +179,8 @@ selfexec_stub_fd (ctr_error_t *err)
 }
 #endif
 
+bool selfexec_stub_refused;
+
 int
 selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path, char *const argv[],
                     char *const envp[], ctr_error_t *err)
@@ -193,6 +195,24 @@ selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path, 
   for (i = 0; i < n; i++)
     av[i + 2] = argv[i];
   syscall (SYS_execveat, stub_fd, "", av, envp, AT_EMPTY_PATH);
+  /* a seccomp profile may deny execveat (fileless execution) and allow execve: the same
+     memfd through the container's procfs (checked to be procfs during setup) */
+  if (errno == EPERM || errno == EACCES || errno == ENOSYS)
+    {
+      char fdpath[64];
+      int first = errno;
+      snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", stub_fd);
+      execve (fdpath, av, envp);
+      errno = first;
+    }
+  if (errno == EPERM || errno == ENOSYS)
+    {
+      selfexec_stub_refused = true;
+      return ctr_error (err, errno,
+                        "exec `%s` through ctr-stub: the seccomp profile must allow execveat "
+                        "or execve",
+                        path);
+    }
   return ctr_error (err, errno, "exec `%s` through ctr-stub", path);
 }
 

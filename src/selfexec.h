@@ -29,6 +29,9 @@ int selfexec_stub_fd (ctr_error_t *err);
    envp. sync_fd must not be O_CLOEXEC. Returns only on failure. */
 int selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path,
                         char *const argv[], char *const envp[], ctr_error_t *err);
+/* Set when selfexec_exec_stub failed with EPERM or ENOSYS: most likely the seccomp filter,
+   already loaded, refused execveat and execve of the stub. */
+extern bool selfexec_stub_refused;
 /* main() keeps its argv for a later selfexec_reexec_saved(). */
 void selfexec_save_argv (char **argv);
 /* Unless this ctr already runs sealed (or the protection is off), re-executes it from a

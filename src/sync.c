@@ -40,10 +40,11 @@ sync_peer_gone (int sock, int errnum, ctr_error_t *err)
   if (r >= (ssize_t)sizeof h)
     {
       memcpy (&h, buf, sizeof h);
-      if ((h.type == SYNC_ERROR || h.type == SYNC_ERRNO) && h.len == (size_t)r - sizeof h)
+      if ((h.type == SYNC_ERROR || h.type == SYNC_ERRNO || h.type == SYNC_STUB_REFUSED)
+          && h.len == (size_t)r - sizeof h)
         {
           buf[r] = '\0';
-          if (h.type == SYNC_ERRNO)
+          if (h.type != SYNC_ERROR)
             return ctr_error (err, h.status, "%s", buf + sizeof h);
           return ctr_error_set_raw (err, h.status, buf + sizeof h);
         }

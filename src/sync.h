@@ -27,6 +27,9 @@ enum sync_type
   SYNC_NS_FD,          /* child -> parent: status = CLONE_NEWNET or CLONE_NEWUSER, its ns fd */
   SYNC_ERRNO,          /* child -> parent: status = errno, payload = context (from ctr-stub,
                           which has no strerror: the receiver appends it) */
+  SYNC_STUB_REFUSED,   /* child -> parent: as SYNC_ERRNO, but ctr-stub could not run or was
+                          refused a syscall with EPERM/ENOSYS (seccomp): not turned into an
+                          error by sync_recv, the caller may retry without the stub */
 };
 
 struct sync_msg

@@ -207,7 +207,7 @@ static void __attribute__ ((noreturn)) fail (const char *what, const char *arg, 
           ctx[lw++] = '`';
         }
       ctx[lw] = '\0';
-      sync_send (STUB_SYNC_ERRNO, (int32_t)e, ctx, NULL);
+      sync_send (e == 1 || e == 38 ? STUB_SYNC_REFUSED : STUB_SYNC_ERRNO, (int32_t)e, ctx, NULL);
     }
   else
     {

@@ -23,6 +23,9 @@ struct stub_sync_header
 };
 #define STUB_SYNC_PID 5    /* SYNC_PID */
 #define STUB_SYNC_ERRNO 13 /* SYNC_ERRNO: status = errno, payload = context */
+#define STUB_SYNC_REFUSED                                                                          \
+  14 /* SYNC_STUB_REFUSED: as SYNC_ERRNO, for EPERM or ENOSYS (the                                 \
+          seccomp filter, most likely, refused the stub a syscall) */
 #define STUB_MSG_MAX 2048
 
 #endif

@@ -92,6 +92,45 @@ add_sys_admin() {
 	[ ! -e "$BUNDLE/rootfs/tmp/x" ] || fail "mkdir succeeded"
 }
 
+# ctr-stub (security rule 1) is executed with execveat; a profile that denies it (fileless
+# execution) but allows execve still runs the container's programs.
+@test "a profile that denies execveat still runs the program, through run and exec" {
+	make_bundle "$TH" seccomp
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execveat"],
+		"action":"SCMP_ACT_ERRNO"}]}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "not in filter mode: $output"
+	make_bundle "$TH" sleep 3600
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execveat"],
+		"action":"SCMP_ACT_ERRNO"}]}'
+	run_detached
+	run ctr exec "$(cid)" "$TH" seccomp
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "exec process not in filter mode: $output"
+	ctr delete --force "$(cid)"
+}
+
+# In exec the stub also forks; refused that, ctr starts over from a sealed copy of itself.
+@test "exec with a profile that denies clone still runs the process" {
+	make_bundle "$TH" sleep 3600
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],
+		"action":"SCMP_ACT_ERRNO"}]}'
+	run_detached
+	run ctr exec "$(cid)" "$TH" seccomp
+	assert_success
+	[ "$(seccomp_mode)" = 2 ] || fail "exec process not in filter mode: $output"
+	ctr delete --force "$(cid)"
+}
+
+@test "a profile that denies every way to execute is refused with the reason" {
+	make_bundle "$TH" seccomp
+	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execveat","execve"],
+		"action":"SCMP_ACT_ERRNO"}]}'
+	run -127 ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_output_contains "the seccomp profile must allow execveat or execve"
+}
+
 @test "unknown syscall names are skipped, the rest of the rule applies" {
 	make_bundle mkdir /tmp/x
 	set_profile '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":
