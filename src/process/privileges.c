@@ -17,28 +17,28 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "namespaces/namespaces.h"
 #include "process/process-internal.h"
 #include "util.h"
 
 /* Opens a file under /proc for writing, refusing anything that is not procfs itself:
    a bind mount or another filesystem over the attr files (rule 4) is rejected by
-   RESOLVE_NO_XDEV and by the final fstatfs. */
+   RESOLVE_NO_XDEV and by the final fstatfs. The procfs is ctr's verified handle, opened
+   before the container's mounts, where this process has a pid even when it is outside the
+   container's pid namespace (`ctr exec` sets up there, security rule 1). */
 static int
 proc_open_write (const char *rel, ctr_error_t *err)
 {
-  cleanup_close int procfd = -1;
   struct open_how how = {
     .flags = O_WRONLY | O_CLOEXEC,
     .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
   };
   struct statfs st;
+  int procfd = ns_procfs_fd (err);
   int fd;
 
-  procfd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0)
-    return ctr_error (err, errno, "open `/proc`");
-  if (fstatfs (procfd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)
-    return ctr_error (err, EXDEV, "`/proc` is not a procfs");
+    return -1;
   fd = (int)syscall (SYS_openat2, procfd, rel, &how, sizeof (how));
   if (fd < 0 && errno == ENOSYS)
     fd = openat (procfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -160,13 +160,13 @@ set_groups (const struct process_plan *plan, ctr_error_t *err)
 {
   cleanup_free char *policy = NULL;
   size_t len;
-  int saved;
+  int saved, procfd;
 
   if (setgroups (plan->groups_len, plan->groups) == 0)
     return 0;
   saved = errno;
-  if (saved == EPERM
-      && read_file_at (AT_FDCWD, "/proc/self/setgroups", 64, &policy, &len, NULL) == 0
+  if (saved == EPERM && (procfd = ns_procfs_fd (NULL)) >= 0
+      && read_file_at (procfd, "self/setgroups", 64, &policy, &len, NULL) == 0
       && strncmp (policy, "deny", 4) == 0)
     return 0;
   return ctr_error (err, saved, "process.user.additionalGids: setgroups");
