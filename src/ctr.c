@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "container.h"
-#include "log.h"
-#include "selfexec.h"
-#include "util.h"
+#include "runtime/container.h"
+#include "base/log.h"
+#include "process/selfexec.h"
+#include "base/util.h"
 
 struct verb
 {

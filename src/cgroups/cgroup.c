@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* How long destroy waits for the processes to die and the directories to go. */
 #define DESTROY_TIMEOUT_NS (2ULL * 1000000000ULL)

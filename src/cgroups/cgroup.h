@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "error.h"
+#include "base/error.h"
 #include "oci/config.h"
 
 enum cgroup_layout

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define CGROUP_HYBRID_V2 CGROUP_ROOT "/unified"
 #define DEFAULT_PARENT "/ctr"

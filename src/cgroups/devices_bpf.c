@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* What runc always allows after the config's rules (libcontainer/specconv AllowedDevices),
    plus /dev/console as crun does. */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define FREEZE_TIMEOUT_NS (10ULL * 1000000000ULL)
 /* The kernel's internal ENOTSUPP, which leaks out of deprecated kmem files. */

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 char *
 cg_own_v2_path (const char *proc_self_cgroup)

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
 

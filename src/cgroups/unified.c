@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* How long freeze waits for cgroup.events to report the new state. */
 #define FREEZE_TIMEOUT_NS (10ULL * 1000000000ULL)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "system.h"
+#include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr attach NAME [-- COMMAND [ARG...]]\n"

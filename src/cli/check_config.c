@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkconfig.h"
+#include "checkconfig/checkconfig.h"
 #include "cli/cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr check-config [--format table|json]\n"

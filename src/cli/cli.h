@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "container.h"
-#include "error.h"
-#include "oci/json.h"
+#include "runtime/container.h"
+#include "base/error.h"
+#include "base/json.h"
 
 /* The runtime-spec version ctr implements (printed by `ctr --version`). */
 #define CTR_OCI_SPEC_VERSION "1.2.0"

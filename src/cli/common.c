@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "util.h"
+#include "base/util.h"
 
 /* A resources file or process file is small; refuse anything absurd. */
 #define CLI_INPUT_MAX (4 * 1024 * 1024)

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "system.h"
+#include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr console [--log] NAME\n"

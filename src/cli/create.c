@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "system.h"
-#include "util.h"
+#include "system/system.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr create [OPTIONS] ID\n"

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "cli/cli.h"
-#include "system.h"
+#include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr destroy [-f] NAME\n"

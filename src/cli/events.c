@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "events.h"
+#include "runtime/events.h"
 
 static const char usage[]
     = "Usage: ctr events [OPTIONS] ID\n"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr exec [OPTIONS] ID COMMAND [ARG...]\n"

@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 #include "oci/config.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr features\n"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "system.h"
+#include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr info [--format table|json] NAME\n"

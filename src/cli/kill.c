@@ -3,7 +3,7 @@
 #include <signal.h>
 
 #include "cli/cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr kill [OPTIONS] ID [SIGNAL]\n"

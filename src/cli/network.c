@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "network/network.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr network COMMAND [OPTIONS]\n"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "system.h"
+#include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr start [-F] ID|NAME\n"

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "system.h"
-#include "util.h"
+#include "system/system.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr stop [-t SECONDS] NAME\n"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[]
     = "Usage: ctr update [OPTIONS] ID\n"

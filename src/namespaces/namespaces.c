@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "namespaces/namespaces.h"
-#include "util.h"
+#include "base/util.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

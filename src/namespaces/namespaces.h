@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "error.h"
+#include "base/error.h"
 #include "oci/config.h"
 
 #ifndef CLONE_NEWTIME

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "namespaces/namespaces.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The user's name from /etc/passwd (read directly: no NSS modules in a runtime). */
 static char *

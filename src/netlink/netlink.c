@@ -16,8 +16,8 @@
 #include <libmnl/libmnl.h>
 
 #include "netlink/netlink.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 struct netlink
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* One NETLINK_ROUTE socket bound to the network namespace it was opened in. */
 struct netlink;

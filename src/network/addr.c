@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 
 #include "network/network-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 static size_t
 addr_len (int family)

@@ -13,7 +13,7 @@
 
 #include "network/network-internal.h"
 #include "netlink/netlink.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Turns IPv4 forwarding on (NAT needs it), saying so once. */
 static int

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "network/network.h"
-#include "util.h"
+#include "base/util.h"
 
 bool
 network_list_empty (char *const *networks)

@@ -7,7 +7,7 @@
 
 #include "network/network-internal.h"
 #include "netlink/netlink.h"
-#include "util.h"
+#include "base/util.h"
 
 void
 network_info_clear (struct network_info *info)

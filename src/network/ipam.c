@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 
 #include "network/network-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define LEASES_MAX_SIZE (16 * 1024 * 1024)
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* The default network, created on first use by network_attach. */
 #define NETWORK_DEFAULT_NAME "ctr0"

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 
 #include "network/network-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define NFT_TABLE "inet ctr"
 #define NFT_OUTPUT_HANDLE (1u << 3) /* NFT_CTX_OUTPUT_HANDLE of libnftables.h */

@@ -12,8 +12,8 @@
 
 #include "network/network-internal.h"
 #include "netlink/netlink.h"
-#include "oci/json.h"
-#include "util.h"
+#include "base/json.h"
+#include "base/util.h"
 
 #define DEF_MAX_SIZE (64 * 1024)
 #define DEFAULT_MTU 1500

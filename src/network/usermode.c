@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "network/network.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The fds the helper finds at fixed numbers (named as /proc/self/fd/N in its arguments,
    so it opens the namespaces itself without ptrace access to the container's processes,

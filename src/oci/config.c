@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const hook_stage_names[OCI_HOOK_STAGES] = {
   [OCI_HOOK_PRESTART] = "prestart",

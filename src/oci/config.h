@@ -7,13 +7,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Size cap for config.json and process.json (security rule 8). */
 #define OCI_CONFIG_MAX_SIZE (4 * 1024 * 1024)
-/* Maximum JSON nesting accepted. */
-#define OCI_JSON_MAX_DEPTH 64
-
 /* All string vectors are NULL-terminated; *_len gives the count. Absent optional
    scalars have has_<field> = false. Absent optional objects are NULL. */
 

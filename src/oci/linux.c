@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const propagation_modes[]
     = { "shared", "slave",    "private",     "unbindable", "rshared",

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 struct json_value *
 oci_parse_begin (struct oci_pctx *c, const char *data, size_t len, const char *origin,

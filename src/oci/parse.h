@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "oci/config.h"
-#include "oci/json-internal.h"
+#include "base/json-internal.h"
 
 /* config.json is at most ~8 levels deep where it matters; deeper keys are still parsed,
    only the error path stops growing. */

@@ -6,7 +6,7 @@
 #include <sys/resource.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct
 {

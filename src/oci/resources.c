@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 static int
 parse_device_cgroup (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "oci/config.h"
-#include "util.h"
+#include "base/util.h"
 
 static size_t
 id_map (struct oci_id_mapping **out, uint32_t self, uint32_t start, uint32_t count)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "oci/parse.h"
-#include "util.h"
+#include "base/util.h"
 
 const char *const oci_seccomp_actions[] = {
   "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",

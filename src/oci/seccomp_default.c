@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "oci/seccomp_default.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Everything not allowed below fails with EPERM, like the common container default profile.
    Left out on purpose (so denied): the keyring (add_key, keyctl, request_key), mounting and

@@ -3,7 +3,7 @@
 #define CTR_OCI_SECCOMP_DEFAULT_H
 
 #include <stdbool.h>
-#include "oci/json.h"
+#include "base/json.h"
 
 /* Writes the "seccomp" key and its profile into the open linux object; allow_reboot for a
    process that keeps CAP_SYS_BOOT. */

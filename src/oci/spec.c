@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "oci/config.h"
-#include "oci/json.h"
+#include "base/json.h"
 #include "oci/parse.h"
 #include "oci/seccomp_default.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const default_caps[]
     = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "process/process-internal.h"
-#include "selfexec.h"
-#include "util.h"
+#include "process/selfexec.h"
+#include "base/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

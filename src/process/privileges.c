@@ -19,7 +19,7 @@
 
 #include "namespaces/namespaces.h"
 #include "process/process-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Opens a file under /proc for writing, refusing anything that is not procfs itself:
    a bind mount or another filesystem over the attr files (rule 4) is rejected by

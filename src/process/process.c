@@ -11,9 +11,9 @@
 #include <sys/personality.h>
 #include <sys/statfs.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "process/process-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SELINUX_MAGIC 0xf97cff8c
 

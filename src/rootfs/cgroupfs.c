@@ -13,7 +13,7 @@
 #include <linux/magic.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define HOST_CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The lower directory comes from the (untrusted) image: bound the recursion. */
 #define COPYUP_MAX_DEPTH 128

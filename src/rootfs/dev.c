@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 struct dev_spec
 {

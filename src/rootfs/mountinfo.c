@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MOUNTINFO_MAX_SIZE (64 * 1024 * 1024)
 

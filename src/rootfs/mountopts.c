@@ -5,7 +5,7 @@
 #include <sys/mount.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 struct flag_opt
 {

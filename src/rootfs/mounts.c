@@ -13,7 +13,7 @@
 #include <linux/magic.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Files under /proc that may be mounted over (lxcfs and friends), as runc allows. */
 static const char *const proc_mount_allowed[] = {

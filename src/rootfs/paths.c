@@ -14,7 +14,7 @@
 #endif
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_SYMLINKS 40
 /* mkpath_fast recurses once per missing component; deeper paths take the walker */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "rootfs/rootfs.h"
 
 #ifdef HAVE_LINUX_OPENAT2_H

@@ -15,7 +15,7 @@
 #include <linux/magic.h>
 
 #include "rootfs/rootfs-internal.h"
-#include "util.h"
+#include "base/util.h"
 
 void
 rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs)

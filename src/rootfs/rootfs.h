@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "error.h"
+#include "base/error.h"
 #include "oci/config.h"
 
 struct mountinfo;

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup-internal.h"
-#include "events.h"
-#include "util.h"
+#include "runtime/events.h"
+#include "base/util.h"
 
 static int test_no;
 static int failures;

@@ -16,7 +16,7 @@
 #include "netlink/netlink.h"
 #include "network/network-internal.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #define NET_A "ctrta"
 #define NET_B "ctrtb"

@@ -10,7 +10,7 @@
 
 #include "network/network-internal.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *
 err_msg (ctr_error_t *err)

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "oci/config.h"
-#include "oci/json.h"
+#include "base/json.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Test documents are written with ' for " to stay readable. */
 static char *
@@ -596,8 +596,8 @@ test_limits (void)
 {
   ctr_error_t err = NULL;
   struct oci_config *c = NULL;
-  cleanup_free char *ok64 = nested (OCI_JSON_MAX_DEPTH);
-  cleanup_free char *deep = nested (OCI_JSON_MAX_DEPTH + 1);
+  cleanup_free char *ok64 = nested (JSON_MAX_DEPTH);
+  cleanup_free char *deep = nested (JSON_MAX_DEPTH + 1);
   cleanup_free char *very_deep = nested (200000);
   cleanup_free char *big = NULL;
   size_t big_len = OCI_CONFIG_MAX_SIZE + 1;
@@ -605,7 +605,7 @@ test_limits (void)
   int fd;
 
   ok (oci_config_parse (ok64, strlen (ok64), "config.json", &c, &err) == 0,
-      "nesting of exactly %d levels is accepted", OCI_JSON_MAX_DEPTH);
+      "nesting of exactly %d levels is accepted", JSON_MAX_DEPTH);
   oci_config_free (c);
   c = NULL;
   ctr_error_free (&err);

@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "hooks.h"
+#include "runtime/hooks.h"
 #include "process/process-internal.h"
 #include "process/process.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #define CAP(c) PROCESS_CAP_BIT (c)
 #define S(x) ((char *)(x))

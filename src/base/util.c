@@ -1,0 +1,620 @@
+/* util: allocation, cleanup helpers, whole-file I/O, number and signal parsing, id checks. */
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/util.h"
+
+static void __attribute__ ((noreturn)) oom (void)
+{
+  static const char msg[] = "ctr: out of memory\n";
+  if (write (2, msg, sizeof msg - 1) < 0)
+    {
+    }
+  abort ();
+}
+
+void *
+xmalloc (size_t size)
+{
+  void *p = malloc (size ? size : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xzalloc (size_t size)
+{
+  void *p = calloc (1, size ? size : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xrealloc (void *ptr, size_t size)
+{
+  void *p = realloc (ptr, size ? size : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r;
+  if (s == NULL)
+    return NULL;
+  r = strdup (s);
+  if (r == NULL)
+    oom ();
+  return r;
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  char *r = strndup (s, n);
+  if (r == NULL)
+    oom ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *r;
+  va_start (ap, fmt);
+  if (vasprintf (&r, fmt, ap) < 0)
+    oom ();
+  va_end (ap);
+  return r;
+}
+
+size_t
+strv_len (char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+char **
+xstrv_dup (char *const *v)
+{
+  size_t n, i;
+  char **r;
+  if (v == NULL)
+    return NULL;
+  n = strv_len (v);
+  r = xmalloc ((n + 1) * sizeof (char *));
+  for (i = 0; i < n; i++)
+    r[i] = xstrdup (v[i]);
+  r[n] = NULL;
+  return r;
+}
+
+void
+strv_free (char **v)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  for (i = 0; v[i]; i++)
+    free (v[i]);
+  free (v);
+}
+
+void
+cleanup_freep (void *p)
+{
+  void **pp = (void **)p;
+  free (*pp);
+}
+
+void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+}
+
+void
+cleanup_filep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+void
+cleanup_dirp (DIR **d)
+{
+  if (*d)
+    closedir (*d);
+}
+
+void
+cleanup_strvp (char ***v)
+{
+  strv_free (*v);
+}
+
+ssize_t
+write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len)
+    {
+      ssize_t r = write (fd, p + done, len - done);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      done += r;
+    }
+  return done;
+}
+
+ssize_t
+read_all (int fd, void *buf, size_t len)
+{
+  char *p = buf;
+  size_t done = 0;
+  while (done < len)
+    {
+      ssize_t r = read (fd, p + done, len - done);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (r == 0)
+        break;
+      done += r;
+    }
+  return done;
+}
+
+int
+read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+              ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *buf = NULL;
+  size_t size = 0, alloc = 4096;
+  struct stat st;
+
+  fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", path);
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+    alloc = st.st_size + 1;
+  if (alloc > max_size + 1)
+    alloc = max_size + 1;
+  buf = xmalloc (alloc + 1);
+  for (;;)
+    {
+      ssize_t r;
+      if (size == alloc)
+        {
+          if (alloc > max_size)
+            return ctr_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max_size);
+          alloc *= 2;
+          if (alloc > max_size + 1)
+            alloc = max_size + 1;
+          buf = xrealloc (buf, alloc + 1);
+        }
+      r = read (fd, buf + size, alloc - size);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ctr_error (err, errno, "read `%s`", path);
+        }
+      if (r == 0)
+        break;
+      size += r;
+    }
+  if (size > max_size)
+    return ctr_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max_size);
+  buf[size] = '\0';
+  if (len)
+    *len = size;
+  *out = steal_ptr (buf);
+  return 0;
+}
+
+int
+write_file_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+               ctr_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", path);
+  if (write_all (fd, data, len) < 0)
+    return ctr_error (err, errno, "write `%s`", path);
+  return 0;
+}
+
+int
+write_file_atomic_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                      ctr_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp", path);
+  if (write_file_at (dirfd, tmp, data, len, mode, err) < 0)
+    return -1;
+  if (renameat (dirfd, tmp, dirfd, path) < 0)
+    {
+      int saved = errno;
+      unlinkat (dirfd, tmp, 0);
+      return ctr_error (err, saved, "rename `%s`", path);
+    }
+  return 0;
+}
+
+int
+mkdir_p (const char *path, mode_t mode, ctr_error_t *err)
+{
+  cleanup_free char *p = xstrdup (path);
+  char *s;
+
+  for (s = p + 1; *s; s++)
+    {
+      if (*s != '/')
+        continue;
+      *s = '\0';
+      if (mkdir (p, mode) < 0 && errno != EEXIST)
+        return ctr_error (err, errno, "mkdir `%s`", p);
+      *s = '/';
+    }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+int
+parse_int64 (const char *s, int64_t *out)
+{
+  char *end;
+  long long v;
+  if (s == NULL || *s == '\0')
+    return (errno = EINVAL), -1;
+  errno = 0;
+  v = strtoll (s, &end, 10);
+  if (errno)
+    return -1;
+  if (*end != '\0')
+    return (errno = EINVAL), -1;
+  *out = v;
+  return 0;
+}
+
+int
+parse_uint64 (const char *s, uint64_t *out)
+{
+  char *end;
+  unsigned long long v;
+  if (s == NULL || *s == '\0' || *s == '-')
+    return (errno = EINVAL), -1;
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (errno)
+    return -1;
+  if (*end != '\0')
+    return (errno = EINVAL), -1;
+  *out = v;
+  return 0;
+}
+
+static const struct
+{
+  const char *name;
+  int num;
+} signals[] = {
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+  { "SYS", SIGSYS },
+};
+
+int
+signal_parse (const char *s)
+{
+  int64_t n;
+  size_t i;
+
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (isdigit ((unsigned char)*s))
+    {
+      if (parse_int64 (s, &n) < 0 || n <= 0 || n >= NSIG)
+        return -1;
+      return (int)n;
+    }
+  if (strncasecmp (s, "SIG", 3) == 0)
+    s += 3;
+  for (i = 0; i < ARRAY_SIZE (signals); i++)
+    if (strcasecmp (s, signals[i].name) == 0)
+      return signals[i].num;
+  if (strncasecmp (s, "RTMIN", 5) == 0 || strncasecmp (s, "RTMAX", 5) == 0)
+    {
+      bool min = strncasecmp (s, "RTMIN", 5) == 0;
+      int base = min ? SIGRTMIN : SIGRTMAX, sig;
+      const char *rest = s + 5;
+      if (*rest == '\0')
+        return base;
+      if ((*rest != '+' && *rest != '-') || parse_int64 (rest + 1, &n) < 0)
+        return -1;
+      sig = *rest == '+' ? base + (int)n : base - (int)n;
+      if (sig < SIGRTMIN || sig > SIGRTMAX)
+        return -1;
+      return sig;
+    }
+  return -1;
+}
+
+const char *
+signal_name (int sig)
+{
+  static char buf[32];
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (signals); i++)
+    if (signals[i].num == sig)
+      {
+        snprintf (buf, sizeof buf, "SIG%s", signals[i].name);
+        return buf;
+      }
+  return NULL;
+}
+
+int
+validate_container_id (const char *id, ctr_error_t *err)
+{
+  size_t i, len;
+  if (id == NULL || *id == '\0')
+    return ctr_error (err, 0, "container id is empty");
+  len = strlen (id);
+  if (len > 1024)
+    return ctr_error (err, 0, "container id `%.32s...` is longer than 1024 bytes", id);
+  for (i = 0; i < len; i++)
+    {
+      unsigned char c = id[i];
+      if (isalnum (c) || c == '_' || c == '+' || c == '-' || (c == '.' && i > 0))
+        continue;
+      return ctr_error (err, 0,
+                        "invalid container id `%s`: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]*", id);
+    }
+  return 0;
+}
+
+bool
+is_rootless (void)
+{
+  static int cached = -1;
+  if (cached < 0)
+    {
+      cached = geteuid () != 0;
+      if (!cached)
+        {
+          /* root inside a user namespace that does not map the whole host range */
+          char buf[256];
+          int fd = open ("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+          if (fd >= 0)
+            {
+              ssize_t r = read (fd, buf, sizeof buf - 1);
+              close (fd);
+              if (r > 0)
+                {
+                  unsigned long a, b, c;
+                  buf[r] = '\0';
+                  if (sscanf (buf, "%lu %lu %lu", &a, &b, &c) == 3 && c != 4294967295UL)
+                    cached = 1;
+                }
+            }
+        }
+    }
+  return cached;
+}
+
+uint64_t
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int
+unix_connect (const char *path, const char *what, ctr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return ctr_error (err, errno, "%s", what);
+  if (strlen (path) >= sizeof addr.sun_path)
+    return ctr_error (err, ENAMETOOLONG, "%s `%s`", what, path);
+  strcpy (addr.sun_path, path);
+  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return ctr_error (err, errno, "connect to %s `%s`", what, path);
+  return steal_fd (sock);
+}
+
+int
+unix_send_fd (int sock, const void *data, size_t len, int fd)
+{
+  struct iovec iov = { (void *)data, len };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
+  struct cmsghdr *c;
+
+  memset (&ctl, 0, sizeof ctl);
+  c = CMSG_FIRSTHDR (&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &fd, sizeof (int));
+  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return -1;
+  return 0;
+}
+
+static int
+remove_children (int fd, dev_t dev, const char *path, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = fdopendir (fd);
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      close (fd);
+      return ctr_error (err, errno, "read directory `%s`", path);
+    }
+  while ((errno = 0, de = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          return ctr_error (err, errno, "stat `%s/%s`", path, de->d_name);
+        }
+      if (S_ISDIR (st.st_mode))
+        {
+          cleanup_free char *sub = xasprintf ("%s/%s", path, de->d_name);
+          int cfd;
+          if (st.st_dev != dev)
+            return ctr_error (err, EBUSY, "remove `%s`: a filesystem is mounted there", sub);
+          cfd = openat (dirfd (d), de->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          if (cfd < 0)
+            return ctr_error (err, errno, "open `%s`", sub);
+          if (remove_children (cfd, dev, sub, err) < 0)
+            return -1;
+          if (unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            return ctr_error (err, errno, "remove `%s`", sub);
+        }
+      else if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
+        return ctr_error (err, errno, "remove `%s/%s`", path, de->d_name);
+    }
+  if (errno != 0)
+    return ctr_error (err, errno, "read directory `%s`", path);
+  return 0;
+}
+
+int
+remove_tree_at (int dirfd, const char *name, ctr_error_t *err)
+{
+  struct stat st;
+  int fd;
+
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "stat `%s`", name);
+  if (!S_ISDIR (st.st_mode))
+    {
+      if (unlinkat (dirfd, name, 0) < 0 && errno != ENOENT)
+        return ctr_error (err, errno, "remove `%s`", name);
+      return 0;
+    }
+  fd = openat (dirfd, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "open `%s`", name);
+  if (remove_children (fd, st.st_dev, name, err) < 0)
+    return -1;
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return ctr_error (err, errno, "remove `%s`", name);
+  return 0;
+}
+
+char *
+rfc3339_now (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  return xasprintf ("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+int
+wait_status_code (int wstatus)
+{
+  if (WIFEXITED (wstatus))
+    return WEXITSTATUS (wstatus);
+  if (WIFSIGNALED (wstatus))
+    return 128 + WTERMSIG (wstatus);
+  return 255;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+int
+list_id_dirs (const char *root, const char *what, char ***ids, size_t *n, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = opendir (root);
+  struct dirent *de;
+  char **v = NULL;
+  size_t count = 0;
+
+  *ids = NULL;
+  *n = 0;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open %s `%s`", what, root);
+  while ((de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+        continue;
+      if (validate_container_id (de->d_name, NULL) < 0)
+        continue;
+      v = xrealloc (v, (count + 2) * sizeof (char *));
+      v[count++] = xstrdup (de->d_name);
+      v[count] = NULL;
+    }
+  if (count)
+    qsort (v, count, sizeof (char *), cmp_str);
+  *ids = v;
+  *n = count;
+  return 0;
+}

@@ -1,0 +1,103 @@
+/* util: allocation wrappers that abort on OOM, cleanup attributes, small fd/file helpers. */
+#ifndef CTR_UTIL_H
+#define CTR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <dirent.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+
+void *xmalloc (size_t size);
+void *xzalloc (size_t size);
+void *xrealloc (void *ptr, size_t size);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Duplicates a NULL-terminated string vector (NULL in, NULL out). */
+char **xstrv_dup (char *const *v);
+void strv_free (char **v);
+size_t strv_len (char *const *v);
+
+void cleanup_freep (void *p);
+void cleanup_closep (int *fd);
+void cleanup_filep (FILE **f);
+void cleanup_dirp (DIR **d);
+void cleanup_strvp (char ***v);
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
+#define cleanup_dir __attribute__ ((cleanup (cleanup_dirp)))
+#define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
+
+/* Move ownership out of a cleanup variable. */
+#define steal_ptr(p)                                                                               \
+  ({                                                                                               \
+    __typeof__ (p) _tmp = (p);                                                                     \
+    (p) = NULL;                                                                                    \
+    _tmp;                                                                                          \
+  })
+#define steal_fd(fd)                                                                               \
+  ({                                                                                               \
+    int _tmp = (fd);                                                                               \
+    (fd) = -1;                                                                                     \
+    _tmp;                                                                                          \
+  })
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* write()/read() that retry on EINTR and short counts. Return bytes or -1 (errno set). */
+ssize_t write_all (int fd, const void *buf, size_t len);
+ssize_t read_all (int fd, void *buf, size_t len);
+
+/* Reads a whole file (at most max_size bytes, else EFBIG). *out is NUL-terminated. */
+int read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                  ctr_error_t *err);
+/* Writes data to path relative to dirfd (AT_FDCWD allowed), O_CREAT|O_TRUNC, mode. */
+int write_file_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                   ctr_error_t *err);
+/* Atomic replace: write path.tmp then rename over path. */
+int write_file_atomic_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                          ctr_error_t *err);
+/* mkdir -p for an absolute path; existing directories are fine. */
+int mkdir_p (const char *path, mode_t mode, ctr_error_t *err);
+
+/* Parses a decimal integer that must fill the whole string. 0 or -1 (errno EINVAL/ERANGE). */
+int parse_int64 (const char *s, int64_t *out);
+int parse_uint64 (const char *s, uint64_t *out);
+
+/* Signal name ("KILL", "SIGKILL", "9", "RTMIN+3") to number; -1 if unknown. */
+int signal_parse (const char *s);
+const char *signal_name (int sig); /* "SIGKILL"; NULL when unknown */
+
+/* Validates a container id: [A-Za-z0-9_+-][A-Za-z0-9_+.-]*, at most 1024 bytes. */
+int validate_container_id (const char *id, ctr_error_t *err);
+
+/* The subdirectories of root whose names are valid ids, sorted (a missing root: none).
+   what names root in errors ("state root", "store"). */
+int list_id_dirs (const char *root, const char *what, char ***ids, size_t *n, ctr_error_t *err);
+
+/* True when the process runs without host root (euid != 0 or not in the initial userns). */
+bool is_rootless (void);
+
+/* A connected AF_UNIX stream socket (O_CLOEXEC); errors read "connect to <what> `path`". */
+int unix_connect (const char *path, const char *what, ctr_error_t *err);
+/* Sends data with one fd attached (SCM_RIGHTS). 0, or -1 with errno set. */
+int unix_send_fd (int sock, const void *data, size_t len, int fd);
+
+/* rm -rf of dirfd/name: never follows a symlink and refuses to cross into another mount
+   (a leftover bind mount must not take the host's files with it). */
+int remove_tree_at (int dirfd, const char *name, ctr_error_t *err);
+
+/* The current time, RFC 3339 in UTC with nanoseconds (malloc'd). */
+char *rfc3339_now (void);
+/* A wait status folded as shells do: the exit code, or 128 + the signal. */
+int wait_status_code (int wstatus);
+
+/* Monotonic time in nanoseconds. */
+uint64_t now_ns (void);
+
+#endif

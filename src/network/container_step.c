@@ -1,0 +1,107 @@
+/* container_net: `ctr run --net`: an OCI container on named networks. The list is kept in
+   the state directory so that `delete` (or the end of a foreground run) detaches it; a
+   user-mode helper belongs to the foreground `run` process itself. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/container_internal.h"
+#include "network/network.h"
+#include "base/util.h"
+
+#define STATE_NETWORKS "networks"
+
+/* The user-mode helper of the container this (foreground) `run` process owns. */
+static struct network_usermode usermode = { .pidfd = -1, .exit_fd = -1 };
+
+static bool
+same_ns (int fd, const char *self)
+{
+  struct stat a, b;
+  return fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino
+         && a.st_dev == b.st_dev;
+}
+
+/* Refused before a helper starts: what a detached run cannot keep. */
+static int
+usermode_check (const struct container_create_options *opts, ctr_error_t *err)
+{
+  const char *net = opts->networks[0];
+  if (opts->networks[1])
+    return ctr_error (err, 0, "--net %s cannot be combined with other networks", net);
+  if (opts->ip)
+    return ctr_error (err, 0, "--net %s: --ip is not supported (the helper picks the address)",
+                      net);
+  if (opts->detach)
+    return ctr_error (err, 0,
+                      "--net %s needs the foreground: a detached run has no process to own "
+                      "its network helper (run without -d, or use a system container)",
+                      net);
+  return 0;
+}
+
+static int
+usermode_attach (int dirfd, int nsfd, int usfd, const struct container_create_options *opts,
+                 ctr_error_t *err)
+{
+  struct network_usermode_request req = {
+    .network = opts->networks[0],
+    .netns_fd = nsfd,
+    .api_dirfd = dirfd,
+    .publish = opts->publish,
+  };
+  req.userns_fd = geteuid () != 0 && !same_ns (usfd, "/proc/self/ns/user") ? usfd : -1;
+  return network_usermode_start (&req, &usermode, err);
+}
+
+int
+container_net_attach (const char *id, int dirfd, pid_t pid, int nsfd, int usfd,
+                      const struct container_create_options *opts, ctr_error_t *err)
+{
+  cleanup_strv char **addresses = NULL;
+  struct network_list_request req = {
+    .owner = id,
+    .owner_pid = pid,
+    .netns_fd = nsfd,
+    .networks = opts->networks,
+    .ip = opts->ip,
+    .publish = opts->publish,
+  };
+  size_t len = 0;
+  cleanup_free char *names = NULL;
+  bool user = network_is_usermode (opts->networks[0]);
+
+  if (user && usermode_check (opts, err) < 0)
+    return -1;
+  for (char **n = opts->networks; n && *n; n++)
+    len += strlen (*n) + 1;
+  names = xzalloc (len + 1);
+  for (char **n = opts->networks; n && *n; n++)
+    strcat (strcat (names, *n), "\n");
+  /* written first: a run killed halfway still gets its networks detached by delete */
+  if (write_file_at (dirfd, STATE_NETWORKS, names, len, 0600, err) < 0)
+    return -1;
+  if (nsfd < 0 || usfd < 0)
+    return ctr_error (err, EPROTO, "--net: the container did not hand over its namespaces");
+  if (same_ns (nsfd, "/proc/self/ns/net"))
+    return ctr_error (err, 0,
+                      "--net: the container has no network namespace of its own "
+                      "(add {\"type\": \"network\"} to linux.namespaces)");
+  if (user)
+    return usermode_attach (dirfd, nsfd, usfd, opts, err);
+  return network_attach_list (&req, &addresses, err);
+}
+
+void
+container_net_detach (const char *id, int dirfd)
+{
+  ctr_error_t err = NULL;
+  network_usermode_stop (&usermode);
+  if (faccessat (dirfd, STATE_NETWORKS, F_OK, 0) < 0)
+    return;
+  if (network_detach_all (id, &err) < 0)
+    ctr_error_print (&err);
+}

@@ -1,0 +1,115 @@
+/* container: the lifecycle of OCI containers (create/start/run/exec/kill/delete/state...),
+   the one API the CLI verbs call. */
+#ifndef CTR_CONTAINER_H
+#define CTR_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "base/error.h"
+
+struct ctr_context
+{
+  const char *state_root; /* --root; NULL: default (/run/ctr, or $XDG_RUNTIME_DIR/ctr) */
+  bool systemd_cgroup;    /* --systemd-cgroup (refused: not supported yet) */
+  const char *store;      /* --store: the named system containers (NULL: store_root()) */
+};
+
+/* Resolves the state root to use (the default when ctx->state_root is NULL). */
+const char *container_state_root (const struct ctr_context *ctx);
+
+struct container_create_options
+{
+  const char *bundle;      /* NULL: current directory */
+  const char *config_file; /* NULL: <bundle>/config.json */
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool detach; /* run only */
+  /* Library callers (the system-container monitor): the pty master of a terminal
+     container is handed over here instead of going to console_socket, and the container
+     process's pid is stored in pid_out. */
+  int *console_master;
+  pid_t *pid_out;
+  /* the container's network and user namespaces, opened by the container itself (a
+     rootless owner may not open /proc/PID/ns/ of its non-dumpable setup process) */
+  int *netns_fd_out, *userns_fd_out;
+  /* run --net/--ip/--publish: named networks (NULL: none, the config's own netns) */
+  char **networks;
+  const char *ip;
+  char **publish;
+};
+
+int container_create (const struct ctr_context *ctx, const char *id,
+                      const struct container_create_options *opts, ctr_error_t *err);
+int container_start (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
+/* create + start. In the foreground (not detach) waits for the container process,
+   forwarding signals (and a terminal), deletes the container, and stores the process's
+   exit status in *exit_status (128+signal when killed). */
+int container_run (const struct ctr_context *ctx, const char *id,
+                   const struct container_create_options *opts, int *exit_status, ctr_error_t *err);
+/* Runtime-spec state document (malloc'd JSON). */
+int container_state (const struct ctr_context *ctx, const char *id, char **json, ctr_error_t *err);
+int container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all,
+                    ctr_error_t *err);
+/* Refuses a running/created container unless force (then SIGKILL first). Runs poststop
+   hooks, removes the cgroup and the state directory. */
+int container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr_error_t *err);
+
+struct container_exec_options
+{
+  const char *process_file; /* -p: a process.json; the fields below then only override */
+  char **args;              /* NULL-terminated; required without process_file */
+  bool tty;
+  bool tty_set; /* -t given explicitly */
+  const char *cwd;
+  char **env;             /* K=V, appended/overriding */
+  const char *user;       /* UID[:GID] */
+  char **additional_gids; /* decimal strings */
+  char **caps;            /* added to every set */
+  bool no_new_privs;
+  bool detach;
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+};
+
+int container_exec (const struct ctr_context *ctx, const char *id,
+                    const struct container_exec_options *opts, int *exit_status, ctr_error_t *err);
+
+struct container_info
+{
+  char *id;
+  pid_t pid; /* 0 when stopped */
+  char *status;
+  char *bundle;
+  char *created; /* RFC 3339 */
+  char *owner;
+};
+
+int container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
+                    ctr_error_t *err);
+void container_info_free (struct container_info *info, size_t n);
+int container_ps (const struct ctr_context *ctx, const char *id, pid_t **pids, size_t *n,
+                  ctr_error_t *err);
+int container_pause (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
+/* CPU time and memory in use, from the container's cgroup; -1 when unknown. */
+int container_usage (const struct ctr_context *ctx, const char *id, uint64_t *cpu_ns,
+                     uint64_t *memory_bytes);
+int container_resume (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
+/* `ctr update`: resources_json is a linux.resources object (may be NULL); the flags
+   fill/override it. */
+struct container_update_options
+{
+  const char *resources_json;
+  size_t resources_json_len;
+  const char *memory, *memory_swap, *cpu_shares, *cpu_quota, *cpu_period, *cpuset_cpus,
+      *cpuset_mems, *pids_limit, *blkio_weight;
+};
+int container_update (const struct ctr_context *ctx, const char *id,
+                      const struct container_update_options *opts, ctr_error_t *err);
+
+#endif

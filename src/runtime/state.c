@@ -1,0 +1,286 @@
+/* state: <root>/<id>/ state directories: state.json, exec fifo, saved config, lock, status. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "runtime/state.h"
+#include "base/util.h"
+
+#define STATE_FILE "state.json"
+
+const char *
+ctr_status_name (enum ctr_status s)
+{
+  switch (s)
+    {
+    case CTR_STATUS_CREATING:
+      return "creating";
+    case CTR_STATUS_CREATED:
+      return "created";
+    case CTR_STATUS_RUNNING:
+      return "running";
+    case CTR_STATUS_PAUSED:
+      return "paused";
+    case CTR_STATUS_STOPPED:
+    default:
+      return "stopped";
+    }
+}
+
+void
+ctr_state_free (struct ctr_state *s)
+{
+  if (s == NULL)
+    return;
+  free (s->id);
+  free (s->bundle);
+  free (s->rootfs);
+  free (s->created);
+  free (s->cgroup);
+  free (s->annotations);
+  free (s);
+}
+
+int
+state_dir_create (const char *root, const char *id, ctr_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  int fd;
+
+  if (mkdir (root, 0700) < 0 && errno != EEXIST)
+    {
+      if (errno != ENOENT || mkdir_p (root, 0700, err) < 0)
+        return ctr_error (err, errno, "create state root `%s`", root);
+    }
+  rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ctr_error (err, errno, "open state root `%s`", root);
+  if (mkdirat (rootfd, id, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return ctr_error (err, 0, "container `%s` already exists", id);
+      return ctr_error (err, errno, "create state directory `%s/%s`", root, id);
+    }
+  fd = openat (rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return ctr_error (err, errno, "open state directory `%s/%s`", root, id);
+  return fd;
+}
+
+int
+state_dir_open (const char *root, const char *id, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", root, id);
+  int fd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return ctr_error (err, 0, "container `%s` does not exist", id);
+      return ctr_error (err, errno, "open state directory `%s`", path);
+    }
+  return fd;
+}
+
+int
+state_lock (int dirfd, ctr_error_t *err)
+{
+  while (flock (dirfd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "lock state directory");
+  return 0;
+}
+
+int
+state_dir_remove (const char *root, const char *id, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", root, id);
+  cleanup_close int fd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open state directory `%s`", path);
+  d = fdopendir (fd);
+  if (d == NULL)
+    return ctr_error (err, errno, "read state directory `%s`", path);
+  fd = -1;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
+        return ctr_error (err, errno, "remove `%s/%s`", path, de->d_name);
+    }
+  if (rmdir (path) < 0 && errno != ENOENT)
+    return ctr_error (err, errno, "remove state directory `%s`", path);
+  return 0;
+}
+
+int
+state_write (int dirfd, const struct ctr_state *s, ctr_error_t *err)
+{
+  json_writer *w = json_writer_new (false);
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  json_map_open (w);
+  json_kv_string (w, "id", s->id);
+  json_kv_int (w, "pid", s->pid);
+  json_key (w, "pid_start");
+  json_uint (w, s->pid_start);
+  json_kv_string (w, "bundle", s->bundle);
+  json_kv_string (w, "rootfs", s->rootfs);
+  json_kv_string (w, "created", s->created);
+  json_kv_int (w, "owner", s->owner);
+  if (s->cgroup)
+    json_kv_string (w, "cgroup", s->cgroup);
+  if (s->annotations)
+    {
+      json_key (w, "annotations");
+      json_raw (w, s->annotations, strlen (s->annotations));
+    }
+  json_kv_bool (w, "has_poststart", s->has_poststart);
+  json_kv_bool (w, "has_poststop", s->has_poststop);
+  json_map_close (w);
+  text = json_writer_finish (w, &len);
+  return write_file_atomic_at (dirfd, STATE_FILE, text, len, 0600, err);
+}
+
+static char *
+json_dup_string (const json_value *root, const char *key)
+{
+  const char *s;
+  if (!json_as_string (json_get (root, key), &s))
+    return NULL;
+  return xstrdup (s);
+}
+
+int
+state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  json_value *root;
+  struct ctr_state *s;
+  const json_value *v;
+  int64_t n;
+  bool b;
+  size_t len;
+
+  if (read_file_at (dirfd, STATE_FILE, 1024 * 1024, &text, &len, err) < 0)
+    {
+      if (*err && (*err)->status == ENOENT)
+        return ctr_error (err, 0, "container `%s` is still being created", id);
+      return -1;
+    }
+  root = json_parse (text, len, "state.json", err);
+  if (root == NULL)
+    return ctr_error_wrap (err, "container `%s`", id);
+  s = xzalloc (sizeof *s);
+  s->id = json_dup_string (root, "id");
+  if (json_as_int64 (json_get (root, "pid"), &n))
+    s->pid = (pid_t)n;
+  if (json_as_int64 (json_get (root, "pid_start"), &n))
+    s->pid_start = (uint64_t)n;
+  s->bundle = json_dup_string (root, "bundle");
+  s->rootfs = json_dup_string (root, "rootfs");
+  s->created = json_dup_string (root, "created");
+  if (json_as_int64 (json_get (root, "owner"), &n))
+    s->owner = (uid_t)n;
+  s->cgroup = json_dup_string (root, "cgroup");
+  v = json_get (root, "annotations");
+  if (v && json_is_object (v))
+    s->annotations = json_value_to_string (v, NULL);
+  s->has_poststart = json_as_bool (json_get (root, "has_poststart"), &b) && b;
+  s->has_poststop = json_as_bool (json_get (root, "has_poststop"), &b) && b;
+  json_value_free (root);
+  if (s->id == NULL)
+    {
+      ctr_state_free (s);
+      return ctr_error (err, 0, "container `%s`: state.json has no id", id);
+    }
+  *out = s;
+  return 0;
+}
+
+uint64_t
+pid_start_time (pid_t pid)
+{
+  char path[64], buf[1024], *p;
+  cleanup_close int fd = -1;
+  ssize_t r;
+  int field;
+  unsigned long long start = 0;
+
+  if (pid <= 0)
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/stat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  r = read (fd, buf, sizeof buf - 1);
+  if (r <= 0)
+    return 0;
+  buf[r] = '\0';
+  /* comm may contain spaces and parentheses: fields start after the last ')' */
+  p = strrchr (buf, ')');
+  if (p == NULL || p[1] != ' ')
+    return 0;
+  p += 2;
+  if (*p == 'Z' || *p == 'X')
+    return 0;
+  /* p is field 3 (state); starttime is field 22 */
+  for (field = 3; field < 22 && p; field++)
+    {
+      p = strchr (p, ' ');
+      if (p)
+        p++;
+    }
+  if (p == NULL || sscanf (p, "%llu", &start) != 1)
+    return 0;
+  return start;
+}
+
+enum ctr_status
+state_status (int dirfd, const struct ctr_state *s)
+{
+  if (s->pid <= 0)
+    return CTR_STATUS_CREATING;
+  if (pid_start_time (s->pid) != s->pid_start)
+    return CTR_STATUS_STOPPED;
+  if (faccessat (dirfd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return CTR_STATUS_CREATED;
+  return CTR_STATUS_RUNNING;
+}
+
+char *
+state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
+{
+  json_writer *w = json_writer_new (true);
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", "1.2.0");
+  json_kv_string (w, "id", s->id);
+  json_kv_string (w, "status", ctr_status_name (status));
+  json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);
+  json_kv_string (w, "bundle", s->bundle);
+  json_kv_string (w, "rootfs", s->rootfs);
+  json_kv_string (w, "created", s->created);
+  if (s->annotations)
+    {
+      json_key (w, "annotations");
+      json_raw (w, s->annotations, strlen (s->annotations));
+    }
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}
+
+int
+state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err)
+{
+  return list_id_dirs (root, "state root", ids, n, err);
+}

@@ -1,0 +1,64 @@
+/* state: the per-container state directory (<root>/<id>/): state.json written atomically,
+   the exec fifo, a saved config.json, a lock, and status derivation. */
+#ifndef CTR_STATE_H
+#define CTR_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "base/error.h"
+
+#define STATE_FIFO "exec.fifo"
+#define STATE_CONFIG "config.json"
+
+enum ctr_status
+{
+  CTR_STATUS_CREATING,
+  CTR_STATUS_CREATED,
+  CTR_STATUS_RUNNING,
+  CTR_STATUS_STOPPED,
+  CTR_STATUS_PAUSED,
+};
+
+const char *ctr_status_name (enum ctr_status s);
+
+struct ctr_state
+{
+  char *id;
+  pid_t pid;
+  uint64_t pid_start; /* /proc/PID/stat starttime: guards against pid reuse */
+  char *bundle;
+  char *rootfs;
+  char *created; /* RFC 3339 */
+  uid_t owner;
+  char *cgroup;      /* cgroup_serialize() text, or NULL */
+  char *annotations; /* the config's annotations object as JSON text, or NULL */
+  bool has_poststart;
+  bool has_poststop;
+};
+
+void ctr_state_free (struct ctr_state *s);
+
+/* Makes <root> (0700) if needed and creates <root>/<id> exclusively (0700). Returns the
+   directory fd. A duplicate id fails with "container `id` already exists". */
+int state_dir_create (const char *root, const char *id, ctr_error_t *err);
+/* Opens an existing state dir; a missing one fails with "container `id` does not exist". */
+int state_dir_open (const char *root, const char *id, ctr_error_t *err);
+/* Exclusive flock on the state dir (waits). */
+int state_lock (int dirfd, ctr_error_t *err);
+/* Removes <root>/<id> and everything in it. */
+int state_dir_remove (const char *root, const char *id, ctr_error_t *err);
+
+int state_write (int dirfd, const struct ctr_state *s, ctr_error_t *err);
+int state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err);
+
+/* starttime of a pid from /proc/PID/stat; 0 when the pid does not exist or is a zombie. */
+uint64_t pid_start_time (pid_t pid);
+/* created/running/stopped from the process and the fifo (paused is the cgroup's business). */
+enum ctr_status state_status (int dirfd, const struct ctr_state *s);
+/* The runtime-spec state document. */
+char *state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
+/* Ids of all state dirs under root (sorted). */
+int state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err);
+
+#endif

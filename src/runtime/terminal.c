@@ -1,0 +1,106 @@
+/* terminal: container ptys, console-socket hand-over, raw mode and window sizes. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "runtime/terminal.h"
+#include "base/util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO ('T', 0x41)
+#endif
+
+int
+terminal_open_pty (int *master, int *slave, ctr_error_t *err)
+{
+  cleanup_close int m = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int s;
+
+  if (m < 0)
+    return ctr_error (err, errno, "open /dev/ptmx");
+  if (unlockpt (m) < 0)
+    return ctr_error (err, errno, "unlockpt");
+  /* TIOCGPTPEER opens the peer without a path lookup: no race with a swapped /dev/pts */
+  s = ioctl (m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0)
+    return ctr_error (err, errno, "open pty peer");
+  *master = steal_fd (m);
+  *slave = s;
+  return 0;
+}
+
+int
+terminal_make_controlling (int slave, ctr_error_t *err)
+{
+  int i;
+  if (setsid () < 0)
+    return ctr_error (err, errno, "setsid");
+  if (ioctl (slave, TIOCSCTTY, 0) < 0)
+    return ctr_error (err, errno, "set controlling terminal");
+  for (i = 0; i < 3; i++)
+    if (dup2 (slave, i) < 0)
+      return ctr_error (err, errno, "dup2 terminal to fd %d", i);
+  return 0;
+}
+
+int
+terminal_set_size (int fd, unsigned rows, unsigned cols, ctr_error_t *err)
+{
+  struct winsize ws = { .ws_row = rows, .ws_col = cols };
+  if (ioctl (fd, TIOCSWINSZ, &ws) < 0)
+    return ctr_error (err, errno, "set terminal size");
+  return 0;
+}
+
+void
+terminal_copy_size (int from, int to)
+{
+  struct winsize ws;
+  if (ioctl (from, TIOCGWINSZ, &ws) == 0)
+    ioctl (to, TIOCSWINSZ, &ws);
+}
+
+int
+terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
+{
+  static const char name[] = "/dev/ptmx";
+  cleanup_close int sock = unix_connect (path, "console socket", err);
+  if (sock < 0)
+    return -1;
+  if (unix_send_fd (sock, name, sizeof name - 1, fd) < 0)
+    return ctr_error (err, errno, "send terminal to console socket `%s`", path);
+  return 0;
+}
+
+int
+terminal_raw (int fd, struct terminal_saved *saved, ctr_error_t *err)
+{
+  struct termios raw;
+  saved->active = false;
+  saved->fd = fd;
+  if (!isatty (fd))
+    return 0;
+  if (tcgetattr (fd, &saved->tio) < 0)
+    return ctr_error (err, errno, "tcgetattr");
+  raw = saved->tio;
+  /* fully raw, output too: the container's own pty already turns \n into \r\n */
+  cfmakeraw (&raw);
+  if (tcsetattr (fd, TCSANOW, &raw) < 0)
+    return ctr_error (err, errno, "tcsetattr");
+  saved->active = true;
+  return 0;
+}
+
+void
+terminal_restore (struct terminal_saved *saved)
+{
+  if (saved->active)
+    tcsetattr (saved->fd, TCSANOW, &saved->tio);
+  saved->active = false;
+}

@@ -1,0 +1,31 @@
+/* terminal: pty allocation in the container, --console-socket hand-over, raw mode and
+   window-size forwarding for `run`/`exec` with a terminal. */
+#ifndef CTR_TERMINAL_H
+#define CTR_TERMINAL_H
+
+#include <stdbool.h>
+#include <termios.h>
+#include "base/error.h"
+
+/* Opens /dev/ptmx of the current mount namespace (the container's devpts) and its peer.
+   Both fds are O_CLOEXEC. */
+int terminal_open_pty (int *master, int *slave, ctr_error_t *err);
+/* Makes fd the controlling terminal of a new session and stdin/stdout/stderr. */
+int terminal_make_controlling (int slave, ctr_error_t *err);
+int terminal_set_size (int fd, unsigned rows, unsigned cols, ctr_error_t *err);
+/* Copies the window size of from (a tty) to to; silently nothing when from is no tty. */
+void terminal_copy_size (int from, int to);
+/* Sends fd over the unix socket at path (SCM_RIGHTS), as runc's --console-socket. */
+int terminal_send_to_socket (const char *path, int fd, ctr_error_t *err);
+
+struct terminal_saved
+{
+  bool active;
+  int fd;
+  struct termios tio;
+};
+/* Puts fd into raw mode when it is a tty; terminal_restore undoes it. */
+int terminal_raw (int fd, struct terminal_saved *saved, ctr_error_t *err);
+void terminal_restore (struct terminal_saved *saved);
+
+#endif

@@ -1,0 +1,556 @@
+/* monitor: the monitor process of a system container: spawn, event loop, teardown. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "system/monitor.h"
+#include "base/json.h"
+#include "runtime/state.h"
+#include "system/store.h"
+#include "base/util.h"
+
+#define MAX_CLIENTS 32
+
+enum client_role
+{
+  ROLE_NEW,
+  ROLE_CONSOLE,
+  ROLE_STOP,
+};
+
+struct client
+{
+  int fd;
+  enum client_role role;
+};
+
+struct monitor
+{
+  const struct monitor_config *cfg;
+  pid_t pid;
+  int pidfd, master, listen_fd, sig_fd, peer;
+  bool master_open;
+  /* console ring buffer */
+  char *ring;
+  size_t ring_start, ring_len;
+  struct client clients[MAX_CLIENTS];
+  size_t n_clients;
+  /* stop in progress: the deadline after which everything is killed (0: none) */
+  uint64_t kill_at;
+  bool killed;
+};
+
+static void
+ring_append (struct monitor *m, const char *data, size_t len)
+{
+  if (len >= MONITOR_LOG_SIZE)
+    {
+      data += len - MONITOR_LOG_SIZE;
+      len = MONITOR_LOG_SIZE;
+    }
+  for (size_t i = 0; i < len; i++)
+    {
+      size_t pos = (m->ring_start + m->ring_len) % MONITOR_LOG_SIZE;
+      m->ring[pos] = data[i];
+      if (m->ring_len < MONITOR_LOG_SIZE)
+        m->ring_len++;
+      else
+        m->ring_start = (m->ring_start + 1) % MONITOR_LOG_SIZE;
+    }
+}
+
+/* The ring in order, as one or two pieces. */
+static size_t
+ring_pieces (const struct monitor *m, const char **p1, size_t *l1, const char **p2, size_t *l2)
+{
+  size_t first = MONITOR_LOG_SIZE - m->ring_start;
+  *p1 = m->ring + m->ring_start;
+  *l1 = m->ring_len < first ? m->ring_len : first;
+  *p2 = m->ring;
+  *l2 = m->ring_len - *l1;
+  return m->ring_len;
+}
+
+static int
+send_msg (int fd, char type, const void *data, size_t len)
+{
+  char buf[1 + 4096];
+  if (len > sizeof buf - 1)
+    len = sizeof buf - 1;
+  buf[0] = type;
+  if (len)
+    memcpy (buf + 1, data, len);
+  return send (fd, buf, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -1 : 0;
+}
+
+static void
+send_chunks (int fd, char type, const char *data, size_t len, int flags)
+{
+  while (len > 0)
+    {
+      char buf[1 + 4096];
+      size_t n = len < 4096 ? len : 4096;
+      buf[0] = type;
+      memcpy (buf + 1, data, n);
+      if (send (fd, buf, n + 1, MSG_NOSIGNAL | flags) < 0)
+        return;
+      data += n;
+      len -= n;
+    }
+}
+
+static void
+client_drop (struct monitor *m, size_t i)
+{
+  close (m->clients[i].fd);
+  m->clients[i] = m->clients[--m->n_clients];
+}
+
+static void
+console_output (struct monitor *m)
+{
+  char buf[4096];
+  ssize_t n = read (m->master, buf, sizeof buf);
+  if (n <= 0)
+    {
+      /* EIO: no process holds the terminal now; init's exit arrives through the pidfd */
+      if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        m->master_open = false;
+      return;
+    }
+  ring_append (m, buf, n);
+  for (size_t i = 0; i < m->n_clients; i++)
+    if (m->clients[i].role == ROLE_CONSOLE)
+      send_msg (m->clients[i].fd, MON_DATA, buf, n); /* a slow reader loses output */
+}
+
+static void
+begin_stop (struct monitor *m, int timeout)
+{
+  ctr_error_t err = NULL;
+  uint64_t at = now_ns () + (uint64_t)timeout * 1000000000ull;
+  if (timeout == 0 || m->kill_at == 0 || at < m->kill_at)
+    m->kill_at = at ? at : 1;
+  if (timeout > 0
+      && container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err) < 0)
+    ctr_error_print (&err);
+}
+
+static void
+stop_deadline (struct monitor *m)
+{
+  ctr_error_t err = NULL;
+  if (m->kill_at == 0 || m->killed || now_ns () < m->kill_at)
+    return;
+  m->killed = true;
+  if (container_kill (m->cfg->ctx, m->cfg->name, SIGKILL, true, &err) < 0)
+    ctr_error_print (&err);
+}
+
+static void
+client_request (struct monitor *m, size_t i)
+{
+  struct client *c = &m->clients[i];
+  char buf[1 + 4096];
+  ssize_t n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
+  const char *p1, *p2;
+  size_t l1, l2;
+  int32_t timeout;
+
+  if (n <= 0)
+    {
+      if (n == 0 || (errno != EAGAIN && errno != EINTR))
+        client_drop (m, i);
+      return;
+    }
+  switch (buf[0])
+    {
+    case MON_CONSOLE:
+      c->role = ROLE_CONSOLE;
+      break;
+    case MON_DATA:
+      if (c->role == ROLE_CONSOLE && m->master_open)
+        write_all (m->master, buf + 1, n - 1);
+      break;
+    case MON_RESIZE:
+      if (c->role == ROLE_CONSOLE && n == 1 + (ssize_t)sizeof (struct winsize))
+        ioctl (m->master, TIOCSWINSZ, (struct winsize *)(void *)(buf + 1));
+      break;
+    case MON_LOG:
+      ring_pieces (m, &p1, &l1, &p2, &l2);
+      send_chunks (c->fd, MON_DATA, p1, l1, 0);
+      send_chunks (c->fd, MON_DATA, p2, l2, 0);
+      send_msg (c->fd, MON_END, NULL, 0);
+      client_drop (m, i);
+      break;
+    case MON_STOP:
+      if (n != 1 + (ssize_t)sizeof timeout)
+        break;
+      memcpy (&timeout, buf + 1, sizeof timeout);
+      c->role = ROLE_STOP;
+      begin_stop (m, timeout < 0 ? 0 : timeout);
+      break;
+    default:
+      client_drop (m, i);
+    }
+}
+
+/* Only root and the monitor's own user may talk to it (DESIGN.md §4 rule 9). */
+static void
+client_accept (struct monitor *m)
+{
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  int fd = accept4 (m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0)
+    return;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
+      || (cred.uid != 0 && cred.uid != geteuid ()) || m->n_clients == MAX_CLIENTS)
+    {
+      close (fd);
+      return;
+    }
+  m->clients[m->n_clients++] = (struct client){ .fd = fd, .role = ROLE_NEW };
+}
+
+/* The store keeps what survives the container: its console output and how it ended. */
+static void
+save_exit (struct monitor *m, int code)
+{
+  ctr_error_t err = NULL;
+  struct store_meta meta;
+  const char *p1, *p2;
+  size_t l1, l2;
+  int fd;
+
+  ring_pieces (m, &p1, &l1, &p2, &l2);
+  fd = openat (m->cfg->store_fd, STORE_CONSOLE_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      write_all (fd, p1, l1);
+      write_all (fd, p2, l2);
+      close (fd);
+    }
+  if (store_lock (m->cfg->store_fd, &err) < 0
+      || store_meta_read (m->cfg->store_fd, m->cfg->name, &meta, &err) < 0)
+    {
+      ctr_error_print (&err);
+      return;
+    }
+  meta.has_last_exit = true;
+  meta.last_exit = code;
+  free (meta.last_exit_time);
+  meta.last_exit_time = rfc3339_now ();
+  if (store_meta_write (m->cfg->store_fd, &meta, &err) < 0)
+    ctr_error_print (&err);
+  store_meta_clear (&meta);
+  flock (m->cfg->store_fd, LOCK_UN);
+}
+
+static void
+teardown (struct monitor *m, int code)
+{
+  ctr_error_t err = NULL;
+  int32_t status = code;
+
+  monitor_net_down (m->cfg->name, m->cfg->networks);
+  if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
+    ctr_error_print (&err);
+  save_exit (m, code);
+  for (size_t i = 0; i < m->n_clients; i++)
+    {
+      int fl = fcntl (m->clients[i].fd, F_GETFL);
+      fcntl (m->clients[i].fd, F_SETFL, fl & ~O_NONBLOCK);
+      send_msg (m->clients[i].fd, MON_EXIT, &status, sizeof status);
+      close (m->clients[i].fd);
+    }
+  m->n_clients = 0;
+}
+
+static void
+on_signal (struct monitor *m)
+{
+  struct signalfd_siginfo si;
+  while (read (m->sig_fd, &si, sizeof si) == sizeof si)
+    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+      begin_stop (m, m->cfg->stop_timeout);
+}
+
+/* Polls until init is gone; returns its wait status. */
+static int
+event_loop (struct monitor *m)
+{
+  for (;;)
+    {
+      struct pollfd p[4 + MAX_CLIENTS];
+      size_t n = 0, i, nc = m->n_clients;
+      int timeout = -1;
+      siginfo_t si = { 0 };
+
+      p[n++] = (struct pollfd){ .fd = m->pidfd, .events = POLLIN };
+      p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
+      p[n++] = (struct pollfd){ .fd = m->sig_fd, .events = POLLIN };
+      p[n++] = (struct pollfd){ .fd = m->master_open ? m->master : -1, .events = POLLIN };
+      for (i = 0; i < nc; i++)
+        p[n++] = (struct pollfd){ .fd = m->clients[i].fd, .events = POLLIN };
+      if (m->kill_at && !m->killed)
+        {
+          uint64_t now = now_ns ();
+          timeout = m->kill_at > now ? (int)((m->kill_at - now) / 1000000 + 1) : 0;
+        }
+      if (poll (p, n, timeout) < 0 && errno != EINTR)
+        return -1;
+      stop_deadline (m);
+      if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+        console_output (m);
+      if (p[2].revents & POLLIN)
+        on_signal (m);
+      if (p[1].revents & POLLIN)
+        client_accept (m);
+      /* backwards: client_drop moves the last client into the freed slot */
+      for (i = nc; i-- > 0;)
+        if (p[4 + i].revents)
+          client_request (m, i);
+      if ((p[0].revents & POLLIN) && waitid (P_PIDFD, m->pidfd, &si, WEXITED | WNOHANG) == 0
+          && si.si_pid != 0)
+        {
+          /* the console's last words */
+          while (m->master_open && poll (&p[3], 1, 0) > 0)
+            console_output (m);
+          if (si.si_code == CLD_EXITED)
+            return si.si_status << 8;
+          return si.si_status & 0x7f;
+        }
+    }
+}
+
+static int
+listen_socket (const struct monitor_config *cfg, ctr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  const char *root = container_state_root (cfg->ctx);
+  cleanup_close int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+  if (fd < 0)
+    return ctr_error (err, errno, "monitor socket");
+  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s", root, cfg->name,
+                        MONITOR_SOCKET)
+      >= sizeof addr.sun_path)
+    return ctr_error (err, ENAMETOOLONG, "monitor socket `%s/%s/%s`", root, cfg->name,
+                      MONITOR_SOCKET);
+  unlink (addr.sun_path);
+  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0 || chmod (addr.sun_path, 0600) < 0
+      || listen (fd, 16) < 0)
+    return ctr_error (err, errno, "monitor socket `%s`", addr.sun_path);
+  return steal_fd (fd);
+}
+
+static int
+write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (cfg->ctx), cfg->name);
+  cleanup_free char *text = NULL, *started = rfc3339_now ();
+  cleanup_close int dfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  json_writer *w = json_writer_new (false);
+  size_t len;
+
+  json_map_open (w);
+  json_kv_int (w, "monitor_pid", getpid ());
+  json_kv_int (w, "pid", pid);
+  json_kv_string (w, "started", started);
+  json_kv_int (w, "started_ns", (int64_t)now_ns ());
+  json_key (w, "addresses");
+  json_array_open (w);
+  for (char **a = addresses; a && *a; a++)
+    json_string (w, *a);
+  json_array_close (w);
+  json_map_close (w);
+  text = json_writer_finish (w, &len);
+  if (dfd < 0)
+    return ctr_error (err, errno, "open state directory `%s`", dir);
+  return write_file_atomic_at (dfd, MONITOR_INFO, text, len, 0600, err);
+}
+
+/* Create → network → socket → start. On failure everything made so far is undone. */
+static int
+monitor_setup (struct monitor *m, ctr_error_t *err)
+{
+  const struct monitor_config *cfg = m->cfg;
+  cleanup_close int netns = -1, userns = -1;
+  struct container_create_options opts = { .bundle = cfg->bundle,
+                                           .console_master = &m->master,
+                                           .pid_out = &m->pid,
+                                           .netns_fd_out = &netns,
+                                           .userns_fd_out = &userns };
+  cleanup_strv char **addresses = NULL;
+
+  if (container_create (cfg->ctx, cfg->name, &opts, err) < 0)
+    return -1;
+  m->pidfd = syscall (SYS_pidfd_open, m->pid, 0);
+  if (m->pidfd < 0)
+    {
+      ctr_error (err, errno, "pidfd_open %d", m->pid);
+      goto fail;
+    }
+  m->master_open = m->master >= 0;
+  if (m->master >= 0)
+    {
+      fcntl (m->master, F_SETFL, fcntl (m->master, F_GETFL) | O_NONBLOCK);
+      /* sysvinit closes /dev/console between writes: a slave of our own keeps the master
+         from hanging up meanwhile (init's end comes through the pidfd) */
+      m->peer = ioctl (m->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    }
+  if (monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
+    goto fail;
+  m->listen_fd = listen_socket (cfg, err);
+  if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, err) < 0)
+    goto fail;
+  if (container_start (cfg->ctx, cfg->name, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  {
+    ctr_error_t e2 = NULL;
+    monitor_net_down (cfg->name, cfg->networks);
+    if (container_delete (cfg->ctx, cfg->name, true, &e2) < 0)
+      ctr_error_free (&e2);
+    return -1;
+  }
+}
+
+static void
+report_ready (int fd, ctr_error_t *err)
+{
+  if (err == NULL || *err == NULL)
+    write_all (fd, "O", 1);
+  else
+    {
+      cleanup_free char *msg = ctr_error_string (*err);
+      write_all (fd, "E", 1);
+      write_all (fd, msg, strlen (msg));
+    }
+  close (fd);
+}
+
+/* A monitor lives on after its caller: it keeps none of the caller's files but the two it
+   needs (the container's own setup never sees them either: they close on exec). */
+static void
+close_other_fds (int a, int b)
+{
+  int lo = a < b ? a : b, hi = a < b ? b : a;
+  if (lo > 3)
+    syscall (SYS_close_range, 3, lo - 1, 0);
+  if (hi > lo + 1)
+    syscall (SYS_close_range, lo + 1, hi - 1, 0);
+  syscall (SYS_close_range, hi + 1, ~0U, 0);
+}
+
+/* The monitor process: never returns. */
+static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config *cfg, int ready)
+{
+  struct monitor m = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1 };
+  ctr_error_t err = NULL;
+  sigset_t set;
+  int status, nul;
+
+  prctl (PR_SET_NAME, "ctr-monitor");
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  close_other_fds (ready, cfg->store_fd);
+  /* a monitor holds no terminal and none of its caller's files; its own errors go to the
+     store's monitor.log */
+  nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  dup2 (nul, 0);
+  dup2 (nul, 1);
+  close (nul);
+  nul = openat (cfg->store_fd, "monitor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (nul >= 0)
+    {
+      dup2 (nul, 2);
+      close (nul);
+    }
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  sigaddset (&set, SIGPIPE);
+  sigaddset (&set, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  m.sig_fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  m.ring = xmalloc (MONITOR_LOG_SIZE);
+  if (monitor_setup (&m, &err) < 0)
+    {
+      report_ready (ready, &err);
+      _exit (1);
+    }
+  report_ready (ready, NULL);
+  status = event_loop (&m);
+  teardown (&m, status < 0 ? 255 : wait_status_code (status));
+  _exit (0);
+}
+
+pid_t
+monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err)
+{
+  int fds[2];
+  pid_t pid, monitor_pid = 0;
+  char buf[4096];
+  ssize_t n, len = 0;
+  int status;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return ctr_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return ctr_error (err, errno, "fork monitor");
+    }
+  if (pid == 0)
+    {
+      /* detach: a new session, and a grandchild so that the caller need not reap it */
+      close (fds[0]);
+      setsid ();
+      pid = fork ();
+      if (pid != 0)
+        _exit (pid < 0);
+      pid = getpid ();
+      write_all (fds[1], &pid, sizeof pid);
+      monitor_main (cfg, fds[1]);
+    }
+  close (fds[1]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (read_all (fds[0], &monitor_pid, sizeof monitor_pid) != sizeof monitor_pid)
+    {
+      close (fds[0]);
+      return ctr_error (err, 0, "container `%s`: the monitor could not be started", cfg->name);
+    }
+  while ((n = read (fds[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      len += n;
+  close (fds[0]);
+  buf[len] = '\0';
+  if (len > 0 && buf[0] == 'O')
+    return monitor_pid;
+  if (len > 1 && buf[0] == 'E')
+    return ctr_error_set_raw (err, 0, buf + 1);
+  return ctr_error (err, 0, "container `%s`: the monitor exited before the container started",
+                    cfg->name);
+}

@@ -1,0 +1,71 @@
+/* monitor: the per-container process of a system container (ctr itself in a monitor role):
+   creates and starts the container with a pty, keeps the console in a bounded log, reaps
+   init, records the exit, undoes everything when init ends, and serves console, log and
+   stop requests on a socket in the container's state directory. */
+#ifndef CTR_MONITOR_H
+#define CTR_MONITOR_H
+
+#include <stdbool.h>
+#include "runtime/container.h"
+#include "base/error.h"
+
+#define MONITOR_SOCKET "monitor.sock"
+/* Written into the state directory once the container runs: pid, start time, addresses. */
+#define MONITOR_INFO "monitor.json"
+/* The console output kept in memory (and saved to the store when the container ends). */
+#define MONITOR_LOG_SIZE (128 * 1024)
+
+/* Requests (client → monitor) and replies (monitor → client): SOCK_SEQPACKET messages
+   whose first byte is the type. */
+enum monitor_msg
+{
+  MON_CONSOLE = 'C', /* attach to the console: DATA and RESIZE follow */
+  MON_LOG = 'L',     /* the buffered console output: DATA..., END */
+  MON_STOP = 'S',    /* + int32 timeout in seconds: EXIT when everything is undone */
+  MON_DATA = 'D',    /* + bytes */
+  MON_RESIZE = 'W',  /* + struct winsize */
+  MON_END = 'E',
+  MON_EXIT = 'X', /* + int32 exit status: the container is gone and cleaned up */
+};
+
+struct monitor_network;
+
+struct monitor_config
+{
+  const struct ctr_context *ctx;
+  const char *name;
+  const char *bundle; /* the store directory */
+  int store_fd;       /* the same, open: console.log and ctr.json go there */
+  int stop_signal;
+  int stop_timeout;
+  char *const *networks; /* NULL or {"none"}: loopback only; {"host"}: the host's */
+  const char *ip;
+  char *const *publish;
+};
+
+/* Starts a detached monitor that creates and starts the container; returns its pid once
+   the container runs, or the error that stopped it (nothing is left behind then). */
+pid_t monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err);
+
+/* Clients. A container whose monitor is not there: "container `NAME` is not running". */
+int monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
+/* True when a monitor answers on the container's socket. */
+bool monitor_alive (const struct ctr_context *ctx, const char *name);
+/* Proxies the console to stdin/stdout until Ctrl-a q (0), or the container ends (1, status
+   in *exit_status). foreground: the end of a non-terminal stdin does not detach. */
+int monitor_console (const struct ctr_context *ctx, const char *name, bool foreground,
+                     int *exit_status, ctr_error_t *err);
+/* Writes the buffered console output to fd. */
+int monitor_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
+/* Asks init to shut down, kills after timeout seconds; returns when all is undone. */
+int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
+                  ctr_error_t *err);
+
+/* Network side of the monitor (net.c): attaches the container's networks, writes what it
+   got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated
+   "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time. */
+int monitor_net_up (const struct monitor_config *cfg, pid_t pid, int netns_fd, int userns_fd,
+                    char ***addresses, ctr_error_t *err);
+void monitor_net_down (const char *name, char *const *networks);
+
+#endif

@@ -1,0 +1,284 @@
+/* monitor_client: the commands that talk to a running monitor: console, console --log, stop. */
+#include "config.h"
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "system/monitor.h"
+#include "runtime/terminal.h"
+#include "base/util.h"
+
+/* Ctrl-a: the console's escape key (as screen and lxc-console); Ctrl-a q detaches. */
+#define ESCAPE_KEY 0x01
+
+int
+monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int fd = -1;
+
+  if (validate_container_id (name, err) < 0)
+    return -1;
+  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s", container_state_root (ctx),
+                        name, MONITOR_SOCKET)
+      >= sizeof addr.sun_path)
+    return ctr_error (err, ENAMETOOLONG, "monitor socket of `%s`", name);
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ctr_error (err, errno, "socket");
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    {
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        return ctr_error (err, 0, "container `%s` is not running", name);
+      return ctr_error (err, errno, "connect to the monitor of `%s`", name);
+    }
+  return steal_fd (fd);
+}
+
+bool
+monitor_alive (const struct ctr_context *ctx, const char *name)
+{
+  ctr_error_t err = NULL;
+  int fd = monitor_connect (ctx, name, &err);
+  if (fd < 0)
+    {
+      ctr_error_free (&err);
+      return false;
+    }
+  close (fd);
+  return true;
+}
+
+static int
+request (int fd, char type, const void *data, size_t len, ctr_error_t *err)
+{
+  char buf[64];
+  buf[0] = type;
+  memcpy (buf + 1, data, len);
+  if (send (fd, buf, len + 1, MSG_NOSIGNAL) < 0)
+    return ctr_error (err, errno, "send to monitor");
+  return 0;
+}
+
+/* One message from the monitor: its type, or 0 when the monitor went away. */
+static int
+receive (int fd, char *buf, size_t size, ssize_t *len, ctr_error_t *err)
+{
+  ssize_t n;
+  while ((n = recv (fd, buf, size, 0)) < 0 && errno == EINTR)
+    ;
+  if (n < 0)
+    return ctr_error (err, errno, "receive from monitor");
+  *len = n;
+  return n == 0 ? 0 : (unsigned char)buf[0];
+}
+
+int
+monitor_log (const struct ctr_context *ctx, const char *name, int out, ctr_error_t *err)
+{
+  cleanup_close int fd = monitor_connect (ctx, name, err);
+  char buf[1 + 4096];
+  ssize_t len;
+  int type;
+
+  if (fd < 0 || request (fd, MON_LOG, NULL, 0, err) < 0)
+    return -1;
+  while ((type = receive (fd, buf, sizeof buf, &len, err)) == MON_DATA)
+    if (write_all (out, buf + 1, len - 1) < 0)
+      return ctr_error (err, errno, "write console log");
+  return type < 0 ? -1 : 0;
+}
+
+int
+monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
+              ctr_error_t *err)
+{
+  cleanup_close int fd = monitor_connect (ctx, name, err);
+  int32_t t = timeout;
+  char buf[1 + 4096];
+  ssize_t len;
+  int type;
+
+  /* the monitor kills at the timeout; what is left is its teardown, bounded too */
+  struct timeval tv = { .tv_sec = timeout + 60 };
+
+  if (fd < 0 || request (fd, MON_STOP, &t, sizeof t, err) < 0)
+    return -1;
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while ((type = receive (fd, buf, sizeof buf, &len, err)) > 0 && type != MON_EXIT)
+    ;
+  if (type < 0 && ((*err)->status == EAGAIN || (*err)->status == EWOULDBLOCK))
+    return ctr_error (err, 0, "container `%s` did not stop within %d seconds of its kill", name,
+                      60);
+  if (type < 0)
+    return -1;
+  if (type == 0 || len != 1 + (ssize_t)sizeof (int32_t))
+    return ctr_error (err, 0, "container `%s`: the monitor went away while stopping", name);
+  memcpy (&t, buf + 1, sizeof t);
+  *exit_status = t;
+  return 0;
+}
+
+struct console
+{
+  int sock;
+  bool tty;
+  bool escape; /* the last key was Ctrl-a */
+  bool detach;
+};
+
+static void
+send_size (struct console *c)
+{
+  struct winsize ws;
+  char buf[1 + sizeof ws];
+  if (!c->tty || ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+    return;
+  buf[0] = MON_RESIZE;
+  memcpy (buf + 1, &ws, sizeof ws);
+  send (c->sock, buf, sizeof buf, MSG_NOSIGNAL);
+}
+
+/* Forwards keys, watching for Ctrl-a q (detach) and Ctrl-a Ctrl-a (a literal Ctrl-a). */
+static bool
+console_input (struct console *c)
+{
+  char in[1024], out[1 + 2048];
+  size_t n = 1;
+  ssize_t r = read (STDIN_FILENO, in, sizeof in);
+
+  if (r < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (r <= 0)
+    return false;
+  out[0] = MON_DATA;
+  for (ssize_t i = 0; i < r; i++)
+    {
+      unsigned char k = in[i];
+      if (c->tty && c->escape)
+        {
+          c->escape = false;
+          if (k == 'q' || k == 'Q')
+            {
+              c->detach = true;
+              break;
+            }
+          if (k != ESCAPE_KEY)
+            out[n++] = ESCAPE_KEY;
+        }
+      else if (c->tty && k == ESCAPE_KEY)
+        {
+          c->escape = true;
+          continue;
+        }
+      out[n++] = k;
+    }
+  if (n > 1)
+    send (c->sock, out, n, MSG_NOSIGNAL);
+  return true;
+}
+
+/* The loop: 1 when the container ended (*exit_status), 0 on detach. Without a terminal on
+   stdin, the end of input detaches once the output has been quiet for a moment, unless in
+   the foreground (`start -F`), which waits for the end. */
+static int
+console_loop (struct console *c, int sfd, bool foreground, int *exit_status, ctr_error_t *err)
+{
+  bool input = true;
+  for (;;)
+    {
+      struct pollfd p[3] = {
+        { .fd = c->sock, .events = POLLIN },
+        { .fd = input ? STDIN_FILENO : -1, .events = POLLIN },
+        { .fd = sfd, .events = POLLIN },
+      };
+      char buf[1 + 4096];
+      ssize_t len;
+      int type, r = poll (p, 3, input || foreground ? -1 : 500);
+
+      if (r < 0 && errno != EINTR)
+        return ctr_error (err, errno, "poll");
+      if (r == 0)
+        return 0;
+      if (p[2].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sfd, &si, sizeof si) == sizeof si)
+            send_size (c);
+        }
+      if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          input = console_input (c);
+          if (c->detach)
+            return 0;
+        }
+      if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      type = receive (c->sock, buf, sizeof buf, &len, err);
+      if (type < 0)
+        return -1;
+      if (type == MON_DATA)
+        write_all (STDOUT_FILENO, buf + 1, len - 1);
+      else if (type == MON_EXIT && len == 1 + (ssize_t)sizeof (int32_t))
+        {
+          int32_t st;
+          memcpy (&st, buf + 1, sizeof st);
+          *exit_status = st;
+          return 1;
+        }
+      else if (type == 0)
+        return ctr_error (err, 0, "the monitor went away");
+    }
+}
+
+int
+monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
+                 ctr_error_t *err)
+{
+  struct console c = { .sock = monitor_connect (ctx, name, err) };
+  struct terminal_saved saved = { 0 };
+  cleanup_close int sfd = -1;
+  sigset_t set, old;
+  int r;
+
+  if (c.sock < 0)
+    return -1;
+  if (request (c.sock, MON_CONSOLE, NULL, 0, err) < 0)
+    {
+      close (c.sock);
+      return -1;
+    }
+  c.tty = isatty (STDIN_FILENO);
+  sigemptyset (&set);
+  sigaddset (&set, SIGWINCH);
+  sigprocmask (SIG_BLOCK, &set, &old);
+  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (c.tty)
+    fprintf (stderr,
+             "Connected to the console of `%s`: type Ctrl-a q to detach, Ctrl-a Ctrl-a "
+             "for a literal Ctrl-a\r\n",
+             name);
+  if (c.tty && terminal_raw (STDIN_FILENO, &saved, err) < 0)
+    {
+      close (c.sock);
+      return -1;
+    }
+  send_size (&c);
+  r = console_loop (&c, sfd, foreground, exit_status, err);
+  if (c.tty)
+    terminal_restore (&saved);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  close (c.sock);
+  if (r == 0 && c.tty)
+    fprintf (stderr, "\nDetached from `%s`; it keeps running.\n", name);
+  return r;
+}

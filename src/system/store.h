@@ -1,0 +1,52 @@
+/* store: named system containers, one directory each under the store root
+   (<store>/<name>/: an OCI bundle, config.json + rootfs/, plus ctr.json, ctr's metadata). */
+#ifndef CTR_STORE_H
+#define CTR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "base/error.h"
+
+#define STORE_META "ctr.json"
+#define STORE_CONSOLE_LOG "console.log"
+
+/* ctr.json: what the OCI config does not say. */
+struct store_meta
+{
+  char *template_name;
+  char *created; /* RFC 3339 */
+  char *kind;    /* "system" (an OS init) or "application" */
+  bool autostart;
+  char *stop_signal; /* what makes init shut down cleanly: SIGPWR, SIGRTMIN+3, ... */
+  int stop_timeout;  /* seconds before `ctr stop` kills */
+  char **networks;   /* NULL-terminated: network names, or the single "none" / "host" */
+  char *ip;          /* static address on the first network, or NULL */
+  char **publish;    /* NULL-terminated [HOSTIP:]HOSTPORT:PORT[/PROTO] */
+  bool has_last_exit;
+  int last_exit; /* wait status folded as the shell does: 128+signal */
+  char *last_exit_time;
+};
+
+void store_meta_clear (struct store_meta *m);
+/* Every key of ctr.json as `ctr config NAME get` knows them. */
+extern const char *const store_meta_keys[];
+
+/* --store, $CTR_STORE, /var/lib/ctr/containers (root) or $XDG_DATA_HOME/ctr/containers. */
+const char *store_root (const char *override);
+/* Opens <root>/<name>; a missing one: "container `name` does not exist". */
+int store_open (const char *root, const char *name, ctr_error_t *err);
+bool store_exists (const char *root, const char *name);
+int store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err);
+int store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err);
+/* Names of every stored container (sorted; half-made ones are not listed). */
+int store_list (const char *root, char ***names, size_t *n, ctr_error_t *err);
+/* Exclusive flock on a store directory (waits): create, start, config set and destroy
+   serialize on it. */
+int store_lock (int dirfd, ctr_error_t *err);
+
+/* `ctr config NAME get KEY`: the value as text (strings bare, lists comma-separated). */
+int store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_error_t *err);
+/* `ctr config NAME set KEY VALUE`: validated (signal names, numbers, network names). */
+int store_meta_set (struct store_meta *m, const char *key, const char *value, ctr_error_t *err);
+
+#endif

@@ -1,0 +1,595 @@
+/* system: creating named system containers from templates, and their definitions. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oci/config.h"
+#include "namespaces/namespaces.h"
+#include "network/network.h"
+#include "base/json.h"
+#include "system/store.h"
+#include "system/system.h"
+#include "base/util.h"
+
+#define TEMPLATE_CONF "template.conf"
+#define TEMPLATE_CONF_MAX (64 * 1024)
+
+bool
+system_exists (const struct ctr_context *ctx, const char *name)
+{
+  return store_exists (store_root (ctx->store), name);
+}
+
+/* ---------------------------------------------------------------- templates */
+
+/* $CTR_TEMPLATE_PATH (directories, colon-separated), then the installed ones. */
+static char **
+template_dirs (void)
+{
+  const char *env = getenv ("CTR_TEMPLATE_PATH");
+  char **v = xzalloc (2 * sizeof *v);
+  size_t n = 0;
+
+  if (env && *env)
+    {
+      cleanup_free char *copy = xstrdup (env);
+      char *save = NULL;
+      for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+        {
+          v = xrealloc (v, (n + 3) * sizeof *v);
+          v[n++] = xstrdup (d);
+        }
+    }
+  v[n++] = xstrdup (CTR_DATADIR "/templates");
+  v[n] = NULL;
+  return v;
+}
+
+static char *
+template_find (const char *name, ctr_error_t *err)
+{
+  cleanup_strv char **dirs = template_dirs ();
+  for (const char *p = name; *p; p++)
+    if (!(('a' <= *p && *p <= 'z') || ('0' <= *p && *p <= '9') || *p == '-' || *p == '_'))
+      return ctr_error (err, 0, "invalid template name `%s`", name), NULL;
+  for (char **d = dirs; *d; d++)
+    {
+      char *path = xasprintf ("%s/ctr-%s", *d, name);
+      if (access (path, X_OK) == 0)
+        return path;
+      free (path);
+    }
+  ctr_error (err, 0, "unknown template `%s` (`ctr templates` lists them)", name);
+  return NULL;
+}
+
+static const char *
+init_path (void)
+{
+  const char *env = getenv ("CTR_INIT");
+  return env && *env ? env : CTR_LIBEXECDIR "/ctr-init";
+}
+
+/* Child side: a new user namespace, then wait for the parent to map it; pipes: [0] child
+   reads "go", [3] child writes "ready". */
+static int
+template_enter_userns (int p[4])
+{
+  char c = 0;
+  close (p[1]);
+  close (p[2]);
+  if (unshare (CLONE_NEWUSER) < 0)
+    {
+      fprintf (stderr, "ctr: template: unshare a user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  if (write (p[3], "r", 1) != 1 || read (p[0], &c, 1) != 1 || c != 'g')
+    return -1;
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    {
+      fprintf (stderr, "ctr: template: become root of its user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+/* Parent side: the container's own mapping (ranges through newuidmap when there are). */
+static int
+template_map_userns (pid_t pid, int p[4], ctr_error_t *err)
+{
+  struct oci_rootless_ids ids;
+  struct oci_id_mapping um[2], gm[2];
+  struct oci_linux l = { .uid_mappings = um, .gid_mappings = gm };
+  char c = 0;
+  int r = -1;
+
+  close (p[0]);
+  close (p[3]);
+  ns_rootless_ids (&ids);
+  um[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.uid, .size = 1 };
+  gm[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.gid, .size = 1 };
+  um[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subuid_start,
+                                   .size = ids.subuid_count };
+  gm[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subgid_start,
+                                   .size = ids.subgid_count };
+  l.uid_mappings_len = ids.subuid_count ? 2 : 1;
+  l.gid_mappings_len = ids.subgid_count ? 2 : 1;
+  if (read (p[2], &c, 1) != 1)
+    ctr_error (err, 0, "could not enter a user namespace");
+  else if (ns_write_id_maps (pid, &l, err) == 0)
+    r = write (p[1], "g", 1) == 1 ? 0 : ctr_error (err, errno, "pipe");
+  close (p[1]);
+  close (p[2]);
+  return r;
+}
+
+/* Runs the template with the caller's terminal for its progress; an interrupt (Ctrl-C)
+   reaches the template, and the half-made container is removed after it ends. */
+static int
+template_run (const char *path, const char *tname, const char *name, const char *dir, char **args,
+              ctr_error_t *err)
+{
+  cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
+  const char *fixed[] = { path, "--name", name, "--path", dir, "--rootfs", rootfs };
+  size_t nargs = strv_len (args), i, k = 0;
+  cleanup_free char **argv = xzalloc ((ARRAY_SIZE (fixed) + nargs + 1) * sizeof *argv);
+  sigset_t block, old, pending;
+  int status, userns[4] = { -1, -1, -1, -1 };
+  pid_t pid;
+
+  /* rootless: the template runs as root of a user namespace with the container's own
+     mapping, so that what it creates gets the owners the container will see */
+  if (is_rootless () && (pipe2 (userns, O_CLOEXEC) < 0 || pipe2 (userns + 2, O_CLOEXEC) < 0))
+    return ctr_error (err, errno, "pipe");
+  for (i = 0; i < ARRAY_SIZE (fixed); i++)
+    argv[k++] = (char *)fixed[i];
+  for (i = 0; i < nargs; i++)
+    argv[k++] = args[i];
+  sigemptyset (&block);
+  sigaddset (&block, SIGINT);
+  sigaddset (&block, SIGTERM);
+  sigaddset (&block, SIGHUP);
+  sigprocmask (SIG_BLOCK, &block, &old);
+  pid = fork ();
+  if (pid < 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return ctr_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      if (userns[0] >= 0 && template_enter_userns (userns) < 0)
+        _exit (126);
+      setenv ("CTR_INIT", init_path (), 1);
+      dup2 (STDERR_FILENO, STDOUT_FILENO); /* progress goes where diagnostics go */
+      execv (path, argv);
+      fprintf (stderr, "ctr: exec template `%s`: %s\n", path, strerror (errno));
+      _exit (127);
+    }
+  if (userns[0] >= 0 && template_map_userns (pid, userns, err) < 0)
+    {
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return ctr_error_wrap (err, "template `%s`", tname);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  sigpending (&pending);
+  if (sigismember (&pending, SIGINT) || sigismember (&pending, SIGTERM)
+      || sigismember (&pending, SIGHUP))
+    {
+      /* the signals stay pending: they take effect once the cleanup is done */
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return ctr_error (err, EINTR, "template `%s` interrupted", tname);
+    }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  if (WIFSIGNALED (status))
+    return ctr_error (err, 0, "template `%s` was killed by signal %d", tname, WTERMSIG (status));
+  return ctr_error (err, 0, "template `%s` failed (exit status %d)", tname, WEXITSTATUS (status));
+}
+
+/* template.conf, the template's answer: key=value lines (DESIGN.md §7, docs/templates.md). */
+struct template_conf
+{
+  char **args, **env;
+  size_t n_args, n_env;
+  char *cwd, *stop_signal, *kind;
+  uid_t uid;
+  gid_t gid;
+};
+
+static void
+template_conf_clear (struct template_conf *t)
+{
+  strv_free (t->args);
+  strv_free (t->env);
+  free (t->cwd);
+  free (t->stop_signal);
+  free (t->kind);
+}
+
+static void
+strv_append (char ***v, size_t *n, const char *s)
+{
+  *v = xrealloc (*v, (*n + 2) * sizeof **v);
+  (*v)[(*n)++] = xstrdup (s);
+  (*v)[*n] = NULL;
+}
+
+static int
+template_conf_line (struct template_conf *t, const char *key, const char *value, size_t lineno,
+                    ctr_error_t *err)
+{
+  unsigned long uid, gid;
+  char extra;
+
+  if (strcmp (key, "arg") == 0)
+    strv_append (&t->args, &t->n_args, value);
+  else if (strcmp (key, "env") == 0)
+    {
+      if (strchr (value, '=') == NULL)
+        return ctr_error (err, 0, "%s:%zu: env `%s` is not NAME=VALUE", TEMPLATE_CONF, lineno,
+                          value);
+      strv_append (&t->env, &t->n_env, value);
+    }
+  else if (strcmp (key, "cwd") == 0 && value[0] == '/')
+    {
+      free (t->cwd);
+      t->cwd = xstrdup (value);
+    }
+  else if (strcmp (key, "user") == 0)
+    {
+      if (sscanf (value, "%lu:%lu%c", &uid, &gid, &extra) != 2)
+        return ctr_error (err, 0, "%s:%zu: user `%s` is not UID:GID", TEMPLATE_CONF, lineno, value);
+      t->uid = uid;
+      t->gid = gid;
+    }
+  else if (strcmp (key, "stop_signal") == 0)
+    {
+      if (signal_parse (value) <= 0)
+        return ctr_error (err, 0, "%s:%zu: unknown stop_signal `%s`", TEMPLATE_CONF, lineno, value);
+      free (t->stop_signal);
+      t->stop_signal = xstrdup (value);
+    }
+  else if (strcmp (key, "kind") == 0
+           && (strcmp (value, "system") == 0 || strcmp (value, "application") == 0))
+    {
+      free (t->kind);
+      t->kind = xstrdup (value);
+    }
+  else if (strcmp (key, "terminal") == 0
+           && (strcmp (value, "true") == 0 || strcmp (value, "false") == 0))
+    ; /* a system container's stdio is always its console pty */
+  else
+    return ctr_error (err, 0, "%s:%zu: invalid line `%s=%s`", TEMPLATE_CONF, lineno, key, value);
+  return 0;
+}
+
+static int
+template_conf_read (int dirfd, const char *tname, struct template_conf *t, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len, lineno = 0;
+  char *line, *save = NULL;
+
+  memset (t, 0, sizeof *t);
+  if (read_file_at (dirfd, TEMPLATE_CONF, TEMPLATE_CONF_MAX, &text, &len, err) < 0)
+    return ctr_error_wrap (err, "template `%s` wrote no usable %s", tname, TEMPLATE_CONF);
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *eq = strchr (line, '=');
+      lineno++;
+      if (line[0] == '#' || line[0] == '\0')
+        continue;
+      if (eq == NULL)
+        return ctr_error (err, 0, "%s:%zu: `%s` is not key=value", TEMPLATE_CONF, lineno, line);
+      *eq = '\0';
+      if (template_conf_line (t, line, eq + 1, lineno, err) < 0)
+        return ctr_error_wrap (err, "template `%s`", tname);
+    }
+  if (t->n_args == 0)
+    return ctr_error (err, 0, "template `%s`: %s has no arg= line", tname, TEMPLATE_CONF);
+  return 0;
+}
+
+static int
+write_definition (int dirfd, const char *name, const struct system_create_options *o,
+                  const struct template_conf *t, ctr_error_t *err)
+{
+  struct oci_spec_options so = {
+    .rootless = is_rootless (),
+    .uid = geteuid (),
+    .gid = getegid (),
+    .args = (const char *const *)t->args,
+    .env = (const char *const *)t->env,
+    .cwd = t->cwd,
+    .user_uid = t->uid,
+    .user_gid = t->gid,
+    .hostname = name,
+    .system = true,
+    .host_network = o->networks && o->networks[0] && strcmp (o->networks[0], "host") == 0,
+  };
+  struct oci_config *check = NULL;
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (so.rootless)
+    {
+      struct oci_rootless_ids ids;
+      const char *note = ns_rootless_ids (&ids);
+      if (note)
+        fprintf (stderr, "ctr: note: rootless: %s\n", note);
+      so.subuid_start = ids.subuid_start;
+      so.subuid_count = ids.subuid_count;
+      so.subgid_start = ids.subgid_start;
+      so.subgid_count = ids.subgid_count;
+    }
+  text = oci_spec_generate (&so, &len);
+  if (oci_config_parse (text, len, "config.json", &check, err) < 0)
+    return -1;
+  oci_config_free (check);
+  return write_file_at (dirfd, "config.json", text, len, 0600, err);
+}
+
+static int
+write_meta (int dirfd, const struct system_create_options *o, const struct template_conf *t,
+            ctr_error_t *err)
+{
+  struct store_meta m = { 0 };
+  static char *const default_root[] = { "ctr0", NULL }, *const default_rootless[]
+                                                        = { "none", NULL };
+  char *const *nets = o->networks ? o->networks : is_rootless () ? default_rootless : default_root;
+  int r;
+
+  m.template_name = xstrdup (o->template_name);
+  m.created = rfc3339_now ();
+  m.kind = xstrdup (t->kind ? t->kind : "system");
+  m.autostart = o->autostart;
+  m.stop_signal = xstrdup (t->stop_signal ? t->stop_signal : "SIGTERM");
+  m.stop_timeout = 10;
+  m.networks = xstrv_dup (nets);
+  m.ip = o->ip ? xstrdup (o->ip) : NULL;
+  m.publish = xstrv_dup (o->publish ? o->publish : (char *const[]){ NULL });
+  r = 0;
+  if (o->stop_signal)
+    r = store_meta_set (&m, "stop_signal", o->stop_signal, err);
+  if (r == 0)
+    r = store_meta_write (dirfd, &m, err);
+  store_meta_clear (&m);
+  return r;
+}
+
+/* A `.NAME.new` directory whose creator is gone (no lock on it) is removed. */
+static int
+claim_tmp (int rootfd, const char *tmp, const char *name, ctr_error_t *err)
+{
+  int fd;
+  if (mkdirat (rootfd, tmp, 0700) < 0 && errno == EEXIST)
+    {
+      cleanup_close int old = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
+        return ctr_error (err, 0, "container `%s` is being created", name);
+      if (remove_tree_at (rootfd, tmp, err) < 0)
+        return -1;
+      if (mkdirat (rootfd, tmp, 0700) < 0)
+        return ctr_error (err, errno, "create `%s`", tmp);
+    }
+  fd = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "create `%s`", tmp);
+  flock (fd, LOCK_EX);
+  return fd;
+}
+
+static int
+create_in (int rootfd, const char *root, const char *tmp, const char *name,
+           const struct system_create_options *o, ctr_error_t *err)
+{
+  cleanup_close int dfd = claim_tmp (rootfd, tmp, name, err);
+  cleanup_free char *path = NULL, *dir = xasprintf ("%s/%s", root, tmp);
+  struct template_conf t;
+  int r;
+
+  if (dfd < 0)
+    return -1;
+  if (mkdirat (dfd, "rootfs", 0755) < 0)
+    return ctr_error (err, errno, "create `%s/rootfs`", dir);
+  path = template_find (o->template_name, err);
+  if (path == NULL || template_run (path, o->template_name, name, dir, o->template_args, err) < 0
+      || template_conf_read (dfd, o->template_name, &t, err) < 0)
+    return -1;
+  r = write_definition (dfd, name, o, &t, err);
+  if (r == 0)
+    r = write_meta (dfd, o, &t, err);
+  template_conf_clear (&t);
+  if (r == 0 && renameat2 (rootfd, tmp, rootfd, name, RENAME_NOREPLACE) < 0)
+    r = ctr_error (err, errno == EEXIST ? 0 : errno, "container `%s` already exists", name);
+  return r;
+}
+
+int
+system_check_networks (char *const *networks, ctr_error_t *err)
+{
+  static const char *const usermode[] = { "none", "host", "user", "slirp4netns", "pasta" };
+  if (!is_rootless ())
+    return 0;
+  for (char *const *n = networks; n && *n; n++)
+    {
+      size_t i;
+      for (i = 0; i < ARRAY_SIZE (usermode) && strcmp (*n, usermode[i]) != 0; i++)
+        ;
+      if (i == ARRAY_SIZE (usermode))
+        return ctr_error (err, 0,
+                          "net `%s`: bridge networks need root; rootless containers get `none` "
+                          "or user-mode networking (`--net user`)",
+                          *n);
+    }
+  return 0;
+}
+
+/* --net, --ip, --publish and --stop-signal are checked as `ctr config set` checks them,
+   before the template runs. */
+static int
+check_settings (const struct system_create_options *o, ctr_error_t *err)
+{
+  struct store_meta m = { 0 };
+  cleanup_free char *nets = NULL, *pub = NULL;
+  size_t len = 1;
+  int r = 0;
+
+  for (char **n = o->networks; n && *n; n++)
+    len += strlen (*n) + 1;
+  nets = xzalloc (len);
+  for (char **n = o->networks; n && *n; n++)
+    strcat (strcat (nets, *nets ? "," : ""), *n);
+  len = 1;
+  for (char **p = o->publish; p && *p; p++)
+    len += strlen (*p) + 1;
+  pub = xzalloc (len);
+  for (char **p = o->publish; p && *p; p++)
+    strcat (strcat (pub, *pub ? "," : ""), *p);
+  if (o->networks)
+    r = store_meta_set (&m, "net", nets, err);
+  if (r == 0)
+    r = system_check_networks (o->networks, err);
+  if (r == 0 && o->ip)
+    r = store_meta_set (&m, "ip", o->ip, err);
+  if (r == 0 && o->publish)
+    r = store_meta_set (&m, "publish", pub, err);
+  if (r == 0 && o->stop_signal)
+    r = store_meta_set (&m, "stop_signal", o->stop_signal, err);
+  store_meta_clear (&m);
+  return r;
+}
+
+int
+system_create (const struct ctr_context *ctx, const char *name,
+               const struct system_create_options *o, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  cleanup_free char *tmp = NULL;
+  cleanup_close int rootfd = -1;
+
+  if (validate_container_id (name, err) < 0)
+    return -1;
+  if ((o->ip || o->publish)
+      && (o->networks == NULL ? is_rootless () : network_list_empty (o->networks)))
+    return ctr_error (err, 0, "--%s: needs a network (--net NAME)", o->ip ? "ip" : "publish");
+  if (check_settings (o, err) < 0)
+    return -1;
+  if (mkdir_p (root, 0700, err) < 0)
+    return ctr_error_wrap (err, "store");
+  rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ctr_error (err, errno, "open store `%s`", root);
+  if (store_exists (root, name))
+    return ctr_error (err, 0, "container `%s` already exists", name);
+  tmp = xasprintf (".%s.new", name);
+  if (create_in (rootfd, root, tmp, name, o, err) < 0)
+    {
+      ctr_error_t e2 = NULL;
+      if (remove_tree_at (rootfd, tmp, &e2) < 0)
+        ctr_error_print (&e2);
+      return -1;
+    }
+  return 0;
+}
+
+int
+system_templates (struct template_info **out, size_t *n, ctr_error_t *err)
+{
+  cleanup_strv char **dirs = template_dirs ();
+  *out = NULL;
+  *n = 0;
+  for (char **d = dirs; *d; d++)
+    {
+      cleanup_dir DIR *dir = opendir (*d);
+      struct dirent *de;
+      while (dir && (de = readdir (dir)) != NULL)
+        {
+          struct template_info t;
+          size_t i;
+          if (strncmp (de->d_name, "ctr-", 4) != 0)
+            continue;
+          for (i = 0; i < *n && strcmp ((*out)[i].name, de->d_name + 4) != 0; i++)
+            ;
+          if (i < *n) /* an earlier directory wins */
+            continue;
+          t.name = xstrdup (de->d_name + 4);
+          t.path = xasprintf ("%s/%s", *d, de->d_name);
+          t.description = NULL;
+          if (access (t.path, X_OK) < 0)
+            {
+              free (t.name);
+              free (t.path);
+              continue;
+            }
+          *out = xrealloc (*out, (*n + 1) * sizeof **out);
+          (*out)[(*n)++] = t;
+        }
+    }
+  return 0;
+}
+
+void
+template_info_free (struct template_info *t, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (t[i].name);
+      free (t[i].path);
+      free (t[i].description);
+    }
+  free (t);
+}
+
+/* The one line a template prints for --describe (empty when it has none). */
+char *
+system_template_describe (const char *path)
+{
+  char buf[512];
+  ssize_t n, len = 0;
+  int fds[2], status;
+  pid_t pid;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return xstrdup ("");
+  pid = fork ();
+  if (pid == 0)
+    {
+      int nul = open ("/dev/null", O_RDWR);
+      dup2 (nul, STDIN_FILENO);
+      dup2 (fds[1], STDOUT_FILENO);
+      dup2 (nul, STDERR_FILENO);
+      execl (path, path, "--describe", (char *)NULL);
+      _exit (127);
+    }
+  close (fds[1]);
+  while (pid > 0 && len < (ssize_t)sizeof buf - 1
+         && ((n = read (fds[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+    len += n > 0 ? n : 0;
+  close (fds[0]);
+  if (pid > 0)
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  buf[len] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return xstrdup (buf);
+}

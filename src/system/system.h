@@ -1,0 +1,96 @@
+/* system: the system-container face of ctr (LXC-style named containers): create from a
+   template, start under a monitor, attach, stop, list, inspect, destroy. */
+#ifndef CTR_SYSTEM_H
+#define CTR_SYSTEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "runtime/container.h"
+#include "base/error.h"
+
+struct system_create_options
+{
+  const char *template_name;
+  char **template_args; /* passed to the template as they are (options, `--`, program) */
+  char **networks;      /* NULL: the default ("ctr0" as root, "none" rootless) */
+  const char *ip;
+  char **publish;
+  bool autostart;
+  const char *stop_signal; /* NULL: the template's */
+};
+
+int system_create (const struct ctr_context *ctx, const char *name,
+                   const struct system_create_options *o, ctr_error_t *err);
+/* Rootless: only networks that need no root (none, host, user-mode). */
+int system_check_networks (char *const *networks, ctr_error_t *err);
+/* Boots a stored container under its monitor. foreground: stays on its console and
+   returns with *exit_status when it ends. */
+int system_start (const struct ctr_context *ctx, const char *name, bool foreground,
+                  int *exit_status, ctr_error_t *err);
+/* timeout < 0: the container's stop_timeout. */
+int system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
+                 ctr_error_t *err);
+int system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err);
+/* args NULL: a login shell. */
+int system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,
+                   ctr_error_t *err);
+int system_console (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
+/* The buffered console output (the saved log when the container is stopped). */
+int system_console_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
+
+enum system_status
+{
+  SYSTEM_STOPPED,
+  SYSTEM_RUNNING,
+  SYSTEM_PAUSED,
+  SYSTEM_ORPHANED, /* its processes are there but the monitor is gone */
+};
+const char *system_status_name (enum system_status s);
+
+struct system_info
+{
+  char *name;
+  enum system_status status;
+  pid_t pid;
+  char *template_name;
+  char *kind;
+  bool autostart;
+  char **addresses;
+  char **networks;
+  uint64_t uptime_s;
+  bool has_last_exit;
+  int last_exit;
+  bool has_usage;
+  uint64_t cpu_ns, memory_bytes;
+};
+
+int system_info (const struct ctr_context *ctx, const char *name, bool usage,
+                 struct system_info *out, ctr_error_t *err);
+int system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n,
+                 ctr_error_t *err);
+void system_info_clear (struct system_info *i);
+/* True when name is a stored system container (the OCI verbs then act on it by name). */
+bool system_exists (const struct ctr_context *ctx, const char *name);
+
+/* The definition: ctr.json and config.json as one document. */
+int system_config_show (const struct ctr_context *ctx, const char *name, char **out,
+                        ctr_error_t *err);
+int system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
+                       ctr_error_t *err);
+int system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
+                       const char *value, ctr_error_t *err);
+/* Opens config.json in $VISUAL/$EDITOR (vi) and saves it only when it parses. */
+int system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
+
+struct template_info
+{
+  char *name;
+  char *path;
+  char *description;
+};
+int system_templates (struct template_info **out, size_t *n, ctr_error_t *err);
+void template_info_free (struct template_info *t, size_t n);
+char *system_template_describe (const char *path);
+
+#endif

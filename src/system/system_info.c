@@ -1,0 +1,277 @@
+/* system_info: what `ctr ls`, `ctr info` and `ctr config` show of named system containers. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "system/monitor.h"
+#include "oci/config.h"
+#include "base/json.h"
+#include "runtime/state.h"
+#include "system/store.h"
+#include "system/system.h"
+#include "base/util.h"
+
+void
+system_info_clear (struct system_info *i)
+{
+  free (i->name);
+  free (i->template_name);
+  free (i->kind);
+  strv_free (i->addresses);
+  strv_free (i->networks);
+  memset (i, 0, sizeof *i);
+}
+
+/* monitor.json in the state directory: addresses and start time. */
+static void
+read_monitor_info (const struct ctr_context *ctx, const char *name, struct system_info *out)
+{
+  cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (ctx), name);
+  cleanup_free char *text = NULL;
+  cleanup_close int dfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  ctr_error_t err = NULL;
+  const json_value *a;
+  json_value *v;
+  int64_t started;
+  size_t len;
+
+  if (dfd < 0 || read_file_at (dfd, MONITOR_INFO, 64 * 1024, &text, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return;
+    }
+  v = json_parse (text, len, MONITOR_INFO, &err);
+  if (v == NULL)
+    {
+      ctr_error_free (&err);
+      return;
+    }
+  if (json_as_int64 (json_get (v, "started_ns"), &started) && started > 0)
+    out->uptime_s = (now_ns () - (uint64_t)started) / 1000000000ull;
+  a = json_get (v, "addresses");
+  out->addresses = xzalloc ((json_len (a) + 1) * sizeof (char *));
+  for (size_t i = 0, k = 0; i < json_len (a); i++)
+    {
+      const char *s;
+      if (json_as_string (json_at (a, i), &s))
+        out->addresses[k++] = xstrdup (s);
+    }
+  json_value_free (v);
+}
+
+int
+system_info (const struct ctr_context *ctx, const char *name, bool usage, struct system_info *out,
+             ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  struct store_meta m;
+  cleanup_free char *json = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (fd < 0 || store_meta_read (fd, name, &m, err) < 0)
+    return -1;
+  out->name = xstrdup (name);
+  out->template_name = steal_ptr (m.template_name);
+  out->kind = steal_ptr (m.kind);
+  out->autostart = m.autostart;
+  out->networks = steal_ptr (m.networks);
+  out->has_last_exit = m.has_last_exit;
+  out->last_exit = m.last_exit;
+  store_meta_clear (&m);
+  out->status = SYSTEM_STOPPED;
+  if (container_state (ctx, name, &json, err) < 0)
+    {
+      ctr_error_free (err);
+      return 0;
+    }
+  {
+    json_value *v = json_parse (json, strlen (json), "state", err);
+    const char *s = NULL;
+    int64_t pid = 0;
+    if (v == NULL)
+      return -1;
+    json_as_string (json_get (v, "status"), &s);
+    json_as_int64 (json_get (v, "pid"), &pid);
+    out->pid = (pid_t)pid;
+    if (!monitor_alive (ctx, name))
+      out->status = SYSTEM_ORPHANED;
+    else if (s && strcmp (s, "paused") == 0)
+      out->status = SYSTEM_PAUSED;
+    else if (s && strcmp (s, "stopped") != 0)
+      out->status = SYSTEM_RUNNING;
+    json_value_free (v);
+  }
+  read_monitor_info (ctx, name, out);
+  if (usage && out->status != SYSTEM_STOPPED)
+    out->has_usage = container_usage (ctx, name, &out->cpu_ns, &out->memory_bytes) == 0;
+  return 0;
+}
+
+int
+system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n, ctr_error_t *err)
+{
+  cleanup_strv char **names = NULL;
+  size_t count, k = 0;
+
+  *out = NULL;
+  *n = 0;
+  if (store_list (store_root (ctx->store), &names, &count, err) < 0)
+    return -1;
+  *out = xzalloc ((count + 1) * sizeof **out);
+  for (size_t i = 0; i < count; i++)
+    {
+      ctr_error_t e = NULL;
+      /* a container destroyed meanwhile is simply not listed */
+      if (system_info (ctx, names[i], false, &(*out)[k], &e) < 0)
+        ctr_error_free (&e);
+      else
+        k++;
+    }
+  *n = k;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- config */
+
+static int
+read_definition (const struct ctr_context *ctx, const char *name, int *fd, char **meta,
+                 size_t *meta_len, char **config, size_t *config_len, ctr_error_t *err)
+{
+  *fd = store_open (store_root (ctx->store), name, err);
+  if (*fd < 0)
+    return -1;
+  if (read_file_at (*fd, STORE_META, 1 << 20, meta, meta_len, err) < 0
+      || read_file_at (*fd, "config.json", OCI_CONFIG_MAX_SIZE, config, config_len, err) < 0)
+    return ctr_error_wrap (err, "container `%s`", name);
+  return 0;
+}
+
+int
+system_config_show (const struct ctr_context *ctx, const char *name, char **out, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *meta = NULL, *config = NULL;
+  size_t ml, cl;
+  json_writer *w;
+
+  if (read_definition (ctx, name, &fd, &meta, &ml, &config, &cl, err) < 0)
+    return -1;
+  w = json_writer_new (true);
+  json_map_open (w);
+  json_kv_string (w, "name", name);
+  json_key (w, "ctr");
+  json_raw (w, meta, ml);
+  json_key (w, "config");
+  json_raw (w, config, cl);
+  json_map_close (w);
+  *out = json_writer_finish (w, NULL);
+  return 0;
+}
+
+int
+system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
+                   ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  struct store_meta m;
+  int r;
+
+  if (fd < 0 || store_meta_read (fd, name, &m, err) < 0)
+    return -1;
+  r = store_meta_get (&m, key, out, err);
+  store_meta_clear (&m);
+  return r;
+}
+
+int
+system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
+                   const char *value, ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  struct store_meta m;
+  int r;
+
+  if (fd < 0 || store_lock (fd, err) < 0 || store_meta_read (fd, name, &m, err) < 0)
+    return -1;
+  r = store_meta_set (&m, key, value, err);
+  if (r == 0)
+    r = store_meta_write (fd, &m, err);
+  store_meta_clear (&m);
+  return r;
+}
+
+static int
+run_editor (const char *file, ctr_error_t *err)
+{
+  const char *editor = getenv ("VISUAL");
+  int status;
+  pid_t pid;
+
+  if (editor == NULL || *editor == '\0')
+    editor = getenv ("EDITOR");
+  if (editor == NULL || *editor == '\0')
+    editor = "vi";
+  pid = fork ();
+  if (pid < 0)
+    return ctr_error (err, errno, "fork");
+  if (pid == 0)
+    {
+      /* like git and virsh: the editor variable may carry arguments */
+      execl ("/bin/sh", "sh", "-c", "exec $0 \"$1\"", editor, file, (char *)NULL);
+      _exit (127);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return ctr_error (err, 0, "editor `%s` failed: nothing saved", editor);
+  return 0;
+}
+
+int
+system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  cleanup_free char *text = NULL, *edited = NULL;
+  char tmp[] = "/tmp/ctr-config-XXXXXX.json";
+  struct oci_config *check = NULL;
+  size_t len, elen;
+  int tfd, r = -1;
+
+  if (fd < 0 || store_lock (fd, err) < 0
+      || read_file_at (fd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+    return -1;
+  tfd = mkstemps (tmp, 5);
+  if (tfd < 0)
+    return ctr_error (err, errno, "create a temporary file");
+  if (write_all (tfd, text, len) < 0)
+    {
+      ctr_error (err, errno, "write `%s`", tmp);
+      goto out;
+    }
+  if (run_editor (tmp, err) < 0
+      || read_file_at (AT_FDCWD, tmp, OCI_CONFIG_MAX_SIZE, &edited, &elen, err) < 0)
+    goto out;
+  if (elen == len && memcmp (edited, text, len) == 0)
+    {
+      fprintf (stderr, "ctr: config.json of `%s` unchanged\n", name);
+      r = 0;
+      goto out;
+    }
+  if (oci_config_parse (edited, elen, "config.json", &check, err) < 0)
+    {
+      ctr_error_wrap (err, "not saved");
+      goto out;
+    }
+  oci_config_free (check);
+  r = write_file_atomic_at (fd, "config.json", edited, elen, 0600, err);
+out:
+  close (tfd);
+  unlink (tmp);
+  return r;
+}

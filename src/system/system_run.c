@@ -1,0 +1,358 @@
+/* system_run: the running side of named system containers: start, stop, attach, console,
+   status, destroy. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "system/monitor.h"
+#include "base/json.h"
+#include "runtime/state.h"
+#include "system/store.h"
+#include "system/system.h"
+#include "base/util.h"
+
+const char *
+system_status_name (enum system_status s)
+{
+  switch (s)
+    {
+    case SYSTEM_RUNNING:
+      return "running";
+    case SYSTEM_PAUSED:
+      return "paused";
+    case SYSTEM_ORPHANED:
+      return "orphaned";
+    default:
+      return "stopped";
+    }
+}
+
+/* The OCI container of the same name: its status ("running", "paused", ...) or NULL. */
+static char *
+oci_status (const struct ctr_context *ctx, const char *name, pid_t *pid)
+{
+  ctr_error_t err = NULL;
+  cleanup_free char *json = NULL;
+  json_value *v;
+  const char *s;
+  char *out = NULL;
+  int64_t p;
+
+  if (container_state (ctx, name, &json, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return NULL;
+    }
+  v = json_parse (json, strlen (json), "state", &err);
+  if (v == NULL)
+    {
+      ctr_error_free (&err);
+      return NULL;
+    }
+  if (json_as_string (json_get (v, "status"), &s))
+    out = xstrdup (s);
+  if (pid && json_as_int64 (json_get (v, "pid"), &p))
+    *pid = (pid_t)p;
+  json_value_free (v);
+  return out;
+}
+
+static enum system_status
+status_of (const struct ctr_context *ctx, const char *name, pid_t *pid)
+{
+  cleanup_free char *oci = oci_status (ctx, name, pid);
+  if (oci == NULL)
+    return SYSTEM_STOPPED;
+  if (!monitor_alive (ctx, name))
+    return SYSTEM_ORPHANED;
+  return strcmp (oci, "paused") == 0 ? SYSTEM_PAUSED : SYSTEM_RUNNING;
+}
+
+struct opened
+{
+  int fd;
+  struct store_meta meta;
+};
+
+static int
+open_stored (const struct ctr_context *ctx, const char *name, struct opened *o, ctr_error_t *err)
+{
+  o->fd = store_open (store_root (ctx->store), name, err);
+  if (o->fd < 0)
+    return -1;
+  if (store_meta_read (o->fd, name, &o->meta, err) < 0)
+    {
+      close (o->fd);
+      return -1;
+    }
+  return 0;
+}
+
+static void
+close_stored (struct opened *o)
+{
+  store_meta_clear (&o->meta);
+  if (o->fd >= 0)
+    close (o->fd);
+}
+
+/* The remains of a container whose monitor died: processes, cgroup, state, network. */
+static int
+cleanup_orphan (const struct ctr_context *ctx, const char *name, char *const *networks,
+                ctr_error_t *err)
+{
+  ctr_error_t ignored = NULL;
+  if (container_kill (ctx, name, SIGKILL, true, &ignored) < 0)
+    ctr_error_free (&ignored);
+  monitor_net_down (name, networks);
+  return container_delete (ctx, name, true, err);
+}
+
+/* What the monitor would have recorded, for a container whose monitor is gone. */
+static void
+record_exit (struct opened *o, int code)
+{
+  ctr_error_t err = NULL;
+  o->meta.has_last_exit = true;
+  o->meta.last_exit = code;
+  free (o->meta.last_exit_time);
+  o->meta.last_exit_time = rfc3339_now ();
+  if (store_lock (o->fd, &err) < 0 || store_meta_write (o->fd, &o->meta, &err) < 0)
+    ctr_error_print (&err);
+  flock (o->fd, LOCK_UN);
+}
+
+int
+system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
+              ctr_error_t *err)
+{
+  struct opened o = { .fd = -1 };
+  struct monitor_config cfg = { 0 };
+  cleanup_free char *bundle = NULL, *oci = NULL;
+  int r = -1;
+
+  *exit_status = 0;
+  if (open_stored (ctx, name, &o, err) < 0)
+    return -1;
+  if (store_lock (o.fd, err) < 0)
+    goto out;
+  oci = oci_status (ctx, name, NULL);
+  if (oci && monitor_alive (ctx, name))
+    {
+      ctr_error (err, 0, "container `%s` is already running", name);
+      goto out;
+    }
+  if (oci && strcmp (oci, "stopped") != 0)
+    {
+      ctr_error (err, 0,
+                 "container `%s` is running without its monitor: `ctr stop %s` cleans it up", name,
+                 name);
+      goto out;
+    }
+  if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
+    goto out;
+  if (system_check_networks (o.meta.networks, err) < 0)
+    goto out;
+  bundle = xasprintf ("%s/%s", store_root (ctx->store), name);
+  cfg = (struct monitor_config){
+    .ctx = ctx,
+    .name = name,
+    .bundle = bundle,
+    .store_fd = o.fd,
+    .stop_signal = o.meta.stop_signal ? signal_parse (o.meta.stop_signal) : SIGTERM,
+    .stop_timeout = o.meta.stop_timeout,
+    .networks = o.meta.networks,
+    .ip = o.meta.ip,
+    .publish = o.meta.publish,
+  };
+  if (cfg.stop_signal <= 0)
+    cfg.stop_signal = SIGTERM;
+  if (monitor_spawn (&cfg, err) < 0)
+    goto out;
+  flock (o.fd, LOCK_UN);
+  r = 0;
+  if (foreground && monitor_console (ctx, name, true, exit_status, err) < 0)
+    r = -1;
+out:
+  close_stored (&o);
+  return r;
+}
+
+int
+system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
+             ctr_error_t *err)
+{
+  struct opened o = { .fd = -1 };
+  int r = -1;
+
+  *exit_status = 0;
+  if (open_stored (ctx, name, &o, err) < 0)
+    return -1;
+  if (timeout < 0)
+    timeout = o.meta.stop_timeout;
+  switch (status_of (ctx, name, NULL))
+    {
+    case SYSTEM_STOPPED:
+      ctr_error (err, 0, "container `%s` is not running", name);
+      break;
+    case SYSTEM_ORPHANED:
+      fprintf (stderr, "ctr: warning: the monitor of `%s` is gone: killing what is left\n", name);
+      r = cleanup_orphan (ctx, name, o.meta.networks, err);
+      *exit_status = 128 + SIGKILL;
+      if (r == 0)
+        record_exit (&o, *exit_status);
+      break;
+    default:
+      /* a paused container cannot act on its stop signal */
+      r = monitor_stop (ctx, name, timeout, exit_status, err);
+    }
+  close_stored (&o);
+  return r;
+}
+
+int
+system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  struct opened o = { .fd = -1 };
+  cleanup_close int rootfd = -1;
+  enum system_status st;
+  int status, r = -1;
+
+  if (open_stored (ctx, name, &o, err) < 0)
+    return -1;
+  st = status_of (ctx, name, NULL);
+  if (st != SYSTEM_STOPPED && !force)
+    {
+      ctr_error (err, 0, "container `%s` is %s: stop it first, or use destroy -f", name,
+                 system_status_name (st));
+      goto out;
+    }
+  if (st == SYSTEM_ORPHANED && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
+    goto out;
+  if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED)
+      && monitor_stop (ctx, name, 0, &status, err) < 0)
+    goto out;
+  if (store_lock (o.fd, err) < 0)
+    goto out;
+  rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rootfd < 0)
+    ctr_error (err, errno, "open store `%s`", root);
+  else
+    r = remove_tree_at (rootfd, name, err);
+out:
+  close_stored (&o);
+  return r;
+}
+
+/* The login shell of uid 0 from the container's own /etc/passwd, else /bin/sh. */
+static char *
+login_shell (const char *name, const struct ctr_context *ctx)
+{
+  cleanup_free char *path = xasprintf ("%s/%s/rootfs", store_root (ctx->store), name);
+  cleanup_free char *text = NULL;
+  cleanup_close int rootfd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  ctr_error_t err = NULL;
+  size_t len;
+  char *line, *save = NULL;
+
+  /* only a plain file inside the rootfs: RESOLVE_IN_ROOT is not needed for reading text
+     that merely names a program the container itself will exec */
+  if (rootfd < 0 || read_file_at (rootfd, "etc/passwd", 1 << 20, &text, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return xstrdup ("/bin/sh");
+    }
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[7] = { 0 }, *p = line;
+      int i;
+      for (i = 0; i < 7 && p; i++)
+        {
+          f[i] = p;
+          p = strchr (p, ':');
+          if (p)
+            *p++ = '\0';
+        }
+      if (i == 7 && strcmp (f[2], "0") == 0 && f[6][0] == '/')
+        return xstrdup (f[6]);
+    }
+  return xstrdup ("/bin/sh");
+}
+
+int
+system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,
+               ctr_error_t *err)
+{
+  struct container_exec_options eo = { 0 };
+  cleanup_free char *shell = NULL;
+  char *login[] = { NULL, (char *)"-l", NULL };
+  char *env[] = { NULL, NULL };
+  cleanup_free char *term = NULL;
+  enum system_status st;
+
+  if (!system_exists (ctx, name))
+    return ctr_error (err, 0, "container `%s` does not exist", name);
+  st = status_of (ctx, name, NULL);
+  if (st != SYSTEM_RUNNING)
+    return ctr_error (err, 0, "container `%s` is %s", name,
+                      st == SYSTEM_STOPPED ? "not running" : system_status_name (st));
+  if (args == NULL || args[0] == NULL)
+    {
+      login[0] = shell = login_shell (name, ctx);
+      args = login;
+    }
+  eo.args = args;
+  eo.tty = isatty (STDIN_FILENO);
+  eo.tty_set = true;
+  if (getenv ("TERM"))
+    {
+      env[0] = term = xasprintf ("TERM=%s", getenv ("TERM"));
+      eo.env = env;
+    }
+  return container_exec (ctx, name, &eo, exit_status, err);
+}
+
+int
+system_console (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  int status;
+  if (!system_exists (ctx, name))
+    return ctr_error (err, 0, "container `%s` does not exist", name);
+  if (monitor_console (ctx, name, false, &status, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+system_console_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err)
+{
+  struct opened o = { .fd = -1 };
+  cleanup_free char *text = NULL;
+  size_t len;
+  int r;
+
+  if (open_stored (ctx, name, &o, err) < 0)
+    return -1;
+  if (monitor_alive (ctx, name))
+    r = monitor_log (ctx, name, fd, err);
+  else if (read_file_at (o.fd, STORE_CONSOLE_LOG, MONITOR_LOG_SIZE * 2, &text, &len, err) < 0)
+    {
+      r = 0; /* never started: nothing logged yet */
+      if ((*err)->status == ENOENT)
+        ctr_error_free (err);
+      else
+        r = -1;
+    }
+  else
+    r = write_all (fd, text, len) < 0 ? ctr_error (err, errno, "write console log") : 0;
+  close_stored (&o);
+  return r;
+}
