@@ -50,6 +50,9 @@ run_tap() {
 unit=yes
 [ "${1:-}" = --no-unit ] && unit=no
 
+# the layers of src/ (docs/architecture.md): includes and calls go down, no circles
+[ "$unit" = yes ] && run_tap layering.sh "$SRCDIR/tests/layering.sh" "$SRCDIR" "$BUILD_DIR"
+
 for t in "$BUILD_DIR"/tests/unit/test-*; do
 	[ "$unit" = yes ] || break
 	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
