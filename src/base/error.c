@@ -1,4 +1,4 @@
-/* error: building, wrapping and printing ctr_error_t values. */
+/* error: building and wrapping ctr_error_t values (base/log.c prints them). */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "base/log.h"
-#include "base/util.h"
+#include "base/memory.h"
 
 int
 ctr_error (ctr_error_t *err, int errnum, const char *fmt, ...)
@@ -72,13 +71,4 @@ ctr_error_free (ctr_error_t *err)
   free ((*err)->msg);
   free (*err);
   *err = NULL;
-}
-
-void
-ctr_error_print (ctr_error_t *err)
-{
-  char *s = ctr_error_string (err ? *err : NULL);
-  ctr_log_error_msg (s);
-  free (s);
-  ctr_error_free (err);
 }

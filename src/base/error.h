@@ -19,8 +19,6 @@ int ctr_error_set_raw (ctr_error_t *err, int status, const char *msg);
 /* "message: strerror" into a new malloc'd string. */
 char *ctr_error_string (const ctr_error_t err);
 void ctr_error_free (ctr_error_t *err);
-/* Prints "ctr: <message>[: <strerror>]" to stderr (and the log) and frees the error. */
-void ctr_error_print (ctr_error_t *err);
 
 #define cleanup_error __attribute__ ((cleanup (ctr_error_free)))
 

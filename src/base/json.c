@@ -12,7 +12,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "base/json-internal.h"
-#include "base/util.h"
+#include "base/memory.h"
 
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_ (x)

@@ -1,4 +1,5 @@
-/* json: a small JSON reader/writer over yajl for the rest of ctr (the one file that includes yajl). */
+/* json: a small JSON reader and writer for all of ctr (json.c is the one file that includes
+   yajl). */
 #ifndef CTR_BASE_JSON_H
 #define CTR_BASE_JSON_H
 

@@ -137,3 +137,12 @@ ctr_log_error_msg (const char *msg)
 {
   log_error_fmt ("%s", msg);
 }
+
+void
+ctr_error_print (ctr_error_t *err)
+{
+  char *s = ctr_error_string (err ? *err : NULL);
+  ctr_log_error_msg (s);
+  free (s);
+  ctr_error_free (err);
+}

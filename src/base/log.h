@@ -18,5 +18,7 @@ void ctr_log_debug (const char *fmt, ...) __attribute__ ((format (printf, 1, 2))
 void ctr_log_warning (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Writes an error line (stderr gets "ctr: msg"; the log file gets level=error). */
 void ctr_log_error_msg (const char *msg);
+/* Prints "ctr: <message>[: <strerror>]" to stderr (and the log) and frees the error. */
+void ctr_error_print (ctr_error_t *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* util: allocation wrappers that abort on OOM, cleanup attributes, small fd/file helpers. */
+/* util: small fd/file helpers, parsing, ids, sockets (and base/memory.h for every user). */
 #ifndef CTR_UTIL_H
 #define CTR_UTIL_H
 
@@ -10,44 +10,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
-
-void *xmalloc (size_t size);
-void *xzalloc (size_t size);
-void *xrealloc (void *ptr, size_t size);
-char *xstrdup (const char *s);
-char *xstrndup (const char *s, size_t n);
-char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-/* Duplicates a NULL-terminated string vector (NULL in, NULL out). */
-char **xstrv_dup (char *const *v);
-void strv_free (char **v);
-size_t strv_len (char *const *v);
-
-void cleanup_freep (void *p);
-void cleanup_closep (int *fd);
-void cleanup_filep (FILE **f);
-void cleanup_dirp (DIR **d);
-void cleanup_strvp (char ***v);
-#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
-#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
-#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
-#define cleanup_dir __attribute__ ((cleanup (cleanup_dirp)))
-#define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
-
-/* Move ownership out of a cleanup variable. */
-#define steal_ptr(p)                                                                               \
-  ({                                                                                               \
-    __typeof__ (p) _tmp = (p);                                                                     \
-    (p) = NULL;                                                                                    \
-    _tmp;                                                                                          \
-  })
-#define steal_fd(fd)                                                                               \
-  ({                                                                                               \
-    int _tmp = (fd);                                                                               \
-    (fd) = -1;                                                                                     \
-    _tmp;                                                                                          \
-  })
-
-#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+#include "base/memory.h"
 
 /* write()/read() that retry on EINTR and short counts. Return bytes or -1 (errno set). */
 ssize_t write_all (int fd, const void *buf, size_t len);

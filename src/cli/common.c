@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "base/util.h"
+#include "base/log.h"
 
 /* A resources file or process file is small; refuse anything absurd. */
 #define CLI_INPUT_MAX (4 * 1024 * 1024)

@@ -12,6 +12,7 @@
 #include "network/network.h"
 #include "rootfs/rootfs.h"
 #include "base/util.h"
+#include "base/log.h"
 
 /* The user-mode helper of this monitor's container (one monitor = one container). */
 static struct network_usermode usermode = { .pidfd = -1, .exit_fd = -1 };

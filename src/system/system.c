@@ -18,6 +18,7 @@
 #include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "base/util.h"

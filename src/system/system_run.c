@@ -13,6 +13,7 @@
 
 #include "system/monitor.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "runtime/state.h"
 #include "system/store.h"
 #include "system/system.h"
