@@ -19,12 +19,6 @@
 #include "stub/stub.h"
 #include "base/util.h"
 
-#include "runtime/sync.h"
-
-_Static_assert(STUB_SYNC_PID == SYNC_PID && STUB_SYNC_ERRNO == SYNC_ERRNO,
-               "ctr-stub speaks the sync protocol");
-_Static_assert(sizeof (struct stub_sync_header) == 12, "the sync header of src/sync.c");
-
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif

@@ -9,6 +9,7 @@
 
 #include "runtime/sync.h"
 #include "base/util.h"
+#include "stub/stub.h"
 
 struct sync_header
 {
@@ -16,6 +17,12 @@ struct sync_header
   int32_t status;
   uint32_t len;
 };
+
+/* ctr-stub (src/stub/) reports on the same socket in the same frames */
+_Static_assert(STUB_SYNC_PID == SYNC_PID && STUB_SYNC_ERRNO == SYNC_ERRNO,
+               "ctr-stub speaks the sync protocol");
+_Static_assert(sizeof (struct stub_sync_header) == sizeof (struct sync_header),
+               "ctr-stub's frame header is sync's");
 
 int
 sync_socketpair (int fds[2], ctr_error_t *err)

@@ -90,12 +90,13 @@ sys6 (long n, long a, long b, long c, long d, long e, long f)
 #define sys1(n, a) sys6 (n, (long)(a), 0, 0, 0, 0, 0)
 #define sys3(n, a, b, c) sys6 (n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
-/* gcc may turn loops into calls to these even in freestanding mode */
-size_t strlen (const char *s);
-void *memcpy (void *d, const void *s, size_t n);
-void *memset (void *d, int c, size_t n);
+/* gcc may turn loops into calls to strlen, memcpy and memset even in freestanding mode: these
+   are they (asm labels), named apart from libc's in the source */
+size_t stub_strlen (const char *s) __asm__("strlen");
+void *stub_memcpy (void *d, const void *s, size_t n) __asm__("memcpy");
+void *stub_memset (void *d, int c, size_t n) __asm__("memset");
 size_t
-strlen (const char *s)
+stub_strlen (const char *s)
 {
   const char *p = s;
   while (*p)
@@ -103,7 +104,7 @@ strlen (const char *s)
   return (size_t)(p - s);
 }
 void *
-memcpy (void *d, const void *s, size_t n)
+stub_memcpy (void *d, const void *s, size_t n)
 {
   char *dp = d;
   const char *sp = s;
@@ -112,7 +113,7 @@ memcpy (void *d, const void *s, size_t n)
   return d;
 }
 void *
-memset (void *d, int c, size_t n)
+stub_memset (void *d, int c, size_t n)
 {
   char *dp = d;
   while (n--)
@@ -168,20 +169,20 @@ static int sync_fd = -1;
 
 /* One sync message (the header of src/sync.c, then the payload) in one sendto(). */
 static void
-sync_send (uint32_t type, int32_t status, const char *a, const char *b)
+stub_report (uint32_t type, int32_t status, const char *a, const char *b)
 {
   char buf[STUB_MSG_MAX];
   struct stub_sync_header h = { type, status, 0 };
-  size_t la = a ? strlen (a) : 0, lb = b ? strlen (b) : 0;
+  size_t la = a ? stub_strlen (a) : 0, lb = b ? stub_strlen (b) : 0;
 
   if (la > sizeof buf - sizeof h)
     la = sizeof buf - sizeof h;
   if (lb > sizeof buf - sizeof h - la)
     lb = sizeof buf - sizeof h - la;
   h.len = (uint32_t)(la + lb);
-  memcpy (buf, &h, sizeof h);
-  memcpy (buf + sizeof h, a, la);
-  memcpy (buf + sizeof h + la, b, lb);
+  stub_memcpy (buf, &h, sizeof h);
+  stub_memcpy (buf + sizeof h, a, la);
+  stub_memcpy (buf + sizeof h + la, b, lb);
   sys6 (__NR_sendto, sync_fd, (long)buf, (long)(sizeof h + la + lb), 0x4000 /* MSG_NOSIGNAL */, 0,
         0);
 }
@@ -194,20 +195,20 @@ static void __attribute__ ((noreturn)) fail (const char *what, const char *arg, 
   if (sync_fd >= 0)
     {
       char ctx[STUB_MSG_MAX / 2];
-      size_t lw = strlen (what), la = arg ? strlen (arg) : 0;
+      size_t lw = stub_strlen (what), la = arg ? stub_strlen (arg) : 0;
       if (lw + la + 3 > sizeof ctx)
         la = 0;
-      memcpy (ctx, what, lw);
+      stub_memcpy (ctx, what, lw);
       if (la)
         {
           ctx[lw++] = ' ';
           ctx[lw++] = '`';
-          memcpy (ctx + lw, arg, la);
+          stub_memcpy (ctx + lw, arg, la);
           lw += la;
           ctx[lw++] = '`';
         }
       ctx[lw] = '\0';
-      sync_send (e == 1 || e == 38 ? STUB_SYNC_REFUSED : STUB_SYNC_ERRNO, (int32_t)e, ctx, NULL);
+      stub_report (e == 1 || e == 38 ? STUB_SYNC_REFUSED : STUB_SYNC_ERRNO, (int32_t)e, ctx, NULL);
     }
   else
     {
@@ -215,7 +216,7 @@ static void __attribute__ ((noreturn)) fail (const char *what, const char *arg, 
                               arg ? "`" : "", ": ", errname (e),     "\n" };
       size_t i;
       for (i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        sys3 (__NR_write, 2, parts[i], strlen (parts[i]));
+        sys3 (__NR_write, 2, parts[i], stub_strlen (parts[i]));
     }
   sys1 (__NR_exit_group, 127);
   for (;;)
@@ -276,7 +277,7 @@ stub_main (long *sp)
         fail ("fork into the container's pid namespace", NULL, r);
       if (r > 0)
         {
-          sync_send (STUB_SYNC_PID, (int32_t)r, NULL, NULL);
+          stub_report (STUB_SYNC_PID, (int32_t)r, NULL, NULL);
           sys1 (__NR_exit_group, 0);
         }
     }
