@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "runtime/container.h"
 #include "base/log.h"
+#include "network/network.h"
 #include "process/selfexec.h"
 #include "base/util.h"
 
@@ -236,7 +237,8 @@ flush_stdout (int rc)
 int
 main (int argc, char **argv)
 {
-  struct global_options g = { .log_format = CTR_LOG_TEXT };
+  /* the lifecycle is handed the network layer's attach step (run --net, delete) */
+  struct global_options g = { .ctx.attach = &network_container_step, .log_format = CTR_LOG_TEXT };
   const struct verb *v;
   ctr_error_t err = NULL;
   int rc;

@@ -1,4 +1,5 @@
-/* container_net: `ctr run --net`: an OCI container on named networks. The list is kept in
+/* container_step: `ctr run --net`: an OCI container on named networks, as the attach step
+   the lifecycle is handed (runtime/container.h). The list is kept in
    the state directory so that `delete` (or the end of a foreground run) detaches it; a
    user-mode helper belongs to the foreground `run` process itself. */
 #include "config.h"
@@ -8,9 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/container_internal.h"
+#include "runtime/container.h"
 #include "network/network.h"
 #include "base/util.h"
+#include "base/log.h"
 
 #define STATE_NETWORKS "networks"
 
@@ -57,9 +59,9 @@ usermode_attach (int dirfd, int nsfd, int usfd, const struct container_create_op
   return network_usermode_start (&req, &usermode, err);
 }
 
-int
-container_net_attach (const char *id, int dirfd, pid_t pid, int nsfd, int usfd,
-                      const struct container_create_options *opts, ctr_error_t *err)
+static int
+step_attach (const char *id, int dirfd, pid_t pid, int nsfd, int usfd,
+             const struct container_create_options *opts, ctr_error_t *err)
 {
   cleanup_strv char **addresses = NULL;
   struct network_list_request req = {
@@ -95,8 +97,8 @@ container_net_attach (const char *id, int dirfd, pid_t pid, int nsfd, int usfd,
   return network_attach_list (&req, &addresses, err);
 }
 
-void
-container_net_detach (const char *id, int dirfd)
+static void
+step_detach (const char *id, int dirfd)
 {
   ctr_error_t err = NULL;
   network_usermode_stop (&usermode);
@@ -105,3 +107,8 @@ container_net_detach (const char *id, int dirfd)
   if (network_detach_all (id, &err) < 0)
     ctr_error_print (&err);
 }
+
+const struct container_attach_step network_container_step = {
+  .attach = step_attach,
+  .detach = step_detach,
+};

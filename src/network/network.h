@@ -149,4 +149,10 @@ int network_usermode_start (const struct network_usermode_request *req,
 /* Ends and reaps the helper, frees *u; fine on a stopped one. */
 void network_usermode_stop (struct network_usermode *u);
 
+/* `ctr run --net`: attaches an OCI container to opts->networks as the lifecycle's attach
+   step (runtime/container.h), and detaches it; what it attached is recorded in the
+   container's state directory first, so `delete` undoes even a run killed halfway. */
+struct container_attach_step;
+extern const struct container_attach_step network_container_step;
+
 #endif

@@ -1,5 +1,6 @@
 /* container: the lifecycle of OCI containers (create/start/run/exec/kill/delete/state...),
-   the one API the CLI verbs call. */
+   the one API the CLI verbs call. Declarations only: create.c (create, run),
+   container_ops.c (the verbs on existing containers), exec.c and state.c implement it. */
 #ifndef CTR_CONTAINER_H
 #define CTR_CONTAINER_H
 
@@ -9,11 +10,15 @@
 #include <sys/types.h>
 #include "base/error.h"
 
+struct container_attach_step;
+
 struct ctr_context
 {
   const char *state_root; /* --root; NULL: default (/run/ctr, or $XDG_RUNTIME_DIR/ctr) */
   bool systemd_cgroup;    /* --systemd-cgroup (refused: not supported yet) */
   const char *store;      /* --store: the named system containers (NULL: store_root()) */
+  /* what attaches the networks of `run --net` (NULL: none can be asked for) */
+  const struct container_attach_step *attach;
 };
 
 /* Resolves the state root to use (the default when ctx->state_root is NULL). */
@@ -41,6 +46,21 @@ struct container_create_options
   char **networks;
   const char *ip;
   char **publish;
+};
+
+/* A step the lifecycle is handed and runs without knowing what it does: attach once the
+   container process exists (its namespaces handed over) and before it starts, detach when
+   the container goes away (delete, the end of a foreground run, a failed create). The
+   network layer implements it for `run --net` (network/container_step.c); the lifecycle
+   never calls up into that layer. */
+struct container_attach_step
+{
+  /* dirfd: the container's state directory, where the step records what it must undo
+     before it does it; netns_fd and userns_fd: the container's namespaces */
+  int (*attach) (const char *id, int dirfd, pid_t pid, int netns_fd, int userns_fd,
+                 const struct container_create_options *opts, ctr_error_t *err);
+  /* safe at any time, also when attach never ran or failed halfway */
+  void (*detach) (const char *id, int dirfd);
 };
 
 int container_create (const struct ctr_context *ctx, const char *id,

@@ -1,5 +1,5 @@
 /* container_ops: verbs on existing containers: start, state, kill, delete, list, ps,
-   pause, resume, update. */
+   pause, resume, update, usage. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 #include "cgroups/cgroup.h"
 #include "runtime/container.h"
-#include "runtime/container_internal.h"
+#include "runtime/loaded.h"
 #include "runtime/hooks.h"
 #include "base/log.h"
 #include "oci/config.h"
@@ -26,66 +26,6 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
-
-int
-loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
-             ctr_error_t *err)
-{
-  memset (l, 0, sizeof *l);
-  l->dirfd = -1;
-  if (validate_container_id (id, err) < 0)
-    return -1;
-  l->dirfd = state_dir_open (container_state_root (ctx), id, err);
-  if (l->dirfd < 0)
-    return -1;
-  if (lock && state_lock (l->dirfd, err) < 0)
-    goto fail;
-  if (state_read (l->dirfd, id, &l->state, err) < 0)
-    goto fail;
-  l->status = state_status (l->dirfd, l->state);
-  if (l->status == CTR_STATUS_RUNNING && l->state->cgroup)
-    {
-      struct cgroup *cg = NULL;
-      bool frozen = false;
-      ctr_error_t ignored = NULL;
-      if (cgroup_load (l->state->cgroup, &cg, &ignored) == 0
-          && cgroup_is_frozen (cg, &frozen, &ignored) == 0 && frozen)
-        l->status = CTR_STATUS_PAUSED;
-      ctr_error_free (&ignored);
-      if (cg)
-        cgroup_free (cg);
-    }
-  return 0;
-fail:
-  close (l->dirfd);
-  l->dirfd = -1;
-  return -1;
-}
-
-void
-loaded_release (struct loaded *l)
-{
-  if (l->dirfd >= 0)
-    close (l->dirfd);
-  l->dirfd = -1;
-  ctr_state_free (l->state);
-  l->state = NULL;
-}
-
-int
-loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err)
-{
-  return oci_config_load_at (l->dirfd, STATE_CONFIG, out, err);
-}
-
-int
-loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err)
-{
-  *out = NULL;
-  if (l->state->cgroup == NULL)
-    return 0;
-  return cgroup_load (l->state->cgroup, out, err);
-}
 
 /* poststart/poststop of an existing container: the saved config is parsed only when the
    state says the stage has hooks. */
@@ -253,7 +193,8 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
       wait_gone (l.state, 5000);
     }
   loaded_hooks_warn (&l, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
-  container_net_detach (id, l.dirfd);
+  if (ctx && ctx->attach && ctx->attach->detach)
+    ctx->attach->detach (id, l.dirfd);
   if (cg && cgroup_destroy (cg, err) < 0)
     goto out;
   r = state_dir_remove (root, id, err);

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/container_internal.h"
+#include "runtime/loaded.h"
 #include "runtime/events.h"
 #include "base/log.h"
 #include "base/json.h"

@@ -15,7 +15,9 @@
 
 #include "cgroups/cgroup.h"
 #include "runtime/container.h"
-#include "runtime/container_internal.h"
+#include "runtime/loaded.h"
+#include "runtime/setup_shared.h"
+#include "runtime/supervise.h"
 #include "namespaces/namespaces.h"
 #include "oci/config.h"
 #include "process/process.h"
@@ -258,13 +260,61 @@ exec_send_listener (int listener, void *data, ctr_error_t *err)
   return 0;
 }
 
+/* The exec'd process's terminal, or a session of its own. */
+static int
+exec_child_terminal (struct exec *e, ctr_error_t *err)
+{
+  if (e->proc->terminal)
+    {
+      cleanup_close int master = -1;
+      cleanup_close int slave = -1;
+      int i;
+      if (terminal_open_pty (&master, &slave, err) < 0
+          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
+        return -1;
+      /* the stub's child makes it its controlling terminal in a session of its own */
+      if (!e->via_stub && terminal_make_controlling (slave, err) < 0)
+        return -1;
+      for (i = 0; e->via_stub && i < 3; i++)
+        if (dup2 (slave, i) < 0)
+          return ctr_error (err, errno, "dup2 terminal to fd %d", i);
+      return 0;
+    }
+  /* not the caller's session: no TIOCSTI into the caller's terminal */
+  if (!e->via_stub && setsid () < 0)
+    return ctr_error (err, errno, "setsid");
+  return 0;
+}
+
+/* What the parent sends once the attributes are set: the seccomp filter, the listener's
+   containerProcessState. */
+static int
+exec_child_recv (struct exec *e, struct process_seccomp *sc, bool *have_sc, ctr_error_t *err)
+{
+  struct sync_msg msg;
+  if (e->config->linux_ && e->config->linux_->seccomp)
+    {
+      if (sync_recv (e->sync_child, SYNC_SECCOMP, &msg, err) < 0)
+        return -1;
+      seccomp_from_msg (&msg, sc);
+      *have_sc = true;
+    }
+  if (e->listener_sock >= 0)
+    {
+      if (sync_recv (e->sync_child, SYNC_LISTENER_STATE, &msg, err) < 0)
+        return -1;
+      e->listener_state = xstrndup (msg.data, msg.len);
+      sync_msg_release (&msg);
+    }
+  return 0;
+}
+
 static void __attribute__ ((noreturn)) exec_child (struct exec *e)
 {
   ctr_error_t err = NULL;
   cleanup_free char *exe = NULL;
   struct process_seccomp sc = { 0 };
   bool have_sc = false;
-  struct sync_msg msg;
   struct process_stub stub;
   int min_fd = 3 + (e->opts->preserve_fds > 0 ? e->opts->preserve_fds : 0);
   int fd, join;
@@ -293,46 +343,9 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
       ctr_error (&err, errno, "join the namespaces of container `%s`", e->l.state->id);
       goto fail;
     }
-  if (e->proc->terminal)
-    {
-      cleanup_close int master = -1;
-      cleanup_close int slave = -1;
-      int i;
-      if (terminal_open_pty (&master, &slave, &err) < 0
-          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, &err) < 0)
-        goto fail;
-      /* the stub's child makes it its controlling terminal in a session of its own */
-      if (!e->via_stub && terminal_make_controlling (slave, &err) < 0)
-        goto fail;
-      for (i = 0; e->via_stub && i < 3; i++)
-        if (dup2 (slave, i) < 0)
-          {
-            ctr_error (&err, errno, "dup2 terminal to fd %d", i);
-            goto fail;
-          }
-    }
-  else if (!e->via_stub && setsid () < 0)
-    {
-      /* not the caller's session: no TIOCSTI into the caller's terminal */
-      ctr_error (&err, errno, "setsid");
-      goto fail;
-    }
-  if (process_apply_attributes (e->plan, &err) < 0)
+  if (exec_child_terminal (e, &err) < 0 || process_apply_attributes (e->plan, &err) < 0
+      || exec_child_recv (e, &sc, &have_sc, &err) < 0)
     goto fail;
-  if (e->config->linux_ && e->config->linux_->seccomp)
-    {
-      if (sync_recv (e->sync_child, SYNC_SECCOMP, &msg, &err) < 0)
-        goto fail;
-      seccomp_from_msg (&msg, &sc);
-      have_sc = true;
-    }
-  if (e->listener_sock >= 0)
-    {
-      if (sync_recv (e->sync_child, SYNC_LISTENER_STATE, &msg, &err) < 0)
-        goto fail;
-      e->listener_state = xstrndup (msg.data, msg.len);
-      sync_msg_release (&msg);
-    }
   if (process_drop_privileges (e->plan, &err) < 0
       || process_resolve_executable (e->plan, &exe, &err) < 0)
     goto fail;

@@ -5,12 +5,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "runtime/hooks.h"
 #include "base/util.h"
 
@@ -228,4 +230,18 @@ hooks_run (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
       return ctr_error_wrap (err, "%s hook #%zu `%s`", oci_hook_stage_name (stage), i,
                              hooks[i].path);
   return 0;
+}
+
+void
+hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json)
+{
+  ctr_error_t err = NULL;
+  if (hooks_run (hooks->hooks[stage], hooks->len[stage], stage, state_json, &err) < 0)
+    {
+      /* runtime-spec: failing poststart/poststop hooks are warnings */
+      char *s = ctr_error_string (err);
+      ctr_log_warning ("%s", s);
+      free (s);
+      ctr_error_free (&err);
+    }
 }

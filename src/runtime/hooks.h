@@ -12,5 +12,8 @@
    the stage, its index and path: "createRuntime hook #1 `/bin/x`: exited with status 3". */
 int hooks_run (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
                const char *state_json, ctr_error_t *err);
+/* Runs the hooks of a stage where a failure is only a warning (poststart, poststop). */
+void hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage,
+                     const char *state_json);
 
 #endif

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "base/json.h"
-#include "runtime/state.h"
 #include "base/util.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
 
 #define STATE_FILE "state.json"
 
@@ -283,4 +284,38 @@ int
 state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err)
 {
   return list_id_dirs (root, "state root", ids, n, err);
+}
+
+const char *
+container_state_root (const struct ctr_context *ctx)
+{
+  static char *computed;
+  const char *xdg;
+  if (ctx && ctx->state_root)
+    return ctx->state_root;
+  if (computed)
+    return computed;
+  if (!is_rootless ())
+    return computed = xstrdup ("/run/ctr");
+  xdg = getenv ("XDG_RUNTIME_DIR");
+  if (xdg && *xdg)
+    return computed = xasprintf ("%s/ctr", xdg);
+  return computed = xasprintf ("/tmp/ctr-%u", (unsigned)geteuid ());
+}
+
+/* Lets the created container go: one byte into the fifo it waits on. */
+int
+container_release_fifo (int dirfd, ctr_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENXIO || errno == ENOENT)
+        return ctr_error (err, 0, "container is not waiting to start (already started or gone)");
+      return ctr_error (err, errno, "open exec fifo");
+    }
+  if (write (fd, "0", 1) != 1)
+    return ctr_error (err, errno, "write exec fifo");
+  unlinkat (dirfd, STATE_FIFO, 0);
+  return 0;
 }

@@ -61,4 +61,7 @@ char *state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t 
 /* Ids of all state dirs under root (sorted). */
 int state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err);
 
+/* Lets the created container go: one byte into the exec fifo it waits on. */
+int container_release_fifo (int dirfd, ctr_error_t *err);
+
 #endif

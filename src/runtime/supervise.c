@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/container_internal.h"
-#include "runtime/terminal.h"
 #include "base/util.h"
+#include "runtime/supervise.h"
+#include "runtime/terminal.h"
 
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424

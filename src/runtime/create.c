@@ -1,5 +1,5 @@
-/* container: create/start/run/kill/delete/state/list/ps/pause/resume/update of OCI
-   containers: the parent side of setup, the setup child, and the state they share. */
+/* create: `create` and `run` of OCI containers: the parent side of setup, the setup child,
+   and the state they share (the hot path of docs/architecture.md). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,8 @@
 
 #include "cgroups/cgroup.h"
 #include "runtime/container.h"
-#include "runtime/container_internal.h"
+#include "runtime/setup_shared.h"
+#include "runtime/supervise.h"
 #include "runtime/hooks.h"
 #include "base/log.h"
 #include "namespaces/namespaces.h"
@@ -43,23 +44,6 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
-
-const char *
-container_state_root (const struct ctr_context *ctx)
-{
-  static char *computed;
-  const char *xdg;
-  if (ctx && ctx->state_root)
-    return ctx->state_root;
-  if (computed)
-    return computed;
-  if (!is_rootless ())
-    return computed = xstrdup ("/run/ctr");
-  xdg = getenv ("XDG_RUNTIME_DIR");
-  if (xdg && *xdg)
-    return computed = xasprintf ("%s/ctr", xdg);
-  return computed = xasprintf ("/tmp/ctr-%u", (unsigned)geteuid ());
-}
 
 /* ---------------------------------------------------------------- create */
 
@@ -378,18 +362,6 @@ child_wait_seccomp (struct create *c, ctr_error_t *err)
   return 0;
 }
 
-void
-reset_signals (void)
-{
-  sigset_t all;
-  int s;
-  for (s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal (s, SIG_DFL);
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-}
-
 /* Namespaces that the child enters itself, the user namespace hand-shake and the fork
    into new pid/time namespaces. Returns in the container process. */
 static int
@@ -429,23 +401,6 @@ child_namespaces (struct create *c, ctr_error_t *err)
   if (pid > 0)
     _exit (0); /* the container process reports itself; the parent reaps us */
   return sync_send_pid (c->sync_child, err);
-}
-
-int
-write_self_oom_score_adj (int value, ctr_error_t *err)
-{
-  char buf[16];
-  int procfd = ns_procfs_fd (err);
-  cleanup_close int fd = -1;
-  if (procfd < 0)
-    return -1;
-  fd = openat (procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return ctr_error (err, errno, "process.oomScoreAdj: open /proc/self/oom_score_adj");
-  snprintf (buf, sizeof buf, "%d", value);
-  if (write (fd, buf, strlen (buf)) < 0)
-    return ctr_error (err, errno, "process.oomScoreAdj: write %d", value);
-  return 0;
 }
 
 static bool
@@ -726,24 +681,6 @@ parent_save_state (struct create *c, ctr_error_t *err)
   return state_write (c->dirfd, &c->state, err);
 }
 
-char *
-listener_state_json (const struct oci_seccomp *sc, pid_t pid, const char *state_json, size_t *len)
-{
-  json_writer *w = json_writer_new (false);
-  json_map_open (w);
-  json_kv_string (w, "ociVersion", "1.2.0");
-  json_key (w, "fds");
-  json_array_open (w);
-  json_string (w, "seccompFd");
-  json_array_close (w);
-  json_kv_int (w, "pid", pid);
-  json_kv_string (w, "metadata", sc->listener_metadata ? sc->listener_metadata : "");
-  json_key (w, "state");
-  json_raw (w, state_json, strlen (state_json));
-  json_map_close (w);
-  return json_writer_finish (w, len);
-}
-
 static int
 parent_run_hooks (struct create *c, ctr_error_t *err)
 {
@@ -778,49 +715,6 @@ parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
     }
   c->master = steal_fd (msg->fd);
   return 0;
-}
-
-/* The flags travel in the status word, with the notify bit on top. */
-#define SECCOMP_NOTIFY_BIT 0x80000000u
-
-int
-seccomp_send (int sock, const struct oci_linux *l, ctr_error_t *err)
-{
-  struct process_seccomp s = { 0 };
-  int r;
-  if (l == NULL || l->seccomp == NULL)
-    return 0;
-  if (seccomp_cache_compile (l->seccomp, &s, err) < 0)
-    return -1;
-  r = sync_send (sock, SYNC_SECCOMP,
-                 (int32_t)((s.flags & ~SECCOMP_NOTIFY_BIT) | (s.notify ? SECCOMP_NOTIFY_BIT : 0)),
-                 s.bpf, s.len, -1, err);
-  process_seccomp_release (&s);
-  return r;
-}
-
-void
-seccomp_from_msg (struct sync_msg *msg, struct process_seccomp *out)
-{
-  out->bpf = steal_ptr (msg->data);
-  out->len = msg->len;
-  out->flags = (unsigned)msg->status & ~SECCOMP_NOTIFY_BIT;
-  out->notify = ((unsigned)msg->status & SECCOMP_NOTIFY_BIT) != 0;
-  sync_msg_release (msg);
-}
-
-void
-hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json)
-{
-  ctr_error_t err = NULL;
-  if (hooks_run (hooks->hooks[stage], hooks->len[stage], stage, state_json, &err) < 0)
-    {
-      /* runtime-spec: failing poststart/poststop hooks are warnings */
-      char *s = ctr_error_string (err);
-      ctr_log_warning ("%s", s);
-      free (s);
-      ctr_error_free (&err);
-    }
 }
 
 /* Serves the child's requests until it is ready to start. */
@@ -948,32 +842,6 @@ parent_spawn (struct create *c, ctr_error_t *err)
   return parent_serve (c, err);
 }
 
-int
-write_pid_file (const char *path, pid_t pid, ctr_error_t *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", pid);
-  if (write_file_atomic_at (AT_FDCWD, path, buf, n, 0644, err) < 0)
-    return ctr_error_wrap (err, "pid file");
-  return 0;
-}
-
-void
-reserve_preserved_fds (int n)
-{
-  int fd;
-  for (fd = 3; fd < 3 + n; fd++)
-    if (fcntl (fd, F_GETFD) < 0 && errno == EBADF)
-      {
-        int nul = open ("/dev/null", O_RDWR);
-        if (nul >= 0 && nul != fd)
-          {
-            dup2 (nul, fd);
-            close (nul);
-          }
-      }
-}
-
 static int
 create_container (struct create *c, ctr_error_t *err)
 {
@@ -1027,23 +895,6 @@ container_create (const struct ctr_context *ctx, const char *id,
 
 /* ---------------------------------------------------------------- run */
 
-/* Lets the created container go: one byte into the fifo it waits on. */
-int
-container_release_fifo (int dirfd, ctr_error_t *err)
-{
-  cleanup_close int fd = openat (dirfd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    {
-      if (errno == ENXIO || errno == ENOENT)
-        return ctr_error (err, 0, "container is not waiting to start (already started or gone)");
-      return ctr_error (err, errno, "open exec fifo");
-    }
-  if (write (fd, "0", 1) != 1)
-    return ctr_error (err, errno, "write exec fifo");
-  unlinkat (dirfd, STATE_FIFO, 0);
-  return 0;
-}
-
 static void
 run_poststage (struct create *c, enum oci_hook_stage stage, enum ctr_status status)
 {
@@ -1059,14 +910,18 @@ container_run (const struct ctr_context *ctx, const char *id,
                const struct container_create_options *opts, int *exit_status, ctr_error_t *err)
 {
   struct create c;
+  const struct container_attach_step *step;
   sigset_t oldmask;
   int r = -1;
 
   *exit_status = 0;
+  if (opts->networks && (ctx->attach == NULL || ctx->attach->attach == NULL))
+    return ctr_error (err, ENOTSUP, "--net: this caller attaches no networks");
   create_init (&c, ctx, id, opts);
   c.run_foreground = !opts->detach;
   /* with networks the process waits on the exec fifo while they are attached */
-  c.is_run = opts->networks == NULL;
+  step = opts->networks ? ctx->attach : NULL;
+  c.is_run = step == NULL;
   if (c.run_foreground)
     {
       /* the container process may be a grandchild: make it ours to reap */
@@ -1075,11 +930,11 @@ container_run (const struct ctr_context *ctx, const char *id,
     }
   if (create_container (&c, err) < 0)
     goto out;
-  if (!c.is_run
-      && (container_net_attach (id, c.dirfd, c.pid, c.netns_fd, c.userns_fd, opts, err) < 0
+  if (step
+      && (step->attach (id, c.dirfd, c.pid, c.netns_fd, c.userns_fd, opts, err) < 0
           || container_release_fifo (c.dirfd, err) < 0))
     {
-      container_net_detach (id, c.dirfd);
+      step->detach (id, c.dirfd);
       create_undo (&c);
       goto out;
     }
@@ -1094,7 +949,8 @@ container_run (const struct ctr_context *ctx, const char *id,
     c.child = 0; /* reaped by supervise */
   c.pid = 0;
   run_poststage (&c, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
-  container_net_detach (id, c.dirfd);
+  if (step)
+    step->detach (id, c.dirfd);
   create_undo (&c);
 out:
   if (c.run_foreground)

@@ -1,0 +1,30 @@
+/* loaded: a container as its state directory describes it, for the verbs that act on an
+   existing container (start, kill, delete, exec, events, ...). */
+#ifndef CTR_LOADED_H
+#define CTR_LOADED_H
+
+#include <stdbool.h>
+#include "base/error.h"
+#include "cgroups/cgroup.h"
+#include "oci/config.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
+
+struct loaded
+{
+  int dirfd;
+  struct ctr_state *state;
+  enum ctr_status status;
+};
+
+/* Opens (and with lock, locks) the state directory of id and reads its state; a running
+   container whose cgroup is frozen is paused. */
+int loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
+                 ctr_error_t *err);
+void loaded_release (struct loaded *l);
+/* Parses the config saved in the state dir at create time. */
+int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);
+/* The container's cgroup (NULL in *out when it has none). */
+int loaded_cgroup (const struct loaded *l, struct cgroup **out, ctr_error_t *err);
+
+#endif
