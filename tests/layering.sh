@@ -172,7 +172,8 @@ if [ -z "$big" ]; then ok "every file is under 1,000 lines"; else
 	not_ok "every file is under 1,000 lines" "$big"
 fi
 long=$(awk 'FNR == 1 {body = 0}
-	/^[A-Za-z_][A-Za-z0-9_]* \(/ {name = $1}
+	/^[A-Za-z_].* \(/ && !/;$/ {l = $0; gsub(/__attribute__ \(\([^)]*\)\)/, "", l)
+		sub(/ \(.*/, "", l); n = split(l, w, /[ *]+/); name = w[n]}
 	/^\{$/ {start = FNR; body = 1; next}
 	/^\}$/ && body {if (FNR - start - 1 >= 80) print FILENAME ": " name "(): " FNR - start - 1 " lines"; body = 0}
 	/^\};/ {body = 0}' $(grep '\.c$' <<<"$sources") src/init/*.c src/stub/*.c)

@@ -1,7 +1,9 @@
 /* monitor: the per-container process of a system container (ctr itself in a monitor role):
    creates and starts the container with a pty, keeps the console in a bounded log, reaps
    init, records the exit, undoes everything when init ends, and serves console, log and
-   stop requests on a socket in the container's state directory. */
+   stop requests on a socket in the container's state directory. Declarations only:
+   monitor_process.c is the monitor, monitor_client.c its clients, monitor_net.c its
+   networks. */
 #ifndef CTR_MONITOR_H
 #define CTR_MONITOR_H
 
@@ -61,7 +63,7 @@ int monitor_log (const struct ctr_context *ctx, const char *name, int fd, ctr_er
 int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
                   ctr_error_t *err);
 
-/* Network side of the monitor (net.c): attaches the container's networks, writes what it
+/* Network side of the monitor (monitor_net.c): attaches the container's networks, writes what it
    got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated
    "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time. */
 int monitor_net_up (const struct monitor_config *cfg, pid_t pid, int netns_fd, int userns_fd,

@@ -1,4 +1,4 @@
-/* monitor: the monitor process of a system container: spawn, event loop, teardown. */
+/* monitor_process: the monitor process of a system container: spawn, event loop, teardown. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 
 #include "system/monitor.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "runtime/state.h"
 #include "system/store.h"
 #include "base/util.h"
