@@ -1,4 +1,4 @@
-/* oci/config: the runtime-spec 1.2 config.json as C structs (parsed and validated by oci/). */
+/* oci/config: the runtime-spec 1.2 config.json as C structs and oci/'s API (declarations only). */
 #ifndef CTR_OCI_CONFIG_H
 #define CTR_OCI_CONFIG_H
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci/parse.h"
+#include "oci/sections.h"
 #include "base/util.h"
 
 static const char *const propagation_modes[]

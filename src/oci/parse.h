@@ -117,19 +117,4 @@ bool oci_str_in (const char *s, const char *const *list);
 
 void oci_kv_free (struct oci_kv *kv, size_t n);
 
-/* Sections, parsed by their own files. */
-int oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linux **out);
-void oci_linux_free (struct oci_linux *l);
-int oci_parse_resources (struct oci_pctx *c, const struct json_value *v,
-                         struct oci_resources **out);
-int oci_parse_seccomp (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp **out);
-void oci_seccomp_free (struct oci_seccomp *s);
-int oci_parse_process (struct oci_pctx *c, const struct json_value *v, struct oci_process **out);
-
-/* Known names shared by the parser and the features document. */
-extern const char *const oci_seccomp_actions[];
-extern const char *const oci_seccomp_operators[];
-extern const char *const oci_seccomp_archs[];
-extern const char *const oci_seccomp_flags[];
-
 #endif

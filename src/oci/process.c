@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "oci/parse.h"
+#include "oci/sections.h"
 #include "base/util.h"
 
 static const struct

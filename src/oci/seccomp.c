@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci/parse.h"
+#include "oci/sections.h"
 #include "base/util.h"
 
 const char *const oci_seccomp_actions[] = {

@@ -5,7 +5,7 @@
 
 #include "oci/config.h"
 #include "base/json.h"
-#include "oci/parse.h"
+#include "oci/sections.h"
 #include "oci/seccomp_default.h"
 #include "base/util.h"
 

@@ -1,0 +1,24 @@
+/* oci/sections: the section parsers of config.json, for the files above them (oci/ only). */
+#ifndef CTR_OCI_SECTIONS_H
+#define CTR_OCI_SECTIONS_H
+
+#include "oci/config.h"
+#include "oci/parse.h"
+
+/* Readers of one section object, the current path naming it. All but process leave a
+   partly read section in *out on error, for the owner's free function. */
+int oci_parse_process (struct oci_pctx *c, const struct json_value *v, struct oci_process **out);
+int oci_parse_resources (struct oci_pctx *c, const struct json_value *v,
+                         struct oci_resources **out);
+int oci_parse_seccomp (struct oci_pctx *c, const struct json_value *v, struct oci_seccomp **out);
+void oci_seccomp_free (struct oci_seccomp *s);
+int oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linux **out);
+void oci_linux_free (struct oci_linux *l);
+
+/* Known names shared by the parser and the features document. */
+extern const char *const oci_seccomp_actions[];
+extern const char *const oci_seccomp_operators[];
+extern const char *const oci_seccomp_archs[];
+extern const char *const oci_seccomp_flags[];
+
+#endif
