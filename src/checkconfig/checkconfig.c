@@ -756,6 +756,16 @@ check_rootless_network (struct check_report *r)
                                r->rootless ? "" : "; not needed as root (bridge networks)"));
   advise (res, "neither pasta nor slirp4netns found: rootless containers get loopback only; "
                "apt-get install passt (or slirp4netns)");
+  /* both helpers open the tun device as the user */
+  {
+    bool tun = !r->rootless || access ("/dev/net/tun", R_OK | W_OK) == 0;
+    res = add_result (r, "tun-device", tun, false,
+                      !r->rootless ? xstrdup ("not needed as root")
+                      : tun        ? xstrdup ("/dev/net/tun: readable and writable")
+                                   : xasprintf ("/dev/net/tun: %s", strerror (errno)));
+    advise (res, "pasta and slirp4netns open /dev/net/tun as you: udev makes it mode 0666 on "
+                 "Debian; as root: chmod 0666 /dev/net/tun");
+  }
 }
 
 /* ------------------------------------------------------------------- directories */

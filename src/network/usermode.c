@@ -449,6 +449,13 @@ usermode_start (const struct network_usermode_request *req, struct network_userm
 
   if (resolve_helper (req->network, &program, &u->helper, err) < 0)
     return -1;
+  /* the helper opens the tun device as its caller: a bare "Failed to open tun socket" from
+     it would not say that the device's mode is at fault */
+  if (access ("/dev/net/tun", R_OK | W_OK) < 0)
+    return ctr_error (err, errno,
+                      "%s needs /dev/net/tun (udev makes it mode 0666 on Debian; as root: "
+                      "chmod 0666 /dev/net/tun)",
+                      u->helper);
   slirp = strcmp (u->helper, "slirp4netns") == 0;
   if (slirp && n_ports > 0)
     {

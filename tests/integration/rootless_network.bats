@@ -63,6 +63,12 @@ requires_helper() {
 	command -v "$1" >/dev/null || skip "$1 not installed (Debian package ${2:-$1})"
 }
 
+# The helpers open /dev/net/tun as the user: a host without udev may leave it mode 0600.
+requires_tun() {
+	setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups test -r /dev/net/tun -a -w /dev/net/tun ||
+		skip "/dev/net/tun is mode $(stat -c %a /dev/net/tun): $RL_USER cannot open it (udev makes it 0666)"
+}
+
 # The host's own (non-loopback) address: user-mode containers never reach the host's
 # loopback, they reach the host there.
 host_address() {
@@ -194,6 +200,7 @@ skip_if_blocked() {
 @test "rootless: system container --net slirp4netns reaches the host, publishes a port, stops clean" {
 	requires_helper slirp4netns
 	user_setup
+	requires_tun
 	local addr
 	addr=$(host_address)
 	[ -n "$addr" ] || skip "no host address with a route"
@@ -221,6 +228,7 @@ skip_if_blocked() {
 	command -v pasta >/dev/null || command -v slirp4netns >/dev/null ||
 		skip "neither pasta nor slirp4netns installed"
 	user_setup
+	requires_tun
 	make_bundle
 	mv "$BUNDLE" "$HOMES/bundle"
 	BUNDLE=$HOMES/bundle
