@@ -1,5 +1,4 @@
-/* cgroups: one interface over two drivers: `unified` (pure cgroup v2) and `legacy`
-   (v1 controllers, and hybrid hosts that also mount cgroup2). */
+/* cgroups: ctr's one interface over the `unified` (cgroup v2) and `legacy` (v1, hybrid) drivers. */
 #ifndef CTR_CGROUP_H
 #define CTR_CGROUP_H
 

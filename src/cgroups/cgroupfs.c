@@ -1,4 +1,4 @@
-/* cgroupfs: layout detection, hierarchy discovery, cgroupsPath checks, file and pid helpers. */
+/* cgroupfs: under every driver: layout, hierarchies, paths, controller names, members, file I/O. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup-internal.h"
+#include "cgroups/driver.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -71,6 +71,56 @@ static const struct
   { "rdma", CG_RDMA },
   { "misc", CG_MISC },
 };
+
+static const struct
+{
+  const char *name;
+  unsigned bit;
+  const char *what; /* the resource that needs it, for messages */
+} v2_controllers[] = {
+  { "cpuset", CG2_CPUSET, "linux.resources.cpu" },
+  { "cpu", CG2_CPU, "linux.resources.cpu" },
+  { "io", CG2_IO, "linux.resources.blockIO" },
+  { "memory", CG2_MEMORY, "linux.resources.memory" },
+  { "hugetlb", CG2_HUGETLB, "linux.resources.hugepageLimits" },
+  { "pids", CG2_PIDS, "linux.resources.pids" },
+  { "rdma", CG2_RDMA, "linux.resources.rdma" },
+  { "misc", CG2_MISC, "linux.resources.unified" },
+};
+
+unsigned
+cg2_controller_bit (const char *name, size_t len)
+{
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
+    if (strlen (v2_controllers[i].name) == len && strncmp (v2_controllers[i].name, name, len) == 0)
+      return v2_controllers[i].bit;
+  return 0;
+}
+
+unsigned
+cg2_parse_controllers (char *list)
+{
+  char *save = NULL, *tok;
+  unsigned bits = 0;
+  for (tok = strtok_r (list, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save))
+    bits |= cg2_controller_bit (tok, strlen (tok));
+  return bits;
+}
+
+const char *
+cg2_controller_name (unsigned bits, const char **what)
+{
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
+    if (bits & v2_controllers[i].bit)
+      {
+        *what = v2_controllers[i].what;
+        return v2_controllers[i].name;
+      }
+  *what = "linux.resources";
+  return "?";
+}
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void
@@ -449,4 +499,39 @@ cg_signal_all (int dirfd, int sig, bool until_empty, ctr_error_t *err)
         return ctr_error (err, EBUSY, "cgroup: %zu processes still alive after SIGKILL", n);
       cg_backoff (&step);
     }
+}
+
+char *
+cg_member_dir (const struct cgroup *cg, size_t i)
+{
+  return xasprintf ("%s%s", cg->m[i].h->mount, cg->path);
+}
+
+int
+cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err)
+{
+  cleanup_free char *dir = cg_member_dir (cg, i);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "open cgroup `%s`", dir);
+  return fd;
+}
+
+ssize_t
+cg_member_find (const struct cgroup *cg, unsigned ctrl)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    if (ctrl == 0 ? cg->m[i].h->v2 : !cg->m[i].h->v2 && (cg->m[i].h->ctrls & ctrl))
+      return (ssize_t)i;
+  return -1;
+}
+
+bool
+cg_resources_requested (const struct oci_resources *r)
+{
+  if (r == NULL)
+    return false;
+  return r->memory || r->cpu || r->has_pids_limit || r->block_io || r->hugepage_limits_len
+         || r->has_network_class_id || r->network_priorities_len || r->rdma_len || r->unified_len;
 }

@@ -1,4 +1,4 @@
-/* cgroups stats: usage counters of a container's cgroup (both drivers) and the OOM watch fd. */
+/* cgroups stats: usage counters of a container's cgroup (both drivers), OOM kills, OOM watch. */
 #include "config.h"
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup-internal.h"
+#include "cgroups/driver.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -570,6 +570,37 @@ cgroup_stats_clear (struct cgroup_stats *s)
   free (s->io_serviced);
   free (s->hugetlb);
   memset (s, 0, sizeof *s);
+}
+
+int
+cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err)
+{
+  bool v2 = cg->layout == CGROUP_LAYOUT_UNIFIED;
+  ssize_t i = v2 ? (cg->n ? 0 : -1) : cg_member_find (cg, CG_MEMORY);
+  const char *file = v2 ? "memory.events" : "memory.oom_control";
+  cleanup_free char *text = NULL;
+  cleanup_close int fd = -1;
+  char *line;
+
+  *count = 0;
+  if (i < 0)
+    return 0;
+  fd = cg_member_open (cg, (size_t)i, err);
+  if (fd < 0)
+    return -1;
+  if (!cg_file_exists (fd, file))
+    return 0; /* v2 memory controller not enabled */
+  if (cg_read (fd, file, &text, err) < 0)
+    return -1;
+  for (line = text; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (strncmp (line, "oom_kill ", 9) == 0)
+      {
+        line[strcspn (line, "\n")] = '\0';
+        if (parse_uint64 (line + 9, count) < 0)
+          return ctr_error (err, EINVAL, "read %s: bad oom_kill value", file);
+        return 0;
+      }
+  return 0;
 }
 
 /* v1: an eventfd registered through cgroup.event_control on memory.oom_control. The

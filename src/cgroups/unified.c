@@ -9,28 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup-internal.h"
+#include "cgroups/driver.h"
 #include "base/log.h"
 #include "base/util.h"
 
 /* How long freeze waits for cgroup.events to report the new state. */
 #define FREEZE_TIMEOUT_NS (10ULL * 1000000000ULL)
-
-static const struct
-{
-  const char *name;
-  unsigned bit;
-  const char *what; /* the resource that needs it, for messages */
-} v2_controllers[] = {
-  { "cpuset", CG2_CPUSET, "linux.resources.cpu" },
-  { "cpu", CG2_CPU, "linux.resources.cpu" },
-  { "io", CG2_IO, "linux.resources.blockIO" },
-  { "memory", CG2_MEMORY, "linux.resources.memory" },
-  { "hugetlb", CG2_HUGETLB, "linux.resources.hugepageLimits" },
-  { "pids", CG2_PIDS, "linux.resources.pids" },
-  { "rdma", CG2_RDMA, "linux.resources.rdma" },
-  { "misc", CG2_MISC, "linux.resources.unified" },
-};
 
 uint64_t
 unified_cpu_weight (uint64_t shares)
@@ -67,16 +51,6 @@ unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *err)
 }
 
 static unsigned
-controller_bit (const char *name, size_t len)
-{
-  size_t i;
-  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
-    if (strlen (v2_controllers[i].name) == len && strncmp (v2_controllers[i].name, name, len) == 0)
-      return v2_controllers[i].bit;
-  return 0;
-}
-
-static unsigned
 needed_controllers (const struct oci_resources *r)
 {
   unsigned need = 0;
@@ -104,33 +78,9 @@ needed_controllers (const struct oci_resources *r)
     {
       const char *dot = strchr (r->unified[i].key, '.');
       if (dot)
-        need |= controller_bit (r->unified[i].key, (size_t)(dot - r->unified[i].key));
+        need |= cg2_controller_bit (r->unified[i].key, (size_t)(dot - r->unified[i].key));
     }
   return need;
-}
-
-unsigned
-cg2_parse_controllers (char *list)
-{
-  char *save = NULL, *tok;
-  unsigned bits = 0;
-  for (tok = strtok_r (list, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save))
-    bits |= controller_bit (tok, strlen (tok));
-  return bits;
-}
-
-const char *
-cg2_controller_name (unsigned bits, const char **what)
-{
-  size_t i;
-  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
-    if (bits & v2_controllers[i].bit)
-      {
-        *what = v2_controllers[i].what;
-        return v2_controllers[i].name;
-      }
-  *what = "linux.resources";
-  return "?";
 }
 
 /* Enables controllers in one ancestor, by path (no directory fd per ancestor). */
@@ -139,30 +89,32 @@ enable_in (const char *dir, unsigned need, unsigned want, ctr_error_t *err)
 {
   cleanup_free char *cur = NULL, *file = xasprintf ("%s/cgroup.subtree_control", dir);
   char buf[128], what[256];
-  unsigned missing;
-  size_t i, len = 0;
+  unsigned missing, bit;
+  size_t len = 0;
 
   if (cg_read (AT_FDCWD, file, &cur, err) < 0)
     return -1;
   missing = (need | want) & ~cg2_parse_controllers (cur);
   if (missing == 0)
     return 0;
-  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
-    if (missing & v2_controllers[i].bit)
-      len += snprintf (buf + len, sizeof buf - len, "%s+%s", len ? " " : "",
-                       v2_controllers[i].name);
+  for (bit = 1; bit != 0 && bit <= missing; bit <<= 1)
+    if (missing & bit)
+      {
+        const char *res, *name = cg2_controller_name (bit, &res);
+        len += snprintf (buf + len, sizeof buf - len, "%s+%s", len ? " " : "", name);
+      }
   if (cg_write_in (dir, "cgroup.subtree_control", buf, dir, NULL) == 0)
     return 0;
   /* one by one, to tell which controller the kernel refused */
-  for (i = 0; i < ARRAY_SIZE (v2_controllers); i++)
+  for (bit = 1; bit != 0 && bit <= missing; bit <<= 1)
     {
-      if (!(missing & v2_controllers[i].bit))
+      const char *res, *name;
+      if (!(missing & bit))
         continue;
-      snprintf (buf, sizeof buf, "+%s", v2_controllers[i].name);
-      snprintf (what, sizeof what, "%s: enable the %s controller in `%s`", v2_controllers[i].what,
-                v2_controllers[i].name, dir);
-      if (cg_write_in (dir, "cgroup.subtree_control", buf, what, err) < 0
-          && (need & v2_controllers[i].bit))
+      name = cg2_controller_name (bit, &res);
+      snprintf (buf, sizeof buf, "+%s", name);
+      snprintf (what, sizeof what, "%s: enable the %s controller in `%s`", res, name, dir);
+      if (cg_write_in (dir, "cgroup.subtree_control", buf, what, err) < 0 && (need & bit))
         return -1;
     }
   return 0;

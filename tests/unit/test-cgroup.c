@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup-internal.h"
+#include "cgroups/driver.h"
 #include "runtime/events.h"
 #include "base/util.h"
 

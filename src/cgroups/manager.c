@@ -1,4 +1,4 @@
-/* cgroups: the public entry points: create, enter, kill, freeze, update, destroy, persistence. */
+/* cgroups manager: create, enter, kill, freeze, update, destroy, load; hands each to a driver. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup-internal.h"
+#include "cgroups/driver.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -22,41 +22,6 @@ path_components (const char *path)
   for (; *path; path++)
     n += *path == '/';
   return n;
-}
-
-static char *
-member_dir (const struct cgroup *cg, size_t i)
-{
-  return xasprintf ("%s%s", cg->m[i].h->mount, cg->path);
-}
-
-int
-cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err)
-{
-  cleanup_free char *dir = member_dir (cg, i);
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return ctr_error (err, errno, "open cgroup `%s`", dir);
-  return fd;
-}
-
-ssize_t
-cg_member_find (const struct cgroup *cg, unsigned ctrl)
-{
-  size_t i;
-  for (i = 0; i < cg->n; i++)
-    if (ctrl == 0 ? cg->m[i].h->v2 : !cg->m[i].h->v2 && (cg->m[i].h->ctrls & ctrl))
-      return (ssize_t)i;
-  return -1;
-}
-
-bool
-cg_resources_requested (const struct oci_resources *r)
-{
-  if (r == NULL)
-    return false;
-  return r->memory || r->cpu || r->has_pids_limit || r->block_io || r->hugepage_limits_len
-         || r->has_network_class_id || r->network_priorities_len || r->rdma_len || r->unified_len;
 }
 
 /* Offsets of the ends of each component of full past the mount; 0 when too deep. */
@@ -286,7 +251,7 @@ cgroup_enter (const struct cgroup *cg, pid_t pid, bool skip_v2, ctr_error_t *err
       if (skip_v2 && cg->m[i].h->v2)
         continue;
       /* by path: no directory fd to open and close per hierarchy */
-      dir = member_dir (cg, i);
+      dir = cg_member_dir (cg, i);
       if (cg_write_in (dir, file, buf, dir, err) < 0)
         return ctr_error_wrap (err, "enter cgroup");
     }
@@ -387,37 +352,6 @@ cgroup_update (const struct cgroup *cg, const struct oci_resources *res, ctr_err
   return legacy_apply (cg, res, false, err);
 }
 
-int
-cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err)
-{
-  bool v2 = cg->layout == CGROUP_LAYOUT_UNIFIED;
-  ssize_t i = v2 ? (cg->n ? 0 : -1) : cg_member_find (cg, CG_MEMORY);
-  const char *file = v2 ? "memory.events" : "memory.oom_control";
-  cleanup_free char *text = NULL;
-  cleanup_close int fd = -1;
-  char *line;
-
-  *count = 0;
-  if (i < 0)
-    return 0;
-  fd = cg_member_open (cg, (size_t)i, err);
-  if (fd < 0)
-    return -1;
-  if (!cg_file_exists (fd, file))
-    return 0; /* v2 memory controller not enabled */
-  if (cg_read (fd, file, &text, err) < 0)
-    return -1;
-  for (line = text; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
-    if (strncmp (line, "oom_kill ", 9) == 0)
-      {
-        line[strcspn (line, "\n")] = '\0';
-        if (parse_uint64 (line + 9, count) < 0)
-          return ctr_error (err, EINVAL, "read %s: bad oom_kill value", file);
-        return 0;
-      }
-  return 0;
-}
-
 /* SIGKILLs what is left in the leaves ctr owns and waits until they are empty. */
 static void
 destroy_kill (struct cgroup *cg, uint64_t deadline)
@@ -497,7 +431,7 @@ rmdir_tree (int parentfd, const char *name, uint64_t deadline)
 static int
 member_remove (struct cgroup *cg, size_t i, uint64_t deadline, ctr_error_t *err)
 {
-  cleanup_free char *dir = member_dir (cg, i);
+  cleanup_free char *dir = cg_member_dir (cg, i);
   cleanup_close int parentfd = -1;
   char *slash = strrchr (dir, '/');
   int k;
@@ -537,7 +471,7 @@ destroy_fast (struct cgroup *cg)
       cleanup_free char *dir = NULL;
       if (cg->m[i].depth == 0)
         continue;
-      dir = member_dir (cg, i);
+      dir = cg_member_dir (cg, i);
       if (rmdir (dir) < 0 && errno != ENOENT)
         return false;
       /* created parents go only when empty: others may share them */

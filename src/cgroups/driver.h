@@ -1,6 +1,6 @@
-/* cgroups internal: what cgroup.c shares with the unified, legacy and eBPF device drivers. */
-#ifndef CTR_CGROUP_INTERNAL_H
-#define CTR_CGROUP_INTERNAL_H
+/* cgroups driver: the cgroup types and functions the files of cgroups/ share (not for others). */
+#ifndef CTR_CGROUPS_DRIVER_H
+#define CTR_CGROUPS_DRIVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +30,7 @@ enum
   CG_MISC = 1u << 13,
 };
 
-/* cgroup v2 controllers, as bits for cgroup.subtree_control. */
+/* cgroup v2 controllers, as bits for cgroup.subtree_control (enabled in the order of the bits). */
 enum
 {
   CG2_CPUSET = 1u << 0,
@@ -71,7 +71,13 @@ struct cgroup
   size_t deleg_len;
 };
 
-/* cgroupfs.c */
+/* The sections below go bottom first and each file calls only the ones above its own, so
+   that no two files depend on each other: cgroupfs.c, devices_bpf.c, rootless.c, unified.c,
+   legacy.c (hybrid hosts use the v2 mount), stats.c (cgroupfs.c alone). manager.c, which
+   picks the driver per layout, is called by none of them: what drivers and manager.c both
+   need lives in cgroupfs.c. */
+
+/* cgroupfs.c: helpers of every driver */
 /* linux.cgroupsPath (NULL: /ctr/<id>) to a normalized absolute path without `..`. */
 char *cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t *err);
 /* The hierarchies ctr uses for a layout (v1 ones from /proc/self/mountinfo, parsed once). */
@@ -79,6 +85,12 @@ int cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, 
                     ctr_error_t *err);
 /* Parses a mountinfo text into v1 hierarchies (exposed for tests). */
 struct cg_hierarchy *cg_parse_mountinfo (const char *text, size_t *n);
+/* The CG2_* bit of a controller name of len bytes; 0 when unknown. */
+unsigned cg2_controller_bit (const char *name, size_t len);
+/* Controller bits of a space-separated list (cgroup.controllers); modifies list. */
+unsigned cg2_parse_controllers (char *list);
+/* The name of the first controller in bits, and in *what the resource that needs it. */
+const char *cg2_controller_name (unsigned bits, const char **what);
 /* Writes value to a cgroup file; errors read "<what>: write <file>". */
 int cg_write (int dirfd, const char *file, const char *value, const char *what, ctr_error_t *err);
 /* The same by path, without a directory fd: "<dir>/<file>" (errors still name file). */
@@ -94,8 +106,8 @@ bool cg_file_exists (int dirfd, const char *file);
 int cg_signal_all (int dirfd, int sig, bool until_empty, ctr_error_t *err);
 /* Sleeps a little more each call (1 ms doubling up to 16 ms). */
 void cg_backoff (unsigned *step);
-
-/* cgroup.c */
+/* The container's directory in member i: <mount><path> (to free). */
+char *cg_member_dir (const struct cgroup *cg, size_t i);
 /* O_DIRECTORY fd of the container's directory in member i. */
 int cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err);
 /* Index of the member holding a v1 controller (CG_*), or of the cgroup2 member when
@@ -104,25 +116,15 @@ ssize_t cg_member_find (const struct cgroup *cg, unsigned ctrl);
 /* True when the resources ask for more than device rules (rootless check). */
 bool cg_resources_requested (const struct oci_resources *res);
 
-/* unified.c: cgroup v2 */
-/* Enables controllers in cgroup.subtree_control of every ancestor of the member's
-   directory, root first; `need` failures are errors naming the resource, `want` ones not. */
-int unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned want,
-                    ctr_error_t *err);
-/* Create or update on a pure cgroup v2 host: controllers, limits, device filter. */
-int unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool create,
-                   ctr_error_t *err);
-int unified_hugetlb (int dirfd, const struct oci_resources *res, ctr_error_t *err);
-int unified_kill (int dirfd, int sig, ctr_error_t *err);
-int unified_freeze (int dirfd, bool frozen, ctr_error_t *err);
-int unified_is_frozen (int dirfd, bool *frozen, ctr_error_t *err);
-/* runc's conversions (exposed for tests). */
-uint64_t unified_cpu_weight (uint64_t shares);
-/* Controller bits of a space-separated list (cgroup.controllers); modifies list. */
-unsigned cg2_parse_controllers (char *list);
-/* The name of the first controller in bits, and in *what the resource that needs it. */
-const char *cg2_controller_name (unsigned bits, const char **what);
-int unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *err);
+/* devices_bpf.c: the device rules as an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program */
+/* The rules ctr enforces: deny all, the config's rules, then runc's default devices. */
+struct oci_device_cgroup *cg_device_rules (const struct oci_resources *res, size_t *n);
+/* fresh: the directory was just created by ctr (no old program to detach). */
+int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t n, bool fresh,
+                       ctr_error_t *err);
+/* The program text (exposed for tests); returns the instruction count, -1 on bad rules. */
+int devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns,
+                       ctr_error_t *err);
 
 /* rootless.c: the delegated subtree of an unprivileged user (pure cgroup v2 only) */
 /* "/a/b" from the "0::/a/b" line of a /proc/self/cgroup text; NULL when absent. */
@@ -145,6 +147,22 @@ int rootless_prepare (const struct cgroup_config *cfg, char **path, size_t *dele
    the delegation root; drops the wanted ones that cannot. */
 int rootless_controllers (const struct cgroup *cg, unsigned need, unsigned *want, ctr_error_t *err);
 
+/* unified.c: cgroup v2 */
+/* Enables controllers in cgroup.subtree_control of every ancestor of the member's
+   directory, root first; `need` failures are errors naming the resource, `want` ones not. */
+int unified_enable (const struct cgroup *cg, size_t member, unsigned need, unsigned want,
+                    ctr_error_t *err);
+/* Create or update on a pure cgroup v2 host: controllers, limits, device filter. */
+int unified_setup (const struct cgroup *cg, const struct oci_resources *res, bool create,
+                   ctr_error_t *err);
+int unified_hugetlb (int dirfd, const struct oci_resources *res, ctr_error_t *err);
+int unified_kill (int dirfd, int sig, ctr_error_t *err);
+int unified_freeze (int dirfd, bool frozen, ctr_error_t *err);
+int unified_is_frozen (int dirfd, bool *frozen, ctr_error_t *err);
+/* runc's conversions (exposed for tests). */
+uint64_t unified_cpu_weight (uint64_t shares);
+int unified_swap_max (int64_t swap, int64_t limit, int64_t *out, ctr_error_t *err);
+
 /* legacy.c: cgroup v1 */
 int legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool create,
                   ctr_error_t *err);
@@ -155,16 +173,6 @@ int legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err);
 int legacy_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err);
 int legacy_is_frozen (const struct cgroup *cg, bool *frozen, ctr_error_t *err);
 int legacy_device_rule (const struct oci_device_cgroup *d, char *buf, size_t size);
-
-/* devices_bpf.c: the device rules as an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program */
-/* The rules ctr enforces: deny all, the config's rules, then runc's default devices. */
-struct oci_device_cgroup *cg_device_rules (const struct oci_resources *res, size_t *n);
-/* fresh: the directory was just created by ctr (no old program to detach). */
-int devices_bpf_apply (int dirfd, const struct oci_device_cgroup *rules, size_t n, bool fresh,
-                       ctr_error_t *err);
-/* The program text (exposed for tests); returns the instruction count, -1 on bad rules. */
-int devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns,
-                       ctr_error_t *err);
 
 /* stats.c: parsers of the stat files (exposed for tests) */
 /* The value of "key N" in a flat keyed file (cpu.stat, memory.events...). */
