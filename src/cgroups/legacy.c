@@ -236,6 +236,14 @@ blkio_weights (int fd, const struct oci_block_io *b, ctr_error_t *err)
   char buf[96], what[96];
   size_t i;
 
+  /* the weight files come with an I/O scheduler: CFQ (gone since Linux 5.0) or BFQ */
+  if (((b->has_weight && b->weight != 0) || b->weight_device_len > 0) && !plain
+      && !cg_file_exists (fd, "blkio.bfq.weight"))
+    return ctr_error (err, ENOTSUP,
+                      "linux.resources.blockIO.%s: this host's blkio controller has no weights "
+                      "(they need the BFQ I/O scheduler)",
+                      b->has_weight && b->weight != 0 ? "weight" : "weightDevice");
+
   if (b->has_weight && b->weight != 0
       && write_i64 (fd, plain ? "blkio.weight" : "blkio.bfq.weight", b->weight,
                     "linux.resources.blockIO.weight", err)

@@ -764,6 +764,34 @@ check_resources_v1 (struct cgroup *cg)
 }
 
 /* Most resources at once, read back; on the layout this runs on. */
+/* Whether this v1 host's blkio controller has weight files (CFQ or BFQ). */
+static bool
+v1_blkio_weights (void)
+{
+  return access (CGROUP_ROOT "/blkio/blkio.weight", F_OK) == 0
+         || access (CGROUP_ROOT "/blkio/blkio.bfq.weight", F_OK) == 0;
+}
+
+/* Without them a weight is refused with the reason, at create, and nothing is left. */
+static void
+test_no_blkio_weights (const char *top)
+{
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/%s/c8", top);
+  struct oci_block_io bio = { .has_weight = true, .weight = 100 };
+  struct oci_resources res = { .block_io = &bio };
+  struct cgroup_config cfg = { .cgroups_path = path, .id = "c8", .resources = &res };
+  struct cgroup *cg = NULL;
+  int r = cgroup_create (&cfg, &cg, &err);
+
+  ok (r < 0 && err
+          && strcmp (err->msg, "linux.resources.blockIO.weight: this host's blkio controller "
+                               "has no weights (they need the BFQ I/O scheduler)")
+                 == 0,
+      "blkio weight without BFQ: %s", err ? err->msg : "accepted");
+  ok (nothing_left (top), "the refused create left nothing");
+}
+
 static void
 test_resources (const char *top)
 {
@@ -806,6 +834,9 @@ test_resources (const char *top)
       mem.has_swappiness = true;
       mem.swappiness = 10;
       cpu.shares = 512;
+      /* blkio weights need an I/O scheduler that has them: test_no_blkio_weights */
+      if (!v1_blkio_weights ())
+        res.block_io = NULL;
     }
   r = cgroup_create (&cfg, &cg, &err);
   ok (r == 0, "create with memory, swap, cpu, cpuset, pids, io%s", v2 ? ", hugetlb, unified" : "");
@@ -1146,6 +1177,8 @@ main (void)
       test_destroy_and_join (top);
       test_failures (top);
       test_resources (top);
+      if (cgroup_layout_detect () != CGROUP_LAYOUT_UNIFIED && !v1_blkio_weights ())
+        test_no_blkio_weights (top);
       test_oom (top);
       test_fast_paths (top);
     }
