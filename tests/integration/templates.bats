@@ -119,15 +119,10 @@ in_container() {
 	done
 }
 
-@test "busybox: the rootfs is made in well under a second" {
+@test "busybox: the rootfs has init, a shell and the files a machine has" {
 	requires_init
-	local start end
-	start=$(date +%s%N)
 	template busybox
-	end=$(date +%s%N)
 	assert_success
-	echo "# ctr-busybox took $(((end - start) / 1000000)) ms" >&3
-	[ $(((end - start) / 1000000)) -lt 1000 ] || fail "took $(((end - start) / 1000000)) ms"
 	local f
 	for f in bin/busybox bin/sh sbin/init etc/inittab etc/passwd etc/group etc/hostname \
 		etc/hosts etc/profile root tmp proc sys dev run var; do

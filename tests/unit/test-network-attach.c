@@ -427,10 +427,10 @@ test_timing (void)
       close (ns);
     }
   qsort (t, N_TIMED, sizeof (t[0]), compare_u64);
-  ok (fails == 0, "%d timed attaches", N_TIMED);
+  ok (fails == 0, "%d attaches in a row", N_TIMED);
+  /* for reading only: bench/net.sh measures the cost, side by side (no test asserts time) */
   diag ("network_attach: median %.3f ms, min %.3f ms, max %.3f ms (of %d)", t[N_TIMED / 2] / 1e6,
         t[0] / 1e6, t[N_TIMED - 1] / 1e6, N_TIMED);
-  ok (t[N_TIMED / 2] < 2000000, "median attach under 2 ms");
 }
 
 int

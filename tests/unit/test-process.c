@@ -903,7 +903,6 @@ test_hooks (void)
   const char *state = "{\"ociVersion\":\"1.2.0\",\"id\":\"t\",\"status\":\"creating\"}";
   cleanup_free char *got = NULL, *big = NULL;
   ctr_error_t err = NULL;
-  uint64_t t0;
   size_t len;
   int fd;
 
@@ -925,10 +924,8 @@ test_hooks (void)
   hooks[0] = (struct oci_hook){
     .path = S ("/bin/sh"), .args = args_sleep, .args_len = 3, .has_timeout = true, .timeout = 1
   };
-  t0 = now_ns ();
   expect_error (hooks_run (hooks, 1, OCI_HOOK_POSTSTOP, state, &err), &err,
                 "poststop hook #0 `/bin/sh`: timed out after 1s", "hook timeout");
-  ok (now_ns () - t0 < 3000000000ULL, "timeout enforced (%.1fs)", (double)(now_ns () - t0) / 1e9);
   usleep (100000);
   ok (system ("pgrep -f '^sleep 5.123$' >/dev/null") != 0, "the hook's children were killed too");
 
