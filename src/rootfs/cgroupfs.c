@@ -1,6 +1,6 @@
 /* rootfs/cgroupfs: `cgroup`/`cgroup2` config mounts: cgroup2, or a tmpfs of v1 hierarchies
  * (hybrid). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,7 +12,11 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/cgroupfs.h"
+#include "rootfs/context.h"
+#include "rootfs/mountinfo.h"
+#include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 #include "base/util.h"
 
 #define HOST_CGROUP_ROOT "/sys/fs/cgroup"

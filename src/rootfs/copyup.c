@@ -1,6 +1,6 @@
 /* rootfs/copyup: copying a directory tree fd-to-fd (tmpfs `tmpcopyup`), never following symlinks.
  */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/copyup.h"
 #include "base/util.h"
 
 /* The lower directory comes from the (untrusted) image: bound the recursion. */

@@ -1,5 +1,5 @@
 /* rootfs/dev: device nodes, /dev symlinks, ptmx and the console, created from the rootfs fd. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,7 +9,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/dev.h"
+#include "rootfs/context.h"
+#include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 #include "base/util.h"
 
 struct dev_spec

@@ -1,12 +1,12 @@
 /* rootfs/mountinfo: parsing /proc/self/mountinfo (parent mount of the rootfs, cgroup mounts). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/mountinfo.h"
 #include "base/util.h"
 
 #define MOUNTINFO_MAX_SIZE (64 * 1024 * 1024)

@@ -1,10 +1,10 @@
 /* rootfs/mountopts: runtime-spec mount option strings to MS_* flags, propagation and data. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/mountopts.h"
 #include "base/util.h"
 
 struct flag_opt

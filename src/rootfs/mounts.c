@@ -1,6 +1,6 @@
-/* rootfs/mounts: the config's mounts[] (bind, tmpfs, proc, sysfs, mqueue, others) onto O_PATH fds.
- */
-#include "config.h"
+/* mounts: mount operations on O_PATH fds inside the root: destinations checked where they
+   land, bind mounts with their flags, remounts, propagation. */
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/context.h"
+#include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 #include "base/util.h"
 
 /* Files under /proc that may be mounted over (lxcfs and friends), as runc allows. */
@@ -139,16 +141,8 @@ check_destination (const char *where, bool is_proc, int src_fd, ctr_error_t *err
   return ctr_error (err, EPERM, "`%s` is inside /proc", where);
 }
 
-/* A mount destination: its O_PATH fd, where it is inside the root, whether ctr created it. */
-struct dest
-{
-  int fd;
-  char *where;
-  bool created;
-};
-
-static void
-dest_release (struct dest *d)
+void
+mount_dest_release (struct mount_dest *d)
 {
   if (d->fd >= 0)
     close (d->fd);
@@ -157,14 +151,12 @@ dest_release (struct dest *d)
   d->where = NULL;
 }
 
-#define cleanup_dest __attribute__ ((cleanup (dest_release)))
-
 /* Resolving without symlinks first: then the path itself says where it lands, and the
    kernel need not be asked (readlink). Only a symlink on the way (ELOOP) takes the full
    in-root resolution, and /proc/self/fd tells where it ended up. */
-static int
-open_destination (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc, int src_fd,
-                  struct dest *d, ctr_error_t *err)
+int
+mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc, int src_fd,
+                 struct mount_dest *d, ctr_error_t *err)
 {
   cleanup_error ctr_error_t first = NULL;
 
@@ -190,8 +182,8 @@ open_destination (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is
   return check_destination (d->where, is_proc, src_fd, err);
 }
 
-static bool
-needs_post (const struct mount_opts *o)
+bool
+mount_needs_post (const struct mount_opts *o)
 {
   return o->propagation_len || o->attr_set || o->attr_clr;
 }
@@ -234,7 +226,7 @@ mount_bind_legacy (struct rootfs_ctx *ctx, const char *src_path, const char *des
                    const struct mount_opts *o, ctr_error_t *err)
 {
   cleanup_close int src_fd = -1, new_fd = -1;
-  cleanup_dest struct dest d = { .fd = -1 };
+  cleanup_mount_dest struct mount_dest d = { .fd = -1 };
   unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   char buf[FD_PATH_SIZE];
   struct stat st;
@@ -242,11 +234,11 @@ mount_bind_legacy (struct rootfs_ctx *ctx, const char *src_path, const char *des
   src_fd = open (src_path, O_PATH | O_CLOEXEC);
   if (src_fd < 0 || fstat (src_fd, &st) < 0)
     return ctr_error (err, errno, "bind source `%s`", src_path);
-  if (open_destination (ctx, dest, S_ISDIR (st.st_mode), false, src_fd, &d, err) < 0)
+  if (mount_dest_open (ctx, dest, S_ISDIR (st.st_mode), false, src_fd, &d, err) < 0)
     return -1;
   if (mount_on_fd (fd_path (buf, src_fd), d.fd, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
     return ctr_error (err, errno, "bind `%s`", src_path);
-  if (!extra && !needs_post (o))
+  if (!extra && !mount_needs_post (o))
     return 0;
   new_fd = reopen_mounted (ctx->rootfs_fd, dest, d.fd, err);
   if (new_fd < 0)
@@ -264,7 +256,7 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
 {
   cleanup_free char *src_path = NULL;
   cleanup_close int tree = -1;
-  cleanup_dest struct dest d = { .fd = -1 };
+  cleanup_mount_dest struct mount_dest d = { .fd = -1 };
   unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   struct mount_attr attr;
   bool late_remount = false;
@@ -283,7 +275,7 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
     return mount_bind_legacy (ctx, src_path, dest, o, err);
   if (tree < 0 || fstat (tree, &st) < 0)
     return ctr_error (err, errno, "bind source `%s`", src_path);
-  if (open_destination (ctx, dest, S_ISDIR (st.st_mode), false, tree, &d, err) < 0)
+  if (mount_dest_open (ctx, dest, S_ISDIR (st.st_mode), false, tree, &d, err) < 0)
     return -1;
   bind_attrs (extra, o->cleared, &attr);
   if (extra && (attr.attr_set || attr.attr_clr)
@@ -298,173 +290,4 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
   if (late_remount && remount_bind (tree, extra, o->cleared) < 0)
     return ctr_error (err, errno, "remount bind `%s`", src_path);
   return mount_apply_post (tree, o, err);
-}
-
-/* A copy of the directory under the new tmpfs (tmpcopyup), and its mode when the config
-   gives none, as runc does: the mount should look like the directory it covers. */
-static int
-tmpfs_fill (int lower_fd, int new_fd, const struct stat *old, const struct mount_opts *o,
-            ctr_error_t *err)
-{
-  cleanup_close int upper = openat (new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (upper < 0)
-    return ctr_error (err, errno, "open new tmpfs");
-  if (!(o->data && strstr (o->data, "mode=")) && fchmod (upper, old->st_mode & 07777) < 0)
-    return ctr_error (err, errno, "chmod new tmpfs");
-  if (lower_fd >= 0 && copy_tree (lower_fd, upper, 0, err) < 0)
-    return ctr_error_wrap (err, "tmpcopyup");
-  return 0;
-}
-
-static int
-mount_tmpfs (struct rootfs_ctx *ctx, const char *source, const char *dest,
-             const struct mount_opts *o, ctr_error_t *err)
-{
-  cleanup_close int new_fd = -1, lower = -1;
-  cleanup_dest struct dest d = { .fd = -1 };
-  struct stat st;
-  bool mode_given = o->data && strstr (o->data, "mode=");
-  bool fill = false, rw_first;
-  unsigned long flags = o->flags;
-
-  if (open_destination (ctx, dest, true, false, -1, &d, err) < 0)
-    return -1;
-  /* a tmpfs over an existing directory takes its mode (unless given) and, with tmpcopyup,
-     its content, filled in before the tmpfs turns read-only */
-  if (!d.created && (o->tmpcopyup || !mode_given))
-    fill = fstat (d.fd, &st) == 0 && S_ISDIR (st.st_mode);
-  if (fill && o->tmpcopyup)
-    {
-      lower = openat (d.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (lower < 0)
-        return ctr_error (err, errno, "open `%s` for tmpcopyup", dest);
-    }
-  rw_first = (flags & MS_RDONLY) && fill;
-  if (rw_first)
-    flags &= ~MS_RDONLY;
-  if (mount_on_fd (source ? source : "tmpfs", d.fd, "tmpfs", flags, o->data) < 0)
-    return ctr_error (err, errno, "mount tmpfs");
-  if (d.where && strcmp (d.where, "/dev") == 0)
-    ctx->dev_fresh_tmpfs = true;
-  if (!fill && !needs_post (o))
-    return 0;
-  new_fd = reopen_mounted (ctx->rootfs_fd, dest, d.fd, err);
-  if (new_fd < 0)
-    return -1;
-  if (fill && tmpfs_fill (lower, new_fd, &st, o, err) < 0)
-    return -1;
-  if (rw_first && mount_on_fd (NULL, new_fd, NULL, o->flags | MS_REMOUNT, NULL) < 0)
-    return ctr_error (err, errno, "remount tmpfs read-only");
-  return mount_apply_post (new_fd, o, err);
-}
-
-/* sysfs needs a network namespace of the user namespace; mqueue an ipc one. Without them
-   the kernel says EPERM and, like runc, we bind the host's instance instead. */
-static const char *
-fallback_source (const char *type, int errnum)
-{
-  struct stat st;
-  if (errnum != EPERM && errnum != EBUSY)
-    return NULL;
-  if (strcmp (type, "sysfs") == 0)
-    return "/sys";
-  if (strcmp (type, "mqueue") == 0 && stat ("/dev/mqueue", &st) == 0)
-    return "/dev/mqueue";
-  return NULL;
-}
-
-static int
-mount_fs (struct rootfs_ctx *ctx, const struct oci_mount *m, const struct mount_opts *o,
-          ctr_error_t *err)
-{
-  cleanup_close int new_fd = -1;
-  cleanup_dest struct dest d = { .fd = -1 };
-  const char *type = m->type, *fallback;
-  bool is_proc = strcmp (type, "proc") == 0;
-
-  if (open_destination (ctx, m->destination, true, is_proc, -1, &d, err) < 0)
-    return -1;
-  if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
-    return mount_cgroup (ctx, m->destination, d.fd, strcmp (type, "cgroup2") == 0, o, err);
-  if (mount_on_fd (m->source ? m->source : type, d.fd, type, o->flags, o->data) < 0)
-    {
-      int saved = errno;
-      struct mount_opts bind_opts = *o;
-      if ((fallback = fallback_source (type, saved)) == NULL)
-        return ctr_error (err, saved, "mount %s", type);
-      bind_opts.flags |= MS_BIND | MS_REC;
-      bind_opts.data = NULL;
-      return mount_bind (ctx, fallback, m->destination, &bind_opts, err);
-    }
-  if (!needs_post (o))
-    return 0;
-  new_fd = reopen_mounted (ctx->rootfs_fd, m->destination, d.fd, err);
-  if (new_fd < 0)
-    return -1;
-  return mount_apply_post (new_fd, o, err);
-}
-
-static bool
-is_bind_type (const char *type)
-{
-  return type && (strcmp (type, "bind") == 0 || strcmp (type, "rbind") == 0);
-}
-
-/* "/dev", "//dev/", "dev" all name /dev. */
-static bool
-dest_is (const char *dest, const char *want)
-{
-  size_t n;
-  dest += strspn (dest, "/");
-  want += strspn (want, "/");
-  n = strlen (want);
-  return strncmp (dest, want, n) == 0 && dest[n + strspn (dest + n, "/")] == '\0';
-}
-
-static int
-mount_one (struct rootfs_ctx *ctx, const struct oci_mount *m, bool *dev_bound, ctr_error_t *err)
-{
-  struct mount_opts o;
-  int r;
-
-  if (m->destination == NULL || m->destination[0] == '\0')
-    return ctr_error (err, EINVAL, "missing destination");
-  mount_opts_parse (m->options, m->options_len, &o);
-  if (m->uid_mappings_len || m->gid_mappings_len || o.idmap)
-    {
-      mount_opts_release (&o);
-      return ctr_error (err, ENOTSUP, "idmapped mounts are not supported yet");
-    }
-  if (m->type && strcmp (m->type, "rbind") == 0)
-    o.flags |= MS_BIND | MS_REC;
-  if (is_bind_type (m->type))
-    o.flags |= MS_BIND;
-  if (o.flags & MS_BIND)
-    {
-      r = mount_bind (ctx, m->source, m->destination, &o, err);
-      if (r == 0 && dest_is (m->destination, "/dev"))
-        *dev_bound = true;
-    }
-  else if (m->type == NULL || m->type[0] == '\0')
-    r = ctr_error (err, EINVAL, "missing type");
-  else if (strcmp (m->type, "tmpfs") == 0)
-    r = mount_tmpfs (ctx, m->source, m->destination, &o, err);
-  else
-    r = mount_fs (ctx, m, &o, err);
-  mount_opts_release (&o);
-  return r;
-}
-
-int
-rootfs_mount_config (struct rootfs_ctx *ctx, bool *dev_bound, ctr_error_t *err)
-{
-  const struct oci_config *c = ctx->config;
-  size_t i;
-
-  *dev_bound = false;
-  for (i = 0; i < c->mounts_len; i++)
-    if (mount_one (ctx, &c->mounts[i], dev_bound, err) < 0)
-      return ctr_error_wrap (err, "mounts[%zu] (%s)", i,
-                             c->mounts[i].destination ? c->mounts[i].destination : "");
-  return 0;
 }

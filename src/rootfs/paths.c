@@ -1,5 +1,5 @@
 /* rootfs/paths: symlink-safe lookups and path creation inside the container root (rule 3). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,7 +13,8 @@
 #define SYS_openat2 437
 #endif
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/paths.h"
+#include "rootfs/rootfs.h"
 #include "base/util.h"
 
 #define MAX_SYMLINKS 40
@@ -474,4 +475,17 @@ rootfs_write_file (const char *rootfs, const char *path, const char *data, size_
   if (write_all (fd, data, len) < 0)
     return ctr_error (err, errno, "%s: write `%s`", rootfs, path);
   return 0;
+}
+
+char *
+fd_realpath (int fd)
+{
+  char buf[FD_PATH_SIZE], target[PATH_MAX];
+  ssize_t n = readlink (fd_path (buf, fd), target, sizeof target - 1);
+  if (n < 0)
+    return NULL;
+  target[n] = '\0';
+  if (target[0] != '/')
+    return errno = ENOENT, NULL;
+  return xstrdup (target);
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 
 struct mountinfo;
 

@@ -1,6 +1,6 @@
-/* rootfs: the setup sequence: propagation, root bind, sysctl, masked paths, pivot_root, read-only
- * paths. */
-#include "config.h"
+/* setup: the rootfs setup sequence: propagation, root bind, config mounts, /dev, sysctl, masked
+   paths, pivot_root, read-only paths. */
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,79 +14,14 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "rootfs/rootfs-internal.h"
+#include "rootfs/context.h"
+#include "rootfs/config_mounts.h"
+#include "rootfs/dev.h"
+#include "rootfs/mountinfo.h"
+#include "rootfs/mountopts.h"
+#include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 #include "base/util.h"
-
-void
-rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs)
-{
-  memset (ctx, 0, sizeof *ctx);
-  ctx->config = config;
-  ctx->rootfs = rootfs;
-  ctx->rootfs_fd = -1;
-  ctx->devnull_fd = -1;
-}
-
-void
-rootfs_ctx_release (struct rootfs_ctx *ctx)
-{
-  if (ctx->rootfs_fd >= 0)
-    close (ctx->rootfs_fd);
-  if (ctx->devnull_fd >= 0)
-    close (ctx->devnull_fd);
-  ctx->rootfs_fd = ctx->devnull_fd = -1;
-  free (ctx->root_path);
-  ctx->root_path = NULL;
-  mountinfo_free (ctx->mountinfo, ctx->mountinfo_len);
-  ctx->mountinfo = NULL;
-  ctx->mountinfo_len = 0;
-}
-
-static char *
-fd_realpath (int fd)
-{
-  char buf[FD_PATH_SIZE], target[PATH_MAX];
-  ssize_t n = readlink (fd_path (buf, fd), target, sizeof target - 1);
-  if (n < 0)
-    return NULL;
-  target[n] = '\0';
-  if (target[0] != '/')
-    return errno = ENOENT, NULL;
-  return xstrdup (target);
-}
-
-const char *
-rootfs_root_path (struct rootfs_ctx *ctx)
-{
-  if (ctx->root_path == NULL && !ctx->pivoted && ctx->rootfs_fd >= 0)
-    ctx->root_path = fd_realpath (ctx->rootfs_fd);
-  return ctx->root_path;
-}
-
-int
-rootfs_mountinfo (struct rootfs_ctx *ctx, const struct mountinfo **mi, size_t *len,
-                  ctr_error_t *err)
-{
-  if (ctx->mountinfo == NULL && mountinfo_read (&ctx->mountinfo, &ctx->mountinfo_len, err) < 0)
-    return -1;
-  *mi = ctx->mountinfo;
-  *len = ctx->mountinfo_len;
-  return 0;
-}
-
-int
-rootfs_check_proc (struct rootfs_ctx *ctx, ctr_error_t *err)
-{
-  struct statfs sf;
-  if (!ctx->pivoted || ctx->proc_checked)
-    return 0;
-  if (statfs ("/proc", &sf) < 0)
-    return ctr_error (err, errno, "the container has no /proc mount");
-  if (sf.f_type != PROC_SUPER_MAGIC)
-    return ctr_error (err, EINVAL, "the container's /proc is not a procfs");
-  ctx->proc_checked = true;
-  return 0;
-}
 
 static const char *
 root_propagation (const struct rootfs_ctx *ctx)

@@ -1,0 +1,48 @@
+/* mounts: mount operations on O_PATH fds inside the root. */
+#ifndef CTR_ROOTFS_MOUNTS_H
+#define CTR_ROOTFS_MOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "base/error.h"
+#include "rootfs/mountopts.h"
+#include "rootfs/rootfs.h"
+
+/* mount(2) onto an fd; source may be NULL. -1 with errno set. */
+int mount_on_fd (const char *source, int target_fd, const char *type, unsigned long flags,
+                 const char *data);
+/* MS_RDONLY etc. of an fd's mount (statvfs flags as MS_*). */
+unsigned long fd_mount_flags (int fd);
+/* Remounts the bind mount at fd with flags|MS_BIND|MS_REMOUNT, keeping nosuid/nodev/
+   noexec/ro of the mount unless `cleared` asks otherwise (locked in user namespaces). */
+int remount_bind (int fd, unsigned long flags, unsigned long cleared);
+/* Re-resolves path after something was mounted on it and checks that the result is on a
+   different mount than before_fd (the rootfs could have raced). */
+int reopen_mounted (int root_fd, const char *path, int before_fd, ctr_error_t *err);
+/* Propagation keywords and recursive attributes of o, on the mount at fd. */
+int mount_apply_post (int fd, const struct mount_opts *o, ctr_error_t *err);
+/* Bind-mounts host path source (relative: to ctx->bundle) at dest inside the root, then
+   remounts with o's flags and applies its propagation. */
+int mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
+                const struct mount_opts *o, ctr_error_t *err);
+
+/* A mount destination: its O_PATH fd, where it is inside the root, whether ctr created it. */
+struct mount_dest
+{
+  int fd;
+  char *where;
+  bool created;
+};
+void mount_dest_release (struct mount_dest *d);
+#define cleanup_mount_dest __attribute__ ((cleanup (mount_dest_release)))
+/* Resolves (creating what is missing) the destination dest inside the root and checks where
+   it landed: never the root itself, under /proc only a procfs or the files runc allows.
+   src_fd: the source's mount, to tell a procfs (or -1). */
+int mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc,
+                     int src_fd, struct mount_dest *d, ctr_error_t *err);
+/* Whether o has propagation or recursive attributes to apply after the mount. */
+bool mount_needs_post (const struct mount_opts *o);
+
+#endif
