@@ -1,5 +1,5 @@
 /* ctr: the entry point: global options, the verb table, dispatch to src/cli/<verb>.c. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

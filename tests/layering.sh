@@ -106,9 +106,12 @@ for f in $sources; do
 	case $f in *.c) ;; *) continue ;; esac
 	o="$BUILD_DIR/${f%.c}.o"
 	[ -f "$o" ] && objects+=("$o")
+	[ -f "$o" ] && [ "$o" -ot "$f" ] && stale="$o"
 done
 have_calls=no
-if ! command -v nm >/dev/null; then
+if [ -n "${stale:-}" ]; then
+	skip "every call goes to the same layer or below" "$stale is older than its source (run make first)"
+elif ! command -v nm >/dev/null; then
 	skip "every call goes to the same layer or below" "nm not found (apt-get install binutils)"
 elif [ ${#objects[@]} -lt 10 ]; then
 	skip "every call goes to the same layer or below" "no built objects in $BUILD_DIR (run make first)"

@@ -1,5 +1,5 @@
 /* error: building and wrapping ctr_error_t values (base/log.c prints them). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* log: runtime diagnostics to stderr and the --log file (runc's text and json formats). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

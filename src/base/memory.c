@@ -1,5 +1,5 @@
 /* memory: allocation that aborts on out-of-memory, string vectors, cleanup helpers. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* util: whole-file I/O, number and signal parsing, id checks, sockets, tree removal. */
-#include "config.h"
+#include <config.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

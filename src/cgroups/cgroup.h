@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 
 enum cgroup_layout
 {

@@ -1,5 +1,5 @@
 /* cgroupfs: under every driver: layout, hierarchies, paths, controller names, members, file I/O. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>

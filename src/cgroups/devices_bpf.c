@@ -1,5 +1,5 @@
 /* cgroups devices: the device rules ctr enforces and their cgroup v2 eBPF program (raw bpf(2)). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/bpf.h>

@@ -1,5 +1,5 @@
 /* cgroups legacy: the cgroup v1 driver, also the v1 side of hybrid hosts (direct writes). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

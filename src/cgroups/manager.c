@@ -1,5 +1,5 @@
 /* cgroups manager: create, enter, kill, freeze, update, destroy, load; hands each to a driver. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* cgroups rootless: the delegated cgroup v2 subtree an unprivileged user may write to. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* cgroups stats: usage counters of a container's cgroup (both drivers), OOM kills, OOM watch. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

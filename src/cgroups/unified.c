@@ -1,5 +1,5 @@
 /* cgroups unified: the cgroup v2 driver (controllers, limits, freeze, kill). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

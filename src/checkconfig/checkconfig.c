@@ -1,5 +1,5 @@
 /* checkconfig: the host and user checks behind `ctr check-config` (results only, no printing). */
-#include "config.h"
+#include <config.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

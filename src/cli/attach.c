@@ -1,6 +1,6 @@
 /* cli/attach: `ctr attach`, runs a command (a login shell by default) in a running system
    container. */
-#include "config.h"
+#include <config.h>
 #include <string.h>
 
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /* cli/check_config: `ctr check-config`, what this host and user offer ctr and what to fix. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

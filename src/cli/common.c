@@ -1,5 +1,5 @@
 /* cli/common: option parsing, usage errors, id checks and output helpers the verbs share. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* cli/config: `ctr config`, shows or changes the definition of a system container. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cli/console: `ctr console`, the console of a running system container, or its log. */
-#include "config.h"
+#include <config.h>
 #include <unistd.h>
 
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /* cli/create: `ctr create`, a container from an OCI bundle, stopped before its process runs. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cli/delete: `ctr delete`, removes a container and everything the runtime made for it. */
-#include "config.h"
+#include <config.h>
 
 #include "cli/cli.h"
 

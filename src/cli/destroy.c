@@ -1,5 +1,5 @@
 /* cli/destroy: `ctr destroy`, removes a named system container and its root filesystem. */
-#include "config.h"
+#include <config.h>
 
 #include "cli/cli.h"
 #include "system/system.h"

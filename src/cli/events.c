@@ -1,5 +1,5 @@
 /* cli/events: `ctr events`, a container's stats and OOM events as JSON lines. */
-#include "config.h"
+#include <config.h>
 #include <stdio.h>
 
 #include "cli/cli.h"

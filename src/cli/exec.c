@@ -1,5 +1,5 @@
 /* cli/exec: `ctr exec`, runs a new process inside a running container. */
-#include "config.h"
+#include <config.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

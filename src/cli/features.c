@@ -1,9 +1,9 @@
 /* cli/features: `ctr features`, the runtime-spec features document of this build. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/util.h"
 
 static const char usage[]

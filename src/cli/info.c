@@ -1,5 +1,5 @@
 /* cli/info: `ctr info`, the state and resource use of one system container. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"

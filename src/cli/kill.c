@@ -1,5 +1,5 @@
 /* cli/kill: `ctr kill`, sends a signal to a container's process (or all its processes). */
-#include "config.h"
+#include <config.h>
 #include <signal.h>
 
 #include "cli/cli.h"

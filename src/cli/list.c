@@ -1,5 +1,5 @@
 /* cli/list: `ctr list`, the containers under the state root as a table, JSON or ids. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cli/ls: `ctr ls`, the named system containers, stopped ones too. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

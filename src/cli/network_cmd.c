@@ -1,5 +1,5 @@
-/* cli/network: `ctr network create|ls|inspect|rm`, the named networks containers join. */
-#include "config.h"
+/* cli/network_cmd: `ctr network create|ls|inspect|rm`, the named networks containers join. */
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cli/pause: `ctr pause`, freezes every process of a container. */
-#include "config.h"
+#include <config.h>
 
 #include "cli/cli.h"
 

@@ -1,5 +1,5 @@
 /* cli/ps: `ctr ps`, the processes of a container: pids as JSON, or ps(1) output filtered. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>

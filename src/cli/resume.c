@@ -1,5 +1,5 @@
 /* cli/resume: `ctr resume`, thaws the processes of a paused container. */
-#include "config.h"
+#include <config.h>
 
 #include "cli/cli.h"
 

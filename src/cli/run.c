@@ -1,5 +1,5 @@
 /* cli/run: `ctr run`, create + start, then wait for the container process (or detach). */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /* cli/spec: `ctr spec`, writes a default config.json into a bundle directory. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/util.h"
 
 static const char usage[]

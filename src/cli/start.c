@@ -1,6 +1,6 @@
 /* cli/start: `ctr start`, lets a created container's process run, or boots a named system
    container under its monitor. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"

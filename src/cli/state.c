@@ -1,5 +1,5 @@
 /* cli/state: `ctr state`, prints a container's runtime-spec state document. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cli/stop: `ctr stop`, shuts a named system container down. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /* cli/templates: `ctr templates`, the templates system containers can be made from. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /* cli/unsupported: runc verbs ctr accepts by name but does not implement (checkpoint, restore). */
-#include "config.h"
+#include <config.h>
 #include <stdio.h>
 
 #include "cli/cli.h"

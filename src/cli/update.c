@@ -1,5 +1,5 @@
 /* cli/update: `ctr update`, changes the resource limits of a running container. */
-#include "config.h"
+#include <config.h>
 #include <stddef.h>
 #include <stdlib.h>
 

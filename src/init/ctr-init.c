@@ -100,7 +100,7 @@ reap_all (pid_t main_pid, int *status)
 }
 
 static int
-supervise (pid_t main_pid)
+forward_and_reap (pid_t main_pid)
 {
   sigset_t set;
   int status = 0;
@@ -169,5 +169,5 @@ main (int argc, char **argv)
       fprintf (stderr, "ctr-init: fork: %s\n", strerror (errno));
       return 1;
     }
-  return supervise (pid);
+  return forward_and_reap (pid);
 }

@@ -1,5 +1,5 @@
 /* namespaces: namespace planning, clone3, setns/unshare, id maps, time offsets. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>

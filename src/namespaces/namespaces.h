@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

@@ -1,5 +1,5 @@
 /* namespaces/subid: a user's subordinate id range from /etc/subuid and /etc/subgid. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>

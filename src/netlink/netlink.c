@@ -1,5 +1,5 @@
 /* netlink: the rtnetlink socket, request/ack with extended-ack errors, links, addresses, routes. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

@@ -1,5 +1,5 @@
 /* network/addr: CIDR and address parsing and arithmetic, --publish specs, interface names. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

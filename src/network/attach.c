@@ -1,5 +1,5 @@
 /* network/attach: joining a netns to a network (bridge, lease, veth, rules) and undoing it. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* network/attach_list: a container's whole list of networks at once (eth0, eth1, ...). */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
    the lifecycle is handed (runtime/container.h). The list is kept in
    the state directory so that `delete` (or the end of a foreground run) detaches it; a
    user-mode helper belongs to the foreground `run` process itself. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* network/info: listing, inspecting and removing named networks. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

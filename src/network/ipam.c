@@ -1,5 +1,5 @@
 /* network/ipam: the lease file of a network, address allocation, dead-owner reclaim. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* network/nft: ctr's nftables table `inet ctr` (NAT, published ports) via dlopen'ed libnftables. */
-#include "config.h"
+#include <config.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>

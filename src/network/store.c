@@ -1,5 +1,5 @@
 /* network/store: network definitions on disk (create with validation, load), paths, locks. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

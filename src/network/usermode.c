@@ -1,5 +1,5 @@
 /* network/usermode: user-mode networking through a helper process (slirp4netns or pasta). */
-#include "config.h"
+#include <config.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

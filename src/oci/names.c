@@ -2,7 +2,7 @@
 #include <config.h>
 #include <stddef.h>
 
-#include "oci/config.h"
+#include "oci/oci.h"
 
 static const char *const hook_stage_names[OCI_HOOK_STAGES] = {
   [OCI_HOOK_PRESTART] = "prestart",

@@ -1,6 +1,7 @@
-/* oci/config: the runtime-spec 1.2 config.json as C structs and oci/'s API (declarations only). */
-#ifndef CTR_OCI_CONFIG_H
-#define CTR_OCI_CONFIG_H
+/* oci: the runtime-spec 1.2 config.json as C structs, and the API of oci/ (declarations only:
+   load.c, names.c, spec.c, rootless.c and the section parsers implement it). */
+#ifndef CTR_OCI_OCI_H
+#define CTR_OCI_OCI_H
 
 #include <stdbool.h>
 #include <stddef.h>

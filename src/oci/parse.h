@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/json-internal.h"
 
 /* config.json is at most ~8 levels deep where it matters; deeper keys are still parsed,

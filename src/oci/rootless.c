@@ -1,9 +1,9 @@
 /* oci/rootless: a config meant for root, made to run for an unprivileged user. */
-#include "config.h"
+#include <config.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/util.h"
 
 static size_t

@@ -2,7 +2,7 @@
 #ifndef CTR_OCI_SECTIONS_H
 #define CTR_OCI_SECTIONS_H
 
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "oci/parse.h"
 
 /* Readers of one section object, the current path naming it. All but process leave a

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/json.h"
 #include "oci/sections.h"
 #include "oci/seccomp_default.h"

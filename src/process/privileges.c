@@ -1,5 +1,5 @@
 /* privileges: child side — rlimits, scheduling, LSM labels, ids, capabilities, cwd, nnp. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

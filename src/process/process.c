@@ -1,5 +1,5 @@
 /* process: the parent-side plan — process.* and linux.personality resolved before any clone. */
-#include "config.h"
+#include <config.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 
 struct process_plan;
 

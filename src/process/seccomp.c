@@ -1,5 +1,5 @@
 /* seccomp: linux.seccomp compiled to BPF by libseccomp (parent), loaded with seccomp(2). */
-#include "config.h"
+#include <config.h>
 #include <ctype.h>
 #include <errno.h>
 #include <linux/filter.h>

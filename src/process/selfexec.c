@@ -1,5 +1,5 @@
 /* selfexec: sealed self-copies and non-dumpable setup processes (CVE-2019-5736 class). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <elf.h>

@@ -1,6 +1,6 @@
 /* container_ops: verbs on existing containers: start, state, kill, delete, list, ps,
    pause, resume, update, usage. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 #include "runtime/loaded.h"
 #include "runtime/hooks.h"
 #include "base/log.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "runtime/state.h"
 #include "base/util.h"
 

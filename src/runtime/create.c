@@ -1,6 +1,6 @@
 /* create: `create` and `run` of OCI containers: the parent side of setup, the setup child,
    and the state they share (the hot path of docs/architecture.md). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,7 +27,7 @@
 #include "runtime/hooks.h"
 #include "base/log.h"
 #include "namespaces/namespaces.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/json.h"
 #include "process/process.h"
 #include "rootfs/rootfs.h"

@@ -1,5 +1,5 @@
 /* events: `ctr events`: stats and OOM events of a container in runc's event format. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* exec: running an extra process inside a running container (every namespace, cgroup,
    capabilities and seccomp filter of the container unless the process says otherwise). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -19,7 +19,7 @@
 #include "runtime/setup_shared.h"
 #include "runtime/supervise.h"
 #include "namespaces/namespaces.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "process/process.h"
 #include "process/selfexec.h"
 #include "stub/stub.h"

@@ -1,5 +1,5 @@
 /* hooks: running one stage of OCI hooks — fork, exec, state on stdin, timeout via pidfd. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

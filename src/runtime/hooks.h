@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 
 /* Runs the hooks in order: fork, state_json on stdin, exec path with args and env
    (an empty env when none given), honour timeout (SIGKILL, error). A failing hook

@@ -1,5 +1,5 @@
 /* loaded: opening an existing container from its state directory. */
-#include "config.h"
+#include <config.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include "base/error.h"
 #include "cgroups/cgroup.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 

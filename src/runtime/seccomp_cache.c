@@ -1,6 +1,6 @@
 /* seccomp_cache: compiled filters on tmpfs, so a profile is compiled once per boot. A
    3-architecture profile takes ~9 ms to compile with libseccomp; reading it back ~20 us. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>

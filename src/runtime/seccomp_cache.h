@@ -3,7 +3,7 @@
 #define CTR_SECCOMP_CACHE_H
 
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "process/process.h"
 
 /* Fills *out with the compiled filter for sc: from the cache when an entry's full key

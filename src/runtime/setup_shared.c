@@ -1,6 +1,6 @@
 /* setup_shared: signals, preserved fds, oom_score_adj, pid files and the seccomp filter's
    trip to the setup child: what `create` and `exec` both do. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

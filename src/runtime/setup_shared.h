@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/error.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "process/process.h"
 
 /* In a child: default dispositions and an empty mask, as a fresh process would have. */

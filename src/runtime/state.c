@@ -1,5 +1,5 @@
 /* state: <root>/<id>/ state directories: state.json, exec fifo, saved config, lock, status. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

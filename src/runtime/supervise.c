@@ -1,6 +1,6 @@
 /* supervise: the foreground side of `run` and `exec`: signal forwarding, pty proxying,
    and turning the container process's wait status into an exit status. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* sync: framed parent <-> child messages over a SOCK_SEQPACKET pair, errors included. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* terminal: container ptys, console-socket hand-over, raw mode and window sizes. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* monitor_client: the commands that talk to a running monitor: console, console --log, stop. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>

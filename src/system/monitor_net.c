@@ -1,5 +1,5 @@
 /* monitor_net: a system container's networks: attached after create, before start. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

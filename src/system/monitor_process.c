@@ -1,5 +1,5 @@
 /* monitor_process: the monitor process of a system container: spawn, event loop, teardown. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 /* store: the directory of named system containers and their ctr.json metadata. */
-#include "config.h"
+#include <config.h>
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>

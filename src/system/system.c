@@ -1,5 +1,5 @@
 /* system: creating named system containers from templates, and their definitions. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "base/json.h"

@@ -1,5 +1,5 @@
 /* system_info: what `ctr ls`, `ctr info` and `ctr config` show of named system containers. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "system/monitor.h"
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/json.h"
 #include "runtime/state.h"
 #include "system/store.h"

@@ -1,6 +1,6 @@
 /* system_run: the running side of named system containers: start, stop, attach, console,
    status, destroy. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* test-cgroup: TAP tests of cgroups/: paths, persistence, eBPF devices, real cgroups (root). */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>

@@ -1,5 +1,5 @@
 /* test-network-attach: TAP tests of network_attach/detach in real namespaces (root), timing. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

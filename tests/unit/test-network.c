@@ -1,5 +1,5 @@
 /* test-network: TAP tests of network/: CIDR and publish parsing, definitions, IPAM and reclaim. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "oci/config.h"
+#include "oci/oci.h"
 #include "base/json.h"
 #include "tap.h"
 #include "base/util.h"

@@ -1,5 +1,5 @@
 /* test-process: unit tests of src/process/ (plan, seccomp, privilege drop, exec) and hooks. */
-#include "config.h"
+#include <config.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
