@@ -1,5 +1,5 @@
 /* execute: the last steps in the child — finding the executable, fd hygiene, seccomp, execve. */
-#include "config.h"
+#include <config.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +50,8 @@ process_resolve_executable (const struct process_plan *plan, char **path, ctr_er
 {
   const char *arg0 = plan->proc->args[0];
   const char *search, *p;
+  cleanup_free char *unusable = NULL; /* the first candidate that is there but cannot run */
+  int unusable_errno = 0;
 
   if (strchr (arg0, '/'))
     {
@@ -73,11 +75,20 @@ process_resolve_executable (const struct process_plan *plan, char **path, ctr_er
           *path = candidate;
           return 0;
         }
+      if (unusable == NULL && errno != ENOENT && errno != ENOTDIR)
+        {
+          unusable_errno = errno;
+          unusable = steal_ptr (candidate);
+        }
       free (candidate);
       if (*end == '\0')
         break;
       p = end;
     }
+  /* e.g. a bin/sh that links to itself (ELOOP): "not found" alone would mislead */
+  if (unusable)
+    return ctr_error (err, unusable_errno, "executable file `%s` not found in $PATH; `%s`", arg0,
+                      unusable);
   return ctr_error (err, 0, "executable file `%s` not found in $PATH", arg0);
 }
 

@@ -96,6 +96,16 @@ create_fails() {
 	assert_ctr_output_contains no-such-program "not found"
 }
 
+@test "args[0] in PATH is a link to itself: the error names the loop" {
+	make_bundle loopy
+	# what a busybox recipe makes when its loop links busybox to itself
+	mkdir -p "$BUNDLE/rootfs/usr/bin"
+	ln -s loopy "$BUNDLE/rootfs/usr/bin/loopy"
+	update_config '.process.env = ["PATH=/usr/bin:/bin"]'
+	create_fails
+	assert_ctr_output_contains "\`loopy\` not found in \$PATH; \`/usr/bin/loopy\`" "symbolic links"
+}
+
 @test "args[0] not found by absolute path" {
 	make_bundle /bin/no-such-program
 	create_fails
