@@ -52,6 +52,8 @@ unit=yes
 
 # the layers of src/ (docs/architecture.md): includes and calls go down, no circles
 [ "$unit" = yes ] && run_tap layering.sh "$SRCDIR/tests/layering.sh" "$SRCDIR" "$BUILD_DIR"
+# every option of every --help is in the man pages
+[ "$unit" = yes ] && run_tap manpages.sh "$SRCDIR/tests/manpages.sh" "$SRCDIR" "$CTR"
 
 for t in "$BUILD_DIR"/tests/unit/test-*; do
 	[ "$unit" = yes ] || break
