@@ -53,22 +53,8 @@ module() {
 	echo "${m%-internal}"
 }
 
-failures=0
-tests=0
-ok() {
-	tests=$((tests + 1))
-	echo "ok $tests - $1"
-}
-not_ok() {
-	tests=$((tests + 1))
-	failures=$((failures + 1))
-	echo "not ok $tests - $1"
-	sed 's/^/# /' <<<"$2"
-}
-skip() {
-	tests=$((tests + 1))
-	echo "ok $tests - $1 # skip $2"
-}
+# shellcheck source=tests/tap.bash
+. "$SRCDIR/tests/tap.bash"
 
 sources=$(find src -name '*.[ch]' ! -path 'src/init/*' ! -path 'src/stub/ctr-stub.c' | sort)
 edges=$(mktemp)
@@ -184,5 +170,4 @@ if [ -z "$long" ]; then ok "every function is under 80 lines"; else
 	not_ok "every function is under 80 lines" "$long"
 fi
 
-echo "1..$tests"
-[ "$failures" -eq 0 ]
+tap_end

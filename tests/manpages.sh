@@ -8,18 +8,9 @@ set -u
 SRCDIR=${1:-${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}}
 CTR=${2:-${CTR:-$SRCDIR/src/ctr}}
 MAN=$SRCDIR/man
-n=0 failures=0
+# shellcheck source=tests/tap.bash
+. "$SRCDIR/tests/tap.bash"
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failures=$((failures + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' <<<"$2"
-}
 # The long and short options a help text lists: "--name", "-x" at the start of its lines.
 options_of() {
 	grep -oE '^ {1,8}(-[A-Za-z0-9], )?--?[A-Za-z0-9][A-Za-z0-9-]*' | grep -oE -- '--?[A-Za-z0-9][A-Za-z0-9-]*'
@@ -30,9 +21,9 @@ page_has() {
 }
 
 if [ ! -x "$CTR" ]; then
-	echo "ok 1 - man pages # skip $CTR not built"
-	echo "1..1"
-	exit 0
+	skip "man pages" "$CTR not built"
+	tap_end
+	exit
 fi
 
 verbs=$("$CTR" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
@@ -71,5 +62,4 @@ for v in $verbs; do
 	fi
 done
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

@@ -6,8 +6,10 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -330,4 +332,14 @@ ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err)
   else if (run_id_map_helper ("newgidmap", pid, l->gid_mappings, l->gid_mappings_len, err) < 0)
     return ctr_error_wrap (err, "linux.gidMappings");
   return 0;
+}
+
+bool
+ns_is_own (int fd, const char *type)
+{
+  char self[32];
+  struct stat a, b;
+  snprintf (self, sizeof self, "/proc/self/ns/%s", type);
+  return fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino
+         && a.st_dev == b.st_dev;
 }

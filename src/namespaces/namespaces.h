@@ -50,6 +50,8 @@ int ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err);
 int ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err);
 /* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
 int ns_procfs_fd (ctr_error_t *err);
+/* Whether fd is a namespace of the calling process itself; type: "net", "user", ... */
+bool ns_is_own (int fd, const char *type);
 
 /* The first range of uid's subordinate ids in path (/etc/subuid or /etc/subgid), by user
    name or number: 0, or -1 when there is none (or no file). */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/container.h"
+#include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "base/util.h"
 #include "base/log.h"
@@ -18,14 +19,6 @@
 
 /* The user-mode helper of the container this (foreground) `run` process owns. */
 static struct network_usermode usermode = { .pidfd = -1, .exit_fd = -1 };
-
-static bool
-same_ns (int fd, const char *self)
-{
-  struct stat a, b;
-  return fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino
-         && a.st_dev == b.st_dev;
-}
 
 /* Refused before a helper starts: what a detached run cannot keep. */
 static int
@@ -55,7 +48,7 @@ usermode_attach (int dirfd, int nsfd, int usfd, const struct container_create_op
     .api_dirfd = dirfd,
     .publish = opts->publish,
   };
-  req.userns_fd = geteuid () != 0 && !same_ns (usfd, "/proc/self/ns/user") ? usfd : -1;
+  req.userns_fd = geteuid () != 0 && !ns_is_own (usfd, "user") ? usfd : -1;
   return network_usermode_start (&req, &usermode, err);
 }
 
@@ -88,7 +81,7 @@ step_attach (const char *id, int dirfd, pid_t pid, int nsfd, int usfd,
     return -1;
   if (nsfd < 0 || usfd < 0)
     return ctr_error (err, EPROTO, "--net: the container did not hand over its namespaces");
-  if (same_ns (nsfd, "/proc/self/ns/net"))
+  if (ns_is_own (nsfd, "net"))
     return ctr_error (err, 0,
                       "--net: the container has no network namespace of its own "
                       "(add {\"type\": \"network\"} to linux.namespaces)");

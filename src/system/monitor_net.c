@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "system/monitor.h"
+#include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "rootfs/rootfs.h"
 #include "base/util.h"
@@ -43,14 +44,6 @@ write_etc (const struct monitor_config *cfg, char **addresses, const char *resol
   return 0;
 }
 
-static bool
-same_ns (int fd, const char *self)
-{
-  struct stat a, b;
-  return fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino
-         && a.st_dev == b.st_dev;
-}
-
 /* slirp4netns or pasta against init's namespaces, owned by this monitor: it ends with the
    container (monitor_net_down) or with the monitor itself. */
 static int
@@ -67,7 +60,7 @@ usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addre
     return ctr_error (err, 0, "net `%s`: --ip is not supported (the helper picks the address)",
                       cfg->networks[0]);
   req.netns_fd = nsfd;
-  req.userns_fd = geteuid () != 0 && !same_ns (usfd, "/proc/self/ns/user") ? usfd : -1;
+  req.userns_fd = geteuid () != 0 && !ns_is_own (usfd, "user") ? usfd : -1;
   /* the container's own 0700 state directory holds slirp4netns's socket a moment */
   req.api_dirfd = dirfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dirfd < 0)
@@ -108,7 +101,7 @@ monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd,
     return 0;
   if (nsfd < 0 || usfd < 0)
     return ctr_error (err, EPROTO, "net: the container did not hand over its namespaces");
-  if (same_ns (nsfd, "/proc/self/ns/net"))
+  if (ns_is_own (nsfd, "net"))
     return ctr_error (err, 0,
                       "net `%s`: the container has no network namespace of its own "
                       "(add {\"type\": \"network\"} to linux.namespaces)",
