@@ -1,14 +1,20 @@
 #!/bin/sh
-# Quick start on a fresh Debian 12 machine, as root: installs the dependencies, builds
-# and installs ctr (/usr/local), runs an OCI container that says hello, then boots a
-# busybox system container on the default network, talks to it, and removes it again.
+# Quick start on a fresh Debian 12 machine, as root: installs the dependencies (also those
+# of `make check`), builds and installs ctr (/usr/local), runs an OCI container that says
+# hello, then boots a busybox system container on the default network, talks to it, and
+# removes it again.
 set -eu
 cd "$(dirname "$0")"
 
+# to build, to run containers and templates, and everything `make check` uses (the suite
+# skips nothing for want of a Debian package): uidmap for rootless ranges, passt and
+# slirp4netns for user-mode networks, skopeo/umoci/debootstrap for the oci and debian
+# templates, crun and runc beside ctr, python3 for the seccomp notify tests
 packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev libseccomp-dev
-  libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables"
+  libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables
+  uidmap passt slirp4netns skopeo umoci debootstrap crun runc conmon python3"
 missing=""
-for p in $packages; do
+for p in $packages podman; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -16,7 +22,15 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  # podman with its recommends (netavark, aardvark-dns): its default bridge network
+  apt-get install -y -qq podman >/dev/null
+fi
+# udev gives /dev/net/tun mode 0666; on a machine without udev (containers, minimal VMs)
+# do what it would, or unprivileged user-mode networks cannot start
+if [ -c /dev/net/tun ] && [ ! -e /run/udev/control ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+  echo "quickstart: no udev here: /dev/net/tun gets mode 0666, as udev gives it"
+  chmod 0666 /dev/net/tun
 fi
 
 [ -x configure ] || ./autogen.sh >/dev/null
