@@ -288,6 +288,23 @@ login_shell (const char *name, const struct ctr_context *ctx)
   return xstrdup ("/bin/sh");
 }
 
+/* An application container (ctr-init and one program) has no shell: a nologin or missing
+   one gets a hint instead of exec's "No such file or directory". Links are not followed:
+   only whether the name is there is asked of the container's files. */
+static bool
+shell_usable (const char *name, const struct ctr_context *ctx, const char *shell)
+{
+  cleanup_free char *path = xasprintf ("%s/%s/rootfs", store_root (ctx->store), name);
+  cleanup_close int rootfd = open (path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  const char *base = strrchr (shell, '/');
+
+  base = base ? base + 1 : shell;
+  if (strcmp (base, "nologin") == 0 || strcmp (base, "false") == 0)
+    return false;
+  return rootfd < 0
+         || faccessat (rootfd, shell + strspn (shell, "/"), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int
 system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,
                ctr_error_t *err)
@@ -308,6 +325,11 @@ system_attach (const struct ctr_context *ctx, const char *name, char **args, int
   if (args == NULL || args[0] == NULL)
     {
       login[0] = shell = login_shell (name, ctx);
+      if (!shell_usable (name, ctx, shell))
+        return ctr_error (err, 0,
+                          "container `%s` has no login shell (root's is `%s`): run a program "
+                          "in it with `ctr attach %s -- PROGRAM` or `ctr exec %s PROGRAM`",
+                          name, shell, name, name);
       args = login;
     }
   eo.args = args;

@@ -134,6 +134,19 @@ state_of() {
 	[ "$(jq -r .last_exit <<<"$output")" = 137 ] || fail "not killed: $output"
 }
 
+@test "attach to an app container without a shell says how to run a program in it" {
+	ctr create -t app "$NAME" --net none -- /bin/sh -c 'while :; do sleep 1; done'
+	ctr start "$NAME"
+	run ctr attach "$NAME"
+	assert_failure
+	[ "$output" = "ctr: container \`$NAME\` has no login shell (root's is \`/sbin/nologin\`): run a program in it with \`ctr attach $NAME -- PROGRAM\` or \`ctr exec $NAME PROGRAM\`" ] ||
+		fail "$output"
+	run ctr attach "$NAME" -- /bin/sh -c 'echo in'
+	assert_success
+	[ "$output" = in ] || fail "$output"
+	ctr stop -t 1 "$NAME"
+}
+
 @test "info shows state, pid, uptime and resource use from the cgroup" {
 	ctr create -t busybox "$NAME" --net none
 	ctr start "$NAME"
