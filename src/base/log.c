@@ -30,6 +30,12 @@ ctr_log_init (const char *path, enum ctr_log_format format, bool debug, ctr_erro
   return 0;
 }
 
+int
+ctr_log_fd (void)
+{
+  return log_fd;
+}
+
 bool
 ctr_log_debug_enabled (void)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "network/network.h"
+#include "base/log.h"
 #include "base/util.h"
 
 bool
@@ -64,6 +65,8 @@ network_attach_list (const struct network_list_request *req, char ***addresses, 
           ctr_error_wrap (err, "net `%s`", req->networks[i]);
           goto out;
         }
+      ctr_log_debug ("net `%s`: %s of `%s` is %s", req->networks[i], ifname, req->owner,
+                     a.address ? a.address : "up");
       (*addresses)[k++] = steal_ptr (a.address);
       if (a.address6)
         (*addresses)[k++] = steal_ptr (a.address6);

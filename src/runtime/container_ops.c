@@ -72,6 +72,7 @@ container_start (const struct ctr_context *ctx, const char *id, ctr_error_t *err
       goto out;
     }
   r = 0;
+  ctr_log_debug ("start `%s`: process %d released", id, l.state->pid);
   loaded_hooks_warn (&l, OCI_HOOK_POSTSTART, CTR_STATUS_RUNNING);
 out:
   loaded_release (&l);
@@ -110,6 +111,7 @@ container_kill (const struct ctr_context *ctx, const char *id, int sig, bool all
 
   if (loaded_open (ctx, id, false, &l, err) < 0)
     return -1;
+  ctr_log_debug ("kill `%s`: signal %d to %s", id, sig, all ? "every process" : "its process");
   if (l.status == CTR_STATUS_STOPPED && !all)
     {
       ctr_error (err, 0, "container `%s` is not running", id);
@@ -156,6 +158,7 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
   struct cgroup *cg = NULL;
   int r = -1;
 
+  ctr_log_debug ("delete `%s`%s", id, force ? " (force)" : "");
   if (loaded_open (ctx, id, true, &l, err) < 0)
     {
       /* a create killed before it wrote state.json leaves only a directory behind */

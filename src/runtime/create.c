@@ -865,6 +865,8 @@ create_container (struct create *c, ctr_error_t *err)
     return -1;
   if (create_prepare_host (c, err) < 0 || parent_spawn (c, err) < 0)
     goto fail;
+  ctr_log_debug ("create `%s`: process %d set up from %s%s", c->id, c->pid, c->bundle,
+                 c->is_run ? "" : ", waiting to start");
   if (c->opts->pid_file && write_pid_file (c->opts->pid_file, c->pid, err) < 0)
     goto fail;
   if (c->opts->console_master)

@@ -26,6 +26,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/util.h"
+#include "base/log.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -562,6 +563,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
         }
       goto out_mask;
     }
+  ctr_log_debug ("exec in `%s`: %s is process %d", id, e.proc->args[0], e.pid);
   if (opts->pid_file && write_pid_file (opts->pid_file, e.pid, err) < 0)
     goto out_mask;
   if (opts->detach)

@@ -146,6 +146,8 @@ begin_stop (struct monitor *m, int timeout)
 {
   ctr_error_t err = NULL;
   uint64_t at = now_ns () + (uint64_t)timeout * 1000000000ull;
+  ctr_log_debug ("monitor of `%s`: stop: signal %d, SIGKILL after %d s", m->cfg->name,
+                 m->cfg->stop_signal, timeout);
   if (timeout == 0 || m->kill_at == 0 || at < m->kill_at)
     m->kill_at = at ? at : 1;
   if (timeout > 0
@@ -160,6 +162,7 @@ stop_deadline (struct monitor *m)
   if (m->kill_at == 0 || m->killed || now_ns () < m->kill_at)
     return;
   m->killed = true;
+  ctr_log_debug ("monitor of `%s`: stop timeout: SIGKILL to every process", m->cfg->name);
   if (container_kill (m->cfg->ctx, m->cfg->name, SIGKILL, true, &err) < 0)
     ctr_error_print (&err);
 }
@@ -270,6 +273,8 @@ teardown (struct monitor *m, int code)
   ctr_error_t err = NULL;
   int32_t status = code;
 
+  ctr_log_debug ("monitor of `%s`: init ended (%d): removing network, cgroup and state",
+                 m->cfg->name, code);
   monitor_net_down (m->cfg->name, m->cfg->networks);
   if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
     ctr_error_print (&err);
@@ -401,8 +406,10 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
                                            .userns_fd_out = &userns };
   cleanup_strv char **addresses = NULL;
 
+  ctr_log_debug ("monitor of `%s`: creating the container from %s", cfg->name, cfg->bundle);
   if (container_create (cfg->ctx, cfg->name, &opts, err) < 0)
     return -1;
+  ctr_log_debug ("monitor of `%s`: init is pid %d, waiting to start", cfg->name, m->pid);
   m->pidfd = syscall (SYS_pidfd_open, m->pid, 0);
   if (m->pidfd < 0)
     {
@@ -424,6 +431,9 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
     goto fail;
   if (container_start (cfg->ctx, cfg->name, err) < 0)
     goto fail;
+  ctr_log_debug ("monitor of `%s`: started%s%s", cfg->name,
+                 addresses && addresses[0] ? ", at " : "",
+                 addresses && addresses[0] ? addresses[0] : "");
   return 0;
 fail:
   {
@@ -451,15 +461,26 @@ report_ready (int fd, ctr_error_t *err)
 
 /* A monitor lives on after its caller: it keeps none of the caller's files but the two it
    needs (the container's own setup never sees them either: they close on exec). */
-static void
-close_other_fds (int a, int b)
+static int
+compare_int (const void *a, const void *b)
 {
-  int lo = a < b ? a : b, hi = a < b ? b : a;
-  if (lo > 3)
-    syscall (SYS_close_range, 3, lo - 1, 0);
-  if (hi > lo + 1)
-    syscall (SYS_close_range, lo + 1, hi - 1, 0);
-  syscall (SYS_close_range, hi + 1, ~0U, 0);
+  return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every fd from 3 up but those in keep (-1 entries are ignored). */
+static void
+close_other_fds (int *keep, size_t n)
+{
+  unsigned next = 3;
+  qsort (keep, n, sizeof *keep, compare_int);
+  for (size_t i = 0; i < n; i++)
+    if (keep[i] >= (int)next)
+      {
+        if ((unsigned)keep[i] > next)
+          syscall (SYS_close_range, next, keep[i] - 1, 0);
+        next = keep[i] + 1;
+      }
+  syscall (SYS_close_range, next, ~0U, 0);
 }
 
 /* The monitor process: never returns. */
@@ -472,7 +493,11 @@ static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config
 
   prctl (PR_SET_NAME, "ctr-monitor");
   prctl (PR_SET_CHILD_SUBREAPER, 1);
-  close_other_fds (ready, cfg->store_fd);
+  {
+    /* the --log file stays: the monitor's work is logged where its caller's is */
+    int keep[] = { ready, cfg->store_fd, ctr_log_fd () };
+    close_other_fds (keep, ARRAY_SIZE (keep));
+  }
   /* a monitor holds no terminal and none of its caller's files; its own errors go to the
      store's monitor.log */
   nul = open ("/dev/null", O_RDWR | O_CLOEXEC);

@@ -177,6 +177,7 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
     cfg.stop_signal = SIGTERM;
   if (monitor_spawn (&cfg, err) < 0)
     goto out;
+  ctr_log_debug ("start `%s`: running under its monitor", name);
   flock (o.fd, LOCK_UN);
   r = 0;
   if (foreground && monitor_console (ctx, name, true, exit_status, err) < 0)
@@ -198,6 +199,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *
     return -1;
   if (timeout < 0)
     timeout = o.meta.stop_timeout;
+  ctr_log_debug ("stop `%s`: SIGKILL after %d s", name, timeout);
   switch (status_of (ctx, name, NULL))
     {
     case SYSTEM_STOPPED:

@@ -147,6 +147,22 @@ state_of() {
 	ctr stop -t 1 "$NAME"
 }
 
+@test "--debug --log: start and stop of a system container, and its monitor's work, are logged" {
+	local log=$BATS_TEST_TMPDIR/ctr.log
+	ctr create -t busybox "$NAME" --net none
+	run ctr --debug --log "$log" start "$NAME"
+	assert_success
+	run ctr --debug --log "$log" stop -t 5 "$NAME"
+	assert_success
+	for m in "start \`$NAME\`: running under its monitor" \
+		"monitor of \`$NAME\`: init is pid" "create \`$NAME\`: process" \
+		"start \`$NAME\`: process" "monitor of \`$NAME\`: started" \
+		"stop \`$NAME\`: SIGKILL after 5 s" "monitor of \`$NAME\`: stop: signal" \
+		"monitor of \`$NAME\`: init ended"; do
+		grep -qF "level=debug msg=\"$m" "$log" || fail "no '$m' in: $(cat "$log")"
+	done
+}
+
 @test "info shows state, pid, uptime and resource use from the cgroup" {
 	ctr create -t busybox "$NAME" --net none
 	ctr start "$NAME"
