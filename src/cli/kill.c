@@ -1,6 +1,7 @@
 /* cli/kill: `ctr kill`, sends a signal to a container's process (or all its processes). */
 #include <config.h>
 #include <signal.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "base/util.h"
@@ -9,7 +10,8 @@ static const char usage[]
     = "Usage: ctr kill [OPTIONS] ID [SIGNAL]\n"
       "\n"
       "Send SIGNAL to the init process of a container. SIGNAL is a name with or without\n"
-      "the SIG prefix (TERM, SIGKILL, RTMIN+3) or a number; the default is SIGTERM.\n"
+      "the SIG prefix (TERM, SIGKILL, RTMIN+3) or a number; the default is SIGTERM. 0\n"
+      "sends nothing: it only checks that the container's process is there.\n"
       "\n"
       "Options:\n"
       "  -a, --all   send the signal to every process of the container\n"
@@ -31,7 +33,8 @@ cli_kill (const struct ctr_context *ctx, int argc, char **argv)
     {
       if (index + 1 < argc)
         return cli_usage_error ("kill", "unexpected argument \"%s\"", argv[index + 1]);
-      sig = signal_parse (argv[index]);
+      /* 0, as for kill(1): whether the container's process is there, nothing sent */
+      sig = strcmp (argv[index], "0") == 0 ? 0 : signal_parse (argv[index]);
       if (sig < 0)
         return cli_usage_error ("kill", "invalid signal \"%s\"", argv[index]);
     }

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -342,4 +345,22 @@ ns_is_own (int fd, const char *type)
   snprintf (self, sizeof self, "/proc/self/ns/%s", type);
   return fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino
          && a.st_dev == b.st_dev;
+}
+
+int
+ns_loopback_up (ctr_error_t *err)
+{
+  struct ifreq ifr = { .ifr_name = "lo" };
+  cleanup_close int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return ctr_error (err, errno, "bring up lo: socket");
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0)
+    return ctr_error (err, errno, "bring up lo");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
+    return ctr_error (err, errno, "bring up lo");
+  return 0;
 }

@@ -50,6 +50,8 @@ int ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err);
 int ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err);
 /* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
 int ns_procfs_fd (ctr_error_t *err);
+/* In a new network namespace: lo up, as runc and crun leave it (127.0.0.1 works). */
+int ns_loopback_up (ctr_error_t *err);
 /* Whether fd is a namespace of the calling process itself; type: "net", "user", ... */
 bool ns_is_own (int fd, const char *type);
 

@@ -174,7 +174,9 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
         }
       return -1;
     }
-  if (l.status != CTR_STATUS_STOPPED && !force)
+  /* a created container never ran its program: runc (and engines cleaning up after a failed
+     start) delete it without --force */
+  if (l.status != CTR_STATUS_STOPPED && l.status != CTR_STATUS_CREATED && !force)
     {
       ctr_error (err, 0, "container `%s` is %s: stop it first or use --force", id,
                  ctr_status_name (l.status));

@@ -199,6 +199,12 @@ validate_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t 
     {
       const char *key = l->sysctl[i].key;
       enum oci_ns_type need = OCI_NS_COUNT;
+      /* as runc: the hostname field sets it, and the two would fight */
+      if (strcmp (key, "kernel.hostname") == 0)
+        return ctr_error (err, 0,
+                          "%s: linux.sysctl: `kernel.hostname` is not allowed: it conflicts "
+                          "with the `hostname` field (set that instead)",
+                          origin);
       for (k = 0; k < ARRAY_SIZE (ipc_keys); k++)
         if (strcmp (key, ipc_keys[k]) == 0)
           need = OCI_NS_IPC;
@@ -392,6 +398,8 @@ child_namespaces (struct create *c, ctr_error_t *err)
   if (c->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
     return ctr_error (err, errno, "unshare cgroup namespace");
   if ((c->ns.unshare_flags & CLONE_NEWTIME) && ns_write_time_offsets (c->config->linux_, err) < 0)
+    return -1;
+  if ((c->ns.new_flags & CLONE_NEWNET) && ns_loopback_up (err) < 0)
     return -1;
   if (!c->ns.needs_fork)
     return 0;

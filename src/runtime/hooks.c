@@ -235,13 +235,19 @@ hooks_run (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
 void
 hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json)
 {
-  ctr_error_t err = NULL;
-  if (hooks_run (hooks->hooks[stage], hooks->len[stage], stage, state_json, &err) < 0)
+  const struct oci_hook *h = hooks->hooks[stage];
+
+  /* runtime-spec: a failing poststart/poststop hook is a warning, and the remaining hooks
+     still run */
+  for (size_t i = 0; i < hooks->len[stage]; i++)
     {
-      /* runtime-spec: failing poststart/poststop hooks are warnings */
-      char *s = ctr_error_string (err);
-      ctr_log_warning ("%s", s);
-      free (s);
-      ctr_error_free (&err);
+      ctr_error_t err = NULL;
+      if (hook_run (&h[i], state_json, &err) < 0)
+        {
+          char *s = ctr_error_string (err);
+          ctr_log_warning ("%s hook #%zu `%s`: %s", oci_hook_stage_name (stage), i, h[i].path, s);
+          free (s);
+          ctr_error_free (&err);
+        }
     }
 }

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# compat.bats: behaviours engines rely on where runc and ctr must agree (docs/runc-compat.md).
+# Each check runs against ctr, then against runc where it is installed: the output says
+# whether runc agrees, and flags a behaviour only ctr has.
+
+# shellcheck disable=SC2016
+load helpers
+
+# also_runc CHECK [ARGS...]: CHECK must pass for ctr; it then runs for runc (in a state root
+# of its own) and its result is reported, never failed: runc is the reference, not the test.
+# Neither run sits in an `if` or `||`, where bash would ignore the failed assertions inside.
+also_runc() {
+	"$@"
+	local runc
+	runc=$(command -v runc) || return 0
+	(
+		CTR=$runc CTR_NAME=runc STATE_ROOT=$(mktemp -d "$BATS_TEST_TMPDIR/runc.XXXXXX")
+		"$@"
+	) >/dev/null 2>&1 &
+	if wait $!; then
+		echo "# runc agrees" >&3
+	else
+		echo "# ctr-only behaviour: runc does not pass this check" >&3
+	fi
+	local r id
+	for r in "$BATS_TEST_TMPDIR"/runc.*; do
+		[ -d "$r" ] || continue
+		for id in $("$runc" --root "$r" list -q 2>/dev/null); do
+			"$runc" --root "$r" delete -f "$id" >/dev/null 2>&1
+		done
+	done
+}
+
+lo_is_up() {
+	run ctr run --bundle "$BUNDLE" "$(cid lo)"
+	assert_success
+	[[ $output == *"<LOOPBACK,UP"* ]] || fail "lo: $output"
+}
+
+@test "the loopback interface is up in a new network namespace" {
+	make_bundle ip link show lo
+	update_config '.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network"}])'
+	also_runc lo_is_up
+}
+
+delete_created() {
+	create_container
+	local pid
+	pid=$(state_field "$(cid)" pid)
+	run ctr delete "$(cid)"
+	assert_success
+	wait_until process_gone "$pid"
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "delete of a created container deletes it without --force" {
+	make_bundle
+	also_runc delete_created
+}
+
+hostname_sysctl_refused() {
+	run ctr run --bundle "$BUNDLE" "$(cid sysctl)"
+	assert_failure
+	ctr delete -f "$(cid sysctl)" >/dev/null 2>&1 || true
+	[[ $output == *kernel.hostname* ]] || fail "$output"
+}
+
+@test "linux.sysctl kernel.hostname is refused: the hostname field sets it" {
+	make_bundle true
+	update_config '.linux.sysctl = {"kernel.hostname": "other"} | .hostname = "c"'
+	also_runc hostname_sysctl_refused
+	requires_ctr
+	assert_output_contains "linux.sysctl: \`kernel.hostname\` is not allowed"
+}
+
+# the runtime-spec: a failing poststart or poststop hook is a warning, the rest still run
+hooks_go_on() {
+	local out=$BATS_TEST_TMPDIR/hooks.$CTR_NAME
+	rm -f "$out"
+	update_config '.hooks = {poststart: [{path: "/bin/false"},
+			{path: "/bin/sh", args: ["sh", "-c", "echo poststart >> " + $o]}],
+		poststop: [{path: "/bin/false"},
+			{path: "/bin/sh", args: ["sh", "-c", "echo poststop >> " + $o]}]}' \
+		--arg o "$out"
+	run ctr run --bundle "$BUNDLE" "$(cid hooks)"
+	ctr delete -f "$(cid hooks)" >/dev/null 2>&1 || true
+	[ "$(cat "$out" 2>/dev/null)" = "poststart
+poststop" ] || fail "hooks that ran after the failing ones: $(cat "$out" 2>/dev/null)"
+}
+
+@test "after a failing poststart or poststop hook the remaining hooks still run" {
+	make_bundle true
+	also_runc hooks_go_on
+}
+
+kill_zero() {
+	run_detached
+	run ctr kill "$(cid)" 0
+	assert_success
+	[ "$(state_field "$(cid)" status)" = running ]
+	ctr delete -f "$(cid)"
+	run ctr kill "$(cid)" 0
+	assert_failure
+}
+
+@test "kill ID 0 checks that the container exists and signals nothing" {
+	make_bundle
+	also_runc kill_zero
+}
