@@ -18,6 +18,8 @@
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
+/* exec whose process never ran (runc's code: the process's own statuses stay apart) */
+#define CLI_EXIT_EXEC_FAILED 255
 /* Returned by parsing helpers when the verb should go on (never an exit code). */
 #define CLI_CONTINUE (-1)
 

@@ -182,8 +182,12 @@ cli_exec (const struct ctr_context *ctx, int argc, char **argv)
       a.opts.env = a.env;
       a.opts.additional_gids = a.gids;
       a.opts.caps = a.caps;
+      /* as runc: 255 when the process never ran, so a caller tells it from its own 1 */
       if (container_exec (ctx, id, &a.opts, &exit_status, &err) < 0)
-        rc = cli_fail (&err);
+        {
+          cli_fail (&err);
+          rc = CLI_EXIT_EXEC_FAILED;
+        }
       else
         rc = a.opts.detach ? CLI_EXIT_OK : exit_status;
     }

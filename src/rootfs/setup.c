@@ -281,6 +281,22 @@ bind_rootfs (struct rootfs_ctx *ctx, ctr_error_t *err)
   return 0;
 }
 
+/* A missing process.cwd is made (0755, root's), as runc makes it: before the root may turn
+   read-only, symlink-safe like every path in the root. */
+static int
+create_cwd (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  const struct oci_process *p = ctx->config->process;
+  cleanup_close int fd = -1;
+
+  if (p == NULL || p->cwd == NULL || p->cwd[0] != '/')
+    return 0;
+  fd = mkpath_in_root (ctx->rootfs_fd, p->cwd, true, 0, NULL, err);
+  if (fd < 0)
+    return ctr_error_wrap (err, "process.cwd `%s`", p->cwd);
+  return 0;
+}
+
 int
 rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
@@ -293,6 +309,8 @@ rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
   if (rootfs_mount_config (ctx, &dev_bound, err) < 0)
     return -1;
   if (!dev_bound && rootfs_setup_dev (ctx, err) < 0)
+    return -1;
+  if (create_cwd (ctx, err) < 0)
     return -1;
   /* Masking binds the host's /dev/null, which pivot_root detaches from this namespace
      (binding from a detached mount fails with EINVAL): it happens here, and sysctls

@@ -108,3 +108,38 @@ kill_zero() {
 	make_bundle
 	also_runc kill_zero
 }
+
+cwd_made() {
+	rm -rf "$BUNDLE/rootfs/made"
+	run ctr run --bundle "$BUNDLE" "$(cid cwd)"
+	assert_success
+	[ "$output" = /made/here ] || fail "$output"
+	[ -d "$BUNDLE/rootfs/made/here" ]
+}
+
+@test "a missing process.cwd is created, also under a read-only root" {
+	make_bundle pwd
+	update_config '.process.cwd = "/made/here" | .root.readonly = true'
+	also_runc cwd_made
+}
+
+exec_fails_255() {
+	run_detached
+	run ctr exec "$(cid)" /no/such/program
+	assert_status 255
+	run ctr exec --pid-file /no/such/dir/pid "$(cid)" true
+	assert_status 255
+	ctr pause "$(cid)"
+	run ctr exec "$(cid)" true
+	assert_status 255
+	ctr resume "$(cid)"
+	# the process's own 1 stays 1
+	run ctr exec "$(cid)" sh -c 'exit 1'
+	assert_status 1
+	ctr delete -f "$(cid)"
+}
+
+@test "exec that fails before its process runs exits 255, apart from the process's own status" {
+	make_bundle
+	also_runc exec_fails_255
+}
