@@ -15,6 +15,7 @@
 #include "rootfs/copyup.h"
 #include "rootfs/mountopts.h"
 #include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 
 /* A copy of the directory under the new tmpfs (tmpcopyup), and its mode when the config
    gives none, as runc does: the mount should look like the directory it covers. */
@@ -100,6 +101,17 @@ mount_fs (struct rootfs_ctx *ctx, const struct oci_mount *m, const struct mount_
 
   if (mount_dest_open (ctx, m->destination, true, is_proc, -1, &d, err) < 0)
     return -1;
+  /* as runc: a procfs or sysfs goes only onto a real directory, never through a symlink
+     (a /proc -> elsewhere link would put the masks beside it) */
+  if (is_proc || strcmp (type, "sysfs") == 0)
+    {
+      cleanup_free char *plain = path_clean (m->destination);
+      struct stat st;
+      if (d.where == NULL || strcmp (plain, d.where) != 0 || fstat (d.fd, &st) < 0
+          || !S_ISDIR (st.st_mode))
+        return ctr_error (err, 0, "a %s mount needs an ordinary directory, and `%s` is not", type,
+                          m->destination);
+    }
   if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
     return mount_cgroup (ctx, m->destination, d.fd, strcmp (type, "cgroup2") == 0, o, err);
   if (mount_on_fd (m->source ? m->source : type, d.fd, type, o->flags, o->data) < 0)

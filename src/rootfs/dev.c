@@ -200,10 +200,12 @@ create_one (struct rootfs_ctx *ctx, struct dev_dir *dev, struct dev_dir *other,
             const struct dev_spec *d, bool *use_bind, ctr_error_t *err)
 {
   cleanup_free char *dir = NULL;
+  /* "/dev/fuse/" and "/dev//fuse" name /dev/fuse, as runc reads them */
+  cleanup_free char *path = path_clean (d->path);
   struct dev_dir *dd;
   const char *name = NULL;
 
-  if (split_device_path (d->path, &dir, &name, err) < 0
+  if (split_device_path (path, &dir, &name, err) < 0
       || device_dir (ctx, dev, other, dir, &dd, err) < 0)
     return -1;
   return create_device (dd, name, d, use_bind, err);

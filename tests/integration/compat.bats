@@ -143,3 +143,32 @@ exec_fails_255() {
 	make_bundle
 	also_runc exec_fails_255
 }
+
+device_trailing_slash() {
+	run ctr run --bundle "$BUNDLE" "$(cid dev)"
+	assert_success
+	[[ $output == c*" 1,"*" 3 "*/dev/nul2 ]] || fail "$output"
+}
+
+@test "linux.devices[].path with a trailing slash names the device" {
+	make_bundle ls -l /dev/nul2
+	update_config '.linux.devices = [{path: "/dev/nul2/", type: "c", major: 1, minor: 3}]'
+	also_runc device_trailing_slash
+}
+
+proc_symlink_refused() {
+	run ctr run --bundle "$BUNDLE" "$(cid proc)"
+	assert_failure
+	ctr delete -f "$(cid proc)" >/dev/null 2>&1 || true
+	[[ $output == *proc* ]] || fail "$output"
+}
+
+@test "a /proc that is a symlink in the rootfs is refused" {
+	make_bundle true
+	rm -rf "$BUNDLE/rootfs/proc"
+	mkdir "$BUNDLE/rootfs/elsewhere"
+	ln -s elsewhere "$BUNDLE/rootfs/proc"
+	also_runc proc_symlink_refused
+	requires_ctr
+	assert_output_contains "a proc mount needs an ordinary directory, and \`/proc\` is not"
+}
