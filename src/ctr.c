@@ -11,6 +11,7 @@
 #include "network/network.h"
 #include "process/selfexec.h"
 #include "base/util.h"
+#include "oci/oci.h"
 
 struct verb
 {
@@ -95,7 +96,7 @@ static void
 print_version (void)
 {
   printf ("ctr version %s\n", PACKAGE_VERSION);
-  printf ("spec: %s\n", CTR_OCI_SPEC_VERSION);
+  printf ("spec: %s\n", OCI_SPEC_VERSION);
   /* Each feature this build was compiled with; cgroup drivers and yajl are not optional. */
 #ifdef HAVE_SECCOMP
   fputs ("+SECCOMP ", stdout);

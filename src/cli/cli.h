@@ -12,7 +12,6 @@
 #include "base/json.h"
 
 /* The runtime-spec version ctr implements (printed by `ctr --version`). */
-#define CTR_OCI_SPEC_VERSION "1.2.0"
 
 /* Exit codes (DESIGN.md §3); run and exec return the container process's status. */
 #define CLI_EXIT_OK 0

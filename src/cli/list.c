@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oci/oci.h"
 
 static const char usage[] = "Usage: ctr list [OPTIONS]\n"
                             "\n"
@@ -77,27 +78,26 @@ print_table (const struct container_info *infos, size_t n)
     }
 }
 
-/* The table's cells under runc's keys, the pid as a number. */
+/* runc's document: its keys in its order, the pid as a number. */
 static void
 print_json (const struct container_info *infos, size_t n)
 {
-  static const char *const keys[N_COLUMNS]
-      = { "id", "pid", "status", "bundle", "created", "owner" };
   json_writer *w = json_writer_new (false);
-  const char *cells[N_COLUMNS];
-  char pid_buf[24];
-  size_t i, j;
+  size_t i;
 
   json_array_open (w);
   for (i = 0; i < n; i++)
     {
-      row_cells (&infos[i], pid_buf, cells);
+      const struct container_info *c = &infos[i];
       json_map_open (w);
-      for (j = 0; j < N_COLUMNS; j++)
-        if (j == 1)
-          json_kv_int (w, keys[j], (int)infos[i].pid);
-        else
-          json_kv_string (w, keys[j], cells[j]);
+      json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
+      json_kv_string (w, "id", c->id);
+      json_kv_int (w, "pid", (int)c->pid);
+      json_kv_string (w, "status", c->status);
+      json_kv_string (w, "bundle", c->bundle);
+      json_kv_string (w, "rootfs", c->rootfs ? c->rootfs : "");
+      json_kv_string (w, "created", c->created);
+      json_kv_string (w, "owner", c->owner);
       json_map_close (w);
     }
   json_array_close (w);

@@ -12,6 +12,8 @@
 
 /* Size cap for config.json and process.json (security rule 8). */
 #define OCI_CONFIG_MAX_SIZE (4 * 1024 * 1024)
+/* The runtime-spec version ctr implements: in `spec`, `state`, `list`, `features`. */
+#define OCI_SPEC_VERSION "1.2.0"
 /* All string vectors are NULL-terminated; *_len gives the count. Absent optional
    scalars have has_<field> = false. Absent optional objects are NULL. */
 

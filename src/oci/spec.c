@@ -318,7 +318,7 @@ oci_spec_generate (const struct oci_spec_options *o, size_t *len)
   json_writer *w = json_writer_new (true);
 
   json_map_open (w);
-  json_kv_string (w, "ociVersion", "1.2.0");
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
   write_process (w, o);
   map_open_at (w, "root");
   json_kv_string (w, "path", "rootfs");
@@ -416,7 +416,7 @@ oci_features_json (size_t *len)
   hooks[OCI_HOOK_STAGES] = NULL;
   json_map_open (w);
   json_kv_string (w, "ociVersionMin", "1.0.0");
-  json_kv_string (w, "ociVersionMax", "1.2.0");
+  json_kv_string (w, "ociVersionMax", OCI_SPEC_VERSION);
   write_strv (w, "hooks", hooks);
   write_strv (w, "mountOptions", mount_options);
   write_features_linux (w);

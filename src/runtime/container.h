@@ -106,6 +106,7 @@ struct container_info
   pid_t pid; /* 0 when stopped */
   char *status;
   char *bundle;
+  char *rootfs;  /* as the config names it, resolved against the bundle */
   char *created; /* RFC 3339 */
   char *owner;
 };

@@ -246,6 +246,7 @@ container_list (const struct ctr_context *ctx, struct container_info **out, size
       v[k].pid = l.status == CTR_STATUS_STOPPED ? 0 : l.state->pid;
       v[k].status = xstrdup (ctr_status_name (l.status));
       v[k].bundle = xstrdup (l.state->bundle);
+      v[k].rootfs = l.state->rootfs ? xstrdup (l.state->rootfs) : NULL;
       v[k].created = xstrdup (l.state->created);
       v[k].owner = owner_name (l.state->owner);
       k++;
@@ -265,6 +266,7 @@ container_info_free (struct container_info *info, size_t n)
       free (info[i].id);
       free (info[i].status);
       free (info[i].bundle);
+      free (info[i].rootfs);
       free (info[i].created);
       free (info[i].owner);
     }

@@ -10,6 +10,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "oci/oci.h"
 #include "namespaces/namespaces.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/setup_shared.h"
@@ -104,7 +105,7 @@ listener_state_json (const struct oci_seccomp *sc, pid_t pid, const char *state_
 {
   json_writer *w = json_writer_new (false);
   json_map_open (w);
-  json_kv_string (w, "ociVersion", "1.2.0");
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
   json_key (w, "fds");
   json_array_open (w);
   json_string (w, "seccompFd");

@@ -10,6 +10,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "oci/oci.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 
@@ -264,7 +265,7 @@ state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 {
   json_writer *w = json_writer_new (true);
   json_map_open (w);
-  json_kv_string (w, "ociVersion", "1.2.0");
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
   json_kv_string (w, "id", s->id);
   json_kv_string (w, "status", ctr_status_name (status));
   json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);

@@ -172,3 +172,19 @@ proc_symlink_refused() {
 	requires_ctr
 	assert_output_contains "a proc mount needs an ordinary directory, and \`/proc\` is not"
 }
+
+list_json_keys() {
+	run_detached
+	run ctr list --format json
+	assert_success
+	ctr delete -f "$(cid)"
+	[ "$(jq -c '.[0] | keys_unsorted' <<<"$output")" = \
+		'["ociVersion","id","pid","status","bundle","rootfs","created","owner"]' ] ||
+		fail "keys: $output"
+	[ "$(jq -r '.[0].rootfs' <<<"$output")" = "$BUNDLE/rootfs" ] || fail "rootfs: $output"
+}
+
+@test "list --format json has runc's keys in runc's order, ociVersion and rootfs among them" {
+	make_bundle
+	also_runc list_json_keys
+}
