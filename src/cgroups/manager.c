@@ -162,6 +162,23 @@ open_v2_fd (struct cgroup *cg, ctr_error_t *err)
   return cg->v2_fd < 0 ? -1 : 0;
 }
 
+/* A cgroupsPath that already holds processes (another container's, a leftover) is joined, as
+   runc joins it, but not in silence: kill --all, pause and delete would reach those too. */
+static void
+warn_if_populated (const struct cgroup *cg)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  ctr_error_t ignored = NULL;
+
+  if (cg->n == 0 || cg->m[0].depth > 0)
+    return; /* made just now: empty */
+  if (cgroup_pids (cg, &pids, &n, &ignored) == 0 && n > 0)
+    ctr_log_warning ("cgroup %s already has %zu process(es): the container shares it with them",
+                     cg->path, n);
+  ctr_error_free (&ignored);
+}
+
 int
 cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err)
 {
@@ -212,6 +229,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   /* opened first: the drivers use it for the cgroup2 directory */
   if (open_v2_fd (cg, err) < 0)
     goto fail;
+  warn_if_populated (cg);
   if (layout == CGROUP_LAYOUT_UNIFIED)
     r = unified_setup (cg, cfg->resources, true, err);
   else

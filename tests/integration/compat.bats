@@ -188,3 +188,20 @@ list_json_keys() {
 	make_bundle
 	also_runc list_json_keys
 }
+
+shared_cgroup_warns() {
+	run_detached
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid second)"
+	local second_status=$status second_output=$output
+	ctr delete -f "$(cid second)"
+	ctr delete -f "$(cid)"
+	[ "$second_status" = 0 ] || fail "second container: $second_output"
+	[[ $second_output == *"already has 1 process(es)"* ]] || fail "no warning: $second_output"
+}
+
+@test "a container whose cgroup already holds processes starts with a warning" {
+	requires_ctr
+	make_bundle
+	update_config '.linux.cgroupsPath = $p' --arg p "/$MARKER-shared"
+	shared_cgroup_warns
+}
