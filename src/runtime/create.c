@@ -722,6 +722,8 @@ parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
       return r;
     }
   c->master = steal_fd (msg->fd);
+  if (c->run_foreground)
+    terminal_plain_newlines_unless_tty (c->master);
   return 0;
 }
 

@@ -437,7 +437,11 @@ exec_serve (struct exec *e, ctr_error_t *err)
             return -1;
         }
       else
-        e->master = steal_fd (msg.fd);
+        {
+          e->master = steal_fd (msg.fd);
+          if (!e->opts->detach)
+            terminal_plain_newlines_unless_tty (e->master);
+        }
     }
 }
 

@@ -104,3 +104,13 @@ terminal_restore (struct terminal_saved *saved)
     tcsetattr (saved->fd, TCSANOW, &saved->tio);
   saved->active = false;
 }
+
+void
+terminal_plain_newlines_unless_tty (int master)
+{
+  struct termios t;
+  if (isatty (STDOUT_FILENO) || tcgetattr (master, &t) < 0)
+    return;
+  t.c_oflag &= ~ONLCR;
+  tcsetattr (master, TCSANOW, &t);
+}

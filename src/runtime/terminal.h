@@ -15,6 +15,10 @@ int terminal_make_controlling (int slave, ctr_error_t *err);
 int terminal_set_size (int fd, unsigned rows, unsigned cols, ctr_error_t *err);
 /* Copies the window size of from (a tty) to to; silently nothing when from is no tty. */
 void terminal_copy_size (int from, int to);
+/* A foreground run or exec whose stdout is not a terminal: the pty passes "\n" through
+   instead of "\r\n" (no ONLCR), as runc leaves it, so output piped to a file stays the
+   program's own. Best effort. */
+void terminal_plain_newlines_unless_tty (int master);
 /* Sends fd over the unix socket at path (SCM_RIGHTS), as runc's --console-socket. */
 int terminal_send_to_socket (const char *path, int fd, ctr_error_t *err);
 

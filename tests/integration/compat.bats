@@ -205,3 +205,18 @@ shared_cgroup_warns() {
 	update_config '.linux.cgroupsPath = $p' --arg p "/$MARKER-shared"
 	shared_cgroup_warns
 }
+
+# stdin a terminal (script's), stdout a file: what the program wrote, newlines as they were
+tty_newlines() {
+	local out=$BATS_TEST_TMPDIR/tty.$CTR_NAME
+	CTR_TEST_MARKER=$MARKER script -qec "$CTR --root $STATE_ROOT run --bundle $BUNDLE $(cid tty) >$out" /dev/null
+	# (runc's pty echoes a NUL it writes as "^@" first: not what this checks)
+	[ "$(sed '1s/^\^@//' "$out" | od -An -c | tr -d ' \n')" = 'a\nb\n' ] || fail "output: $(od -c "$out")"
+}
+
+@test "a terminal run whose stdout is a file passes newlines through, no carriage returns" {
+	command -v script >/dev/null || skip "script not installed (util-linux)"
+	make_bundle sh -c 'echo a; echo b'
+	update_config '.process.terminal = true'
+	also_runc tty_newlines
+}
