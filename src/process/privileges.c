@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -172,6 +173,25 @@ set_groups (const struct process_plan *plan, ctr_error_t *err)
   return ctr_error (err, saved, "process.user.additionalGids: setgroups");
 }
 
+/* The container's own pty becomes its user's (the group stays: devpts gives it tty), as runc
+   leaves it, so that a non-root user can use its console. Only the pty ctr made: stdio
+   inherited from the caller (a host terminal, its pipes) is never handed to a container
+   uid, which may be a real user of the host. An owner that cannot change (unmapped, a
+   read-only /dev) stays. */
+static void
+own_terminal (const struct process_plan *plan)
+{
+  struct stat st;
+  uid_t uid = plan->proc->user.uid;
+
+  if (!plan->proc->terminal || fstat (STDIN_FILENO, &st) < 0 || !S_ISCHR (st.st_mode)
+      || st.st_uid == uid || major (st.st_rdev) < 136 || major (st.st_rdev) > 143)
+    return;
+  for (int fd = 0; fd < 3; fd++)
+    if (fchown (fd, uid, (gid_t)-1) == 0)
+      break; /* one inode: the same pty on 0, 1 and 2 */
+}
+
 static int
 set_ids (const struct process_plan *plan, ctr_error_t *err)
 {
@@ -179,6 +199,7 @@ set_ids (const struct process_plan *plan, ctr_error_t *err)
   cap_t caps;
   int ret = 0;
 
+  own_terminal (plan);
   if (set_groups (plan, err) < 0)
     return -1;
   if (setresgid (u->gid, u->gid, u->gid) < 0)

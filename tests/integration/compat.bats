@@ -220,3 +220,23 @@ tty_newlines() {
 	update_config '.process.terminal = true'
 	also_runc tty_newlines
 }
+
+pty_owner() {
+	local out=$BATS_TEST_TMPDIR/pty.$CTR_NAME
+	CTR_TEST_MARKER=$MARKER script -qec "$CTR --root $STATE_ROOT run --bundle $BUNDLE $(cid pty) >$out" /dev/null
+	grep -q 'crw--w---- *1 1000 *5 ' "$out" || fail "run: $(cat "$out")"
+	cp "$BUNDLE/config.json" "$BUNDLE/config.pty"
+	update_config '.process.terminal = false | .process.user = {uid: 0, gid: 0} | .process.args = ["sleep", "100"]'
+	run_detached
+	CTR_TEST_MARKER=$MARKER script -qec "$CTR --root $STATE_ROOT exec -t --user 1000:1000 $(cid) sh -c 'ls -ln \$(tty)' >$out" /dev/null
+	ctr delete -f "$(cid)"
+	mv "$BUNDLE/config.pty" "$BUNDLE/config.json"
+	grep -q 'crw--w---- *1 1000 *5 ' "$out" || fail "exec: $(cat "$out")"
+}
+
+@test "a terminal's pty belongs to the process's user, for run and for exec -t --user" {
+	command -v script >/dev/null || skip "script not installed (util-linux)"
+	make_bundle sh -c 'ls -ln $(tty)'
+	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+	also_runc pty_owner
+}
