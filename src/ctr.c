@@ -122,6 +122,49 @@ find_verb (const char *name)
   return NULL;
 }
 
+/* containerd's client is also called ctr: its syntax gets one line saying which ctr this is
+   (ctr(1), CONTAINERD'S CLIENT) instead of a usage error. */
+static bool
+is_containerd_client_syntax (int argc, char **argv)
+{
+  static const char *const client_verbs[]
+      = { "images",   "image",  "i",          "containers", "container",   "c",       "tasks",
+          "task",     "t",      "namespaces", "namespace",  "ns",          "content", "snapshots",
+          "snapshot", "leases", "plugins",    "plugin",     "version",     "install", "oci",
+          "shim",     "pprof",  "sandboxes",  "sandbox",    "deprecations" };
+  static const char *const client_options[]
+      = { "-n", "--namespace", "-a", "--address", "--connect-timeout", "--timeout" };
+  const char *first = argc > 1 ? argv[1] : "";
+  size_t i;
+
+  for (i = 0; i < ARRAY_SIZE (client_options); i++)
+    {
+      size_t len = strlen (client_options[i]);
+      if (strncmp (first, client_options[i], len) == 0 && (first[len] == '\0' || first[len] == '='))
+        return true;
+    }
+  for (i = 0; first[0] != '-' && i < ARRAY_SIZE (client_verbs); i++)
+    if (strcmp (first, client_verbs[i]) == 0)
+      return true;
+  return false;
+}
+
+static int
+unknown_verb (const char *name)
+{
+  const char *names[ARRAY_SIZE (verbs)];
+  const char *near;
+  size_t i, n = 0;
+
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    if (verbs[i].summary)
+      names[n++] = verbs[i].name;
+  near = cli_nearest (name, names, n);
+  if (near)
+    return cli_usage_error (NULL, "unknown command \"%s\"; did you mean \"%s\"?", name, near);
+  return cli_usage_error (NULL, "unknown command \"%s\"", name);
+}
+
 struct global_options
 {
   struct ctr_context ctx;
@@ -201,7 +244,7 @@ parse_global_options (struct global_options *g, int argc, char **argv)
         print_usage (stdout);
         return CLI_EXIT_OK;
       default:
-        return cli_option_error (NULL, c, argv, SHORTOPTS);
+        return cli_option_error (NULL, c, argv, SHORTOPTS, long_options);
       }
   return CLI_CONTINUE;
 }
@@ -244,6 +287,17 @@ main (int argc, char **argv)
   ctr_error_t err = NULL;
   int rc;
 
+  /* containerd's bash completion asks its ctr this: no answer is the harmless one */
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--generate-bash-completion") == 0)
+      return CLI_EXIT_OK;
+  if (is_containerd_client_syntax (argc, argv))
+    {
+      fputs ("ctr: this is ctr, the container runtime (runc's command line), not containerd's "
+             "client of the same name: see CONTAINERD'S CLIENT in ctr(1)\n",
+             stderr);
+      return CLI_EXIT_USAGE;
+    }
   rc = parse_global_options (&g, argc, argv);
   if (rc != CLI_CONTINUE)
     return flush_stdout (rc);
@@ -254,7 +308,7 @@ main (int argc, char **argv)
     }
   v = find_verb (argv[optind]);
   if (v == NULL && strcmp (argv[optind], "help") != 0)
-    return cli_usage_error (NULL, "unknown command \"%s\"", argv[optind]);
+    return unknown_verb (argv[optind]);
 
   /* the commands whose setup process must live in a pid namespace where container
      processes run re-execute ctr from a sealed copy (rule 1): with these arguments */

@@ -103,10 +103,16 @@ int cli_parse_create_args (const char *usage, int argc, char **argv, const char 
 
 /* Starts a getopt_long loop over a verb's argv (resets getopt's state, silences it). */
 void cli_getopt_begin (void);
-/* Reports the '?' or ':' result of getopt_long ("ctr VERB: unknown option --foo");
-   shortopts is the optstring the verb passed. Returns CLI_EXIT_USAGE. verb NULL: the
-   global options before the verb ("ctr: unknown option --foo"). */
-int cli_option_error (const char *verb, int c, char **argv, const char *shortopts);
+/* Reports the '?' or ':' result of getopt_long ("ctr VERB: unknown option --foo"; an unknown
+   long option gets the nearest of long_options suggested); shortopts and long_options are
+   what the verb passed. Returns CLI_EXIT_USAGE. verb NULL: the global options before the
+   verb ("ctr: unknown option --foo"). */
+int cli_option_error (const char *verb, int c, char **argv, const char *shortopts,
+                      const struct option *long_options);
+/* The one of names (n of them) nearest to word, for "did you mean": within an edit
+   distance of 2 (a swap of two letters counts one), and closer than every other; NULL when
+   none is. */
+const char *cli_nearest (const char *word, const char *const *names, size_t n);
 /* "ctr VERB: <message>" plus a hint to stderr; returns CLI_EXIT_USAGE. verb NULL: "ctr:
    <message>" and the hint to `ctr --help`. */
 int cli_usage_error (const char *verb, const char *fmt, ...)

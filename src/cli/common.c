@@ -51,8 +51,80 @@ long_option_name_len (const char *arg)
   return eq ? (int)(eq - arg) : (int)strlen (arg);
 }
 
+/* Optimal string alignment distance: insertions, deletions, substitutions, and swaps of
+   two neighbouring letters each cost one. */
+static size_t
+edit_distance (const char *a, const char *b)
+{
+  size_t la = strlen (a), lb = strlen (b), i, j;
+  size_t d[64][64];
+
+  if (la >= 64 || lb >= 64)
+    return SIZE_MAX;
+  for (i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (i = 1; i <= la; i++)
+    for (j = 1; j <= lb; j++)
+      {
+        size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+        if (d[i - 1][j] + 1 < best)
+          best = d[i - 1][j] + 1;
+        if (d[i][j - 1] + 1 < best)
+          best = d[i][j - 1] + 1;
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+            && d[i - 2][j - 2] + 1 < best)
+          best = d[i - 2][j - 2] + 1;
+        d[i][j] = best;
+      }
+  return d[la][lb];
+}
+
+const char *
+cli_nearest (const char *word, const char *const *names, size_t n)
+{
+  const char *best = NULL;
+  size_t best_d = 3, i;
+  bool tie = false;
+
+  for (i = 0; i < n; i++)
+    {
+      size_t dist = edit_distance (word, names[i]);
+      if (dist < best_d)
+        {
+          best = names[i];
+          best_d = dist;
+          tie = false;
+        }
+      else if (dist == best_d && best && strcmp (best, names[i]) != 0)
+        tie = true;
+    }
+  return tie ? NULL : best;
+}
+
+/* "unknown option --detatch" and, when one is near, "; did you mean --detach?" */
+static int
+unknown_long_option (const char *verb, const char *arg, const struct option *long_options)
+{
+  const char *names[64];
+  size_t n = 0;
+  int len = long_option_name_len (arg);
+  char word[64];
+  const char *near;
+
+  snprintf (word, sizeof word, "%.*s", len > 2 ? len - 2 : 0, arg + 2);
+  for (const struct option *o = long_options; o && o->name && n < 64; o++)
+    names[n++] = o->name;
+  near = cli_nearest (word, names, n);
+  if (near)
+    return cli_usage_error (verb, "unknown option %.*s; did you mean --%s?", len, arg, near);
+  return cli_usage_error (verb, "unknown option %.*s", len, arg);
+}
+
 int
-cli_option_error (const char *verb, int c, char **argv, const char *shortopts)
+cli_option_error (const char *verb, int c, char **argv, const char *shortopts,
+                  const struct option *long_options)
 {
   const char *arg = optind > 0 ? argv[optind - 1] : NULL;
   bool is_long = arg != NULL && strncmp (arg, "--", 2) == 0;
@@ -68,7 +140,7 @@ cli_option_error (const char *verb, int c, char **argv, const char *shortopts)
      known long option given an argument it does not take (the only way a known value
      comes back as '?'); otherwise it is the unknown short option's character. */
   if (optopt == 0)
-    return cli_usage_error (verb, "unknown option %.*s", long_option_name_len (arg), arg);
+    return unknown_long_option (verb, arg, long_options);
   if (is_long && (optopt > 0xff || strchr (shortopts, optopt) != NULL))
     return cli_usage_error (verb, "option %.*s does not take an argument",
                             long_option_name_len (arg), arg);
@@ -130,7 +202,7 @@ cli_parse_simple (const char *usage, int argc, char **argv, const struct option 
       if (c == 'h')
         return cli_help (usage);
       if (flag == NULL || c != flag->val)
-        return cli_option_error (verb, c, argv, shortopts);
+        return cli_option_error (verb, c, argv, shortopts, long_options);
       *flag_set = true;
     }
   index = optind;
@@ -186,7 +258,7 @@ cli_parse_format_args (const char *verb, const char *usage, int argc, char **arg
     if (c == 'h')
       return cli_help (usage);
     else if (c != 'f')
-      return cli_option_error (verb, c, argv, ":f:h");
+      return cli_option_error (verb, c, argv, ":f:h", long_options);
     else if ((c = cli_parse_format (verb, optarg, json)) != CLI_CONTINUE)
       return c;
   if (no_operands && optind < argc)
@@ -279,7 +351,7 @@ cli_parse_create_args (const char *usage, int argc, char **argv, const char *sho
         return cli_help (usage);
       rc = create_option (argv[0], c, optarg, opts, template_name);
       if (rc == NOT_A_CREATE_OPTION)
-        return cli_option_error (argv[0], c, argv, shortopts);
+        return cli_option_error (argv[0], c, argv, shortopts, long_options);
       if (rc != CLI_CONTINUE)
         return rc;
     }

@@ -57,7 +57,7 @@ cli_events (const struct ctr_context *ctx, int argc, char **argv)
       else if (c == OPT_STATS)
         opts.stats_only = true;
       else if (c != OPT_INTERVAL)
-        return cli_option_error ("events", c, argv, SHORTOPTS);
+        return cli_option_error ("events", c, argv, SHORTOPTS, long_options);
       else if (events_parse_duration (optarg, &opts.interval_ns) < 0)
         return cli_usage_error ("events",
                                 "--interval `%s`: expected a positive duration such as 5s or "

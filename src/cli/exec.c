@@ -75,6 +75,22 @@ add_gids (struct exec_args *a, const char *arg)
   return CLI_CONTINUE;
 }
 
+static const struct option long_options[] = {
+  { "process", required_argument, NULL, 'p' },
+  { "tty", no_argument, NULL, 't' },
+  { "cwd", required_argument, NULL, OPT_CWD },
+  { "env", required_argument, NULL, 'e' },
+  { "user", required_argument, NULL, 'u' },
+  { "additional-gids", required_argument, NULL, 'g' },
+  { "cap", required_argument, NULL, 'c' },
+  { "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+  { "detach", no_argument, NULL, 'd' },
+  { "pid-file", required_argument, NULL, CLI_OPT_PID_FILE },
+  { "console-socket", required_argument, NULL, CLI_OPT_CONSOLE_SOCKET },
+  { "preserve-fds", required_argument, NULL, CLI_OPT_PRESERVE_FDS },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
 static int
 exec_option (struct exec_args *a, int c, const char *arg, char **argv)
 {
@@ -119,7 +135,7 @@ exec_option (struct exec_args *a, int c, const char *arg, char **argv)
     case CLI_OPT_PRESERVE_FDS:
       return cli_parse_preserve_fds ("exec", arg, &o->preserve_fds);
     default:
-      return cli_option_error ("exec", c, argv, SHORTOPTS);
+      return cli_option_error ("exec", c, argv, SHORTOPTS, long_options);
     }
   return CLI_CONTINUE;
 }
@@ -127,22 +143,7 @@ exec_option (struct exec_args *a, int c, const char *arg, char **argv)
 static int
 exec_parse (struct exec_args *a, int argc, char **argv, const char **id)
 {
-  static const struct option long_options[] = {
-    { "process", required_argument, NULL, 'p' },
-    { "tty", no_argument, NULL, 't' },
-    { "cwd", required_argument, NULL, OPT_CWD },
-    { "env", required_argument, NULL, 'e' },
-    { "user", required_argument, NULL, 'u' },
-    { "additional-gids", required_argument, NULL, 'g' },
-    { "cap", required_argument, NULL, 'c' },
-    { "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
-    { "detach", no_argument, NULL, 'd' },
-    { "pid-file", required_argument, NULL, CLI_OPT_PID_FILE },
-    { "console-socket", required_argument, NULL, CLI_OPT_CONSOLE_SOCKET },
-    { "preserve-fds", required_argument, NULL, CLI_OPT_PRESERVE_FDS },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
+
   int c, rc, index;
 
   cli_getopt_begin ();

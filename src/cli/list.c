@@ -127,7 +127,7 @@ cli_list (const struct ctr_context *ctx, int argc, char **argv)
       else if (c == 'q')
         quiet = true;
       else if (c != 'f')
-        return cli_option_error ("list", c, argv, SHORTOPTS);
+        return cli_option_error ("list", c, argv, SHORTOPTS, long_options);
       else if (cli_parse_format ("list", optarg, &json) != CLI_CONTINUE)
         return CLI_EXIT_USAGE;
     }

@@ -37,6 +37,16 @@ enum
   OPT_MTU,
 };
 
+static const struct option create_long_options[] = {
+  { "subnet", required_argument, NULL, OPT_SUBNET },
+  { "gateway", required_argument, NULL, OPT_GATEWAY },
+  { "bridge", required_argument, NULL, OPT_BRIDGE },
+  { "no-nat", no_argument, NULL, OPT_NO_NAT },
+  { "ipv6", required_argument, NULL, OPT_IPV6 },
+  { "mtu", required_argument, NULL, OPT_MTU },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
 static int
 create_option (int c, struct network_create_options *o, char **argv)
 {
@@ -67,29 +77,20 @@ create_option (int c, struct network_create_options *o, char **argv)
     case 'h':
       return cli_help (usage);
     default:
-      return cli_option_error ("network create", c, argv, ":h");
+      return cli_option_error ("network create", c, argv, ":h", create_long_options);
     }
 }
 
 static int
 do_create (int argc, char **argv)
 {
-  static const struct option long_options[] = {
-    { "subnet", required_argument, NULL, OPT_SUBNET },
-    { "gateway", required_argument, NULL, OPT_GATEWAY },
-    { "bridge", required_argument, NULL, OPT_BRIDGE },
-    { "no-nat", no_argument, NULL, OPT_NO_NAT },
-    { "ipv6", required_argument, NULL, OPT_IPV6 },
-    { "mtu", required_argument, NULL, OPT_MTU },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
+
   struct network_create_options o = { 0 };
   ctr_error_t err = NULL;
   int c, rc;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", create_long_options, NULL)) != -1)
     if ((rc = create_option (c, &o, argv)) != CLI_CONTINUE)
       return rc;
   if (optind >= argc)
@@ -191,7 +192,7 @@ do_names (const char *verb, int argc, char **argv, bool single)
     if (c == 'h')
       return cli_help (usage);
     else
-      return cli_option_error (verb, c, argv, ":h");
+      return cli_option_error (verb, c, argv, ":h", long_options);
   if (optind >= argc)
     return cli_usage_error (verb, "missing network name");
   if (single && optind + 1 < argc)

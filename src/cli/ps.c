@@ -182,7 +182,7 @@ cli_ps (const struct ctr_context *ctx, int argc, char **argv)
       if (c == 'h')
         return cli_help (usage);
       else if (c != 'f')
-        return cli_option_error ("ps", c, argv, SHORTOPTS);
+        return cli_option_error ("ps", c, argv, SHORTOPTS, long_options);
       else if (cli_parse_format ("ps", optarg, &json) != CLI_CONTINUE)
         return CLI_EXIT_USAGE;
     }

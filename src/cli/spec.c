@@ -82,7 +82,7 @@ cli_spec (const struct ctr_context *ctx, int argc, char **argv)
       else if (c == OPT_ROOTLESS)
         rootless = true;
       else
-        return cli_option_error ("spec", c, argv, SHORTOPTS);
+        return cli_option_error ("spec", c, argv, SHORTOPTS, long_options);
     }
   if (optind < argc)
     return cli_usage_error ("spec", "unexpected argument \"%s\"", argv[optind]);

@@ -70,7 +70,7 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("start", c, argv, ":Fah");
+        return cli_option_error ("start", c, argv, ":Fah", long_options);
       }
   if (autostart)
     {

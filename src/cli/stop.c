@@ -44,7 +44,7 @@ cli_stop (const struct ctr_context *ctx, int argc, char **argv)
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("stop", c, argv, ":t:h");
+        return cli_option_error ("stop", c, argv, ":t:h", long_options);
       }
   if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
     return c;

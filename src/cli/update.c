@@ -79,7 +79,7 @@ cli_update (const struct ctr_context *ctx, int argc, char **argv)
       else if (c >= OPT_VALUE && c < OPT_VALUE + (int)N_VALUE_OPTIONS)
         *(const char **)((char *)&opts + value_options[c - OPT_VALUE].field) = optarg;
       else
-        return cli_option_error ("update", c, argv, SHORTOPTS);
+        return cli_option_error ("update", c, argv, SHORTOPTS, long_options);
     }
   rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)

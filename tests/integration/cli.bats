@@ -53,6 +53,44 @@ VERBS=(create start run state kill delete exec list ps pause resume spec feature
 	assert_failure
 }
 
+@test "a mistyped verb or option suggests the nearest one" {
+	requires_ctr
+	run "$CTR" strat
+	assert_status 2
+	[ "${lines[0]}" = 'ctr: unknown command "strat"; did you mean "start"?' ] || fail "$output"
+	run "$CTR" lsit
+	[ "${lines[0]}" = 'ctr: unknown command "lsit"; did you mean "list"?' ] || fail "$output"
+	run "$CTR" frobnicate
+	[ "${lines[0]}" = 'ctr: unknown command "frobnicate"' ] || fail "$output"
+	run "$CTR" run --detatch x
+	assert_status 2
+	[ "${lines[0]}" = 'ctr run: unknown option --detatch; did you mean --detach?' ] || fail "$output"
+	run "$CTR" --roott /tmp list
+	[ "${lines[0]}" = 'ctr: unknown option --roott; did you mean --root?' ] || fail "$output"
+	run "$CTR" network create --subnett 10.1.0.0/24 n
+	[ "${lines[0]}" = 'ctr network create: unknown option --subnett; did you mean --subnet?' ] ||
+		fail "$output"
+}
+
+@test "containerd's client syntax gets one line saying which ctr this is" {
+	requires_ctr
+	local want="ctr: this is ctr, the container runtime (runc's command line), not containerd's client of the same name: see CONTAINERD'S CLIENT in ctr(1)"
+	for args in "-n k8s.io containers ls" "--namespace=default tasks ls" "images ls" "version" \
+		"--address /run/containerd/containerd.sock ns ls"; do
+		# shellcheck disable=SC2086
+		run "$CTR" $args
+		assert_status 2
+		[ "$output" = "$want" ] || fail "ctr $args: $output"
+	done
+	# containerd's bash completion asks this: nothing, and success
+	run "$CTR" --generate-bash-completion
+	assert_success
+	[ -z "$output" ] || fail "$output"
+	# what both have keeps this ctr's meaning
+	run ctr list -q
+	assert_success
+}
+
 @test "a missing container id is a usage error" {
 	for verb in create start run state kill delete exec ps pause resume; do
 		run ctr "$verb"
