@@ -9,10 +9,11 @@ cd "$(dirname "$0")"
 # to build, to run containers and templates, and everything `make check` uses (the suite
 # skips nothing for want of a Debian package): uidmap for rootless ranges, passt and
 # slirp4netns for user-mode networks, skopeo/umoci/debootstrap for the oci and debian
-# templates, crun and runc beside ctr, python3 for the seccomp notify tests
+# templates, crun and runc beside ctr, python3 for the seccomp notify tests, zsh for its
+# completion
 packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev libseccomp-dev
   libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables
-  uidmap passt slirp4netns skopeo umoci debootstrap crun runc conmon python3"
+  uidmap passt slirp4netns skopeo umoci debootstrap crun runc conmon python3 zsh"
 missing=""
 for p in $packages podman; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# completion.bats: bash and zsh completion (completion/) against the real binary.
+
+load helpers
+
+# complete WORD...: what the bash completion offers for the last word, one line
+complete_bash() {
+	run bash -c '
+		source "$1/completion/bash/ctr"
+		shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_ctr
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$SRCDIR" "$@"
+	output=${output% }
+}
+
+@test "bash: verbs, global and verb options, option values" {
+	complete_bash "$CTR" st
+	[ "$output" = "start state stop" ] || fail "$output"
+	complete_bash "$CTR" --ro
+	[ "$output" = "--root --rootless" ] || fail "$output"
+	complete_bash "$CTR" run --de
+	[ "$output" = --detach ] || fail "$output"
+	complete_bash "$CTR" network create --sub
+	[ "$output" = --subnet ] || fail "$output"
+	complete_bash "$CTR" list --format ""
+	[ "$output" = "json table" ] || fail "$output"
+	complete_bash "$CTR" kill x SIGKI
+	[ "$output" = SIGKILL ] || fail "$output"
+	complete_bash "$CTR" network ""
+	[ "$output" = "create inspect ls rm" ] || fail "$output"
+	# every option of a verb's --help is offered
+	complete_bash "$CTR" exec --
+	for o in --tty --user --cwd --env --detach --pid-file --preserve-fds; do
+		[[ " $output " == *" $o "* ]] || fail "exec: $o missing from $output"
+	done
+}
+
+@test "bash: container names from the state root the command line names" {
+	make_bundle
+	run_detached
+	complete_bash "$CTR" --root "$STATE_ROOT" kill ""
+	[ "$output" = "$(cid)" ] || fail "$output"
+	complete_bash "$CTR" --root "$STATE_ROOT" exec --tty ""
+	[ "$output" = "$(cid)" ] || fail "$output"
+	# another root has none
+	complete_bash "$CTR" --root "$BATS_TEST_TMPDIR/empty" kill ""
+	[ -z "$output" ] || fail "$output"
+	ctr delete -f "$(cid)"
+}
+
+@test "bash: templates after create -t, networks after --net" {
+	export CTR_TEMPLATE_PATH=$SRCDIR/templates
+	complete_bash "$CTR" create -t bu
+	[ "$output" = busybox ] || fail "$output"
+	complete_bash "$CTR" create -t busybox x --net no
+	[ "$output" = none ] || fail "$output"
+}
+
+@test "zsh: the completion function offers verbs, options and names" {
+	command -v zsh >/dev/null || skip "zsh not installed (Debian package zsh)"
+	zsh -n "$SRCDIR/completion/zsh/_ctr"
+	make_bundle
+	run_detached
+	# the completion system's builtins, replaced by ones that print what they are given
+	run zsh -fc '
+		compadd() { [[ $1 == -- ]] && shift; print -r -- "add: $*" }
+		_describe() { local a=${@[-1]} e; local -a out; for e in ${(P)a}; do out+=(${e%%:*}); done; print -r -- "describe: $out" }
+		_files() { print files }
+		zmodload zsh/parameter
+		words=("$1" st); CURRENT=2; PREFIX=st; source "$2"
+		words=("$1" --root "$3" kill ""); CURRENT=5; PREFIX=; source "$2"
+		words=("$1" run --de); CURRENT=3; PREFIX=--de; source "$2"' \
+		_ "$CTR" "$SRCDIR/completion/zsh/_ctr" "$STATE_ROOT"
+	ctr delete -f "$(cid)"
+	assert_success
+	[[ "${lines[0]} " == "describe: "*" start "*" state "*" network "* ]] || fail "verbs: $output"
+	[ "${lines[1]}" = "add: $(cid)" ] || fail "names: $output"
+	[[ ${lines[2]} == "add: "*--detach* ]] || fail "options: $output"
+}
