@@ -41,6 +41,12 @@ parse_namespace (struct oci_pctx *c, const struct json_value *v, void *elem, siz
   for (j = 0; j < idx; j++)
     if (all[j].type == ns->type)
       return oci_perr_key (c, "type", "duplicate namespace type \"%s\"", type);
+  /* as runc reads it: an empty path is no path, a namespace of its own */
+  if (ns->path && ns->path[0] == '\0')
+    {
+      free (ns->path);
+      ns->path = NULL;
+    }
   if (ns->path && !oci_path_is_absolute (ns->path))
     return oci_perr_key (c, "path", "must be an absolute path, got \"%s\"", ns->path);
   return 0;

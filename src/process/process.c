@@ -23,6 +23,13 @@ static const char *const capset_keys[PROCESS_CAP_SETS] = {
   [PROCESS_CAP_AMBIENT] = "ambient",
 };
 
+bool
+process_cap_known (const char *name)
+{
+  cap_value_t v;
+  return strncasecmp (name, "CAP_", 4) == 0 && cap_from_name (name, &v) == 0 && v >= 0 && v < 64;
+}
+
 /* Resolves one list of names; names the running kernel does not know are skipped with a
    warning (like runc), names nobody knows are an error. */
 static int
@@ -35,8 +42,7 @@ caps_resolve (char *const *names, size_t n, enum process_capset set, int cap_las
     {
       cap_value_t v;
 
-      if (strncasecmp (names[i], "CAP_", 4) != 0 || cap_from_name (names[i], &v) < 0 || v < 0
-          || v >= 64)
+      if (!process_cap_known (names[i]) || cap_from_name (names[i], &v) < 0)
         return ctr_error (err, 0, "process.capabilities.%s[%zu]: unknown capability `%s`",
                           capset_keys[set], i, names[i]);
       if (v > cap_last)

@@ -93,4 +93,7 @@ int process_exec_with_listener (const struct process_plan *plan, const char *pat
 /* The plan's process (for terminal, args, env lookups). */
 const struct oci_process *process_plan_process (const struct process_plan *plan);
 
+/* Whether name is a capability libcap knows (CAP_CHOWN ... ), whatever the kernel. */
+bool process_cap_known (const char *name);
+
 #endif

@@ -183,6 +183,8 @@ exec_build_process (struct exec *e, ctr_error_t *err)
   for (i = 0; o->caps && o->caps[i]; i++)
     {
       struct oci_capabilities *c = p->capabilities;
+      if (!process_cap_known (o->caps[i]))
+        return ctr_error (err, 0, "--cap: unknown capability `%s`", o->caps[i]);
       strv_append_unique (&c->bounding, &c->bounding_len, o->caps[i]);
       strv_append_unique (&c->effective, &c->effective_len, o->caps[i]);
       strv_append_unique (&c->permitted, &c->permitted_len, o->caps[i]);

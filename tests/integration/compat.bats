@@ -240,3 +240,25 @@ pty_owner() {
 	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
 	also_runc pty_owner
 }
+
+ns_path_empty() {
+	run ctr run --bundle "$BUNDLE" "$(cid ns)"
+	assert_success
+	[ "$output" != "$(readlink /proc/self/ns/ipc)" ] || fail "the host's ipc namespace: $output"
+}
+
+@test "a namespace whose path is empty is a new one" {
+	make_bundle readlink /proc/self/ns/ipc
+	update_config '.linux.namespaces |= map(if .type == "ipc" then .path = "" else . end)'
+	also_runc ns_path_empty
+}
+
+@test "exec --cap with an unknown name names the flag" {
+	requires_ctr
+	make_bundle
+	run_detached
+	run ctr exec --cap CAP_FOO "$(cid)" true
+	assert_status 255
+	[ "$output" = "ctr: --cap: unknown capability \`CAP_FOO\`" ] || fail "$output"
+	ctr delete -f "$(cid)"
+}
