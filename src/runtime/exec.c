@@ -272,8 +272,13 @@ exec_child_terminal (struct exec *e, ctr_error_t *err)
       cleanup_close int master = -1;
       cleanup_close int slave = -1;
       int i;
-      if (terminal_open_pty (&master, &slave, err) < 0
-          || sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
+      if (terminal_open_pty (&master, &slave, err) < 0)
+        return -1;
+      /* process.consoleSize of `exec -p`, as for the container's own process */
+      if (e->proc->has_console_size
+          && terminal_set_size (master, e->proc->console_height, e->proc->console_width, err) < 0)
+        return -1;
+      if (sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
         return -1;
       /* the stub's child makes it its controlling terminal in a session of its own */
       if (!e->via_stub && terminal_make_controlling (slave, err) < 0)

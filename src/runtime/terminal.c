@@ -62,7 +62,9 @@ void
 terminal_copy_size (int from, int to)
 {
   struct winsize ws;
-  if (ioctl (from, TIOCGWINSZ, &ws) == 0)
+  /* a terminal that knows no size (0x0: script's, a serial line) would erase the one the
+     pty has, process.consoleSize's among them */
+  if (ioctl (from, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
     ioctl (to, TIOCSWINSZ, &ws);
 }
 

@@ -262,3 +262,19 @@ ns_path_empty() {
 	[ "$output" = "ctr: --cap: unknown capability \`CAP_FOO\`" ] || fail "$output"
 	ctr delete -f "$(cid)"
 }
+
+exec_console_size() {
+	run_detached
+	local proc=$BATS_TEST_TMPDIR/process.json out=$BATS_TEST_TMPDIR/size.$CTR_NAME
+	jq '.process | .terminal = true | .args = ["stty", "size"] | .consoleSize = {height: 33, width: 77}' \
+		"$BUNDLE/config.json" >"$proc"
+	CTR_TEST_MARKER=$MARKER script -qec "$CTR --root $STATE_ROOT exec -t -p $proc $(cid) >$out" /dev/null
+	ctr delete -f "$(cid)"
+	grep -q '^\(\^@\)\{0,1\}33 77' "$out" || fail "size: $(cat "$out")"
+}
+
+@test "exec -t honours process.consoleSize" {
+	command -v script >/dev/null || skip "script not installed (util-linux)"
+	make_bundle
+	also_runc exec_console_size
+}
