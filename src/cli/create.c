@@ -122,7 +122,28 @@ cli_create (const struct ctr_context *ctx, int argc, char **argv)
   rc = cli_parse_create_args (usage, argc, argv, SHORTOPTS, long_options, &opts, &template_name);
   if (rc == CLI_CONTINUE && template_name != NULL)
     return create_system_container (ctx, template_name, argc - optind, argv + optind);
-  if (rc == CLI_CONTINUE)
+  if (rc == CLI_CONTINUE && optind + 1 < argc)
+    {
+      /* as runc: options may follow the id (`ctr create ID --pid-file F`); the id stands in
+         for the verb while the rest is parsed, so that errors still name the verb */
+      int at = optind;
+      id = argv[at];
+      argv[at] = argv[0];
+      rc = cli_parse_create_args (usage, argc - at, argv + at, SHORTOPTS + 1, long_options, &opts,
+                                  &template_name);
+      argv[at] = (char *)id;
+      if (rc == CLI_CONTINUE && template_name != NULL)
+        return cli_usage_error ("create", "-t goes before the name: ctr create -t TEMPLATE NAME");
+      if (rc == CLI_CONTINUE && optind < argc - at)
+        return cli_usage_error ("create", "unexpected argument \"%s\"", argv[at + optind]);
+      if (rc == CLI_CONTINUE)
+        {
+          char *only_id[] = { argv[0], (char *)id, NULL };
+          int index = 1;
+          rc = cli_take_id ("create", 2, only_id, &index, true, &id);
+        }
+    }
+  else if (rc == CLI_CONTINUE)
     rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)
     return rc;

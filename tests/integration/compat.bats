@@ -278,3 +278,22 @@ exec_console_size() {
 	make_bundle
 	also_runc exec_console_size
 }
+
+options_after_id() {
+	local pidf=$BATS_TEST_TMPDIR/pid.$CTR_NAME
+	run_logged ctr create --bundle "$BUNDLE" "$(cid)" --pid-file "$pidf"
+	assert_success
+	[ "$(cat "$pidf")" = "$(state_field "$(cid)" pid)" ] || fail "pid file: $(cat "$pidf")"
+	ctr start "$(cid)"
+	run ctr update "$(cid)" --pids-limit 50
+	assert_success
+	run ctr kill "$(cid)" KILL --all
+	assert_success
+	run ctr delete "$(cid)" --force
+	assert_success
+}
+
+@test "options after the container id are accepted (create, update, kill, delete)" {
+	make_bundle
+	also_runc options_after_id
+}
