@@ -620,6 +620,55 @@ check_delegated (const struct cgroup *cg, ctr_error_t *err)
 }
 
 int
+cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_error_t *err)
+{
+  cleanup_free char *joined = NULL;
+  struct cgroup *s;
+  size_t len = strlen (cg->path), i;
+  char *path;
+
+  *out = NULL;
+  if (cg->n == 0)
+    return ctr_error (err, 0, "--cgroup %s: the container has no cgroup", sub);
+  if (strchr (sub, ':'))
+    return ctr_error (err, 0,
+                      "--cgroup %s: CONTROLLER:PATH is not supported, only one PATH for every "
+                      "controller",
+                      sub);
+  if (sub[0] == '/' || sub[0] == '\0')
+    return ctr_error (err, 0, "--cgroup `%s`: a path inside the container's cgroup, relative", sub);
+  joined = xasprintf ("%s/%s", cg->path, sub);
+  path = cgroup_resolve_path (joined, NULL, err);
+  if (path == NULL)
+    return ctr_error_wrap (err, "--cgroup %s", sub);
+  if (strncmp (path, cg->path, len) != 0 || path[len] != '/')
+    {
+      free (path);
+      return ctr_error (err, 0, "--cgroup %s: leaves the container's cgroup", sub);
+    }
+  s = cgroup_new (cg->layout, path);
+  s->deleg_len = cg->deleg_len;
+  s->m = xzalloc (cg->n * sizeof (*s->m));
+  for (i = 0; i < cg->n; i++, s->n++)
+    {
+      cleanup_close int fd = -1;
+      s->m[i].h = cg->m[i].h;
+      s->m[i].depth = 0; /* an existing cgroup of the container's: never removed */
+      fd = cg_member_open (s, i, err);
+      if (fd < 0)
+        goto fail;
+    }
+  if (open_v2_fd (s, err) < 0)
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  ctr_error_wrap (err, "--cgroup %s", sub);
+  cgroup_free (s);
+  return -1;
+}
+
+int
 cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
 {
   cleanup_free char *copy = xstrdup (serialized);

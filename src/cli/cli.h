@@ -70,6 +70,7 @@ enum
   CLI_OPT_NET,
   CLI_OPT_IP,
   CLI_OPT_PUBLISH,
+  CLI_OPT_KEEP,
 };
 
 /* The options create and run share; cli_parse_create_args handles them. */

@@ -313,6 +313,9 @@ create_option (const char *verb, int c, const char *arg, struct container_create
     /* runc compatibility: deprecated there, without effect here */
     case CLI_OPT_NO_SUBREAPER:
       break;
+    case CLI_OPT_KEEP:
+      opts->keep = true;
+      break;
     case 't':
       *template_name = arg;
       break;

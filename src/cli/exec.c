@@ -29,6 +29,12 @@ static const char usage[]
       "      --pid-file FILE       write the process's pid to FILE\n"
       "      --console-socket SOCK send the pty master over the unix socket SOCK (with -t)\n"
       "      --preserve-fds N      pass N file descriptors (from fd 3) to the process\n"
+      "      --ignore-paused       exec in a paused container too (the process runs once it\n"
+      "                            is resumed)\n"
+      "      --apparmor PROFILE    the AppArmor profile of the process\n"
+      "      --process-label LABEL the SELinux label of the process\n"
+      "      --cgroup PATH         run the process in PATH, an existing cgroup inside the\n"
+      "                            container's (relative to it)\n"
       "  -h, --help                show this help\n";
 
 /* "+": the command's own options follow the id and are not ours. */
@@ -38,6 +44,10 @@ enum
 {
   OPT_CWD = 0x200,
   OPT_NO_NEW_PRIVS,
+  OPT_IGNORE_PAUSED,
+  OPT_APPARMOR,
+  OPT_PROCESS_LABEL,
+  OPT_CGROUP,
 };
 
 struct exec_args
@@ -88,6 +98,10 @@ static const struct option long_options[] = {
   { "pid-file", required_argument, NULL, CLI_OPT_PID_FILE },
   { "console-socket", required_argument, NULL, CLI_OPT_CONSOLE_SOCKET },
   { "preserve-fds", required_argument, NULL, CLI_OPT_PRESERVE_FDS },
+  { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
+  { "apparmor", required_argument, NULL, OPT_APPARMOR },
+  { "process-label", required_argument, NULL, OPT_PROCESS_LABEL },
+  { "cgroup", required_argument, NULL, OPT_CGROUP },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -122,6 +136,18 @@ exec_option (struct exec_args *a, int c, const char *arg, char **argv)
       break;
     case OPT_NO_NEW_PRIVS:
       o->no_new_privs = true;
+      break;
+    case OPT_IGNORE_PAUSED:
+      o->ignore_paused = true;
+      break;
+    case OPT_APPARMOR:
+      o->apparmor = arg;
+      break;
+    case OPT_PROCESS_LABEL:
+      o->process_label = arg;
+      break;
+    case OPT_CGROUP:
+      o->cgroup = arg;
       break;
     case 'd':
       o->detach = true;

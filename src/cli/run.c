@@ -16,11 +16,14 @@ static const char usage[]
       "  -b, --bundle DIR          the bundle directory (default: the current directory)\n"
       "      --config FILE         the configuration file (default: DIR/config.json)\n"
       "  -d, --detach              return once the container runs; do not wait for it\n"
+      "      --keep                keep the container (stopped) when it exits, until\n"
+      "                            `ctr delete`\n"
       "      --net NET             attach the container to network NET (repeatable: eth0,\n"
       "                            eth1, ...; `ctr network ls`; ctr0 is made on first use).\n"
       "                            The config needs a new network namespace of its own\n"
       "      --ip ADDR             a static address on the first network\n"
       "      --publish SPEC        publish a port: [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n" CLI_CREATE_OPTIONS_HELP
+      "      --no-subreaper        accepted for runc compatibility, no effect\n"
       "  -h, --help                show this help\n";
 
 #define SHORTOPTS ":b:dh"
@@ -33,6 +36,7 @@ cli_run (const struct ctr_context *ctx, int argc, char **argv)
     { "detach", no_argument, NULL, 'd' },
     /* runc compatibility: deprecated there, without effect here */
     { "no-subreaper", no_argument, NULL, CLI_OPT_NO_SUBREAPER },
+    { "keep", no_argument, NULL, CLI_OPT_KEEP },
     { "net", required_argument, NULL, CLI_OPT_NET },
     { "ip", required_argument, NULL, CLI_OPT_IP },
     { "publish", required_argument, NULL, CLI_OPT_PUBLISH },

@@ -16,13 +16,19 @@ static const char usage[]
       "  -r, --resources FILE     read a linux.resources JSON object from FILE (- for stdin)\n"
       "      --memory N           memory limit in bytes (suffixes k, m, g allowed; -1: none)\n"
       "      --memory-swap N      memory plus swap limit in bytes (-1: unlimited swap)\n"
-      "      --cpu-shares N       relative CPU weight (cgroup v1 shares, 2-262144)\n"
+      "      --memory-reservation N  memory soft limit in bytes (suffixes allowed)\n"
+      "      --cpu-shares N       relative CPU weight (cgroup v1 shares, 2-262144); also\n"
+      "      --cpu-share N        (runc's spelling)\n"
+      "      --cpu-rt-period N    realtime period in microseconds (cgroup v1)\n"
+      "      --cpu-rt-runtime N   realtime runtime in microseconds per period (cgroup v1)\n"
       "      --cpu-quota N        CPU time in microseconds allowed per period (-1: none)\n"
       "      --cpu-period N       length of the CPU quota period in microseconds\n"
       "      --cpuset-cpus LIST   CPUs the container may use, e.g. 0-2,5\n"
       "      --cpuset-mems LIST   memory nodes the container may use, e.g. 0,1\n"
       "      --pids-limit N       maximum number of processes (-1 or 0: unlimited)\n"
       "      --blkio-weight N     relative block I/O weight (10-1000)\n"
+      "      --l3-cache-schema S  Intel RDT L3 cache schema: refused (no resctrl support)\n"
+      "      --mem-bw-schema S    Intel RDT memory bandwidth schema: refused likewise\n"
       "  -h, --help               show this help\n";
 
 #define SHORTOPTS ":r:h"
@@ -36,11 +42,21 @@ static const struct
   const char *name;
   size_t field;
 } value_options[] = {
-  { "memory", FIELD (memory) },           { "memory-swap", FIELD (memory_swap) },
-  { "cpu-shares", FIELD (cpu_shares) },   { "cpu-share", FIELD (cpu_shares) }, /* runc's spelling */
-  { "cpu-quota", FIELD (cpu_quota) },     { "cpu-period", FIELD (cpu_period) },
-  { "cpuset-cpus", FIELD (cpuset_cpus) }, { "cpuset-mems", FIELD (cpuset_mems) },
-  { "pids-limit", FIELD (pids_limit) },   { "blkio-weight", FIELD (blkio_weight) },
+  { "memory", FIELD (memory) },
+  { "memory-swap", FIELD (memory_swap) },
+  { "cpu-shares", FIELD (cpu_shares) },
+  { "cpu-share", FIELD (cpu_shares) }, /* runc's spelling */
+  { "cpu-quota", FIELD (cpu_quota) },
+  { "cpu-period", FIELD (cpu_period) },
+  { "cpuset-cpus", FIELD (cpuset_cpus) },
+  { "cpuset-mems", FIELD (cpuset_mems) },
+  { "pids-limit", FIELD (pids_limit) },
+  { "blkio-weight", FIELD (blkio_weight) },
+  { "memory-reservation", FIELD (memory_reservation) },
+  { "cpu-rt-period", FIELD (cpu_rt_period) },
+  { "cpu-rt-runtime", FIELD (cpu_rt_runtime) },
+  { "l3-cache-schema", FIELD (l3_cache_schema) },
+  { "mem-bw-schema", FIELD (mem_bw_schema) },
 };
 #define N_VALUE_OPTIONS ARRAY_SIZE (value_options)
 

@@ -34,6 +34,7 @@ struct container_create_options
   bool no_pivot;
   bool no_new_keyring;
   bool detach; /* run only */
+  bool keep;   /* run only: a stopped container is left for `delete` */
   /* Library callers (the system-container monitor): the pty master of a terminal
      container is handed over here instead of going to console_socket, and the container
      process's pid is stored in pid_out. */
@@ -95,6 +96,10 @@ struct container_exec_options
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
+  bool ignore_paused;        /* a paused container takes it: it runs once resumed */
+  const char *apparmor;      /* process.apparmorProfile */
+  const char *process_label; /* process.selinuxLabel */
+  const char *cgroup;        /* an existing sub-cgroup of the container's to run in */
 };
 
 int container_exec (const struct ctr_context *ctx, const char *id,
@@ -128,7 +133,8 @@ struct container_update_options
   const char *resources_json;
   size_t resources_json_len;
   const char *memory, *memory_swap, *cpu_shares, *cpu_quota, *cpu_period, *cpuset_cpus,
-      *cpuset_mems, *pids_limit, *blkio_weight;
+      *cpuset_mems, *pids_limit, *blkio_weight, *memory_reservation, *cpu_rt_period,
+      *cpu_rt_runtime, *l3_cache_schema, *mem_bw_schema;
 };
 int container_update (const struct ctr_context *ctx, const char *id,
                       const struct container_update_options *opts, ctr_error_t *err);

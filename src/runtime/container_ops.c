@@ -396,9 +396,14 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
                     ctr_error_t *err)
 {
   int64_t v;
-  if ((o->memory || o->memory_swap) && r->memory == NULL)
+  /* linux.intelRdt: ctr has no resctrl support; refused rather than ignored */
+  if (o->l3_cache_schema || o->mem_bw_schema)
+    return ctr_error (err, 0, "--%s: Intel RDT (resctrl) is not supported by ctr",
+                      o->l3_cache_schema ? "l3-cache-schema" : "mem-bw-schema");
+  if ((o->memory || o->memory_swap || o->memory_reservation) && r->memory == NULL)
     r->memory = xzalloc (sizeof *r->memory);
-  if ((o->cpu_shares || o->cpu_quota || o->cpu_period || o->cpuset_cpus || o->cpuset_mems)
+  if ((o->cpu_shares || o->cpu_quota || o->cpu_period || o->cpuset_cpus || o->cpuset_mems
+       || o->cpu_rt_period || o->cpu_rt_runtime)
       && r->cpu == NULL)
     r->cpu = xzalloc (sizeof *r->cpu);
   if (o->blkio_weight && r->block_io == NULL)
@@ -414,6 +419,27 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
       if (parse_size ("--memory-swap", o->memory_swap, &r->memory->swap, err) < 0)
         return -1;
       r->memory->has_swap = true;
+    }
+  if (o->memory_reservation)
+    {
+      if (parse_size ("--memory-reservation", o->memory_reservation, &r->memory->reservation, err)
+          < 0)
+        return -1;
+      r->memory->has_reservation = true;
+    }
+  if (o->cpu_rt_period)
+    {
+      if (parse_flag_int ("--cpu-rt-period", o->cpu_rt_period, &v, err) < 0)
+        return -1;
+      r->cpu->has_realtime_period = true;
+      r->cpu->realtime_period = (uint64_t)v;
+    }
+  if (o->cpu_rt_runtime)
+    {
+      if (parse_flag_int ("--cpu-rt-runtime", o->cpu_rt_runtime, &r->cpu->realtime_runtime, err)
+          < 0)
+        return -1;
+      r->cpu->has_realtime_runtime = true;
     }
   if (o->cpu_shares)
     {

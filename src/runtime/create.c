@@ -960,10 +960,14 @@ container_run (const struct ctr_context *ctx, const char *id,
   if (c.pid == c.child)
     c.child = 0; /* reaped by supervise */
   c.pid = 0;
-  run_poststage (&c, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
-  if (step)
-    step->detach (id, c.dirfd);
-  create_undo (&c);
+  /* --keep: the stopped container stays for `delete`, which runs poststop and detaches */
+  if (!opts->keep)
+    {
+      run_poststage (&c, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
+      if (step)
+        step->detach (id, c.dirfd);
+      create_undo (&c);
+    }
 out:
   if (c.run_foreground)
     sigprocmask (SIG_SETMASK, &oldmask, NULL);

@@ -191,6 +191,16 @@ exec_build_process (struct exec *e, ctr_error_t *err)
     }
   if (o->no_new_privs)
     p->no_new_privileges = true;
+  if (o->apparmor)
+    {
+      free (p->apparmor_profile);
+      p->apparmor_profile = xstrdup (o->apparmor);
+    }
+  if (o->process_label)
+    {
+      free (p->selinux_label);
+      p->selinux_label = xstrdup (o->process_label);
+    }
   if (p->terminal && o->detach && o->console_socket == NULL)
     return ctr_error (err, EINVAL, "exec: a terminal with --detach needs --console-socket");
   e->proc = p;
@@ -512,9 +522,11 @@ exec_prepare (struct exec *e, const struct ctr_context *ctx, const char *id, ctr
 {
   if (loaded_open (ctx, id, false, &e->l, err) < 0)
     return -1;
-  if (e->l.status != CTR_STATUS_RUNNING && e->l.status != CTR_STATUS_CREATED)
-    return ctr_error (err, 0, "cannot exec in container `%s`: it is %s", id,
-                      ctr_status_name (e->l.status));
+  if (e->l.status != CTR_STATUS_RUNNING && e->l.status != CTR_STATUS_CREATED
+      && !(e->l.status == CTR_STATUS_PAUSED && e->opts->ignore_paused))
+    return ctr_error (
+        err, 0, "cannot exec in container `%s`: it is %s%s", id, ctr_status_name (e->l.status),
+        e->l.status == CTR_STATUS_PAUSED ? " (--ignore-paused runs it once resumed)" : "");
   if (loaded_config (&e->l, &e->config, err) < 0)
     return -1;
   if (exec_build_process (e, err) < 0)
@@ -524,9 +536,19 @@ exec_prepare (struct exec *e, const struct ctr_context *ctx, const char *id, ctr
   e->target_pidfd = syscall (SYS_pidfd_open, e->l.state->pid, 0);
   if (e->target_pidfd < 0 || pid_start_time (e->l.state->pid) != e->l.state->pid_start)
     return ctr_error (err, ESRCH, "container `%s` is not running", id);
-  if (exec_namespaces (e, err) < 0)
+  if (exec_namespaces (e, err) < 0 || loaded_cgroup (&e->l, &e->cg, err) < 0)
     return -1;
-  return loaded_cgroup (&e->l, &e->cg, err);
+  if (e->opts->cgroup && e->cg)
+    {
+      struct cgroup *sub = NULL;
+      if (cgroup_sub (e->cg, e->opts->cgroup, &sub, err) < 0)
+        return -1;
+      cgroup_free (e->cg);
+      e->cg = sub;
+    }
+  else if (e->opts->cgroup)
+    return ctr_error (err, 0, "--cgroup %s: the container has no cgroup", e->opts->cgroup);
+  return 0;
 }
 
 int
