@@ -19,7 +19,6 @@
 static void __attribute__ ((noreturn)) hook_child (const struct oci_hook *h, int in_fd, int err_fd)
 {
   char *default_argv[] = { h->path, NULL };
-  char *empty_env[] = { NULL };
   sigset_t none;
   int sig, e;
 
@@ -35,7 +34,14 @@ static void __attribute__ ((noreturn)) hook_child (const struct oci_hook *h, int
     fcntl (0, F_SETFD, 0);
   else
     dup2 (in_fd, 0);
-  execve (h->path, h->args_len > 0 ? h->args : default_argv, h->env ? h->env : empty_env);
+  /* stdio and the state on stdin only: an fd ctr's caller left open (without CLOEXEC)
+     never reaches a hook, which may run inside the container (createContainer,
+     startContainer); err_fd is CLOEXEC and goes with the execve */
+  if (err_fd > 3)
+    syscall (SYS_close_range, 3, err_fd - 1, 0);
+  syscall (SYS_close_range, err_fd + 1, ~0U, 0);
+  /* a hook without env gets ctr's environment, as runc (Go's exec) gives it */
+  execve (h->path, h->args_len > 0 ? h->args : default_argv, h->env ? h->env : environ);
   e = errno;
   if (write (err_fd, &e, sizeof e) < 0)
     {

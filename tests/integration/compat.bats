@@ -391,3 +391,22 @@ update_reservation() {
 	done
 	[ -z "$missing" ] || fail "missing:$missing"
 }
+
+hook_env_and_fds() {
+	# startContainer hooks run in the container: they write into its root
+	local out=$BUNDLE/rootfs/hook.out
+	rm -f "$out" "$out.fds"
+	update_config '.root.readonly = false | .hooks = {startContainer: [{path: "/bin/sh",
+		args: ["sh", "-c", "ls /proc/self/fd > /hook.out.fds; echo env=$CTR_COMPAT_HOOK > /hook.out"]}]}'
+	# fd 7 open in the caller, without CLOEXEC
+	CTR_COMPAT_HOOK=inherited run_logged ctr run --bundle "$BUNDLE" "$(cid hook)" 7</etc/hostname
+	assert_success
+	[ "$(cat "$out")" = env=inherited ] || fail "hook env: $(cat "$out")"
+	! grep -qx 7 "$out.fds" || fail "fd 7 reached the hook: $(tr '\n' ' ' <"$out.fds")"
+	rm -f "$out" "$out.fds"
+}
+
+@test "a hook without env gets the runtime's environment, and no fd its caller left open" {
+	make_bundle true
+	also_runc hook_env_and_fds
+}
