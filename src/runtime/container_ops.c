@@ -391,6 +391,83 @@ parse_flag_int (const char *flag, const char *s, int64_t *out, ctr_error_t *err)
   return 0;
 }
 
+/* --memory, --memory-swap, --memory-reservation onto m (made when any is given). */
+static int
+update_memory_flags (struct oci_memory *m, const struct container_update_options *o,
+                     ctr_error_t *err)
+{
+  if (o->memory)
+    {
+      if (parse_size ("--memory", o->memory, &m->limit, err) < 0)
+        return -1;
+      m->has_limit = true;
+    }
+  if (o->memory_swap)
+    {
+      if (parse_size ("--memory-swap", o->memory_swap, &m->swap, err) < 0)
+        return -1;
+      m->has_swap = true;
+    }
+  if (o->memory_reservation)
+    {
+      if (parse_size ("--memory-reservation", o->memory_reservation, &m->reservation, err) < 0)
+        return -1;
+      m->has_reservation = true;
+    }
+  return 0;
+}
+
+/* The cpu flags onto c (made when any is given). */
+static int
+update_cpu_flags (struct oci_cpu *c, const struct container_update_options *o, ctr_error_t *err)
+{
+  int64_t v;
+  if (o->cpu_rt_period)
+    {
+      if (parse_flag_int ("--cpu-rt-period", o->cpu_rt_period, &v, err) < 0)
+        return -1;
+      c->has_realtime_period = true;
+      c->realtime_period = (uint64_t)v;
+    }
+  if (o->cpu_rt_runtime)
+    {
+      if (parse_flag_int ("--cpu-rt-runtime", o->cpu_rt_runtime, &c->realtime_runtime, err) < 0)
+        return -1;
+      c->has_realtime_runtime = true;
+    }
+  if (o->cpu_shares)
+    {
+      if (parse_flag_int ("--cpu-shares", o->cpu_shares, &v, err) < 0)
+        return -1;
+      c->has_shares = true;
+      c->shares = (uint64_t)v;
+    }
+  if (o->cpu_quota)
+    {
+      if (parse_flag_int ("--cpu-quota", o->cpu_quota, &c->quota, err) < 0)
+        return -1;
+      c->has_quota = true;
+    }
+  if (o->cpu_period)
+    {
+      if (parse_flag_int ("--cpu-period", o->cpu_period, &v, err) < 0)
+        return -1;
+      c->has_period = true;
+      c->period = (uint64_t)v;
+    }
+  if (o->cpuset_cpus)
+    {
+      free (c->cpus);
+      c->cpus = xstrdup (o->cpuset_cpus);
+    }
+  if (o->cpuset_mems)
+    {
+      free (c->mems);
+      c->mems = xstrdup (o->cpuset_mems);
+    }
+  return 0;
+}
+
 static int
 update_apply_flags (struct oci_resources *r, const struct container_update_options *o,
                     ctr_error_t *err)
@@ -408,69 +485,8 @@ update_apply_flags (struct oci_resources *r, const struct container_update_optio
     r->cpu = xzalloc (sizeof *r->cpu);
   if (o->blkio_weight && r->block_io == NULL)
     r->block_io = xzalloc (sizeof *r->block_io);
-  if (o->memory)
-    {
-      if (parse_size ("--memory", o->memory, &r->memory->limit, err) < 0)
-        return -1;
-      r->memory->has_limit = true;
-    }
-  if (o->memory_swap)
-    {
-      if (parse_size ("--memory-swap", o->memory_swap, &r->memory->swap, err) < 0)
-        return -1;
-      r->memory->has_swap = true;
-    }
-  if (o->memory_reservation)
-    {
-      if (parse_size ("--memory-reservation", o->memory_reservation, &r->memory->reservation, err)
-          < 0)
-        return -1;
-      r->memory->has_reservation = true;
-    }
-  if (o->cpu_rt_period)
-    {
-      if (parse_flag_int ("--cpu-rt-period", o->cpu_rt_period, &v, err) < 0)
-        return -1;
-      r->cpu->has_realtime_period = true;
-      r->cpu->realtime_period = (uint64_t)v;
-    }
-  if (o->cpu_rt_runtime)
-    {
-      if (parse_flag_int ("--cpu-rt-runtime", o->cpu_rt_runtime, &r->cpu->realtime_runtime, err)
-          < 0)
-        return -1;
-      r->cpu->has_realtime_runtime = true;
-    }
-  if (o->cpu_shares)
-    {
-      if (parse_flag_int ("--cpu-shares", o->cpu_shares, &v, err) < 0)
-        return -1;
-      r->cpu->has_shares = true;
-      r->cpu->shares = (uint64_t)v;
-    }
-  if (o->cpu_quota)
-    {
-      if (parse_flag_int ("--cpu-quota", o->cpu_quota, &r->cpu->quota, err) < 0)
-        return -1;
-      r->cpu->has_quota = true;
-    }
-  if (o->cpu_period)
-    {
-      if (parse_flag_int ("--cpu-period", o->cpu_period, &v, err) < 0)
-        return -1;
-      r->cpu->has_period = true;
-      r->cpu->period = (uint64_t)v;
-    }
-  if (o->cpuset_cpus)
-    {
-      free (r->cpu->cpus);
-      r->cpu->cpus = xstrdup (o->cpuset_cpus);
-    }
-  if (o->cpuset_mems)
-    {
-      free (r->cpu->mems);
-      r->cpu->mems = xstrdup (o->cpuset_mems);
-    }
+  if (update_memory_flags (r->memory, o, err) < 0 || update_cpu_flags (r->cpu, o, err) < 0)
+    return -1;
   if (o->pids_limit)
     {
       if (parse_flag_int ("--pids-limit", o->pids_limit, &r->pids_limit, err) < 0)
