@@ -11,6 +11,8 @@ src=$PWD
 export DEBIAN_FRONTEND=noninteractive
 
 say() { echo "debian/ci.sh: $*"; }
+# another apt or dpkg at work (an unattended upgrade) is waited for, not a failure
+apt_get() { apt-get -o DPkg::Lock::Timeout=300 "$@"; }
 fail() {
 	echo "debian/ci.sh: FAIL: $*" >&2
 	exit 1
@@ -23,11 +25,11 @@ installed_containerd=""
 cleanup() {
 	local rc=$?
 	if dpkg-query -W -f='${Status}' ctr 2>/dev/null | grep -q installed; then
-		apt-get purge -y -qq ctr >/dev/null 2>&1 || true
+		apt_get purge -y -qq ctr >/dev/null 2>&1 || true
 	fi
 	if [ -n "$installed_containerd" ]; then
 		# shellcheck disable=SC2086
-		apt-get purge -y -qq $installed_containerd >/dev/null 2>&1 || true
+		apt_get purge -y -qq $installed_containerd >/dev/null 2>&1 || true
 	fi
 	[ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d
 	rm -rf "$work"
@@ -37,8 +39,8 @@ trap cleanup EXIT
 
 # --- the tools and the Build-Depends -------------------------------------------------
 start=$SECONDS
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends dpkg-dev debhelper lintian man-db busybox-static \
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends dpkg-dev debhelper lintian man-db busybox-static \
 	jq >/dev/null
 # the build copy: what git tracks or would track (uncommitted work included), else all
 mkdir -p "$work/ctr"
@@ -48,7 +50,7 @@ if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	tar -C "$src" -cf - . | tar -xf - -C "$work/ctr"
 fi
-apt-get build-dep -y -qq "$work/ctr" >/dev/null
+apt_get build-dep -y -qq "$work/ctr" >/dev/null
 say "tools and Build-Depends installed ($((SECONDS - start)) s)"
 
 # --- build ---------------------------------------------------------------------------
@@ -78,7 +80,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 755 /usr/sbin/policy-rc.d
 	added_policy=yes
 fi
-apt-get install -y -qq "$deb" >/dev/null
+apt_get install -y -qq "$deb" >/dev/null
 dpkg-query -W -f='${Status}\n' ctr | grep -q 'install ok installed' || fail "ctr is not installed"
 version=$(/usr/bin/ctr --version)
 say "installed: $version"
@@ -129,21 +131,24 @@ containerd_is() { "$1" --version 2>/dev/null | grep -q containerd; }
 if [ "${CTR_CI_CONTAINERD:-1}" != 0 ]; then
 	if ! dpkg-query -W -f='${Status}' containerd 2>/dev/null | grep -q 'ok installed'; then
 		# ctr first: containerd's client is unpacked straight to containerd-ctr
-		installed_containerd=$(apt-get install -s -qq --no-install-recommends containerd |
+		installed_containerd=$(apt_get install -s -qq --no-install-recommends containerd |
 			awk '/^Inst /{print $2}' | paste -sd ' ')
-		apt-get install -y -qq --no-install-recommends containerd >/dev/null
+		apt_get install -y -qq --no-install-recommends containerd >/dev/null
 		say "containerd installed after ctr (and with it: $installed_containerd)"
 	fi
 	containerd_is /usr/bin/containerd-ctr || fail "/usr/bin/containerd-ctr is not containerd's client"
 	containerd_is /usr/bin/ctr && fail "/usr/bin/ctr is containerd's"
 	man -w containerd-ctr >/dev/null || fail "man containerd-ctr"
-	[ -e /usr/share/bash-completion/completions/containerd-ctr ] || fail "containerd's bash completion"
+	man -aw ctr | grep -q man8 && fail "man ctr still finds containerd's ctr(8)"
+	# bash-completion loads completions/containerd-ctr for containerd-ctr; it binds that name
+	bash -c '. /usr/share/bash-completion/completions/containerd-ctr && complete -p containerd-ctr' \
+		>/dev/null || fail "containerd's bash completion does not complete containerd-ctr"
 	[ ! -e /usr/share/zsh/vendor-completions/_ctr ] || fail "containerd's zsh completion is still _ctr"
-	apt-get purge -y -qq ctr >/dev/null
+	apt_get purge -y -qq ctr >/dev/null
 	containerd_is /usr/bin/ctr || fail "after ctr's purge /usr/bin/ctr is not containerd's again"
 	[ -e /usr/share/man/man8/ctr.8.gz ] || fail "ctr.8.gz is not back"
 	# containerd first: ctr's preinst renames containerd's files
-	apt-get install -y -qq "$deb" >/dev/null
+	apt_get install -y -qq "$deb" >/dev/null
 	containerd_is /usr/bin/containerd-ctr || fail "containerd's client was not renamed"
 	/usr/bin/ctr --version | grep -q containerd && fail "/usr/bin/ctr is containerd's"
 	[ -e /usr/share/man/man8/containerd-ctr.8.gz ] || fail "ctr.8.gz was not renamed"
@@ -151,7 +156,7 @@ if [ "${CTR_CI_CONTAINERD:-1}" != 0 ]; then
 fi
 
 # --- purge: the package, its diversions and its enablement are gone -------------------
-apt-get purge -y -qq ctr >/dev/null
+apt_get purge -y -qq ctr >/dev/null
 [ "$(diversions)" = 0 ] || fail "diversions left after purge: $(dpkg-divert --list | grep ' by ctr$')"
 { [ ! -e /usr/share/ctr ] && [ ! -e /usr/libexec/ctr ]; } || fail "files left after purge"
 [ ! -e /etc/systemd/system/multi-user.target.wants/ctr-autostart.service ] ||
