@@ -92,6 +92,10 @@ for t in busybox debian app oci; do
 done
 /usr/bin/ctr templates | grep -q busybox || fail "ctr templates does not list busybox"
 [ -x /usr/libexec/ctr/ctr-init ] || fail "/usr/libexec/ctr/ctr-init missing"
+bash_completion=/usr/share/bash-completion/completions/ctr
+zsh_completion=/usr/share/zsh/vendor-completions/_ctr
+[ "$(dpkg-query -S "$bash_completion" "$zsh_completion" | grep -c '^ctr: ')" = 2 ] ||
+	fail "the completions are not ctr's"
 unit=$(dpkg -L ctr | grep '/systemd/system/ctr-autostart.service$') || fail "no ctr-autostart.service"
 grep -qx 'ExecStart=/usr/bin/ctr start --autostart' "$unit" || fail "$unit: ExecStart"
 if command -v systemd-analyze >/dev/null; then
@@ -101,7 +105,7 @@ fi
 	fail "ctr-autostart.service is not enabled"
 diversions() { dpkg-divert --list | grep -c ' by ctr$' || true; }
 [ "$(diversions)" = 4 ] || fail "expected 4 diversions by ctr, got $(diversions)"
-say "files, man pages, templates, unit and diversions are in place"
+say "files, man pages, completions, templates, unit and diversions are in place"
 
 # --- containers with /usr/bin/ctr: an OCI bundle, then an app system container --------
 # state and store in the work dir: nothing of /run/ctr or /var/lib/ctr is touched
@@ -143,10 +147,16 @@ if [ "${CTR_CI_CONTAINERD:-1}" != 0 ]; then
 	# bash-completion loads completions/containerd-ctr for containerd-ctr; it binds that name
 	bash -c '. /usr/share/bash-completion/completions/containerd-ctr && complete -p containerd-ctr' \
 		>/dev/null || fail "containerd's bash completion does not complete containerd-ctr"
-	[ ! -e /usr/share/zsh/vendor-completions/_ctr ] || fail "containerd's zsh completion is still _ctr"
+	# containerd's completions call `ctr ... --generate-bash-completion`
+	! grep -q generate-bash-completion "$bash_completion" "$zsh_completion" ||
+		fail "a completion of ctr is containerd's"
+	grep -q generate-bash-completion /usr/share/zsh/vendor-completions/containerd-ctr.zsh ||
+		fail "containerd's zsh completion was not diverted"
 	apt_get purge -y -qq ctr >/dev/null
 	containerd_is /usr/bin/ctr || fail "after ctr's purge /usr/bin/ctr is not containerd's again"
 	[ -e /usr/share/man/man8/ctr.8.gz ] || fail "ctr.8.gz is not back"
+	{ grep -q generate-bash-completion "$bash_completion" &&
+		grep -q generate-bash-completion "$zsh_completion"; } || fail "containerd's completions are not back"
 	# containerd first: ctr's preinst renames containerd's files
 	apt_get install -y -qq "$deb" >/dev/null
 	containerd_is /usr/bin/containerd-ctr || fail "containerd's client was not renamed"
