@@ -94,8 +94,12 @@ done
 [ -x /usr/libexec/ctr/ctr-init ] || fail "/usr/libexec/ctr/ctr-init missing"
 bash_completion=/usr/share/bash-completion/completions/ctr
 zsh_completion=/usr/share/zsh/vendor-completions/_ctr
-[ "$(dpkg-query -S "$bash_completion" "$zsh_completion" | grep -c '^ctr: ')" = 2 ] ||
-	fail "the completions are not ctr's"
+files=$(dpkg-query -L ctr)
+{ grep -qx "$bash_completion" <<<"$files" && grep -qx "$zsh_completion" <<<"$files"; } ||
+	fail "the package lacks $bash_completion or $zsh_completion"
+# containerd's completions call `ctr ... --generate-bash-completion`; ctr's do not
+! grep -q generate-bash-completion "$bash_completion" "$zsh_completion" ||
+	fail "a completion of ctr is containerd's"
 unit=$(dpkg -L ctr | grep '/systemd/system/ctr-autostart.service$') || fail "no ctr-autostart.service"
 grep -qx 'ExecStart=/usr/bin/ctr start --autostart' "$unit" || fail "$unit: ExecStart"
 if command -v systemd-analyze >/dev/null; then
@@ -147,9 +151,6 @@ if [ "${CTR_CI_CONTAINERD:-1}" != 0 ]; then
 	# bash-completion loads completions/containerd-ctr for containerd-ctr; it binds that name
 	bash -c '. /usr/share/bash-completion/completions/containerd-ctr && complete -p containerd-ctr' \
 		>/dev/null || fail "containerd's bash completion does not complete containerd-ctr"
-	# containerd's completions call `ctr ... --generate-bash-completion`
-	! grep -q generate-bash-completion "$bash_completion" "$zsh_completion" ||
-		fail "a completion of ctr is containerd's"
 	grep -q generate-bash-completion /usr/share/zsh/vendor-completions/containerd-ctr.zsh ||
 		fail "containerd's zsh completion was not diverted"
 	apt_get purge -y -qq ctr >/dev/null
