@@ -181,12 +181,16 @@ sync_recv (int sock, enum sync_type expect, struct sync_msg *msg, ctr_error_t *e
     .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
   };
   ssize_t r;
+  int resets = 0;
 
   memset (msg, 0, sizeof *msg);
   msg->fd = -1;
   do
     r = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
+  /* a peer that exits with messages it never read leaves ECONNRESET on our socket, and the
+     kernel reports that before what the peer sent last (its error, say): reading it
+     clears it, so read again for the message */
+  while (r < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
   if (r < 0)
     return ctr_error (err, errno, "receive from setup process");
   sync_take_cmsgs (&mh, msg);

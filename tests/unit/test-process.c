@@ -20,6 +20,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "runtime/hooks.h"
+#include "runtime/sync.h"
 #include "process/process-internal.h"
 #include "process/process.h"
 #include "tap.h"
@@ -954,6 +955,31 @@ test_hooks (void)
   ok (waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child left behind");
 }
 
+/* A peer that exits with a message it never read: its last message (an error) still
+   arrives, not the ECONNRESET the kernel reports first. */
+static void
+test_sync_reset (void)
+{
+  int fds[2], r;
+  struct sync_msg msg;
+  ctr_error_t err = NULL, child_err = NULL;
+
+  if (sync_socketpair (fds, &err) < 0)
+    {
+      ok (false, "sync_socketpair");
+      return;
+    }
+  ok (sync_send (fds[0], SYNC_CONTINUE, 0, NULL, 0, -1, &err) == 0, "parent sends, never read");
+  ctr_error (&child_err, 0, "the child's own error");
+  sync_send_error (fds[1], &child_err);
+  close (fds[1]);
+  r = sync_recv (fds[0], SYNC_READY, &msg, &err);
+  ok (r < 0 && err && strcmp (err->msg, "the child's own error") == 0,
+      "the peer's last message, not ECONNRESET: %s", err ? err->msg : "no error");
+  ctr_error_free (&err);
+  close (fds[0]);
+}
+
 int
 main (void)
 {
@@ -980,5 +1006,6 @@ main (void)
   if (seccomp_works)
     test_notify ();
   test_hooks ();
+  test_sync_reset ();
   return done_testing ();
 }
