@@ -179,6 +179,24 @@ warn_if_populated (const struct cgroup *cg)
   ctr_error_free (&ignored);
 }
 
+/* A process cloned into a frozen cgroup stops at once, and so would create, waiting for its
+   setup child: a joined cgroup that is frozen (paused) is refused before anything runs. */
+static int
+refuse_frozen (const struct cgroup *cg, ctr_error_t *err)
+{
+  bool frozen = false;
+  ctr_error_t ignored = NULL;
+
+  if (cg->n == 0 || cg->m[0].depth > 0)
+    return 0; /* made just now: not frozen */
+  if (cgroup_is_frozen (cg, &frozen, &ignored) < 0)
+    ctr_error_free (&ignored);
+  if (frozen)
+    return ctr_error (err, 0, "cgroup %s is frozen (a paused container's?): resume it first",
+                      cg->path);
+  return 0;
+}
+
 int
 cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err)
 {
@@ -230,6 +248,8 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   if (open_v2_fd (cg, err) < 0)
     goto fail;
   warn_if_populated (cg);
+  if (refuse_frozen (cg, err) < 0)
+    goto fail;
   if (layout == CGROUP_LAYOUT_UNIFIED)
     r = unified_setup (cg, cfg->resources, true, err);
   else

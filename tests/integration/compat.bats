@@ -410,3 +410,19 @@ hook_env_and_fds() {
 	make_bundle true
 	also_runc hook_env_and_fds
 }
+
+@test "run -d into a frozen cgroup returns at once, refused, and leaves nothing" {
+	requires_ctr
+	make_bundle
+	update_config '.linux.cgroupsPath = $p' --arg p "/$MARKER-frozen"
+	run_detached
+	ctr pause "$(cid)"
+	# the helper's timeout turns a hang into a failure (124)
+	CTR_TIMEOUT=10 run_logged ctr run -d --bundle "$BUNDLE" "$(cid second)"
+	assert_status 1
+	assert_output_contains "cgroup /$MARKER-frozen is frozen"
+	run ctr state "$(cid second)"
+	assert_failure
+	ctr resume "$(cid)"
+	ctr delete -f "$(cid)"
+}
