@@ -46,6 +46,13 @@ mount_tmpfs (struct rootfs_ctx *ctx, const char *source, const char *dest,
 
   if (mount_dest_open (ctx, dest, true, false, -1, &d, err) < 0)
     return -1;
+  /* as runc: a read-only /dev is mounted writable, for its devices, pts and console, and
+     turned read-only at the end (rootfs_finalize) */
+  if ((flags & MS_RDONLY) && d.where && strcmp (d.where, "/dev") == 0)
+    {
+      flags &= ~MS_RDONLY;
+      ctx->dev_readonly = true;
+    }
   /* a tmpfs over an existing directory takes its mode (unless given) and, with tmpcopyup,
      its content, filled in before the tmpfs turns read-only */
   if (!d.created && (o->tmpcopyup || !mode_given))

@@ -27,6 +27,7 @@ struct rootfs_ctx
   bool pivoted;
   bool proc_checked;           /* after pivot: /proc verified to be a procfs */
   bool dev_fresh_tmpfs;        /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
+  bool dev_readonly;           /* the config's /dev is read-only: made so by rootfs_finalize */
   struct mountinfo *mountinfo; /* /proc/self/mountinfo, read at most once */
   size_t mountinfo_len;
 };

@@ -405,11 +405,37 @@ root_readonly (struct rootfs_ctx *ctx, ctr_error_t *err)
   return 0;
 }
 
+/* The read-only /dev the config asked for, now that everything under it is in place: the
+   /dev mount alone, its submounts (pts, mqueue, shm) keep their own flags. */
+static int
+dev_readonly (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  cleanup_close int fd
+      = resolve_in_root (ctx->rootfs_fd, "/dev", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  unsigned long keep;
+
+  if (fd < 0)
+    return ctr_error (err, errno, "/dev: open to make it read-only");
+  if (mount_setattr (fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return ctr_error (err, errno, "/dev: make read-only");
+  if (rootfs_check_proc (ctx, err) < 0)
+    return -1;
+  keep = fd_mount_flags (fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (remount_bind (fd, MS_RDONLY | keep, 0) < 0)
+    return ctr_error (err, errno, "/dev: remount read-only");
+  return 0;
+}
+
 int
 rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
   const struct oci_linux *l = ctx->config->linux_;
 
+  if (ctx->dev_readonly && dev_readonly (ctx, err) < 0)
+    return -1;
   if (l && l->readonly_paths_len && readonly_paths (ctx, l, err) < 0)
     return -1;
   if (ctx->config->root.readonly && root_readonly (ctx, err) < 0)

@@ -426,3 +426,17 @@ hook_env_and_fds() {
 	ctr resume "$(cid)"
 	ctr delete -f "$(cid)"
 }
+
+dev_readonly() {
+	run ctr run --bundle "$BUNDLE" "$(cid devro)"
+	assert_success
+	[[ ${lines[0]} == "tmpfs /dev tmpfs ro,"* ]] || fail "/dev: $output"
+	[[ $output == *"Read-only file system"* ]] || fail "/dev writable: $output"
+	[[ $output == *"null ok"* ]] || fail "/dev/null: $output"
+}
+
+@test "a read-only /dev keeps the default devices and mounts, and ends read-only" {
+	make_bundle sh -c 'grep " /dev " /proc/self/mounts; touch /dev/x 2>&1; echo x >/dev/null && echo null ok'
+	update_config '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	also_runc dev_readonly
+}
