@@ -105,10 +105,13 @@ write_containerd_config() {
 		    bin_dir = "$CD/cni/bin"
 		    conf_dir = "$CD/cni/conf"
 	EOF
-	# the wrapper for `script -c`, which runs a command line, not a shell function
+	# the wrapper for `script -c`, which runs a command line, not a shell function. Its
+	# timeout stays in the terminal's foreground process group (--foreground): in a group of
+	# its own, the client's raw mode (tcsetattr) would stop it with SIGTTOU whenever
+	# script's shell ($SHELL) forks the wrapper instead of exec'ing it (dash does).
 	cat >"$CD/cctr" <<-EOF
 		#!/bin/sh
-		exec timeout -k 5 30 "$CLIENT" --address "$CD/containerd.sock" --namespace "$NS" "\$@"
+		exec timeout --foreground -k 5 30 "$CLIENT" --address "$CD/containerd.sock" --namespace "$NS" "\$@"
 	EOF
 	chmod 0755 "$CD/cctr"
 }
