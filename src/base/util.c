@@ -441,38 +441,3 @@ wait_status_code (int wstatus)
     return 128 + WTERMSIG (wstatus);
   return 255;
 }
-
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
-int
-list_id_dirs (const char *root, const char *what, char ***ids, size_t *n, ctr_error_t *err)
-{
-  cleanup_dir DIR *d = opendir (root);
-  struct dirent *de;
-  char **v = NULL;
-  size_t count = 0;
-
-  *ids = NULL;
-  *n = 0;
-  if (d == NULL)
-    return errno == ENOENT ? 0 : ctr_error (err, errno, "open %s `%s`", what, root);
-  while ((de = readdir (d)) != NULL)
-    {
-      if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-        continue;
-      if (validate_container_id (de->d_name, NULL) < 0)
-        continue;
-      v = xrealloc (v, (count + 2) * sizeof (char *));
-      v[count++] = xstrdup (de->d_name);
-      v[count] = NULL;
-    }
-  if (count)
-    qsort (v, count, sizeof (char *), cmp_str);
-  *ids = v;
-  *n = count;
-  return 0;
-}

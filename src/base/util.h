@@ -39,10 +39,6 @@ const char *signal_name (int sig); /* "SIGKILL"; NULL when unknown */
 /* Validates a container id: [A-Za-z0-9_+-][A-Za-z0-9_+.-]*, at most 1024 bytes. */
 int validate_container_id (const char *id, ctr_error_t *err);
 
-/* The subdirectories of root whose names are valid ids, sorted (a missing root: none).
-   what names root in errors ("state root", "store"). */
-int list_id_dirs (const char *root, const char *what, char ***ids, size_t *n, ctr_error_t *err);
-
 /* True when the process runs without host root (euid != 0 or not in the initial userns). */
 bool is_rootless (void);
 

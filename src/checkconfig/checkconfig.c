@@ -23,6 +23,7 @@
 #include "cgroups/cgroup.h"
 #include "checkconfig/checkconfig.h"
 #include "system/store.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 
 /* What most images expect to find mapped: uids and gids up to 65534 (nobody). */
@@ -770,46 +771,29 @@ check_rootless_network (struct check_report *r)
 
 /* ------------------------------------------------------------------- directories */
 
-/* Whether ctr could create and write path: the path when it exists, else its nearest
-   existing ancestor. *detail says which. */
+/* Whether ctr could create and use path as the directory it trusts (what names it), by
+   the rules ctr itself applies (base/owned_dir.h): the path when it exists, else its
+   nearest existing ancestor. *detail says which. */
 static bool
-dir_usable (const char *path, const struct check_report *r, char **detail)
+dir_usable (const char *path, const char *what, char **detail)
 {
-  cleanup_free char *p = xstrdup (path);
-  struct stat st;
+  cleanup_free char *at = NULL;
+  cleanup_error ctr_error_t err = NULL;
+  int fd = owned_dir_probe (path, what, &at, &err);
+  bool writable;
+  int e;
 
-  for (;;)
-    {
-      const char *at = *p ? p : "/";
-      if (stat (at, &st) == 0)
-        {
-          bool self = strcmp (p, path) == 0;
-          if (!S_ISDIR (st.st_mode))
-            return *detail = xasprintf ("%s: `%s` is not a directory", path, at), false;
-          if (faccessat (AT_FDCWD, at, W_OK | X_OK, AT_EACCESS) < 0)
-            return *detail
-                   = xasprintf ("%s: `%s` is not writable (%s)", path, at, strerror (errno)),
-                   false;
-          /* another user's directory at our default path would hand them our containers */
-          if (self && r->rootless && st.st_uid != r->uid)
-            return *detail = xasprintf ("%s is owned by uid %u, not %s", path, (unsigned)st.st_uid,
-                                        r->user),
-                   false;
-          *detail = self ? xasprintf ("%s (writable)", path)
-                         : xasprintf ("%s (created on first use; %s is writable)", path, at);
-          return true;
-        }
-      if (errno != ENOENT)
-        return *detail = xasprintf ("%s: %s: %s", path, at, strerror (errno)), false;
-      char *slash = strrchr (p, '/');
-      if (slash == NULL)
-        {
-          free (p);
-          p = xstrdup (".");
-          continue;
-        }
-      *slash = '\0';
-    }
+  if (fd < 0)
+    return *detail = ctr_error_string (err), false;
+  writable = faccessat (fd, "", W_OK | X_OK, AT_EACCESS | AT_EMPTY_PATH) == 0;
+  e = errno;
+  close (fd);
+  if (!writable)
+    return *detail = xasprintf ("%s: `%s` is not writable (%s)", path, at, strerror (e)), false;
+  *detail = strcmp (at, path) == 0
+                ? xasprintf ("%s (writable, yours alone)", path)
+                : xasprintf ("%s (created on first use; %s is writable)", path, at);
+  return true;
 }
 
 static void
@@ -821,7 +805,7 @@ check_dirs (struct check_report *r, const struct ctr_context *ctx)
   struct check_result *res;
   bool ok;
 
-  ok = dir_usable (state, r, &detail);
+  ok = dir_usable (state, "state root", &detail);
   if (r->rootless && !(ctx && ctx->state_root) && !(xdg && *xdg))
     {
       char *more = xasprintf ("%s; $XDG_RUNTIME_DIR is not set", detail);
@@ -834,7 +818,7 @@ check_dirs (struct check_report *r, const struct ctr_context *ctx)
               ? ", or set XDG_RUNTIME_DIR to a directory of your own"
               : "");
 
-  ok = dir_usable (store_root (ctx ? ctx->store : NULL), r, &detail);
+  ok = dir_usable (store_root (ctx ? ctx->store : NULL), "store", &detail);
   res = add_result (r, "store-dir", ok, false, detail);
   advise (res,
           "ctr cannot write the store of system containers %s: pass --store DIR or set "

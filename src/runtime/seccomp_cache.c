@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "runtime/seccomp_cache.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 
 #define CACHE_MAGIC "CTRSECCOMP1\n"
@@ -65,13 +66,13 @@ fnv1a (const char *s, size_t len)
 }
 
 static bool
-cache_load (const char *path, const char *key, size_t key_len, struct process_seccomp *out)
+cache_load (int dfd, const char *name, const char *key, size_t key_len, struct process_seccomp *out)
 {
   cleanup_free char *buf = NULL;
   struct cache_header h;
   size_t len;
 
-  if (read_file_at (AT_FDCWD, path, CACHE_MAX_FILE, &buf, &len, NULL) < 0 || len < sizeof h)
+  if (read_file_at (dfd, name, CACHE_MAX_FILE, &buf, &len, NULL) < 0 || len < sizeof h)
     return false;
   memcpy (&h, buf, sizeof h);
   if (memcmp (h.magic, CACHE_MAGIC, sizeof h.magic) != 0 || h.key_len != key_len
@@ -87,7 +88,7 @@ cache_load (const char *path, const char *key, size_t key_len, struct process_se
 }
 
 static void
-cache_store (const char *dir, const char *path, const char *key, size_t key_len,
+cache_store (int dfd, const char *dir, const char *name, const char *key, size_t key_len,
              const struct process_seccomp *s)
 {
   struct cache_header h = { .key_len = (uint32_t)key_len,
@@ -96,17 +97,16 @@ cache_store (const char *dir, const char *path, const char *key, size_t key_len,
                             .bpf_len = (uint32_t)s->len };
   size_t len = sizeof h + key_len + s->len;
   cleanup_free char *buf = xmalloc (len);
-  cleanup_free char *tmp = xasprintf ("%s.%d", path, (int)getpid ());
+  cleanup_free char *tmp = xasprintf ("%s.%d", name, (int)getpid ());
   ctr_error_t err = NULL;
 
   memcpy (h.magic, CACHE_MAGIC, sizeof h.magic);
   memcpy (buf, &h, sizeof h);
   memcpy (buf + sizeof h, key, key_len);
   memcpy (buf + sizeof h + key_len, s->bpf, s->len);
-  if (mkdir_p (dir, 0700, &err) < 0 || write_file_at (AT_FDCWD, tmp, buf, len, 0600, &err) < 0
-      || rename (tmp, path) < 0)
+  if (write_file_at (dfd, tmp, buf, len, 0600, &err) < 0 || renameat (dfd, tmp, dfd, name) < 0)
     {
-      unlink (tmp);
+      unlinkat (dfd, tmp, 0);
       ctr_log_debug ("seccomp cache: not stored in %s", dir);
     }
   ctr_error_free (&err);
@@ -117,17 +117,28 @@ seccomp_cache_compile (const struct oci_seccomp *sc, struct process_seccomp *out
 {
   cleanup_free char *dir = cache_dir ();
   cleanup_free char *key = NULL;
-  cleanup_free char *path = NULL;
+  cleanup_free char *name = NULL;
+  cleanup_close int dfd = -1;
+  ctr_error_t unsafe = NULL;
   size_t key_len;
 
-  if (dir == NULL)
-    return process_seccomp_compile (sc, out, err);
+  /* the filter loaded into the container comes from this directory: only one of the
+     caller's own, that nobody else can write, is used */
+  if (dir)
+    dfd = owned_dir_open (dir, "seccomp cache", OWNED_DIR_CREATE, &unsafe);
+  if (dfd < 0)
+    {
+      if (unsafe)
+        ctr_log_debug ("%s: not used", unsafe->msg);
+      ctr_error_free (&unsafe);
+      return process_seccomp_compile (sc, out, err);
+    }
   key = cache_key (sc, &key_len);
-  path = xasprintf ("%s/%016llx", dir, (unsigned long long)fnv1a (key, key_len));
-  if (cache_load (path, key, key_len, out))
+  name = xasprintf ("%016llx", (unsigned long long)fnv1a (key, key_len));
+  if (cache_load (dfd, name, key, key_len, out))
     return 0;
   if (process_seccomp_compile (sc, out, err) < 0)
     return -1;
-  cache_store (dir, path, key, key_len, out);
+  cache_store (dfd, dir, name, key, key_len, out);
   return 0;
 }

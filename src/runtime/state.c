@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 #include "oci/oci.h"
 #include "runtime/container.h"
@@ -49,42 +50,76 @@ ctr_state_free (struct ctr_state *s)
   free (s);
 }
 
+const char *
+container_state_root (const struct ctr_context *ctx)
+{
+  static char *computed;
+  const char *xdg;
+  if (ctx && ctx->state_root)
+    return ctx->state_root;
+  if (computed)
+    return computed;
+  if (!is_rootless ())
+    return computed = xstrdup ("/run/ctr");
+  xdg = getenv ("XDG_RUNTIME_DIR");
+  if (xdg && *xdg)
+    return computed = xasprintf ("%s/ctr", xdg);
+  /* su, sudo -u, cron: the directory logind makes for the user, when it exists; never a
+     shared path such as /tmp, where another user could plant or take our containers */
+  return computed = xasprintf ("/run/user/%u/ctr", (unsigned)geteuid ());
+}
+
+/* Opens the state root, adding to an error what to do when the root is the default of a
+   rootless user without $XDG_RUNTIME_DIR. */
+static int
+state_root_open (const char *root, int flags, ctr_error_t *err)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  int fd = owned_dir_open (root, "state root", flags, err);
+  if (fd == -1 && is_rootless () && !(xdg && *xdg)
+      && strcmp (root, container_state_root (NULL)) == 0)
+    {
+      cleanup_free char *msg = ctr_error_string (*err);
+      return ctr_error (err, 0,
+                        "%s ($XDG_RUNTIME_DIR is not set: set it to a directory of your own, "
+                        "or pass --root DIR)",
+                        msg);
+    }
+  return fd;
+}
+
 int
 state_dir_create (const char *root, const char *id, ctr_error_t *err)
 {
-  cleanup_close int rootfd = -1;
-  int fd;
+  cleanup_close int rootfd = state_root_open (root, OWNED_DIR_CREATE, err);
+  cleanup_free char *path = xasprintf ("%s/%s", root, id);
 
-  if (mkdir (root, 0700) < 0 && errno != EEXIST)
-    {
-      if (errno != ENOENT || mkdir_p (root, 0700, err) < 0)
-        return ctr_error (err, errno, "create state root `%s`", root);
-    }
-  rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
-    return ctr_error (err, errno, "open state root `%s`", root);
+    return -1;
   if (mkdirat (rootfd, id, 0700) < 0)
     {
       if (errno == EEXIST)
         return ctr_error (err, 0, "container `%s` already exists", id);
-      return ctr_error (err, errno, "create state directory `%s/%s`", root, id);
+      return ctr_error (err, errno, "create state directory `%s`", path);
     }
-  fd = openat (rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return ctr_error (err, errno, "open state directory `%s/%s`", root, id);
-  return fd;
+  return owned_subdir_open (rootfd, id, path, "state directory", err);
 }
 
 int
 state_dir_open (const char *root, const char *id, ctr_error_t *err)
 {
+  cleanup_close int rootfd = state_root_open (root, OWNED_DIR_MISSING_OK, err);
   cleanup_free char *path = xasprintf ("%s/%s", root, id);
-  int fd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
+  int fd;
+
+  if (rootfd >= 0)
+    fd = owned_subdir_open (rootfd, id, path, "state directory", err);
+  else
+    fd = -1, errno = rootfd == OWNED_DIR_MISSING ? ENOENT : 0;
+  if (fd < 0 && errno == ENOENT)
     {
-      if (errno == ENOENT)
-        return ctr_error (err, 0, "container `%s` does not exist", id);
-      return ctr_error (err, errno, "open state directory `%s`", path);
+      ctr_error (err, 0, "container `%s` does not exist", id);
+      errno = ENOENT;
     }
   return fd;
 }
@@ -101,17 +136,25 @@ state_lock (int dirfd, ctr_error_t *err)
 int
 state_dir_remove (const char *root, const char *id, ctr_error_t *err)
 {
+  cleanup_close int rootfd = state_root_open (root, OWNED_DIR_MISSING_OK, err);
   cleanup_free char *path = xasprintf ("%s/%s", root, id);
-  cleanup_close int fd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
+  int fd;
 
+  if (rootfd == OWNED_DIR_MISSING)
+    return 0;
+  if (rootfd < 0)
+    return -1;
+  fd = owned_subdir_open (rootfd, id, path, "state directory", err);
   if (fd < 0)
-    return errno == ENOENT ? 0 : ctr_error (err, errno, "open state directory `%s`", path);
+    return errno == ENOENT ? (ctr_error_free (err), 0) : -1;
   d = fdopendir (fd);
   if (d == NULL)
-    return ctr_error (err, errno, "read state directory `%s`", path);
-  fd = -1;
+    {
+      close (fd);
+      return ctr_error (err, errno, "read state directory `%s`", path);
+    }
   while ((de = readdir (d)) != NULL)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
@@ -119,7 +162,7 @@ state_dir_remove (const char *root, const char *id, ctr_error_t *err)
       if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
         return ctr_error (err, errno, "remove `%s/%s`", path, de->d_name);
     }
-  if (rmdir (path) < 0 && errno != ENOENT)
+  if (unlinkat (rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return ctr_error (err, errno, "remove state directory `%s`", path);
   return 0;
 }
@@ -284,24 +327,7 @@ state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 int
 state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err)
 {
-  return list_id_dirs (root, "state root", ids, n, err);
-}
-
-const char *
-container_state_root (const struct ctr_context *ctx)
-{
-  static char *computed;
-  const char *xdg;
-  if (ctx && ctx->state_root)
-    return ctx->state_root;
-  if (computed)
-    return computed;
-  if (!is_rootless ())
-    return computed = xstrdup ("/run/ctr");
-  xdg = getenv ("XDG_RUNTIME_DIR");
-  if (xdg && *xdg)
-    return computed = xasprintf ("%s/ctr", xdg);
-  return computed = xasprintf ("/tmp/ctr-%u", (unsigned)geteuid ());
+  return owned_dir_list_ids (root, "state root", ids, n, err);
 }
 
 /* Lets the created container go: one byte into the fifo it waits on. */

@@ -42,7 +42,8 @@ void ctr_state_free (struct ctr_state *s);
 /* Makes <root> (0700) if needed and creates <root>/<id> exclusively (0700). Returns the
    directory fd. A duplicate id fails with "container `id` already exists". */
 int state_dir_create (const char *root, const char *id, ctr_error_t *err);
-/* Opens an existing state dir; a missing one fails with "container `id` does not exist". */
+/* Opens an existing state dir (a directory of the caller's, see base/owned_dir.h); a
+   missing one fails with "container `id` does not exist" and errno ENOENT. */
 int state_dir_open (const char *root, const char *id, ctr_error_t *err);
 /* Exclusive flock on the state dir (waits). */
 int state_lock (int dirfd, ctr_error_t *err);

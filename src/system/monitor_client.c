@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "system/monitor.h"
+#include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "base/util.h"
 
@@ -24,14 +25,25 @@ int
 monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int fd = -1;
+  cleanup_close int fd = -1, dfd = -1;
+  ctr_error_t missing = NULL;
 
   if (validate_container_id (name, err) < 0)
     return -1;
-  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s", container_state_root (ctx),
-                        name, MONITOR_SOCKET)
-      >= sizeof addr.sun_path)
-    return ctr_error (err, ENAMETOOLONG, "monitor socket of `%s`", name);
+  dfd = state_dir_open (container_state_root (ctx), name, &missing);
+  if (dfd < 0)
+    {
+      /* no state directory: the monitor is not running (the store knows the container) */
+      if (errno == ENOENT)
+        {
+          ctr_error_free (&missing);
+          return ctr_error (err, 0, "container `%s` is not running", name);
+        }
+      *err = missing;
+      return -1;
+    }
+  /* reached through the checked directory's fd: the path is not walked again */
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, MONITOR_SOCKET);
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return ctr_error (err, errno, "socket");

@@ -12,6 +12,7 @@
 #include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "rootfs/rootfs.h"
+#include "runtime/state.h"
 #include "base/util.h"
 #include "base/log.h"
 
@@ -50,7 +51,6 @@ static int
 usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addresses,
              ctr_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (cfg->ctx), cfg->name);
   cleanup_close int dirfd = -1;
   struct network_usermode_request req = { .network = cfg->networks[0], .publish = cfg->publish };
 
@@ -62,9 +62,9 @@ usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addre
   req.netns_fd = nsfd;
   req.userns_fd = geteuid () != 0 && !ns_is_own (usfd, "user") ? usfd : -1;
   /* the container's own 0700 state directory holds slirp4netns's socket a moment */
-  req.api_dirfd = dirfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  req.api_dirfd = dirfd = state_dir_open (container_state_root (cfg->ctx), cfg->name, err);
   if (dirfd < 0)
-    return ctr_error (err, errno, "open state directory `%s`", dir);
+    return -1;
   if (network_usermode_start (&req, &usermode, err) < 0)
     return -1;
   *addresses = xzalloc (2 * sizeof (char *));

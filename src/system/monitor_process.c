@@ -352,27 +352,26 @@ listen_socket (const struct monitor_config *cfg, ctr_error_t *err)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   const char *root = container_state_root (cfg->ctx);
   cleanup_close int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  cleanup_close int dfd = state_dir_open (root, cfg->name, err);
 
+  if (dfd < 0)
+    return -1;
   if (fd < 0)
     return ctr_error (err, errno, "monitor socket");
-  if ((size_t)snprintf (addr.sun_path, sizeof addr.sun_path, "%s/%s/%s", root, cfg->name,
-                        MONITOR_SOCKET)
-      >= sizeof addr.sun_path)
-    return ctr_error (err, ENAMETOOLONG, "monitor socket `%s/%s/%s`", root, cfg->name,
-                      MONITOR_SOCKET);
-  unlink (addr.sun_path);
-  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0 || chmod (addr.sun_path, 0600) < 0
-      || listen (fd, 16) < 0)
-    return ctr_error (err, errno, "monitor socket `%s`", addr.sun_path);
+  /* bound through the checked directory's fd: the path is not walked again */
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, MONITOR_SOCKET);
+  unlinkat (dfd, MONITOR_SOCKET, 0);
+  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0
+      || fchmodat (dfd, MONITOR_SOCKET, 0600, 0) < 0 || listen (fd, 16) < 0)
+    return ctr_error (err, errno, "monitor socket `%s/%s/%s`", root, cfg->name, MONITOR_SOCKET);
   return steal_fd (fd);
 }
 
 static int
 write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (cfg->ctx), cfg->name);
   cleanup_free char *text = NULL, *started = rfc3339_now ();
-  cleanup_close int dfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int dfd = state_dir_open (container_state_root (cfg->ctx), cfg->name, err);
   json_writer *w = json_writer_new (false);
   size_t len;
 
@@ -389,7 +388,7 @@ write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_e
   json_map_close (w);
   text = json_writer_finish (w, &len);
   if (dfd < 0)
-    return ctr_error (err, errno, "open state directory `%s`", dir);
+    return -1;
   return write_file_atomic_at (dfd, MONITOR_INFO, text, len, 0600, err);
 }
 

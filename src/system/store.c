@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,6 +14,7 @@
 #include "network/network.h"
 #include "base/json.h"
 #include "system/store.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 
 #define META_MAX_SIZE (256 * 1024)
@@ -42,6 +44,7 @@ store_root (const char *override)
   static char *computed;
   const char *env = getenv ("CTR_STORE");
   const char *data;
+  struct passwd *pw;
 
   if (override && *override)
     return override;
@@ -57,23 +60,34 @@ store_root (const char *override)
   data = getenv ("HOME");
   if (data && *data == '/')
     return computed = xasprintf ("%s/.local/share/ctr/containers", data);
-  return computed = xasprintf ("/tmp/ctr-store-%u", (unsigned)geteuid ());
+  /* without $HOME (cron, su), the home directory of the passwd entry; never a shared
+     path such as /tmp, where the store would be anyone's */
+  pw = getpwuid (geteuid ());
+  return computed
+         = xasprintf ("%s/.local/share/ctr/containers",
+                      pw && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : "/nonexistent");
 }
 
 int
 store_open (const char *root, const char *name, ctr_error_t *err)
 {
   cleanup_free char *path = NULL;
+  cleanup_close int rootfd = -1;
   int fd;
 
   if (validate_container_id (name, err) < 0)
     return -1;
   path = xasprintf ("%s/%s", root, name);
-  fd = open (path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, err);
+  if (rootfd == OWNED_DIR_MISSING)
+    return ctr_error (err, 0, "container `%s` does not exist", name);
+  if (rootfd < 0)
+    return -1;
+  fd = owned_subdir_open (rootfd, name, path, "container directory", err);
   if (fd < 0 && errno == ENOENT)
     return ctr_error (err, 0, "container `%s` does not exist", name);
   if (fd < 0)
-    return ctr_error (err, errno, "open `%s`", path);
+    return -1;
   if (faccessat (fd, STORE_META, F_OK, 0) < 0)
     {
       close (fd);
@@ -203,7 +217,7 @@ int
 store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
 {
   size_t k = 0;
-  if (list_id_dirs (root, "store", names, n, err) < 0)
+  if (owned_dir_list_ids (root, "store", names, n, err) < 0)
     return -1;
   /* half-made containers (no ctr.json yet) are not listed */
   for (size_t i = 0; i < *n; i++)

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "system/store.h"
 #include "system/system.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 
 #define TEMPLATE_CONF "template.conf"
@@ -495,11 +496,9 @@ system_create (const struct ctr_context *ctx, const char *name,
     return ctr_error (err, 0, "--%s: needs a network (--net NAME)", o->ip ? "ip" : "publish");
   if (check_settings (o, err) < 0)
     return -1;
-  if (mkdir_p (root, 0700, err) < 0)
-    return ctr_error_wrap (err, "store");
-  rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  rootfd = owned_dir_open (root, "store", OWNED_DIR_CREATE, err);
   if (rootfd < 0)
-    return ctr_error (err, errno, "open store `%s`", root);
+    return -1;
   if (store_exists (root, name))
     return ctr_error (err, 0, "container `%s` already exists", name);
   tmp = xasprintf (".%s.new", name);

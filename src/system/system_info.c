@@ -32,10 +32,9 @@ system_info_clear (struct system_info *i)
 static void
 read_monitor_info (const struct ctr_context *ctx, const char *name, struct system_info *out)
 {
-  cleanup_free char *dir = xasprintf ("%s/%s", container_state_root (ctx), name);
-  cleanup_free char *text = NULL;
-  cleanup_close int dfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   ctr_error_t err = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_close int dfd = state_dir_open (container_state_root (ctx), name, &err);
   const json_value *a;
   json_value *v;
   int64_t started;

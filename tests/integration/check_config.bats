@@ -188,7 +188,19 @@ assert_exit_matches_report() {
 	# another user's directory is refused too
 	run as_user -- --root /tmp check-config --format json
 	assert_status 1
-	[[ $(check_field state-dir detail) == *"is owned by uid 0"* ]]
+	[[ $(check_field state-dir detail) == *"/tmp\` belongs to uid 0, not to you"* ]]
+	# and one to be made in a directory others may write (not sticky), as ctr refuses it
+	mkdir -m 0777 "$CC_DIR/open"
+	chmod 0777 "$CC_DIR/open"
+	run as_user -- --root "$CC_DIR/open/ctr" check-config --format json
+	assert_status 1
+	[[ $(check_field state-dir detail) == *"\`$CC_DIR/open\` on its path is writable by others"* ]] ||
+		fail "$(check_field state-dir detail)"
+	mkdir -m 0700 "$CC_DIR/open/ctr"
+	chown "$(id -u "$CC_USER")" "$CC_DIR/open/ctr"
+	run as_user -- --root "$CC_DIR/open/ctr" list
+	assert_failure
+	assert_output_contains "\`$CC_DIR/open\` on its path is writable by others"
 	# the default, in the user's XDG_RUNTIME_DIR, is fine
 	run as_user -- check-config --format json
 	[ "$(check_field state-dir status)" = ok ]

@@ -79,7 +79,8 @@ make_rootless_bundle() {
 	chown -R "$2:" "$1"
 }
 
-# as USER VERB ARGS...: ctr as USER with that user's runtime and data directories.
+# as USER VERB ARGS...: ctr as USER with that user's runtime and data directories ($RL_ENV:
+# more VAR=VALUE words for env(1); later ones win, an empty value unsets).
 as() {
 	local u=$1
 	shift
@@ -87,7 +88,7 @@ as() {
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOMES/$u" \
 		XDG_RUNTIME_DIR="$HOMES/$u/run" XDG_DATA_HOME="$HOMES/$u/data" \
 		CTR_TEMPLATE_PATH="$SRCDIR/templates" CTR_INIT="$BUILD_DIR/src/init/ctr-init" \
-		CTR_TEST_MARKER="$MARKER" ${RL_PATH:+PATH=$RL_PATH} \
+		CTR_TEST_MARKER="$MARKER" ${RL_PATH:+PATH=$RL_PATH} ${RL_ENV:-} \
 		timeout -k 5 60 "$CTR" "$@"
 }
 
@@ -235,4 +236,98 @@ run_d() {
 	run unshare -U -r sh -c "echo 0 >/proc/sys/user/max_user_namespaces && '$CTR' --root '$BATS_TEST_TMPDIR/st' run --bundle '$BUNDLE' '$MARKER'"
 	assert_failure
 	[[ $output == *"user namespace was refused"* ]] || fail "$output"
+}
+
+# The state root is only the user's: another user's directory, or one others may write, at
+# the place the environment names is refused with its path, before anything in it is read.
+@test "rootless state root: another user's directory in a sticky /tmp is refused" {
+	local tmp=$HOMES/tmp victim_pid
+	mkdir -m 1777 "$tmp"
+	# the stranger makes the victim's state root, world-writable, and plants a container in
+	# it whose pid is a process of the victim's
+	setpriv --reuid="$RL_BARE" --regid="$RL_BARE" --clear-groups sh -c \
+		"umask 0; mkdir -p $tmp/ctr/planted && chmod 0777 $tmp/ctr $tmp/ctr/planted"
+	setpriv --reuid="$RL_USER" --regid="$RL_USER" --clear-groups \
+		bash -c "exec -a $MARKER-victim sleep 300" &
+	victim_pid=$!
+	printf '{"id":"planted","pid":%d,"bundle":"/","rootfs":"/","created":"x"}' "$victim_pid" \
+		>"$tmp/ctr/planted/state.json"
+	chmod 0666 "$tmp/ctr/planted/state.json"
+
+	RL_ENV="XDG_RUNTIME_DIR=$tmp" run as "$RL_USER" kill planted KILL
+	assert_failure
+	assert_output_contains "state root \`$tmp/ctr\` belongs to uid $(id -u "$RL_BARE"), not to you"
+	kill -0 "$victim_pid" || fail "the planted state killed the victim's process"
+	RL_ENV="XDG_RUNTIME_DIR=$tmp" run as "$RL_USER" delete -f planted
+	assert_failure
+	kill -0 "$victim_pid" || fail "delete -f killed the victim's process"
+	RL_ENV="XDG_RUNTIME_DIR=$tmp" run as "$RL_USER" list
+	assert_failure
+	assert_output_contains "belongs to uid"
+	# and nothing of the victim's goes into it
+	RL_ENV="XDG_RUNTIME_DIR=$tmp" run as "$RL_USER" run -d --bundle "$BUNDLE" "$MARKER" </dev/null
+	assert_failure
+	[ "$(ls "$tmp/ctr")" = planted ] || fail "the victim wrote into the stranger's root: $(ls "$tmp/ctr")"
+	kill "$victim_pid"
+}
+
+@test "rootless state root: the user's own root that others may write is refused" {
+	mkdir -p "$HOMES/$RL_USER/run/ctr"
+	chown "$RL_USER:" "$HOMES/$RL_USER/run/ctr"
+	chmod 0777 "$HOMES/$RL_USER/run/ctr"
+	run as "$RL_USER" run --bundle "$BUNDLE" "$MARKER"
+	assert_failure
+	assert_output_contains "state root \`$HOMES/$RL_USER/run/ctr\` is writable by others (mode 0777)"
+	[ -z "$(ls -A "$HOMES/$RL_USER/run/ctr")" ] || fail "created in it: $(ls -A "$HOMES/$RL_USER/run/ctr")"
+	chmod 0700 "$HOMES/$RL_USER/run/ctr"
+}
+
+@test "rootless state root: a directory on the way that others may write is refused" {
+	# not sticky: anyone can rename the user's root away and put theirs in its place
+	local open=$HOMES/open
+	mkdir -m 0777 "$open"
+	chmod 0777 "$open"
+	mkdir -m 0700 "$open/ctr"
+	chown "$RL_USER:" "$open/ctr"
+	RL_ENV="XDG_RUNTIME_DIR=$open" run as "$RL_USER" list
+	assert_failure
+	assert_output_contains "state root \`$open/ctr\` is not safe: \`$open\` on its path is writable by others"
+	# nor is anything made in it
+	rmdir "$open/ctr"
+	RL_ENV="XDG_RUNTIME_DIR=$open" run as "$RL_USER" run --bundle "$BUNDLE" "$MARKER" </dev/null
+	assert_failure
+	assert_output_contains "state root \`$open/ctr\` is not safe: \`$open\` on its path is writable by others"
+	[ -z "$(ls -A "$open")" ] || fail "made in the open directory: $(ls -A "$open")"
+}
+
+@test "rootless state root: without XDG_RUNTIME_DIR nothing falls back to a shared /tmp path" {
+	local uid
+	uid=$(id -u "$RL_USER")
+	[ ! -d "/run/user/$uid" ] || skip "/run/user/$uid exists"
+	rm -rf "/tmp/ctr-$uid"
+	RL_ENV="XDG_RUNTIME_DIR=" run as "$RL_USER" run --bundle "$BUNDLE" "$MARKER"
+	assert_failure
+	assert_output_contains "/run/user/$uid/ctr" "XDG_RUNTIME_DIR is not set" "--root"
+	[ ! -e "/tmp/ctr-$uid" ] || fail "state went to /tmp/ctr-$uid"
+	# with /run/user/UID (what logind makes), that is the root
+	mkdir -m 0700 "/run/user/$uid"
+	chown "$RL_USER:" "/run/user/$uid"
+	local rc=0 made=0
+	RL_ENV="XDG_RUNTIME_DIR=" as "$RL_USER" run -d --bundle "$BUNDLE" "$MARKER" \
+		</dev/null >"$BATS_TEST_TMPDIR/run-d.log" 2>&1 || rc=$?
+	[ -d "/run/user/$uid/ctr/$MARKER" ] || made=1
+	RL_ENV="XDG_RUNTIME_DIR=" as "$RL_USER" delete -f "$MARKER" || true
+	rm -rf "/run/user/$uid"
+	[ "$rc" = 0 ] || fail "run under /run/user/$uid: $(cat "$BATS_TEST_TMPDIR/run-d.log")"
+	[ "$made" = 0 ] || fail "no state under /run/user/$uid/ctr"
+}
+
+@test "rootless store: another user's store directory is refused" {
+	local data=$HOMES/$RL_BARE/data
+	mkdir -p "$data/ctr/containers"
+	chown -R "$RL_BARE:" "$data"
+	chmod 0755 "$HOMES/$RL_BARE" "$data" "$data/ctr"
+	RL_ENV="XDG_DATA_HOME=$data" run as "$RL_USER" ls
+	assert_failure
+	assert_output_contains "store \`$data/ctr/containers\`" "belongs to uid $(id -u "$RL_BARE")"
 }
