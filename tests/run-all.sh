@@ -3,7 +3,7 @@
 #
 # Environment: BUILD_DIR (holds src/ctr and tests/ binaries; default: the current
 # directory), SRCDIR (the source tree; default: this script's parent), TESTS (bats files or
-# directories to run instead of tests/integration), CTR (the runtime; default
+# directories to run instead of tests/integration and tests/fault), CTR (the runtime; default
 # $BUILD_DIR/src/ctr). The last line is always "N passed, N failed, N skipped".
 # --no-unit: only the bats suite (the cgroup v2 guest run).
 
@@ -76,7 +76,7 @@ elif [ "$(id -u)" != 0 ]; then
 	skipped=$((skipped + 1))
 else
 	files=()
-	for f in ${TESTS:-$SRCDIR/tests/integration}; do
+	for f in ${TESTS:-$SRCDIR/tests/integration $SRCDIR/tests/fault}; do
 		for candidate in "$f" "$SRCDIR/$f" "$SRCDIR/tests/integration/$f" \
 			"$SRCDIR/tests/integration/$f.bats"; do
 			[ -e "$candidate" ] && break

@@ -28,6 +28,10 @@ struct cgroup_config
   const char *id;
   const struct oci_resources *resources; /* may be NULL */
   bool rootless;
+  /* Called once before anything is made, with what cgroup_serialize() will say once it
+     is: the caller records it so that a create killed halfway can be undone. */
+  int (*record) (void *arg, const char *planned, ctr_error_t *err);
+  void *record_arg;
 };
 
 /* Rootless: the delegated cgroup v2 subtree the caller may write to (a path under
@@ -44,6 +48,10 @@ char *cgroup_delegation_root (char **reason);
    paths under <root>/ctr; an absolute one must lie inside it), else no cgroup at all:
    limits are then refused and other resources skipped with a warning. */
 int cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
+/* The cgroup a container of cfg would have, without making anything, its leaf taken as
+   ctr's own in every hierarchy where it exists (NULL in *out rootless): for a container
+   whose ownership record (state.json) is lost. */
+int cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
 /* O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP), -1 if none. */
 int cgroup_v2_fd (const struct cgroup *cg);
 /* Moves pid into the cgroup in every hierarchy (skipping v2 when it was cloned into it).

@@ -169,6 +169,7 @@ int legacy_apply (const struct cgroup *cg, const struct oci_resources *res, bool
 /* Copies the parent's cpuset.cpus/mems into a new directory; vals (NULL at first, freed
    by the caller) keeps them for the next new directory below. */
 int legacy_cpuset_inherit (const char *mount, const char *dir, char *vals[2], ctr_error_t *err);
+int legacy_cpuset_repair (const char *mount, const char *dir, ctr_error_t *err);
 int legacy_kill (const struct cgroup *cg, int sig, ctr_error_t *err);
 int legacy_freeze (const struct cgroup *cg, bool frozen, ctr_error_t *err);
 int legacy_is_frozen (const struct cgroup *cg, bool *frozen, ctr_error_t *err);

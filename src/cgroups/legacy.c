@@ -603,6 +603,23 @@ legacy_cpuset_inherit (const char *mount, const char *dir, char *vals[2], ctr_er
   return 0;
 }
 
+/* A cpuset directory that exists already (a create killed between its mkdir and the copy)
+   may still be empty, and then nothing can join it: filled from above, as a new one is. */
+int
+legacy_cpuset_repair (const char *mount, const char *dir, ctr_error_t *err)
+{
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  size_t i;
+
+  for (i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      cleanup_free char *v = NULL;
+      if (cpuset_value (mount, dir, files[i], &v, err) < 0)
+        return ctr_error_wrap (err, "cgroup: fill the cpuset of `%s`", dir);
+    }
+  return 0;
+}
+
 static int
 freezer_fd (const struct cgroup *cg, ctr_error_t *err)
 {

@@ -82,7 +82,7 @@ member_mkdir_once (const struct cg_hierarchy *h, const char *path, int *depth, b
   if (n == 1 || !*top_down)
     e = mkdir (full, 0755) == 0 ? 0 : errno;
   if (e == EEXIST)
-    return 0;
+    goto exists;
   if (e != 0 && e != ENOENT)
     return ctr_error (err, e, "create cgroup `%s`", full);
   if (e == ENOENT)
@@ -92,7 +92,7 @@ member_mkdir_once (const struct cg_hierarchy *h, const char *path, int *depth, b
       if (first == SIZE_MAX)
         return -1;
       if (first == n)
-        return 0;
+        goto exists;
     }
   for (i = first, done = first; i < n; i++)
     {
@@ -112,6 +112,9 @@ member_mkdir_once (const struct cg_hierarchy *h, const char *path, int *depth, b
   ret = 0;
   goto out;
 
+exists:
+  return (h->ctrls & CG_CPUSET) ? legacy_cpuset_repair (h->mount, full, err) : 0;
+
 fail:
   /* undo this hierarchy's mkdirs at once: the ownership record only knows whole chains */
   while (done-- > first)
@@ -123,6 +126,46 @@ out:
   free (cpuset[0]);
   free (cpuset[1]);
   return ret;
+}
+
+/* How many trailing components of path are missing under one hierarchy: what member_mkdir
+   is about to create and own. */
+static int
+member_planned_depth (const struct cg_hierarchy *h, const char *path)
+{
+  cleanup_free char *full = xasprintf ("%s%s", h->mount, path);
+  size_t ends[256], n, i;
+
+  n = path_ends (full, strlen (h->mount), ends, ARRAY_SIZE (ends));
+  for (i = n; i-- > 0;)
+    {
+      full[ends[i]] = '\0';
+      if (access (full, F_OK) == 0)
+        return (int)(n - 1 - i);
+    }
+  return (int)n;
+}
+
+/* Hands the caller the ownership record of what is about to be made, before any mkdir: a
+   create killed halfway leaves a record that destroy can undo (an over-estimate, from a
+   concurrent create making a shared parent, only costs a failed rmdir of a busy cgroup). */
+static int
+record_plan (struct cgroup *cg, const struct cg_hierarchy *hs, size_t nh,
+             const struct cgroup_config *cfg, ctr_error_t *err)
+{
+  cleanup_free char *planned = NULL;
+  size_t i;
+
+  for (i = 0; i < nh; i++)
+    {
+      cg->m[i].h = &hs[i];
+      cg->m[i].depth = member_planned_depth (&hs[i], cg->path);
+    }
+  cg->n = nh;
+  planned = cgroup_serialize (cg);
+  cg->n = 0;
+  memset (cg->m, 0, nh * sizeof (*cg->m));
+  return cfg->record (cfg->record_arg, planned, err);
 }
 
 /* A concurrent destroy may remove the empty /ctr between our mkdirs (ENOENT): again. */
@@ -218,6 +261,9 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
       cg->deleg_len = deleg_len;
       if (r == 0)
         {
+          cleanup_free char *none = cfg->record ? cgroup_serialize (cg) : NULL;
+          if (none && cfg->record (cfg->record_arg, none, err) < 0)
+            goto fail;
           *out = cg;
           return 0;
         }
@@ -237,6 +283,8 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
       goto fail;
     }
   cg->m = xzalloc (nh * sizeof (*cg->m));
+  if (cfg->record && record_plan (cg, hs, nh, cfg, err) < 0)
+    goto fail;
   for (i = 0; i < nh; i++)
     {
       cg->m[i].h = &hs[i];
@@ -733,6 +781,42 @@ cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
 fail:
   cgroup_free (cg);
   return -1;
+}
+
+int
+cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err)
+{
+  enum cgroup_layout layout = cgroup_layout_detect ();
+  const struct cg_hierarchy *hs;
+  struct cgroup *cg;
+  char *path;
+  size_t nh, i;
+
+  *out = NULL;
+  if (cfg->rootless)
+    return 0; /* its place depends on the session's delegation: not guessed */
+  path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
+  if (path == NULL)
+    return -1;
+  cg = cgroup_new (layout, path);
+  if (cg_hierarchies (layout, &hs, &nh, err) < 0)
+    {
+      cgroup_free (cg);
+      return -1;
+    }
+  cg->m = xzalloc ((nh + 1) * sizeof (*cg->m));
+  for (i = 0; i < nh; i++)
+    {
+      cleanup_free char *full = xasprintf ("%s%s", hs[i].mount, path);
+      if (access (full, F_OK) < 0)
+        continue;
+      cg->m[cg->n].h = &hs[i];
+      cg->m[cg->n++].depth = 1;
+    }
+  if (open_v2_fd (cg, NULL) < 0)
+    cg->v2_fd = -1;
+  *out = cg;
+  return 0;
 }
 
 const char *

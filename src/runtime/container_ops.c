@@ -150,6 +150,50 @@ wait_gone (const struct ctr_state *s, int timeout_ms)
   poll (&p, 1, timeout_ms);
 }
 
+/* delete --force of a container whose state.json does not parse (a full disk, a hand edit):
+   the config saved at create still says where its cgroup is, which kills and removes its
+   processes; then everything goes as for any delete. */
+static int
+delete_unreadable (const struct ctr_context *ctx, const char *id, ctr_error_t *err)
+{
+  cleanup_close int dirfd = state_dir_open (container_state_root (ctx), id, err);
+  struct cgroup_config cgc = { .id = id, .rootless = is_rootless () };
+  struct oci_config *cfg = NULL;
+  struct cgroup *cg = NULL;
+  ctr_error_t e = NULL;
+  int r = -1;
+
+  if (dirfd < 0 || state_lock (dirfd, err) < 0)
+    return -1;
+  if (oci_config_load_at (dirfd, STATE_CONFIG, &cfg, &e) < 0)
+    {
+      char *s = ctr_error_string (e);
+      ctr_log_warning ("container `%s`: %s: its cgroup is unknown", id, s);
+      free (s);
+      ctr_error_free (&e);
+    }
+  else
+    {
+      cgc.cgroups_path = cfg->linux_ ? cfg->linux_->cgroups_path : NULL;
+      if (cgroup_open_leaf (&cgc, &cg, err) < 0)
+        goto out;
+    }
+  if (cg == NULL)
+    ctr_log_warning ("container `%s`: no cgroup to find its processes by: any still running "
+                     "were left alone",
+                     id);
+  if (ctx && ctx->attach && ctx->attach->detach)
+    ctx->attach->detach (id, dirfd);
+  if (cg && cgroup_destroy (cg, err) < 0)
+    goto out;
+  r = state_dir_remove (container_state_root (ctx), id, err);
+out:
+  if (cg)
+    cgroup_free (cg);
+  oci_config_free (cfg);
+  return r;
+}
+
 int
 container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr_error_t *err)
 {
@@ -171,6 +215,12 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
         {
           ctr_error_free (err);
           return 0;
+        }
+      if (force && *err && (*err)->status == EBADMSG)
+        {
+          ctr_log_warning ("%s: removed with what its saved config says", (*err)->msg);
+          ctr_error_free (err);
+          return delete_unreadable (ctx, id, err);
         }
       return -1;
     }
@@ -197,7 +247,8 @@ container_delete (const struct ctr_context *ctx, const char *id, bool force, ctr
       ctr_error_free (&ignored);
       wait_gone (l.state, 5000);
     }
-  loaded_hooks_warn (&l, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
+  if (l.state->pid > 0) /* else its create died before anything ran: no poststop */
+    loaded_hooks_warn (&l, OCI_HOOK_POSTSTOP, CTR_STATUS_STOPPED);
   if (ctx && ctx->attach && ctx->attach->detach)
     ctx->attach->detach (id, l.dirfd);
   if (cg && cgroup_destroy (cg, err) < 0)
@@ -239,6 +290,17 @@ container_list (const struct ctr_context *ctx, struct container_info **out, size
       ctr_error_t ignored = NULL;
       if (loaded_open (ctx, ids[i], false, &l, &ignored) < 0)
         {
+          /* an unreadable state is shown, not hidden: delete --force removes it */
+          if (ignored && ignored->status == EBADMSG)
+            {
+              ctr_log_warning ("%s (ctr delete --force %s removes it)", ignored->msg, ids[i]);
+              v[k].id = xstrdup (ids[i]);
+              v[k].status = xstrdup ("unknown");
+              v[k].bundle = xstrdup ("");
+              v[k].created = xstrdup ("");
+              v[k].owner = owner_name (geteuid ());
+              k++;
+            }
           ctr_error_free (&ignored);
           continue;
         }

@@ -289,6 +289,19 @@ create_load_bundle (struct create *c, ctr_error_t *err)
   return 0;
 }
 
+/* The first state.json, written before the cgroup is made: pid 0 (creating) and the cgroup
+   about to be made, so that a create killed at any later point leaves a container that
+   `delete` can undo; parent_save_state() replaces it once the process exists. */
+static int
+record_preliminary_state (void *arg, const char *planned_cgroup, ctr_error_t *err)
+{
+  struct create *c = arg;
+  c->state.cgroup = (char *)planned_cgroup;
+  int r = state_write (c->dirfd, &c->state, err);
+  c->state.cgroup = NULL;
+  return r;
+}
+
 /* State dir, fifo, saved config and cgroup: everything that exists before the child. */
 static int
 create_prepare_host (struct create *c, ctr_error_t *err)
@@ -312,21 +325,23 @@ create_prepare_host (struct create *c, ctr_error_t *err)
 no_fifo:
   if (write_file_at (c->dirfd, STATE_CONFIG, c->config_text, c->config_len, 0600, err) < 0)
     return -1;
-  cgc.id = c->id;
-  cgc.cgroups_path = c->config->linux_ ? c->config->linux_->cgroups_path : NULL;
-  cgc.resources = c->config->linux_ ? c->config->linux_->resources : NULL;
-  cgc.rootless = is_rootless ();
-  if (cgroup_create (&cgc, &c->cg, err) < 0)
-    return -1;
   c->state.id = (char *)c->id;
   c->state.bundle = c->bundle;
   c->state.rootfs = c->rootfs;
   c->state.created = rfc3339_now ();
   c->state.owner = geteuid ();
-  c->state.cgroup = cgroup_serialize (c->cg);
   c->state.annotations = annotations_json (c->config);
   c->state.has_poststart = c->config->hooks.len[OCI_HOOK_POSTSTART] > 0;
   c->state.has_poststop = c->config->hooks.len[OCI_HOOK_POSTSTOP] > 0;
+  cgc.id = c->id;
+  cgc.cgroups_path = c->config->linux_ ? c->config->linux_->cgroups_path : NULL;
+  cgc.resources = c->config->linux_ ? c->config->linux_->resources : NULL;
+  cgc.rootless = is_rootless ();
+  cgc.record = record_preliminary_state;
+  cgc.record_arg = c;
+  if (cgroup_create (&cgc, &c->cg, err) < 0)
+    return -1;
+  c->state.cgroup = cgroup_serialize (c->cg);
   return 0;
 }
 

@@ -1,10 +1,25 @@
 /* loaded: opening an existing container from its state directory. */
 #include <config.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "base/util.h"
 #include "runtime/loaded.h"
+
+/* A container stays `creating' (pid 0) only while its creator holds the state lock: a free
+   lock means the create was killed halfway, and what it left is a stopped container that
+   delete removes. With the lock held by us, it is free of anyone else. */
+static bool
+creator_gone (int dirfd, bool we_hold_lock)
+{
+  cleanup_close int fd = -1;
+  if (we_hold_lock)
+    return true;
+  fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) == 0;
+}
 
 int
 loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
@@ -22,6 +37,8 @@ loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct lo
   if (state_read (l->dirfd, id, &l->state, err) < 0)
     goto fail;
   l->status = state_status (l->dirfd, l->state);
+  if (l->status == CTR_STATUS_CREATING && creator_gone (l->dirfd, lock))
+    l->status = CTR_STATUS_STOPPED;
   if (l->status == CTR_STATUS_RUNNING && l->state->cgroup)
     {
       struct cgroup *cg = NULL;

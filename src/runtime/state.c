@@ -225,7 +225,11 @@ state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
     }
   root = json_parse (text, len, "state.json", err);
   if (root == NULL)
-    return ctr_error_wrap (err, "container `%s`", id);
+    {
+      ctr_error_wrap (err, "container `%s`", id);
+      (*err)->status = EBADMSG; /* unreadable, not absent: delete --force falls back */
+      return -1;
+    }
   s = xzalloc (sizeof *s);
   s->id = json_dup_string (root, "id");
   if (json_as_int64 (json_get (root, "pid"), &n))
@@ -247,7 +251,9 @@ state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
   if (s->id == NULL)
     {
       ctr_state_free (s);
-      return ctr_error (err, 0, "container `%s`: state.json has no id", id);
+      ctr_error (err, 0, "container `%s`: state.json has no id", id);
+      (*err)->status = EBADMSG;
+      return -1;
     }
   *out = s;
   return 0;
