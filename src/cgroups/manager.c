@@ -752,7 +752,12 @@ cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
   *layout_end = '\0';
   *path++ = '\0';
   items = layout_end + 1;
-  if (strcmp (copy, cgroup_layout_name (layout)) != 0)
+  /* legacy and hybrid differ only by the v2 mount beside the v1 ones, and the items name
+     each hierarchy: a state of one loads on the other (a boot that added or dropped
+     /sys/fs/cgroup/unified), what is no longer mounted is skipped */
+  if (strcmp (copy, cgroup_layout_name (layout)) != 0
+      && !(layout != CGROUP_LAYOUT_UNIFIED
+           && (strcmp (copy, "legacy") == 0 || strcmp (copy, "hybrid") == 0)))
     return ctr_error (err, 0, "cgroup state: created on a %s cgroup layout, the host is now %s",
                       copy, cgroup_layout_name (layout));
   cg = cgroup_new (layout, NULL);

@@ -93,6 +93,7 @@ state_dir_create (const char *root, const char *id, ctr_error_t *err)
 {
   cleanup_close int rootfd = state_root_open (root, OWNED_DIR_CREATE, err);
   cleanup_free char *path = xasprintf ("%s/%s", root, id);
+  int fd;
 
   if (rootfd < 0)
     return -1;
@@ -102,7 +103,10 @@ state_dir_create (const char *root, const char *id, ctr_error_t *err)
         return ctr_error (err, 0, "container `%s` already exists", id);
       return ctr_error (err, errno, "create state directory `%s`", path);
     }
-  return owned_subdir_open (rootfd, id, path, "state directory", err);
+  fd = owned_subdir_open (rootfd, id, path, "state directory", err);
+  if (fd < 0)
+    unlinkat (rootfd, id, AT_REMOVEDIR); /* just made, still empty: nothing left behind */
+  return fd;
 }
 
 int

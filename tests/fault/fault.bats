@@ -69,6 +69,40 @@ fault_verb() {
 	echo "# fault: $label: $trials trials (of $(grep -c '^[a-z_0-9]*(' "$trace") syscalls), 0 leftovers" >&3
 }
 
+# Not failed on purpose: the C library's start-up and memory management (ctr's allocator
+# stops with a message on ENOMEM by design), the exec of ctr itself, and the last call.
+NOT_FAILED='^(execve 1|brk|mmap|munmap|mprotect|mremap|madvise|arch_prctl|set_tid_address|set_robust_list|rseq|prlimit64 1|exit_group|exit) '
+
+# fault_errors LABEL ERRNO CMD...: each syscall of CMD made to fail with ERRNO in turn. A
+# create that fails must leave nothing, without any cleanup verb; one that goes on anyway
+# must still be removable by delete --force.
+fault_errors() {
+	local label=$1 errno=$2 trace=$BATS_TEST_TMPDIR/trace trials=0 failed=0 name n rc
+	shift 2
+	ctr_traced "$trace" "$@" || fail "$label: the plain run failed" || return 1
+	delete_force || return 1
+	while read -r name n; do
+		trials=$((trials + 1))
+		rc=0
+		(CTR_TEST_MARKER=$MARKER timeout -k 5 30 strace -qq -o /dev/null -e trace="$name" \
+			-e inject="$name:error=$errno:when=$n" \
+			"$CTR" --root "$STATE_ROOT" "$@" </dev/null) >"$BATS_TEST_TMPDIR/trial.log" 2>&1 || rc=$?
+		[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] ||
+			fail "$label: $name #$n failing with $errno: ctr hung or was killed" || return 1
+		if [ "$rc" -ne 0 ]; then
+			failed=$((failed + 1))
+			[ -n "$(tr -d '\n' <"$BATS_TEST_TMPDIR/trial.log")" ] ||
+				fail "$label: $name #$n failing with $errno: exit $rc without a word" || return 1
+			check_no_leaks ||
+				fail "$label: $name #$n failing with $errno: exit $rc left this behind ($(cat "$BATS_TEST_TMPDIR/trial.log"))" ||
+				return 1
+		fi
+		delete_force || fail "$label: $name #$n failing with $errno: delete --force failed" || return 1
+		check_no_leaks || fail "$label: $name #$n failing with $errno: leftovers after delete --force" || return 1
+	done < <(steps_of "$trace" | grep -Ev "$NOT_FAILED")
+	echo "# fault: $label, each syscall failing with $errno: $trials trials, $failed refused, 0 leftovers" >&3
+}
+
 nothing() { :; }
 delete_force() { ctr delete --force "$(cid)" >>"$BATS_TEST_TMPDIR/trial.log" 2>&1; }
 created() { ctr create --bundle "$BUNDLE" "$(cid)" </dev/null >/dev/null 2>&1; }
@@ -156,4 +190,14 @@ running() { ctr run -d --bundle "$BUNDLE" "$(cid)" </dev/null >/dev/null 2>&1; }
 	run ctr delete "$(cid)"
 	assert_success
 	[ -z "$(leaked_cgroups)" ]
+}
+
+@test "fault: each syscall of create failing in turn: a failed create leaves nothing" {
+	make_bundle
+	fault_errors create EIO create --bundle "$BUNDLE" "$(cid)"
+}
+
+@test "fault: each syscall of run -d failing in turn: a failed run leaves nothing" {
+	make_bundle
+	fault_errors "run -d" ENOSPC run -d --bundle "$BUNDLE" "$(cid)"
 }
