@@ -17,6 +17,62 @@
 #define CGROUP_HYBRID_V2 CGROUP_ROOT "/unified"
 #define DEFAULT_PARENT "/ctr"
 
+static int read_text (int dirfd, const char *file, bool short_is_whole, size_t max, char **out,
+                      size_t *outlen, ctr_error_t *err);
+
+/* Whether the last mount on mnt in a mountinfo text is a cgroup2 one. */
+static bool
+mounted_cgroup2 (const char *text, const char *mnt)
+{
+  size_t mlen = strlen (mnt);
+  bool found = false;
+  const char *line, *next, *p, *sep;
+  int field;
+
+  for (line = text; *line; line = next)
+    {
+      next = strchr (line, '\n');
+      next = next ? next + 1 : line + strlen (line);
+      /* field 5 is the mount point */
+      for (p = line, field = 0; field < 4 && p < next; field++)
+        p = memchr (p, ' ', (size_t)(next - p))
+                ? (const char *)memchr (p, ' ', (size_t)(next - p)) + 1
+                : next;
+      if (p + mlen >= next || strncmp (p, mnt, mlen) != 0 || p[mlen] != ' ')
+        continue;
+      sep = strstr (p, " - ");
+      found = sep && sep < next && strncmp (sep + 3, "cgroup2 ", 8) == 0;
+    }
+  return found;
+}
+
+/* The layout from the mount table, when statfs cannot tell (an error other than "not
+   there"): a guess would put a container's cgroups where delete does not look. */
+static enum cgroup_layout
+layout_from_mountinfo (void)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  ctr_error_t ignored = NULL;
+
+  if (read_text (AT_FDCWD, "/proc/self/mountinfo", false, 16 << 20, &text, &len, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return CGROUP_LAYOUT_LEGACY;
+    }
+  return cg_layout_from_mountinfo (text);
+}
+
+enum cgroup_layout
+cg_layout_from_mountinfo (const char *text)
+{
+  if (mounted_cgroup2 (text, CGROUP_ROOT))
+    return CGROUP_LAYOUT_UNIFIED;
+  if (mounted_cgroup2 (text, CGROUP_HYBRID_V2))
+    return CGROUP_LAYOUT_HYBRID;
+  return CGROUP_LAYOUT_LEGACY;
+}
+
 enum cgroup_layout
 cgroup_layout_detect (void)
 {
@@ -26,13 +82,17 @@ cgroup_layout_detect (void)
   if (cached >= 0)
     return cached;
   cached = CGROUP_LAYOUT_LEGACY;
-  if (statfs (CGROUP_ROOT, &st) == 0)
+  if (statfs (CGROUP_ROOT, &st) < 0)
     {
-      if (st.f_type == CGROUP2_SUPER_MAGIC)
-        cached = CGROUP_LAYOUT_UNIFIED;
-      else if (statfs (CGROUP_HYBRID_V2, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
-        cached = CGROUP_LAYOUT_HYBRID;
+      if (errno != ENOENT)
+        cached = layout_from_mountinfo ();
     }
+  else if (st.f_type == CGROUP2_SUPER_MAGIC)
+    cached = CGROUP_LAYOUT_UNIFIED;
+  else if (statfs (CGROUP_HYBRID_V2, &st) == 0)
+    cached = st.f_type == CGROUP2_SUPER_MAGIC ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_LEGACY;
+  else if (errno != ENOENT)
+    cached = layout_from_mountinfo ();
   return cached;
 }
 

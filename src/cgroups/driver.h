@@ -83,6 +83,8 @@ char *cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t
 /* The hierarchies ctr uses for a layout (v1 ones from /proc/self/mountinfo, parsed once). */
 int cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size_t *n,
                     ctr_error_t *err);
+/* The layout a mountinfo text shows (when statfs cannot tell; exposed for tests). */
+enum cgroup_layout cg_layout_from_mountinfo (const char *text);
 /* Parses a mountinfo text into v1 hierarchies (exposed for tests). */
 struct cg_hierarchy *cg_parse_mountinfo (const char *text, size_t *n);
 /* The CG2_* bit of a controller name of len bytes; 0 when unknown. */

@@ -102,6 +102,23 @@ test_mountinfo (void)
   h = cg_parse_mountinfo ("1 2 0:1 / /x rw - cgroup cgroup rw,cpu,cpuacct\n", &n);
   ok (n == 1 && strcmp (h[0].key, "cpu+cpuacct") == 0 && h[0].ctrls == (CG_CPU | CG_CPUACCT),
       "mountinfo: co-mounted controllers");
+  ok (cg_layout_from_mountinfo ("30 24 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
+          == CGROUP_LAYOUT_UNIFIED,
+      "mountinfo: cgroup2 on /sys/fs/cgroup is the unified layout");
+  ok (cg_layout_from_mountinfo ("30 24 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n"
+                                "31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+                                "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n")
+          == CGROUP_LAYOUT_HYBRID,
+      "mountinfo: cgroup2 on /sys/fs/cgroup/unified beside v1 is the hybrid layout");
+  ok (cg_layout_from_mountinfo ("30 24 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n"
+                                "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+                                "33 30 0:29 / /sys/fs/cgroup/unifiedx rw - cgroup2 cgroup2 rw\n")
+          == CGROUP_LAYOUT_LEGACY,
+      "mountinfo: v1 alone is the legacy layout");
+  ok (cg_layout_from_mountinfo ("30 24 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+                                "40 24 0:30 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n")
+          == CGROUP_LAYOUT_LEGACY,
+      "mountinfo: the last mount on /sys/fs/cgroup decides");
 }
 
 static void
