@@ -1,5 +1,6 @@
 /* cgroups legacy: the cgroup v1 driver, also the v1 side of hybrid hosts (direct writes). */
 #include <config.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -160,9 +161,119 @@ memory_v1 (struct dirs *d, const struct oci_memory *m, bool update, ctr_error_t 
   return 0;
 }
 
+static int64_t
+read_i64_at (int dirfd, const char *file, int64_t fallback)
+{
+  cleanup_free char *v = NULL;
+  cleanup_error ctr_error_t ignored = NULL;
+  int64_t n;
+  if (cg_read (dirfd, file, &v, &ignored) < 0 || parse_int64 (v, &n) < 0)
+    return fallback;
+  return n;
+}
+
+/* runtime per period as µs per parent_period, rounded up */
+static int64_t
+rt_share (int64_t runtime, int64_t period, int64_t parent_period)
+{
+  if (runtime <= 0 || period <= 0)
+    return 0;
+  return (int64_t)(((__int128)runtime * parent_period + period - 1) / period);
+}
+
+/* The realtime budget of ctr's own parent (/ctr) made to cover its children's plus `need`
+   (µs per the parent's period). First the sum of what the live children hold, so that
+   what deleted ones held comes back; a child removed a moment ago may still count for the
+   kernel, though, and then (again) the current budget plus need. */
+static int
+rt_grow_ctr_parent (int parentfd, const char *leaf, int64_t need, bool again, ctr_error_t *err)
+{
+  if (again)
+    {
+      int64_t cur = read_i64_at (parentfd, "cpu.rt_runtime_us", 0);
+      return write_i64 (parentfd, "cpu.rt_runtime_us", cur + need, "cgroup /ctr: cpu.rt_runtime_us",
+                        err);
+    }
+  cleanup_close int dfd = openat (parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *dir = NULL;
+  int64_t pperiod = read_i64_at (parentfd, "cpu.rt_period_us", 1000000), sum = need;
+  struct dirent *de;
+
+  dir = dfd >= 0 ? fdopendir (dfd) : NULL;
+  if (dir == NULL)
+    return ctr_error (err, errno, "read cgroup /ctr");
+  dfd = -1;
+  while ((de = readdir (dir)) != NULL)
+    {
+      cleanup_close int cfd = -1;
+      if (de->d_type != DT_DIR || de->d_name[0] == '.' || strcmp (de->d_name, leaf) == 0)
+        continue;
+      cfd = openat (dirfd (dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cfd >= 0)
+        sum += rt_share (read_i64_at (cfd, "cpu.rt_runtime_us", 0),
+                         read_i64_at (cfd, "cpu.rt_period_us", 1000000), pperiod);
+    }
+  if (sum > pperiod)
+    return ctr_error (err, EINVAL,
+                      "the containers' realtime runtimes add up to more than /ctr's period");
+  return write_i64 (parentfd, "cpu.rt_runtime_us", sum, "cgroup /ctr: cpu.rt_runtime_us", err);
+}
+
+/* cpu.rt_runtime_us of a v1 cgroup must fit in its parent's budget, which is 0 for a new
+   cgroup: the kernel says EINVAL. ctr's own parent (/ctr) is given what its containers
+   ask for (out of the host's budget above it); any other parent is the caller's to set,
+   and the error says which. */
+static int
+write_rt_runtime (struct dirs *d, int fd, const struct oci_cpu *c, ctr_error_t *err)
+{
+  static const char *const what = "linux.resources.cpu.realtimeRuntime";
+  cleanup_error ctr_error_t e = NULL;
+  cleanup_close int parentfd = -1;
+  cleanup_free char *path = xstrdup (d->cg->path), *parent = NULL;
+  const char *leaf = strrchr (path, '/') + 1;
+  int64_t period;
+
+  if (write_i64 (fd, "cpu.rt_runtime_us", c->realtime_runtime, what, &e) == 0)
+    return 0;
+  if (e->status != EINVAL)
+    return ctr_error_set_raw (err, e->status, e->msg);
+  parent = strndup (path, (size_t)(leaf - 1 - path));
+  if (*parent == '\0')
+    return ctr_error_set_raw (err, e->status, e->msg);
+  parentfd = openat (fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  period = c->has_realtime_period && c->realtime_period
+               ? (int64_t)c->realtime_period
+               : read_i64_at (fd, "cpu.rt_period_us", 1000000);
+  if (parentfd >= 0 && strcmp (parent, "/ctr") == 0)
+    {
+      int64_t pperiod = read_i64_at (parentfd, "cpu.rt_period_us", 1000000);
+      int64_t need = rt_share (c->realtime_runtime, period, pperiod);
+      for (int again = 0; again < 2; again++)
+        {
+          ctr_error_free (&e);
+          if (rt_grow_ctr_parent (parentfd, leaf, need, again, &e) == 0
+              && write_i64 (fd, "cpu.rt_runtime_us", c->realtime_runtime, what, &e) == 0)
+            return 0;
+        }
+      return ctr_error (err, e->status,
+                        "%s: %" PRId64 " µs per %" PRId64
+                        " µs does not fit in the host's realtime budget (%s): lower it, or "
+                        "raise cpu.rt_runtime_us of the cgroup above /ctr",
+                        what, c->realtime_runtime, period, e->msg);
+    }
+  return ctr_error (err, EINVAL,
+                    "%s: %" PRId64 " µs per %" PRId64
+                    " µs does not fit in the realtime budget of the parent cgroup %s "
+                    "(cpu.rt_runtime_us %" PRId64 "): raise that first",
+                    what, c->realtime_runtime, period, parent,
+                    parentfd >= 0 ? read_i64_at (parentfd, "cpu.rt_runtime_us", 0) : 0);
+}
+
 static int
 cpu_v1 (struct dirs *d, const struct oci_cpu *c, ctr_error_t *err)
 {
+  cleanup_error ctr_error_t period_err = NULL;
+  bool period_again = false;
   int fd = -1;
 
   if (c->has_shares || c->has_quota || c->has_period || c->has_burst || c->has_idle
@@ -176,11 +287,22 @@ cpu_v1 (struct dirs *d, const struct oci_cpu *c, ctr_error_t *err)
       && write_i64 (fd, "cpu.shares", (int64_t)c->shares, "linux.resources.cpu.shares", err) < 0)
     return -1;
   if (c->has_period && c->period != 0
-      && write_i64 (fd, "cpu.cfs_period_us", (int64_t)c->period, "linux.resources.cpu.period", err)
+      && write_i64 (fd, "cpu.cfs_period_us", (int64_t)c->period, "linux.resources.cpu.period",
+                    &period_err)
              < 0)
-    return -1;
+    {
+      /* as runc: a smaller period can make the old quota exceed a parent's limit (EINVAL);
+         with a new quota coming, the period goes again after it */
+      if (period_err->status != EINVAL || !c->has_quota || c->quota == 0)
+        return ctr_error_set_raw (err, period_err->status, period_err->msg);
+      period_again = true;
+    }
   if (c->has_quota && c->quota != 0
       && write_i64 (fd, "cpu.cfs_quota_us", c->quota, "linux.resources.cpu.quota", err) < 0)
+    return -1;
+  if (period_again
+      && write_i64 (fd, "cpu.cfs_period_us", (int64_t)c->period, "linux.resources.cpu.period", err)
+             < 0)
     return -1;
   if (c->has_burst
       && write_i64 (fd, "cpu.cfs_burst_us", (int64_t)c->burst, "linux.resources.cpu.burst", err)
@@ -192,10 +314,7 @@ cpu_v1 (struct dirs *d, const struct oci_cpu *c, ctr_error_t *err)
                     "linux.resources.cpu.realtimePeriod", err)
              < 0)
     return -1;
-  if (c->has_realtime_runtime && c->realtime_runtime != 0
-      && write_i64 (fd, "cpu.rt_runtime_us", c->realtime_runtime,
-                    "linux.resources.cpu.realtimeRuntime", err)
-             < 0)
+  if (c->has_realtime_runtime && c->realtime_runtime != 0 && write_rt_runtime (d, fd, c, err) < 0)
     return -1;
   if (c->has_idle && write_i64 (fd, "cpu.idle", c->idle, "linux.resources.cpu.idle", err) < 0)
     return -1;

@@ -314,3 +314,53 @@ memory_limit_of() {
 		[ -z "$(ls -A "$STATE_ROOT")" ] || fail "$f left state"
 	done
 }
+
+@test "update orders cpu quota and period so that a change under a parent's limit succeeds" {
+	cgroup_v2 && skip "v1: cpu.max (v2) sets both at once"
+	local parent=/sys/fs/cgroup/cpu/$MARKER-parent
+	mkdir "$parent"
+	echo 100000 >"$parent/cpu.cfs_period_us"
+	echo 50000 >"$parent/cpu.cfs_quota_us"
+	make_bundle
+	update_config '.linux.cgroupsPath = $p | .linux.resources.cpu = {quota: 50000, period: 100000}' \
+		--arg p "/$MARKER-parent/$(cid)"
+	run_detached
+	# period first would make 50000/50000 = a whole cpu, over the parent's half: EINVAL
+	run ctr update --cpu-quota 25000 --cpu-period 50000 "$(cid)"
+	assert_success
+	[ "$(cat "$parent/$(cid)/cpu.cfs_quota_us")" = 25000 ]
+	[ "$(cat "$parent/$(cid)/cpu.cfs_period_us")" = 50000 ]
+	# and back: quota first would be 50000/50000
+	run ctr update --cpu-quota 50000 --cpu-period 100000 "$(cid)"
+	assert_success
+	[ "$(cat "$parent/$(cid)/cpu.cfs_quota_us")" = 50000 ]
+	ctr delete --force "$(cid)"
+	rmdir "$parent"
+}
+
+@test "cpu.realtimeRuntime: /ctr gets the realtime budget its containers ask for, and too much is refused naming the fix" {
+	requires_ctr
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no v1 realtime group scheduling (CONFIG_RT_GROUP_SCHED)"
+	make_bundle
+	update_config '.linux.resources.cpu = {realtimeRuntime: 10000, realtimePeriod: 1000000}'
+	run_detached
+	[ "$(cat "/sys/fs/cgroup/cpu/ctr/$(cid)/cpu.rt_runtime_us")" = 10000 ]
+	[ "$(cat /sys/fs/cgroup/cpu/ctr/cpu.rt_runtime_us)" -ge 10000 ]
+	# a second one adds to the budget
+	local first=$BUNDLE
+	make_bundle
+	update_config '.linux.resources.cpu = {realtimeRuntime: 20000}'
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid)-2"
+	assert_success
+	[ "$(cat "/sys/fs/cgroup/cpu/ctr/$(cid)-2/cpu.rt_runtime_us")" = 20000 ]
+	[ "$(cat /sys/fs/cgroup/cpu/ctr/cpu.rt_runtime_us)" -ge 30000 ]
+	# more than the host's budget: refused, naming the key and the fix, nothing left
+	update_config '.linux.resources.cpu = {realtimeRuntime: 990000}'
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid)-3"
+	assert_failure
+	assert_output_contains linux.resources.cpu.realtimeRuntime "990000" "cpu.rt_runtime_us"
+	[ ! -e "/sys/fs/cgroup/cpu/ctr/$(cid)-3" ]
+	ctr delete --force "$(cid)"
+	ctr delete --force "$(cid)-2"
+	BUNDLE=$first
+}
