@@ -49,9 +49,14 @@ char *cgroup_delegation_root (char **reason);
    limits are then refused and other resources skipped with a warning. */
 int cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
 /* The cgroup a container of cfg would have, without making anything, its leaf taken as
-   ctr's own in every hierarchy where it exists (NULL in *out rootless): for a container
-   whose ownership record (state.json) is lost. */
+   ctr's own in every hierarchy where it exists: for a container whose ownership record
+   (state.json) is lost. Rootless: only an absolute path inside the caller's delegated
+   subtree (else NULL in *out). */
 int cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
+/* The calling (single-threaded) process leaves cg for the sibling `pivot` (made when
+   missing) in every hierarchy and removes cg's directories: how a process takes its own
+   cgroup with it when it ends. */
+int cgroup_leave (struct cgroup *cg, const char *pivot, ctr_error_t *err);
 /* O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP), -1 if none. */
 int cgroup_v2_fd (const struct cgroup *cg);
 /* Moves pid into the cgroup in every hierarchy (skipping v2 when it was cloned into it).

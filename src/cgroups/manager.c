@@ -797,13 +797,33 @@ cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_erro
   char *path;
   size_t nh, i;
 
+  size_t deleg_len = 0;
+
   *out = NULL;
   if (cfg->rootless)
-    return 0; /* its place depends on the session's delegation: not guessed */
-  path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
+    {
+      /* only an absolute path inside the caller's delegated subtree: a relative one's
+         place depends on the session that made it, not guessed */
+      cleanup_free char *reason = NULL;
+      cleanup_free char *deleg = cgroup_delegation_root (&reason);
+      if (deleg == NULL || cfg->cgroups_path == NULL || cfg->cgroups_path[0] != '/')
+        return 0;
+      path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
+      if (path == NULL)
+        return -1;
+      deleg_len = strlen (deleg);
+      if (strncmp (path, deleg, deleg_len) != 0 || path[deleg_len] != '/')
+        {
+          free (path);
+          return 0;
+        }
+    }
+  else
+    path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
   if (path == NULL)
     return -1;
   cg = cgroup_new (layout, path);
+  cg->deleg_len = deleg_len;
   if (cg_hierarchies (layout, &hs, &nh, err) < 0)
     {
       cgroup_free (cg);
@@ -822,6 +842,41 @@ cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_erro
     cg->v2_fd = -1;
   *out = cg;
   return 0;
+}
+
+int
+cgroup_leave (struct cgroup *cg, const char *pivot, ctr_error_t *err)
+{
+  size_t i;
+  int ret = 0;
+
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *dir = cg_member_dir (cg, i);
+      cleanup_free char *to = NULL;
+      char *slash = strrchr (dir, '/');
+      *slash = '\0';
+      to = xasprintf ("%s/%s", dir, pivot);
+      *slash = '/';
+      if (mkdir (to, 0755) < 0 && errno != EEXIST)
+        {
+          ret = ctr_error (err, errno, "cgroup: create `%s`", to);
+          continue;
+        }
+      if ((cg->m[i].h->ctrls & CG_CPUSET) && legacy_cpuset_repair (cg->m[i].h->mount, to, err) < 0)
+        {
+          ret = -1;
+          continue;
+        }
+      if (cg_write_in (to, "cgroup.procs", "0", to, err) < 0)
+        {
+          ret = -1;
+          continue;
+        }
+      if (rmdir (dir) < 0 && errno != ENOENT)
+        ret = ctr_error (err, errno, "remove cgroup `%s`", dir);
+    }
+  return ret;
 }
 
 const char *

@@ -45,6 +45,19 @@ struct monitor_config
   char *const *publish;
 };
 
+/* monitor_cgroup.c: the monitor's own cgroup, apart from its caller's session. */
+#define MONITOR_CGROUP "ctr.monitor"
+/* where an ending monitor goes to remove its own directory (a sibling, kept) */
+#define MONITOR_CGROUP_PIVOT ".exit"
+struct cgroup;
+/* Moves the calling (single-threaded) process into <root>/ctr.monitor/<name>; NULL (with
+   a warning) when it stays where it is. */
+struct cgroup *monitor_cgroup_enter (const char *name);
+/* The ending monitor leaves its cgroup and removes it. */
+void monitor_cgroup_leave (struct cgroup *cg);
+/* Removes what a dead monitor left there, killing anything still in it. */
+void monitor_cgroup_remove (const char *name);
+
 /* Starts a detached monitor that creates and starts the container; returns its pid once
    the container runs, or the error that stopped it (nothing is left behind then). */
 pid_t monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err);

@@ -55,6 +55,7 @@ struct monitor
   /* stop in progress: the deadline after which everything is killed (0: none) */
   uint64_t kill_at;
   bool killed;
+  struct cgroup *own; /* the monitor's own cgroup (NULL: its caller's) */
 };
 
 static void
@@ -279,6 +280,9 @@ teardown (struct monitor *m, int code)
   if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
     ctr_error_print (&err);
   save_exit (m, code);
+  /* gone before anyone hears of the end: after `stop`, nothing of the container is left */
+  monitor_cgroup_leave (m->own);
+  m->own = NULL;
   for (size_t i = 0; i < m->n_clients; i++)
     {
       int fl = fcntl (m->clients[i].fd, F_GETFL);
@@ -483,9 +487,11 @@ close_other_fds (int *keep, size_t n)
 }
 
 /* The monitor process: never returns. */
-static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config *cfg, int ready)
+static void __attribute__ ((noreturn))
+monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
 {
-  struct monitor m = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1 };
+  struct monitor m
+      = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1, .own = own };
   ctr_error_t err = NULL;
   sigset_t set;
   int status, nul;
@@ -521,6 +527,7 @@ static void __attribute__ ((noreturn)) monitor_main (const struct monitor_config
   if (monitor_setup (&m, &err) < 0)
     {
       report_ready (ready, &err);
+      monitor_cgroup_leave (own);
       _exit (1);
     }
   report_ready (ready, NULL);
@@ -549,15 +556,18 @@ monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err)
     }
   if (pid == 0)
     {
-      /* detach: a new session, and a grandchild so that the caller need not reap it */
+      /* detach: a new session, a cgroup of its own (its warnings still reach the caller),
+         and a grandchild so that the caller need not reap it */
+      struct cgroup *own;
       close (fds[0]);
       setsid ();
+      own = monitor_cgroup_enter (cfg->name);
       pid = fork ();
       if (pid != 0)
         _exit (pid < 0);
       pid = getpid ();
       write_all (fds[1], &pid, sizeof pid);
-      monitor_main (cfg, fds[1]);
+      monitor_main (cfg, fds[1], own);
     }
   close (fds[1]);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)

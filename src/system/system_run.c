@@ -113,6 +113,7 @@ cleanup_orphan (const struct ctr_context *ctx, const char *name, char *const *ne
   if (container_kill (ctx, name, SIGKILL, true, &ignored) < 0)
     ctr_error_free (&ignored);
   monitor_net_down (name, networks);
+  monitor_cgroup_remove (name);
   return container_delete (ctx, name, true, err);
 }
 

@@ -1,0 +1,112 @@
+# fault-helpers.bash: kill ctr (strace, SIGKILL) or fail one of its syscalls at each step of
+# a verb; see fault.bats. FAULT_STEPS=N caps the steps per verb (evenly spread over the
+# trace); the default, 0, tries every one.
+# shellcheck shell=bash disable=SC2154
+
+load ../integration/helpers
+
+FAULT_STEPS=${FAULT_STEPS:-0}
+
+setup_file() {
+	command -v strace >/dev/null || skip "strace not installed (apt-get install strace)"
+}
+
+# ctr_traced OUT CMD...: runs ctr under strace, its own process's syscalls in OUT.
+ctr_traced() {
+	local out=$1
+	shift
+	CTR_TEST_MARKER=$MARKER timeout -k 5 60 strace -qq -o "$out" \
+		"$CTR" --root "$STATE_ROOT" "$@" </dev/null >/dev/null 2>&1
+}
+
+# ctr_killed_at NAME N CMD...: runs ctr, killed (SIGKILL) at its Nth NAME syscall.
+ctr_killed_at() {
+	local name=$1 n=$2
+	shift 2
+	# the shell's "Killed" notice goes to the log too
+	{ (CTR_TEST_MARKER=$MARKER timeout -k 5 60 strace -qq -o /dev/null -e trace="$name" \
+		-e inject="$name:signal=KILL:when=$n" \
+		"$CTR" --root "$STATE_ROOT" "$@" </dev/null); } >>"$BATS_TEST_TMPDIR/trial.log" 2>&1
+}
+
+# steps_of TRACE: "name occurrence" per syscall of the trace, in order; at most
+# FAULT_STEPS of them, spread evenly.
+steps_of() {
+	awk -v max="$FAULT_STEPS" '
+		match($0, /^[a-z_0-9]+\(/) { name = substr($0, 1, RLENGTH - 1); seen[name]++
+			step[n++] = name " " seen[name] }
+		END { stride = (max > 0 && n > max) ? n / max : 1
+			for (i = 0; i < n; i += stride) print step[int(i)] }' "$1"
+}
+
+# fault_verb LABEL PREPARE CLEANUP CMD...: traces CMD once (after PREPARE), then for each
+# step: PREPARE, CMD killed at that step, CLEANUP, and the leak check. Fails on the first
+# trial that leaves anything, naming the step.
+fault_verb() {
+	local label=$1 prepare=$2 cleanup=$3 trace=$BATS_TEST_TMPDIR/trace check=${FAULT_CHECK:-check_no_leaks}
+	shift 3
+	$prepare || fail "$label: prepare failed" || return 1
+	ctr_traced "$trace" "$@" || fail "$label: the untraced-kill run failed: $(tail -3 "$trace")" || return 1
+	$cleanup || fail "$label: cleanup after the full run failed" || return 1
+	$check || fail "$label: leaks after the full run" || return 1
+	local steps trials=0 name n
+	steps=$(steps_of "$trace")
+	[ -n "$steps" ] || fail "$label: no syscalls traced" || return 1
+	while read -r name n; do
+		trials=$((trials + 1))
+		$prepare || fail "$label: prepare failed before step $name #$n" || return 1
+		ctr_killed_at "$name" "$n" "$@" || true
+		if ! $cleanup; then
+			fail "$label: killed at $name #$n: the cleanup verb failed: $(tail -3 "$BATS_TEST_TMPDIR/trial.log")"
+			return 1
+		fi
+		$check || fail "$label: killed at $name #$n: leftovers after cleanup" || return 1
+	done <<<"$steps"
+	echo "# fault: $label: $trials trials (of $(grep -c '^[a-z_0-9]*(' "$trace") syscalls), 0 leftovers" >&3
+}
+
+# Not failed on purpose: the C library's start-up and memory management (ctr's allocator
+# stops with a message on ENOMEM by design), the exec of ctr itself, the last call, and
+# close (an injected error skips the call, so the fd would stay open, which Linux never
+# does: its close releases the fd even when it reports an error).
+NOT_FAILED='^(execve 1|brk|mmap|munmap|mprotect|mremap|madvise|arch_prctl|set_tid_address|set_robust_list|rseq|prlimit64 1|exit_group|exit|close) '
+
+# fault_errors LABEL ERRNO CMD...: each syscall of CMD made to fail with ERRNO in turn. A
+# create that fails must leave nothing, without any cleanup verb; one that goes on anyway
+# must still be removable by the cleanup (FAULT_CLEANUP=fn, default delete --force), and
+# FAULT_CHECK=fn (default check_no_leaks) finds nothing after either.
+# With PREPARE (FAULT_PREPARE=fn), CMD acts on an existing container: a failure must only
+# leave something delete --force removes.
+fault_errors() {
+	local label=$1 errno=$2 trace=$BATS_TEST_TMPDIR/trace trials=0 failed=0 name n rc
+	local prepare=${FAULT_PREPARE:-nothing} cleanup=${FAULT_CLEANUP:-delete_force}
+	local check=${FAULT_CHECK:-check_no_leaks}
+	shift 2
+	$prepare || fail "$label: prepare failed" || return 1
+	ctr_traced "$trace" "$@" || fail "$label: the plain run failed" || return 1
+	$cleanup || return 1
+	while read -r name n; do
+		trials=$((trials + 1))
+		$prepare || fail "$label: prepare failed before $name #$n" || return 1
+		rc=0
+		(CTR_TEST_MARKER=$MARKER timeout -k 5 30 strace -qq -o /dev/null -e trace="$name" \
+			-e inject="$name:error=$errno:when=$n" \
+			"$CTR" --root "$STATE_ROOT" "$@" </dev/null) >"$BATS_TEST_TMPDIR/trial.log" 2>&1 || rc=$?
+		[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] ||
+			fail "$label: $name #$n failing with $errno: ctr hung or was killed" || return 1
+		if [ "$rc" -ne 0 ]; then
+			failed=$((failed + 1))
+			[ -n "$(tr -d '\n' <"$BATS_TEST_TMPDIR/trial.log")" ] ||
+				fail "$label: $name #$n failing with $errno: exit $rc without a word" || return 1
+			[ "$prepare" != nothing ] || $check ||
+				fail "$label: $name #$n failing with $errno: exit $rc left this behind ($(cat "$BATS_TEST_TMPDIR/trial.log"))" ||
+				return 1
+		fi
+		$cleanup || fail "$label: $name #$n failing with $errno: the cleanup failed" || return 1
+		$check || fail "$label: $name #$n failing with $errno: leftovers after the cleanup" || return 1
+	done < <(steps_of "$trace" | grep -Ev "$NOT_FAILED")
+	echo "# fault: $label, each syscall failing with $errno: $trials trials, $failed refused, 0 leftovers" >&3
+}
+
+nothing() { :; }
+delete_force() { ctr delete --force "$(cid)" >>"$BATS_TEST_TMPDIR/trial.log" 2>&1; }
