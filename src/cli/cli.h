@@ -17,6 +17,8 @@
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
+/* `stop`: the container is stopped, but init had to be killed */
+#define CLI_EXIT_STOP_KILLED 3
 /* exec whose process never ran (runc's code: the process's own statuses stay apart) */
 #define CLI_EXIT_EXEC_FAILED 255
 /* Returned by parsing helpers when the verb should go on (never an exit code). */

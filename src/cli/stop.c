@@ -1,6 +1,8 @@
 /* cli/stop: `ctr stop`, shuts a named system container down. */
 #include <config.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "system/system.h"
@@ -14,9 +16,14 @@ static const char usage[]
       "kill whatever is left after the timeout, and wait until its network, cgroup and\n"
       "state are gone.\n"
       "\n"
+      "Exit status: 0 when init shut down by itself; 3 when it did not within the timeout\n"
+      "and was killed (with a warning); 1 on error.\n"
+      "\n"
       "Options:\n"
       "  -t, --timeout SECONDS  how long to wait before killing (default: the container's\n"
       "                         stop_timeout, 10)\n"
+      "  -f, --format FORMAT    text (default: nothing on a clean stop) or json: name, clean,\n"
+      "                         exit_status, timeout\n"
       "  -h, --help             show this help\n";
 
 int
@@ -24,16 +31,19 @@ cli_stop (const struct ctr_context *ctx, int argc, char **argv)
 {
   static const struct option long_options[] = {
     { "timeout", required_argument, NULL, 't' },
+    { "format", required_argument, NULL, 'f' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   ctr_error_t err = NULL;
   const char *name = NULL;
+  struct system_stopped how;
   int64_t timeout = -1;
-  int c, status;
+  bool json = false;
+  int c;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":t:h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":t:f:h", long_options, NULL)) != -1)
     switch (c)
       {
       case 't':
@@ -41,14 +51,36 @@ cli_stop (const struct ctr_context *ctx, int argc, char **argv)
           return cli_usage_error ("stop", "invalid --timeout \"%s\": want seconds (0-86400)",
                                   optarg);
         break;
+      case 'f':
+        if (strcmp (optarg, "text") != 0
+            && cli_parse_format ("stop", optarg, &json) != CLI_CONTINUE)
+          return CLI_EXIT_USAGE;
+        break;
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("stop", c, argv, ":t:h", long_options);
+        return cli_option_error ("stop", c, argv, ":t:f:h", long_options);
       }
   if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
     return c;
-  if (system_stop (ctx, name, (int)timeout, &status, &err) < 0)
+  if (system_stop (ctx, name, (int)timeout, &how, &err) < 0)
     return cli_fail (&err);
-  return CLI_EXIT_OK;
+  if (json)
+    {
+      json_writer *w = json_writer_new (false);
+      json_map_open (w);
+      json_kv_string (w, "name", name);
+      json_kv_bool (w, "clean", !how.killed);
+      json_kv_int (w, "exit_status", how.exit_status);
+      json_kv_int (w, "timeout", how.timeout);
+      json_map_close (w);
+      cli_print_json (w);
+    }
+  /* a stop that had to kill is not a clean shutdown: said, and told apart by the status */
+  if (how.killed && how.timeout > 0)
+    fprintf (stderr,
+             "ctr: warning: `%s` did not shut down within %d s of %s: everything in it was "
+             "killed (SIGKILL)\n",
+             name, how.timeout, how.stop_signal);
+  return how.killed && how.timeout > 0 ? CLI_EXIT_STOP_KILLED : CLI_EXIT_OK;
 }

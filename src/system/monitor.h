@@ -27,8 +27,10 @@ enum monitor_msg
   MON_DATA = 'D',    /* + bytes */
   MON_RESIZE = 'W',  /* + struct winsize */
   MON_END = 'E',
-  MON_EXIT = 'X', /* + int32 exit status: the container is gone and cleaned up */
+  MON_EXIT = 'X', /* + int32 exit status, int32 flags: the container is gone and cleaned up */
 };
+/* MON_EXIT flag: init did not end by the stop deadline and everything was killed */
+#define MON_EXIT_KILLED 1
 
 struct monitor_network;
 
@@ -74,7 +76,7 @@ int monitor_console (const struct ctr_context *ctx, const char *name, bool foreg
 int monitor_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
 /* Asks init to shut down, kills after timeout seconds; returns when all is undone. */
 int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
-                  ctr_error_t *err);
+                  bool *killed, ctr_error_t *err);
 
 /* Network side of the monitor (monitor_net.c): attaches the container's networks, writes what it
    got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated

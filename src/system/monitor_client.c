@@ -112,10 +112,10 @@ monitor_log (const struct ctr_context *ctx, const char *name, int out, ctr_error
 
 int
 monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
-              ctr_error_t *err)
+              bool *killed, ctr_error_t *err)
 {
   cleanup_close int fd = monitor_connect (ctx, name, err);
-  int32_t t = timeout;
+  int32_t t = timeout, flags = 0;
   char buf[1 + 4096];
   ssize_t len;
   int type;
@@ -133,10 +133,14 @@ monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int 
                       60);
   if (type < 0)
     return -1;
-  if (type == 0 || len != 1 + (ssize_t)sizeof (int32_t))
+  if (type == 0 || len < 1 + (ssize_t)sizeof (int32_t))
     return ctr_error (err, 0, "container `%s`: the monitor went away while stopping", name);
   memcpy (&t, buf + 1, sizeof t);
+  /* a monitor of the previous release sends the status alone */
+  if (len >= 1 + 2 * (ssize_t)sizeof (int32_t))
+    memcpy (&flags, buf + 1 + sizeof t, sizeof flags);
   *exit_status = t;
+  *killed = flags & MON_EXIT_KILLED;
   return 0;
 }
 
@@ -240,7 +244,7 @@ console_loop (struct console *c, int sfd, bool foreground, int *exit_status, ctr
         return -1;
       if (type == MON_DATA)
         write_all (STDOUT_FILENO, buf + 1, len - 1);
-      else if (type == MON_EXIT && len == 1 + (ssize_t)sizeof (int32_t))
+      else if (type == MON_EXIT && len >= 1 + (ssize_t)sizeof (int32_t))
         {
           int32_t st;
           memcpy (&st, buf + 1, sizeof st);

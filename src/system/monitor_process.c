@@ -272,7 +272,7 @@ static void
 teardown (struct monitor *m, int code)
 {
   ctr_error_t err = NULL;
-  int32_t status = code;
+  int32_t reply[2] = { code, m->killed ? MON_EXIT_KILLED : 0 };
 
   ctr_log_debug ("monitor of `%s`: init ended (%d): removing network, cgroup and state",
                  m->cfg->name, code);
@@ -287,7 +287,7 @@ teardown (struct monitor *m, int code)
     {
       int fl = fcntl (m->clients[i].fd, F_GETFL);
       fcntl (m->clients[i].fd, F_SETFL, fl & ~O_NONBLOCK);
-      send_msg (m->clients[i].fd, MON_EXIT, &status, sizeof status);
+      send_msg (m->clients[i].fd, MON_EXIT, reply, sizeof reply);
       close (m->clients[i].fd);
     }
   m->n_clients = 0;

@@ -28,9 +28,17 @@ int system_check_networks (char *const *networks, ctr_error_t *err);
    returns with *exit_status when it ends. */
 int system_start (const struct ctr_context *ctx, const char *name, bool foreground,
                   int *exit_status, ctr_error_t *err);
+/* How a stop went. */
+struct system_stopped
+{
+  int exit_status;      /* init's: its exit code, or 128 + the signal that ended it */
+  bool killed;          /* init did not end by the deadline: everything was killed (SIGKILL) */
+  int timeout;          /* the seconds it was given */
+  char stop_signal[32]; /* and the signal it was sent first ("SIGPWR") */
+};
 /* timeout < 0: the container's stop_timeout. */
-int system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
-                 ctr_error_t *err);
+int system_stop (const struct ctr_context *ctx, const char *name, int timeout,
+                 struct system_stopped *out, ctr_error_t *err);
 int system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err);
 /* args NULL: a login shell. */
 int system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,

@@ -189,17 +189,21 @@ out:
 }
 
 int
-system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
-             ctr_error_t *err)
+system_stop (const struct ctr_context *ctx, const char *name, int timeout,
+             struct system_stopped *out, ctr_error_t *err)
 {
   struct opened o = { .fd = -1 };
+  int *exit_status = &out->exit_status;
   int r = -1;
 
-  *exit_status = 0;
+  memset (out, 0, sizeof *out);
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
   if (timeout < 0)
     timeout = o.meta.stop_timeout;
+  out->timeout = timeout;
+  snprintf (out->stop_signal, sizeof out->stop_signal, "%s",
+            o.meta.stop_signal ? o.meta.stop_signal : "its stop signal");
   ctr_log_debug ("stop `%s`: SIGKILL after %d s", name, timeout);
   switch (status_of (ctx, name, NULL))
     {
@@ -210,12 +214,13 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout, int *
       fprintf (stderr, "ctr: warning: the monitor of `%s` is gone: killing what is left\n", name);
       r = cleanup_orphan (ctx, name, o.meta.networks, err);
       *exit_status = 128 + SIGKILL;
+      out->killed = true;
       if (r == 0)
         record_exit (&o, *exit_status);
       break;
     default:
       /* a paused container cannot act on its stop signal */
-      r = monitor_stop (ctx, name, timeout, exit_status, err);
+      r = monitor_stop (ctx, name, timeout, exit_status, &out->killed, err);
     }
   close_stored (&o);
   return r;
@@ -229,6 +234,7 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   cleanup_close int rootfd = -1;
   enum system_status st;
   int status, r = -1;
+  bool killed;
 
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
@@ -242,7 +248,7 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   if (st == SYSTEM_ORPHANED && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
   if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED)
-      && monitor_stop (ctx, name, 0, &status, err) < 0)
+      && monitor_stop (ctx, name, 0, &status, &killed, err) < 0)
     goto out;
   if (store_lock (o.fd, err) < 0)
     goto out;

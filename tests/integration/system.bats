@@ -126,12 +126,25 @@ state_of() {
 @test "stop kills an init that ignores its stop signal after the timeout" {
 	ctr create -t app "$NAME" --net none -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
 	ctr start "$NAME"
-	run ctr stop -t 1 "$NAME"
-	assert_success
+	run --separate-stderr ctr stop -t 1 --format json "$NAME"
+	# stopped, but not cleanly: a status of its own, a warning, and clean: false
+	assert_status 3
+	[[ $stderr == *warning*"$NAME"*"within 1 s"*SIGKILL* ]] || fail "no warning: $stderr"
+	[ "$(jq -r .clean <<<"$output")" = false ] || fail "json: $output"
+	[ "$(jq -r .exit_status <<<"$output")" = 137 ] || fail "json: $output"
 	[ "$(state_of "$NAME")" = stopped ]
 	# it took the SIGKILL
 	run ctr info --format json "$NAME"
 	[ "$(jq -r .last_exit <<<"$output")" = 137 ] || fail "not killed: $output"
+}
+
+@test "a clean stop exits 0, silent, and says clean: true in json" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run --separate-stderr ctr stop -t 30 --format json "$NAME"
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output"
 }
 
 @test "attach to an app container without a shell says how to run a program in it" {
@@ -211,7 +224,8 @@ state_of() {
 	kill -KILL "$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")"
 	wait_until sh -c "[ \"\$('$CTR' --root '$STATE_ROOT' ls --format json | jq -r '.[0].state')\" = orphaned ]"
 	run ctr stop "$NAME"
-	assert_success
+	# what was left is killed: not a clean stop
+	assert_status 3
 	[ "$(state_of "$NAME")" = stopped ]
 	run ctr start "$NAME"
 	assert_success
