@@ -47,7 +47,7 @@ loaded_hooks_warn (struct loaded *l, enum oci_hook_stage stage, enum ctr_status 
       ctr_error_free (&err);
       return;
     }
-  json = state_oci_json (l->state, status, NULL);
+  json = state_hook_json (l->state, status, NULL);
   hooks_run_warn (&cfg->hooks, stage, json);
   oci_config_free (cfg);
 }

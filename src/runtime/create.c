@@ -76,10 +76,11 @@ struct create
   /* child side */
   struct process_seccomp seccomp;
   bool have_seccomp;
-  bool late_cgroupns; /* unshare the cgroup namespace after joining the v1 cgroups */
-  bool self_enter;    /* the child joins its cgroups itself (it still has host credentials) */
-  bool cloned_into;   /* clone3 put the child in its cgroup2 directory */
-  char *hook_state_json;
+  bool late_cgroupns;      /* unshare the cgroup namespace after joining the v1 cgroups */
+  bool self_enter;         /* the child joins its cgroups itself (it still has host credentials) */
+  bool cloned_into;        /* clone3 put the child in its cgroup2 directory */
+  char *hook_state_json;   /* createContainer's state, then (after its NUL) ... */
+  char *start_state_json;  /* ... startContainer's: in the same buffer */
   int netns_fd, userns_fd; /* sent by the child when asked (run --net, the monitor) */
   int stub_fd;             /* sealed ctr-stub: the container's program is executed through it */
   int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
@@ -517,6 +518,10 @@ child_identity (struct create *c, ctr_error_t *err)
       || child_recv (c, SYNC_HOOKS_DONE, &msg, err) < 0)
     return -1;
   c->hook_state_json = steal_ptr (msg.data);
+  if (c->hook_state_json && strlen (c->hook_state_json) < msg.len)
+    c->start_state_json = c->hook_state_json + strlen (c->hook_state_json) + 1;
+  else
+    c->start_state_json = c->hook_state_json;
   sync_msg_release (&msg);
   if (!has_listener (cfg))
     return 0;
@@ -568,6 +573,12 @@ child_rootfs (struct create *c, ctr_error_t *err)
   rctx.no_pivot = c->opts->no_pivot;
   if (rootfs_prepare (&rctx, err) < 0)
     goto out;
+  /* as runc: createContainer hooks start in the container's root (not yet pivoted to) */
+  if (cfg->hooks.len[OCI_HOOK_CREATE_CONTAINER] > 0 && fchdir (rctx.rootfs_fd) < 0)
+    {
+      ctr_error (err, errno, "createContainer hooks: enter the rootfs");
+      goto out;
+    }
   if (hooks_run (cfg->hooks.hooks[OCI_HOOK_CREATE_CONTAINER],
                  cfg->hooks.len[OCI_HOOK_CREATE_CONTAINER], OCI_HOOK_CREATE_CONTAINER,
                  c->hook_state_json, err)
@@ -669,7 +680,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
     _exit (1);
   if (hooks_run (c->config->hooks.hooks[OCI_HOOK_START_CONTAINER],
                  c->config->hooks.len[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
-                 c->hook_state_json, &err)
+                 c->start_state_json, &err)
       < 0)
     {
       ctr_error_print (&err);
@@ -708,7 +719,10 @@ static int
 parent_run_hooks (struct create *c, ctr_error_t *err)
 {
   const struct oci_hooks *h = &c->config->hooks;
-  cleanup_free char *json = state_oci_json (&c->state, CTR_STATUS_CREATING, NULL);
+  size_t len1, len2;
+  cleanup_free char *json = state_hook_json (&c->state, CTR_STATUS_CREATING, &len1);
+  cleanup_free char *started = state_hook_json (&c->state, CTR_STATUS_CREATED, &len2);
+  cleanup_free char *both = NULL;
   if (hooks_run (h->hooks[OCI_HOOK_PRESTART], h->len[OCI_HOOK_PRESTART], OCI_HOOK_PRESTART, json,
                  err)
           < 0
@@ -716,7 +730,11 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
                     OCI_HOOK_CREATE_RUNTIME, json, err)
              < 0)
     return -1;
-  if (sync_send (c->sync_parent, SYNC_HOOKS_DONE, 0, json, strlen (json), -1, err) < 0)
+  /* the child's hooks: createContainer's state, NUL, startContainer's (as runc: created) */
+  both = xmalloc (len1 + 1 + len2 + 1);
+  memcpy (both, json, len1 + 1);
+  memcpy (both + len1 + 1, started, len2 + 1);
+  if (sync_send (c->sync_parent, SYNC_HOOKS_DONE, 0, both, len1 + 1 + len2, -1, err) < 0)
     return -1;
   if (!has_listener (c->config))
     return 0;
@@ -928,7 +946,7 @@ run_poststage (struct create *c, enum oci_hook_stage stage, enum ctr_status stat
   cleanup_free char *json = NULL;
   if (c->config->hooks.len[stage] == 0)
     return;
-  json = state_oci_json (&c->state, status, NULL);
+  json = state_hook_json (&c->state, status, NULL);
   hooks_run_warn (&c->config->hooks, stage, json);
 }
 

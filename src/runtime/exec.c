@@ -507,7 +507,7 @@ exec_spawn (struct exec *e, ctr_error_t *err)
     return -1;
   if (exec_has_listener (e))
     {
-      cleanup_free char *state = state_oci_json (e->l.state, e->l.status, NULL);
+      cleanup_free char *state = state_hook_json (e->l.state, e->l.status, NULL);
       size_t len;
       cleanup_free char *text
           = listener_state_json (e->config->linux_->seccomp, e->pid, state, &len);

@@ -334,6 +334,26 @@ state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
   return json_writer_finish (w, len);
 }
 
+char *
+state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
+{
+  json_writer *w = json_writer_new (false);
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
+  json_kv_string (w, "id", s->id);
+  json_kv_string (w, "status", ctr_status_name (status));
+  if (status != CTR_STATUS_STOPPED && s->pid > 0)
+    json_kv_int (w, "pid", s->pid);
+  json_kv_string (w, "bundle", s->bundle);
+  if (s->annotations)
+    {
+      json_key (w, "annotations");
+      json_raw (w, s->annotations, strlen (s->annotations));
+    }
+  json_map_close (w);
+  return json_writer_finish (w, len);
+}
+
 int
 state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err)
 {

@@ -59,6 +59,9 @@ uint64_t pid_start_time (pid_t pid);
 enum ctr_status state_status (int dirfd, const struct ctr_state *s);
 /* The runtime-spec state document. */
 char *state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
+/* The runtime-spec State a hook reads on its stdin, as runc writes it: compact, with
+   ociVersion, id, status, pid (not once stopped), bundle and annotations. */
+char *state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
 /* Ids of all state dirs under root (sorted). */
 int state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err);
 

@@ -457,6 +457,31 @@ hook() {
 	run ctr delete "$(cid)"
 	assert_success
 	[ "$(jq -r .id "$HOOKS/poststop.json")" = "$(cid)" ]
+	# as runc writes it: the runtime-spec State, compact, on one line; the status of each
+	# stage; no pid once stopped
+	local f want
+	for f in "$HOOKS"/*.json "$BUNDLE/rootfs/startContainer.json"; do
+		[ "$(wc -l <"$f")" -le 1 ] && ! grep -q '": ' "$f" || fail "not compact: $(cat "$f")"
+		jq -e 'keys - ["ociVersion", "id", "status", "pid", "bundle", "annotations"] == []' "$f" >/dev/null ||
+			fail "$f: keys beyond the spec's State: $(cat "$f")"
+	done
+	# (runc 1.1 runs poststart hooks at create: "created" there)
+	for f in prestart:creating createRuntime:creating createContainer:creating \
+		"poststart:$([ "$CTR_NAME" = runc ] && echo created || echo running)" poststop:stopped; do
+		want=${f#*:}
+		[ "$(jq -r .status "$HOOKS/${f%%:*}.json")" = "$want" ] || fail "${f%%:*}: $(cat "$HOOKS/${f%%:*}.json")"
+	done
+	[ "$(jq -r .status "$BUNDLE/rootfs/startContainer.json")" = created ]
+	[ "$(jq -r 'has("pid")' "$HOOKS/poststop.json")" = false ]
+}
+
+@test "createContainer hooks run with the container's root as their working directory" {
+	make_bundle
+	update_config '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "pwd > hook.cwd"]}]'
+	create_container
+	[ -s "$BUNDLE/rootfs/hook.cwd" ] || fail "no hook.cwd in the rootfs"
+	[ "$(cat "$BUNDLE/rootfs/hook.cwd")" = "$BUNDLE/rootfs" ]
+	ctr delete --force "$(cid)"
 }
 
 @test "hooks get their args and env" {
