@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "system/store.h"
 #include "system/system.h"
+#include "system/template.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
 
@@ -74,137 +75,6 @@ template_find (const char *name, ctr_error_t *err)
     }
   ctr_error (err, 0, "unknown template `%s` (`ctr templates` lists them)", name);
   return NULL;
-}
-
-static const char *
-init_path (void)
-{
-  const char *env = getenv ("CTR_INIT");
-  return env && *env ? env : CTR_LIBEXECDIR "/ctr-init";
-}
-
-/* Child side: a new user namespace, then wait for the parent to map it; pipes: [0] child
-   reads "go", [3] child writes "ready". */
-static int
-template_enter_userns (int p[4])
-{
-  char c = 0;
-  close (p[1]);
-  close (p[2]);
-  if (unshare (CLONE_NEWUSER) < 0)
-    {
-      fprintf (stderr, "ctr: template: unshare a user namespace: %s\n", strerror (errno));
-      return -1;
-    }
-  if (write (p[3], "r", 1) != 1 || read (p[0], &c, 1) != 1 || c != 'g')
-    return -1;
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-    {
-      fprintf (stderr, "ctr: template: become root of its user namespace: %s\n", strerror (errno));
-      return -1;
-    }
-  return 0;
-}
-
-/* Parent side: the container's own mapping (ranges through newuidmap when there are). */
-static int
-template_map_userns (pid_t pid, int p[4], ctr_error_t *err)
-{
-  struct oci_rootless_ids ids;
-  struct oci_id_mapping um[2], gm[2];
-  struct oci_linux l = { .uid_mappings = um, .gid_mappings = gm };
-  char c = 0;
-  int r = -1;
-
-  close (p[0]);
-  close (p[3]);
-  ns_rootless_ids (&ids);
-  um[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.uid, .size = 1 };
-  gm[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.gid, .size = 1 };
-  um[1] = (struct oci_id_mapping){ .container_id = 1,
-                                   .host_id = ids.subuid_start,
-                                   .size = ids.subuid_count };
-  gm[1] = (struct oci_id_mapping){ .container_id = 1,
-                                   .host_id = ids.subgid_start,
-                                   .size = ids.subgid_count };
-  l.uid_mappings_len = ids.subuid_count ? 2 : 1;
-  l.gid_mappings_len = ids.subgid_count ? 2 : 1;
-  if (read (p[2], &c, 1) != 1)
-    ctr_error (err, 0, "could not enter a user namespace");
-  else if (ns_write_id_maps (pid, &l, err) == 0)
-    r = write (p[1], "g", 1) == 1 ? 0 : ctr_error (err, errno, "pipe");
-  close (p[1]);
-  close (p[2]);
-  return r;
-}
-
-/* Runs the template with the caller's terminal for its progress; an interrupt (Ctrl-C)
-   reaches the template, and the half-made container is removed after it ends. */
-static int
-template_run (const char *path, const char *tname, const char *name, const char *dir, char **args,
-              ctr_error_t *err)
-{
-  cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
-  const char *fixed[] = { path, "--name", name, "--path", dir, "--rootfs", rootfs };
-  size_t nargs = strv_len (args), i, k = 0;
-  cleanup_free char **argv = xzalloc ((ARRAY_SIZE (fixed) + nargs + 1) * sizeof *argv);
-  sigset_t block, old, pending;
-  int status, userns[4] = { -1, -1, -1, -1 };
-  pid_t pid;
-
-  /* rootless: the template runs as root of a user namespace with the container's own
-     mapping, so that what it creates gets the owners the container will see */
-  if (is_rootless () && (pipe2 (userns, O_CLOEXEC) < 0 || pipe2 (userns + 2, O_CLOEXEC) < 0))
-    return ctr_error (err, errno, "pipe");
-  for (i = 0; i < ARRAY_SIZE (fixed); i++)
-    argv[k++] = (char *)fixed[i];
-  for (i = 0; i < nargs; i++)
-    argv[k++] = args[i];
-  sigemptyset (&block);
-  sigaddset (&block, SIGINT);
-  sigaddset (&block, SIGTERM);
-  sigaddset (&block, SIGHUP);
-  sigprocmask (SIG_BLOCK, &block, &old);
-  pid = fork ();
-  if (pid < 0)
-    {
-      sigprocmask (SIG_SETMASK, &old, NULL);
-      return ctr_error (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      sigprocmask (SIG_SETMASK, &old, NULL);
-      if (userns[0] >= 0 && template_enter_userns (userns) < 0)
-        _exit (126);
-      setenv ("CTR_INIT", init_path (), 1);
-      dup2 (STDERR_FILENO, STDOUT_FILENO); /* progress goes where diagnostics go */
-      execv (path, argv);
-      fprintf (stderr, "ctr: exec template `%s`: %s\n", path, strerror (errno));
-      _exit (127);
-    }
-  if (userns[0] >= 0 && template_map_userns (pid, userns, err) < 0)
-    {
-      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-        ;
-      sigprocmask (SIG_SETMASK, &old, NULL);
-      return ctr_error_wrap (err, "template `%s`", tname);
-    }
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  sigpending (&pending);
-  if (sigismember (&pending, SIGINT) || sigismember (&pending, SIGTERM)
-      || sigismember (&pending, SIGHUP))
-    {
-      /* the signals stay pending: they take effect once the cleanup is done */
-      sigprocmask (SIG_SETMASK, &old, NULL);
-      return ctr_error (err, EINTR, "template `%s` interrupted", tname);
-    }
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return 0;
-  if (WIFSIGNALED (status))
-    return ctr_error (err, 0, "template `%s` was killed by signal %d", tname, WTERMSIG (status));
-  return ctr_error (err, 0, "template `%s` failed (exit status %d)", tname, WEXITSTATUS (status));
 }
 
 /* template.conf, the template's answer: key=value lines (DESIGN.md §7, docs/templates.md). */
@@ -400,27 +270,43 @@ claim_tmp (int rootfd, const char *tmp, const char *name, ctr_error_t *err)
   return fd;
 }
 
+/* SIGINT, SIGTERM or SIGHUP arrived while blocked: the one, or 0. */
 static int
-create_in (int rootfd, const char *root, const char *tmp, const char *name,
+interrupt_pending (void)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  sigset_t pending;
+  sigpending (&pending);
+  for (size_t i = 0; i < ARRAY_SIZE (sigs); i++)
+    if (sigismember (&pending, sigs[i]))
+      return sigs[i];
+  return 0;
+}
+
+/* Fills the staging directory tmp (dfd, locked) and renames it to name. */
+static int
+create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *name,
            const struct system_create_options *o, ctr_error_t *err)
 {
-  cleanup_close int dfd = claim_tmp (rootfd, tmp, name, err);
   cleanup_free char *path = NULL, *dir = xasprintf ("%s/%s", root, tmp);
   struct template_conf t;
-  int r;
+  int r, interrupted;
 
-  if (dfd < 0)
-    return -1;
   if (mkdirat (dfd, "rootfs", 0755) < 0)
     return ctr_error (err, errno, "create `%s/rootfs`", dir);
   path = template_find (o->template_name, err);
-  if (path == NULL || template_run (path, o->template_name, name, dir, o->template_args, err) < 0
+  /* the template's keeper shares dfd, and with it the lock: a create killed meanwhile
+     leaves a staging directory no one removes before the template is gone */
+  if (path == NULL
+      || template_run (path, o->template_name, name, dir, o->template_args, &interrupted, err) < 0
       || template_conf_read (dfd, o->template_name, &t, err) < 0)
     return -1;
   r = write_definition (dfd, name, o, &t, err);
   if (r == 0)
     r = write_meta (dfd, o, &t, err);
   template_conf_clear (&t);
+  if (r == 0 && interrupt_pending ())
+    r = ctr_error (err, 0, "create `%s` interrupted: %s", name, strsignal (interrupt_pending ()));
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, name, RENAME_NOREPLACE) < 0)
     r = ctr_error (err, errno == EEXIST ? 0 : errno, "container `%s` already exists", name);
   return r;
@@ -487,7 +373,9 @@ system_create (const struct ctr_context *ctx, const char *name,
 {
   const char *root = store_root (ctx->store);
   cleanup_free char *tmp = NULL;
-  cleanup_close int rootfd = -1;
+  cleanup_close int rootfd = -1, dfd = -1;
+  sigset_t interrupts, old;
+  int r;
 
   if (validate_container_id (name, err) < 0)
     return -1;
@@ -502,14 +390,26 @@ system_create (const struct ctr_context *ctx, const char *name,
   if (store_exists (root, name))
     return ctr_error (err, 0, "container `%s` already exists", name);
   tmp = xasprintf (".%s.new", name);
-  if (create_in (rootfd, root, tmp, name, o, err) < 0)
+  /* an interrupt (Ctrl-C, SIGTERM from `timeout`, a hangup) stops the template and takes
+     effect once the half-made container is gone */
+  sigemptyset (&interrupts);
+  sigaddset (&interrupts, SIGINT);
+  sigaddset (&interrupts, SIGTERM);
+  sigaddset (&interrupts, SIGHUP);
+  sigprocmask (SIG_BLOCK, &interrupts, &old);
+  dfd = claim_tmp (rootfd, tmp, name, err);
+  r = dfd < 0 ? -1 : create_in (rootfd, dfd, root, tmp, name, o, err);
+  if (r < 0 && dfd >= 0)
     {
       ctr_error_t e2 = NULL;
+      /* removed under the lock: never a directory another create has claimed */
       if (remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
-      return -1;
+      if (interrupt_pending ())
+        ctr_error_print (err); /* said now: the interrupt ends ctr once unblocked */
     }
-  return 0;
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 int
