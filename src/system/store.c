@@ -13,6 +13,7 @@
 
 #include "network/network.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "system/store.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -214,9 +215,56 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
 }
 
 int
+store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf (".%s.new", name);
+  cleanup_close int fd = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+  *busy = false;
+  if (fd < 0)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", tmp);
+  /* its creator holds this lock for as long as it lives */
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      *busy = true;
+      return 0;
+    }
+  if (remove_tree_at (rootfd, tmp, err) < 0)
+    return -1;
+  ctr_log_debug ("store: removed `%s`, left by a create that was killed", tmp);
+  return 1;
+}
+
+/* Half-made containers whose create was killed: `.NAME.new` without its creator's lock. */
+static void
+sweep_staging (const char *root)
+{
+  ctr_error_t e = NULL;
+  cleanup_close int rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, &e);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  ctr_error_free (&e);
+  if (rootfd < 0 || (d = fdopendir (fcntl (rootfd, F_DUPFD_CLOEXEC, 0))) == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    {
+      size_t len = strlen (de->d_name);
+      ctr_error_t ignored = NULL;
+      bool busy;
+      if (de->d_name[0] != '.' || len < 6 || strcmp (de->d_name + len - 4, ".new") != 0)
+        continue;
+      cleanup_free char *name = strndup (de->d_name + 1, len - 5);
+      if (store_staging_remove (rootfd, name, &busy, &ignored) < 0)
+        ctr_error_free (&ignored);
+    }
+}
+
+int
 store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
 {
   size_t k = 0;
+  sweep_staging (root);
   if (owned_dir_list_ids (root, "store", names, n, err) < 0)
     return -1;
   /* half-made containers (no ctr.json yet) are not listed */

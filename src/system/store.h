@@ -39,6 +39,10 @@ bool store_exists (const char *root, const char *name);
 int store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err);
 int store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err);
 /* Names of every stored container (sorted; half-made ones are not listed). */
+/* Removes `.NAME.new`, the staging directory of a create that was killed (its lock is
+   free): 1 when removed, 0 when there is none or (*busy) a create holds it. */
+int store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err);
+/* The names in the store; staging directories left by killed creates are removed first. */
 int store_list (const char *root, char ***names, size_t *n, ctr_error_t *err);
 /* Exclusive flock on a store directory (waits): create, start, config set and destroy
    serialize on it. */

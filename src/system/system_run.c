@@ -17,6 +17,7 @@
 #include "runtime/state.h"
 #include "system/store.h"
 #include "system/system.h"
+#include "base/owned_dir.h"
 #include "base/util.h"
 
 const char *
@@ -226,6 +227,30 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
   return r;
 }
 
+/* NAME not in the store may be a create's staging directory: one whose create was killed
+   is removed (1), one being created is left to its creator (error); 0 when there is none. */
+static int
+destroy_staging (const char *root, const char *name, ctr_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  bool busy = false;
+  int r;
+
+  if (validate_container_id (name, err) < 0)
+    return -1;
+  if (store_exists (root, name))
+    return 0;
+  rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, err);
+  if (rootfd == OWNED_DIR_MISSING)
+    return 0;
+  if (rootfd < 0)
+    return -1;
+  r = store_staging_remove (rootfd, name, &busy, err);
+  if (r == 0 && busy)
+    return ctr_error (err, 0, "container `%s` is being created", name);
+  return r;
+}
+
 int
 system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err)
 {
@@ -236,6 +261,10 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   int status, r = -1;
   bool killed;
 
+  r = destroy_staging (root, name, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  r = -1;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
   st = status_of (ctx, name, NULL);
