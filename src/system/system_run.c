@@ -257,9 +257,10 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   const char *root = store_root (ctx->store);
   struct opened o = { .fd = -1 };
   cleanup_close int rootfd = -1;
+  cleanup_free char *staging = NULL;
   enum system_status st;
   int status, r = -1;
-  bool killed;
+  bool killed, busy;
 
   r = destroy_staging (root, name, err);
   if (r != 0)
@@ -283,9 +284,22 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
     goto out;
   rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
-    ctr_error (err, errno, "open store `%s`", root);
-  else
-    r = remove_tree_at (rootfd, name, err);
+    {
+      ctr_error (err, errno, "open store `%s`", root);
+      goto out;
+    }
+  /* out of the store in one step, still locked (the lock is the directory's): a destroy
+     killed while removing leaves a staging directory that the next destroy -f, ls or
+     create of NAME removes, never a NAME without its definition that none of them would */
+  staging = xasprintf (".%s.new", name);
+  if (store_staging_remove (rootfd, name, &busy, err) < 0)
+    goto out;
+  if (renameat2 (rootfd, name, rootfd, staging, RENAME_NOREPLACE) < 0)
+    {
+      ctr_error (err, errno == EEXIST ? 0 : errno, "rename `%s` to `%s`", name, staging);
+      goto out;
+    }
+  r = remove_tree_at (rootfd, staging, err);
 out:
   close_stored (&o);
   return r;

@@ -2,7 +2,7 @@
 # templates_interrupt.bats: nothing of `ctr create -t` outlives ctr: a kill -9 takes the
 # template and everything it started along, an interrupt (SIGTERM, `timeout`) stops it and
 # removes the half-made container before ctr exits, and a staging directory left behind
-# is found by `destroy -f NAME` and by the next `ls`.
+# is found by `destroy -f NAME` and by the next `ls`; so is what a destroy killed midway left.
 
 # shellcheck disable=SC2154
 load helpers
@@ -125,4 +125,26 @@ interrupt() {
 	[ -s "$CTR_STORE/.$NAME.new/rootfs/progress" ] || fail "the first create's work is gone"
 	interrupt TERM 143
 	[ ! -e "$CTR_STORE/.$NAME.new" ]
+}
+
+@test "kill -9 of destroy while it removes: the next destroy -f removes the rest" {
+	# a container with many files, so that removing it takes a while
+	cat >"$BATS_TEST_TMPDIR/templates/ctr-many" <<-'EOS'
+		#!/bin/sh
+		while [ $# -gt 0 ]; do case $1 in --rootfs) rootfs=$2; shift ;; --path) path=$2; shift ;; esac; shift; done
+		mkdir "$rootfs/many" && cd "$rootfs/many" && seq 1 40000 | xargs touch
+		echo arg=/bin/sh >"$path/template.conf"
+	EOS
+	chmod +x "$BATS_TEST_TMPDIR/templates/ctr-many"
+	run ctr create -t many "$NAME" --net none
+	assert_success
+	"$CTR" --root "$STATE_ROOT" destroy -f "$NAME" </dev/null >/dev/null 2>&1 &
+	CPID=$!
+	# killed once its definition is out of the store, before the rest is removed
+	while [ -e "$CTR_STORE/$NAME/ctr.json" ]; do :; done
+	kill -KILL "$CPID"
+	wait "$CPID" || true
+	run ctr destroy -f "$NAME"
+	assert_success
+	[ -z "$(ls -A "$CTR_STORE")" ] || fail "left in the store: $(ls -A "$CTR_STORE")"
 }
