@@ -531,6 +531,9 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
       _exit (1);
     }
   report_ready (ready, NULL);
+  /* the store lock the start took is shared with us (one open file): let go of it here as
+     the start does, also when the start was killed meanwhile and never will */
+  flock (cfg->store_fd, LOCK_UN);
   status = event_loop (&m);
   teardown (&m, status < 0 ? 255 : wait_status_code (status));
   _exit (0);

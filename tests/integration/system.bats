@@ -444,3 +444,29 @@ except OSError:
 	"$CTR" --root "$root" stop -t 0 "$NAME"
 	rmdir "$root"
 }
+
+@test "a start killed while its monitor sets up: the container runs and ctr config/stop/destroy work" {
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	# a createRuntime hook that takes a while: start is killed while the monitor waits on it
+	jq --arg m "$BATS_TEST_TMPDIR/hook-ran" \
+		'.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "touch \($m); sleep 1"]}]' \
+		"$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/config.json"
+	cp "$BATS_TEST_TMPDIR/config.json" "$CTR_STORE/$NAME/config.json"
+	"$CTR" --root "$STATE_ROOT" start "$NAME" </dev/null >/dev/null 2>&1 &
+	local pid=$!
+	wait_until test -e "$BATS_TEST_TMPDIR/hook-ran"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	wait_until sh -c "[ \"\$('$CTR' --root '$STATE_ROOT' ls --format json | jq -r '.[0].state')\" = running ]"
+	# the store lock is not held for ever by the monitor the killed start left
+	run timeout 10 "$CTR" --root "$STATE_ROOT" config "$NAME" set stop_timeout 3
+	assert_success
+	run timeout 10 "$CTR" --root "$STATE_ROOT" start "$NAME"
+	assert_failure
+	assert_output_contains "already running"
+	run ctr stop "$NAME"
+	assert_success
+	run ctr destroy -f "$NAME"
+	assert_success
+}
