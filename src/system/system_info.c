@@ -232,12 +232,14 @@ run_editor (const char *file, ctr_error_t *err)
   return 0;
 }
 
+/* The copy `config edit` hands to the editor, in the container's directory. */
+#define CONFIG_EDIT_COPY "config.edit.json"
+
 int
 system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
   cleanup_close int fd = store_open (store_root (ctx->store), name, err);
-  cleanup_free char *text = NULL, *edited = NULL;
-  char tmp[] = "/tmp/ctr-config-XXXXXX.json";
+  cleanup_free char *text = NULL, *edited = NULL, *tmp = NULL;
   struct oci_config *check = NULL;
   size_t len, elen;
   int tfd, r = -1;
@@ -245,16 +247,20 @@ system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t
   if (fd < 0 || store_lock (fd, err) < 0
       || read_file_at (fd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
     return -1;
-  tfd = mkstemps (tmp, 5);
+  /* the copy lives in the container's directory, under its lock: one an edit killed
+     midway left is overwritten by the next edit and removed by destroy, never a stray
+     file in /tmp */
+  tmp = xasprintf ("%s/%s/%s", store_root (ctx->store), name, CONFIG_EDIT_COPY);
+  tfd = openat (fd, CONFIG_EDIT_COPY, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (tfd < 0)
-    return ctr_error (err, errno, "create a temporary file");
+    return ctr_error (err, errno, "create `%s`", tmp);
   if (write_all (tfd, text, len) < 0)
     {
       ctr_error (err, errno, "write `%s`", tmp);
       goto out;
     }
   if (run_editor (tmp, err) < 0
-      || read_file_at (AT_FDCWD, tmp, OCI_CONFIG_MAX_SIZE, &edited, &elen, err) < 0)
+      || read_file_at (fd, CONFIG_EDIT_COPY, OCI_CONFIG_MAX_SIZE, &edited, &elen, err) < 0)
     goto out;
   if (elen == len && memcmp (edited, text, len) == 0)
     {
@@ -271,6 +277,6 @@ system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t
   r = write_file_atomic_at (fd, "config.json", edited, elen, 0600, err);
 out:
   close (tfd);
-  unlink (tmp);
+  unlinkat (fd, CONFIG_EDIT_COPY, 0);
   return r;
 }

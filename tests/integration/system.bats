@@ -470,3 +470,26 @@ except OSError:
 	run ctr destroy -f "$NAME"
 	assert_success
 }
+
+@test "config edit killed while its editor runs: destroy -f leaves no copy of config.json behind" {
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	cat >"$BATS_TEST_TMPDIR/editor" <<-EOS
+		#!/bin/sh
+		echo "\$1" >"$BATS_TEST_TMPDIR/edited"
+		exec sleep 30
+	EOS
+	chmod +x "$BATS_TEST_TMPDIR/editor"
+	VISUAL=$BATS_TEST_TMPDIR/editor "$CTR" --root "$STATE_ROOT" config "$NAME" edit </dev/null >/dev/null 2>&1 &
+	local pid=$!
+	wait_until test -s "$BATS_TEST_TMPDIR/edited"
+	local copy editor
+	copy=$(cat "$BATS_TEST_TMPDIR/edited")
+	editor=$(pgrep -P "$pid")
+	kill -KILL "$pid"
+	wait "$pid" || true
+	kill -KILL "$editor"
+	run ctr destroy -f "$NAME"
+	assert_success
+	[ ! -e "$copy" ] || { rm -f "$copy"; fail "left behind: $copy"; }
+}
