@@ -165,6 +165,11 @@ template_keeper (pid_t ctr, const char *tname, const char *path, char **argv, in
   uint64_t kill_at = 0;
   pid_t t, self = getpid ();
 
+  /* still blocked (ctr's mask), but no longer ignored when ctr's caller ignored them (a
+     background job ignores SIGINT): the parent-death SIGTERM must get through */
+  signal (SIGINT, SIG_DFL);
+  signal (SIGTERM, SIG_DFL);
+  signal (SIGHUP, SIG_DFL);
   prctl (PR_SET_PDEATHSIG, SIGTERM);
   if (getppid () != ctr)
     _exit (125); /* ctr was gone before the parent-death signal was armed */
@@ -236,6 +241,7 @@ template_run (const char *path, const char *tname, const char *name, const char 
   cleanup_free char **argv = xzalloc ((ARRAY_SIZE (fixed) + nargs + 1) * sizeof *argv);
   int status = 0, userns[4] = { -1, -1, -1, -1 };
   sigset_t wait_for, old;
+  struct sigaction old_chld;
   siginfo_t si;
   pid_t ctr = getpid (), keeper;
 
@@ -255,9 +261,12 @@ template_run (const char *path, const char *tname, const char *name, const char 
   sigaddset (&wait_for, SIGHUP);
   sigaddset (&wait_for, SIGCHLD);
   sigprocmask (SIG_BLOCK, &wait_for, &old);
+  /* an ignored SIGCHLD (inherited) would never be pending, and children be reaped unseen */
+  sigaction (SIGCHLD, &(struct sigaction){ .sa_handler = SIG_DFL }, &old_chld);
   keeper = fork ();
   if (keeper < 0)
     {
+      sigaction (SIGCHLD, &old_chld, NULL);
       sigprocmask (SIG_SETMASK, &old, NULL);
       return ctr_error (err, errno, "fork");
     }
@@ -271,6 +280,11 @@ template_run (const char *path, const char *tname, const char *name, const char 
       pid_t r = waitpid (keeper, &status, WNOHANG);
       if (r == keeper)
         break;
+      if (r < 0 && errno == ECHILD)
+        {
+          status = 125 << 8; /* cannot be: SIGCHLD is not ignored */
+          break;
+        }
       if (sigwaitinfo (&wait_for, &si) < 0 || si.si_signo == SIGCHLD)
         continue;
       /* an interrupt: passed on, and the template's end is waited for */
@@ -279,6 +293,7 @@ template_run (const char *path, const char *tname, const char *name, const char 
       *interrupted = si.si_signo;
     }
   /* SIGCHLD back as it was; the interrupts stay blocked (the caller's) for its cleanup */
+  sigaction (SIGCHLD, &old_chld, NULL);
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (*interrupted)
     {

@@ -74,6 +74,23 @@ interrupt() {
 	[ ! -e "$CTR_STORE/.$NAME.new" ]
 }
 
+@test "kill -9 of create -t started with SIGTERM, SIGINT and SIGCHLD ignored: the template dies too" {
+	# a caller's ignored signals are inherited: they must not keep the template alive
+	(
+		trap '' TERM INT HUP CHLD
+		exec "$CTR" --root "$STATE_ROOT" create -t forever "$NAME" --net none </dev/null >"$BATS_TEST_TMPDIR/create.log" 2>&1
+	) &
+	CPID=$!
+	wait_until test -s "$CTR_STORE/.$NAME.new/rootfs/progress"
+	wait_until sh -c "pgrep -f -- '$NAME-helper' >/dev/null"
+	kill -KILL "$CPID"
+	wait "$CPID" || true
+	wait_until test -z "$(template_procs)" || fail "still running after ctr died: $(template_procs)"
+	run ctr destroy -f "$NAME"
+	assert_success
+	[ ! -e "$CTR_STORE/.$NAME.new" ]
+}
+
 @test "a staging directory left by a killed create -t is removed by the next ls" {
 	start_create
 	kill -KILL "$CPID"
