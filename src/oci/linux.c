@@ -221,3 +221,45 @@ oci_linux_free (struct oci_linux *l)
   free (l->personality);
   free (l);
 }
+
+/* A sysctl is only allowed where the container has its own namespace for it: anything
+   else would change the host (runc's rules). */
+int
+oci_check_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t *err)
+{
+  static const char *const ipc_keys[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+          "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
+  const struct oci_linux *l = cfg->linux_;
+  size_t i, k;
+
+  for (i = 0; l && i < l->sysctl_len; i++)
+    {
+      const char *key = l->sysctl[i].key;
+      enum oci_ns_type need = OCI_NS_COUNT;
+      /* as runc: the hostname field sets it, and the two would fight */
+      if (strcmp (key, "kernel.hostname") == 0)
+        return ctr_error (err, 0,
+                          "%s: linux.sysctl: `kernel.hostname` is not allowed: it conflicts "
+                          "with the `hostname` field (set that instead)",
+                          origin);
+      for (k = 0; k < ARRAY_SIZE (ipc_keys); k++)
+        if (strcmp (key, ipc_keys[k]) == 0)
+          need = OCI_NS_IPC;
+      if (strncmp (key, "fs.mqueue.", 10) == 0)
+        need = OCI_NS_IPC;
+      else if (strncmp (key, "net.", 4) == 0)
+        need = OCI_NS_NETWORK;
+      else if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+        need = OCI_NS_UTS;
+      if (need == OCI_NS_COUNT)
+        return ctr_error (err, 0,
+                          "%s: linux.sysctl: `%s` is not namespaced: setting it would "
+                          "change the host",
+                          origin, key);
+      if (oci_config_namespace (cfg, need) == NULL)
+        return ctr_error (err, 0, "%s: linux.sysctl: `%s` needs a %s namespace", origin, key,
+                          oci_ns_type_name (need));
+    }
+  return 0;
+}

@@ -448,6 +448,9 @@ char *oci_seccomp_canonical (const struct oci_seccomp *s, size_t *len);
 
 /* Looks up a namespace entry; NULL when the config does not list it. */
 const struct oci_namespace *oci_config_namespace (const struct oci_config *c, enum oci_ns_type t);
+/* linux.sysctl: each key only where the container has its own namespace for it, and not
+   kernel.hostname (the hostname field sets it), as runc; errors name origin (the file). */
+int oci_check_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t *err);
 
 /* Default config.json for `ctr spec` (runc's defaults; rootless variant adds a user
    namespace with the caller's uid/gid mapped to 0 and drops what needs host root). */

@@ -33,6 +33,7 @@ struct system_stopped
 {
   int exit_status;      /* init's: its exit code, or 128 + the signal that ended it */
   bool killed;          /* init did not end by the deadline: everything was killed (SIGKILL) */
+  bool orphaned;        /* its monitor was gone: what was left got killed (said already) */
   int timeout;          /* the seconds it was given */
   char stop_signal[32]; /* and the signal it was sent first ("SIGPWR") */
 };

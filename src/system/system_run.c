@@ -215,7 +215,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
       fprintf (stderr, "ctr: warning: the monitor of `%s` is gone: killing what is left\n", name);
       r = cleanup_orphan (ctx, name, o.meta.networks, err);
       *exit_status = 128 + SIGKILL;
-      out->killed = true;
+      out->killed = out->orphaned = true;
       if (r == 0)
         record_exit (&o, *exit_status);
       break;
