@@ -30,6 +30,9 @@ teardown() {
 	delete_all_containers
 	ctr network rm "$NET" >/dev/null 2>&1 || true
 	ctr network rm "$NET2" >/dev/null 2>&1 || true
+	ctr network rm netinputr1 >/dev/null 2>&1 || true
+	ctr network rm netinputr2 >/dev/null 2>&1 || true
+	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
 	ip netns del "$OUT" 2>/dev/null || true
 	ip link del "${OUT}h" 2>/dev/null || true
 	local left
@@ -147,4 +150,23 @@ addr_of() {
 	[[ $output == *"no network namespace of its own"* ]] || fail "$output"
 	run ctr network inspect "$NET"
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+}
+
+# rules_of NETWORK: the number of nft rules tagged with the network.
+rules_of() {
+	nft list table inet ctr 2>/dev/null | grep -c "comment \"ctr-net:$1\"" || true
+}
+
+@test "run --net: a network whose bridge was deleted by hand gets its nft rules once, not twice" {
+	ctr network create netinputr1 --subnet 10.231.11.0/24
+	run_detached --net netinputr1
+	before=$(rules_of netinputr1)
+	[ "$before" -gt 0 ] || fail "no rules tagged ctr-net:netinputr1"
+	ctr delete -f "$(cid)"
+	ip link del netinputr1
+	run_detached --net netinputr1
+	[ "$(rules_of netinputr1)" = "$before" ] || fail "rules: $before before, $(rules_of netinputr1) after: $(nft list table inet ctr)"
+	ctr delete -f "$(cid)"
+	ctr network rm netinputr1
+	[ "$(rules_of netinputr1)" = 0 ] || fail "rules left"
 }
