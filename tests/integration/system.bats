@@ -444,3 +444,26 @@ except OSError:
 	"$CTR" --root "$root" stop -t 0 "$NAME"
 	rmdir "$root"
 }
+
+@test "network rm refuses while stored containers name it, listing them; --force removes it with a warning" {
+	ctr network create ctrtsys --subnet 10.231.22.0/24
+	ctr create -t busybox "$NAME-a" --net ctrtsys
+	ctr create -t busybox "$NAME-b" --net none
+	ctr config "$NAME-b" set net ctrtsys
+	ctr start "$NAME-b"
+	run ctr network rm ctrtsys
+	assert_failure
+	[[ $output == *"network \`ctrtsys\` is in use by"*"\`$NAME-a\`"* ]] || fail "$output"
+	[[ $output == *"\`$NAME-b\`"* ]] || fail "$output"
+	ctr network inspect ctrtsys >/dev/null
+	ctr destroy -f "$NAME-b"
+	run ctr network rm ctrtsys
+	assert_failure
+	[[ $output == *"in use by \`$NAME-a\`"* ]] || fail "$output"
+	run ctr network rm --force ctrtsys
+	assert_success
+	[[ $output == *"warning: removing network \`ctrtsys\` still used by \`$NAME-a\`"* ]] || fail "$output"
+	run ctr network inspect ctrtsys
+	assert_failure
+	! ip link show ctrtsys >/dev/null 2>&1 || fail "bridge left"
+}

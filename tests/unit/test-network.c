@@ -152,7 +152,7 @@ test_ipam (void)
   network_leases_write ("ctrtu", &l, &err);
   ok (network_remove ("ctrtu", &err) == 0, "rm (%s)", err ? err_msg (&err) : "ok");
   ok (network_def_load ("ctrtu", &def, &err) < 0, "gone");
-  like (err_msg (&err), "unknown network `ctrtu`", "unknown network");
+  like (err_msg (&err), "network `ctrtu` does not exist", "unknown network");
 }
 
 int
