@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "network/network.h"
+#include "system/system.h"
 #include "base/util.h"
 
 static const char usage[]
@@ -16,7 +17,9 @@ static const char usage[]
       "  create NAME [OPTIONS]  define a network (its bridge is made on first use)\n"
       "  ls [--format FORMAT]   list networks (table or json)\n"
       "  inspect NAME           print a network and its leases as JSON\n"
-      "  rm NAME...             remove networks no container uses\n"
+      "  rm [-f] NAME...        remove networks no container uses (stored system\n"
+      "                         containers naming it, running containers on it);\n"
+      "                         -f, --force: remove it anyway, with a warning\n"
       "\n"
       "Options of create:\n"
       "      --subnet CIDR      IPv4 subnet (default: the first free 10.N.0.0/16)\n"
@@ -176,23 +179,65 @@ do_ls (int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
-/* inspect and rm: -h and network names only. */
+/* The stored system containers whose definition names network (a NULL-terminated list). */
 static int
-do_names (const char *verb, int argc, char **argv, bool single)
+stored_users (const struct ctr_context *ctx, const char *network, char ***out, ctr_error_t *err)
+{
+  struct system_info *infos = NULL;
+  size_t n, k = 0;
+
+  *out = NULL;
+  if (system_list (ctx, &infos, &n, err) < 0)
+    return -1;
+  *out = xzalloc ((n + 1) * sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    {
+      for (char **net = infos[i].networks; net && *net; net++)
+        if (strcmp (*net, network) == 0)
+          {
+            (*out)[k++] = xstrdup (infos[i].name);
+            break;
+          }
+      system_info_clear (&infos[i]);
+    }
+  free (infos);
+  return 0;
+}
+
+static int
+remove_one (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err)
+{
+  cleanup_strv char **users = NULL;
+  struct network_remove_options o = { .force = force };
+
+  if (stored_users (ctx, name, &users, err) < 0)
+    return ctr_error_wrap (err, "network `%s`: list the stored containers", name);
+  o.users = users;
+  return network_remove_with (name, &o, err);
+}
+
+/* inspect and rm: -h (rm: -f) and network names only. */
+static int
+do_names (const struct ctr_context *ctx, const char *verb, int argc, char **argv, bool single)
 {
   static const struct option long_options[] = {
     { "help", no_argument, NULL, 'h' },
+    { "force", no_argument, NULL, 'f' },
     { NULL, 0, NULL, 0 },
   };
+  const char *short_opts = single ? ":h" : ":hf";
   ctr_error_t err = NULL;
+  bool force = false;
   int c, i, rc = CLI_EXIT_OK;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, short_opts, long_options, NULL)) != -1)
     if (c == 'h')
       return cli_help (usage);
+    else if (c == 'f' && !single)
+      force = true;
     else
-      return cli_option_error (verb, c, argv, ":h", long_options);
+      return cli_option_error (verb, c, argv, short_opts, long_options);
   if (optind >= argc)
     return cli_usage_error (verb, "missing network name");
   if (single && optind + 1 < argc)
@@ -202,7 +247,7 @@ do_names (const char *verb, int argc, char **argv, bool single)
       struct network_info info;
       if (!single)
         {
-          if (network_remove (argv[i], &err) < 0)
+          if (remove_one (ctx, argv[i], force, &err) < 0)
             rc = cli_fail (&err);
           continue;
         }
@@ -231,8 +276,8 @@ cli_network (const struct ctr_context *ctx, int argc, char **argv)
   if (strcmp (sub, "ls") == 0 || strcmp (sub, "list") == 0)
     return do_ls (argc - 1, argv + 1);
   if (strcmp (sub, "inspect") == 0)
-    return do_names ("network inspect", argc - 1, argv + 1, true);
+    return do_names (ctx, "network inspect", argc - 1, argv + 1, true);
   if (strcmp (sub, "rm") == 0 || strcmp (sub, "remove") == 0)
-    return do_names ("network rm", argc - 1, argv + 1, false);
+    return do_names (ctx, "network rm", argc - 1, argv + 1, false);
   return cli_usage_error ("network", "unknown command \"%s\"", sub);
 }

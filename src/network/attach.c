@@ -114,15 +114,20 @@ lease_address (struct netlink *nl, const struct network_def *def,
   cleanup_free char *lock_name = xasprintf ("%s.lock", def->name), *text = NULL;
   struct network_leases leases = { 0 }, stale = { 0 };
   struct network_lease lease = { 0 };
-  cleanup_close int lock = network_lock_file (lock_name, err);
+  cleanup_close int lock = network_lock_file (lock_name, err), ports_lock = -1;
+  cleanup_free char *def_path = network_def_path (def->name), *ports = NULL;
   int bridge = -1;
-
-  cleanup_free char *def_path = network_def_path (def->name);
 
   if (lock < 0)
     return -1;
   if (access (def_path, F_OK) < 0) /* removed while we waited for the lock */
-    return ctr_error (err, ENOENT, "unknown network `%s`", def->name);
+    return ctr_error (err, ENOENT, "network `%s` does not exist", def->name);
+  /* ports.lock until the lease is written: two networks' attaches cannot take one port */
+  if (req->n_ports
+      && ((ports_lock = network_lock_file ("ports.lock", err)) < 0
+          || network_ports_check_free (req->owner, req->ports, req->n_ports, err) < 0))
+    return -1;
+  ports = network_ports_format (req->ports, req->n_ports);
   bridge = ensure_bridge (nl, def, err);
   if (bridge < 0 || network_leases_read (def->name, &leases, err) < 0)
     goto out;
@@ -140,6 +145,7 @@ lease_address (struct netlink *nl, const struct network_def *def,
   snprintf (lease.ifname, sizeof (lease.ifname), "%s", req->ifname);
   snprintf (lease.host_ifname, sizeof (lease.host_ifname), "%s", host_ifname);
   lease.n_ports = (unsigned int)req->n_ports;
+  lease.ports = ports;
   network_leases_add (&leases, &lease);
   if (network_leases_write (def->name, &leases, err) < 0)
     bridge = -1;
@@ -262,7 +268,7 @@ check_request (const struct network_attach_request *req, ctr_error_t *err)
     return -1;
   if (req->netns_fd < 0)
     return ctr_error (err, 0, "network attach: no network namespace fd");
-  return 0;
+  return network_ports_check (req->ports, req->n_ports, err);
 }
 
 /* Undoes an attach after its lease was written. */
@@ -332,29 +338,6 @@ out:
   return r;
 }
 
-/* The names of the networks with a lease file. */
-static int
-leased_networks (char ***out, size_t *n, ctr_error_t *err)
-{
-  cleanup_dir DIR *dir = opendir (network_run_dir ());
-  struct dirent *de;
-
-  *out = NULL;
-  *n = 0;
-  if (dir == NULL)
-    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", network_run_dir ());
-  while ((de = readdir (dir)))
-    {
-      size_t len = strlen (de->d_name);
-      if (len <= 7 || strcmp (de->d_name + len - 7, ".leases") != 0)
-        continue;
-      *out = xrealloc (*out, (*n + 2) * sizeof (char *));
-      (*out)[(*n)++] = xstrndup (de->d_name, len - 7);
-      (*out)[*n] = NULL;
-    }
-  return 0;
-}
-
 /* Keeps the first error of a best-effort sequence in *err; returns -1. */
 static int
 keep_first (ctr_error_t *err, ctr_error_t *e)
@@ -408,7 +391,7 @@ network_detach_all (const char *owner, ctr_error_t *err)
     return 0; /* nothing can be held without root */
   if (validate_container_id (owner, err) < 0)
     return ctr_error_wrap (err, "network owner");
-  if (leased_networks (&names, &n, err) < 0)
+  if (network_leased_names (&names, &n, err) < 0)
     return -1;
   for (i = 0; i < n; i++)
     if (drop_leases (names[i], owner, NULL, &removed, &e) < 0)

@@ -108,7 +108,10 @@ network_list (struct network_info **out, size_t *n, ctr_error_t *err)
 
   *out = NULL;
   *n = 0;
-  if (network_require_root (err) < 0 || network_def_names (&names, &count, err) < 0)
+  if (network_require_root (err) < 0)
+    return -1;
+  network_remove_stale_tmp ();
+  if (network_def_names (&names, &count, err) < 0)
     return -1;
   *out = xzalloc ((count + 1) * sizeof (**out));
   for (i = 0; i < count; i++)
@@ -150,33 +153,57 @@ unlink_run_file (const char *name, const char *suffix, ctr_error_t *err)
   return 0;
 }
 
-/* With the network's lock held: refuses while live leases exist, then tears down. */
+/* "`a`, `b`" of the live leases' owners and the users the caller named, each once. */
+static char *
+users_text (const struct network_leases *leases, char *const *users)
+{
+  char *out = NULL;
+
+  for (size_t i = 0; i < leases->n + strv_len (users); i++)
+    {
+      const char *u = i < leases->n ? leases->v[i].owner : users[i - leases->n];
+      cleanup_free char *needle = xasprintf ("`%s`", u), *prev = out;
+      if (prev && strstr (prev, needle))
+        {
+          out = steal_ptr (prev);
+          continue;
+        }
+      out = prev ? xasprintf ("%s, %s", prev, needle) : xstrdup (needle);
+    }
+  return out;
+}
+
+/* With the network's lock held: refuses while it is used (unless forced), then tears down.
+   Forced, live owners' veths and port rules go as a dead owner's would. */
 static int
-remove_locked (const struct network_def *d, ctr_error_t *err)
+remove_locked (const struct network_def *d, const struct network_remove_options *o,
+               ctr_error_t *err)
 {
   struct network_leases leases = { 0 }, stale = { 0 };
   cleanup_netlink struct netlink *nl = NULL;
-  cleanup_free char *path = network_def_path (d->name);
+  cleanup_free char *path = network_def_path (d->name), *users = NULL;
   int r = -1;
 
   if (network_leases_read (d->name, &leases, err) < 0)
     return -1;
   network_leases_take_stale (&leases, &stale);
-  if (leases.n > 0)
+  users = users_text (&leases, o->users);
+  if (users && !o->force)
     {
-      if (leases.n == 1)
-        ctr_error (err, 0, "network `%s` is in use by `%s`", d->name, leases.v[0].owner);
-      else
-        ctr_error (err, 0, "network `%s` is in use by `%s` and %zu more", d->name,
-                   leases.v[0].owner, leases.n - 1);
+      ctr_error (err, 0, "network `%s` is in use by %s: remove it from them first, or pass --force",
+                 d->name, users);
       goto out;
     }
+  if (users)
+    fprintf (stderr, "ctr: warning: removing network `%s` still used by %s\n", d->name, users);
   nl = netlink_open (err);
   if (nl == NULL)
     goto out;
   network_release_stale (nl, &stale);
+  network_release_stale (nl, &leases);
   if (remove_bridge (nl, d, err) < 0 || network_nft_del_network (d->name, err) < 0
-      || unlink_run_file (d->name, ".leases", err) < 0)
+      || unlink_run_file (d->name, ".leases", err) < 0
+      || unlink_run_file (d->name, ".leases.tmp", err) < 0)
     goto out;
   if (unlink (path) < 0 && errno != ENOENT)
     {
@@ -191,7 +218,7 @@ out:
 }
 
 int
-network_remove (const char *name, ctr_error_t *err)
+network_remove_with (const char *name, const struct network_remove_options *o, ctr_error_t *err)
 {
   cleanup_close int global = -1, lock = -1;
   cleanup_free char *lock_name = NULL;
@@ -200,12 +227,20 @@ network_remove (const char *name, ctr_error_t *err)
 
   if (network_require_root (err) < 0)
     return -1;
+  network_remove_stale_tmp ();
   global = network_lock_file ("networks.lock", err);
   if (global < 0 || network_def_load (name, &d, err) < 0)
     return -1;
   lock_name = xasprintf ("%s.lock", name);
   lock = network_lock_file (lock_name, err);
-  r = lock < 0 ? -1 : remove_locked (&d, err);
+  r = lock < 0 ? -1 : remove_locked (&d, o, err);
   network_def_clear (&d);
   return r;
+}
+
+int
+network_remove (const char *name, ctr_error_t *err)
+{
+  struct network_remove_options o = { 0 };
+  return network_remove_with (name, &o, err);
 }

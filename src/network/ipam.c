@@ -21,6 +21,7 @@ network_leases_clear (struct network_leases *l)
     {
       free (l->v[i].address);
       free (l->v[i].owner);
+      free (l->v[i].ports);
     }
   free (l->v);
   l->v = NULL;
@@ -34,6 +35,7 @@ network_leases_add (struct network_leases *l, const struct network_lease *lease)
   l->v[l->n] = *lease;
   l->v[l->n].address = xstrdup (lease->address);
   l->v[l->n].owner = xstrdup (lease->owner);
+  l->v[l->n].ports = lease->ports ? xstrdup (lease->ports) : NULL;
   l->n++;
 }
 
@@ -66,20 +68,23 @@ network_pid_start_time (pid_t pid)
   return start;
 }
 
-/* "ADDR OWNER PID START IFNAME HOSTIF NPORTS"; false for a malformed line. */
+/* "ADDR OWNER PID START IFNAME HOSTIF NPORTS [PORTS]"; false for a malformed line. */
 static bool
 parse_line (char *line, struct network_lease *out)
 {
-  char addr[64], owner[1100], ifname[32], hostif[32];
+  char addr[64], owner[1100], ifname[32], hostif[32], ports[4096];
   struct in_addr a;
-  int pid;
+  int pid, end = 0;
 
   memset (out, 0, sizeof (*out));
-  if (sscanf (line, "%63s %1099s %d %llu %31s %31s %u", addr, owner, &pid, &out->start, ifname,
-              hostif, &out->n_ports)
+  if (sscanf (line, "%63s %1099s %d %llu %31s %31s %u%n", addr, owner, &pid, &out->start, ifname,
+              hostif, &out->n_ports, &end)
           != 7
       || inet_pton (AF_INET, addr, &a) != 1 || strlen (ifname) > 15 || strlen (hostif) > 15)
     return false;
+  /* the ports field came later: a line without it publishes nothing ctr can name */
+  if (sscanf (line + end, " %4095s", ports) == 1 && strcmp (ports, "-") != 0)
+    out->ports = xstrdup (ports);
   out->address = xstrdup (addr);
   out->owner = xstrdup (owner);
   out->pid = pid;
@@ -129,9 +134,9 @@ network_leases_write (const char *name, const struct network_leases *l, ctr_erro
   for (i = 0; i < l->n; i++)
     {
       const struct network_lease *e = &l->v[i];
-      fprintf (f, "%s %s %d %llu %s %s %u\n", e->address, e->owner, (int)e->pid, e->start,
-               e->ifname[0] ? e->ifname : "-", e->host_ifname[0] ? e->host_ifname : "-",
-               e->n_ports);
+      fprintf (f, "%s %s %d %llu %s %s %u %s\n", e->address, e->owner, (int)e->pid, e->start,
+               e->ifname[0] ? e->ifname : "-", e->host_ifname[0] ? e->host_ifname : "-", e->n_ports,
+               e->ports ? e->ports : "-");
     }
   fclose (f);
   if (l->n == 0)
@@ -203,6 +208,7 @@ check_static (const struct network_def *def, const struct network_leases *l, con
 {
   cleanup_free char *subnet = network_cidr_format (&def->subnet);
   uint32_t off, size = network_cidr_size (&def->subnet);
+  uint8_t taken[16];
   int family;
   size_t i;
 
@@ -213,12 +219,15 @@ check_static (const struct network_def *def, const struct network_leases *l, con
                       def->name);
   off = network_cidr_offset (&def->subnet, out);
   if (off == 0 || off == size - 1 || memcmp (out, def->gateway, 4) == 0)
-    return ctr_error (err, 0,
-                      "address `%s` is the network, broadcast or gateway address of network `%s`",
-                      ip, def->name);
+    return ctr_error (err, 0, "address `%s` is the %s address of subnet %s of network `%s`", ip,
+                      off == 0          ? "network"
+                      : off == size - 1 ? "broadcast"
+                                        : "gateway",
+                      subnet, def->name);
   for (i = 0; i < l->n; i++)
-    if (strcmp (l->v[i].address, ip) == 0)
-      return ctr_error (err, 0, "address `%s` is already leased to `%s`", ip, l->v[i].owner);
+    if (inet_pton (AF_INET, l->v[i].address, taken) == 1 && memcmp (taken, out, 4) == 0)
+      return ctr_error (err, 0, "address `%s` of network `%s` is already leased to `%s`", ip,
+                        def->name, l->v[i].owner);
   return 0;
 }
 

@@ -52,7 +52,7 @@ struct network_def
   unsigned int mtu;
 };
 void network_def_clear (struct network_def *d);
-/* 0 and *out filled, or -1 (status ENOENT: "unknown network `x`"). */
+/* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */
 int network_def_load (const char *name, struct network_def *out, ctr_error_t *err);
 /* The default network's definition, created (with a free subnet) when missing. */
 int network_def_load_default (struct network_def *out, ctr_error_t *err);
@@ -63,6 +63,8 @@ int network_require_root (ctr_error_t *err);
 /* An exclusive flock on <run dir>/<file>, created as needed; the fd or -1. */
 int network_lock_file (const char *file, ctr_error_t *err);
 char *network_run_path (const char *file);
+/* Deletes *.json.tmp and *.leases.tmp files no live writer holds the lock of. */
+void network_remove_stale_tmp (void);
 /* The names of every definition, sorted (a NULL-terminated vector). */
 int network_def_names (char ***out, size_t *n, ctr_error_t *err);
 char *network_def_path (const char *name);
@@ -78,6 +80,7 @@ struct network_lease
   unsigned long long start; /* /proc/PID/stat field 22 when pid > 0 */
   char ifname[16], host_ifname[16];
   unsigned int n_ports;
+  char *ports; /* NULL, or the published host ports: "8080/tcp,192.0.2.1:53/udp" */
 };
 struct network_leases
 {
@@ -94,6 +97,16 @@ void network_leases_take_stale (struct network_leases *l, struct network_leases 
 int network_leases_pick (const struct network_def *def, const struct network_leases *l,
                          const char *static_ip, uint8_t out[16], ctr_error_t *err);
 void network_leases_add (struct network_leases *l, const struct network_lease *lease);
+/* The names of the networks with a lease file (a NULL-terminated vector). */
+int network_leased_names (char ***out, size_t *n, ctr_error_t *err);
+/* The lease text of published ports: "8080/tcp,192.0.2.1:53/udp" (NULL when n is 0). */
+char *network_ports_format (const struct network_port *ports, size_t n);
+/* 0 when no live lease of another owner than owner, on any network, publishes one of
+   ports, and no host socket is bound to one; else -1 naming the port and its holder. */
+int network_ports_check_free (const char *owner, const struct network_port *ports, size_t n,
+                              ctr_error_t *err);
+/* Bridge publish specs: no loopback host address, no host port twice. */
+int network_ports_check (const struct network_port *ports, size_t n, ctr_error_t *err);
 /* /proc/PID/stat field 22, or 0 when the process is gone. */
 unsigned long long network_pid_start_time (pid_t pid);
 

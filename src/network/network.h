@@ -77,6 +77,13 @@ bool network_list_empty (char *const *networks);
 int network_attach_list (const struct network_list_request *req, char ***addresses,
                          ctr_error_t *err);
 
+/* A container's settings checked when given (create, config set) rather than at start:
+   every bridge network of the list exists (the default one may be missing: it is made on
+   first use), ip is a free host address of the first one, and no published host port is
+   taken by another container (on any network) or a host socket. The owner's own leases
+   do not count. Nothing to check (0) for none, host, user-mode or a non-root caller. */
+int network_check_settings (const struct network_list_request *req, ctr_error_t *err);
+
 /* ---- what `ctr network` calls ---- */
 
 struct network_create_options
@@ -91,6 +98,14 @@ struct network_create_options
 int network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err);
 /* Refused while leases of live owners exist; deletes the bridge, rules, leases. */
 int network_remove (const char *name, ctr_error_t *err);
+struct network_remove_options
+{
+  char *const *users; /* NULL, or who else names the network (stored system containers) */
+  bool force;         /* remove it anyway, with a warning; live owners' veths and rules go */
+};
+/* Refused while live leases exist or users is not empty, unless forced. */
+int network_remove_with (const char *name, const struct network_remove_options *o,
+                         ctr_error_t *err);
 
 struct network_lease_info
 {

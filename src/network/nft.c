@@ -153,18 +153,6 @@ nat_rules (const struct network_def *def)
                     s4, s4, def->name, s4, s4, def->name, v6 ? v6 : "");
 }
 
-int
-network_nft_add_network (const struct network_def *def, ctr_error_t *err)
-{
-  cleanup_free char *fwd = forward_rules (def), *nat = nat_rules (def), *cmds = NULL;
-  cleanup_close int lock = network_lock_file ("nft.lock", err);
-
-  if (lock < 0)
-    return -1;
-  cmds = xasprintf ("%s%s%s", table_cmds, fwd, nat);
-  return nft_run (cmds, NULL, err) < 0 ? ctr_error_wrap (err, "network `%s`", def->name) : 0;
-}
-
 /* The comment tag of an owner's rules: "ctr:<owner>/<ifname>". */
 static char *
 owner_tag (const char *owner, const char *ifname)
@@ -237,6 +225,36 @@ delete_cmds (const char *listing, const char *prefix, bool exact, size_t *n_rule
   return cmds;
 }
 
+/* The table's listing (nft.lock held); an empty text when there is no table. */
+static int
+list_table (char **listing, ctr_error_t *err)
+{
+  if (nft_run ("list table " NFT_TABLE, listing, err) == 0)
+    return 0;
+  if (strstr ((*err)->msg, "No such file or directory") == NULL)
+    return -1;
+  ctr_error_free (err); /* no table yet */
+  *listing = xstrdup ("");
+  return 0;
+}
+
+/* Replaces the network's rules in one batch: a bridge made again (deleted by hand, or a
+   reboot of the bridge but not of the table) must not add a second copy of them. */
+int
+network_nft_add_network (const struct network_def *def, ctr_error_t *err)
+{
+  cleanup_free char *fwd = forward_rules (def), *nat = nat_rules (def), *cmds = NULL;
+  cleanup_free char *tag = xasprintf ("ctr-net:%s", def->name), *listing = NULL, *old = NULL;
+  cleanup_close int lock = network_lock_file ("nft.lock", err);
+  size_t left;
+
+  if (lock < 0 || list_table (&listing, err) < 0)
+    return lock < 0 ? -1 : ctr_error_wrap (err, "network `%s`", def->name);
+  old = delete_cmds (listing, tag, true, &left);
+  cmds = xasprintf ("%s%s%s%s", table_cmds, old, fwd, nat);
+  return nft_run (cmds, NULL, err) < 0 ? ctr_error_wrap (err, "network `%s`", def->name) : 0;
+}
+
 /* Deletes the tagged rules; with drop_empty_table the table goes when no rule is left. */
 static int
 nft_delete_tagged (const char *prefix, bool exact, bool drop_empty_table, ctr_error_t *err)
@@ -245,15 +263,10 @@ nft_delete_tagged (const char *prefix, bool exact, bool drop_empty_table, ctr_er
   cleanup_free char *listing = NULL, *cmds = NULL;
   size_t left;
 
-  if (lock < 0)
+  if (lock < 0 || list_table (&listing, err) < 0)
     return -1;
-  if (nft_run ("list table " NFT_TABLE, &listing, err) < 0)
-    {
-      if (strstr ((*err)->msg, "No such file or directory") == NULL)
-        return -1;
-      ctr_error_free (err); /* no table, nothing to delete */
-      return 0;
-    }
+  if (*listing == '\0')
+    return 0; /* no table, nothing to delete */
   cmds = delete_cmds (listing, prefix, exact, &left);
   if (drop_empty_table && left == 0)
     return nft_run ("delete table " NFT_TABLE, NULL, err);

@@ -68,25 +68,87 @@ network_require_root (ctr_error_t *err)
   return 0;
 }
 
+/* mkdir_p, and whether the last component was made here (to undo on a later failure). */
+static int
+make_dir (const char *path, bool *made, ctr_error_t *err)
+{
+  *made = access (path, F_OK) < 0 && errno == ENOENT;
+  return mkdir_p (path, 0700, err);
+}
+
 int
 network_lock_file (const char *file, ctr_error_t *err)
 {
   cleanup_free char *path = network_run_path (file);
   cleanup_close int fd = -1;
+  bool made = false;
 
   fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 && errno == ENOENT)
     {
-      if (mkdir_p (network_run_dir (), 0700, err) < 0)
+      if (make_dir (network_run_dir (), &made, err) < 0)
         return -1;
       fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     }
   if (fd < 0)
-    return ctr_error (err, errno, "open `%s`", path);
+    {
+      int saved = errno;
+      if (made)
+        rmdir (network_run_dir ()); /* a failed open leaves no empty directory */
+      return ctr_error (err, saved, "open `%s`", path);
+    }
   while (flock (fd, LOCK_EX) < 0)
     if (errno != EINTR)
       return ctr_error (err, errno, "lock `%s`", path);
   return steal_fd (fd);
+}
+
+/* A lock file of the run directory, locked without waiting: the fd, -2 when the file is
+   missing (so nobody holds it: writers create it first), -1 when a live ctr holds it. */
+static int
+try_lock (const char *file)
+{
+  cleanup_free char *path = network_run_path (file);
+  cleanup_close int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0)
+    return errno == ENOENT ? -2 : -1;
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return -1;
+  return steal_fd (fd);
+}
+
+/* Removes the files of dir ending in suffix whose writer is gone: lock_for gives the lock
+   file its writer holds while the file exists ("networks.lock", or "<name>.lock"). */
+static void
+remove_stale_in (const char *dir, const char *suffix, bool per_network)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  size_t slen = strlen (suffix);
+  struct dirent *de;
+
+  while (d && (de = readdir (d)))
+    {
+      size_t len = strlen (de->d_name);
+      cleanup_free char *lock_name = NULL;
+      cleanup_close int lock = -1;
+      if (len <= slen || strcmp (de->d_name + len - slen, suffix) != 0)
+        continue;
+      lock_name = per_network ? xasprintf ("%.*s.lock", (int)(len - slen), de->d_name)
+                              : xstrdup ("networks.lock");
+      lock = try_lock (lock_name);
+      if (lock != -1)
+        unlinkat (dirfd (d), de->d_name, 0);
+    }
+}
+
+/* State files are written as NAME.tmp then renamed, under a lock: a writer killed between
+   the two leaves the .tmp. It is stale once nobody holds that lock. */
+void
+network_remove_stale_tmp (void)
+{
+  remove_stale_in (network_config_dir (), ".json.tmp", false);
+  remove_stale_in (network_run_dir (), ".leases.tmp", true);
 }
 
 void
@@ -154,7 +216,7 @@ network_def_load (const char *name, struct network_def *out, ctr_error_t *err)
   if (read_file_at (AT_FDCWD, path, DEF_MAX_SIZE, &text, &len, err) < 0)
     {
       if ((*err)->status == ENOENT)
-        return ctr_error (err, ENOENT, "unknown network `%s`", name);
+        return ctr_error (err, ENOENT, "network `%s` does not exist", name);
       return -1;
     }
   root = json_parse (text, len, path, err);
@@ -182,6 +244,7 @@ def_save (const struct network_def *d, ctr_error_t *err)
   json_writer *w = json_writer_new (true);
   cleanup_free char *path = network_def_path (d->name), *subnet = network_cidr_format (&d->subnet);
   cleanup_free char *gw = network_addr_format (AF_INET, d->gateway), *text = NULL;
+  bool made = false;
   size_t len;
 
   json_map_open (w);
@@ -200,9 +263,13 @@ def_save (const struct network_def *d, ctr_error_t *err)
   json_kv_int (w, "mtu", d->mtu);
   json_map_close (w);
   text = json_writer_finish (w, &len);
-  if (mkdir_p (network_config_dir (), 0700, err) < 0)
+  if (make_dir (network_config_dir (), &made, err) < 0)
     return -1;
-  return write_file_atomic_at (AT_FDCWD, path, text, len, 0600, err);
+  if (write_file_atomic_at (AT_FDCWD, path, text, len, 0600, err) == 0)
+    return 0;
+  if (made)
+    rmdir (network_config_dir ());
+  return -1;
 }
 
 static int
@@ -344,6 +411,42 @@ pick_subnet (const struct taken *t, unsigned int first, struct network_cidr *out
   return ctr_error (err, 0, "no free 10.N.0.0/16 subnet left: pass --subnet");
 }
 
+/* Address ranges a bridge's subnet must not touch, and why. */
+static const struct
+{
+  int family;
+  const char *cidr, *why;
+} reserved[] = {
+  { AF_INET, "0.0.0.0/8", "\"this network\" (0.0.0.0/8) is not routable" },
+  { AF_INET, "127.0.0.0/8", "loopback (127.0.0.0/8) never leaves the host" },
+  { AF_INET, "169.254.0.0/16", "link-local (169.254.0.0/16) is not routed" },
+  { AF_INET, "224.0.0.0/4", "multicast (224.0.0.0/4) addresses no single host" },
+  { AF_INET, "240.0.0.0/4", "reserved and broadcast (240.0.0.0/4) addresses are not usable" },
+  { AF_INET6, "::/128", "the unspecified address (::) names no host" },
+  { AF_INET6, "::1/128", "loopback (::1) never leaves the host" },
+  { AF_INET6, "fe80::/10", "link-local (fe80::/10) is configured per link by the kernel" },
+  { AF_INET6, "ff00::/8", "multicast (ff00::/8) addresses no single host" },
+};
+
+static int
+check_reserved (const struct network_cidr *c, const char *what, const char *spec, ctr_error_t *err)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (reserved); i++)
+    {
+      struct network_cidr r;
+      ctr_error_t ignored = NULL;
+      if (reserved[i].family != c->family
+          || network_cidr_parse (reserved[i].cidr, "reserved", &r, &ignored) < 0)
+        {
+          ctr_error_free (&ignored);
+          continue;
+        }
+      if (network_cidr_overlaps (c, &r))
+        return ctr_error (err, 0, "invalid %s `%s`: %s", what, spec, reserved[i].why);
+    }
+  return 0;
+}
+
 static int
 setup_subnet (const struct taken *t, const struct network_create_options *o, bool is_default,
               struct network_def *d, ctr_error_t *err)
@@ -355,11 +458,18 @@ setup_subnet (const struct taken *t, const struct network_create_options *o, boo
     return pick_subnet (t, is_default ? 88 : 89, &d->subnet, err) < 0 ? -1 : 0;
   if (network_cidr_parse (o->subnet, "subnet", &d->subnet, err) < 0)
     return -1;
-  if (d->subnet.family != AF_INET || d->subnet.prefix > 30 || d->subnet.prefix < 8)
+  if (d->subnet.family != AF_INET || d->subnet.prefix < 8)
     return ctr_error (err, 0, "invalid subnet `%s`: an IPv4 subnet from /8 to /30 is needed",
+                      o->subnet);
+  if (d->subnet.prefix > 30)
+    return ctr_error (err, 0,
+                      "invalid subnet `%s`: too small for a gateway and one container "
+                      "(an IPv4 subnet from /8 to /30 is needed)",
                       o->subnet);
   if (network_cidr_has_host_bits (&d->subnet))
     return ctr_error (err, 0, "invalid subnet `%s`: host bits are set", o->subnet);
+  if (check_reserved (&d->subnet, "subnet", o->subnet, err) < 0)
+    return -1;
   if (o->gateway == NULL)
     return 0;
   if (network_addr_parse (o->gateway, "gateway", d->gateway, &family, err) < 0)
@@ -382,6 +492,8 @@ setup_ipv6 (const char *spec, struct network_def *d, ctr_error_t *err)
                       spec);
   if (network_cidr_has_host_bits (&d->subnet6))
     return ctr_error (err, 0, "invalid ipv6 subnet `%s`: host bits are set", spec);
+  if (check_reserved (&d->subnet6, "ipv6 subnet", spec, err) < 0)
+    return -1;
   network_cidr_nth (&d->subnet6, 1, d->gateway6);
   d->has_ipv6 = true;
   return 0;
@@ -450,6 +562,21 @@ network_create_locked (const char *name, const struct network_create_options *o,
   return r;
 }
 
+/* What needs neither the lock nor the host: refused before anything is made on disk. */
+static int
+check_options (const struct network_create_options *o, ctr_error_t *err)
+{
+  struct network_def d = { 0 };
+
+  if (o->bridge && network_check_ifname (o->bridge, "bridge name", err) < 0)
+    return -1;
+  if (o->subnet && setup_subnet (NULL, o, false, &d, err) < 0)
+    return -1;
+  if (o->ipv6 && setup_ipv6 (o->ipv6, &d, err) < 0)
+    return -1;
+  return 0;
+}
+
 int
 network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err)
 {
@@ -461,6 +588,9 @@ network_create (const char *name, const struct network_create_options *opts, ctr
     return -1;
   if (opts->mtu && (opts->mtu < 68 || opts->mtu > 65535))
     return ctr_error (err, 0, "invalid mtu `%u`: from 68 to 65535", opts->mtu);
+  if (check_options (opts, err) < 0)
+    return -1;
+  network_remove_stale_tmp ();
   lock = network_lock_file ("networks.lock", err);
   if (lock < 0)
     return -1;

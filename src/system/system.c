@@ -335,8 +335,13 @@ system_check_networks (char *const *networks, ctr_error_t *err)
 /* --net, --ip, --publish and --stop-signal are checked as `ctr config set` checks them,
    before the template runs. */
 static int
-check_settings (const struct system_create_options *o, ctr_error_t *err)
+check_settings (const char *name, const struct system_create_options *o, ctr_error_t *err)
 {
+  static char *const default_root[] = { NETWORK_DEFAULT_NAME, NULL };
+  struct network_list_request net = { .owner = name,
+                                      .networks = o->networks ? o->networks : default_root,
+                                      .ip = o->ip,
+                                      .publish = o->publish };
   struct store_meta m = { 0 };
   cleanup_free char *nets = NULL, *pub = NULL;
   size_t len = 1;
@@ -363,6 +368,8 @@ check_settings (const struct system_create_options *o, ctr_error_t *err)
     r = store_meta_set (&m, "publish", pub, err);
   if (r == 0 && o->stop_signal)
     r = store_meta_set (&m, "stop_signal", o->stop_signal, err);
+  if (r == 0 && !is_rootless ())
+    r = network_check_settings (&net, err);
   store_meta_clear (&m);
   return r;
 }
@@ -382,7 +389,7 @@ system_create (const struct ctr_context *ctx, const char *name,
   if ((o->ip || o->publish)
       && (o->networks == NULL ? is_rootless () : network_list_empty (o->networks)))
     return ctr_error (err, 0, "--%s: needs a network (--net NAME)", o->ip ? "ip" : "publish");
-  if (check_settings (o, err) < 0)
+  if (check_settings (name, o, err) < 0)
     return -1;
   rootfd = owned_dir_open (root, "store", OWNED_DIR_CREATE, err);
   if (rootfd < 0)

@@ -13,6 +13,7 @@
 #include "oci/oci.h"
 #include "base/json.h"
 #include "runtime/state.h"
+#include "network/network.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "base/util.h"
@@ -188,6 +189,19 @@ system_config_get (const struct ctr_context *ctx, const char *name, const char *
   return r;
 }
 
+/* net, ip and publish together, as they will be used: the network exists, the address
+   and the ports are free (checked again at start). */
+static int
+check_network_settings (const char *name, const struct store_meta *m, ctr_error_t *err)
+{
+  struct network_list_request net
+      = { .owner = name, .networks = m->networks, .ip = m->ip, .publish = m->publish };
+
+  if (system_check_networks (m->networks, err) < 0)
+    return -1;
+  return network_check_settings (&net, err);
+}
+
 int
 system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
                    const char *value, ctr_error_t *err)
@@ -199,6 +213,9 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
   if (fd < 0 || store_lock (fd, err) < 0 || store_meta_read (fd, name, &m, err) < 0)
     return -1;
   r = store_meta_set (&m, key, value, err);
+  if (r == 0
+      && (strcmp (key, "net") == 0 || strcmp (key, "ip") == 0 || strcmp (key, "publish") == 0))
+    r = check_network_settings (name, &m, err);
   if (r == 0)
     r = store_meta_write (fd, &m, err);
   store_meta_clear (&m);

@@ -15,7 +15,7 @@ setup() {
 
 teardown() {
 	local n
-	for n in ctrtn1 ctrtn2 ctrtn3; do
+	for n in ctrtn1 ctrtn2 ctrtn3 netinputn1; do
 		"$CTR" network rm "$n" >/dev/null 2>&1 || true
 	done
 	ip link del ctrtbusy 2>/dev/null || true
@@ -128,7 +128,7 @@ assert_nothing_left() {
 	assert_output_contains "invalid network name"
 	run "$CTR" network inspect ctrtnope
 	assert_one_line_error
-	assert_output_contains "unknown network \`ctrtnope\`"
+	assert_output_contains "network \`ctrtnope\` does not exist"
 	run "$CTR" network rm ctrtnope
 	assert_one_line_error
 	run "$CTR" network create ctrtn1 --mtu 12
@@ -166,4 +166,46 @@ assert_nothing_left() {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$CTR" network ls
 	assert_one_line_error
 	assert_output_contains "networks need root; rootless containers get --net none or pasta"
+}
+
+@test "network create: loopback, multicast, link-local, 0/8, class E and too small subnets are refused before anything is made" {
+	for bad in 127.0.0.0/8:loopback 127.5.0.0/16:loopback 224.1.0.0/16:multicast \
+		169.254.0.0/16:link-local 0.0.0.0/8:routable 240.0.0.0/8:broadcast \
+		255.255.255.0/24:broadcast 10.231.0.0/31:"too small" 10.231.0.1/32:"too small"; do
+		run "$CTR" network create netinputn1 --subnet "${bad%%:*}"
+		assert_one_line_error
+		assert_output_contains "subnet \`${bad%%:*}\`" "${bad#*:}"
+	done
+	for bad in fe80::/64=link-local ff02::/16=multicast ::/120=unspecified; do
+		run "$CTR" network create netinputn1 --subnet 10.231.0.0/24 --ipv6 "${bad%%=*}"
+		assert_one_line_error
+		assert_output_contains "ipv6 subnet \`${bad%%=*}\`" "${bad#*=}"
+	done
+	# refused before the lock: no state directory for a network that was never made
+	[ ! -e "$CTR_NETWORK_ROOT" ] || fail "left behind: $(find "$CTR_NETWORK_ROOT")"
+	run "$CTR" network create netinputn1 --subnet 10.231.0.0/30
+	assert_success
+}
+
+@test "network ls, create and rm remove the .tmp files of a killed writer, not of a live one" {
+	"$CTR" network create netinputn1 --subnet 10.231.1.0/24
+	# a writer killed between write and rename: nobody holds the lock it wrote under
+	echo '{"name":' >"$CTR_NETWORK_ROOT/networks/netinputn2.json.tmp"
+	echo "garbage" >"$CTR_NETWORK_ROOT/run/netinputn1.leases.tmp"
+	# a live writer of netinputn3's leases holds netinputn3.lock
+	exec {lockfd}>"$CTR_NETWORK_ROOT/run/netinputn3.lock"
+	flock "$lockfd"
+	echo "being written" >"$CTR_NETWORK_ROOT/run/netinputn3.leases.tmp"
+	run "$CTR" network ls
+	assert_success
+	[ ! -e "$CTR_NETWORK_ROOT/networks/netinputn2.json.tmp" ] || fail "stale definition .tmp left"
+	[ ! -e "$CTR_NETWORK_ROOT/run/netinputn1.leases.tmp" ] || fail "stale leases .tmp left"
+	[ -e "$CTR_NETWORK_ROOT/run/netinputn3.leases.tmp" ] || fail "a live writer's .tmp was removed"
+	exec {lockfd}>&-
+	echo '{"name":' >"$CTR_NETWORK_ROOT/networks/netinputn2.json.tmp"
+	run "$CTR" network rm netinputn1
+	assert_success
+	[ ! -e "$CTR_NETWORK_ROOT/networks/netinputn2.json.tmp" ] || fail "stale .tmp left by rm"
+	[ ! -e "$CTR_NETWORK_ROOT/run/netinputn3.leases.tmp" ] || fail "stale .tmp left once unlocked"
+	assert_nothing_left netinputn1 netinputn1
 }

@@ -30,6 +30,9 @@ teardown() {
 	delete_all_containers
 	ctr network rm "$NET" >/dev/null 2>&1 || true
 	ctr network rm "$NET2" >/dev/null 2>&1 || true
+	ctr network rm netinputr1 >/dev/null 2>&1 || true
+	ctr network rm netinputr2 >/dev/null 2>&1 || true
+	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
 	ip netns del "$OUT" 2>/dev/null || true
 	ip link del "${OUT}h" 2>/dev/null || true
 	local left
@@ -134,7 +137,7 @@ addr_of() {
 @test "run --net: bad input gets one-line errors and leaves nothing" {
 	run ctr run --bundle "$BUNDLE" --net nosuch "$(cid)"
 	assert_failure
-	[[ $output == *"unknown network"* ]] || fail "$output"
+	[[ $output == *"network \`nosuch\` does not exist"* ]] || fail "$output"
 	ctr network create "$NET" --subnet 10.212.8.0/24
 	run ctr run --bundle "$BUNDLE" --net "$NET" --ip 10.99.0.5 "$(cid)"
 	assert_failure
@@ -147,4 +150,69 @@ addr_of() {
 	[[ $output == *"no network namespace of its own"* ]] || fail "$output"
 	run ctr network inspect "$NET"
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+}
+
+# rules_of NETWORK: the number of nft rules tagged with the network.
+rules_of() {
+	nft list table inet ctr 2>/dev/null | grep -c "comment \"ctr-net:$1\"" || true
+}
+
+@test "run --ip: the network, broadcast, gateway or a leased address is refused naming the subnet or holder" {
+	ctr network create netinputr1 --subnet 10.231.8.0/24
+	run_detached --net netinputr1 --ip 10.231.8.9
+	for bad in 10.231.8.0=network 10.231.8.255=broadcast 10.231.8.1=gateway; do
+		run_logged ctr run -d --bundle "$BUNDLE" --net netinputr1 --ip "${bad%=*}" "$(cid b)"
+		assert_failure
+		[[ $output == *"address \`${bad%=*}\` is the ${bad#*=} address of subnet 10.231.8.0/24"* ]] || fail "$output"
+	done
+	run_logged ctr run -d --bundle "$BUNDLE" --net netinputr1 --ip 10.231.8.9 "$(cid b)"
+	assert_failure
+	[[ $output == *"10.231.8.9"*"already leased to \`$(cid)\`"* ]] || fail "$output"
+	run ctr network inspect netinputr1
+	[ "$(jq '.leases | length' <<<"$output")" = 1 ] || fail "leases: $output"
+}
+
+@test "run --publish: a port another container publishes (any network) or a host socket holds is refused, naming the holder" {
+	command -v python3 >/dev/null || skip "python3 missing"
+	ctr network create netinputr1 --subnet 10.231.9.0/24
+	ctr network create netinputr2 --subnet 10.231.10.0/24
+	run_detached --net netinputr1 --publish 18391:8080
+	for net in netinputr1 netinputr2; do
+		run_logged ctr run -d --bundle "$BUNDLE" --net "$net" --publish 18391:80 "$(cid b)"
+		assert_failure
+		[[ $output == *"publish \`18391/tcp\`"*"already published by \`$(cid)\`"* ]] || fail "$output"
+	done
+	# one host address of a port published on every address clashes too
+	run_logged ctr run -d --bundle "$BUNDLE" --net netinputr2 --publish 192.0.2.1:18391:80 "$(cid b)"
+	assert_failure
+	# a host socket listening on the port
+	python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 18392)); s.listen(); time.sleep(120)' &
+	LISTENER=$!
+	wait_until sh -c "ss -ltn | grep -q ':18392 '"
+	run_logged ctr run -d --bundle "$BUNDLE" --net netinputr2 --publish 18392:80 "$(cid b)"
+	assert_failure
+	[[ $output == *"publish \`18392/tcp\`"*"host socket of pid $LISTENER (python3)"* ]] || fail "$output"
+	# loopback host addresses: refused when parsed, with the reason
+	run_logged ctr run -d --bundle "$BUNDLE" --net netinputr2 --publish 127.0.0.1:18393:80 "$(cid b)"
+	assert_failure
+	[[ $output == *"127.0.0.1:18393/tcp"*"loopback"* ]] || fail "$output"
+	run ctr network inspect netinputr2
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ] || fail "leases left: $output"
+	! nft list table inet ctr 2>/dev/null | grep -q "ctr:$(cid b)/" || fail "rules left"
+	run_logged ctr run -d --bundle "$BUNDLE" --net netinputr2 --publish 18391:80/udp "$(cid c)"
+	assert_success
+}
+
+@test "run --net: a network whose bridge was deleted by hand gets its nft rules once, not twice" {
+	ctr network create netinputr1 --subnet 10.231.11.0/24
+	run_detached --net netinputr1
+	before=$(rules_of netinputr1)
+	[ "$before" -gt 0 ] || fail "no rules tagged ctr-net:netinputr1"
+	ctr delete -f "$(cid)"
+	ip link del netinputr1
+	run_detached --net netinputr1
+	[ "$(rules_of netinputr1)" = "$before" ] || fail "rules: $before before, $(rules_of netinputr1) after: $(nft list table inet ctr)"
+	ctr delete -f "$(cid)"
+	ctr network rm netinputr1
+	[ "$(rules_of netinputr1)" = 0 ] || fail "rules left"
 }

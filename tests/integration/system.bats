@@ -494,3 +494,64 @@ except OSError:
 	assert_success
 	[ ! -e "$copy" ] || { rm -f "$copy"; fail "left behind: $copy"; }
 }
+
+@test "create and config set refuse an unknown network, a taken --ip and a taken port at once" {
+	run ctr create -t busybox "$NAME" --net netinputnope
+	assert_failure
+	[[ $output == *"network \`netinputnope\` does not exist"* ]] || fail "$output"
+	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "left: $(ls -A "$CTR_STORE")"
+	ctr network create ctrtsys --subnet 10.231.20.0/24
+	run ctr create -t busybox "$NAME" --net ctrtsys --ip 10.231.21.5
+	assert_failure
+	[[ $output == *"10.231.21.5"*"outside the subnet 10.231.20.0/24"* ]] || fail "$output"
+	run ctr create -t busybox "$NAME" --net ctrtsys --ip 10.231.20.255
+	assert_failure
+	[[ $output == *"broadcast address of subnet 10.231.20.0/24"* ]] || fail "$output"
+	ctr create -t busybox "$NAME-a" --net ctrtsys --ip 10.231.20.5 --publish 18394:80
+	ctr start "$NAME-a"
+	run ctr create -t busybox "$NAME" --net ctrtsys --ip 10.231.20.5
+	assert_failure
+	[[ $output == *"already leased to \`$NAME-a\`"* ]] || fail "$output"
+	run ctr create -t busybox "$NAME" --net ctrtsys --publish 18394:8080
+	assert_failure
+	[[ $output == *"18394/tcp"*"already published by \`$NAME-a\`"* ]] || fail "$output"
+	[ "$(ls -A "$CTR_STORE")" = "$NAME-a" ] || fail "left: $(ls -A "$CTR_STORE")"
+	# config set: the same checks; the container's own address and ports are not a clash
+	ctr create -t busybox "$NAME" --net none
+	run ctr config "$NAME" set net netinputnope
+	assert_failure
+	[[ $output == *"network \`netinputnope\` does not exist"* ]] || fail "$output"
+	ctr config "$NAME" set net ctrtsys
+	run ctr config "$NAME" set ip 10.231.20.5
+	assert_failure
+	[[ $output == *"already leased to \`$NAME-a\`"* ]] || fail "$output"
+	run ctr config "$NAME" set publish 18394:80
+	assert_failure
+	[[ $output == *"already published by \`$NAME-a\`"* ]] || fail "$output"
+	[ "$(ctr config "$NAME" get ip)" = "" ] || fail "ip saved"
+	ctr config "$NAME-a" set ip 10.231.20.5
+	ctr config "$NAME-a" set publish 18394:80,18395:81
+}
+
+@test "network rm refuses while stored containers name it, listing them; --force removes it with a warning" {
+	ctr network create ctrtsys --subnet 10.231.22.0/24
+	ctr create -t busybox "$NAME-a" --net ctrtsys
+	ctr create -t busybox "$NAME-b" --net none
+	ctr config "$NAME-b" set net ctrtsys
+	ctr start "$NAME-b"
+	run ctr network rm ctrtsys
+	assert_failure
+	[[ $output == *"network \`ctrtsys\` is in use by"*"\`$NAME-a\`"* ]] || fail "$output"
+	[[ $output == *"\`$NAME-b\`"* ]] || fail "$output"
+	ctr network inspect ctrtsys >/dev/null
+	ctr destroy -f "$NAME-b"
+	run ctr network rm ctrtsys
+	assert_failure
+	[[ $output == *"in use by \`$NAME-a\`"* ]] || fail "$output"
+	run ctr network rm --force ctrtsys
+	assert_success
+	[[ $output == *"warning: removing network \`ctrtsys\` still used by \`$NAME-a\`"* ]] || fail "$output"
+	run ctr network inspect ctrtsys
+	assert_failure
+	! ip link show ctrtsys >/dev/null 2>&1 || fail "bridge left"
+}

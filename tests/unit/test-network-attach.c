@@ -474,7 +474,7 @@ main (void)
   else
     ok (system ("nft list table inet ctr >/dev/null 2>&1") != 0, "no nft table left");
   char *cmd = xasprintf (
-      "test -z \"$(ls -A %s/run 2>/dev/null | grep -v -x -e networks.lock -e nft.lock)\"",
+      "test -z \"$(ls -A %s/run 2>/dev/null | grep -v -x -e networks.lock -e nft.lock -e ports.lock)\"",
       root_dir);
   ok (system (cmd) == 0, "no lease or lock file of a network left");
   free (cmd);

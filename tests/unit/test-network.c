@@ -88,6 +88,8 @@ test_publish (void)
     }
 }
 
+static void test_port_holders (void);
+
 static void
 test_ipam (void)
 {
@@ -138,10 +140,14 @@ test_ipam (void)
   lease.start = network_pid_start_time (child);
   network_leases_add (&l, &lease);
   waitpid (child, NULL, 0);
+  l.v[0].ports = xstrdup ("18396/udp,192.0.2.1:18397/tcp");
   ok (network_leases_write ("ctrtu", &l, &err) == 0, "write leases (%s)",
       err ? err_msg (&err) : "ok");
   network_leases_clear (&l);
   ok (network_leases_read ("ctrtu", &l, &err) == 0 && l.n == 4, "read back 4 leases");
+  is (l.v[0].ports, "18396/udp,192.0.2.1:18397/tcp", "a lease keeps its published ports");
+  ok (l.v[1].ports == NULL, "a lease without ports has none");
+  test_port_holders ();
   network_leases_take_stale (&l, &stale);
   ok (l.n == 3 && stale.n == 1 && strcmp (stale.v[0].address, "10.201.7.5") == 0,
       "a dead owner's lease is reclaimed");
@@ -152,7 +158,37 @@ test_ipam (void)
   network_leases_write ("ctrtu", &l, &err);
   ok (network_remove ("ctrtu", &err) == 0, "rm (%s)", err ? err_msg (&err) : "ok");
   ok (network_def_load ("ctrtu", &def, &err) < 0, "gone");
-  like (err_msg (&err), "unknown network `ctrtu`", "unknown network");
+  like (err_msg (&err), "network `ctrtu` does not exist", "unknown network");
+}
+
+static void
+test_port_holders (void)
+{
+  struct network_port p[2] = { 0 };
+  ctr_error_t err = NULL;
+
+  ok (network_parse_publish ("18396:53/udp", &p[0], &err) == 0, "parse a udp port");
+  ok (network_ports_check_free ("other", p, 1, &err) < 0, "a port another lease holds is refused");
+  like (err_msg (&err), "already published by `owner` (network `ctrtu`)", "names the holder");
+  ok (network_ports_check_free ("owner", p, 1, &err) == 0, "its own port is no clash (%s)",
+      err ? err_msg (&err) : "ok");
+  network_port_clear (&p[0]);
+  ok (network_parse_publish ("18397:80", &p[0], &err) == 0, "parse a tcp port");
+  ok (network_ports_check_free ("other", p, 1, &err) < 0, "every address clashes with one");
+  ctr_error_free (&err);
+  network_port_clear (&p[0]);
+  ok (network_parse_publish ("127.0.0.1:18398:80", &p[0], &err) == 0
+          && network_ports_check (p, 1, &err) < 0,
+      "a loopback host address is refused");
+  like (err_msg (&err), "loopback", "says why");
+  network_port_clear (&p[0]);
+  ok (network_parse_publish ("18398:80", &p[0], &err) == 0
+          && network_parse_publish ("18398:81", &p[1], &err) == 0
+          && network_ports_check (p, 2, &err) < 0,
+      "a host port twice is refused");
+  ctr_error_free (&err);
+  network_port_clear (&p[0]);
+  network_port_clear (&p[1]);
 }
 
 int
