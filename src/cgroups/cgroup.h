@@ -53,9 +53,9 @@ int cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_err
    (state.json) is lost. Rootless: only an absolute path inside the caller's delegated
    subtree (else NULL in *out). */
 int cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t *err);
-/* The calling (single-threaded) process leaves cg for the sibling `pivot` (made when
-   missing) in every hierarchy and removes cg's directories: how a process takes its own
-   cgroup with it when it ends. */
+/* The calling (single-threaded) process, and whatever else is still in cg (what it
+   started), move to the sibling `pivot` (made when missing) in every hierarchy, and cg's
+   directories go: how a process takes its own cgroup with it when it ends. */
 int cgroup_leave (struct cgroup *cg, const char *pivot, ctr_error_t *err);
 /* O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP), -1 if none. */
 int cgroup_v2_fd (const struct cgroup *cg);

@@ -844,36 +844,47 @@ cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_erro
   return 0;
 }
 
+/* Moves every process of dir (the caller and what it started: a background link removal,
+   a helper) into to, so that dir can go. */
+static int
+move_all (const char *dir, const char *to, ctr_error_t *err)
+{
+  for (int round = 0; round < 8; round++)
+    {
+      cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_free pid_t *pids = NULL;
+      size_t n = 0;
+      if (fd < 0 || cg_read_pids (fd, &pids, &n, err) < 0)
+        return fd < 0 ? ctr_error (err, errno, "open cgroup `%s`", dir) : -1;
+      if (n == 0)
+        return 0;
+      for (size_t k = 0; k < n; k++)
+        {
+          char pid[16];
+          cleanup_error ctr_error_t gone = NULL; /* one that exited meanwhile */
+          snprintf (pid, sizeof pid, "%d", (int)pids[k]);
+          cg_write_in (to, "cgroup.procs", pid, to, &gone);
+        }
+    }
+  return 0;
+}
+
 int
 cgroup_leave (struct cgroup *cg, const char *pivot, ctr_error_t *err)
 {
-  size_t i;
   int ret = 0;
 
-  for (i = 0; i < cg->n; i++)
+  for (size_t i = 0; i < cg->n; i++)
     {
       cleanup_free char *dir = cg_member_dir (cg, i);
-      cleanup_free char *to = NULL;
-      char *slash = strrchr (dir, '/');
-      *slash = '\0';
-      to = xasprintf ("%s/%s", dir, pivot);
-      *slash = '/';
+      cleanup_free char *to = xasprintf ("%.*s/%s", (int)(strrchr (dir, '/') - dir), dir, pivot);
       if (mkdir (to, 0755) < 0 && errno != EEXIST)
-        {
-          ret = ctr_error (err, errno, "cgroup: create `%s`", to);
-          continue;
-        }
-      if ((cg->m[i].h->ctrls & CG_CPUSET) && legacy_cpuset_repair (cg->m[i].h->mount, to, err) < 0)
-        {
-          ret = -1;
-          continue;
-        }
-      if (cg_write_in (to, "cgroup.procs", "0", to, err) < 0)
-        {
-          ret = -1;
-          continue;
-        }
-      if (rmdir (dir) < 0 && errno != ENOENT)
+        ret = ctr_error (err, errno, "cgroup: create `%s`", to);
+      else if (((cg->m[i].h->ctrls & CG_CPUSET)
+                && legacy_cpuset_repair (cg->m[i].h->mount, to, err) < 0)
+               || move_all (dir, to, err) < 0)
+        ret = -1;
+      else if (rmdir (dir) < 0 && errno != ENOENT)
         ret = ctr_error (err, errno, "remove cgroup `%s`", dir);
     }
   return ret;

@@ -34,6 +34,10 @@ check_no_store_leftovers() {
 	leases=$(grep -rl -- "$NAME" "$CTR_NETWORK_ROOT/run" 2>/dev/null || true)
 	[ -z "$leases" ] || fail "leases left in: $leases"
 	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "leaked store entries: $(ls -A "$CTR_STORE")"
+	# a monitor takes its cgroup with it, also when it started a helper still running
+	local mon
+	mon=$(find /sys/fs/cgroup -maxdepth 3 -type d -path "*/ctr.monitor/$NAME*" 2>/dev/null)
+	[ -z "$mon" ] || fail "monitor cgroups left: $mon"
 }
 
 # state_of NAME: the STATE column of `ctr ls`.
