@@ -230,7 +230,9 @@ signal_parse (const char *s)
       const char *rest = s + 5;
       if (*rest == '\0')
         return base;
-      if ((*rest != '+' && *rest != '-') || parse_int64 (rest + 1, &n) < 0)
+      /* the offset is range-checked before it is added: RTMIN+4294967298 is no RTMIN+2 */
+      if ((*rest != '+' && *rest != '-') || parse_int64 (rest + 1, &n) < 0 || n < 0
+          || n > SIGRTMAX - SIGRTMIN)
         return -1;
       sig = *rest == '+' ? base + (int)n : base - (int)n;
       if (sig < SIGRTMIN || sig > SIGRTMAX)

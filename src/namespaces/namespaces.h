@@ -58,6 +58,8 @@ bool ns_is_own (int fd, const char *type);
 /* The first range of uid's subordinate ids in path (/etc/subuid or /etc/subgid), by user
    name or number: 0, or -1 when there is none (or no file). */
 int subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count);
+/* The same from the file's text (cut up), for user name (may be NULL) or number num. */
+int subid_parse (char *text, const char *num, const char *name, uint32_t *start, uint32_t *count);
 /* The caller's ids and subordinate ranges for a rootless container: ranges only when both
    files have one and newuidmap/newgidmap are there. Returns NULL, or why only the caller's
    own ids are mapped (a one-line note for the user). */

@@ -24,20 +24,11 @@ user_name (uid_t uid)
 }
 
 int
-subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count)
+subid_parse (char *text, const char *num, const char *name, uint32_t *start, uint32_t *count)
 {
-  cleanup_free char *text = NULL, *name = user_name (uid);
-  cleanup_free char *num = xasprintf ("%u", (unsigned)uid);
-  ctr_error_t err = NULL;
   char *save = NULL;
-  size_t len;
 
   *start = *count = 0;
-  if (read_file_at (AT_FDCWD, path, 1 << 20, &text, &len, &err) < 0)
-    {
-      ctr_error_free (&err);
-      return -1;
-    }
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       char *first = strchr (line, ':'), *n;
@@ -56,6 +47,23 @@ subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count)
       return 0;
     }
   return -1;
+}
+
+int
+subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count)
+{
+  cleanup_free char *text = NULL, *name = user_name (uid);
+  cleanup_free char *num = xasprintf ("%u", (unsigned)uid);
+  ctr_error_t err = NULL;
+  size_t len;
+
+  *start = *count = 0;
+  if (read_file_at (AT_FDCWD, path, 1 << 20, &text, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return -1;
+    }
+  return subid_parse (text, num, name, start, count);
 }
 
 static bool

@@ -93,11 +93,26 @@ parse_line (char *line, struct network_lease *out)
   return true;
 }
 
+void
+network_leases_parse (char *text, struct network_leases *out)
+{
+  char *line, *save = NULL;
+
+  memset (out, 0, sizeof (*out));
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      struct network_lease lease;
+      if (!parse_line (line, &lease))
+        continue; /* a torn or hand-edited line must not block every allocation */
+      out->v = xrealloc (out->v, (out->n + 1) * sizeof (*out->v));
+      out->v[out->n++] = lease;
+    }
+}
+
 int
 network_leases_read (const char *name, struct network_leases *out, ctr_error_t *err)
 {
   cleanup_free char *path = NULL, *text = NULL;
-  char *line, *save = NULL;
   size_t len;
 
   memset (out, 0, sizeof (*out));
@@ -109,14 +124,7 @@ network_leases_read (const char *name, struct network_leases *out, ctr_error_t *
       ctr_error_free (err);
       return 0;
     }
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      struct network_lease lease;
-      if (!parse_line (line, &lease))
-        continue; /* a torn or hand-edited line must not block every allocation */
-      out->v = xrealloc (out->v, (out->n + 1) * sizeof (*out->v));
-      out->v[out->n++] = lease;
-    }
+  network_leases_parse (text, out);
   return 0;
 }
 

@@ -53,6 +53,9 @@ struct network_def
 };
 void network_def_clear (struct network_def *d);
 /* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */
+/* The text of a definition (origin names it in errors); network_def_load reads and parses. */
+int network_def_parse (const char *name, const char *text, size_t len, const char *origin,
+                       struct network_def *out, ctr_error_t *err);
 int network_def_load (const char *name, struct network_def *out, ctr_error_t *err);
 /* The default network's definition, created (with a free subnet) when missing. */
 int network_def_load_default (struct network_def *out, ctr_error_t *err);
@@ -89,6 +92,8 @@ struct network_leases
 };
 void network_leases_clear (struct network_leases *l);
 /* <run>/<name>.leases, replaced atomically; callers hold network_lock_file ("<name>.lock"). */
+/* The lines of a leases file (text, NUL-terminated, is cut up); malformed lines skipped. */
+void network_leases_parse (char *text, struct network_leases *out);
 int network_leases_read (const char *name, struct network_leases *out, ctr_error_t *err);
 int network_leases_write (const char *name, const struct network_leases *l, ctr_error_t *err);
 /* Moves the leases whose owner died into *stale. */

@@ -201,12 +201,37 @@ def_parse_addresses (const json_value *root, const char *path, struct network_de
 }
 
 int
-network_def_load (const char *name, struct network_def *out, ctr_error_t *err)
+network_def_parse (const char *name, const char *text, size_t len, const char *origin,
+                   struct network_def *out, ctr_error_t *err)
 {
-  cleanup_free char *path = NULL, *text = NULL;
   json_value *root;
   const char *bridge;
   int64_t mtu = DEFAULT_MTU;
+
+  memset (out, 0, sizeof (*out));
+  root = json_parse (text, len, origin, err);
+  if (root == NULL)
+    return -1;
+  out->nat = true;
+  if (get_string (root, "bridge", origin, &bridge, err) < 0
+      || def_parse_addresses (root, origin, out, err) < 0)
+    {
+      json_value_free (root);
+      return -1;
+    }
+  out->name = xstrdup (name);
+  out->bridge = xstrdup (bridge);
+  json_as_bool (json_get (root, "nat"), &out->nat);
+  json_as_int64 (json_get (root, "mtu"), &mtu);
+  out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned int)mtu : DEFAULT_MTU;
+  json_value_free (root);
+  return 0;
+}
+
+int
+network_def_load (const char *name, struct network_def *out, ctr_error_t *err)
+{
+  cleanup_free char *path = NULL, *text = NULL;
   size_t len;
 
   memset (out, 0, sizeof (*out));
@@ -219,23 +244,7 @@ network_def_load (const char *name, struct network_def *out, ctr_error_t *err)
         return ctr_error (err, ENOENT, "network `%s` does not exist", name);
       return -1;
     }
-  root = json_parse (text, len, path, err);
-  if (root == NULL)
-    return -1;
-  out->nat = true;
-  if (get_string (root, "bridge", path, &bridge, err) < 0
-      || def_parse_addresses (root, path, out, err) < 0)
-    {
-      json_value_free (root);
-      return -1;
-    }
-  out->name = xstrdup (name);
-  out->bridge = xstrdup (bridge);
-  json_as_bool (json_get (root, "nat"), &out->nat);
-  json_as_int64 (json_get (root, "mtu"), &mtu);
-  out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned int)mtu : DEFAULT_MTU;
-  json_value_free (root);
-  return 0;
+  return network_def_parse (name, text, len, path, out, err);
 }
 
 static int

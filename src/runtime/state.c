@@ -211,22 +211,14 @@ json_dup_string (const json_value *root, const char *key)
 }
 
 int
-state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+state_parse (const char *text, size_t len, const char *id, struct ctr_state **out, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL;
   json_value *root;
   struct ctr_state *s;
   const json_value *v;
   int64_t n;
   bool b;
-  size_t len;
 
-  if (read_file_at (dirfd, STATE_FILE, 1024 * 1024, &text, &len, err) < 0)
-    {
-      if (*err && (*err)->status == ENOENT)
-        return ctr_error (err, 0, "container `%s` is still being created", id);
-      return -1;
-    }
   root = json_parse (text, len, "state.json", err);
   if (root == NULL)
     {
@@ -261,6 +253,21 @@ state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
     }
   *out = s;
   return 0;
+}
+
+int
+state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (read_file_at (dirfd, STATE_FILE, 1024 * 1024, &text, &len, err) < 0)
+    {
+      if (*err && (*err)->status == ENOENT)
+        return ctr_error (err, 0, "container `%s` is still being created", id);
+      return -1;
+    }
+  return state_parse (text, len, id, out, err);
 }
 
 uint64_t

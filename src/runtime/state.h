@@ -51,6 +51,9 @@ int state_lock (int dirfd, ctr_error_t *err);
 int state_dir_remove (const char *root, const char *id, ctr_error_t *err);
 
 int state_write (int dirfd, const struct ctr_state *s, ctr_error_t *err);
+/* The text of a state.json (id names the container in errors); state_read reads and parses. */
+int state_parse (const char *text, size_t len, const char *id, struct ctr_state **out,
+                 ctr_error_t *err);
 int state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err);
 
 /* starttime of a pid from /proc/PID/stat; 0 when the pid does not exist or is a zombie. */

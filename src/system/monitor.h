@@ -8,6 +8,8 @@
 #define CTR_MONITOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include "runtime/container.h"
 #include "base/error.h"
 
@@ -31,6 +33,20 @@ enum monitor_msg
 };
 /* MON_EXIT flag: init did not end by the stop deadline and everything was killed */
 #define MON_EXIT_KILLED 1
+
+/* One request as the monitor reads it: the type (payload checked) and what it carries. */
+struct monitor_request
+{
+  char type;
+  const char *data; /* MON_DATA: the bytes to the console */
+  size_t len;
+  int32_t timeout;   /* MON_STOP */
+  struct winsize ws; /* MON_RESIZE */
+};
+/* 1 and *req filled; 0 for a malformed request to ignore; -1 for one to drop the client for. */
+int monitor_request_decode (const char *buf, size_t n, struct monitor_request *req);
+/* The monitor's EXIT reply: 0 with its exit status and MON_EXIT_* flags, -1 when malformed. */
+int monitor_exit_decode (const char *buf, size_t n, int32_t *status, int32_t *flags);
 
 struct monitor_network;
 

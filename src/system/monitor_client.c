@@ -111,6 +111,19 @@ monitor_log (const struct ctr_context *ctx, const char *name, int out, ctr_error
 }
 
 int
+monitor_exit_decode (const char *buf, size_t n, int32_t *status, int32_t *flags)
+{
+  *flags = 0;
+  if (n < 1 + sizeof *status || buf[0] != MON_EXIT)
+    return -1;
+  memcpy (status, buf + 1, sizeof *status);
+  /* a monitor of the previous release sends the status alone */
+  if (n >= 1 + sizeof *status + sizeof *flags)
+    memcpy (flags, buf + 1 + sizeof *status, sizeof *flags);
+  return 0;
+}
+
+int
 monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
               bool *killed, ctr_error_t *err)
 {
@@ -133,12 +146,8 @@ monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int 
                       60);
   if (type < 0)
     return -1;
-  if (type == 0 || len < 1 + (ssize_t)sizeof (int32_t))
+  if (type == 0 || monitor_exit_decode (buf, len, &t, &flags) < 0)
     return ctr_error (err, 0, "container `%s`: the monitor went away while stopping", name);
-  memcpy (&t, buf + 1, sizeof t);
-  /* a monitor of the previous release sends the status alone */
-  if (len >= 1 + 2 * (ssize_t)sizeof (int32_t))
-    memcpy (&flags, buf + 1 + sizeof t, sizeof flags);
   *exit_status = t;
   *killed = flags & MON_EXIT_KILLED;
   return 0;

@@ -168,15 +168,49 @@ stop_deadline (struct monitor *m)
     ctr_error_print (&err);
 }
 
+int
+monitor_request_decode (const char *buf, size_t n, struct monitor_request *req)
+{
+  memset (req, 0, sizeof *req);
+  if (n < 1)
+    return -1;
+  req->type = buf[0];
+  switch (buf[0])
+    {
+    case MON_CONSOLE:
+    case MON_LOG:
+      return 1;
+    case MON_DATA:
+      req->data = buf + 1;
+      req->len = n - 1;
+      return 1;
+    case MON_RESIZE:
+      if (n != 1 + sizeof req->ws)
+        return 0;
+      memcpy (&req->ws, buf + 1, sizeof req->ws);
+      return 1;
+    case MON_STOP:
+      if (n != 1 + sizeof req->timeout)
+        return 0;
+      memcpy (&req->timeout, buf + 1, sizeof req->timeout);
+      if (req->timeout < 0)
+        req->timeout = 0;
+      return 1;
+    default:
+      return -1;
+    }
+}
+
 static void
 client_request (struct monitor *m, size_t i)
 {
   struct client *c = &m->clients[i];
   char buf[1 + 4096];
   ssize_t n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
+  struct monitor_request req;
   const char *p1, *p2;
   size_t l1, l2;
-  int32_t timeout;
+  int r;
 
   if (n <= 0)
     {
@@ -184,18 +218,23 @@ client_request (struct monitor *m, size_t i)
         client_drop (m, i);
       return;
     }
-  switch (buf[0])
+  r = monitor_request_decode (buf, n, &req);
+  if (r < 0)
+    client_drop (m, i);
+  if (r <= 0)
+    return;
+  switch (req.type)
     {
     case MON_CONSOLE:
       c->role = ROLE_CONSOLE;
       break;
     case MON_DATA:
       if (c->role == ROLE_CONSOLE && m->master_open)
-        write_all (m->master, buf + 1, n - 1);
+        write_all (m->master, req.data, req.len);
       break;
     case MON_RESIZE:
-      if (c->role == ROLE_CONSOLE && n == 1 + (ssize_t)sizeof (struct winsize))
-        ioctl (m->master, TIOCSWINSZ, (struct winsize *)(void *)(buf + 1));
+      if (c->role == ROLE_CONSOLE)
+        ioctl (m->master, TIOCSWINSZ, &req.ws);
       break;
     case MON_LOG:
       ring_pieces (m, &p1, &l1, &p2, &l2);
@@ -205,14 +244,9 @@ client_request (struct monitor *m, size_t i)
       client_drop (m, i);
       break;
     case MON_STOP:
-      if (n != 1 + (ssize_t)sizeof timeout)
-        break;
-      memcpy (&timeout, buf + 1, sizeof timeout);
       c->role = ROLE_STOP;
-      begin_stop (m, timeout < 0 ? 0 : timeout);
+      begin_stop (m, req.timeout);
       break;
-    default:
-      client_drop (m, i);
     }
 }
 

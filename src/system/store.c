@@ -139,18 +139,14 @@ dup_string (const json_value *root, const char *key)
 }
 
 int
-store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err)
+store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,
+                  ctr_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  cleanup_free char *origin = xasprintf ("%s/%s", name, STORE_META);
   json_value *root;
   const json_value *last;
   int64_t n;
-  size_t len;
 
   memset (m, 0, sizeof *m);
-  if (read_file_at (dirfd, STORE_META, META_MAX_SIZE, &text, &len, err) < 0)
-    return ctr_error_wrap (err, "container `%s`", name);
   root = json_parse (text, len, origin, err);
   if (root == NULL)
     return -1;
@@ -172,6 +168,19 @@ store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t 
     }
   json_value_free (root);
   return 0;
+}
+
+int
+store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_free char *origin = xasprintf ("%s/%s", name, STORE_META);
+  size_t len;
+
+  memset (m, 0, sizeof *m);
+  if (read_file_at (dirfd, STORE_META, META_MAX_SIZE, &text, &len, err) < 0)
+    return ctr_error_wrap (err, "container `%s`", name);
+  return store_meta_parse (text, len, origin, m, err);
 }
 
 static void

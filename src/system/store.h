@@ -36,6 +36,9 @@ const char *store_root (const char *override);
 /* Opens <root>/<name>; a missing one: "container `name` does not exist". */
 int store_open (const char *root, const char *name, ctr_error_t *err);
 bool store_exists (const char *root, const char *name);
+/* The text of a ctr.json (origin names it in errors); store_meta_read reads and parses. */
+int store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,
+                      ctr_error_t *err);
 int store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err);
 int store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err);
 /* Names of every stored container (sorted; half-made ones are not listed). */

@@ -1,6 +1,7 @@
 /* system: creating named system containers from templates, and their definitions. */
 #include <config.h>
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -78,16 +79,7 @@ template_find (const char *name, ctr_error_t *err)
 }
 
 /* template.conf, the template's answer: key=value lines (DESIGN.md §7, docs/templates.md). */
-struct template_conf
-{
-  char **args, **env;
-  size_t n_args, n_env;
-  char *cwd, *stop_signal, *kind;
-  uid_t uid;
-  gid_t gid;
-};
-
-static void
+void
 template_conf_clear (struct template_conf *t)
 {
   strv_free (t->args);
@@ -95,6 +87,7 @@ template_conf_clear (struct template_conf *t)
   free (t->cwd);
   free (t->stop_signal);
   free (t->kind);
+  memset (t, 0, sizeof *t);
 }
 
 static void
@@ -128,7 +121,11 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
     }
   else if (strcmp (key, "user") == 0)
     {
-      if (sscanf (value, "%lu:%lu%c", &uid, &gid, &extra) != 2)
+      const char *colon = strchr (value, ':');
+      /* digits only, below (uid_t)-1: %lu alone takes "-1" and wraps 4294967296 to root */
+      if (sscanf (value, "%lu:%lu%c", &uid, &gid, &extra) != 2 || !isdigit ((unsigned char)*value)
+          || colon == NULL || !isdigit ((unsigned char)colon[1]) || uid >= UINT32_MAX
+          || gid >= UINT32_MAX)
         return ctr_error (err, 0, "%s:%zu: user `%s` is not UID:GID", TEMPLATE_CONF, lineno, value);
       t->uid = uid;
       t->gid = gid;
@@ -154,16 +151,13 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
   return 0;
 }
 
-static int
-template_conf_read (int dirfd, const char *tname, struct template_conf *t, ctr_error_t *err)
+int
+template_conf_parse (char *text, const char *tname, struct template_conf *t, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  size_t len, lineno = 0;
+  size_t lineno = 0;
   char *line, *save = NULL;
 
   memset (t, 0, sizeof *t);
-  if (read_file_at (dirfd, TEMPLATE_CONF, TEMPLATE_CONF_MAX, &text, &len, err) < 0)
-    return ctr_error_wrap (err, "template `%s` wrote no usable %s", tname, TEMPLATE_CONF);
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       char *eq = strchr (line, '=');
@@ -171,14 +165,39 @@ template_conf_read (int dirfd, const char *tname, struct template_conf *t, ctr_e
       if (line[0] == '#' || line[0] == '\0')
         continue;
       if (eq == NULL)
-        return ctr_error (err, 0, "%s:%zu: `%s` is not key=value", TEMPLATE_CONF, lineno, line);
+        {
+          ctr_error (err, 0, "%s:%zu: `%s` is not key=value", TEMPLATE_CONF, lineno, line);
+          goto fail;
+        }
       *eq = '\0';
       if (template_conf_line (t, line, eq + 1, lineno, err) < 0)
-        return ctr_error_wrap (err, "template `%s`", tname);
+        {
+          ctr_error_wrap (err, "template `%s`", tname);
+          goto fail;
+        }
     }
   if (t->n_args == 0)
-    return ctr_error (err, 0, "template `%s`: %s has no arg= line", tname, TEMPLATE_CONF);
+    {
+      ctr_error (err, 0, "template `%s`: %s has no arg= line", tname, TEMPLATE_CONF);
+      goto fail;
+    }
   return 0;
+
+fail:
+  template_conf_clear (t); /* nothing for the caller to free after a failure */
+  return -1;
+}
+
+static int
+template_conf_read (int dirfd, const char *tname, struct template_conf *t, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  memset (t, 0, sizeof *t);
+  if (read_file_at (dirfd, TEMPLATE_CONF, TEMPLATE_CONF_MAX, &text, &len, err) < 0)
+    return ctr_error_wrap (err, "template `%s` wrote no usable %s", tname, TEMPLATE_CONF);
+  return template_conf_parse (text, tname, t, err);
 }
 
 static int

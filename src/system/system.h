@@ -102,4 +102,19 @@ int system_templates (struct template_info **out, size_t *n, ctr_error_t *err);
 void template_info_free (struct template_info *t, size_t n);
 char *system_template_describe (const char *path);
 
+/* template.conf, what a template writes beside the root filesystem: arg=, env=, cwd=,
+   user=UID:GID, stop_signal=, kind=, terminal= lines. */
+struct template_conf
+{
+  char **args, **env;
+  size_t n_args, n_env;
+  char *cwd, *stop_signal, *kind;
+  uid_t uid;
+  gid_t gid;
+};
+/* Parses its text (cut up); tname names the template in errors. On failure *t holds
+   nothing to free. */
+int template_conf_parse (char *text, const char *tname, struct template_conf *t, ctr_error_t *err);
+void template_conf_clear (struct template_conf *t);
+
 #endif

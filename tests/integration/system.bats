@@ -272,6 +272,24 @@ state_of() {
 	[ -z "$(ls -A "$CTR_STORE")" ] || fail "left: $(ls -A "$CTR_STORE")"
 }
 
+@test "a template whose user= is out of range is refused, not wrapped to root" {
+	# found by tests/fuzz (template_conf): 4294967296 became uid 0, -1 the invalid uid
+	local dir=$BATS_TEST_TMPDIR/templates user
+	mkdir -p "$dir"
+	for user in 4294967296:0 -1:-1 0:4294967295; do
+		cat >"$dir/ctr-badusr" <<-EOF
+			#!/bin/sh
+			while [ \$# -gt 0 ]; do [ "\$1" = --path ] && path=\$2; shift; done
+			printf 'arg=/bin/sh\\nuser=$user\\n' >"\$path/template.conf"
+		EOF
+		chmod +x "$dir/ctr-badusr"
+		CTR_TEMPLATE_PATH=$dir run ctr create -t badusr "$NAME" --net none
+		assert_failure
+		[[ $output == *"user \`$user\` is not UID:GID"* ]] || fail "$user: $output"
+		[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "$user: left: $(ls -A "$CTR_STORE")"
+	done
+}
+
 @test "config: show, get, set with validation, edit refuses an invalid config" {
 	ctr create -t busybox "$NAME" --net none
 	run ctr config "$NAME"
