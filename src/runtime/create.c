@@ -85,6 +85,7 @@ struct create
   int stub_fd;             /* sealed ctr-stub: the container's program is executed through it */
   int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
   char *listener_state;    /* the containerProcessState sent with the listener fd */
+  int console_sock;        /* connected to --console-socket at load, before anything exists */
 };
 
 static void
@@ -97,7 +98,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
-  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = -1;
+  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = c->console_sock = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -167,6 +168,8 @@ create_release (struct create *c)
     close (c->netns_fd);
   if (c->userns_fd >= 0)
     close (c->userns_fd);
+  if (c->console_sock >= 0)
+    close (c->console_sock);
   process_seccomp_release (&c->seccomp);
 }
 
@@ -274,6 +277,10 @@ create_load_bundle (struct create *c, ctr_error_t *err)
                       "%s: process.terminal is true: --console-socket is required (or run in "
                       "the foreground)",
                       cfgname);
+  /* as runc: connected now, so a wrong path fails before anything of the container exists */
+  if (c->config->process->terminal && c->opts->console_socket
+      && (c->console_sock = terminal_connect_console_socket (c->opts->console_socket, err)) < 0)
+    return -1;
   if (c->config->linux_ && c->config->linux_->has_intel_rdt)
     return ctr_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", cfgname);
   if (c->config->linux_ && c->config->linux_->has_memory_policy)
@@ -655,6 +662,9 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
   reset_signals ();
   close (c->sync_parent);
   c->sync_parent = -1;
+  if (c->console_sock >= 0)
+    close (c->console_sock); /* the parent hands the pty over, not the container */
+  c->console_sock = -1;
   /* the state dir fd carries create's flock: holding it would block `start` */
   close (c->dirfd);
   c->dirfd = -1;
@@ -748,9 +758,11 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
 static int
 parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
 {
-  if (c->opts->console_socket)
+  if (c->console_sock >= 0)
     {
-      int r = terminal_send_to_socket (c->opts->console_socket, msg->fd, err);
+      int r = terminal_send_to_connected (c->console_sock, c->opts->console_socket, msg->fd, err);
+      close (c->console_sock);
+      c->console_sock = -1;
       sync_msg_release (msg);
       return r;
     }

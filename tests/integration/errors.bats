@@ -190,3 +190,28 @@ create_fails() {
 	create_fails
 	assert_output_contains config.json
 }
+
+@test "a --console-socket that does not exist is refused at create, naming it" {
+	make_bundle
+	update_config '.process.terminal = true'
+	run_logged ctr create --console-socket "$BATS_TEST_TMPDIR/no-such.sock" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "--console-socket \`$BATS_TEST_TMPDIR/no-such.sock\`" "No such file"
+	check_no_leaks
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "a --console-socket that is not a socket is refused at create, naming it" {
+	make_bundle
+	update_config '.process.terminal = true'
+	touch "$BATS_TEST_TMPDIR/plain-file"
+	run_logged ctr create --console-socket "$BATS_TEST_TMPDIR/plain-file" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "--console-socket \`$BATS_TEST_TMPDIR/plain-file\`" "not a socket"
+	check_no_leaks
+	run_logged ctr run -d --console-socket "$BATS_TEST_TMPDIR/plain-file" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "not a socket"
+	check_no_leaks
+}
