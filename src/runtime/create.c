@@ -270,6 +270,10 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return ctr_error (err, errno, "%s: root.path: rootfs `%s`", cfgname, rootfs_rel);
   if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
     return ctr_error (err, ENOTDIR, "%s: root.path: rootfs `%s`", cfgname, resolved);
+  /* pivot_root would only say EBUSY later, and a container must not own the host's root */
+  if (strcmp (resolved, "/") == 0)
+    return ctr_error (err, 0, "%s: root.path: `%s` is the host's root directory `/`", cfgname,
+                      c->config->root.path);
   c->rootfs = xstrdup (resolved);
   if (c->config->process->terminal && c->opts->console_socket == NULL && !c->run_foreground
       && c->opts->console_master == NULL)

@@ -215,3 +215,36 @@ create_fails() {
 	assert_ctr_output_contains "not a socket"
 	check_no_leaks
 }
+
+@test "a root.path that is the host's / is refused at create, naming root.path" {
+	make_bundle
+	update_config '.root.path = "/"'
+	create_fails
+	assert_ctr_output_contains "root.path: \`/\`" "host's root"
+	ln -s / "$BUNDLE/hostroot"
+	update_config '.root.path = "hostroot"'
+	create_fails
+	assert_ctr_output_contains "root.path: \`hostroot\`" "host's root"
+}
+
+@test "a namespace path that is not a namespace is refused at create, naming the key" {
+	make_bundle
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/etc/hostname" else . end)'
+	create_fails
+	local idx
+	idx=$(jq '.linux.namespaces | map(.type) | index("pid")' "$BUNDLE/config.json")
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/etc/hostname" "is not a namespace"
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/self/fd" else . end)'
+	create_fails
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/proc/self/fd" "is not a namespace"
+}
+
+@test "a namespace path of the wrong type is refused at create, naming both types" {
+	make_bundle
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)' \
+		--arg p "/proc/$$/ns/net"
+	create_fails
+	local idx
+	idx=$(jq '.linux.namespaces | map(.type) | index("pid")' "$BUNDLE/config.json")
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/proc/$$/ns/net" "is a network namespace, not pid"
+}
