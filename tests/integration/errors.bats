@@ -248,3 +248,12 @@ create_fails() {
 	idx=$(jq '.linux.namespaces | map(.type) | index("pid")' "$BUNDLE/config.json")
 	assert_ctr_output_contains "linux.namespaces[$idx].path" "/proc/$$/ns/net" "is a network namespace, not pid"
 }
+
+@test "a key twice in one object of config.json is refused, naming its path" {
+	make_bundle
+	# jq cannot write a duplicate key: splice one into the text
+	sed -i 's/"process": {/"process": {"env": ["FIRST=1"],/' "$BUNDLE/config.json"
+	grep -q '"env": \["FIRST=1"\]' "$BUNDLE/config.json" || fail "no duplicate made"
+	create_fails
+	assert_ctr_output_contains "config.json: process.env: duplicate key \`env\`"
+}
