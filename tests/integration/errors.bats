@@ -257,3 +257,44 @@ create_fails() {
 	create_fails
 	assert_ctr_output_contains "config.json: process.env: duplicate key \`env\`"
 }
+
+@test "an environment variable over execve's limit for one string is refused at create" {
+	make_bundle
+	# 200 KiB: over MAX_ARG_STRLEN (32 pages)
+	update_config '.process.env += ["BIG=" + ("x" * 204800)]'
+	create_fails
+	assert_ctr_output_contains "process.env[" "\`BIG\`" "bytes"
+	assert_output_not_contains xxxxxxxx
+}
+
+# with_stack_8m CMD...: CMD under an 8 MiB stack limit (the usual default), in a subshell.
+with_stack_8m() (
+	ulimit -s 8192 && "$@"
+)
+
+@test "an environment too large for execve in total is refused at create" {
+	make_bundle
+	# 30 variables of 100 KiB: each fits, together over a quarter of the 8 MiB stack
+	update_config '.process.env += [range(30) | "V\(.)=" + ("y" * 102400)]'
+	run_logged with_stack_8m ctr create --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "process.env (" "process.args (" "the 2097152 bytes execve() takes"
+	assert_output_not_contains yyyyyyyy
+	check_no_leaks
+}
+
+@test "a stack rlimit that leaves too little room for the environment is refused at create" {
+	make_bundle
+	# a quarter of a 1 MiB stack is 256 KiB: three 100 KiB variables do not fit
+	update_config '.process.rlimits += [{type: "RLIMIT_STACK", soft: 1048576, hard: 1048576}]
+		| .process.env += [range(3) | "V\(.)=" + ("z" * 102400)]'
+	create_fails
+	assert_ctr_output_contains "process.env (" "the 262144 bytes execve() takes"
+}
+
+@test "an environment just within execve's limits runs" {
+	make_bundle "$TH" exit 0
+	update_config '.process.env += [range(10) | "V\(.)=" + ("w" * 102400)]'
+	run_logged with_stack_8m ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+}
