@@ -36,6 +36,7 @@
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "stub/stub.h"
 #include "base/util.h"
 
 #ifndef SYS_pidfd_open
@@ -615,9 +616,26 @@ child_wait_start (struct create *c, ctr_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     return ctr_error (err, errno, "wait for start");
-  close (c->fifo_fd);
-  c->fifo_fd = -1;
+  /* kept (O_CLOEXEC): `start` waits for it to close at execve, or for report_to_start */
   return 0;
+}
+
+/* After `start` released us nobody reads the sync socket: a failure goes into the fifo,
+   where `start` reads it once our end closes (container_release_fifo). */
+static void
+report_to_start (int fifo_fd, ctr_error_t *err)
+{
+  char buf[STUB_MSG_MAX];
+  struct stub_sync_header h = { STUB_SYNC_ERRNO, *err ? (*err)->status : 0, 0 };
+  const char *msg = *err ? (*err)->msg : "unknown error";
+  size_t n = strlen (msg);
+  if (n > sizeof buf - sizeof h)
+    n = sizeof buf - sizeof h;
+  h.len = (uint32_t)n;
+  memcpy (buf, &h, sizeof h);
+  memcpy (buf + sizeof h, msg, n);
+  if (fifo_fd >= 0 && write (fifo_fd, buf, sizeof h + n) < 0)
+    return;
 }
 
 static int
@@ -697,6 +715,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
                  c->start_state_json, &err)
       < 0)
     {
+      report_to_start (c->fifo_fd, &err);
       ctr_error_print (&err);
       _exit (1);
     }
@@ -705,13 +724,18 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
      /proc/self/exe is a sealed memfd: a `#!/proc/self/exe` program cannot run the host's
      ctr as the container's process (rule 1). */
   {
-    struct process_stub stub = { c->stub_fd, 0, -1 };
-    process_exec_with_listener (
-        c->plan, exe, c->have_seccomp ? &c->seccomp : NULL, c->opts->preserve_fds,
-        c->listener_sock >= 0 ? c->listener_sock : c->sync_child, -1,
-        c->listener_sock >= 0 ? send_listener_fd : NULL, c, c->stub_fd >= 0 ? &stub : NULL, &err);
+    /* the stub reports a failed execve of the program to `start` through the fifo */
+    struct process_stub stub = { c->stub_fd, 0, c->fifo_fd };
+    process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
+                                c->opts->preserve_fds,
+                                c->listener_sock >= 0 ? c->listener_sock
+                                : c->fifo_fd >= 0     ? c->fifo_fd
+                                                      : c->sync_child,
+                                -1, c->listener_sock >= 0 ? send_listener_fd : NULL, c,
+                                c->stub_fd >= 0 ? &stub : NULL, &err);
   }
-  /* after start nobody listens on the sync socket: tell the container's stderr */
+  /* after start nobody listens on the sync socket: tell `start` and the container's stderr */
+  report_to_start (c->fifo_fd, &err);
   ctr_error_print (&err);
   _exit (127);
 fail:

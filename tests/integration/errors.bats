@@ -298,3 +298,27 @@ with_stack_8m() (
 	run_logged with_stack_8m ctr run --bundle "$BUNDLE" "$(cid)"
 	assert_success
 }
+
+@test "start fails when the program can no longer be executed" {
+	make_bundle /bin/prog-gone-at-start
+	cp "$BUNDLE/rootfs$TH" "$BUNDLE/rootfs/bin/prog-gone-at-start"
+	create_container
+	# found at create (args[0] is resolved then), gone before start
+	rm "$BUNDLE/rootfs/bin/prog-gone-at-start"
+	run_logged ctr start "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "/bin/prog-gone-at-start" "No such file or directory"
+	wait_for_state "$(cid)" stopped
+	ctr delete "$(cid)"
+}
+
+@test "start fails when a startContainer hook fails" {
+	make_bundle
+	update_config '.hooks.startContainer = [{path: "/bin/false"}]'
+	create_container
+	run_logged ctr start "$(cid)"
+	assert_failure
+	assert_ctr_output_contains startContainer
+	wait_for_state "$(cid)" stopped
+	ctr delete "$(cid)"
+}
