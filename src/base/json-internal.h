@@ -34,8 +34,8 @@ struct json_value
 int json_number_i64 (const struct json_value *v, int64_t *out);
 int json_number_u64 (const struct json_value *v, uint64_t *out);
 
-/* The last member named key (later duplicates win, as in Go), or NULL. JSON null counts as
-   absent. */
+/* The member named key, or NULL (json_parse refuses objects with a key twice). JSON null
+   counts as absent. */
 const struct json_value *json_member (const struct json_value *obj, const char *key);
 
 const char *json_type_name (const struct json_value *v);

@@ -215,7 +215,8 @@ struct builder
   struct builder_frame frames[JSON_MAX_DEPTH];
   size_t depth;
   const char *pending_key;
-  const char *error; /* set when a callback cancels the parse */
+  const char *error;  /* set when a callback cancels the parse */
+  bool error_has_key; /* error names its key: no line and column needed */
 };
 
 static char *
@@ -314,9 +315,84 @@ open_container (struct builder *b, bool object)
 }
 
 static int
+cmp_key_ptr (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A member name that occurs twice in keys[0..n), or NULL. Objects are small: pairwise
+   below 16 members (no allocation), sorted above (no quadratic blow-up on huge maps). */
+static const char *
+duplicate_key (const char **keys, size_t n)
+{
+  const char *dup = NULL;
+  size_t i, j;
+  if (n <= 16)
+    {
+      for (i = 1; i < n; i++)
+        for (j = 0; j < i; j++)
+          if (strcmp (keys[i], keys[j]) == 0)
+            return keys[i];
+      return NULL;
+    }
+  const char **sorted = xmalloc (n * sizeof (*sorted));
+  memcpy (sorted, keys, n * sizeof (*sorted));
+  qsort (sorted, n, sizeof (*sorted), cmp_key_ptr);
+  for (i = 1; i < n && dup == NULL; i++)
+    if (strcmp (sorted[i], sorted[i - 1]) == 0)
+      dup = sorted[i];
+  free (sorted);
+  return dup;
+}
+
+/* "process.env: duplicate key `env`": the path of the innermost open object, then key. */
+static void
+duplicate_key_error (struct builder *b, const char *key)
+{
+  size_t i, cap = 64, used = 0;
+  char *path = xmalloc (cap);
+  path[0] = '\0';
+  for (i = 1; i < b->depth; i++)
+    {
+      char idx[32];
+      const char *part = idx;
+      if (b->frames[i - 1].object)
+        part = b->frames[i].key;
+      else
+        snprintf (idx, sizeof idx, "[%zu]", b->frames[i].start - b->frames[i - 1].start);
+      size_t need = used + strlen (part) + strlen (key) + 2;
+      if (need > cap)
+        {
+          cap = need * 2;
+          path = xrealloc (path, cap);
+        }
+      if (used > 0 && part != idx)
+        path[used++] = '.';
+      strcpy (path + used, part);
+      used += strlen (part);
+    }
+  char *msg = xasprintf ("%s%s%s: duplicate key `%s`", path, used ? "." : "", key, key);
+  b->error = arena_strndup (b->arena, msg, strlen (msg));
+  b->error_has_key = true;
+  free (msg);
+  free (path);
+}
+
+static int
 close_container (struct builder *b)
 {
-  struct builder_frame *f = &b->frames[--b->depth];
+  struct builder_frame *f = &b->frames[b->depth - 1];
+  /* a policy tool reading the first of two equal keys and ctr the last must not disagree */
+  if (f->object && b->nvals - f->start > 1)
+    {
+      const char *dup = duplicate_key (b->keys + f->start, b->nvals - f->start);
+      if (dup)
+        {
+          duplicate_key_error (b, dup);
+          return 0;
+        }
+    }
+  b->depth--;
   size_t n = b->nvals - f->start;
   struct json_value v = { .type = f->object ? JSON_OBJECT : JSON_ARRAY, .len = n };
 
@@ -424,7 +500,10 @@ parse_error (yajl_handle h, struct builder *b, const char *text, size_t len, siz
   for (nl = m + strlen (m); nl > m && nl[-1] == ' '; nl--)
     nl[-1] = '\0';
   offset_to_line_col (text, len, off, &line, &col);
-  ret = ctr_error (err, 0, "%s: line %zu, column %zu: %s", origin, line, col, m);
+  if (b->error_has_key)
+    ret = ctr_error (err, 0, "%s: %s", origin, m);
+  else
+    ret = ctr_error (err, 0, "%s: line %zu, column %zu: %s", origin, line, col, m);
   free (m);
   if (yerr)
     yajl_free_error (h, yerr);

@@ -263,15 +263,18 @@ validate_container_id (const char *id, ctr_error_t *err)
   if (id == NULL || *id == '\0')
     return ctr_error (err, 0, "container id is empty");
   len = strlen (id);
-  if (len > 1024)
-    return ctr_error (err, 0, "container id `%.32s...` is longer than 1024 bytes", id);
+  /* the id names the state directory and the cgroup leaf: one path component each */
+  if (len > NAME_MAX)
+    return ctr_error (err, 0, "container id `%.32s...` is too long (%zu bytes; the limit is %d)",
+                      id, len, NAME_MAX);
   for (i = 0; i < len; i++)
     {
       unsigned char c = id[i];
       if (isalnum (c) || c == '_' || c == '+' || c == '-' || (c == '.' && i > 0))
         continue;
       return ctr_error (err, 0,
-                        "invalid container id `%s`: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]*", id);
+                        "invalid container id `%.64s%s`: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]*",
+                        id, len > 64 ? "..." : "");
     }
   return 0;
 }

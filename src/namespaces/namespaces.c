@@ -21,6 +21,12 @@
 #include "namespaces/namespaces.h"
 #include "base/util.h"
 
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO (0xb7, 0x3)
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -52,14 +58,39 @@ ns_plan_release (struct ns_plan *p)
       }
 }
 
+/* The type of the namespace behind fd, or -1 when the kernel cannot tell (before 4.11). */
+static int
+ns_fd_type (int fd)
+{
+  int flag = ioctl (fd, NS_GET_NSTYPE);
+  for (int t = 0; flag > 0 && t < OCI_NS_COUNT; t++)
+    if (ns_flag (t) == flag)
+      return t;
+  return -1;
+}
+
+/* Opens a namespace to join, refusing at create what setns() would only refuse in the
+   child with a bare EINVAL: a file that is no namespace, or one of another type. */
 static int
 ns_open_join (const struct oci_namespace *ns, size_t idx, ctr_error_t *err)
 {
-  int fd = open (ns->path, O_RDONLY | O_CLOEXEC);
+  const char *want = oci_ns_type_name (ns->type);
+  struct statfs sfs;
+  int t;
+  cleanup_close int fd = open (ns->path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return ctr_error (err, errno, "linux.namespaces[%zu]: open %s namespace `%s`", idx,
-                      oci_ns_type_name (ns->type), ns->path);
-  return fd;
+    return ctr_error (err, errno, "linux.namespaces[%zu].path: open %s namespace `%s`", idx, want,
+                      ns->path);
+  if (fstatfs (fd, &sfs) < 0)
+    return ctr_error (err, errno, "linux.namespaces[%zu].path: `%s`", idx, ns->path);
+  if (sfs.f_type != NSFS_MAGIC)
+    return ctr_error (err, 0, "linux.namespaces[%zu].path: `%s` is not a namespace (type %s)", idx,
+                      ns->path, want);
+  t = ns_fd_type (fd);
+  if (t >= 0 && t != (int)ns->type)
+    return ctr_error (err, 0, "linux.namespaces[%zu].path: `%s` is a %s namespace, not %s", idx,
+                      ns->path, oci_ns_type_name (t), want);
+  return steal_fd (fd);
 }
 
 int

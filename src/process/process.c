@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <unistd.h>
 #include <sys/capability.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 
 #include "base/log.h"
@@ -415,6 +418,64 @@ plan_basics (struct process_plan *plan, const struct oci_process *proc, ctr_erro
   return 0;
 }
 
+/* What execve() takes on the container's side besides args and env: the stub's two extra
+   arguments (its marker and the resolved path) and a HOME from passwd when env has none. */
+#define EXEC_EXTRA_BYTES (64 + PATH_MAX + 4096)
+#define EXEC_EXTRA_STRINGS 3
+
+/* One string over MAX_ARG_STRLEN (32 pages), or args and env together over what the
+   kernel copies for a new program (a quarter of the stack limit the process will have,
+   at most 6 MiB, at least 32 pages, its pointers included): execve() would fail with
+   E2BIG after the whole setup, and for `create` only at `start`. Refused here instead. */
+static int
+plan_exec_size (const struct process_plan *plan, const struct oci_process *proc, ctr_error_t *err)
+{
+  const size_t page = (size_t)sysconf (_SC_PAGESIZE);
+  const size_t max_strlen = 32 * page;
+  size_t args_bytes = 0, env_bytes = 0, limit, pointers, i;
+  struct rlimit stack;
+
+  for (i = 0; i < proc->args_len && proc->args[i]; i++)
+    {
+      size_t n = strlen (proc->args[i]) + 1;
+      if (n > max_strlen)
+        return ctr_error (err, 0,
+                          "process.args[%zu]: %zu bytes, over the %zu bytes execve() takes for "
+                          "one string",
+                          i, n, max_strlen);
+      args_bytes += n;
+    }
+  for (i = 0; i < proc->env_len && proc->env && proc->env[i]; i++)
+    {
+      size_t n = strlen (proc->env[i]) + 1;
+      size_t name_len = strcspn (proc->env[i], "=");
+      /* the name only: values may be secrets */
+      if (n > max_strlen)
+        return ctr_error (err, 0,
+                          "process.env[%zu]: `%.*s` is %zu bytes, over the %zu bytes execve() "
+                          "takes for one string",
+                          i, (int)(name_len < 64 ? name_len : 64), proc->env[i], n, max_strlen);
+      env_bytes += n;
+    }
+  if (getrlimit (RLIMIT_STACK, &stack) < 0)
+    stack.rlim_cur = RLIM_INFINITY;
+  for (i = 0; i < plan->rlimits_len; i++)
+    if (plan->rlimits[i].resource == RLIMIT_STACK)
+      stack.rlim_cur = plan->rlimits[i].limit.rlim_cur;
+  limit = 6 << 20; /* the kernel's _STK_LIM / 4 * 3 */
+  if (stack.rlim_cur != RLIM_INFINITY && stack.rlim_cur / 4 < limit)
+    limit = stack.rlim_cur / 4;
+  if (limit < max_strlen)
+    limit = max_strlen;
+  pointers = (proc->args_len + proc->env_len + EXEC_EXTRA_STRINGS) * sizeof (void *);
+  if (args_bytes + env_bytes + pointers + EXEC_EXTRA_BYTES > limit)
+    return ctr_error (err, 0,
+                      "process.env (%zu bytes) and process.args (%zu bytes): more than the %zu "
+                      "bytes execve() takes (a quarter of the stack limit, at most 6 MiB)",
+                      env_bytes, args_bytes, limit);
+  return 0;
+}
+
 int
 process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_,
                   struct process_plan **out, ctr_error_t *err)
@@ -426,7 +487,7 @@ process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_
   plan = xzalloc (sizeof (*plan));
   plan->proc = proc;
   if (plan_basics (plan, proc, err) < 0 || plan_caps (plan, proc->capabilities, err) < 0
-      || plan_rlimits (plan, proc, err) < 0
+      || plan_rlimits (plan, proc, err) < 0 || plan_exec_size (plan, proc, err) < 0
       || plan_personality (plan, linux_ ? linux_->personality : NULL, err) < 0
       || plan_io_priority (plan, proc->io_priority, err) < 0
       || plan_scheduler (plan, proc->scheduler, err) < 0

@@ -85,6 +85,7 @@ struct create
   int stub_fd;             /* sealed ctr-stub: the container's program is executed through it */
   int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
   char *listener_state;    /* the containerProcessState sent with the listener fd */
+  int console_sock;        /* connected to --console-socket at load, before anything exists */
 };
 
 static void
@@ -97,7 +98,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
-  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = -1;
+  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = c->console_sock = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -167,6 +168,8 @@ create_release (struct create *c)
     close (c->netns_fd);
   if (c->userns_fd >= 0)
     close (c->userns_fd);
+  if (c->console_sock >= 0)
+    close (c->console_sock);
   process_seccomp_release (&c->seccomp);
 }
 
@@ -225,6 +228,10 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return ctr_error (err, errno, "%s: root.path: rootfs `%s`", cfgname, rootfs_rel);
   if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
     return ctr_error (err, ENOTDIR, "%s: root.path: rootfs `%s`", cfgname, resolved);
+  /* pivot_root would only say EBUSY later, and a container must not own the host's root */
+  if (strcmp (resolved, "/") == 0)
+    return ctr_error (err, 0, "%s: root.path: `%s` is the host's root directory `/`", cfgname,
+                      c->config->root.path);
   c->rootfs = xstrdup (resolved);
   if (c->config->process->terminal && c->opts->console_socket == NULL && !c->run_foreground
       && c->opts->console_master == NULL)
@@ -232,6 +239,10 @@ create_load_bundle (struct create *c, ctr_error_t *err)
                       "%s: process.terminal is true: --console-socket is required (or run in "
                       "the foreground)",
                       cfgname);
+  /* as runc: connected now, so a wrong path fails before anything of the container exists */
+  if (c->config->process->terminal && c->opts->console_socket
+      && (c->console_sock = terminal_connect_console_socket (c->opts->console_socket, err)) < 0)
+    return -1;
   if (c->config->linux_ && c->config->linux_->has_intel_rdt)
     return ctr_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", cfgname);
   if (c->config->linux_ && c->config->linux_->has_memory_policy)
@@ -562,8 +573,7 @@ child_wait_start (struct create *c, ctr_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     return ctr_error (err, errno, "wait for start");
-  close (c->fifo_fd);
-  c->fifo_fd = -1;
+  /* kept (O_CLOEXEC): `start` waits for it to close at execve, or for container_fifo_report */
   return 0;
 }
 
@@ -613,6 +623,9 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
   reset_signals ();
   close (c->sync_parent);
   c->sync_parent = -1;
+  if (c->console_sock >= 0)
+    close (c->console_sock); /* the parent hands the pty over, not the container */
+  c->console_sock = -1;
   /* the state dir fd carries create's flock: holding it would block `start` */
   close (c->dirfd);
   c->dirfd = -1;
@@ -641,6 +654,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
                  c->start_state_json, &err)
       < 0)
     {
+      container_fifo_report (c->fifo_fd, &err);
       ctr_error_print (&err);
       _exit (1);
     }
@@ -649,13 +663,18 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
      /proc/self/exe is a sealed memfd: a `#!/proc/self/exe` program cannot run the host's
      ctr as the container's process (rule 1). */
   {
-    struct process_stub stub = { c->stub_fd, 0, -1 };
-    process_exec_with_listener (
-        c->plan, exe, c->have_seccomp ? &c->seccomp : NULL, c->opts->preserve_fds,
-        c->listener_sock >= 0 ? c->listener_sock : c->sync_child, -1,
-        c->listener_sock >= 0 ? send_listener_fd : NULL, c, c->stub_fd >= 0 ? &stub : NULL, &err);
+    /* the stub reports a failed execve of the program to `start` through the fifo */
+    struct process_stub stub = { c->stub_fd, 0, c->fifo_fd };
+    process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
+                                c->opts->preserve_fds,
+                                c->listener_sock >= 0 ? c->listener_sock
+                                : c->fifo_fd >= 0     ? c->fifo_fd
+                                                      : c->sync_child,
+                                -1, c->listener_sock >= 0 ? send_listener_fd : NULL, c,
+                                c->stub_fd >= 0 ? &stub : NULL, &err);
   }
-  /* after start nobody listens on the sync socket: tell the container's stderr */
+  /* after start nobody listens on the sync socket: tell `start` and the container's stderr */
+  container_fifo_report (c->fifo_fd, &err);
   ctr_error_print (&err);
   _exit (127);
 fail:
@@ -706,9 +725,11 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
 static int
 parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
 {
-  if (c->opts->console_socket)
+  if (c->console_sock >= 0)
     {
-      int r = terminal_send_to_socket (c->opts->console_socket, msg->fd, err);
+      int r = terminal_send_to_connected (c->console_sock, c->opts->console_socket, msg->fd, err);
+      close (c->console_sock);
+      c->console_sock = -1;
       sync_msg_release (msg);
       return r;
     }

@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -14,6 +15,7 @@
 #include "oci/oci.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
+#include "stub/stub.h"
 
 #define STATE_FILE "state.json"
 
@@ -367,19 +369,64 @@ state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err)
   return owned_dir_list_ids (root, "state root", ids, n, err);
 }
 
-/* Lets the created container go: one byte into the fifo it waits on. */
+/* After `start` released the container nobody reads the sync socket: a failure of its
+   last steps goes into the fifo, where `start` reads it once this end closes. */
+void
+container_fifo_report (int fifo_fd, ctr_error_t *err)
+{
+  char buf[STUB_MSG_MAX];
+  struct stub_sync_header h = { STUB_SYNC_ERRNO, *err ? (*err)->status : 0, 0 };
+  const char *msg = *err ? (*err)->msg : "unknown error";
+  size_t n = strlen (msg);
+  if (n > sizeof buf - sizeof h)
+    n = sizeof buf - sizeof h;
+  h.len = (uint32_t)n;
+  memcpy (buf, &h, sizeof h);
+  memcpy (buf + sizeof h, msg, n);
+  if (fifo_fd >= 0 && write (fifo_fd, buf, sizeof h + n) < 0)
+    return;
+}
+
+/* Lets the created container go: one byte into the fifo it waits on. Then waits for the
+   container's end of the fifo to close: at execve() of its program (it is O_CLOEXEC), or
+   after it wrote why it could not get there (container_fifo_report, or ctr-stub),
+   so that `start` never succeeds for a program that did not run. */
 int
 container_release_fifo (int dirfd, ctr_error_t *err)
 {
+  char buf[STUB_MSG_MAX];
+  struct stub_sync_header h;
+  struct pollfd pfd;
+  ssize_t n;
   cleanup_close int fd = openat (dirfd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int rfd = -1;
   if (fd < 0)
     {
       if (errno == ENXIO || errno == ENOENT)
         return ctr_error (err, 0, "container is not waiting to start (already started or gone)");
       return ctr_error (err, errno, "open exec fifo");
     }
+  /* opened while the container's end is open: POLLHUP comes when that closes */
+  rfd = openat (dirfd, STATE_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rfd < 0)
+    return ctr_error (err, errno, "open exec fifo");
   if (write (fd, "0", 1) != 1)
     return ctr_error (err, errno, "write exec fifo");
+  close (steal_fd (fd));
   unlinkat (dirfd, STATE_FIFO, 0);
-  return 0;
+  pfd = (struct pollfd){ .fd = rfd, .events = 0 };
+  while (poll (&pfd, 1, -1) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "wait on exec fifo");
+  n = read (rfd, buf, sizeof buf);
+  if (n <= 0)
+    return 0;
+  if (n == 1 && buf[0] == '0')
+    return ctr_error (err, 0, "the container process exited before it started");
+  if (n < (ssize_t)sizeof h)
+    return ctr_error (err, 0, "the container process could not be started");
+  memcpy (&h, buf, sizeof h);
+  if (h.len > (size_t)n - sizeof h)
+    return ctr_error (err, 0, "the container process could not be started");
+  return ctr_error (err, h.status, "%.*s", (int)h.len, buf + sizeof h);
 }

@@ -70,5 +70,7 @@ int state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err);
 
 /* Lets the created container go: one byte into the exec fifo it waits on. */
 int container_release_fifo (int dirfd, ctr_error_t *err);
+/* The container side: why it could not reach execve, for container_release_fifo. */
+void container_fifo_report (int fifo_fd, ctr_error_t *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -69,15 +70,32 @@ terminal_copy_size (int from, int to)
 }
 
 int
-terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
+terminal_connect_console_socket (const char *path, ctr_error_t *err)
+{
+  struct stat st;
+  if (stat (path, &st) < 0)
+    return ctr_error (err, errno, "--console-socket `%s`", path);
+  if (!S_ISSOCK (st.st_mode))
+    return ctr_error (err, 0, "--console-socket `%s`: not a socket", path);
+  return unix_connect (path, "console socket", err);
+}
+
+int
+terminal_send_to_connected (int sock, const char *path, int fd, ctr_error_t *err)
 {
   static const char name[] = "/dev/ptmx";
-  cleanup_close int sock = unix_connect (path, "console socket", err);
-  if (sock < 0)
-    return -1;
   if (unix_send_fd (sock, name, sizeof name - 1, fd) < 0)
     return ctr_error (err, errno, "send terminal to console socket `%s`", path);
   return 0;
+}
+
+int
+terminal_send_to_socket (const char *path, int fd, ctr_error_t *err)
+{
+  cleanup_close int sock = terminal_connect_console_socket (path, err);
+  if (sock < 0)
+    return -1;
+  return terminal_send_to_connected (sock, path, fd, err);
 }
 
 int

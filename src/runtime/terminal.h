@@ -21,6 +21,11 @@ void terminal_copy_size (int from, int to);
 void terminal_plain_newlines_unless_tty (int master);
 /* Sends fd over the unix socket at path (SCM_RIGHTS), as runc's --console-socket. */
 int terminal_send_to_socket (const char *path, int fd, ctr_error_t *err);
+/* Connects to the --console-socket at path: done before anything of the container exists,
+   so a missing path or one that is no socket fails create with nothing to undo. */
+int terminal_connect_console_socket (const char *path, ctr_error_t *err);
+/* Sends the pty master fd over a socket terminal_connect_console_socket returned. */
+int terminal_send_to_connected (int sock, const char *path, int fd, ctr_error_t *err);
 
 struct terminal_saved
 {

@@ -183,8 +183,11 @@ stub_report (uint32_t type, int32_t status, const char *a, const char *b)
   stub_memcpy (buf, &h, sizeof h);
   stub_memcpy (buf + sizeof h, a, la);
   stub_memcpy (buf + sizeof h + la, b, lb);
-  sys6 (__NR_sendto, sync_fd, (long)buf, (long)(sizeof h + la + lb), 0x4000 /* MSG_NOSIGNAL */, 0,
-        0);
+  /* create's exec fifo (read by `start`) is no socket */
+  if (sys6 (__NR_sendto, sync_fd, (long)buf, (long)(sizeof h + la + lb), 0x4000 /* MSG_NOSIGNAL */,
+            0, 0)
+      == -88 /* ENOTSOCK */)
+    sys3 (__NR_write, sync_fd, (long)buf, (long)(sizeof h + la + lb));
 }
 
 /* "WHAT`ARG`: strerror" on the sync socket (the parent adds the errno text), else stderr. */

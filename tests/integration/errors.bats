@@ -190,3 +190,135 @@ create_fails() {
 	create_fails
 	assert_output_contains config.json
 }
+
+@test "a --console-socket that does not exist is refused at create, naming it" {
+	make_bundle
+	update_config '.process.terminal = true'
+	run_logged ctr create --console-socket "$BATS_TEST_TMPDIR/no-such.sock" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "--console-socket \`$BATS_TEST_TMPDIR/no-such.sock\`" "No such file"
+	check_no_leaks
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "a --console-socket that is not a socket is refused at create, naming it" {
+	make_bundle
+	update_config '.process.terminal = true'
+	touch "$BATS_TEST_TMPDIR/plain-file"
+	run_logged ctr create --console-socket "$BATS_TEST_TMPDIR/plain-file" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "--console-socket \`$BATS_TEST_TMPDIR/plain-file\`" "not a socket"
+	check_no_leaks
+	run_logged ctr run -d --console-socket "$BATS_TEST_TMPDIR/plain-file" --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "not a socket"
+	check_no_leaks
+}
+
+@test "a root.path that is the host's / is refused at create, naming root.path" {
+	make_bundle
+	update_config '.root.path = "/"'
+	create_fails
+	assert_ctr_output_contains "root.path: \`/\`" "host's root"
+	ln -s / "$BUNDLE/hostroot"
+	update_config '.root.path = "hostroot"'
+	create_fails
+	assert_ctr_output_contains "root.path: \`hostroot\`" "host's root"
+}
+
+@test "a namespace path that is not a namespace is refused at create, naming the key" {
+	make_bundle
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/etc/hostname" else . end)'
+	create_fails
+	local idx
+	idx=$(jq '.linux.namespaces | map(.type) | index("pid")' "$BUNDLE/config.json")
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/etc/hostname" "is not a namespace"
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/self/fd" else . end)'
+	create_fails
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/proc/self/fd" "is not a namespace"
+}
+
+@test "a namespace path of the wrong type is refused at create, naming both types" {
+	make_bundle
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = $p else . end)' \
+		--arg p "/proc/$$/ns/net"
+	create_fails
+	local idx
+	idx=$(jq '.linux.namespaces | map(.type) | index("pid")' "$BUNDLE/config.json")
+	assert_ctr_output_contains "linux.namespaces[$idx].path" "/proc/$$/ns/net" "is a network namespace, not pid"
+}
+
+@test "a key twice in one object of config.json is refused, naming its path" {
+	make_bundle
+	# jq cannot write a duplicate key: splice one into the text
+	sed -i 's/"process": {/"process": {"env": ["FIRST=1"],/' "$BUNDLE/config.json"
+	grep -q '"env": \["FIRST=1"\]' "$BUNDLE/config.json" || fail "no duplicate made"
+	create_fails
+	assert_ctr_output_contains "config.json: process.env: duplicate key \`env\`"
+}
+
+@test "an environment variable over execve's limit for one string is refused at create" {
+	make_bundle
+	# 200 KiB: over MAX_ARG_STRLEN (32 pages)
+	update_config '.process.env += ["BIG=" + ("x" * 204800)]'
+	create_fails
+	assert_ctr_output_contains "process.env[" "\`BIG\`" "bytes"
+	assert_output_not_contains xxxxxxxx
+}
+
+# with_stack_8m CMD...: CMD under an 8 MiB stack limit (the usual default), in a subshell.
+with_stack_8m() (
+	ulimit -s 8192 && "$@"
+)
+
+@test "an environment too large for execve in total is refused at create" {
+	make_bundle
+	# 30 variables of 100 KiB: each fits, together over a quarter of the 8 MiB stack
+	update_config '.process.env += [range(30) | "V\(.)=" + ("y" * 102400)]'
+	run_logged with_stack_8m ctr create --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "process.env (" "process.args (" "the 2097152 bytes execve() takes"
+	assert_output_not_contains yyyyyyyy
+	check_no_leaks
+}
+
+@test "a stack rlimit that leaves too little room for the environment is refused at create" {
+	make_bundle
+	# a quarter of a 1 MiB stack is 256 KiB: three 100 KiB variables do not fit
+	update_config '.process.rlimits += [{type: "RLIMIT_STACK", soft: 1048576, hard: 1048576}]
+		| .process.env += [range(3) | "V\(.)=" + ("z" * 102400)]'
+	create_fails
+	assert_ctr_output_contains "process.env (" "the 262144 bytes execve() takes"
+}
+
+@test "an environment just within execve's limits runs" {
+	make_bundle "$TH" exit 0
+	update_config '.process.env += [range(10) | "V\(.)=" + ("w" * 102400)]'
+	run_logged with_stack_8m ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+}
+
+@test "start fails when the program can no longer be executed" {
+	make_bundle /bin/prog-gone-at-start
+	cp "$BUNDLE/rootfs$TH" "$BUNDLE/rootfs/bin/prog-gone-at-start"
+	create_container
+	# found at create (args[0] is resolved then), gone before start
+	rm "$BUNDLE/rootfs/bin/prog-gone-at-start"
+	run_logged ctr start "$(cid)"
+	assert_failure
+	assert_ctr_output_contains "/bin/prog-gone-at-start" "No such file or directory"
+	wait_for_state "$(cid)" stopped
+	ctr delete "$(cid)"
+}
+
+@test "start fails when a startContainer hook fails" {
+	make_bundle
+	update_config '.hooks.startContainer = [{path: "/bin/false"}]'
+	create_container
+	run_logged ctr start "$(cid)"
+	assert_failure
+	assert_ctr_output_contains startContainer
+	wait_for_state "$(cid)" stopped
+	ctr delete "$(cid)"
+}

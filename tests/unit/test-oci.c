@@ -88,12 +88,11 @@ test_minimal (void)
   ok (oci_config_namespace (c, OCI_NS_PID) == NULL, "no namespaces");
   oci_config_free (c);
 
-  c = parse_ok ("{'root':{'path':'first'},'root':{'path':'second','readonly':null},"
+  c = parse_ok ("{'root':{'path':'second','readonly':null},"
                 "'process':null,'hostname':null,'linux':{'namespaces':null,'seccomp':null}}",
-                "nulls and duplicate keys");
+                "nulls");
   if (c == NULL)
     return;
-  is (c->root.path, "second", "a duplicate key: the last one wins (as in Go)");
   ok (!c->root.readonly && c->process == NULL && c->hostname == NULL, "null means absent");
   ok (c->linux_ && c->linux_->namespaces == NULL && c->linux_->seccomp == NULL,
       "null sections are absent");
@@ -394,6 +393,36 @@ test_range_errors (void)
               "{'names':['read'],'action':'SCMP_ACT_ALLOW','args':[{'index':6,'value':1,"
               "'op':'SCMP_CMP_EQ'}]}]}}}",
               "linux.seccomp.syscalls[0].args[0].index: value 6 out of range");
+}
+
+/* A policy tool that reads the first of two equal keys and ctr the last would disagree. */
+static void
+test_duplicate_keys (void)
+{
+  cleanup_free char *big = xstrdup ("{" BASE ",'annotations':{");
+  expect_err ("{'root':{'path':'first'},'root':{'path':'second'}}",
+              "config.json: root: duplicate key `root`");
+  expect_err ("{" BASE
+              ",'linux':{'namespaces':[{'type':'pid'},{'type':'ipc','path':'/a','type':'pid'}]}}",
+              "config.json: linux.namespaces[1].type: duplicate key `type`");
+  expect_err ("{'ociVersion':'1.2.0'," ROOT
+              ",'process':{'args':['sh'],'env':[],'cwd':'/','env':['A=1']}}",
+              "config.json: process.env: duplicate key `env`");
+  /* a big map takes the sorting path */
+  for (int i = 0; i < 200; i++)
+    {
+      char *next = xasprintf ("%s'k%d':'v',", big, i);
+      free (big);
+      big = next;
+    }
+  char *dup = xasprintf ("%s'k7':'again'}}", big);
+  expect_err (dup, "config.json: annotations.k7: duplicate key `k7`");
+  free (dup);
+  big[strlen (big) - 1] = '\0';
+  dup = xasprintf ("%s}}", big);
+  struct oci_config *c = parse_ok (dup, "200 distinct annotations");
+  oci_config_free (c);
+  free (dup);
 }
 
 static void
@@ -944,6 +973,7 @@ main (void)
   test_full ();
   test_type_errors ();
   test_range_errors ();
+  test_duplicate_keys ();
   test_namespace_errors ();
   test_process_errors ();
   test_root_mount_hook_errors ();
