@@ -847,6 +847,10 @@ parent_spawn (struct create *c, ctr_error_t *err)
     container_child (c);
   close (c->sync_child);
   c->sync_child = -1;
+  /* the child's end only: `start` waits for every copy of it to close (at the program's
+     execve), and run --net starts from this very process */
+  if (c->fifo_fd >= 0)
+    close (steal_fd (c->fifo_fd));
   if (!c->ns.needs_fork)
     c->pid = c->child;
   if ((c->ns.clone_flags & CLONE_NEWUSER)
