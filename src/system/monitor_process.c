@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "system/monitor.h"
+#include "cgroups/cgroup.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "runtime/state.h"
@@ -533,8 +534,9 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
   prctl (PR_SET_NAME, "ctr-monitor");
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   {
-    /* the --log file stays: the monitor's work is logged where its caller's is */
-    int keep[] = { ready, cfg->store_fd, ctr_log_fd () };
+    /* the --log file stays: the monitor's work is logged where its caller's is; its own
+       cgroup's fd too, or cgroup_free would close whatever took that number meanwhile */
+    int keep[] = { ready, cfg->store_fd, ctr_log_fd (), cgroup_v2_fd (own) };
     close_other_fds (keep, ARRAY_SIZE (keep));
   }
   /* a monitor holds no terminal and none of its caller's files; its own errors go to the
