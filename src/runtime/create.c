@@ -525,6 +525,11 @@ child_terminal (struct create *c, struct rootfs_ctx *rctx, ctr_error_t *err)
     return -1;
   if (sync_send (c->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
     return -1;
+  /* A machine's console (the monitor keeps the master) is init's stdio but nobody's
+     controlling terminal, as under LXC: the getty on /dev/console takes it, so its login
+     session is hung up and ends at shutdown. */
+  if (c->opts->console_master)
+    return terminal_make_console (slave, err);
   return terminal_make_controlling (slave, err);
 }
 

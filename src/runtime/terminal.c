@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,17 +37,48 @@ terminal_open_pty (int *master, int *slave, ctr_error_t *err)
   return 0;
 }
 
-int
-terminal_make_controlling (int slave, ctr_error_t *err)
+/* True when this process has a controlling terminal. */
+static bool
+has_ctty (void)
+{
+  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return errno != ENXIO;
+  close (fd);
+  return true;
+}
+
+static int
+dup_stdio (int slave, ctr_error_t *err)
 {
   int i;
-  if (setsid () < 0)
-    return ctr_error (err, errno, "setsid");
-  if (ioctl (slave, TIOCSCTTY, 0) < 0)
-    return ctr_error (err, errno, "set controlling terminal");
   for (i = 0; i < 3; i++)
     if (dup2 (slave, i) < 0)
       return ctr_error (err, errno, "dup2 terminal to fd %d", i);
+  return 0;
+}
+
+int
+terminal_make_console (int slave, ctr_error_t *err)
+{
+  /* Not a session leader: such a process never acquires a terminal by opening it, and
+     sysvinit opens /dev/console without O_NOCTTY before its own setsid(). A caller's
+     controlling terminal must not reach the container (TIOCSTI), and the caller must not
+     share a process group with it (kill(0, ...) in the container would reach it). */
+  if (has_ctty () ? setsid () < 0 : setpgid (0, 0) < 0)
+    return ctr_error (err, errno, "new process group for the console's init");
+  return dup_stdio (slave, err);
+}
+
+int
+terminal_make_controlling (int slave, ctr_error_t *err)
+{
+  if (setsid () < 0)
+    return ctr_error (err, errno, "setsid");
+  if (dup_stdio (slave, err) < 0)
+    return -1;
+  if (ioctl (0, TIOCSCTTY, 0) < 0)
+    return ctr_error (err, errno, "set controlling terminal");
   return 0;
 }
 

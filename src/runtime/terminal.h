@@ -10,6 +10,10 @@
 /* Opens /dev/ptmx of the current mount namespace (the container's devpts) and its peer.
    Both fds are O_CLOEXEC. */
 int terminal_open_pty (int *master, int *slave, ctr_error_t *err);
+/* A machine's console: fd as stdin/stdout/stderr but nobody's controlling terminal, and
+   the process no session leader (a new session only if the caller had a terminal), so
+   that the guest's getty, not its init, takes the console. */
+int terminal_make_console (int slave, ctr_error_t *err);
 /* Makes fd the controlling terminal of a new session and stdin/stdout/stderr. */
 int terminal_make_controlling (int slave, ctr_error_t *err);
 int terminal_set_size (int fd, unsigned rows, unsigned cols, ctr_error_t *err);
