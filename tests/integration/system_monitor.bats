@@ -2,6 +2,8 @@
 # system_monitor.bats: a system container's monitor lives in a cgroup of its own
 # (<root>/ctr.monitor/NAME), not in its caller's session: the end of that session leaves
 # the container running and manageable; the monitor's cgroup goes with stop and destroy.
+# Its console is a machine's (nobody's controlling terminal until the shell on it takes
+# it), and `stop` tells a clean halt from a kill. Also run in the cgroup v2 guest.
 
 # shellcheck disable=SC2154
 load helpers
@@ -96,4 +98,50 @@ monitor_cgroups() {
 	run ctr destroy -f "$NAME"
 	assert_success
 	[ -z "$(monitor_cgroups)" ] || fail "left after destroy -f of an orphan: $(monitor_cgroups)"
+}
+
+# As on a booted machine (and under LXC), the console is nobody's controlling terminal until
+# the getty or shell on it takes it: init is no session leader (sysvinit opens /dev/console
+# without O_NOCTTY, and a session leader would take it there), nor in its monitor's
+# process group (kill(0) in the container must not reach the monitor).
+@test "the console belongs to the shell on it, not to init; init shares no process group with its monitor" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q BusyBox"
+	pid=$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .pid')
+	mpid=$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")
+	# /proc/PID/stat after the command: state ppid pgrp session tty_nr
+	read -r -a st <<<"$(sed 's/.*) //' "/proc/$pid/stat")"
+	read -r -a mst <<<"$(sed 's/.*) //' "/proc/$mpid/stat")"
+	[ "${st[2]}" = "$pid" ] || fail "init is in process group ${st[2]}, not its own"
+	[ "${st[2]}" != "${mst[2]}" ] || fail "init shares the monitor's process group ${mst[2]}"
+	[ "${st[3]}" != "$pid" ] || fail "init leads its own session"
+	[ "${st[4]}" = 0 ] || fail "init's controlling terminal: ${st[4]}"
+	# the console's shell holds it
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' attach '$NAME' -- sh -c 'for s in /proc/[0-9]*/stat; do set -- \$(sed \"s/.*) //\" \$s); [ \$5 != 0 ] && exit 0; done; exit 1'"
+	ctr stop "$NAME"
+}
+
+@test "stop kills an init that ignores its stop signal after the timeout" {
+	ctr create -t app "$NAME" --net none -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
+	ctr start "$NAME"
+	run --separate-stderr ctr stop -t 1 --format json "$NAME"
+	# stopped, but not cleanly: a status of its own, a warning, and clean: false
+	assert_status 3
+	[[ $stderr == *warning*"$NAME"*"within 1 s"*SIGKILL* ]] || fail "no warning: $stderr"
+	[ "$(jq -r .clean <<<"$output")" = false ] || fail "json: $output"
+	[ "$(jq -r .exit_status <<<"$output")" = 137 ] || fail "json: $output"
+	[ "$(state_of "$NAME")" = stopped ]
+	# it took the SIGKILL
+	run ctr info --format json "$NAME"
+	[ "$(jq -r .last_exit <<<"$output")" = 137 ] || fail "not killed: $output"
+}
+
+@test "a clean stop exits 0, silent, and says clean: true in json" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run --separate-stderr ctr stop -t 30 --format json "$NAME"
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output"
 }
