@@ -1,0 +1,89 @@
+#!/bin/bash
+# bench/system-stop.sh: `ctr stop` against `lxc-stop` of one Debian sysvinit guest, from
+# one root filesystem (made by `ctr create -t debian`), interleaved: each round boots and
+# stops the guest under each tool in turn, the first one alternating. A stop is timed
+# from the command to its return, once the guest is in runlevel 2 with root logged in on
+# the console; "clean" is a halt without the SIGKILL after the timeout (ctr: exit 0 and
+# `clean: true`; LXC: init gone before lxc-stop's timeout).
+# Usage: bench/system-stop.sh [-n ROUNDS] [CTR]   (root; needs lxc and debootstrap)
+set -euo pipefail
+rounds=10
+if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
+here=$(cd "$(dirname "$0")/.." && pwd)
+ctr=${1:-$here/src/ctr}
+[ "$(id -u)" = 0 ] || { echo "system-stop.sh: must run as root" >&2; exit 1; }
+for t in lxc-start debootstrap jq; do
+	command -v "$t" >/dev/null || { echo "system-stop.sh: $t not found" >&2; exit 1; }
+done
+tmp=$(mktemp -d /tmp/ctr-bench-stop.XXXXXX)
+name=benchstop$$
+export CTR_STORE=$tmp/store CTR_TEMPLATE_PATH=$here/templates CTR_INIT=$here/src/init/ctr-init
+C=("$ctr" --root "$tmp/state")
+L=(-n "$name" -P "$tmp/lxc")
+cleanup() {
+	lxc-stop "${L[@]}" -k >/dev/null 2>&1 || true
+	"${C[@]}" destroy -f "$name" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+"${C[@]}" create -t debian "$name" --net none >/dev/null 2>&1
+mkdir -p "$tmp/lxc/$name"
+cat >"$tmp/lxc/$name/config" <<EOF
+lxc.include = /usr/share/lxc/config/common.conf
+lxc.uts.name = $name
+lxc.rootfs.path = dir:$CTR_STORE/$name/rootfs
+lxc.net.0.type = empty
+lxc.apparmor.profile = unconfined
+lxc.tty.max = 0
+lxc.signal.halt = SIGPWR
+EOF
+
+# booted: runlevel 2 and a login shell on the console ($1: the tool's "run in it" command)
+booted() {
+	local i
+	for i in $(seq 300); do
+		"$@" /bin/sh -c 'runlevel | grep -q " 2$" && grep -qx -- -bash /proc/[0-9]*/cmdline' \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "system-stop.sh: the guest did not boot: $*" >&2
+	return 1
+}
+now() { date +%s%N; }
+
+one_ctr() {
+	local t0 t1 out
+	"${C[@]}" start "$name"
+	booted "${C[@]}" attach "$name" --
+	t0=$(now)
+	out=$("${C[@]}" stop --format json "$name" 2>/dev/null) || true
+	t1=$(now)
+	echo "ctr $(((t1 - t0) / 1000000)) $(jq -r .clean <<<"$out")" >>"$tmp/samples"
+}
+one_lxc() {
+	local t0 t1 clean=true
+	lxc-start "${L[@]}"
+	booted lxc-attach "${L[@]}" --
+	t0=$(now)
+	# lxc-stop: SIGPWR, then SIGKILL after its timeout (-t, 60 s by default)
+	lxc-stop "${L[@]}" -t 30 || clean=false
+	t1=$(now)
+	[ $(((t1 - t0) / 1000000)) -lt 30000 ] || clean=false
+	echo "lxc $(((t1 - t0) / 1000000)) $clean" >>"$tmp/samples"
+}
+
+: >"$tmp/samples"
+for i in $(seq "$rounds"); do
+	if [ $((i % 2)) = 1 ]; then one_ctr && one_lxc; else one_lxc && one_ctr; fi
+done
+printf '%-5s %6s %10s %10s\n' tool stops 'median ms' clean
+for t in ctr lxc; do
+	awk -v t="$t" '$1 == t { print $2 }' "$tmp/samples" | sort -n >"$tmp/t-$t"
+	n=$(wc -l <"$tmp/t-$t")
+	med=$(sed -n "$(((n + 1) / 2))p" "$tmp/t-$t")
+	printf '%-5s %6d %10s %10s\n' "$t" "$n" "$med" \
+		"$(awk -v t="$t" '$1 == t && $3 == "true"' "$tmp/samples" | wc -l)/$n"
+done
+ratio=$(awk 'NR == FNR { a[++n] = $1; next } { b[++m] = $1 }
+	END { if (n && m) printf "%.2f", a[int((n + 1) / 2)] / b[int((m + 1) / 2)] }' "$tmp/t-ctr" "$tmp/t-lxc")
+echo "ctr/lxc median stop: ${ratio}x"
