@@ -268,20 +268,39 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   r = -1;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
-  st = status_of (ctx, name, NULL);
-  if (st != SYSTEM_STOPPED && !force)
+  /* The status is read under the store lock: a start holds it until its monitor runs the
+     container (also when that start was killed meanwhile), so a container cannot come up
+     between the check and the removal. Stopping needs the monitor, which takes the lock
+     to record the exit: it is let go for that, and the status read again. */
+  for (int round = 0;; round++)
     {
-      ctr_error (err, 0, "container `%s` is %s: stop it first, or use destroy -f", name,
-                 system_status_name (st));
-      goto out;
+      if (store_lock (o.fd, err) < 0)
+        goto out;
+      st = status_of (ctx, name, NULL);
+      if (st == SYSTEM_STOPPED)
+        {
+          /* what a monitor killed before it ran anything left: nothing lives there now */
+          monitor_cgroup_remove (name);
+          break;
+        }
+      flock (o.fd, LOCK_UN);
+      if (!force || round == 3)
+        {
+          ctr_error (err, 0, "container `%s` is %s: stop it first%s", name, system_status_name (st),
+                     force ? "" : ", or use destroy -f");
+          goto out;
+        }
+      if (st == SYSTEM_ORPHANED && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
+        goto out;
+      /* a monitor that went away meanwhile: the next round reads what it left */
+      if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED)
+          && monitor_stop (ctx, name, 0, &status, &killed, err) < 0)
+        {
+          if (round == 2)
+            goto out;
+          ctr_error_free (err);
+        }
     }
-  if (st == SYSTEM_ORPHANED && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
-    goto out;
-  if ((st == SYSTEM_RUNNING || st == SYSTEM_PAUSED)
-      && monitor_stop (ctx, name, 0, &status, &killed, err) < 0)
-    goto out;
-  if (store_lock (o.fd, err) < 0)
-    goto out;
   rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
     {
