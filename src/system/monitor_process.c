@@ -56,6 +56,7 @@ struct monitor
   /* stop in progress: the deadline after which everything is killed (0: none) */
   uint64_t kill_at;
   bool killed;
+  bool signal_due;    /* the stop signal waits for init to catch or block it */
   struct cgroup *own; /* the monitor's own cgroup (NULL: its caller's) */
 };
 
@@ -143,18 +144,56 @@ console_output (struct monitor *m)
       send_msg (m->clients[i].fd, MON_DATA, buf, n); /* a slow reader loses output */
 }
 
+/* Whether init catches or blocks SIG (its SigCgt/SigBlk masks). The kernel drops a signal
+   whose action is the default when it is sent to a namespace's init: one sent before init
+   set up its handlers (right after start) would be lost, and the stop would wait out its
+   timeout and kill. Unknown (no status): true, the signal goes. */
+static bool
+init_takes_signal (pid_t pid, int sig)
+{
+  char path[64], line[128];
+  bool takes = false, known = false;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return true;
+  while (fgets (line, sizeof line, f))
+    if (strncmp (line, "SigBlk:", 7) == 0 || strncmp (line, "SigCgt:", 7) == 0)
+      {
+        unsigned long long mask = strtoull (line + 7, NULL, 16);
+        known = true;
+        takes |= (mask >> (sig - 1)) & 1;
+      }
+  fclose (f);
+  return takes || !known;
+}
+
+/* Sends the stop signal once init takes it; the deadline's SIGKILL ends the wait. */
+static void
+stop_signal (struct monitor *m)
+{
+  ctr_error_t err = NULL;
+  if (!m->signal_due || m->killed)
+    return;
+  if (!init_takes_signal (m->pid, m->cfg->stop_signal) && now_ns () < m->kill_at)
+    return;
+  m->signal_due = false;
+  if (container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err) < 0)
+    ctr_error_print (&err);
+}
+
 static void
 begin_stop (struct monitor *m, int timeout)
 {
-  ctr_error_t err = NULL;
   uint64_t at = now_ns () + (uint64_t)timeout * 1000000000ull;
   ctr_log_debug ("monitor of `%s`: stop: signal %d, SIGKILL after %d s", m->cfg->name,
                  m->cfg->stop_signal, timeout);
   if (timeout == 0 || m->kill_at == 0 || at < m->kill_at)
     m->kill_at = at ? at : 1;
-  if (timeout > 0
-      && container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err) < 0)
-    ctr_error_print (&err);
+  m->signal_due = timeout > 0;
+  stop_signal (m);
 }
 
 static void
@@ -358,9 +397,12 @@ event_loop (struct monitor *m)
         {
           uint64_t now = now_ns ();
           timeout = m->kill_at > now ? (int)((m->kill_at - now) / 1000000 + 1) : 0;
+          if (m->signal_due && timeout > 20)
+            timeout = 20; /* init is still setting up its handlers */
         }
       if (poll (p, n, timeout) < 0 && errno != EINTR)
         return -1;
+      stop_signal (m);
       stop_deadline (m);
       if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
         console_output (m);

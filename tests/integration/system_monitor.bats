@@ -145,3 +145,19 @@ monitor_cgroups() {
 	[ -z "$stderr" ] || fail "stderr: $stderr"
 	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output"
 }
+
+# The kernel drops a signal with the default action sent to a namespace's init: a stop
+# right after start must wait for init to take its stop signal, not lose it and kill.
+@test "a stop right after start reaches an init that takes its stop signal late" {
+	ctr create -t busybox "$NAME" --net none
+	rm "$CTR_STORE/$NAME/rootfs/sbin/init"
+	printf '%s\n' '#!/bin/sh' 'sleep 1' "trap 'exit 0' PWR" 'while :; do sleep 0.1; done' \
+		>"$CTR_STORE/$NAME/rootfs/sbin/init"
+	chmod 0755 "$CTR_STORE/$NAME/rootfs/sbin/init"
+	ctr start "$NAME"
+	run --separate-stderr ctr stop -t 20 --format json "$NAME"
+	assert_success
+	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output; stderr: $stderr"
+	run ctr info --format json "$NAME"
+	[ "$(jq -r .last_exit <<<"$output")" = 0 ] || fail "init did not exit by itself: $output"
+}
