@@ -56,8 +56,9 @@ struct monitor
   /* stop in progress: the deadline after which everything is killed (0: none) */
   uint64_t kill_at;
   bool killed;
-  bool signal_due;    /* the stop signal waits for init to catch or block it */
-  struct cgroup *own; /* the monitor's own cgroup (NULL: its caller's) */
+  bool signal_due;            /* the stop signal waits for init to catch or block it */
+  uint64_t signal_hold_until; /* ... or until then, and then it goes anyway */
+  struct cgroup *own;         /* the monitor's own cgroup (NULL: its caller's) */
 };
 
 static void
@@ -144,10 +145,11 @@ console_output (struct monitor *m)
       send_msg (m->clients[i].fd, MON_DATA, buf, n); /* a slow reader loses output */
 }
 
-/* Whether init catches or blocks SIG (its SigCgt/SigBlk masks). The kernel drops a signal
-   whose action is the default when it is sent to a namespace's init: one sent before init
-   set up its handlers (right after start) would be lost, and the stop would wait out its
-   timeout and kill. Unknown (no status): true, the signal goes. */
+/* Whether init catches or blocks SIG. The kernel drops a signal whose action is the
+   default when it is sent to a namespace's init: one sent before init set up its handlers
+   (right after start) would be lost, and the stop would wait out its timeout and kill.
+   SigBlk does not show a mask that sigtimedwait() lifted while it sleeps (busybox init,
+   ctr-init): a process asleep there counts as blocking. Unknown: true, the signal goes. */
 static bool
 init_takes_signal (pid_t pid, int sig)
 {
@@ -167,17 +169,29 @@ init_takes_signal (pid_t pid, int sig)
         takes |= (mask >> (sig - 1)) & 1;
       }
   fclose (f);
-  return takes || !known;
+  if (takes || !known)
+    return true;
+  snprintf (path, sizeof path, "/proc/%d/wchan", (int)pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  takes = fgets (line, sizeof line, f) && strstr (line, "sigtimedwait");
+  fclose (f);
+  return takes;
 }
 
-/* Sends the stop signal once init takes it; the deadline's SIGKILL ends the wait. */
+/* Sends the stop signal once init takes it, or after a grace of STOP_SIGNAL_HOLD_NS (an
+   init that never will is killed at the deadline all the same). */
+#define STOP_SIGNAL_HOLD_NS 3000000000ull
 static void
 stop_signal (struct monitor *m)
 {
   ctr_error_t err = NULL;
+  uint64_t now = now_ns ();
   if (!m->signal_due || m->killed)
     return;
-  if (!init_takes_signal (m->pid, m->cfg->stop_signal) && now_ns () < m->kill_at)
+  if (!init_takes_signal (m->pid, m->cfg->stop_signal) && now < m->signal_hold_until
+      && now < m->kill_at)
     return;
   m->signal_due = false;
   if (container_kill (m->cfg->ctx, m->cfg->name, m->cfg->stop_signal, false, &err) < 0)
@@ -193,6 +207,7 @@ begin_stop (struct monitor *m, int timeout)
   if (timeout == 0 || m->kill_at == 0 || at < m->kill_at)
     m->kill_at = at ? at : 1;
   m->signal_due = timeout > 0;
+  m->signal_hold_until = now_ns () + STOP_SIGNAL_HOLD_NS;
   stop_signal (m);
 }
 

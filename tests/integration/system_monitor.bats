@@ -69,7 +69,7 @@ monitor_cgroups() {
 	[ "$(state_of "$NAME")" = running ] || fail "the container did not survive: $(state_of "$NAME")"
 	run ctr attach "$NAME" -- hostname
 	assert_success
-	[ "$output" = "$NAME" ]
+	[ "$output" = "$NAME" ] || fail "attach: $output"
 	# the monitor is in its own cgroup, in every hierarchy
 	[ -n "$(monitor_cgroups)" ]
 	run ctr stop -t 10 "$NAME"
