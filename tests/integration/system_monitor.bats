@@ -67,7 +67,8 @@ monitor_cgroups() {
 	done
 	sleep 0.5
 	[ "$(state_of "$NAME")" = running ] || fail "the container did not survive: $(state_of "$NAME")"
-	run ctr attach "$NAME" -- hostname
+	# stdin from /dev/null: a terminal on stdin (the v2 guest's) is relayed to the command
+	run ctr attach "$NAME" -- hostname </dev/null
 	assert_success
 	[ "$output" = "$NAME" ] || fail "attach: $output"
 	# the monitor is in its own cgroup, in every hierarchy
