@@ -391,6 +391,8 @@ network_detach_all (const char *owner, ctr_error_t *err)
     return 0; /* nothing can be held without root */
   if (validate_container_id (owner, err) < 0)
     return ctr_error_wrap (err, "network owner");
+  /* a writer killed between write and rename left its .tmp (holding this owner's lease) */
+  network_remove_stale_tmp ();
   if (network_leased_names (&names, &n, err) < 0)
     return -1;
   for (i = 0; i < n; i++)

@@ -85,9 +85,6 @@ network_gone_but_defined() {
 }
 
 @test "fault: kill -9 at each step of run -d --net, then delete -f: no lease, veth or cgroup left" {
-	# known open defect: after the run is killed at its 37th close, delete -f leaves the
-	# lease and does not return; runs with FAULT_KNOWN=1 until it is fixed
-	[ -n "${FAULT_KNOWN:-}" ] || skip "known open defect (FAULT_KNOWN=1 runs it)"
 	make_bundle
 	net_made
 	FAULT_CHECK=all_gone fault_verb "run -d --net" nothing delete_force run -d --net "$NET" --bundle "$BUNDLE" "$(cid)"
