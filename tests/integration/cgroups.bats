@@ -147,7 +147,7 @@ no_cgroupns() {
 	run ctr resume "$(cid)"
 	assert_success
 	[ "$(state_field "$(cid)" status)" = running ]
-	wait_until test "$(cat "$counter")" != "$b"
+	wait_until eval 'test "$(cat "$counter")" != "$b"'
 	run ctr resume "$(cid)"
 	assert_failure # not paused
 	ctr delete --force "$(cid)"

@@ -204,12 +204,24 @@ wait_for_file() {
 	[ -s "$1" ] || fail "timed out waiting for $1"
 }
 
-# wait_until COMMAND...: polls COMMAND for up to 10 seconds.
+# wait_until COMMAND...: polls COMMAND for up to 10 seconds. Its arguments are expanded
+# once: to poll a "$(...)", quote it for eval (wait_until eval 'test "$(...)" = x').
 wait_until() {
 	local tries=200
 	until "$@"; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || fail "timed out waiting for: $*" || return 1
+		sleep 0.05
+	done
+}
+
+# wait_until_none COMMAND...: polls for up to 10 seconds until COMMAND prints nothing
+# (a process list, say: `wait_until test -z "$(...)"` would test one early snapshot).
+wait_until_none() {
+	local tries=200 out
+	while out=$("$@") && [ -n "$out" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "timed out waiting for \`$*\` to print nothing: $out" || return 1
 		sleep 0.05
 	done
 }
@@ -246,7 +258,8 @@ leaked_processes() {
 
 check_no_leaks() {
 	local mounts cgroups procs state hostdev
-	wait_until test -z "$(leaked_processes)" || true
+	# processes on their way out (a reaped helper, a detached veth deleter) are waited for
+	wait_until_none leaked_processes 2>/dev/null || true
 	procs=$(leaked_processes)
 	mounts=$(grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo || true)
 	cgroups=$(leaked_cgroups)

@@ -253,7 +253,7 @@ load helpers
 @test "kill --all reaches every process of the container" {
 	make_bundle sh -c "$TH sleep 3600 & $TH sleep 3600 & exec $TH sleep 3600"
 	run_detached
-	wait_until test "$(ctr ps --format json "$(cid)" | jq length)" -ge 3
+	wait_until eval 'test "$(ctr ps --format json "$(cid)" | jq length)" -ge 3'
 	pids=$(ctr ps --format json "$(cid)" | jq -r '.[]')
 	run ctr kill --all "$(cid)" KILL
 	assert_success
@@ -277,7 +277,7 @@ load helpers
 	make_bundle sh -c "$TH sleep 3600 & exec $TH sleep 3600"
 	run_detached
 	pid=$(state_field "$(cid)" pid)
-	wait_until test "$(ctr ps --format json "$(cid)" | jq length)" -eq 2
+	wait_until eval 'test "$(ctr ps --format json "$(cid)" | jq length)" -eq 2'
 	run ctr ps --format json "$(cid)"
 	assert_success
 	jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"

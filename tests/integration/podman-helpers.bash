@@ -168,7 +168,7 @@ leaked_podman_processes() {
 
 check_podman_leaks() {
 	local mounts procs state
-	wait_until test -z "$(leaked_podman_processes)" || true
+	wait_until_none leaked_podman_processes || true
 	mounts=$(leaked_podman_mounts)
 	procs=$(leaked_podman_processes)
 	state=$(leaked_runtime_state)

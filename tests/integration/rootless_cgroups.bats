@@ -211,10 +211,10 @@ requires_delegation() {
 	run as resume "$MARKER"
 	assert_success
 	[ "$(as state "$MARKER" | jq -r .status)" = running ]
-	wait_until test "$(cat "$counter")" != "$a"
+	wait_until eval 'test "$(cat "$counter")" != "$a"'
 	run as kill --all "$MARKER" KILL
 	assert_success
-	wait_until test "$(as state "$MARKER" | jq -r .status)" = stopped
+	wait_until eval 'test "$(as state "$MARKER" | jq -r .status)" = stopped'
 	run as delete "$MARKER"
 	assert_success
 	[ ! -e "$DELEG/ctr" ]

@@ -143,7 +143,7 @@ check_inside() {
 	[ -n "$(helpers_alive)" ] || fail "no slirp4netns with the container"
 	run ctr stop -t 0 "$NAME"
 	assert_success
-	wait_until test -z "$(helpers_alive)"
+	wait_until_none helpers_alive
 }
 
 @test "pasta system container: host's address, published port; the monitor's death ends pasta" {
@@ -158,7 +158,7 @@ check_inside() {
 	published "$PORT" pasta-says-hi
 	[ -n "$(helpers_alive)" ] || fail "no pasta with the container"
 	kill -KILL "$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")"
-	wait_until test -z "$(helpers_alive)"
+	wait_until_none helpers_alive
 	run ctr stop "$NAME"
 	assert_success
 }
@@ -221,7 +221,7 @@ skip_if_blocked() {
 		fail "the helper is not the user's: $(helpers_alive)"
 	run as_user stop -t 0 "$NAME"
 	assert_success
-	wait_until test -z "$(helpers_alive)"
+	wait_until_none helpers_alive
 }
 
 @test "rootless: ctr run --net user in the foreground" {

@@ -28,7 +28,7 @@ fd_numbers() {
 	run ctr start "$(cid)"
 	assert_success
 	pid=$(state_field "$(cid)" pid)
-	wait_until test "$(cat "/proc/$pid/comm")" = ctr-testhelper
+	wait_until eval 'test "$(cat "/proc/$pid/comm")" = ctr-testhelper'
 	run ls "/proc/$pid/fd"
 	[ "$(tr '\n' ' ' <<<"$output")" = "0 1 2 " ] || fail "fds of the container process: $output"
 	ctr delete --force "$(cid)"

@@ -64,7 +64,7 @@ interrupt() {
 	start_create
 	kill -KILL "$CPID"
 	wait "$CPID" || true
-	wait_until test -z "$(template_procs)" || fail "still running after ctr died: $(template_procs)"
+	wait_until_none template_procs || fail "still running after ctr died: $(template_procs)"
 	local size
 	size=$(wc -l <"$CTR_STORE/.$NAME.new/rootfs/progress")
 	sleep 0.5
@@ -85,7 +85,7 @@ interrupt() {
 	wait_until sh -c "pgrep -f -- '$NAME-helper' >/dev/null"
 	kill -KILL "$CPID"
 	wait "$CPID" || true
-	wait_until test -z "$(template_procs)" || fail "still running after ctr died: $(template_procs)"
+	wait_until_none template_procs || fail "still running after ctr died: $(template_procs)"
 	run ctr destroy -f "$NAME"
 	assert_success
 	[ ! -e "$CTR_STORE/.$NAME.new" ]
@@ -96,7 +96,7 @@ interrupt() {
 	kill -KILL "$CPID"
 	wait "$CPID" || true
 	# the template's keeper holds the staging directory until the template is gone
-	wait_until test -z "$(template_procs)"
+	wait_until_none template_procs
 	run ctr ls
 	assert_success
 	[[ $output != *"$NAME"* ]] || fail "$output"
@@ -126,7 +126,7 @@ interrupt() {
 	[ "$rc" -eq 124 ] || fail "status $rc: $(cat "$BATS_TEST_TMPDIR/create.log")"
 	[ ! -e "$CTR_STORE/.$NAME.new" ]
 	[ -z "$(ls -A "$CTR_STORE")" ]
-	wait_until test -z "$(template_procs)" || fail "left running: $(template_procs)"
+	wait_until_none template_procs || fail "left running: $(template_procs)"
 }
 
 @test "destroy -f of a container being created leaves it to its creator" {
