@@ -322,18 +322,27 @@ state_status (int dirfd, const struct ctr_state *s)
   return CTR_STATUS_RUNNING;
 }
 
-char *
-state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
+/* The runtime-spec State: for `ctr state` (pretty, with pid 0 once stopped, rootfs and
+   created, as runc prints it), or for a hook's stdin (compact, the spec's keys only, no pid
+   once stopped). */
+static char *
+state_json (const struct ctr_state *s, enum ctr_status status, bool hook, size_t *len)
 {
-  json_writer *w = json_writer_new (true);
+  json_writer *w = json_writer_new (!hook);
   json_map_open (w);
   json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
   json_kv_string (w, "id", s->id);
   json_kv_string (w, "status", ctr_status_name (status));
-  json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);
+  if (!hook)
+    json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);
+  else if (status != CTR_STATUS_STOPPED && s->pid > 0)
+    json_kv_int (w, "pid", s->pid);
   json_kv_string (w, "bundle", s->bundle);
-  json_kv_string (w, "rootfs", s->rootfs);
-  json_kv_string (w, "created", s->created);
+  if (!hook)
+    {
+      json_kv_string (w, "rootfs", s->rootfs);
+      json_kv_string (w, "created", s->created);
+    }
   if (s->annotations)
     {
       json_key (w, "annotations");
@@ -344,23 +353,15 @@ state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 }
 
 char *
+state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
+{
+  return state_json (s, status, false, len);
+}
+
+char *
 state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 {
-  json_writer *w = json_writer_new (false);
-  json_map_open (w);
-  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
-  json_kv_string (w, "id", s->id);
-  json_kv_string (w, "status", ctr_status_name (status));
-  if (status != CTR_STATUS_STOPPED && s->pid > 0)
-    json_kv_int (w, "pid", s->pid);
-  json_kv_string (w, "bundle", s->bundle);
-  if (s->annotations)
-    {
-      json_key (w, "annotations");
-      json_raw (w, s->annotations, strlen (s->annotations));
-    }
-  json_map_close (w);
-  return json_writer_finish (w, len);
+  return state_json (s, status, true, len);
 }
 
 int
