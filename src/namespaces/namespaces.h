@@ -48,6 +48,10 @@ int ns_child_join_and_unshare (const struct ns_plan *p, ctr_error_t *err);
 int ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err);
 /* Parent: writes uid_map/gid_map of pid (through a procfs handle checked to be procfs). */
 int ns_write_id_maps (pid_t pid, const struct oci_linux *l, ctr_error_t *err);
+/* A user namespace holding these id maps (written as root: no newuidmap), as an O_CLOEXEC
+   fd: made by a short-lived helper process that is gone when this returns. */
+int ns_userns_fd_with_maps (const struct oci_id_mapping *uids, size_t uids_len,
+                            const struct oci_id_mapping *gids, size_t gids_len, ctr_error_t *err);
 /* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
 int ns_procfs_fd (ctr_error_t *err);
 /* In a new network namespace: lo up, as runc and crun leave it (127.0.0.1 works). */

@@ -147,6 +147,12 @@ check_absolute_paths (struct oci_pctx *c, const char *key, char **paths, size_t 
 }
 
 static int
+parse_memory_policy (struct oci_pctx *c, const struct json_value *o, void *l)
+{
+  return oci_parse_memory_policy (c, o, &((struct oci_linux *)l)->memory_policy);
+}
+
+static int
 parse_seccomp (struct oci_pctx *c, const struct json_value *o, void *l)
 {
   return oci_parse_seccomp (c, o, &((struct oci_linux *)l)->seccomp);
@@ -178,10 +184,10 @@ oci_parse_linux (struct oci_pctx *c, const struct json_value *v, struct oci_linu
       || oci_get_string (c, v, "mountLabel", &l->mount_label, &has) < 0
       || oci_parse_object (c, v, "personality", parse_personality, l) < 0
       || oci_parse_object (c, v, "resources", parse_resources, l) < 0
-      || oci_parse_object (c, v, "seccomp", parse_seccomp, l) < 0)
+      || oci_parse_object (c, v, "seccomp", parse_seccomp, l) < 0
+      || oci_parse_object (c, v, "memoryPolicy", parse_memory_policy, l) < 0)
     return -1;
   l->has_intel_rdt = json_member (v, "intelRdt") != NULL;
-  l->has_memory_policy = json_member (v, "memoryPolicy") != NULL;
   if (l->rootfs_propagation && !oci_str_in (l->rootfs_propagation, propagation_modes))
     return oci_perr_key (c, "rootfsPropagation", "unknown propagation mode \"%s\"",
                          l->rootfs_propagation);
@@ -209,6 +215,7 @@ oci_linux_free (struct oci_linux *l)
   oci_resources_free (l->resources);
   free (l->rootfs_propagation);
   oci_seccomp_free (l->seccomp);
+  oci_memory_policy_free (l->memory_policy);
   oci_kv_free (l->sysctl, l->sysctl_len);
   strv_free (l->masked_paths);
   strv_free (l->readonly_paths);

@@ -106,7 +106,7 @@ validate_config (struct oci_pctx *c, const struct oci_config *cfg)
   if (l && (l->time_offset_monotonic.present || l->time_offset_boottime.present)
       && oci_config_namespace (cfg, OCI_NS_TIME) == NULL)
     return oci_perr_key (c, "linux.timeOffsets", "given but no time namespace is configured");
-  return 0;
+  return oci_check_mount_idmaps (c, cfg);
 }
 
 static int

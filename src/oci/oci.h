@@ -379,6 +379,16 @@ struct oci_seccomp
   size_t syscalls_len;
 };
 
+/* linux.memoryPolicy: names checked against the runtime-spec's lists, nodes given exactly
+   when the mode takes them; the node list's syntax and the host's nodes are process/'s. */
+struct oci_memory_policy
+{
+  char *mode;   /* MPOL_DEFAULT, MPOL_BIND ... */
+  char *nodes;  /* "0-3,7"; NULL for MPOL_DEFAULT and MPOL_LOCAL */
+  char **flags; /* MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES */
+  size_t flags_len;
+};
+
 struct oci_linux
 {
   struct oci_namespace *namespaces;
@@ -404,8 +414,8 @@ struct oci_linux
   size_t readonly_paths_len;
   char *mount_label;
   struct oci_personality *personality;
-  bool has_intel_rdt;     /* present: refused (not supported) */
-  bool has_memory_policy; /* present: refused (not supported) */
+  bool has_intel_rdt; /* present: refused (not supported) */
+  struct oci_memory_policy *memory_policy;
 };
 
 struct oci_config

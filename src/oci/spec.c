@@ -66,7 +66,7 @@ static const char *const mount_options[] = {
   "nosuid",     "private",  "rbind",       "relatime",    "remount",    "ro",
   "rprivate",   "rshared",  "rslave",      "runbindable", "rw",         "shared",
   "silent",     "slave",    "strictatime", "suid",        "sync",       "tmpcopyup",
-  "unbindable", NULL,
+  "unbindable", "idmap",    "ridmap",      NULL,
 };
 
 static const char *const capability_names[] = {
@@ -399,7 +399,11 @@ write_features_linux (json_writer *w)
   write_enabled (w, "selinux", true);
   write_enabled (w, "intelRdt", false);
   map_open_at (w, "mountExtensions");
-  write_enabled (w, "idmap", false);
+  write_enabled (w, "idmap", true);
+  json_map_close (w);
+  map_open_at (w, "memoryPolicy");
+  write_strv (w, "modes", oci_memory_policy_modes);
+  write_strv (w, "flags", oci_memory_policy_flags);
   json_map_close (w);
   json_map_close (w);
 }

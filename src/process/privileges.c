@@ -113,7 +113,7 @@ process_apply_attributes (const struct process_plan *plan, ctr_error_t *err)
     return -1;
   if (plan->has_personality && personality (plan->personality) < 0)
     return ctr_error (err, errno, "linux.personality: personality");
-  if (apply_scheduling (plan, err) < 0)
+  if (apply_scheduling (plan, err) < 0 || process_mempolicy_apply (&plan->mempolicy, err) < 0)
     return -1;
   if (plan->apparmor_exec
       && lsm_set_exec_label ("process.apparmorProfile", "thread-self/attr/apparmor/exec",

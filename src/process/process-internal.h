@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "process/cpulist.h"
+#include "process/mempolicy.h"
 #include "process/process.h"
 
 enum process_capset
@@ -76,12 +78,11 @@ struct process_plan
 
   char *apparmor_exec; /* "exec <profile>" */
   const char *selinux_label;
+
+  struct process_mempolicy mempolicy; /* linux.memoryPolicy */
 };
 
 #define PROCESS_CAP_BIT(c) (UINT64_C (1) << (c))
-
-/* Parses a cpu list ("0-3,7") into a CPU_ALLOC'd set. */
-int process_parse_cpu_list (const char *list, cpu_set_t **set, size_t *size);
 
 /* Applies the given capability sets with capset(2). */
 int process_caps_set (uint64_t effective, uint64_t permitted, uint64_t inheritable,

@@ -285,61 +285,6 @@ plan_scheduler (struct process_plan *plan, const struct oci_scheduler *s, ctr_er
   return 0;
 }
 
-/* Highest cpu number accepted in a list: far above any real machine, low enough that a
-   typo cannot make us allocate a huge set. */
-#define CPU_LIST_MAX 65535
-
-static int
-cpu_list_walk (const char *list, cpu_set_t *set, size_t size, long *max)
-{
-  const char *p = list;
-
-  *max = -1;
-  while (*p)
-    {
-      char *end;
-      long lo, hi;
-
-      if (!isdigit ((unsigned char)*p))
-        return -1;
-      lo = hi = strtol (p, &end, 10);
-      p = end;
-      if (*p == '-')
-        {
-          if (!isdigit ((unsigned char)p[1]))
-            return -1;
-          hi = strtol (p + 1, &end, 10);
-          p = end;
-        }
-      if (lo > hi || hi > CPU_LIST_MAX)
-        return -1;
-      if (hi > *max)
-        *max = hi;
-      for (; set && lo <= hi; lo++)
-        CPU_SET_S ((size_t)lo, size, set);
-      if (*p == ',' && p[1] != '\0')
-        p++;
-      else if (*p != '\0')
-        return -1;
-    }
-  return *max < 0 ? -1 : 0;
-}
-
-int
-process_parse_cpu_list (const char *list, cpu_set_t **set, size_t *size)
-{
-  long max;
-
-  if (cpu_list_walk (list, NULL, 0, &max) < 0)
-    return -1;
-  *set = CPU_ALLOC ((int)max + 1);
-  if (*set == NULL)
-    abort ();
-  *size = CPU_ALLOC_SIZE ((int)max + 1);
-  CPU_ZERO_S (*size, *set);
-  return cpu_list_walk (list, *set, *size, &max);
-}
-
 /* `final` is the set the process runs on once inside its cgroup; the child applies its
    attributes after joining the cgroup, so `final` wins when both are given. */
 static int
@@ -491,7 +436,8 @@ process_plan_new (const struct oci_process *proc, const struct oci_linux *linux_
       || plan_personality (plan, linux_ ? linux_->personality : NULL, err) < 0
       || plan_io_priority (plan, proc->io_priority, err) < 0
       || plan_scheduler (plan, proc->scheduler, err) < 0
-      || plan_affinity (plan, proc->exec_cpu_affinity, err) < 0 || plan_lsm (plan, proc, err) < 0)
+      || plan_affinity (plan, proc->exec_cpu_affinity, err) < 0 || plan_lsm (plan, proc, err) < 0
+      || process_mempolicy_plan (&plan->mempolicy, linux_ ? linux_->memory_policy : NULL, err) < 0)
     {
       process_plan_free (plan);
       return -1;
@@ -514,6 +460,7 @@ process_plan_free (struct process_plan *plan)
   free (plan->rlimits);
   if (plan->affinity)
     CPU_FREE (plan->affinity);
+  process_mempolicy_release (&plan->mempolicy);
   free (plan->apparmor_exec);
   free (plan);
 }

@@ -20,8 +20,9 @@ int process_plan_new (const struct oci_process *proc, const struct oci_linux *li
 void process_plan_free (struct process_plan *plan);
 
 /* Child side, while still privileged (after pivot_root): rlimits, personality, ioPriority,
-   scheduler, execCPUAffinity, umask, apparmor/selinux exec labels. The child has already
-   joined its cgroup here, so execCPUAffinity.final is applied when given, else .initial.
+   scheduler, execCPUAffinity, linux.memoryPolicy, umask, apparmor/selinux exec labels. The
+   child has already joined its cgroup here, so execCPUAffinity.final is applied when given,
+   else .initial, and the memory policy's nodes meet the cgroup's cpuset.mems.
    The LSM labels are written through /proc opened with RESOLVE_NO_XDEV and checked to be
    procfs (rule 4). */
 int process_apply_attributes (const struct process_plan *plan, ctr_error_t *err);

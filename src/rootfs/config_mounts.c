@@ -13,6 +13,7 @@
 #include "rootfs/cgroupfs.h"
 #include "rootfs/config_mounts.h"
 #include "rootfs/copyup.h"
+#include "rootfs/idmap.h"
 #include "rootfs/mountopts.h"
 #include "rootfs/mounts.h"
 #include "rootfs/paths.h"
@@ -157,24 +158,22 @@ dest_is (const char *dest, const char *want)
 }
 
 static int
-mount_one (struct rootfs_ctx *ctx, const struct oci_mount *m, bool *dev_bound, ctr_error_t *err)
+mount_one (struct rootfs_ctx *ctx, size_t index, bool *dev_bound, ctr_error_t *err)
 {
+  const struct oci_mount *m = &ctx->config->mounts[index];
   struct mount_opts o;
   int r;
 
   if (m->destination == NULL || m->destination[0] == '\0')
     return ctr_error (err, EINVAL, "missing destination");
   mount_opts_parse (m->options, m->options_len, &o);
-  if (m->uid_mappings_len || m->gid_mappings_len || o.idmap)
-    {
-      mount_opts_release (&o);
-      return ctr_error (err, ENOTSUP, "idmapped mounts are not supported yet");
-    }
   if (m->type && strcmp (m->type, "rbind") == 0)
     o.flags |= MS_BIND | MS_REC;
   if (is_bind_type (m->type))
     o.flags |= MS_BIND;
-  if (o.flags & MS_BIND)
+  if (m->uid_mappings_len || m->gid_mappings_len || o.idmap)
+    r = rootfs_idmap_mount (ctx, index, m, &o, err);
+  else if (o.flags & MS_BIND)
     {
       r = mount_bind (ctx, m->source, m->destination, &o, err);
       if (r == 0 && dest_is (m->destination, "/dev"))
@@ -198,7 +197,7 @@ rootfs_mount_config (struct rootfs_ctx *ctx, bool *dev_bound, ctr_error_t *err)
 
   *dev_bound = false;
   for (i = 0; i < c->mounts_len; i++)
-    if (mount_one (ctx, &c->mounts[i], dev_bound, err) < 0)
+    if (mount_one (ctx, i, dev_bound, err) < 0)
       return ctr_error_wrap (err, "mounts[%zu] (%s)", i,
                              c->mounts[i].destination ? c->mounts[i].destination : "");
   return 0;

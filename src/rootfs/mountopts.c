@@ -111,7 +111,10 @@ parse_special (const char *opt, struct mount_opts *out)
   if (strcmp (opt, "tmpcopyup") == 0)
     return (out->tmpcopyup = true);
   if (strcmp (opt, "idmap") == 0 || strcmp (opt, "ridmap") == 0)
-    return (out->idmap = true);
+    {
+      out->idmap_recursive = opt[0] == 'r';
+      return (out->idmap = true);
+    }
   if ((f = lookup (propagation_table, ARRAY_SIZE (propagation_table), opt)) != NULL)
     {
       if (out->propagation_len < ARRAY_SIZE (out->propagation))

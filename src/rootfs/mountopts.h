@@ -18,7 +18,8 @@ struct mount_opts
   unsigned int attr_clr;
   char *data; /* unknown options joined with commas (NULL: none) */
   bool tmpcopyup;
-  bool idmap; /* idmap/ridmap: refused */
+  bool idmap;           /* idmap or ridmap: an idmapped bind (rootfs/idmap.c) */
+  bool idmap_recursive; /* ridmap: the submounts of an rbind too */
 };
 
 void mount_opts_parse (char *const *options, size_t n, struct mount_opts *out);

@@ -256,11 +256,6 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
 {
   cleanup_free char *src_path = NULL;
   cleanup_close int tree = -1;
-  cleanup_mount_dest struct mount_dest d = { .fd = -1 };
-  unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-  struct mount_attr attr;
-  bool late_remount = false;
-  struct stat st;
 
   if (source == NULL)
     return ctr_error (err, EINVAL, "bind mount without a source");
@@ -273,7 +268,22 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
   if (tree < 0 && errno == ENOSYS)
     return mount_bind_legacy (ctx, src_path, dest, o, err);
-  if (tree < 0 || fstat (tree, &st) < 0)
+  if (tree < 0)
+    return ctr_error (err, errno, "bind source `%s`", src_path);
+  return mount_bind_tree (ctx, tree, src_path, dest, o, err);
+}
+
+int
+mount_bind_tree (struct rootfs_ctx *ctx, int tree, const char *src_path, const char *dest,
+                 const struct mount_opts *o, ctr_error_t *err)
+{
+  cleanup_mount_dest struct mount_dest d = { .fd = -1 };
+  unsigned long extra = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  struct mount_attr attr;
+  bool late_remount = false;
+  struct stat st;
+
+  if (fstat (tree, &st) < 0)
     return ctr_error (err, errno, "bind source `%s`", src_path);
   if (mount_dest_open (ctx, dest, S_ISDIR (st.st_mode), false, tree, &d, err) < 0)
     return -1;

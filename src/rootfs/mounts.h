@@ -27,6 +27,10 @@ int mount_apply_post (int fd, const struct mount_opts *o, ctr_error_t *err);
    remounts with o's flags and applies its propagation. */
 int mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
                 const struct mount_opts *o, ctr_error_t *err);
+/* The second half of mount_bind: tree, a detached clone (open_tree OPEN_TREE_CLONE) of
+   src_path, gets o's flags and is attached at dest; tree stays the caller's. */
+int mount_bind_tree (struct rootfs_ctx *ctx, int tree, const char *src_path, const char *dest,
+                     const struct mount_opts *o, ctr_error_t *err);
 
 /* A mount destination: its O_PATH fd, where it is inside the root, whether ctr created it. */
 struct mount_dest

@@ -10,6 +10,7 @@
 #include "oci/oci.h"
 
 struct mountinfo;
+struct ns_plan;
 
 struct rootfs_ctx
 {
@@ -17,8 +18,10 @@ struct rootfs_ctx
   const char *rootfs; /* absolute host path of root.path (bundle-relative paths resolved) */
   bool new_userns;    /* own user namespace: device nodes are bind-mounted, not mknod'ed */
   bool new_cgroupns;
-  bool no_pivot;      /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-  const char *bundle; /* optional: base of relative bind-mount sources (default: the cwd) */
+  bool no_pivot;          /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  const char *bundle;     /* optional: base of relative bind-mount sources (default: the cwd) */
+  const int *idmap_trees; /* per config mount: its idmapped tree from the parent, or -1
+                             (rootfs/idmap.h); NULL: none */
   /* filled by rootfs_prepare, closed by rootfs_ctx_release */
   int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
   int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking (O_PATH) */
@@ -46,6 +49,27 @@ int rootfs_mount_console (struct rootfs_ctx *ctx, int pty_slave_fd, ctr_error_t 
 /* After pivot: linux.readonlyPaths, root.readonly, linux.rootfsPropagation. */
 int rootfs_finalize (struct rootfs_ctx *ctx, ctr_error_t *err);
 void rootfs_ctx_release (struct rootfs_ctx *ctx);
+
+struct rootfs_idmap;
+
+/* Parent, before the child exists, outside the container's user namespace (idmapping a
+   host filesystem takes CAP_SYS_ADMIN over it, which the child never has): for every
+   idmapped mount, a detached clone of its source (open_tree). One with its own mappings is
+   idmapped at once, with a user namespace made to hold them; one without takes the
+   container's user namespace: the one joined by path (in ns) now, a new one in
+   rootfs_idmap_write_id_maps. Errors name the mount ("mounts[2] (/data): ..."); origin
+   (the config file's name) prefixes the later ones. *out is NULL when no mount is
+   idmapped. */
+int rootfs_idmap_prepare (const struct oci_config *c, const char *bundle, const char *origin,
+                          const struct ns_plan *ns, struct rootfs_idmap **out, ctr_error_t *err);
+/* Parent: writes the id maps of pid's new user namespace (ns_write_id_maps), then idmaps
+   the trees that take it, before the child goes on to mount them. m may be NULL. */
+int rootfs_idmap_write_id_maps (struct rootfs_idmap *m, pid_t pid, const struct oci_linux *l,
+                                ctr_error_t *err);
+/* The prepared trees, one per config mount (-1: not idmapped), for rootfs_ctx.idmap_trees;
+   the child inherits the fds. NULL when m is. */
+const int *rootfs_idmap_trees (const struct rootfs_idmap *m);
+void rootfs_idmap_free (struct rootfs_idmap *m);
 
 /* Writes a file inside a root filesystem from the host (e.g. /etc/hosts of a system
    container): no symlink on the way leaves the root, and a symlink in the file's place is

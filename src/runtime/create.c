@@ -86,6 +86,7 @@ struct create
   int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
   char *listener_state;    /* the containerProcessState sent with the listener fd */
   int console_sock;        /* connected to --console-socket at load, before anything exists */
+  struct rootfs_idmap *idmap; /* idmapped mounts' trees, made at load, inherited by the child */
 };
 
 static void
@@ -148,6 +149,7 @@ create_release (struct create *c)
   if (c->master >= 0)
     close (c->master);
   ns_plan_release (&c->ns);
+  rootfs_idmap_free (c->idmap);
   if (c->cg)
     cgroup_free (c->cg);
   process_plan_free (c->plan);
@@ -245,13 +247,12 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return -1;
   if (c->config->linux_ && c->config->linux_->has_intel_rdt)
     return ctr_error (err, ENOTSUP, "%s: linux.intelRdt: not supported", cfgname);
-  if (c->config->linux_ && c->config->linux_->has_memory_policy)
-    return ctr_error (err, ENOTSUP, "%s: linux.memoryPolicy: not supported", cfgname);
   if (oci_check_sysctls (c->config, cfgname, err) < 0)
     return -1;
   if (process_plan_new (c->config->process, c->config->linux_, &c->plan, err) < 0)
     return ctr_error_wrap (err, "%s", cfgname);
-  if (ns_plan_build (c->config, &c->ns, err) < 0)
+  if (ns_plan_build (c->config, &c->ns, err) < 0
+      || rootfs_idmap_prepare (c->config, c->bundle, cfgname, &c->ns, &c->idmap, err) < 0)
     return ctr_error_wrap (err, "%s", cfgname);
   if ((c->config->hostname || c->config->domainname) && !(c->ns.new_flags & CLONE_NEWUTS)
       && c->ns.join_fds[OCI_NS_UTS] < 0)
@@ -542,6 +543,7 @@ child_rootfs (struct create *c, ctr_error_t *err)
 
   rootfs_ctx_init (&rctx, cfg, c->rootfs);
   rctx.bundle = c->bundle;
+  rctx.idmap_trees = rootfs_idmap_trees (c->idmap);
   rctx.new_userns = (c->ns.new_flags & CLONE_NEWUSER) != 0;
   rctx.new_cgroupns = (c->ns.new_flags & CLONE_NEWCGROUP) != 0;
   rctx.no_pivot = c->opts->no_pivot;
@@ -757,7 +759,7 @@ parent_serve (struct create *c, ctr_error_t *err)
         {
         case SYNC_USERNS:
           sync_msg_release (&msg);
-          if (ns_write_id_maps (c->child, c->config->linux_, err) < 0
+          if (rootfs_idmap_write_id_maps (c->idmap, c->child, c->config->linux_, err) < 0
               || (selfexec_nondumpable (), false)
               || sync_send (c->sync_parent, SYNC_USERNS_DONE, 0, NULL, 0, -1, err) < 0)
             return -1;
@@ -859,7 +861,7 @@ parent_spawn (struct create *c, ctr_error_t *err)
   if (!c->ns.needs_fork)
     c->pid = c->child;
   if ((c->ns.clone_flags & CLONE_NEWUSER)
-      && ns_write_id_maps (c->child, c->config->linux_, err) < 0)
+      && rootfs_idmap_write_id_maps (c->idmap, c->child, c->config->linux_, err) < 0)
     return -1;
   selfexec_nondumpable ();
   if (!c->self_enter && cgroup_enter (c->cg, c->child, c->cloned_into, err) < 0)

@@ -117,7 +117,7 @@ static const char full_config[]
       "    'flags':['SCHED_FLAG_RESET_ON_FORK'],'runtime':100,'deadline':200,'period':300},"
       "  'execCPUAffinity':{'initial':'7','final':'0-3,7'}},"
       "'mounts':[{'destination':'/proc','type':'proc','source':'proc'},"
-      "  {'destination':'/data','source':'/srv','options':['rbind','ro'],"
+      "  {'destination':'/data','source':'/srv','options':['rbind','ro','ridmap'],"
       "   'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
       "   'gidMappings':[{'containerID':0,'hostID':100000,'size':65536}]},"
       "  {'destination':'relative/dir','type':'tmpfs','source':'tmpfs'}],"
@@ -176,7 +176,7 @@ static const char full_config[]
       "  'maskedPaths':['/proc/kcore'],'readonlyPaths':['/proc/sys','/proc/bus'],"
       "  'mountLabel':'system_u:object_r:container_file_t:s0',"
       "  'personality':{'domain':'LINUX32','flags':[]},"
-      "  'intelRdt':{'closID':'x'},'memoryPolicy':{'mode':'MPOL_BIND'}}}";
+      "  'intelRdt':{'closID':'x'},'memoryPolicy':{'mode':'MPOL_BIND','nodes':'0-1'}}}";
 
 static void
 test_full_process (const struct oci_process *p)
@@ -230,7 +230,7 @@ test_full_top (const struct oci_config *c)
   is_int (c->mounts_len, 3, "three mounts");
   ok (c->mounts[0].options == NULL && strcmp (c->mounts[0].type, "proc") == 0,
       "mount without options");
-  ok (c->mounts[1].type == NULL && c->mounts[1].options_len == 2, "bind mount: no type");
+  ok (c->mounts[1].type == NULL && c->mounts[1].options_len == 3, "bind mount: no type");
   ok (c->mounts[1].uid_mappings_len == 1 && c->mounts[1].uid_mappings[0].host_id == 100000
           && c->mounts[1].gid_mappings[0].size == 65536,
       "idmapped mount mappings");
@@ -271,7 +271,8 @@ test_full_linux (const struct oci_linux *l, const struct oci_config *c)
   ok (l->masked_paths_len == 1 && l->readonly_paths_len == 2, "masked and readonly paths");
   is (l->mount_label, "system_u:object_r:container_file_t:s0", "mountLabel");
   ok (l->personality && strcmp (l->personality->domain, "LINUX32") == 0, "personality");
-  ok (l->has_intel_rdt && l->has_memory_policy, "intelRdt and memoryPolicy noticed");
+  ok (l->has_intel_rdt, "intelRdt noticed");
+  ok (l->memory_policy && strcmp (l->memory_policy->nodes, "0-1") == 0, "memoryPolicy read");
 }
 
 static void

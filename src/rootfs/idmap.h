@@ -1,0 +1,17 @@
+/* rootfs/idmap: the child's side of idmapped bind mounts (the parent's is in rootfs.h). */
+#ifndef CTR_ROOTFS_IDMAP_H
+#define CTR_ROOTFS_IDMAP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/error.h"
+#include "oci/oci.h"
+#include "rootfs/mountopts.h"
+#include "rootfs/rootfs.h"
+
+/* Child: attaches the prepared tree of mounts[index] at its destination, with o's flags,
+   as a bind mount is (symlink-safe, onto an O_PATH fd of the destination). */
+int rootfs_idmap_mount (struct rootfs_ctx *ctx, size_t index, const struct oci_mount *m,
+                        const struct mount_opts *o, ctr_error_t *err);
+
+#endif
