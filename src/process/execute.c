@@ -12,6 +12,7 @@
 
 #include "process/process-internal.h"
 #include "process/selfexec.h"
+#include "stub/stub.h"
 #include "base/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -212,7 +213,8 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
   struct __user_cap_data_struct data[2];
   const uint64_t eff = plan->caps[PROCESS_CAP_EFFECTIVE];
   const uint64_t perm = plan->caps[PROCESS_CAP_PERMITTED];
-  const uint64_t inh = plan->caps[PROCESS_CAP_INHERITABLE];
+  /* the capabilities carried across ctr-stub stay inheritable (and so ambient) */
+  const uint64_t inh = plan->caps[PROCESS_CAP_INHERITABLE] | plan->stub_carry;
   int i;
 
   for (i = 0; i < 2; i++)
@@ -261,8 +263,15 @@ process_exec_with_listener (const struct process_plan *plan, const char *path,
   if (plan->keep_sys_admin && drop_kept_sys_admin (plan, err) < 0)
     return -1;
   if (stub)
-    return selfexec_exec_stub (stub->fd, stub->flags, stub->sync_fd, path, plan->proc->args, env,
-                               err);
+    {
+      /* what ctr-stub restores before the program's execve (STUB_CAPS, stub/ctr-stub.c) */
+      const uint64_t caps[3]
+          = { plan->caps[PROCESS_CAP_EFFECTIVE], plan->caps[PROCESS_CAP_INHERITABLE],
+              plan->stub_carry & plan->caps[PROCESS_CAP_INHERITABLE] };
+      return selfexec_exec_stub (stub->fd, stub->flags | (plan->stub_restore ? STUB_CAPS : 0),
+                                 stub->sync_fd, plan->stub_restore ? caps : NULL, path,
+                                 plan->proc->args, env, err);
+    }
   execve (path, plan->proc->args, env);
   return ctr_error (err, errno, "exec `%s`", path);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/personality.h>
+#include <linux/audit.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,6 +22,7 @@
 
 #include "namespaces/namespaces.h"
 #include "process/process-internal.h"
+#include "base/log.h"
 #include "base/util.h"
 
 /* Opens a file under /proc for writing, refusing anything that is not procfs itself:
@@ -221,26 +224,108 @@ set_ids (const struct process_plan *plan, ctr_error_t *err)
   return ret;
 }
 
+/* For an execve through ctr-stub (process.h, via_stub): what to carry across the stub's
+   own execve, given the bounding set now in force. A process that execve()s as root gets its
+   bounding set from the kernel anyway; any other (SECBIT_NOROOT for root too) keeps only
+   its ambient set, so its permitted capabilities ride along as ambient, unless the
+   securebits forbid raising any (then it loses them, as it did before). The stub restores
+   the config's sets whenever they differ from what its execve leaves. */
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#define NATIVE_AUDIT_ARCH 0
+#endif
+
+/* Whether ctr-stub may restore the sets under the seccomp filter (it runs after it): the
+   capget, the capset and each PR_CAP_AMBIENT_LOWER it would make. */
+static bool
+stub_may_restore (const struct process_plan *plan, const struct process_seccomp *filter)
+{
+  uint64_t args[6] = { 0 };
+  uint64_t lower = plan->stub_carry & plan->caps[PROCESS_CAP_INHERITABLE];
+  int c;
+
+  if (!process_seccomp_allows (filter, NATIVE_AUDIT_ARCH, SYS_capget, args)
+      || !process_seccomp_allows (filter, NATIVE_AUDIT_ARCH, SYS_capset, args))
+    return false;
+  args[0] = PR_CAP_AMBIENT;
+  args[1] = PR_CAP_AMBIENT_LOWER;
+  for (c = 0; c < 64; c++)
+    if ((lower & PROCESS_CAP_BIT (c))
+        && !process_seccomp_allows (filter, NATIVE_AUDIT_ARCH, SYS_prctl,
+                                    (args[2] = (uint64_t)c, args)))
+      return false;
+  return true;
+}
+
+static void
+plan_stub_caps (struct process_plan *plan, uint64_t bset, const struct process_seccomp *filter)
+{
+  const uint64_t *caps = plan->caps;
+  int bits = prctl (PR_GET_SECUREBITS, 0, 0, 0, 0);
+  uint64_t after; /* the effective set the stub's execve leaves */
+
+  if (bits < 0)
+    bits = 0;
+  plan->stub_carry = 0;
+  if (plan->proc->user.uid == 0 && !(bits & SECBIT_NOROOT))
+    {
+      after = bset | caps[PROCESS_CAP_INHERITABLE];
+      /* under no_new_privs no execve gains what was not permitted */
+      if (plan->proc->no_new_privileges)
+        after &= caps[PROCESS_CAP_PERMITTED];
+    }
+  else
+    {
+      if (!(bits & SECBIT_NO_CAP_AMBIENT_RAISE))
+        plan->stub_carry = caps[PROCESS_CAP_PERMITTED] & bset & ~caps[PROCESS_CAP_AMBIENT];
+      after = caps[PROCESS_CAP_AMBIENT] | plan->stub_carry;
+    }
+  plan->stub_restore = plan->stub_carry != 0 || after != caps[PROCESS_CAP_EFFECTIVE];
+  /* a filter that refuses the stub what it needs: nothing carried, the sets the stub's
+     execve leaves (the process loses what it holds only in its effective set) */
+  if (plan->stub_restore && !stub_may_restore (plan, filter))
+    {
+      ctr_log_debug ("linux.seccomp refuses ctr-stub capget, capset or prctl: capabilities "
+                     "that are not ambient are not carried across it");
+      plan->stub_carry = 0;
+      plan->stub_restore = false;
+    }
+}
+
 static int
-set_capabilities (const struct process_plan *plan, ctr_error_t *err)
+set_capabilities (struct process_plan *plan, bool via_stub, const struct process_seccomp *filter,
+                  ctr_error_t *err)
 {
   const uint64_t *caps = plan->caps;
   uint64_t eff = caps[PROCESS_CAP_EFFECTIVE], perm = caps[PROCESS_CAP_PERMITTED];
+  uint64_t bset = 0, ambient;
   int c;
 
   for (c = 0; c <= plan->cap_last; c++)
     {
-      if ((caps[PROCESS_CAP_BOUNDING] & PROCESS_CAP_BIT (c)) || prctl (PR_CAPBSET_READ, c) == 0)
+      if (prctl (PR_CAPBSET_READ, c) <= 0)
         continue;
+      if (caps[PROCESS_CAP_BOUNDING] & PROCESS_CAP_BIT (c))
+        {
+          bset |= PROCESS_CAP_BIT (c);
+          continue;
+        }
       if (prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
         return ctr_error (err, errno, "process.capabilities.bounding: dropping capability %d", c);
     }
+  plan->stub_carry = 0;
+  plan->stub_restore = false;
+  if (via_stub)
+    plan_stub_caps (plan, bset, filter);
   if (plan->keep_sys_admin)
     {
       eff |= PROCESS_CAP_BIT (CAP_SYS_ADMIN);
       perm |= PROCESS_CAP_BIT (CAP_SYS_ADMIN);
     }
-  if (process_caps_set (eff, perm, caps[PROCESS_CAP_INHERITABLE], err) < 0)
+  if (process_caps_set (eff, perm, caps[PROCESS_CAP_INHERITABLE] | plan->stub_carry, err) < 0)
     return ctr_error_wrap (err, "process.capabilities");
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0
       && (errno != EINVAL || caps[PROCESS_CAP_AMBIENT]))
@@ -249,6 +334,12 @@ set_capabilities (const struct process_plan *plan, ctr_error_t *err)
     if ((caps[PROCESS_CAP_AMBIENT] & PROCESS_CAP_BIT (c))
         && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
       return ctr_error (err, errno, "process.capabilities.ambient: raising capability %d", c);
+  /* for ctr-stub's execve only (plan_stub_caps) */
+  ambient = plan->stub_carry;
+  for (c = 0; c <= plan->cap_last; c++)
+    if ((ambient & PROCESS_CAP_BIT (c))
+        && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      return ctr_error (err, errno, "capability %d: raising it as ambient across ctr-stub", c);
   return 0;
 }
 
@@ -267,7 +358,8 @@ check_cwd (const char *cwd, ctr_error_t *err)
 }
 
 int
-process_drop_privileges (const struct process_plan *plan, ctr_error_t *err)
+process_drop_privileges (struct process_plan *plan, bool via_stub,
+                         const struct process_seccomp *filter, ctr_error_t *err)
 {
   bool in_cwd;
 
@@ -276,7 +368,7 @@ process_drop_privileges (const struct process_plan *plan, ctr_error_t *err)
   in_cwd = chdir (plan->cwd) == 0;
   if (!in_cwd && errno != EACCES && errno != EPERM)
     return ctr_error (err, errno, "process.cwd: `%s`", plan->cwd);
-  if (set_ids (plan, err) < 0 || set_capabilities (plan, err) < 0)
+  if (set_ids (plan, err) < 0 || set_capabilities (plan, via_stub, filter, err) < 0)
     return -1;
   if (!in_cwd && chdir (plan->cwd) < 0)
     return ctr_error (err, errno, "process.cwd: `%s`", plan->cwd);

@@ -55,6 +55,11 @@ struct process_plan
   /* seccomp is loaded without no_new_privs and the final effective set lacks
      CAP_SYS_ADMIN: keep it until process_exec has loaded the filter */
   bool keep_sys_admin;
+  /* set by process_drop_privileges when ctr-stub executes the program (src/stub/ctr-stub.c,
+     STUB_CAPS): the permitted capabilities raised in the inheritable and ambient sets for
+     the stub's execve only, and whether the stub must restore the config's sets */
+  uint64_t stub_carry;
+  bool stub_restore;
 
   gid_t *groups;
   size_t groups_len;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "base/error.h"
 #include "oci/oci.h"
 
@@ -32,8 +33,17 @@ int process_apply_attributes (const struct process_plan *plan, ctr_error_t *err)
    effective/permitted/inheritable, then ambient), chdir(cwd) checked to stay inside the
    root, then no_new_privs. When linux.seccomp is set without process.noNewPrivileges,
    CAP_SYS_ADMIN stays in the effective and permitted sets until process_exec has loaded
-   the filter (the kernel requires one of the two to load it). */
-int process_drop_privileges (const struct process_plan *plan, ctr_error_t *err);
+   the filter (the kernel requires one of the two to load it).
+   via_stub: the program will be executed through ctr-stub (process_exec_with_listener with a
+   stub), whose own execve would leave a non-root process nothing but its ambient set: the
+   permitted set is then carried across it as ambient (and inheritable), and the stub puts
+   the config's effective, inheritable and ambient sets back before the program's execve,
+   which so starts from the sets it would start from without the stub (as under runc).
+   filter (NULL: none), the seccomp filter process_exec will load: when it would refuse the
+   stub's capget, capset or prctl, nothing is carried. */
+struct process_seccomp;
+int process_drop_privileges (struct process_plan *plan, bool via_stub,
+                             const struct process_seccomp *filter, ctr_error_t *err);
 
 /* Finds args[0] through the process's PATH (from its env) as the container sees it.
    Fails with "executable file `x` not found in $PATH". */
@@ -55,6 +65,12 @@ void process_seccomp_release (struct process_seccomp *s);
 /* Loads the filter (seccomp(2) with its flags). Returns the listener fd when s->notify,
    else 0; -1 on error. */
 int process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err);
+
+/* Whether the filter lets the calling thread make syscall nr with args on arch (an
+   AUDIT_ARCH_*): its verdict, worked out in user space, is SCMP_ACT_ALLOW or SCMP_ACT_LOG.
+   Only this filter: one that ctr's caller installed is not seen. s may be NULL (true). */
+bool process_seccomp_allows (const struct process_seccomp *s, uint32_t arch, int nr,
+                             const uint64_t args[6]);
 
 /* Last step in the child: closes every fd >= 3 + preserve_fds except keep_fd (made
    O_CLOEXEC; -1 for none), loads the seccomp filter (s may be NULL), execve(path, args,

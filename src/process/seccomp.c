@@ -384,3 +384,150 @@ process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err)
     return ctr_error (err, errno, "linux.seccomp: loading the filter");
   return s->notify ? fd : 0;
 }
+
+/* A classic BPF interpreter, enough for any seccomp filter (the instructions the kernel's
+   seccomp_check_filter accepts). An invalid program (a jump or a memory slot out of range,
+   no return) gives SECCOMP_RET_KILL_PROCESS. */
+#define BPF_BAD SECCOMP_RET_KILL_PROCESS
+
+/* BPF_ALU: a OP src; false for a division by zero or an unknown op */
+static bool
+bpf_alu (uint16_t op, uint32_t *a, uint32_t src)
+{
+  if ((op == BPF_DIV || op == BPF_MOD) && src == 0)
+    return false;
+  if (op == BPF_ADD)
+    *a += src;
+  else if (op == BPF_SUB)
+    *a -= src;
+  else if (op == BPF_MUL)
+    *a *= src;
+  else if (op == BPF_DIV)
+    *a /= src;
+  else if (op == BPF_MOD)
+    *a %= src;
+  else if (op == BPF_OR)
+    *a |= src;
+  else if (op == BPF_AND)
+    *a &= src;
+  else if (op == BPF_XOR)
+    *a ^= src;
+  else if (op == BPF_LSH)
+    *a = src < 32 ? *a << src : 0;
+  else if (op == BPF_RSH)
+    *a = src < 32 ? *a >> src : 0;
+  else if (op == BPF_NEG)
+    *a = -*a;
+  else
+    return false;
+  return true;
+}
+
+/* BPF_LD / BPF_LDX: the value loaded */
+static bool
+bpf_load (const struct sock_filter *f, const uint32_t *mem, const struct seccomp_data *data,
+          uint32_t *v)
+{
+  if (BPF_MODE (f->code) == BPF_ABS && f->k % 4 == 0 && f->k + 4 <= sizeof *data)
+    memcpy (v, (const char *)data + f->k, 4);
+  else if (BPF_MODE (f->code) == BPF_IMM)
+    *v = f->k;
+  else if (BPF_MODE (f->code) == BPF_MEM && f->k < BPF_MEMWORDS)
+    *v = mem[f->k];
+  else if (BPF_MODE (f->code) == BPF_LEN)
+    *v = sizeof *data;
+  else
+    return false;
+  return true;
+}
+
+/* BPF_JMP: the offset to the next instruction; false for an unknown op */
+static bool
+bpf_jump (const struct sock_filter *f, uint32_t a, uint32_t src, uint32_t *offset)
+{
+  uint16_t op = BPF_OP (f->code);
+  bool taken;
+
+  if (op == BPF_JA)
+    {
+      *offset = f->k;
+      return true;
+    }
+  if (op == BPF_JEQ)
+    taken = a == src;
+  else if (op == BPF_JGT)
+    taken = a > src;
+  else if (op == BPF_JGE)
+    taken = a >= src;
+  else if (op == BPF_JSET)
+    taken = (a & src) != 0;
+  else
+    return false;
+  *offset = taken ? f->jt : f->jf;
+  return true;
+}
+
+static uint32_t
+bpf_run (const struct sock_filter *insns, size_t n, const struct seccomp_data *data)
+{
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+  size_t pc;
+
+  for (pc = 0; pc < n; pc++)
+    {
+      const struct sock_filter *f = &insns[pc];
+      uint32_t src = BPF_SRC (f->code) == BPF_X ? x : f->k, v;
+
+      switch (BPF_CLASS (f->code))
+        {
+        case BPF_LD:
+        case BPF_LDX:
+          if (!bpf_load (f, mem, data, &v))
+            return BPF_BAD;
+          *(BPF_CLASS (f->code) == BPF_LD ? &a : &x) = v;
+          break;
+        case BPF_ST:
+        case BPF_STX:
+          if (f->k >= BPF_MEMWORDS)
+            return BPF_BAD;
+          mem[f->k] = BPF_CLASS (f->code) == BPF_ST ? a : x;
+          break;
+        case BPF_ALU:
+          if (!bpf_alu (BPF_OP (f->code), &a, src))
+            return BPF_BAD;
+          break;
+        case BPF_JMP:
+          if (!bpf_jump (f, a, src, &v))
+            return BPF_BAD;
+          pc += v;
+          break;
+        case BPF_RET:
+          return BPF_RVAL (f->code) == BPF_A ? a : f->k;
+        case BPF_MISC:
+          if (BPF_MISCOP (f->code) == BPF_TAX)
+            x = a;
+          else
+            a = x;
+          break;
+        default:
+          return BPF_BAD;
+        }
+    }
+  return BPF_BAD;
+}
+
+bool
+process_seccomp_allows (const struct process_seccomp *s, uint32_t arch, int nr,
+                        const uint64_t args[6])
+{
+  struct seccomp_data data = { .nr = nr, .arch = arch };
+  uint32_t action;
+  int i;
+
+  if (s == NULL || s->len == 0)
+    return true;
+  for (i = 0; i < 6; i++)
+    data.args[i] = args[i];
+  action = bpf_run (s->bpf, s->len / sizeof (struct sock_filter), &data) & SECCOMP_RET_ACTION_FULL;
+  return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
+}

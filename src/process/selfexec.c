@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <elf.h>
 #include <linux/memfd.h>
 #include <sys/mman.h>
@@ -176,14 +177,18 @@ selfexec_stub_fd (ctr_error_t *err)
 bool selfexec_stub_refused;
 
 int
-selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path, char *const argv[],
-                    char *const envp[], ctr_error_t *err)
+selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const uint64_t caps[3],
+                    const char *path, char *const argv[], char *const envp[], ctr_error_t *err)
 {
-  char arg0[64];
+  char arg0[128];
   size_t n = strv_len (argv), i;
   cleanup_free char **av = xzalloc ((n + 3) * sizeof (char *));
 
-  snprintf (arg0, sizeof arg0, STUB_ARGV0_PREFIX "%u:%d", flags, sync_fd);
+  if ((flags & STUB_CAPS) && caps)
+    snprintf (arg0, sizeof arg0, STUB_ARGV0_PREFIX "%u:%d:%" PRIx64 ":%" PRIx64 ":%" PRIx64, flags,
+              sync_fd, caps[0], caps[1], caps[2]);
+  else
+    snprintf (arg0, sizeof arg0, STUB_ARGV0_PREFIX "%u:%d", flags & ~(unsigned)STUB_CAPS, sync_fd);
   av[0] = arg0;
   av[1] = (char *)path;
   for (i = 0; i < n; i++)

@@ -3,6 +3,7 @@
 #define CTR_SELFEXEC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "base/error.h"
 
 /* True when this process runs from a sealed in-memory copy of ctr, or from a binary on a
@@ -24,11 +25,12 @@ bool selfexec_enabled (void);
 bool selfexec_use_stub (void);
 /* A sealed, executable memfd holding ctr-stub (O_CLOEXEC). */
 int selfexec_stub_fd (ctr_error_t *err);
-/* Executes ctr-stub from stub_fd; it does FLAGS (STUB_FORK, STUB_SETSID, STUB_CTTY of
-   stub/stub.h), reports errors on sync_fd (-1: on stderr) and executes PATH with argv and
-   envp. sync_fd must not be O_CLOEXEC. Returns only on failure. */
-int selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const char *path,
-                        char *const argv[], char *const envp[], ctr_error_t *err);
+/* Executes ctr-stub from stub_fd; it does FLAGS (STUB_FORK, STUB_SETSID, STUB_CTTY,
+   STUB_CAPS of stub/stub.h; with STUB_CAPS, caps holds its effective, inheritable and
+   lower masks, else it may be NULL), reports errors on sync_fd (-1: on stderr) and executes
+   PATH with argv and envp. sync_fd must not be O_CLOEXEC. Returns only on failure. */
+int selfexec_exec_stub (int stub_fd, unsigned flags, int sync_fd, const uint64_t caps[3],
+                        const char *path, char *const argv[], char *const envp[], ctr_error_t *err);
 /* Set when selfexec_exec_stub failed with EPERM or ENOSYS: most likely the seccomp filter,
    already loaded, refused execveat and execve of the stub. */
 extern bool selfexec_stub_refused;

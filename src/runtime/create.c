@@ -613,7 +613,8 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
     return -1;
   if (cfg->linux_ && cfg->linux_->seccomp && child_wait_seccomp (c, err) < 0)
     return -1;
-  if (process_drop_privileges (c->plan, err) < 0)
+  if (process_drop_privileges (c->plan, c->stub_fd >= 0, c->have_seccomp ? &c->seccomp : NULL, err)
+      < 0)
     return -1;
   if (process_resolve_executable (c->plan, exe, err) < 0)
     return -1;

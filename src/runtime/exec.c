@@ -364,7 +364,7 @@ static void __attribute__ ((noreturn)) exec_child (struct exec *e)
   if (exec_child_terminal (e, &err) < 0 || process_apply_attributes (e->plan, &err) < 0
       || exec_child_recv (e, &sc, &have_sc, &err) < 0)
     goto fail;
-  if (process_drop_privileges (e->plan, &err) < 0
+  if (process_drop_privileges (e->plan, e->via_stub, have_sc ? &sc : NULL, &err) < 0
       || process_resolve_executable (e->plan, &exe, &err) < 0)
     goto fail;
   stub.fd = e->stub_fd;

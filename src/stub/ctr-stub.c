@@ -12,16 +12,30 @@
    seccomp and LSM labels are already in force, so it can do nothing the container's own
    processes cannot. Invocation, by ctr only:
 
-     argv = { "ctr-stub:FLAGS:SYNCFD", PATH, ARG0, ARG1, ..., NULL }, envp = the process's
+     argv = { "ctr-stub:FLAGS:SYNCFD[:EFF:INH:LOWER]", PATH, ARG0, ARG1, ..., NULL },
+     envp = the process's
 
    FLAGS: STUB_FORK (fork first; the parent reports the child's pid on SYNCFD and exits: the
    child is born in the pid namespace ctr joined for its children), STUB_SETSID (a new
-   session), STUB_CTTY (fd 0 becomes the controlling terminal). SYNCFD (-1: none) receives
-   errors as sync messages; without it errors go to stderr. */
+   session), STUB_CTTY (fd 0 becomes the controlling terminal), STUB_CAPS (EFF, INH, LOWER
+   follow, as hex capability masks). SYNCFD (-1: none) receives errors as sync messages;
+   without it errors go to stderr.
+
+   STUB_CAPS: a non-root process loses on this stub's execve all but its ambient
+   capabilities, where runc executes the program with the config's sets in force (with
+   CAP_DAC_OVERRIDE effective it may execute a file it has no execute bit for; under
+   no_new_privs a setuid or file-capability program gets no more than the permitted set).
+   So ctr raises the permitted set as ambient (and inheritable) for this execve only, and
+   here, before the program's execve, the config's sets come back: effective EFF (within
+   what is permitted), inheritable INH (which also takes the raised ones that INH lacks out
+   of the ambient set), and the ambient capabilities of LOWER (the raised ones INH holds)
+   lowered. The program's execve then starts from the sets runc's starts from. */
 #include <stddef.h>
 #include <stdint.h>
 #include <asm/unistd.h>
+#include <linux/capability.h>
 #include <linux/fcntl.h>
+#include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/signal.h>
 
@@ -246,12 +260,66 @@ parse_int (const char **s, long *out)
   return digits > 0;
 }
 
+/* Up to 16 hex digits, at least one. */
+static int
+parse_hex (const char **s, uint64_t *out)
+{
+  uint64_t v = 0;
+  int digits = 0;
+  for (;; (*s)++, digits++)
+    {
+      char c = **s;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0 || digits == 16)
+        break;
+      v = v << 4 | (uint64_t)d;
+    }
+  *out = v;
+  return digits > 0;
+}
+
+/* ":EFF:INH:LOWER" */
+static int
+parse_caps (const char **p, uint64_t caps[3])
+{
+  int i;
+  for (i = 0; i < 3; i++)
+    if (*(*p)++ != ':' || !parse_hex (p, &caps[i]))
+      return 0;
+  return 1;
+}
+
+/* STUB_CAPS: the config's effective, inheritable and ambient sets again (see the top). */
+static void
+restore_caps (uint64_t eff, uint64_t inh, uint64_t lower)
+{
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  long r;
+  int i;
+
+  if ((r = sys3 (__NR_capget, &hdr, data, 0)) < 0)
+    fail ("restore process.capabilities: capget", NULL, r);
+  for (i = 0; i < 2; i++)
+    {
+      data[i].effective = (uint32_t)(eff >> (32 * i)) & data[i].permitted;
+      data[i].inheritable = (uint32_t)(inh >> (32 * i));
+    }
+  if ((r = sys3 (__NR_capset, &hdr, data, 0)) < 0)
+    fail ("restore process.capabilities: capset", NULL, r);
+  for (i = 0; i < 64; i++)
+    if ((lower >> i & 1)
+        && (r = sys6 (__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, i, 0, 0, 0)) < 0)
+      fail ("restore process.capabilities: lower an ambient capability", NULL, r);
+}
+
 /* stub_main's argument is the initial stack: argc, argv[], NULL, envp[], NULL, auxv. */
 void __attribute__ ((noreturn, used)) stub_main (long *sp);
 void
 stub_main (long *sp)
 {
   long argc = sp[0], flags = 0, fd = -1;
+  uint64_t caps[3] = { 0, 0, 0 };
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
   const char *p = argc >= 3 ? argv[0] : "";
@@ -262,7 +330,8 @@ stub_main (long *sp)
   for (i = 0; prefix[i] && p[i] == prefix[i]; i++)
     ;
   p += i;
-  if (prefix[i] || !parse_int (&p, &flags) || *p++ != ':' || !parse_int (&p, &fd) || *p)
+  if (prefix[i] || !parse_int (&p, &flags) || *p++ != ':' || !parse_int (&p, &fd)
+      || ((flags & STUB_CAPS) && !parse_caps (&p, caps)) || *p)
     {
       static const char msg[] = "ctr-stub: a part of ctr, not a command\n";
       sys3 (__NR_write, 2, msg, sizeof msg - 1);
@@ -288,6 +357,8 @@ stub_main (long *sp)
     fail ("setsid", NULL, r);
   if ((flags & STUB_CTTY) && (r = sys3 (__NR_ioctl, 0, TIOCSCTTY_, 0)) < 0)
     fail ("make the terminal the controlling one: TIOCSCTTY", NULL, r);
+  if (flags & STUB_CAPS)
+    restore_caps (caps[0], caps[1], caps[2]);
   r = sys3 (__NR_execve, argv[1], argv + 2, envp);
   fail ("exec", argv[1], r);
 }

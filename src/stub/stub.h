@@ -12,6 +12,9 @@ enum
   STUB_FORK = 1,   /* fork; the parent sends STUB_SYNC_PID (status = the child's pid), exits */
   STUB_SETSID = 2, /* setsid() */
   STUB_CTTY = 4,   /* ioctl(0, TIOCSCTTY) */
+  STUB_CAPS = 8,   /* argv[0] goes on with ":EFF:INH:LOWER" (hex masks): before executing the
+                      program, effective = EFF & permitted, inheritable = INH, and the ambient
+                      capabilities of LOWER are lowered (see ctr-stub.c) */
 };
 
 /* src/sync.h's wire format and the message types the stub sends */

@@ -192,3 +192,33 @@ assert_caps() {
 	assert_success
 	[ "$output" = "uid=1000 gid=1000 groups=3" ] || fail "$output"
 }
+
+# ctr-stub's own execve would leave a non-root process only its ambient set: the permitted
+# set rides across it as ambient, and the stub puts the config's sets back (docs/security.md)
+@test "a non-root process's capabilities carried across ctr-stub are neither ambient nor inheritable for its program" {
+	# a program of root's without execute bit for others: CAP_DAC_OVERRIDE must be effective
+	make_bundle /opt/th caps
+	mkdir -p "$BUNDLE/rootfs/opt"
+	cp "$BUNDLE/rootfs$TH" "$BUNDLE/rootfs/opt/th"
+	chown 0:0 "$BUNDLE/rootfs/opt/th"
+	chmod 0744 "$BUNDLE/rootfs/opt/th"
+	update_config '.process.user = {uid: 1000, gid: 1000}
+		| .process.capabilities = {bounding: ["CAP_KILL", "CAP_SETUID", "CAP_DAC_OVERRIDE"],
+			permitted: ["CAP_KILL", "CAP_SETUID", "CAP_DAC_OVERRIDE"],
+			effective: ["CAP_DAC_OVERRIDE"], inheritable: ["CAP_SETUID"], ambient: []}'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	assert_caps CapInh CAP_SETUID
+	for set in CapAmb CapPrm CapEff; do
+		assert_caps $set -
+	done
+	set_args "$TH" sleep 3600
+	run_detached
+	run ctr exec --user 1000:1000 --cap CAP_DAC_OVERRIDE "$(cid)" /opt/th caps
+	assert_success
+	assert_caps CapInh CAP_SETUID
+	for set in CapAmb CapPrm CapEff; do
+		assert_caps $set -
+	done
+	ctr delete -f "$(cid)"
+}
