@@ -507,6 +507,8 @@ idmapped_bind() {
 		uidMappings: [{containerID: 1000, hostID: 0, size: 1}],
 		gidMappings: [{containerID: 1000, hostID: 0, size: 1}]}]' --arg s "$src"
 	also_runc idmapped_bind
+}
+
 # The capability lines (/proc/self/status, through the helper) of a program that a
 # non-root process executes: a copy of the helper, root's, mode 0744 (no execute bit for
 # the process) or setuid root (4755).
