@@ -37,8 +37,8 @@ static const struct verb verbs[] = {
   { "delete", cli_delete, "delete a container and its resources" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the runtime features of this build (JSON)" },
-  { "checkpoint", cli_unsupported, NULL },
-  { "restore", cli_unsupported, NULL },
+  { "checkpoint", cli_checkpoint, "save a running container's state with criu" },
+  { "restore", cli_restore, "restore a container from a checkpoint with criu" },
   /* system containers */
   { "attach", cli_attach, "run a command (a login shell) in a running system container", true },
   { "console", cli_console, "connect to a system container's console (or print its log)", true },
@@ -84,7 +84,8 @@ print_usage (FILE *f)
          "      --debug               log debug messages\n"
          "      --systemd-cgroup      manage cgroups through systemd (slice:prefix:name)\n"
          "      --rootless VALUE      accepted for runc compatibility, ignored\n"
-         "      --criu PATH           accepted for runc compatibility, ignored\n"
+         "      --criu PATH           the criu binary checkpoint and restore run (default:\n"
+         "                            criu, from PATH)\n"
          "  -v, --version             print the version and exit\n"
          "  -h, --help                print this help and exit\n"
          "\n"
@@ -234,8 +235,10 @@ parse_global_options (struct global_options *g, int argc, char **argv)
       case OPT_STORE:
         g->ctx.store = optarg;
         break;
-      case OPT_ROOTLESS: /* runc compatibility: rootless mode is detected */
       case OPT_CRIU:
+        g->ctx.criu = optarg;
+        break;
+      case OPT_ROOTLESS: /* runc compatibility: rootless mode is detected */
         break;
       case 'v':
         print_version ();

@@ -56,8 +56,9 @@ int cli_check_config (const struct ctr_context *ctx, int argc, char **argv);
 struct system_info;
 /* One system container as ls and info print it in JSON. */
 void cli_system_info_json (json_writer *w, const struct system_info *i);
-/* Verbs runc has and ctr does not implement (checkpoint, restore). */
-int cli_unsupported (const struct ctr_context *ctx, int argc, char **argv);
+/* checkpoint.c: the two verbs over criu(8). */
+int cli_checkpoint (const struct ctr_context *ctx, int argc, char **argv);
+int cli_restore (const struct ctr_context *ctx, int argc, char **argv);
 
 /* Long-only options (values above any short option character). */
 enum

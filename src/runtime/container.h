@@ -17,6 +17,7 @@ struct ctr_context
   const char *state_root; /* --root; NULL: default (/run/ctr, or $XDG_RUNTIME_DIR/ctr) */
   bool systemd_cgroup;    /* --systemd-cgroup (refused: not supported yet) */
   const char *store;      /* --store: the named system containers (NULL: store_root()) */
+  const char *criu;       /* --criu: the criu binary (NULL: criu from PATH) */
   /* what attaches the networks of `run --net` (NULL: none can be asked for) */
   const struct container_attach_step *attach;
 };
@@ -138,5 +139,37 @@ struct container_update_options
 };
 int container_update (const struct ctr_context *ctx, const char *id,
                       const struct container_update_options *opts, ctr_error_t *err);
+
+/* `ctr checkpoint` and `ctr restore` (runc's flags), through criu(8): checkpoint.c,
+   restore.c. Paths are the caller's; image_path is required. */
+struct container_criu_options
+{
+  const char *image_path;
+  const char *work_path;           /* NULL: criu writes its log into image_path */
+  const char *manage_cgroups_mode; /* soft (NULL), full, strict, ignore */
+  const char *empty_ns;            /* "network" */
+  bool tcp_established, ext_unix_sk, shell_job, file_locks, lazy_pages, auto_dedup;
+  /* checkpoint */
+  const char *parent_path; /* a previous (pre-)dump, relative to image_path as criu reads it */
+  const char *page_server; /* ADDRESS:PORT */
+  int status_fd;           /* -1: none */
+  bool leave_running, pre_dump;
+  /* restore */
+  const char *bundle; /* NULL: the current directory */
+  const char *pid_file;
+  const char *console_socket;
+  const char *lsm_profile, *lsm_mount_context;
+  bool detach, no_subreaper;
+};
+
+/* Dumps a running container into opts->image_path; unless leave_running or pre_dump, the
+   container is then gone (deleted, as runc does), so that restore can take its id. */
+int container_checkpoint (const struct ctr_context *ctx, const char *id,
+                          const struct container_criu_options *opts, ctr_error_t *err);
+/* Restores a container named id from opts->bundle and opts->image_path. In the foreground
+   (not detach) waits for it as run does, and stores its exit status in *exit_status. */
+int container_restore (const struct ctr_context *ctx, const char *id,
+                       const struct container_criu_options *opts, int *exit_status,
+                       ctr_error_t *err);
 
 #endif

@@ -380,11 +380,12 @@ update_reservation() {
 	ctr delete -f "$(cid)"
 }
 
-@test "every flag of runc's --help is one of ctr's (checkpoint and restore apart)" {
+@test "every flag of runc's --help is one of ctr's" {
 	requires_ctr
 	command -v runc >/dev/null || skip "runc not installed (Debian package runc)"
 	local v missing=
-	for v in create start run exec state list ps kill pause resume update events delete spec features; do
+	for v in create start run exec state list ps kill pause resume update events delete spec features \
+		checkpoint restore; do
 		for f in $(runc "$v" --help | grep -oE '^ +--[a-z0-9-]+' | tr -d ' '); do
 			"$CTR" "$v" --help | grep -qE -- "(^| )$f( |,|$)" || missing+=" $v $f"
 		done
