@@ -175,21 +175,6 @@ create_release (struct create *c)
   process_seccomp_release (&c->seccomp);
 }
 
-static char *
-annotations_json (const struct oci_config *cfg)
-{
-  json_writer *w;
-  size_t i;
-  if (cfg->annotations_len == 0)
-    return NULL;
-  w = json_writer_new (false);
-  json_map_open (w);
-  for (i = 0; i < cfg->annotations_len; i++)
-    json_kv_string (w, cfg->annotations[i].key, cfg->annotations[i].value);
-  json_map_close (w);
-  return json_writer_finish (w, NULL);
-}
-
 /* Reads and validates the bundle: config.json, rootfs, process plan, namespaces. */
 static int
 create_load_bundle (struct create *c, ctr_error_t *err)
@@ -301,7 +286,7 @@ no_fifo:
   c->state.rootfs = c->rootfs;
   c->state.created = rfc3339_now ();
   c->state.owner = geteuid ();
-  c->state.annotations = annotations_json (c->config);
+  c->state.annotations = state_annotations_json (c->config);
   c->state.has_poststart = c->config->hooks.len[OCI_HOOK_POSTSTART] > 0;
   c->state.has_poststop = c->config->hooks.len[OCI_HOOK_POSTSTOP] > 0;
   cgc.id = c->id;
@@ -522,6 +507,8 @@ child_terminal (struct create *c, struct rootfs_ctx *rctx, ctr_error_t *err)
   if (p->has_console_size
       && terminal_set_size (master, p->console_height, p->console_width, err) < 0)
     return -1;
+  if (c->run_foreground && c->console_sock < 0) /* before the program can write */
+    terminal_plain_newlines_unless_tty (master);
   if (rootfs_mount_console (rctx, slave, err) < 0)
     return -1;
   if (sync_send (c->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
@@ -742,8 +729,6 @@ parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
       return r;
     }
   c->master = steal_fd (msg->fd);
-  if (c->run_foreground)
-    terminal_plain_newlines_unless_tty (c->master);
   return 0;
 }
 

@@ -288,6 +288,9 @@ exec_child_terminal (struct exec *e, ctr_error_t *err)
       if (e->proc->has_console_size
           && terminal_set_size (master, e->proc->console_height, e->proc->console_width, err) < 0)
         return -1;
+      /* before the program can write; the caller's stdout is still this process's */
+      if (!e->opts->detach && e->opts->console_socket == NULL)
+        terminal_plain_newlines_unless_tty (master);
       if (sync_send (e->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
         return -1;
       /* the stub's child makes it its controlling terminal in a session of its own */
@@ -456,8 +459,6 @@ exec_serve (struct exec *e, ctr_error_t *err)
       else
         {
           e->master = steal_fd (msg.fd);
-          if (!e->opts->detach)
-            terminal_plain_newlines_unless_tty (e->master);
         }
     }
 }
