@@ -322,6 +322,20 @@ state_status (int dirfd, const struct ctr_state *s)
   return CTR_STATUS_RUNNING;
 }
 
+char *
+state_annotations_json (const struct oci_config *cfg)
+{
+  json_writer *w;
+  if (cfg->annotations_len == 0)
+    return NULL;
+  w = json_writer_new (false);
+  json_map_open (w);
+  for (size_t i = 0; i < cfg->annotations_len; i++)
+    json_kv_string (w, cfg->annotations[i].key, cfg->annotations[i].value);
+  json_map_close (w);
+  return json_writer_finish (w, NULL);
+}
+
 /* The runtime-spec State: for `ctr state` (pretty, with pid 0 once stopped, rootfs and
    created, as runc prints it), or for a hook's stdin (compact, the spec's keys only, no pid
    once stopped). */
