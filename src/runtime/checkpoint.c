@@ -164,18 +164,6 @@ add_external_namespaces (struct criu_args *a, const struct oci_config *cfg, ctr_
   return 0;
 }
 
-/* The annotation org.criu.config names a criu configuration file, as with runc. */
-static void
-add_config_file (struct criu_args *a, const struct oci_config *cfg)
-{
-  for (size_t i = 0; i < cfg->annotations_len; i++)
-    if (strcmp (cfg->annotations[i].key, "org.criu.config") == 0 && cfg->annotations[i].value[0])
-      {
-        criu_arg (a, "--config");
-        criu_arg (a, cfg->annotations[i].value);
-      }
-}
-
 struct dump
 {
   const struct container_criu_options *o;
@@ -236,7 +224,7 @@ dump_prepare (struct dump *d, ctr_error_t *err)
       criu_arg (&d->args, "--freeze-cgroup");
       criu_arg (&d->args, freezer);
     }
-  add_config_file (&d->args, d->cfg);
+  criu_add_config_file (&d->args, d->cfg);
   if (o->pre_dump)
     return 0; /* memory only: mounts and descriptors are the final dump's business */
   criu_add_mounts (&d->args, d->cfg, pid);

@@ -272,3 +272,15 @@ criu_exec (const struct criu_args *args, const struct criu_run *run, ctr_error_t
   return ctr_error (err, 0, "criu %s failed%s%s%s", run->action, msg ? ": " : "", msg ? msg : "",
                     where);
 }
+
+/* The annotation org.criu.config names a criu configuration file, as with runc. */
+void
+criu_add_config_file (struct criu_args *a, const struct oci_config *cfg)
+{
+  for (size_t i = 0; i < cfg->annotations_len; i++)
+    if (strcmp (cfg->annotations[i].key, "org.criu.config") == 0 && cfg->annotations[i].value[0])
+      {
+        criu_arg (a, "--config");
+        criu_arg (a, cfg->annotations[i].value);
+      }
+}

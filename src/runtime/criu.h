@@ -62,6 +62,8 @@ int criu_add_common (struct criu_args *a, const struct criu_common *c, ctr_error
    each cookie to its source on the host. dump_pid: init of the container being dumped
    (its masked paths are looked at through /proc), 0 on restore. */
 void criu_add_mounts (struct criu_args *a, const struct oci_config *cfg, pid_t dump_pid);
+/* --config FILE for the annotation org.criu.config, as runc passes it. */
+void criu_add_config_file (struct criu_args *a, const struct oci_config *cfg);
 /* The key criu uses for an external namespace of type t ("extRootNetNS"). */
 const char *criu_ns_key (enum oci_ns_type t);
 

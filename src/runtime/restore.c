@@ -287,13 +287,7 @@ restore_build_args (struct restore *r, ctr_error_t *err)
       criu_arg (&r->args, "--lsm-mount-context");
       criu_arg (&r->args, o->lsm_mount_context);
     }
-  for (size_t i = 0; i < r->cfg->annotations_len; i++)
-    if (strcmp (r->cfg->annotations[i].key, "org.criu.config") == 0
-        && r->cfg->annotations[i].value[0])
-      {
-        criu_arg (&r->args, "--config");
-        criu_arg (&r->args, r->cfg->annotations[i].value);
-      }
+  criu_add_config_file (&r->args, r->cfg);
   criu_add_mounts (&r->args, r->cfg, 0);
   if (restore_namespaces (r, err) < 0)
     return -1;
