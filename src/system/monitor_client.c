@@ -21,6 +21,30 @@
 /* Ctrl-a: the console's escape key (as screen and lxc-console); Ctrl-a q detaches. */
 #define ESCAPE_KEY 0x01
 
+/* Whether the monitor at the other end of fd sits in the freezer (its cgroup, or a parent
+   of it, frozen from outside): connect() succeeds through the backlog, but no request
+   would ever be answered. */
+static bool
+monitor_frozen (int fd)
+{
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  char path[64], line[64] = "";
+  FILE *f;
+
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+    return false;
+  snprintf (path, sizeof path, "/proc/%d/wchan", (int)cred.pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  if (fgets (line, sizeof line, f) == NULL)
+    line[0] = '\0';
+  fclose (f);
+  /* v1's freezer parks tasks in __refrigerator, v2's in do_freezer_trap */
+  return strstr (line, "refrigerator") || strstr (line, "freezer_trap");
+}
+
 int
 monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
@@ -54,6 +78,23 @@ monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *e
       return ctr_error (err, errno, "connect to the monitor of `%s`", name);
     }
   return steal_fd (fd);
+}
+
+/* A connection for a request that waits on the answer: refused at once when the monitor
+   is frozen (alive all the same: nothing is cleaned up behind it). */
+static int
+monitor_connect_serving (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  int fd = monitor_connect (ctx, name, err);
+  if (fd >= 0 && monitor_frozen (fd))
+    {
+      close (fd);
+      return ctr_error (err, 0,
+                        "the monitor of `%s` is frozen (its cgroup `ctr.monitor/%s` or a parent "
+                        "was frozen from outside): thaw it first",
+                        name, name);
+    }
+  return fd;
 }
 
 bool
@@ -97,7 +138,7 @@ receive (int fd, char *buf, size_t size, ssize_t *len, ctr_error_t *err)
 int
 monitor_log (const struct ctr_context *ctx, const char *name, int out, ctr_error_t *err)
 {
-  cleanup_close int fd = monitor_connect (ctx, name, err);
+  cleanup_close int fd = monitor_connect_serving (ctx, name, err);
   char buf[1 + 4096];
   ssize_t len;
   int type;
@@ -127,7 +168,7 @@ int
 monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
               bool *killed, ctr_error_t *err)
 {
-  cleanup_close int fd = monitor_connect (ctx, name, err);
+  cleanup_close int fd = monitor_connect_serving (ctx, name, err);
   int32_t t = timeout, flags = 0;
   char buf[1 + 4096];
   ssize_t len;
@@ -269,7 +310,7 @@ int
 monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
                  ctr_error_t *err)
 {
-  struct console c = { .sock = monitor_connect (ctx, name, err) };
+  struct console c = { .sock = monitor_connect_serving (ctx, name, err) };
   struct terminal_saved saved = { 0 };
   cleanup_close int sfd = -1;
   sigset_t set, old;

@@ -212,3 +212,43 @@ delete_force_frozen() {
 	assert_success
 	[ -z "$(find /sys/fs/cgroup -type d -name "$name" 2>/dev/null)" ] || fail "cgroup left"
 }
+
+# monitor_freezer NAME: the v1 freezer.state (or v2 cgroup.freeze) of NAME's monitor.
+monitor_freezer() {
+	local d
+	for d in $(find /sys/fs/cgroup -mindepth 2 -type d -path "*/ctr.monitor/$1" 2>/dev/null); do
+		if [ -e "$d/cgroup.freeze" ] && [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+			echo "$d/cgroup.freeze"
+		elif [ -e "$d/freezer.state" ]; then
+			echo "$d/freezer.state"
+		fi
+	done
+}
+
+# The monitor frozen too (a parent cgroup frozen from outside): a request it would never
+# answer is refused at once, naming the monitor, instead of waiting on it.
+@test "stop and console of a system container whose monitor is frozen say so and return" {
+	system_setup || return 1
+	local name=frz-${BATS_SUITE_TEST_NUMBER}-$$ f
+	SYSNAME=$name
+	run ctr create -t busybox "$name" --net none
+	assert_success
+	run ctr start "$name"
+	assert_success
+	f=$(monitor_freezer "$name")
+	[ -n "$f" ] || skip "no freezer for the monitor's cgroup"
+	case $f in
+	*cgroup.freeze) echo 1 >"$f" && wait_until grep -qx "frozen 1" "${f%/*}/cgroup.events" ;;
+	*) echo FROZEN >"$f" && wait_until grep -qx FROZEN "$f" ;;
+	esac
+	CTR_TIMEOUT=20 run ctr stop -t 2 "$name"
+	case $f in *cgroup.freeze) echo 0 >"$f" ;; *) echo THAWED >"$f" ;; esac
+	no_hang stop
+	assert_failure
+	assert_output_contains "the monitor of \`$name\` is frozen"
+	# thawed, it serves again: a clean stop
+	run ctr stop "$name"
+	assert_success
+	run ctr destroy -f "$name"
+	assert_success
+}
