@@ -10,6 +10,12 @@
 
 #define STATE_FIFO "exec.fifo"
 #define STATE_CONFIG "config.json"
+/* where the root is bound and set up for a container in the caller's mount namespace */
+#define STATE_SHARED_ROOT "root"
+
+struct oci_config;
+/* The config's annotations as one JSON object (the state's `annotations`), NULL if none. */
+char *state_annotations_json (const struct oci_config *cfg);
 
 enum ctr_status
 {
