@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -445,4 +446,17 @@ wait_status_code (int wstatus)
   if (WIFSIGNALED (wstatus))
     return 128 + WTERMSIG (wstatus);
   return 255;
+}
+
+void
+kill_and_reap (pid_t pid, int pidfd)
+{
+  if (pid <= 0)
+    return;
+  if (pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  else
+    kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
 }

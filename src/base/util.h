@@ -59,4 +59,7 @@ int wait_status_code (int wstatus);
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns (void);
 
+/* SIGKILL to a child (through its pidfd when >= 0) and reap it; nothing for pid <= 0. */
+void kill_and_reap (pid_t pid, int pidfd);
+
 #endif

@@ -125,12 +125,10 @@ ns_plan_build (const struct oci_config *c, struct ns_plan *p, ctr_error_t *err)
       return ctr_error (
           err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
     }
-  if (l == NULL || !(p->new_flags & CLONE_NEWNS))
-    {
-      ns_plan_release (p);
-      return ctr_error (err, 0, "linux.namespaces: a new mount namespace is required");
-    }
-  if ((l->time_offset_monotonic.present || l->time_offset_boottime.present)
+  /* as runc: without a mount entry the container sets up in the caller's mount namespace */
+  p->shares_mount_ns = !(p->new_flags & CLONE_NEWNS) && p->join_fds[OCI_NS_MOUNT] < 0;
+  p->in_userns = (p->new_flags & CLONE_NEWUSER) || p->join_fds[OCI_NS_USER] >= 0;
+  if (l && (l->time_offset_monotonic.present || l->time_offset_boottime.present)
       && !(p->new_flags & CLONE_NEWTIME))
     {
       ns_plan_release (p);

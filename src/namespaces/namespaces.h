@@ -31,6 +31,8 @@ struct ns_plan
   bool join_pid_in_parent;    /* parent setns()es the pid namespace before clone3 */
   bool userns_in_child;       /* the child unshares the user ns: parent writes maps on request */
   bool needs_fork;            /* pid/time namespaces created by unshare: the child forks the init */
+  bool shares_mount_ns;       /* no mount namespace entry: the caller's is the container's */
+  bool in_userns;             /* a user namespace is created or joined (its ids, not the host's) */
 };
 
 int ns_flag (enum oci_ns_type t);

@@ -82,6 +82,43 @@ parse_linux (struct oci_pctx *c, const struct json_value *o, void *cfg)
   return oci_parse_linux (c, o, &((struct oci_config *)cfg)->linux_);
 }
 
+/* "/", "//", "/.", "." and "" name the container's root. */
+static bool
+names_root (const char *dest)
+{
+  const char *p;
+  for (p = dest; *p; p++)
+    if (*p != '/' && !(*p == '.' && (p[1] == '/' || p[1] == '\0') && (p == dest || p[-1] == '/')))
+      return false;
+  return true;
+}
+
+/* Without a mount namespace of its own the container shares the caller's: nothing can be
+   masked there (runc: "unable to restrict sys entries without a private MNT namespace"),
+   and a mount over its root would cover the root ctr chroots into. */
+static int
+validate_shared_mount_ns (struct oci_pctx *c, const struct oci_config *cfg)
+{
+  const struct oci_linux *l = cfg->linux_;
+  size_t i;
+
+  if (oci_config_namespace (cfg, OCI_NS_MOUNT) != NULL)
+    return 0;
+  if (l && l->masked_paths_len)
+    return oci_perr_key (c, "linux.maskedPaths",
+                         "needs a mount namespace (no `mount` entry in linux.namespaces)");
+  if (l && l->readonly_paths_len)
+    return oci_perr_key (c, "linux.readonlyPaths",
+                         "needs a mount namespace (no `mount` entry in linux.namespaces)");
+  for (i = 0; i < cfg->mounts_len; i++)
+    if (names_root (cfg->mounts[i].destination))
+      return oci_perr_entry (c, "mounts", NULL, i,
+                             "destination `%s` (the root) needs a mount namespace (no `mount` "
+                             "entry in linux.namespaces)",
+                             cfg->mounts[i].destination);
+  return 0;
+}
+
 /* Rules that tie sections together (runc's config validator, minus the kernel probes). */
 static int
 validate_config (struct oci_pctx *c, const struct oci_config *cfg)
@@ -106,7 +143,9 @@ validate_config (struct oci_pctx *c, const struct oci_config *cfg)
   if (l && (l->time_offset_monotonic.present || l->time_offset_boottime.present)
       && oci_config_namespace (cfg, OCI_NS_TIME) == NULL)
     return oci_perr_key (c, "linux.timeOffsets", "given but no time namespace is configured");
-  return oci_check_mount_idmaps (c, cfg);
+  if (oci_check_mount_idmaps (c, cfg) < 0)
+    return -1;
+  return validate_shared_mount_ns (c, cfg);
 }
 
 static int

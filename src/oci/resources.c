@@ -26,15 +26,24 @@ parse_device_cgroup (struct oci_pctx *c, const struct json_value *v, void *elem,
     return oci_perr_key (c, "type", "unknown device type \"%s\" (expected a, c or b)", type);
   if (type)
     d->type = type[0];
-  for (p = d->access; p && *p; p++)
+  /* as runc: an empty or missing access is refused; letters may repeat and come in any
+     order, and are kept as the set they name ("mrw", "rrw" -> "rwm", "rw"): the v1
+     devices.allow parser reads three letters at most */
+  if (d->access == NULL || d->access[0] == '\0')
+    return oci_perr_key (c, "access", "required, and must not be empty (r, w and m)");
+  for (p = d->access; *p; p++)
     if (strchr ("rwm", *p) == NULL)
       return oci_perr_key (c, "access", "invalid access \"%s\" (a combination of r, w and m)",
                            d->access);
-  if (d->access && d->access[0] == '\0')
-    {
-      free (d->access);
-      d->access = NULL;
-    }
+  {
+    char set[4];
+    int n = 0;
+    for (p = "rwm"; *p; p++)
+      if (strchr (d->access, *p))
+        set[n++] = *p;
+    set[n] = '\0';
+    strcpy (d->access, set); /* never longer than what it replaces */
+  }
   return 0;
 }
 

@@ -73,10 +73,27 @@ remount_bind (int fd, unsigned long flags, unsigned long cleared)
   return mount_on_fd (NULL, fd, NULL, flags | (keep & ~cleared) | MS_BIND | MS_REMOUNT, NULL);
 }
 
+/* "/", "//", "/." ...: the container's root. */
+static bool
+names_root (const char *path)
+{
+  cleanup_free char *clean = path_clean (path);
+  return clean && strcmp (clean, "/") == 0;
+}
+
+/* The root as the host names it, which reaches the mount on top of it: resolving "/" from
+   root_fd would stay on root_fd's own mount. */
+static int
+open_root_top (int root_fd)
+{
+  cleanup_free char *host = fd_realpath (root_fd);
+  return host ? open (host, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 int
 reopen_mounted (int root_fd, const char *path, int before_fd, ctr_error_t *err)
 {
-  int fd = resolve_in_root (root_fd, path, O_PATH, 0);
+  int fd = names_root (path) ? open_root_top (root_fd) : resolve_in_root (root_fd, path, O_PATH, 0);
   uint64_t before, after;
   if (fd < 0)
     return ctr_error (err, errno, "reopen `%s` after mounting", path);
@@ -160,6 +177,8 @@ mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_
 {
   cleanup_error ctr_error_t first = NULL;
 
+  if (rootfs_reopen_root (ctx, err) < 0)
+    return -1;
   d->fd = mkpath_in_root (ctx->rootfs_fd, dest, is_dir, RESOLVE_NO_SYMLINKS, &d->created, &first);
   if (d->fd >= 0)
     d->where = path_clean (dest);
@@ -179,7 +198,36 @@ mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_
     }
   if (d->where && strcmp (d->where, "/dev") == 0)
     ctx->dev_fresh_tmpfs = false;
+  /* as runc: a mount onto "/" goes on top of the root, and becomes the root that later
+     mounts, pivot_root and root.readonly work on. Not through a symlink, and not in the
+     caller's mount namespace (config validation refuses that). */
+  if (d->where && strcmp (d->where, "/") == 0 && names_root (dest) && !ctx->shares_mount_ns)
+    {
+      ctx->root_covered = true;
+      return 0;
+    }
   return check_destination (d->where, is_proc, src_fd, err);
+}
+
+int
+rootfs_reopen_root (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  int fd;
+  if (!ctx->root_covered)
+    return 0;
+  ctx->root_covered = false;
+  fd = open_root_top (ctx->rootfs_fd);
+  if (fd < 0)
+    return ctr_error (err, errno, "reopen rootfs `%s` after the mount onto `/`", ctx->rootfs);
+  if (fd_mount_id (fd) == fd_mount_id (ctx->rootfs_fd))
+    {
+      close (fd);
+      return ctr_error (err, EXDEV, "rootfs `%s`: the mount onto `/` is not on top of it",
+                        ctx->rootfs);
+    }
+  close (ctx->rootfs_fd);
+  ctx->rootfs_fd = fd;
+  return 0;
 }
 
 bool
@@ -248,6 +296,96 @@ mount_bind_legacy (struct rootfs_ctx *ctx, const char *src_path, const char *des
   return mount_apply_post (new_fd, o, err);
 }
 
+static bool
+is_bind_mount (const struct oci_mount *m, const struct mount_opts *o)
+{
+  return (o->flags & MS_BIND)
+         || (m->type && (strcmp (m->type, "bind") == 0 || strcmp (m->type, "rbind") == 0));
+}
+
+static bool
+is_recursive_bind (const struct oci_mount *m, const struct mount_opts *o)
+{
+  return (o->flags & MS_REC) || (m->type && strcmp (m->type, "rbind") == 0);
+}
+
+void
+rootfs_close_bind_sources (int *fds, size_t n)
+{
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  free (fds);
+}
+
+static int
+open_bind_sources (const struct oci_config *config, const char *bundle, int **fds, ctr_error_t *err)
+{
+  int *out = xmalloc ((config->mounts_len + 1) * sizeof *out);
+  size_t i;
+
+  for (i = 0; i < config->mounts_len; i++)
+    out[i] = -1;
+  for (i = 0; i < config->mounts_len; i++)
+    {
+      const struct oci_mount *m = &config->mounts[i];
+      cleanup_free char *path = NULL;
+      struct mount_opts o;
+      bool bind, rec, idmapped;
+
+      mount_opts_parse (m->options, m->options_len, &o);
+      bind = is_bind_mount (m, &o);
+      rec = is_recursive_bind (m, &o);
+      idmapped = o.idmap || m->uid_mappings_len || m->gid_mappings_len;
+      mount_opts_release (&o);
+      if (!bind || idmapped || m->source == NULL)
+        continue;
+      path = m->source[0] != '/' && bundle ? xasprintf ("%s/%s", bundle, m->source)
+                                           : xstrdup (m->source);
+      out[i] = open_tree (AT_FDCWD, path,
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+      if (out[i] >= 0)
+        continue;
+      /* no open_tree (before 5.2) or not allowed to clone: the setup opens it as before */
+      if (errno == ENOSYS || errno == EPERM)
+        break;
+      {
+        int saved = errno;
+        rootfs_close_bind_sources (out, config->mounts_len);
+        return ctr_error (err, saved, "mounts[%zu] (%s): bind source `%s`", i,
+                          m->destination ? m->destination : "", path);
+      }
+    }
+  *fds = out;
+  return 0;
+}
+
+int
+rootfs_create_check (const struct oci_config *config, const char *bundle, bool no_pivot,
+                     bool clone_sources, int **fds, ctr_error_t *err)
+{
+  const char *prop = config->linux_ ? config->linux_->rootfs_propagation : NULL;
+
+  /* without pivot_root the host's mounts stay below the container's root: private, they
+     would stay busy there after the host unmounts them */
+  if (no_pivot && prop && strstr (prop, "private"))
+    return ctr_error (err, 0, "linux.rootfsPropagation: `%s` is not safe with --no-pivot", prop);
+  /* rootless, the caller cannot clone mounts, and reaches no more than its container */
+  return clone_sources && !is_rootless () ? open_bind_sources (config, bundle, fds, err) : 0;
+}
+
+/* The parent's clone of this mount's source, if it made one (identified by the config's
+   own string: mount_one passes mounts[i].source as it is). */
+static int
+take_bind_source (struct rootfs_ctx *ctx, const char *source)
+{
+  const struct oci_config *c = ctx->config;
+  for (size_t i = 0; ctx->bind_sources && i < c->mounts_len; i++)
+    if (c->mounts[i].source == source && ctx->bind_sources[i] >= 0)
+      return steal_fd (ctx->bind_sources[i]);
+  return -1;
+}
+
 /* A detached clone of the source gets its flags before it is attached (never visible
    with the source's), and its fd is the new mount for what follows: no reopen. */
 int
@@ -263,9 +401,14 @@ mount_bind (struct rootfs_ctx *ctx, const char *source, const char *dest,
     src_path = xasprintf ("%s/%s", ctx->bundle, source);
   else
     src_path = xstrdup (source);
-  /* the source is a host path named by the (trusted) config: symlinks may be followed */
-  tree = open_tree (AT_FDCWD, src_path,
-                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
+  /* the source is a host path named by the (trusted) config: symlinks may be followed.
+     Opened by the parent already when the setup runs in a new user namespace, whose root
+     may not reach it: the path is not looked up again */
+  tree = take_bind_source (ctx, source);
+  if (tree < 0)
+    tree = open_tree (AT_FDCWD, src_path,
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
+                          | ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
   if (tree < 0 && errno == ENOSYS)
     return mount_bind_legacy (ctx, src_path, dest, o, err);
   if (tree < 0)

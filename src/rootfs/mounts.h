@@ -46,6 +46,8 @@ void mount_dest_release (struct mount_dest *d);
    src_fd: the source's mount, to tell a procfs (or -1). */
 int mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool is_proc,
                      int src_fd, struct mount_dest *d, ctr_error_t *err);
+/* After a mount onto "/": rootfs_fd becomes the mount on top of the root. */
+int rootfs_reopen_root (struct rootfs_ctx *ctx, ctr_error_t *err);
 /* Whether o has propagation or recursive attributes to apply after the mount. */
 bool mount_needs_post (const struct mount_opts *o);
 

@@ -18,8 +18,14 @@ struct rootfs_ctx
   const char *rootfs; /* absolute host path of root.path (bundle-relative paths resolved) */
   bool new_userns;    /* own user namespace: device nodes are bind-mounted, not mknod'ed */
   bool new_cgroupns;
-  bool no_pivot;          /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-  const char *bundle;     /* optional: base of relative bind-mount sources (default: the cwd) */
+  bool no_pivot;           /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  bool shares_mount_ns;    /* no mount namespace of its own: the root is bound (private) onto
+                              shared_root, set up there and chroot'ed into */
+  const char *shared_root; /* an empty directory ctr owns (in the state dir) */
+  const char *bundle;      /* optional: base of relative bind-mount sources (default: the cwd) */
+  /* optional: bind sources opened by the caller before a new user namespace existed
+     (rootfs_open_bind_sources), one per config mount, -1 for none; taken when used */
+  int *bind_sources;
   const int *idmap_trees; /* per config mount: its idmapped tree from the parent, or -1
                              (rootfs/idmap.h); NULL: none */
   /* filled by rootfs_prepare, closed by rootfs_ctx_release */
@@ -31,10 +37,20 @@ struct rootfs_ctx
   bool proc_checked;           /* after pivot: /proc verified to be a procfs */
   bool dev_fresh_tmpfs;        /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
   bool dev_readonly;           /* the config's /dev is read-only: made so by rootfs_finalize */
+  bool root_covered;           /* a mount went onto "/": rootfs_fd must be reopened */
   struct mountinfo *mountinfo; /* /proc/self/mountinfo, read at most once */
   size_t mountinfo_len;
 };
 
+/* Parent side, at create, before anything of the container exists: refuses what the setup
+   cannot do safely (--no-pivot with a private rootfsPropagation, as runc), and with
+   clone_sources (a new user namespace) makes a detached clone (open_tree) of every
+   bind-mount source, so that the container's mapped root needs no access to the host path
+   (runc's mount sources). *fds gets one slot per mount (-1 where nothing was opened: no
+   bind, an idmapped mount, or no open_tree); free with rootfs_close_bind_sources. */
+int rootfs_create_check (const struct oci_config *config, const char *bundle, bool no_pivot,
+                         bool clone_sources, int **fds, ctr_error_t *err);
+void rootfs_close_bind_sources (int *fds, size_t n);
 /* Zeroes the context and sets rootfs_fd/devnull_fd to -1. */
 void rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs);
 /* Before createContainer hooks: mount propagation of "/", bind root.path onto itself,

@@ -147,6 +147,15 @@ rootfs_pivot (struct rootfs_ctx *ctx, ctr_error_t *err)
 
   if (ctx->rootfs_fd < 0)
     return ctr_error (err, EINVAL, "pivot_root before the rootfs was prepared");
+  /* the caller's namespace keeps its root: pivot_root or a move onto "/" would change it
+     for every process there (runc chroots too) */
+  if (ctx->shares_mount_ns)
+    {
+      if (fchdir (ctx->rootfs_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+        return ctr_error (err, errno, "chroot into rootfs `%s`", ctx->rootfs);
+      ctx->pivoted = true;
+      return 0;
+    }
   if (ctx->no_pivot)
     {
       if (move_root (ctx, err) < 0)
@@ -258,6 +267,29 @@ mask_paths (struct rootfs_ctx *ctx, const struct oci_linux *l, ctr_error_t *err)
   return 0;
 }
 
+/* In the caller's mount namespace (no `mount` entry in linux.namespaces) the container's
+   mounts live in that namespace for as long as the container does. runc makes them at the
+   rootfs itself and leaves them there for good (and makes the caller's "/" rslave); ctr
+   makes them under a private bind of the root onto a directory of the container's state,
+   which `delete` unmounts with the state: the caller's own mounts are not changed, and
+   nothing is left once the container is gone. */
+static int
+bind_rootfs_shared (struct rootfs_ctx *ctx, int under, ctr_error_t *err)
+{
+  char buf[FD_PATH_SIZE];
+
+  if (ctx->shared_root == NULL)
+    return ctr_error (err, EINVAL, "no directory to set up the root in");
+  if (mount (fd_path (buf, under), ctx->shared_root, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "bind rootfs `%s` onto `%s`", ctx->rootfs, ctx->shared_root);
+  ctx->rootfs_fd = open (ctx->shared_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (ctx->rootfs_fd < 0)
+    return ctr_error (err, errno, "open `%s`", ctx->shared_root);
+  if (mount_on_fd (NULL, ctx->rootfs_fd, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+    return ctr_error (err, errno, "make `%s` private", ctx->shared_root);
+  return 0;
+}
+
 /* The rootfs bound onto itself (pivot_root needs a mount point); ctx->rootfs_fd is the
    new mount. */
 static int
@@ -269,6 +301,8 @@ bind_rootfs (struct rootfs_ctx *ctx, ctr_error_t *err)
 
   if (under < 0)
     return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
+  if (ctx->shares_mount_ns)
+    return bind_rootfs_shared (ctx, under, err);
   if (set_root_propagation (ctx, MS_SLAVE | MS_REC, &unshared, err) < 0)
     return -1;
   if (!unshared && make_parent_private (ctx, under, err) < 0)
@@ -306,7 +340,7 @@ rootfs_prepare (struct rootfs_ctx *ctx, ctr_error_t *err)
     return ctr_error (err, EINVAL, "no rootfs given");
   if (open_devnull (ctx, err) < 0 || bind_rootfs (ctx, err) < 0)
     return -1;
-  if (rootfs_mount_config (ctx, &dev_bound, err) < 0)
+  if (rootfs_mount_config (ctx, &dev_bound, err) < 0 || rootfs_reopen_root (ctx, err) < 0)
     return -1;
   if (!dev_bound && rootfs_setup_dev (ctx, err) < 0)
     return -1;

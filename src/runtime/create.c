@@ -87,6 +87,8 @@ struct create
   char *listener_state;    /* the containerProcessState sent with the listener fd */
   int console_sock;        /* connected to --console-socket at load, before anything exists */
   struct rootfs_idmap *idmap; /* idmapped mounts' trees, made at load, inherited by the child */
+  int *bind_sources;          /* bind-mount sources cloned before the new user namespace */
+  char *shared_root;          /* no mount namespace: the state's directory the root is bound on */
 };
 
 static void
@@ -102,19 +104,6 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = c->console_sock = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
-}
-
-static void
-kill_and_reap (pid_t pid, int pidfd)
-{
-  if (pid <= 0)
-    return;
-  if (pidfd >= 0)
-    syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  else
-    kill (pid, SIGKILL);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
 }
 
 /* Undoes whatever create did, in reverse order. Used on failure and by `run`. */
@@ -153,10 +142,12 @@ create_release (struct create *c)
   if (c->cg)
     cgroup_free (c->cg);
   process_plan_free (c->plan);
+  rootfs_close_bind_sources (c->bind_sources, c->config ? c->config->mounts_len : 0);
   oci_config_free (c->config);
   free (c->config_text);
   free (c->bundle);
   free (c->rootfs);
+  free (c->shared_root);
   free (c->state.created);
   free (c->state.cgroup);
   free (c->state.annotations);
@@ -242,6 +233,10 @@ create_load_bundle (struct create *c, ctr_error_t *err)
   if ((c->config->hostname || c->config->domainname) && !(c->ns.new_flags & CLONE_NEWUTS)
       && c->ns.join_fds[OCI_NS_UTS] < 0)
     return ctr_error (err, 0, "%s: hostname: needs a new uts namespace", cfgname);
+  if (rootfs_create_check (c->config, c->bundle, c->opts->no_pivot, c->ns.new_flags & CLONE_NEWUSER,
+                           &c->bind_sources, err)
+      < 0)
+    return ctr_error_wrap (err, "%s", cfgname);
   return 0;
 }
 
@@ -281,6 +276,10 @@ create_prepare_host (struct create *c, ctr_error_t *err)
 no_fifo:
   if (write_file_at (c->dirfd, STATE_CONFIG, c->config_text, c->config_len, 0600, err) < 0)
     return -1;
+  if (c->ns.shares_mount_ns && mkdirat (c->dirfd, STATE_SHARED_ROOT, 0755) < 0)
+    return ctr_error (err, errno, "create `%s` in the state directory", STATE_SHARED_ROOT);
+  if (c->ns.shares_mount_ns)
+    c->shared_root = xasprintf ("%s/%s/%s", c->root, c->id, STATE_SHARED_ROOT);
   c->state.id = (char *)c->id;
   c->state.bundle = c->bundle;
   c->state.rootfs = c->rootfs;
@@ -357,13 +356,12 @@ child_namespaces (struct create *c, ctr_error_t *err)
       sync_msg_release (&msg);
       selfexec_nondumpable ();
     }
-  if (c->ns.new_flags & CLONE_NEWUSER)
+  if (c->ns.in_userns)
     {
-      /* until now we were the unmapped overflow id: files made would fail EOVERFLOW */
+      /* until now we were the unmapped overflow id: files made would fail EOVERFLOW (a
+         joined user namespace has its own maps: none need be in the config) */
       if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-        return ctr_error (err, errno,
-                          "linux.uidMappings: become root in the user namespace "
-                          "(is container id 0 mapped?)");
+        return ctr_error (err, errno, "become root in the user namespace (is id 0 mapped?)");
     }
   /* a cgroup namespace is rooted where the process is when it is made: after the move */
   if (c->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
@@ -531,9 +529,12 @@ child_rootfs (struct create *c, ctr_error_t *err)
   rootfs_ctx_init (&rctx, cfg, c->rootfs);
   rctx.bundle = c->bundle;
   rctx.idmap_trees = rootfs_idmap_trees (c->idmap);
-  rctx.new_userns = (c->ns.new_flags & CLONE_NEWUSER) != 0;
+  rctx.new_userns = c->ns.in_userns;
   rctx.new_cgroupns = (c->ns.new_flags & CLONE_NEWCGROUP) != 0;
   rctx.no_pivot = c->opts->no_pivot;
+  rctx.shares_mount_ns = c->ns.shares_mount_ns;
+  rctx.shared_root = c->shared_root;
+  rctx.bind_sources = c->bind_sources;
   if (rootfs_prepare (&rctx, err) < 0)
     goto out;
   /* as runc: createContainer hooks start in the container's root (not yet pivoted to) */
@@ -840,6 +841,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
     container_child (c);
   close (c->sync_child);
   c->sync_child = -1;
+  rootfs_close_bind_sources (c->bind_sources, c->config->mounts_len);
+  c->bind_sources = NULL;
   /* the child's end only: `start` waits for every copy of it to close (at the program's
      execve), and run --net starts from this very process */
   if (c->fifo_fd >= 0)

@@ -590,11 +590,7 @@ container_exec (const struct ctr_context *ctx, const char *id,
     supervise_block_signals (&oldmask);
   if (exec_spawn (&e, err) < 0)
     {
-      if (e.pid > 0)
-        {
-          kill (e.pid, SIGKILL);
-          waitpid (e.pid, NULL, 0);
-        }
+      kill_and_reap (e.pid, -1);
       goto out_mask;
     }
   ctr_log_debug ("exec in `%s`: %s is process %d", id, e.proc->args[0], e.pid);

@@ -336,13 +336,8 @@ static void
 restore_undo (struct restore *r)
 {
   ctr_error_t err = NULL;
-  if (r->pid > 0)
-    {
-      kill (r->pid, SIGKILL);
-      while (waitpid (r->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-      r->pid = 0;
-    }
+  kill_and_reap (r->pid, -1);
+  r->pid = 0;
   restore_unmount_root (r);
   if (r->cg && cgroup_destroy (r->cg, &err) < 0)
     ctr_error_print (&err);

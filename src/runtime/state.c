@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,12 +166,37 @@ state_dir_remove (const char *root, const char *id, ctr_error_t *err)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
+      if (strcmp (de->d_name, STATE_SHARED_ROOT) == 0)
+        {
+          /* the root of a container in the caller's mount namespace, and its mounts */
+          cleanup_free char *sub = xasprintf ("%s/%s", path, de->d_name);
+          while (umount2 (sub, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+            ;
+          if (unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            return ctr_error (err, errno, "remove `%s`", sub);
+          continue;
+        }
       if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
         return ctr_error (err, errno, "remove `%s/%s`", path, de->d_name);
     }
   if (unlinkat (rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return ctr_error (err, errno, "remove state directory `%s`", path);
   return 0;
+}
+
+char *
+state_annotations_json (const struct oci_config *cfg)
+{
+  json_writer *w;
+  size_t i;
+  if (cfg->annotations_len == 0)
+    return NULL;
+  w = json_writer_new (false);
+  json_map_open (w);
+  for (i = 0; i < cfg->annotations_len; i++)
+    json_kv_string (w, cfg->annotations[i].key, cfg->annotations[i].value);
+  json_map_close (w);
+  return json_writer_finish (w, NULL);
 }
 
 int
@@ -320,20 +346,6 @@ state_status (int dirfd, const struct ctr_state *s)
   if (faccessat (dirfd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return CTR_STATUS_CREATED;
   return CTR_STATUS_RUNNING;
-}
-
-char *
-state_annotations_json (const struct oci_config *cfg)
-{
-  json_writer *w;
-  if (cfg->annotations_len == 0)
-    return NULL;
-  w = json_writer_new (false);
-  json_map_open (w);
-  for (size_t i = 0; i < cfg->annotations_len; i++)
-    json_kv_string (w, cfg->annotations[i].key, cfg->annotations[i].value);
-  json_map_close (w);
-  return json_writer_finish (w, NULL);
 }
 
 /* The runtime-spec State: for `ctr state` (pretty, with pid 0 once stopped, rootfs and

@@ -10,6 +10,12 @@
 
 #define STATE_FIFO "exec.fifo"
 #define STATE_CONFIG "config.json"
+/* where the root is bound and set up for a container in the caller's mount namespace */
+#define STATE_SHARED_ROOT "root"
+
+struct oci_config;
+/* The config's annotations as one JSON object (the state's `annotations`), NULL if none. */
+char *state_annotations_json (const struct oci_config *cfg);
 
 enum ctr_status
 {
@@ -65,9 +71,7 @@ char *state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t 
 /* The runtime-spec State a hook reads on its stdin, as runc writes it: compact, with
    ociVersion, id, status, pid (not once stopped), bundle and annotations. */
 char *state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
-struct oci_config;
-/* The config's annotations as a JSON object (for the state), or NULL when it has none. */
-char *state_annotations_json (const struct oci_config *cfg);
+
 /* Ids of all state dirs under root (sorted). */
 int state_list_ids (const char *root, char ***ids, size_t *n, ctr_error_t *err);
 
