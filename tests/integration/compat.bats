@@ -448,9 +448,14 @@ cgroup_rw_probe() {
 	assert_success
 	local expected
 	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-		# cgroup2: the namespace's root is the container's own cgroup, its limits the kernel's
-		# to guard (cgroup.max.depth is not delegatable)
-		expected="/:rw limits:ro"
+		# cgroup2: the namespace's root is the container's own cgroup; the kernel guards its
+		# limits (cgroup.max.depth is not delegatable) only when the host mounted cgroup2
+		# with nsdelegate (systemd does)
+		if grep -qE '^cgroup2 /sys/fs/cgroup cgroup2 .*nsdelegate' /proc/mounts; then
+			expected="/:rw limits:ro"
+		else
+			expected="/:rw limits:rw"
+		fi
 	else
 		expected=$(for d in /sys/fs/cgroup/*/; do
 			d=$(basename "$d")
