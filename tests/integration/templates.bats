@@ -385,7 +385,14 @@ system_is_running() {
 	[ -n "$(find /sys/fs/cgroup -path "*/ctr/$name/init.scope" -type d 2>/dev/null)" ] ||
 		fail "no init.scope under the container's cgroup"
 	[ "$(cat /proc/1/cgroup /proc/self/cgroup)" = "$host_cgroups" ]
-	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$name' | grep -q 'root@$name'"
+	# root logged in on the console (slow in an emulated guest: up to a minute)
+	local tries=600
+	until ctr console --log "$name" 2>/dev/null | grep -q "root@$name"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15);" \
+			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1)" || return 1
+		sleep 0.1
+	done
 	# the stop signal ends it before the timeout's SIGKILL: exit 0, not 3
 	run ctr stop -t 60 "$name"
 	assert_success
