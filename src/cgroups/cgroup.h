@@ -87,6 +87,10 @@ int cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err);
 /* `exec --cgroup SUB`: the existing sub-cgroup SUB of cg (relative, staying inside it) in
    every hierarchy cg has; it is never removed. */
 int cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_error_t *err);
+/* Where `exec` puts a process: on cgroup v2, a container's cgroup that enables controllers
+   for its children (an init such as systemd delegating them) can hold no process, so, as
+   runc does, init's own cgroup below it (*out NULL: cg itself). */
+int cgroup_for_exec (const struct cgroup *cg, pid_t init, struct cgroup **out, ctr_error_t *err);
 /* The cgroup path relative to the hierarchy roots ("/ctr/<id>"). */
 const char *cgroup_path (const struct cgroup *cg);
 void cgroup_free (struct cgroup *cg);

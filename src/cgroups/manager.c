@@ -907,3 +907,31 @@ cgroup_free (struct cgroup *cg)
   free (cg->path);
   free (cg);
 }
+
+int
+cgroup_for_exec (const struct cgroup *cg, pid_t init, struct cgroup **out, ctr_error_t *err)
+{
+  cleanup_free char *ctl = NULL, *own = NULL;
+  char file[64], *line, *save = NULL;
+  size_t len = strlen (cg->path);
+
+  *out = NULL;
+  if (cg->n == 0 || cg->layout != CGROUP_LAYOUT_UNIFIED || cg->v2_fd < 0
+      || cg_read (cg->v2_fd, "cgroup.subtree_control", &ctl, err) < 0)
+    {
+      ctr_error_free (err);
+      return 0;
+    }
+  if (ctl[strspn (ctl, " \n")] == '\0')
+    return 0;
+  snprintf (file, sizeof file, "/proc/%d/cgroup", (int)init);
+  if (read_file_at (AT_FDCWD, file, 1 << 16, &own, NULL, err) < 0)
+    return -1;
+  for (line = strtok_r (own, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    if (strncmp (line, "0::", 3) == 0)
+      break;
+  /* init's cgroup lies inside the container's: anything else, and exec stays put */
+  if (line == NULL || strncmp (line + 3, cg->path, len) != 0 || line[3 + len] != '/')
+    return 0;
+  return cgroup_sub (cg, line + 3 + len + 1, out, err);
+}

@@ -481,7 +481,12 @@ struct oci_spec_options
      container, as LXC makes them): a writable root, the broader capability set such an
      init needs, setuid programs allowed (no noNewPrivileges), the console on a pty. */
   bool system;
-  bool host_network; /* no network namespace of its own */
+  /* A system container booting systemd (its "Container Interface"): /run, /run/lock and
+     /tmp on tmpfs, and its own cgroup subtree writable (/sys/fs/cgroup mounted rw inside
+     its cgroup namespace). */
+  bool systemd;
+  bool container_env; /* container=ctr in init's environment, as LXC sets container=lxc */
+  bool host_network;  /* no network namespace of its own */
   /* rootless: subordinate ranges mapped from container id 1 on (count 0: only the caller) */
   uint32_t subuid_start, subuid_count, subgid_start, subgid_count;
 };

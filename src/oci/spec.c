@@ -137,10 +137,24 @@ write_strv (json_writer *w, const char *key, const char *const *v)
   json_array_close (w);
 }
 
+static bool
+env_has (const char *const *env, const char *name)
+{
+  size_t len = strlen (name);
+  for (; env && *env; env++)
+    if (strncmp (*env, name, len) == 0 && (*env)[len] == '=')
+      return true;
+  return false;
+}
+
 static void
-write_env (json_writer *w, const char *const *extra)
+write_env (json_writer *w, const char *const *extra, bool container_env)
 {
   array_open_at (w, "env");
+  /* an OS container's init learns it runs in one, and whose (systemd's Container
+     Interface; LXC says container=lxc) */
+  if (container_env && !env_has (extra, "container"))
+    json_string (w, "container=ctr");
   for (const char *const *e = default_env; *e; e++)
     {
       size_t name_len = strcspn (*e, "=") + 1;
@@ -167,7 +181,7 @@ write_process (json_writer *w, const struct oci_spec_options *o)
   json_kv_int (w, "gid", o->user_gid);
   json_map_close (w);
   write_strv (w, "args", o->args ? o->args : (const char *const[]){ "sh", NULL });
-  write_env (w, o->env);
+  write_env (w, o->env, o->system && o->container_env);
   json_kv_string (w, "cwd", o->cwd ? o->cwd : "/");
   map_open_at (w, "capabilities");
   write_strv (w, "bounding", caps);
@@ -206,7 +220,7 @@ write_mount (json_writer *w, const char *dest, const char *type, const char *sou
    is a read-only rbind of the host's since sysfs cannot be mounted without a netns of our
    own. */
 static void
-write_mounts (json_writer *w, bool rootless)
+write_mounts (json_writer *w, bool rootless, bool systemd)
 {
   array_open_at (w, "mounts");
   write_mount (w, "/proc", "proc", "proc", NULL);
@@ -226,8 +240,26 @@ write_mounts (json_writer *w, bool rootless)
   else
     write_mount (w, "/sys", "sysfs", "sysfs",
                  (const char *const[]){ "nosuid", "noexec", "nodev", "ro", NULL });
+  /* systemd as init needs its cgroup subtree writable: inside the container's cgroup
+     namespace the mount shows the container's own cgroup only (rootfs/cgroupfs.c keeps
+     v1 controllers read-only even so), and it mounts no API filesystem itself without
+     CAP_SYS_ADMIN, so /run, /run/lock and /tmp must be there when it starts, as
+     systemd-nspawn and LXC provide them */
   write_mount (w, "/sys/fs/cgroup", "cgroup", "cgroup",
-               (const char *const[]){ "nosuid", "noexec", "nodev", "relatime", "ro", NULL });
+               (const char *const[]){ "nosuid", "noexec", "nodev", "relatime",
+                                      systemd ? "rw" : "ro", NULL });
+  if (systemd)
+    {
+      write_mount (
+          w, "/run", "tmpfs", "tmpfs",
+          (const char *const[]){ "nosuid", "nodev", "strictatime", "mode=755", "size=20%", NULL });
+      write_mount (
+          w, "/run/lock", "tmpfs", "tmpfs",
+          (const char *const[]){ "nosuid", "nodev", "noexec", "mode=1777", "size=5m", NULL });
+      write_mount (
+          w, "/tmp", "tmpfs", "tmpfs",
+          (const char *const[]){ "nosuid", "nodev", "strictatime", "mode=1777", "size=50%", NULL });
+    }
   json_array_close (w);
 }
 
@@ -325,7 +357,7 @@ oci_spec_generate (const struct oci_spec_options *o, size_t *len)
   json_kv_bool (w, "readonly", !o->system);
   json_map_close (w);
   json_kv_string (w, "hostname", o->hostname ? o->hostname : "ctr");
-  write_mounts (w, o->rootless);
+  write_mounts (w, o->rootless, o->system && o->systemd);
   write_linux (w, o);
   json_map_close (w);
   return json_writer_finish (w, len);

@@ -104,6 +104,36 @@ v1_mount_data (const char *superopts)
   return out;
 }
 
+/* Whether a v1 hierarchy holds controllers (cpu, memory...), not only a name= (systemd's
+   own `name=systemd` tracking hierarchy has none). */
+static bool
+v1_has_controllers (const char *superopts)
+{
+  static const char *const options[] = { "rw",
+                                         "ro",
+                                         "none",
+                                         "xattr",
+                                         "noprefix",
+                                         "clone_children",
+                                         "cpuset_v2_mode",
+                                         "favordynmods",
+                                         "nofavordynmods",
+                                         NULL };
+  cleanup_free char *copy = xstrdup (superopts);
+  char *tok, *save = NULL;
+  for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+    {
+      size_t i;
+      if (strncmp (tok, "name=", 5) == 0 || strncmp (tok, "release_agent=", 14) == 0)
+        continue;
+      for (i = 0; options[i] && strcmp (tok, options[i]) != 0; i++)
+        ;
+      if (options[i] == NULL)
+        return true;
+    }
+  return false;
+}
+
 static int
 bind_host_dir (const char *src, const char *target)
 {
@@ -115,7 +145,11 @@ bind_host_dir (const char *src, const char *target)
 }
 
 /* One hierarchy at <tmpfs>/<name>: a fresh mount when we have our own cgroup namespace
-   (the kernel roots it at our cgroup), else a bind of our own cgroup directory. The
+   (the kernel roots it at our cgroup), else a bind of our own cgroup directory. A v1
+   hierarchy with controllers stays read-only even in a writable mount, as systemd-nspawn
+   mounts them: the files at its top are the container's own limits, which v1, unlike the
+   cgroup2 of a cgroup namespace, lets the container's root rewrite; `name=systemd` and
+   the cgroup2 `unified` are what an init inside needs to write. The
    tmpfs was mounted by us a moment ago and nothing else runs in this mount namespace:
    the directory just made in it is reached by name below the tmpfs fd. */
 static int
@@ -127,13 +161,14 @@ mount_hierarchy (struct cgroup_env *env, int tmp_fd, const struct mountinfo *h, 
   cleanup_free char *src = NULL, *target = NULL;
   cleanup_close int top = -1;
   char buf[FD_PATH_SIZE];
+  unsigned long flags = env->flags | (!v2 && v1_has_controllers (h->superopts) ? MS_RDONLY : 0);
   int r = -1;
 
   if (mkdirat (tmp_fd, name, 0755) < 0 && errno != EEXIST)
     return ctr_error (err, errno, "mkdir cgroup `%s`", name);
   target = xasprintf ("%s/%s", fd_path (buf, tmp_fd), name);
   if (env->ctx->new_cgroupns)
-    r = mount (h->fstype, target, h->fstype, env->flags, data);
+    r = mount (h->fstype, target, h->fstype, flags, data);
   if (r == 0)
     return 0;
   if (env->ctx->new_cgroupns && errno != EPERM && errno != EBUSY)
@@ -144,7 +179,7 @@ mount_hierarchy (struct cgroup_env *env, int tmp_fd, const struct mountinfo *h, 
   if (bind_host_dir (src, target) < 0)
     return ctr_error (err, errno, "bind cgroup `%s`", src);
   top = openat (tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (top < 0 || remount_bind (top, env->flags, 0) < 0)
+  if (top < 0 || remount_bind (top, flags, 0) < 0)
     return ctr_error (err, errno, "remount cgroup `%s`", src);
   return 0;
 }
@@ -218,8 +253,10 @@ mount_cgroup_v1 (struct cgroup_env *env, const char *path, int dst_fd, const str
       return -1;
   if (copy_cgroup_symlinks (tmp_fd, err) < 0)
     return -1;
-  if ((o->flags & MS_RDONLY)
-      && mount_on_fd (NULL, tmp_fd, NULL, MS_REMOUNT | MS_RDONLY | CGROUP_FLAGS, NULL) < 0)
+  /* read-only also in a writable mount, as systemd-nspawn leaves it: an init that finds
+     the tmpfs writable makes directories and links in it for hierarchies it then cannot
+     mount */
+  if (mount_on_fd (NULL, tmp_fd, NULL, MS_REMOUNT | MS_RDONLY | CGROUP_FLAGS, NULL) < 0)
     return ctr_error (err, errno, "remount cgroup tmpfs read-only");
   return mount_apply_post (tmp_fd, o, err);
 }

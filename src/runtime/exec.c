@@ -549,6 +549,17 @@ exec_prepare (struct exec *e, const struct ctr_context *ctx, const char *id, ctr
     }
   else if (e->opts->cgroup)
     return ctr_error (err, 0, "--cgroup %s: the container has no cgroup", e->opts->cgroup);
+  else if (e->cg)
+    {
+      struct cgroup *init_cg = NULL;
+      if (cgroup_for_exec (e->cg, e->l.state->pid, &init_cg, err) < 0)
+        return -1;
+      if (init_cg)
+        {
+          cgroup_free (e->cg);
+          e->cg = init_cg;
+        }
+    }
   return 0;
 }
 

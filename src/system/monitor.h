@@ -61,6 +61,9 @@ struct monitor_config
   char *const *networks; /* NULL or {"none"}: loopback only; {"host"}: the host's */
   const char *ip;
   char *const *publish;
+  /* the start hears "running" only once init is through its early setup, and of an init
+     that ends before, with its last console lines (an OS booting, not a foreground start) */
+  bool report_boot;
 };
 
 /* monitor_cgroup.c: the monitor's own cgroup, apart from its caller's session. */

@@ -59,6 +59,9 @@ struct monitor
   bool signal_due;            /* the stop signal waits for init to catch or block it */
   uint64_t signal_hold_until; /* ... or until then, and then it goes anyway */
   struct cgroup *own;         /* the monitor's own cgroup (NULL: its caller's) */
+  /* the start's pipe, until init is through its early setup (-1: reported) */
+  int ready_fd;
+  uint64_t ready_by;
 };
 
 static void
@@ -221,6 +224,79 @@ stop_deadline (struct monitor *m)
   ctr_log_debug ("monitor of `%s`: stop timeout: SIGKILL to every process", m->cfg->name);
   if (container_kill (m->cfg->ctx, m->cfg->name, SIGKILL, true, &err) < 0)
     ctr_error_print (&err);
+}
+
+static void report_ready (int fd, ctr_error_t *err);
+
+/* Whether init has started a child yet (/proc/PID/task/PID/children; unknown: true). */
+static bool
+init_has_children (pid_t pid)
+{
+  char path[64], c;
+  cleanup_close int fd = -1;
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  return fd < 0 || read (fd, &c, 1) != 0;
+}
+
+/* `ctr start` hears "running" once init is through its early setup: it takes its stop
+   signal (has set up its handlers) or has started a child (busybox runs its rcS first). An
+   init that fails early, such as systemd when it cannot mount its API filesystems, has
+   failed by then. Or after the same grace as the stop signal's. An init that ends before
+   is reported with its last console lines instead (boot_failed). */
+static void
+boot_report (struct monitor *m)
+{
+  if (m->ready_fd < 0
+      || (now_ns () < m->ready_by && !init_takes_signal (m->pid, m->cfg->stop_signal)
+          && !init_has_children (m->pid)))
+    return;
+  report_ready (m->ready_fd, NULL);
+  m->ready_fd = -1;
+}
+
+/* The last lines of the console, escape sequences and carriage returns left out. */
+static char *
+console_tail (const struct monitor *m, int lines)
+{
+  const char *p1, *p2;
+  size_t l1, l2, n = ring_pieces (m, &p1, &l1, &p2, &l2), i, o = 0, start;
+  cleanup_free char *all = xmalloc (n + 1);
+  char *out = xmalloc (n + 1);
+  bool esc = false;
+
+  memcpy (all, p1, l1);
+  memcpy (all + l1, p2, l2);
+  for (i = 0; i < n; i++)
+    {
+      char c = all[i];
+      if (c == '\033')
+        esc = true;
+      else if (esc)
+        esc = !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'));
+      else if (c != '\r' && (c == '\n' || c == '\t' || (unsigned char)c >= ' '))
+        out[o++] = c;
+    }
+  while (o > 0 && out[o - 1] == '\n')
+    o--;
+  out[o] = '\0';
+  for (start = o; start > 0; start--)
+    if (out[start - 1] == '\n' && --lines == 0)
+      break;
+  memmove (out, out + start, o - start + 1);
+  return out;
+}
+
+static void
+boot_failed (struct monitor *m, int code)
+{
+  cleanup_free char *tail = console_tail (m, 10);
+  ctr_error_t err = NULL;
+  ctr_error (&err, 0, "container `%s`: init exited with status %d while it booted%s%s",
+             m->cfg->name, code, *tail ? "; the console's last lines:\n" : "", tail);
+  report_ready (m->ready_fd, &err);
+  ctr_error_free (&err);
+  m->ready_fd = -1;
 }
 
 int
@@ -415,6 +491,8 @@ event_loop (struct monitor *m)
           if (m->signal_due && timeout > 20)
             timeout = 20; /* init is still setting up its handlers */
         }
+      if (m->ready_fd >= 0 && (timeout < 0 || timeout > 20))
+        timeout = 20; /* the start waits for init to set up its handlers */
       if (poll (p, n, timeout) < 0 && errno != EINTR)
         return -1;
       stop_signal (m);
@@ -439,6 +517,7 @@ event_loop (struct monitor *m)
             return si.si_status << 8;
           return si.si_status & 0x7f;
         }
+      boot_report (m);
     }
 }
 
@@ -582,8 +661,9 @@ close_other_fds (int *keep, size_t n)
 static void __attribute__ ((noreturn))
 monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
 {
-  struct monitor m
-      = { .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1, .own = own };
+  struct monitor m = {
+    .cfg = cfg, .pidfd = -1, .master = -1, .listen_fd = -1, .peer = -1, .own = own, .ready_fd = -1
+  };
   ctr_error_t err = NULL;
   sigset_t set;
   int status, nul;
@@ -623,12 +703,17 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
       monitor_cgroup_leave (own);
       _exit (1);
     }
-  report_ready (ready, NULL);
+  m.ready_fd = ready;
+  m.ready_by = cfg->report_boot ? now_ns () + STOP_SIGNAL_HOLD_NS : 0;
   /* the store lock the start took is shared with us (one open file): let go of it here as
      the start does, also when the start was killed meanwhile and never will */
   flock (cfg->store_fd, LOCK_UN);
+  boot_report (&m);
   status = event_loop (&m);
   teardown (&m, status < 0 ? 255 : wait_status_code (status));
+  /* after the teardown: a start that hears of the failure can start again at once */
+  if (m.ready_fd >= 0)
+    boot_failed (&m, status < 0 ? 255 : wait_status_code (status));
   _exit (0);
 }
 

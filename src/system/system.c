@@ -143,6 +143,9 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
       free (t->kind);
       t->kind = xstrdup (value);
     }
+  else if (strcmp (key, "init") == 0
+           && (strcmp (value, "systemd") == 0 || strcmp (value, "other") == 0))
+    t->systemd = strcmp (value, "systemd") == 0;
   else if (strcmp (key, "terminal") == 0
            && (strcmp (value, "true") == 0 || strcmp (value, "false") == 0))
     ; /* a system container's stdio is always its console pty */
@@ -215,6 +218,8 @@ write_definition (int dirfd, const char *name, const struct system_create_option
     .user_gid = t->gid,
     .hostname = name,
     .system = true,
+    .systemd = t->systemd,
+    .container_env = t->kind == NULL || strcmp (t->kind, "system") == 0,
     .host_network = o->networks && o->networks[0] && strcmp (o->networks[0], "host") == 0,
   };
   struct oci_config *check = NULL;

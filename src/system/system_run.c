@@ -174,6 +174,7 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
     .networks = o.meta.networks,
     .ip = o.meta.ip,
     .publish = o.meta.publish,
+    .report_boot = !foreground && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
   };
   if (cfg.stop_signal <= 0)
     cfg.stop_signal = SIGTERM;

@@ -814,3 +814,46 @@ device_access_sets() {
 	requires_ctr
 	assert_output_contains "linux.resources.devices[1].access: required, and must not be empty"
 }
+
+# Which parts of a writable /sys/fs/cgroup the container may write: NAME:rw or NAME:ro for
+# each hierarchy (a sub-cgroup made and removed), and the tmpfs above them on v1.
+cgroup_rw_probe() {
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	local expected
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		# cgroup2: the namespace's root is the container's own cgroup; the kernel guards its
+		# limits (cgroup.max.depth is not delegatable) only when the host mounted cgroup2
+		# with nsdelegate (systemd does)
+		if grep -qE '^cgroup2 /sys/fs/cgroup cgroup2 .*nsdelegate' /proc/mounts; then
+			expected="/:rw limits:ro"
+		else
+			expected="/:rw limits:rw"
+		fi
+	else
+		expected=$(for d in /sys/fs/cgroup/*/; do
+			d=$(basename "$d")
+			[ -L "/sys/fs/cgroup/$d" ] && continue
+			case $d in systemd | unified) echo "$d:rw" ;; *) echo "$d:ro" ;; esac
+		done | sort | tr '\n' ' ')"tmpfs:ro"
+	fi
+	[ "$output" = "$expected" ] || fail "expected: $expected; got: $output"
+}
+
+@test "a writable cgroup mount in a cgroup namespace: the own subtree writable, v1 controllers not" {
+	make_bundle /bin/sh -c '
+		if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+			mkdir /sys/fs/cgroup/probe 2>/dev/null && rmdir /sys/fs/cgroup/probe && r=rw || r=ro
+			echo 0 2>/dev/null >/sys/fs/cgroup/cgroup.max.depth && l=rw || l=ro
+			echo "/:$r limits:$l"; exit 0
+		fi
+		for d in /sys/fs/cgroup/*/; do
+			[ -L "${d%/}" ] && continue
+			n=$(basename "$d")
+			mkdir "$d/probe" 2>/dev/null && rmdir "$d/probe" && echo "$n:rw" || echo "$n:ro"
+		done | sort | tr "\n" " "
+		mkdir /sys/fs/cgroup/probe 2>/dev/null && rmdir /sys/fs/cgroup/probe && echo tmpfs:rw || echo tmpfs:ro'
+	update_config '.linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])
+		| (.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= (map(select(. != "ro")) + ["rw"])'
+	also_runc cgroup_rw_probe
+}

@@ -212,6 +212,33 @@ state_of() {
 	assert_success
 }
 
+@test "start reports an init that dies while it boots, with its last console lines" {
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	jq '.process.args = ["/bin/sh", "-c", "echo mounting; echo Failed to mount tmpfs at /run >&2; exit 255"]' \
+		"$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c.json"
+	mv "$BATS_TEST_TMPDIR/c.json" "$CTR_STORE/$NAME/config.json"
+	run --separate-stderr ctr start "$NAME"
+	assert_failure
+	[[ $stderr == "ctr: container \`$NAME\`: init exited with status 255 while it booted; the console's last lines:"* ]] ||
+		fail "$stderr"
+	[[ $stderr == *$'\nmounting\nFailed to mount tmpfs at /run' ]] || fail "$stderr"
+	# all undone before start answered: it can start again at once, and fails the same way
+	[ "$(state_of "$NAME")" = stopped ]
+	run ctr start "$NAME"
+	assert_failure
+	[[ $output == *"exited with status 255"* ]] || fail "$output"
+	# a healthy init still starts
+	ctr destroy "$NAME"
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	run ctr start "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = running ]
+	run ctr stop "$NAME"
+	assert_success
+}
+
 @test "errors: unknown names, stopped containers, duplicates, bad templates" {
 	run ctr attach nosuch
 	assert_failure
