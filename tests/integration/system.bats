@@ -129,6 +129,17 @@ state_of() {
 	assert_output_contains 'invalid --escape "xy"'
 }
 
+@test "a system container may chroot, as sshd's privilege separation does: its profile follows its capabilities" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run ctr attach "$NAME" -- /bin/sh -c 'chroot / /bin/echo chrooted'
+	assert_success
+	[[ $output == *chrooted* ]] || fail "$output"
+	# what no capability of it governs stays refused
+	run ctr attach "$NAME" -- /bin/sh -c 'swapoff /nonexistent 2>&1; mount -t tmpfs none /mnt 2>&1'
+	[[ $output == *"Operation not permitted"* ]] || fail "$output"
+}
+
 @test "app: a dynamically linked host program runs and its exit status comes back" {
 	run ctr create -t app "$NAME" --net none -- /bin/ls /
 	assert_success
