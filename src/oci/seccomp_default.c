@@ -12,7 +12,8 @@
    the new mount API, pivot_root, chroot, unshare, setns, module loading, kexec, reboot,
    swapon/swapoff, setting the clock, acct, bpf, perf_event_open, userfaultfd,
    open_by_handle_at, ptrace and its relatives (process_vm_*, pidfd_getfd, kcmp),
-   ioperm/iopl, syslog, vhangup, quotactl, lookup_dcookie, nfsservctl and io_uring. Names the
+   ioperm/iopl, syslog, vhangup, quotactl, lookup_dcookie, nfsservctl and io_uring; those a
+   capability governs come back with the capability (cap_groups). Names the
    kernel or libseccomp does not know on an architecture are skipped when the filter is built. */
 
 static const char allow_files[]
@@ -89,6 +90,32 @@ static const char allow_arch[] =
 static const char *const allow_groups[] = {
   allow_files,     allow_xattr,        allow_events,  allow_memory,
   allow_processes, allow_signals_time, allow_ipc_net, allow_arch,
+};
+
+/* Calls a capability makes safe, allowed when the process holds it (as Docker's and runc's
+   default profiles do): without the capability the kernel refuses them anyway, with it the
+   profile must not take back what the capability grants (sshd's privilege separation
+   chroots; init halts with reboot(2), which in a pid namespace ends only that namespace). */
+static const struct
+{
+  const char *cap;
+  const char *names;
+} cap_groups[] = {
+  { "CAP_SYS_BOOT", "reboot" },
+  { "CAP_SYS_CHROOT", "chroot" },
+  { "CAP_SYS_PTRACE",
+    "kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace" },
+  { "CAP_SYS_MODULE", "delete_module finit_module init_module" },
+  { "CAP_SYS_RAWIO", "ioperm iopl" },
+  { "CAP_SYS_PACCT", "acct" },
+  { "CAP_SYS_TIME", "clock_settime clock_settime64 settimeofday stime" },
+  { "CAP_SYS_TTY_CONFIG", "vhangup" },
+  { "CAP_SYSLOG", "syslog" },
+  { "CAP_BPF", "bpf" },
+  { "CAP_PERFMON", "perf_event_open" },
+  { "CAP_SYS_ADMIN", "bpf fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount "
+                     "mount_setattr move_mount open_tree perf_event_open quotactl quotactl_fd "
+                     "setdomainname sethostname setns syslog umount umount2 unshare" },
 };
 
 /* personality(2) values that change nothing dangerous: PER_LINUX, PER_LINUX32,
@@ -208,8 +235,34 @@ write_conditional_rules (json_writer *w)
   write_rule (w, "socket", "SCMP_ACT_ALLOW", -1, "SCMP_CMP_NE", 0, AF_VSOCK_FAMILY, 0);
 }
 
+static bool
+has_cap (const char *const *caps, const char *cap)
+{
+  for (; caps && *caps; caps++)
+    if (strcmp (*caps, cap) == 0)
+      return true;
+  return false;
+}
+
+static void
+write_cap_rules (json_writer *w, const char *const *caps)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (cap_groups); i++)
+    {
+      if (!has_cap (caps, cap_groups[i].cap))
+        continue;
+      json_map_open (w);
+      json_key (w, "names");
+      json_array_open (w);
+      write_names (w, cap_groups[i].names);
+      json_array_close (w);
+      json_kv_string (w, "action", "SCMP_ACT_ALLOW");
+      json_map_close (w);
+    }
+}
+
 void
-oci_seccomp_default_write (json_writer *w, bool allow_reboot)
+oci_seccomp_default_write (json_writer *w, const char *const *caps)
 {
   json_key (w, "seccomp");
   json_map_open (w);
@@ -224,10 +277,7 @@ oci_seccomp_default_write (json_writer *w, bool allow_reboot)
   json_array_open (w);
   write_allow_list (w);
   write_conditional_rules (w);
-  /* with CAP_SYS_BOOT, as Docker's profile has it: in a child pid namespace reboot(2) only
-     ends that namespace's init, which is how an OS container's init halts */
-  if (allow_reboot)
-    write_rule (w, "reboot", "SCMP_ACT_ALLOW", -1, NULL, 0, 0, 0);
+  write_cap_rules (w, caps);
   json_array_close (w);
   json_map_close (w);
 }

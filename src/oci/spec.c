@@ -340,7 +340,7 @@ write_linux (json_writer *w, const struct oci_spec_options *o)
   write_namespaces (w, rootless, host_network, o->system);
   write_strv (w, "maskedPaths", default_masked_paths);
   write_strv (w, "readonlyPaths", default_readonly_paths);
-  oci_seccomp_default_write (w, o->system);
+  oci_seccomp_default_write (w, o->system ? system_caps : default_caps);
   json_map_close (w);
 }
 

@@ -87,10 +87,16 @@ pid_t monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err);
 int monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
 /* True when a monitor answers on the container's socket. */
 bool monitor_alive (const struct ctr_context *ctx, const char *name);
-/* Proxies the console to stdin/stdout until Ctrl-a q (0), or the container ends (1, status
-   in *exit_status). foreground: the end of a non-terminal stdin does not detach. */
-int monitor_console (const struct ctr_context *ctx, const char *name, bool foreground,
+/* Ctrl-a: the console's escape key (as screen and lxc-console) unless `console -e`. */
+#define MONITOR_ESCAPE_DEFAULT 0x01
+/* Proxies the console to stdin/stdout until ESCAPE q (0), or the container ends (1, status
+   in *exit_status). foreground: the end of a non-terminal stdin does not detach. escape:
+   the escape key, 0 for MONITOR_ESCAPE_DEFAULT. */
+int monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int escape,
                      int *exit_status, ctr_error_t *err);
+/* "^a".."^z" (and ^@ ^[ ^\ ^] ^^ ^_, any case) for a control key, or one other byte: the
+   key, or -1 (q, which detaches, and what is not one key). */
+int monitor_parse_escape (const char *text);
 /* Writes the buffered console output to fd. */
 int monitor_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
 /* Asks init to shut down, kills after timeout seconds; returns when all is undone. */

@@ -1,5 +1,6 @@
 /* monitor_client: the commands that talk to a running monitor: console, console --log, stop. */
 #include <config.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,9 +18,6 @@
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "base/util.h"
-
-/* Ctrl-a: the console's escape key (as screen and lxc-console); Ctrl-a q detaches. */
-#define ESCAPE_KEY 0x01
 
 /* Whether the monitor at the other end of fd sits in the freezer (its cgroup, or a parent
    of it, frozen from outside): connect() succeeds through the backlog, but no request
@@ -198,7 +196,8 @@ struct console
 {
   int sock;
   bool tty;
-  bool escape; /* the last key was Ctrl-a */
+  unsigned char key; /* the escape key (Ctrl-a unless -e): KEY q detaches, KEY KEY sends KEY */
+  bool escape;       /* the last key was the escape key */
   bool detach;
 };
 
@@ -214,7 +213,7 @@ send_size (struct console *c)
   send (c->sock, buf, sizeof buf, MSG_NOSIGNAL);
 }
 
-/* Forwards keys, watching for Ctrl-a q (detach) and Ctrl-a Ctrl-a (a literal Ctrl-a). */
+/* Forwards keys, watching for KEY q (detach) and KEY KEY (a literal KEY). */
 static bool
 console_input (struct console *c)
 {
@@ -238,10 +237,10 @@ console_input (struct console *c)
               c->detach = true;
               break;
             }
-          if (k != ESCAPE_KEY)
-            out[n++] = ESCAPE_KEY;
+          if (k != c->key)
+            out[n++] = c->key;
         }
-      else if (c->tty && k == ESCAPE_KEY)
+      else if (c->tty && k == c->key)
         {
           c->escape = true;
           continue;
@@ -307,10 +306,11 @@ console_loop (struct console *c, int sfd, bool foreground, int *exit_status, ctr
 }
 
 int
-monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
-                 ctr_error_t *err)
+monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int escape,
+                 int *exit_status, ctr_error_t *err)
 {
-  struct console c = { .sock = monitor_connect_serving (ctx, name, err) };
+  struct console c = { .sock = monitor_connect_serving (ctx, name, err),
+                       .key = escape > 0 ? (unsigned char)escape : MONITOR_ESCAPE_DEFAULT };
   struct terminal_saved saved = { 0 };
   cleanup_close int sfd = -1;
   sigset_t set, old;
@@ -329,10 +329,17 @@ monitor_console (const struct ctr_context *ctx, const char *name, bool foregroun
   sigprocmask (SIG_BLOCK, &set, &old);
   sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (c.tty)
-    fprintf (stderr,
-             "Connected to the console of `%s`: type Ctrl-a q to detach, Ctrl-a Ctrl-a "
-             "for a literal Ctrl-a\r\n",
-             name);
+    {
+      char key[8];
+      if (c.key < 0x20)
+        snprintf (key, sizeof key, "Ctrl-%c", c.key | 0x60);
+      else
+        snprintf (key, sizeof key, "%c", c.key);
+      fprintf (stderr,
+               "Connected to the console of `%s`: type %s q to detach, %s %s for a literal "
+               "%s\r\n",
+               name, key, key, key, key);
+    }
   if (c.tty && terminal_raw (STDIN_FILENO, &saved, err) < 0)
     {
       close (c.sock);
@@ -347,4 +354,19 @@ monitor_console (const struct ctr_context *ctx, const char *name, bool foregroun
   if (r == 0 && c.tty)
     fprintf (stderr, "\nDetached from `%s`; it keeps running.\n", name);
   return r;
+}
+
+int
+monitor_parse_escape (const char *text)
+{
+  unsigned char k;
+  if (text[0] == '^' && text[1] && !text[2])
+    {
+      k = (unsigned char)toupper ((unsigned char)text[1]);
+      return k >= '@' && k <= '_' ? k & 0x1f : -1;
+    }
+  if (!text[0] || text[1])
+    return -1;
+  k = (unsigned char)text[0];
+  return k == 'q' || k == 'Q' ? -1 : k;
 }

@@ -44,7 +44,8 @@ int system_destroy (const struct ctr_context *ctx, const char *name, bool force,
 /* args NULL: a login shell. */
 int system_attach (const struct ctr_context *ctx, const char *name, char **args, int *exit_status,
                    ctr_error_t *err);
-int system_console (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
+/* escape: the console's escape key (monitor_parse_escape), 0 for Ctrl-a. */
+int system_console (const struct ctr_context *ctx, const char *name, int escape, ctr_error_t *err);
 /* The buffered console output (the saved log when the container is stopped). */
 int system_console_log (const struct ctr_context *ctx, const char *name, int fd, ctr_error_t *err);
 

@@ -183,7 +183,7 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
   ctr_log_debug ("start `%s`: running under its monitor", name);
   flock (o.fd, LOCK_UN);
   r = 0;
-  if (foreground && monitor_console (ctx, name, true, exit_status, err) < 0)
+  if (foreground && monitor_console (ctx, name, true, 0, exit_status, err) < 0)
     r = -1;
 out:
   close_stored (&o);
@@ -416,12 +416,12 @@ system_attach (const struct ctr_context *ctx, const char *name, char **args, int
 }
 
 int
-system_console (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+system_console (const struct ctr_context *ctx, const char *name, int escape, ctr_error_t *err)
 {
   int status;
   if (!system_exists (ctx, name))
     return ctr_error (err, 0, "container `%s` does not exist", name);
-  if (monitor_console (ctx, name, false, &status, err) < 0)
+  if (monitor_console (ctx, name, false, escape, &status, err) < 0)
     return -1;
   return 0;
 }

@@ -107,6 +107,39 @@ state_of() {
 	[ "$(state_of "$NAME")" = running ]
 }
 
+@test "console -e: another escape key detaches, and Ctrl-a reaches the container" {
+	command -v script >/dev/null || skip "script not installed (util-linux)"
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q BusyBox"
+	# on a terminal (script's): Ctrl-a q is input for the shell now, Ctrl-b q detaches.
+	# The input is a fifo this shell holds open, so only the escape can end the console.
+	local fifo=$BATS_TEST_TMPDIR/keys
+	mkfifo "$fifo"
+	exec 7<>"$fifo"
+	printf '\001q\n' >&7
+	(sleep 1 && printf 'echo still-$((6*7))\n' && sleep 1 && printf '\002q') >&7 &
+	run timeout 20 env CTR_TEST_MARKER="$MARKER" script -qec "'$CTR' --root '$STATE_ROOT' console -e ^b '$NAME'" /dev/null <"$fifo"
+	exec 7>&-
+	[ "$status" -ne 124 ] || fail "Ctrl-b q did not detach: $output"
+	[[ $output == *still-42* ]] || fail "console output: $output"
+	[ "$(state_of "$NAME")" = running ]
+	run ctr console -e xy "$NAME"
+	[ "$status" -eq 2 ] || fail "status $status: $output"
+	assert_output_contains 'invalid --escape "xy"'
+}
+
+@test "a system container may chroot, as sshd's privilege separation does: its profile follows its capabilities" {
+	ctr create -t busybox "$NAME" --net none
+	ctr start "$NAME"
+	run ctr attach "$NAME" -- /bin/sh -c 'chroot / /bin/echo chrooted'
+	assert_success
+	[[ $output == *chrooted* ]] || fail "$output"
+	# what no capability of it governs stays refused
+	run ctr attach "$NAME" -- /bin/sh -c 'swapoff /nonexistent 2>&1; mount -t tmpfs none /mnt 2>&1'
+	[[ $output == *"Operation not permitted"* ]] || fail "$output"
+}
+
 @test "app: a dynamically linked host program runs and its exit status comes back" {
 	run ctr create -t app "$NAME" --net none -- /bin/ls /
 	assert_success
