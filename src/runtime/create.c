@@ -521,6 +521,9 @@ child_terminal (struct create *c, struct rootfs_ctx *rctx, ctr_error_t *err)
   if (p->has_console_size
       && terminal_set_size (master, p->console_height, p->console_width, err) < 0)
     return -1;
+  /* here, before the program can write (not once the parent has the master) */
+  if (c->run_foreground && c->opts->console_socket == NULL)
+    terminal_plain_newlines_unless_tty (master);
   if (rootfs_mount_console (rctx, slave, err) < 0)
     return -1;
   if (sync_send (c->sync_child, SYNC_PTY, 0, NULL, 0, master, err) < 0)
@@ -739,8 +742,6 @@ parent_take_pty (struct create *c, struct sync_msg *msg, ctr_error_t *err)
       return r;
     }
   c->master = steal_fd (msg->fd);
-  if (c->run_foreground)
-    terminal_plain_newlines_unless_tty (c->master);
   return 0;
 }
 
