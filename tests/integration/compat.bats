@@ -440,3 +440,19 @@ dev_readonly() {
 	update_config '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
 	also_runc dev_readonly
 }
+
+# runc 1.1's libcontainer/seccomp/patchbpf: above the largest syscall the profile names (per
+# architecture) the filter answers ENOSYS, so that libc falls back as on an older kernel
+seccomp_enosys() {
+	run ctr run --bundle "$BUNDLE" "$(cid enosys)"
+	assert_success
+	[ "$output" = "ENOSYS
+EPERM" ] || fail "syscall 1000, then perf_event_open: $output"
+}
+
+@test "seccomp: a syscall newer than the profile fails with ENOSYS, a known one with the default errno" {
+	# ctr spec's profile: SCMP_ACT_ERRNO with defaultErrnoRet 1 for x86_64, x86 and x32
+	make_bundle sh -c "$TH syscall 1000 2>/dev/null; $TH syscall perf_event_open 2>/dev/null; true"
+	also_runc seccomp_enosys
+}
+

@@ -196,6 +196,28 @@ add_sys_admin() {
 	assert_output_contains "linux.seccomp.flags[1]" SECCOMP_FILTER_FLAG_BOGUS
 }
 
+# runc's ENOSYS rule (docs/runc-compat.md): a syscall above the largest the profile names
+# gets ENOSYS whatever defaultErrnoRet says; the compiled filter in the cache keeps it.
+@test "a syscall newer than the profile gets ENOSYS, not defaultErrnoRet, compiled or cached" {
+	make_bundle sh -c "$TH syscall 1000 2>/dev/null; $TH syscall perf_event_open 2>/dev/null; true"
+	# a name of its own makes the profile new to the cache: compiled first, then cached
+	update_config '.linux.seccomp.defaultErrnoRet = 13
+		| .linux.seccomp.syscalls += [{names: [$t], action: "SCMP_ACT_ERRNO"}]' \
+		--arg t "ctr-test-$BATS_TEST_NUMBER-$$-$RANDOM"
+	for i in 1 2; do
+		run ctr run --bundle "$BUNDLE" "$(cid)"
+		assert_success
+		[ "$output" = "ENOSYS
+EACCES" ] || fail "run $i: syscall 1000, then perf_event_open: $output"
+	done
+	# a default that kills: the new syscall still returns ENOSYS, the known one kills
+	update_config '.linux.seccomp.defaultAction = "SCMP_ACT_KILL_PROCESS" | del(.linux.seccomp.defaultErrnoRet)'
+	set_args sh -c "$TH syscall 1000 2>/dev/null; $TH syscall perf_event_open; echo status=\$?"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "${lines[0]}" = ENOSYS ] && [ "${lines[-1]}" = status=159 ] || fail "kill default: $output"
+}
+
 # cache_entries: the compiled-filter cache files, newest first.
 cache_entries() {
 	ls -t /run/ctr-cache/seccomp/ 2>/dev/null | grep -v '\.' || true
