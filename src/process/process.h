@@ -90,6 +90,14 @@ int process_exec_with_listener (const struct process_plan *plan, const char *pat
                                 int listener_sock, process_listener_fn fn, void *data,
                                 const struct process_stub *stub, ctr_error_t *err);
 
+/* The filter loaded ahead of process_exec_with_listener, where runc 1.1's create loads it
+   (standard_init_linux.go: before the wait for start): loads it, hands the listener to fn
+   (s->notify) and drops the CAP_SYS_ADMIN the plan kept only to load it, so that what runs
+   next (startContainer hooks) runs confined and without it. process_exec_with_listener
+   then takes s = NULL. s may be NULL. */
+int process_seccomp_enter (struct process_plan *plan, const struct process_seccomp *s,
+                           process_listener_fn fn, void *data, ctr_error_t *err);
+
 /* The plan's process (for terminal, args, env lookups). */
 const struct oci_process *process_plan_process (const struct process_plan *plan);
 

@@ -456,3 +456,23 @@ EPERM" ] || fail "syscall 1000, then perf_event_open: $output"
 	also_runc seccomp_enosys
 }
 
+# runc 1.1's standard_init_linux.go: the filter is loaded before the wait for `start` and
+# before the startContainer hooks, with or without noNewPrivileges
+start_hook_confined() {
+	rm -rf "$BUNDLE/rootfs/tmp/hookdir"
+	run ctr run --bundle "$BUNDLE" "$(cid starthook)"
+	assert_failure
+	[[ $output == *"Operation not permitted"* ]] || fail "$output"
+	[[ $output != *started* ]] || fail "the process ran: $output"
+	[ ! -e "$BUNDLE/rootfs/tmp/hookdir" ] || fail "the hook made its directory"
+}
+
+@test "startContainer hooks run under the container's seccomp filter" {
+	make_bundle echo started
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}
+		| .hooks = {startContainer: [{path: "/bin/mkdir", args: ["mkdir", "/tmp/hookdir"]}]}'
+	also_runc start_hook_confined
+	update_config '.process.noNewPrivileges = false'
+	also_runc start_hook_confined
+}
