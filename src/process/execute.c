@@ -101,10 +101,10 @@ close_from (unsigned first, unsigned last)
 
   if (first > last)
     return 0;
+  /* ENOSYS from an old kernel, or anything from a seccomp filter already in place (create
+     loads it before the startContainer hooks): fall back to closing one by one */
   if (syscall (SYS_close_range, first, last, 0) == 0)
     return 0;
-  if (errno != ENOSYS)
-    return -1;
   dir = opendir ("/proc/self/fd");
   if (dir == NULL)
     return -1;
@@ -228,6 +228,42 @@ drop_kept_sys_admin (const struct process_plan *plan, ctr_error_t *err)
   return 0;
 }
 
+/* Loads the filter and hands its listener to fn. */
+static int
+load_filter (const struct process_plan *plan, const struct process_seccomp *s,
+             process_listener_fn fn, void *data, ctr_error_t *err)
+{
+  int listener;
+
+  if (s == NULL || s->len == 0)
+    return 0;
+  if (s->notify && fn == NULL)
+    return ctr_error (err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver");
+  listener = process_seccomp_load (s, err);
+  if (listener < 0)
+    {
+      if (err && *err && (*err)->status == EACCES && !plan->proc->no_new_privileges)
+        return ctr_error_wrap (err, "without process.noNewPrivileges, CAP_SYS_ADMIN is "
+                                    "needed");
+      return -1;
+    }
+  if (s->notify && fn (listener, data, err) < 0)
+    return ctr_error_wrap (err, "linux.seccomp: passing on the listener fd");
+  return 0;
+}
+
+int
+process_seccomp_enter (struct process_plan *plan, const struct process_seccomp *s,
+                       process_listener_fn fn, void *data, ctr_error_t *err)
+{
+  if (load_filter (plan, s, fn, data, err) < 0)
+    return -1;
+  if (plan->keep_sys_admin && drop_kept_sys_admin (plan, err) < 0)
+    return -1;
+  plan->keep_sys_admin = false;
+  return 0;
+}
+
 int
 process_exec_with_listener (const struct process_plan *plan, const char *path,
                             const struct process_seccomp *s, int preserve_fds, int keep_fd,
@@ -235,11 +271,9 @@ process_exec_with_listener (const struct process_plan *plan, const char *path,
                             const struct process_stub *stub, ctr_error_t *err)
 {
   cleanup_free char **env = NULL;
-  bool filter = s && s->len > 0;
   int keep[4] = { keep_fd, listener_sock, stub ? stub->fd : -1, stub ? stub->sync_fd : -1 };
-  int listener;
 
-  if (filter && s->notify && fn == NULL)
+  if (s && s->len > 0 && s->notify && fn == NULL)
     return ctr_error (err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs a listener receiver");
   env = exec_env (plan);
   if (prepare_fds (preserve_fds, keep, ARRAY_SIZE (keep), err) < 0)
@@ -247,19 +281,8 @@ process_exec_with_listener (const struct process_plan *plan, const char *path,
   /* the stub's report channel crosses its execve (it closes it on the container's) */
   if (stub && stub->sync_fd >= 0 && fcntl (stub->sync_fd, F_SETFD, 0) < 0)
     return ctr_error (err, errno, "fd %d", stub->sync_fd);
-  if (filter)
-    {
-      listener = process_seccomp_load (s, err);
-      if (listener < 0)
-        {
-          if (err && *err && (*err)->status == EACCES && !plan->proc->no_new_privileges)
-            return ctr_error_wrap (err, "without process.noNewPrivileges, CAP_SYS_ADMIN is "
-                                        "needed");
-          return -1;
-        }
-      if (s->notify && fn (listener, data, err) < 0)
-        return ctr_error_wrap (err, "linux.seccomp: passing on the listener fd");
-    }
+  if (load_filter (plan, s, fn, data, err) < 0)
+    return -1;
   if (plan->keep_sys_admin && drop_kept_sys_admin (plan, err) < 0)
     return -1;
   if (stub)

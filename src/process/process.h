@@ -66,6 +66,10 @@ void process_seccomp_release (struct process_seccomp *s);
    else 0; -1 on error. */
 int process_seccomp_load (const struct process_seccomp *s, ctr_error_t *err);
 
+struct seccomp_data;
+/* The filter's answer (SECCOMP_RET_*, with its data) to one call, worked out in user space
+   by a classic BPF interpreter; an invalid program answers SECCOMP_RET_KILL_PROCESS. */
+uint32_t process_seccomp_verdict (const struct process_seccomp *s, const struct seccomp_data *data);
 /* Whether the filter lets the calling thread make syscall nr with args on arch (an
    AUDIT_ARCH_*): its verdict, worked out in user space, is SCMP_ACT_ALLOW or SCMP_ACT_LOG.
    Only this filter: one that ctr's caller installed is not seen. s may be NULL (true). */
@@ -106,6 +110,14 @@ int process_exec_with_listener (const struct process_plan *plan, const char *pat
                                 const struct process_seccomp *s, int preserve_fds, int keep_fd,
                                 int listener_sock, process_listener_fn fn, void *data,
                                 const struct process_stub *stub, ctr_error_t *err);
+
+/* The filter loaded ahead of process_exec_with_listener, where runc 1.1's create loads it
+   (standard_init_linux.go: before the wait for start): loads it, hands the listener to fn
+   (s->notify) and drops the CAP_SYS_ADMIN the plan kept only to load it, so that what runs
+   next (startContainer hooks) runs confined and without it. process_exec_with_listener
+   then takes s = NULL. s may be NULL. */
+int process_seccomp_enter (struct process_plan *plan, const struct process_seccomp *s,
+                           process_listener_fn fn, void *data, ctr_error_t *err);
 
 /* The plan's process (for terminal, args, env lookups). */
 const struct oci_process *process_plan_process (const struct process_plan *plan);

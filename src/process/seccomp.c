@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "process/process.h"
+#include "process/seccomp_enosys.h"
 #include "base/util.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -96,8 +97,16 @@ static const char *const spec_arches[] = {
   "PARISC", "PARISC64", "RISCV64",     "LOONGARCH64", "M68K",    "SH",      "SHEB",
 };
 
+/* The architectures added to ctx (SCMP_ARCH_*), for the ENOSYS check. */
+struct added_arches
+{
+  uint32_t arch[ARRAY_SIZE (spec_arches)];
+  size_t n;
+};
+
 static int
-add_arches (scmp_filter_ctx ctx, const struct oci_seccomp *sc, ctr_error_t *err)
+add_arches (scmp_filter_ctx ctx, const struct oci_seccomp *sc, struct added_arches *added,
+            ctr_error_t *err)
 {
   size_t i, k;
 
@@ -127,6 +136,11 @@ add_arches (scmp_filter_ctx ctx, const struct oci_seccomp *sc, ctr_error_t *err)
       rc = seccomp_arch_add (ctx, arch);
       if (rc < 0 && rc != -EEXIST)
         return ctr_error (err, -rc, "linux.seccomp.architectures[%zu]: adding `%s`", i, name);
+      /* the native one is there from seccomp_init: EEXIST */
+      for (k = 0; k < added->n && added->arch[k] != arch; k++)
+        ;
+      if (k == added->n && added->n < ARRAY_SIZE (added->arch))
+        added->arch[added->n++] = arch;
     }
   return 0;
 }
@@ -299,7 +313,7 @@ cleanup_seccomp_ctx (scmp_filter_ctx *ctx)
 
 static int
 compile_rules (scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_t default_action,
-               struct process_seccomp *out, ctr_error_t *err)
+               struct added_arches *arches, struct process_seccomp *out, ctr_error_t *err)
 {
   size_t i;
   int rc;
@@ -310,7 +324,7 @@ compile_rules (scmp_filter_ctx ctx, const struct oci_seccomp *sc, uint32_t defau
     seccomp_attr_set (ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* not fatal when unavailable */
   if (rc < 0)
     return ctr_error (err, -rc, "linux.seccomp: seccomp_attr_set");
-  if (add_arches (ctx, sc, err) < 0 || resolve_flags (sc, &out->flags, err) < 0)
+  if (add_arches (ctx, sc, arches, err) < 0 || resolve_flags (sc, &out->flags, err) < 0)
     return -1;
   for (i = 0; i < sc->syscalls_len; i++)
     if (add_syscall_rules (ctx, &sc->syscalls[i], i, default_action, &out->notify, err) < 0)
@@ -332,6 +346,7 @@ process_seccomp_compile (const struct oci_seccomp *sc, struct process_seccomp *o
                          ctr_error_t *err)
 {
   __attribute__ ((cleanup (cleanup_seccomp_ctx))) scmp_filter_ctx ctx = NULL;
+  struct added_arches arches = { .n = 0 };
   uint32_t default_action;
 
   memset (out, 0, sizeof (*out));
@@ -349,7 +364,9 @@ process_seccomp_compile (const struct oci_seccomp *sc, struct process_seccomp *o
   ctx = seccomp_init (default_action);
   if (ctx == NULL)
     return ctr_error (err, EINVAL, "linux.seccomp: seccomp_init");
-  if (compile_rules (ctx, sc, default_action, out, err) < 0 || export_bpf (ctx, out, err) < 0)
+  if (compile_rules (ctx, sc, default_action, &arches, out, err) < 0
+      || export_bpf (ctx, out, err) < 0
+      || seccomp_enosys_patch (sc, arches.arch, arches.n, default_action, out, err) < 0)
     {
       process_seccomp_release (out);
       return -1;
@@ -516,6 +533,14 @@ bpf_run (const struct sock_filter *insns, size_t n, const struct seccomp_data *d
   return BPF_BAD;
 }
 
+uint32_t
+process_seccomp_verdict (const struct process_seccomp *s, const struct seccomp_data *data)
+{
+  if (s == NULL || s->len == 0)
+    return SECCOMP_RET_ALLOW;
+  return bpf_run (s->bpf, s->len / sizeof (struct sock_filter), data);
+}
+
 bool
 process_seccomp_allows (const struct process_seccomp *s, uint32_t arch, int nr,
                         const uint64_t args[6])
@@ -528,6 +553,6 @@ process_seccomp_allows (const struct process_seccomp *s, uint32_t arch, int nr,
     return true;
   for (i = 0; i < 6; i++)
     data.args[i] = args[i];
-  action = bpf_run (s->bpf, s->len / sizeof (struct sock_filter), &data) & SECCOMP_RET_ACTION_FULL;
+  action = process_seccomp_verdict (s, &data) & SECCOMP_RET_ACTION_FULL;
   return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
 }

@@ -606,7 +606,9 @@ child_setup (struct create *c, char **exe, ctr_error_t *err)
     return -1;
   if (process_resolve_executable (c->plan, exe, err) < 0)
     return -1;
-  return 0;
+  /* runc 1.1's order: confined before the wait for start and the startContainer hooks */
+  return process_seccomp_enter (c->plan, c->have_seccomp ? &c->seccomp : NULL,
+                                c->listener_sock >= 0 ? send_listener_fd : NULL, c, err);
 }
 
 static void __attribute__ ((noreturn)) container_child (struct create *c)
@@ -661,13 +663,11 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
   {
     /* the stub reports a failed execve of the program to `start` through the fifo */
     struct process_stub stub = { c->stub_fd, 0, c->fifo_fd };
-    process_exec_with_listener (c->plan, exe, c->have_seccomp ? &c->seccomp : NULL,
-                                c->opts->preserve_fds,
+    process_exec_with_listener (c->plan, exe, NULL, c->opts->preserve_fds,
                                 c->listener_sock >= 0 ? c->listener_sock
                                 : c->fifo_fd >= 0     ? c->fifo_fd
                                                       : c->sync_child,
-                                -1, c->listener_sock >= 0 ? send_listener_fd : NULL, c,
-                                c->stub_fd >= 0 ? &stub : NULL, &err);
+                                -1, NULL, NULL, c->stub_fd >= 0 ? &stub : NULL, &err);
   }
   /* after start nobody listens on the sync socket: tell `start` and the container's stderr */
   container_fifo_report (c->fifo_fd, &err);

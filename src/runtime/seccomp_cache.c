@@ -16,7 +16,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 
-#define CACHE_MAGIC "CTRSECCOMP1\n"
+#define CACHE_MAGIC "CTRSECCOMP2\n"
 #define CACHE_MAX_FILE (4 * 1024 * 1024)
 
 struct cache_header

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -410,7 +411,7 @@ usage (void)
            "mounts|pid|tty|env|cwd|umask|oom\n"
            "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
            "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|recvtty SOCKET|"
-           "tick FILE|spin S\n");
+           "tick FILE|spin S|syscall NR|NAME [ARG...]\n");
   return 2;
 }
 
@@ -559,6 +560,38 @@ tiocsti (const char *text)
   return 0;
 }
 
+/* syscall NR|NAME [ARG...]: makes that system call with up to 5 numeric arguments (the rest
+   0) and prints "ok" or the errno's name, to tell a seccomp filter's answer (EPERM, ENOSYS)
+   from the kernel's. Numbers are the host's; names are the few the tests use. */
+static int
+raw_syscall (int argc, char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    long nr;
+  } names[] = {
+    { "perf_event_open", SYS_perf_event_open },
+    { "clone3", SYS_clone3 },
+    { "getpid", SYS_getpid },
+  };
+  long nr = -1, a[5] = { 0 };
+  char *end;
+  size_t i;
+
+  for (i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp (argv[0], names[i].name) == 0)
+      nr = names[i].nr;
+  if (nr < 0 && ((nr = strtol (argv[0], &end, 0)) < 0 || *end))
+    return usage ();
+  for (i = 1; i < (size_t)argc && i <= 5; i++)
+    a[i - 1] = strtol (argv[i], NULL, 0);
+  if (syscall (nr, a[0], a[1], a[2], a[3], a[4]) < 0)
+    return fail ("syscall", argv[0]);
+  printf ("ok\n");
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -649,5 +682,7 @@ main (int argc, char **argv)
     return session (arg);
   if (strcmp (cmd, "tiocsti") == 0)
     return tiocsti (arg);
+  if (strcmp (cmd, "syscall") == 0)
+    return raw_syscall (argc - 2, argv + 2);
   return usage ();
 }

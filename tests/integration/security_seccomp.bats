@@ -196,6 +196,55 @@ add_sys_admin() {
 	assert_output_contains "linux.seccomp.flags[1]" SECCOMP_FILTER_FLAG_BOGUS
 }
 
+# runc's ENOSYS rule (docs/runc-compat.md): a syscall above the largest the profile names
+# gets ENOSYS whatever defaultErrnoRet says; the compiled filter in the cache keeps it.
+@test "a syscall newer than the profile gets ENOSYS, not defaultErrnoRet, compiled or cached" {
+	make_bundle sh -c "$TH syscall 1000 2>/dev/null; $TH syscall perf_event_open 2>/dev/null; true"
+	# a name of its own makes the profile new to the cache: compiled first, then cached
+	update_config '.linux.seccomp.defaultErrnoRet = 13
+		| .linux.seccomp.syscalls += [{names: [$t], action: "SCMP_ACT_ERRNO"}]' \
+		--arg t "ctr-test-$BATS_TEST_NUMBER-$$-$RANDOM"
+	for i in 1 2; do
+		run ctr run --bundle "$BUNDLE" "$(cid)"
+		assert_success
+		[ "$output" = "ENOSYS
+EACCES" ] || fail "run $i: syscall 1000, then perf_event_open: $output"
+	done
+	# a default that kills: the new syscall still returns ENOSYS, the known one kills
+	update_config '.linux.seccomp.defaultAction = "SCMP_ACT_KILL_PROCESS" | del(.linux.seccomp.defaultErrnoRet)'
+	set_args sh -c "$TH syscall 1000 2>/dev/null; $TH syscall perf_event_open; echo status=\$?"
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "${lines[0]}" = ENOSYS ] && [ "${lines[-1]}" = status=159 ] || fail "kill default: $output"
+}
+
+# As runc, the filter is in place before `start`: a startContainer hook runs confined, and
+# a failing one fails `start`. Without noNewPrivileges ctr still loads it after setting the
+# user (runc before, so that this profile, which denies setgroups, fails runc's setup).
+@test "create loads the filter before start: startContainer hooks run confined" {
+	make_bundle echo started
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat", "setgroups", "setresuid", "setresgid"],
+			action: "SCMP_ACT_ERRNO"}]}
+		| .hooks = {startContainer: [{path: "/bin/mkdir", args: ["mkdir", "/tmp/hookdir"]}]}
+		| .process.noNewPrivileges = false | .process.user = {uid: 1000, gid: 1000}'
+	create_container
+	local log=$LOG
+	run ctr start "$(cid)"
+	assert_failure
+	assert_output_contains "startContainer hook #0 \`/bin/mkdir\`: exited with status 1"
+	# the hook writes to the container's stderr, the one create was given
+	grep -q "mkdir: can't create directory '/tmp/hookdir': Operation not permitted" "$log" ||
+		fail "the hook's stderr: $(cat "$log")"
+	[ ! -e "$BUNDLE/rootfs/tmp/hookdir" ] || fail "the hook made its directory"
+	ctr delete -f "$(cid)"
+	# the same without the hook: the process runs as the user under the filter
+	update_config 'del(.hooks) | .process.args = ["sh", "-c", "id -u; mkdir /tmp/d"]'
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_failure
+	assert_output_contains 1000 "Operation not permitted"
+}
+
 # cache_entries: the compiled-filter cache files, newest first.
 cache_entries() {
 	ls -t /run/ctr-cache/seccomp/ 2>/dev/null | grep -v '\.' || true
