@@ -637,6 +637,8 @@ print_limits (void)
   for (int i = 0; i < opt.nrt; i++)
     {
       struct runtime *rt = &opt.rt[i];
+      if (rt->run_only)
+        continue;
       printf ("%-8s %12.2f %12.2f %14.3f %7.3f/%.3f\n", rt->name, percentile (&rt->plain, 50),
               percentile (&rt->limited, 50), percentile (&rt->limits_cost, 50),
               percentile (&rt->limits_cost, 25), percentile (&rt->limits_cost, 75));
