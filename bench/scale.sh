@@ -89,7 +89,7 @@ trap 'exit 130' INT TERM HUP
 
 # --- limits: what running $max containers needs of the host ---
 procs_per=1 # `ctr run -d` leaves only the container's process
-[ "$system" = 0 ] || procs_per=4 # the monitor, busybox init, getty/sh, a spare
+[ "$system" = 0 ] || procs_per=3 # the monitor, busybox init, its shell
 own_pids_cg=$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)
 pids_max=max
 [ -z "$own_pids_cg" ] || pids_max=$(cat "/sys/fs/cgroup/pids$own_pids_cg/pids.max" 2>/dev/null || echo max)
