@@ -39,6 +39,7 @@ struct runtime
   struct samples seal_run, seal_exec;         /* the seal phase (-S, ctr): paired costs */
   long *rss;                                  /* KiB, one per `run` sample */
   int fails, reported;
+  bool run_only; /* the floor (bench/floor.c): only `run`, in the run, cold and concurrent phases */
 };
 
 static struct
@@ -316,6 +317,8 @@ one_limits (struct runtime *rt, int i, bool record)
   double plain = 0, lim = 0;
   bool ok;
 
+  if (rt->run_only)
+    return;
   snprintf (plain_id, sizeof plain_id, "%s-%s-p%d", opt.prefix, rt->name, i);
   snprintf (lim_id, sizeof lim_id, "%s-%s-l%d", opt.prefix, rt->name, i);
   if (i % 2 == 0)
@@ -425,6 +428,8 @@ one_split (struct runtime *rt, int i, bool record)
   off_t off = log_size (rt);
   int st;
 
+  if (rt->run_only)
+    return;
   snprintf (id, sizeof id, "%s-%s-s%d", opt.prefix, rt->name, i);
   st = timed (rt, "create", "--bundle", opt.bundle, id, &c, NULL);
   if (st != 0)
@@ -551,6 +556,17 @@ find (const char *name)
   return NULL;
 }
 
+/* A column of the table: "-" where the runtime has no sample (the floor only runs). */
+static const char *
+col (char *buf, size_t size, int width, double v, int prec)
+{
+  if (isnan (v))
+    snprintf (buf, size, "%*s", width, "-");
+  else
+    snprintf (buf, size, "%*.*f", width, prec, v);
+  return buf;
+}
+
 static void
 print_table (void)
 {
@@ -561,11 +577,14 @@ print_table (void)
   for (int i = 0; i < opt.nrt; i++)
     {
       struct runtime *rt = &opt.rt[i];
-      printf ("%-8s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10ld %10.0f %11.1f %6d\n", rt->name,
-              percentile (&rt->run, 50), percentile (&rt->run, 95), percentile (&rt->cold, 50),
-              percentile (&rt->create, 50), percentile (&rt->start, 50),
-              percentile (&rt->delete, 50), max_rss (rt), median_rss (rt),
-              percentile (&rt->conc, 50), rt->fails);
+      char b[6][32];
+      printf (
+          "%-8s %9.2f %9.2f %s %s %s %s %10ld %10.0f %s %6d\n", rt->name, percentile (&rt->run, 50),
+          percentile (&rt->run, 95), col (b[0], sizeof b[0], 9, percentile (&rt->cold, 50), 2),
+          col (b[1], sizeof b[1], 9, percentile (&rt->create, 50), 2),
+          col (b[2], sizeof b[2], 9, percentile (&rt->start, 50), 2),
+          col (b[3], sizeof b[3], 9, percentile (&rt->delete, 50), 2), max_rss (rt),
+          median_rss (rt), col (b[4], sizeof b[4], 11, percentile (&rt->conc, 50), 1), rt->fails);
     }
 }
 
@@ -618,6 +637,8 @@ print_limits (void)
   for (int i = 0; i < opt.nrt; i++)
     {
       struct runtime *rt = &opt.rt[i];
+      if (rt->run_only)
+        continue;
       printf ("%-8s %12.2f %12.2f %14.3f %7.3f/%.3f\n", rt->name, percentile (&rt->plain, 50),
               percentile (&rt->limited, 50), percentile (&rt->limits_cost, 50),
               percentile (&rt->limits_cost, 25), percentile (&rt->limits_cost, 75));
@@ -650,22 +671,59 @@ print_seal (void)
           worst <= 0.5 ? "MET" : "NOT MET", worst);
 }
 
+/* Against the floor only what it does: `run` (warm, cold, concurrent) and the peak RSS. */
+static void
+print_floor_ratios (struct runtime *a, struct runtime *f)
+{
+  ratio_line (a, f, "run p95", percentile (&a->run, 95), percentile (&f->run, 95));
+  ratio_line (a, f, "peak RSS", max_rss (a), max_rss (f));
+  ratio_line (a, f, "concurrent", percentile (&a->conc, 50), percentile (&f->conc, 50));
+  ratio_line (a, f, "cold run median", percentile (&a->cold, 50), percentile (&f->cold, 50));
+  ratio_line (a, f, "run median", percentile (&a->run, 50), percentile (&f->run, 50));
+}
+
 static void
 print_all_ratios (void)
 {
-  struct runtime *base[] = { find ("crun"), find ("runc") };
-  for (int b = 0; b < 2; b++)
+  struct runtime *base[] = { find ("crun"), find ("runc"), find ("floor") };
+  for (int b = 0; b < 3; b++)
     {
       if (base[b] == NULL)
         continue;
       for (int i = 0; i < opt.nrt; i++)
         {
           struct runtime *rt = &opt.rt[i];
-          if (rt == base[b] || (b == 1 && rt == base[0]))
+          if (rt == base[b] || rt->run_only || (b == 1 && rt == base[0]))
             continue;
           printf ("\n");
-          print_ratios (rt, base[b]);
+          if (base[b]->run_only)
+            print_floor_ratios (rt, base[b]);
+          else
+            print_ratios (rt, base[b]);
         }
+    }
+  /* one line per runtime: its run median against each base, side by side */
+  printf ("\nrun median ratios:");
+  for (int b = 0; b < 3; b++)
+    if (base[b])
+      printf (" %9s", base[b]->name);
+  printf ("\n");
+  for (int i = 0; i < opt.nrt; i++)
+    {
+      struct runtime *rt = &opt.rt[i];
+      if (rt->run_only)
+        continue;
+      printf ("%-18s", rt->name);
+      for (int b = 0; b < 3; b++)
+        if (base[b])
+          {
+            double x = percentile (&rt->run, 50), y = percentile (&base[b]->run, 50);
+            if (isnan (x) || isnan (y) || y <= 0)
+              printf (" %9s", "n/a");
+            else
+              printf (" %8.2fx", x / y);
+          }
+      printf ("\n");
     }
 }
 
@@ -743,6 +801,7 @@ parse_args (int argc, char **argv)
       *eq = '\0';
       rt->name = argv[optind];
       rt->path = eq + 1;
+      rt->run_only = strcmp (rt->name, "floor") == 0;
       snprintf (rt->root, sizeof rt->root, "%s/%s", opt.statedir, rt->name);
       snprintf (rt->log, sizeof rt->log, "%s/%s.log", opt.logdir, rt->name);
       rt->run.v = xcalloc (opt.runs, sizeof (double));

@@ -22,8 +22,11 @@ adds to \`run\` and \`exec\`.
   --quick           smoke run: --runs 20 --rounds 2 --cold 3
   --raw FILE        also write every sample to FILE (tab separated)
 
-RUNTIME is ctr, crun, runc, a path, or NAME=PATH (default: ctr crun runc).
+RUNTIME is ctr, crun, runc, floor, a path, or NAME=PATH (default: ctr crun runc floor).
 ctr is found at \$CTR, else <repo>/build/src/ctr, else /tmp/b-main/src/ctr.
+floor is bench/floor.c, built here with \${CC:-cc} (needs libyajl-dev): the kernel floor of
+\`run\` (clone3 with the bundle's namespaces into a fresh cgroup, pivot_root, /proc, exec),
+timed in the run, cold and concurrent phases only; every runtime's ratios to it are printed.
 Must run as root.
 EOF
 }
@@ -65,6 +68,13 @@ resolve() {
 	case "$spec" in
 	*=*) name=${spec%%=*} path=${spec#*=} ;;
 	*/*) name=$(basename "$spec") path=$spec ;;
+	floor)
+		name=floor path=$tmp/floor
+		if ! "${CC:-cc}" -O2 -std=gnu11 -Wall -Wextra -o "$path" "$here/floor.c" -lyajl >&2; then
+			echo "run.sh: skipping floor: cannot build bench/floor.c (libyajl-dev?)" >&2
+			return 0
+		fi
+		;;
 	ctr)
 		name=ctr
 		if [ -n "${CTR:-}" ]; then
@@ -170,6 +180,8 @@ inner() {
 	local specs=("$@") ok=() spec rc=0
 	prefix=ctr-bench-$$
 	echo "$prefix" >"$tmp/prefix"
+	# the floor's cgroups: <ctrl>/$prefix-floor/<id>, found and removed by cleanup_containers
+	export FLOOR_CGROUP_PARENT=$prefix-floor
 	trap 'cleanup_containers "${specs[@]}"' EXIT
 	trap 'exit 130' INT TERM HUP
 	hide_unified_controllers
@@ -206,13 +218,14 @@ inner() {
 outer() {
 	local specs=() spec rc=0 missing=0 extra=()
 	[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root" >&2 && exit 1; }
-	[ $# -gt 0 ] || set -- ctr crun runc
+	[ $# -gt 0 ] || set -- ctr crun runc floor
+	tmp=$(mktemp -d /tmp/ctr-bench.XXXXXX)
+	trap 'rm -rf "$tmp"' EXIT
 	for spec in "$@"; do
 		spec=$(resolve "$spec")
 		if [ -n "$spec" ]; then specs+=("$spec"); else missing=1; fi
 	done
 	[ ${#specs[@]} -gt 0 ] || { echo "run.sh: no runtime to run" >&2 && exit 1; }
-	tmp=$(mktemp -d /tmp/ctr-bench.XXXXXX)
 	# The namespace dies with its last process; whatever the inner run could not delete
 	# (it was killed) is deleted from a fresh one before the directory goes.
 	trap '[ -e "$tmp/cleaned" ] || unshare -m --propagation private -- "$BASH" "$0" --cleanup "$tmp" "${specs[@]}"; rm -rf "$tmp"' EXIT
