@@ -23,7 +23,8 @@
    whose first byte is the type. */
 enum monitor_msg
 {
-  MON_CONSOLE = 'C', /* attach to the console: DATA and RESIZE follow */
+  MON_CONSOLE = 'C', /* attach to the console: DATA and RESIZE follow; + byte 1: the
+                        buffered output first (`start -F`: nothing the run printed is lost) */
   MON_LOG = 'L',     /* the buffered console output: DATA..., END */
   MON_STOP = 'S',    /* + int32 timeout in seconds: EXIT when everything is undone */
   MON_DATA = 'D',    /* + bytes */
@@ -42,6 +43,7 @@ struct monitor_request
   size_t len;
   int32_t timeout;   /* MON_STOP */
   struct winsize ws; /* MON_RESIZE */
+  bool replay;       /* MON_CONSOLE: the buffered output first */
 };
 /* 1 and *req filled; 0 for a malformed request to ignore; -1 for one to drop the client for. */
 int monitor_request_decode (const char *buf, size_t n, struct monitor_request *req);

@@ -318,7 +318,9 @@ monitor_console (const struct ctr_context *ctx, const char *name, bool foregroun
 
   if (c.sock < 0)
     return -1;
-  if (request (c.sock, MON_CONSOLE, NULL, 0, err) < 0)
+  /* in the foreground (start -F) the run began before this client: what it printed
+     first comes from the monitor's buffer */
+  if (request (c.sock, MON_CONSOLE, &(char){ 1 }, foreground ? 1 : 0, err) < 0)
     {
       close (c.sock);
       return -1;

@@ -309,6 +309,8 @@ monitor_request_decode (const char *buf, size_t n, struct monitor_request *req)
   switch (buf[0])
     {
     case MON_CONSOLE:
+      req->replay = n >= 2 && buf[1] == 1;
+      return 1;
     case MON_LOG:
       return 1;
     case MON_DATA:
@@ -357,6 +359,13 @@ client_request (struct monitor *m, size_t i)
   switch (req.type)
     {
     case MON_CONSOLE:
+      /* one step, as nothing else runs here: no output falls between replay and live */
+      if (req.replay)
+        {
+          ring_pieces (m, &p1, &l1, &p2, &l2);
+          send_chunks (c->fd, MON_DATA, p1, l1, 0);
+          send_chunks (c->fd, MON_DATA, p2, l2, 0);
+        }
       c->role = ROLE_CONSOLE;
       break;
     case MON_DATA:
