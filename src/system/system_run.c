@@ -228,6 +228,8 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
   return r;
 }
 
+#define STAGING_WAIT_MS 8000
+
 /* NAME not in the store may be a create's staging directory: one whose create was killed
    is removed (1), one being created is left to its creator (error); 0 when there is none. */
 static int
@@ -246,10 +248,17 @@ destroy_staging (const char *root, const char *name, ctr_error_t *err)
     return 0;
   if (rootfd < 0)
     return -1;
-  r = store_staging_remove (rootfd, name, &busy, err);
-  if (r == 0 && busy)
-    return ctr_error (err, 0, "container `%s` is being created", name);
-  return r;
+  /* a create killed while its template ran leaves the template's keeper holding the lock
+     while it stops the template (a grace of 5 s at most): waited for, briefly */
+  for (int tries = 0;; tries++)
+    {
+      r = store_staging_remove (rootfd, name, &busy, err);
+      if (r != 0 || !busy)
+        return r;
+      if (tries == STAGING_WAIT_MS / 50)
+        return ctr_error (err, 0, "container `%s` is being created", name);
+      usleep (50 * 1000);
+    }
 }
 
 int
