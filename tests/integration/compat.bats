@@ -210,8 +210,9 @@ shared_cgroup_warns() {
 tty_newlines() {
 	local out=$BATS_TEST_TMPDIR/tty.$CTR_NAME
 	CTR_TEST_MARKER=$MARKER script -qec "$CTR --root $STATE_ROOT run --bundle $BUNDLE $(cid tty) >$out" /dev/null
-	# (runc's pty echoes a NUL it writes as "^@" first: not what this checks)
-	[ "$(sed '1s/^\^@//' "$out" | od -An -c | tr -d ' \n')" = 'a\nb\n' ] || fail "output: $(od -c "$out")"
+	# (script writes a NUL into the pty when its input ends, which the pty echoes as "^@"
+	# wherever it falls, for either runtime: not what this checks)
+	[ "$(sed 's/\^@//g' "$out" | od -An -c | tr -d ' \n')" = 'a\nb\n' ] || fail "output: $(od -c "$out")"
 }
 
 @test "a terminal run whose stdout is a file passes newlines through, no carriage returns" {
