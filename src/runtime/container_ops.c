@@ -265,30 +265,49 @@ out:
 static char *
 owner_name (uid_t uid)
 {
-  cleanup_file FILE *f = fopen ("/etc/passwd", "re");
+  cleanup_file FILE *f = NULL;
   struct passwd *pw;
+  /* a list has one owner, or few: /etc/passwd is read once for each new one */
+  static uid_t last_uid = (uid_t)-1;
+  static char *last_name;
+
+  if (last_name && uid == last_uid)
+    return xstrdup (last_name);
+  free (last_name);
+  last_name = NULL;
+  f = fopen ("/etc/passwd", "re");
   while (f && (pw = fgetpwent (f)) != NULL)
     if (pw->pw_uid == uid)
-      return xstrdup (pw->pw_name);
-  return xasprintf ("#%u", (unsigned)uid);
+      {
+        last_name = xstrdup (pw->pw_name);
+        break;
+      }
+  if (last_name == NULL)
+    last_name = xasprintf ("#%u", (unsigned)uid);
+  last_uid = uid;
+  return xstrdup (last_name);
 }
 
 int
 container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
                 ctr_error_t *err)
 {
+  const char *root = container_state_root (ctx);
   cleanup_strv char **ids = NULL;
+  cleanup_close int rootfd = -1;
   size_t count, i, k = 0;
   struct container_info *v;
 
-  if (state_list_ids (container_state_root (ctx), &ids, &count, err) < 0)
+  if (state_list_ids (root, &ids, &count, err) < 0)
+    return -1;
+  if (count > 0 && (rootfd = state_root_open_existing (root, err)) == -1)
     return -1;
   v = xzalloc ((count + 1) * sizeof *v);
   for (i = 0; i < count; i++)
     {
       struct loaded l;
       ctr_error_t ignored = NULL;
-      if (loaded_open (ctx, ids[i], false, &l, &ignored) < 0)
+      if (loaded_open_at (rootfd, root, ids[i], false, &l, &ignored) < 0)
         {
           /* an unreadable state is shown, not hidden: delete --force removes it */
           if (ignored && ignored->status == EBADMSG)

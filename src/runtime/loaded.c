@@ -25,11 +25,23 @@ int
 loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
              ctr_error_t *err)
 {
+  cleanup_close int rootfd = -1;
+  const char *root = container_state_root (ctx);
+
   memset (l, 0, sizeof *l);
   l->dirfd = -1;
   if (validate_container_id (id, err) < 0)
     return -1;
-  l->dirfd = state_dir_open (container_state_root (ctx), id, err);
+  rootfd = state_root_open_existing (root, err);
+  return loaded_open_at (rootfd, root, id, lock, l, err);
+}
+
+int
+loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct loaded *l,
+                ctr_error_t *err)
+{
+  memset (l, 0, sizeof *l);
+  l->dirfd = state_dir_open_at (rootfd, root, id, err);
   if (l->dirfd < 0)
     return -1;
   if (lock && state_lock (l->dirfd, err) < 0)

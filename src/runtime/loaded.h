@@ -21,6 +21,10 @@ struct loaded
    container whose cgroup is frozen is paused. */
 int loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct loaded *l,
                  ctr_error_t *err);
+/* loaded_open of an id already checked, within a state root opened once for many
+   (state_root_open_existing): `list` does not walk the root again for each container. */
+int loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct loaded *l,
+                    ctr_error_t *err);
 void loaded_release (struct loaded *l);
 /* Parses the config saved in the state dir at create time. */
 int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);

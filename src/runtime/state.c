@@ -113,9 +113,21 @@ state_dir_create (const char *root, const char *id, ctr_error_t *err)
 }
 
 int
+state_root_open_existing (const char *root, ctr_error_t *err)
+{
+  return state_root_open (root, OWNED_DIR_MISSING_OK, err);
+}
+
+int
 state_dir_open (const char *root, const char *id, ctr_error_t *err)
 {
   cleanup_close int rootfd = state_root_open (root, OWNED_DIR_MISSING_OK, err);
+  return state_dir_open_at (rootfd, root, id, err);
+}
+
+int
+state_dir_open_at (int rootfd, const char *root, const char *id, ctr_error_t *err)
+{
   cleanup_free char *path = xasprintf ("%s/%s", root, id);
   int fd;
 

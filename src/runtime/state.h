@@ -51,6 +51,11 @@ int state_dir_create (const char *root, const char *id, ctr_error_t *err);
 /* Opens an existing state dir (a directory of the caller's, see base/owned_dir.h); a
    missing one fails with "container `id` does not exist" and errno ENOENT. */
 int state_dir_open (const char *root, const char *id, ctr_error_t *err);
+/* The checked state root, for many state_dir_open_at: its fd, OWNED_DIR_MISSING when there
+   is none yet, or -1 with *err. */
+int state_root_open_existing (const char *root, ctr_error_t *err);
+/* state_dir_open within a root that state_root_open_existing opened (rootfd as it gave). */
+int state_dir_open_at (int rootfd, const char *root, const char *id, ctr_error_t *err);
 /* Exclusive flock on the state dir (waits). */
 int state_lock (int dirfd, ctr_error_t *err);
 /* Removes <root>/<id> and everything in it. */
