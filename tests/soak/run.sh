@@ -163,11 +163,18 @@ host_sample() {
 	echo "$(wc -l </proc/self/mountinfo) $(find /sys/fs/cgroup -type d 2>/dev/null | wc -l) $files $(awk '/^Slab:/ {print $2}' /proc/meminfo)"
 }
 
-# fd count and VmRSS (kB) of a process: "FDS RSS", empty when it is gone.
+# fd count and VmRSS (kB) of a process: "FDS RSS", empty when it is gone. The fewest fds
+# of a few looks: a sample taken while it reads its stats (ctr events opens a dozen cgroup
+# files every interval) would count those too, where a leak stays in every look.
 proc_sample() {
-	local fds rss
+	local fds rss n k
 	[ -d "/proc/$1/fd" ] || return 1
-	fds=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	fds=
+	for k in 1 2 3 4 5; do
+		n=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+		[ -n "$fds" ] && [ "$fds" -le "$n" ] || fds=$n
+		[ "$k" = 5 ] || sleep 0.03
+	done
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null)
 	[ -n "$rss" ] || return 1
 	echo "$fds $rss"
