@@ -54,6 +54,7 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
     }
   if (json_as_int64 (json_get (v, "started_ns"), &started) && started > 0)
     out->uptime_s = (now_ns () - (uint64_t)started) / 1000000000ull;
+  json_as_int64 (json_get (v, "restarts"), &out->restarts);
   a = json_get (v, "addresses");
   out->addresses = xzalloc ((json_len (a) + 1) * sizeof (char *));
   for (size_t i = 0, k = 0; i < json_len (a); i++)
