@@ -529,9 +529,19 @@ monitor_reboot (struct monitor *m, ctr_error_t *err)
 
   fprintf (stderr, "ctr: container `%s`: init rebooted: starting it again (restart %u)\n",
            cfg->name, m->restarts + 1);
-  /* start and destroy read the status under the store lock: neither sees it down a moment */
+  /* start, stop and destroy read the status under the store lock, ls and info see the
+     marker: none of them takes it for stopped while it is down */
   if (store_lock (cfg->store_fd, err) < 0)
     return -1;
+  {
+    char pid[32];
+    int n = snprintf (pid, sizeof pid, "%d\n", (int)getpid ());
+    if (write_file_atomic_at (cfg->store_fd, STORE_REBOOTING, pid, n, 0600, err) < 0)
+      {
+        flock (cfg->store_fd, LOCK_UN);
+        return -1;
+      }
+  }
   monitor_net_down (cfg->name, cfg->networks);
   if (container_delete (cfg->ctx, cfg->name, true, &e2) < 0)
     ctr_error_print (&e2);
@@ -549,6 +559,7 @@ monitor_reboot (struct monitor *m, ctr_error_t *err)
   if (m->ready_fd >= 0 && m->cfg->report_boot)
     m->ready_by = now_ns () + STOP_SIGNAL_HOLD_NS;
   r = monitor_setup (m, err);
+  unlinkat (cfg->store_fd, STORE_REBOOTING, 0);
   flock (cfg->store_fd, LOCK_UN);
   if (r < 0)
     m->gone = true;

@@ -66,6 +66,34 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
   json_value_free (v);
 }
 
+/* Whether the monitor that wrote <store>/<name>/rebooting still runs: it is booting its
+   guest again, and the container is down only for that moment. */
+static bool
+monitor_rebooting (int store_fd)
+{
+  ctr_error_t err = NULL;
+  cleanup_free char *text = NULL, *comm = NULL;
+  char path[64];
+  int64_t pid;
+  size_t len;
+
+  if (read_file_at (store_fd, STORE_REBOOTING, 64, &text, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return false;
+    }
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_int64 (text, &pid) < 0 || pid <= 0)
+    return false;
+  snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
+  if (read_file_at (AT_FDCWD, path, 64, &comm, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return false;
+    }
+  return strcmp (comm, "ctr-monitor\n") == 0;
+}
+
 int
 system_info (const struct ctr_context *ctx, const char *name, bool usage, struct system_info *out,
              ctr_error_t *err)
@@ -89,6 +117,9 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   if (container_state (ctx, name, &json, err) < 0)
     {
       ctr_error_free (err);
+      /* a rebooting guest is a running machine (pid 0: no init this moment) */
+      if (monitor_rebooting (fd))
+        out->status = SYSTEM_RUNNING;
       return 0;
     }
   {
