@@ -8,8 +8,9 @@
 static const char usage[]
     = "Usage: ctr info [--format table|json] NAME\n"
       "\n"
-      "Show a system container: state, init's pid, uptime, CPU time and memory in use (from\n"
-      "its cgroup), addresses, template, last exit status.\n"
+      "Show a system container: state, init's pid, uptime (since the last boot), restarts\n"
+      "(reboots of the guest), CPU time and memory in use (from its cgroup), addresses,\n"
+      "template, last exit status.\n"
       "\n"
       "Options:\n"
       "  -f, --format FORMAT  table (default) or json\n"
@@ -23,7 +24,10 @@ print_text (const struct system_info *i)
   if (i->pid)
     printf ("PID:        %d\n", (int)i->pid);
   if (i->status != SYSTEM_STOPPED)
-    printf ("Uptime:     %llus\n", (unsigned long long)i->uptime_s);
+    {
+      printf ("Uptime:     %llus\n", (unsigned long long)i->uptime_s);
+      printf ("Restarts:   %lld\n", (long long)i->restarts);
+    }
   if (i->has_usage)
     {
       printf ("CPU use:    %.3fs\n", i->cpu_ns / 1e9);

@@ -58,7 +58,10 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
   json_kv_string (w, "kind", i->kind);
   json_kv_bool (w, "autostart", i->autostart);
   if (i->status != SYSTEM_STOPPED)
-    json_kv_int (w, "uptime", (int64_t)i->uptime_s);
+    {
+      json_kv_int (w, "uptime", (int64_t)i->uptime_s);
+      json_kv_int (w, "restarts", i->restarts);
+    }
   if (i->has_last_exit)
     json_kv_int (w, "last_exit", i->last_exit);
   if (i->has_usage)

@@ -28,6 +28,10 @@
 #include "base/util.h"
 
 #define MAX_CLIENTS 32
+/* A guest that reboots more than REBOOT_BURST times within REBOOT_INTERVAL_S seconds is
+   stopped instead of booted again (systemd's StartLimitBurst / StartLimitIntervalSec). */
+#define REBOOT_BURST 5
+#define REBOOT_INTERVAL_S 60
 
 enum client_role
 {
@@ -62,6 +66,13 @@ struct monitor
   /* the start's pipe, until init is through its early setup (-1: reported) */
   int ready_fd;
   uint64_t ready_by;
+  /* init has a pid namespace of its own: its reboot(2) ends it with SIGHUP or SIGINT */
+  bool own_pidns;
+  /* boots after the first (guest reboots), and when the last REBOOT_BURST of them began */
+  unsigned restarts;
+  uint64_t reboot_at[REBOOT_BURST];
+  /* the container is already deleted (a reboot that failed half-way) */
+  bool gone;
 };
 
 static void
@@ -227,6 +238,7 @@ stop_deadline (struct monitor *m)
 }
 
 static void report_ready (int fd, ctr_error_t *err);
+static int monitor_setup (struct monitor *m, ctr_error_t *err);
 
 /* Whether init has started a child yet (/proc/PID/task/PID/children; unknown: true). */
 static bool
@@ -450,9 +462,12 @@ teardown (struct monitor *m, int code)
 
   ctr_log_debug ("monitor of `%s`: init ended (%d): removing network, cgroup and state",
                  m->cfg->name, code);
-  monitor_net_down (m->cfg->name, m->cfg->networks);
-  if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
-    ctr_error_print (&err);
+  if (!m->gone)
+    {
+      monitor_net_down (m->cfg->name, m->cfg->networks);
+      if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
+        ctr_error_print (&err);
+    }
   save_exit (m, code);
   /* gone before anyone hears of the end: after `stop`, nothing of the container is left */
   monitor_cgroup_leave (m->own);
@@ -465,6 +480,90 @@ teardown (struct monitor *m, int code)
       close (m->clients[i].fd);
     }
   m->n_clients = 0;
+}
+
+/* The status recorded for init's end. reboot(2) in init's own pid namespace ends init with
+   SIGINT for power-off and halt (kernel/pid_namespace.c, reboot_pid_ns): a clean shutdown,
+   0, as of a machine that powered off. No other SIGINT can end a namespace's init: the
+   kernel drops a default-action signal sent to it. */
+static int
+exit_code (const struct monitor *m, int status)
+{
+  if (status < 0)
+    return 255;
+  if (m->own_pidns && status == SIGINT)
+    return 0;
+  return wait_status_code (status);
+}
+
+/* reboot(2) with LINUX_REBOOT_CMD_RESTART in init's own pid namespace ends init with SIGHUP.
+   A stop under way wins: the container then stays down. */
+static bool
+reboot_requested (const struct monitor *m, int status)
+{
+  return m->own_pidns && status == SIGHUP && m->kill_at == 0;
+}
+
+/* Whether this reboot is one too many: REBOOT_BURST of them began within the last
+   REBOOT_INTERVAL_S seconds. Otherwise its time is kept for the next ones. */
+static bool
+reboot_limited (struct monitor *m)
+{
+  uint64_t now = now_ns (), *slot = &m->reboot_at[m->restarts % REBOOT_BURST];
+  if (m->restarts >= REBOOT_BURST && now - *slot < REBOOT_INTERVAL_S * 1000000000ull)
+    return true;
+  *slot = now;
+  return false;
+}
+
+/* The guest rebooted: the run is torn down as at a stop (network, cgroup, state directory
+   with the socket and monitor.json) and the container created and started again from its
+   definition, with a new init. The console's clients, the console log and the monitor's
+   cgroup stay. On failure the container is down (m->gone). */
+static int
+monitor_reboot (struct monitor *m, ctr_error_t *err)
+{
+  const struct monitor_config *cfg = m->cfg;
+  ctr_error_t e2 = NULL;
+  int r;
+
+  fprintf (stderr, "ctr: container `%s`: init rebooted: starting it again (restart %u)\n",
+           cfg->name, m->restarts + 1);
+  /* start, stop and destroy read the status under the store lock, ls and info see the
+     marker: none of them takes it for stopped while it is down */
+  if (store_lock (cfg->store_fd, err) < 0)
+    return -1;
+  {
+    char pid[32];
+    int n = snprintf (pid, sizeof pid, "%d\n", (int)getpid ());
+    if (write_file_atomic_at (cfg->store_fd, STORE_REBOOTING, pid, n, 0600, err) < 0)
+      {
+        flock (cfg->store_fd, LOCK_UN);
+        return -1;
+      }
+  }
+  monitor_net_down (cfg->name, cfg->networks);
+  if (container_delete (cfg->ctx, cfg->name, true, &e2) < 0)
+    ctr_error_print (&e2);
+  close (m->pidfd);
+  if (m->master >= 0)
+    close (m->master);
+  if (m->peer >= 0)
+    close (m->peer);
+  if (m->listen_fd >= 0)
+    close (m->listen_fd);
+  m->pidfd = m->master = m->peer = m->listen_fd = -1;
+  m->master_open = false;
+  m->pid = 0;
+  m->restarts++;
+  if (m->ready_fd >= 0 && m->cfg->report_boot)
+    m->ready_by = now_ns () + STOP_SIGNAL_HOLD_NS;
+  r = monitor_setup (m, err);
+  unlinkat (cfg->store_fd, STORE_REBOOTING, 0);
+  flock (cfg->store_fd, LOCK_UN);
+  if (r < 0)
+    m->gone = true;
+  return r;
 }
 
 static void
@@ -552,7 +651,8 @@ listen_socket (const struct monitor_config *cfg, ctr_error_t *err)
 }
 
 static int
-write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_error_t *err)
+write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, unsigned restarts,
+            ctr_error_t *err)
 {
   cleanup_free char *text = NULL, *started = rfc3339_now ();
   cleanup_close int dfd = state_dir_open (container_state_root (cfg->ctx), cfg->name, err);
@@ -564,6 +664,7 @@ write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_e
   json_kv_int (w, "pid", pid);
   json_kv_string (w, "started", started);
   json_kv_int (w, "started_ns", (int64_t)now_ns ());
+  json_kv_int (w, "restarts", restarts);
   json_key (w, "addresses");
   json_array_open (w);
   for (char **a = addresses; a && *a; a++)
@@ -574,6 +675,18 @@ write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, ctr_e
   if (dfd < 0)
     return -1;
   return write_file_atomic_at (dfd, MONITOR_INFO, text, len, 0600, err);
+}
+
+/* Whether pid shares the monitor's pid namespace (unknown: true, no reboot is assumed). */
+static bool
+same_pid_namespace (pid_t pid)
+{
+  char path[64];
+  struct stat a, b;
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+  if (stat (path, &a) < 0 || stat ("/proc/self/ns/pid", &b) < 0)
+    return true;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* Create → network → socket → start. On failure everything made so far is undone. */
@@ -599,6 +712,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
       ctr_error (err, errno, "pidfd_open %d", m->pid);
       goto fail;
     }
+  m->own_pidns = !same_pid_namespace (m->pid);
   m->master_open = m->master >= 0;
   if (m->master >= 0)
     {
@@ -610,7 +724,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
   if (monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
     goto fail;
   m->listen_fd = listen_socket (cfg, err);
-  if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, err) < 0)
+  if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, m->restarts, err) < 0)
     goto fail;
   if (container_start (cfg->ctx, cfg->name, err) < 0)
     goto fail;
@@ -718,11 +832,29 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
      the start does, also when the start was killed meanwhile and never will */
   flock (cfg->store_fd, LOCK_UN);
   boot_report (&m);
-  status = event_loop (&m);
-  teardown (&m, status < 0 ? 255 : wait_status_code (status));
+  for (;;)
+    {
+      status = event_loop (&m);
+      if (!reboot_requested (&m, status))
+        break;
+      if (reboot_limited (&m))
+        {
+          ctr_log_warning ("container `%s` rebooted more than %d times within %d s: "
+                           "left stopped; `ctr start %s` boots it again",
+                           cfg->name, REBOOT_BURST, REBOOT_INTERVAL_S, cfg->name);
+          break;
+        }
+      if (monitor_reboot (&m, &err) < 0)
+        {
+          ctr_error_wrap (&err, "container `%s`: reboot", cfg->name);
+          ctr_error_print (&err);
+          break;
+        }
+    }
+  teardown (&m, exit_code (&m, status));
   /* after the teardown: a start that hears of the failure can start again at once */
   if (m.ready_fd >= 0)
-    boot_failed (&m, status < 0 ? 255 : wait_status_code (status));
+    boot_failed (&m, exit_code (&m, status));
   _exit (0);
 }
 

@@ -9,6 +9,8 @@
 
 #define STORE_META "ctr.json"
 #define STORE_CONSOLE_LOG "console.log"
+/* The pid of a monitor booting its rebooted guest again, while the container is down. */
+#define STORE_REBOOTING "rebooting"
 
 /* ctr.json: what the OCI config does not say. */
 struct store_meta

@@ -69,6 +69,7 @@ struct system_info
   char **addresses;
   char **networks;
   uint64_t uptime_s;
+  int64_t restarts; /* guest reboots under the current monitor (running only) */
   bool has_last_exit;
   int last_exit;
   bool has_usage;

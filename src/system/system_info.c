@@ -54,6 +54,7 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
     }
   if (json_as_int64 (json_get (v, "started_ns"), &started) && started > 0)
     out->uptime_s = (now_ns () - (uint64_t)started) / 1000000000ull;
+  json_as_int64 (json_get (v, "restarts"), &out->restarts);
   a = json_get (v, "addresses");
   out->addresses = xzalloc ((json_len (a) + 1) * sizeof (char *));
   for (size_t i = 0, k = 0; i < json_len (a); i++)
@@ -63,6 +64,34 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
         out->addresses[k++] = xstrdup (s);
     }
   json_value_free (v);
+}
+
+/* Whether the monitor that wrote <store>/<name>/rebooting still runs: it is booting its
+   guest again, and the container is down only for that moment. */
+static bool
+monitor_rebooting (int store_fd)
+{
+  ctr_error_t err = NULL;
+  cleanup_free char *text = NULL, *comm = NULL;
+  char path[64];
+  int64_t pid;
+  size_t len;
+
+  if (read_file_at (store_fd, STORE_REBOOTING, 64, &text, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return false;
+    }
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_int64 (text, &pid) < 0 || pid <= 0)
+    return false;
+  snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
+  if (read_file_at (AT_FDCWD, path, 64, &comm, &len, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return false;
+    }
+  return strcmp (comm, "ctr-monitor\n") == 0;
 }
 
 int
@@ -88,6 +117,9 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   if (container_state (ctx, name, &json, err) < 0)
     {
       ctr_error_free (err);
+      /* a rebooting guest is a running machine (pid 0: no init this moment) */
+      if (monitor_rebooting (fd))
+        out->status = SYSTEM_RUNNING;
       return 0;
     }
   {

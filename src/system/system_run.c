@@ -196,6 +196,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
 {
   struct opened o = { .fd = -1 };
   int *exit_status = &out->exit_status;
+  enum system_status st;
   int r = -1;
 
   memset (out, 0, sizeof *out);
@@ -207,7 +208,12 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
   snprintf (out->stop_signal, sizeof out->stop_signal, "%s",
             o.meta.stop_signal ? o.meta.stop_signal : "its stop signal");
   ctr_log_debug ("stop `%s`: SIGKILL after %d s", name, timeout);
-  switch (status_of (ctx, name, NULL))
+  /* a monitor booting a rebooted guest again holds the lock while it is down */
+  if (store_lock (o.fd, err) < 0)
+    goto out;
+  st = status_of (ctx, name, NULL);
+  flock (o.fd, LOCK_UN);
+  switch (st)
     {
     case SYSTEM_STOPPED:
       ctr_error (err, 0, "container `%s` is not running", name);
@@ -224,6 +230,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
       /* a paused container cannot act on its stop signal */
       r = monitor_stop (ctx, name, timeout, exit_status, &out->killed, err);
     }
+out:
   close_stored (&o);
   return r;
 }

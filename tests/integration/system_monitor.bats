@@ -3,7 +3,8 @@
 # (<root>/ctr.monitor/NAME), not in its caller's session: the end of that session leaves
 # the container running and manageable; the monitor's cgroup goes with stop and destroy.
 # Its console is a machine's (nobody's controlling terminal until the shell on it takes
-# it), and `stop` tells a clean halt from a kill. Also run in the cgroup v2 guest.
+# it), and `stop` tells a clean halt from a kill. The guest's reboot boots it again, its
+# poweroff is a clean stop, a reboot loop ends. Also run in the cgroup v2 guest.
 
 # shellcheck disable=SC2154
 load helpers
@@ -23,6 +24,7 @@ teardown() {
 	for d in /sys/fs/cgroup/*/"$SESSION" /sys/fs/cgroup/"$SESSION"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
+	ctr network rm ctrtmon >/dev/null 2>&1 || true
 	delete_all_containers
 	check_no_leaks && return 0
 	remove_leftovers
@@ -161,4 +163,85 @@ monitor_cgroups() {
 	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output; stderr: $stderr"
 	run ctr info --format json "$NAME"
 	[ "$(jq -r .last_exit <<<"$output")" = 0 ] || fail "init did not exit by itself: $output"
+}
+
+state_is() {
+	[ "$(state_of "$NAME")" = "$1" ]
+}
+
+info_field() {
+	ctr info --format json "$NAME" | jq -r ".$1"
+}
+
+# The pid of init once it is a new one (not $1) and the container runs again.
+rebooted_from() {
+	local pid
+	pid=$(info_field pid) || return 1
+	[ "$pid" != "$1" ] && [ "$pid" != 0 ] && [ "$(info_field state)" = running ]
+}
+
+# In its own pid namespace, init's reboot(2) ends it with SIGHUP (restart) or SIGINT
+# (power-off, halt): the monitor boots it again, or records a clean stop.
+@test "a guest's reboot boots it again with a new init; its poweroff stops it with exit 0" {
+	local pid addr fifo=$BATS_TEST_TMPDIR/console.in out=$BATS_TEST_TMPDIR/console.out cpid
+	ctr network create ctrtmon --subnet 10.211.9.0/24
+	ctr create -t busybox "$NAME" --net ctrtmon
+	ctr start "$NAME"
+	pid=$(info_field pid)
+	addr=$(info_field 'addresses[0]')
+	# a console client of the first run
+	mkfifo "$fifo"
+	exec 7<>"$fifo"
+	ctr console "$NAME" <"$fifo" >"$out" 2>&1 3>&- &
+	cpid=$!
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' attach '$NAME' -- sh -c 'echo first-boot-\$((6*7)) >/dev/console'; grep -q first-boot-42 '$out'"
+	# reboot -f: reboot(2) at once
+	ctr attach "$NAME" -- reboot -f
+	wait_until rebooted_from "$pid"
+	[ "$(info_field restarts)" = 1 ]
+	[ "$(state_of "$NAME")" = running ]
+	# the network again, on the same address
+	[ "$(info_field 'addresses[0]')" = "$addr" ] || fail "address: $addr, now $(info_field 'addresses[0]')"
+	run ctr attach "$NAME" -- ip -4 addr show eth0
+	assert_output_contains "${addr%/*}"
+	# the console client of the first run sees the second
+	ctr attach "$NAME" -- sh -c 'echo second-boot-$((6*7)) >/dev/console'
+	wait_until grep -q second-boot-42 "$out"
+	# plain reboot: busybox init shuts down and then calls reboot(2)
+	pid=$(info_field pid)
+	ctr attach "$NAME" -- reboot
+	wait_until rebooted_from "$pid"
+	[ "$(info_field restarts)" = 2 ]
+	grep -q "init rebooted: starting it again" "$CTR_STORE/$NAME/monitor.log"
+	# poweroff -f: a clean stop, which ends the console client too
+	ctr attach "$NAME" -- poweroff -f
+	wait_until state_is stopped
+	[ "$(info_field last_exit)" = 0 ] || fail "$(ctr info --format json "$NAME")"
+	wait "$cpid" || true
+	exec 7>&-
+	[ -z "$(ls -A "$STATE_ROOT")" ] || fail "state left: $(ls -A "$STATE_ROOT")"
+	[ -z "$(monitor_cgroups)" ] || fail "monitor cgroup left: $(monitor_cgroups)"
+	# halt, through init: a clean stop as well
+	ctr start "$NAME"
+	ctr attach "$NAME" -- halt
+	wait_until state_is stopped
+	[ "$(info_field last_exit)" = 0 ] || fail "$(ctr info --format json "$NAME")"
+	ctr destroy "$NAME"
+	[ -z "$(monitor_cgroups)" ] || fail "monitor cgroup left: $(monitor_cgroups)"
+}
+
+@test "a guest that reboots in a loop is left stopped, with a message in its log" {
+	ctr create -t busybox "$NAME" --net none
+	rm "$CTR_STORE/$NAME/rootfs/sbin/init"
+	printf '%s\n' '#!/bin/sh' 'sleep 0.2' 'reboot -f' 'sleep 10' >"$CTR_STORE/$NAME/rootfs/sbin/init"
+	chmod 0755 "$CTR_STORE/$NAME/rootfs/sbin/init"
+	run ctr start "$NAME"
+	wait_until state_is stopped
+	run cat "$CTR_STORE/$NAME/monitor.log"
+	assert_output_contains "rebooted more than 5 times within 60 s: left stopped"
+	[ "$(grep -c "init rebooted: starting it again" "$CTR_STORE/$NAME/monitor.log")" = 5 ]
+	# it ended on its reboot: 128 + SIGHUP, not a clean stop
+	[ "$(info_field last_exit)" = 129 ] || fail "$(ctr info --format json "$NAME")"
+	[ -z "$(ls -A "$STATE_ROOT")" ] || fail "state left: $(ls -A "$STATE_ROOT")"
+	ctr destroy "$NAME"
 }
