@@ -147,8 +147,19 @@ lease_address (struct netlink *nl, const struct network_def *def,
   lease.n_ports = (unsigned int)req->n_ports;
   lease.ports = ports;
   network_leases_add (&leases, &lease);
-  if (network_leases_write (def->name, &leases, err) < 0)
+  /* the server (started with the first container) knows the name before the lease is
+     written: a failure here leaves no lease to undo */
+  if (network_dns_update (def, &leases, err) < 0)
     bridge = -1;
+  else if (network_leases_write (def->name, &leases, err) < 0)
+    {
+      ctr_error_t ignored = NULL;
+      bridge = -1;
+      leases.n--;
+      network_lease_clear (&leases.v[leases.n]);
+      if (network_dns_update (def, &leases, &ignored) < 0)
+        ctr_error_free (&ignored);
+    }
 out:
   network_leases_clear (&leases);
   network_release_stale (nl, &stale);
@@ -185,6 +196,17 @@ drop_leases (const char *network, const char *owner, const char *ifname,
       r = network_leases_write (network, &leases, err);
     }
   leases.n = kept;
+  /* the name goes from the server; the last container takes the server with it, and a
+     server whose starter was killed is found here too */
+  if (r == 0 && network_dns_recorded (network))
+    {
+      struct network_def def;
+      ctr_error_t ignored = NULL;
+      if (network_def_load (network, &def, &ignored) < 0
+          || network_dns_update (&def, &leases, &ignored) < 0)
+        ctr_error_free (&ignored);
+      network_def_clear (&def);
+    }
   network_leases_clear (&leases);
   return r;
 }
