@@ -442,33 +442,3 @@ network_attachment_clear (struct network_attachment *a)
   free (a->gateway6);
   memset (a, 0, sizeof (*a));
 }
-
-char *
-network_resolv_conf (void)
-{
-  cleanup_free char *text = NULL;
-  char *out = NULL, *line, *save = NULL;
-  size_t len, out_len = 0;
-  ctr_error_t ignored = NULL;
-  FILE *f;
-
-  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &text, &len, &ignored) < 0)
-    {
-      ctr_error_free (&ignored);
-      return xstrdup ("");
-    }
-  f = open_memstream (&out, &out_len);
-  if (f == NULL)
-    return xstrdup ("");
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char server[128];
-      /* a loopback resolver (systemd-resolved's stub) is unreachable from the container */
-      if (sscanf (line, " nameserver %127s", server) == 1
-          && (strncmp (server, "127.", 4) == 0 || strcmp (server, "::1") == 0))
-        continue;
-      fprintf (f, "%s\n", line);
-    }
-  fclose (f);
-  return out;
-}

@@ -419,7 +419,12 @@ dns_start (const struct network_def *def, char *program, ctr_error_t *err)
       goto out;
     }
   if (pid == 0)
-    exec_dnsmasq (argv, go[0], ep[1]);
+    {
+      /* the parent's ends: a parent killed before its go must mean EOF, not a wait */
+      close (go[1]);
+      close (ep[0]);
+      exec_dnsmasq (argv, go[0], ep[1]);
+    }
   close (ep[1]);
   ep[1] = -1;
   if (cgroup_enter (cg, pid, false, err) < 0)
@@ -530,6 +535,36 @@ bool
 network_dns_running (const struct network_def *def)
 {
   return def->dns && running_pid (def) > 0;
+}
+
+char *
+network_resolv_conf (void)
+{
+  cleanup_free char *text = NULL;
+  char *out = NULL, *line, *save = NULL;
+  size_t len, out_len = 0;
+  ctr_error_t ignored = NULL;
+  FILE *f;
+
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &text, &len, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return xstrdup ("");
+    }
+  f = open_memstream (&out, &out_len);
+  if (f == NULL)
+    return xstrdup ("");
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char server[128];
+      /* a loopback resolver (systemd-resolved's stub) is unreachable from the container */
+      if (sscanf (line, " nameserver %127s", server) == 1
+          && (strncmp (server, "127.", 4) == 0 || strcmp (server, "::1") == 0))
+        continue;
+      fprintf (f, "%s\n", line);
+    }
+  fclose (f);
+  return out;
 }
 
 /* One resolv.conf line of the host's (search and domain merged, nameservers dropped). */

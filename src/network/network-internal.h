@@ -107,7 +107,8 @@ bool network_lease_alive (const struct network_lease *e);
 int network_leases_pick (const struct network_def *def, const struct network_leases *l,
                          const char *static_ip, uint8_t out[16], ctr_error_t *err);
 void network_leases_add (struct network_leases *l, const struct network_lease *lease);
-/* The names of the networks with a lease file (a NULL-terminated vector). */
+/* The names of the networks with a lease file, or a DNS server record (a server whose
+   starter was killed before it wrote the first lease): a NULL-terminated vector. */
 int network_leased_names (char ***out, size_t *n, ctr_error_t *err);
 /* The lease text of published ports: "8080/tcp,192.0.2.1:53/udp" (NULL when n is 0). */
 char *network_ports_format (const struct network_port *ports, size_t n);
