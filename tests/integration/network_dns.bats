@@ -152,3 +152,25 @@ address_of() {
 	run ctr network ls -q
 	[[ $output != *"$NET"* ]] || fail "created anyway"
 }
+
+@test "dns: behind systemd-resolved's stub (127.0.0.53) the server asks resolved's upstreams; the host's search domains follow" {
+	printf 'nameserver 127.0.0.53\nsearch corp.example\noptions edns0\n' >"$BATS_TEST_TMPDIR/resolv.conf"
+	printf 'nameserver %s\n' "$UPSTREAM" >"$BATS_TEST_TMPDIR/resolved.conf"
+	ctr network create "$NET" --subnet 10.231.40.0/24
+	ctr create -t busybox "$NAME" --net "$NET"
+	# the host as systemd-resolved leaves it, in a mount namespace of the test's own
+	unshare -m sh -c "mount --make-rprivate / && mount --bind '$BATS_TEST_TMPDIR/resolv.conf' /etc/resolv.conf &&
+		mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/resolve &&
+		cp '$BATS_TEST_TMPDIR/resolved.conf' /run/systemd/resolve/resolv.conf &&
+		CTR_TEST_MARKER=$MARKER '$CTR' --root '$STATE_ROOT' start '$NAME'"
+	pid=$(dnsmasq_pid)
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--server=$UPSTREAM " || fail "upstreams: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+	run ctr attach "$NAME" -- cat /etc/resolv.conf
+	[ "$output" = "nameserver $GW
+options edns0
+search $NET corp.example" ] || fail "resolv.conf: $output"
+	wait_until resolves "$NAME" www.example.test 1.2.3.4 || fail "not forwarded: $(ctr attach "$NAME" -- nslookup www.example.test 2>&1)"
+	ctr destroy -f "$NAME"
+	no_dns_left
+	ctr network rm "$NET"
+}
