@@ -52,6 +52,16 @@ create_bridge (struct netlink *nl, const struct network_def *def, ctr_error_t *e
   index = netlink_link_index (nl, def->bridge, err);
   if (index <= 0)
     goto fail;
+  /* a bridge without an address of its own takes the lowest of its ports', which changes
+     when a container leaves: the others' ARP entries for the gateway (their DNS server and
+     route) would point nowhere until they expire. 0a:58: + the gateway's IPv4 address, as
+     containers get theirs, is stable and taken by no container of the network. */
+  {
+    uint8_t mac[6] = { 0x0a, 0x58 };
+    memcpy (mac + 2, def->gateway, 4);
+    if (netlink_link_set_mac (nl, index, mac, err) < 0)
+      goto fail;
+  }
   if (netlink_addr_add (nl, index, AF_INET, def->gateway, def->subnet.prefix, err) < 0
       || (def->has_ipv6
           && netlink_addr_add (nl, index, AF_INET6, def->gateway6, def->subnet6.prefix, err) < 0)
