@@ -28,6 +28,7 @@ teardown() {
 	ctr network rm -f "$NET" >/dev/null 2>&1 || true
 	[ ! -s "$BATS_TEST_TMPDIR/upstream.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/upstream.pid")" 2>/dev/null || true
 	delete_all_containers
+	[ -z "${MADE_RUN_SYSTEMD:-}" ] || rmdir /run/systemd
 	check_no_leaks && no_dns_left && return 0
 	remove_leftovers
 	return 1
@@ -161,7 +162,12 @@ address_of() {
 	printf 'nameserver %s\n' "$UPSTREAM" >"$BATS_TEST_TMPDIR/resolved.conf"
 	ctr network create "$NET" --subnet 10.231.40.0/24
 	ctr create -t busybox "$NAME" --net "$NET"
-	# the host as systemd-resolved leaves it, in a mount namespace of the test's own
+	# the host as systemd-resolved leaves it, in a mount namespace of the test's own (an
+	# empty /run/systemd made for the tmpfs where the host has none, removed again)
+	if [ ! -d /run/systemd ]; then
+		mkdir /run/systemd
+		MADE_RUN_SYSTEMD=1
+	fi
 	unshare -m sh -c "mount --make-rprivate / && mount --bind '$BATS_TEST_TMPDIR/resolv.conf' /etc/resolv.conf &&
 		mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/resolve &&
 		cp '$BATS_TEST_TMPDIR/resolved.conf' /run/systemd/resolve/resolv.conf &&
