@@ -28,6 +28,9 @@ static const char usage[]
       "      --no-nat           no masquerade to the outside\n"
       "      --ipv6 CIDR        also an IPv6 subnet\n"
       "      --mtu N            MTU of the bridge and veths (default 1500)\n"
+      "      --dns-upstream IP  where the network's DNS server forwards other names\n"
+      "                         (repeatable; default: the host's resolvers)\n"
+      "      --no-dns           no DNS server (dnsmasq) on the gateway\n"
       "  -h, --help             show this help\n";
 
 enum
@@ -38,6 +41,8 @@ enum
   OPT_NO_NAT,
   OPT_IPV6,
   OPT_MTU,
+  OPT_DNS_UPSTREAM,
+  OPT_NO_DNS,
 };
 
 static const struct option create_long_options[] = {
@@ -47,16 +52,29 @@ static const struct option create_long_options[] = {
   { "no-nat", no_argument, NULL, OPT_NO_NAT },
   { "ipv6", required_argument, NULL, OPT_IPV6 },
   { "mtu", required_argument, NULL, OPT_MTU },
+  { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+  { "no-dns", no_argument, NULL, OPT_NO_DNS },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 static int
-create_option (int c, struct network_create_options *o, char **argv)
+create_option (int c, struct network_create_options *o, char ***upstreams, char **argv)
 {
   uint64_t mtu;
+  size_t n;
 
   switch (c)
     {
+    case OPT_DNS_UPSTREAM:
+      n = strv_len (*upstreams);
+      *upstreams = xrealloc (*upstreams, (n + 2) * sizeof (char *));
+      (*upstreams)[n] = xstrdup (optarg);
+      (*upstreams)[n + 1] = NULL;
+      o->dns_upstream = *upstreams;
+      return CLI_CONTINUE;
+    case OPT_NO_DNS:
+      o->no_dns = true;
+      return CLI_CONTINUE;
     case OPT_SUBNET:
       o->subnet = optarg;
       return CLI_CONTINUE;
@@ -89,12 +107,13 @@ do_create (int argc, char **argv)
 {
 
   struct network_create_options o = { 0 };
+  cleanup_strv char **upstreams = NULL;
   ctr_error_t err = NULL;
   int c, rc;
 
   cli_getopt_begin ();
   while ((c = getopt_long (argc, argv, ":h", create_long_options, NULL)) != -1)
-    if ((rc = create_option (c, &o, argv)) != CLI_CONTINUE)
+    if ((rc = create_option (c, &o, &upstreams, argv)) != CLI_CONTINUE)
       return rc;
   if (optind >= argc)
     return cli_usage_error ("network create", "missing network name");
@@ -122,6 +141,15 @@ write_info (json_writer *w, const struct network_info *info)
     }
   json_kv_bool (w, "nat", info->nat);
   json_kv_int (w, "mtu", info->mtu);
+  json_kv_bool (w, "dns", info->dns);
+  if (info->dns_upstream)
+    {
+      json_key (w, "dns_upstream");
+      json_array_open (w);
+      for (size_t j = 0; info->dns_upstream[j]; j++)
+        json_string (w, info->dns_upstream[j]);
+      json_array_close (w);
+    }
   json_key (w, "leases");
   json_array_open (w);
   for (i = 0; i < info->n_leases; i++)

@@ -52,6 +52,16 @@ create_bridge (struct netlink *nl, const struct network_def *def, ctr_error_t *e
   index = netlink_link_index (nl, def->bridge, err);
   if (index <= 0)
     goto fail;
+  /* a bridge without an address of its own takes the lowest of its ports', which changes
+     when a container leaves: the others' ARP entries for the gateway (their DNS server and
+     route) would point nowhere until they expire. 0a:58: + the gateway's IPv4 address, as
+     containers get theirs, is stable and taken by no container of the network. */
+  {
+    uint8_t mac[6] = { 0x0a, 0x58 };
+    memcpy (mac + 2, def->gateway, 4);
+    if (netlink_link_set_mac (nl, index, mac, err) < 0)
+      goto fail;
+  }
   if (netlink_addr_add (nl, index, AF_INET, def->gateway, def->subnet.prefix, err) < 0
       || (def->has_ipv6
           && netlink_addr_add (nl, index, AF_INET6, def->gateway6, def->subnet6.prefix, err) < 0)
@@ -147,8 +157,19 @@ lease_address (struct netlink *nl, const struct network_def *def,
   lease.n_ports = (unsigned int)req->n_ports;
   lease.ports = ports;
   network_leases_add (&leases, &lease);
-  if (network_leases_write (def->name, &leases, err) < 0)
+  /* the server (started with the first container) knows the name before the lease is
+     written: a failure here leaves no lease to undo */
+  if (network_dns_update (def, &leases, err) < 0)
     bridge = -1;
+  else if (network_leases_write (def->name, &leases, err) < 0)
+    {
+      ctr_error_t ignored = NULL;
+      bridge = -1;
+      leases.n--;
+      network_lease_clear (&leases.v[leases.n]);
+      if (network_dns_update (def, &leases, &ignored) < 0)
+        ctr_error_free (&ignored);
+    }
 out:
   network_leases_clear (&leases);
   network_release_stale (nl, &stale);
@@ -185,6 +206,17 @@ drop_leases (const char *network, const char *owner, const char *ifname,
       r = network_leases_write (network, &leases, err);
     }
   leases.n = kept;
+  /* the name goes from the server; the last container takes the server with it, and a
+     server whose starter was killed is found here too */
+  if (r == 0 && network_dns_recorded (network))
+    {
+      struct network_def def;
+      ctr_error_t ignored = NULL;
+      if (network_def_load (network, &def, &ignored) < 0
+          || network_dns_update (&def, &leases, &ignored) < 0)
+        ctr_error_free (&ignored);
+      network_def_clear (&def);
+    }
   network_leases_clear (&leases);
   return r;
 }
@@ -421,34 +453,4 @@ network_attachment_clear (struct network_attachment *a)
   free (a->address6);
   free (a->gateway6);
   memset (a, 0, sizeof (*a));
-}
-
-char *
-network_resolv_conf (void)
-{
-  cleanup_free char *text = NULL;
-  char *out = NULL, *line, *save = NULL;
-  size_t len, out_len = 0;
-  ctr_error_t ignored = NULL;
-  FILE *f;
-
-  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &text, &len, &ignored) < 0)
-    {
-      ctr_error_free (&ignored);
-      return xstrdup ("");
-    }
-  f = open_memstream (&out, &out_len);
-  if (f == NULL)
-    return xstrdup ("");
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char server[128];
-      /* a loopback resolver (systemd-resolved's stub) is unreachable from the container */
-      if (sscanf (line, " nameserver %127s", server) == 1
-          && (strncmp (server, "127.", 4) == 0 || strcmp (server, "::1") == 0))
-        continue;
-      fprintf (f, "%s\n", line);
-    }
-  fclose (f);
-  return out;
 }

@@ -28,6 +28,7 @@ network_info_clear (struct network_info *info)
   free (info->gateway);
   free (info->subnet6);
   free (info->gateway6);
+  strv_free (info->dns_upstream);
   memset (info, 0, sizeof (*info));
 }
 
@@ -54,6 +55,8 @@ info_from_def (const struct network_def *d, struct network_info *out)
       out->gateway6 = network_addr_format (AF_INET6, d->gateway6);
     }
   out->nat = d->nat;
+  out->dns = d->dns;
+  out->dns_upstream = d->dns_upstream ? xstrv_dup (d->dns_upstream) : NULL;
   out->mtu = d->mtu;
 }
 
@@ -201,6 +204,7 @@ remove_locked (const struct network_def *d, const struct network_remove_options 
     goto out;
   network_release_stale (nl, &stale);
   network_release_stale (nl, &leases);
+  network_dns_stop (d);
   if (remove_bridge (nl, d, err) < 0 || network_nft_del_network (d->name, err) < 0
       || unlink_run_file (d->name, ".leases", err) < 0
       || unlink_run_file (d->name, ".leases.tmp", err) < 0)

@@ -13,16 +13,19 @@
 #define LEASES_MAX_SIZE (16 * 1024 * 1024)
 
 void
+network_lease_clear (struct network_lease *e)
+{
+  free (e->address);
+  free (e->owner);
+  free (e->ports);
+  e->address = e->owner = e->ports = NULL;
+}
+
+void
 network_leases_clear (struct network_leases *l)
 {
-  size_t i;
-
-  for (i = 0; i < l->n; i++)
-    {
-      free (l->v[i].address);
-      free (l->v[i].owner);
-      free (l->v[i].ports);
-    }
+  for (size_t i = 0; i < l->n; i++)
+    network_lease_clear (&l->v[i]);
   free (l->v);
   l->v = NULL;
   l->n = 0;
@@ -163,6 +166,12 @@ owner_alive (const struct network_lease *e)
   if (e->pid <= 0)
     return true; /* no process to watch: freed by detach only */
   return network_pid_start_time (e->pid) == e->start;
+}
+
+bool
+network_lease_alive (const struct network_lease *e)
+{
+  return owner_alive (e);
 }
 
 void

@@ -50,6 +50,8 @@ struct network_def
   uint8_t gateway6[16];
   bool nat;
   unsigned int mtu;
+  bool dns;            /* a dnsmasq answers for the containers on the gateway(s) */
+  char **dns_upstream; /* NULL: the host's resolvers */
 };
 void network_def_clear (struct network_def *d);
 /* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */
@@ -91,6 +93,7 @@ struct network_leases
   size_t n;
 };
 void network_leases_clear (struct network_leases *l);
+void network_lease_clear (struct network_lease *e);
 /* <run>/<name>.leases, replaced atomically; callers hold network_lock_file ("<name>.lock"). */
 /* The lines of a leases file (text, NUL-terminated, is cut up); malformed lines skipped. */
 void network_leases_parse (char *text, struct network_leases *out);
@@ -98,11 +101,14 @@ int network_leases_read (const char *name, struct network_leases *out, ctr_error
 int network_leases_write (const char *name, const struct network_leases *l, ctr_error_t *err);
 /* Moves the leases whose owner died into *stale. */
 void network_leases_take_stale (struct network_leases *l, struct network_leases *stale);
+/* The lease's owner lives (or it has no process to watch). */
+bool network_lease_alive (const struct network_lease *e);
 /* Picks an address for a new lease (static_ip checked when given) into out (16 bytes). */
 int network_leases_pick (const struct network_def *def, const struct network_leases *l,
                          const char *static_ip, uint8_t out[16], ctr_error_t *err);
 void network_leases_add (struct network_leases *l, const struct network_lease *lease);
-/* The names of the networks with a lease file (a NULL-terminated vector). */
+/* The names of the networks with a lease file, or a DNS server record (a server whose
+   starter was killed before it wrote the first lease): a NULL-terminated vector. */
 int network_leased_names (char ***out, size_t *n, ctr_error_t *err);
 /* The lease text of published ports: "8080/tcp,192.0.2.1:53/udp" (NULL when n is 0). */
 char *network_ports_format (const struct network_port *ports, size_t n);
@@ -125,6 +131,18 @@ int network_nft_add_ports (const char *owner, const char *ifname, const char *ad
                            const struct network_port *ports, size_t n, ctr_error_t *err);
 /* Deletes the owner's rules (ifname NULL: of every interface). */
 int network_nft_del_owner (const char *owner, const char *ifname, ctr_error_t *err);
+
+/* ---- dns.c (dnsmasq, one per network) ---- */
+/* With the network's lock held, after its leases changed (leases: what the file now
+   holds): the hosts file names every live lease, and the server runs while one exists,
+   started on the first; stopped (and a stale one cleaned up) when none is left. */
+int network_dns_update (const struct network_def *def, const struct network_leases *leases,
+                        ctr_error_t *err);
+/* A server may run: its pid file (made before it starts) exists. */
+bool network_dns_recorded (const char *name);
+/* Stops the network's server, if one may run (network rm). */
+void network_dns_stop (const struct network_def *def);
+bool network_dns_running (const struct network_def *def);
 
 /* ---- attach.c ---- */
 struct netlink;

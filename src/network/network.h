@@ -60,6 +60,10 @@ void network_attachment_clear (struct network_attachment *a);
 /* resolv.conf text for containers: the host's /etc/resolv.conf minus 127.* nameservers
    (systemd-resolved stubs), falling back to nothing (an empty string). */
 char *network_resolv_conf (void);
+/* resolv.conf text for a container on networks: the gateway of each bridge network whose
+   DNS server runs (at most 3) and `search` with their names, then the host's search domains
+   and options; NULL when none of them has a server. */
+char *network_dns_resolv_conf (char *const *networks);
 
 /* A container's list of networks, attached as eth0, eth1, ... (ip and the published ports
    go to the first). "none" or "host" alone (or an empty list) attaches nothing. */
@@ -93,7 +97,9 @@ struct network_create_options
   const char *bridge;  /* NULL: the network's name when it fits, else ctr-<hash> */
   const char *ipv6;    /* NULL: no IPv6 */
   bool no_nat;
-  unsigned int mtu; /* 0: 1500 */
+  unsigned int mtu;          /* 0: 1500 */
+  bool no_dns;               /* no dnsmasq for the network */
+  char *const *dns_upstream; /* NULL: the host's resolvers; else addresses */
 };
 int network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err);
 /* Refused while leases of live owners exist; deletes the bridge, rules, leases. */
@@ -115,8 +121,9 @@ struct network_lease_info
 struct network_info
 {
   char *name, *bridge, *subnet, *gateway, *subnet6, *gateway6;
-  bool nat;
+  bool nat, dns;
   unsigned int mtu;
+  char **dns_upstream;
   struct network_lease_info *leases;
   size_t n_leases;
 };

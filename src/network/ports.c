@@ -26,12 +26,27 @@ network_leased_names (char ***out, size_t *n, ctr_error_t *err)
     return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", network_run_dir ());
   while ((de = readdir (dir)))
     {
-      size_t len = strlen (de->d_name);
-      if (len <= 7 || strcmp (de->d_name + len - 7, ".leases") != 0)
+      static const char *const suffixes[] = { ".leases", ".dnsmasq.pid" };
+      size_t len = strlen (de->d_name), cut = 0;
+      for (size_t s = 0; s < 2 && cut == 0; s++)
+        {
+          size_t l = strlen (suffixes[s]);
+          if (len > l && strcmp (de->d_name + len - l, suffixes[s]) == 0)
+            cut = len - l;
+        }
+      if (cut == 0)
         continue;
-      *out = xrealloc (*out, (*n + 2) * sizeof (char *));
-      (*out)[(*n)++] = xstrndup (de->d_name, len - 7);
-      (*out)[*n] = NULL;
+      {
+        cleanup_free char *name = xstrndup (de->d_name, cut);
+        bool seen = false;
+        for (size_t i = 0; i < *n && !seen; i++)
+          seen = strcmp ((*out)[i], name) == 0;
+        if (seen)
+          continue;
+        *out = xrealloc (*out, (*n + 2) * sizeof (char *));
+        (*out)[(*n)++] = steal_ptr (name);
+        (*out)[*n] = NULL;
+      }
     }
   return 0;
 }

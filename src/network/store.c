@@ -156,6 +156,7 @@ network_def_clear (struct network_def *d)
 {
   free (d->name);
   free (d->bridge);
+  strv_free (d->dns_upstream);
   memset (d, 0, sizeof (*d));
 }
 
@@ -200,6 +201,37 @@ def_parse_addresses (const json_value *root, const char *path, struct network_de
   return 0;
 }
 
+/* "dns_upstream": bare addresses, each checked (they become dnsmasq arguments). */
+static int
+def_parse_upstreams (const json_value *root, const char *origin, struct network_def *out,
+                     ctr_error_t *err)
+{
+  const json_value *v = json_get (root, "dns_upstream");
+  size_t n;
+
+  if (v == NULL)
+    return 0;
+  if (!json_is_array (v))
+    return ctr_error (err, 0, "%s: dns_upstream: not an array", origin);
+  n = json_len (v);
+  out->dns_upstream = xzalloc ((n + 1) * sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *s;
+      uint8_t a[16];
+      int family;
+      if (!json_as_string (json_at (v, i), &s)
+          || network_addr_parse (s, "dns upstream", a, &family, err) < 0)
+        {
+          if (*err == NULL)
+            ctr_error (err, 0, "not a string");
+          return ctr_error_wrap (err, "%s: dns_upstream[%zu]", origin, i);
+        }
+      out->dns_upstream[i] = xstrdup (s);
+    }
+  return 0;
+}
+
 int
 network_def_parse (const char *name, const char *text, size_t len, const char *origin,
                    struct network_def *out, ctr_error_t *err)
@@ -213,6 +245,7 @@ network_def_parse (const char *name, const char *text, size_t len, const char *o
   if (root == NULL)
     return -1;
   out->nat = true;
+  out->dns = true; /* a definition of an older ctr: DNS as for a new one */
   if (get_string (root, "bridge", origin, &bridge, err) < 0
       || def_parse_addresses (root, origin, out, err) < 0)
     {
@@ -224,6 +257,13 @@ network_def_parse (const char *name, const char *text, size_t len, const char *o
   json_as_bool (json_get (root, "nat"), &out->nat);
   json_as_int64 (json_get (root, "mtu"), &mtu);
   out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned int)mtu : DEFAULT_MTU;
+  json_as_bool (json_get (root, "dns"), &out->dns);
+  if (def_parse_upstreams (root, origin, out, err) < 0)
+    {
+      json_value_free (root);
+      network_def_clear (out);
+      return -1;
+    }
   json_value_free (root);
   return 0;
 }
@@ -270,6 +310,15 @@ def_save (const struct network_def *d, ctr_error_t *err)
     }
   json_kv_bool (w, "nat", d->nat);
   json_kv_int (w, "mtu", d->mtu);
+  json_kv_bool (w, "dns", d->dns);
+  if (d->dns_upstream)
+    {
+      json_key (w, "dns_upstream");
+      json_array_open (w);
+      for (size_t i = 0; d->dns_upstream[i]; i++)
+        json_string (w, d->dns_upstream[i]);
+      json_array_close (w);
+    }
   json_map_close (w);
   text = json_writer_finish (w, &len);
   if (make_dir (network_config_dir (), &made, err) < 0)
@@ -525,6 +574,9 @@ def_build (struct netlink *nl, const char *name, const struct network_create_opt
                                     : xasprintf ("ctr-%08x", network_hash (name, NULL));
   d->nat = !o->no_nat;
   d->mtu = o->mtu ? o->mtu : DEFAULT_MTU;
+  d->dns = !o->no_dns;
+  if (o->dns_upstream && o->dns_upstream[0])
+    d->dns_upstream = xstrv_dup (o->dns_upstream);
   if (network_check_ifname (d->bridge, "bridge name", err) < 0)
     goto out;
   if (setup_subnet (&t, o, strcmp (name, NETWORK_DEFAULT_NAME) == 0, d, err) < 0
@@ -583,6 +635,15 @@ check_options (const struct network_create_options *o, ctr_error_t *err)
     return -1;
   if (o->ipv6 && setup_ipv6 (o->ipv6, &d, err) < 0)
     return -1;
+  for (size_t i = 0; o->dns_upstream && o->dns_upstream[i]; i++)
+    {
+      uint8_t a[16];
+      int family;
+      if (o->no_dns)
+        return ctr_error (err, 0, "--dns-upstream: the network has no DNS (--no-dns)");
+      if (network_addr_parse (o->dns_upstream[i], "dns upstream", a, &family, err) < 0)
+        return -1;
+    }
   return 0;
 }
 

@@ -95,6 +95,8 @@ monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd,
     .publish = cfg->publish,
   };
 
+  cleanup_free char *resolv = NULL;
+
   *addresses = NULL;
   if (network_list_empty (cfg->networks)
       && !(cfg->networks && network_is_usermode (cfg->networks[0])))
@@ -110,7 +112,9 @@ monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd,
     return usermode_up (cfg, nsfd, usfd, addresses, err);
   if (network_attach_list (&req, addresses, err) < 0)
     return -1;
-  if (write_etc (cfg, *addresses, NULL, err) < 0)
+  /* the networks' DNS servers (which know the containers by name), else the host's */
+  resolv = network_dns_resolv_conf (cfg->networks);
+  if (write_etc (cfg, *addresses, resolv, err) < 0)
     {
       monitor_net_down (cfg->name, cfg->networks);
       strv_free (*addresses);

@@ -30,11 +30,16 @@ ctr_killed_at() {
 }
 
 # steps_of TRACE: "name occurrence" per syscall of the trace, in order; at most
-# FAULT_STEPS of them, spread evenly.
+# FAULT_STEPS of them, spread evenly. FAULT_FROM and FAULT_TO (extended regexes on the
+# trace's lines) keep only the steps from the first line matching FROM to the next one
+# matching TO.
 steps_of() {
-	awk -v max="$FAULT_STEPS" '
+	awk -v max="$FAULT_STEPS" -v from="${FAULT_FROM:-}" -v to="${FAULT_TO:-}" '
+		BEGIN { on = from == "" }
+		!on && $0 ~ from { on = 1 }
 		match($0, /^[a-z_0-9]+\(/) { name = substr($0, 1, RLENGTH - 1); seen[name]++
-			step[n++] = name " " seen[name] }
+			if (on && !done) step[n++] = name " " seen[name] }
+		on && to != "" && $0 ~ to { done = 1 }
 		END { stride = (max > 0 && n > max) ? n / max : 1
 			for (i = 0; i < n; i += stride) print step[int(i)] }' "$1"
 }

@@ -41,6 +41,18 @@ network_gone() {
 	! ip link show "br-$NET" >/dev/null 2>&1 || fail "bridge br-$NET left" || return 1
 	! ip link show "$NET" >/dev/null 2>&1 || fail "bridge $NET left" || return 1
 	! nft list table inet ctr 2>/dev/null | grep -q "ctr-net:$NET\"" || fail "nft rules left" || return 1
+	no_dns_of_net
+}
+
+# Nothing of the network's DNS server: process, pid file, hosts directory, cgroup.
+dnsmasq_of_net_gone() { [ -z "$(pgrep -f -- "--pid-file=$CTR_NETWORK_ROOT/run/$NET.dnsmasq.pid")" ]; }
+no_dns_of_net() {
+	wait_until dnsmasq_of_net_gone 2>/dev/null ||
+		fail "dnsmasq of $NET left: $(pgrep -af -- "$NET.dnsmasq.pid")" || return 1
+	[ ! -e "$CTR_NETWORK_ROOT/run/$NET.dnsmasq.pid" ] || fail "dnsmasq pid file left" || return 1
+	[ ! -e "/run/ctr-dns/$NET" ] || fail "DNS directory /run/ctr-dns/$NET left" || return 1
+	[ -z "$(find /sys/fs/cgroup -type d -path "*/ctr.dns/$NET" 2>/dev/null)" ] ||
+		fail "DNS cgroups left: $(find /sys/fs/cgroup -type d -path "*/ctr.dns/$NET")" || return 1
 }
 
 # destroy -f, where "does not exist" is fine: what remains is for system_gone to find
@@ -56,6 +68,7 @@ net_rm() { ctr network rm "$NET" >>"$BATS_TEST_TMPDIR/trial.log" 2>&1 || ! ctr n
 net_made() { ctr network create "$NET" --subnet 10.213.7.0/24 --bridge "$NET" >/dev/null 2>&1; }
 net_delete() { delete_force && net_rm; }
 all_gone() { check_no_leaks && network_gone_but_defined; }
+dns_gone() { all_gone && no_dns_of_net; }
 # the network stays defined for the next trial: only this container's lease and veth go.
 # The lease goes at once; the host end of the veth is deleted by a detached helper after
 # delete returns (src/network/attach.c: delete_links_async), so it is waited for.
@@ -88,4 +101,14 @@ network_gone_but_defined() {
 	make_bundle
 	net_made
 	FAULT_CHECK=all_gone fault_verb "run -d --net" nothing delete_force run -d --net "$NET" --bundle "$BUNDLE" "$(cid)"
+}
+
+@test "fault: kill -9 at each step of run -d --net that starts the network's DNS server, then delete -f: no dnsmasq left" {
+	make_bundle
+	# the steps from the record (the pid file, made before the server starts) to the
+	# lease's write (the test above covers the rest); the network is made anew for each
+	# trial, so that each runs the steps of the traced run
+	net_anew() { net_rm && net_made; }
+	FAULT_FROM='dnsmasq\.pid' FAULT_TO='\.leases\.tmp' FAULT_CHECK=dns_gone \
+		fault_verb "run -d --net (DNS start)" net_anew delete_force run -d --net "$NET" --bundle "$BUNDLE" "$(cid)"
 }
