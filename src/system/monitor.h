@@ -80,6 +80,8 @@ struct cgroup *monitor_cgroup_enter (const char *name);
 void monitor_cgroup_leave (struct cgroup *cg);
 /* Removes what a dead monitor left there, killing anything still in it. */
 void monitor_cgroup_remove (const char *name);
+/* Whether the monitor's own cgroup was frozen from outside (false when it has none). */
+bool monitor_cgroup_frozen (const char *name);
 
 /* Starts a detached monitor that creates and starts the container; returns its pid once
    the container runs, or the error that stopped it (nothing is left behind then). */

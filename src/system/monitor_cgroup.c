@@ -86,3 +86,20 @@ monitor_cgroup_remove (const char *name)
   if (cg)
     cgroup_free (cg);
 }
+
+bool
+monitor_cgroup_frozen (const char *name)
+{
+  cleanup_free char *path = monitor_cgroup_path (name, true);
+  struct cgroup_config cgc = { .cgroups_path = path, .id = name, .rootless = is_rootless () };
+  struct cgroup *cg = NULL;
+  ctr_error_t err = NULL;
+  bool frozen = false;
+
+  if (path && cgroup_open_leaf (&cgc, &cg, &err) == 0 && cg)
+    cgroup_is_frozen (cg, &frozen, &err);
+  ctr_error_free (&err);
+  if (cg)
+    cgroup_free (cg);
+  return frozen;
+}

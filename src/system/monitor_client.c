@@ -20,8 +20,9 @@
 #include "base/util.h"
 
 /* Whether the monitor at the other end of fd sits in the freezer (its cgroup, or a parent
-   of it, frozen from outside): connect() succeeds through the backlog, but no request
-   would ever be answered. */
+   of it, frozen from outside), as its wchan shows; monitor_cgroup_frozen reads its own
+   cgroup's state too (v2's trap does not always show). connect() succeeds through the
+   backlog, but no request would ever be answered. */
 static bool
 monitor_frozen (int fd)
 {
@@ -84,7 +85,7 @@ static int
 monitor_connect_serving (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
   int fd = monitor_connect (ctx, name, err);
-  if (fd >= 0 && monitor_frozen (fd))
+  if (fd >= 0 && (monitor_frozen (fd) || monitor_cgroup_frozen (name)))
     {
       close (fd);
       return ctr_error (err, 0,
