@@ -46,6 +46,8 @@ static const struct verb verbs[] = {
   { "ls", cli_ls, "list the named system containers", true },
   { "info", cli_info, "show a system container's state and resource use", true },
   { "destroy", cli_destroy, "remove a system container and its root filesystem", true },
+  { "clone", cli_clone, "copy a stopped system container as a new one", true },
+  { "snapshot", cli_snapshot, "keep and restore copies of a stopped system container", true },
   { "config", cli_config, "show or change a system container's definition", true },
   { "templates", cli_templates, "list the templates of system containers", true },
   { "check-config", cli_check_config, "check what this host and user offer ctr, and what to fix",
@@ -124,15 +126,16 @@ find_verb (const char *name)
 }
 
 /* containerd's client is also called ctr: its syntax gets one line saying which ctr this is
-   (ctr(1), CONTAINERD'S CLIENT) instead of a usage error. */
+   (ctr(1), CONTAINERD'S CLIENT) instead of a usage error. Its singular `snapshot` is this
+   ctr's verb (snapshots of system containers); the plural stays containerd's. */
 static bool
 is_containerd_client_syntax (int argc, char **argv)
 {
   static const char *const client_verbs[]
-      = { "images",   "image",  "i",          "containers", "container",   "c",       "tasks",
-          "task",     "t",      "namespaces", "namespace",  "ns",          "content", "snapshots",
-          "snapshot", "leases", "plugins",    "plugin",     "version",     "install", "oci",
-          "shim",     "pprof",  "sandboxes",  "sandbox",    "deprecations" };
+      = { "images", "image",     "i",          "containers",  "container", "c",       "tasks",
+          "task",   "t",         "namespaces", "namespace",   "ns",        "content", "snapshots",
+          "leases", "plugins",   "plugin",     "version",     "install",   "oci",     "shim",
+          "pprof",  "sandboxes", "sandbox",    "deprecations" };
   static const char *const client_options[]
       = { "-n", "--namespace", "-a", "--address", "--connect-timeout", "--timeout" };
   const char *first = argc > 1 ? argv[1] : "";

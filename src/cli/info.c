@@ -40,6 +40,8 @@ print_text (const struct system_info *i)
   printf ("Template:   %s\n", i->template_name ? i->template_name : "-");
   printf ("Kind:       %s\n", i->kind ? i->kind : "-");
   printf ("Autostart:  %s\n", i->autostart ? "yes" : "no");
+  if (i->cloned_from)
+    printf ("Clone of:   %s\n", i->cloned_from);
   if (i->has_last_exit)
     printf ("Last exit:  %d\n", i->last_exit);
 }

@@ -22,7 +22,7 @@
 
 const char *const store_meta_keys[] = {
   "template", "created", "kind",    "autostart", "stop_signal", "stop_timeout",
-  "net",      "ip",      "publish", "last_exit", NULL,
+  "net",      "ip",      "publish", "last_exit", "cloned_from", NULL,
 };
 
 void
@@ -36,6 +36,7 @@ store_meta_clear (struct store_meta *m)
   free (m->ip);
   strv_free (m->publish);
   free (m->last_exit_time);
+  free (m->cloned_from);
   memset (m, 0, sizeof *m);
 }
 
@@ -159,6 +160,7 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
   m->networks = strv_from_json (json_get (root, "net"));
   m->ip = dup_string (root, "ip");
   m->publish = strv_from_json (json_get (root, "publish"));
+  m->cloned_from = dup_string (root, "cloned_from");
   last = json_get (root, "last_exit");
   if (json_as_int64 (json_get (last, "status"), &n))
     {
@@ -210,6 +212,8 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
   write_strv (w, "net", m->networks);
   json_kv_string (w, "ip", m->ip);
   write_strv (w, "publish", m->publish);
+  if (m->cloned_from)
+    json_kv_string (w, "cloned_from", m->cloned_from);
   if (m->has_last_exit)
     {
       json_key (w, "last_exit");
@@ -242,6 +246,28 @@ store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err
     return -1;
   ctr_log_debug ("store: removed `%s`, left by a create that was killed", tmp);
   return 1;
+}
+
+int
+store_staging_claim (int rootfd, const char *name, ctr_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf (".%s.new", name);
+  int fd;
+  if (mkdirat (rootfd, tmp, 0700) < 0 && errno == EEXIST)
+    {
+      cleanup_close int old = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
+        return ctr_error (err, 0, "container `%s` is being created", name);
+      if (remove_tree_at (rootfd, tmp, err) < 0)
+        return -1;
+      if (mkdirat (rootfd, tmp, 0700) < 0)
+        return ctr_error (err, errno, "create `%s`", tmp);
+    }
+  fd = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "create `%s`", tmp);
+  flock (fd, LOCK_EX);
+  return fd;
 }
 
 /* Half-made containers whose create was killed: `.NAME.new` without its creator's lock. */
@@ -342,12 +368,14 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
     s = m->ip;
   else if (strcmp (key, "publish") == 0)
     return *out = strv_join (m->publish), 0;
+  else if (strcmp (key, "cloned_from") == 0)
+    s = m->cloned_from;
   else if (strcmp (key, "last_exit") == 0)
     return *out = m->has_last_exit ? xasprintf ("%d", m->last_exit) : xstrdup (""), 0;
   else
     return ctr_error (err, 0,
                       "unknown key `%s` (one of: template, created, kind, autostart, "
-                      "stop_signal, stop_timeout, net, ip, publish, last_exit)",
+                      "stop_signal, stop_timeout, net, ip, publish, last_exit, cloned_from)",
                       key);
   *out = xstrdup (s ? s : "");
   return 0;
@@ -421,7 +449,8 @@ store_meta_set (struct store_meta *m, const char *key, const char *value, ctr_er
       m->publish = steal_ptr (v);
     }
   else if (strcmp (key, "template") == 0 || strcmp (key, "created") == 0
-           || strcmp (key, "kind") == 0 || strcmp (key, "last_exit") == 0)
+           || strcmp (key, "kind") == 0 || strcmp (key, "last_exit") == 0
+           || strcmp (key, "cloned_from") == 0)
     return ctr_error (err, 0, "`%s` is read-only", key);
   else
     return ctr_error (err, 0, "unknown key `%s`", key);

@@ -27,6 +27,7 @@ struct store_meta
   bool has_last_exit;
   int last_exit; /* wait status folded as the shell does: 128+signal */
   char *last_exit_time;
+  char *cloned_from; /* `ctr clone`: the container this one was copied from, or NULL */
 };
 
 void store_meta_clear (struct store_meta *m);
@@ -47,6 +48,9 @@ int store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err);
 /* Removes `.NAME.new`, the staging directory of a create that was killed (its lock is
    free): 1 when removed, 0 when there is none or (*busy) a create holds it. */
 int store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err);
+/* Claims `.NAME.new` for a create or a clone: made (or taken over from a killed one,
+   whose lock is free) and returned open and locked; its lock lives as long as the fd. */
+int store_staging_claim (int rootfd, const char *name, ctr_error_t *err);
 /* The names in the store; staging directories left by killed creates are removed first. */
 int store_list (const char *root, char ***names, size_t *n, ctr_error_t *err);
 /* Exclusive flock on a store directory (waits): create, start, config set and destroy

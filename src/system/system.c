@@ -272,28 +272,6 @@ write_meta (int dirfd, const struct system_create_options *o, const struct templ
   return r;
 }
 
-/* A `.NAME.new` directory whose creator is gone (no lock on it) is removed. */
-static int
-claim_tmp (int rootfd, const char *tmp, const char *name, ctr_error_t *err)
-{
-  int fd;
-  if (mkdirat (rootfd, tmp, 0700) < 0 && errno == EEXIST)
-    {
-      cleanup_close int old = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
-        return ctr_error (err, 0, "container `%s` is being created", name);
-      if (remove_tree_at (rootfd, tmp, err) < 0)
-        return -1;
-      if (mkdirat (rootfd, tmp, 0700) < 0)
-        return ctr_error (err, errno, "create `%s`", tmp);
-    }
-  fd = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return ctr_error (err, errno, "create `%s`", tmp);
-  flock (fd, LOCK_EX);
-  return fd;
-}
-
 /* SIGINT, SIGTERM or SIGHUP arrived while blocked: the one, or 0. */
 static int
 interrupt_pending (void)
@@ -428,7 +406,7 @@ system_create (const struct ctr_context *ctx, const char *name,
   sigaddset (&interrupts, SIGTERM);
   sigaddset (&interrupts, SIGHUP);
   sigprocmask (SIG_BLOCK, &interrupts, &old);
-  dfd = claim_tmp (rootfd, tmp, name, err);
+  dfd = store_staging_claim (rootfd, name, err);
   r = dfd < 0 ? -1 : create_in (rootfd, dfd, root, tmp, name, o, err);
   if (r < 0 && dfd >= 0)
     {

@@ -74,6 +74,7 @@ struct system_info
   int last_exit;
   bool has_usage;
   uint64_t cpu_ns, memory_bytes;
+  char *cloned_from; /* or NULL */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -83,6 +84,33 @@ int system_list (const struct ctr_context *ctx, struct system_info **out, size_t
 void system_info_clear (struct system_info *i);
 /* True when name is a stored system container (the OCI verbs then act on it by name). */
 bool system_exists (const struct ctr_context *ctx, const char *name);
+
+/* The status of a stored container (stopped when it has no OCI container). */
+enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
+
+/* storage.c: copies of stopped containers. `ctr clone`: SRC copied to a new container DST
+   (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
+int system_clone (const struct ctr_context *ctx, const char *src, const char *dst,
+                  ctr_error_t *err);
+struct system_snapshot
+{
+  char *name;
+  char *created; /* RFC 3339 */
+  char *comment; /* or NULL */
+  uint64_t size; /* bytes its files take (st_blocks, shared extents counted in full) */
+};
+/* Snapshots under <store>/NAME/snapshots/SNAP/ (rootfs + the definition). snap NULL: the
+   next free "snapN"; *made (may be NULL) gets the name used. */
+int system_snapshot_create (const struct ctr_context *ctx, const char *name, const char *snap,
+                            const char *comment, char **made, ctr_error_t *err);
+/* Sorted by creation time. */
+int system_snapshot_list (const struct ctr_context *ctx, const char *name,
+                          struct system_snapshot **out, size_t *n, ctr_error_t *err);
+void system_snapshot_list_free (struct system_snapshot *s, size_t n);
+int system_snapshot_restore (const struct ctr_context *ctx, const char *name, const char *snap,
+                             ctr_error_t *err);
+int system_snapshot_remove (const struct ctr_context *ctx, const char *name, const char *snap,
+                            ctr_error_t *err);
 
 /* The definition: ctr.json and config.json as one document. */
 int system_config_show (const struct ctr_context *ctx, const char *name, char **out,

@@ -24,6 +24,7 @@ system_info_clear (struct system_info *i)
   free (i->name);
   free (i->template_name);
   free (i->kind);
+  free (i->cloned_from);
   strv_free (i->addresses);
   strv_free (i->networks);
   memset (i, 0, sizeof *i);
@@ -108,6 +109,7 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->name = xstrdup (name);
   out->template_name = steal_ptr (m.template_name);
   out->kind = steal_ptr (m.kind);
+  out->cloned_from = steal_ptr (m.cloned_from);
   out->autostart = m.autostart;
   out->networks = steal_ptr (m.networks);
   out->has_last_exit = m.has_last_exit;

@@ -77,6 +77,12 @@ status_of (const struct ctr_context *ctx, const char *name, pid_t *pid)
   return strcmp (oci, "paused") == 0 ? SYSTEM_PAUSED : SYSTEM_RUNNING;
 }
 
+enum system_status
+system_status_get (const struct ctr_context *ctx, const char *name)
+{
+  return status_of (ctx, name, NULL);
+}
+
 struct opened
 {
   int fd;

@@ -58,6 +58,23 @@ complete_bash() {
 	[ "$output" = none ] || fail "$output"
 }
 
+@test "bash: clone and snapshot: commands, container and snapshot names, options" {
+	system_setup
+	ctr create -t busybox compl-$$ --net none
+	ctr snapshot create compl-$$ keep
+	complete_bash "$CTR" snapshot ""
+	[ "$output" = "create ls restore rm" ] || fail "$output"
+	complete_bash "$CTR" snapshot restore ""
+	[ "$output" = "compl-$$" ] || fail "$output"
+	complete_bash "$CTR" snapshot restore "compl-$$" ""
+	[ "$output" = keep ] || fail "$output"
+	complete_bash "$CTR" snapshot create --com
+	[ "$output" = --comment ] || fail "$output"
+	complete_bash "$CTR" clone ""
+	[ "$output" = "compl-$$" ] || fail "$output"
+	ctr destroy compl-$$
+}
+
 @test "zsh: the completion function offers verbs, options and names" {
 	command -v zsh >/dev/null || skip "zsh not installed (Debian package zsh)"
 	zsh -n "$SRCDIR/completion/zsh/_ctr"

@@ -1,0 +1,641 @@
+/* storage: copies of stopped system containers: `ctr clone` and `ctr snapshot`. */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/log.h"
+#include "base/owned_dir.h"
+#include "base/util.h"
+#include "rootfs/paths.h"
+#include "system/store.h"
+#include "system/system.h"
+
+#define SNAPSHOTS "snapshots"
+#define SNAPSHOT_META "snapshot.json"
+#define CONFIG_MAX (4 * 1024 * 1024)
+#define COMMENT_MAX 4096
+/* a restore's staging copy, and what it swaps out */
+#define ROOTFS_NEW ".rootfs.new"
+
+/* ------------------------------------------------------------------ copying */
+
+/* `cp -a --reflink=auto -- from to` with Debian's coreutils: ownership, modes, times,
+   xattrs, ACLs, hard links, sparse files, and extents shared where the filesystem can
+   (btrfs, xfs). keep_fd (locked, or -1) is passed to cp so that its lock lasts as long as
+   cp does: a ctr killed meanwhile leaves a staging directory no one removes under it. cp
+   dies with ctr. Its first line of complaint becomes the error. */
+static int
+copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
+{
+  static const char *const cps[] = { "/usr/bin/cp", "/bin/cp" };
+  char msg[1024];
+  ssize_t len = 0, n;
+  int fds[2], status;
+  pid_t parent = getpid (), pid;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return ctr_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return ctr_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      char *const argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)from, (char *)to, NULL };
+      char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+      sigset_t none;
+      int nul = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (127);
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      if (nul < 0 || dup2 (nul, STDIN_FILENO) < 0 || dup2 (nul, STDOUT_FILENO) < 0
+          || dup2 (fds[1], STDERR_FILENO) < 0)
+        _exit (127);
+      if (keep_fd >= 0)
+        fcntl (keep_fd, F_SETFD, 0);
+      for (size_t i = 0; i < ARRAY_SIZE (cps); i++)
+        execve (cps[i], argv, envp);
+      dprintf (STDERR_FILENO, "cannot run cp (coreutils): %s\n", strerror (errno));
+      _exit (127);
+    }
+  close (fds[1]);
+  while (len < (ssize_t)sizeof msg - 1
+         && ((n = read (fds[0], msg + len, sizeof msg - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+    len += n > 0 ? n : 0;
+  close (fds[0]);
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "wait for cp");
+  msg[len] = '\0';
+  msg[strcspn (msg, "\n")] = '\0';
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  return ctr_error (err, 0, "copy `%s` to `%s`: %s", from, to,
+                    *msg ? (strncmp (msg, "cp: ", 4) == 0 ? msg + 4 : msg) : "cp failed");
+}
+
+/* The space a tree's files take (du without its hard-link bookkeeping). */
+static uint64_t tree_bytes;
+
+static int
+add_size (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)path, (void)flag, (void)ftw;
+  tree_bytes += (uint64_t)st->st_blocks * 512;
+  return 0;
+}
+
+static uint64_t
+tree_size (const char *path)
+{
+  tree_bytes = 0;
+  nftw (path, add_size, 32, FTW_PHYS | FTW_MOUNT);
+  return tree_bytes;
+}
+
+/* ------------------------------------------------------------------ common */
+
+/* Opens NAME, takes its lock (start waits on it) and checks that it is stopped. */
+static int
+open_stopped (const struct ctr_context *ctx, const char *name, const char *what, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  enum system_status st;
+
+  if (is_rootless ())
+    return ctr_error (err, 0,
+                      "%s `%s`: not available rootless yet (the copy would lose the "
+                      "ownership of files mapped to subordinate ids)",
+                      what, name);
+  fd = store_open (store_root (ctx->store), name, err);
+  if (fd < 0 || store_lock (fd, err) < 0)
+    return -1;
+  st = system_status_get (ctx, name);
+  if (st != SYSTEM_STOPPED)
+    return ctr_error (err, 0, "%s: container `%s` is %s: stop it first", what, name,
+                      system_status_name (st));
+  return steal_fd (fd);
+}
+
+/* "x" when the store-relative path is safe to name (only ids and fixed names are used). */
+static char *
+store_path (const struct ctr_context *ctx, const char *name, const char *rest)
+{
+  return xasprintf ("%s/%s%s%s", store_root (ctx->store), name, rest ? "/" : "", rest ? rest : "");
+}
+
+/* config.json with its top-level "hostname" renamed from old to new (other values as
+   they are). */
+static int
+copy_config (int from_dir, int to_dir, const char *old, const char *new, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL, *out = NULL;
+  json_value *v;
+  json_writer *w;
+  size_t len;
+  int r;
+
+  if (read_file_at (from_dir, "config.json", CONFIG_MAX, &text, &len, err) < 0)
+    return -1;
+  v = json_parse (text, len, "config.json", err);
+  if (v == NULL)
+    return -1;
+  if (!json_is_object (v))
+    {
+      json_value_free (v);
+      return ctr_error (err, 0, "config.json: not a JSON object");
+    }
+  w = json_writer_new (true);
+  json_map_open (w);
+  for (size_t i = 0; i < json_len (v); i++)
+    {
+      const char *key = json_key_at (v, i), *s;
+      const json_value *val = json_value_at (v, i);
+      json_key (w, key);
+      if (old && strcmp (key, "hostname") == 0 && json_as_string (val, &s) && strcmp (s, old) == 0)
+        json_string (w, new);
+      else
+        {
+          size_t vlen;
+          cleanup_free char *raw = json_value_to_string (val, &vlen);
+          json_raw (w, raw, vlen);
+        }
+    }
+  json_map_close (w);
+  json_value_free (v);
+  out = json_writer_finish (w, &len);
+  r = write_file_atomic_at (to_dir, "config.json", out, len, 0600, err);
+  return r;
+}
+
+/* The rootfs's /etc/hostname, when it says old, says new: reached inside the root (a
+   symlink there never leads out), and written only when it is a plain file. */
+static void
+rename_etc_hostname (int dirfd, const char *old, const char *new)
+{
+  cleanup_close int rootfd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int etc = -1, fd = -1;
+  char buf[256];
+  struct stat st;
+  ssize_t n;
+
+  if (rootfd < 0)
+    return;
+  etc = resolve_in_root (rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
+  if (etc < 0)
+    return;
+  fd = openat (etc, "hostname", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size >= (off_t)sizeof buf)
+    return;
+  n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n < 0)
+    return;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  if (strcmp (buf, old) != 0)
+    return;
+  cleanup_free char *text = xasprintf ("%s\n", new);
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, strlen (text), 0) != (ssize_t)strlen (text))
+    ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
+}
+
+/* ------------------------------------------------------------------ clone */
+
+static int
+clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, const char *dst,
+            ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  cleanup_free char *from = store_path (ctx, src, "rootfs");
+  cleanup_free char *to = xasprintf ("%s/.%s.new/rootfs", root, dst);
+  struct store_meta m;
+  int r;
+
+  if (copy_tree (from, to, dfd, err) < 0)
+    return ctr_error_wrap (err, "clone `%s`", src);
+  if (copy_config (srcfd, dfd, src, dst, err) < 0)
+    return ctr_error_wrap (err, "clone `%s`", src);
+  rename_etc_hostname (dfd, src, dst);
+  if (store_meta_read (srcfd, src, &m, err) < 0)
+    return -1;
+  /* what names one container on a network is not shared: a static address (the MAC is
+     made from the address) and host ports go; the clone gets a lease of its own */
+  if (m.ip || (m.publish && m.publish[0]))
+    fprintf (stderr,
+             "ctr: note: clone `%s`: the static address and published ports of `%s` are not "
+             "copied (`ctr config %s set ip|publish` gives it its own)\n",
+             dst, src, dst);
+  free (m.ip);
+  m.ip = NULL;
+  strv_free (m.publish);
+  m.publish = xzalloc (sizeof (char *));
+  free (m.created);
+  m.created = rfc3339_now ();
+  m.has_last_exit = false;
+  free (m.cloned_from);
+  m.cloned_from = xstrdup (src);
+  r = store_meta_write (dfd, &m, err);
+  store_meta_clear (&m);
+  return r;
+}
+
+int
+system_clone (const struct ctr_context *ctx, const char *src, const char *dst, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  cleanup_close int srcfd = -1, rootfd = -1, dfd = -1;
+  cleanup_free char *tmp = NULL;
+  int r;
+
+  if (validate_container_id (dst, err) < 0)
+    return -1;
+  if (strcmp (src, dst) == 0)
+    return ctr_error (err, 0, "clone `%s`: the new name is the same", src);
+  srcfd = open_stopped (ctx, src, "clone", err);
+  if (srcfd < 0)
+    return -1;
+  rootfd = owned_dir_open (root, "store", 0, err);
+  if (rootfd < 0)
+    return -1;
+  if (store_exists (root, dst))
+    return ctr_error (err, 0, "clone `%s`: container `%s` already exists", src, dst);
+  dfd = store_staging_claim (rootfd, dst, err);
+  if (dfd < 0)
+    return -1;
+  tmp = xasprintf (".%s.new", dst);
+  r = clone_into (ctx, srcfd, dfd, src, dst, err);
+  if (r == 0 && renameat2 (rootfd, tmp, rootfd, dst, RENAME_NOREPLACE) < 0)
+    r = ctr_error (err, errno == EEXIST ? 0 : errno, "clone `%s`: container `%s` already exists",
+                   src, dst);
+  if (r < 0)
+    {
+      ctr_error_t e2 = NULL;
+      /* removed under its lock: never a directory another create has claimed */
+      if (remove_tree_at (rootfd, tmp, &e2) < 0)
+        ctr_error_print (&e2);
+    }
+  return r;
+}
+
+/* ------------------------------------------------------------------ snapshots */
+
+static int
+check_snapshot_name (const char *name, const char *snap, ctr_error_t *err)
+{
+  if (validate_container_id (snap, NULL) < 0 || snap[0] == '.')
+    return ctr_error (err, 0, "container `%s`: invalid snapshot name `%s`", name, snap);
+  return 0;
+}
+
+/* <NAME>/snapshots, made when create is set; -1 with errno ENOENT when there is none. */
+static int
+open_snapshots (int fd, const char *name, bool create, ctr_error_t *err)
+{
+  int sfd;
+  if (create && mkdirat (fd, SNAPSHOTS, 0700) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "container `%s`: create `%s`", name, SNAPSHOTS);
+  sfd = openat (fd, SNAPSHOTS, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0 && (errno != ENOENT || create))
+    return ctr_error (err, errno, "container `%s`: open `%s`", name, SNAPSHOTS);
+  return sfd;
+}
+
+/* What a killed snapshot create or restore left; called under the container's lock, which
+   a live one (and its cp) would hold. */
+static void
+sweep_leftovers (int fd, int sfd)
+{
+  ctr_error_t ignored = NULL;
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (remove_tree_at (fd, ROOTFS_NEW, &ignored) < 0)
+    ctr_error_free (&ignored);
+  if (sfd < 0 || (d = fdopendir (fcntl (sfd, F_DUPFD_CLOEXEC, 0))) == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_name[0] == '.' && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0
+        && remove_tree_at (sfd, de->d_name, &ignored) < 0)
+      ctr_error_free (&ignored);
+}
+
+static void
+snapshot_clear (struct system_snapshot *s)
+{
+  free (s->name);
+  free (s->created);
+  free (s->comment);
+}
+
+static int
+read_snapshot (int sfd, const char *name, const char *snap, struct system_snapshot *out,
+               ctr_error_t *err)
+{
+  cleanup_close int dfd = openat (sfd, snap, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *text = NULL, *origin = NULL;
+  json_value *v;
+  const char *s;
+  int64_t n;
+  size_t len;
+
+  memset (out, 0, sizeof *out);
+  if (dfd < 0)
+    return ctr_error (err, errno == ENOENT ? 0 : errno, "container `%s` has no snapshot `%s`", name,
+                      snap);
+  origin = xasprintf ("%s/%s/%s/%s", name, SNAPSHOTS, snap, SNAPSHOT_META);
+  if (read_file_at (dfd, SNAPSHOT_META, 64 * 1024, &text, &len, err) < 0)
+    return ctr_error_wrap (err, "container `%s`: snapshot `%s`", name, snap);
+  v = json_parse (text, len, origin, err);
+  if (v == NULL)
+    return -1;
+  out->name = xstrdup (snap);
+  out->created = xstrdup (json_as_string (json_get (v, "created"), &s) ? s : "");
+  out->comment = json_as_string (json_get (v, "comment"), &s) ? xstrdup (s) : NULL;
+  out->size = json_as_int64 (json_get (v, "size"), &n) && n > 0 ? (uint64_t)n : 0;
+  json_value_free (v);
+  return 0;
+}
+
+static char *
+next_snapshot_name (int sfd)
+{
+  for (unsigned i = 0;; i++)
+    {
+      char *s = xasprintf ("snap%u", i);
+      if (faccessat (sfd, s, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+        return s;
+      free (s);
+    }
+}
+
+static int
+snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name, const char *snap,
+               const char *comment, ctr_error_t *err)
+{
+  cleanup_free char *from = store_path (ctx, name, "rootfs");
+  cleanup_free char *to = NULL, *meta_text = NULL, *text = NULL;
+  cleanup_free char *created = rfc3339_now ();
+  json_writer *w;
+  size_t len;
+
+  to = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
+  if (copy_tree (from, to, fd, err) < 0)
+    return -1;
+  if (read_file_at (fd, "config.json", CONFIG_MAX, &text, &len, err) < 0
+      || write_file_at (dfd, "config.json", text, len, 0600, err) < 0
+      || read_file_at (fd, STORE_META, CONFIG_MAX, &meta_text, &len, err) < 0
+      || write_file_at (dfd, STORE_META, meta_text, len, 0600, err) < 0)
+    return -1;
+  w = json_writer_new (true);
+  json_map_open (w);
+  json_kv_string (w, "name", snap);
+  json_kv_string (w, "created", created);
+  if (comment)
+    json_kv_string (w, "comment", comment);
+  /* the size of the copy, as it stands when made: ls does not walk every snapshot */
+  cleanup_free char *rootfs
+      = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
+  json_kv_int (w, "size", (int64_t)tree_size (rootfs));
+  json_map_close (w);
+  free (text);
+  text = json_writer_finish (w, &len);
+  return write_file_at (dfd, SNAPSHOT_META, text, len, 0600, err);
+}
+
+int
+system_snapshot_create (const struct ctr_context *ctx, const char *name, const char *snap,
+                        const char *comment, char **made, ctr_error_t *err)
+{
+  cleanup_close int fd = -1, sfd = -1, dfd = -1;
+  cleanup_free char *chosen = NULL, *tmp = NULL;
+  int r;
+
+  if (snap && check_snapshot_name (name, snap, err) < 0)
+    return -1;
+  if (comment && (strlen (comment) > COMMENT_MAX || strchr (comment, '\n')))
+    return ctr_error (err, 0, "container `%s`: --comment: one line of at most %d bytes", name,
+                      COMMENT_MAX);
+  fd = open_stopped (ctx, name, "snapshot create", err);
+  if (fd < 0)
+    return -1;
+  sfd = open_snapshots (fd, name, true, err);
+  if (sfd < 0)
+    return -1;
+  sweep_leftovers (fd, sfd);
+  chosen = snap ? xstrdup (snap) : next_snapshot_name (sfd);
+  if (faccessat (sfd, chosen, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return ctr_error (err, 0, "container `%s` already has a snapshot `%s`", name, chosen);
+  tmp = xasprintf (".%s.new", chosen);
+  if (mkdirat (sfd, tmp, 0700) < 0
+      || (dfd = openat (sfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return ctr_error (err, errno, "container `%s`: create snapshot `%s`", name, chosen);
+  r = snapshot_fill (ctx, fd, dfd, name, chosen, comment, err);
+  if (r == 0 && renameat2 (sfd, tmp, sfd, chosen, RENAME_NOREPLACE) < 0)
+    r = ctr_error (err, errno, "container `%s`: snapshot `%s`", name, chosen);
+  if (r < 0)
+    {
+      ctr_error_t e2 = NULL;
+      if (remove_tree_at (sfd, tmp, &e2) < 0)
+        ctr_error_print (&e2);
+      return ctr_error_wrap (err, "snapshot `%s`", name);
+    }
+  if (made)
+    *made = steal_ptr (chosen);
+  return 0;
+}
+
+static int
+compare_snapshots (const void *a, const void *b)
+{
+  const struct system_snapshot *x = a, *y = b;
+  int c = strcmp (x->created, y->created);
+  return c ? c : strcmp (x->name, y->name);
+}
+
+int
+system_snapshot_list (const struct ctr_context *ctx, const char *name, struct system_snapshot **out,
+                      size_t *n, ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  cleanup_close int sfd = -1;
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  *out = NULL;
+  *n = 0;
+  if (fd < 0)
+    return -1;
+  sfd = open_snapshots (fd, name, false, err);
+  if (sfd < 0)
+    return errno == ENOENT ? 0 : -1;
+  d = fdopendir (fcntl (sfd, F_DUPFD_CLOEXEC, 0));
+  if (d == NULL)
+    return ctr_error (err, errno, "container `%s`: read `%s`", name, SNAPSHOTS);
+  while ((de = readdir (d)) != NULL)
+    {
+      struct system_snapshot s;
+      ctr_error_t e = NULL;
+      if (de->d_name[0] == '.') /* staging directories, and . and .. */
+        continue;
+      if (read_snapshot (sfd, name, de->d_name, &s, &e) < 0)
+        {
+          ctr_error_print (&e); /* one broken snapshot does not hide the others */
+          continue;
+        }
+      *out = xrealloc (*out, (*n + 1) * sizeof **out);
+      (*out)[(*n)++] = s;
+    }
+  if (*n)
+    qsort (*out, *n, sizeof **out, compare_snapshots);
+  return 0;
+}
+
+void
+system_snapshot_list_free (struct system_snapshot *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    snapshot_clear (&s[i]);
+  free (s);
+}
+
+/* Opens NAME stopped and locked, and its snapshot SNAP (checked): *sfd, and the fd. */
+static int
+open_snapshot (const struct ctr_context *ctx, const char *name, const char *snap, const char *what,
+               int *sfd, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct system_snapshot s;
+
+  if (check_snapshot_name (name, snap, err) < 0)
+    return -1;
+  fd = open_stopped (ctx, name, what, err);
+  if (fd < 0)
+    return -1;
+  *sfd = open_snapshots (fd, name, false, err);
+  if (*sfd < 0 && errno == ENOENT)
+    return ctr_error (err, 0, "container `%s` has no snapshot `%s`", name, snap);
+  if (*sfd < 0)
+    return -1;
+  sweep_leftovers (fd, *sfd);
+  if (read_snapshot (*sfd, name, snap, &s, err) < 0)
+    {
+      close (*sfd);
+      *sfd = -1;
+      return -1;
+    }
+  snapshot_clear (&s);
+  return steal_fd (fd);
+}
+
+/* The settings of the snapshot's ctr.json over the current one (created, the template,
+   the last exit and where it was cloned from stay). */
+static int
+restore_meta (int fd, int snapfd, const char *name, ctr_error_t *err)
+{
+  struct store_meta now, then;
+  int r;
+
+  if (store_meta_read (fd, name, &now, err) < 0)
+    return -1;
+  if (store_meta_read (snapfd, name, &then, err) < 0)
+    {
+      store_meta_clear (&now);
+      return -1;
+    }
+  now.autostart = then.autostart;
+  now.stop_timeout = then.stop_timeout;
+#define SWAP(a, b)                                                                                 \
+  do                                                                                               \
+    {                                                                                              \
+      __typeof__ (a) t_ = (a);                                                                     \
+      (a) = (b);                                                                                   \
+      (b) = t_;                                                                                    \
+    }                                                                                              \
+  while (0)
+  SWAP (now.stop_signal, then.stop_signal);
+  SWAP (now.networks, then.networks);
+  SWAP (now.ip, then.ip);
+  SWAP (now.publish, then.publish);
+#undef SWAP
+  r = store_meta_write (fd, &now, err);
+  store_meta_clear (&now);
+  store_meta_clear (&then);
+  return r;
+}
+
+int
+system_snapshot_restore (const struct ctr_context *ctx, const char *name, const char *snap,
+                         ctr_error_t *err)
+{
+  cleanup_close int fd = -1, sfd = -1, snapfd = -1;
+  cleanup_free char *from = NULL, *to = store_path (ctx, name, ROOTFS_NEW);
+  cleanup_free char *text = NULL;
+  ctr_error_t e2 = NULL;
+  size_t len;
+
+  fd = open_snapshot (ctx, name, snap, "snapshot restore", &sfd, err);
+  if (fd < 0)
+    return -1;
+  snapfd = openat (sfd, snap, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (snapfd < 0)
+    return ctr_error (err, errno, "container `%s`: open snapshot `%s`", name, snap);
+  from = xasprintf ("%s/%s/%s/%s/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
+  /* copied beside the rootfs, then swapped with it in one rename: a restore killed at any
+     point leaves one whole rootfs in place (and a leftover the next snapshot verb or
+     destroy removes) */
+  if (copy_tree (from, to, fd, err) < 0
+      || read_file_at (snapfd, "config.json", CONFIG_MAX, &text, &len, err) < 0)
+    goto fail;
+  if (renameat2 (fd, ROOTFS_NEW, fd, "rootfs", RENAME_EXCHANGE) < 0)
+    {
+      ctr_error (err, errno, "container `%s`: swap in the restored rootfs", name);
+      goto fail;
+    }
+  if (write_file_atomic_at (fd, "config.json", text, len, 0600, err) < 0
+      || restore_meta (fd, snapfd, name, err) < 0)
+    return ctr_error_wrap (err, "snapshot restore `%s`", name);
+  /* now the old rootfs */
+  if (remove_tree_at (fd, ROOTFS_NEW, &e2) < 0)
+    ctr_error_print (&e2);
+  return 0;
+
+fail:
+  if (remove_tree_at (fd, ROOTFS_NEW, &e2) < 0)
+    ctr_error_print (&e2);
+  return ctr_error_wrap (err, "snapshot restore `%s`", name);
+}
+
+int
+system_snapshot_remove (const struct ctr_context *ctx, const char *name, const char *snap,
+                        ctr_error_t *err)
+{
+  cleanup_close int fd = -1, sfd = -1;
+  cleanup_free char *gone = NULL;
+
+  fd = open_snapshot (ctx, name, snap, "snapshot rm", &sfd, err);
+  if (fd < 0)
+    return -1;
+  /* out of the list in one step; what a kill leaves is swept as a leftover */
+  gone = xasprintf (".%s.rm", snap);
+  if (renameat2 (sfd, snap, sfd, gone, RENAME_NOREPLACE) < 0)
+    return ctr_error (err, errno, "container `%s`: remove snapshot `%s`", name, snap);
+  return remove_tree_at (sfd, gone, err);
+}
