@@ -3,6 +3,9 @@
 
 load helpers
 
+# the source tree (make check exports it; a direct `bats` run finds it from here)
+SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+
 # complete WORD...: what the bash completion offers for the last word, one line
 complete_bash() {
 	run bash -c '
