@@ -543,10 +543,7 @@ child_rootfs (struct create *c, ctr_error_t *err)
       ctr_error (err, errno, "createContainer hooks: enter the rootfs");
       goto out;
     }
-  if (hooks_run (cfg->hooks.hooks[OCI_HOOK_CREATE_CONTAINER],
-                 cfg->hooks.len[OCI_HOOK_CREATE_CONTAINER], OCI_HOOK_CREATE_CONTAINER,
-                 c->hook_state_json, err)
-      < 0)
+  if (hooks_run_stage (&cfg->hooks, OCI_HOOK_CREATE_CONTAINER, c->hook_state_json, err) < 0)
     goto out;
   if (rootfs_pivot (&rctx, err) < 0 || child_terminal (c, &rctx, err) < 0
       || rootfs_finalize (&rctx, err) < 0)
@@ -647,10 +644,7 @@ static void __attribute__ ((noreturn)) container_child (struct create *c)
   /* `run` starts the container itself: nothing to wait for */
   if (c->fifo_fd >= 0 && child_wait_start (c, &err) < 0)
     _exit (1);
-  if (hooks_run (c->config->hooks.hooks[OCI_HOOK_START_CONTAINER],
-                 c->config->hooks.len[OCI_HOOK_START_CONTAINER], OCI_HOOK_START_CONTAINER,
-                 c->start_state_json, &err)
-      < 0)
+  if (hooks_run_stage (&c->config->hooks, OCI_HOOK_START_CONTAINER, c->start_state_json, &err) < 0)
     {
       container_fifo_report (c->fifo_fd, &err);
       ctr_error_print (&err);
@@ -696,12 +690,8 @@ parent_run_hooks (struct create *c, ctr_error_t *err)
   cleanup_free char *json = state_hook_json (&c->state, CTR_STATUS_CREATING, &len1);
   cleanup_free char *started = state_hook_json (&c->state, CTR_STATUS_CREATED, &len2);
   cleanup_free char *both = NULL;
-  if (hooks_run (h->hooks[OCI_HOOK_PRESTART], h->len[OCI_HOOK_PRESTART], OCI_HOOK_PRESTART, json,
-                 err)
-          < 0
-      || hooks_run (h->hooks[OCI_HOOK_CREATE_RUNTIME], h->len[OCI_HOOK_CREATE_RUNTIME],
-                    OCI_HOOK_CREATE_RUNTIME, json, err)
-             < 0)
+  if (hooks_run_stage (h, OCI_HOOK_PRESTART, json, err) < 0
+      || hooks_run_stage (h, OCI_HOOK_CREATE_RUNTIME, json, err) < 0)
     return -1;
   /* the child's hooks: createContainer's state, NUL, startContainer's (as runc: created) */
   both = xmalloc (len1 + 1 + len2 + 1);

@@ -238,6 +238,13 @@ hooks_run (const struct oci_hook *hooks, size_t n, enum oci_hook_stage stage,
   return 0;
 }
 
+int
+hooks_run_stage (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json,
+                 ctr_error_t *err)
+{
+  return hooks_run (hooks->hooks[stage], hooks->len[stage], stage, state_json, err);
+}
+
 void
 hooks_run_warn (const struct oci_hooks *hooks, enum oci_hook_stage stage, const char *state_json)
 {

@@ -322,12 +322,8 @@ restore_hooks (struct restore *r, ctr_error_t *err)
 {
   const struct oci_hooks *h = &r->cfg->hooks;
   cleanup_free char *json = state_hook_json (&r->state, CTR_STATUS_CREATING, NULL);
-  if (hooks_run (h->hooks[OCI_HOOK_PRESTART], h->len[OCI_HOOK_PRESTART], OCI_HOOK_PRESTART, json,
-                 err)
-          < 0
-      || hooks_run (h->hooks[OCI_HOOK_CREATE_RUNTIME], h->len[OCI_HOOK_CREATE_RUNTIME],
-                    OCI_HOOK_CREATE_RUNTIME, json, err)
-             < 0)
+  if (hooks_run_stage (h, OCI_HOOK_PRESTART, json, err) < 0
+      || hooks_run_stage (h, OCI_HOOK_CREATE_RUNTIME, json, err) < 0)
     return -1;
   return 0;
 }
