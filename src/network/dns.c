@@ -306,47 +306,17 @@ dnsmasq_argv (char *program, const struct network_def *def)
   return argv;
 }
 
-/* <run>/<network>.dnsmasq.cgroup: the cgroup's ownership record (cgroup_serialize), so
-   that the stop removes what the start made, the shared /ctr.dns too once it is empty. */
-static char *
-cgroup_record_path (const char *name)
-{
-  return xasprintf ("%s/%s.dnsmasq.cgroup", network_run_dir (), name);
-}
-
-/* cgroup_config's record: written before the first mkdir, as a container's state is. */
-static int
-record_cgroup (void *arg, const char *planned, ctr_error_t *err)
-{
-  const struct network_def *def = arg;
-  cleanup_free char *path = cgroup_record_path (def->name);
-  return write_file_at (AT_FDCWD, path, planned, strlen (planned), 0600, err);
-}
-
-/* Kills whatever runs in the network's DNS cgroup and removes it: as its record says, else
-   (a record lost) the leaf alone. */
+/* Kills whatever runs in the network's DNS cgroup and removes it. */
 static void
 destroy_cgroup (const struct network_def *def)
 {
-  cleanup_free char *path = cgroup_path_of (def), *record = cgroup_record_path (def->name);
-  cleanup_free char *text = NULL;
+  cleanup_free char *path = cgroup_path_of (def);
   struct cgroup_config cgc = { .cgroups_path = path, .id = def->bridge };
   struct cgroup *cg = NULL;
   ctr_error_t ignored = NULL;
-  size_t len;
-  int r;
 
-  if (read_file_at (AT_FDCWD, record, 64 * 1024, &text, &len, &ignored) == 0)
-    r = cgroup_load (text, &cg, &ignored);
-  else
-    {
-      ctr_error_free (&ignored);
-      r = cgroup_open_leaf (&cgc, &cg, &ignored);
-    }
-  if (r < 0 || (cg && cgroup_destroy (cg, &ignored) < 0))
+  if (cgroup_open_leaf (&cgc, &cg, &ignored) < 0 || (cg && cgroup_destroy (cg, &ignored) < 0))
     ctr_error_free (&ignored);
-  else
-    unlink (record);
   if (cg)
     cgroup_free (cg);
 }
@@ -370,7 +340,6 @@ dns_stop (const struct network_def *def)
         unlinkat (fd, HOSTS_FILE, 0);
         unlinkat (fd, HOSTS_TMP, 0);
         rmdir (dir);
-        rmdir (DNS_ROOT); /* shared: gone only once empty */
       }
     ctr_error_free (&ignored);
   }
@@ -423,9 +392,7 @@ static int
 dns_start (const struct network_def *def, char *program, ctr_error_t *err)
 {
   cleanup_free char *cgpath = cgroup_path_of (def);
-  struct cgroup_config cgc = {
-    .cgroups_path = cgpath, .id = def->bridge, .record = record_cgroup, .record_arg = (void *)def
-  };
+  struct cgroup_config cgc = { .cgroups_path = cgpath, .id = def->bridge };
   struct cgroup *cg = NULL;
   char **argv = dnsmasq_argv (program, def);
   int go[2] = { -1, -1 }, ep[2] = { -1, -1 }, status = 0, r = -1, reaper = 0;
