@@ -462,13 +462,15 @@ teardown (struct monitor *m, int code)
 
   ctr_log_debug ("monitor of `%s`: init ended (%d): removing network, cgroup and state",
                  m->cfg->name, code);
+  /* the store says how it ended before the state directory goes: whoever sees the
+     container stopped also sees its last exit */
+  save_exit (m, code);
   if (!m->gone)
     {
       monitor_net_down (m->cfg->name, m->cfg->networks);
       if (container_delete (m->cfg->ctx, m->cfg->name, true, &err) < 0)
         ctr_error_print (&err);
     }
-  save_exit (m, code);
   /* gone before anyone hears of the end: after `stop`, nothing of the container is left */
   monitor_cgroup_leave (m->own);
   m->own = NULL;
