@@ -76,6 +76,11 @@ int cgroup_pids (const struct cgroup *cg, pid_t **pids, size_t *n, ctr_error_t *
 int cgroup_update (const struct cgroup *cg, const struct oci_resources *res, ctr_error_t *err);
 /* Kills what is left, waits until empty and removes the directories ctr created. */
 int cgroup_destroy (struct cgroup *cg, ctr_error_t *err);
+/* Removes the cgroup directory `path` and then its parents, `levels` directories in all,
+   in every hierarchy, each only when it is empty: how the last user of a parent that ctr
+   shares between containers (/ctr.dns, /ctr.monitor) takes it away. Busy or missing
+   directories are no error. */
+void cgroup_prune (const char *path, int levels);
 
 /* How many processes the OOM killer killed in the cgroup so far (memory.events oom_kill on
    v2, memory.oom_control oom_kill on v1); 0 when there is no memory cgroup. */

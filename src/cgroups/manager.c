@@ -613,6 +613,33 @@ cgroup_destroy (struct cgroup *cg, ctr_error_t *err)
   return ret;
 }
 
+void
+cgroup_prune (const char *path, int levels)
+{
+  const struct cg_hierarchy *hs = NULL;
+  size_t nh = 0;
+  ctr_error_t ignored = NULL;
+
+  if (path[0] != '/' || cg_hierarchies (cgroup_layout_detect (), &hs, &nh, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return;
+    }
+  for (size_t i = 0; i < nh; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s%s", hs[i].mount, path);
+      size_t floor = strlen (hs[i].mount);
+      for (int k = 0; k < levels; k++)
+        {
+          char *slash = strrchr (dir, '/');
+          if ((rmdir (dir) < 0 && errno != ENOENT) || slash == NULL
+              || (size_t)(slash - dir) <= floor)
+            break;
+          *slash = '\0';
+        }
+    }
+}
+
 char *
 cgroup_serialize (const struct cgroup *cg)
 {
@@ -878,14 +905,24 @@ cgroup_leave (struct cgroup *cg, const char *pivot, ctr_error_t *err)
     {
       cleanup_free char *dir = cg_member_dir (cg, i);
       cleanup_free char *to = xasprintf ("%.*s/%s", (int)(strrchr (dir, '/') - dir), dir, pivot);
-      if (mkdir (to, 0755) < 0 && errno != EEXIST)
-        ret = ctr_error (err, errno, "cgroup: create `%s`", to);
-      else if (((cg->m[i].h->ctrls & CG_CPUSET)
-                && legacy_cpuset_repair (cg->m[i].h->mount, to, err) < 0)
-               || move_all (dir, to, err) < 0)
-        ret = -1;
-      else if (rmdir (dir) < 0 && errno != ENOENT)
-        ret = ctr_error (err, errno, "remove cgroup `%s`", dir);
+      /* again when the pivot went meanwhile: the last one out of a shared parent prunes
+         an empty pivot (cgroup_prune) */
+      for (int attempt = 0;; attempt++)
+        {
+          if (mkdir (to, 0755) < 0 && errno != EEXIST)
+            ret = ctr_error (err, errno, "cgroup: create `%s`", to);
+          else if (((cg->m[i].h->ctrls & CG_CPUSET)
+                    && legacy_cpuset_repair (cg->m[i].h->mount, to, err) < 0)
+                   || move_all (dir, to, err) < 0)
+            ret = -1;
+          else if (rmdir (dir) < 0 && errno != ENOENT)
+            {
+              if (errno == EBUSY && attempt < 3)
+                continue;
+              ret = ctr_error (err, errno, "remove cgroup `%s`", dir);
+            }
+          break;
+        }
     }
   return ret;
 }

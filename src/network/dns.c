@@ -126,7 +126,7 @@ running_pid (const struct network_def *def)
 /* The DNS directory of a bridge: made (0755 in a 0755 root of root's) when create is set;
    -1 with ENOENT in err when missing. */
 static int
-open_dns_dir (const struct network_def *def, bool create, ctr_error_t *err)
+open_dns_dir_once (const struct network_def *def, bool create, ctr_error_t *err)
 {
   cleanup_close int root = -1;
   cleanup_free char *path = xasprintf (DNS_ROOT "/%s", def->bridge);
@@ -149,6 +149,20 @@ open_dns_dir (const struct network_def *def, bool create, ctr_error_t *err)
       }
     return fd;
   }
+}
+
+/* Again when DNS_ROOT went between its open and the mkdir in it: the last server of
+   another network removes it when it stops. */
+static int
+open_dns_dir (const struct network_def *def, bool create, ctr_error_t *err)
+{
+  for (int attempt = 0;; attempt++)
+    {
+      int fd = open_dns_dir_once (def, create, err);
+      if (fd >= 0 || !create || attempt == 3 || (*err)->status != ENOENT)
+        return fd;
+      ctr_error_free (err);
+    }
 }
 
 /* NAME and NAME.NETWORK of every live lease, IPv4 and (with a prefix) IPv6. */
@@ -319,6 +333,8 @@ destroy_cgroup (const struct network_def *def)
     ctr_error_free (&ignored);
   if (cg)
     cgroup_free (cg);
+  /* the parent all networks' servers share goes with the last of them */
+  cgroup_prune ("/" DNS_CGROUP, 1);
 }
 
 /* The server and its files go; the pid file, which records that one may run, goes last. */
@@ -340,6 +356,7 @@ dns_stop (const struct network_def *def)
         unlinkat (fd, HOSTS_FILE, 0);
         unlinkat (fd, HOSTS_TMP, 0);
         rmdir (dir);
+        rmdir (DNS_ROOT);
       }
     ctr_error_free (&ignored);
   }

@@ -80,6 +80,9 @@ struct cgroup *monitor_cgroup_enter (const char *name);
 void monitor_cgroup_leave (struct cgroup *cg);
 /* Removes what a dead monitor left there, killing anything still in it. */
 void monitor_cgroup_remove (const char *name);
+/* The pivot (MONITOR_CGROUP_PIVOT) monitors leave through, and /ctr.monitor, removed when
+   empty: after the last monitor is gone, nothing of ctr's stays in the cgroup tree. */
+void monitor_cgroup_tidy (void);
 /* Whether the monitor's own cgroup was frozen from outside (false when it has none). */
 bool monitor_cgroup_frozen (const char *name);
 

@@ -85,6 +85,15 @@ monitor_cgroup_remove (const char *name)
     ctr_error_print (&err);
   if (cg)
     cgroup_free (cg);
+  monitor_cgroup_tidy ();
+}
+
+void
+monitor_cgroup_tidy (void)
+{
+  cleanup_free char *pivot = monitor_cgroup_path (MONITOR_CGROUP_PIVOT, true);
+  if (pivot)
+    cgroup_prune (pivot, 2);
 }
 
 bool

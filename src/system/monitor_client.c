@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "system/monitor.h"
@@ -163,11 +164,36 @@ monitor_exit_decode (const char *buf, size_t n, int32_t *status, int32_t *flags)
   return 0;
 }
 
+/* A pidfd of the monitor at the other end of fd, -1 when there is none. */
+static int
+monitor_pidfd (int fd)
+{
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (fd < 0 || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+    return -1;
+  return (int)syscall (SYS_pidfd_open, cred.pid, 0);
+}
+
+/* The monitor sends EXIT from the pivot cgroup it left its own for, just before it ends:
+   once it has (briefly waited for), the pivot and /ctr.monitor go when nobody else uses
+   them. */
+static void
+tidy_after (int pidfd)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  if (pidfd < 0)
+    return;
+  if (poll (&p, 1, 2000) == 1)
+    monitor_cgroup_tidy ();
+}
+
 int
 monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int *exit_status,
               bool *killed, ctr_error_t *err)
 {
   cleanup_close int fd = monitor_connect_serving (ctx, name, err);
+  cleanup_close int pidfd = monitor_pidfd (fd);
   int32_t t = timeout, flags = 0;
   char buf[1 + 4096];
   ssize_t len;
@@ -190,6 +216,7 @@ monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, int 
     return ctr_error (err, 0, "container `%s`: the monitor went away while stopping", name);
   *exit_status = t;
   *killed = flags & MON_EXIT_KILLED;
+  tidy_after (pidfd);
   return 0;
 }
 

@@ -102,6 +102,12 @@ address_of() {
 	# the last one leaves: the server goes
 	ctr stop -t 0 "$NAME-b"
 	no_dns_left
+	# and with the host's last server, the shared parents it made (unless another runs)
+	if [ -z "$(find /sys/fs/cgroup -mindepth 2 -type d -path "*/ctr.dns/*" 2>/dev/null)" ]; then
+		[ -z "$(find /sys/fs/cgroup -maxdepth 2 -type d -name ctr.dns)" ] ||
+			fail "ctr.dns left: $(find /sys/fs/cgroup -maxdepth 2 -type d -name ctr.dns)"
+		[ ! -e /run/ctr-dns ] || fail "/run/ctr-dns left"
+	fi
 	ctr destroy "$NAME-a"
 	ctr destroy "$NAME-b"
 	ctr network rm "$NET"

@@ -147,6 +147,11 @@ monitor_cgroups() {
 	assert_success
 	[ -z "$stderr" ] || fail "stderr: $stderr"
 	[ "$(jq -r .clean <<<"$output")" = true ] || fail "json: $output"
+	# with the host's last monitor, ctr's shared parent goes too (unless another runs)
+	if [ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/ctr.monitor/*" ! -name .exit 2>/dev/null)" ]; then
+		[ -z "$(find /sys/fs/cgroup -maxdepth 2 -type d -name ctr.monitor)" ] ||
+			fail "ctr.monitor left: $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*ctr.monitor*')"
+	fi
 }
 
 # The kernel drops a signal with the default action sent to a namespace's init: a stop
