@@ -387,3 +387,16 @@ system_setup() {
 	export CTR_INIT=$BUILD_DIR/src/init/ctr-init
 	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
 }
+
+# requires_tools TOOL...: skips the test unless every TOOL is on PATH.
+requires_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || skip "$t not installed (apt-get install $t)"
+	done
+}
+
+# requires_init: skips the test unless ctr-init ($CTR_INIT) is built.
+requires_init() {
+	[ -x "$CTR_INIT" ] || skip "ctr-init not built: $CTR_INIT"
+}

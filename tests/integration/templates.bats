@@ -9,17 +9,6 @@ TEMPLATES=${SRCDIR:-$BATS_TEST_DIRNAME/../..}/templates
 CTR_INIT=${BUILD_DIR:-$(dirname "$CTR")/..}/src/init/ctr-init
 export CTR_INIT
 
-requires_init() {
-	[ -x "$CTR_INIT" ] || skip "ctr-init not built: $CTR_INIT"
-}
-
-requires_tools() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null || skip "$t not installed (apt-get install $t)"
-	done
-}
-
 # template NAME [ARGS...]: runs ctr-NAME into a fresh $BUNDLE (stderr kept apart).
 template() {
 	local name=$1
@@ -329,75 +318,4 @@ in_container() {
 	template debian
 	assert_success
 	[[ $stderr == *"unpacking /var/cache/ctr/debian/"* ]] || fail "$stderr"
-}
-
-# system_is_running NAME: systemd's verdict on the booted guest, once it is no longer
-# "initializing" or "starting" (a failure shows the failed units).
-system_is_running() {
-	local state tries=1200
-	while :; do
-		state=$(ctr attach "$1" -- systemctl is-system-running 2>&1 </dev/null || true)
-		case $state in
-		running | degraded) break ;;
-		initializing | starting | "Failed to connect to bus"* | *"not been booted"*) ;;
-		*) break ;;
-		esac
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || break
-		sleep 0.1
-	done
-	[ "$state" = running ] || [ "$state" = degraded ] ||
-		fail "systemctl is-system-running: $state; failed units: $(ctr attach "$1" -- \
-			systemctl list-units --failed --no-legend --plain </dev/null 2>&1)"
-}
-
-@test "debian: systemd boots to running in a system container; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
-	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
-	requires_tools debootstrap
-	requires_init
-	system_setup
-	local name=sd-$$ host_cgroups cached id tarball hash
-	# the cache entry of --init systemd (templates/ctr-debian: the package set's hash)
-	hash=$(printf 'dbus\nsystemd-sysv\n' | sha256sum | cut -c1-12)
-	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar 2>/dev/null | head -1)
-	if [ -z "$tarball" ] && ! getent hosts deb.debian.org >/dev/null; then
-		skip "no Debian mirror reachable and no cached systemd tree (/var/cache/ctr/debian/*-$hash.tar): share /var/cache/ctr"
-	fi
-	host_cgroups=$(cat /proc/1/cgroup /proc/self/cgroup)
-	export CTR_TIMEOUT=900 # debootstrap, and a boot in an emulated guest
-	run --separate-stderr ctr create -t debian "$name" --net none --init systemd
-	assert_success
-	[ "$(jq -r .stop_signal "$CTR_STORE/$name/ctr.json")" = "SIGRTMIN+3" ]
-	run_logged ctr start "$name"
-	assert_success
-	system_is_running "$name"
-	# systemd knows it runs in a container, from container=ctr
-	run ctr attach "$name" -- systemd-detect-virt --container </dev/null
-	[ "$output" = container-other ] || fail "systemd-detect-virt: $output"
-	run ctr attach "$name" -- cat /run/systemd/container </dev/null
-	[ "$output" = ctr ] || fail "/run/systemd/container: $output"
-	# its own machine id, not the one of the cached tree
-	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar | head -1)
-	cached=$(tar -xOf "$tarball" ./etc/machine-id 2>/dev/null || true)
-	id=$(cat "$CTR_STORE/$name/rootfs/etc/machine-id")
-	[[ $id =~ ^[0-9a-f]{32}$ ]] && [ "$id" != "$cached" ] || fail "machine-id $id (cache: $cached)"
-	# systemd's cgroups lie inside the container's own; no host process moved
-	[ -n "$(find /sys/fs/cgroup -path "*/ctr/$name/init.scope" -type d 2>/dev/null)" ] ||
-		fail "no init.scope under the container's cgroup"
-	[ "$(cat /proc/1/cgroup /proc/self/cgroup)" = "$host_cgroups" ]
-	# root logged in on the console (slow in an emulated guest: up to a minute)
-	local tries=600
-	until ctr console --log "$name" 2>/dev/null | grep -q "root@$name"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15);" \
-			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1)" || return 1
-		sleep 0.1
-	done
-	# the stop signal ends it before the timeout's SIGKILL: exit 0, not 3
-	run ctr stop -t 60 "$name"
-	assert_success
-	run ctr console --log "$name"
-	assert_output_contains "Halting system"
-	run ctr destroy "$name"
-	assert_success
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# system_debian.bats: a real Debian guest (debootstrap, cached in /var/cache/ctr/debian) as a
+# system container: systemd boots, sshd answers through a published port, the stop signal
+# halts it. Slow: runs in CI (CI=true) or with CTR_SLOW_TESTS=1; also in the pure cgroup v2
+# guest (make check-v2), which has no network and finds the tree the host's run cached.
+
+# shellcheck disable=SC2154
+load helpers
+
+CTR_INIT=${BUILD_DIR:-$(dirname "$CTR")/..}/src/init/ctr-init
+export CTR_INIT
+
+# After the sshd test (SSH_TEST: container, network, outside namespace), also when it failed.
+teardown() {
+	if [ -n "${SSH_TEST:-}" ]; then
+		ctr destroy -f "${SSH_TEST[0]}" >/dev/null 2>&1 || true
+		ip netns del "${SSH_TEST[2]}" 2>/dev/null || true
+		ip link del "${SSH_TEST[2]}h" 2>/dev/null || true
+		ctr network rm -f "${SSH_TEST[1]}" >/dev/null 2>&1 || true
+	fi
+	[ -n "${MARKER:-}" ] || return 0
+	delete_all_containers
+	check_no_leaks && return 0
+	remove_leftovers
+	return 1
+}
+
+# system_is_running NAME: systemd's verdict on the booted guest, once it is no longer
+# "initializing" or "starting" (a failure shows the failed units).
+system_is_running() {
+	local state tries=1200
+	while :; do
+		state=$(ctr attach "$1" -- systemctl is-system-running 2>&1 </dev/null || true)
+		case $state in
+		running | degraded) break ;;
+		initializing | starting | "Failed to connect to bus"* | *"not been booted"*) ;;
+		*) break ;;
+		esac
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || break
+		sleep 0.1
+	done
+	[ "$state" = running ] || [ "$state" = degraded ] ||
+		fail "systemctl is-system-running: $state; failed units: $(ctr attach "$1" -- \
+			systemctl list-units --failed --no-legend --plain </dev/null 2>&1)"
+}
+
+@test "debian: systemd boots to running in a system container, sshd answers on a published port; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
+	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
+	requires_tools debootstrap ssh ssh-keygen
+	requires_init
+	system_setup
+	local name=sd-$$ host_cgroups cached id tarball hash net=ctrtssh$$ out=ctrtso$$ root
+	SSH_TEST=("$name" "$net" "$out")
+	# the cache entry of --init systemd with sshd (templates/ctr-debian: the package set's hash)
+	hash=$(printf 'dbus\nopenssh-server\nsystemd-sysv\n' | sha256sum | cut -c1-12)
+	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar 2>/dev/null | head -1)
+	if [ -z "$tarball" ] && ! getent hosts deb.debian.org >/dev/null; then
+		skip "no Debian mirror reachable and no cached systemd tree (/var/cache/ctr/debian/*-$hash.tar): share /var/cache/ctr"
+	fi
+	host_cgroups=$(cat /proc/1/cgroup /proc/self/cgroup)
+	export CTR_TIMEOUT=900 # debootstrap, and a boot in an emulated guest
+	# sshd reached from an "outside" namespace through a port published on the host
+	ctr network create "$net" --subnet 10.213.77.0/24
+	ip netns add "$out"
+	ip link add "${out}h" type veth peer name eth0 netns "$out"
+	ip addr add 198.18.79.2/30 dev "${out}h"
+	ip link set "${out}h" up
+	ip -n "$out" addr add 198.18.79.1/30 dev eth0
+	ip -n "$out" link set eth0 up
+	ip -n "$out" link set lo up
+	run --separate-stderr ctr create -t debian "$name" --net "$net" --publish 18022:22 --init systemd \
+		--packages openssh-server
+	assert_success
+	# root's key, owned as the guest's root owns /root
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
+	root=$CTR_STORE/$name/rootfs/root
+	install -d -m 0700 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$root/.ssh"
+	install -m 0600 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$BATS_TEST_TMPDIR/key.pub" \
+		"$root/.ssh/authorized_keys"
+	[ "$(jq -r .stop_signal "$CTR_STORE/$name/ctr.json")" = "SIGRTMIN+3" ]
+	run_logged ctr start "$name"
+	assert_success
+	system_is_running "$name"
+	# systemd knows it runs in a container, from container=ctr
+	run ctr attach "$name" -- systemd-detect-virt --container </dev/null
+	[ "$output" = container-other ] || fail "systemd-detect-virt: $output"
+	run ctr attach "$name" -- cat /run/systemd/container </dev/null
+	[ "$output" = ctr ] || fail "/run/systemd/container: $output"
+	# its own machine id, not the one of the cached tree
+	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar | head -1)
+	cached=$(tar -xOf "$tarball" ./etc/machine-id 2>/dev/null || true)
+	id=$(cat "$CTR_STORE/$name/rootfs/etc/machine-id")
+	[[ $id =~ ^[0-9a-f]{32}$ ]] && [ "$id" != "$cached" ] || fail "machine-id $id (cache: $cached)"
+	# systemd's cgroups lie inside the container's own; no host process moved
+	[ -n "$(find /sys/fs/cgroup -path "*/ctr/$name/init.scope" -type d 2>/dev/null)" ] ||
+		fail "no init.scope under the container's cgroup"
+	[ "$(cat /proc/1/cgroup /proc/self/cgroup)" = "$host_cgroups" ]
+	# root logged in on the console (slow in an emulated guest: up to a minute)
+	local tries=600
+	until ctr console --log "$name" 2>/dev/null | grep -q "root@$name"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15);" \
+			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1)" || return 1
+		sleep 0.1
+	done
+	# sshd (it chroots to its privilege-separation directory: CAP_SYS_CHROOT's syscall is let
+	# through by the default seccomp profile) answers a login from outside
+	run ctr attach "$name" -- systemctl is-active ssh </dev/null
+	[ "$output" = active ] || fail "ssh.service: $output"
+	run ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18022 -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30 \
+		root@198.18.79.2 'hostname; id -u' </dev/null
+	assert_success
+	[ "$(head -1 <<<"$output")" = "$name" ] || fail "ssh: $output"
+	[ "$(sed -n 2p <<<"$output")" = 0 ] || fail "ssh: $output"
+	# the stop signal ends it before the timeout's SIGKILL: exit 0, not 3
+	run ctr stop -t 60 "$name"
+	assert_success
+	run ctr console --log "$name"
+	assert_output_contains "Halting system"
+	run ctr destroy "$name"
+	assert_success
+	ip netns del "$out"
+	ctr network rm "$net"
+	[ -z "$(nft list table inet ctr 2>/dev/null | grep -F "ctr:" | grep -F "$name")" ] ||
+		fail "published port's rules left: $(nft list table inet ctr)"
+}
