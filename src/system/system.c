@@ -137,6 +137,14 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
       free (t->stop_signal);
       t->stop_signal = xstrdup (value);
     }
+  else if (strcmp (key, "stop_timeout") == 0)
+    {
+      int64_t n;
+      if (parse_int64 (value, &n) < 0 || n < 1 || n > 86400)
+        return ctr_error (err, 0, "%s:%zu: stop_timeout `%s`: want seconds (1-86400)",
+                          TEMPLATE_CONF, lineno, value);
+      t->stop_timeout = (int)n;
+    }
   else if (strcmp (key, "kind") == 0
            && (strcmp (value, "system") == 0 || strcmp (value, "application") == 0))
     {
@@ -259,7 +267,7 @@ write_meta (int dirfd, const struct system_create_options *o, const struct templ
   m.kind = xstrdup (t->kind ? t->kind : "system");
   m.autostart = o->autostart;
   m.stop_signal = xstrdup (t->stop_signal ? t->stop_signal : "SIGTERM");
-  m.stop_timeout = 10;
+  m.stop_timeout = t->stop_timeout ? t->stop_timeout : 10;
   m.networks = xstrv_dup (nets);
   m.ip = o->ip ? xstrdup (o->ip) : NULL;
   m.publish = xstrv_dup (o->publish ? o->publish : (char *const[]){ NULL });

@@ -133,7 +133,7 @@ void template_info_free (struct template_info *t, size_t n);
 char *system_template_describe (const char *path);
 
 /* template.conf, what a template writes beside the root filesystem: arg=, env=, cwd=,
-   user=UID:GID, stop_signal=, kind=, terminal=, init= lines. */
+   user=UID:GID, stop_signal=, stop_timeout=, kind=, terminal=, init= lines. */
 struct template_conf
 {
   char **args, **env;
@@ -141,7 +141,8 @@ struct template_conf
   char *cwd, *stop_signal, *kind;
   uid_t uid;
   gid_t gid;
-  bool systemd; /* init=systemd: the guest gets systemd's container interface */
+  bool systemd;     /* init=systemd: the guest gets systemd's container interface */
+  int stop_timeout; /* seconds a clean shutdown may take; 0: ctr's default */
 };
 /* Parses its text (cut up); tname names the template in errors. On failure *t holds
    nothing to free. */

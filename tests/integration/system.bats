@@ -326,6 +326,30 @@ state_of() {
 	done
 }
 
+@test "a template's stop_timeout= is the container's; one out of range is refused" {
+	local dir=$BATS_TEST_TMPDIR/templates t
+	mkdir -p "$dir"
+	for t in 45 0 86401 soon; do
+		cat >"$dir/ctr-slowhalt" <<-EOF
+			#!/bin/sh
+			while [ \$# -gt 0 ]; do [ "\$1" = --path ] && path=\$2; shift; done
+			printf 'arg=/bin/sh\\nstop_timeout=$t\\n' >"\$path/template.conf"
+		EOF
+		chmod +x "$dir/ctr-slowhalt"
+		CTR_TEMPLATE_PATH=$dir run ctr create -t slowhalt "$NAME" --net none
+		if [ "$t" = 45 ]; then
+			assert_success
+			run ctr config "$NAME" get stop_timeout
+			[ "$output" = 45 ] || fail "stop_timeout: $output"
+			ctr destroy "$NAME"
+			continue
+		fi
+		assert_failure
+		[[ $output == *"stop_timeout \`$t\`: want seconds (1-86400)"* ]] || fail "$t: $output"
+		[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "$t: left: $(ls -A "$CTR_STORE")"
+	done
+}
+
 @test "config: show, get, set with validation, edit refuses an invalid config" {
 	ctr create -t busybox "$NAME" --net none
 	run ctr config "$NAME"

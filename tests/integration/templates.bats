@@ -304,6 +304,8 @@ in_container() {
 	assert_success
 	[[ $stderr == *"ctr-debian: done"* ]] || fail "$stderr"
 	[ "$(conf stop_signal)" = SIGPWR ]
+	# a sysvinit halt takes about 12 s here: lxc-stop's 60 s, not ctr's default 10
+	[ "$(conf stop_timeout)" = 60 ]
 	to_bundle
 	run_with_console hold
 	# booted: runlevel 2, root logged in on the console
