@@ -52,6 +52,7 @@ struct network_def
   unsigned int mtu;
   bool dns;            /* a dnsmasq answers for the containers on the gateway(s) */
   char **dns_upstream; /* NULL: the host's resolvers */
+  bool dhcp;           /* the dnsmasq also serves DHCP (needs dns) */
 };
 void network_def_clear (struct network_def *d);
 /* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */

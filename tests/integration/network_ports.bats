@@ -172,3 +172,36 @@ tcp_says() {
 	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "store entries left"
 }
 
+@test "dhcp: a container asking by DHCP gets its own lease's address; an unknown client gets one of the range; --dhcp needs DNS" {
+	[ -x /usr/sbin/dnsmasq ] || fail "dnsmasq not installed (apt-get install dnsmasq-base)"
+	run ctr network create "$NET" --subnet 10.232.5.0/24 --dhcp --no-dns
+	[ "$status" -eq 1 ] && [ "$output" = "ctr: --dhcp: DHCP is served by the network's DNS server (dnsmasq), which --no-dns turns off" ] || fail "$status: $output"
+	run ctr network ls -q
+	[[ $output != *"$NET"* ]] || fail "created anyway"
+	ctr network create "$NET" --subnet 10.232.5.0/24 --dhcp
+	[ "$(ctr network inspect "$NET" | jq .dhcp)" = true ]
+	# udhcpc's script: the address it is given goes on eth0
+	printf '%s\n' '#!/bin/sh' '[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface"' 'exit 0' >"$BUNDLE/rootfs/dhcp.sh"
+	chmod +x "$BUNDLE/rootfs/dhcp.sh"
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN", "CAP_NET_RAW"])'
+	set_args sh -c 'ip addr flush dev eth0 && udhcpc -i eth0 -q -n -t 5 -T 2 -s /dhcp.sh >/dhcp.log 2>&1; sleep 3600'
+	run_detached --net "$NET" --ip 10.232.5.40
+	wait_until grep -q "lease of" "$BUNDLE/rootfs/dhcp.log" || fail "no lease: $(cat "$BUNDLE/rootfs/dhcp.log")"
+	grep -q "lease of 10.232.5.40 obtained from 10.232.5.1" "$BUNDLE/rootfs/dhcp.log" || fail "$(cat "$BUNDLE/rootfs/dhcp.log")"
+	run ctr exec "$(cid)" ip -4 -o addr show eth0
+	[[ $output == *"inet 10.232.5.40/24"* ]] || fail "eth0: $output"
+	# a client ctr does not know, on the bridge: an address of the range, not a container's
+	ip netns add "$OUT"
+	ip link add "${OUT}h" type veth peer name eth0 netns "$OUT"
+	ip link set "${OUT}h" master "$NET" up
+	ip -n "$OUT" link set eth0 up
+	run ip netns exec "$OUT" busybox udhcpc -i eth0 -q -n -t 5 -T 2 -s /bin/true
+	assert_success
+	[[ $output =~ "lease of 10.232.5."([0-9]+)" obtained from 10.232.5.1" ]] || fail "$output"
+	n=${BASH_REMATCH[1]}
+	[ "$n" -ge 2 ] && [ "$n" -le 254 ] && [ "$n" != 40 ] || fail "address 10.232.5.$n"
+	# the server keeps its leases in the network's run directory; they go with it
+	[ -s "$CTR_NETWORK_ROOT/run/$NET.dhcp-leases" ] || fail "no lease file"
+	ctr delete -f "$(cid)"
+	wait_until sh -c "[ ! -e '$CTR_NETWORK_ROOT/run/$NET.dhcp-leases' ] && [ ! -e /run/ctr-dns/$NET ]" || fail "DHCP files left"
+}
