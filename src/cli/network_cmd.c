@@ -31,6 +31,8 @@ static const char usage[]
       "      --dns-upstream IP  where the network's DNS server forwards other names\n"
       "                         (repeatable; default: the host's resolvers)\n"
       "      --no-dns           no DNS server (dnsmasq) on the gateway\n"
+      "      --dhcp             the DNS server also serves DHCP: each container's address\n"
+      "                         to its MAC, the rest of the subnet to other clients\n"
       "  -h, --help             show this help\n";
 
 enum
@@ -43,6 +45,7 @@ enum
   OPT_MTU,
   OPT_DNS_UPSTREAM,
   OPT_NO_DNS,
+  OPT_DHCP,
 };
 
 static const struct option create_long_options[] = {
@@ -54,6 +57,7 @@ static const struct option create_long_options[] = {
   { "mtu", required_argument, NULL, OPT_MTU },
   { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
   { "no-dns", no_argument, NULL, OPT_NO_DNS },
+  { "dhcp", no_argument, NULL, OPT_DHCP },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -74,6 +78,9 @@ create_option (int c, struct network_create_options *o, char ***upstreams, char 
       return CLI_CONTINUE;
     case OPT_NO_DNS:
       o->no_dns = true;
+      return CLI_CONTINUE;
+    case OPT_DHCP:
+      o->dhcp = true;
       return CLI_CONTINUE;
     case OPT_SUBNET:
       o->subnet = optarg;
@@ -142,6 +149,7 @@ write_info (json_writer *w, const struct network_info *info)
   json_kv_bool (w, "nat", info->nat);
   json_kv_int (w, "mtu", info->mtu);
   json_kv_bool (w, "dns", info->dns);
+  json_kv_bool (w, "dhcp", info->dhcp);
   if (info->dns_upstream)
     {
       json_key (w, "dns_upstream");

@@ -205,7 +205,7 @@ parse_publish_parts (char *s, const char *spec, struct network_port *out, ctr_er
 {
   char *last = strrchr (s, ':'), *first;
   uint8_t addr[16];
-  int family;
+  int family = 0;
   ctr_error_t ignored = NULL;
 
   if (last == NULL)
@@ -220,10 +220,18 @@ parse_publish_parts (char *s, const char *spec, struct network_port *out, ctr_er
       if (network_addr_parse (s, "host address", addr, &family, &ignored) < 0 || family != AF_INET)
         {
           ctr_error_free (&ignored);
+          /* as podman's bridge networks: no DNAT to a container from ::1 */
+          if (family == AF_INET6 || strchr (s, '['))
+            return ctr_error (err, 0,
+                              "invalid publish spec `%s`: IPv6 host address `%s`: ports are "
+                              "published on IPv4 host addresses only",
+                              spec, s);
           return ctr_error (err, 0, "invalid publish spec `%s`: bad IPv4 host address `%s`", spec,
                             s);
         }
-      out->host_ip = xstrdup (s);
+      /* 0.0.0.0 is every address, as without one: no rule could match it literally */
+      if (strcmp (s, "0.0.0.0") != 0)
+        out->host_ip = xstrdup (s);
       s = first + 1;
     }
   return parse_port (s, spec, &out->host_port, err);

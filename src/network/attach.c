@@ -5,13 +5,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
 #include "network/network-internal.h"
+#include "namespaces/namespaces.h"
 #include "netlink/netlink.h"
 #include "base/util.h"
 
@@ -32,6 +37,48 @@ enable_ip_forward (const char *network, ctr_error_t *err)
   fprintf (stderr, "ctr: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for NAT network `%s`\n",
            network);
   return 0;
+}
+
+/* route_localnet=1 on the bridge, written through the trusted procfs handle (security rule
+   4): a connection of the host's to a port published on 127.0.0.1 leaves through it. Its
+   guard (nft.c, loopback_rules) goes in first: a bridge of an older ctr lacks it. */
+static int
+enable_route_localnet (const struct network_def *def, ctr_error_t *err)
+{
+  cleanup_free char *rel = xasprintf ("sys/net/ipv4/conf/%s/route_localnet", def->bridge);
+  struct open_how how
+      = { .flags = O_RDWR | O_CLOEXEC, .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS };
+  int procfd = ns_procfs_fd (err);
+  cleanup_close int fd = -1;
+  struct statfs st;
+  char cur = '0';
+
+  if (procfd < 0)
+    return -1;
+  fd = (int)syscall (SYS_openat2, procfd, rel, &how, sizeof (how));
+  if (fd < 0 && errno == ENOSYS)
+    fd = openat (procfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return ctr_error (err, errno, "open `/proc/%s`", rel);
+  if (fstatfs (fd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)
+    return ctr_error (err, EXDEV, "`/proc/%s` is not on procfs", rel);
+  if (pread (fd, &cur, 1, 0) == 1 && cur == '1')
+    return 0;
+  if (network_nft_add_network (def, err) < 0)
+    return -1;
+  if (pwrite (fd, "1", 1, 0) != 1)
+    return ctr_error (err, errno, "write `/proc/%s`", rel);
+  return 0;
+}
+
+/* Some published port is reached through the host's loopback. */
+static bool
+wants_loopback (const struct network_attach_request *req)
+{
+  for (size_t i = 0; i < req->n_ports; i++)
+    if (network_port_reaches_loopback (&req->ports[i]))
+      return true;
+  return false;
 }
 
 char *
@@ -139,6 +186,8 @@ lease_address (struct netlink *nl, const struct network_def *def,
     return -1;
   ports = network_ports_format (req->ports, req->n_ports);
   bridge = ensure_bridge (nl, def, err);
+  if (bridge >= 0 && wants_loopback (req) && enable_route_localnet (def, err) < 0)
+    bridge = -1;
   if (bridge < 0 || network_leases_read (def->name, &leases, err) < 0)
     goto out;
   network_leases_take_stale (&leases, &stale);

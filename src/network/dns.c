@@ -28,6 +28,9 @@
 #define DNS_CGROUP "ctr.dns"
 #define HOSTS_FILE "hosts"
 #define HOSTS_TMP ".hosts.tmp" /* dnsmasq skips dot files in --hostsdir */
+/* --dhcp-hostsdir: a directory of its own under the hosts one (dnsmasq reads only regular
+   files of --hostsdir), holding HOSTS_FILE with one MAC,ADDRESS line per container */
+#define DHCP_DIR "dhcp"
 #define MAX_UPSTREAMS 8
 
 static char *
@@ -48,6 +51,13 @@ static char *
 pid_path (const char *name)
 {
   return xasprintf ("%s/%s.dnsmasq.pid", network_run_dir (), name);
+}
+
+/* The DHCP lease file of dnsmasq: opened before it drops root, so in the 0700 run dir. */
+static char *
+dhcp_leases_path (const char *name)
+{
+  return xasprintf ("%s/%s.dhcp-leases", network_run_dir (), name);
 }
 
 static char *
@@ -206,21 +216,71 @@ hosts_text (const struct network_def *def, const struct network_leases *leases, 
   return out ? out : xstrdup ("");
 }
 
-/* Replaced atomically: dnsmasq reads the file again when it is renamed into place. */
-static int
-write_hosts (int dirfd, const struct network_def *def, const struct network_leases *leases,
-             ctr_error_t *err)
+/* MAC,ADDRESS of every live lease: the MAC attach.c gives the container's end (0a:58: and
+   the IPv4 address), so a lease's entry never changes while the address is the same. */
+static char *
+dhcp_hosts_text (const struct network_leases *leases, size_t *len)
 {
-  size_t len = 0;
-  cleanup_free char *text = hosts_text (def, leases, &len);
+  char *out = NULL;
+  FILE *f = open_memstream (&out, len);
+
+  for (size_t i = 0; f && i < leases->n; i++)
+    {
+      uint8_t a[16];
+      int family;
+      ctr_error_t ignored = NULL;
+      if (!network_lease_alive (&leases->v[i])
+          || network_addr_parse (leases->v[i].address, "address", a, &family, &ignored) < 0
+          || family != AF_INET)
+        {
+          ctr_error_free (&ignored);
+          continue;
+        }
+      fprintf (f, "0a:58:%02x:%02x:%02x:%02x,%s\n", a[0], a[1], a[2], a[3], leases->v[i].address);
+    }
+  if (f)
+    fclose (f);
+  return out ? out : xstrdup ("");
+}
+
+/* HOSTS_FILE of dirfd replaced atomically: dnsmasq reads the file again when it is renamed
+   into place. */
+static int
+replace_hosts_file (int dirfd, const char *shown, const char *text, size_t len, ctr_error_t *err)
+{
   cleanup_close int fd
       = openat (dirfd, HOSTS_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 
   if (fd < 0 || fchmod (fd, 0644) < 0 || write_all (fd, text, len) < 0)
-    return ctr_error (err, errno, "write `" DNS_ROOT "/%s/" HOSTS_TMP "`", def->bridge);
+    return ctr_error (err, errno, "write `%s/" HOSTS_TMP "`", shown);
   if (renameat (dirfd, HOSTS_TMP, dirfd, HOSTS_FILE) < 0)
-    return ctr_error (err, errno, "rename `" DNS_ROOT "/%s/" HOSTS_FILE "`", def->bridge);
+    return ctr_error (err, errno, "rename `%s/" HOSTS_FILE "`", shown);
   return 0;
+}
+
+/* The names, and with DHCP the containers' MAC,ADDRESS lines. */
+static int
+write_hosts (int dirfd, const struct network_def *def, const struct network_leases *leases,
+             ctr_error_t *err)
+{
+  cleanup_free char *shown = xasprintf (DNS_ROOT "/%s", def->bridge), *text = NULL;
+  cleanup_free char *dshown = xasprintf ("%s/" DHCP_DIR, shown);
+  cleanup_close int dfd = -1;
+  size_t len = 0;
+
+  text = hosts_text (def, leases, &len);
+  if (replace_hosts_file (dirfd, shown, text, len, err) < 0)
+    return -1;
+  if (!def->dhcp)
+    return 0;
+  if (mkdirat (dirfd, DHCP_DIR, 0755) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "make `%s`", dshown);
+  dfd = openat (dirfd, DHCP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0 || fchmod (dfd, 0755) < 0)
+    return ctr_error (err, errno, "open `%s`", dshown);
+  free (text);
+  text = dhcp_hosts_text (leases, &len);
+  return replace_hosts_file (dfd, dshown, text, len, err);
 }
 
 /* The nameservers of a resolv.conf text (NULL-terminated, at most MAX_UPSTREAMS). */
@@ -280,6 +340,46 @@ argv_add (char ***argv, size_t *n, char *arg)
   (*argv)[*n] = NULL;
 }
 
+/* One --dhcp-range of host numbers [first, last], when not empty. */
+static void
+dhcp_range (char ***argv, size_t *n, const struct network_def *def, uint32_t first, uint32_t last)
+{
+  uint8_t a[16], b[16], mask[16] = { 0 };
+  cleanup_free char *ta = NULL, *tb = NULL, *tm = NULL;
+  uint32_t m = def->subnet.prefix ? ~0u << (32 - def->subnet.prefix) : 0;
+
+  if (first > last)
+    return;
+  network_cidr_nth (&def->subnet, first, a);
+  network_cidr_nth (&def->subnet, last, b);
+  mask[0] = (uint8_t)(m >> 24), mask[1] = (uint8_t)(m >> 16), mask[2] = (uint8_t)(m >> 8);
+  mask[3] = (uint8_t)m;
+  ta = network_addr_format (AF_INET, a);
+  tb = network_addr_format (AF_INET, b);
+  tm = network_addr_format (AF_INET, mask);
+  argv_add (argv, n, xasprintf ("--dhcp-range=%s,%s,%s", ta, tb, tm));
+}
+
+/* DHCP on the bridge: the subnet's host addresses but the gateway; a container's MAC gets
+   its lease's address (DHCP_DIR, read again on change); leases kept in the run dir. */
+static void
+dhcp_args (char ***argv, size_t *n, const struct network_def *def)
+{
+  uint32_t size = network_cidr_size (&def->subnet);
+  uint32_t gw = network_cidr_offset (&def->subnet, def->gateway);
+
+  dhcp_range (argv, n, def, 1, gw - 1);
+  dhcp_range (argv, n, def, gw + 1, size - 2);
+  argv_add (argv, n, xasprintf ("--dhcp-hostsdir=" DNS_ROOT "/%s/" DHCP_DIR, def->bridge));
+  {
+    cleanup_free char *leases = dhcp_leases_path (def->name);
+    argv_add (argv, n, xasprintf ("--dhcp-leasefile=%s", leases));
+  }
+  /* the only server of the bridge: a client asking for an address it holds elsewhere is
+     told no at once, rather than after a timeout */
+  argv_add (argv, n, xstrdup ("--dhcp-authoritative"));
+}
+
 static char **
 dnsmasq_argv (char *program, const struct network_def *def)
 {
@@ -307,6 +407,8 @@ dnsmasq_argv (char *program, const struct network_def *def)
   if (dns_name_ok (def->name))
     argv_add (&argv, &n, xasprintf ("--local=/%s/", def->name));
   argv_add (&argv, &n, xasprintf ("--hostsdir=" DNS_ROOT "/%s", def->bridge));
+  if (def->dhcp)
+    dhcp_args (&argv, &n, def);
   argv_add (&argv, &n, pid_path (def->name));
   {
     char *p = argv[n - 1];
@@ -353,12 +455,24 @@ dns_stop (const struct network_def *def)
     cleanup_close int fd = open_dns_dir (def, false, &ignored);
     if (fd >= 0)
       {
+        cleanup_close int dfd
+            = openat (fd, DHCP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd >= 0)
+          {
+            unlinkat (dfd, HOSTS_FILE, 0);
+            unlinkat (dfd, HOSTS_TMP, 0);
+            unlinkat (fd, DHCP_DIR, AT_REMOVEDIR);
+          }
         unlinkat (fd, HOSTS_FILE, 0);
         unlinkat (fd, HOSTS_TMP, 0);
         rmdir (dir);
         rmdir (DNS_ROOT);
       }
     ctr_error_free (&ignored);
+  }
+  {
+    cleanup_free char *leases = dhcp_leases_path (def->name);
+    unlink (leases);
   }
   unlink (pidf);
 }

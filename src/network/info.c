@@ -56,6 +56,7 @@ info_from_def (const struct network_def *d, struct network_info *out)
     }
   out->nat = d->nat;
   out->dns = d->dns;
+  out->dhcp = d->dhcp;
   out->dns_upstream = d->dns_upstream ? xstrv_dup (d->dns_upstream) : NULL;
   out->mtu = d->mtu;
 }

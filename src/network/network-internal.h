@@ -52,6 +52,7 @@ struct network_def
   unsigned int mtu;
   bool dns;            /* a dnsmasq answers for the containers on the gateway(s) */
   char **dns_upstream; /* NULL: the host's resolvers */
+  bool dhcp;           /* the dnsmasq also serves DHCP (needs dns) */
 };
 void network_def_clear (struct network_def *d);
 /* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */
@@ -116,8 +117,11 @@ char *network_ports_format (const struct network_port *ports, size_t n);
    ports, and no host socket is bound to one; else -1 naming the port and its holder. */
 int network_ports_check_free (const char *owner, const struct network_port *ports, size_t n,
                               ctr_error_t *err);
-/* Bridge publish specs: no loopback host address, no host port twice. */
+/* Bridge publish specs: no host port twice. */
 int network_ports_check (const struct network_port *ports, size_t n, ctr_error_t *err);
+/* The port is published on the host's loopback too (no host address, or one of 127.0.0.0/8):
+   its network's bridge needs route_localnet. */
+bool network_port_reaches_loopback (const struct network_port *p);
 /* /proc/PID/stat field 22, or 0 when the process is gone. */
 unsigned long long network_pid_start_time (pid_t pid);
 

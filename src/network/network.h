@@ -99,6 +99,7 @@ struct network_create_options
   bool no_nat;
   unsigned int mtu;          /* 0: 1500 */
   bool no_dns;               /* no dnsmasq for the network */
+  bool dhcp;                 /* its dnsmasq also serves DHCP (containers' leases, then a range) */
   char *const *dns_upstream; /* NULL: the host's resolvers; else addresses */
 };
 int network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err);
@@ -121,7 +122,7 @@ struct network_lease_info
 struct network_info
 {
   char *name, *bridge, *subnet, *gateway, *subnet6, *gateway6;
-  bool nat, dns;
+  bool nat, dns, dhcp;
   unsigned int mtu;
   char **dns_upstream;
   struct network_lease_info *leases;

@@ -106,7 +106,8 @@ static const char table_cmds[]
       "add chain " NFT_TABLE
       " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
       "add chain " NFT_TABLE
-      " forward { type filter hook forward priority filter; policy accept; }\n";
+      " forward { type filter hook forward priority filter; policy accept; }\n"
+      "add chain " NFT_TABLE " input { type filter hook input priority filter; policy accept; }\n";
 
 /* The forward rules of every network: replies, published ports and traffic inside the
    bridge pass; other new connections into the bridge (from other networks, from routed
@@ -129,6 +130,27 @@ forward_rules (const struct network_def *def)
       " forward oifname \"%s\" ct state established,related accept comment \"ctr-net:%s\"\n"
       "add rule " NFT_TABLE " forward iifname \"%s\" accept comment \"ctr-net:%s\"\n",
       b, n, b, b, n, b, n, b, n, b, n);
+}
+
+/* Ports published on the host's loopback: the bridge has route_localnet=1, so that a
+   connection of the host's to 127.0.0.1 DNATed to a container may leave through it; its
+   source is masqueraded to the gateway (the container could not answer 127.0.0.1). The
+   same sysctl would let the containers reach the host's loopback services by routing a
+   packet for 127.0.0.1 to the gateway (CVE-2020-8558, as kube-proxy and netavark guard
+   it): whatever comes in from the bridge for 127.0.0.0/8 and is not DNATed drops (the
+   replies of the host's DNATed connections are). `ct status != dnat` would not do: nft
+   compares the whole status word with it, which drops those replies too. The
+   rules stand on every network, so a bridge never has the sysctl without its guard. */
+static char *
+loopback_rules (const struct network_def *def)
+{
+  const char *b = def->bridge, *n = def->name;
+
+  return xasprintf ("add rule " NFT_TABLE " input iifname \"%s\" ip daddr 127.0.0.0/8 ct status "
+                    "& dnat == 0 drop comment \"ctr-net:%s\"\n"
+                    "add rule " NFT_TABLE " postrouting oifname \"%s\" ip saddr 127.0.0.0/8 "
+                    "masquerade comment \"ctr-net:%s\"\n",
+                    b, n, b, n);
 }
 
 /* Masquerade outbound, and hairpin (a container to a published port of its own network). */
@@ -180,13 +202,18 @@ network_nft_add_ports (const char *owner, const char *ifname, const char *addres
     {
       const struct network_port *p = &ports[i];
       const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
-      cleanup_free char *match = p->host_ip
-                                     ? xasprintf ("ip daddr %s", p->host_ip)
-                                     : xstrdup ("ip daddr != 127.0.0.0/8 fib daddr type local");
-      static const char *const chains[] = { "prerouting", "output" };
-      for (size_t c = 0; c < ARRAY_SIZE (chains); c++)
-        fprintf (f, "add rule " NFT_TABLE " %s %s %s dport %u dnat ip to %s:%u comment \"%s\"\n",
-                 chains[c], match, proto, p->host_port, address, p->port, tag);
+      cleanup_free char *match = p->host_ip ? xasprintf ("ip daddr %s", p->host_ip) : NULL;
+      /* from outside: the host's addresses but loopback ones (those only come from the host
+         itself, or from a container through route_localnet, which loopback_rules drops);
+         from the host itself: every local address, loopback included (podman's way) */
+      const char *pre = match ? match : "ip daddr != 127.0.0.0/8 fib daddr type local";
+      const char *out = match ? match : "fib daddr type local";
+      if (!network_port_reaches_loopback (p) || p->host_ip == NULL)
+        fprintf (
+            f, "add rule " NFT_TABLE " prerouting %s %s dport %u dnat ip to %s:%u comment \"%s\"\n",
+            pre, proto, p->host_port, address, p->port, tag);
+      fprintf (f, "add rule " NFT_TABLE " output %s %s dport %u dnat ip to %s:%u comment \"%s\"\n",
+               out, proto, p->host_port, address, p->port, tag);
     }
   fclose (f);
   lock = network_lock_file ("nft.lock", err);
@@ -244,6 +271,7 @@ int
 network_nft_add_network (const struct network_def *def, ctr_error_t *err)
 {
   cleanup_free char *fwd = forward_rules (def), *nat = nat_rules (def), *cmds = NULL;
+  cleanup_free char *lo = loopback_rules (def);
   cleanup_free char *tag = xasprintf ("ctr-net:%s", def->name), *listing = NULL, *old = NULL;
   cleanup_close int lock = network_lock_file ("nft.lock", err);
   size_t left;
@@ -251,7 +279,7 @@ network_nft_add_network (const struct network_def *def, ctr_error_t *err)
   if (lock < 0 || list_table (&listing, err) < 0)
     return lock < 0 ? -1 : ctr_error_wrap (err, "network `%s`", def->name);
   old = delete_cmds (listing, tag, true, &left);
-  cmds = xasprintf ("%s%s%s%s", table_cmds, old, fwd, nat);
+  cmds = xasprintf ("%s%s%s%s%s", table_cmds, old, fwd, lo, nat);
   return nft_run (cmds, NULL, err) < 0 ? ctr_error_wrap (err, "network `%s`", def->name) : 0;
 }
 

@@ -87,25 +87,25 @@ ports_clash (const struct network_port *a, const struct network_port *b)
          && (a->host_ip == NULL || b->host_ip == NULL || strcmp (a->host_ip, b->host_ip) == 0);
 }
 
+bool
+network_port_reaches_loopback (const struct network_port *p)
+{
+  struct in_addr a;
+
+  return p->host_ip == NULL
+         || (inet_pton (AF_INET, p->host_ip, &a) == 1 && (ntohl (a.s_addr) >> 24) == 127);
+}
+
 int
 network_ports_check (const struct network_port *ports, size_t n, ctr_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
-    {
-      cleanup_free char *t = port_text (&ports[i]);
-      struct in_addr a;
-      if (ports[i].host_ip && inet_pton (AF_INET, ports[i].host_ip, &a) == 1
-          && (ntohl (a.s_addr) >> 24) == 127)
-        return ctr_error (err, 0,
-                          "publish `%s`: loopback host addresses are not supported on bridge "
-                          "networks (they need route_localnet, which exposes the host's "
-                          "loopback services to containers); omit the address or use another "
-                          "host address",
-                          t);
-      for (size_t j = 0; j < i; j++)
-        if (ports_clash (&ports[i], &ports[j]))
+    for (size_t j = 0; j < i; j++)
+      if (ports_clash (&ports[i], &ports[j]))
+        {
+          cleanup_free char *t = port_text (&ports[i]);
           return ctr_error (err, 0, "publish `%s`: host port published twice", t);
-    }
+        }
   return 0;
 }
 

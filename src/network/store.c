@@ -258,6 +258,8 @@ network_def_parse (const char *name, const char *text, size_t len, const char *o
   json_as_int64 (json_get (root, "mtu"), &mtu);
   out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned int)mtu : DEFAULT_MTU;
   json_as_bool (json_get (root, "dns"), &out->dns);
+  json_as_bool (json_get (root, "dhcp"), &out->dhcp);
+  out->dhcp = out->dhcp && out->dns;
   if (def_parse_upstreams (root, origin, out, err) < 0)
     {
       json_value_free (root);
@@ -311,6 +313,8 @@ def_save (const struct network_def *d, ctr_error_t *err)
   json_kv_bool (w, "nat", d->nat);
   json_kv_int (w, "mtu", d->mtu);
   json_kv_bool (w, "dns", d->dns);
+  if (d->dhcp)
+    json_kv_bool (w, "dhcp", true);
   if (d->dns_upstream)
     {
       json_key (w, "dns_upstream");
@@ -575,6 +579,7 @@ def_build (struct netlink *nl, const char *name, const struct network_create_opt
   d->nat = !o->no_nat;
   d->mtu = o->mtu ? o->mtu : DEFAULT_MTU;
   d->dns = !o->no_dns;
+  d->dhcp = o->dhcp;
   if (o->dns_upstream && o->dns_upstream[0])
     d->dns_upstream = xstrv_dup (o->dns_upstream);
   if (network_check_ifname (d->bridge, "bridge name", err) < 0)
@@ -635,6 +640,11 @@ check_options (const struct network_create_options *o, ctr_error_t *err)
     return -1;
   if (o->ipv6 && setup_ipv6 (o->ipv6, &d, err) < 0)
     return -1;
+  /* the DHCP server is the network's dnsmasq: no DHCP-only server without DNS */
+  if (o->dhcp && o->no_dns)
+    return ctr_error (err, 0,
+                      "--dhcp: DHCP is served by the network's DNS server (dnsmasq), "
+                      "which --no-dns turns off");
   for (size_t i = 0; o->dns_upstream && o->dns_upstream[i]; i++)
     {
       uint8_t a[16];

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <grp.h>
 #include <sys/ioctl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 extern char **environ;
 
@@ -411,7 +413,8 @@ usage (void)
            "mounts|pid|tty|env|cwd|umask|oom\n"
            "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
            "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|recvtty SOCKET|"
-           "tick FILE|spin S|syscall NR|NAME [ARG...]\n");
+           "tick FILE|spin S|syscall NR|NAME [ARG...]|udp-echo PORT [ADDR]|"
+           "udp-ask ADDR PORT TEXT\n");
   return 2;
 }
 
@@ -560,6 +563,53 @@ tiocsti (const char *text)
   return 0;
 }
 
+/* udp-echo PORT [ADDR]: answers every datagram to ADDR:PORT (default 0.0.0.0) with "echo "
+   and its text, for tests of published UDP ports (busybox nc has no UDP). */
+static int
+udp_echo (const char *port, const char *addr)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)atoi (port)) };
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  char buf[1024];
+
+  if (addr && inet_pton (AF_INET, addr, &sa.sin_addr) != 1)
+    return usage ();
+  if (fd < 0 || bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return fail ("bind", port);
+  for (;;)
+    {
+      struct sockaddr_in from;
+      socklen_t len = sizeof from;
+      ssize_t n = recvfrom (fd, buf + 5, sizeof buf - 5, 0, (struct sockaddr *)&from, &len);
+      if (n < 0)
+        continue;
+      memcpy (buf, "echo ", 5);
+      sendto (fd, buf, (size_t)n + 5, 0, (struct sockaddr *)&from, len);
+    }
+}
+
+/* udp-ask ADDR PORT TEXT: sends TEXT, prints the answer; exit 1 when none comes in 2 s. */
+static int
+udp_ask (const char *addr, const char *port, const char *text)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)atoi (port)) };
+  struct timeval tv = { 2, 0 };
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  char buf[1024];
+  ssize_t n;
+
+  if (fd < 0 || inet_pton (AF_INET, addr, &sa.sin_addr) != 1
+      || setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
+      || sendto (fd, text, strlen (text), 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return fail ("send to", addr);
+  n = recv (fd, buf, sizeof buf - 1, 0);
+  if (n < 0)
+    return fail ("no answer from", addr);
+  buf[n] = '\0';
+  printf ("%s\n", buf);
+  return 0;
+}
+
 /* syscall NR|NAME [ARG...]: makes that system call with up to 5 numeric arguments (the rest
    0) and prints "ok" or the errno's name, to tell a seccomp filter's answer (EPERM, ENOSYS)
    from the kernel's. Numbers are the host's; names are the few the tests use. */
@@ -684,5 +734,9 @@ main (int argc, char **argv)
     return tiocsti (arg);
   if (strcmp (cmd, "syscall") == 0)
     return raw_syscall (argc - 2, argv + 2);
+  if (strcmp (cmd, "udp-echo") == 0)
+    return udp_echo (arg, argc > 3 ? argv[3] : NULL);
+  if (strcmp (cmd, "udp-ask") == 0 && argc > 4)
+    return udp_ask (arg, argv[3], argv[4]);
   return usage ();
 }
