@@ -45,7 +45,9 @@ teardown() {
 # nothing_left: no link of the test's, no lease, no phys record or namespace holder.
 nothing_left() {
 	local links
-	links=$(ip -o link show | awk -F': ' '{print $2}' | grep -E "^(ctrtd|$P)" | grep -vxE "$P|${P}x|${P}p|${P}xp" || true)
+	# only this test's names: other suites' bridges (ctrtdns...) may come and go meanwhile
+	links=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 |
+		grep -E "^($P|ctrtdb$|${P}q$)" || true)
 	[ -z "$links" ] || fail "links left: $links" || return 1
 	[ -z "$(ls "$CTR_NETWORK_ROOT/run/"*.leases 2>/dev/null)" ] || fail "leases left" || return 1
 	[ -z "$(ls -A "$CTR_NETWORK_ROOT/run/phys" 2>/dev/null)" ] || fail "phys records left" || return 1
@@ -65,11 +67,11 @@ requires_link_kind() {
 	local config=$1
 	shift
 	parent "${P}x" || return 1
-	if ! ip link add link "${P}x" name ctrtdprobe type "$@" 2>/dev/null; then
+	if ! ip link add link "${P}x" name "${P}q" type "$@" 2>/dev/null; then
 		ip link del "${P}x"
 		skip "the kernel has no $1 links (CONFIG_$config)"
 	fi
-	ip link del ctrtdprobe
+	ip link del "${P}q"
 	ip link del "${P}x"
 }
 
