@@ -11,7 +11,7 @@
 static const char usage[]
     = "Usage: ctr network COMMAND [OPTIONS]\n"
       "\n"
-      "Manage the named networks (bridge, subnet, NAT) containers join with --net.\n"
+      "Manage the named networks (bridge, macvlan, ipvlan) containers join with --net.\n"
       "\n"
       "Commands:\n"
       "  create NAME [OPTIONS]  define a network (its bridge is made on first use)\n"
@@ -27,13 +27,25 @@ static const char usage[]
       "      --bridge IFNAME    bridge name (default: NAME when it fits)\n"
       "      --no-nat           no masquerade to the outside\n"
       "      --ipv6 CIDR        also an IPv6 subnet\n"
-      "      --mtu N            MTU of the bridge and veths (default 1500)\n"
+      "      --mtu N            MTU of the bridge and veths, or of the children (default\n"
+      "                         1500; macvlan/ipvlan: the parent's)\n"
       "      --dns-upstream IP  where the network's DNS server forwards other names\n"
       "                         (repeatable; default: the host's resolvers)\n"
       "      --no-dns           no DNS server (dnsmasq) on the gateway\n"
       "      --dhcp             the DNS server also serves DHCP: each container's address\n"
       "                         to its MAC, the rest of the subnet to other clients\n"
-      "  -h, --help             show this help\n";
+      "      --driver DRIVER    bridge (default), macvlan or ipvlan: a child of --parent\n"
+      "                         per container, no NAT, no DNS server, no published ports\n"
+      "      --parent IFNAME    host interface macvlan/ipvlan children hang from (needed);\n"
+      "                         with --vlan, on a bridge network too\n"
+      "      --mode MODE        macvlan: bridge (default), private, vepa, passthru;\n"
+      "                         ipvlan: l2 (default), l3, l3s\n"
+      "      --vlan ID          1..4094: ctr makes the VLAN link PARENT.ID with the first\n"
+      "                         container and removes it with the last; it is the parent\n"
+      "                         (macvlan/ipvlan) or a port of the bridge\n"
+      "  -h, --help             show this help\n"
+      "\n"
+      "A container can also borrow a host interface: --net phys:IFNAME (see ctr-run(1)).\n";
 
 enum
 {
@@ -46,6 +58,10 @@ enum
   OPT_DNS_UPSTREAM,
   OPT_NO_DNS,
   OPT_DHCP,
+  OPT_DRIVER,
+  OPT_PARENT,
+  OPT_MODE,
+  OPT_VLAN,
 };
 
 static const struct option create_long_options[] = {
@@ -58,17 +74,35 @@ static const struct option create_long_options[] = {
   { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
   { "no-dns", no_argument, NULL, OPT_NO_DNS },
   { "dhcp", no_argument, NULL, OPT_DHCP },
+  { "driver", required_argument, NULL, OPT_DRIVER },
+  { "parent", required_argument, NULL, OPT_PARENT },
+  { "mode", required_argument, NULL, OPT_MODE },
+  { "vlan", required_argument, NULL, OPT_VLAN },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
 static int
 create_option (int c, struct network_create_options *o, char ***upstreams, char **argv)
 {
-  uint64_t mtu;
+  uint64_t mtu, vlan;
   size_t n;
 
   switch (c)
     {
+    case OPT_DRIVER:
+      o->driver = optarg;
+      return CLI_CONTINUE;
+    case OPT_PARENT:
+      o->parent = optarg;
+      return CLI_CONTINUE;
+    case OPT_MODE:
+      o->mode = optarg;
+      return CLI_CONTINUE;
+    case OPT_VLAN:
+      if (parse_uint64 (optarg, &vlan) < 0 || vlan < 1 || vlan > 4094)
+        return cli_usage_error ("network create", "invalid --vlan \"%s\": from 1 to 4094", optarg);
+      o->vlan = (unsigned int)vlan;
+      return CLI_CONTINUE;
     case OPT_DNS_UPSTREAM:
       n = strv_len (*upstreams);
       *upstreams = xrealloc (*upstreams, (n + 2) * sizeof (char *));
@@ -138,9 +172,21 @@ write_info (json_writer *w, const struct network_info *info)
 
   json_map_open (w);
   json_kv_string (w, "name", info->name);
-  json_kv_string (w, "bridge", info->bridge);
+  json_kv_string (w, "driver", info->driver ? info->driver : "bridge");
+  if (info->bridge && *info->bridge)
+    json_kv_string (w, "bridge", info->bridge);
+  if (info->parent)
+    json_kv_string (w, "parent", info->parent);
+  if (info->mode)
+    json_kv_string (w, "mode", info->mode);
+  if (info->vlan)
+    {
+      json_kv_int (w, "vlan", info->vlan);
+      json_kv_string (w, "vlanLink", info->vlan_link);
+    }
   json_kv_string (w, "subnet", info->subnet);
-  json_kv_string (w, "gateway", info->gateway);
+  if (info->gateway && *info->gateway) /* macvlan/ipvlan without --gateway have none */
+    json_kv_string (w, "gateway", info->gateway);
   if (info->subnet6)
     {
       json_kv_string (w, "ipv6", info->subnet6);
@@ -167,7 +213,8 @@ write_info (json_writer *w, const struct network_info *info)
       json_kv_string (w, "address", l->address);
       json_kv_string (w, "owner", l->owner);
       json_kv_string (w, "interface", l->ifname);
-      json_kv_string (w, "hostInterface", l->host_ifname);
+      if (l->host_ifname && *l->host_ifname)
+        json_kv_string (w, "hostInterface", l->host_ifname);
       json_kv_int (w, "pid", l->pid);
       json_map_close (w);
     }
@@ -180,11 +227,19 @@ print_table (const struct network_info *infos, size_t n)
 {
   size_t i;
 
-  printf ("%-16s %-16s %-20s %-16s %-4s %s\n", "NAME", "BRIDGE", "SUBNET", "GATEWAY", "NAT",
-          "LEASES");
+  printf ("%-16s %-8s %-16s %-20s %-16s %-4s %-6s %-16s %-8s %s\n", "NAME", "DRIVER", "BRIDGE",
+          "SUBNET", "GATEWAY", "NAT", "LEASES", "PARENT", "MODE", "VLAN");
   for (i = 0; i < n; i++)
-    printf ("%-16s %-16s %-20s %-16s %-4s %zu\n", infos[i].name, infos[i].bridge, infos[i].subnet,
-            infos[i].gateway, infos[i].nat ? "yes" : "no", infos[i].n_leases);
+    {
+      const struct network_info *f = &infos[i];
+      char vlan[16] = "-";
+      if (f->vlan)
+        snprintf (vlan, sizeof (vlan), "%u", f->vlan);
+      printf ("%-16s %-8s %-16s %-20s %-16s %-4s %-6zu %-16s %-8s %s\n", f->name,
+              f->driver ? f->driver : "bridge", f->bridge && *f->bridge ? f->bridge : "-",
+              f->subnet, f->gateway && *f->gateway ? f->gateway : "-", f->nat ? "yes" : "no",
+              f->n_leases, f->parent ? f->parent : "-", f->mode ? f->mode : "-", vlan);
+    }
 }
 
 static int

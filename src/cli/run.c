@@ -20,7 +20,8 @@ static const char usage[]
       "                            `ctr delete`\n"
       "      --net NET             attach the container to network NET (repeatable: eth0,\n"
       "                            eth1, ...; `ctr network ls`; ctr0 is made on first use).\n"
-      "                            The config needs a new network namespace of its own\n"
+      "                            The config needs a new network namespace of its own.\n"
+      "                            phys:IFNAME lends a host interface (given back after)\n"
       "      --ip ADDR             a static address on the first network\n"
       "      --publish SPEC        publish a port: [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n" CLI_CREATE_OPTIONS_HELP
       "      --no-subreaper        accepted for runc compatibility, no effect\n"

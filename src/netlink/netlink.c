@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <linux/if_ether.h>
 #include <libmnl/libmnl.h>
 
 #include "netlink/netlink.h"
@@ -221,11 +222,11 @@ check_ifname (const char *name, ctr_error_t *err)
   return 0;
 }
 
-/* IFLA_LINKINFO's kind, nested one level. */
+/* IFLA_LINKINFO's kind, nested one level, and a VLAN's id (IFLA_INFO_DATA, one more). */
 static void
 parse_linkinfo (const struct nlattr *linkinfo, struct netlink_link_info *out)
 {
-  const struct nlattr *attr;
+  const struct nlattr *attr, *data = NULL, *d;
 
   mnl_attr_for_each_nested (attr, linkinfo)
   {
@@ -233,6 +234,16 @@ parse_linkinfo (const struct nlattr *linkinfo, struct netlink_link_info *out)
         && mnl_attr_validate (attr, MNL_TYPE_STRING) >= 0)
       snprintf (out->kind, sizeof (out->kind), "%.*s", (int)mnl_attr_get_payload_len (attr),
                 (const char *)mnl_attr_get_payload (attr));
+    else if (mnl_attr_get_type (attr) == IFLA_INFO_DATA
+             && mnl_attr_validate (attr, MNL_TYPE_NESTED) >= 0)
+      data = attr;
+  }
+  if (data == NULL || strcmp (out->kind, "vlan") != 0)
+    return;
+  mnl_attr_for_each_nested (d, data)
+  {
+    if (mnl_attr_get_type (d) == IFLA_VLAN_ID && mnl_attr_validate (d, MNL_TYPE_U16) >= 0)
+      out->vlan_id = mnl_attr_get_u16 (d);
   }
 }
 
@@ -260,6 +271,14 @@ parse_link_attr (const struct nlattr *attr, void *data)
     case IFLA_MASTER:
       if (mnl_attr_validate (attr, MNL_TYPE_U32) >= 0)
         out->master = (int)mnl_attr_get_u32 (attr);
+      break;
+    case IFLA_LINK:
+      if (mnl_attr_validate (attr, MNL_TYPE_U32) >= 0)
+        out->link = (int)mnl_attr_get_u32 (attr);
+      break;
+    case IFLA_ADDRESS:
+      if (mnl_attr_get_payload_len (attr) == 6)
+        memcpy (out->mac, mnl_attr_get_payload (attr), 6);
       break;
     case IFLA_LINKINFO:
       if (mnl_attr_validate (attr, MNL_TYPE_NESTED) >= 0)
@@ -315,6 +334,28 @@ netlink_link_get (struct netlink *nl, const char *name, struct netlink_link_info
   mnl_attr_put_u32 (nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   what = xasprintf ("get link \"%s\"", name);
   if (transact (nl, nlh, link_reply, out, what, &e) < 0)
+    {
+      if (e->status == ENODEV)
+        {
+          ctr_error_free (&e);
+          return 0;
+        }
+      return pass_error (err, &e);
+    }
+  return out->index > 0 ? 1 : 0;
+}
+
+int
+netlink_link_get_by_index (struct netlink *nl, int index, struct netlink_link_info *out,
+                           ctr_error_t *err)
+{
+  ctr_error_t e = NULL;
+  struct nlmsghdr *nlh;
+
+  memset (out, 0, sizeof (*out));
+  nlh = link_request (nl, RTM_GETLINK, 0, index, NULL);
+  mnl_attr_put_u32 (nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  if (transact (nl, nlh, link_reply, out, "get link by index", &e) < 0)
     {
       if (e->status == ENODEV)
         {
@@ -415,6 +456,91 @@ netlink_bridge_create (struct netlink *nl, const char *name, unsigned int mtu, c
   nlh = link_request (nl, RTM_NEWLINK, 0, 0, NULL);
   mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
   mnl_attr_put_strz (nlh, IFLA_IFALIAS, alias);
+  return transact (nl, nlh, NULL, NULL, what, err);
+}
+
+int
+netlink_child_create (struct netlink *nl, const struct netlink_child *c, ctr_error_t *err)
+{
+  struct nlmsghdr *nlh;
+  struct nlattr *linkinfo, *data;
+  bool macvlan = strcmp (c->kind, "macvlan") == 0;
+  cleanup_free char *what = NULL;
+
+  if (check_ifname (c->name, err) < 0)
+    return -1;
+  if (!macvlan && strcmp (c->kind, "ipvlan") != 0)
+    return ctr_error (err, EINVAL, "netlink: unknown child kind `%s`", c->kind);
+  nlh = link_request (nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, NULL);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, c->name);
+  mnl_attr_put_u32 (nlh, IFLA_LINK, (uint32_t)c->link);
+  if (c->netns_fd >= 0)
+    mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t)c->netns_fd);
+  if (c->mtu)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, c->mtu);
+  if (c->mac && macvlan)
+    mnl_attr_put (nlh, IFLA_ADDRESS, 6, c->mac);
+  linkinfo = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, c->kind);
+  data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
+  if (macvlan)
+    mnl_attr_put_u32 (nlh, IFLA_MACVLAN_MODE, c->mode);
+  else
+    mnl_attr_put_u16 (nlh, IFLA_IPVLAN_MODE, (uint16_t)c->mode);
+  mnl_attr_nest_end (nlh, data);
+  mnl_attr_nest_end (nlh, linkinfo);
+  what = xasprintf ("create %s \"%s\" on link %d", c->kind, c->name, c->link);
+  return transact (nl, nlh, NULL, NULL, what, err);
+}
+
+int
+netlink_vlan_create (struct netlink *nl, const char *name, int link, unsigned int id,
+                     unsigned int mtu, const char *alias, ctr_error_t *err)
+{
+  struct nlmsghdr *nlh;
+  struct nlattr *linkinfo, *data;
+  cleanup_free char *what = NULL;
+
+  if (check_ifname (name, err) < 0)
+    return -1;
+  if (id < 1 || id > 4094)
+    return ctr_error (err, EINVAL, "netlink: vlan id %u out of range", id);
+  nlh = link_request (nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, NULL);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  mnl_attr_put_u32 (nlh, IFLA_LINK, (uint32_t)link);
+  if (mtu)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, mtu);
+  linkinfo = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "vlan");
+  data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
+  mnl_attr_put_u16 (nlh, IFLA_VLAN_ID, (uint16_t)id);
+  mnl_attr_nest_end (nlh, data);
+  mnl_attr_nest_end (nlh, linkinfo);
+  what = xasprintf ("create vlan \"%s\" (id %u on link %d)", name, id, link);
+  if (transact (nl, nlh, NULL, NULL, what, err) < 0)
+    return -1;
+  if (alias == NULL)
+    return 0;
+  nlh = link_request (nl, RTM_NEWLINK, 0, 0, NULL);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  mnl_attr_put_strz (nlh, IFLA_IFALIAS, alias);
+  return transact (nl, nlh, NULL, NULL, what, err);
+}
+
+int
+netlink_link_move (struct netlink *nl, int index, int netns_fd, const char *new_name,
+                   ctr_error_t *err)
+{
+  struct nlmsghdr *nlh = link_request (nl, RTM_NEWLINK, 0, index, NULL);
+  cleanup_free char *what = NULL;
+
+  if (new_name && check_ifname (new_name, err) < 0)
+    return -1;
+  mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+  if (new_name)
+    mnl_attr_put_strz (nlh, IFLA_IFNAME, new_name);
+  what = xasprintf ("move link %d to another namespace%s%s", index, new_name ? " as " : "",
+                    new_name ? new_name : "");
   return transact (nl, nlh, NULL, NULL, what, err);
 }
 

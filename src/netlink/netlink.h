@@ -28,13 +28,19 @@ struct netlink_link_info
   unsigned int flags;
   unsigned int mtu;
   char name[NETLINK_IFNAME_MAX];
-  char kind[16];  /* "bridge", "veth", ... ("" when the kernel reports none) */
-  char alias[64]; /* IFLA_IFALIAS */
+  char kind[16];        /* "bridge", "veth", ... ("" when the kernel reports none) */
+  char alias[64];       /* IFLA_IFALIAS */
+  int link;             /* IFLA_LINK: the lower device (vlan, macvlan, ipvlan), 0: none */
+  unsigned int vlan_id; /* kind "vlan": its id */
+  uint8_t mac[6];       /* IFLA_ADDRESS (zero when the link has none of 6 bytes) */
 };
 
 /* 1 and *out filled when the link exists, 0 when it does not, -1 on error. */
 int netlink_link_get (struct netlink *nl, const char *name, struct netlink_link_info *out,
                       ctr_error_t *err);
+/* The same by index. */
+int netlink_link_get_by_index (struct netlink *nl, int index, struct netlink_link_info *out,
+                               ctr_error_t *err);
 /* The index of a link (0 when absent), -1 on error. */
 int netlink_link_index (struct netlink *nl, const char *name, ctr_error_t *err);
 
@@ -55,6 +61,27 @@ int netlink_veth_create (struct netlink *nl, const struct netlink_veth *v, ctr_e
 /* A bridge, down, with an optional MTU and alias (IFLA_IFALIAS, marks its owner). */
 int netlink_bridge_create (struct netlink *nl, const char *name, unsigned int mtu,
                            const char *alias, ctr_error_t *err);
+/* A child of a lower device (index link) created directly in netns_fd (-1: here) as name:
+   kind "macvlan" (mode MACVLAN_MODE_*) or "ipvlan" (mode IPVLAN_MODE_*), mtu 0: the
+   lower's, mac NULL: the kernel's (ipvlan takes the lower's whatever is asked). */
+struct netlink_child
+{
+  const char *kind;
+  const char *name;
+  int link;
+  int netns_fd;
+  unsigned int mode;
+  unsigned int mtu;
+  const uint8_t *mac;
+};
+int netlink_child_create (struct netlink *nl, const struct netlink_child *c, ctr_error_t *err);
+/* An 802.1Q link name on lower index link with id, down, with an optional alias. */
+int netlink_vlan_create (struct netlink *nl, const char *name, int link, unsigned int id,
+                         unsigned int mtu, const char *alias, ctr_error_t *err);
+/* Moves link index into netns_fd and renames it there (new_name NULL: keeps its name), in one
+   message: the name is checked in the target namespace. */
+int netlink_link_move (struct netlink *nl, int index, int netns_fd, const char *new_name,
+                       ctr_error_t *err);
 /* 1 when deleted, 0 when no such link, -1 on error. */
 int netlink_link_del (struct netlink *nl, const char *name, ctr_error_t *err);
 

@@ -154,7 +154,9 @@ network_release_stale (struct netlink *nl, struct network_leases *stale)
   for (i = 0; i < stale->n; i++)
     {
       ctr_error_t ignored = NULL;
-      if (netlink_link_del (nl, stale->v[i].host_ifname, &ignored) < 0
+      /* macvlan/ipvlan leases have no host end: the child went with its namespace */
+      if ((stale->v[i].host_ifname[0]
+           && netlink_link_del (nl, stale->v[i].host_ifname, &ignored) < 0)
           || (stale->v[i].n_ports
               && network_nft_del_owner (stale->v[i].owner, stale->v[i].ifname, &ignored) < 0))
         ctr_error_free (&ignored); /* best effort: the address is free either way */
@@ -162,7 +164,8 @@ network_release_stale (struct netlink *nl, struct network_leases *stale)
   network_leases_clear (stale);
 }
 
-/* Under the network's lock: the bridge exists, a lease is written. Returns the bridge index. */
+/* Under the network's lock: the bridge (and VLAN link) exists, a lease is written. Returns
+   the bridge index, or for macvlan/ipvlan the index of the link children hang from. */
 static int
 lease_address (struct netlink *nl, const struct network_def *def,
                const struct network_attach_request *req, const char *host_ifname, uint8_t addr[16],
@@ -185,7 +188,14 @@ lease_address (struct netlink *nl, const struct network_def *def,
           || network_ports_check_free (req->owner, req->ports, req->n_ports, err) < 0))
     return -1;
   ports = network_ports_format (req->ports, req->n_ports);
-  bridge = ensure_bridge (nl, def, err);
+  if (def->driver == NETWORK_DRIVER_BRIDGE)
+    {
+      bridge = ensure_bridge (nl, def, err);
+      if (bridge >= 0 && network_lower_ensure (nl, def, bridge, err) < 0)
+        bridge = -1;
+    }
+  else
+    bridge = network_lower_ensure (nl, def, 0, err);
   if (bridge >= 0 && wants_loopback (req) && enable_route_localnet (def, err) < 0)
     bridge = -1;
   if (bridge < 0 || network_leases_read (def->name, &leases, err) < 0)
@@ -193,6 +203,8 @@ lease_address (struct netlink *nl, const struct network_def *def,
   network_leases_take_stale (&leases, &stale);
   if (network_leases_pick (def, &leases, req->static_ip, addr, err) < 0)
     {
+      if (leases.n == 0)
+        network_lower_release (nl, def); /* made for nobody */
       bridge = -1;
       goto out;
     }
@@ -225,6 +237,32 @@ out:
   return bridge;
 }
 
+/* With the network's lock held and leases what is left: the VLAN link ctr made goes with
+   the network's last live container. */
+static void
+release_lower_if_unused (const char *network, const struct network_leases *leases)
+{
+  struct network_def def;
+  ctr_error_t ignored = NULL;
+  struct netlink *nl;
+
+  for (size_t i = 0; i < leases->n; i++)
+    if (network_lease_alive (&leases->v[i]))
+      return;
+  if (network_def_load (network, &def, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return;
+    }
+  if (def.vlan && (nl = netlink_open (&ignored)) != NULL)
+    {
+      network_lower_release (nl, &def);
+      netlink_close (nl);
+    }
+  ctr_error_free (&ignored);
+  network_def_clear (&def);
+}
+
 /* Drops the owner's leases (all, or the one of ifname) from one network; *removed gets them. */
 static int
 drop_leases (const char *network, const char *owner, const char *ifname,
@@ -255,6 +293,8 @@ drop_leases (const char *network, const char *owner, const char *ifname,
       r = network_leases_write (network, &leases, err);
     }
   leases.n = kept;
+  if (r == 0 && removed->n)
+    release_lower_if_unused (network, &leases);
   /* the name goes from the server; the last container takes the server with it, and a
      server whose starter was killed is found here too */
   if (r == 0 && network_dns_recorded (network))
@@ -270,9 +310,10 @@ drop_leases (const char *network, const char *owner, const char *ifname,
   return r;
 }
 
-/* The container's end: created in its namespace, addressed, up, default route. */
+/* The container's end: created in its namespace (a veth's peer, or a macvlan/ipvlan child
+   of lower), addressed, up, default route. */
 static int
-wire_container (struct netlink *nl, int bridge, const struct network_def *def,
+wire_container (struct netlink *nl, int lower, const struct network_def *def,
                 const struct network_attach_request *req, const char *host_ifname,
                 const uint8_t addr[16], uint8_t addr6[16], const uint8_t mac[6], ctr_error_t *err)
 {
@@ -280,13 +321,17 @@ wire_container (struct netlink *nl, int bridge, const struct network_def *def,
   struct netlink_veth v = { .name = host_ifname,
                             .peer_name = req->ifname,
                             .peer_netns_fd = req->netns_fd,
-                            .master = bridge,
+                            .master = lower,
                             .mtu = def->mtu,
                             .peer_mac = mac,
                             .up = true };
   int index;
 
-  if (ns == NULL || netlink_veth_create (nl, &v, err) < 0)
+  if (ns == NULL)
+    return -1;
+  if (def->driver == NETWORK_DRIVER_BRIDGE
+          ? netlink_veth_create (nl, &v, err) < 0
+          : network_child_create (nl, def, lower, req->netns_fd, req->ifname, mac, err) < 0)
     return -1;
   if (netlink_link_set_up (ns, 1 /* lo */, true, err) < 0)
     return -1;
@@ -300,6 +345,8 @@ wire_container (struct netlink *nl, int bridge, const struct network_def *def,
     return -1;
   if (def->has_ipv6 && netlink_addr_add (ns, index, AF_INET6, addr6, def->subnet6.prefix, err) < 0)
     return -1;
+  if (def->no_gateway)
+    return 0; /* a macvlan/ipvlan network without --gateway: on-link only */
   /* the namespace's first attachment gets the default route; later ones find it (EEXIST) */
   if (netlink_route_add_default (ns, AF_INET, def->gateway, index, err) < 0)
     {
@@ -327,7 +374,7 @@ fill_attachment (const struct network_def *def, const char *ifname, const char *
   out->ifname = xstrdup (ifname);
   out->host_ifname = xstrdup (host_ifname);
   out->address = xasprintf ("%s/%u", a, def->subnet.prefix);
-  out->gateway = network_addr_format (AF_INET, def->gateway);
+  out->gateway = def->no_gateway ? NULL : network_addr_format (AF_INET, def->gateway);
   out->mac
       = xasprintf ("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
   if (def->has_ipv6)
@@ -360,7 +407,7 @@ undo_attach (struct netlink *nl, const struct network_def *def,
   struct network_leases removed = { 0 };
   ctr_error_t ignored = NULL;
 
-  if (netlink_link_del (nl, host_ifname, &ignored) < 0)
+  if (*host_ifname && netlink_link_del (nl, host_ifname, &ignored) < 0)
     ctr_error_free (&ignored);
   if (req->n_ports && network_nft_del_owner (req->owner, req->ifname, &ignored) < 0)
     ctr_error_free (&ignored);
@@ -384,6 +431,8 @@ network_attach (const struct network_attach_request *req, struct network_attachm
   memset (out, 0, sizeof (*out));
   if (check_request (req, err) < 0)
     return -1;
+  if (req->network && network_is_phys (req->network))
+    return network_phys_attach (req, out, err);
   if (req->network == NULL || strcmp (req->network, NETWORK_DEFAULT_NAME) == 0
           ? network_def_load_default (&def, err) < 0
           : network_def_load (req->network, &def, err) < 0)
@@ -393,6 +442,18 @@ network_attach (const struct network_attach_request *req, struct network_attachm
   if (getrandom (&rnd, sizeof rnd, 0) != sizeof rnd)
     rnd = network_hash (req->owner, req->ifname) ^ (uint32_t)now_ns ();
   snprintf (host_ifname, sizeof (host_ifname), "veth%08x", rnd);
+  if (def.driver != NETWORK_DRIVER_BRIDGE)
+    {
+      host_ifname[0] = '\0'; /* the child lives in the container only */
+      if (req->n_ports)
+        {
+          ctr_error (err, 0,
+                     "--publish: network `%s` is a %s network: it publishes no ports (its "
+                     "containers are reachable on their own address)",
+                     def.name, network_driver_name (def.driver));
+          goto out;
+        }
+    }
   nl = netlink_open (err);
   if (nl == NULL)
     goto out;
@@ -452,7 +513,7 @@ delete_links_async (const struct network_leases *removed)
     ctr_error_t e = NULL;
     struct netlink *nl = netlink_open (&e);
     for (size_t i = 0; nl && i < removed->n; i++)
-      if (netlink_link_del (nl, removed->v[i].host_ifname, &e) < 0)
+      if (removed->v[i].host_ifname[0] && netlink_link_del (nl, removed->v[i].host_ifname, &e) < 0)
         ctr_error_free (&e);
     _exit (0);
   }
@@ -479,8 +540,10 @@ network_detach_all (const char *owner, ctr_error_t *err)
   for (i = 0; i < n; i++)
     if (drop_leases (names[i], owner, NULL, &removed, &e) < 0)
       r = keep_first (err, &e);
+  if (network_phys_release (owner, &e) < 0)
+    r = keep_first (err, &e);
   if (removed.n == 0)
-    return r;
+    return r < 0 ? ctr_error_wrap (err, "detach `%s` from its networks", owner) : 0;
   for (i = 0; i < removed.n; i++)
     ports |= removed.v[i].n_ports > 0;
   delete_links_async (&removed);

@@ -67,7 +67,8 @@ network_attach_list (const struct network_list_request *req, char ***addresses, 
         }
       ctr_log_debug ("net `%s`: %s of `%s` is %s", req->networks[i], ifname, req->owner,
                      a.address ? a.address : "up");
-      (*addresses)[k++] = steal_ptr (a.address);
+      if (a.address) /* phys: interfaces get no address from ctr */
+        (*addresses)[k++] = steal_ptr (a.address);
       if (a.address6)
         (*addresses)[k++] = steal_ptr (a.address6);
       network_attachment_clear (&a);

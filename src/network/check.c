@@ -13,7 +13,8 @@
 static bool
 is_bridge (const char *name)
 {
-  return strcmp (name, "none") != 0 && strcmp (name, "host") != 0 && !network_is_usermode (name);
+  return strcmp (name, "none") != 0 && strcmp (name, "host") != 0 && !network_is_usermode (name)
+         && !network_is_phys (name);
 }
 
 /* ip on the first network: a free host address of its subnet (the owner's own lease aside). */
@@ -68,11 +69,14 @@ network_check_settings (const struct network_list_request *req, ctr_error_t *err
   bool have_def = false;
   int r = 0;
 
-  if (geteuid () != 0 || network_list_empty (nets) || !is_bridge (nets[0]))
+  if (geteuid () != 0 || network_list_empty (nets)
+      || (!is_bridge (nets[0]) && !network_is_phys (nets[0])))
     return 0; /* nothing of a bridge: the callers check rootless and user-mode rules */
   for (size_t i = 0; nets[i] && r == 0; i++)
     {
       struct network_def d;
+      if (network_is_phys (nets[i]) && network_phys_check (nets[i], req->owner, err) < 0)
+        return -1;
       if (!is_bridge (nets[i]))
         continue;
       if (network_def_load (nets[i], &d, err) < 0)
@@ -90,6 +94,12 @@ network_check_settings (const struct network_list_request *req, ctr_error_t *err
     }
   if (req->ip && have_def && check_ip (&def, req->owner, req->ip, err) < 0)
     r = ctr_error_wrap (err, "ip");
+  if (r == 0 && req->publish && req->publish[0]
+      && (network_is_phys (nets[0]) || (have_def && def.driver != NETWORK_DRIVER_BRIDGE)))
+    r = ctr_error (err, 0,
+                   "publish: net `%s` publishes no ports (a %s network: its containers are "
+                   "reachable on their own address)",
+                   nets[0], have_def ? network_driver_name (def.driver) : "phys");
   if (r == 0 && req->publish)
     r = check_publish (req->owner, req->publish, err);
   network_def_clear (&def);

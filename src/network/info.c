@@ -29,6 +29,10 @@ network_info_clear (struct network_info *info)
   free (info->subnet6);
   free (info->gateway6);
   strv_free (info->dns_upstream);
+  free (info->driver);
+  free (info->parent);
+  free (info->mode);
+  free (info->vlan_link);
   memset (info, 0, sizeof (*info));
 }
 
@@ -48,7 +52,17 @@ info_from_def (const struct network_def *d, struct network_info *out)
   out->name = xstrdup (d->name);
   out->bridge = xstrdup (d->bridge);
   out->subnet = network_cidr_format (&d->subnet);
-  out->gateway = network_addr_format (AF_INET, d->gateway);
+  out->gateway = d->no_gateway ? xstrdup ("") : network_addr_format (AF_INET, d->gateway);
+  out->driver = xstrdup (network_driver_name (d->driver));
+  out->parent = d->parent ? xstrdup (d->parent) : NULL;
+  out->mode = d->mode ? xstrdup (d->mode) : NULL;
+  out->vlan = d->vlan;
+  if (d->vlan)
+    {
+      char vname[16];
+      network_vlan_link_name (d->parent, d->vlan, vname);
+      out->vlan_link = xstrdup (vname);
+    }
   if (d->has_ipv6)
     {
       out->subnet6 = network_cidr_format (&d->subnet6);
@@ -206,6 +220,7 @@ remove_locked (const struct network_def *d, const struct network_remove_options 
   network_release_stale (nl, &stale);
   network_release_stale (nl, &leases);
   network_dns_stop (d);
+  network_lower_release (nl, d);
   if (remove_bridge (nl, d, err) < 0 || network_nft_del_network (d->name, err) < 0
       || unlink_run_file (d->name, ".leases", err) < 0
       || unlink_run_file (d->name, ".leases.tmp", err) < 0)

@@ -207,7 +207,8 @@ used_offsets (const struct network_def *def, const struct network_leases *l, siz
   size_t i;
 
   *n = 0;
-  v[(*n)++] = network_cidr_offset (&def->subnet, def->gateway);
+  if (!def->no_gateway)
+    v[(*n)++] = network_cidr_offset (&def->subnet, def->gateway);
   for (i = 0; i < l->n; i++)
     {
       uint8_t a[16] = { 0 };
@@ -235,7 +236,7 @@ check_static (const struct network_def *def, const struct network_leases *l, con
     return ctr_error (err, 0, "address `%s` is outside the subnet %s of network `%s`", ip, subnet,
                       def->name);
   off = network_cidr_offset (&def->subnet, out);
-  if (off == 0 || off == size - 1 || memcmp (out, def->gateway, 4) == 0)
+  if (off == 0 || off == size - 1 || (!def->no_gateway && memcmp (out, def->gateway, 4) == 0))
     return ctr_error (err, 0, "address `%s` is the %s address of subnet %s of network `%s`", ip,
                       off == 0          ? "network"
                       : off == size - 1 ? "broadcast"

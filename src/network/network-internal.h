@@ -39,7 +39,15 @@ uint32_t network_hash (const char *a, const char *b);
 /* Interface names: at most 15 bytes, no '/', ':' or spaces. */
 int network_check_ifname (const char *name, const char *what, ctr_error_t *err);
 
+struct netlink;
+
 /* ---- store.c ---- */
+enum network_driver
+{
+  NETWORK_DRIVER_BRIDGE = 0, /* a definition without "driver" is a bridge */
+  NETWORK_DRIVER_MACVLAN,
+  NETWORK_DRIVER_IPVLAN,
+};
 struct network_def
 {
   char *name, *bridge;
@@ -53,6 +61,11 @@ struct network_def
   bool dns;            /* a dnsmasq answers for the containers on the gateway(s) */
   char **dns_upstream; /* NULL: the host's resolvers */
   bool dhcp;           /* the dnsmasq also serves DHCP (needs dns) */
+  enum network_driver driver;
+  char *parent;      /* NULL, or the host interface children (or the VLAN link) hang from */
+  char *mode;        /* macvlan/ipvlan mode, NULL: the driver's default */
+  unsigned int vlan; /* 0: none; else the 802.1Q id of the link PARENT.ID ctr makes */
+  bool no_gateway;   /* macvlan/ipvlan without --gateway: no default route, none reserved */
 };
 void network_def_clear (struct network_def *d);
 /* 0 and *out filled, or -1 (status ENOENT: "network `x` does not exist"). */
@@ -76,6 +89,44 @@ int network_def_names (char ***out, size_t *n, ctr_error_t *err);
 char *network_def_path (const char *name);
 /* "ctr network NAME": the IFLA_IFALIAS marking a bridge as ctr's. */
 char *network_bridge_alias (const char *name);
+
+/* ---- drivers.c (macvlan, ipvlan, VLAN links) ---- */
+const char *network_driver_name (enum network_driver d);
+/* "bridge", "macvlan", "ipvlan" (NULL: bridge); -1 with an error naming the value. */
+int network_driver_parse (const char *s, enum network_driver *out, ctr_error_t *err);
+/* The kernel's value of a mode of driver (NULL: the default); -1 naming the valid ones. */
+int network_mode_value (enum network_driver d, const char *mode, unsigned int *out,
+                        ctr_error_t *err);
+/* PARENT.ID cut to 15 bytes (the parent's name is shortened, never the id). */
+void network_vlan_link_name (const char *parent, unsigned int vlan, char out[16]);
+/* Options of create checked before anything is looked up: the driver, its mode, the VLAN
+   id, and options the driver has no use for; errors start "network create NAME: ". */
+int network_driver_check_options (const char *name, const struct network_create_options *o,
+                                  ctr_error_t *err);
+/* Options of create that need the host (the parent exists, the VLAN link's name is free
+   or already that VLAN, no other network uses it); defs: the other definitions. */
+int network_driver_check_host (struct netlink *nl, struct network_def *d,
+                               const struct network_def *defs, size_t n_defs, ctr_error_t *err);
+/* Under the network's lock: the VLAN link exists (made, marked, up; a bridge network's is
+   its port); returns the index children hang from (parent or VLAN link; 0 for a bridge
+   network without a parent). */
+int network_lower_ensure (struct netlink *nl, const struct network_def *def, int bridge,
+                          ctr_error_t *err);
+/* Under the network's lock, when no live lease is left: deletes the VLAN link ctr made. */
+void network_lower_release (struct netlink *nl, const struct network_def *def);
+/* Creates the macvlan/ipvlan child of lower in netns_fd as ifname. */
+int network_child_create (struct netlink *nl, const struct network_def *def, int lower,
+                          int netns_fd, const char *ifname, const uint8_t mac[6], ctr_error_t *err);
+
+/* ---- phys.c (--net phys:IFNAME) ---- */
+/* Moves the host interface into netns_fd as ifname, recorded first (owner, pid) and the
+   namespace held until network_phys_release gives the interface back. */
+int network_phys_attach (const struct network_attach_request *req, struct network_attachment *out,
+                         ctr_error_t *err);
+/* Gives back every interface the owner holds, under its original name. */
+int network_phys_release (const char *owner, ctr_error_t *err);
+/* --net phys:IFNAME given at create: the interface exists here, is not lo nor ctr's. */
+int network_phys_check (const char *network, const char *owner, ctr_error_t *err);
 
 /* ---- ipam.c ---- */
 struct network_lease

@@ -101,6 +101,10 @@ struct network_create_options
   bool no_dns;               /* no dnsmasq for the network */
   bool dhcp;                 /* its dnsmasq also serves DHCP (containers' leases, then a range) */
   char *const *dns_upstream; /* NULL: the host's resolvers; else addresses */
+  const char *driver;        /* NULL or "bridge", "macvlan", "ipvlan" */
+  const char *parent;        /* host interface (macvlan/ipvlan: needed; bridge: with vlan) */
+  const char *mode;          /* macvlan: bridge|private|vepa|passthru; ipvlan: l2|l3|l3s */
+  unsigned int vlan;         /* 0: none; 1..4094: a VLAN link PARENT.ID is the parent */
 };
 int network_create (const char *name, const struct network_create_options *opts, ctr_error_t *err);
 /* Refused while leases of live owners exist; deletes the bridge, rules, leases. */
@@ -125,6 +129,8 @@ struct network_info
   bool nat, dns, dhcp;
   unsigned int mtu;
   char **dns_upstream;
+  char *driver, *parent, *mode, *vlan_link; /* parent, mode, vlan_link: NULL when none */
+  unsigned int vlan;
   struct network_lease_info *leases;
   size_t n_leases;
 };
@@ -140,6 +146,9 @@ const char *network_config_dir (void);
 const char *network_run_dir (void);
 
 /* ---- user-mode networking (usermode.c): a helper process, no privilege, no bridge ---- */
+
+/* "phys:IFNAME": a host interface moved into the container for its life (phys.c). */
+bool network_is_phys (const char *network);
 
 /* "slirp4netns", "pasta", or "user" (pasta when installed, else slirp4netns). */
 bool network_is_usermode (const char *network);

@@ -157,6 +157,8 @@ network_def_clear (struct network_def *d)
   free (d->name);
   free (d->bridge);
   strv_free (d->dns_upstream);
+  free (d->parent);
+  free (d->mode);
   memset (d, 0, sizeof (*d));
 }
 
@@ -183,10 +185,13 @@ def_parse_addresses (const json_value *root, const char *path, struct network_de
   const char *subnet, *gateway, *s6 = NULL, *g6 = NULL;
   int family;
 
+  /* macvlan and ipvlan networks have a gateway only when one was given */
+  d->no_gateway = d->driver != NETWORK_DRIVER_BRIDGE && json_get (root, "gateway") == NULL;
+  family = AF_INET;
   if (get_string (root, "subnet", path, &subnet, err) < 0
-      || get_string (root, "gateway", path, &gateway, err) < 0
+      || (!d->no_gateway && get_string (root, "gateway", path, &gateway, err) < 0)
       || network_cidr_parse (subnet, "subnet", &d->subnet, err) < 0
-      || network_addr_parse (gateway, "gateway", d->gateway, &family, err) < 0)
+      || (!d->no_gateway && network_addr_parse (gateway, "gateway", d->gateway, &family, err) < 0))
     return ctr_error_wrap (err, "`%s`", path);
   if (d->subnet.family != AF_INET || family != AF_INET)
     return ctr_error (err, 0, "`%s`: subnet and gateway must be IPv4", path);
@@ -232,6 +237,32 @@ def_parse_upstreams (const json_value *root, const char *origin, struct network_
   return 0;
 }
 
+/* "driver", "parent", "mode", "vlan": absent in a bridge's definition (of any ctr). */
+static int
+def_parse_driver (const json_value *root, const char *origin, struct network_def *out,
+                  ctr_error_t *err)
+{
+  const char *driver = NULL, *parent = NULL, *mode = NULL;
+  int64_t vlan = 0;
+  unsigned int value;
+
+  json_as_string (json_get (root, "driver"), &driver);
+  json_as_string (json_get (root, "parent"), &parent);
+  json_as_string (json_get (root, "mode"), &mode);
+  json_as_int64 (json_get (root, "vlan"), &vlan);
+  if (network_driver_parse (driver, &out->driver, err) < 0
+      || network_mode_value (out->driver, mode, &value, err) < 0
+      || (parent && network_check_ifname (parent, "parent", err) < 0))
+    return ctr_error_wrap (err, "%s", origin);
+  if (vlan < 0 || vlan > 4094 || (vlan && parent == NULL)
+      || (out->driver != NETWORK_DRIVER_BRIDGE && parent == NULL))
+    return ctr_error (err, 0, "%s: parent and vlan: missing or out of range", origin);
+  out->parent = parent ? xstrdup (parent) : NULL;
+  out->mode = mode ? xstrdup (mode) : NULL;
+  out->vlan = (unsigned int)vlan;
+  return 0;
+}
+
 int
 network_def_parse (const char *name, const char *text, size_t len, const char *origin,
                    struct network_def *out, ctr_error_t *err)
@@ -246,10 +277,14 @@ network_def_parse (const char *name, const char *text, size_t len, const char *o
     return -1;
   out->nat = true;
   out->dns = true; /* a definition of an older ctr: DNS as for a new one */
-  if (get_string (root, "bridge", origin, &bridge, err) < 0
+  bridge = "";
+  if (def_parse_driver (root, origin, out, err) < 0
+      || (out->driver == NETWORK_DRIVER_BRIDGE
+          && get_string (root, "bridge", origin, &bridge, err) < 0)
       || def_parse_addresses (root, origin, out, err) < 0)
     {
       json_value_free (root);
+      network_def_clear (out);
       return -1;
     }
   out->name = xstrdup (name);
@@ -300,9 +335,18 @@ def_save (const struct network_def *d, ctr_error_t *err)
 
   json_map_open (w);
   json_kv_string (w, "name", d->name);
-  json_kv_string (w, "bridge", d->bridge);
+  json_kv_string (w, "driver", network_driver_name (d->driver));
+  if (d->driver == NETWORK_DRIVER_BRIDGE)
+    json_kv_string (w, "bridge", d->bridge);
+  if (d->parent)
+    json_kv_string (w, "parent", d->parent);
+  if (d->mode)
+    json_kv_string (w, "mode", d->mode);
+  if (d->vlan)
+    json_kv_int (w, "vlan", d->vlan);
   json_kv_string (w, "subnet", subnet);
-  json_kv_string (w, "gateway", gw);
+  if (!d->no_gateway)
+    json_kv_string (w, "gateway", gw);
   if (d->has_ipv6)
     {
       cleanup_free char *s6 = network_cidr_format (&d->subnet6);
@@ -582,17 +626,45 @@ def_build (struct netlink *nl, const char *name, const struct network_create_opt
   d->dhcp = o->dhcp;
   if (o->dns_upstream && o->dns_upstream[0])
     d->dns_upstream = xstrv_dup (o->dns_upstream);
-  if (network_check_ifname (d->bridge, "bridge name", err) < 0)
+  if (network_driver_parse (o->driver, &d->driver, err) < 0)
+    goto out;
+  d->parent = o->parent ? xstrdup (o->parent) : NULL;
+  d->mode = o->mode ? xstrdup (o->mode) : NULL;
+  if (d->mode == NULL && d->driver != NETWORK_DRIVER_BRIDGE) /* shown by ls and inspect */
+    d->mode = xstrdup (d->driver == NETWORK_DRIVER_IPVLAN ? "l2" : "bridge");
+  d->vlan = o->vlan;
+  if (d->driver != NETWORK_DRIVER_BRIDGE)
+    {
+      /* no bridge, no NAT, no DNS server: the children are on the parent's own link */
+      free (d->bridge);
+      d->bridge = xstrdup ("");
+      d->nat = d->dns = false;
+      d->no_gateway = o->gateway == NULL;
+      d->mtu = o->mtu; /* 0: the parent's, read by the host check below */
+      /* the subnet is normally the parent's LAN, which has a host route */
+      free (t.routes);
+      t.routes = NULL;
+      t.n_routes = 0;
+    }
+  if (network_driver_check_host (nl, d, t.defs, t.n_defs, err) < 0)
+    goto out;
+  if (d->driver == NETWORK_DRIVER_BRIDGE
+      && network_check_ifname (d->bridge, "bridge name", err) < 0)
     goto out;
   if (setup_subnet (&t, o, strcmp (name, NETWORK_DEFAULT_NAME) == 0, d, err) < 0
       || (o->subnet && check_overlap (&t, &d->subnet, "subnet", err) < 0))
     goto out;
-  if (o->gateway == NULL)
+  if (o->gateway == NULL && !d->no_gateway)
     network_cidr_nth (&d->subnet, 1, d->gateway);
   if (o->ipv6
       && (setup_ipv6 (o->ipv6, d, err) < 0
           || check_overlap (&t, &d->subnet6, "ipv6 subnet", err) < 0))
     goto out;
+  if (d->driver != NETWORK_DRIVER_BRIDGE)
+    {
+      r = 0;
+      goto out;
+    }
   for (i = 0; i < t.n_defs; i++)
     if (strcmp (t.defs[i].bridge, d->bridge) == 0)
       {
@@ -630,10 +702,12 @@ network_create_locked (const char *name, const struct network_create_options *o,
 
 /* What needs neither the lock nor the host: refused before anything is made on disk. */
 static int
-check_options (const struct network_create_options *o, ctr_error_t *err)
+check_options (const char *name, const struct network_create_options *o, ctr_error_t *err)
 {
   struct network_def d = { 0 };
 
+  if (network_driver_check_options (name, o, err) < 0)
+    return -1;
   if (o->bridge && network_check_ifname (o->bridge, "bridge name", err) < 0)
     return -1;
   if (o->subnet && setup_subnet (NULL, o, false, &d, err) < 0)
@@ -668,7 +742,7 @@ network_create (const char *name, const struct network_create_options *opts, ctr
     return -1;
   if (opts->mtu && (opts->mtu < 68 || opts->mtu > 65535))
     return ctr_error (err, 0, "invalid mtu `%u`: from 68 to 65535", opts->mtu);
-  if (check_options (opts, err) < 0)
+  if (check_options (name, opts, err) < 0)
     return -1;
   network_remove_stale_tmp ();
   lock = network_lock_file ("networks.lock", err);

@@ -392,7 +392,8 @@ set_networks (struct store_meta *m, const char *value, ctr_error_t *err)
       if ((strcmp (v[i], "none") == 0 || strcmp (v[i], "host") == 0 || network_is_usermode (v[i]))
           && n > 1)
         return ctr_error (err, 0, "net: `%s` cannot be combined with other networks", v[i]);
-      if (validate_container_id (v[i], NULL) < 0)
+      /* phys:IFNAME lends a host interface (its name is checked by the network layer) */
+      if (validate_container_id (network_is_phys (v[i]) ? v[i] + 5 : v[i], NULL) < 0)
         return ctr_error (err, 0, "net: invalid network name `%s`", v[i]);
     }
   strv_free (m->networks);

@@ -101,7 +101,9 @@ system_is_running() {
 	until ctr console --log "$name" 2>/dev/null | grep -q "root@$name"; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15);" \
-			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1)" || return 1
+			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1);" \
+			"console-getty: $(ctr attach "$name" -- systemctl status --no-pager console-getty </dev/null 2>&1);" \
+			"/dev/console: $(ctr attach "$name" -- ls -l /dev/console </dev/null 2>&1)" || return 1
 		sleep 0.1
 	done
 	# sshd (it chroots to its privilege-separation directory: CAP_SYS_CHROOT's syscall is let
