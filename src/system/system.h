@@ -18,6 +18,8 @@ struct system_create_options
   char **publish;
   bool autostart;
   const char *stop_signal; /* NULL: the template's */
+  const char *pool;        /* NULL: "default", the store itself */
+  const char *size;        /* lvm pools: the thin volume's size (NULL: 4G) */
 };
 
 int system_create (const struct ctr_context *ctx, const char *name,
@@ -88,9 +90,13 @@ bool system_exists (const struct ctr_context *ctx, const char *name);
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
 
+/* The rootfs's /etc/hostname, when it says old, says new (a plain file inside the root
+   of the container directory dirfd). */
+void system_rename_etc_hostname (int dirfd, const char *old, const char *new);
+
 /* storage.c: copies of stopped containers. `ctr clone`: SRC copied to a new container DST
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
-int system_clone (const struct ctr_context *ctx, const char *src, const char *dst,
+int system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
                   ctr_error_t *err);
 struct system_snapshot
 {

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "runtime/state.h"
 #include "system/store.h"
+#include "system/pool.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -158,6 +159,10 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
       ctr_error (err, 0, "container `%s` is already running", name);
       goto out;
     }
+  /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
+     the start mounts it again */
+  if (pool_volume_activate (o.fd, NULL, err) < 0)
+    goto out;
   if (oci && strcmp (oci, "stopped") != 0)
     {
       ctr_error (err, 0,
@@ -291,6 +296,22 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   r = -1;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
+  {
+    cleanup_strv char **clones = pool_volume_dependents (root, name);
+    if (clones[0])
+      {
+        size_t len = 1;
+        for (char **c = clones; *c; c++)
+          len += strlen (*c) + 2;
+        cleanup_free char *list = xzalloc (len);
+        for (char **c = clones; *c; c++)
+          strcat (strcat (list, c == clones ? "" : ", "), *c);
+        ctr_error (err, 0,
+                   "container `%s` has overlay clones that use its files: %s (destroy them first)",
+                   name, list);
+        goto out;
+      }
+  }
   /* The status is read under the store lock: a start holds it until its monitor runs the
      container (also when that start was killed meanwhile), so a container cannot come up
      between the check and the removal. Stopping needs the monitor, which takes the lock
@@ -341,6 +362,9 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
       ctr_error (err, errno == EEXIST ? 0 : errno, "rename `%s` to `%s`", name, staging);
       goto out;
     }
+  /* its volume in a pool (the mount on rootfs, subvolumes, LVs) before the files */
+  if (pool_volume_release (o.fd, NULL, err) < 0)
+    goto out;
   r = remove_tree_at (rootfd, staging, err);
 out:
   close_stored (&o);
