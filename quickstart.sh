@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev libseccomp-dev
   libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables
   uidmap passt slirp4netns dnsmasq-base skopeo umoci debootstrap crun runc conmon python3 zsh
-  containerd python3-grpcio strace"
+  containerd python3-grpcio strace btrfs-progs lvm2 thin-provisioning-tools"
 missing=""
 for p in $packages podman; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
