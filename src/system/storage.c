@@ -18,7 +18,6 @@
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
-#include "rootfs/paths.h"
 #include "system/pool.h"
 #include "system/store.h"
 #include "system/system.h"
@@ -185,37 +184,6 @@ copy_config (int from_dir, int to_dir, const char *old, const char *new, ctr_err
   out = json_writer_finish (w, &len);
   r = write_file_atomic_at (to_dir, "config.json", out, len, 0600, err);
   return r;
-}
-
-/* The rootfs's /etc/hostname, when it says old, says new: reached inside the root (a
-   symlink there never leads out), and written only when it is a plain file. */
-void
-system_rename_etc_hostname (int dirfd, const char *old, const char *new)
-{
-  cleanup_close int rootfd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  cleanup_close int etc = -1, fd = -1;
-  char buf[256];
-  struct stat st;
-  ssize_t n;
-
-  if (rootfd < 0)
-    return;
-  etc = resolve_in_root (rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
-  if (etc < 0)
-    return;
-  fd = openat (etc, "hostname", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size >= (off_t)sizeof buf)
-    return;
-  n = pread (fd, buf, sizeof buf - 1, 0);
-  if (n < 0)
-    return;
-  buf[n] = '\0';
-  buf[strcspn (buf, "\n")] = '\0';
-  if (strcmp (buf, old) != 0)
-    return;
-  cleanup_free char *text = xasprintf ("%s\n", new);
-  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, strlen (text), 0) != (ssize_t)strlen (text))
-    ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
 }
 
 /* ------------------------------------------------------------------ clone */
