@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "system/pool.h"
+#include "system/pool_usage.h"
 #include "system/store.h"
 
 static const char usage[]
@@ -69,8 +70,8 @@ do_create (const struct ctr_context *ctx, int argc, char **argv)
   if (type == NULL)
     return cli_usage_error ("pool create", "missing --type (dir, btrfs, lvm or overlay)");
   if (pool_type_parse (type, &p.type) < 0)
-    return cli_usage_error ("pool create",
-                            "%s: unknown type \"%s\" (dir, btrfs, lvm or overlay)", name, type);
+    return cli_usage_error ("pool create", "%s: unknown type \"%s\" (dir, btrfs, lvm or overlay)",
+                            name, type);
   p.name = (char *)name;
   if (pool_create (store_root (ctx->store), &p, &err) < 0)
     return cli_fail (&err);
@@ -192,8 +193,9 @@ do_info (const struct ctr_context *ctx, int argc, char **argv)
       cleanup_free char *at = where (&p);
       printf ("Name:       %s\nType:       %s\n%s%s\nCapacity:   %.1fG\nUsed:       %.1fG\n"
               "Containers:",
-              p.name, pool_type_name (p.type), p.type == POOL_LVM ? "Thin pool:  " : "Path:       ",
-              at, u.capacity / 1073741824.0, u.used / 1073741824.0);
+              p.name, pool_type_name (p.type),
+              p.type == POOL_LVM ? "Thin pool:  " : "Path:       ", at, u.capacity / 1073741824.0,
+              u.used / 1073741824.0);
       for (char **s = u.containers; *s; s++)
         printf (" %s", *s);
       printf ("\n");

@@ -19,6 +19,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
 

@@ -14,7 +14,7 @@
 #include "network/network.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -22,8 +22,8 @@
 #define META_MAX_SIZE (256 * 1024)
 
 const char *const store_meta_keys[] = {
-  "template", "created", "kind",    "autostart", "stop_signal", "stop_timeout",
-  "net",      "ip",      "publish", "last_exit", "cloned_from", "pool", NULL,
+  "template", "created", "kind",      "autostart",   "stop_signal", "stop_timeout", "net",
+  "ip",       "publish", "last_exit", "cloned_from", "pool",        NULL,
 };
 
 void
@@ -264,7 +264,8 @@ store_staging_claim (int rootfd, const char *name, ctr_error_t *err)
       cleanup_close int old = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
         return ctr_error (err, 0, "container `%s` is being created", name);
-      if ((old >= 0 && pool_volume_release (old, NULL, err) < 0) || remove_tree_at (rootfd, tmp, err) < 0)
+      if ((old >= 0 && pool_volume_release (old, NULL, err) < 0)
+          || remove_tree_at (rootfd, tmp, err) < 0)
         return -1;
       if (mkdirat (rootfd, tmp, 0700) < 0)
         return ctr_error (err, errno, "create `%s`", tmp);

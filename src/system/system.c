@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "rootfs/paths.h"
 #include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "system/template.h"
@@ -529,8 +530,8 @@ system_create (const struct ctr_context *ctx, const char *name,
   if (pool_load (root, o->pool, &pool, err) < 0)
     return ctr_error_wrap (err, "--pool");
   if (o->size && pool.type != POOL_LVM)
-    return ctr_error (err, 0, "--size %s: only for lvm pools (pool `%s` is %s)", o->size,
-                      pool.name, pool_type_name (pool.type));
+    return ctr_error (err, 0, "--size %s: only for lvm pools (pool `%s` is %s)", o->size, pool.name,
+                      pool_type_name (pool.type));
   if (o->size && !valid_size (o->size))
     return ctr_error (err, 0, "--size `%s`: not a size (a number with K, M, G or T)", o->size);
   if (is_rootless () && pool.type == POOL_OVERLAY)

@@ -16,7 +16,7 @@
 #include "base/log.h"
 #include "runtime/state.h"
 #include "system/store.h"
-#include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
