@@ -279,6 +279,26 @@ destroy_staging (const char *root, const char *name, ctr_error_t *err)
     }
 }
 
+/* An overlay clone's lower layers include this container's upper: destroying it would take
+   the files from under the clones. */
+static int
+refuse_overlay_clones (const char *root, const char *name, ctr_error_t *err)
+{
+  cleanup_strv char **clones = pool_volume_dependents (root, name);
+  size_t len = 1;
+
+  if (clones[0] == NULL)
+    return 0;
+  for (char **c = clones; *c; c++)
+    len += strlen (*c) + 2;
+  cleanup_free char *list = xzalloc (len);
+  for (char **c = clones; *c; c++)
+    strcat (strcat (list, c == clones ? "" : ", "), *c);
+  return ctr_error (err, 0,
+                    "container `%s` has overlay clones that use its files: %s (destroy them first)",
+                    name, list);
+}
+
 int
 system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err)
 {
@@ -296,22 +316,8 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   r = -1;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
-  {
-    cleanup_strv char **clones = pool_volume_dependents (root, name);
-    if (clones[0])
-      {
-        size_t len = 1;
-        for (char **c = clones; *c; c++)
-          len += strlen (*c) + 2;
-        cleanup_free char *list = xzalloc (len);
-        for (char **c = clones; *c; c++)
-          strcat (strcat (list, c == clones ? "" : ", "), *c);
-        ctr_error (err, 0,
-                   "container `%s` has overlay clones that use its files: %s (destroy them first)",
-                   name, list);
-        goto out;
-      }
-  }
+  if (refuse_overlay_clones (root, name, err) < 0)
+    goto out;
   /* The status is read under the store lock: a start holds it until its monitor runs the
      container (also when that start was killed meanwhile), so a container cannot come up
      between the check and the removal. Stopping needs the monitor, which takes the lock
