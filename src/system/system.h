@@ -77,6 +77,7 @@ struct system_info
   bool has_usage;
   uint64_t cpu_ns, memory_bytes;
   char *cloned_from; /* or NULL */
+  char *pool;        /* its storage pool (docs/storage.md), "default": the store */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,

@@ -94,6 +94,18 @@ check_nothing_left() {
 	[ -x "$WORK/d1/$NAME/bin/busybox" ] || fail "no rootfs in the pool"
 	run ctr config "$NAME" get pool
 	[ "$output" = d1 ]
+	# info and ls name the pool; a container made without --pool is in "default"
+	ctr create -t busybox "$NAME-s" --net none
+	run ctr info "$NAME"
+	[[ $output == *"Pool:       d1"* ]] || fail "$output"
+	run ctr info "$NAME-s"
+	[[ $output == *"Pool:       default"* ]] || fail "$output"
+	[ "$(ctr info "$NAME" --format json | jq -r .pool)" = d1 ]
+	run ctr ls --format json
+	assert_success
+	[ "$(jq -r ".[] | select(.name==\"$NAME\") | .pool" <<<"$output")" = d1 ]
+	[ "$(jq -r ".[] | select(.name==\"$NAME-s\") | .pool" <<<"$output")" = default ]
+	ctr destroy "$NAME-s"
 	run ctr pool ls --format json
 	assert_success
 	[ "$(jq -r '.[] | select(.name=="d1") | .type' <<<"$output")" = dir ]
