@@ -19,36 +19,34 @@
 #include "system/pool_usage.h"
 #include "system/store.h"
 
+struct pool_match
+{
+  const char *store, *pool;
+};
+
+static bool
+names_pool (int dirfd, const char *id, void *data)
+{
+  const struct pool_match *pm = data;
+  struct store_meta m;
+  ctr_error_t e = NULL;
+  bool yes = false;
+
+  if (store_exists (pm->store, id) && store_meta_read (dirfd, id, &m, &e) == 0)
+    {
+      yes = strcmp (m.pool ? m.pool : POOL_DEFAULT, pm->pool) == 0;
+      store_meta_clear (&m);
+    }
+  ctr_error_free (&e);
+  return yes;
+}
+
 /* The containers whose ctr.json names the pool (none: "default"). */
 static char **
 pool_containers (const char *store, const char *pool)
 {
-  char **names = NULL, **out;
-  size_t n = 0, k = 0;
-  ctr_error_t e = NULL;
-
-  if (owned_dir_list_ids (store, "store", &names, &n, &e) < 0)
-    {
-      ctr_error_free (&e);
-      return xzalloc (sizeof (char *));
-    }
-  out = xzalloc ((n + 1) * sizeof *out);
-  for (size_t i = 0; i < n; i++)
-    {
-      cleanup_free char *dir = xasprintf ("%s/%s", store, names[i]);
-      cleanup_close int fd = open (dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      struct store_meta m;
-      if (fd >= 0 && store_exists (store, names[i]) && store_meta_read (fd, names[i], &m, &e) == 0)
-        {
-          if (strcmp (m.pool ? m.pool : POOL_DEFAULT, pool) == 0)
-            out[k++] = xstrdup (names[i]);
-          store_meta_clear (&m);
-        }
-      ctr_error_free (&e);
-      free (names[i]);
-    }
-  free (names);
-  return out;
+  struct pool_match pm = { store, pool };
+  return owned_dir_select_ids (store, "store", names_pool, &pm);
 }
 
 int
@@ -110,12 +108,7 @@ pool_remove (const char *store, const char *name, ctr_error_t *err)
   inside = pool_containers (store, name);
   if (inside[0])
     {
-      size_t len = 1;
-      for (char **s = inside; *s; s++)
-        len += strlen (*s) + 2;
-      cleanup_free char *list = xzalloc (len);
-      for (char **s = inside; *s; s++)
-        strcat (strcat (list, s == inside ? "" : ", "), *s);
+      cleanup_free char *list = xstrv_join (inside, ", ");
       pool_clear (&p);
       return ctr_error (err, 0, "pool rm %s: containers live in it: %s", name, list);
     }

@@ -427,35 +427,23 @@ pool_volume_native_snapshots (int dfd)
   return yes;
 }
 
+static bool
+is_clone_of (int dirfd, const char *id, void *name)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  bool yes = volume_read (dirfd, &v, &e) > 0 && v.clone_of && strcmp (v.clone_of, name) == 0;
+
+  (void)id;
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return yes;
+}
+
 char **
 pool_volume_dependents (const char *store, const char *name)
 {
-  char **names = NULL, **out;
-  size_t n = 0, k = 0;
-  ctr_error_t e = NULL;
-
-  if (owned_dir_list_ids (store, "store", &names, &n, &e) < 0)
-    {
-      ctr_error_free (&e);
-      return xzalloc (sizeof (char *));
-    }
-  out = xzalloc ((n + 1) * sizeof *out);
-  for (size_t i = 0; i < n; i++)
-    {
-      cleanup_free char *dir = xasprintf ("%s/%s", store, names[i]);
-      cleanup_close int fd = open (dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      struct volume v;
-      if (fd >= 0 && volume_read (fd, &v, &e) > 0)
-        {
-          if (v.clone_of && strcmp (v.clone_of, name) == 0)
-            out[k++] = xstrdup (names[i]);
-          volume_clear (&v);
-        }
-      ctr_error_free (&e);
-      free (names[i]);
-    }
-  free (names);
-  return out;
+  return owned_dir_select_ids (store, "store", is_clone_of, (void *)name);
 }
 
 int

@@ -285,15 +285,11 @@ static int
 refuse_overlay_clones (const char *root, const char *name, ctr_error_t *err)
 {
   cleanup_strv char **clones = pool_volume_dependents (root, name);
-  size_t len = 1;
+  cleanup_free char *list = NULL;
 
   if (clones[0] == NULL)
     return 0;
-  for (char **c = clones; *c; c++)
-    len += strlen (*c) + 2;
-  cleanup_free char *list = xzalloc (len);
-  for (char **c = clones; *c; c++)
-    strcat (strcat (list, c == clones ? "" : ", "), *c);
+  list = xstrv_join (clones, ", ");
   return ctr_error (err, 0,
                     "container `%s` has overlay clones that use its files: %s (destroy them first)",
                     name, list);
