@@ -45,6 +45,21 @@ make_btrfs() {
 	chmod 700 "$WORK/mnt"
 }
 
+# Snapshot s1 of $NAME, a file written into its rootfs (ROOTFS, seen from the host), a
+# restore: the file is gone, and the restored container boots under its name.
+restore_boots() {
+	local rootfs=$1
+	ctr snapshot create "$NAME" s1
+	echo after >"$rootfs/after"
+	ctr snapshot restore "$NAME" s1
+	[ ! -e "$rootfs/after" ] || fail "restore kept a file written after the snapshot"
+	run ctr start "$NAME"
+	assert_success
+	run ctr attach "$NAME" -- hostname
+	[ "$output" = "$NAME" ]
+	ctr stop "$NAME"
+}
+
 # Nothing of the pool's containers left: no mounts under the test's directory, no
 # subvolumes, no files in the store but the pool definitions.
 check_nothing_left() {
@@ -117,15 +132,7 @@ check_nothing_left() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"pool rm d1: containers live in it: $NAME"* ]] || fail "$output"
 	# a snapshot and its restore in the pool's directory
-	ctr snapshot create "$NAME" s1
-	echo after >"$WORK/d1/$NAME/after"
-	ctr snapshot restore "$NAME" s1
-	[ ! -e "$WORK/d1/$NAME/after" ] || fail "restore kept a file written after the snapshot"
-	run ctr start "$NAME"
-	assert_success
-	run ctr attach "$NAME" -- hostname
-	[ "$output" = "$NAME" ]
-	ctr stop "$NAME"
+	restore_boots "$WORK/d1/$NAME"
 	ctr destroy "$NAME"
 	[ -z "$(ls -A "$WORK/d1")" ] || fail "left in the pool: $(ls -A "$WORK/d1")"
 	ctr pool rm d1
@@ -249,15 +256,7 @@ check_nothing_left() {
 	lvs "$VG/ctr-$NAME-c" >/dev/null || fail "no thin snapshot"
 	echo mine >"$CTR_STORE/$NAME-c/rootfs/clonefile"
 	[ ! -e "$CTR_STORE/$NAME/rootfs/clonefile" ] || fail "the clone's file is in the source"
-	ctr snapshot create "$NAME" s1
-	echo after >"$CTR_STORE/$NAME/rootfs/after"
-	ctr snapshot restore "$NAME" s1
-	[ ! -e "$CTR_STORE/$NAME/rootfs/after" ] || fail "restore kept a file written after the snapshot"
-	run ctr start "$NAME"
-	assert_success
-	run ctr attach "$NAME" -- hostname
-	[ "$output" = "$NAME" ]
-	ctr stop "$NAME"
+	restore_boots "$CTR_STORE/$NAME/rootfs"
 	ctr destroy "$NAME"
 	ctr destroy "$NAME-c"
 	[ -z "$(lvs --noheadings -o lv_name "$VG" | grep -v thin || true)" ] || fail "LVs left: $(lvs "$VG")"
