@@ -48,6 +48,7 @@ static const struct verb verbs[] = {
   { "destroy", cli_destroy, "remove a system container and its root filesystem", true },
   { "clone", cli_clone, "copy a stopped system container as a new one", true },
   { "snapshot", cli_snapshot, "keep and restore copies of a stopped system container", true },
+  { "pool", cli_pool, "storage pools for system containers' root filesystems", true },
   { "config", cli_config, "show or change a system container's definition", true },
   { "templates", cli_templates, "list the templates of system containers", true },
   { "check-config", cli_check_config, "check what this host and user offer ctr, and what to fix",

@@ -103,6 +103,20 @@ xstrv_dup (char *const *v)
   return r;
 }
 
+char *
+xstrv_join (char *const *v, const char *sep)
+{
+  size_t len = 1;
+  char *out, *p;
+  for (char *const *s = v; s && *s; s++)
+    len += strlen (*s) + strlen (sep);
+  p = out = xmalloc (len);
+  *p = '\0';
+  for (char *const *s = v; s && *s; s++)
+    p = stpcpy (stpcpy (p, s == v ? "" : sep), *s);
+  return out;
+}
+
 void
 strv_free (char **v)
 {

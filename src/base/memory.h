@@ -16,6 +16,8 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 char **xstrv_dup (char *const *v);
 void strv_free (char **v);
 size_t strv_len (char *const *v);
+/* The strings of v with sep between them ("" for an empty or NULL v). */
+char *xstrv_join (char *const *v, const char *sep);
 
 void cleanup_freep (void *p);
 void cleanup_closep (int *fd);

@@ -248,3 +248,29 @@ owned_dir_list_ids (const char *root, const char *what, char ***ids, size_t *n, 
   *n = count;
   return 0;
 }
+
+char **
+owned_dir_select_ids (const char *root, const char *what,
+                      bool (*match) (int dirfd, const char *id, void *data), void *data)
+{
+  char **ids = NULL, **out;
+  size_t n = 0, k = 0;
+  ctr_error_t e = NULL;
+
+  if (owned_dir_list_ids (root, what, &ids, &n, &e) < 0)
+    {
+      ctr_error_free (&e);
+      return xzalloc (sizeof (char *));
+    }
+  out = xzalloc ((n + 1) * sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s/%s", root, ids[i]);
+      cleanup_close int fd = open (dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0 && match (fd, ids[i], data))
+        out[k++] = steal_ptr (ids[i]);
+      free (ids[i]);
+    }
+  free (ids);
+  return out;
+}

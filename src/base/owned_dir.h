@@ -36,5 +36,9 @@ int owned_dir_check (int fd, const char *path, const char *what, ctr_error_t *er
    missing root: none). what names root in errors ("state root", "store"). */
 int owned_dir_list_ids (const char *root, const char *what, char ***ids, size_t *n,
                         ctr_error_t *err);
+/* Those of them whose directory (opened O_NOFOLLOW, as dirfd) match accepts,
+   NULL-terminated; a root that cannot be listed has none. */
+char **owned_dir_select_ids (const char *root, const char *what,
+                             bool (*match) (int dirfd, const char *id, void *data), void *data);
 
 #endif

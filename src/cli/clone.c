@@ -1,35 +1,50 @@
 /* cli/clone: `ctr clone`, a stopped system container copied as a new one. */
 #include <config.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "system/system.h"
 
 static const char usage[]
-    = "Usage: ctr clone SRC DST\n"
+    = "Usage: ctr clone [--snapshot] SRC DST\n"
       "\n"
-      "Copy the stopped system container SRC as a new container DST: its root filesystem\n"
-      "(cp -a --reflink=auto: cheap on btrfs and xfs) and its definition, renamed (hostname\n"
-      "and /etc/hostname when they say SRC). A static address and published ports are not\n"
-      "copied: DST gets its own lease. `ctr info DST` shows where it came from. Snapshots of\n"
-      "SRC are not copied.\n"
+      "Copy the stopped system container SRC as a new container DST in SRC's storage pool:\n"
+      "its root filesystem (cp -a --reflink=auto: cheap on btrfs and xfs) and its definition,\n"
+      "renamed (hostname and /etc/hostname when they say SRC). A static address and\n"
+      "published ports are not copied: DST gets its own lease. `ctr info DST` shows where it\n"
+      "came from. Snapshots of SRC are not copied.\n"
       "\n"
       "Options:\n"
-      "  -h, --help  show this help\n";
+      "  -s, --snapshot  copy-on-write: a btrfs subvolume snapshot, an LVM thin snapshot, or\n"
+      "                  an overlay upper over SRC (SRC cannot be destroyed while it has\n"
+      "                  such clones); in a dir pool, the copy above\n"
+      "  -h, --help      show this help\n";
 
 int
 cli_clone (const struct ctr_context *ctx, int argc, char **argv)
 {
   ctr_error_t err = NULL;
   const char *src = NULL, *dst = NULL;
-  int index, rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &src, &index);
+  bool snapshot = false;
+  int index, rc;
 
+  /* --snapshot anywhere among the arguments */
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--snapshot") == 0 || strcmp (argv[i], "-s") == 0)
+      {
+        snapshot = true;
+        memmove (argv + i, argv + i + 1, (argc - i) * sizeof *argv);
+        argc--;
+        i--;
+      }
+  rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &src, &index);
   if (rc != CLI_CONTINUE)
     return rc;
   if (index >= argc)
     return cli_usage_error ("clone", "missing the new container's name (DST)");
   if ((rc = cli_take_id ("clone", argc, argv, &index, true, &dst)) != CLI_CONTINUE)
     return rc;
-  if (system_clone (ctx, src, dst, &err) < 0)
+  if (system_clone (ctx, src, dst, snapshot, &err) < 0)
     return cli_fail (&err);
   return CLI_EXIT_OK;
 }

@@ -10,7 +10,8 @@
 static const char usage[]
     = "Usage: ctr create [OPTIONS] ID\n"
       "       ctr create -t TEMPLATE NAME [--net NET]... [--ip ADDR] [--publish SPEC]...\n"
-      "                  [--autostart] [--stop-signal SIG] [TEMPLATE OPTIONS] [-- ARGS...]\n"
+      "                  [--autostart] [--stop-signal SIG] [--pool POOL [--size SIZE]]\n"
+      "                  [TEMPLATE OPTIONS] [-- ARGS...]\n"
       "\n"
       "Create a container from an OCI bundle. Its process is set up and waits; `ctr start ID`\n"
       "lets it run.\n"
@@ -27,6 +28,9 @@ static const char usage[]
       "  -p, --publish SPEC        publish a port: [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n"
       "      --autostart           mark it to be started at boot (`ctr ls` shows it)\n"
       "      --stop-signal SIG     the signal that makes its init shut down\n"
+      "      --pool POOL           keep its root filesystem in storage pool POOL\n"
+      "                            (`ctr pool ls`; default: the store itself)\n"
+      "      --size SIZE           lvm pools: the thin volume's size (default 4G)\n"
       "                            any other option, and `--` with what follows, goes to the\n"
       "                            template (`ctr create -t app NAME -- /usr/bin/prog args`)\n"
       "  -h, --help                show this help\n";
@@ -43,7 +47,8 @@ parse_system_args (int argc, char **argv, struct system_create_options *o, size_
   for (i = 0; i < argc; i++)
     {
       const char *a = argv[i];
-      const char *const takes[] = { "--net", "--ip", "--publish", "-p", "--stop-signal" };
+      const char *const takes[]
+          = { "--net", "--ip", "--publish", "-p", "--stop-signal", "--pool", "--size" };
       const char *opt = NULL, *val = NULL;
       size_t k;
 
@@ -78,6 +83,10 @@ parse_system_args (int argc, char **argv, struct system_create_options *o, size_
         o->ip = val;
       else if (strcmp (opt, "--stop-signal") == 0)
         o->stop_signal = val;
+      else if (strcmp (opt, "--pool") == 0)
+        o->pool = val;
+      else if (strcmp (opt, "--size") == 0)
+        o->size = val;
       else
         cli_strv_push (&o->publish, n_pub, val);
     }

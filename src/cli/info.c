@@ -40,6 +40,7 @@ print_text (const struct system_info *i)
   printf ("Template:   %s\n", i->template_name ? i->template_name : "-");
   printf ("Kind:       %s\n", i->kind ? i->kind : "-");
   printf ("Autostart:  %s\n", i->autostart ? "yes" : "no");
+  printf ("Pool:       %s\n", i->pool);
   if (i->cloned_from)
     printf ("Clone of:   %s\n", i->cloned_from);
   if (i->has_last_exit)

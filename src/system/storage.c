@@ -18,7 +18,8 @@
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
-#include "rootfs/paths.h"
+#include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
 
@@ -186,54 +187,54 @@ copy_config (int from_dir, int to_dir, const char *old, const char *new, ctr_err
   return r;
 }
 
-/* The rootfs's /etc/hostname, when it says old, says new: reached inside the root (a
-   symlink there never leads out), and written only when it is a plain file. */
-static void
-rename_etc_hostname (int dirfd, const char *old, const char *new)
-{
-  cleanup_close int rootfd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  cleanup_close int etc = -1, fd = -1;
-  char buf[256];
-  struct stat st;
-  ssize_t n;
-
-  if (rootfd < 0)
-    return;
-  etc = resolve_in_root (rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
-  if (etc < 0)
-    return;
-  fd = openat (etc, "hostname", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size >= (off_t)sizeof buf)
-    return;
-  n = pread (fd, buf, sizeof buf - 1, 0);
-  if (n < 0)
-    return;
-  buf[n] = '\0';
-  buf[strcspn (buf, "\n")] = '\0';
-  if (strcmp (buf, old) != 0)
-    return;
-  cleanup_free char *text = xasprintf ("%s\n", new);
-  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, strlen (text), 0) != (ssize_t)strlen (text))
-    ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
-}
-
 /* ------------------------------------------------------------------ clone */
+
+/* DST's rootfs in SRC's pool: a copy (cp -a --reflink=auto) into a new volume, or with
+   snapshot a copy-on-write one (btrfs, lvm, overlay; a dir pool copies). */
+static int
+clone_rootfs (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, const char *dst,
+              bool snapshot, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  cleanup_free char *srcdir = store_path (ctx, src, NULL), *dstdir = NULL;
+  cleanup_free char *pname = pool_volume_pool (srcfd), *from = pool_volume_rootfs (srcfd, srcdir);
+  cleanup_free char *to = NULL, *contents = NULL;
+  __attribute__ ((cleanup (pool_clear))) struct pool p = { 0 };
+
+  dstdir = xasprintf ("%s/.%s.new", root, dst);
+  if (pool_load (root, pname, &p, err) < 0)
+    return -1;
+  if (strcmp (p.name, POOL_DEFAULT) == 0)
+    {
+      to = xasprintf ("%s/rootfs", dstdir);
+      return copy_tree (from, to, dfd, err);
+    }
+  if (p.type == POOL_OVERLAY && !snapshot)
+    return ctr_error (err, 0, "`%s` is in overlay pool `%s`: clone it with --snapshot", src,
+                      p.name);
+  if (mkdirat (dfd, "rootfs", 0755) < 0)
+    return ctr_error (err, errno, "create `%s/rootfs`", dstdir);
+  if (snapshot && p.type != POOL_DIR)
+    return pool_volume_snapshot_clone (&p, srcfd, dfd, dstdir, src, dst, err);
+  if (pool_volume_create (&p, dfd, dstdir, dst, NULL, NULL, err) < 0)
+    return -1;
+  to = pool_volume_rootfs (dfd, dstdir);
+  contents = xasprintf ("%s/.", from);
+  return copy_tree (contents, to, dfd, err);
+}
 
 static int
 clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, const char *dst,
-            ctr_error_t *err)
+            bool snapshot, ctr_error_t *err)
 {
-  const char *root = store_root (ctx->store);
-  cleanup_free char *from = store_path (ctx, src, "rootfs");
-  cleanup_free char *to = xasprintf ("%s/.%s.new/rootfs", root, dst);
   struct store_meta m;
   int r;
 
-  if (copy_tree (from, to, dfd, err) < 0)
+  if (clone_rootfs (ctx, srcfd, dfd, src, dst, snapshot, err) < 0)
     return ctr_error_wrap (err, "clone `%s`", src);
   if (copy_config (srcfd, dfd, src, dst, err) < 0)
     return ctr_error_wrap (err, "clone `%s`", src);
-  rename_etc_hostname (dfd, src, dst);
+  system_rename_etc_hostname (dfd, src, dst);
   if (store_meta_read (srcfd, src, &m, err) < 0)
     return -1;
   /* what names one container on a network is not shared: a static address (the MAC is
@@ -258,7 +259,8 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
 }
 
 int
-system_clone (const struct ctr_context *ctx, const char *src, const char *dst, ctr_error_t *err)
+system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
+              ctr_error_t *err)
 {
   const char *root = store_root (ctx->store);
   cleanup_close int srcfd = -1, rootfd = -1, dfd = -1;
@@ -281,7 +283,7 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, c
   if (dfd < 0)
     return -1;
   tmp = xasprintf (".%s.new", dst);
-  r = clone_into (ctx, srcfd, dfd, src, dst, err);
+  r = clone_into (ctx, srcfd, dfd, src, dst, snapshot, err);
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, dst, RENAME_NOREPLACE) < 0)
     r = ctr_error (err, errno == EEXIST ? 0 : errno, "clone `%s`: container `%s` already exists",
                    src, dst);
@@ -289,7 +291,7 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, c
     {
       ctr_error_t e2 = NULL;
       /* removed under its lock: never a directory another create has claimed */
-      if (remove_tree_at (rootfd, tmp, &e2) < 0)
+      if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
     }
   return r;
@@ -318,6 +320,16 @@ open_snapshots (int fd, const char *name, bool create, ctr_error_t *err)
   return sfd;
 }
 
+/* A snapshot's directory, with its native volume (btrfs subvolume, thin LV) first. */
+static int
+remove_snapshot_dir (int sfd, const char *dir, ctr_error_t *err)
+{
+  cleanup_close int fd = openat (sfd, dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 && pool_volume_release (fd, NULL, err) < 0)
+    return -1;
+  return remove_tree_at (sfd, dir, err);
+}
+
 /* What a killed snapshot create or restore left; called under the container's lock, which
    a live one (and its cp) would hold. */
 static void
@@ -333,7 +345,7 @@ sweep_leftovers (int fd, int sfd)
     return;
   while ((de = readdir (d)) != NULL)
     if (de->d_name[0] == '.' && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0
-        && remove_tree_at (sfd, de->d_name, &ignored) < 0)
+        && remove_snapshot_dir (sfd, de->d_name, &ignored) < 0)
       ctr_error_free (&ignored);
 }
 
@@ -386,6 +398,19 @@ next_snapshot_name (int sfd)
     }
 }
 
+/* Snapshots of overlay volumes (copies of the upper) are not made yet. */
+static int
+refuse_overlay (int fd, const char *name, ctr_error_t *err)
+{
+  cleanup_free char *lower = pool_volume_clone_lower (fd);
+  if (lower)
+    return ctr_error (err, 0,
+                      "container `%s` is in an overlay pool: snapshots there are not supported "
+                      "yet (`ctr clone --snapshot` makes a copy-on-write copy)",
+                      name);
+  return 0;
+}
+
 static int
 snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name, const char *snap,
                const char *comment, ctr_error_t *err)
@@ -396,8 +421,13 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   json_writer *w;
   size_t len;
 
+  cleanup_free char *dir = store_path (ctx, name, NULL), *real = pool_volume_rootfs (fd, dir);
+  bool native = pool_volume_native_snapshots (fd);
+
+  (void)from;
   to = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
-  if (copy_tree (from, to, fd, err) < 0)
+  if (native ? pool_snapshot_create (fd, dfd, name, snap, err) < 0
+             : copy_tree (real, to, fd, err) < 0)
     return -1;
   if (read_file_at (fd, "config.json", CONFIG_MAX, &text, &len, err) < 0
       || write_file_at (dfd, "config.json", text, len, 0600, err) < 0
@@ -413,7 +443,8 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   /* the size of the copy, as it stands when made: ls does not walk every snapshot */
   cleanup_free char *rootfs
       = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
-  json_kv_int (w, "size", (int64_t)tree_size (rootfs));
+  /* native snapshots share their blocks with the container: no size of their own */
+  json_kv_int (w, "size", native ? 0 : (int64_t)tree_size (rootfs));
   json_map_close (w);
   free (text);
   text = json_writer_finish (w, &len);
@@ -434,7 +465,7 @@ system_snapshot_create (const struct ctr_context *ctx, const char *name, const c
     return ctr_error (err, 0, "container `%s`: --comment: one line of at most %d bytes", name,
                       COMMENT_MAX);
   fd = open_stopped (ctx, name, "snapshot create", err);
-  if (fd < 0)
+  if (fd < 0 || refuse_overlay (fd, name, err) < 0)
     return -1;
   sfd = open_snapshots (fd, name, true, err);
   if (sfd < 0)
@@ -598,13 +629,39 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
   if (snapfd < 0)
     return ctr_error (err, errno, "container `%s`: open snapshot `%s`", name, snap);
   from = xasprintf ("%s/%s/%s/%s/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
+  if (pool_volume_native_snapshots (fd))
+    {
+      if (pool_snapshot_restore (fd, NULL, snapfd, name, err) < 0
+          || read_file_at (snapfd, "config.json", CONFIG_MAX, &text, &len, err) < 0
+          || write_file_atomic_at (fd, "config.json", text, len, 0600, err) < 0
+          || restore_meta (fd, snapfd, name, err) < 0)
+        return ctr_error_wrap (err, "snapshot restore `%s`", name);
+      return 0;
+    }
+  /* a dir pool's rootfs is P/NAME: the copy goes to P/.NAME.new */
+  cleanup_free char *dir = store_path (ctx, name, NULL), *real = pool_volume_rootfs (fd, dir);
+  cleanup_free char *real_new = NULL, *copy = xstrdup (real);
+  char *slash = strrchr (copy, '/');
+  *slash = '\0';
+  real_new = xasprintf ("%s/.%s.new", copy, slash + 1);
+  if (strcmp (real_new, to) != 0)
+    {
+      free (to);
+      to = xstrdup (real_new);
+    }
+  cleanup_close int newdir = open (copy, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *new_name = xasprintf (".%s.new", slash + 1);
+  if (newdir < 0)
+    return ctr_error (err, errno, "container `%s`: open `%s`", name, copy);
+  if (remove_tree_at (newdir, new_name, &e2) < 0)
+    ctr_error_free (&e2);
   /* copied beside the rootfs, then swapped with it in one rename: a restore killed at any
      point leaves one whole rootfs in place (and a leftover the next snapshot verb or
      destroy removes) */
   if (copy_tree (from, to, fd, err) < 0
       || read_file_at (snapfd, "config.json", CONFIG_MAX, &text, &len, err) < 0)
     goto fail;
-  if (renameat2 (fd, ROOTFS_NEW, fd, "rootfs", RENAME_EXCHANGE) < 0)
+  if (renameat2 (AT_FDCWD, to, AT_FDCWD, real, RENAME_EXCHANGE) < 0)
     {
       ctr_error (err, errno, "container `%s`: swap in the restored rootfs", name);
       goto fail;
@@ -613,12 +670,12 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
       || restore_meta (fd, snapfd, name, err) < 0)
     return ctr_error_wrap (err, "snapshot restore `%s`", name);
   /* now the old rootfs */
-  if (remove_tree_at (fd, ROOTFS_NEW, &e2) < 0)
+  if (remove_tree_at (newdir, new_name, &e2) < 0)
     ctr_error_print (&e2);
   return 0;
 
 fail:
-  if (remove_tree_at (fd, ROOTFS_NEW, &e2) < 0)
+  if (remove_tree_at (newdir, new_name, &e2) < 0)
     ctr_error_print (&e2);
   return ctr_error_wrap (err, "snapshot restore `%s`", name);
 }
@@ -637,5 +694,5 @@ system_snapshot_remove (const struct ctr_context *ctx, const char *name, const c
   gone = xasprintf (".%s.rm", snap);
   if (renameat2 (sfd, snap, sfd, gone, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: remove snapshot `%s`", name, snap);
-  return remove_tree_at (sfd, gone, err);
+  return remove_snapshot_dir (sfd, gone, err);
 }

@@ -14,6 +14,7 @@
 #include "network/network.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -21,8 +22,8 @@
 #define META_MAX_SIZE (256 * 1024)
 
 const char *const store_meta_keys[] = {
-  "template", "created", "kind",    "autostart", "stop_signal", "stop_timeout",
-  "net",      "ip",      "publish", "last_exit", "cloned_from", NULL,
+  "template", "created", "kind",      "autostart",   "stop_signal", "stop_timeout", "net",
+  "ip",       "publish", "last_exit", "cloned_from", "pool",        NULL,
 };
 
 void
@@ -37,6 +38,7 @@ store_meta_clear (struct store_meta *m)
   strv_free (m->publish);
   free (m->last_exit_time);
   free (m->cloned_from);
+  free (m->pool);
   memset (m, 0, sizeof *m);
 }
 
@@ -161,6 +163,7 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
   m->ip = dup_string (root, "ip");
   m->publish = strv_from_json (json_get (root, "publish"));
   m->cloned_from = dup_string (root, "cloned_from");
+  m->pool = dup_string (root, "pool");
   last = json_get (root, "last_exit");
   if (json_as_int64 (json_get (last, "status"), &n))
     {
@@ -214,6 +217,8 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
   write_strv (w, "publish", m->publish);
   if (m->cloned_from)
     json_kv_string (w, "cloned_from", m->cloned_from);
+  if (m->pool)
+    json_kv_string (w, "pool", m->pool);
   if (m->has_last_exit)
     {
       json_key (w, "last_exit");
@@ -242,7 +247,8 @@ store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err
       *busy = true;
       return 0;
     }
-  if (remove_tree_at (rootfd, tmp, err) < 0)
+  /* its volume in a pool first (the mount on rootfs, a subvolume, an LV) */
+  if (pool_volume_release (fd, NULL, err) < 0 || remove_tree_at (rootfd, tmp, err) < 0)
     return -1;
   ctr_log_debug ("store: removed `%s`, left by a create that was killed", tmp);
   return 1;
@@ -258,7 +264,8 @@ store_staging_claim (int rootfd, const char *name, ctr_error_t *err)
       cleanup_close int old = openat (rootfd, tmp, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
         return ctr_error (err, 0, "container `%s` is being created", name);
-      if (remove_tree_at (rootfd, tmp, err) < 0)
+      if ((old >= 0 && pool_volume_release (old, NULL, err) < 0)
+          || remove_tree_at (rootfd, tmp, err) < 0)
         return -1;
       if (mkdirat (rootfd, tmp, 0700) < 0)
         return ctr_error (err, errno, "create `%s`", tmp);
@@ -370,12 +377,14 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
     return *out = strv_join (m->publish), 0;
   else if (strcmp (key, "cloned_from") == 0)
     s = m->cloned_from;
+  else if (strcmp (key, "pool") == 0)
+    s = m->pool ? m->pool : "default";
   else if (strcmp (key, "last_exit") == 0)
     return *out = m->has_last_exit ? xasprintf ("%d", m->last_exit) : xstrdup (""), 0;
   else
     return ctr_error (err, 0,
                       "unknown key `%s` (one of: template, created, kind, autostart, "
-                      "stop_signal, stop_timeout, net, ip, publish, last_exit, cloned_from)",
+                      "stop_signal, stop_timeout, net, ip, publish, last_exit, cloned_from, pool)",
                       key);
   *out = xstrdup (s ? s : "");
   return 0;
@@ -451,7 +460,7 @@ store_meta_set (struct store_meta *m, const char *key, const char *value, ctr_er
     }
   else if (strcmp (key, "template") == 0 || strcmp (key, "created") == 0
            || strcmp (key, "kind") == 0 || strcmp (key, "last_exit") == 0
-           || strcmp (key, "cloned_from") == 0)
+           || strcmp (key, "cloned_from") == 0 || strcmp (key, "pool") == 0)
     return ctr_error (err, 0, "`%s` is read-only", key);
   else
     return ctr_error (err, 0, "unknown key `%s`", key);

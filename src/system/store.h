@@ -28,6 +28,7 @@ struct store_meta
   int last_exit; /* wait status folded as the shell does: 128+signal */
   char *last_exit_time;
   char *cloned_from; /* `ctr clone`: the container this one was copied from, or NULL */
+  char *pool;        /* the storage pool of its rootfs; NULL: "default" (the store) */
 };
 
 void store_meta_clear (struct store_meta *m);

@@ -20,6 +20,9 @@
 #include "network/network.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "rootfs/paths.h"
+#include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "system/template.h"
@@ -271,6 +274,8 @@ write_meta (int dirfd, const struct system_create_options *o, const struct templ
   m.networks = xstrv_dup (nets);
   m.ip = o->ip ? xstrdup (o->ip) : NULL;
   m.publish = xstrv_dup (o->publish ? o->publish : (char *const[]){ NULL });
+  if (o->pool && strcmp (o->pool, POOL_DEFAULT) != 0)
+    m.pool = xstrdup (o->pool);
   r = 0;
   if (o->stop_signal)
     r = store_meta_set (&m, "stop_signal", o->stop_signal, err);
@@ -293,10 +298,115 @@ interrupt_pending (void)
   return 0;
 }
 
+/* The rootfs's /etc/hostname, when it says old, says new: reached inside the root (a
+   symlink there never leads out), and written only when it is a plain file. */
+void
+system_rename_etc_hostname (int dirfd, const char *old, const char *new)
+{
+  cleanup_close int rootfd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int etc = -1, fd = -1;
+  char buf[256];
+  struct stat st;
+  ssize_t n;
+
+  if (rootfd < 0)
+    return;
+  etc = resolve_in_root (rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
+  if (etc < 0)
+    return;
+  fd = openat (etc, "hostname", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size >= (off_t)sizeof buf)
+    return;
+  n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n < 0)
+    return;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  if (strcmp (buf, old) != 0)
+    return;
+  cleanup_free char *text = xasprintf ("%s\n", new);
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, strlen (text), 0) != (ssize_t)strlen (text))
+    ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
+}
+
+/* The key of a template's cached tree in an overlay pool: the template and a hash of
+   its options (FNV-1a). */
+static char *
+image_key (const struct system_create_options *o)
+{
+  uint64_t h = 14695981039346656037ULL;
+  for (char **a = o->template_args; a && *a; a++)
+    for (const char *c = *a;; c++)
+      {
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        if (*c == '\0')
+          break;
+      }
+  return xasprintf ("%s-%016llx", o->template_name, (unsigned long long)h);
+}
+
+/* overlay pools: <pool>/.images/KEY/ holds the template's tree (rootfs/, template.conf and
+   the name it was built for); made under the images directory's lock the first time, in a
+   claimed `.KEY.new` that a killed build leaves for the next one to remove. Then the
+   container's upper goes over it, its template.conf is copied and /etc/hostname renamed. */
+static int
+overlay_image (const struct pool *pool, const char *tpath, const char *name,
+               const struct system_create_options *o, int dfd, ctr_error_t *err)
+{
+  cleanup_free char *key = image_key (o), *images = xasprintf ("%s/.images", pool->path);
+  cleanup_free char *imgdir = xasprintf ("%s/%s", images, key), *lower = NULL;
+  cleanup_free char *text = NULL, *built_for = NULL;
+  cleanup_close int pfd = -1, ifd = -1, kfd = -1;
+  size_t len;
+  int interrupted;
+
+  pfd = owned_dir_open (pool->path, "pool path", 0, err);
+  if (pfd < 0)
+    return ctr_error_wrap (err, "pool `%s`", pool->name);
+  if (mkdirat (pfd, ".images", 0700) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "create `%s`", images);
+  ifd = owned_subdir_open (pfd, ".images", images, "pool images", err);
+  if (ifd < 0 || flock (ifd, LOCK_EX) < 0)
+    return -1;
+  kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (kfd < 0)
+    {
+      cleanup_free char *tmp = xasprintf ("%s/.%s.new", images, key);
+      cleanup_free char *tmpname = xasprintf (".%s.new", key);
+      cleanup_close int tfd = store_staging_claim (ifd, key, err);
+      if (tfd < 0)
+        return -1;
+      if (mkdirat (tfd, "rootfs", 0755) < 0)
+        return ctr_error (err, errno, "create `%s/rootfs`", tmp);
+      if (template_run (tpath, o->template_name, name, tmp, o->template_args, &interrupted, err) < 0
+          || write_file_at (tfd, "name", name, strlen (name), 0600, err) < 0)
+        {
+          ctr_error_t e2 = NULL;
+          if (remove_tree_at (ifd, tmpname, &e2) < 0)
+            ctr_error_print (&e2);
+          return -1;
+        }
+      if (renameat2 (ifd, tmpname, ifd, key, RENAME_NOREPLACE) < 0)
+        return ctr_error (err, errno, "rename `%s`", tmp);
+      kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (kfd < 0)
+        return ctr_error (err, errno, "open `%s`", imgdir);
+    }
+  if (read_file_at (kfd, TEMPLATE_CONF, TEMPLATE_CONF_MAX, &text, &len, err) < 0
+      || write_file_at (dfd, TEMPLATE_CONF, text, len, 0600, err) < 0
+      || read_file_at (kfd, "name", 1024, &built_for, &len, err) < 0)
+    return ctr_error_wrap (err, "pool `%s`: template tree `%s`", pool->name, imgdir);
+  lower = xasprintf ("%s/rootfs", imgdir);
+  if (pool_volume_create (pool, dfd, NULL, name, NULL, lower, err) < 0)
+    return -1;
+  system_rename_etc_hostname (dfd, built_for, name);
+  return 0;
+}
+
 /* Fills the staging directory tmp (dfd, locked) and renames it to name. */
 static int
 create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *name,
-           const struct system_create_options *o, ctr_error_t *err)
+           const struct pool *pool, const struct system_create_options *o, ctr_error_t *err)
 {
   cleanup_free char *path = NULL, *dir = xasprintf ("%s/%s", root, tmp);
   struct template_conf t;
@@ -305,11 +415,22 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
   if (mkdirat (dfd, "rootfs", 0755) < 0)
     return ctr_error (err, errno, "create `%s/rootfs`", dir);
   path = template_find (o->template_name, err);
-  /* the template's keeper shares dfd, and with it the lock: a create killed meanwhile
-     leaves a staging directory no one removes before the template is gone */
-  if (path == NULL
-      || template_run (path, o->template_name, name, dir, o->template_args, &interrupted, err) < 0
-      || template_conf_read (dfd, o->template_name, &t, err) < 0)
+  if (path == NULL)
+    return -1;
+  if (pool->type == POOL_OVERLAY)
+    {
+      /* the template's tree, built once per pool, template and options, is the lower */
+      if (overlay_image (pool, path, name, o, dfd, err) < 0)
+        return -1;
+    }
+  /* the volume first (recorded in dfd before it is made), then the template fills it; the
+     template's keeper shares dfd, and with it the lock: a create killed meanwhile leaves a
+     staging directory no one removes before the template is gone */
+  else if (pool_volume_create (pool, dfd, dir, name, o->size, NULL, err) < 0
+           || template_run (path, o->template_name, name, dir, o->template_args, &interrupted, err)
+                  < 0)
+    return -1;
+  if (template_conf_read (dfd, o->template_name, &t, err) < 0)
     return -1;
   r = write_definition (dfd, name, o, &t, err);
   if (r == 0)
@@ -320,6 +441,18 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, name, RENAME_NOREPLACE) < 0)
     r = ctr_error (err, errno == EEXIST ? 0 : errno, "container `%s` already exists", name);
   return r;
+}
+
+/* An lvcreate size: digits, an optional fraction, a unit. */
+static bool
+valid_size (const char *s)
+{
+  size_t n = strspn (s, "0123456789");
+  if (n == 0)
+    return false;
+  if (s[n] == '.')
+    n += 1 + strspn (s + n + 1, "0123456789");
+  return s[n] && strchr ("kKmMgGtT", s[n]) && s[n + 1] == '\0';
 }
 
 int
@@ -391,6 +524,7 @@ system_create (const struct ctr_context *ctx, const char *name,
   const char *root = store_root (ctx->store);
   cleanup_free char *tmp = NULL;
   cleanup_close int rootfd = -1, dfd = -1;
+  __attribute__ ((cleanup (pool_clear))) struct pool pool = { 0 };
   sigset_t interrupts, old;
   int r;
 
@@ -401,6 +535,15 @@ system_create (const struct ctr_context *ctx, const char *name,
     return ctr_error (err, 0, "--%s: needs a network (--net NAME)", o->ip ? "ip" : "publish");
   if (check_settings (name, o, err) < 0)
     return -1;
+  if (pool_load (root, o->pool, &pool, err) < 0)
+    return ctr_error_wrap (err, "--pool");
+  if (o->size && pool.type != POOL_LVM)
+    return ctr_error (err, 0, "--size %s: only for lvm pools (pool `%s` is %s)", o->size, pool.name,
+                      pool_type_name (pool.type));
+  if (o->size && !valid_size (o->size))
+    return ctr_error (err, 0, "--size `%s`: not a size (a number with K, M, G or T)", o->size);
+  if (is_rootless () && pool.type == POOL_OVERLAY)
+    return ctr_error (err, 0, "--pool %s: overlay pools need root for now", pool.name);
   rootfd = owned_dir_open (root, "store", OWNED_DIR_CREATE, err);
   if (rootfd < 0)
     return -1;
@@ -415,12 +558,12 @@ system_create (const struct ctr_context *ctx, const char *name,
   sigaddset (&interrupts, SIGHUP);
   sigprocmask (SIG_BLOCK, &interrupts, &old);
   dfd = store_staging_claim (rootfd, name, err);
-  r = dfd < 0 ? -1 : create_in (rootfd, dfd, root, tmp, name, o, err);
+  r = dfd < 0 ? -1 : create_in (rootfd, dfd, root, tmp, name, &pool, o, err);
   if (r < 0 && dfd >= 0)
     {
       ctr_error_t e2 = NULL;
       /* removed under the lock: never a directory another create has claimed */
-      if (remove_tree_at (rootfd, tmp, &e2) < 0)
+      if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
       if (interrupt_pending ())
         ctr_error_print (err); /* said now: the interrupt ends ctr once unblocked */

@@ -18,6 +18,8 @@ struct system_create_options
   char **publish;
   bool autostart;
   const char *stop_signal; /* NULL: the template's */
+  const char *pool;        /* NULL: "default", the store itself */
+  const char *size;        /* lvm pools: the thin volume's size (NULL: 4G) */
 };
 
 int system_create (const struct ctr_context *ctx, const char *name,
@@ -75,6 +77,7 @@ struct system_info
   bool has_usage;
   uint64_t cpu_ns, memory_bytes;
   char *cloned_from; /* or NULL */
+  char *pool;        /* its storage pool (docs/storage.md), "default": the store */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -88,9 +91,13 @@ bool system_exists (const struct ctr_context *ctx, const char *name);
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
 
+/* The rootfs's /etc/hostname, when it says old, says new (a plain file inside the root
+   of the container directory dirfd). */
+void system_rename_etc_hostname (int dirfd, const char *old, const char *new);
+
 /* storage.c: copies of stopped containers. `ctr clone`: SRC copied to a new container DST
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
-int system_clone (const struct ctr_context *ctx, const char *src, const char *dst,
+int system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
                   ctr_error_t *err);
 struct system_snapshot
 {

@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "runtime/state.h"
 #include "network/network.h"
+#include "system/pool.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "base/util.h"
@@ -25,6 +26,7 @@ system_info_clear (struct system_info *i)
   free (i->template_name);
   free (i->kind);
   free (i->cloned_from);
+  free (i->pool);
   strv_free (i->addresses);
   strv_free (i->networks);
   memset (i, 0, sizeof *i);
@@ -110,6 +112,7 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->template_name = steal_ptr (m.template_name);
   out->kind = steal_ptr (m.kind);
   out->cloned_from = steal_ptr (m.cloned_from);
+  out->pool = m.pool ? steal_ptr (m.pool) : xstrdup (POOL_DEFAULT);
   out->autostart = m.autostart;
   out->networks = steal_ptr (m.networks);
   out->has_last_exit = m.has_last_exit;

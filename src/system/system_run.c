@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "runtime/state.h"
 #include "system/store.h"
+#include "system/pool_volume.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -158,6 +159,10 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
       ctr_error (err, 0, "container `%s` is already running", name);
       goto out;
     }
+  /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
+     the start mounts it again */
+  if (pool_volume_activate (o.fd, NULL, err) < 0)
+    goto out;
   if (oci && strcmp (oci, "stopped") != 0)
     {
       ctr_error (err, 0,
@@ -274,6 +279,22 @@ destroy_staging (const char *root, const char *name, ctr_error_t *err)
     }
 }
 
+/* An overlay clone's lower layers include this container's upper: destroying it would take
+   the files from under the clones. */
+static int
+refuse_overlay_clones (const char *root, const char *name, ctr_error_t *err)
+{
+  cleanup_strv char **clones = pool_volume_dependents (root, name);
+  cleanup_free char *list = NULL;
+
+  if (clones[0] == NULL)
+    return 0;
+  list = xstrv_join (clones, ", ");
+  return ctr_error (err, 0,
+                    "container `%s` has overlay clones that use its files: %s (destroy them first)",
+                    name, list);
+}
+
 int
 system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr_error_t *err)
 {
@@ -291,6 +312,8 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   r = -1;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
+  if (refuse_overlay_clones (root, name, err) < 0)
+    goto out;
   /* The status is read under the store lock: a start holds it until its monitor runs the
      container (also when that start was killed meanwhile), so a container cannot come up
      between the check and the removal. Stopping needs the monitor, which takes the lock
@@ -341,6 +364,9 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
       ctr_error (err, errno == EEXIST ? 0 : errno, "rename `%s` to `%s`", name, staging);
       goto out;
     }
+  /* its volume in a pool (the mount on rootfs, subvolumes, LVs) before the files */
+  if (pool_volume_release (o.fd, NULL, err) < 0)
+    goto out;
   r = remove_tree_at (rootfd, staging, err);
 out:
   close_stored (&o);

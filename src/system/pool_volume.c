@@ -1,0 +1,617 @@
+/* pool_volume: a system container's root filesystem in its pool, one of a directory, a btrfs
+   subvolume, an LVM thin volume or an overlay upper: made, mounted, snapshot, restored and
+   released through its record, <store>/NAME/volume.json. The tools are Debian's
+   (btrfs-progs, lvm2, e2fsprogs), run with pool_run_tool. */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/owned_dir.h"
+#include "base/util.h"
+#include "system/pool.h"
+#include "system/pool_volume.h"
+
+#define RECORD_MAX (64 * 1024)
+
+struct volume
+{
+  char *pool;
+  enum pool_type type;
+  char *path;     /* dir, btrfs: the root filesystem; overlay: holds upper/ and work/ */
+  char *lv;       /* lvm: VG/LV */
+  char *lower;    /* overlay: lowerdir (colon-separated) */
+  char *clone_of; /* overlay: the container whose upper is in lower */
+};
+
+static void
+volume_clear (struct volume *v)
+{
+  free (v->pool);
+  free (v->path);
+  free (v->lv);
+  free (v->lower);
+  free (v->clone_of);
+  memset (v, 0, sizeof *v);
+}
+
+/* 1 when dfd has a record, 0 without one. */
+static int
+volume_read (int dfd, struct volume *v, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  json_value *j;
+  const char *s;
+  size_t len;
+
+  memset (v, 0, sizeof *v);
+  if (read_file_at (dfd, POOL_VOLUME_RECORD, RECORD_MAX, &text, &len, err) < 0)
+    {
+      if (errno != ENOENT)
+        return -1;
+      ctr_error_free (err);
+      return 0;
+    }
+  j = json_parse (text, len, POOL_VOLUME_RECORD, err);
+  if (j == NULL)
+    return -1;
+  if (!json_as_string (json_get (j, "type"), &s) || pool_type_parse (s, &v->type) < 0)
+    {
+      json_value_free (j);
+      return ctr_error (err, 0, "%s: unknown type", POOL_VOLUME_RECORD);
+    }
+#define STR(field, key) v->field = json_as_string (json_get (j, key), &s) ? xstrdup (s) : NULL
+  STR (pool, "pool");
+  STR (path, "path");
+  STR (lv, "lv");
+  STR (lower, "lower");
+  STR (clone_of, "clone_of");
+#undef STR
+  json_value_free (j);
+  return 1;
+}
+
+static int
+volume_write (int dfd, const struct volume *v, ctr_error_t *err)
+{
+  json_writer *w = json_writer_new (true);
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  json_map_open (w);
+  json_kv_string (w, "pool", v->pool);
+  json_kv_string (w, "type", pool_type_name (v->type));
+#define STR(field, key)                                                                            \
+  if (v->field)                                                                                    \
+  json_kv_string (w, key, v->field)
+  STR (path, "path");
+  STR (lv, "lv");
+  STR (lower, "lower");
+  STR (clone_of, "clone_of");
+#undef STR
+  json_map_close (w);
+  text = json_writer_finish (w, &len);
+  return write_file_atomic_at (dfd, POOL_VOLUME_RECORD, text, len, 0600, err);
+}
+
+static char *
+fd_path (int dfd, const char *rest)
+{
+  return xasprintf ("/proc/self/fd/%d%s%s", dfd, rest ? "/" : "", rest ? rest : "");
+}
+
+/* /dev/mapper/VG-LV, hyphens doubled as device-mapper names them. */
+static char *
+lv_device (const char *vglv)
+{
+  size_t len = strlen (vglv);
+  char *out = xzalloc (len * 2 + 16), *o = stpcpy (out, "/dev/mapper/");
+  for (const char *s = vglv; *s; s++)
+    if (*s == '/')
+      *o++ = '-';
+    else if (*s == '-')
+      o = stpcpy (o, "--");
+    else
+      *o++ = *s;
+  return out;
+}
+
+static bool
+lv_exists (const char *vglv)
+{
+  const char *argv[] = { "lvs", "--noheadings", "-o", "lv_name", vglv, NULL };
+  cleanup_free char *text = NULL;
+  ctr_error_t e = NULL;
+  if (pool_run_tool (argv, &text, &e) < 0)
+    {
+      ctr_error_free (&e);
+      return false;
+    }
+  return true;
+}
+
+static bool
+is_mountpoint (int dfd, const char *name)
+{
+  struct stat a, b;
+  return fstatat (dfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (a.st_mode)
+         && fstat (dfd, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+static int
+mount_lv (int dfd, const char *vglv, ctr_error_t *err)
+{
+  cleanup_free char *dev = lv_device (vglv), *target = fd_path (dfd, "rootfs");
+  const char *act[] = { "lvchange", "-ay", "-K", vglv, NULL };
+  if (access (dev, F_OK) < 0 && pool_run_tool (act, NULL, err) < 0)
+    return -1;
+  if (mount (dev, target, "ext4", MS_NOATIME, NULL) < 0)
+    return ctr_error (err, errno, "mount `%s` on rootfs", dev);
+  return 0;
+}
+
+static int
+mount_overlay (int dfd, const struct volume *v, ctr_error_t *err)
+{
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  cleanup_free char *opts
+      = xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", v->lower, v->path, v->path);
+  if (mount ("overlay", target, "overlay", 0, opts) < 0)
+    return ctr_error (err, errno, "mount overlay (%s) on rootfs", opts);
+  return 0;
+}
+
+/* the rootfs directory of the staging dir becomes a symlink to the volume */
+static int
+link_rootfs (int dfd, const char *path, ctr_error_t *err)
+{
+  if (unlinkat (dfd, "rootfs", AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return ctr_error (err, errno, "remove rootfs");
+  if (symlinkat (path, dfd, "rootfs") < 0)
+    return ctr_error (err, errno, "link rootfs to `%s`", path);
+  return 0;
+}
+
+static bool
+path_exists (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0;
+}
+
+int
+pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
+                    const char *size, const char *lower, ctr_error_t *err)
+{
+  struct volume v = { .type = p->type };
+  int r = 0;
+
+  (void)dirpath;
+  if (strcmp (p->name, POOL_DEFAULT) == 0)
+    return 0;
+  v.pool = xstrdup (p->name);
+  if (p->type == POOL_LVM)
+    v.lv = xasprintf ("%s/ctr-%s", p->vg, name);
+  else
+    v.path = xasprintf ("%s/%s", p->path, name);
+  if (p->type == POOL_OVERLAY)
+    v.lower = xstrdup (lower);
+  if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
+    {
+      r = ctr_error (err, 0, "pool `%s`: `%s` already exists", p->name, v.path ? v.path : v.lv);
+      volume_clear (&v);
+      return r;
+    }
+  /* recorded before it is made: a kill from here on leaves what release removes */
+  if (volume_write (dfd, &v, err) < 0)
+    {
+      volume_clear (&v);
+      return -1;
+    }
+  switch (p->type)
+    {
+    case POOL_DIR:
+      if (mkdir (v.path, 0755) < 0)
+        r = ctr_error (err, errno, "create `%s`", v.path);
+      else
+        r = link_rootfs (dfd, v.path, err);
+      break;
+    case POOL_BTRFS:
+      {
+        const char *argv[] = { "btrfs", "-q", "subvolume", "create", v.path, NULL };
+        r = pool_run_tool (argv, NULL, err);
+        if (r == 0)
+          r = link_rootfs (dfd, v.path, err);
+        break;
+      }
+    case POOL_LVM:
+      {
+        cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
+        cleanup_free char *dev = lv_device (v.lv);
+        const char *lvc[] = { "lvcreate",
+                              "-y",
+                              "-q",
+                              "-V",
+                              size ? size : POOL_LVM_DEFAULT_SIZE,
+                              "-T",
+                              vgpool,
+                              "-n",
+                              strchr (v.lv, '/') + 1,
+                              NULL };
+        const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
+        r = pool_run_tool (lvc, NULL, err);
+        if (r == 0)
+          r = pool_run_tool (mkfs, NULL, err);
+        if (r == 0)
+          r = mount_lv (dfd, v.lv, err);
+        break;
+      }
+    case POOL_OVERLAY:
+      {
+        cleanup_free char *up = xasprintf ("%s/upper", v.path),
+                          *work = xasprintf ("%s/work", v.path);
+        if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
+          r = ctr_error (err, errno, "create `%s`", v.path);
+        else
+          r = mount_overlay (dfd, &v, err);
+        break;
+      }
+    }
+  volume_clear (&v);
+  return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
+}
+
+/* Removes one recorded volume (and its record). */
+static int
+release_one (int dfd, ctr_error_t *err)
+{
+  struct volume v;
+  int r = volume_read (dfd, &v, err);
+
+  if (r <= 0)
+    return r;
+  if (is_mountpoint (dfd, "rootfs"))
+    {
+      cleanup_free char *target = fd_path (dfd, "rootfs");
+      if (umount2 (target, UMOUNT_NOFOLLOW) < 0
+          && umount2 (target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+        {
+          r = ctr_error (err, errno, "unmount the rootfs of pool `%s`", v.pool);
+          goto out;
+        }
+    }
+  r = 0;
+  if (v.type == POOL_BTRFS && v.path)
+    {
+      cleanup_free char *restore = NULL;
+      const char *argv[] = { "btrfs", "-q", "subvolume", "delete", v.path, NULL };
+      if (path_exists (v.path))
+        r = pool_run_tool (argv, NULL, err);
+      /* a restore killed midway */
+      restore = xasprintf ("%s.restore", v.path);
+      argv[4] = restore;
+      if (r == 0 && path_exists (restore))
+        r = pool_run_tool (argv, NULL, err);
+    }
+  else if (v.type == POOL_LVM && v.lv)
+    {
+      cleanup_free char *restore = xasprintf ("%s.restore", v.lv);
+      const char *argv[] = { "lvremove", "-f", "-q", v.lv, NULL };
+      if (lv_exists (v.lv))
+        r = pool_run_tool (argv, NULL, err);
+      argv[3] = restore;
+      if (r == 0 && lv_exists (restore))
+        r = pool_run_tool (argv, NULL, err);
+    }
+  else if (v.path && (v.type == POOL_DIR || v.type == POOL_OVERLAY))
+    {
+      cleanup_free char *copy = xstrdup (v.path), *copy2 = xstrdup (v.path);
+      cleanup_close int pfd
+          = open (dirname (copy), O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (pfd < 0)
+        r = errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", v.path);
+      else
+        {
+          /* and what a killed restore left beside it */
+          cleanup_free char *leftover = xasprintf (".%s.new", basename (copy2));
+          r = remove_tree_at (pfd, basename (copy2), err);
+          if (r == 0 && v.type == POOL_DIR)
+            r = remove_tree_at (pfd, leftover, err);
+        }
+    }
+  if (r == 0 && unlinkat (dfd, POOL_VOLUME_RECORD, 0) < 0 && errno != ENOENT)
+    r = ctr_error (err, errno, "remove %s", POOL_VOLUME_RECORD);
+out:
+  if (r < 0)
+    ctr_error_wrap (err, "pool `%s`", v.pool);
+  volume_clear (&v);
+  return r;
+}
+
+int
+pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err)
+{
+  cleanup_close int sfd
+      = openat (dfd, "snapshots", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  (void)dirpath;
+  if (sfd >= 0 && (d = fdopendir (fcntl (sfd, F_DUPFD_CLOEXEC, 0))) != NULL)
+    while ((de = readdir (d)) != NULL)
+      {
+        cleanup_close int snapfd = -1;
+        if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+          continue;
+        snapfd = openat (sfd, de->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (snapfd >= 0 && release_one (snapfd, err) < 0)
+          return -1;
+      }
+  return release_one (dfd, err);
+}
+
+int
+pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
+{
+  struct volume v;
+  int r = volume_read (dfd, &v, err);
+
+  (void)dirpath;
+  if (r <= 0)
+    return r;
+  r = 0;
+  if ((v.type == POOL_LVM || v.type == POOL_OVERLAY) && !is_mountpoint (dfd, "rootfs"))
+    {
+      if (v.type == POOL_LVM && !lv_exists (v.lv))
+        {
+          /* a restore killed between removing the old volume and renaming the new one */
+          cleanup_free char *restore = xasprintf ("%s.restore", v.lv);
+          const char *argv[] = { "lvrename", restore, v.lv, NULL };
+          if (lv_exists (restore))
+            r = pool_run_tool (argv, NULL, err);
+        }
+      if (r == 0)
+        r = v.type == POOL_LVM ? mount_lv (dfd, v.lv, err) : mount_overlay (dfd, &v, err);
+    }
+  if (r < 0)
+    ctr_error_wrap (err, "pool `%s`", v.pool);
+  volume_clear (&v);
+  return r;
+}
+
+char *
+pool_volume_pool (int dfd)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  char *out;
+  if (volume_read (dfd, &v, &e) <= 0)
+    {
+      ctr_error_free (&e);
+      return xstrdup (POOL_DEFAULT);
+    }
+  out = steal_ptr (v.pool);
+  volume_clear (&v);
+  return out ? out : xstrdup (POOL_DEFAULT);
+}
+
+char *
+pool_volume_rootfs (int dfd, const char *dirpath)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  char *out = NULL;
+  if (volume_read (dfd, &v, &e) > 0 && (v.type == POOL_DIR || v.type == POOL_BTRFS))
+    out = steal_ptr (v.path);
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return out ? out : xasprintf ("%s/rootfs", dirpath);
+}
+
+bool
+pool_volume_native_snapshots (int dfd)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  bool yes = volume_read (dfd, &v, &e) > 0 && (v.type == POOL_BTRFS || v.type == POOL_LVM);
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return yes;
+}
+
+static bool
+is_clone_of (int dirfd, const char *id, void *name)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  bool yes = volume_read (dirfd, &v, &e) > 0 && v.clone_of && strcmp (v.clone_of, name) == 0;
+
+  (void)id;
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return yes;
+}
+
+char **
+pool_volume_dependents (const char *store, const char *name)
+{
+  return owned_dir_select_ids (store, "store", is_clone_of, (void *)name);
+}
+
+int
+pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char *dirpath,
+                            const char *src, const char *dst, ctr_error_t *err)
+{
+  struct volume s, v = { .type = p->type };
+  int r = volume_read (srcfd, &s, err);
+
+  (void)dirpath;
+  if (r < 0)
+    return -1;
+  if (r == 0 || s.type == POOL_DIR)
+    {
+      volume_clear (&s);
+      return ctr_error (
+          err, 0, "--snapshot needs a btrfs, lvm or overlay pool (`%s` is in a dir pool)", src);
+    }
+  v.pool = xstrdup (p->name);
+  if (p->type == POOL_LVM)
+    v.lv = xasprintf ("%s/ctr-%s", p->vg, dst);
+  else
+    v.path = xasprintf ("%s/%s", p->path, dst);
+  if (p->type == POOL_OVERLAY)
+    {
+      v.lower = xasprintf ("%s/upper:%s", s.path, s.lower);
+      v.clone_of = xstrdup (src);
+    }
+  if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
+    r = ctr_error (err, 0, "pool `%s`: `%s` already exists", p->name, v.path ? v.path : v.lv);
+  else
+    r = volume_write (dfd, &v, err);
+  if (r == 0 && p->type == POOL_BTRFS)
+    {
+      const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", s.path, v.path, NULL };
+      r = pool_run_tool (argv, NULL, err);
+      if (r == 0)
+        r = link_rootfs (dfd, v.path, err);
+    }
+  else if (r == 0 && p->type == POOL_LVM)
+    {
+      const char *argv[]
+          = { "lvcreate", "-q", "-s", "-kn", "-n", strchr (v.lv, '/') + 1, s.lv, NULL };
+      r = pool_run_tool (argv, NULL, err);
+      if (r == 0)
+        r = mount_lv (dfd, v.lv, err);
+    }
+  else if (r == 0)
+    {
+      cleanup_free char *up = xasprintf ("%s/upper", v.path), *work = xasprintf ("%s/work", v.path);
+      if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
+        r = ctr_error (err, errno, "create `%s`", v.path);
+      else
+        r = mount_overlay (dfd, &v, err);
+    }
+  volume_clear (&s);
+  volume_clear (&v);
+  return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
+}
+
+/* ------------------------------------------------------------------ native snapshots */
+
+int
+pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr_error_t *err)
+{
+  struct volume c, v = { 0 };
+  int r = volume_read (dfd, &c, err);
+
+  if (r <= 0)
+    return r;
+  v.pool = xstrdup (c.pool);
+  v.type = c.type;
+  if (c.type == POOL_BTRFS)
+    v.path = xasprintf ("%s@%s", c.path, snap);
+  else
+    v.lv = xasprintf ("%s.snap-%s", c.lv, snap);
+  (void)name;
+  if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
+    r = ctr_error (err, 0, "pool `%s`: `%s` already exists", c.pool, v.path ? v.path : v.lv);
+  else
+    r = volume_write (sdfd, &v, err);
+  if (r == 0 && c.type == POOL_BTRFS)
+    {
+      const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", "-r", c.path, v.path, NULL };
+      r = pool_run_tool (argv, NULL, err);
+    }
+  else if (r == 0)
+    {
+      const char *argv[] = { "lvcreate", "-q", "-s", "-n", strchr (v.lv, '/') + 1, c.lv, NULL };
+      r = pool_run_tool (argv, NULL, err);
+    }
+  if (r < 0)
+    ctr_error_wrap (err, "pool `%s`", c.pool);
+  volume_clear (&c);
+  volume_clear (&v);
+  return r;
+}
+
+int
+pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name, ctr_error_t *err)
+{
+  struct volume c, s;
+  int r;
+
+  (void)dirpath;
+  if (volume_read (dfd, &c, err) <= 0)
+    return -1;
+  if (volume_read (sdfd, &s, err) <= 0)
+    {
+      volume_clear (&c);
+      return ctr_error (err, 0, "container `%s`: the snapshot has no volume record", name);
+    }
+  if (c.type == POOL_BTRFS)
+    {
+      /* a writable snapshot of the snapshot beside the rootfs, swapped with it in one
+         rename: a kill leaves one whole rootfs and a `.restore` that release removes */
+      cleanup_free char *restore = xasprintf ("%s.restore", c.path);
+      const char *del[] = { "btrfs", "-q", "subvolume", "delete", restore, NULL };
+      const char *snap[] = { "btrfs", "-q", "subvolume", "snapshot", s.path, restore, NULL };
+      r = 0;
+      if (path_exists (restore))
+        r = pool_run_tool (del, NULL, err);
+      if (r == 0)
+        r = pool_run_tool (snap, NULL, err);
+      if (r == 0 && renameat2 (AT_FDCWD, restore, AT_FDCWD, c.path, RENAME_EXCHANGE) < 0)
+        r = ctr_error (err, errno, "swap in `%s`", restore);
+      if (r == 0)
+        r = pool_run_tool (del, NULL, err);
+    }
+  else
+    {
+      cleanup_free char *restore = xasprintf ("%s.restore", c.lv);
+      cleanup_free char *target = fd_path (dfd, "rootfs");
+      const char *rm_restore[] = { "lvremove", "-f", "-q", restore, NULL };
+      const char *snap[]
+          = { "lvcreate", "-q", "-s", "-kn", "-n", strchr (restore, '/') + 1, s.lv, NULL };
+      const char *rm_old[] = { "lvremove", "-f", "-q", c.lv, NULL };
+      const char *rename[] = { "lvrename", restore, c.lv, NULL };
+      r = 0;
+      if (lv_exists (restore))
+        r = pool_run_tool (rm_restore, NULL, err);
+      if (r == 0)
+        r = pool_run_tool (snap, NULL, err);
+      if (r == 0 && is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
+        r = ctr_error (err, errno, "unmount rootfs");
+      if (r == 0)
+        r = pool_run_tool (rm_old, NULL, err);
+      if (r == 0)
+        r = pool_run_tool (rename, NULL, err);
+      if (r == 0)
+        r = mount_lv (dfd, c.lv, err);
+    }
+  if (r < 0)
+    ctr_error_wrap (err, "pool `%s`", c.pool);
+  volume_clear (&c);
+  volume_clear (&s);
+  return r;
+}
+
+char *
+pool_volume_clone_lower (int dfd)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  char *out = NULL;
+  if (volume_read (dfd, &v, &e) > 0 && v.type == POOL_OVERLAY)
+    out = xasprintf ("%s/upper:%s", v.path, v.lower);
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return out;
+}

@@ -1,0 +1,46 @@
+/* pool_volume: a system container's root filesystem in its pool (a directory, a btrfs
+   subvolume, an LVM thin volume or an overlay upper), recorded in its directory. */
+#ifndef CTR_POOL_VOLUME_H
+#define CTR_POOL_VOLUME_H
+
+#include <stdbool.h>
+#include "base/error.h"
+#include "system/pool.h"
+
+/* <store>/<name>/volume.json: what a container's volume is, written before it is made */
+#define POOL_VOLUME_RECORD "volume.json"
+
+/* Makes NAME's volume for the container directory dfd (at dirpath, `rootfs` already a
+   directory there). The record is written first, so a kill at any point leaves what
+   pool_volume_release removes. size: lvm only (NULL: 4G). overlay: lower is the tree
+   the upper goes over. */
+int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
+                        const char *size, const char *lower, ctr_error_t *err);
+/* Removes what the record of dfd (at dirpath) names: the snapshots' volumes, the mount on
+   rootfs, the subvolume / LV / upper. No record: nothing to do. */
+int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
+/* Mounts an lvm or overlay volume on rootfs when it is not (start, after a host reboot). */
+int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
+/* The pool a container directory's volume is in ("default" without a record). */
+char *pool_volume_pool (int dfd);
+/* The real root filesystem directory of the container at dirpath. */
+char *pool_volume_rootfs (int dfd, const char *dirpath);
+/* overlay: the lower layers (colon-separated) a clone of this volume goes over. */
+char *pool_volume_clone_lower (int dfd);
+/* overlay: clones whose lower includes the container's upper (their names), under store. */
+char **pool_volume_dependents (const char *store, const char *name);
+
+/* Copy-on-write copy of src's volume (srcfd) as dst's (dfd at dirpath): a btrfs
+   snapshot, an lvm thin snapshot, or an overlay upper over src. */
+int pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char *dirpath,
+                                const char *src, const char *dst, ctr_error_t *err);
+
+/* Native snapshots (btrfs, lvm): true when the container's volume has them. */
+bool pool_volume_native_snapshots (int dfd);
+/* The snapshot's volume, recorded in sdfd (the snapshot's directory) first. */
+int pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr_error_t *err);
+/* The container's volume becomes a writable copy of the snapshot's. */
+int pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
+                           ctr_error_t *err);
+
+#endif

@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# pools.bats: storage pools (ctr pool create|ls|info|rm) and system containers in them:
+# dir, btrfs (a loop-mounted image), lvm (a thin pool on a loop device), overlay; clones
+# with --snapshot, native snapshots, errors, and nothing left after destroy.
+
+# shellcheck disable=SC2154
+load helpers
+
+setup() {
+	system_setup || return 1
+	NAME=pool-${BATS_SUITE_TEST_NUMBER}-$$
+	WORK=$BATS_TEST_TMPDIR/pools
+	mkdir -p "$WORK"
+	chmod 700 "$WORK"
+	LOOP='' VG=''
+}
+
+teardown() {
+	local n
+	[ -n "${MARKER:-}" ] || return 0
+	for n in "$CTR_STORE"/*; do
+		[ -e "$n" ] && ctr destroy -f "${n##*/}" >/dev/null 2>&1 || true
+	done
+	if [ -n "$VG" ]; then
+		vgremove -f "$VG" >/dev/null 2>&1 || true
+		[ -z "$LOOP" ] || pvremove -ff -y "$LOOP" >/dev/null 2>&1 || true
+	fi
+	if [ -n "$LOOP" ]; then
+		umount "$WORK/mnt" 2>/dev/null || true
+		losetup -d "$LOOP" 2>/dev/null || true
+	fi
+	delete_all_containers
+	check_no_leaks
+}
+
+# A btrfs filesystem on a loop device, mounted at $WORK/mnt.
+make_btrfs() {
+	command -v mkfs.btrfs >/dev/null || fail "btrfs-progs is not installed"
+	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
+	truncate -s 300M "$WORK/btrfs.img"
+	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
+	LOOP=$(losetup -f --show "$WORK/btrfs.img")
+	mkdir -p "$WORK/mnt"
+	mount "$LOOP" "$WORK/mnt"
+	chmod 700 "$WORK/mnt"
+}
+
+# Snapshot s1 of $NAME, a file written into its rootfs (ROOTFS, seen from the host), a
+# restore: the file is gone, and the restored container boots under its name.
+restore_boots() {
+	local rootfs=$1
+	ctr snapshot create "$NAME" s1
+	echo after >"$rootfs/after"
+	ctr snapshot restore "$NAME" s1
+	[ ! -e "$rootfs/after" ] || fail "restore kept a file written after the snapshot"
+	run ctr start "$NAME"
+	assert_success
+	run ctr attach "$NAME" -- hostname
+	[ "$output" = "$NAME" ]
+	ctr stop "$NAME"
+}
+
+# Nothing of the pool's containers left: no mounts under the test's directory, no
+# subvolumes, no files in the store but the pool definitions.
+check_nothing_left() {
+	local left
+	left=$(grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo | grep -vF " $WORK/mnt " || true)
+	[ -z "$left" ] || fail "mounts left: $left"
+	[ -z "$(ls -A "$CTR_STORE" | grep -v '^\.pools$' || true)" ] || fail "store: $(ls -A "$CTR_STORE")"
+	if [ -d "$WORK/mnt" ] && mountpoint -q "$WORK/mnt"; then
+		[ -z "$(btrfs subvolume list "$WORK/mnt")" ] || fail "subvolumes: $(btrfs subvolume list "$WORK/mnt")"
+	fi
+}
+
+@test "pool: errors name the pool, the option and the value" {
+	run ctr pool create p1 --type zfs --path "$WORK/p"
+	[ "$status" -ne 0 ]
+	[[ $output == *'unknown type "zfs"'* ]] || fail "$output"
+	run ctr pool create p1 --type btrfs --path "$WORK"
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool create p1: --path \`$WORK\` is not on btrfs"* ]] || fail "$output"
+	run ctr pool create p1 --type lvm --path "$WORK"
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool create p1: --path is not for --type lvm"* ]] || fail "$output"
+	# btrfs-progs missing: an empty, non-executable file over the tool
+	: >"$WORK/nobtrfs"
+	run unshare -m sh -c "mount --bind '$WORK/nobtrfs' \"\$(command -v btrfs)\" && exec '$CTR' pool create p1 --type btrfs --path '$WORK'"
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool create p1: --type btrfs needs btrfs-progs (btrfs not found)"* ]] || fail "$output"
+	run ctr pool info nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool \`nosuch\` does not exist"* ]] || fail "$output"
+	run ctr create -t busybox "$NAME" --net none --pool nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"--pool: pool \`nosuch\` does not exist"* ]] || fail "$output"
+	ctr pool create d1 --type dir --path "$WORK/d1"
+	run ctr create -t busybox "$NAME" --net none --pool d1 --size 1G
+	[ "$status" -eq 1 ]
+	[[ $output == *"--size 1G: only for lvm pools (pool \`d1\` is dir)"* ]] || fail "$output"
+	[ -z "$(ls -A "$WORK/d1")" ] || fail "left in the pool: $(ls -A "$WORK/d1")"
+	run ctr pool create d1 --type dir --path "$WORK/d1"
+	[[ $output == *"pool \`d1\` already exists"* ]] || fail "$output"
+	check_nothing_left
+}
+
+@test "pool: a dir pool holds the rootfs; ls, info, rm refused while a container lives there" {
+	ctr pool create d1 --type dir --path "$WORK/d1"
+	ctr create -t busybox "$NAME" --net none --pool d1
+	[ -x "$WORK/d1/$NAME/bin/busybox" ] || fail "no rootfs in the pool"
+	run ctr config "$NAME" get pool
+	[ "$output" = d1 ]
+	# info and ls name the pool; a container made without --pool is in "default"
+	ctr create -t busybox "$NAME-s" --net none
+	run ctr info "$NAME"
+	[[ $output == *"Pool:       d1"* ]] || fail "$output"
+	run ctr info "$NAME-s"
+	[[ $output == *"Pool:       default"* ]] || fail "$output"
+	[ "$(ctr info "$NAME" --format json | jq -r .pool)" = d1 ]
+	run ctr ls --format json
+	assert_success
+	[ "$(jq -r ".[] | select(.name==\"$NAME\") | .pool" <<<"$output")" = d1 ]
+	[ "$(jq -r ".[] | select(.name==\"$NAME-s\") | .pool" <<<"$output")" = default ]
+	ctr destroy "$NAME-s"
+	run ctr pool ls --format json
+	assert_success
+	[ "$(jq -r '.[] | select(.name=="d1") | .type' <<<"$output")" = dir ]
+	[ "$(jq -r '.[] | select(.name=="d1") | .containers[0]' <<<"$output")" = "$NAME" ]
+	[ "$(jq -r '.[] | select(.name=="default") | .type' <<<"$output")" = dir ]
+	run ctr pool info d1
+	[[ $output == *"Containers: $NAME"* ]] || fail "$output"
+	run ctr pool rm d1
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool rm d1: containers live in it: $NAME"* ]] || fail "$output"
+	# a snapshot and its restore in the pool's directory
+	restore_boots "$WORK/d1/$NAME"
+	ctr destroy "$NAME"
+	[ -z "$(ls -A "$WORK/d1")" ] || fail "left in the pool: $(ls -A "$WORK/d1")"
+	ctr pool rm d1
+	run ctr pool info d1
+	[ "$status" -eq 1 ]
+	check_nothing_left
+}
+
+@test "pool: btrfs subvolumes, clone --snapshot shares extents, native snapshots, nothing left" {
+	make_btrfs
+	ctr pool create b1 --type btrfs --path "$WORK/mnt"
+	ctr create -t busybox "$NAME" --net none --pool b1
+	btrfs subvolume show "$WORK/mnt/$NAME" >/dev/null || fail "not a subvolume"
+	ctr clone --snapshot "$NAME" "$NAME-c"
+	btrfs subvolume show "$WORK/mnt/$NAME-c" >/dev/null || fail "the clone is not a subvolume"
+	run btrfs filesystem du -s "$WORK/mnt/$NAME-c"
+	[[ $(awk 'NR==2 {print $3}' <<<"$output") != 0.00B ]] || fail "nothing shared: $output"
+	# the clone's change does not reach its source
+	echo mine >"$WORK/mnt/$NAME-c/clonefile"
+	[ ! -e "$WORK/mnt/$NAME/clonefile" ] || fail "the clone's file is in the source"
+	run ctr start "$NAME-c"
+	assert_success
+	run ctr attach "$NAME-c" -- hostname
+	[ "$output" = "$NAME-c" ]
+	ctr stop "$NAME-c"
+	# a native snapshot: a file written after it is gone after restore
+	ctr snapshot create "$NAME" s1
+	btrfs subvolume show "$WORK/mnt/$NAME@s1" >/dev/null || fail "the snapshot is not a subvolume"
+	echo after >"$WORK/mnt/$NAME/after"
+	ctr snapshot restore "$NAME" s1
+	[ ! -e "$WORK/mnt/$NAME/after" ] || fail "restore kept a file written after the snapshot"
+	[ -x "$WORK/mnt/$NAME/bin/busybox" ] || fail "restored rootfs is empty"
+	ctr snapshot create "$NAME" s2
+	ctr snapshot rm "$NAME" s2
+	[ ! -e "$WORK/mnt/$NAME@s2" ] || fail "snapshot rm left its subvolume"
+	ctr destroy "$NAME"
+	ctr destroy "$NAME-c"
+	ctr pool rm b1
+	check_nothing_left
+}
+
+@test "pool: a killed create in a btrfs pool leaves what destroy -f removes" {
+	make_btrfs
+	ctr pool create b1 --type btrfs --path "$WORK/mnt"
+	# the template sleeps once the subvolume is there
+	mkdir -p "$WORK/templates"
+	cat >"$WORK/templates/ctr-slow" <<-'EOS'
+		#!/bin/sh
+		touch "$BATS_SLOW_MARK"
+		exec sleep 60
+	EOS
+	chmod +x "$WORK/templates/ctr-slow"
+	export BATS_SLOW_MARK=$WORK/slow.mark
+	CTR_TEMPLATE_PATH=$WORK/templates "$CTR" create -t slow "$NAME" --net none --pool b1 </dev/null >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 100); do
+		[ -e "$BATS_SLOW_MARK" ] && break
+		sleep 0.1
+	done
+	[ -e "$BATS_SLOW_MARK" ] || fail "the template did not start"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	sleep 0.5
+	btrfs subvolume show "$WORK/mnt/$NAME" >/dev/null || fail "the subvolume was not made"
+	ctr destroy -f "$NAME"
+	[ ! -e "$WORK/mnt/$NAME" ] || fail "destroy -f left the subvolume"
+	ctr pool rm b1
+	check_nothing_left
+}
+
+@test "pool: overlay clone --snapshot: the source's destroy is refused while the clone lives" {
+	ctr pool create o1 --type overlay --path "$WORK/ovl"
+	ctr create -t busybox "$NAME" --net none --pool o1
+	run grep -F " $CTR_STORE/$NAME/rootfs " /proc/self/mountinfo
+	[[ $output == *" overlay "* ]] || fail "not an overlay: $output"
+	ctr clone --snapshot "$NAME" "$NAME-c"
+	run ctr start "$NAME-c"
+	assert_success
+	run ctr attach "$NAME-c" -- sh -c 'hostname; echo mine >/clonefile'
+	[ "${lines[0]}" = "$NAME-c" ]
+	ctr stop "$NAME-c"
+	[ ! -e "$CTR_STORE/$NAME/rootfs/clonefile" ] || fail "the clone's file is in the source"
+	run ctr destroy "$NAME"
+	[ "$status" -eq 1 ]
+	[[ $output == *"container \`$NAME\` has overlay clones that use its files: $NAME-c"* ]] || fail "$output"
+	ctr destroy "$NAME-c"
+	ctr destroy "$NAME"
+	[ -z "$(ls -A "$WORK/ovl" | grep -v '^\.images$' || true)" ] || fail "left: $(ls -A "$WORK/ovl")"
+	ctr pool rm o1
+	[ -z "$(ls -A "$WORK/ovl")" ] || fail "pool rm left: $(ls -A "$WORK/ovl")"
+	check_nothing_left
+}
+
+@test "pool: lvm thin volumes, clone --snapshot, native snapshots, nothing left" {
+	command -v lvcreate >/dev/null || fail "lvm2 is not installed"
+	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
+	grep -qw device-mapper /proc/devices || skip "the kernel has no device-mapper"
+	modprobe dm_thin_pool 2>/dev/null || true
+	# no udev, no devices file: an lvm.conf of the test's own, through LVM_SYSTEM_DIR
+	export LVM_SYSTEM_DIR=$WORK/lvm
+	mkdir -p "$LVM_SYSTEM_DIR"
+	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<-EOS
+		devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
+		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+		global { use_lvmetad = 0 }
+	EOS
+	VG=ctrtvg$$
+	truncate -s 400M "$WORK/lvm.img"
+	LOOP=$(losetup -f --show "$WORK/lvm.img")
+	pvcreate -q "$LOOP" >/dev/null
+	vgcreate -q "$VG" "$LOOP" >/dev/null
+	lvcreate -q -L 300M -T "$VG/thin" >/dev/null || skip "no thin provisioning here"
+	run ctr pool create l1 --type lvm --vg "$VG" --thinpool nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool create l1: thin pool \`$VG/nosuch\`"* ]] || fail "$output"
+	ctr pool create l1 --type lvm --vg "$VG" --thinpool thin
+	ctr create -t busybox "$NAME" --net none --pool l1 --size 200M
+	lvs "$VG/ctr-$NAME" >/dev/null || fail "no thin volume"
+	mountpoint -q "$CTR_STORE/$NAME/rootfs" || fail "rootfs not mounted"
+	ctr clone --snapshot "$NAME" "$NAME-c"
+	lvs "$VG/ctr-$NAME-c" >/dev/null || fail "no thin snapshot"
+	echo mine >"$CTR_STORE/$NAME-c/rootfs/clonefile"
+	[ ! -e "$CTR_STORE/$NAME/rootfs/clonefile" ] || fail "the clone's file is in the source"
+	restore_boots "$CTR_STORE/$NAME/rootfs"
+	ctr destroy "$NAME"
+	ctr destroy "$NAME-c"
+	[ -z "$(lvs --noheadings -o lv_name "$VG" | grep -v thin || true)" ] || fail "LVs left: $(lvs "$VG")"
+	ctr pool rm l1
+	check_nothing_left
+}
