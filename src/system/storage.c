@@ -188,8 +188,8 @@ copy_config (int from_dir, int to_dir, const char *old, const char *new, ctr_err
 
 /* The rootfs's /etc/hostname, when it says old, says new: reached inside the root (a
    symlink there never leads out), and written only when it is a plain file. */
-static void
-rename_etc_hostname (int dirfd, const char *old, const char *new)
+void
+system_rename_etc_hostname (int dirfd, const char *old, const char *new)
 {
   cleanup_close int rootfd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   cleanup_close int etc = -1, fd = -1;
@@ -214,7 +214,7 @@ rename_etc_hostname (int dirfd, const char *old, const char *new)
     return;
   cleanup_free char *text = xasprintf ("%s\n", new);
   if (ftruncate (fd, 0) < 0 || pwrite (fd, text, strlen (text), 0) != (ssize_t)strlen (text))
-    ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
+    ctr_log_warning ("could not write the new name to /etc/hostname: %s", strerror (errno));
 }
 
 /* ------------------------------------------------------------------ clone */
@@ -233,7 +233,7 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
     return ctr_error_wrap (err, "clone `%s`", src);
   if (copy_config (srcfd, dfd, src, dst, err) < 0)
     return ctr_error_wrap (err, "clone `%s`", src);
-  rename_etc_hostname (dfd, src, dst);
+  system_rename_etc_hostname (dfd, src, dst);
   if (store_meta_read (srcfd, src, &m, err) < 0)
     return -1;
   /* what names one container on a network is not shared: a static address (the MAC is

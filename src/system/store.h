@@ -28,6 +28,10 @@ struct store_meta
   int last_exit; /* wait status folded as the shell does: 128+signal */
   char *last_exit_time;
   char *cloned_from; /* `ctr clone`: the container this one was copied from, or NULL */
+  /* `ctr start --autostart`: lower order first, delay seconds after each, group a name */
+  int autostart_order;
+  int autostart_delay;
+  char *autostart_group;
 };
 
 void store_meta_clear (struct store_meta *m);

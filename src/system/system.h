@@ -74,7 +74,9 @@ struct system_info
   int last_exit;
   bool has_usage;
   uint64_t cpu_ns, memory_bytes;
-  char *cloned_from; /* or NULL */
+  char *cloned_from;                    /* or NULL */
+  int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
+  char *autostart_group;                /* or NULL */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -115,6 +117,10 @@ int system_snapshot_remove (const struct ctr_context *ctx, const char *name, con
 /* The definition: ctr.json and config.json as one document. */
 int system_config_show (const struct ctr_context *ctx, const char *name, char **out,
                         ctr_error_t *err);
+/* The rootfs's /etc/hostname of the container directory dirfd, when it says old, says new
+   (clone, and `config set hostname`). */
+void system_rename_etc_hostname (int dirfd, const char *old, const char *new);
+/* key NULL: every key with its value, "KEY = VALUE" lines. */
 int system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
                        ctr_error_t *err);
 int system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
