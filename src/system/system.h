@@ -126,6 +126,10 @@ int system_config_get (const struct ctr_context *ctx, const char *name, const ch
 int system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
                        const char *value, ctr_error_t *err);
 /* Opens config.json in $VISUAL/$EDITOR (vi) and saves it only when it parses. */
+/* `ctr update` of a system container: the new limits written into its stored config.json
+   too, so that the next start has them. */
+int system_update_persist (const struct ctr_context *ctx, const char *name,
+                           const struct container_update_options *opts, ctr_error_t *err);
 int system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
 
 struct template_info

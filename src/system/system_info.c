@@ -376,6 +376,33 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
   return r;
 }
 
+int
+system_update_persist (const struct ctr_context *ctx, const char *name,
+                       const struct container_update_options *opts, ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  cleanup_free char *text = NULL;
+  struct oci_config *check = NULL;
+  json_node *config = NULL;
+  size_t len;
+  int r = -1;
+
+  if (fd < 0 || store_lock (fd, err) < 0 || (config = read_config_tree (fd, name, err)) == NULL)
+    return -1;
+  if (config_keys_persist_update (config, opts, err) < 0)
+    goto out;
+  text = jnode_to_string (config, &len);
+  if (oci_config_parse (text, len, "config.json", &check, err) < 0)
+    goto out;
+  oci_config_free (check);
+  r = write_file_atomic_at (fd, "config.json", text, len, 0600, err);
+out:
+  jnode_free (config);
+  if (r < 0)
+    ctr_error_wrap (err, "saving the limits of `%s`", name);
+  return r;
+}
+
 static int
 run_editor (const char *file, ctr_error_t *err)
 {
