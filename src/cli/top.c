@@ -143,8 +143,9 @@ print_json (const struct ctr_context *ctx, const struct container_top_row *rows,
   cli_print_json (w);
 }
 
-int
-cli_top (const struct ctr_context *ctx, int argc, char **argv)
+/* The options: CLI_CONTINUE, or the exit status of --help or a usage error. */
+static int
+parse_options (int argc, char **argv, bool *once, bool *json, double *delay)
 {
   static const struct option long_options[] = {
     { "delay", required_argument, NULL, 'd' },
@@ -153,33 +154,27 @@ cli_top (const struct ctr_context *ctx, int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct container_top_row *before = NULL;
-  size_t nbefore = 0;
-  bool once = false, json = false;
-  double delay = 1;
-  uint64_t t0;
-  ctr_error_t err = NULL;
+  char *end;
   int c;
 
   cli_getopt_begin ();
   while ((c = getopt_long (argc, argv, SHORTOPTS, long_options, NULL)) != -1)
     {
-      char *end;
       if (c == 'h')
         return cli_help (usage);
       else if (c == 'n')
-        once = true;
+        *once = true;
       else if (c == 'd')
         {
           errno = 0;
-          delay = strtod (optarg, &end);
-          if (errno || end == optarg || *end || !(delay >= 0.01 && delay <= 3600))
+          *delay = strtod (optarg, &end);
+          if (errno || end == optarg || *end || !(*delay >= 0.01 && *delay <= 3600))
             return cli_usage_error ("top", "--delay: `%s` is not a number of seconds (0.01-3600)",
                                     optarg);
         }
       else if (c == 'f')
         {
-          if (cli_parse_format ("top", optarg, &json) != CLI_CONTINUE)
+          if (cli_parse_format ("top", optarg, json) != CLI_CONTINUE)
             return CLI_EXIT_USAGE;
         }
       else
@@ -187,7 +182,43 @@ cli_top (const struct ctr_context *ctx, int argc, char **argv)
     }
   if (optind < argc)
     return cli_usage_error ("top", "unexpected argument `%s`", argv[optind]);
+  return CLI_CONTINUE;
+}
 
+/* One screen: rows with the CPU use since before, t1 - t0 ago. */
+static void
+print_sample (const struct ctr_context *ctx, struct container_top_row *rows, size_t n,
+              const struct container_top_row *before, size_t nbefore, uint64_t interval_ns,
+              bool json, bool clear)
+{
+  double *cpu = xzalloc ((n + 1) * sizeof *cpu);
+
+  qsort (rows, n, sizeof *rows, compare_rows);
+  for (size_t i = 0; i < n; i++)
+    cpu[i] = cpu_percent (&rows[i], before, nbefore, interval_ns);
+  if (clear)
+    fputs ("\033[H\033[2J", stdout);
+  if (json)
+    print_json (ctx, rows, n, cpu);
+  else
+    print_table (ctx, rows, n, cpu);
+  fflush (stdout);
+  free (cpu);
+}
+
+int
+cli_top (const struct ctr_context *ctx, int argc, char **argv)
+{
+  struct container_top_row *before = NULL;
+  size_t nbefore = 0;
+  bool once = false, json = false;
+  double delay = 1;
+  uint64_t t0;
+  ctr_error_t err = NULL;
+  int rc = parse_options (argc, argv, &once, &json, &delay);
+
+  if (rc != CLI_CONTINUE)
+    return rc;
   if (container_top_sample (ctx, &before, &nbefore, &err) < 0)
     return cli_fail (&err);
   t0 = mono_ns ();
@@ -197,7 +228,6 @@ cli_top (const struct ctr_context *ctx, int argc, char **argv)
       struct timespec ts = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
       size_t n = 0;
       uint64_t t1;
-      double *cpu;
 
       while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
         ;
@@ -207,18 +237,8 @@ cli_top (const struct ctr_context *ctx, int argc, char **argv)
           return cli_fail (&err);
         }
       t1 = mono_ns ();
-      qsort (rows, n, sizeof *rows, compare_rows);
-      cpu = xzalloc ((n + 1) * sizeof *cpu);
-      for (size_t i = 0; i < n; i++)
-        cpu[i] = cpu_percent (&rows[i], before, nbefore, t1 - t0);
-      if (!once && !json && isatty (STDOUT_FILENO))
-        fputs ("\033[H\033[2J", stdout);
-      if (json)
-        print_json (ctx, rows, n, cpu);
-      else
-        print_table (ctx, rows, n, cpu);
-      fflush (stdout);
-      free (cpu);
+      print_sample (ctx, rows, n, before, nbefore, t1 - t0, json,
+                    !once && !json && isatty (STDOUT_FILENO));
       container_top_free (before, nbefore);
       before = rows;
       nbefore = n;

@@ -8,7 +8,6 @@
 
 #include "base/error.h"
 #include "base/json_edit.h"
-#include "runtime/container.h"
 #include "system/store.h"
 
 /* True when key is one of this table's (with its NAME part for rlimit.NAME and env.NAME). */
@@ -24,10 +23,5 @@ int config_key_set (json_node *config, struct store_meta *m, const char *key, co
 char *config_keys_list (json_node *config, const struct store_meta *m);
 /* The names for an error: "memory, swap, ...". */
 const char *config_keys_names (void);
-
-/* `ctr update` flags (already applied to the running container, or checked) written into
-   linux.resources of config. */
-int config_keys_persist_update (json_node *config, const struct container_update_options *o,
-                                ctr_error_t *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "runtime/state.h"
 #include "network/network.h"
 #include "system/config_keys.h"
+#include "system/config_keys_limits.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "base/util.h"
