@@ -227,5 +227,5 @@ config_keys_names (void)
   return "memory, swap, cpus, cpu.shares, cpu.weight, cpuset.cpus, cpuset.mems, pids, "
          "blkio.weight, rlimit.NAME, env.NAME, env.unset, hostname, mount.add, mount.rm, "
          "device.add, device.rm, cap.add, cap.drop, seccomp, nesting, autostart.order, "
-         "autostart.delay, autostart.group; read-only: mounts, devices, caps";
+         "autostart.delay, autostart.group";
 }

@@ -21,7 +21,7 @@ int config_key_set (json_node *config, struct store_meta *m, const char *key, co
                     ctr_error_t *err);
 /* Every key of the table with its value, "key = value" lines. */
 char *config_keys_list (json_node *config, const struct store_meta *m);
-/* The names for an error: "memory, swap, ...". */
+/* The names for an error: "memory, swap, ..." (not the read-only mounts, devices, caps). */
 const char *config_keys_names (void);
 
 #endif

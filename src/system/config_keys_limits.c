@@ -309,6 +309,7 @@ merge_into (json_node *to, const json_node *from)
 
 struct persist_flag
 {
+  const char *flag;
   size_t field;
   const char *path, *member;
   bool size;
@@ -316,16 +317,16 @@ struct persist_flag
 
 #define FLAG(f) offsetof (struct container_update_options, f)
 static const struct persist_flag persist_flags[] = {
-  { FLAG (memory), RES ".memory", "limit", true },
-  { FLAG (memory_swap), RES ".memory", "swap", true },
-  { FLAG (memory_reservation), RES ".memory", "reservation", true },
-  { FLAG (cpu_shares), RES ".cpu", "shares", false },
-  { FLAG (cpu_quota), RES ".cpu", "quota", false },
-  { FLAG (cpu_period), RES ".cpu", "period", false },
-  { FLAG (cpu_rt_period), RES ".cpu", "realtimePeriod", false },
-  { FLAG (cpu_rt_runtime), RES ".cpu", "realtimeRuntime", false },
-  { FLAG (pids_limit), RES ".pids", "limit", false },
-  { FLAG (blkio_weight), RES ".blockIO", "weight", false },
+  { "--memory", FLAG (memory), RES ".memory", "limit", true },
+  { "--memory-swap", FLAG (memory_swap), RES ".memory", "swap", true },
+  { "--memory-reservation", FLAG (memory_reservation), RES ".memory", "reservation", true },
+  { "--cpu-shares", FLAG (cpu_shares), RES ".cpu", "shares", false },
+  { "--cpu-quota", FLAG (cpu_quota), RES ".cpu", "quota", false },
+  { "--cpu-period", FLAG (cpu_period), RES ".cpu", "period", false },
+  { "--cpu-rt-period", FLAG (cpu_rt_period), RES ".cpu", "realtimePeriod", false },
+  { "--cpu-rt-runtime", FLAG (cpu_rt_runtime), RES ".cpu", "realtimeRuntime", false },
+  { "--pids-limit", FLAG (pids_limit), RES ".pids", "limit", false },
+  { "--blkio-weight", FLAG (blkio_weight), RES ".blockIO", "weight", false },
 };
 
 int
@@ -351,7 +352,7 @@ config_keys_persist_update (json_node *config, const struct container_update_opt
       if (strcmp (v, "-1") == 0 && f->size)
         n = -1;
       else if (f->size ? parse_bytes (v, &n) < 0 : parse_int64 (v, &n) < 0)
-        return ctr_error (err, 0, "`%s` is not a number", v);
+        return ctr_error (err, 0, "%s: invalid %s `%s`", f->flag, f->size ? "size" : "number", v);
       jnode_set (jnode_path (config, f->path, true), f->member, jnode_new_int (n));
     }
   if (o->cpuset_cpus)

@@ -259,6 +259,26 @@ config_list_all (int fd, const char *name, const struct store_meta *m, char **ou
   return 0;
 }
 
+static bool
+store_meta_key (const char *key)
+{
+  for (const char *const *k = store_meta_keys; *k; k++)
+    if (strcmp (*k, key) == 0)
+      return true;
+  return false;
+}
+
+static int
+unknown_key (const char *key, ctr_error_t *err)
+{
+  return ctr_error (
+      err, 0,
+      "unknown key `%s` (one of: autostart, stop_signal, stop_timeout, net, ip, "
+      "publish, %s; read-only: template, created, kind, last_exit, cloned_from, mounts, "
+      "devices, caps)",
+      key, config_keys_names ());
+}
+
 int
 system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
                    ctr_error_t *err)
@@ -277,19 +297,12 @@ system_config_get (const struct ctr_context *ctx, const char *name, const char *
       r = config ? config_key_get (config, &m, key, out, err) : -1;
       jnode_free (config);
     }
+  else if (!store_meta_key (key))
+    r = unknown_key (key, err);
   else
     r = store_meta_get (&m, key, out, err);
   store_meta_clear (&m);
   return r;
-}
-
-static bool
-store_meta_key (const char *key)
-{
-  for (const char *const *k = store_meta_keys; *k; k++)
-    if (strcmp (*k, key) == 0)
-      return true;
-  return false;
 }
 
 /* A key of config_keys.c: config.json (checked whole by the OCI parser before it is
@@ -360,10 +373,7 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
       if (config_key_known (key))
         r = config_set_key (ctx, fd, name, &m, key, value, err);
       else
-        r = ctr_error (err, 0,
-                       "unknown key `%s` (one of: autostart, stop_signal, stop_timeout, net, ip, "
-                       "publish, %s)",
-                       key, config_keys_names ());
+        r = unknown_key (key, err);
       store_meta_clear (&m);
       return r;
     }

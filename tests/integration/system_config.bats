@@ -24,9 +24,10 @@ teardown() {
 	return 1
 }
 
-# in_guest CMD: CMD run by sh in the running container $NAME.
+# in_guest CMD: CMD run by sh in the running container $NAME (stdin never the caller's:
+# the test VM's is a terminal, whose echo would land in the output).
 in_guest() {
-	run ctr attach "$NAME" -- sh -c "$1"
+	run ctr attach "$NAME" -- sh -c "$1" </dev/null
 }
 
 # cgroup_file V1FILE V2FILE: a limit as the container sees it in its cgroup namespace
@@ -158,6 +159,10 @@ set_ok() {
 	run ctr config "$NAME" set memroy 1G
 	assert_failure
 	[[ $output == *"unknown key \`memroy\`"*autostart*memory*cap.drop*nesting*autostart.group* ]] ||
+		fail "$output"
+	run ctr config "$NAME" get memroy
+	assert_failure
+	[[ $output == *"unknown key \`memroy\`"*stop_signal*memory*rlimit.NAME*"read-only:"*caps* ]] ||
 		fail "$output"
 	run ctr config "$NAME" get mount.add
 	assert_failure
