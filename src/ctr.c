@@ -34,6 +34,7 @@ static const struct verb verbs[] = {
   { "resume", cli_resume, "resume the processes of a paused container" },
   { "update", cli_update, "change the resource limits of a container" },
   { "events", cli_events, "print a container's resource usage and OOM events (JSON)" },
+  { "top", cli_top, "show CPU, memory, pids and block I/O of every running container" },
   { "delete", cli_delete, "delete a container and its resources" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the runtime features of this build (JSON)" },

@@ -42,6 +42,7 @@ int cli_update (const struct ctr_context *ctx, int argc, char **argv);
 int cli_spec (const struct ctr_context *ctx, int argc, char **argv);
 int cli_features (const struct ctr_context *ctx, int argc, char **argv);
 int cli_events (const struct ctr_context *ctx, int argc, char **argv);
+int cli_top (const struct ctr_context *ctx, int argc, char **argv);
 int cli_network (const struct ctr_context *ctx, int argc, char **argv);
 /* The system-container verbs. */
 int cli_stop (const struct ctr_context *ctx, int argc, char **argv);

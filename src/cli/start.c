@@ -2,13 +2,15 @@
    container under its monitor. */
 #include <config.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "system/system.h"
 
 static const char usage[]
     = "Usage: ctr start [-F] ID|NAME\n"
-      "       ctr start --autostart\n"
+      "       ctr start --autostart [--group GROUP]\n"
       "\n"
       "Start a container made by `ctr create`: its process runs the program of config.json.\n"
       "For a named system container (`ctr create -t`), boot it detached under its monitor:\n"
@@ -18,12 +20,25 @@ static const char usage[]
       "  -F, --foreground  system containers: stay on the console until the container ends\n"
       "                    and exit with its status (Ctrl-a q detaches)\n"
       "  -a, --autostart   boot every stopped system container marked autostart (at boot:\n"
-      "                    `ctr config NAME set autostart true`)\n"
+      "                    `ctr config NAME set autostart true`), lowest autostart.order\n"
+      "                    first, waiting autostart.delay seconds after each\n"
+      "  -g, --group GROUP with --autostart: only those whose autostart.group is GROUP\n"
       "  -h, --help        show this help\n";
 
-/* Every stopped container marked autostart; one failure does not stop the others. */
+/* autostart.order, then the name (lxc-autostart's order). */
 static int
-start_autostart (const struct ctr_context *ctx)
+compare_autostart (const void *a, const void *b)
+{
+  const struct system_info *x = a, *y = b;
+  if (x->autostart_order != y->autostart_order)
+    return x->autostart_order < y->autostart_order ? -1 : 1;
+  return strcmp (x->name, y->name);
+}
+
+/* Every stopped container marked autostart (of group, when given); one failure does not
+   stop the others. */
+static int
+start_autostart (const struct ctr_context *ctx, const char *group)
 {
   struct system_info *list = NULL;
   ctr_error_t err = NULL;
@@ -32,11 +47,17 @@ start_autostart (const struct ctr_context *ctx)
 
   if (system_list (ctx, &list, &n, &err) < 0)
     return cli_fail (&err);
+  qsort (list, n, sizeof *list, compare_autostart);
   for (i = 0; i < n; i++)
     {
       if (list[i].autostart && list[i].status == SYSTEM_STOPPED
-          && system_start (ctx, list[i].name, false, &status, &err) < 0)
-        rc = cli_fail (&err);
+          && (group == NULL || strcmp (list[i].autostart_group ?: "", group) == 0))
+        {
+          if (system_start (ctx, list[i].name, false, &status, &err) < 0)
+            rc = cli_fail (&err);
+          else if (list[i].autostart_delay > 0 && i + 1 < n)
+            sleep ((unsigned)list[i].autostart_delay);
+        }
       system_info_clear (&list[i]);
     }
   free (list);
@@ -49,16 +70,17 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
   static const struct option long_options[] = {
     { "foreground", no_argument, NULL, 'F' },
     { "autostart", no_argument, NULL, 'a' },
+    { "group", required_argument, NULL, 'g' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   ctr_error_t err = NULL;
-  const char *id = NULL;
+  const char *id = NULL, *group = NULL;
   bool foreground = false, autostart = false;
   int c, status;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":Fah", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":Fag:h", long_options, NULL)) != -1)
     switch (c)
       {
       case 'F':
@@ -67,17 +89,22 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
       case 'a':
         autostart = true;
         break;
+      case 'g':
+        group = optarg;
+        break;
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("start", c, argv, ":Fah", long_options);
+        return cli_option_error ("start", c, argv, ":Fag:h", long_options);
       }
   if (autostart)
     {
       if (optind < argc || foreground)
         return cli_usage_error ("start", "--autostart takes no NAME and no -F");
-      return start_autostart (ctx);
+      return start_autostart (ctx, group);
     }
+  if (group)
+    return cli_usage_error ("start", "--group goes with --autostart");
   if ((c = cli_take_final_id (argc, argv, &id)) != CLI_CONTINUE)
     return c;
   if (system_exists (ctx, id))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "system/system.h"
 #include "base/util.h"
 
 static const char usage[]
@@ -11,6 +12,9 @@ static const char usage[]
       "\n"
       "Change the cgroup limits of a created, running or paused container. --resources gives\n"
       "a runtime-spec linux.resources object; the other options set single values on top.\n"
+      "A system container (ctr create -t) also keeps the new limits in its stored\n"
+      "config.json, so that they hold after a restart; when it is stopped, they are only\n"
+      "stored.\n"
       "\n"
       "Options:\n"
       "  -r, --resources FILE     read a linux.resources JSON object from FILE (- for stdin)\n"
@@ -29,6 +33,7 @@ static const char usage[]
       "      --blkio-weight N     relative block I/O weight (10-1000)\n"
       "      --l3-cache-schema S  Intel RDT L3 cache schema: refused (no resctrl support)\n"
       "      --mem-bw-schema S    Intel RDT memory bandwidth schema: refused likewise\n"
+      "      --no-persist         a system container: change the running one only\n"
       "  -h, --help               show this help\n";
 
 #define SHORTOPTS ":r:h"
@@ -36,6 +41,7 @@ static const char usage[]
 /* Each option but --resources sets one string of container_update_options, which
    container_update checks; getopt returns OPT_VALUE + its index in value_options. */
 #define OPT_VALUE 0x200
+#define OPT_NO_PERSIST 0x100
 #define FIELD(name) offsetof (struct container_update_options, name)
 static const struct
 {
@@ -60,9 +66,9 @@ static const struct
 };
 #define N_VALUE_OPTIONS ARRAY_SIZE (value_options)
 
-/* --resources, the value options, --help and the terminator. */
+/* --resources, the value options, --help, --no-persist and the terminator. */
 static void
-build_long_options (struct option long_options[N_VALUE_OPTIONS + 3])
+build_long_options (struct option long_options[N_VALUE_OPTIONS + 4])
 {
   size_t i;
 
@@ -71,17 +77,19 @@ build_long_options (struct option long_options[N_VALUE_OPTIONS + 3])
     long_options[i + 1]
         = (struct option){ value_options[i].name, required_argument, NULL, OPT_VALUE + (int)i };
   long_options[i + 1] = (struct option){ "help", no_argument, NULL, 'h' };
-  long_options[i + 2] = (struct option){ NULL, 0, NULL, 0 };
+  long_options[i + 2] = (struct option){ "no-persist", no_argument, NULL, OPT_NO_PERSIST };
+  long_options[i + 3] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 int
 cli_update (const struct ctr_context *ctx, int argc, char **argv)
 {
-  struct option long_options[N_VALUE_OPTIONS + 3];
+  struct option long_options[N_VALUE_OPTIONS + 4];
   struct container_update_options opts = { 0 };
   cleanup_free char *resources = NULL;
   const char *resources_file = NULL, *id = NULL;
   ctr_error_t err = NULL;
+  bool persist = true;
   int c, rc;
 
   build_long_options (long_options);
@@ -92,6 +100,8 @@ cli_update (const struct ctr_context *ctx, int argc, char **argv)
         return cli_help (usage);
       else if (c == 'r')
         resources_file = optarg;
+      else if (c == OPT_NO_PERSIST)
+        persist = false;
       else if (c >= OPT_VALUE && c < OPT_VALUE + (int)N_VALUE_OPTIONS)
         *(const char **)((char *)&opts + value_options[c - OPT_VALUE].field) = optarg;
       else
@@ -107,7 +117,12 @@ cli_update (const struct ctr_context *ctx, int argc, char **argv)
         return cli_fail (&err);
       opts.resources_json = resources;
     }
-  if (container_update (ctx, id, &opts, &err) < 0)
+  persist = persist && system_exists (ctx, id);
+  /* a stopped system container has no cgroup to change: its next start reads the store */
+  if ((!persist || system_status_get (ctx, id) != SYSTEM_STOPPED)
+      && container_update (ctx, id, &opts, &err) < 0)
+    return cli_fail (&err);
+  if (persist && system_update_persist (ctx, id, &opts, &err) < 0)
     return cli_fail (&err);
   return CLI_EXIT_OK;
 }

@@ -267,3 +267,10 @@ network_port_clear (struct network_port *p)
   free (p->host_ip);
   p->host_ip = NULL;
 }
+
+/* The alias ctr gives the links it makes for a network (ifalias): whose they are. */
+char *
+network_bridge_alias (const char *network)
+{
+  return xasprintf ("ctr network %.40s", network);
+}

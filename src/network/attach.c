@@ -81,12 +81,6 @@ wants_loopback (const struct network_attach_request *req)
   return false;
 }
 
-char *
-network_bridge_alias (const char *network)
-{
-  return xasprintf ("ctr network %.40s", network);
-}
-
 /* Creates the bridge with its gateway addresses and NAT rules (lock of the network held). */
 static int
 create_bridge (struct netlink *nl, const struct network_def *def, ctr_error_t *err)

@@ -443,6 +443,8 @@ int oci_config_load_at (int dirfd, const char *path, struct oci_config **out, ct
 void oci_config_free (struct oci_config *c);
 
 /* Parses a process object (runc exec --process FILE). */
+/* "RLIMIT_NOFILE" and the other process.rlimits[].type names ctr knows. */
+bool oci_rlimit_known (const char *name);
 int oci_process_parse (const char *data, size_t len, const char *origin, struct oci_process **out,
                        ctr_error_t *err);
 void oci_process_free (struct oci_process *p);

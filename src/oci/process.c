@@ -53,6 +53,12 @@ rlimit_resource (const char *name)
   return -1;
 }
 
+bool
+oci_rlimit_known (const char *name)
+{
+  return rlimit_resource (name) >= 0;
+}
+
 static int
 parse_gid (struct oci_pctx *c, const struct json_value *v, void *elem, size_t index)
 {

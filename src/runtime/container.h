@@ -127,6 +127,19 @@ int container_pause (const struct ctr_context *ctx, const char *id, ctr_error_t 
 int container_usage (const struct ctr_context *ctx, const char *id, uint64_t *cpu_ns,
                      uint64_t *memory_bytes);
 int container_resume (const struct ctr_context *ctx, const char *id, ctr_error_t *err);
+/* `ctr top`: the cgroup counters of every running or paused container, now. */
+struct container_top_row
+{
+  char *id, *status;
+  bool has_cpu, has_memory, has_pids, has_io;
+  uint64_t cpu_ns;               /* CPU time used since it started */
+  uint64_t memory, memory_limit; /* bytes (the limit: the kernel's maximum when none) */
+  uint64_t pids;
+  uint64_t io_read, io_write; /* bytes */
+};
+int container_top_sample (const struct ctr_context *ctx, struct container_top_row **out, size_t *n,
+                          ctr_error_t *err);
+void container_top_free (struct container_top_row *rows, size_t n);
 /* `ctr update`: resources_json is a linux.resources object (may be NULL); the flags
    fill/override it. */
 struct container_update_options

@@ -39,6 +39,7 @@ store_meta_clear (struct store_meta *m)
   free (m->last_exit_time);
   free (m->cloned_from);
   free (m->pool);
+  free (m->autostart_group);
   memset (m, 0, sizeof *m);
 }
 
@@ -164,6 +165,11 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
   m->publish = strv_from_json (json_get (root, "publish"));
   m->cloned_from = dup_string (root, "cloned_from");
   m->pool = dup_string (root, "pool");
+  if (json_as_int64 (json_get (root, "autostart_order"), &n))
+    m->autostart_order = (int)n;
+  if (json_as_int64 (json_get (root, "autostart_delay"), &n))
+    m->autostart_delay = (int)n;
+  m->autostart_group = dup_string (root, "autostart_group");
   last = json_get (root, "last_exit");
   if (json_as_int64 (json_get (last, "status"), &n))
     {
@@ -219,6 +225,12 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
     json_kv_string (w, "cloned_from", m->cloned_from);
   if (m->pool)
     json_kv_string (w, "pool", m->pool);
+  if (m->autostart_order)
+    json_kv_int (w, "autostart_order", m->autostart_order);
+  if (m->autostart_delay)
+    json_kv_int (w, "autostart_delay", m->autostart_delay);
+  if (m->autostart_group)
+    json_kv_string (w, "autostart_group", m->autostart_group);
   if (m->has_last_exit)
     {
       json_key (w, "last_exit");

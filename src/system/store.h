@@ -29,6 +29,10 @@ struct store_meta
   char *last_exit_time;
   char *cloned_from; /* `ctr clone`: the container this one was copied from, or NULL */
   char *pool;        /* the storage pool of its rootfs; NULL: "default" (the store) */
+  /* `ctr start --autostart`: lower order first, delay seconds after each, group a name */
+  int autostart_order;
+  int autostart_delay;
+  char *autostart_group;
 };
 
 void store_meta_clear (struct store_meta *m);

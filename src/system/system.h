@@ -78,6 +78,8 @@ struct system_info
   uint64_t cpu_ns, memory_bytes;
   char *cloned_from; /* or NULL */
   char *pool;        /* its storage pool (docs/storage.md), "default": the store */
+  int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
+  char *autostart_group;                /* or NULL */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -90,10 +92,6 @@ bool system_exists (const struct ctr_context *ctx, const char *name);
 
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
-
-/* The rootfs's /etc/hostname, when it says old, says new (a plain file inside the root
-   of the container directory dirfd). */
-void system_rename_etc_hostname (int dirfd, const char *old, const char *new);
 
 /* storage.c: copies of stopped containers. `ctr clone`: SRC copied to a new container DST
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
@@ -122,11 +120,19 @@ int system_snapshot_remove (const struct ctr_context *ctx, const char *name, con
 /* The definition: ctr.json and config.json as one document. */
 int system_config_show (const struct ctr_context *ctx, const char *name, char **out,
                         ctr_error_t *err);
+/* The rootfs's /etc/hostname of the container directory dirfd, when it says old, says new
+   (clone, and `config set hostname`). */
+void system_rename_etc_hostname (int dirfd, const char *old, const char *new);
+/* key NULL: every key with its value, "KEY = VALUE" lines. */
 int system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
                        ctr_error_t *err);
 int system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
                        const char *value, ctr_error_t *err);
 /* Opens config.json in $VISUAL/$EDITOR (vi) and saves it only when it parses. */
+/* `ctr update` of a system container: the new limits written into its stored config.json
+   too, so that the next start has them. */
+int system_update_persist (const struct ctr_context *ctx, const char *name,
+                           const struct container_update_options *opts, ctr_error_t *err);
 int system_config_edit (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
 
 struct template_info

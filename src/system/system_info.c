@@ -12,9 +12,12 @@
 #include "system/monitor.h"
 #include "oci/oci.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "runtime/state.h"
 #include "network/network.h"
 #include "system/pool.h"
+#include "system/config_keys.h"
+#include "system/config_keys_limits.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "base/util.h"
@@ -27,6 +30,7 @@ system_info_clear (struct system_info *i)
   free (i->kind);
   free (i->cloned_from);
   free (i->pool);
+  free (i->autostart_group);
   strv_free (i->addresses);
   strv_free (i->networks);
   memset (i, 0, sizeof *i);
@@ -114,6 +118,9 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->cloned_from = steal_ptr (m.cloned_from);
   out->pool = m.pool ? steal_ptr (m.pool) : xstrdup (POOL_DEFAULT);
   out->autostart = m.autostart;
+  out->autostart_order = m.autostart_order;
+  out->autostart_delay = m.autostart_delay;
+  out->autostart_group = m.autostart_group ? xstrdup (m.autostart_group) : NULL;
   out->networks = steal_ptr (m.networks);
   out->has_last_exit = m.has_last_exit;
   out->last_exit = m.last_exit;
@@ -211,6 +218,70 @@ system_config_show (const struct ctr_context *ctx, const char *name, char **out,
   return 0;
 }
 
+/* config.json of the store directory fd as a changeable tree. */
+static json_node *
+read_config_tree (int fd, const char *name, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  if (read_file_at (fd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+    {
+      ctr_error_wrap (err, "container `%s`", name);
+      return NULL;
+    }
+  return jnode_parse (text, "config.json", err);
+}
+
+/* Every key with its value: ctr.json's, then config_keys.c's. */
+static int
+config_list_all (int fd, const char *name, const struct store_meta *m, char **out, ctr_error_t *err)
+{
+  json_node *config = read_config_tree (fd, name, err);
+  cleanup_free char *rest = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  if (config == NULL)
+    return -1;
+  f = open_memstream (&buf, &len);
+  for (const char *const *k = store_meta_keys; *k; k++)
+    {
+      cleanup_free char *v = NULL;
+      ctr_error_t e = NULL;
+      if (store_meta_get (m, *k, &v, &e) < 0)
+        ctr_error_free (&e);
+      else
+        fprintf (f, "%s = %s\n", *k, v);
+    }
+  rest = config_keys_list (config, m);
+  fputs (rest, f);
+  fclose (f);
+  jnode_free (config);
+  *out = buf;
+  return 0;
+}
+
+static bool
+store_meta_key (const char *key)
+{
+  for (const char *const *k = store_meta_keys; *k; k++)
+    if (strcmp (*k, key) == 0)
+      return true;
+  return false;
+}
+
+static int
+unknown_key (const char *key, ctr_error_t *err)
+{
+  return ctr_error (
+      err, 0,
+      "unknown key `%s` (one of: autostart, stop_signal, stop_timeout, net, ip, "
+      "publish, %s; read-only: template, created, kind, last_exit, cloned_from, mounts, "
+      "devices, caps)",
+      key, config_keys_names ());
+}
+
 int
 system_config_get (const struct ctr_context *ctx, const char *name, const char *key, char **out,
                    ctr_error_t *err)
@@ -221,8 +292,59 @@ system_config_get (const struct ctr_context *ctx, const char *name, const char *
 
   if (fd < 0 || store_meta_read (fd, name, &m, err) < 0)
     return -1;
-  r = store_meta_get (&m, key, out, err);
+  if (key == NULL)
+    r = config_list_all (fd, name, &m, out, err);
+  else if (config_key_known (key))
+    {
+      json_node *config = read_config_tree (fd, name, err);
+      r = config ? config_key_get (config, &m, key, out, err) : -1;
+      jnode_free (config);
+    }
+  else if (!store_meta_key (key))
+    r = unknown_key (key, err);
+  else
+    r = store_meta_get (&m, key, out, err);
   store_meta_clear (&m);
+  return r;
+}
+
+/* A key of config_keys.c: config.json (checked whole by the OCI parser before it is
+   written) or ctr.json changed. */
+static int
+config_set_key (const struct ctr_context *ctx, int fd, const char *name, struct store_meta *m,
+                const char *key, const char *value, ctr_error_t *err)
+{
+  json_node *config = read_config_tree (fd, name, err);
+  cleanup_free char *text = NULL, *old_host = NULL;
+  struct oci_config *check = NULL;
+  size_t len;
+  int r = -1;
+
+  if (config == NULL)
+    goto out;
+  /* the guest's init names itself from /etc/hostname (busybox's rcS, systemd) */
+  old_host = xstrdup (jnode_string (jnode_get (config, "hostname")) ?: "");
+  if (config_key_set (config, m, key, value, err) < 0)
+    goto out;
+  if (!config_key_in_config (key))
+    r = store_meta_write (fd, m, err);
+  else
+    {
+      text = jnode_to_string (config, &len);
+      if (oci_config_parse (text, len, "config.json", &check, err) < 0)
+        {
+          ctr_error_wrap (err, "%s: not saved", key);
+          goto out;
+        }
+      oci_config_free (check);
+      r = write_file_atomic_at (fd, "config.json", text, len, 0600, err);
+      if (r == 0 && strcmp (key, "hostname") == 0 && *old_host)
+        system_rename_etc_hostname (fd, old_host, value);
+    }
+  if (r == 0 && system_status_get (ctx, name) != SYSTEM_STOPPED)
+    ctr_log_warning ("`%s` is running: %s takes effect at its next start", name, key);
+out:
+  jnode_free (config);
   return r;
 }
 
@@ -249,6 +371,15 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
 
   if (fd < 0 || store_lock (fd, err) < 0 || store_meta_read (fd, name, &m, err) < 0)
     return -1;
+  if (config_key_known (key) || !store_meta_key (key))
+    {
+      if (config_key_known (key))
+        r = config_set_key (ctx, fd, name, &m, key, value, err);
+      else
+        r = unknown_key (key, err);
+      store_meta_clear (&m);
+      return r;
+    }
   r = store_meta_set (&m, key, value, err);
   if (r == 0
       && (strcmp (key, "net") == 0 || strcmp (key, "ip") == 0 || strcmp (key, "publish") == 0))
@@ -256,6 +387,33 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
   if (r == 0)
     r = store_meta_write (fd, &m, err);
   store_meta_clear (&m);
+  return r;
+}
+
+int
+system_update_persist (const struct ctr_context *ctx, const char *name,
+                       const struct container_update_options *opts, ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  cleanup_free char *text = NULL;
+  struct oci_config *check = NULL;
+  json_node *config = NULL;
+  size_t len;
+  int r = -1;
+
+  if (fd < 0 || store_lock (fd, err) < 0 || (config = read_config_tree (fd, name, err)) == NULL)
+    return -1;
+  if (config_keys_persist_update (config, opts, err) < 0)
+    goto out;
+  text = jnode_to_string (config, &len);
+  if (oci_config_parse (text, len, "config.json", &check, err) < 0)
+    goto out;
+  oci_config_free (check);
+  r = write_file_atomic_at (fd, "config.json", text, len, 0600, err);
+out:
+  jnode_free (config);
+  if (r < 0)
+    ctr_error_wrap (err, "saving the limits of `%s`", name);
   return r;
 }
 

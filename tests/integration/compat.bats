@@ -894,3 +894,20 @@ start_hook_confined() {
 	update_config '.process.noNewPrivileges = false'
 	also_runc start_hook_confined
 }
+
+# `update` changes the cgroup only: the bundle is the engine's, and a restart starts from it
+# (ctr keeps new limits only for its own system containers: system_config.bats)
+update_leaves_bundle() {
+	local before
+	before=$(sha256sum "$BUNDLE/config.json")
+	run_detached
+	run ctr update --memory 64M --pids-limit 20 "$(cid)"
+	assert_success
+	[ "$before" = "$(sha256sum "$BUNDLE/config.json")" ] || fail "update rewrote config.json"
+	ctr delete -f "$(cid)" >/dev/null 2>&1
+}
+
+@test "update of an OCI container leaves its bundle's config.json as it was" {
+	make_bundle sleep 100
+	also_runc update_leaves_bundle
+}
