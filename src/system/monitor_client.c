@@ -127,7 +127,12 @@ static int
 receive (int fd, char *buf, size_t size, ssize_t *len, ctr_error_t *err)
 {
   ssize_t n;
-  while ((n = recv (fd, buf, size, 0)) < 0 && errno == EINTR)
+  bool reset = false;
+  /* a monitor that ends with a request of ours unread resets the connection; for a
+     SOCK_SEQPACKET socket the kernel reports that error (once) before the messages it sent
+     first, its EXIT among them: those are read after it */
+  while ((n = recv (fd, buf, size, 0)) < 0
+         && (errno == EINTR || (errno == ECONNRESET && !reset && (reset = true))))
     ;
   if (n < 0)
     return ctr_error (err, errno, "receive from monitor");

@@ -479,6 +479,14 @@ teardown (struct monitor *m, int code)
       int fl = fcntl (m->clients[i].fd, F_GETFL);
       fcntl (m->clients[i].fd, F_SETFL, fl & ~O_NONBLOCK);
       send_msg (m->clients[i].fd, MON_EXIT, reply, sizeof reply);
+      /* what the client sent last (a window size, keys) is read first: a close with it
+         unread would reset the connection */
+      {
+        char sink[4096];
+        fcntl (m->clients[i].fd, F_SETFL, fl | O_NONBLOCK);
+        while (recv (m->clients[i].fd, sink, sizeof sink, 0) > 0)
+          ;
+      }
       close (m->clients[i].fd);
     }
   m->n_clients = 0;

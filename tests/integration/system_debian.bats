@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # system_debian.bats: a real Debian guest (debootstrap, cached in /var/cache/ctr/debian) as a
 # system container: systemd boots, sshd answers through a published port, the stop signal
-# halts it. Slow: runs in CI (CI=true) or with CTR_SLOW_TESTS=1; also in the pure cgroup v2
-# guest (make check-v2), which has no network and finds the tree the host's run cached.
+# halts it. Slow: runs in CI (CI=true) or with CTR_SLOW_TESTS=1. Not yet in check-v2: in the
+# pure cgroup v2 guest (kernel 6.1) everything up to the console login passes, but systemd
+# skips console-getty there (ConditionPathExists=/dev/console unmet although PID 1's
+# mountinfo shows the pty bound on it); the failure message carries what to look at.
 
 # shellcheck disable=SC2154
 load helpers
@@ -103,7 +105,9 @@ system_is_running() {
 		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15);" \
 			"failed units: $(ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null 2>&1);" \
 			"console-getty: $(ctr attach "$name" -- systemctl status --no-pager console-getty </dev/null 2>&1);" \
-			"/dev/console: $(ctr attach "$name" -- ls -l /dev/console </dev/null 2>&1)" || return 1
+			"/dev/console: $(ctr attach "$name" -- ls -l /dev/console </dev/null 2>&1);" \
+			"its mounts: $(ctr attach "$name" -- grep -e console -e ' /dev ' /proc/1/mountinfo </dev/null 2>&1);" \
+			"journal: $(ctr attach "$name" -- journalctl -b --no-pager -o short-monotonic </dev/null 2>&1 | grep -i -e console -e tty -e getty | head -20)" || return 1
 		sleep 0.1
 	done
 	# sshd (it chroots to its privilege-separation directory: CAP_SYS_CHROOT's syscall is let

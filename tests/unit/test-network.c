@@ -178,10 +178,14 @@ test_port_holders (void)
   ctr_error_free (&err);
   network_port_clear (&p[0]);
   ok (network_parse_publish ("127.0.0.1:18398:80", &p[0], &err) == 0
-          && network_ports_check (p, 1, &err) < 0,
-      "a loopback host address is refused");
-  like (err_msg (&err), "loopback", "says why");
+          && network_ports_check (p, 1, &err) == 0,
+      "a loopback host address is taken (%s)", err ? err_msg (&err) : "ok");
+  ok (network_port_reaches_loopback (&p[0]), "and reaches the host's loopback");
+  ctr_error_free (&err);
   network_port_clear (&p[0]);
+  ok (network_parse_publish ("[::1]:18398:80", &p[0], &err) < 0, "an IPv6 host address is refused");
+  like (err_msg (&err), "IPv4 host addresses only", "says why");
+  ctr_error_free (&err);
   ok (network_parse_publish ("18398:80", &p[0], &err) == 0
           && network_parse_publish ("18398:81", &p[1], &err) == 0
           && network_ports_check (p, 2, &err) < 0,
