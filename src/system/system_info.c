@@ -149,6 +149,13 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
       out->status = SYSTEM_PAUSED;
     else if (s && strcmp (s, "stopped") != 0)
       out->status = SYSTEM_RUNNING;
+    else
+      {
+        /* init ended and its monitor is at work: rebooting it, or tearing the container
+           down, its last exit recorded only then; stopped once the state is gone */
+        out->status = SYSTEM_RUNNING;
+        out->pid = 0;
+      }
     json_value_free (v);
   }
   read_monitor_info (ctx, name, out);
