@@ -430,6 +430,21 @@ netlink_veth_create (struct netlink *nl, const struct netlink_veth *v, ctr_error
   return transact (nl, nlh, NULL, NULL, what, err);
 }
 
+/* The alias (IFLA_IFALIAS) of a link just made, when there is one: only honoured on an
+   existing link. what names the request in errors. */
+static int
+set_alias (struct netlink *nl, const char *name, const char *alias, const char *what,
+           ctr_error_t *err)
+{
+  struct nlmsghdr *nlh;
+  if (alias == NULL)
+    return 0;
+  nlh = link_request (nl, RTM_NEWLINK, 0, 0, NULL);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  mnl_attr_put_strz (nlh, IFLA_IFALIAS, alias);
+  return transact (nl, nlh, NULL, NULL, what, err);
+}
+
 int
 netlink_bridge_create (struct netlink *nl, const char *name, unsigned int mtu, const char *alias,
                        ctr_error_t *err)
@@ -450,13 +465,7 @@ netlink_bridge_create (struct netlink *nl, const char *name, unsigned int mtu, c
   what = xasprintf ("create bridge \"%s\"", name);
   if (transact (nl, nlh, NULL, NULL, what, err) < 0)
     return -1;
-  if (alias == NULL)
-    return 0;
-  /* IFLA_IFALIAS is only honoured on an existing link */
-  nlh = link_request (nl, RTM_NEWLINK, 0, 0, NULL);
-  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
-  mnl_attr_put_strz (nlh, IFLA_IFALIAS, alias);
-  return transact (nl, nlh, NULL, NULL, what, err);
+  return set_alias (nl, name, alias, what, err);
 }
 
 int
@@ -519,12 +528,7 @@ netlink_vlan_create (struct netlink *nl, const char *name, int link, unsigned in
   what = xasprintf ("create vlan \"%s\" (id %u on link %d)", name, id, link);
   if (transact (nl, nlh, NULL, NULL, what, err) < 0)
     return -1;
-  if (alias == NULL)
-    return 0;
-  nlh = link_request (nl, RTM_NEWLINK, 0, 0, NULL);
-  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
-  mnl_attr_put_strz (nlh, IFLA_IFALIAS, alias);
-  return transact (nl, nlh, NULL, NULL, what, err);
+  return set_alias (nl, name, alias, what, err);
 }
 
 int

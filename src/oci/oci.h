@@ -464,6 +464,10 @@ const struct oci_namespace *oci_config_namespace (const struct oci_config *c, en
    kernel.hostname (the hostname field sets it), as runc; errors name origin (the file). */
 int oci_check_sysctls (const struct oci_config *cfg, const char *origin, ctr_error_t *err);
 
+/* The maskedPaths and readonlyPaths of the generated config.json (NULL-terminated). */
+extern const char *const oci_default_masked_paths[];
+extern const char *const oci_default_readonly_paths[];
+
 /* Default config.json for `ctr spec` (runc's defaults; rootless variant adds a user
    namespace with the caller's uid/gid mapped to 0 and drops what needs host root). */
 char *oci_spec_default (bool rootless, uid_t uid, gid_t gid, size_t *len);

@@ -40,7 +40,7 @@ static const char *const system_caps[] = {
 static const char *const default_env[]
     = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
 
-static const char *const default_masked_paths[] = {
+const char *const oci_default_masked_paths[] = {
   "/proc/acpi",
   "/proc/asound",
   "/proc/kcore",
@@ -55,7 +55,7 @@ static const char *const default_masked_paths[] = {
   NULL,
 };
 
-static const char *const default_readonly_paths[]
+const char *const oci_default_readonly_paths[]
     = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
 
 /* Every option the rootfs code understands. */
@@ -338,8 +338,8 @@ write_linux (json_writer *w, const struct oci_spec_options *o)
       json_map_close (w);
     }
   write_namespaces (w, rootless, host_network, o->system);
-  write_strv (w, "maskedPaths", default_masked_paths);
-  write_strv (w, "readonlyPaths", default_readonly_paths);
+  write_strv (w, "maskedPaths", oci_default_masked_paths);
+  write_strv (w, "readonlyPaths", oci_default_readonly_paths);
   oci_seccomp_default_write (w, o->system ? system_caps : default_caps);
   json_map_close (w);
 }

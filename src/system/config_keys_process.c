@@ -20,22 +20,6 @@
 #include "process/process.h"
 #include "system/config_keys_process.h"
 
-/* What a system container's config.json masks and makes read-only (oci/spec.c), put back
-   when nesting is turned off. */
-static const char *const default_masked[] = { "/proc/acpi",
-                                              "/proc/asound",
-                                              "/proc/kcore",
-                                              "/proc/keys",
-                                              "/proc/latency_stats",
-                                              "/proc/timer_list",
-                                              "/proc/timer_stats",
-                                              "/proc/sched_debug",
-                                              "/proc/scsi",
-                                              "/sys/firmware",
-                                              "/sys/devices/virtual/powercap",
-                                              NULL };
-static const char *const default_readonly[]
-    = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
 static const char *const cap_sets[]
     = { "bounding", "effective", "permitted", "inheritable", "ambient", NULL };
 
@@ -629,8 +613,8 @@ set_nesting (struct key_ctx *k, const char *value, ctr_error_t *err)
   else
     {
       caps_drop (k->config, "CAP_SYS_ADMIN");
-      set_strings (linux_, "maskedPaths", default_masked);
-      set_strings (linux_, "readonlyPaths", default_readonly);
+      set_strings (linux_, "maskedPaths", oci_default_masked_paths);
+      set_strings (linux_, "readonlyPaths", oci_default_readonly_paths);
     }
   mount_writable (k->config, "/sys", on);
   mount_writable (k->config, "/sys/fs/cgroup", on);
