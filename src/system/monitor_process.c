@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -836,6 +837,9 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
       monitor_cgroup_leave (own);
       _exit (1);
     }
+  /* what the start parsed and the setup built is freed by now: give the pages back, as the
+     monitor idles for the container's whole life (one per container, bench/scale.sh) */
+  malloc_trim (0);
   m.ready_fd = ready;
   m.ready_by = cfg->report_boot ? now_ns () + STOP_SIGNAL_HOLD_NS : 0;
   /* the store lock the start took is shared with us (one open file): let go of it here as
