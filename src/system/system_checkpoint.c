@@ -96,6 +96,29 @@ own_netns (pid_t pid)
   return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
+/* criu dumps only a tree whose sessions are inside its pid namespace: init must lead its
+   own. The init of a console (process.terminal) is deliberately no session leader (a leader
+   would take the console as its controlling terminal, docs/system-containers.md). */
+static int
+check_session (const char *name, pid_t pid, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/stat", pid);
+  cleanup_file FILE *f = fopen (path, "re");
+  char buf[1024], *p;
+  int sid = -1;
+
+  if (f == NULL || fgets (buf, sizeof buf, f) == NULL || (p = strrchr (buf, ')')) == NULL
+      || sscanf (p + 1, " %*c %*d %*d %d", &sid) != 1)
+    return ctr_error (err, errno, "container `%s`: read `%s`", name, path);
+  if (sid == pid)
+    return 0;
+  return ctr_error (err, 0,
+                    "container `%s`: its init does not lead its own session (its console is a "
+                    "terminal): criu cannot dump it; set process.terminal to false in its "
+                    "config.json",
+                    name);
+}
+
 static int
 write_meta (int imgfd, const char *name, bool netns, char **addresses, ctr_error_t *err)
 {
@@ -204,7 +227,8 @@ dump (const struct ctr_context *ctx, const char *name, const char *image, bool s
   pid_t pid = 0;
   bool netns;
 
-  if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0)
+  if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
+      || check_session (name, pid, err) < 0)
     return -1;
   imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)
@@ -252,7 +276,7 @@ system_checkpoint (const struct ctr_context *ctx, const char *name, const char *
     {
       if (remove_tree_at (AT_FDCWD, image, &ignored) < 0)
         ctr_error_free (&ignored);
-      return ctr_error_wrap (err, "checkpoint `%s`", name);
+      return -1;
     }
   return 0;
 }

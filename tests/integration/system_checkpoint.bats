@@ -34,6 +34,12 @@ state_of() {
 	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
 }
 
+# no_terminal: init without a console pty leads its own session, as criu needs.
+no_terminal() {
+	local cfg=$CTR_STORE/$NAME/config.json
+	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
+}
+
 # A criu that fails its dump as criu does: an error line in the log of its --work-dir.
 fake_criu() {
 	FAKE=$BATS_TEST_TMPDIR/criu
@@ -80,6 +86,14 @@ SH
 	fake_criu
 	ctr create -t busybox "$NAME" --net none >/dev/null
 	ctr start "$NAME"
+	# a console's init is no session leader: said before criu runs
+	run ctr --criu "$FAKE" checkpoint "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\`: its init does not lead its own session"
+	[ ! -e "$CTR_STORE/$NAME/criu/dump.log" ] || fail "criu ran"
+	ctr stop "$NAME" >/dev/null
+	no_terminal
+	ctr start "$NAME"
 	run ctr --criu "$FAKE" checkpoint --stop "$NAME"
 	assert_failure
 	assert_output_contains "criu dump failed: Error (criu/cr-dump.c:1): stand-in criu: cannot dump (log: $CTR_STORE/$NAME/criu/dump.log)"
@@ -123,10 +137,11 @@ wait_count_above() {
 	done
 }
 
-@test "system checkpoint and restore: memory, pid, address, MAC and limits come back under a new monitor" {
+@test "system checkpoint and restore: memory, pid, address, MAC and limits come back under a new monitor that stops it" {
 	requires_criu
 	ctr network create ctrtck --subnet 10.211.77.0/24 >/dev/null
 	ctr create -t busybox "$NAME" --net ctrtck >/dev/null
+	no_terminal
 	# a counter whose value lives in the shell's memory, written out to a tmpfs
 	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
 		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
@@ -160,11 +175,9 @@ wait_count_above() {
 	in_ct kill -0 "$pid" || fail "process $pid is gone"
 	[ "$(in_ct cat /sys/class/net/eth0/address)" = "$mac" ]
 	[ "$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .addresses[0]')" = "$addr" ]
-	ping -c 1 -W 10 "${addr%/*}" >/dev/null || fail "no answer from ${addr%/*}"
+	# attached to its bridge again: the gateway answers
+	in_ct ping -c 1 -W 10 10.211.77.1 >/dev/null || fail "no answer from the gateway"
 	[ "$(in_ct cat /sys/fs/cgroup/pids.max)" = 77 ] || fail "pids.max is $(in_ct cat /sys/fs/cgroup/pids.max)"
-	# the new monitor has the console: what is written there reaches its log
-	in_ct sh -c 'echo restored-console-$$ >/dev/console'
-	ctr console --log "$NAME" | grep -q restored-console- || fail "nothing on the console"
 	run ctr stop "$NAME"
 	assert_success
 	[ "$(state_of "$NAME")" = stopped ]
