@@ -139,9 +139,11 @@ record_exit (struct opened *o, int code)
   flock (o->fd, LOCK_UN);
 }
 
-int
-system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
-              ctr_error_t *err)
+/* start, and restore (img: the checkpoint, ip: its address) */
+static int
+start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreground,
+                     const struct monitor_restore_image *img, const char *ip, int *exit_status,
+                     ctr_error_t *err)
 {
   struct opened o = { .fd = -1 };
   struct monitor_config cfg = { 0 };
@@ -156,7 +158,8 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
   oci = oci_status (ctx, name, NULL);
   if (oci && monitor_alive (ctx, name))
     {
-      ctr_error (err, 0, "container `%s` is already running", name);
+      ctr_error (err, 0, "container `%s` is already running%s", name,
+                 img ? ": `ctr checkpoint --stop` it before restoring" : "");
       goto out;
     }
   /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
@@ -183,15 +186,17 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
     .stop_signal = o.meta.stop_signal ? signal_parse (o.meta.stop_signal) : SIGTERM,
     .stop_timeout = o.meta.stop_timeout,
     .networks = o.meta.networks,
-    .ip = o.meta.ip,
+    .ip = img ? ip : o.meta.ip,
     .publish = o.meta.publish,
-    .report_boot = !foreground && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .report_boot
+    = !foreground && img == NULL && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .restore = img,
   };
   if (cfg.stop_signal <= 0)
     cfg.stop_signal = SIGTERM;
   if (monitor_spawn (&cfg, err) < 0)
     goto out;
-  ctr_log_debug ("start `%s`: running under its monitor", name);
+  ctr_log_debug ("%s `%s`: running under its monitor", img ? "restore" : "start", name);
   flock (o.fd, LOCK_UN);
   r = 0;
   if (foreground && monitor_console (ctx, name, true, 0, exit_status, err) < 0)
@@ -199,6 +204,21 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
 out:
   close_stored (&o);
   return r;
+}
+
+int
+system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
+              ctr_error_t *err)
+{
+  return start_under_monitor (ctx, name, foreground, NULL, NULL, exit_status, err);
+}
+
+int
+system_run_restored (const struct ctr_context *ctx, const char *name,
+                     const struct monitor_restore_image *img, const char *ip, ctr_error_t *err)
+{
+  int status;
+  return start_under_monitor (ctx, name, false, img, ip, &status, err);
 }
 
 int
