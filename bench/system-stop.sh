@@ -1,10 +1,11 @@
 #!/bin/bash
-# bench/system-stop.sh: `ctr stop` against `lxc-stop` of one Debian sysvinit guest, from
+# bench/system-stop.sh: `ctr start`/`stop` against `lxc-start`/`lxc-stop` of one Debian sysvinit guest, from
 # one root filesystem (made by `ctr create -t debian`), interleaved: each round boots and
 # stops the guest under each tool in turn, the first one alternating. A stop is timed
 # from the command to its return, once the guest is in runlevel 2 with root logged in on
 # the console; "clean" is a halt without the SIGKILL after the timeout (ctr: exit 0 and
-# `clean: true`; LXC: init gone before lxc-stop's timeout).
+# `clean: true`; LXC: init gone before lxc-stop's timeout). A boot is timed from the start
+# command until that state (polled every 0.1 s through attach / lxc-attach).
 # Usage: bench/system-stop.sh [-n ROUNDS] [CTR]   (root; needs lxc and debootstrap)
 set -euo pipefail
 rounds=10
@@ -53,8 +54,10 @@ now() { date +%s%N; }
 
 one_ctr() {
 	local t0 t1 out
+	t0=$(now)
 	"${C[@]}" start "$name"
 	booted "${C[@]}" attach "$name" --
+	echo "ctr-boot $((($(now) - t0) / 1000000)) true" >>"$tmp/samples"
 	t0=$(now)
 	out=$("${C[@]}" stop --format json "$name" 2>/dev/null) || true
 	t1=$(now)
@@ -62,8 +65,10 @@ one_ctr() {
 }
 one_lxc() {
 	local t0 t1 clean=true
+	t0=$(now)
 	lxc-start "${L[@]}"
 	booted lxc-attach "${L[@]}" --
+	echo "lxc-boot $((($(now) - t0) / 1000000)) true" >>"$tmp/samples"
 	t0=$(now)
 	# lxc-stop: SIGPWR, then SIGKILL after its timeout (-t, 60 s by default)
 	lxc-stop "${L[@]}" -t 30 || clean=false
@@ -76,14 +81,17 @@ one_lxc() {
 for i in $(seq "$rounds"); do
 	if [ $((i % 2)) = 1 ]; then one_ctr && one_lxc; else one_lxc && one_ctr; fi
 done
-printf '%-5s %6s %10s %10s\n' tool stops 'median ms' clean
-for t in ctr lxc; do
+printf '%-9s %6s %10s %10s\n' tool runs 'median ms' clean
+for t in ctr-boot lxc-boot ctr lxc; do
 	awk -v t="$t" '$1 == t { print $2 }' "$tmp/samples" | sort -n >"$tmp/t-$t"
 	n=$(wc -l <"$tmp/t-$t")
 	med=$(sed -n "$(((n + 1) / 2))p" "$tmp/t-$t")
-	printf '%-5s %6d %10s %10s\n' "$t" "$n" "$med" \
+	printf '%-9s %6d %10s %10s\n' "$t" "$n" "$med" \
 		"$(awk -v t="$t" '$1 == t && $3 == "true"' "$tmp/samples" | wc -l)/$n"
 done
 ratio=$(awk 'NR == FNR { a[++n] = $1; next } { b[++m] = $1 }
 	END { if (n && m) printf "%.2f", a[int((n + 1) / 2)] / b[int((m + 1) / 2)] }' "$tmp/t-ctr" "$tmp/t-lxc")
 echo "ctr/lxc median stop: ${ratio}x"
+ratio=$(awk 'NR == FNR { a[++n] = $1; next } { b[++m] = $1 }
+	END { if (n && m) printf "%.2f", a[int((n + 1) / 2)] / b[int((m + 1) / 2)] }' "$tmp/t-ctr-boot" "$tmp/t-lxc-boot")
+echo "ctr/lxc median boot (start to runlevel 2 with root's shell on the console): ${ratio}x"
