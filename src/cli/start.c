@@ -9,7 +9,7 @@
 #include "system/system.h"
 
 static const char usage[]
-    = "Usage: ctr start [-F] ID|NAME\n"
+    = "Usage: ctr start [-F] [--ephemeral] ID|NAME\n"
       "       ctr start --autostart [--group GROUP]\n"
       "\n"
       "Start a container made by `ctr create`: its process runs the program of config.json.\n"
@@ -19,6 +19,8 @@ static const char usage[]
       "Options:\n"
       "  -F, --foreground  system containers: stay on the console until the container ends\n"
       "                    and exit with its status (Ctrl-a q detaches)\n"
+      "  -e, --ephemeral   system containers: run on a throw-away overlay layer over the\n"
+      "                    rootfs; every change is gone when the container stops\n"
       "  -a, --autostart   boot every stopped system container marked autostart (at boot:\n"
       "                    `ctr config NAME set autostart true`), lowest autostart.order\n"
       "                    first, waiting autostart.delay seconds after each\n"
@@ -69,6 +71,7 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
 {
   static const struct option long_options[] = {
     { "foreground", no_argument, NULL, 'F' },
+    { "ephemeral", no_argument, NULL, 'e' },
     { "autostart", no_argument, NULL, 'a' },
     { "group", required_argument, NULL, 'g' },
     { "help", no_argument, NULL, 'h' },
@@ -76,15 +79,18 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
   };
   ctr_error_t err = NULL;
   const char *id = NULL, *group = NULL;
-  bool foreground = false, autostart = false;
+  bool foreground = false, autostart = false, ephemeral = false;
   int c, status;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":Fag:h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":Feag:h", long_options, NULL)) != -1)
     switch (c)
       {
       case 'F':
         foreground = true;
+        break;
+      case 'e':
+        ephemeral = true;
         break;
       case 'a':
         autostart = true;
@@ -95,12 +101,12 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("start", c, argv, ":Fag:h", long_options);
+        return cli_option_error ("start", c, argv, ":Feag:h", long_options);
       }
   if (autostart)
     {
-      if (optind < argc || foreground)
-        return cli_usage_error ("start", "--autostart takes no NAME and no -F");
+      if (optind < argc || foreground || ephemeral)
+        return cli_usage_error ("start", "--autostart takes no NAME, no -F and no --ephemeral");
       return start_autostart (ctx, group);
     }
   if (group)
@@ -109,10 +115,14 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
     return c;
   if (system_exists (ctx, id))
     {
-      if (system_start (ctx, id, foreground, &status, &err) < 0)
+      if ((ephemeral ? system_start_ephemeral (ctx, id, -1, foreground, &status, &err)
+                     : system_start (ctx, id, foreground, &status, &err))
+          < 0)
         return cli_fail (&err);
       return status;
     }
+  if (ephemeral)
+    return cli_usage_error ("start", "--ephemeral: `%s` is not a named system container", id);
   if (foreground)
     return cli_usage_error ("start", "-F: `%s` is not a named system container", id);
   if (container_start (ctx, id, &err) < 0)

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
+#include "system/ephemeral.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -258,9 +259,12 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
   return r;
 }
 
-int
-system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
-              ctr_error_t *err)
+/* DST made from SRC and in the store; *locked_dfd (DST's directory, its lock held from
+   the staging on) is handed out when asked for, closed otherwise. mark: an ephemeral
+   clone, marked before it is in the store. */
+static int
+clone_make (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
+            bool mark, int *locked_dfd, ctr_error_t *err)
 {
   const char *root = store_root (ctx->store);
   cleanup_close int srcfd = -1, rootfd = -1, dfd = -1;
@@ -283,7 +287,9 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, b
   if (dfd < 0)
     return -1;
   tmp = xasprintf (".%s.new", dst);
-  r = clone_into (ctx, srcfd, dfd, src, dst, snapshot, err);
+  r = mark ? ephemeral_mark (dfd, err) : 0;
+  if (r == 0)
+    r = clone_into (ctx, srcfd, dfd, src, dst, snapshot, err);
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, dst, RENAME_NOREPLACE) < 0)
     r = ctr_error (err, errno == EEXIST ? 0 : errno, "clone `%s`: container `%s` already exists",
                    src, dst);
@@ -293,8 +299,39 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, b
       /* removed under its lock: never a directory another create has claimed */
       if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
+      return -1;
     }
-  return r;
+  if (locked_dfd)
+    *locked_dfd = steal_fd (dfd);
+  return 0;
+}
+
+int
+system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
+              ctr_error_t *err)
+{
+  return clone_make (ctx, src, dst, snapshot, false, NULL, err);
+}
+
+int
+system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
+                        bool snapshot, bool foreground, int *exit_status, ctr_error_t *err)
+{
+  cleanup_close int dfd = -1;
+
+  *exit_status = 0;
+  if (clone_make (ctx, src, dst, snapshot, true, &dfd, err) < 0)
+    return -1;
+  /* started under the lock taken at the staging: no one sees it stopped and unstarted */
+  if (system_start_ephemeral (ctx, dst, dfd, foreground, exit_status, err) < 0)
+    {
+      ctr_error_t e2 = NULL;
+      flock (dfd, LOCK_UN);
+      if (system_destroy (ctx, dst, false, &e2) < 0)
+        ctr_error_print (&e2);
+      return ctr_error_wrap (err, "clone --ephemeral `%s`", src);
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ snapshots */

@@ -30,6 +30,10 @@ int system_check_networks (char *const *networks, ctr_error_t *err);
    returns with *exit_status when it ends. */
 int system_start (const struct ctr_context *ctx, const char *name, bool foreground,
                   int *exit_status, ctr_error_t *err);
+/* `start --ephemeral`: on a throw-away overlay layer over the rootfs, gone when the run
+   ends. locked_fd: -1, or the container's directory locked by the caller (clone). */
+int system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
+                            bool foreground, int *exit_status, ctr_error_t *err);
 /* How a stop went. */
 struct system_stopped
 {
@@ -80,6 +84,8 @@ struct system_info
   char *pool;        /* its storage pool (docs/storage.md), "default": the store */
   int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
   char *autostart_group;                /* or NULL */
+  bool ephemeral;       /* its run is on a throw-away layer (start --ephemeral) */
+  bool ephemeral_clone; /* destroyed when its run ends (clone --ephemeral) */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -97,6 +103,10 @@ enum system_status system_status_get (const struct ctr_context *ctx, const char 
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
 int system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
                   ctr_error_t *err);
+/* `clone --ephemeral`: the clone started at once on a throw-away layer, and destroyed when
+   its run ends (also when the start fails). */
+int system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
+                            bool snapshot, bool foreground, int *exit_status, ctr_error_t *err);
 struct system_snapshot
 {
   char *name;

@@ -17,6 +17,7 @@
 #include "runtime/state.h"
 #include "system/store.h"
 #include "system/pool_volume.h"
+#include "system/ephemeral.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -139,9 +140,28 @@ record_exit (struct opened *o, int code)
   flock (o->fd, LOCK_UN);
 }
 
-int
-system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
-              ctr_error_t *err)
+/* What a run that ended without its monitor left, before a start: the layer of an
+   ephemeral run; an ephemeral clone whose run ended is destroyed (an error then). */
+static int
+start_reap (const struct ctr_context *ctx, const char *name, struct opened *o, bool clone_start,
+            ctr_error_t *err)
+{
+  if (ephemeral_end (o->fd, name, err) < 0)
+    return -1;
+  if (clone_start || !ephemeral_marked (o->fd))
+    return 0;
+  flock (o->fd, LOCK_UN);
+  if (system_destroy (ctx, name, false, err) < 0)
+    return -1;
+  return ctr_error (err, 0, "container `%s` was an ephemeral clone whose run had ended: destroyed",
+                    name);
+}
+
+/* locked_fd >= 0: the container's directory, already locked by the caller (a clone
+   --ephemeral, from its staging on); the start goes on under that lock. */
+static int
+start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bool ephemeral,
+              bool foreground, int *exit_status, ctr_error_t *err)
 {
   struct opened o = { .fd = -1 };
   struct monitor_config cfg = { 0 };
@@ -151,6 +171,12 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
   *exit_status = 0;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
+  /* the same open file: its lock is the caller's */
+  if (locked_fd >= 0 && dup3 (locked_fd, o.fd, O_CLOEXEC) < 0)
+    {
+      ctr_error (err, errno, "container `%s`", name);
+      goto out;
+    }
   if (store_lock (o.fd, err) < 0)
     goto out;
   oci = oci_status (ctx, name, NULL);
@@ -163,7 +189,8 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
      the start mounts it again */
   if (pool_volume_activate (o.fd, NULL, err) < 0)
     goto out;
-  if (oci && strcmp (oci, "stopped") != 0)
+  /* an ephemeral run is not kept without its monitor: what is left of it goes */
+  if (oci && strcmp (oci, "stopped") != 0 && !ephemeral_active (o.fd))
     {
       ctr_error (err, 0,
                  "container `%s` is running without its monitor: `ctr stop %s` cleans it up", name,
@@ -172,9 +199,13 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
     }
   if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
+  if (start_reap (ctx, name, &o, locked_fd >= 0, err) < 0)
+    goto out;
   if (system_check_networks (o.meta.networks, err) < 0)
     goto out;
   bundle = xasprintf ("%s/%s", store_root (ctx->store), name);
+  if (ephemeral && ephemeral_begin (o.fd, bundle, name, err) < 0)
+    goto out;
   cfg = (struct monitor_config){
     .ctx = ctx,
     .name = name,
@@ -190,7 +221,12 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
   if (cfg.stop_signal <= 0)
     cfg.stop_signal = SIGTERM;
   if (monitor_spawn (&cfg, err) < 0)
-    goto out;
+    {
+      ctr_error_t e2 = NULL;
+      if (ephemeral_end (o.fd, name, &e2) < 0)
+        ctr_error_print (&e2);
+      goto out;
+    }
   ctr_log_debug ("start `%s`: running under its monitor", name);
   flock (o.fd, LOCK_UN);
   r = 0;
@@ -199,6 +235,20 @@ system_start (const struct ctr_context *ctx, const char *name, bool foreground, 
 out:
   close_stored (&o);
   return r;
+}
+
+int
+system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
+              ctr_error_t *err)
+{
+  return start_common (ctx, name, -1, false, foreground, exit_status, err);
+}
+
+int
+system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
+                        bool foreground, int *exit_status, ctr_error_t *err)
+{
+  return start_common (ctx, name, locked_fd, true, foreground, exit_status, err);
 }
 
 int
@@ -236,6 +286,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
       out->killed = out->orphaned = true;
       if (r == 0)
         record_exit (&o, *exit_status);
+      ephemeral_reap (ctx, name);
       break;
     default:
       /* a paused container cannot act on its stop signal */
@@ -347,6 +398,9 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
           ctr_error_free (err);
         }
     }
+  /* an ephemeral run's layer lies over the rootfs: off it first */
+  if (ephemeral_end (o.fd, name, err) < 0)
+    goto out;
   rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
     {
