@@ -421,7 +421,8 @@ pool_volume_native_snapshots (int dfd)
 {
   struct volume v;
   ctr_error_t e = NULL;
-  bool yes = volume_read (dfd, &v, &e) > 0 && (v.type == POOL_BTRFS || v.type == POOL_LVM);
+  bool yes = volume_read (dfd, &v, &e) > 0
+             && (v.type == POOL_BTRFS || v.type == POOL_LVM || v.type == POOL_OVERLAY);
   ctr_error_free (&e);
   volume_clear (&v);
   return yes;
@@ -516,10 +517,12 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
     return r;
   v.pool = xstrdup (c.pool);
   v.type = c.type;
-  if (c.type == POOL_BTRFS)
+  if (c.type == POOL_BTRFS || c.type == POOL_OVERLAY)
     v.path = xasprintf ("%s@%s", c.path, snap);
   else
     v.lv = xasprintf ("%s.snap-%s", c.lv, snap);
+  if (c.type == POOL_OVERLAY)
+    v.lower = xstrdup (c.lower);
   (void)name;
   if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
     r = ctr_error (err, 0, "pool `%s`: `%s` already exists", c.pool, v.path ? v.path : v.lv);
@@ -529,6 +532,16 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", "-r", c.path, v.path, NULL };
       r = pool_run_tool (argv, NULL, err);
+    }
+  else if (r == 0 && c.type == POOL_OVERLAY)
+    {
+      /* the upper as it stands (whiteouts and opaque directories are device nodes and
+         xattrs, which cp -a keeps), its extents shared where the filesystem can */
+      cleanup_free char *from = xasprintf ("%s/upper", c.path), *to = xasprintf ("%s/upper", v.path);
+      if (mkdir (v.path, 0700) < 0)
+        r = ctr_error (err, errno, "create `%s`", v.path);
+      else
+        r = pool_copy_tree (from, to, dfd, err);
     }
   else if (r == 0)
     {
@@ -540,6 +553,30 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
   volume_clear (&c);
   volume_clear (&v);
   return r;
+}
+
+/* A copy of the snapshot's upper beside the container's, swapped with it in one rename
+   while the overlay is unmounted: a kill leaves one whole upper (mounted again by the next
+   start) and an `upper.restore` that the next restore or release removes. */
+static int
+restore_overlay (int dfd, const struct volume *c, const struct volume *s, ctr_error_t *err)
+{
+  cleanup_free char *from = xasprintf ("%s/upper", s->path);
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  cleanup_close int vfd = open (c->path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *to = xasprintf ("%s/upper.restore", c->path);
+
+  if (vfd < 0)
+    return ctr_error (err, errno, "open `%s`", c->path);
+  if (remove_tree_at (vfd, "upper.restore", err) < 0 || pool_copy_tree (from, to, dfd, err) < 0)
+    return -1;
+  if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "unmount rootfs");
+  if (renameat2 (vfd, "upper.restore", vfd, "upper", RENAME_EXCHANGE) < 0)
+    return ctr_error (err, errno, "swap in `%s`", to);
+  if (mount_overlay (dfd, c, err) < 0)
+    return -1;
+  return remove_tree_at (vfd, "upper.restore", err);
 }
 
 int
@@ -556,7 +593,9 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
       volume_clear (&c);
       return ctr_error (err, 0, "container `%s`: the snapshot has no volume record", name);
     }
-  if (c.type == POOL_BTRFS)
+  if (c.type == POOL_OVERLAY)
+    r = restore_overlay (dfd, &c, &s, err);
+  else if (c.type == POOL_BTRFS)
     {
       /* a writable snapshot of the snapshot beside the rootfs, swapped with it in one
          rename: a kill leaves one whole rootfs and a `.restore` that release removes */
@@ -601,6 +640,19 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
   volume_clear (&c);
   volume_clear (&s);
   return r;
+}
+
+char *
+pool_volume_dir (int dfd)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  char *out = NULL;
+  if (volume_read (dfd, &v, &e) > 0)
+    out = steal_ptr (v.path);
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return out;
 }
 
 char *

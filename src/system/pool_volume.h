@@ -35,7 +35,11 @@ char **pool_volume_dependents (const char *store, const char *name);
 int pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char *dirpath,
                                 const char *src, const char *dst, ctr_error_t *err);
 
-/* Native snapshots (btrfs, lvm): true when the container's volume has them. */
+/* The volume's directory (dir, btrfs: the rootfs; overlay: holding upper/), or NULL. */
+char *pool_volume_dir (int dfd);
+
+/* Snapshots in the pool (btrfs and lvm natively; overlay: a copy of the upper, reflinked
+   where the filesystem can, P/NAME@SNAP/upper): true when the container's volume has them. */
 bool pool_volume_native_snapshots (int dfd);
 /* The snapshot's volume, recorded in sdfd (the snapshot's directory) first. */
 int pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr_error_t *err);

@@ -263,3 +263,48 @@ check_nothing_left() {
 	ctr pool rm l1
 	check_nothing_left
 }
+
+@test "pool: overlay snapshots keep the upper exactly: new, changed and deleted files, restore boots" {
+	ctr pool create o1 --type overlay --path "$WORK/ovl"
+	ctr create -t busybox "$NAME" --net none --pool o1
+	local root=$CTR_STORE/$NAME/rootfs
+	# a deletion (a whiteout in the upper) and a change before the snapshot
+	rm "$root/bin/true"
+	echo before >"$root/etc/motd"
+	mkdir "$root/d" && echo x >"$root/d/in"
+	ctr snapshot create "$NAME" s1 --comment "before"
+	[ -d "$WORK/ovl/$NAME@s1/upper" ] || fail "no copy of the upper in the pool"
+	run ctr snapshot ls "$NAME" --format json
+	assert_success
+	[ "$(jq -r '.[0].name' <<<"$output")" = s1 ] || fail "$output"
+	# after it: a new file, a change, a deleted file and directory, a restored deletion
+	echo after >"$root/after"
+	echo changed >"$root/etc/motd"
+	rm "$root/bin/false"
+	rm -r "$root/d"
+	touch "$root/bin/true"
+	run ctr snapshot restore "$NAME" s1
+	assert_success
+	[ ! -e "$root/after" ] || fail "restore kept a file written after the snapshot"
+	[ "$(cat "$root/etc/motd")" = before ] || fail "motd: $(cat "$root/etc/motd")"
+	[ -e "$root/bin/false" ] || fail "a file deleted after the snapshot is still gone"
+	[ "$(cat "$root/d/in")" = x ] || fail "a directory deleted after the snapshot is still gone"
+	[ ! -e "$root/bin/true" ] || fail "a file deleted before the snapshot is back"
+	[ ! -e "$WORK/ovl/$NAME/upper.restore" ] || fail "restore left its copy"
+	ctr snapshot rm "$NAME" s1
+	restore_boots "$root"
+	# a clone stacked on the upper: a restore would take its files, refused naming it
+	ctr clone --snapshot "$NAME" "$NAME-c"
+	run ctr snapshot restore "$NAME" s1
+	[ "$status" -eq 1 ]
+	[[ $output == *"container \`$NAME\` has overlay clones stacked on its files: $NAME-c"* ]] || fail "$output"
+	ctr destroy "$NAME-c"
+	ctr snapshot rm "$NAME" s1
+	[ ! -e "$WORK/ovl/$NAME@s1" ] || fail "snapshot rm left the copy"
+	ctr snapshot create "$NAME" s2
+	ctr destroy "$NAME"
+	[ -z "$(ls -A "$WORK/ovl" | grep -v '^\.images$' || true)" ] || fail "left: $(ls -A "$WORK/ovl")"
+	ctr pool rm o1
+	check_nothing_left
+}
+
