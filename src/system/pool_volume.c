@@ -258,7 +258,11 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
       {
         cleanup_free char *up = xasprintf ("%s/upper", v.path),
                           *work = xasprintf ("%s/work", v.path);
-        if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
+        /* a moved container's lower is a directory of its own volume (`ctr move`) */
+        size_t plen = strlen (v.path);
+        bool own_lower = strncmp (v.lower, v.path, plen) == 0 && v.lower[plen] == '/';
+        if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0
+            || (own_lower && mkdir (v.lower, 0755) < 0))
           r = ctr_error (err, errno, "create `%s`", v.path);
         else
           r = mount_overlay (dfd, &v, err);
@@ -385,6 +389,16 @@ pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
     ctr_error_wrap (err, "pool `%s`", v.pool);
   volume_clear (&v);
   return r;
+}
+
+int
+pool_volume_deactivate (int dfd, ctr_error_t *err)
+{
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0
+      && umount2 (target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "unmount rootfs");
+  return 0;
 }
 
 char *

@@ -21,6 +21,8 @@ int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, cons
 int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
 /* Mounts an lvm or overlay volume on rootfs when it is not (start, after a host reboot). */
 int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
+/* Unmounts rootfs when it is a mount (lvm, overlay): before its directory is renamed. */
+int pool_volume_deactivate (int dfd, ctr_error_t *err);
 /* The pool a container directory's volume is in ("default" without a record). */
 char *pool_volume_pool (int dfd);
 /* The real root filesystem directory of the container at dirpath. */

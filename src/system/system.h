@@ -107,6 +107,13 @@ int system_clone (const struct ctr_context *ctx, const char *src, const char *ds
    its run ends (also when the start fails). */
 int system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
                             bool snapshot, bool foreground, int *exit_status, ctr_error_t *err);
+/* `ctr move NAME --pool P`: a stopped container's rootfs copied into a new volume in P and
+   swapped in (flattened when it leaves an overlay pool); the old volume released after. */
+int system_move (const struct ctr_context *ctx, const char *name, const char *pool,
+                 ctr_error_t *err);
+/* A move killed halfway (fd: the container's directory, locked): undone while it was
+   copying, finished once the copy was whole. Nothing to do without one. */
+int system_move_recover (int fd, const char *name, ctr_error_t *err);
 struct system_snapshot
 {
   char *name;

@@ -186,8 +186,8 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
       goto out;
     }
   /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
-     the start mounts it again */
-  if (pool_volume_activate (o.fd, NULL, err) < 0)
+     the start mounts it again (a move killed halfway is finished or undone first) */
+  if (system_move_recover (o.fd, name, err) < 0 || pool_volume_activate (o.fd, NULL, err) < 0)
     goto out;
   /* an ephemeral run is not kept without its monitor: what is left of it goes */
   if (oci && strcmp (oci, "stopped") != 0 && !ephemeral_active (o.fd))
@@ -398,8 +398,9 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
           ctr_error_free (err);
         }
     }
-  /* an ephemeral run's layer lies over the rootfs: off it first */
-  if (ephemeral_end (o.fd, name, err) < 0)
+  /* an ephemeral run's layer lies over the rootfs: off it first; a move left halfway
+     is finished or undone, so that one volume is left to release */
+  if (ephemeral_end (o.fd, name, err) < 0 || system_move_recover (o.fd, name, err) < 0)
     goto out;
   rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
