@@ -118,8 +118,8 @@ cli_ls (const struct ctr_context *ctx, int argc, char **argv)
       for (i = 0; i < n; i++)
         {
           cleanup_free char *addrs = join (list[i].addresses);
-          printf ("%-20s %-9s %-8d %-20s %-10s %s\n", list[i].name,
-                  ls_state (&list[i]), (int)list[i].pid, *addrs ? addrs : "-",
+          printf ("%-20s %-9s %-8d %-20s %-10s %s\n", list[i].name, ls_state (&list[i]),
+                  (int)list[i].pid, *addrs ? addrs : "-",
                   list[i].template_name ? list[i].template_name : "-",
                   list[i].autostart ? "yes" : "no");
         }

@@ -70,12 +70,9 @@ int
 cli_start (const struct ctr_context *ctx, int argc, char **argv)
 {
   static const struct option long_options[] = {
-    { "foreground", no_argument, NULL, 'F' },
-    { "ephemeral", no_argument, NULL, 'e' },
-    { "autostart", no_argument, NULL, 'a' },
-    { "group", required_argument, NULL, 'g' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    { "foreground", no_argument, NULL, 'F' }, { "ephemeral", no_argument, NULL, 'e' },
+    { "autostart", no_argument, NULL, 'a' },  { "group", required_argument, NULL, 'g' },
+    { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
   };
   ctr_error_t err = NULL;
   const char *id = NULL, *group = NULL;

@@ -119,8 +119,8 @@ static int
 mount_layer (int dfd, const char *dirpath, const char *lower, ctr_error_t *err)
 {
   cleanup_free char *target = fd_path (dfd, "rootfs");
-  cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s/%s/upper,workdir=%s/%s/work",
-                                       lower, dirpath, EPHEMERAL_LAYER, dirpath, EPHEMERAL_LAYER);
+  cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s/%s/upper,workdir=%s/%s/work", lower,
+                                       dirpath, EPHEMERAL_LAYER, dirpath, EPHEMERAL_LAYER);
   cleanup_close int lfd
       = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -156,8 +156,8 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
   if (lower == NULL)
     lower = pool_volume_rootfs (dfd, dirpath);
   if (strpbrk (lower, ",") || strpbrk (dirpath, ",:"))
-    return ctr_error (err, 0, "container `%s`: --ephemeral: `%s` has a comma or colon in it",
-                      name, strpbrk (dirpath, ",:") ? dirpath : lower);
+    return ctr_error (err, 0, "container `%s`: --ephemeral: `%s` has a comma or colon in it", name,
+                      strpbrk (dirpath, ",:") ? dirpath : lower);
   if (ephemeral_end (dfd, name, err) < 0)
     return -1;
   /* recorded before it is made: the directory is the record a kill leaves */

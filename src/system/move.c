@@ -23,7 +23,7 @@
 #include "system/system.h"
 
 #define MOVE_RECORD "move.json"
-#define MOVE_NEW ".move"      /* the new volume: rootfs and volume.json, as in a container */
+#define MOVE_NEW ".move"       /* the new volume: rootfs and volume.json, as in a container */
 #define MOVE_OLD ".moved-from" /* the old one, once swapped out, until it is released */
 #define STATE_COPYING "copying"
 #define STATE_SWAPPING "swapping"
@@ -139,7 +139,8 @@ swap_in (int fd, const char *name, const char *to, ctr_error_t *err)
     {
       newfd = open_dir_at (fd, MOVE_NEW, err);
       /* mounts are not renamed: off, and on again below */
-      if (newfd < 0 || pool_volume_deactivate (newfd, err) < 0 || pool_volume_deactivate (fd, err) < 0)
+      if (newfd < 0 || pool_volume_deactivate (newfd, err) < 0
+          || pool_volume_deactivate (fd, err) < 0)
         return -1;
       if (exists_at (fd, "rootfs") && rename_in (fd, "rootfs", MOVE_OLD "/rootfs", err) < 0)
         return -1;
@@ -149,7 +150,8 @@ swap_in (int fd, const char *name, const char *to, ctr_error_t *err)
       if (exists_at (fd, POOL_VOLUME_RECORD) && (new_record || strcmp (to, POOL_DEFAULT) == 0)
           && rename_in (fd, POOL_VOLUME_RECORD, MOVE_OLD "/" POOL_VOLUME_RECORD, err) < 0)
         return -1;
-      if (new_record && rename_in (fd, MOVE_NEW "/" POOL_VOLUME_RECORD, POOL_VOLUME_RECORD, err) < 0)
+      if (new_record
+          && rename_in (fd, MOVE_NEW "/" POOL_VOLUME_RECORD, POOL_VOLUME_RECORD, err) < 0)
         return -1;
       if (rename_in (fd, MOVE_NEW "/rootfs", "rootfs", err) < 0)
         return -1;

@@ -187,6 +187,21 @@ path_exists (const char *path)
   return lstat (path, &st) == 0;
 }
 
+/* The overlay volume's directories (upper, work; a moved container's lower is one of its
+   own, `ctr move`), mounted on rootfs. */
+static int
+make_overlay (int dfd, const struct volume *v, ctr_error_t *err)
+{
+  cleanup_free char *up = xasprintf ("%s/upper", v->path), *work = xasprintf ("%s/work", v->path);
+  size_t plen = strlen (v->path);
+  bool own_lower = strncmp (v->lower, v->path, plen) == 0 && v->lower[plen] == '/';
+
+  if (mkdir (v->path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0
+      || (own_lower && mkdir (v->lower, 0755) < 0))
+    return ctr_error (err, errno, "create `%s`", v->path);
+  return mount_overlay (dfd, v, err);
+}
+
 int
 pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                     const char *size, const char *lower, ctr_error_t *err)
@@ -255,19 +270,8 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
         break;
       }
     case POOL_OVERLAY:
-      {
-        cleanup_free char *up = xasprintf ("%s/upper", v.path),
-                          *work = xasprintf ("%s/work", v.path);
-        /* a moved container's lower is a directory of its own volume (`ctr move`) */
-        size_t plen = strlen (v.path);
-        bool own_lower = strncmp (v.lower, v.path, plen) == 0 && v.lower[plen] == '/';
-        if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0
-            || (own_lower && mkdir (v.lower, 0755) < 0))
-          r = ctr_error (err, errno, "create `%s`", v.path);
-        else
-          r = mount_overlay (dfd, &v, err);
-        break;
-      }
+      r = make_overlay (dfd, &v, err);
+      break;
     }
   volume_clear (&v);
   return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
@@ -507,13 +511,7 @@ pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char
         r = mount_lv (dfd, v.lv, err);
     }
   else if (r == 0)
-    {
-      cleanup_free char *up = xasprintf ("%s/upper", v.path), *work = xasprintf ("%s/work", v.path);
-      if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
-        r = ctr_error (err, errno, "create `%s`", v.path);
-      else
-        r = mount_overlay (dfd, &v, err);
-    }
+    r = make_overlay (dfd, &v, err);
   volume_clear (&s);
   volume_clear (&v);
   return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
@@ -551,7 +549,8 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
     {
       /* the upper as it stands (whiteouts and opaque directories are device nodes and
          xattrs, which cp -a keeps), its extents shared where the filesystem can */
-      cleanup_free char *from = xasprintf ("%s/upper", c.path), *to = xasprintf ("%s/upper", v.path);
+      cleanup_free char *from = xasprintf ("%s/upper", c.path),
+                        *to = xasprintf ("%s/upper", v.path);
       if (mkdir (v.path, 0700) < 0)
         r = ctr_error (err, errno, "create `%s`", v.path);
       else

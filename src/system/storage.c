@@ -366,8 +366,8 @@ refuse_overlay_clones (const struct ctr_context *ctx, const char *name, ctr_erro
   if (clones[0] == NULL)
     return 0;
   list = xstrv_join (clones, ", ");
-  return ctr_error (err, 0, "container `%s` has overlay clones stacked on its files: %s",
-                    name, list);
+  return ctr_error (err, 0, "container `%s` has overlay clones stacked on its files: %s", name,
+                    list);
 }
 
 static int
@@ -405,8 +405,7 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   /* native snapshots share their blocks with the container: no size of their own; an
      overlay one is its copy of the upper */
   cleanup_free char *overlay = pool_volume_clone_lower (fd);
-  cleanup_free char *own
-      = !native ? xstrdup (rootfs) : overlay ? pool_volume_dir (dfd) : NULL;
+  cleanup_free char *own = !native ? xstrdup (rootfs) : overlay ? pool_volume_dir (dfd) : NULL;
   json_kv_int (w, "size", own ? (int64_t)pool_tree_size (own) : 0);
   json_map_close (w);
   free (text);

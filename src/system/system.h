@@ -84,8 +84,8 @@ struct system_info
   char *pool;        /* its storage pool (docs/storage.md), "default": the store */
   int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
   char *autostart_group;                /* or NULL */
-  bool ephemeral;       /* its run is on a throw-away layer (start --ephemeral) */
-  bool ephemeral_clone; /* destroyed when its run ends (clone --ephemeral) */
+  bool ephemeral;                       /* its run is on a throw-away layer (start --ephemeral) */
+  bool ephemeral_clone;                 /* destroyed when its run ends (clone --ephemeral) */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
