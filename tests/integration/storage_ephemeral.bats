@@ -223,3 +223,27 @@ ephemeral_run_forgets() {
 	assert_success
 	check_nothing_left ""
 }
+
+@test "start --ephemeral killed with SIGKILL once its layer is mounted: ls removes it" {
+	command -v strace >/dev/null || skip "strace not installed (apt-get install strace)"
+	ctr create -t busybox "$NAME" --net none
+	# killed at its first fork, the monitor's: the layer is mounted, nothing runs on it
+	CTR_TEST_MARKER=$MARKER strace -qq -o /dev/null -e trace=clone,clone3,fork,vfork \
+		-e inject=clone,clone3,fork,vfork:signal=KILL:when=1 \
+		"$CTR" --root "$STATE_ROOT" start --ephemeral "$NAME" 2>/dev/null && fail "not killed"
+	grep -qF " $CTR_STORE/$NAME/rootfs " /proc/self/mountinfo || fail "the layer was not mounted"
+	run ctr ls
+	assert_success
+	[[ $output == *"$NAME "*" stopped "* ]] || fail "$output"
+	[ ! -e "$CTR_STORE/$NAME/.ephemeral" ] || fail "ls left the layer"
+	# and a start killed the same way is cleaned up by the next start
+	CTR_TEST_MARKER=$MARKER strace -qq -o /dev/null -e trace=clone,clone3,fork,vfork \
+		-e inject=clone,clone3,fork,vfork:signal=KILL:when=1 \
+		"$CTR" --root "$STATE_ROOT" start --ephemeral "$NAME" 2>/dev/null && fail "not killed"
+	ctr start "$NAME"
+	run grep -F " $CTR_STORE/$NAME/rootfs " /proc/self/mountinfo
+	assert_failure
+	ctr stop "$NAME"
+	ctr destroy "$NAME"
+	check_nothing_left ""
+}
