@@ -1,7 +1,7 @@
 /* ephemeral: a run on a throw-away overlay layer stacked on a system container's rootfs
-   (<store>/NAME/.ephemeral), undone when the run ends (the monitor's teardown, `stop` of an
-   orphan, `destroy`, or the next `start` or `ls` after a kill or a host reboot), and
-   clones marked to be destroyed with their run. */
+   (<store>/NAME/.ephemeral), and the mark of clones destroyed with their run. When they are
+   undone (the monitor's end, `stop` of an orphan, `destroy`, the next `start` or `ls` after
+   a kill or a reboot) is system_run.c's. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,8 +19,6 @@
 #include "rootfs/mountinfo.h"
 #include "system/ephemeral.h"
 #include "system/pool_volume.h"
-#include "system/store.h"
-#include "system/system.h"
 
 #define MAX_STACK 8
 
@@ -189,60 +186,4 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
       return ctr_error_wrap (err, "container `%s`: --ephemeral", name);
     }
   return 0;
-}
-
-int
-ephemeral_reap (const struct ctr_context *ctx, const char *name)
-{
-  const char *root = store_root (ctx->store);
-  ctr_error_t e = NULL;
-  cleanup_close int fd = store_open (root, name, &e);
-
-  if (fd < 0)
-    {
-      ctr_error_free (&e);
-      return 0;
-    }
-  if ((!ephemeral_active (fd) && !ephemeral_marked (fd)) || flock (fd, LOCK_EX | LOCK_NB) < 0)
-    return 0;
-  if (system_status_get (ctx, name) != SYSTEM_STOPPED)
-    return 0;
-  if (ephemeral_end (fd, name, &e) < 0)
-    ctr_error_print (&e);
-  if (!ephemeral_marked (fd))
-    return 0;
-  flock (fd, LOCK_UN);
-  if (system_destroy (ctx, name, false, &e) < 0)
-    {
-      /* destroyed meanwhile by another who found it */
-      if (store_exists (root, name))
-        ctr_error_print (&e);
-      ctr_error_free (&e);
-    }
-  return 1;
-}
-
-void
-ephemeral_monitor_end (const struct ctr_context *ctx, const char *name, int store_fd)
-{
-  ctr_error_t e = NULL;
-  bool marked;
-
-  if (!ephemeral_active (store_fd) && !ephemeral_marked (store_fd))
-    return;
-  if (store_lock (store_fd, &e) < 0)
-    {
-      ctr_error_print (&e);
-      return;
-    }
-  if (ephemeral_end (store_fd, name, &e) < 0)
-    ctr_error_print (&e);
-  marked = ephemeral_marked (store_fd);
-  flock (store_fd, LOCK_UN);
-  if (marked && system_destroy (ctx, name, false, &e) < 0)
-    {
-      if (store_exists (store_root (ctx->store), name))
-        ctr_error_print (&e);
-      ctr_error_free (&e);
-    }
 }

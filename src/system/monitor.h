@@ -66,6 +66,9 @@ struct monitor_config
   /* the start hears "running" only once init is through its early setup, and of an init
      that ends before, with its last console lines (an OS booting, not a foreground start) */
   bool report_boot;
+  /* NULL, or the last step of the monitor's teardown, before its clients hear of the end
+     (an ephemeral run's layer removed, an ephemeral clone destroyed) */
+  void (*ended) (const struct monitor_config *cfg);
 };
 
 /* monitor_cgroup.c: the monitor's own cgroup, apart from its caller's session. */

@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "system/ephemeral.h"
 #include "system/monitor.h"
 #include "cgroups/cgroup.h"
 #include "base/json.h"
@@ -475,7 +474,8 @@ teardown (struct monitor *m, int code)
   /* gone before anyone hears of the end: after `stop`, nothing of the container is left */
   monitor_cgroup_leave (m->own);
   m->own = NULL;
-  ephemeral_monitor_end (m->cfg->ctx, m->cfg->name, m->cfg->store_fd);
+  if (m->cfg->ended)
+    m->cfg->ended (m->cfg);
   for (size_t i = 0; i < m->n_clients; i++)
     {
       int fl = fcntl (m->clients[i].fd, F_GETFL);

@@ -20,7 +20,7 @@
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
-#include "system/system.h"
+#include "system/move.h"
 
 #define MOVE_RECORD "move.json"
 #define MOVE_NEW ".move"       /* the new volume: rootfs and volume.json, as in a container */
@@ -250,23 +250,11 @@ copy_into_new (int fd, const char *dirpath, const char *name, const struct pool 
 }
 
 int
-system_move (const struct ctr_context *ctx, const char *name, const char *pool, ctr_error_t *err)
+move_run (int fd, const char *root, const char *name, const char *pool, ctr_error_t *err)
 {
-  const char *root = store_root (ctx->store);
   __attribute__ ((cleanup (pool_clear))) struct pool p = { 0 };
-  cleanup_close int fd = -1;
   cleanup_free char *dirpath = xasprintf ("%s/%s", root, name);
-  enum system_status st;
 
-  if (is_rootless ())
-    return ctr_error (err, 0, "move `%s`: not available rootless yet", name);
-  fd = store_open (root, name, err);
-  if (fd < 0 || store_lock (fd, err) < 0)
-    return -1;
-  st = system_status_get (ctx, name);
-  if (st != SYSTEM_STOPPED)
-    return ctr_error (err, 0, "move: container `%s` is %s: stop it first", name,
-                      system_status_name (st));
   if (system_move_recover (fd, name, err) < 0 || ephemeral_end (fd, name, err) < 0)
     return -1;
   if (pool_load (root, pool, &p, err) < 0 || check_movable (root, fd, name, &p, err) < 0)

@@ -19,6 +19,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "system/ephemeral.h"
+#include "system/move.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -659,4 +660,15 @@ system_snapshot_remove (const struct ctr_context *ctx, const char *name, const c
   if (renameat2 (sfd, snap, sfd, gone, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: remove snapshot `%s`", name, snap);
   return remove_snapshot_dir (sfd, gone, err);
+}
+
+/* ------------------------------------------------------------------ move */
+
+int
+system_move (const struct ctr_context *ctx, const char *name, const char *pool, ctr_error_t *err)
+{
+  cleanup_close int fd = open_stopped (ctx, name, "move", err);
+  if (fd < 0)
+    return -1;
+  return move_run (fd, store_root (ctx->store), name, pool, err);
 }

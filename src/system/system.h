@@ -34,6 +34,10 @@ int system_start (const struct ctr_context *ctx, const char *name, bool foregrou
    ends. locked_fd: -1, or the container's directory locked by the caller (clone). */
 int system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
                             bool foreground, int *exit_status, ctr_error_t *err);
+/* What a run left that ended without its monitor (killed, a host reboot): the layer of a
+   stopped container removed, a stopped ephemeral clone destroyed. Only when its lock is
+   free (a start or a monitor at work holds it). 1 when the container was destroyed. */
+int system_ephemeral_reap (const struct ctr_context *ctx, const char *name);
 /* How a stop went. */
 struct system_stopped
 {
@@ -111,9 +115,6 @@ int system_clone_ephemeral (const struct ctr_context *ctx, const char *src, cons
    swapped in (flattened when it leaves an overlay pool); the old volume released after. */
 int system_move (const struct ctr_context *ctx, const char *name, const char *pool,
                  ctr_error_t *err);
-/* A move killed halfway (fd: the container's directory, locked): undone while it was
-   copying, finished once the copy was whole. Nothing to do without one. */
-int system_move_recover (int fd, const char *name, ctr_error_t *err);
 struct system_snapshot
 {
   char *name;

@@ -183,7 +183,7 @@ system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n,
       ctr_error_t e = NULL;
       /* what a run killed with its monitor, or a host reboot, left: cleaned up (an
          ephemeral clone whose run ended is destroyed, and not listed) */
-      if (ephemeral_reap (ctx, names[i]) == 1)
+      if (system_ephemeral_reap (ctx, names[i]) == 1)
         continue;
       /* a container destroyed meanwhile is simply not listed */
       if (system_info (ctx, names[i], false, &(*out)[k], &e) < 0)

@@ -18,6 +18,7 @@
 #include "system/store.h"
 #include "system/pool_volume.h"
 #include "system/ephemeral.h"
+#include "system/move.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -140,6 +141,63 @@ record_exit (struct opened *o, int code)
   flock (o->fd, LOCK_UN);
 }
 
+int
+system_ephemeral_reap (const struct ctr_context *ctx, const char *name)
+{
+  const char *root = store_root (ctx->store);
+  ctr_error_t e = NULL;
+  cleanup_close int fd = store_open (root, name, &e);
+
+  if (fd < 0)
+    {
+      ctr_error_free (&e);
+      return 0;
+    }
+  if ((!ephemeral_active (fd) && !ephemeral_marked (fd)) || flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return 0;
+  if (status_of (ctx, name, NULL) != SYSTEM_STOPPED)
+    return 0;
+  if (ephemeral_end (fd, name, &e) < 0)
+    ctr_error_print (&e);
+  if (!ephemeral_marked (fd))
+    return 0;
+  flock (fd, LOCK_UN);
+  if (system_destroy (ctx, name, false, &e) < 0)
+    {
+      /* destroyed meanwhile by another who found it */
+      if (store_exists (root, name))
+        ctr_error_print (&e);
+      ctr_error_free (&e);
+    }
+  return 1;
+}
+
+/* The monitor's last act (monitor_config.ended): the layer, or the whole ephemeral clone. */
+static void
+ephemeral_monitor_ended (const struct monitor_config *cfg)
+{
+  ctr_error_t e = NULL;
+  bool marked;
+
+  if (!ephemeral_active (cfg->store_fd) && !ephemeral_marked (cfg->store_fd))
+    return;
+  if (store_lock (cfg->store_fd, &e) < 0)
+    {
+      ctr_error_print (&e);
+      return;
+    }
+  if (ephemeral_end (cfg->store_fd, cfg->name, &e) < 0)
+    ctr_error_print (&e);
+  marked = ephemeral_marked (cfg->store_fd);
+  flock (cfg->store_fd, LOCK_UN);
+  if (marked && system_destroy (cfg->ctx, cfg->name, false, &e) < 0)
+    {
+      if (store_exists (store_root (cfg->ctx->store), cfg->name))
+        ctr_error_print (&e);
+      ctr_error_free (&e);
+    }
+}
+
 /* What a run that ended without its monitor left, before a start: the layer of an
    ephemeral run; an ephemeral clone whose run ended is destroyed (an error then). */
 static int
@@ -217,6 +275,7 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
     .ip = o.meta.ip,
     .publish = o.meta.publish,
     .report_boot = !foreground && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .ended = ephemeral_monitor_ended,
   };
   if (cfg.stop_signal <= 0)
     cfg.stop_signal = SIGTERM;
@@ -286,7 +345,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
       out->killed = out->orphaned = true;
       if (r == 0)
         record_exit (&o, *exit_status);
-      ephemeral_reap (ctx, name);
+      system_ephemeral_reap (ctx, name);
       break;
     default:
       /* a paused container cannot act on its stop signal */
