@@ -21,6 +21,7 @@ teardown() {
 	for n in "$CTR_STORE"/*; do
 		[ -e "$n" ] && ctr destroy -f "${n##*/}" >/dev/null 2>&1 || true
 	done
+	! mountpoint -q "$WORK/ovl" 2>/dev/null || umount "$WORK/ovl" || true
 	if [ -n "$LOOP" ]; then
 		umount "$WORK/mnt" 2>/dev/null || true
 		losetup -d "$LOOP" 2>/dev/null || true
@@ -246,5 +247,22 @@ ephemeral_run_forgets() {
 	assert_failure
 	ctr stop "$NAME"
 	ctr destroy "$NAME"
+	check_nothing_left ""
+}
+
+@test "start --ephemeral with the store on an overlay: the layer goes to a tmpfs" {
+	# a store that cannot hold an overlay upper: itself on an overlay
+	mkdir -p "$WORK"/{lo,up,wk,ovl}
+	mount -t overlay overlay -o "lowerdir=$WORK/lo,upperdir=$WORK/up,workdir=$WORK/wk" "$WORK/ovl"
+	export CTR_STORE=$WORK/ovl/store
+	ctr create -t busybox "$NAME" --net none
+	ctr start --ephemeral "$NAME"
+	run grep -F " $CTR_STORE/$NAME/.ephemeral " /proc/self/mountinfo
+	[[ $output == *" - tmpfs "* ]] || fail "no tmpfs for the layer: $output"
+	ctr attach "$NAME" -- touch /runfile
+	ctr stop "$NAME"
+	[ ! -e "$CTR_STORE/$NAME/rootfs/runfile" ] || fail "the run's file outlived it"
+	ctr destroy "$NAME"
+	umount "$WORK/ovl"
 	check_nothing_left ""
 }
