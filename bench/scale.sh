@@ -198,7 +198,7 @@ done
 
 # --- memory of one running system container (N=0 would be best; measured last, once) ---
 mem_report() {
-	local name=$prefix-mem init mon cg mcg rss kmem mkmem usage
+	local name=$prefix-mem init mon cg mcg rss anon pte kmem mkmem usage
 	C create -t busybox "$name" --net none >/dev/null 2>"$tmp/err" || fail "create -t busybox $name failed"
 	C start "$name" </dev/null >/dev/null 2>"$tmp/err" || fail "start $name failed"
 	sleep 1 # let init and its getty settle
@@ -206,6 +206,10 @@ mem_report() {
 	[ -n "$init" ] || fail "ctr info $name: no init pid"
 	mon=$(awk '/^PPid:/ {print $2}' "/proc/$init/status")
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$mon/status")
+	# what this monitor alone adds: its anonymous pages (heap, stack, data) and page tables;
+	# the rest of its RSS is ctr's and libc's file pages, shared by every monitor
+	anon=$(awk '/^Anonymous:/ {print $2}' "/proc/$mon/smaps_rollup")
+	pte=$(awk '/^VmPTE:/ {print $2}' "/proc/$mon/status")
 	# kernel memory of a cgroup: memory.stat's `kernel` on v2, memory.kmem.usage_in_bytes on v1
 	cg_kmem() {
 		if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
@@ -232,6 +236,10 @@ mem_report() {
 	printf ' + of the monitor cgroup %d KiB = %d KiB\n' $((mkmem / 1024)) $((rss + (kmem + mkmem) / 1024))
 	printf '  (container cgroup %s: %d KiB in all, user pages included)\n' "${cg#/sys/fs/cgroup}" \
 		$((usage / 1024))
+	printf '  beyond the container'"'"'s own processes: monitor anonymous %d KiB + page tables %d KiB' \
+		"$anon" "$pte"
+	printf ' + monitor cgroup kernel memory %d KiB = %d KiB (its %d KiB of file pages are shared)\n' \
+		$((mkmem / 1024)) $((anon + pte + mkmem / 1024)) $((rss - anon))
 	C stop "$name" >/dev/null 2>&1 || true
 }
 mem_report

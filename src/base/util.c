@@ -66,18 +66,22 @@ read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *
   cleanup_free char *buf = NULL;
   size_t size = 0, alloc = 4096;
   struct stat st;
+  bool regular = false;
 
   fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return ctr_error (err, errno, "open `%s`", path);
   if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
-    alloc = st.st_size + 1;
+    {
+      alloc = st.st_size + 1;
+      regular = true;
+    }
   if (alloc > max_size + 1)
     alloc = max_size + 1;
   buf = xmalloc (alloc + 1);
   for (;;)
     {
-      ssize_t r;
+      ssize_t r, want;
       if (size == alloc)
         {
           if (alloc > max_size)
@@ -87,7 +91,8 @@ read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *
             alloc = max_size + 1;
           buf = xrealloc (buf, alloc + 1);
         }
-      r = read (fd, buf + size, alloc - size);
+      want = (ssize_t)(alloc - size);
+      r = read (fd, buf + size, want);
       if (r < 0)
         {
           if (errno == EINTR)
@@ -97,6 +102,10 @@ read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *
       if (r == 0)
         break;
       size += r;
+      /* a regular file read whole, short of the room left: that was its end (no second
+         read for the 0; a file that grew since fstat fills the room and is read on) */
+      if (regular && r < want && size >= (size_t)st.st_size)
+        break;
     }
   if (size > max_size)
     return ctr_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max_size);

@@ -595,3 +595,44 @@ cg_resources_requested (const struct oci_resources *r)
   return r->memory || r->cpu || r->has_pids_limit || r->block_io || r->hugepage_limits_len
          || r->has_network_class_id || r->network_priorities_len || r->rdma_len || r->unified_len;
 }
+
+size_t
+cg_path_components (const char *path)
+{
+  size_t n = 0;
+  for (; *path; path++)
+    n += *path == '/';
+  return n;
+}
+
+struct cgroup *
+cg_new (enum cgroup_layout layout, char *path)
+{
+  struct cgroup *cg = xzalloc (sizeof (*cg));
+  cg->layout = layout;
+  cg->path = path;
+  cg->v2_fd = -1;
+  return cg;
+}
+
+int
+cg_open_v2_fd (struct cgroup *cg, ctr_error_t *err)
+{
+  ssize_t i = cg_member_find (cg, 0);
+  if (i < 0)
+    return 0;
+  cg->v2_fd = cg_member_open (cg, (size_t)i, err);
+  return cg->v2_fd < 0 ? -1 : 0;
+}
+
+void
+cgroup_free (struct cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  if (cg->v2_fd >= 0)
+    close (cg->v2_fd);
+  free (cg->m);
+  free (cg->path);
+  free (cg);
+}

@@ -115,6 +115,11 @@ int cg_member_open (const struct cgroup *cg, size_t i, ctr_error_t *err);
 /* Index of the member holding a v1 controller (CG_*), or of the cgroup2 member when
    ctrl is 0; -1 when none. */
 ssize_t cg_member_find (const struct cgroup *cg, unsigned ctrl);
+/* A cgroup with no members yet (path taken); opens the cgroup2
+   member's directory into v2_fd; how many components a path has. */
+struct cgroup *cg_new (enum cgroup_layout layout, char *path);
+int cg_open_v2_fd (struct cgroup *cg, ctr_error_t *err);
+size_t cg_path_components (const char *path);
 /* True when the resources ask for more than device rules (rootless check). */
 bool cg_resources_requested (const struct oci_resources *res);
 

@@ -15,15 +15,6 @@
 /* How long destroy waits for the processes to die and the directories to go. */
 #define DESTROY_TIMEOUT_NS (2ULL * 1000000000ULL)
 
-static size_t
-path_components (const char *path)
-{
-  size_t n = 0;
-  for (; *path; path++)
-    n += *path == '/';
-  return n;
-}
-
 /* Offsets of the ends of each component of full past the mount; 0 when too deep. */
 static size_t
 path_ends (const char *full, size_t mount_len, size_t *ends, size_t max)
@@ -185,26 +176,6 @@ member_mkdir (const struct cg_hierarchy *h, const char *path, int *depth, bool *
     }
 }
 
-static struct cgroup *
-cgroup_new (enum cgroup_layout layout, char *path)
-{
-  struct cgroup *cg = xzalloc (sizeof (*cg));
-  cg->layout = layout;
-  cg->path = path;
-  cg->v2_fd = -1;
-  return cg;
-}
-
-static int
-open_v2_fd (struct cgroup *cg, ctr_error_t *err)
-{
-  ssize_t i = cg_member_find (cg, 0);
-  if (i < 0)
-    return 0;
-  cg->v2_fd = cg_member_open (cg, (size_t)i, err);
-  return cg->v2_fd < 0 ? -1 : 0;
-}
-
 /* A cgroupsPath that already holds processes (another container's, a leftover) is joined, as
    runc joins it, but not in silence: kill --all, pause and delete would reach those too. */
 static void
@@ -257,7 +228,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
       r = rootless_prepare (cfg, &path, &deleg_len, err);
       if (r < 0)
         return -1;
-      cg = cgroup_new (layout, path);
+      cg = cg_new (layout, path);
       cg->deleg_len = deleg_len;
       if (r == 0)
         {
@@ -273,7 +244,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
       path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
       if (path == NULL)
         return -1;
-      cg = cgroup_new (layout, path);
+      cg = cg_new (layout, path);
     }
   if (cg_hierarchies (layout, &hs, &nh, err) < 0)
     goto fail;
@@ -293,7 +264,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
       cg->n++;
     }
   /* opened first: the drivers use it for the cgroup2 directory */
-  if (open_v2_fd (cg, err) < 0)
+  if (cg_open_v2_fd (cg, err) < 0)
     goto fail;
   warn_if_populated (cg);
   if (refuse_frozen (cg, err) < 0)
@@ -640,80 +611,6 @@ cgroup_prune (const char *path, int levels)
     }
 }
 
-char *
-cgroup_serialize (const struct cgroup *cg)
-{
-  size_t i, len = 0, size = 64 + strlen (cg->path);
-  char *s;
-
-  for (i = 0; i < cg->n; i++)
-    size += strlen (cg->m[i].h->key) + 16;
-  s = xmalloc (size);
-  len += snprintf (s + len, size - len, "%s;", cgroup_layout_name (cg->layout));
-  for (i = 0; i < cg->n; i++)
-    len += snprintf (s + len, size - len, "%s%s:%d", i ? "," : "", cg->m[i].h->key, cg->m[i].depth);
-  /* rootless: how many leading components of the path are the user's delegation root */
-  if (cg->deleg_len)
-    len += snprintf (s + len, size - len, "%sdelegated:%zu", cg->n ? "," : "",
-                     path_components (cg->path) - path_components (cg->path + cg->deleg_len));
-  snprintf (s + len, size - len, ";%s", cg->path);
-  return s;
-}
-
-/* Parses one "<key>:<depth>" item of the serialized form into cg. */
-static int
-load_member (struct cgroup *cg, char *item, const struct cg_hierarchy *hs, size_t nh,
-             ctr_error_t *err)
-{
-  char *colon = strrchr (item, ':');
-  int64_t depth;
-  size_t i;
-
-  if (colon == NULL || parse_int64 (colon + 1, &depth) < 0 || depth < 0
-      || (size_t)depth > path_components (cg->path))
-    return ctr_error (err, EINVAL, "cgroup state: invalid item `%s`", item);
-  *colon = '\0';
-  for (i = 0; i < nh; i++)
-    if (strcmp (hs[i].key, item) == 0)
-      {
-        cg->m[cg->n].h = &hs[i];
-        cg->m[cg->n++].depth = (int)depth;
-        return 0;
-      }
-  ctr_log_debug ("cgroup: hierarchy `%s` of the container is no longer mounted", item);
-  return 0;
-}
-
-/* "delegated:K": the first K components of the path are the user's delegation root. */
-static int
-load_delegated (struct cgroup *cg, const char *value, ctr_error_t *err)
-{
-  size_t comps = path_components (cg->path), i, k;
-  int64_t v;
-
-  if (parse_int64 (value, &v) < 0 || v < 1 || (size_t)v >= comps)
-    return ctr_error (err, EINVAL, "cgroup state: invalid item `delegated:%s`", value);
-  k = (size_t)v;
-  for (i = 1; cg->path[i] && k; i++)
-    if (cg->path[i] == '/' && --k == 0)
-      cg->deleg_len = i;
-  return 0;
-}
-
-/* Nothing ctr created lies at or above the delegation root. */
-static int
-check_delegated (const struct cgroup *cg, ctr_error_t *err)
-{
-  size_t below = path_components (cg->path + cg->deleg_len), i;
-  if (cg->deleg_len == 0)
-    return 0;
-  for (i = 0; i < cg->n; i++)
-    if ((size_t)cg->m[i].depth > below)
-      return ctr_error (err, EINVAL, "cgroup state: depth %d reaches above the delegated subtree",
-                        cg->m[i].depth);
-  return 0;
-}
-
 int
 cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_error_t *err)
 {
@@ -741,7 +638,7 @@ cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_e
       free (path);
       return ctr_error (err, 0, "--cgroup %s: leaves the container's cgroup", sub);
     }
-  s = cgroup_new (cg->layout, path);
+  s = cg_new (cg->layout, path);
   s->deleg_len = cg->deleg_len;
   s->m = xzalloc (cg->n * sizeof (*s->m));
   for (i = 0; i < cg->n; i++, s->n++)
@@ -753,65 +650,13 @@ cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_e
       if (fd < 0)
         goto fail;
     }
-  if (open_v2_fd (s, err) < 0)
+  if (cg_open_v2_fd (s, err) < 0)
     goto fail;
   *out = s;
   return 0;
 fail:
   ctr_error_wrap (err, "--cgroup %s", sub);
   cgroup_free (s);
-  return -1;
-}
-
-int
-cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
-{
-  cleanup_free char *copy = xstrdup (serialized);
-  char *layout_end = strchr (copy, ';'), *items, *path, *save = NULL, *item;
-  enum cgroup_layout layout = cgroup_layout_detect ();
-  const struct cg_hierarchy *hs = NULL;
-  struct cgroup *cg;
-  size_t nh = 0;
-
-  path = layout_end ? strchr (layout_end + 1, ';') : NULL;
-  if (path == NULL || path[1] != '/')
-    return ctr_error (err, EINVAL, "cgroup state: invalid value `%s`", serialized);
-  *layout_end = '\0';
-  *path++ = '\0';
-  items = layout_end + 1;
-  /* legacy and hybrid differ only by the v2 mount beside the v1 ones, and the items name
-     each hierarchy: a state of one loads on the other (a boot that added or dropped
-     /sys/fs/cgroup/unified), what is no longer mounted is skipped */
-  if (strcmp (copy, cgroup_layout_name (layout)) != 0
-      && !(layout != CGROUP_LAYOUT_UNIFIED
-           && (strcmp (copy, "legacy") == 0 || strcmp (copy, "hybrid") == 0)))
-    return ctr_error (err, 0, "cgroup state: created on a %s cgroup layout, the host is now %s",
-                      copy, cgroup_layout_name (layout));
-  cg = cgroup_new (layout, NULL);
-  /* state.json is input too: the path must pass the same checks as at create */
-  cg->path = cgroup_resolve_path (path, NULL, err);
-  if (cg->path == NULL)
-    goto fail;
-  if (*items)
-    {
-      if (cg_hierarchies (layout, &hs, &nh, err) < 0)
-        goto fail;
-      cg->m = xzalloc ((nh + 1) * sizeof (*cg->m));
-    }
-  for (item = strtok_r (items, ",", &save); item; item = strtok_r (NULL, ",", &save))
-    if (strncmp (item, "delegated:", 10) == 0
-            ? load_delegated (cg, item + 10, err) < 0
-            : cg->n < nh && load_member (cg, item, hs, nh, err) < 0)
-      goto fail;
-  if (check_delegated (cg, err) < 0)
-    goto fail;
-  if (open_v2_fd (cg, NULL) < 0)
-    cg->v2_fd = -1;
-  *out = cg;
-  return 0;
-
-fail:
-  cgroup_free (cg);
   return -1;
 }
 
@@ -849,7 +694,7 @@ cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_erro
     path = cgroup_resolve_path (cfg->cgroups_path, cfg->id, err);
   if (path == NULL)
     return -1;
-  cg = cgroup_new (layout, path);
+  cg = cg_new (layout, path);
   cg->deleg_len = deleg_len;
   if (cg_hierarchies (layout, &hs, &nh, err) < 0)
     {
@@ -865,7 +710,7 @@ cgroup_open_leaf (const struct cgroup_config *cfg, struct cgroup **out, ctr_erro
       cg->m[cg->n].h = &hs[i];
       cg->m[cg->n++].depth = 1;
     }
-  if (open_v2_fd (cg, NULL) < 0)
+  if (cg_open_v2_fd (cg, NULL) < 0)
     cg->v2_fd = -1;
   *out = cg;
   return 0;
@@ -931,18 +776,6 @@ const char *
 cgroup_path (const struct cgroup *cg)
 {
   return cg->path;
-}
-
-void
-cgroup_free (struct cgroup *cg)
-{
-  if (cg == NULL)
-    return;
-  if (cg->v2_fd >= 0)
-    close (cg->v2_fd);
-  free (cg->m);
-  free (cg->path);
-  free (cg);
 }
 
 int

@@ -6,14 +6,19 @@
 
 #include "base/util.h"
 #include "cli/cli.h"
+#include "system/system.h"
 
 static const char checkpoint_usage[]
     = "Usage: ctr checkpoint [OPTIONS] ID\n"
+      "       ctr checkpoint [--stop] NAME [DIR]\n"
       "\n"
       "Save the state of a running container with criu(8). Unless --leave-running or\n"
       "--pre-dump is given, the container stops and is deleted; `ctr restore` brings it back.\n"
+      "A named system container keeps running unless --stop is given; its image goes to DIR\n"
+      "(default: the checkpoint directory in its store directory).\n"
       "\n"
       "Options:\n"
+      "      --stop                system container: stop it once it is saved\n"
       "      --image-path DIR      where criu writes the image (default: ./checkpoint)\n"
       "      --work-path DIR       where criu writes its log and work files (default: the\n"
       "                            image directory)\n"
@@ -34,10 +39,12 @@ static const char checkpoint_usage[]
 
 static const char restore_usage[]
     = "Usage: ctr restore [OPTIONS] ID\n"
+      "       ctr restore NAME [DIR]\n"
       "\n"
       "Restore a container from a checkpoint made by `ctr checkpoint`, with its bundle. In the\n"
       "foreground ctr waits for it as `ctr run` does; with --detach it returns once the\n"
-      "container runs again.\n"
+      "container runs again. A stopped system container NAME comes back under its monitor\n"
+      "from DIR (default: the checkpoint directory in its store directory).\n"
       "\n"
       "Options:\n"
       "      --image-path DIR      the checkpoint image (default: ./checkpoint)\n"
@@ -80,7 +87,26 @@ enum
   OPT_DEDUP,
   OPT_LSM_PROFILE,
   OPT_LSM_MOUNT,
+  OPT_STOP,
 };
+
+/* The system form (NAME [DIR]) when the first operand is a stored system container: 1 and
+ *name, *dir set; 0 for the OCI form; or a usage error's exit code (negative: -code). */
+static int
+system_form (const struct ctr_context *ctx, const char *verb, int argc, char **argv,
+             const char *oci_flag, const char **name, const char **dir)
+{
+  if (optind >= argc || !system_exists (ctx, argv[optind]))
+    return 0;
+  if (oci_flag)
+    return -cli_usage_error (verb, "--%s: not for a system container (`%s` is one)", oci_flag,
+                             argv[optind]);
+  if (argc - optind > 2)
+    return -cli_usage_error (verb, "too many arguments: want NAME [DIR]");
+  *name = argv[optind];
+  *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
+  return 1;
+}
 
 #define COMMON_OPTIONS                                                                             \
   { "image-path", required_argument, NULL, OPT_IMAGE_PATH },                                       \
@@ -162,24 +188,32 @@ cli_checkpoint (const struct ctr_context *ctx, int argc, char **argv)
     { "status-fd", required_argument, NULL, OPT_STATUS_FD },
     { "page-server", required_argument, NULL, OPT_PAGE_SERVER },
     { "pre-dump", no_argument, NULL, OPT_PRE_DUMP },
+    { "stop", no_argument, NULL, OPT_STOP },
     { NULL, 0, NULL, 0 },
   };
   struct container_criu_options o = { .status_fd = -1 };
   cleanup_free char *image = NULL;
   ctr_error_t err = NULL;
-  const char *id = NULL;
+  const char *id = NULL, *oci_flag = NULL, *dir = NULL;
+  bool stop = false;
   int64_t fd;
-  int c, rc;
+  int c, rc, idx = -1;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", long_options, &idx)) != -1)
     {
+      if (idx >= 0 && c != OPT_STOP)
+        oci_flag = long_options[idx].name;
+      idx = -1;
       if (common_option (c, &o))
         continue;
       switch (c)
         {
         case 'h':
           return cli_help (checkpoint_usage);
+        case OPT_STOP:
+          stop = true;
+          break;
         case OPT_PARENT_PATH:
           o.parent_path = optarg;
           break;
@@ -202,6 +236,14 @@ cli_checkpoint (const struct ctr_context *ctx, int argc, char **argv)
           return cli_option_error ("checkpoint", c, argv, ":h", long_options);
         }
     }
+  rc = system_form (ctx, "checkpoint", argc, argv, oci_flag, &id, &dir);
+  if (rc < 0)
+    return -rc;
+  if (rc == 1)
+    return system_checkpoint (ctx, id, dir, stop, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
+  if (stop)
+    return cli_usage_error ("checkpoint", "--stop: only for a named system container (an OCI "
+                                          "container stops unless --leave-running)");
   rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)
     return rc;
@@ -229,12 +271,17 @@ cli_restore (const struct ctr_context *ctx, int argc, char **argv)
   struct container_criu_options o = { .status_fd = -1 };
   cleanup_free char *image = NULL;
   ctr_error_t err = NULL;
-  const char *id = NULL;
-  int c, rc, exit_status = 0;
+  const char *id = NULL, *oci_flag = NULL, *dir = NULL;
+  int c, rc, exit_status = 0, idx = -1;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":b:dh", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":b:dh", long_options, &idx)) != -1)
     {
+      if (idx >= 0)
+        oci_flag = long_options[idx].name;
+      else if (c == 'b' || c == 'd')
+        oci_flag = c == 'b' ? "bundle" : "detach";
+      idx = -1;
       if (common_option (c, &o))
         continue;
       switch (c)
@@ -269,6 +316,11 @@ cli_restore (const struct ctr_context *ctx, int argc, char **argv)
           return cli_option_error ("restore", c, argv, ":b:dh", long_options);
         }
     }
+  rc = system_form (ctx, "restore", argc, argv, oci_flag, &id, &dir);
+  if (rc < 0)
+    return -rc;
+  if (rc == 1)
+    return system_restore (ctx, id, dir, &err) < 0 ? cli_fail (&err) : CLI_EXIT_OK;
   rc = cli_take_final_id (argc, argv, &id);
   if (rc != CLI_CONTINUE)
     return rc;

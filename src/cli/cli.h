@@ -29,6 +29,8 @@ typedef int (*cli_verb_fn) (const struct ctr_context *ctx, int argc, char **argv
 
 int cli_create (const struct ctr_context *ctx, int argc, char **argv);
 int cli_start (const struct ctr_context *ctx, int argc, char **argv);
+/* autostart.c: `ctr start --autostart`; jobs 0 = a few per CPU. */
+int cli_start_autostart (const struct ctr_context *ctx, const char *group, unsigned jobs);
 int cli_run (const struct ctr_context *ctx, int argc, char **argv);
 int cli_state (const struct ctr_context *ctx, int argc, char **argv);
 int cli_kill (const struct ctr_context *ctx, int argc, char **argv);

@@ -1,6 +1,7 @@
 /* cli/start: `ctr start`, lets a created container's process run, or boots a named system
    container under its monitor. */
 #include <config.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 
 static const char usage[]
     = "Usage: ctr start [-F] [--ephemeral] ID|NAME\n"
-      "       ctr start --autostart [--group GROUP]\n"
+      "       ctr start --autostart [--group GROUP] [--jobs N]\n"
       "\n"
       "Start a container made by `ctr create`: its process runs the program of config.json.\n"
       "For a named system container (`ctr create -t`), boot it detached under its monitor:\n"
@@ -23,64 +24,48 @@ static const char usage[]
       "                    rootfs; every change is gone when the container stops\n"
       "  -a, --autostart   boot every stopped system container marked autostart (at boot:\n"
       "                    `ctr config NAME set autostart true`), lowest autostart.order\n"
-      "                    first, waiting autostart.delay seconds after each\n"
+      "                    first, one order's containers in parallel; a container's\n"
+      "                    autostart.delay holds the next ones back that many seconds\n"
       "  -g, --group GROUP with --autostart: only those whose autostart.group is GROUP\n"
+      "  -j, --jobs N      with --autostart: at most N starts at once (default: 4 per CPU)\n"
       "  -h, --help        show this help\n";
 
-/* autostart.order, then the name (lxc-autostart's order). */
+/* --jobs: a whole number from 1 to 1024 */
 static int
-compare_autostart (const void *a, const void *b)
+start_autostart_jobs (const struct ctr_context *ctx, const char *group, const char *jobs)
 {
-  const struct system_info *x = a, *y = b;
-  if (x->autostart_order != y->autostart_order)
-    return x->autostart_order < y->autostart_order ? -1 : 1;
-  return strcmp (x->name, y->name);
-}
+  char *end;
+  unsigned long n = 0;
 
-/* Every stopped container marked autostart (of group, when given); one failure does not
-   stop the others. */
-static int
-start_autostart (const struct ctr_context *ctx, const char *group)
-{
-  struct system_info *list = NULL;
-  ctr_error_t err = NULL;
-  int rc = CLI_EXIT_OK, status;
-  size_t n, i;
-
-  if (system_list (ctx, &list, &n, &err) < 0)
-    return cli_fail (&err);
-  qsort (list, n, sizeof *list, compare_autostart);
-  for (i = 0; i < n; i++)
+  if (jobs)
     {
-      if (list[i].autostart && list[i].status == SYSTEM_STOPPED
-          && (group == NULL || strcmp (list[i].autostart_group ?: "", group) == 0))
-        {
-          if (system_start (ctx, list[i].name, false, &status, &err) < 0)
-            rc = cli_fail (&err);
-          else if (list[i].autostart_delay > 0 && i + 1 < n)
-            sleep ((unsigned)list[i].autostart_delay);
-        }
-      system_info_clear (&list[i]);
+      errno = 0;
+      n = strtoul (jobs, &end, 10);
+      if (errno || end == jobs || *end || n < 1 || n > 1024 || jobs[0] == '-')
+        return cli_usage_error ("start", "--jobs `%s`: a whole number from 1 to 1024", jobs);
     }
-  free (list);
-  return rc;
+  return cli_start_autostart (ctx, group, (unsigned)n);
 }
 
 int
 cli_start (const struct ctr_context *ctx, int argc, char **argv)
 {
   static const struct option long_options[] = {
-    { "foreground", no_argument, NULL, 'F' }, { "ephemeral", no_argument, NULL, 'e' },
-    { "autostart", no_argument, NULL, 'a' },  { "group", required_argument, NULL, 'g' },
-    { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+    { "foreground", no_argument, NULL, 'F' },
+    { "ephemeral", no_argument, NULL, 'e' },
+    { "autostart", no_argument, NULL, 'a' },
+    { "group", required_argument, NULL, 'g' },
+    { "jobs", required_argument, NULL, 'j' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
   };
   ctr_error_t err = NULL;
-  const char *id = NULL, *group = NULL;
+  const char *id = NULL, *group = NULL, *jobs = NULL;
   bool foreground = false, autostart = false, ephemeral = false;
   int c, status;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":Feag:h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":Feag:j:h", long_options, NULL)) != -1)
     switch (c)
       {
       case 'F':
@@ -95,19 +80,22 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
       case 'g':
         group = optarg;
         break;
+      case 'j':
+        jobs = optarg;
+        break;
       case 'h':
         return cli_help (usage);
       default:
-        return cli_option_error ("start", c, argv, ":Feag:h", long_options);
+        return cli_option_error ("start", c, argv, ":Feag:j:h", long_options);
       }
   if (autostart)
     {
       if (optind < argc || foreground || ephemeral)
         return cli_usage_error ("start", "--autostart takes no NAME, no -F and no --ephemeral");
-      return start_autostart (ctx, group);
+      return start_autostart_jobs (ctx, group, jobs);
     }
-  if (group)
-    return cli_usage_error ("start", "--group goes with --autostart");
+  if (group || jobs)
+    return cli_usage_error ("start", "%s goes with --autostart", group ? "--group" : "--jobs");
   if ((c = cli_take_final_id (argc, argv, &id)) != CLI_CONTINUE)
     return c;
   if (system_exists (ctx, id))

@@ -164,6 +164,19 @@ add_external_namespaces (struct criu_args *a, const struct oci_config *cfg, ctr_
   return 0;
 }
 
+/* external_netns: init's own network namespace, recorded as an external one. */
+static int
+add_own_netns (struct criu_args *a, pid_t pid, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/ns/net", pid);
+  struct stat st;
+  if (stat (path, &st) < 0)
+    return ctr_error (err, errno, "network namespace of pid %d", pid);
+  criu_arg (a, "--external");
+  criu_argf (a, "net[%ju]:%s", (uintmax_t)st.st_ino, criu_ns_key (OCI_NS_NETWORK));
+  return 0;
+}
+
 struct dump
 {
   const struct container_criu_options *o;
@@ -216,7 +229,8 @@ dump_prepare (struct dump *d, ctr_error_t *err)
                        err)
           < 0
       || add_dump_options (&d->args, o, err) < 0
-      || add_external_namespaces (&d->args, d->cfg, err) < 0)
+      || add_external_namespaces (&d->args, d->cfg, err) < 0
+      || (o->external_netns && add_own_netns (&d->args, pid, err) < 0))
     return -1;
   freezer = freezer_path (d->cg);
   if (freezer)
@@ -295,7 +309,7 @@ container_checkpoint (const struct ctr_context *ctx, const char *id,
       ctr_error_wrap (err, "checkpoint `%s`", id);
       goto fail;
     }
-  gone = !opts->leave_running && !opts->pre_dump;
+  gone = !opts->leave_running && !opts->pre_dump && !opts->keep_state;
   dump_release (&d);
   /* as runc: a container that was dumped and stopped is deleted, restore makes it anew */
   return gone ? container_delete (ctx, id, true, err) : 0;

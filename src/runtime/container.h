@@ -167,12 +167,22 @@ struct container_criu_options
   const char *page_server; /* ADDRESS:PORT */
   int status_fd;           /* -1: none */
   bool leave_running, pre_dump;
+  /* library callers (system containers): the network namespace stays outside the image
+     (its links belong to the caller, who attaches them again on restore), and the dumped
+     container is left to its monitor, which undoes it when init ends */
+  bool external_netns, keep_state;
   /* restore */
   const char *bundle; /* NULL: the current directory */
   const char *pid_file;
   const char *console_socket;
   const char *lsm_profile, *lsm_mount_context;
   bool detach, no_subreaper;
+  /* library callers (the system-container monitor): the namespace the external network
+     namespace of the image is restored into, where the pty master of a terminal container
+     goes (instead of console_socket), and the restored init's pid */
+  const int *netns_fd;
+  int *console_master;
+  pid_t *pid_out;
 };
 
 /* Dumps a running container into opts->image_path; unless leave_running or pre_dump, the

@@ -53,15 +53,11 @@ loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct 
     l->status = CTR_STATUS_STOPPED;
   if (l->status == CTR_STATUS_RUNNING && l->state->cgroup)
     {
-      struct cgroup *cg = NULL;
       bool frozen = false;
       ctr_error_t ignored = NULL;
-      if (cgroup_load (l->state->cgroup, &cg, &ignored) == 0
-          && cgroup_is_frozen (cg, &frozen, &ignored) == 0 && frozen)
+      if (cgroup_state_is_frozen (l->state->cgroup, &frozen, &ignored) == 0 && frozen)
         l->status = CTR_STATUS_PAUSED;
       ctr_error_free (&ignored);
-      if (cg)
-        cgroup_free (cg);
     }
   return 0;
 fail:

@@ -85,7 +85,8 @@ restore_load_bundle (struct restore *r, ctr_error_t *err)
   if (realpath (rootfs, resolved) == NULL)
     return ctr_error (err, errno, "config.json: root.path: rootfs `%s`", rootfs);
   r->rootfs = xstrdup (resolved);
-  if (r->cfg->process->terminal && r->o->console_socket == NULL && r->o->detach)
+  if (r->cfg->process->terminal && r->o->console_socket == NULL && r->o->detach
+      && r->o->console_master == NULL)
     return ctr_error (err, 0,
                       "config.json: process.terminal is true: --console-socket is required with "
                       "--detach");
@@ -176,6 +177,17 @@ restore_namespaces (struct restore *r, ctr_error_t *err)
       r->fds[r->fds_len] = (struct criu_fd){ fd, CRIU_FIRST_FD + (int)r->fds_len };
       criu_arg (&r->args, "--inherit-fd");
       criu_argf (&r->args, "fd[%d]:%s", r->fds[r->fds_len].at, criu_ns_key (ns->type));
+      r->fds_len++;
+    }
+  if (r->o->netns_fd)
+    {
+      /* the caller's namespace, in place of the one checkpoint named external */
+      int fd = fcntl (*r->o->netns_fd, F_DUPFD_CLOEXEC, 3);
+      if (fd < 0)
+        return ctr_error (err, errno, "restore: the network namespace");
+      r->fds[r->fds_len] = (struct criu_fd){ fd, CRIU_FIRST_FD + (int)r->fds_len };
+      criu_arg (&r->args, "--inherit-fd");
+      criu_argf (&r->args, "fd[%d]:%s", r->fds[r->fds_len].at, criu_ns_key (OCI_NS_NETWORK));
       r->fds_len++;
     }
   return 0;
@@ -415,6 +427,10 @@ restore_container (struct restore *r, ctr_error_t *err)
     goto fail;
   if (o->pid_file && write_pid_file (o->pid_file, r->pid, err) < 0)
     goto fail;
+  if (o->pid_out)
+    *o->pid_out = r->pid;
+  if (r->master >= 0 && o->console_master)
+    *o->console_master = steal_fd (r->master);
   if (r->master >= 0 && o->console_socket)
     {
       if (terminal_send_to_socket (o->console_socket, r->master, err) < 0)

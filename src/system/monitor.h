@@ -69,6 +69,17 @@ struct monitor_config
   /* NULL, or the last step of the monitor's teardown, before its clients hear of the end
      (an ephemeral run's layer removed, an ephemeral clone destroyed) */
   void (*ended) (const struct monitor_config *cfg);
+  /* `ctr restore`: the container comes back from this criu image instead of being created
+     and started (the first run only; a guest reboot creates it anew) */
+  const struct monitor_restore_image *restore;
+};
+
+/* A checkpoint to restore (system_checkpoint.c reads it from the image's system.json). */
+struct monitor_restore_image
+{
+  const char *dir;  /* criu's images */
+  const char *work; /* where criu writes restore.log (kept) */
+  bool netns;       /* init had a network namespace of its own, dumped as external */
 };
 
 /* monitor_cgroup.c: the monitor's own cgroup, apart from its caller's session. */
@@ -119,5 +130,15 @@ int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, 
 int monitor_net_up (const struct monitor_config *cfg, pid_t pid, int netns_fd, int userns_fd,
                     char ***addresses, ctr_error_t *err);
 void monitor_net_down (const char *name, char *const *networks);
+
+/* monitor_restore.c: init restored by criu as the monitor's child, in a network namespace
+   made here with the networks attached again (cfg->ip: the checkpoint's address). On
+   failure nothing of it is left. */
+int monitor_restore (const struct monitor_config *cfg, pid_t *pid, int *master, char ***addresses,
+                     ctr_error_t *err);
+/* system_run.c: `ctr restore` of a stopped system container: its monitor brings it back from
+   the image; ip: the address it had (NULL: none). */
+int system_run_restored (const struct ctr_context *ctx, const char *name,
+                         const struct monitor_restore_image *img, const char *ip, ctr_error_t *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -713,9 +714,12 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
                                            .netns_fd_out = &netns,
                                            .userns_fd_out = &userns };
   cleanup_strv char **addresses = NULL;
+  bool restored = cfg->restore && m->restarts == 0;
 
-  ctr_log_debug ("monitor of `%s`: creating the container from %s", cfg->name, cfg->bundle);
-  if (container_create (cfg->ctx, cfg->name, &opts, err) < 0)
+  ctr_log_debug ("monitor of `%s`: %s the container from %s", cfg->name,
+                 restored ? "restoring" : "creating", restored ? cfg->restore->dir : cfg->bundle);
+  if (restored ? monitor_restore (cfg, &m->pid, &m->master, &addresses, err) < 0
+               : container_create (cfg->ctx, cfg->name, &opts, err) < 0)
     return -1;
   ctr_log_debug ("monitor of `%s`: init is pid %d, waiting to start", cfg->name, m->pid);
   m->pidfd = syscall (SYS_pidfd_open, m->pid, 0);
@@ -733,12 +737,12 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
          from hanging up meanwhile (init's end comes through the pidfd) */
       m->peer = ioctl (m->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     }
-  if (monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
+  if (!restored && monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
     goto fail;
   m->listen_fd = listen_socket (cfg, err);
   if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, m->restarts, err) < 0)
     goto fail;
-  if (container_start (cfg->ctx, cfg->name, err) < 0)
+  if (!restored && container_start (cfg->ctx, cfg->name, err) < 0)
     goto fail;
   ctr_log_debug ("monitor of `%s`: started%s%s", cfg->name,
                  addresses && addresses[0] ? ", at " : "",
@@ -838,6 +842,9 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
       monitor_cgroup_leave (own);
       _exit (1);
     }
+  /* what the start parsed and the setup built is freed by now: give the pages back, as the
+     monitor idles for the container's whole life (one per container, bench/scale.sh) */
+  malloc_trim (0);
   m.ready_fd = ready;
   m.ready_by = cfg->report_boot ? now_ns () + STOP_SIGNAL_HOLD_NS : 0;
   /* the store lock the start took is shared with us (one open file): let go of it here as

@@ -100,6 +100,16 @@ void system_info_clear (struct system_info *i);
 /* True when name is a stored system container (the OCI verbs then act on it by name). */
 bool system_exists (const struct ctr_context *ctx, const char *name);
 
+/* system_checkpoint.c: `ctr checkpoint NAME [--stop] [DIR]` with criu(8) (dir NULL: the
+   store's NAME/checkpoint, replaced only by a complete image); stop: the container is
+   stopped by the dump, else it runs on. */
+int system_checkpoint (const struct ctr_context *ctx, const char *name, const char *dir, bool stop,
+                       ctr_error_t *err);
+/* `ctr restore NAME [DIR]`: the stopped container brought back from the image under a new
+   monitor, with its address and limits. */
+int system_restore (const struct ctr_context *ctx, const char *name, const char *dir,
+                    ctr_error_t *err);
+
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
 

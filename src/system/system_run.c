@@ -215,11 +215,20 @@ start_reap (const struct ctr_context *ctx, const char *name, struct opened *o, b
                     name);
 }
 
-/* locked_fd >= 0: the container's directory, already locked by the caller (a clone
-   --ephemeral, from its staging on); the start goes on under that lock. */
+/* How a start goes: restore (img: the checkpoint, ip: its address), ephemeral, and
+   locked_fd >= 0: the container's directory, already locked by the caller (a clone
+   --ephemeral, from its staging on), the start going on under that lock. */
+struct start_how
+{
+  const struct monitor_restore_image *img;
+  const char *ip;
+  int locked_fd;
+  bool ephemeral;
+};
+
 static int
-start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bool ephemeral,
-              bool foreground, int *exit_status, ctr_error_t *err)
+start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreground,
+                     const struct start_how *how, int *exit_status, ctr_error_t *err)
 {
   struct opened o = { .fd = -1 };
   struct monitor_config cfg = { 0 };
@@ -230,7 +239,7 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
   /* the same open file: its lock is the caller's */
-  if (locked_fd >= 0 && dup3 (locked_fd, o.fd, O_CLOEXEC) < 0)
+  if (how->locked_fd >= 0 && dup3 (how->locked_fd, o.fd, O_CLOEXEC) < 0)
     {
       ctr_error (err, errno, "container `%s`", name);
       goto out;
@@ -240,7 +249,8 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
   oci = oci_status (ctx, name, NULL);
   if (oci && monitor_alive (ctx, name))
     {
-      ctr_error (err, 0, "container `%s` is already running", name);
+      ctr_error (err, 0, "container `%s` is already running%s", name,
+                 how->img ? ": `ctr checkpoint --stop` it before restoring" : "");
       goto out;
     }
   /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
@@ -257,12 +267,12 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
     }
   if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
-  if (start_reap (ctx, name, &o, locked_fd >= 0, err) < 0)
+  if (start_reap (ctx, name, &o, how->locked_fd >= 0, err) < 0)
     goto out;
   if (system_check_networks (o.meta.networks, err) < 0)
     goto out;
   bundle = xasprintf ("%s/%s", store_root (ctx->store), name);
-  if (ephemeral && ephemeral_begin (o.fd, bundle, name, err) < 0)
+  if (how->ephemeral && ephemeral_begin (o.fd, bundle, name, err) < 0)
     goto out;
   cfg = (struct monitor_config){
     .ctx = ctx,
@@ -272,9 +282,11 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
     .stop_signal = o.meta.stop_signal ? signal_parse (o.meta.stop_signal) : SIGTERM,
     .stop_timeout = o.meta.stop_timeout,
     .networks = o.meta.networks,
-    .ip = o.meta.ip,
+    .ip = how->img ? how->ip : o.meta.ip,
     .publish = o.meta.publish,
-    .report_boot = !foreground && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .report_boot = !foreground && how->img == NULL
+                   && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .restore = how->img,
     .ended = ephemeral_monitor_ended,
   };
   if (cfg.stop_signal <= 0)
@@ -286,7 +298,7 @@ start_common (const struct ctr_context *ctx, const char *name, int locked_fd, bo
         ctr_error_print (&e2);
       goto out;
     }
-  ctr_log_debug ("start `%s`: running under its monitor", name);
+  ctr_log_debug ("%s `%s`: running under its monitor", how->img ? "restore" : "start", name);
   flock (o.fd, LOCK_UN);
   r = 0;
   if (foreground && monitor_console (ctx, name, true, 0, exit_status, err) < 0)
@@ -300,14 +312,25 @@ int
 system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
               ctr_error_t *err)
 {
-  return start_common (ctx, name, -1, false, foreground, exit_status, err);
+  struct start_how how = { .locked_fd = -1 };
+  return start_under_monitor (ctx, name, foreground, &how, exit_status, err);
 }
 
 int
 system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
                         bool foreground, int *exit_status, ctr_error_t *err)
 {
-  return start_common (ctx, name, locked_fd, true, foreground, exit_status, err);
+  struct start_how how = { .locked_fd = locked_fd, .ephemeral = true };
+  return start_under_monitor (ctx, name, foreground, &how, exit_status, err);
+}
+
+int
+system_run_restored (const struct ctr_context *ctx, const char *name,
+                     const struct monitor_restore_image *img, const char *ip, ctr_error_t *err)
+{
+  struct start_how how = { .img = img, .ip = ip, .locked_fd = -1 };
+  int status;
+  return start_under_monitor (ctx, name, false, &how, &status, err);
 }
 
 int

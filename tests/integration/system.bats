@@ -429,6 +429,41 @@ state_of() {
 	assert_success
 }
 
+@test "start --autostart: one order's containers start together on one network, then the next order" {
+	local c addrs
+	ctr network create ctrtsys --subnet 10.211.19.0/24
+	for c in a b c d e; do
+		ctr create -t busybox "$NAME-$c" --net ctrtsys --autostart >/dev/null
+	done
+	ctr config "$NAME-e" set autostart.order 1 >/dev/null
+	run ctr start --autostart --jobs 4
+	assert_success
+	# each named once, as it started
+	[ "$(grep -c '^started ' <<<"$output")" = 5 ] || fail "$output"
+	for c in a b c d e; do
+		grep -qx "started $NAME-$c" <<<"$output" || fail "$NAME-$c not said: $output"
+		[ "$(state_of "$NAME-$c")" = running ] || fail "$NAME-$c: $(state_of "$NAME-$c")"
+	done
+	# starts that ran side by side took distinct addresses, and every one answers
+	addrs=$(ctr ls --format json | jq -r '.[].addresses[]' | sort)
+	[ "$(sort -u <<<"$addrs" | wc -l)" = 5 ] || fail "addresses: $addrs"
+	for c in a b c d e; do
+		ctr attach "$NAME-$c" -- ping -c 1 -W 2 10.211.19.1 >/dev/null </dev/null || fail "$NAME-$c: no gateway"
+	done
+	# order 1 began after every order-0 container had started
+	e=$(ctr state "$NAME-e" | jq -r .created)
+	for c in a b c d; do
+		[[ $(ctr state "$NAME-$c" | jq -r .created) < $e ]] || fail "$NAME-$c started after order 1"
+	done
+	run ctr start --autostart --jobs 0
+	assert_status 2
+	[[ $output == *"--jobs \`0\`"* ]] || fail "$output"
+	for c in a b c d e; do
+		ctr destroy -f "$NAME-$c" >/dev/null
+	done
+	ctr network rm ctrtsys
+}
+
 @test "create refuses settings that cannot work before running the template" {
 	run ctr create -t busybox "$NAME" --net none --publish 8080:80
 	assert_failure

@@ -1,0 +1,356 @@
+/* system_checkpoint: `ctr checkpoint NAME` and `ctr restore NAME` of system containers: the
+   running container dumped by criu(8) beside what its monitor knows (its addresses, whether
+   its network namespace is its own), and brought back under a new monitor. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/log.h"
+#include "base/memory.h"
+#include "base/util.h"
+#include "runtime/state.h"
+#include "system/monitor.h"
+#include "system/store.h"
+#include "system/system.h"
+
+/* beside criu's files in the image: what the monitor knew (and the container's name) */
+#define CKPT_META "system.json"
+/* in the image while it is being written: a dump that did not finish is no checkpoint */
+#define CKPT_INCOMPLETE "incomplete"
+/* in the store directory: the default image, and criu's logs (kept, errors name them) */
+#define CKPT_DEFAULT "checkpoint"
+#define CKPT_WORK "criu"
+
+static char *
+store_path (const struct ctr_context *ctx, const char *name, const char *file)
+{
+  return xasprintf ("%s/%s/%s", store_root (ctx->store), name, file);
+}
+
+/* The store directory's criu/, where criu writes dump.log and restore.log. */
+static char *
+work_dir (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  char *path = store_path (ctx, name, CKPT_WORK);
+  if (mkdir (path, 0700) < 0 && errno != EEXIST)
+    {
+      ctr_error (err, errno, "create `%s`", path);
+      free (path);
+      return NULL;
+    }
+  return path;
+}
+
+/* init's pid and the addresses from the monitor's monitor.json. */
+static int
+read_monitor_info (const struct ctr_context *ctx, const char *name, pid_t *pid, char ***addresses,
+                   ctr_error_t *err)
+{
+  cleanup_close int dfd = state_dir_open (container_state_root (ctx), name, err);
+  cleanup_free char *text = NULL;
+  json_value *v;
+  const json_value *a;
+  int64_t p;
+  size_t len, n = 0;
+
+  if (dfd < 0 || read_file_at (dfd, MONITOR_INFO, 1 << 16, &text, &len, err) < 0)
+    return -1;
+  v = json_parse (text, len, MONITOR_INFO, err);
+  if (v == NULL)
+    return -1;
+  if (!json_as_int64 (json_get (v, "pid"), &p) || p <= 0)
+    {
+      json_value_free (v);
+      return ctr_error (err, 0, "%s: no pid", MONITOR_INFO);
+    }
+  *pid = (pid_t)p;
+  a = json_get (v, "addresses");
+  *addresses = xzalloc ((json_len (a) + 1) * sizeof (char *));
+  for (size_t i = 0; a && i < json_len (a); i++)
+    {
+      const char *s;
+      if (json_as_string (json_at (a, i), &s))
+        (*addresses)[n++] = xstrdup (s);
+    }
+  json_value_free (v);
+  return 0;
+}
+
+/* Whether pid's network namespace is not ctr's own (the host's, for net host). */
+static bool
+own_netns (pid_t pid)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/ns/net", pid);
+  struct stat a, b;
+  if (stat (path, &a) < 0 || stat ("/proc/self/ns/net", &b) < 0)
+    return true;
+  return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+/* criu dumps only a tree whose sessions are inside its pid namespace: init must lead its
+   own. The init of a console (process.terminal) is deliberately no session leader (a leader
+   would take the console as its controlling terminal, docs/system-containers.md). */
+static int
+check_session (const char *name, pid_t pid, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/stat", pid);
+  cleanup_file FILE *f = fopen (path, "re");
+  char buf[1024], *p;
+  int sid = -1;
+
+  if (f == NULL || fgets (buf, sizeof buf, f) == NULL || (p = strrchr (buf, ')')) == NULL
+      || sscanf (p + 1, " %*c %*d %*d %d", &sid) != 1)
+    return ctr_error (err, errno, "container `%s`: read `%s`", name, path);
+  if (sid == pid)
+    return 0;
+  return ctr_error (err, 0,
+                    "container `%s`: its init does not lead its own session (its console is a "
+                    "terminal): criu cannot dump it; set process.terminal to false in its "
+                    "config.json",
+                    name);
+}
+
+static int
+write_meta (int imgfd, const char *name, bool netns, char **addresses, ctr_error_t *err)
+{
+  json_writer *w = json_writer_new (true);
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  json_map_open (w);
+  json_kv_string (w, "name", name);
+  json_kv_bool (w, "netns", netns);
+  json_key (w, "addresses");
+  json_array_open (w);
+  for (char **a = addresses; a && *a; a++)
+    json_string (w, *a);
+  json_array_close (w);
+  json_map_close (w);
+  text = json_writer_finish (w, &len);
+  return write_file_at (imgfd, CKPT_META, text, len, 0600, err);
+}
+
+/* The image directory to write: the default one is written beside the last checkpoint
+   (NAME/checkpoint.new) and replaces it only when complete; a named one must be new, empty
+   or an unfinished image (which is wiped). */
+static int
+make_image_dir (const char *dir, bool is_default, ctr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  bool wipe = is_default;
+
+  if (mkdir (dir, 0700) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return ctr_error (err, errno, "checkpoint directory `%s`", dir);
+  fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ctr_error (err, errno, "checkpoint directory `%s`", dir);
+  if (!wipe && faccessat (fd, CKPT_INCOMPLETE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    wipe = true;
+  if (!wipe && rmdir (dir) < 0)
+    return ctr_error (err, 0, "checkpoint directory `%s` is not empty: remove it or name a new one",
+                      dir);
+  if (wipe && remove_tree_at (AT_FDCWD, dir, err) < 0)
+    return ctr_error_wrap (err, "remove the unfinished checkpoint");
+  if (mkdir (dir, 0700) < 0)
+    return ctr_error (err, errno, "checkpoint directory `%s`", dir);
+  return 0;
+}
+
+/* --stop: criu ended init; the monitor undoes the rest (network, cgroup, state) and says
+   so to its clients with EXIT, or closes. */
+static void
+wait_monitor_exit (int fd)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  char buf[64];
+  for (int i = 0; i < 300; i++)
+    if (poll (&p, 1, 1000) > 0)
+      {
+        ssize_t n = recv (fd, buf, sizeof buf, 0);
+        if (n <= 0 || buf[0] == MON_EXIT)
+          return;
+      }
+}
+
+/* The image complete: a default one takes the last one's place in one step. */
+static int
+publish_image (const char *staging, const char *final, ctr_error_t *err)
+{
+  ctr_error_t ignored = NULL;
+  if (unlinkat (AT_FDCWD, final, 0) < 0 && errno != ENOENT && errno != EISDIR)
+    return ctr_error (err, errno, "remove `%s`", final);
+  if (renameat2 (AT_FDCWD, staging, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
+    {
+      if (remove_tree_at (AT_FDCWD, staging, &ignored) < 0)
+        ctr_error_free (&ignored);
+      return 0;
+    }
+  if (errno != ENOENT)
+    return ctr_error (err, errno, "rename `%s` to `%s`", staging, final);
+  if (rename (staging, final) < 0)
+    return ctr_error (err, errno, "rename `%s` to `%s`", staging, final);
+  return 0;
+}
+
+static int
+check_running (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  enum system_status st;
+  if (!system_exists (ctx, name))
+    return ctr_error (err, 0, "container `%s` does not exist", name);
+  st = system_status_get (ctx, name);
+  if (st == SYSTEM_RUNNING)
+    return 0;
+  return ctr_error (err, 0, "container `%s` is %s: only a running container can be checkpointed",
+                    name, st == SYSTEM_STOPPED ? "not running" : system_status_name (st));
+}
+
+static int
+dump (const struct ctr_context *ctx, const char *name, const char *image, bool stop,
+      ctr_error_t *err)
+{
+  cleanup_free char *work = work_dir (ctx, name, err);
+  cleanup_strv char **addresses = NULL;
+  cleanup_close int imgfd = -1, mon = -1;
+  struct container_criu_options o = { .status_fd = -1 };
+  pid_t pid = 0;
+  bool netns;
+
+  if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
+      || check_session (name, pid, err) < 0)
+    return -1;
+  imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (imgfd < 0)
+    return ctr_error (err, errno, "checkpoint directory `%s`", image);
+  netns = own_netns (pid);
+  if (write_file_at (imgfd, CKPT_INCOMPLETE, "", 0, 0600, err) < 0
+      || write_meta (imgfd, name, netns, addresses, err) < 0)
+    return -1;
+  if (stop && (mon = monitor_connect (ctx, name, err)) < 0)
+    return -1;
+  o.image_path = image;
+  o.work_path = work;
+  o.leave_running = !stop;
+  o.keep_state = true;
+  o.external_netns = netns;
+  if (container_checkpoint (ctx, name, &o, err) < 0)
+    return -1;
+  if (unlinkat (imgfd, CKPT_INCOMPLETE, 0) < 0)
+    return ctr_error (err, errno, "checkpoint `%s`: finish", image);
+  if (stop)
+    wait_monitor_exit (mon);
+  return 0;
+}
+
+int
+system_checkpoint (const struct ctr_context *ctx, const char *name, const char *dir, bool stop,
+                   ctr_error_t *err)
+{
+  cleanup_free char *final = dir ? NULL : store_path (ctx, name, CKPT_DEFAULT);
+  cleanup_free char *staging = dir ? NULL : store_path (ctx, name, CKPT_DEFAULT ".new");
+  char resolved[PATH_MAX];
+  ctr_error_t ignored = NULL;
+  const char *image;
+
+  if (check_running (ctx, name, err) < 0)
+    return -1;
+  if (make_image_dir (dir ? dir : staging, dir == NULL, err) < 0)
+    return -1;
+  /* criu runs elsewhere (the monitor's cwd is /): absolute paths */
+  if (realpath (dir ? dir : staging, resolved) == NULL)
+    return ctr_error (err, errno, "checkpoint directory `%s`", dir ? dir : staging);
+  image = resolved;
+  ctr_log_debug ("checkpoint `%s` into %s%s", name, image, stop ? ", then stop" : "");
+  if (dump (ctx, name, image, stop, err) < 0 || (final && publish_image (staging, final, err) < 0))
+    {
+      if (remove_tree_at (AT_FDCWD, image, &ignored) < 0)
+        ctr_error_free (&ignored);
+      return -1;
+    }
+  return 0;
+}
+
+/* system.json of the image: the address to take again and whether a namespace is made. */
+static int
+read_meta (int imgfd, const char *dir, const char *name, bool *netns, char **ip, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  const json_value *a;
+  const char *s;
+  json_value *v;
+  size_t len;
+  int r = 0;
+
+  if (faccessat (imgfd, CKPT_INCOMPLETE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return ctr_error (err, 0, "`%s`: an unfinished checkpoint (its `ctr checkpoint` was stopped)",
+                      dir);
+  if (read_file_at (imgfd, CKPT_META, 1 << 16, &text, &len, err) < 0)
+    {
+      ctr_error_free (err);
+      return ctr_error (err, 0, "`%s` is not a checkpoint of a system container (no %s)", dir,
+                        CKPT_META);
+    }
+  v = json_parse (text, len, CKPT_META, err);
+  if (v == NULL)
+    return -1;
+  if (!json_as_string (json_get (v, "name"), &s) || strcmp (s, name) != 0)
+    r = ctr_error (err, 0, "`%s` is a checkpoint of `%s`, not of `%s`", dir,
+                   json_as_string (json_get (v, "name"), &s) ? s : "?", name);
+  if (!json_as_bool (json_get (v, "netns"), netns))
+    *netns = true;
+  a = json_get (v, "addresses");
+  for (size_t i = 0; r == 0 && a && i < json_len (a) && *ip == NULL; i++)
+    if (json_as_string (json_at (a, i), &s) && strchr (s, '.'))
+      *ip = xstrndup (s, strcspn (s, "/"));
+  json_value_free (v);
+  return r;
+}
+
+int
+system_restore (const struct ctr_context *ctx, const char *name, const char *dir, ctr_error_t *err)
+{
+  cleanup_free char *def = dir ? NULL : store_path (ctx, name, CKPT_DEFAULT);
+  cleanup_free char *work = NULL, *ip = NULL;
+  cleanup_close int imgfd = -1;
+  struct monitor_restore_image img = { 0 };
+  char resolved[PATH_MAX];
+
+  if (!system_exists (ctx, name))
+    return ctr_error (err, 0, "container `%s` does not exist", name);
+  if (is_rootless ())
+    return ctr_error (err, EPERM, "restore: criu needs root");
+  if (system_status_get (ctx, name) != SYSTEM_STOPPED)
+    return ctr_error (err, 0, "container `%s` is already %s: `ctr checkpoint --stop %s` first",
+                      name, system_status_name (system_status_get (ctx, name)), name);
+  if (realpath (dir ? dir : def, resolved) == NULL)
+    {
+      if (errno == ENOENT && dir == NULL)
+        return ctr_error (
+            err, 0, "container `%s` has no checkpoint (`ctr checkpoint %s` makes one)", name, name);
+      return ctr_error (err, errno, "checkpoint directory `%s`", dir ? dir : def);
+    }
+  imgfd = open (resolved, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (imgfd < 0)
+    return ctr_error (err, errno, "checkpoint directory `%s`", resolved);
+  if (read_meta (imgfd, resolved, name, &img.netns, &ip, err) < 0)
+    return -1;
+  work = work_dir (ctx, name, err);
+  if (work == NULL)
+    return -1;
+  img.dir = resolved;
+  img.work = work;
+  if (system_run_restored (ctx, name, &img, ip, err) < 0)
+    return ctr_error_wrap (err, "restore `%s`", name);
+  return 0;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# system_checkpoint.bats: `ctr checkpoint NAME` and `ctr restore NAME` of system containers
+# through criu(8): the flag and error cases anywhere (a stand-in criu that fails as criu
+# does), the real dump and restore where `criu check` passes (the cgroup v2 guest: a counter
+# loop's memory, its pid, the address, MAC and limits come back under a new monitor).
+
+# shellcheck disable=SC2154
+load helpers
+
+setup() {
+	system_setup || return 1
+	NAME=ck-${BATS_SUITE_TEST_NUMBER}-$$
+}
+
+teardown() {
+	local n
+	[ -n "${MARKER:-}" ] || return 0
+	for n in $(ls "$CTR_STORE" 2>/dev/null); do
+		ctr destroy -f "$n" >/dev/null 2>&1 || true
+	done
+	ctr network rm ctrtck >/dev/null 2>&1 || true
+	delete_all_containers
+	check_no_leaks && return 0
+	remove_leftovers
+	return 1
+}
+
+requires_criu() {
+	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
+	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
+}
+
+state_of() {
+	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+# no_terminal: init without a console pty leads its own session, as criu needs.
+no_terminal() {
+	local cfg=$CTR_STORE/$NAME/config.json
+	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
+}
+
+# A criu that fails its dump as criu does: an error line in the log of its --work-dir.
+fake_criu() {
+	FAKE=$BATS_TEST_TMPDIR/criu
+	cat >"$FAKE" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --work-dir ] && dir=$2; shift; done
+echo "(00.001) Error (criu/cr-dump.c:1): stand-in criu: cannot dump" >"$dir/dump.log"
+exit 1
+SH
+	chmod +x "$FAKE"
+}
+
+@test "system checkpoint and restore: errors name the container, the directory or the flag" {
+	ctr create -t busybox "$NAME" --net none >/dev/null
+	run ctr checkpoint "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\` is not running"
+	[ ! -e "$CTR_STORE/$NAME/checkpoint" ] || fail "a checkpoint directory was left"
+	[ ! -e "$CTR_STORE/$NAME/checkpoint.new" ] || fail "a staging directory was left"
+	run ctr restore "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\` has no checkpoint"
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run ctr restore "$NAME" "$BATS_TEST_TMPDIR/empty"
+	assert_failure
+	assert_output_contains "is not a checkpoint of a system container"
+	run ctr checkpoint --leave-running "$NAME"
+	assert_usage_error
+	assert_output_contains "--leave-running: not for a system container"
+	run ctr restore --bundle /tmp "$NAME"
+	assert_usage_error
+	assert_output_contains "--bundle: not for a system container"
+	run ctr checkpoint --stop nosuch-$$
+	assert_usage_error
+	assert_output_contains "--stop: only for a named system container"
+	run ctr checkpoint "$NAME" a b
+	assert_usage_error
+	run ctr checkpoint nosuch-$$
+	assert_failure
+	[ "$(state_of "$NAME")" = stopped ]
+}
+
+@test "system checkpoint: criu's error with its log kept; the container runs on, no image left" {
+	fake_criu
+	ctr create -t busybox "$NAME" --net none >/dev/null
+	ctr start "$NAME"
+	# a console's init is no session leader: said before criu runs
+	run ctr --criu "$FAKE" checkpoint "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\`: its init does not lead its own session"
+	[ ! -e "$CTR_STORE/$NAME/criu/dump.log" ] || fail "criu ran"
+	ctr stop "$NAME" >/dev/null
+	no_terminal
+	ctr start "$NAME"
+	run ctr --criu "$FAKE" checkpoint --stop "$NAME"
+	assert_failure
+	assert_output_contains "criu dump failed: Error (criu/cr-dump.c:1): stand-in criu: cannot dump (log: $CTR_STORE/$NAME/criu/dump.log)"
+	[ "$(echo "$output" | wc -l)" -eq 1 ] || fail "more than one line: $output"
+	[ -f "$CTR_STORE/$NAME/criu/dump.log" ] || fail "the log is gone"
+	[ ! -e "$CTR_STORE/$NAME/checkpoint.new" ] || fail "the staging directory was left"
+	[ "$(state_of "$NAME")" = running ]
+	run ctr --criu "$FAKE" checkpoint "$NAME" "$BATS_TEST_TMPDIR/img"
+	assert_failure
+	[ ! -e "$BATS_TEST_TMPDIR/img" ] || fail "the named image directory was left"
+	run ctr --criu "$BATS_TEST_TMPDIR/no-criu" checkpoint "$NAME"
+	assert_failure
+	assert_output_contains "not found (install the Debian package criu)"
+	mkdir "$BATS_TEST_TMPDIR/full" && touch "$BATS_TEST_TMPDIR/full/x"
+	run ctr checkpoint "$NAME" "$BATS_TEST_TMPDIR/full"
+	assert_failure
+	assert_output_contains "checkpoint directory \`$BATS_TEST_TMPDIR/full\` is not empty"
+	[ "$(state_of "$NAME")" = running ]
+	run ctr restore "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\` is already running: \`ctr checkpoint --stop $NAME\` first"
+	ctr stop "$NAME" >/dev/null
+}
+
+# in_ct CMD...: runs CMD in the container.
+in_ct() {
+	ctr attach "$NAME" -- "$@" </dev/null
+}
+
+count() {
+	in_ct cat /dev/shm/count 2>/dev/null || echo 0
+}
+
+# wait_count_above N: the loop's counter passes N (a minute at most under emulation).
+wait_count_above() {
+	local tries=300 c
+	until c=$(count) && [ "$c" -gt "$1" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the counter stays at $c, not above $1" || return 1
+		sleep 0.2
+	done
+}
+
+@test "system checkpoint and restore: memory, pid, address, MAC and limits come back under a new monitor that stops it" {
+	requires_criu
+	ctr network create ctrtck --subnet 10.211.77.0/24 >/dev/null
+	ctr create -t busybox "$NAME" --net ctrtck >/dev/null
+	no_terminal
+	# a counter whose value lives in the shell's memory, written out to a tmpfs
+	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
+		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
+	ctr start "$NAME"
+	ctr update "$NAME" --pids-limit 77 >/dev/null
+	wait_count_above 2
+	local pid mac addr mon c
+	pid=$(in_ct cat /dev/shm/pid)
+	mac=$(in_ct cat /sys/class/net/eth0/address)
+	addr=$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .addresses[0]')
+	mon=$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")
+
+	# kept running: the default image in the store
+	ctr checkpoint "$NAME"
+	[ -f "$CTR_STORE/$NAME/checkpoint/system.json" ] || fail "no image in the store"
+	[ "$(state_of "$NAME")" = running ]
+	c=$(count)
+	wait_count_above "$c"
+
+	# stopped into a named directory, then back from it
+	ctr checkpoint --stop "$NAME" "$BATS_TEST_TMPDIR/img"
+	[ "$(state_of "$NAME")" = stopped ]
+	[ -f "$BATS_TEST_TMPDIR/img/system.json" ] || fail "no image in the named directory"
+	ctr restore "$NAME" "$BATS_TEST_TMPDIR/img"
+	[ "$(state_of "$NAME")" = running ]
+	[ "$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")" != "$mon" ] || fail "the same monitor"
+	c=$(count)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c"
+	[ "$(in_ct cat /dev/shm/pid)" = "$pid" ]
+	in_ct kill -0 "$pid" || fail "process $pid is gone"
+	[ "$(in_ct cat /sys/class/net/eth0/address)" = "$mac" ]
+	[ "$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .addresses[0]')" = "$addr" ]
+	# attached to its bridge again: the gateway answers
+	in_ct ping -c 1 -W 10 10.211.77.1 >/dev/null || fail "no answer from the gateway"
+	[ "$(in_ct cat /sys/fs/cgroup/pids.max)" = 77 ] || fail "pids.max is $(in_ct cat /sys/fs/cgroup/pids.max)"
+	run ctr stop "$NAME"
+	assert_success
+	[ "$(state_of "$NAME")" = stopped ]
+}
