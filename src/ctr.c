@@ -50,6 +50,7 @@ static const struct verb verbs[] = {
   { "clone", cli_clone, "copy a stopped system container as a new one", true },
   { "snapshot", cli_snapshot, "keep and restore copies of a stopped system container", true },
   { "pool", cli_pool, "storage pools for system containers' root filesystems", true },
+  { "move", cli_move, "move a stopped system container's rootfs to another pool", true },
   { "config", cli_config, "show or change a system container's definition", true },
   { "templates", cli_templates, "list the templates of system containers", true },
   { "check-config", cli_check_config, "check what this host and user offer ctr, and what to fix",

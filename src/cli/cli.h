@@ -54,6 +54,7 @@ int cli_ls (const struct ctr_context *ctx, int argc, char **argv);
 int cli_info (const struct ctr_context *ctx, int argc, char **argv);
 int cli_destroy (const struct ctr_context *ctx, int argc, char **argv);
 int cli_clone (const struct ctr_context *ctx, int argc, char **argv);
+int cli_move (const struct ctr_context *ctx, int argc, char **argv);
 int cli_snapshot (const struct ctr_context *ctx, int argc, char **argv);
 int cli_pool (const struct ctr_context *ctx, int argc, char **argv);
 int cli_config (const struct ctr_context *ctx, int argc, char **argv);

@@ -6,7 +6,7 @@
 #include "system/system.h"
 
 static const char usage[]
-    = "Usage: ctr clone [--snapshot] SRC DST\n"
+    = "Usage: ctr clone [--snapshot] [--ephemeral [-F]] SRC DST\n"
       "\n"
       "Copy the stopped system container SRC as a new container DST in SRC's storage pool:\n"
       "its root filesystem (cp -a --reflink=auto: cheap on btrfs and xfs) and its definition,\n"
@@ -18,6 +18,10 @@ static const char usage[]
       "  -s, --snapshot  copy-on-write: a btrfs subvolume snapshot, an LVM thin snapshot, or\n"
       "                  an overlay upper over SRC (SRC cannot be destroyed while it has\n"
       "                  such clones); in a dir pool, the copy above\n"
+      "  -e, --ephemeral started at once on a throw-away layer, and destroyed entirely when\n"
+      "                  it stops (lxc-copy -e); `ctr ls` and `ctr info` say so\n"
+      "  -F, --foreground with --ephemeral: stay on its console until it ends, and exit with\n"
+      "                  its status\n"
       "  -h, --help      show this help\n";
 
 int
@@ -25,14 +29,21 @@ cli_clone (const struct ctr_context *ctx, int argc, char **argv)
 {
   ctr_error_t err = NULL;
   const char *src = NULL, *dst = NULL;
-  bool snapshot = false;
-  int index, rc;
+  bool snapshot = false, ephemeral = false, foreground = false;
+  int index, rc, status;
 
-  /* --snapshot anywhere among the arguments */
+  /* the flags anywhere among the arguments */
   for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--snapshot") == 0 || strcmp (argv[i], "-s") == 0)
+    if (strcmp (argv[i], "--snapshot") == 0 || strcmp (argv[i], "-s") == 0
+        || strcmp (argv[i], "--ephemeral") == 0 || strcmp (argv[i], "-e") == 0
+        || strcmp (argv[i], "--foreground") == 0 || strcmp (argv[i], "-F") == 0)
       {
-        snapshot = true;
+        if (argv[i][1] == 's' || argv[i][2] == 's')
+          snapshot = true;
+        else if (argv[i][1] == 'e' || argv[i][2] == 'e')
+          ephemeral = true;
+        else
+          foreground = true;
         memmove (argv + i, argv + i + 1, (argc - i) * sizeof *argv);
         argc--;
         i--;
@@ -44,6 +55,14 @@ cli_clone (const struct ctr_context *ctx, int argc, char **argv)
     return cli_usage_error ("clone", "missing the new container's name (DST)");
   if ((rc = cli_take_id ("clone", argc, argv, &index, true, &dst)) != CLI_CONTINUE)
     return rc;
+  if (foreground && !ephemeral)
+    return cli_usage_error ("clone", "-F goes with --ephemeral");
+  if (ephemeral)
+    {
+      if (system_clone_ephemeral (ctx, src, dst, snapshot, foreground, &status, &err) < 0)
+        return cli_fail (&err);
+      return status;
+    }
   if (system_clone (ctx, src, dst, snapshot, &err) < 0)
     return cli_fail (&err);
   return CLI_EXIT_OK;

@@ -43,6 +43,10 @@ print_text (const struct system_info *i)
   printf ("Pool:       %s\n", i->pool);
   if (i->cloned_from)
     printf ("Clone of:   %s\n", i->cloned_from);
+  if (i->ephemeral_clone)
+    printf ("Ephemeral:  clone (destroyed when it stops)\n");
+  else if (i->ephemeral)
+    printf ("Ephemeral:  run (its changes are gone when it stops)\n");
   if (i->has_last_exit)
     printf ("Last exit:  %d\n", i->last_exit);
 }

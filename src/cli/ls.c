@@ -1,5 +1,6 @@
 /* cli/ls: `ctr ls`, the named system containers, stopped ones too. */
 #include <config.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@ static const char usage[]
     = "Usage: ctr ls [--format table|json]\n"
       "\n"
       "List the named system containers: name, state (running, paused, stopped, or orphaned\n"
-      "when its monitor died), init's pid, addresses, template and autostart.\n"
+      "when its monitor died; a * after it: ephemeral, from `start --ephemeral` or `clone\n"
+      "--ephemeral`), init's pid, addresses, template and autostart.\n"
       "`ctr list` lists the OCI containers of the state directory instead.\n"
       "\n"
       "Options:\n"
@@ -60,6 +62,7 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
   json_kv_string (w, "pool", i->pool);
   if (i->cloned_from)
     json_kv_string (w, "cloned_from", i->cloned_from);
+  json_kv_bool (w, "ephemeral", i->ephemeral || i->ephemeral_clone);
   if (i->status != SYSTEM_STOPPED)
     {
       json_kv_int (w, "uptime", (int64_t)i->uptime_s);
@@ -73,6 +76,17 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
       json_kv_int (w, "memory_bytes", (int64_t)i->memory_bytes);
     }
   json_map_close (w);
+}
+
+/* "running*": on a throw-away layer, or a clone destroyed when it stops */
+static const char *
+ls_state (const struct system_info *i)
+{
+  static char buf[32];
+  if (!i->ephemeral && !i->ephemeral_clone)
+    return system_status_name (i->status);
+  snprintf (buf, sizeof buf, "%s*", system_status_name (i->status));
+  return buf;
 }
 
 int
@@ -104,8 +118,8 @@ cli_ls (const struct ctr_context *ctx, int argc, char **argv)
       for (i = 0; i < n; i++)
         {
           cleanup_free char *addrs = join (list[i].addresses);
-          printf ("%-20s %-9s %-8d %-20s %-10s %s\n", list[i].name,
-                  system_status_name (list[i].status), (int)list[i].pid, *addrs ? addrs : "-",
+          printf ("%-20s %-9s %-8d %-20s %-10s %s\n", list[i].name, ls_state (&list[i]),
+                  (int)list[i].pid, *addrs ? addrs : "-",
                   list[i].template_name ? list[i].template_name : "-",
                   list[i].autostart ? "yes" : "no");
         }

@@ -66,6 +66,9 @@ struct monitor_config
   /* the start hears "running" only once init is through its early setup, and of an init
      that ends before, with its last console lines (an OS booting, not a foreground start) */
   bool report_boot;
+  /* NULL, or the last step of the monitor's teardown, before its clients hear of the end
+     (an ephemeral run's layer removed, an ephemeral clone destroyed) */
+  void (*ended) (const struct monitor_config *cfg);
   /* `ctr restore`: the container comes back from this criu image instead of being created
      and started (the first run only; a guest reboot creates it anew) */
   const struct monitor_restore_image *restore;

@@ -475,6 +475,8 @@ teardown (struct monitor *m, int code)
   /* gone before anyone hears of the end: after `stop`, nothing of the container is left */
   monitor_cgroup_leave (m->own);
   m->own = NULL;
+  if (m->cfg->ended)
+    m->cfg->ended (m->cfg);
   for (size_t i = 0; i < m->n_clients; i++)
     {
       int fl = fcntl (m->clients[i].fd, F_GETFL);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,4 +455,86 @@ pool_list_free (struct pool *p, size_t n)
   for (size_t i = 0; i < n; i++)
     pool_clear (&p[i]);
   free (p);
+}
+
+/* ------------------------------------------------------------------ copying */
+
+/* `cp -a --reflink=auto -- from to` with Debian's coreutils: ownership, modes, times,
+   xattrs, ACLs, hard links, sparse files, and extents shared where the filesystem can
+   (btrfs, xfs). keep_fd (locked, or -1) is passed to cp so that its lock lasts as long as
+   cp does: a ctr killed meanwhile leaves a staging directory no one removes under it. cp
+   dies with ctr. Its first line of complaint becomes the error. */
+int
+pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
+{
+  static const char *const cps[] = { "/usr/bin/cp", "/bin/cp" };
+  char msg[1024];
+  ssize_t len = 0, n;
+  int fds[2], status;
+  pid_t parent = getpid (), pid;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return ctr_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return ctr_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      char *const argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)from, (char *)to, NULL };
+      char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+      sigset_t none;
+      int nul = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (127);
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      if (nul < 0 || dup2 (nul, STDIN_FILENO) < 0 || dup2 (nul, STDOUT_FILENO) < 0
+          || dup2 (fds[1], STDERR_FILENO) < 0)
+        _exit (127);
+      if (keep_fd >= 0)
+        fcntl (keep_fd, F_SETFD, 0);
+      for (size_t i = 0; i < ARRAY_SIZE (cps); i++)
+        execve (cps[i], argv, envp);
+      dprintf (STDERR_FILENO, "cannot run cp (coreutils): %s\n", strerror (errno));
+      _exit (127);
+    }
+  close (fds[1]);
+  while (len < (ssize_t)sizeof msg - 1
+         && ((n = read (fds[0], msg + len, sizeof msg - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+    len += n > 0 ? n : 0;
+  close (fds[0]);
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return ctr_error (err, errno, "wait for cp");
+  msg[len] = '\0';
+  msg[strcspn (msg, "\n")] = '\0';
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  return ctr_error (err, 0, "copy `%s` to `%s`: %s", from, to,
+                    *msg ? (strncmp (msg, "cp: ", 4) == 0 ? msg + 4 : msg) : "cp failed");
+}
+
+/* The space a tree's files take (du without its hard-link bookkeeping). */
+static uint64_t tree_bytes;
+
+static int
+add_size (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)path, (void)flag, (void)ftw;
+  tree_bytes += (uint64_t)st->st_blocks * 512;
+  return 0;
+}
+
+uint64_t
+pool_tree_size (const char *path)
+{
+  tree_bytes = 0;
+  nftw (path, add_size, 32, FTW_PHYS | FTW_MOUNT);
+  return tree_bytes;
 }

@@ -46,4 +46,11 @@ void pool_list_free (struct pool *p, size_t n);
    /dev/null (out != NULL: stdout captured); its first line of stderr becomes the error. */
 int pool_run_tool (const char *const *argv, char **out, ctr_error_t *err);
 
+/* `cp -a --reflink=auto -- from to` (Debian's coreutils: ownership, modes, xattrs, hard
+   links, shared extents where the filesystem can); keep_fd (a locked fd, or -1) lives as
+   long as cp, which dies with ctr. Its first line of complaint becomes the error. */
+int pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err);
+/* The space a tree's files take (st_blocks; shared extents counted in full). */
+uint64_t pool_tree_size (const char *path);
+
 #endif

@@ -187,6 +187,21 @@ path_exists (const char *path)
   return lstat (path, &st) == 0;
 }
 
+/* The overlay volume's directories (upper, work; a moved container's lower is one of its
+   own, `ctr move`), mounted on rootfs. */
+static int
+make_overlay (int dfd, const struct volume *v, ctr_error_t *err)
+{
+  cleanup_free char *up = xasprintf ("%s/upper", v->path), *work = xasprintf ("%s/work", v->path);
+  size_t plen = strlen (v->path);
+  bool own_lower = strncmp (v->lower, v->path, plen) == 0 && v->lower[plen] == '/';
+
+  if (mkdir (v->path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0
+      || (own_lower && mkdir (v->lower, 0755) < 0))
+    return ctr_error (err, errno, "create `%s`", v->path);
+  return mount_overlay (dfd, v, err);
+}
+
 int
 pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                     const char *size, const char *lower, ctr_error_t *err)
@@ -255,15 +270,8 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
         break;
       }
     case POOL_OVERLAY:
-      {
-        cleanup_free char *up = xasprintf ("%s/upper", v.path),
-                          *work = xasprintf ("%s/work", v.path);
-        if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
-          r = ctr_error (err, errno, "create `%s`", v.path);
-        else
-          r = mount_overlay (dfd, &v, err);
-        break;
-      }
+      r = make_overlay (dfd, &v, err);
+      break;
     }
   volume_clear (&v);
   return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
@@ -387,6 +395,16 @@ pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
   return r;
 }
 
+int
+pool_volume_deactivate (int dfd, ctr_error_t *err)
+{
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0
+      && umount2 (target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "unmount rootfs");
+  return 0;
+}
+
 char *
 pool_volume_pool (int dfd)
 {
@@ -421,7 +439,8 @@ pool_volume_native_snapshots (int dfd)
 {
   struct volume v;
   ctr_error_t e = NULL;
-  bool yes = volume_read (dfd, &v, &e) > 0 && (v.type == POOL_BTRFS || v.type == POOL_LVM);
+  bool yes = volume_read (dfd, &v, &e) > 0
+             && (v.type == POOL_BTRFS || v.type == POOL_LVM || v.type == POOL_OVERLAY);
   ctr_error_free (&e);
   volume_clear (&v);
   return yes;
@@ -492,13 +511,7 @@ pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char
         r = mount_lv (dfd, v.lv, err);
     }
   else if (r == 0)
-    {
-      cleanup_free char *up = xasprintf ("%s/upper", v.path), *work = xasprintf ("%s/work", v.path);
-      if (mkdir (v.path, 0700) < 0 || mkdir (up, 0755) < 0 || mkdir (work, 0700) < 0)
-        r = ctr_error (err, errno, "create `%s`", v.path);
-      else
-        r = mount_overlay (dfd, &v, err);
-    }
+    r = make_overlay (dfd, &v, err);
   volume_clear (&s);
   volume_clear (&v);
   return r < 0 ? ctr_error_wrap (err, "pool `%s`", p->name) : 0;
@@ -516,10 +529,12 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
     return r;
   v.pool = xstrdup (c.pool);
   v.type = c.type;
-  if (c.type == POOL_BTRFS)
+  if (c.type == POOL_BTRFS || c.type == POOL_OVERLAY)
     v.path = xasprintf ("%s@%s", c.path, snap);
   else
     v.lv = xasprintf ("%s.snap-%s", c.lv, snap);
+  if (c.type == POOL_OVERLAY)
+    v.lower = xstrdup (c.lower);
   (void)name;
   if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
     r = ctr_error (err, 0, "pool `%s`: `%s` already exists", c.pool, v.path ? v.path : v.lv);
@@ -529,6 +544,17 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", "-r", c.path, v.path, NULL };
       r = pool_run_tool (argv, NULL, err);
+    }
+  else if (r == 0 && c.type == POOL_OVERLAY)
+    {
+      /* the upper as it stands (whiteouts and opaque directories are device nodes and
+         xattrs, which cp -a keeps), its extents shared where the filesystem can */
+      cleanup_free char *from = xasprintf ("%s/upper", c.path),
+                        *to = xasprintf ("%s/upper", v.path);
+      if (mkdir (v.path, 0700) < 0)
+        r = ctr_error (err, errno, "create `%s`", v.path);
+      else
+        r = pool_copy_tree (from, to, dfd, err);
     }
   else if (r == 0)
     {
@@ -540,6 +566,30 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
   volume_clear (&c);
   volume_clear (&v);
   return r;
+}
+
+/* A copy of the snapshot's upper beside the container's, swapped with it in one rename
+   while the overlay is unmounted: a kill leaves one whole upper (mounted again by the next
+   start) and an `upper.restore` that the next restore or release removes. */
+static int
+restore_overlay (int dfd, const struct volume *c, const struct volume *s, ctr_error_t *err)
+{
+  cleanup_free char *from = xasprintf ("%s/upper", s->path);
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  cleanup_close int vfd = open (c->path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *to = xasprintf ("%s/upper.restore", c->path);
+
+  if (vfd < 0)
+    return ctr_error (err, errno, "open `%s`", c->path);
+  if (remove_tree_at (vfd, "upper.restore", err) < 0 || pool_copy_tree (from, to, dfd, err) < 0)
+    return -1;
+  if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "unmount rootfs");
+  if (renameat2 (vfd, "upper.restore", vfd, "upper", RENAME_EXCHANGE) < 0)
+    return ctr_error (err, errno, "swap in `%s`", to);
+  if (mount_overlay (dfd, c, err) < 0)
+    return -1;
+  return remove_tree_at (vfd, "upper.restore", err);
 }
 
 int
@@ -556,7 +606,9 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
       volume_clear (&c);
       return ctr_error (err, 0, "container `%s`: the snapshot has no volume record", name);
     }
-  if (c.type == POOL_BTRFS)
+  if (c.type == POOL_OVERLAY)
+    r = restore_overlay (dfd, &c, &s, err);
+  else if (c.type == POOL_BTRFS)
     {
       /* a writable snapshot of the snapshot beside the rootfs, swapped with it in one
          rename: a kill leaves one whole rootfs and a `.restore` that release removes */
@@ -601,6 +653,19 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
   volume_clear (&c);
   volume_clear (&s);
   return r;
+}
+
+char *
+pool_volume_dir (int dfd)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  char *out = NULL;
+  if (volume_read (dfd, &v, &e) > 0)
+    out = steal_ptr (v.path);
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return out;
 }
 
 char *

@@ -21,6 +21,8 @@ int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, cons
 int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
 /* Mounts an lvm or overlay volume on rootfs when it is not (start, after a host reboot). */
 int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
+/* Unmounts rootfs when it is a mount (lvm, overlay): before its directory is renamed. */
+int pool_volume_deactivate (int dfd, ctr_error_t *err);
 /* The pool a container directory's volume is in ("default" without a record). */
 char *pool_volume_pool (int dfd);
 /* The real root filesystem directory of the container at dirpath. */
@@ -35,7 +37,11 @@ char **pool_volume_dependents (const char *store, const char *name);
 int pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char *dirpath,
                                 const char *src, const char *dst, ctr_error_t *err);
 
-/* Native snapshots (btrfs, lvm): true when the container's volume has them. */
+/* The volume's directory (dir, btrfs: the rootfs; overlay: holding upper/), or NULL. */
+char *pool_volume_dir (int dfd);
+
+/* Snapshots in the pool (btrfs and lvm natively; overlay: a copy of the upper, reflinked
+   where the filesystem can, P/NAME@SNAP/upper): true when the container's volume has them. */
 bool pool_volume_native_snapshots (int dfd);
 /* The snapshot's volume, recorded in sdfd (the snapshot's directory) first. */
 int pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr_error_t *err);

@@ -18,6 +18,8 @@
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
+#include "system/ephemeral.h"
+#include "system/move.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -31,86 +33,6 @@
 #define ROOTFS_NEW ".rootfs.new"
 
 /* ------------------------------------------------------------------ copying */
-
-/* `cp -a --reflink=auto -- from to` with Debian's coreutils: ownership, modes, times,
-   xattrs, ACLs, hard links, sparse files, and extents shared where the filesystem can
-   (btrfs, xfs). keep_fd (locked, or -1) is passed to cp so that its lock lasts as long as
-   cp does: a ctr killed meanwhile leaves a staging directory no one removes under it. cp
-   dies with ctr. Its first line of complaint becomes the error. */
-static int
-copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
-{
-  static const char *const cps[] = { "/usr/bin/cp", "/bin/cp" };
-  char msg[1024];
-  ssize_t len = 0, n;
-  int fds[2], status;
-  pid_t parent = getpid (), pid;
-
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return ctr_error (err, errno, "pipe");
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (fds[0]);
-      close (fds[1]);
-      return ctr_error (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      char *const argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)from, (char *)to, NULL };
-      char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-      sigset_t none;
-      int nul = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid () != parent)
-        _exit (127);
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      if (nul < 0 || dup2 (nul, STDIN_FILENO) < 0 || dup2 (nul, STDOUT_FILENO) < 0
-          || dup2 (fds[1], STDERR_FILENO) < 0)
-        _exit (127);
-      if (keep_fd >= 0)
-        fcntl (keep_fd, F_SETFD, 0);
-      for (size_t i = 0; i < ARRAY_SIZE (cps); i++)
-        execve (cps[i], argv, envp);
-      dprintf (STDERR_FILENO, "cannot run cp (coreutils): %s\n", strerror (errno));
-      _exit (127);
-    }
-  close (fds[1]);
-  while (len < (ssize_t)sizeof msg - 1
-         && ((n = read (fds[0], msg + len, sizeof msg - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
-    len += n > 0 ? n : 0;
-  close (fds[0]);
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return ctr_error (err, errno, "wait for cp");
-  msg[len] = '\0';
-  msg[strcspn (msg, "\n")] = '\0';
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return 0;
-  return ctr_error (err, 0, "copy `%s` to `%s`: %s", from, to,
-                    *msg ? (strncmp (msg, "cp: ", 4) == 0 ? msg + 4 : msg) : "cp failed");
-}
-
-/* The space a tree's files take (du without its hard-link bookkeeping). */
-static uint64_t tree_bytes;
-
-static int
-add_size (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)path, (void)flag, (void)ftw;
-  tree_bytes += (uint64_t)st->st_blocks * 512;
-  return 0;
-}
-
-static uint64_t
-tree_size (const char *path)
-{
-  tree_bytes = 0;
-  nftw (path, add_size, 32, FTW_PHYS | FTW_MOUNT);
-  return tree_bytes;
-}
 
 /* ------------------------------------------------------------------ common */
 
@@ -207,7 +129,7 @@ clone_rootfs (const struct ctr_context *ctx, int srcfd, int dfd, const char *src
   if (strcmp (p.name, POOL_DEFAULT) == 0)
     {
       to = xasprintf ("%s/rootfs", dstdir);
-      return copy_tree (from, to, dfd, err);
+      return pool_copy_tree (from, to, dfd, err);
     }
   if (p.type == POOL_OVERLAY && !snapshot)
     return ctr_error (err, 0, "`%s` is in overlay pool `%s`: clone it with --snapshot", src,
@@ -220,7 +142,7 @@ clone_rootfs (const struct ctr_context *ctx, int srcfd, int dfd, const char *src
     return -1;
   to = pool_volume_rootfs (dfd, dstdir);
   contents = xasprintf ("%s/.", from);
-  return copy_tree (contents, to, dfd, err);
+  return pool_copy_tree (contents, to, dfd, err);
 }
 
 static int
@@ -258,9 +180,12 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
   return r;
 }
 
-int
-system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
-              ctr_error_t *err)
+/* DST made from SRC and in the store; *locked_dfd (DST's directory, its lock held from
+   the staging on) is handed out when asked for, closed otherwise. mark: an ephemeral
+   clone, marked before it is in the store. */
+static int
+clone_make (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
+            bool mark, int *locked_dfd, ctr_error_t *err)
 {
   const char *root = store_root (ctx->store);
   cleanup_close int srcfd = -1, rootfd = -1, dfd = -1;
@@ -283,7 +208,9 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, b
   if (dfd < 0)
     return -1;
   tmp = xasprintf (".%s.new", dst);
-  r = clone_into (ctx, srcfd, dfd, src, dst, snapshot, err);
+  r = mark ? ephemeral_mark (dfd, err) : 0;
+  if (r == 0)
+    r = clone_into (ctx, srcfd, dfd, src, dst, snapshot, err);
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, dst, RENAME_NOREPLACE) < 0)
     r = ctr_error (err, errno == EEXIST ? 0 : errno, "clone `%s`: container `%s` already exists",
                    src, dst);
@@ -293,8 +220,39 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, b
       /* removed under its lock: never a directory another create has claimed */
       if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
+      return -1;
     }
-  return r;
+  if (locked_dfd)
+    *locked_dfd = steal_fd (dfd);
+  return 0;
+}
+
+int
+system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
+              ctr_error_t *err)
+{
+  return clone_make (ctx, src, dst, snapshot, false, NULL, err);
+}
+
+int
+system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
+                        bool snapshot, bool foreground, int *exit_status, ctr_error_t *err)
+{
+  cleanup_close int dfd = -1;
+
+  *exit_status = 0;
+  if (clone_make (ctx, src, dst, snapshot, true, &dfd, err) < 0)
+    return -1;
+  /* started under the lock taken at the staging: no one sees it stopped and unstarted */
+  if (system_start_ephemeral (ctx, dst, dfd, foreground, exit_status, err) < 0)
+    {
+      ctr_error_t e2 = NULL;
+      flock (dfd, LOCK_UN);
+      if (system_destroy (ctx, dst, false, &e2) < 0)
+        ctr_error_print (&e2);
+      return ctr_error_wrap (err, "clone --ephemeral `%s`", src);
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ snapshots */
@@ -398,17 +356,19 @@ next_snapshot_name (int sfd)
     }
 }
 
-/* Snapshots of overlay volumes (copies of the upper) are not made yet. */
+/* An overlay volume's restore swaps its upper: the clones stacked on it would lose the
+   files under them. */
 static int
-refuse_overlay (int fd, const char *name, ctr_error_t *err)
+refuse_overlay_clones (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
-  cleanup_free char *lower = pool_volume_clone_lower (fd);
-  if (lower)
-    return ctr_error (err, 0,
-                      "container `%s` is in an overlay pool: snapshots there are not supported "
-                      "yet (`ctr clone --snapshot` makes a copy-on-write copy)",
-                      name);
-  return 0;
+  cleanup_strv char **clones = pool_volume_dependents (store_root (ctx->store), name);
+  cleanup_free char *list = NULL;
+
+  if (clones[0] == NULL)
+    return 0;
+  list = xstrv_join (clones, ", ");
+  return ctr_error (err, 0, "container `%s` has overlay clones stacked on its files: %s", name,
+                    list);
 }
 
 static int
@@ -427,7 +387,7 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   (void)from;
   to = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
   if (native ? pool_snapshot_create (fd, dfd, name, snap, err) < 0
-             : copy_tree (real, to, fd, err) < 0)
+             : pool_copy_tree (real, to, fd, err) < 0)
     return -1;
   if (read_file_at (fd, "config.json", CONFIG_MAX, &text, &len, err) < 0
       || write_file_at (dfd, "config.json", text, len, 0600, err) < 0
@@ -443,8 +403,11 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   /* the size of the copy, as it stands when made: ls does not walk every snapshot */
   cleanup_free char *rootfs
       = xasprintf ("%s/%s/%s/.%s.new/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
-  /* native snapshots share their blocks with the container: no size of their own */
-  json_kv_int (w, "size", native ? 0 : (int64_t)tree_size (rootfs));
+  /* native snapshots share their blocks with the container: no size of their own; an
+     overlay one is its copy of the upper */
+  cleanup_free char *overlay = pool_volume_clone_lower (fd);
+  cleanup_free char *own = !native ? xstrdup (rootfs) : overlay ? pool_volume_dir (dfd) : NULL;
+  json_kv_int (w, "size", own ? (int64_t)pool_tree_size (own) : 0);
   json_map_close (w);
   free (text);
   text = json_writer_finish (w, &len);
@@ -465,7 +428,7 @@ system_snapshot_create (const struct ctr_context *ctx, const char *name, const c
     return ctr_error (err, 0, "container `%s`: --comment: one line of at most %d bytes", name,
                       COMMENT_MAX);
   fd = open_stopped (ctx, name, "snapshot create", err);
-  if (fd < 0 || refuse_overlay (fd, name, err) < 0)
+  if (fd < 0)
     return -1;
   sfd = open_snapshots (fd, name, true, err);
   if (sfd < 0)
@@ -631,6 +594,8 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
   from = xasprintf ("%s/%s/%s/%s/rootfs", store_root (ctx->store), name, SNAPSHOTS, snap);
   if (pool_volume_native_snapshots (fd))
     {
+      if (refuse_overlay_clones (ctx, name, err) < 0)
+        return ctr_error_wrap (err, "snapshot restore `%s`", name);
       if (pool_snapshot_restore (fd, NULL, snapfd, name, err) < 0
           || read_file_at (snapfd, "config.json", CONFIG_MAX, &text, &len, err) < 0
           || write_file_atomic_at (fd, "config.json", text, len, 0600, err) < 0
@@ -658,7 +623,7 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
   /* copied beside the rootfs, then swapped with it in one rename: a restore killed at any
      point leaves one whole rootfs in place (and a leftover the next snapshot verb or
      destroy removes) */
-  if (copy_tree (from, to, fd, err) < 0
+  if (pool_copy_tree (from, to, fd, err) < 0
       || read_file_at (snapfd, "config.json", CONFIG_MAX, &text, &len, err) < 0)
     goto fail;
   if (renameat2 (AT_FDCWD, to, AT_FDCWD, real, RENAME_EXCHANGE) < 0)
@@ -695,4 +660,15 @@ system_snapshot_remove (const struct ctr_context *ctx, const char *name, const c
   if (renameat2 (sfd, snap, sfd, gone, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: remove snapshot `%s`", name, snap);
   return remove_snapshot_dir (sfd, gone, err);
+}
+
+/* ------------------------------------------------------------------ move */
+
+int
+system_move (const struct ctr_context *ctx, const char *name, const char *pool, ctr_error_t *err)
+{
+  cleanup_close int fd = open_stopped (ctx, name, "move", err);
+  if (fd < 0)
+    return -1;
+  return move_run (fd, store_root (ctx->store), name, pool, err);
 }

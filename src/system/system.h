@@ -30,6 +30,14 @@ int system_check_networks (char *const *networks, ctr_error_t *err);
    returns with *exit_status when it ends. */
 int system_start (const struct ctr_context *ctx, const char *name, bool foreground,
                   int *exit_status, ctr_error_t *err);
+/* `start --ephemeral`: on a throw-away overlay layer over the rootfs, gone when the run
+   ends. locked_fd: -1, or the container's directory locked by the caller (clone). */
+int system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
+                            bool foreground, int *exit_status, ctr_error_t *err);
+/* What a run left that ended without its monitor (killed, a host reboot): the layer of a
+   stopped container removed, a stopped ephemeral clone destroyed. Only when its lock is
+   free (a start or a monitor at work holds it). 1 when the container was destroyed. */
+int system_ephemeral_reap (const struct ctr_context *ctx, const char *name);
 /* How a stop went. */
 struct system_stopped
 {
@@ -80,6 +88,8 @@ struct system_info
   char *pool;        /* its storage pool (docs/storage.md), "default": the store */
   int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
   char *autostart_group;                /* or NULL */
+  bool ephemeral;                       /* its run is on a throw-away layer (start --ephemeral) */
+  bool ephemeral_clone;                 /* destroyed when its run ends (clone --ephemeral) */
 };
 
 int system_info (const struct ctr_context *ctx, const char *name, bool usage,
@@ -107,6 +117,14 @@ enum system_status system_status_get (const struct ctr_context *ctx, const char 
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
 int system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
                   ctr_error_t *err);
+/* `clone --ephemeral`: the clone started at once on a throw-away layer, and destroyed when
+   its run ends (also when the start fails). */
+int system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
+                            bool snapshot, bool foreground, int *exit_status, ctr_error_t *err);
+/* `ctr move NAME --pool P`: a stopped container's rootfs copied into a new volume in P and
+   swapped in (flattened when it leaves an overlay pool); the old volume released after. */
+int system_move (const struct ctr_context *ctx, const char *name, const char *pool,
+                 ctr_error_t *err);
 struct system_snapshot
 {
   char *name;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "system/ephemeral.h"
 #include "system/monitor.h"
 #include "oci/oci.h"
 #include "base/json.h"
@@ -124,6 +125,7 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->networks = steal_ptr (m.networks);
   out->has_last_exit = m.has_last_exit;
   out->last_exit = m.last_exit;
+  out->ephemeral_clone = ephemeral_marked (fd);
   store_meta_clear (&m);
   out->status = SYSTEM_STOPPED;
   if (container_state (ctx, name, &json, err) < 0)
@@ -158,6 +160,7 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
       }
     json_value_free (v);
   }
+  out->ephemeral = ephemeral_active (fd);
   read_monitor_info (ctx, name, out);
   if (usage && out->status != SYSTEM_STOPPED)
     out->has_usage = container_usage (ctx, name, &out->cpu_ns, &out->memory_bytes) == 0;
@@ -178,6 +181,10 @@ system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n,
   for (size_t i = 0; i < count; i++)
     {
       ctr_error_t e = NULL;
+      /* what a run killed with its monitor, or a host reboot, left: cleaned up (an
+         ephemeral clone whose run ended is destroyed, and not listed) */
+      if (system_ephemeral_reap (ctx, names[i]) == 1)
+        continue;
       /* a container destroyed meanwhile is simply not listed */
       if (system_info (ctx, names[i], false, &(*out)[k], &e) < 0)
         ctr_error_free (&e);

@@ -17,6 +17,8 @@
 #include "runtime/state.h"
 #include "system/store.h"
 #include "system/pool_volume.h"
+#include "system/ephemeral.h"
+#include "system/move.h"
 #include "system/system.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -139,11 +141,94 @@ record_exit (struct opened *o, int code)
   flock (o->fd, LOCK_UN);
 }
 
-/* start, and restore (img: the checkpoint, ip: its address) */
+int
+system_ephemeral_reap (const struct ctr_context *ctx, const char *name)
+{
+  const char *root = store_root (ctx->store);
+  ctr_error_t e = NULL;
+  cleanup_close int fd = store_open (root, name, &e);
+
+  if (fd < 0)
+    {
+      ctr_error_free (&e);
+      return 0;
+    }
+  if ((!ephemeral_active (fd) && !ephemeral_marked (fd)) || flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return 0;
+  if (status_of (ctx, name, NULL) != SYSTEM_STOPPED)
+    return 0;
+  if (ephemeral_end (fd, name, &e) < 0)
+    ctr_error_print (&e);
+  if (!ephemeral_marked (fd))
+    return 0;
+  flock (fd, LOCK_UN);
+  if (system_destroy (ctx, name, false, &e) < 0)
+    {
+      /* destroyed meanwhile by another who found it */
+      if (store_exists (root, name))
+        ctr_error_print (&e);
+      ctr_error_free (&e);
+    }
+  return 1;
+}
+
+/* The monitor's last act (monitor_config.ended): the layer, or the whole ephemeral clone. */
+static void
+ephemeral_monitor_ended (const struct monitor_config *cfg)
+{
+  ctr_error_t e = NULL;
+  bool marked;
+
+  if (!ephemeral_active (cfg->store_fd) && !ephemeral_marked (cfg->store_fd))
+    return;
+  if (store_lock (cfg->store_fd, &e) < 0)
+    {
+      ctr_error_print (&e);
+      return;
+    }
+  if (ephemeral_end (cfg->store_fd, cfg->name, &e) < 0)
+    ctr_error_print (&e);
+  marked = ephemeral_marked (cfg->store_fd);
+  flock (cfg->store_fd, LOCK_UN);
+  if (marked && system_destroy (cfg->ctx, cfg->name, false, &e) < 0)
+    {
+      if (store_exists (store_root (cfg->ctx->store), cfg->name))
+        ctr_error_print (&e);
+      ctr_error_free (&e);
+    }
+}
+
+/* What a run that ended without its monitor left, before a start: the layer of an
+   ephemeral run; an ephemeral clone whose run ended is destroyed (an error then). */
+static int
+start_reap (const struct ctr_context *ctx, const char *name, struct opened *o, bool clone_start,
+            ctr_error_t *err)
+{
+  if (ephemeral_end (o->fd, name, err) < 0)
+    return -1;
+  if (clone_start || !ephemeral_marked (o->fd))
+    return 0;
+  flock (o->fd, LOCK_UN);
+  if (system_destroy (ctx, name, false, err) < 0)
+    return -1;
+  return ctr_error (err, 0, "container `%s` was an ephemeral clone whose run had ended: destroyed",
+                    name);
+}
+
+/* How a start goes: restore (img: the checkpoint, ip: its address), ephemeral, and
+   locked_fd >= 0: the container's directory, already locked by the caller (a clone
+   --ephemeral, from its staging on), the start going on under that lock. */
+struct start_how
+{
+  const struct monitor_restore_image *img;
+  const char *ip;
+  int locked_fd;
+  bool ephemeral;
+};
+
 static int
 start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreground,
-                     const struct monitor_restore_image *img, const char *ip, int *exit_status,
-                     ctr_error_t *err)
+                     const struct start_how *how, int *exit_status, ctr_error_t *err)
 {
   struct opened o = { .fd = -1 };
   struct monitor_config cfg = { 0 };
@@ -153,20 +238,27 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
   *exit_status = 0;
   if (open_stored (ctx, name, &o, err) < 0)
     return -1;
+  /* the same open file: its lock is the caller's */
+  if (how->locked_fd >= 0 && dup3 (how->locked_fd, o.fd, O_CLOEXEC) < 0)
+    {
+      ctr_error (err, errno, "container `%s`", name);
+      goto out;
+    }
   if (store_lock (o.fd, err) < 0)
     goto out;
   oci = oci_status (ctx, name, NULL);
   if (oci && monitor_alive (ctx, name))
     {
       ctr_error (err, 0, "container `%s` is already running%s", name,
-                 img ? ": `ctr checkpoint --stop` it before restoring" : "");
+                 how->img ? ": `ctr checkpoint --stop` it before restoring" : "");
       goto out;
     }
   /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
-     the start mounts it again */
-  if (pool_volume_activate (o.fd, NULL, err) < 0)
+     the start mounts it again (a move killed halfway is finished or undone first) */
+  if (system_move_recover (o.fd, name, err) < 0 || pool_volume_activate (o.fd, NULL, err) < 0)
     goto out;
-  if (oci && strcmp (oci, "stopped") != 0)
+  /* an ephemeral run is not kept without its monitor: what is left of it goes */
+  if (oci && strcmp (oci, "stopped") != 0 && !ephemeral_active (o.fd))
     {
       ctr_error (err, 0,
                  "container `%s` is running without its monitor: `ctr stop %s` cleans it up", name,
@@ -175,9 +267,13 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     }
   if (oci && cleanup_orphan (ctx, name, o.meta.networks, err) < 0)
     goto out;
+  if (start_reap (ctx, name, &o, how->locked_fd >= 0, err) < 0)
+    goto out;
   if (system_check_networks (o.meta.networks, err) < 0)
     goto out;
   bundle = xasprintf ("%s/%s", store_root (ctx->store), name);
+  if (how->ephemeral && ephemeral_begin (o.fd, bundle, name, err) < 0)
+    goto out;
   cfg = (struct monitor_config){
     .ctx = ctx,
     .name = name,
@@ -186,17 +282,23 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     .stop_signal = o.meta.stop_signal ? signal_parse (o.meta.stop_signal) : SIGTERM,
     .stop_timeout = o.meta.stop_timeout,
     .networks = o.meta.networks,
-    .ip = img ? ip : o.meta.ip,
+    .ip = how->img ? how->ip : o.meta.ip,
     .publish = o.meta.publish,
-    .report_boot
-    = !foreground && img == NULL && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
-    .restore = img,
+    .report_boot = !foreground && how->img == NULL
+                   && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
+    .restore = how->img,
+    .ended = ephemeral_monitor_ended,
   };
   if (cfg.stop_signal <= 0)
     cfg.stop_signal = SIGTERM;
   if (monitor_spawn (&cfg, err) < 0)
-    goto out;
-  ctr_log_debug ("%s `%s`: running under its monitor", img ? "restore" : "start", name);
+    {
+      ctr_error_t e2 = NULL;
+      if (ephemeral_end (o.fd, name, &e2) < 0)
+        ctr_error_print (&e2);
+      goto out;
+    }
+  ctr_log_debug ("%s `%s`: running under its monitor", how->img ? "restore" : "start", name);
   flock (o.fd, LOCK_UN);
   r = 0;
   if (foreground && monitor_console (ctx, name, true, 0, exit_status, err) < 0)
@@ -210,15 +312,25 @@ int
 system_start (const struct ctr_context *ctx, const char *name, bool foreground, int *exit_status,
               ctr_error_t *err)
 {
-  return start_under_monitor (ctx, name, foreground, NULL, NULL, exit_status, err);
+  struct start_how how = { .locked_fd = -1 };
+  return start_under_monitor (ctx, name, foreground, &how, exit_status, err);
+}
+
+int
+system_start_ephemeral (const struct ctr_context *ctx, const char *name, int locked_fd,
+                        bool foreground, int *exit_status, ctr_error_t *err)
+{
+  struct start_how how = { .locked_fd = locked_fd, .ephemeral = true };
+  return start_under_monitor (ctx, name, foreground, &how, exit_status, err);
 }
 
 int
 system_run_restored (const struct ctr_context *ctx, const char *name,
                      const struct monitor_restore_image *img, const char *ip, ctr_error_t *err)
 {
+  struct start_how how = { .img = img, .ip = ip, .locked_fd = -1 };
   int status;
-  return start_under_monitor (ctx, name, false, img, ip, &status, err);
+  return start_under_monitor (ctx, name, false, &how, &status, err);
 }
 
 int
@@ -256,6 +368,7 @@ system_stop (const struct ctr_context *ctx, const char *name, int timeout,
       out->killed = out->orphaned = true;
       if (r == 0)
         record_exit (&o, *exit_status);
+      system_ephemeral_reap (ctx, name);
       break;
     default:
       /* a paused container cannot act on its stop signal */
@@ -367,6 +480,10 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
           ctr_error_free (err);
         }
     }
+  /* an ephemeral run's layer lies over the rootfs: off it first; a move left halfway
+     is finished or undone, so that one volume is left to release */
+  if (ephemeral_end (o.fd, name, err) < 0 || system_move_recover (o.fd, name, err) < 0)
+    goto out;
   rootfd = open (root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
     {

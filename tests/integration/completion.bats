@@ -78,6 +78,22 @@ complete_bash() {
 	ctr destroy compl-$$
 }
 
+@test "bash: move: container names, pools after --pool, start --ephemeral" {
+	system_setup
+	ctr create -t busybox compl-$$ --net none
+	ctr pool create compl-p --type dir --path "$BATS_TEST_TMPDIR/p"
+	complete_bash "$CTR" --store "$CTR_STORE" move ""
+	[ "$output" = "compl-$$" ] || fail "$output"
+	complete_bash "$CTR" --store "$CTR_STORE" move "compl-$$" --pool ""
+	[ "$output" = "compl-p default" ] || fail "$output"
+	complete_bash "$CTR" --store "$CTR_STORE" create -t busybox x --pool com
+	[ "$output" = "compl-p" ] || fail "$output"
+	complete_bash "$CTR" start --eph
+	[ "$output" = --ephemeral ] || fail "$output"
+	ctr destroy compl-$$
+	ctr pool rm compl-p
+}
+
 @test "zsh: the completion function offers verbs, options and names" {
 	command -v zsh >/dev/null || skip "zsh not installed (Debian package zsh)"
 	zsh -n "$SRCDIR/completion/zsh/_ctr"

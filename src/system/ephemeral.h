@@ -1,0 +1,24 @@
+/* ephemeral: runs on a throw-away overlay layer over a system container's rootfs (`ctr
+   start --ephemeral`), and clones destroyed when their run ends (`ctr clone --ephemeral`). */
+#ifndef CTR_EPHEMERAL_H
+#define CTR_EPHEMERAL_H
+
+#include <stdbool.h>
+#include "base/error.h"
+
+/* <store>/NAME/.ephemeral: the run's layer (upper/, work/; a tmpfs where the store cannot
+   hold an overlay upper). Made before it is mounted: it is the run's record. */
+#define EPHEMERAL_LAYER ".ephemeral"
+/* <store>/NAME/ephemeral: the mark of a clone that is destroyed when its run ends. */
+#define EPHEMERAL_MARK "ephemeral"
+
+/* The layer made and mounted over rootfs (the container directory dfd at dirpath, locked
+   and stopped). */
+int ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *err);
+/* The layer's mounts undone and its directory removed; nothing to do without one. */
+int ephemeral_end (int dfd, const char *name, ctr_error_t *err);
+bool ephemeral_active (int dfd);
+bool ephemeral_marked (int dfd);
+int ephemeral_mark (int dfd, ctr_error_t *err);
+
+#endif
