@@ -14,7 +14,7 @@ static const char usage[]
       "of it, and below PATH none is followed. Into an existing directory the copy keeps its\n"
       "name; a symlink in the way is replaced, not written through. Copies into the container\n"
       "belong to its root, copies out of it to the caller, unless -a. A host path with a\n"
-      "colon is written ./a:b.\n"
+      "colon is written ./a:b. NAME may also be a running OCI container's id.\n"
       "\n"
       "Options:\n"
       "  -a, --archive      keep owners (as ids inside the container, mapped through its id\n"

@@ -310,10 +310,13 @@ system_export (const struct ctr_context *ctx, const char *name, const char *file
   if (fd < 0)
     return -1;
   if (snapshots && pool_volume_native_snapshots (fd))
-    return ctr_error (err, 0,
-                      "export `%s`: --snapshots: its snapshots are native volumes of pool `%s`, "
-                      "which an archive cannot hold yet",
-                      name, pool_volume_pool (fd));
+    {
+      cleanup_free char *pool = pool_volume_pool (fd);
+      return ctr_error (err, 0,
+                        "export `%s`: --snapshots: its snapshots are native volumes of pool `%s`, "
+                        "which an archive cannot hold yet",
+                        name, pool);
+    }
   dir = xasprintf ("%s/%s", store_root (ctx->store), name);
   if (pool_volume_activate (fd, dir, err) < 0)
     return ctr_error_wrap (err, "export `%s`", name);

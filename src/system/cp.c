@@ -22,6 +22,7 @@
 #include "base/json_edit.h"
 #include "base/util.h"
 #include "rootfs/paths.h"
+#include "runtime/state.h"
 #include "system/dataio.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -310,30 +311,89 @@ split_spec (const char *spec, char **name, const char **path)
   return true;
 }
 
-/* The container's root as a directory fd: a stopped one's rootfs (its store lock held in
- *lockfd, so that a start waits), a running one's init's root through /proc. */
+/* linux.uidMappings and gidMappings of the config.json in dirfd (none: ids as they are). */
 static int
-open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockfd, ctr_error_t *err)
+read_id_maps (struct cp_job *j, int dirfd, ctr_error_t *err)
 {
-  const char *root = store_root (ctx->store);
-  cleanup_close int fd = store_open (root, j->name, err), procfd = -1;
-  cleanup_free char *text = NULL, *dir = NULL, *rootfs = NULL;
-  struct system_info info = { 0 };
+  cleanup_free char *text = NULL;
   json_node *cfg;
-  struct statfs sf;
-  char buf[64];
   size_t len;
-  int rfd;
 
-  if (fd < 0)
-    return -1;
-  if (read_file_at (fd, "config.json", CONFIG_MAX, &text, &len, err) < 0
+  if (read_file_at (dirfd, "config.json", CONFIG_MAX, &text, &len, err) < 0
       || (cfg = jnode_parse (text, "config.json", err)) == NULL)
     return ctr_error_wrap (err, "container `%s`", j->name);
   read_maps (cfg, "uidMappings", j->uids, &j->n_uids);
   read_maps (cfg, "gidMappings", j->gids, &j->n_gids);
   jnode_free (cfg);
-  if (store_lock (fd, err) < 0)
+  return 0;
+}
+
+/* The root of a running process as its mount namespace sees it: /proc/PID/root, from a
+   handle checked to be procfs. */
+static int
+open_proc_root (const char *name, pid_t pid, ctr_error_t *err)
+{
+  cleanup_close int procfd = open ("/proc", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  struct statfs sf;
+  char buf[64];
+  int rfd;
+
+  if (pid <= 0)
+    return ctr_error (err, 0, "container `%s` has no running process", name);
+  if (procfd < 0 || fstatfs (procfd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+    return ctr_error (err, 0, "/proc is not procfs");
+  snprintf (buf, sizeof buf, "%d/root", (int)pid);
+  rfd = openat (procfd, buf, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rfd < 0)
+    return ctr_error (err, errno, "container `%s`: open the root of its process %d", name,
+                      (int)pid);
+  return rfd;
+}
+
+/* An OCI container of the state root by id: its process's root (started, running). */
+static int
+open_oci_root (const struct ctr_context *ctx, struct cp_job *j, ctr_error_t *err)
+{
+  cleanup_close int sfd = state_dir_open (container_state_root (ctx), j->name, NULL), bfd = -1;
+  struct ctr_state *s = NULL;
+  int rfd;
+
+  if (sfd < 0)
+    return ctr_error (err, 0, "container `%s` does not exist", j->name);
+  if (state_read (sfd, j->name, &s, err) < 0)
+    return -1;
+  bfd = s->bundle ? open (s->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  if (bfd >= 0 && read_id_maps (j, bfd, err) < 0)
+    rfd = -1;
+  else if (s->pid <= 0 || pid_start_time (s->pid) != s->pid_start)
+    rfd = ctr_error (err, 0, "container `%s` is not running", j->name);
+  else if ((rfd = open_proc_root (j->name, s->pid, err)) >= 0
+           && pid_start_time (s->pid) != s->pid_start) /* not a reused pid */
+    {
+      close (rfd);
+      rfd = ctr_error (err, 0, "container `%s` stopped while its root was opened", j->name);
+    }
+  ctr_state_free (s);
+  return rfd;
+}
+
+/* The container's root as a directory fd: a stopped one's rootfs (its store lock held in
+   *lockfd, so that a start waits), a running one's init's root through /proc; a name that
+   is no system container, an OCI container's of the state root. */
+static int
+open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockfd, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  cleanup_close int fd = -1;
+  cleanup_free char *dir = NULL, *rootfs = NULL;
+  struct system_info info = { 0 };
+  pid_t pid;
+  int rfd;
+
+  if (!store_exists (root, j->name))
+    return open_oci_root (ctx, j, err);
+  fd = store_open (root, j->name, err);
+  if (fd < 0 || read_id_maps (j, fd, err) < 0 || store_lock (fd, err) < 0)
     return -1;
   if (system_status_get (ctx, j->name) == SYSTEM_STOPPED)
     {
@@ -350,18 +410,11 @@ open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockf
   flock (fd, LOCK_UN);
   if (system_info (ctx, j->name, false, &info, err) < 0)
     return -1;
-  pid_t pid = info.pid;
+  pid = info.pid;
   system_info_clear (&info);
-  if (pid <= 0)
-    return ctr_error (err, 0, "container `%s` has no running init", j->name);
-  procfd = open ("/proc", O_DIRECTORY | O_PATH | O_CLOEXEC);
-  if (procfd < 0 || fstatfs (procfd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
-    return ctr_error (err, 0, "/proc is not procfs");
-  snprintf (buf, sizeof buf, "%d/root", (int)pid);
-  rfd = openat (procfd, buf, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  rfd = open_proc_root (j->name, pid, err);
   if (rfd < 0)
-    return ctr_error (err, errno, "container `%s`: open the root of its init (pid %d)", j->name,
-                      (int)pid);
+    return -1;
   /* the pid is still its init's: not a reused one */
   if (system_info (ctx, j->name, false, &info, err) < 0 || info.pid != pid)
     {

@@ -476,3 +476,27 @@ check_escapes() {
 	assert_usage_error
 	[ ! -e "$WORK/x" ]
 }
+
+@test "cp: an OCI container by id: its own mount namespace; its symlinks stay inside" {
+	make_bundle
+	mkdir -p "$WORK/host" "$BUNDLE/rootfs/$WORK/host"
+	echo host-secret >"$WORK/host/file"
+	echo guest-file >"$BUNDLE/rootfs/$WORK/host/file"
+	ln -s "/../../../../..$WORK/host/file" "$BUNDLE/rootfs/x"
+	run_detached
+	run ctr cp -L "$(cid):/x" "$WORK/read-x"
+	assert_success
+	[ "$(cat "$WORK/read-x")" = guest-file ]
+	echo pushed >"$WORK/push"
+	run ctr cp "$WORK/push" "$(cid):/dev/"
+	assert_success
+	[ ! -e "$BUNDLE/rootfs/dev/push" ]
+	run ctr cp "$(cid):/dev/push" "$WORK/back"
+	assert_success
+	[ "$(cat "$WORK/back")" = pushed ]
+	ctr delete -f "$(cid)"
+	run ctr cp "$WORK/push" "$(cid):/dev/"
+	assert_failure
+	[[ $output == *"container \`$(cid)\` does not exist"* ]] || fail "$output"
+	[ "$(cat "$WORK/host/file")" = host-secret ]
+}
