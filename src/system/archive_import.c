@@ -439,8 +439,9 @@ fix_meta (int dfd, const char *name, const char *pool, ctr_error_t *err)
   return r;
 }
 
-/* The archive's files into the staging directory dfd (at dir): the default pool takes
-   it whole; another pool gets a volume first, which the rootfs goes into. */
+/* The archive's files into the staging directory dfd (at dir), only the members a
+   container has, by name: the default pool takes them in one pass; another pool gets a
+   volume first, which the rootfs goes into. */
 static int
 unpack (const struct ctr_context *ctx, int fd, enum archive_compression c, int dfd, const char *dir,
         const char *name, const struct archive_layout *l, const struct pool *p, ctr_error_t *err)
@@ -461,18 +462,21 @@ unpack (const struct ctr_context *ctx, int fd, enum archive_compression c, int d
                       "pool `%s` is an overlay pool, whose containers are layers over their "
                       "template's tree: import into a dir, btrfs or lvm pool",
                       p->name);
-  if (strcmp (p->name, POOL_DEFAULT) == 0)
-    return extract (fd, c, dir, 1, NULL, dfd, err);
-  if (mkdirat (dfd, "rootfs", 0755) < 0)
-    return ctr_error (err, errno, "create `%s/rootfs`", dir);
-  if (pool_volume_create (p, dfd, dir, name, NULL, NULL, err) < 0)
-    return -1;
-  rootfs = pool_volume_rootfs (dfd, dir);
   m_root = xasprintf ("%s/rootfs", l->top);
-  what[0] = m_root;
-  what[1] = NULL;
-  if (extract (fd, c, rootfs, 2, what, dfd, err) < 0)
-    return -1;
+  if (strcmp (p->name, POOL_DEFAULT) == 0)
+    what[n++] = m_root;
+  else
+    {
+      if (mkdirat (dfd, "rootfs", 0755) < 0)
+        return ctr_error (err, errno, "create `%s/rootfs`", dir);
+      if (pool_volume_create (p, dfd, dir, name, NULL, NULL, err) < 0)
+        return -1;
+      rootfs = pool_volume_rootfs (dfd, dir);
+      what[0] = m_root;
+      what[1] = NULL;
+      if (extract (fd, c, rootfs, 2, what, dfd, err) < 0)
+        return -1;
+    }
   what[n++] = m_config = xasprintf ("%s/config.json", l->top);
   what[n++] = m_meta = xasprintf ("%s/%s", l->top, STORE_META);
   if (l->template_conf)
@@ -524,6 +528,12 @@ system_import (const struct ctr_context *ctx, const char *file, const char *name
     return ctr_error (err, errno, "import: open `%s`", file);
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     return ctr_error (err, 0, "import: `%s` is not a regular file", file);
+  /* tar reads it twice: what was checked must be what is unpacked */
+  if ((st.st_uid != geteuid () && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    return ctr_error (err, 0,
+                      "import: `%s` can be written by others (owner %u, mode %04o), who could "
+                      "change it between its check and its unpacking: copy it first",
+                      file, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
   if (pool_load (root, pool ? pool : POOL_DEFAULT, &p, err) < 0)
     return ctr_error_wrap (err, "import");
   if (detect_compression (fd, file, &c, err) < 0 || list_archive (fd, file, c, &l, err) < 0)

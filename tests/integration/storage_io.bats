@@ -242,6 +242,16 @@ base_members() {
 		[ ! -e /x ] || fail "$f: made /x"
 		check_store_empty
 	done
+	# tar reads it twice: a file others may write between the two is refused
+	chmod 0666 "$WORK/junk.tar"
+	run ctr import "$WORK/junk.tar" "$NAME"
+	assert_failure
+	[[ $output == *"\`$WORK/junk.tar\` can be written by others (owner 0, mode 0666)"* ]] || fail "$output"
+	chmod 0644 "$WORK/junk.tar"
+	chown 1000 "$WORK/junk.tar"
+	run ctr import "$WORK/junk.tar" "$NAME"
+	[[ $output == *"can be written by others (owner 1000,"* ]] || fail "$output"
+	chown 0 "$WORK/junk.tar"
 	run ctr import "$WORK/none.tar"
 	assert_failure
 	[[ $output == *"open \`$WORK/none.tar\`"* ]] || fail "$output"
