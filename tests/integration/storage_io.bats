@@ -8,7 +8,7 @@ load helpers
 
 setup() {
 	system_setup || return 1
-	requires_tools tar zstd xz gzip python3
+	requires_tools tar zstd xz gzip python3 setcap getcap setfacl getfacl setfattr getfattr
 	NAME=sio-${BATS_SUITE_TEST_NUMBER}-$$
 	WORK=$BATS_TEST_TMPDIR/work
 	mkdir -p "$WORK"
@@ -25,6 +25,10 @@ teardown() {
 		ctr destroy -f "${n%.new}" >/dev/null 2>&1 || true
 	done
 	delete_all_containers
+	if [ -n "${LOOP:-}" ]; then
+		umount "$WORK/mnt" 2>/dev/null || true
+		losetup -d "$LOOP" 2>/dev/null || true
+	fi
 	check_no_leaks && check_store_empty && return 0
 	remove_leftovers
 	return 1
@@ -36,14 +40,16 @@ check_store_empty() {
 	! pgrep -f "^tar .*$WORK" >/dev/null || fail "tar left running: $(pgrep -af "^tar .*$WORK")"
 }
 
-# A busybox container with a file of another owner, a setuid copy of busybox holding a
-# file capability, and a hard link.
+# A busybox container with a file of another owner (with an ACL and a user xattr), a
+# setuid copy of busybox holding a file capability, and a hard link.
 make_marked() {
 	local r
 	ctr create -t busybox "$1" --net none
 	r=$CTR_STORE/$1/rootfs
 	echo "data of $1" >"$r/data.txt"
 	chown 1234:2345 "$r/data.txt"
+	setfacl -m u:4321:r "$r/data.txt"
+	setfattr -n user.note -v kept "$r/data.txt"
 	cp "$r/bin/busybox" "$r/suid"
 	chmod 4755 "$r/suid"
 	setcap cap_net_raw+ep "$r/suid"
@@ -54,6 +60,8 @@ make_marked() {
 check_marked() {
 	local r=$CTR_STORE/$1/rootfs
 	[ "$(stat -c '%u:%g %a' "$r/data.txt")" = "1234:2345 644" ] || fail "data.txt: $(stat -c '%u:%g %a' "$r/data.txt")"
+	getfacl -n "$r/data.txt" 2>/dev/null | grep -qx "user:4321:r--" || fail "ACL: $(getfacl -n "$r/data.txt")"
+	[ "$(getfattr --only-values -n user.note "$r/data.txt")" = kept ] || fail "user.note lost"
 	[ "$(stat -c '%a' "$r/suid")" = 4755 ] || fail "suid: $(stat -c '%a' "$r/suid")"
 	[[ $(getcap "$r/suid") == *cap_net_raw=ep* ]] || fail "capability: $(getcap "$r/suid")"
 	[ "$(stat -c '%i' "$r/data.txt")" = "$(stat -c '%i' "$r/hard.txt")" ] || fail "hard link lost"
@@ -142,6 +150,47 @@ check_marked() {
 	[ -z "$(ls -A "$WORK/pool")" ] || fail "pool: $(ls -A "$WORK/pool")"
 	ctr destroy "$NAME"
 	ctr pool rm sio-p
+}
+
+@test "export/import: btrfs pools: from a subvolume, into a new one; destroy takes it" {
+	command -v mkfs.btrfs >/dev/null || skip "btrfs-progs is not installed"
+	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
+	truncate -s 300M "$WORK/btrfs.img"
+	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
+	LOOP=$(losetup -f --show "$WORK/btrfs.img")
+	mkdir -p "$WORK/mnt"
+	mount "$LOOP" "$WORK/mnt"
+	chmod 700 "$WORK/mnt"
+	ctr pool create sio-b --type btrfs --path "$WORK/mnt"
+	ctr create -t busybox "$NAME" --net none --pool sio-b
+	echo in-btrfs >"$WORK/mnt/$NAME/data.txt"
+	ctr snapshot create "$NAME" s1
+	run ctr export --snapshots "$NAME" "$WORK/b.tar"
+	assert_failure
+	[[ $output == *"native volumes of pool \`sio-b\`"* ]] || fail "$output"
+	run ctr export "$NAME" "$WORK/b.tar"
+	assert_success
+	run ctr import --pool sio-b "$WORK/b.tar" "$NAME-2"
+	assert_success
+	btrfs subvolume show "$WORK/mnt/$NAME-2" >/dev/null
+	[ "$(cat "$CTR_STORE/$NAME-2/rootfs/data.txt")" = in-btrfs ]
+	run ctr start "$NAME-2"
+	assert_success
+	run ctr attach "$NAME-2" -- cat /data.txt
+	[ "$output" = in-btrfs ]
+	ctr stop "$NAME-2"
+	# the default pool takes it too
+	run ctr import "$WORK/b.tar" "$NAME-3"
+	assert_success
+	[ -d "$CTR_STORE/$NAME-3/rootfs/bin" ] && [ ! -L "$CTR_STORE/$NAME-3/rootfs" ]
+	ctr destroy "$NAME-2"
+	ctr destroy "$NAME"
+	ctr destroy "$NAME-3"
+	[ -z "$(btrfs subvolume list "$WORK/mnt")" ] || fail "subvolumes: $(btrfs subvolume list "$WORK/mnt")"
+	ctr pool rm sio-b
+	umount "$WORK/mnt"
+	losetup -d "$LOOP"
+	LOOP=
 }
 
 @test "export: errors name the container or the file, and leave nothing" {
