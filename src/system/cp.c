@@ -47,6 +47,8 @@ struct cp_job
   size_t n_uids, n_gids;
   uid_t caller_uid;
   gid_t caller_gid;
+  dev_t top_dev; /* the first directory made: a copy into the tree it copies skips it */
+  ino_t top_ino;
 };
 
 /* ------------------------------------------------------------------ ids */
@@ -94,7 +96,7 @@ to_inside (const struct idmap *m, size_t n, uint32_t id)
 /* The owner a copy gets. Into the container: its root, or (-a) the same id inside it.
    Out of it: the caller, or (-a) the id the container knew. */
 static int
-owner_of (const struct cp_job *j, const struct stat *st, uid_t *uid, gid_t *gid, const char *what,
+owner_of (struct cp_job *j, const struct stat *st, uid_t *uid, gid_t *gid, const char *what,
           ctr_error_t *err)
 {
   if (!j->into)
@@ -159,7 +161,7 @@ copy_xattrs (int in, int out)
 /* Owner, then mode (a chown clears set-id bits), then xattrs (it clears capabilities
    too), then times. fd is the copy, open (not O_PATH). */
 static int
-finish_node (const struct cp_job *j, int in, int fd, const struct stat *st, const char *what,
+finish_node (struct cp_job *j, int in, int fd, const struct stat *st, const char *what,
              ctr_error_t *err)
 {
   struct timespec times[2] = { st->st_atim, st->st_mtim };
@@ -180,8 +182,8 @@ finish_node (const struct cp_job *j, int in, int fd, const struct stat *st, cons
 
 /* ------------------------------------------------------------------ the walk */
 
-static int copy_node (const struct cp_job *j, int sdir, const char *sname, int ddir,
-                      const char *dname, const char *what, ctr_error_t *err);
+static int copy_node (struct cp_job *j, int sdir, const char *sname, int ddir, const char *dname,
+                      const char *what, ctr_error_t *err);
 
 /* name "" is dir itself (an fd from a resolution): reopened through /proc/self/fd. */
 static int
@@ -194,12 +196,13 @@ open_at (int dir, const char *name, int flags)
 }
 
 static int
-copy_dir (const struct cp_job *j, int sfd, const struct stat *st, int ddir, const char *dname,
+copy_dir (struct cp_job *j, int sfd, const struct stat *st, int ddir, const char *dname,
           const char *what, ctr_error_t *err)
 {
   cleanup_close int dfd = -1;
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
+  struct stat dst;
 
   if (mkdirat (ddir, dname, 0700) < 0 && errno != EEXIST)
     return ctr_error (err, errno, "mkdir `%s`", what);
@@ -208,6 +211,11 @@ copy_dir (const struct cp_job *j, int sfd, const struct stat *st, int ddir, cons
     return ctr_error (
         err, errno == ELOOP ? 0 : errno,
         errno == ELOOP ? "`%s`: a symlink is in the way (never followed)" : "open `%s`", what);
+  if (j->top_ino == 0 && fstat (dfd, &dst) == 0)
+    {
+      j->top_dev = dst.st_dev;
+      j->top_ino = dst.st_ino;
+    }
   d = fdopendir (fcntl (sfd, F_DUPFD_CLOEXEC, 0));
   if (d == NULL)
     return ctr_error (err, errno, "read `%s`", what);
@@ -224,7 +232,7 @@ copy_dir (const struct cp_job *j, int sfd, const struct stat *st, int ddir, cons
 
 /* A regular file: a symlink in the destination is replaced, never written through. */
 static int
-copy_file (const struct cp_job *j, int in, const struct stat *st, int ddir, const char *dname,
+copy_file (struct cp_job *j, int in, const struct stat *st, int ddir, const char *dname,
            const char *what, ctr_error_t *err)
 {
   const int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
@@ -245,7 +253,7 @@ copy_file (const struct cp_job *j, int in, const struct stat *st, int ddir, cons
 }
 
 static int
-copy_symlink (const struct cp_job *j, int sdir, const char *sname, const struct stat *st, int ddir,
+copy_symlink (struct cp_job *j, int sdir, const char *sname, const struct stat *st, int ddir,
               const char *dname, const char *what, ctr_error_t *err)
 {
   char target[PATH_MAX];
@@ -269,7 +277,7 @@ copy_symlink (const struct cp_job *j, int sdir, const char *sname, const struct 
 }
 
 static int
-copy_node (const struct cp_job *j, int sdir, const char *sname, int ddir, const char *dname,
+copy_node (struct cp_job *j, int sdir, const char *sname, int ddir, const char *dname,
            const char *what, ctr_error_t *err)
 {
   cleanup_close int in = -1;
@@ -279,6 +287,8 @@ copy_node (const struct cp_job *j, int sdir, const char *sname, int ddir, const 
     return ctr_error (err, errno, "`%s`", what);
   if (S_ISLNK (st.st_mode))
     return copy_symlink (j, sdir, sname, &st, ddir, dname, what, err);
+  if (S_ISDIR (st.st_mode) && st.st_ino == j->top_ino && st.st_dev == j->top_dev)
+    return 0; /* the copy itself, made inside the tree being copied */
   if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
     {
       fprintf (stderr, "ctr: note: cp: `%s` skipped (not a file, directory or symlink)\n", what);
@@ -457,7 +467,7 @@ open_parent (int rootfd, const char *path, char **base, const char *what, ctr_er
 /* The source end: its directory and name (name "": the directory fd is the source). With
    -L a symlink is resolved (inside the root for a container path). */
 static int
-open_source (const struct cp_job *j, int rootfd, const char *path, char **name, const char *what,
+open_source (struct cp_job *j, int rootfd, const char *path, char **name, const char *what,
              ctr_error_t *err)
 {
   int dir = open_parent (rootfd, path, name, what, err);

@@ -559,3 +559,13 @@ check_escapes() {
 	[[ $output == *"container \`$(cid)\` does not exist"* ]] || fail "$output"
 	[ "$(cat "$WORK/host/file")" = host-secret ]
 }
+
+@test "cp: a container's tree copied into itself (stopped: its rootfs is a host path) ends" {
+	ctr create -t busybox "$NAME" --net none
+	mkdir -p "$CTR_STORE/$NAME/rootfs/srv/t/a"
+	echo x >"$CTR_STORE/$NAME/rootfs/srv/t/a/f"
+	run ctr cp "$NAME:/srv/t" "$CTR_STORE/$NAME/rootfs/srv/t/copy"
+	assert_success
+	[ "$(cat "$CTR_STORE/$NAME/rootfs/srv/t/copy/a/f")" = x ]
+	[ ! -e "$CTR_STORE/$NAME/rootfs/srv/t/copy/copy" ]
+}
