@@ -24,19 +24,8 @@
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 
-/* What the listing found. */
-struct archive_layout
-{
-  char *top; /* the name the container was exported as */
-  bool config, meta, rootfs, template_conf, snapshots;
-  char **names; /* every member (and hard link target) to check against symlinks */
-  size_t n_names;
-  char **links; /* symlink members, sorted */
-  size_t n_links;
-};
-
-static void
-layout_clear (struct archive_layout *l)
+void
+archive_layout_clear (struct archive_layout *l)
 {
   free (l->top);
   for (size_t i = 0; i < l->n_names; i++)
@@ -190,8 +179,8 @@ check_place (const char *file, struct archive_layout *l, const char *name, char 
 }
 
 /* One line of `tar -tv --quoting-style=c --numeric-owner`. */
-static int
-check_line (const char *file, struct archive_layout *l, const char *line, ctr_error_t *err)
+int
+archive_layout_line (const char *file, struct archive_layout *l, const char *line, ctr_error_t *err)
 {
   const char *p = strchr (line, '"');
   cleanup_free char *name = NULL, *target = NULL;
@@ -258,6 +247,17 @@ check_symlink_paths (const char *file, struct archive_layout *l, ctr_error_t *er
   return 0;
 }
 
+int
+archive_layout_finish (const char *file, struct archive_layout *l, ctr_error_t *err)
+{
+  if (l->top == NULL || !l->config || !l->meta || !l->rootfs)
+    return ctr_error (err, 0,
+                      "`%s`: not an archive of `ctr export` (it needs NAME/config.json, "
+                      "NAME/ctr.json and NAME/rootfs/)",
+                      file);
+  return check_symlink_paths (file, l, err);
+}
+
 static int
 list_archive (int fd, const char *file, enum archive_compression c, struct archive_layout *l,
               ctr_error_t *err)
@@ -291,7 +291,7 @@ list_archive (int fd, const char *file, enum archive_compression c, struct archi
     {
       if (line[n - 1] == '\n')
         line[n - 1] = '\0';
-      if (r == 0 && check_line (file, l, line, err) < 0)
+      if (r == 0 && archive_layout_line (file, l, line, err) < 0)
         r = -1; /* read on, so that tar ends */
     }
   fclose (f);
@@ -302,12 +302,7 @@ list_archive (int fd, const char *file, enum archive_compression c, struct archi
     }
   if (dataio_wait_tar (pid, efd, err) < 0)
     return ctr_error_wrap (err, "`%s`", file);
-  if (l->top == NULL || !l->config || !l->meta || !l->rootfs)
-    return ctr_error (err, 0,
-                      "`%s`: not an archive of `ctr export` (it needs NAME/config.json, "
-                      "NAME/ctr.json and NAME/rootfs/)",
-                      file);
-  return check_symlink_paths (file, l, err);
+  return archive_layout_finish (file, l, err);
 }
 
 /* tar -x of the members named in what (NULL: all) into dir, strip leading components. */
@@ -509,7 +504,7 @@ system_import (const struct ctr_context *ctx, const char *file, const char *name
                char **made, ctr_error_t *err)
 {
   const char *root = store_root (ctx->store);
-  __attribute__ ((cleanup (layout_clear))) struct archive_layout l = { 0 };
+  __attribute__ ((cleanup (archive_layout_clear))) struct archive_layout l = { 0 };
   __attribute__ ((cleanup (pool_clear))) struct pool p = { 0 };
   cleanup_close int fd = -1, rootfd = -1, dfd = -1;
   cleanup_free char *tmp = NULL;
