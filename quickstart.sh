@@ -12,13 +12,15 @@ cd "$(dirname "$0")"
 # templates, crun and runc beside ctr, python3 for the seccomp notify tests, zsh for its
 # completion, containerd (and python3-grpcio for its CRI plugin) to drive ctr as Kubernetes does,
 # strace for the fault test (kill -9 of ctr at each of its system calls), openssh-client to
-# log in to a Debian guest's sshd, btrfs-progs, lvm2 and thin-provisioning-tools for storage pools
+# log in to a Debian guest's sshd, btrfs-progs, lvm2 and thin-provisioning-tools for storage pools,
+# tar, zstd, xz-utils and gzip for ctr export/import, libcap2-bin (setcap, getcap), acl and
+# attr for their tests of file capabilities, ACLs and xattrs
 # criu: `ctr checkpoint` / `ctr restore` run it (their real tests skip where `criu check` fails)
 packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev libseccomp-dev
   libmnl-dev libcgroup-dev busybox-static jq scdoc bats iproute2 procps util-linux nftables
   uidmap passt slirp4netns dnsmasq-base skopeo umoci debootstrap crun runc conmon python3 zsh
   containerd python3-grpcio strace openssh-client btrfs-progs lvm2 thin-provisioning-tools
-  criu"
+  criu tar zstd xz-utils gzip libcap2-bin acl attr"
 missing=""
 for p in $packages podman; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -60,6 +60,10 @@ int cli_pool (const struct ctr_context *ctx, int argc, char **argv);
 int cli_config (const struct ctr_context *ctx, int argc, char **argv);
 int cli_templates (const struct ctr_context *ctx, int argc, char **argv);
 int cli_check_config (const struct ctr_context *ctx, int argc, char **argv);
+/* export.c: `ctr export` and `ctr import`; cp.c: `ctr cp`. */
+int cli_export (const struct ctr_context *ctx, int argc, char **argv);
+int cli_import (const struct ctr_context *ctx, int argc, char **argv);
+int cli_cp (const struct ctr_context *ctx, int argc, char **argv);
 struct system_info;
 /* One system container as ls and info print it in JSON. */
 void cli_system_info_json (json_writer *w, const struct system_info *i);

@@ -94,6 +94,22 @@ complete_bash() {
 	ctr pool rm compl-p
 }
 
+@test "bash: export, import and cp: container names, NAME: for cp, pools after --pool" {
+	system_setup
+	ctr create -t busybox compl-$$ --net none
+	complete_bash "$CTR" export ""
+	[ "$output" = "compl-$$" ] || fail "$output"
+	complete_bash "$CTR" cp "compl-"
+	[ "$output" = "compl-$$:" ] || fail "$output"
+	complete_bash "$CTR" cp "compl-$$:/etc" "$SRCDIR/completion/ba"
+	[ "$output" = "$SRCDIR/completion/bash" ] || fail "$output"
+	complete_bash "$CTR" import --pool ""
+	[ "$output" = "default" ] || fail "$output"
+	complete_bash "$CTR" import "$SRCDIR/completion/ba"
+	[ "$output" = "$SRCDIR/completion/bash" ] || fail "$output"
+	ctr destroy compl-$$
+}
+
 @test "zsh: the completion function offers verbs, options and names" {
 	command -v zsh >/dev/null || skip "zsh not installed (Debian package zsh)"
 	zsh -n "$SRCDIR/completion/zsh/_ctr"
