@@ -178,6 +178,33 @@ run_d() {
 	[ ! -e "$HOMES/$RL_USER/data/ctr/containers/$MARKER" ]
 }
 
+@test "rootless system container gets lxcfs's files, read-only, in its user namespace" {
+	requires_tools lxcfs
+	[ -e /dev/fuse ] || skip "no /dev/fuse"
+	local dir=$HOMES/lxcfs pid
+	mkdir "$dir"
+	lxcfs -f -p "$HOMES/lxcfs.pid" "$dir" >"$HOMES/lxcfs.log" 2>&1 </dev/null 3>&- &
+	pid=$!
+	wait_until test -f "$dir/proc/meminfo" || fail "lxcfs: $(cat "$HOMES/lxcfs.log")"
+	RL_ENV="CTR_LXCFS_DIR=$dir" run as "$RL_USER" create -t busybox "$MARKER"
+	assert_success
+	RL_ENV="CTR_LXCFS_DIR=$dir" run as "$RL_USER" config "$MARKER" set lxcfs true
+	assert_success
+	RL_ENV="CTR_LXCFS_DIR=$dir" run as "$RL_USER" start "$MARKER"
+	local started=$status out=$output
+	if [ "$started" = 0 ]; then
+		run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c \
+			'grep -c " ro,[^ ]* - fuse.lxcfs " /proc/self/mountinfo; cut -d. -f1 /proc/uptime' </dev/null
+		as "$RL_USER" stop "$MARKER" >/dev/null 2>&1 || true
+	fi
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	! grep -qF " $dir " /proc/self/mountinfo || umount -l "$dir"
+	[ "$started" = 0 ] || fail "start: $out"
+	[ "${lines[0]}" = 8 ] || fail "lxcfs mounts inside: $output"
+	[ "${lines[1]}" -lt "$(cut -d. -f1 /proc/uptime)" ] || fail "uptime inside: ${lines[1]}"
+}
+
 @test "rootless app container runs a host program; its status comes back" {
 	run as "$RL_USER" create -t app "$MARKER" -- /bin/sh -c 'exit 4'
 	assert_success
