@@ -18,10 +18,11 @@ setup() {
 
 # Stops this test's lxcfs and takes its mount away: after the containers that used it.
 stop_lxcfs() {
-	[ -n "$LXCFS_PID" ] || return 0
-	kill -TERM "$LXCFS_PID" 2>/dev/null || true
-	wait "$LXCFS_PID" 2>/dev/null || true
-	LXCFS_PID=
+	if [ -n "$LXCFS_PID" ]; then
+		kill -TERM "$LXCFS_PID" 2>/dev/null || true
+		wait "$LXCFS_PID" 2>/dev/null || true
+		LXCFS_PID=
+	fi
 	if grep -qF " $CTR_LXCFS_DIR " /proc/self/mountinfo; then
 		umount "$CTR_LXCFS_DIR" 2>/dev/null || umount -l "$CTR_LXCFS_DIR"
 	fi
@@ -193,4 +194,31 @@ make_system() {
 	[[ $output == *"warn     lxcfs "*"no running lxcfs mounted at \`$CTR_LXCFS_DIR\`"* ]] ||
 		fail "$output"
 	[[ $output == *"warn lxcfs: start it"* ]] || fail "no advice: $output"
+}
+
+@test "lxcfs: free -m and top in a Debian guest with memory 64M see 64 MiB (slow: CI or CTR_SLOW_TESTS)" {
+	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
+	requires_tools debootstrap
+	requires_init
+	local hash tarball
+	# procps brings free and top (busybox's free asks sysinfo(2), which lxcfs cannot change)
+	hash=$(printf 'procps\nsysvinit-core\n' | sha256sum | cut -c1-12)
+	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar 2>/dev/null | head -1)
+	if [ -z "$tarball" ] && ! getent hosts deb.debian.org >/dev/null; then
+		skip "no cached Debian tree with procps and no mirror to build one"
+	fi
+	start_lxcfs
+	CTR_TIMEOUT=1200 run ctr create -t debian "$NAME" --net none --packages procps
+	assert_success
+	run ctr config "$NAME" set memory 64M
+	assert_success
+	run ctr start "$NAME"
+	assert_success
+	in_guest "free -m | awk '/^Mem:/ {print \$2}'"
+	assert_success
+	[ "$output" = 64 ] || fail "free -m total inside: $output, want 64"
+	in_guest "top -bn1 | awk '/^MiB Mem/ {print \$4}'"
+	[ "$output" = 64.0 ] || fail "top's total inside: $output"
+	run ctr stop "$NAME"
+	assert_success
 }
