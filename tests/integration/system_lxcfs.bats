@@ -219,6 +219,7 @@ make_system() {
 	[ "$output" = 64 ] || fail "free -m total inside: $output, want 64"
 	in_guest "top -bn1 | awk '/^MiB Mem/ {print \$4}'"
 	[ "$output" = 64.0 ] || fail "top's total inside: $output"
-	run ctr stop "$NAME"
+	# a sysvinit halt may use the template's 60 s (the emulated v2 guest is slow)
+	CTR_TIMEOUT=90 run ctr stop "$NAME"
 	assert_success
 }
