@@ -21,6 +21,9 @@ packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev li
   uidmap passt slirp4netns dnsmasq-base skopeo umoci debootstrap crun runc conmon python3 zsh
   containerd python3-grpcio strace openssh-client btrfs-progs lvm2 thin-provisioning-tools
   criu tar zstd xz-utils gzip libcap2-bin acl attr"
+# lxcfs: system containers see their limits in /proc; the tests (system_lxcfs.bats) start
+# an lxcfs of their own. mmdebstrap: rootless `ctr create -t debian` (--mode=unshare).
+packages="$packages lxcfs mmdebstrap"
 missing=""
 for p in $packages podman; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

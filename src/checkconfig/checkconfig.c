@@ -22,6 +22,7 @@
 
 #include "cgroups/cgroup.h"
 #include "checkconfig/checkconfig.h"
+#include "rootfs/lxcfs.h"
 #include "system/store.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -769,6 +770,32 @@ check_rootless_network (struct check_report *r)
   }
 }
 
+/* ------------------------------------------------------------------- lxcfs */
+
+/* System containers get lxcfs's /proc files when it runs (rootfs/lxcfs.h): where it is
+   mounted, found as the start finds it ($CTR_LXCFS_DIR, /var/lib/lxcfs, any fuse.lxcfs). */
+static void
+check_lxcfs (struct check_report *r)
+{
+  cleanup_free char *bin = find_program ("lxcfs", "/usr/bin:/usr/sbin"), *why = NULL;
+  cleanup_error ctr_error_t err = NULL;
+  cleanup_free char *mnt = lxcfs_find (&why, &err);
+  struct check_result *res;
+
+  res = add_result (
+      r, "lxcfs", mnt != NULL, false,
+      mnt   ? xasprintf ("running, mounted at %s: system containers get its /proc "
+                           "files (free, top, uptime see their limits)",
+                         mnt)
+      : err ? ctr_error_string (err)
+            : xasprintf ("%s; %s%s", why, bin ? "installed at " : "not installed", bin ? bin : ""));
+  advise (res, "%s",
+          bin ? "start it (systemctl start lxcfs, or lxcfs DIR with CTR_LXCFS_DIR=DIR) for "
+                "system containers to see their own limits in /proc"
+              : "apt-get install lxcfs: system containers then see their own limits in /proc "
+                "(free, top, uptime)");
+}
+
 /* ------------------------------------------------------------------- directories */
 
 /* Whether ctr could create and use path as the directory it trusts (what names it), by
@@ -855,6 +882,7 @@ check_config_run (const struct ctr_context *ctx, struct check_report *out)
   check_overlayfs (out);
   check_nftables (out);
   check_rootless_network (out);
+  check_lxcfs (out);
   check_dirs (out, ctx);
 }
 

@@ -44,6 +44,9 @@ struct container_create_options
   /* the container's network and user namespaces, opened by the container itself (a
      rootless owner may not open /proc/PID/ns/ of its non-dumpable setup process) */
   int *netns_fd_out, *userns_fd_out;
+  /* system containers: read-only bind mounts (source, destination pairs, NULL-terminated)
+     added after the config's own: lxcfs's files (rootfs/lxcfs.h) */
+  char *const *ro_binds;
   /* run --net/--ip/--publish: named networks (NULL: none, the config's own netns) */
   char **networks;
   const char *ip;

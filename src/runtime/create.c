@@ -30,6 +30,7 @@
 #include "oci/oci.h"
 #include "base/json.h"
 #include "process/process.h"
+#include "rootfs/lxcfs.h"
 #include "rootfs/rootfs.h"
 #include "runtime/seccomp_cache.h"
 #include "process/selfexec.h"
@@ -185,7 +186,8 @@ create_load_bundle (struct create *c, ctr_error_t *err)
     return ctr_error (err, errno, "bundle `%s`", c->bundle);
   if (read_file_at (bfd, cfgname, OCI_CONFIG_MAX_SIZE, &c->config_text, &c->config_len, err) < 0)
     return ctr_error_wrap (err, "bundle `%s`", c->bundle);
-  if (oci_config_parse (c->config_text, c->config_len, cfgname, &c->config, err) < 0)
+  if (lxcfs_config_add_binds (&c->config_text, &c->config_len, c->opts->ro_binds, cfgname, err) < 0
+      || oci_config_parse (c->config_text, c->config_len, cfgname, &c->config, err) < 0)
     return -1;
   if (c->config->process == NULL)
     return ctr_error (err, 0, "%s: process: required to create a container", cfgname);

@@ -15,6 +15,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "rootfs/lxcfs.h"
 #include "system/config_keys_limits.h"
 #include "system/config_keys_process.h"
 #include "system/config_keys.h"
@@ -70,6 +71,24 @@ get_autostart_group (struct key_ctx *k)
   return xstrdup (k->meta->autostart_group ?: "");
 }
 
+/* lxcfs's files over /proc and /sys at each start (rootfs/lxcfs.h): auto, true, false */
+static int
+set_lxcfs (struct key_ctx *k, const char *value, ctr_error_t *err)
+{
+  if (!lxcfs_mode_valid (value))
+    return ctr_error (err, 0, "%s: `%s` is not auto (when lxcfs runs), true (required) or false",
+                      k->key, value);
+  free (k->meta->lxcfs);
+  k->meta->lxcfs = strcmp (value, "auto") == 0 ? NULL : xstrdup (value);
+  return 0;
+}
+
+static char *
+get_lxcfs (struct key_ctx *k)
+{
+  return xstrdup (k->meta->lxcfs ?: "auto");
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const struct config_key
@@ -106,6 +125,7 @@ static const struct config_key
   { "autostart.order", get_autostart_order, set_autostart_order, true },
   { "autostart.delay", get_autostart_delay, set_autostart_delay, true },
   { "autostart.group", get_autostart_group, set_autostart_group, true },
+  { "lxcfs", get_lxcfs, set_lxcfs, true },
 };
 
 static const struct config_key *
@@ -227,5 +247,5 @@ config_keys_names (void)
   return "memory, swap, cpus, cpu.shares, cpu.weight, cpuset.cpus, cpuset.mems, pids, "
          "blkio.weight, rlimit.NAME, env.NAME, env.unset, hostname, mount.add, mount.rm, "
          "device.add, device.rm, cap.add, cap.drop, seccomp, nesting, autostart.order, "
-         "autostart.delay, autostart.group";
+         "autostart.delay, autostart.group, lxcfs";
 }

@@ -69,6 +69,8 @@ struct monitor_config
   /* NULL, or the last step of the monitor's teardown, before its clients hear of the end
      (an ephemeral run's layer removed, an ephemeral clone destroyed) */
   void (*ended) (const struct monitor_config *cfg);
+  /* ctr.json's lxcfs setting (NULL: auto), for rootfs/lxcfs.h at each boot */
+  const char *lxcfs;
   /* `ctr restore`: the container comes back from this criu image instead of being created
      and started (the first run only; a guest reboot creates it anew) */
   const struct monitor_restore_image *restore;

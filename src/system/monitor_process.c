@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rootfs/lxcfs.h"
 #include "system/monitor.h"
 #include "cgroups/cgroup.h"
 #include "base/json.h"
@@ -713,11 +714,14 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
                                            .pid_out = &m->pid,
                                            .netns_fd_out = &netns,
                                            .userns_fd_out = &userns };
-  cleanup_strv char **addresses = NULL;
+  cleanup_strv char **addresses = NULL, **lxcfs = NULL;
   bool restored = cfg->restore && m->restarts == 0;
 
   ctr_log_debug ("monitor of `%s`: %s the container from %s", cfg->name,
                  restored ? "restoring" : "creating", restored ? cfg->restore->dir : cfg->bundle);
+  if (!restored && lxcfs_container_binds (cfg->lxcfs, &lxcfs, err) < 0)
+    return ctr_error_wrap (err, "container `%s`", cfg->name);
+  opts.ro_binds = lxcfs;
   if (restored ? monitor_restore (cfg, &m->pid, &m->master, &addresses, err) < 0
                : container_create (cfg->ctx, cfg->name, &opts, err) < 0)
     return -1;

@@ -40,6 +40,7 @@ store_meta_clear (struct store_meta *m)
   free (m->cloned_from);
   free (m->pool);
   free (m->autostart_group);
+  free (m->lxcfs);
   memset (m, 0, sizeof *m);
 }
 
@@ -170,6 +171,7 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
   if (json_as_int64 (json_get (root, "autostart_delay"), &n))
     m->autostart_delay = (int)n;
   m->autostart_group = dup_string (root, "autostart_group");
+  m->lxcfs = dup_string (root, "lxcfs");
   last = json_get (root, "last_exit");
   if (json_as_int64 (json_get (last, "status"), &n))
     {
@@ -231,6 +233,8 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
     json_kv_int (w, "autostart_delay", m->autostart_delay);
   if (m->autostart_group)
     json_kv_string (w, "autostart_group", m->autostart_group);
+  if (m->lxcfs)
+    json_kv_string (w, "lxcfs", m->lxcfs);
   if (m->has_last_exit)
     {
       json_key (w, "last_exit");

@@ -33,6 +33,7 @@ struct store_meta
   int autostart_order;
   int autostart_delay;
   char *autostart_group;
+  char *lxcfs; /* lxcfs's files over /proc: "auto" (NULL), "true" (required), "false" */
 };
 
 void store_meta_clear (struct store_meta *m);

@@ -284,6 +284,7 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     .networks = o.meta.networks,
     .ip = how->img ? how->ip : o.meta.ip,
     .publish = o.meta.publish,
+    .lxcfs = o.meta.lxcfs,
     .report_boot = !foreground && how->img == NULL
                    && (o.meta.kind == NULL || strcmp (o.meta.kind, "system") == 0),
     .restore = how->img,

@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "oci/oci.h"
@@ -148,6 +149,10 @@ template_exec (pid_t keeper, const char *path, char **argv, int userns[4])
     _exit (126);
   setenv ("CTR_INIT", init_path (), 1);
   dup2 (STDERR_FILENO, STDOUT_FILENO); /* progress goes where diagnostics go */
+  /* stdio only (DESIGN.md §4 rule 2): what ctr's caller left open is not the template's,
+     and tools count on low descriptors (mmdebstrap hands apt `cat >&N`, which dash
+     refuses for N > 9) */
+  syscall (SYS_close_range, 3, ~0U, 0);
   execv (path, argv);
   fprintf (stderr, "ctr: exec template `%s`: %s\n", path, strerror (errno));
   _exit (127);

@@ -9,7 +9,7 @@ CHECKS=(mode namespace.mnt namespace.pid namespace.net namespace.ipc namespace.u
 	namespace.cgroup namespace.time namespace.user user.max_user_namespaces
 	kernel.unprivileged_userns_clone kernel.apparmor_restrict_unprivileged_userns
 	userns.create subuid subgid newuidmap newgidmap cgroup.layout cgroup.delegation seccomp
-	overlayfs nftables rootless-network tun-device state-dir store-dir)
+	overlayfs nftables rootless-network tun-device lxcfs state-dir store-dir)
 
 # A high range no distribution hands out, so it overlaps nobody's.
 TEST_RANGE=3000000000-3000065535
