@@ -386,6 +386,9 @@ system_setup() {
 	export CTR_TEMPLATE_PATH=$SRCDIR/templates
 	export CTR_INIT=$BUILD_DIR/src/init/ctr-init
 	export CTR_NETWORK_ROOT=$BATS_TEST_TMPDIR/netroot
+	# the host's own lxcfs (Debian's lxcfs.service, where systemd runs) stays out of the
+	# tests: only those that start an lxcfs of their own there see one (system_lxcfs.bats)
+	export CTR_LXCFS_DIR=$BATS_TEST_TMPDIR/lxcfs
 }
 
 # requires_tools TOOL...: skips the test unless every TOOL is on PATH.
