@@ -74,6 +74,10 @@ struct monitor_config
   /* `ctr restore`: the container comes back from this criu image instead of being created
      and started (the first run only; a guest reboot creates it anew) */
   const struct monitor_restore_image *restore;
+  /* `start -F`: the monitor's end of a socket pair whose other end the start keeps, a
+     console client from before init runs, so that none of its output (nor its end) can
+     come before the client does; -1: none */
+  int console_client;
 };
 
 /* A checkpoint to restore (system_checkpoint.c reads it from the image's system.json). */
@@ -117,6 +121,8 @@ bool monitor_alive (const struct ctr_context *ctx, const char *name);
    the escape key, 0 for MONITOR_ESCAPE_DEFAULT. */
 int monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int escape,
                      int *exit_status, ctr_error_t *err);
+/* The same on sock, the start's end of monitor_config.console_client (closed here). */
+int monitor_console_paired (const char *name, int sock, int *exit_status, ctr_error_t *err);
 /* "^a".."^z" (and ^@ ^[ ^\ ^] ^^ ^_, any case) for a control key, or one other byte: the
    key, or -1 (q, which detaches, and what is not one key). */
 int monitor_parse_escape (const char *text);

@@ -338,26 +338,45 @@ console_loop (struct console *c, int sfd, bool foreground, int *exit_status, ctr
     }
 }
 
+static int console_session (struct console *c, const char *name, bool foreground, int *exit_status,
+                            ctr_error_t *err);
+
 int
 monitor_console (const struct ctr_context *ctx, const char *name, bool foreground, int escape,
                  int *exit_status, ctr_error_t *err)
 {
   struct console c = { .sock = monitor_connect_serving (ctx, name, err),
                        .key = escape > 0 ? (unsigned char)escape : MONITOR_ESCAPE_DEFAULT };
-  struct terminal_saved saved = { 0 };
-  cleanup_close int sfd = -1;
-  sigset_t set, old;
-  int r;
 
   if (c.sock < 0)
     return -1;
-  /* in the foreground (start -F) the run began before this client: what it printed
-     first comes from the monitor's buffer */
+  /* in the foreground the run began before this client: what it printed first comes
+     from the monitor's buffer */
   if (request (c.sock, MON_CONSOLE, &(char){ 1 }, foreground ? 1 : 0, err) < 0)
     {
       close (c.sock);
       return -1;
     }
+  return console_session (&c, name, foreground, exit_status, err);
+}
+
+int
+monitor_console_paired (const char *name, int sock, int *exit_status, ctr_error_t *err)
+{
+  struct console c = { .sock = sock, .key = MONITOR_ESCAPE_DEFAULT };
+  return console_session (&c, name, true, exit_status, err);
+}
+
+static int
+console_session (struct console *c_, const char *name, bool foreground, int *exit_status,
+                 ctr_error_t *err)
+{
+  struct console c = *c_;
+  struct terminal_saved saved = { 0 };
+  cleanup_close int sfd = -1;
+  sigset_t set, old;
+  int r;
+
   c.tty = isatty (STDIN_FILENO);
   sigemptyset (&set);
   sigaddset (&set, SIGWINCH);

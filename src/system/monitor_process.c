@@ -800,6 +800,18 @@ close_other_fds (int *keep, size_t n)
   syscall (SYS_close_range, next, ~0U, 0);
 }
 
+/* start -F's end of the pair: a console client from before init runs (monitor_config) */
+static void
+add_console_client (struct monitor *m)
+{
+  int fd = m->cfg->console_client, fl;
+  if (fd < 0)
+    return;
+  fl = fcntl (fd, F_GETFL);
+  fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+  m->clients[m->n_clients++] = (struct client){ .fd = fd, .role = ROLE_CONSOLE };
+}
+
 /* The monitor process: never returns. */
 static void __attribute__ ((noreturn))
 monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
@@ -816,7 +828,7 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
   {
     /* the --log file stays: the monitor's work is logged where its caller's is; its own
        cgroup's fd too, or cgroup_free would close whatever took that number meanwhile */
-    int keep[] = { ready, cfg->store_fd, ctr_log_fd (), cgroup_v2_fd (own) };
+    int keep[] = { ready, cfg->store_fd, ctr_log_fd (), cgroup_v2_fd (own), cfg->console_client };
     close_other_fds (keep, ARRAY_SIZE (keep));
   }
   /* a monitor holds no terminal and none of its caller's files; its own errors go to the
@@ -840,6 +852,7 @@ monitor_main (const struct monitor_config *cfg, int ready, struct cgroup *own)
   sigprocmask (SIG_BLOCK, &set, NULL);
   m.sig_fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   m.ring = xmalloc (MONITOR_LOG_SIZE);
+  add_console_client (&m);
   if (monitor_setup (&m, &err) < 0)
     {
       report_ready (ready, &err);

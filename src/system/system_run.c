@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +227,30 @@ struct start_how
   bool ephemeral;
 };
 
+/* The monitor for cfg; foreground: *console gets the start's end of a socket pair whose
+   other end is the monitor's console client from before init runs, so that a program that
+   ends at once still has its output and its status told (a connection made after the spawn
+   could come too late for both). */
+static int
+spawn_monitor (struct monitor_config *cfg, bool foreground, int *console, ctr_error_t *err)
+{
+  int pair[2] = { -1, -1 };
+  pid_t pid;
+
+  if (cfg->stop_signal <= 0)
+    cfg->stop_signal = SIGTERM;
+  if (foreground && socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return ctr_error (err, errno, "container `%s`: console socket pair", cfg->name);
+  cfg->console_client = pair[1];
+  pid = monitor_spawn (cfg, err);
+  if (pair[1] >= 0)
+    close (pair[1]);
+  if (pid < 0 && pair[0] >= 0)
+    close (pair[0]);
+  *console = pid < 0 ? -1 : pair[0];
+  return pid < 0 ? -1 : 0;
+}
+
 static int
 start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreground,
                      const struct start_how *how, int *exit_status, ctr_error_t *err)
@@ -233,7 +258,7 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
   struct opened o = { .fd = -1 };
   struct monitor_config cfg = { 0 };
   cleanup_free char *bundle = NULL, *oci = NULL;
-  int r = -1;
+  int r = -1, console = -1;
 
   *exit_status = 0;
   if (open_stored (ctx, name, &o, err) < 0)
@@ -290,9 +315,8 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     .restore = how->img,
     .ended = ephemeral_monitor_ended,
   };
-  if (cfg.stop_signal <= 0)
-    cfg.stop_signal = SIGTERM;
-  if (monitor_spawn (&cfg, err) < 0)
+  r = spawn_monitor (&cfg, foreground, &console, err);
+  if (r < 0)
     {
       ctr_error_t e2 = NULL;
       if (ephemeral_end (o.fd, name, &e2) < 0)
@@ -301,9 +325,8 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     }
   ctr_log_debug ("%s `%s`: running under its monitor", how->img ? "restore" : "start", name);
   flock (o.fd, LOCK_UN);
-  r = 0;
-  if (foreground && monitor_console (ctx, name, true, 0, exit_status, err) < 0)
-    r = -1;
+  /* the console (foreground only) is closed there */
+  r = foreground && monitor_console_paired (name, console, exit_status, err) < 0 ? -1 : 0;
 out:
   close_stored (&o);
   return r;
