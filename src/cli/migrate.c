@@ -13,7 +13,8 @@ static const char migrate_usage[]
       "\n"
       "Move the running system container NAME to another ctr host, with its processes and\n"
       "memory (criu(8)). DEST is unix:PATH or tcp:HOST:PORT of a receiver started there with\n"
-      "`ctr migrate --listen ADDR`, which takes one migration and exits. The store directory\n"
+      "`ctr migrate --listen ADDR`, which takes one migration and exits, or ssh://[USER@]HOST,\n"
+      "which runs `ctr migrate --listen stdio` there over ssh(1). The store directory\n"
       "goes over as a tar stream, memory in pre-dump rounds while it runs, then the container\n"
       "stops, its last dump goes over and it is restored there; it is removed here only once\n"
       "it runs there. On any failure before that it keeps running here.\n"
@@ -22,8 +23,8 @@ static const char migrate_usage[]
       "Options:\n"
       "      --pre-dumps N         pre-dump rounds at most, fewer once the dirty memory stops\n"
       "                            shrinking (default 3; 0: stop and copy)\n"
-      "      --listen ADDR         receive one migration on unix:PATH (made 0600) or\n"
-      "                            tcp:HOST:PORT\n"
+      "      --listen ADDR         receive one migration on unix:PATH (made 0600),\n"
+      "                            tcp:HOST:PORT, or stdio (stdin and stdout)\n"
       "      --insecure-listen     allow --listen on a wildcard address (0.0.0.0, ::)\n"
       "  -h, --help                show this help\n";
 

@@ -29,10 +29,13 @@ int mig_recv (int fd, char *type, char **buf, size_t *len, ctr_error_t *err);
 /* Waits for MIG_OK (its payload in *note, may be NULL); MIG_ERR is returned as the error. */
 int mig_wait_ok (int fd, const char *what, char **note, ctr_error_t *err);
 
-/* Whether dest reads "unix:PATH" or "tcp:HOST:PORT" (nothing is looked up). */
+/* Whether dest reads "unix:PATH", "tcp:HOST:PORT" or "ssh://[USER@]HOST" (nothing is
+   looked up). */
 int mig_check_address (const char *dest, ctr_error_t *err);
-/* "unix:PATH" or "tcp:HOST:PORT": a connected stream socket (O_CLOEXEC). */
-int mig_connect (const char *dest, ctr_error_t *err);
+/* A connected stream socket (O_CLOEXEC) to the receiver at dest; for ssh://, one end of a
+   socket pair whose other end is `ssh HOST ctr migrate --listen stdio` (*child: its pid,
+   to wait for once the socket is closed; else 0). */
+int mig_connect (const char *dest, pid_t *child, ctr_error_t *err);
 /* The listening socket for ADDR. A TCP wildcard address (0.0.0.0, ::) is refused unless
    insecure; a unix socket is made 0600 (and *unix_path set: the caller unlinks it). */
 int mig_listen (const char *addr, bool insecure, char **unix_path, ctr_error_t *err);

@@ -28,7 +28,9 @@
 struct recv
 {
   const struct ctr_context *ctx;
-  int fd;
+  int fd;        /* what the sender sends */
+  int out;       /* where the answers go (fd, or stdout for stdio) */
+  FILE *say;     /* where the receiver's own lines go (stderr for stdio) */
   int rootfd;    /* the store root */
   int stagefd;   /* .NAME.new, locked */
   char *name;    /* from the hello */
@@ -201,12 +203,12 @@ serve_one (struct recv *r, ctr_error_t *err)
   if (rc < 0)
     {
       cleanup_free char *msg = ctr_error_string (e);
-      mig_send (r->fd, MIG_ERR, msg, strlen (msg), err);
+      mig_send (r->out, MIG_ERR, msg, strlen (msg), err);
       ctr_error_free (err);
       *err = e;
       return -1;
     }
-  if (mig_send (r->fd, MIG_OK, NULL, 0, err) < 0)
+  if (mig_send (r->out, MIG_OK, NULL, 0, err) < 0)
     return -1;
   return type == MIG_RESTORE ? 1 : 0;
 }
@@ -219,7 +221,7 @@ serve (struct recv *r, ctr_error_t *err)
     ;
   if (rc > 0)
     {
-      printf ("migrate: container `%s` runs here\n", r->name);
+      fprintf (r->say, "migrate: container `%s` runs here\n", r->name);
       return 0;
     }
   /* the container never ran here: what came of it goes */
@@ -235,11 +237,41 @@ serve (struct recv *r, ctr_error_t *err)
   return ctr_error_wrap (err, "migrate: nothing kept here");
 }
 
+/* --listen stdio (what ssh:// runs): the stream is stdin and stdout, taken out of the way
+   of what tar and criu write to theirs, which go to stderr. */
+static int
+take_stdio (struct recv *r, ctr_error_t *err)
+{
+  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  r->fd = fcntl (0, F_DUPFD_CLOEXEC, 3);
+  r->out = fcntl (1, F_DUPFD_CLOEXEC, 3);
+  if (null < 0 || r->fd < 0 || r->out < 0 || dup2 (null, 0) < 0 || dup2 (2, 1) < 0)
+    return ctr_error (err, errno, "migrate --listen stdio");
+  close (null);
+  r->say = stderr;
+  return 0;
+}
+
+static void
+recv_release (struct recv *r)
+{
+  if (r->out >= 0 && r->out != r->fd)
+    close (r->out);
+  if (r->fd >= 0)
+    close (r->fd);
+  if (r->stagefd >= 0)
+    close (r->stagefd);
+  if (r->rootfd >= 0)
+    close (r->rootfd);
+  free (r->name);
+  free (r->stage);
+}
+
 int
 system_migrate_listen (const struct ctr_context *ctx, const char *addr, bool insecure,
                        ctr_error_t *err)
 {
-  struct recv r = { .ctx = ctx, .fd = -1, .rootfd = -1, .stagefd = -1 };
+  struct recv r = { .ctx = ctx, .fd = -1, .out = -1, .say = stdout, .rootfd = -1, .stagefd = -1 };
   cleanup_free char *unix_path = NULL;
   cleanup_close int lfd = -1;
   int rc;
@@ -247,6 +279,12 @@ system_migrate_listen (const struct ctr_context *ctx, const char *addr, bool ins
   signal (SIGPIPE, SIG_IGN);
   if (is_rootless ())
     return ctr_error (err, EPERM, "migrate --listen: criu needs root");
+  if (strcmp (addr, "stdio") == 0)
+    {
+      rc = take_stdio (&r, err) < 0 ? -1 : serve (&r, err);
+      recv_release (&r);
+      return rc;
+    }
   lfd = mig_listen (addr, insecure, &unix_path, err);
   if (lfd < 0)
     return -1;
@@ -259,13 +297,8 @@ system_migrate_listen (const struct ctr_context *ctx, const char *addr, bool ins
     unlink (unix_path);
   if (r.fd < 0)
     return ctr_error (err, errno, "migrate --listen: accept");
+  r.out = r.fd;
   rc = serve (&r, err);
-  close (r.fd);
-  if (r.stagefd >= 0)
-    close (r.stagefd);
-  if (r.rootfd >= 0)
-    close (r.rootfd);
-  free (r.name);
-  free (r.stage);
+  recv_release (&r);
   return rc;
 }

@@ -130,7 +130,50 @@ unix_addr (const char *addr, struct sockaddr_un *sun, ctr_error_t *err)
 static int
 bad_address (const char *addr, ctr_error_t *err)
 {
-  return ctr_error (err, 0, "migrate: address `%s`: want unix:PATH or tcp:HOST:PORT", addr);
+  return ctr_error (err, 0, "migrate: address `%s`: want unix:PATH, tcp:HOST:PORT or ssh://HOST",
+                    addr);
+}
+
+/* ssh://[USER@]HOST: HOST goes to ssh(1) as one argument, never as an option. */
+static int
+ssh_host (const char *dest, ctr_error_t *err)
+{
+  const char *h = dest + 6;
+  if (h[0] == '\0' || h[0] == '-' || h[strcspn (h, "/: \t\n")] != '\0')
+    return ctr_error (err, 0, "migrate: address `%s`: want ssh://[USER@]HOST", dest);
+  return 0;
+}
+
+/* `ssh -T HOST ctr migrate --listen stdio` on the other end of a socket pair. */
+static int
+ssh_connect (const char *dest, pid_t *child, ctr_error_t *err)
+{
+  int sv[2];
+  pid_t pid;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return ctr_error (err, errno, "migrate: socketpair");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (sv[0]);
+      close (sv[1]);
+      return ctr_error (err, errno, "migrate: fork ssh");
+    }
+  if (pid == 0)
+    {
+      signal (SIGPIPE, SIG_DFL);
+      dup2 (sv[1], 0);
+      dup2 (sv[1], 1);
+      execlp ("ssh", "ssh", "-T", "-o", "BatchMode=yes", "--", dest + 6, "ctr", "migrate",
+              "--listen", "stdio", (char *)NULL);
+      fprintf (stderr, "ctr: migrate: ssh: %s (install the Debian package openssh-client)\n",
+               strerror (errno));
+      _exit (127);
+    }
+  close (sv[1]);
+  *child = pid;
+  return sv[0];
 }
 
 int
@@ -143,16 +186,21 @@ mig_check_address (const char *dest, ctr_error_t *err)
     return unix_addr (dest, &sun, err);
   if (strncmp (dest, "tcp:", 4) == 0)
     return split_host_port (dest + 4, dest, &host, &port, err);
+  if (strncmp (dest, "ssh://", 6) == 0)
+    return ssh_host (dest, err);
   return bad_address (dest, err);
 }
 
 int
-mig_connect (const char *dest, ctr_error_t *err)
+mig_connect (const char *dest, pid_t *child, ctr_error_t *err)
 {
   struct addrinfo *res = NULL;
   struct sockaddr_un sun;
   int fd;
 
+  *child = 0;
+  if (strncmp (dest, "ssh://", 6) == 0)
+    return ssh_host (dest, err) < 0 ? -1 : ssh_connect (dest, child, err);
   if (strncmp (dest, "unix:", 5) == 0)
     {
       if (unix_addr (dest, &sun, err) < 0)
@@ -228,7 +276,8 @@ mig_listen (const char *addr, bool insecure, char **unix_path, ctr_error_t *err)
   if (strncmp (addr, "tcp:", 4) == 0)
     return listen_tcp (addr, insecure, err);
   if (strncmp (addr, "unix:", 5) != 0)
-    return bad_address (addr, err);
+    return ctr_error (
+        err, 0, "migrate --listen: address `%s`: want unix:PATH, tcp:HOST:PORT or stdio", addr);
   if (unix_addr (addr, &sun, err) < 0)
     return -1;
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

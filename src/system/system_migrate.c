@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct mig
   const struct ctr_context *ctx;
   const char *name;
   int fd;
+  pid_t ssh;  /* ssh:// the ssh that carries the stream */
   char *dir;  /* <store>/NAME */
   char *work; /* <store>/NAME/migrate */
   double t0;
@@ -275,7 +277,7 @@ run (struct mig *m, const char *dest, const struct mig_options *o, ctr_error_t *
 
   if (check_source (m, &networks, err) < 0)
     return -1;
-  m->fd = mig_connect (dest, err);
+  m->fd = mig_connect (dest, &m->ssh, err);
   if (m->fd < 0)
     return -1;
   if (hello (m, networks, err) < 0)
@@ -339,6 +341,8 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
   r = run (&m, dest, o, err);
   if (m.fd >= 0)
     close (m.fd);
+  if (m.ssh > 0)
+    waitpid (m.ssh, NULL, 0);
   if (r == 0)
     {
       say (&m, m.t0, "runs on the target; total");

@@ -120,9 +120,9 @@ SH
 	assert_failure
 	assert_output_contains "container \`nosuch-$$\` does not exist"
 	ctr create -t busybox "$NAME" --net none >/dev/null
-	run ctr migrate "$NAME" "ssh:/$SOCK"
+	run ctr migrate "$NAME" "udp:$SOCK"
 	assert_failure
-	assert_output_contains "address \`ssh:/$SOCK\`: want unix:PATH or tcp:HOST:PORT"
+	assert_output_contains "address \`udp:$SOCK\`: want unix:PATH, tcp:HOST:PORT or ssh://HOST"
 	run ctr migrate "$NAME" tcp:nocolon
 	assert_failure
 	assert_output_contains "address \`tcp:nocolon\`: want tcp:HOST:PORT"
@@ -174,6 +174,52 @@ SH
 	[ ! -e "$SOCK" ] || fail "the receiver left its socket"
 	[ "$(state_of "$NAME")" = running ]
 	[ "$(tgt_state_of "$NAME")" = stopped ]
+	ctr stop "$NAME" >/dev/null
+}
+
+# A criu whose pre-dump fails as criu does: an error line in the log of its --work-dir.
+fake_criu() {
+	FAKE=$BATS_TEST_TMPDIR/criu
+	cat >"$FAKE" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --work-dir ] && dir=$2; shift; done
+echo "(00.001) Error (criu/cr-dump.c:1): stand-in criu: cannot pre-dump" >"$dir/pre-dump.log"
+exit 1
+SH
+	chmod +x "$FAKE"
+}
+
+# An ssh that runs the remote command as the target (its criu check a stand-in that passes).
+fake_ssh() {
+	mkdir -p "$BATS_TEST_TMPDIR/sshbin"
+	cat >"$BATS_TEST_TMPDIR/sshbin/ssh" <<SH
+#!/bin/sh
+echo "\$*" >"$BATS_TEST_TMPDIR/ssh.args"
+while [ "\$1" != ctr ]; do shift; done
+shift
+CTR_TEST_MARKER=$MARKER CTR_STORE=$TGT/store CTR_NETWORK_ROOT=$TGT/netroot exec "$CTR" --root "$TGT/state" --criu /bin/true "\$@"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/sshbin/ssh"
+}
+
+@test "migrate over ssh://: the receiver runs through ssh; a failed pre-dump leaves it running here, nothing there" {
+	make_counter
+	ctr start "$NAME"
+	fake_ssh
+	fake_criu
+	run ctr migrate "$NAME" ssh://-oProxyCommand=x
+	assert_failure
+	assert_output_contains "address \`ssh://-oProxyCommand=x\`: want ssh://[USER@]HOST"
+	PATH="$BATS_TEST_TMPDIR/sshbin:$PATH" run ctr --criu "$FAKE" migrate "$NAME" ssh://root@target
+	assert_failure
+	assert_output_contains "migrate $NAME: root filesystem:"
+	assert_output_contains "pre-dump round 1: checkpoint \`$NAME\`: criu pre-dump failed: Error (criu/cr-dump.c:1): stand-in criu: cannot pre-dump"
+	assert_output_contains "migrate \`$NAME\`: nothing kept here"
+	[ "$(cat "$BATS_TEST_TMPDIR/ssh.args")" = "-T -o BatchMode=yes -- root@target ctr migrate --listen stdio" ]
+	[ "$(state_of "$NAME")" = running ]
+	[ ! -e "$CTR_STORE/$NAME/migrate" ] || fail "the migration's directory was left"
+	[ -z "$(tgt_names)" ] || fail "the target lists $(tgt_names)"
+	[ -z "$(ls -A "$TGT/store")" ] || fail "the target keeps $(ls -A "$TGT/store")"
 	ctr stop "$NAME" >/dev/null
 }
 
