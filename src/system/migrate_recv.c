@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -164,6 +165,8 @@ restore (struct recv *r, ctr_error_t *err)
     return ctr_error (err, 0, "a restore before the hello");
   if (renameat2 (r->rootfd, tmp, r->rootfd, r->name, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: take its name", r->name);
+  /* a container of the store now (destroy -f removes it): the restore takes its lock */
+  flock (r->stagefd, LOCK_UN);
   free (r->stage);
   r->stage = xasprintf ("%s/%s", store_root (r->ctx->store), r->name);
   img = xasprintf ("%s/migrate/final", r->stage);

@@ -277,6 +277,10 @@ run (struct mig *m, const char *dest, const struct mig_options *o, ctr_error_t *
 
   if (check_source (m, &networks, err) < 0)
     return -1;
+  /* running: what an earlier migration killed midway left is of no use (a stopped one's
+     final image is kept: `ctr restore NAME NAME/migrate/final` brings it back) */
+  if (remove_tree_at (AT_FDCWD, m->work, err) < 0)
+    return -1;
   m->fd = mig_connect (dest, &m->ssh, err);
   if (m->fd < 0)
     return -1;
@@ -335,9 +339,6 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
   signal (SIGPIPE, SIG_IGN);
   m.dir = xasprintf ("%s/%s", store_root (ctx->store), name);
   m.work = xasprintf ("%s/%s", m.dir, MIG_DIR);
-  /* an earlier migration killed midway left its images: they are of no use */
-  if (remove_tree_at (AT_FDCWD, m.work, &e2) < 0)
-    ctr_error_free (&e2);
   r = run (&m, dest, o, err);
   if (m.fd >= 0)
     close (m.fd);

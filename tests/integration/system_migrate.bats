@@ -22,7 +22,8 @@ setup() {
 teardown() {
 	local n
 	[ -n "${MARKER:-}" ] || return 0
-	[ -z "$RECV_PID" ] || kill -KILL "$RECV_PID" 2>/dev/null || true
+	# timeout(1) passes TERM on to the receiver
+	[ -z "$RECV_PID" ] || kill -TERM "$RECV_PID" 2>/dev/null || true
 	for n in $(ls -A "$CTR_STORE" 2>/dev/null); do
 		ctr destroy -f "$n" >/dev/null 2>&1 || true
 	done
@@ -68,7 +69,7 @@ receiver() {
 	done
 	shift
 	rm -f "$SOCK"
-	env "${envs[@]}" CTR_TEST_MARKER="$MARKER" CTR_STORE="$TGT/store" \
+	timeout -k 5 300 env "${envs[@]}" CTR_TEST_MARKER="$MARKER" CTR_STORE="$TGT/store" \
 		CTR_NETWORK_ROOT="$TGT/netroot" "$CTR" --root "$TGT/state" "$@" migrate \
 		--listen "unix:$SOCK" >"$BATS_TEST_TMPDIR/recv.out" 2>&1 &
 	RECV_PID=$!
@@ -248,6 +249,7 @@ wait_count_above() {
 	receiver --
 	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
 	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	assert_success
 	assert_output_contains "migrate $NAME: pre-dump 1:"
 	assert_output_contains "migrate $NAME: downtime"
@@ -277,6 +279,7 @@ wait_count_above() {
 	receiver PATH="$BATS_TEST_TMPDIR/bin:$PATH" --
 	CTR_TIMEOUT=300 run ctr migrate --pre-dumps 1 "$NAME" "unix:$SOCK"
 	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	assert_failure
 	assert_output_contains "migrate: send the memory image"
 	assert_output_contains "migrate \`$NAME\`: it runs here again"
