@@ -224,11 +224,13 @@ pre_dumps (struct mig *m, int max, int *last, ctr_error_t *err)
   return 0;
 }
 
-/* The container is stopped by its final dump: it runs here again from that image. */
+/* The container is stopped by its final dump: it runs here again from that image, which
+   the error (one line) says, or where the image stays. */
 static void
-restore_here (struct mig *m)
+restore_here (struct mig *m, ctr_error_t *err)
 {
   cleanup_free char *img = xasprintf ("%s/final", m->work);
+  cleanup_free char *msg = ctr_error_string (*err);
   ctr_error_t e = NULL;
 
   if (system_status_get (m->ctx, m->name) == SYSTEM_RUNNING)
@@ -236,11 +238,12 @@ restore_here (struct mig *m)
   if (system_restore (m->ctx, m->name, img, &e) < 0)
     {
       ctr_error_print (&e);
-      fprintf (stderr, "ctr: migrate `%s`: the image stays in `%s` (`ctr restore %s %s`)\n",
-               m->name, img, m->name, img);
+      ctr_error (err, 0,
+                 "%s; container `%s` is stopped, its image stays in `%s` (`ctr restore %s %s`)",
+                 msg, m->name, img, m->name, img);
       return;
     }
-  fprintf (stderr, "ctr: migrate `%s`: it runs here again\n", m->name);
+  ctr_error (err, 0, "%s; container `%s` runs here again", msg, m->name);
 }
 
 /* Stop, last dump, the rest of the files, restore there. */
@@ -256,11 +259,14 @@ final (struct mig *m, int last, ctr_error_t *err)
 
   if (system_dump (m->ctx, m->name, img, &d, err) < 0)
     return ctr_error_wrap (err, "migrate: final dump");
+  say (m, t, "final dump, the container stopped");
+  if (send_store (m, "changed files", err) < 0)
+    return -1;
   t1 = now ();
-  if (send_store (m, "changed files", err) < 0 || send_image (m, "final", &bytes, err) < 0)
+  if (send_image (m, "final", &bytes, err) < 0)
     return -1;
   s = mib (bytes);
-  say (m, t1, "final dump: %s", s);
+  say (m, t1, "final image: %s", s);
   if (mig_send (m->fd, MIG_RESTORE, NULL, 0, err) < 0)
     return ctr_error_wrap (err, "migrate: restore on the target");
   if (mig_wait_ok (m->fd, "migrate: restore on the target", NULL, err) < 0)
@@ -292,7 +298,7 @@ run (struct mig *m, const char *dest, const struct mig_options *o, ctr_error_t *
     return -1;
   if (final (m, last, err) < 0)
     {
-      restore_here (m);
+      restore_here (m, err);
       return -1;
     }
   return 0;

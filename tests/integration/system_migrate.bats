@@ -252,6 +252,7 @@ wait_count_above() {
 	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	assert_success
 	assert_output_contains "migrate $NAME: pre-dump 1:"
+	assert_output_contains "migrate $NAME: final dump, the container stopped"
 	assert_output_contains "migrate $NAME: downtime"
 	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	# gone here, running there
@@ -282,7 +283,8 @@ wait_count_above() {
 	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	assert_failure
 	assert_output_contains "migrate: send the memory image"
-	assert_output_contains "migrate \`$NAME\`: it runs here again"
+	assert_output_contains "; container \`$NAME\` runs here again"
+	[ "$(echo "$output" | grep -c ^ctr:)" -eq 1 ] || fail "more than one error line: $output"
 	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
 	[ "$(state_of "$NAME")" = running ]
 	c=$(count ctr)
