@@ -58,6 +58,7 @@ static const struct verb verbs[] = {
   { "templates", cli_templates, "list the templates of system containers", true },
   { "check-config", cli_check_config, "check what this host and user offer ctr, and what to fix",
     true },
+  { "migrate", cli_migrate, "move a running system container to another ctr host", true },
   { "network", cli_network, "manage named networks (create, ls, inspect, rm)", true },
 };
 

@@ -70,6 +70,8 @@ void cli_system_info_json (json_writer *w, const struct system_info *i);
 /* checkpoint.c: the two verbs over criu(8). */
 int cli_checkpoint (const struct ctr_context *ctx, int argc, char **argv);
 int cli_restore (const struct ctr_context *ctx, int argc, char **argv);
+/* migrate.c: `ctr migrate`, sender and receiver. */
+int cli_migrate (const struct ctr_context *ctx, int argc, char **argv);
 
 /* Long-only options (values above any short option character). */
 enum

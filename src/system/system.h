@@ -105,6 +105,16 @@ bool system_exists (const struct ctr_context *ctx, const char *name);
    stopped by the dump, else it runs on. */
 int system_checkpoint (const struct ctr_context *ctx, const char *name, const char *dir, bool stop,
                        ctr_error_t *err);
+/* One dump into the new directory image (absolute), for `ctr migrate`: a pre-dump (memory
+   only, the container runs on) or a dump that stops it; parent: the previous pre-dump,
+   relative to image. */
+struct system_dump_options
+{
+  const char *parent;
+  bool pre_dump, stop;
+};
+int system_dump (const struct ctr_context *ctx, const char *name, const char *image,
+                 const struct system_dump_options *d, ctr_error_t *err);
 /* `ctr restore NAME [DIR]`: the stopped container brought back from the image under a new
    monitor, with its address and limits. */
 int system_restore (const struct ctr_context *ctx, const char *name, const char *dir,

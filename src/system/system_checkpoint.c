@@ -217,9 +217,10 @@ check_running (const struct ctr_context *ctx, const char *name, ctr_error_t *err
 }
 
 static int
-dump (const struct ctr_context *ctx, const char *name, const char *image, bool stop,
-      ctr_error_t *err)
+dump (const struct ctr_context *ctx, const char *name, const char *image,
+      const struct system_dump_options *d, ctr_error_t *err)
 {
+  bool stop = d->stop;
   cleanup_free char *work = work_dir (ctx, name, err);
   cleanup_strv char **addresses = NULL;
   cleanup_close int imgfd = -1, mon = -1;
@@ -242,6 +243,8 @@ dump (const struct ctr_context *ctx, const char *name, const char *image, bool s
   o.image_path = image;
   o.work_path = work;
   o.leave_running = !stop;
+  o.pre_dump = d->pre_dump;
+  o.parent_path = d->parent;
   o.keep_state = true;
   o.external_netns = netns;
   if (container_checkpoint (ctx, name, &o, err) < 0)
@@ -259,6 +262,7 @@ system_checkpoint (const struct ctr_context *ctx, const char *name, const char *
 {
   cleanup_free char *final = dir ? NULL : store_path (ctx, name, CKPT_DEFAULT);
   cleanup_free char *staging = dir ? NULL : store_path (ctx, name, CKPT_DEFAULT ".new");
+  struct system_dump_options d = { .stop = stop };
   char resolved[PATH_MAX];
   ctr_error_t ignored = NULL;
   const char *image;
@@ -272,13 +276,24 @@ system_checkpoint (const struct ctr_context *ctx, const char *name, const char *
     return ctr_error (err, errno, "checkpoint directory `%s`", dir ? dir : staging);
   image = resolved;
   ctr_log_debug ("checkpoint `%s` into %s%s", name, image, stop ? ", then stop" : "");
-  if (dump (ctx, name, image, stop, err) < 0 || (final && publish_image (staging, final, err) < 0))
+  if (dump (ctx, name, image, &d, err) < 0 || (final && publish_image (staging, final, err) < 0))
     {
       if (remove_tree_at (AT_FDCWD, image, &ignored) < 0)
         ctr_error_free (&ignored);
       return -1;
     }
   return 0;
+}
+
+int
+system_dump (const struct ctr_context *ctx, const char *name, const char *image,
+             const struct system_dump_options *d, ctr_error_t *err)
+{
+  if (check_running (ctx, name, err) < 0)
+    return -1;
+  if (mkdir (image, 0700) < 0)
+    return ctr_error (err, errno, "checkpoint directory `%s`", image);
+  return dump (ctx, name, image, d, err);
 }
 
 /* system.json of the image: the address to take again and whether a namespace is made. */

@@ -75,6 +75,12 @@ complete_bash() {
 	[ "$output" = --comment ] || fail "$output"
 	complete_bash "$CTR" clone ""
 	[ "$output" = "compl-$$" ] || fail "$output"
+	complete_bash "$CTR" migrate ""
+	[ "$output" = "compl-$$" ] || fail "$output"
+	complete_bash "$CTR" migrate "compl-$$" ""
+	[ "$output" = "tcp: unix:" ] || fail "$output"
+	complete_bash "$CTR" migrate --pre
+	[ "$output" = --pre-dumps ] || fail "$output"
 	ctr destroy compl-$$
 }
 

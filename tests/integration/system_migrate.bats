@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# system_migrate.bats: `ctr migrate NAME DEST` and its receiver `ctr migrate --listen ADDR`.
+# Two state roots, stores and network roots on one machine stand for two hosts (the
+# receiver runs in the background with the target's), joined by a unix socket. The errors
+# and a target that refuses or dies before any dump run anywhere (the receiver's criu check
+# is a stand-in there); the real migrations run where `criu check` passes (the cgroup v2
+# guest): a counter loop goes on counting on the target, and a target that dies during the
+# last transfer leaves it running on the source.
+
+# shellcheck disable=SC2154
+load helpers
+
+setup() {
+	system_setup || return 1
+	NAME=mg-${BATS_SUITE_TEST_NUMBER}-$$
+	TGT=$BATS_TEST_TMPDIR/target
+	mkdir -p "$TGT/state" && chmod 0700 "$TGT/state"
+	SOCK=$BATS_TEST_TMPDIR/mig.sock
+	RECV_PID=
+}
+
+teardown() {
+	local n
+	[ -n "${MARKER:-}" ] || return 0
+	# timeout(1) passes TERM on to the receiver
+	[ -z "$RECV_PID" ] || kill -TERM "$RECV_PID" 2>/dev/null || true
+	for n in $(ls -A "$CTR_STORE" 2>/dev/null); do
+		ctr destroy -f "$n" >/dev/null 2>&1 || true
+	done
+	for n in $(ls -A "$TGT/store" 2>/dev/null); do
+		tgt destroy -f "$n" >/dev/null 2>&1 || true
+	done
+	delete_all_containers
+	[ -z "$(ls -A "$TGT/state" 2>/dev/null)" ] || fail "target state left: $(ls -A "$TGT/state")"
+	check_no_leaks && return 0
+	remove_leftovers
+	return 1
+}
+
+# tgt ARGS...: ctr as the target host.
+tgt() {
+	CTR_TEST_MARKER=$MARKER CTR_STORE=$TGT/store CTR_NETWORK_ROOT=$TGT/netroot \
+		timeout --foreground -k 5 "${CTR_TIMEOUT:-30}" "$CTR" --root "$TGT/state" "$@"
+}
+
+requires_criu() {
+	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
+	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
+}
+
+state_of() {
+	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+tgt_names() {
+	tgt ls --format json | jq -r '.[].name'
+}
+
+tgt_state_of() {
+	tgt ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+# receiver [ENV=VALUE...] -- [CTR ARGS...]: the target's receiver in the background, on $SOCK.
+receiver() {
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	rm -f "$SOCK"
+	timeout -k 5 300 env "${envs[@]}" CTR_TEST_MARKER="$MARKER" CTR_STORE="$TGT/store" \
+		CTR_NETWORK_ROOT="$TGT/netroot" "$CTR" --root "$TGT/state" "$@" migrate \
+		--listen "unix:$SOCK" >"$BATS_TEST_TMPDIR/recv.out" 2>&1 &
+	RECV_PID=$!
+	local tries=100
+	until [ -S "$SOCK" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the receiver did not listen: $(cat "$BATS_TEST_TMPDIR/recv.out")" || return 1
+		sleep 0.1
+	done
+}
+
+# receiver_status: the receiver's exit status, once it has ended.
+receiver_status() {
+	local rc=0
+	wait "$RECV_PID" || rc=$?
+	RECV_PID=
+	echo "$rc"
+}
+
+# A consoleless container (criu dumps only an init that leads its own session) with a
+# counter whose value lives in the shell's memory, written out to a tmpfs.
+make_counter() {
+	local cfg=$CTR_STORE/$NAME/config.json
+	ctr create -t busybox "$NAME" --net none >/dev/null
+	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
+	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
+		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
+	echo "written on the source" >"$CTR_STORE/$NAME/rootfs/etc/migrated"
+}
+
+# A tar that kills the receiver (its parent) when it is to unpack what names $1.
+dying_tar() {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/tar" <<SH
+#!/bin/sh
+case "\$*" in *-x*$1*) kill -KILL \$PPID; exit 1 ;; esac
+exec /bin/tar "\$@"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/bin/tar"
+}
+
+@test "migrate: bad arguments, a stopped container and an absent receiver: one line each" {
+	run ctr migrate
+	assert_usage_error
+	run ctr migrate --pre-dumps x a unix:/x
+	assert_usage_error
+	assert_output_contains '--pre-dumps: "x"'
+	run ctr migrate nosuch-$$ "unix:$SOCK"
+	assert_failure
+	assert_output_contains "container \`nosuch-$$\` does not exist"
+	ctr create -t busybox "$NAME" --net none >/dev/null
+	run ctr migrate "$NAME" "udp:$SOCK"
+	assert_failure
+	assert_output_contains "address \`udp:$SOCK\`: want unix:PATH, tcp:HOST:PORT or ssh://HOST"
+	run ctr migrate "$NAME" tcp:nocolon
+	assert_failure
+	assert_output_contains "address \`tcp:nocolon\`: want tcp:HOST:PORT"
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "migrate \`$NAME\`: the container is stopped: only a running one migrates"
+	ctr start "$NAME"
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "connect to the migration receiver \`$SOCK\`"
+	[ "$(echo "$output" | wc -l)" -eq 1 ] || fail "more than one line: $output"
+	[ "$(state_of "$NAME")" = running ]
+	[ ! -e "$CTR_STORE/$NAME/migrate" ] || fail "the migration's directory was left"
+	run tgt migrate --listen tcp:0.0.0.0:7
+	assert_failure
+	assert_output_contains "address \`tcp:0.0.0.0:7\` is every interface"
+	run tgt migrate --listen "unix:$SOCK" "$NAME"
+	assert_usage_error
+	run ctr migrate --insecure-listen "$NAME" "unix:$SOCK"
+	assert_usage_error
+	ctr stop "$NAME" >/dev/null
+}
+
+@test "migrate: a target that dies mid-copy keeps nothing; one that has the name refuses" {
+	make_counter
+	ctr start "$NAME"
+	# the receiver dies while the root filesystem comes in (its criu check is not what is
+	# tested here: a stand-in that passes)
+	dying_tar "$TGT/store/.$NAME.new"
+	receiver PATH="$BATS_TEST_TMPDIR/bin:$PATH" -- --criu /bin/true
+	[ "$(stat -c %a "$SOCK")" = 600 ] || fail "the socket is $(stat -c %a "$SOCK")"
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "migrate: send the root filesystem"
+	[ "$(echo "$output" | grep -c ^ctr:)" -eq 1 ] || fail "more than one error line: $output"
+	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
+	[ "$(state_of "$NAME")" = running ]
+	[ ! -e "$CTR_STORE/$NAME/migrate" ] || fail "the migration's directory was left"
+	# what a killed receiver left is a staging directory the next listing removes
+	[ -z "$(tgt_names)" ] || fail "the target lists $(tgt_names)"
+	[ -z "$(ls -A "$TGT/store")" ] || fail "the target keeps $(ls -A "$TGT/store")"
+
+	tgt create -t busybox "$NAME" --net none >/dev/null
+	receiver -- --criu /bin/true
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "migrate: check the target: the target says: container \`$NAME\` already exists here"
+	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
+	[ ! -e "$SOCK" ] || fail "the receiver left its socket"
+	[ "$(state_of "$NAME")" = running ]
+	[ "$(tgt_state_of "$NAME")" = stopped ]
+	ctr stop "$NAME" >/dev/null
+}
+
+# A criu whose pre-dump fails as criu does: an error line in the log of its --work-dir.
+fake_criu() {
+	FAKE=$BATS_TEST_TMPDIR/criu
+	cat >"$FAKE" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --work-dir ] && dir=$2; shift; done
+echo "(00.001) Error (criu/cr-dump.c:1): stand-in criu: cannot pre-dump" >"$dir/pre-dump.log"
+exit 1
+SH
+	chmod +x "$FAKE"
+}
+
+# An ssh that runs the remote command as the target (its criu check a stand-in that passes).
+fake_ssh() {
+	mkdir -p "$BATS_TEST_TMPDIR/sshbin"
+	cat >"$BATS_TEST_TMPDIR/sshbin/ssh" <<SH
+#!/bin/sh
+echo "\$*" >"$BATS_TEST_TMPDIR/ssh.args"
+while [ "\$1" != ctr ]; do shift; done
+shift
+CTR_TEST_MARKER=$MARKER CTR_STORE=$TGT/store CTR_NETWORK_ROOT=$TGT/netroot exec "$CTR" --root "$TGT/state" --criu /bin/true "\$@"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/sshbin/ssh"
+}
+
+@test "migrate over ssh://: the receiver runs through ssh; a failed pre-dump leaves it running here, nothing there" {
+	make_counter
+	ctr start "$NAME"
+	fake_ssh
+	fake_criu
+	run ctr migrate "$NAME" ssh://-oProxyCommand=x
+	assert_failure
+	assert_output_contains "address \`ssh://-oProxyCommand=x\`: want ssh://[USER@]HOST"
+	PATH="$BATS_TEST_TMPDIR/sshbin:$PATH" run ctr --criu "$FAKE" migrate "$NAME" ssh://root@target
+	assert_failure
+	assert_output_contains "migrate $NAME: root filesystem:"
+	assert_output_contains "pre-dump round 1: checkpoint \`$NAME\`: criu pre-dump failed: Error (criu/cr-dump.c:1): stand-in criu: cannot pre-dump"
+	assert_output_contains "migrate \`$NAME\`: nothing kept here"
+	[ "$(cat "$BATS_TEST_TMPDIR/ssh.args")" = "-T -o BatchMode=yes -- root@target ctr migrate --listen stdio" ]
+	[ "$(state_of "$NAME")" = running ]
+	[ ! -e "$CTR_STORE/$NAME/migrate" ] || fail "the migration's directory was left"
+	[ -z "$(tgt_names)" ] || fail "the target lists $(tgt_names)"
+	[ -z "$(ls -A "$TGT/store")" ] || fail "the target keeps $(ls -A "$TGT/store")"
+	ctr stop "$NAME" >/dev/null
+}
+
+count() {
+	"$@" attach "$NAME" -- cat /dev/shm/count </dev/null 2>/dev/null || echo 0
+}
+
+# wait_count_above N ctr|tgt: the loop's counter passes N (a minute at most in the guest).
+wait_count_above() {
+	local tries=300 c
+	until c=$(count "$2") && [ "$c" -gt "$1" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the counter stays at $c, not above $1" || return 1
+		sleep 0.2
+	done
+}
+
+@test "migrate: a running counter moves with its memory, pid and files, and is gone from the source" {
+	requires_criu
+	make_counter
+	ctr start "$NAME"
+	wait_count_above 2 ctr
+	local pid c
+	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
+	echo "written while it runs" >"$CTR_STORE/$NAME/rootfs/etc/late"
+	receiver --
+	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_success
+	assert_output_contains "migrate $NAME: pre-dump 1:"
+	assert_output_contains "migrate $NAME: final dump, the container stopped"
+	assert_output_contains "migrate $NAME: downtime"
+	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	# gone here, running there
+	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
+	[ -z "$(state_of "$NAME")" ] || fail "the source lists it"
+	[ "$(tgt_state_of "$NAME")" = running ]
+	c=$(count tgt)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c" tgt
+	[ "$(tgt attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
+	[ "$(tgt attach "$NAME" -- cat /etc/late </dev/null)" = "written while it runs" ]
+	[ ! -e "$TGT/store/$NAME/migrate" ] || fail "the target keeps the images"
+	run tgt stop "$NAME"
+	assert_success
+}
+
+@test "migrate: a target that dies during the last copy leaves the container running on the source" {
+	requires_criu
+	make_counter
+	ctr start "$NAME"
+	wait_count_above 2 ctr
+	local pid c
+	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
+	dying_tar "/migrate/final"
+	receiver PATH="$BATS_TEST_TMPDIR/bin:$PATH" --
+	CTR_TIMEOUT=300 run ctr migrate --pre-dumps 1 "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_failure
+	assert_output_contains "migrate: send the memory image"
+	assert_output_contains "; container \`$NAME\` runs here again"
+	[ "$(echo "$output" | grep -c ^ctr:)" -eq 1 ] || fail "more than one error line: $output"
+	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
+	[ "$(state_of "$NAME")" = running ]
+	c=$(count ctr)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c" ctr
+	[ "$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
+	[ -z "$(tgt_names)" ] || fail "the target lists $(tgt_names)"
+	[ -z "$(ls -A "$TGT/store")" ] || fail "the target keeps $(ls -A "$TGT/store")"
+	run ctr stop "$NAME"
+	assert_success
+}
