@@ -121,6 +121,16 @@ JSON_WRITER_KV (json_kv_string, const char *, json_string)
 JSON_WRITER_KV (json_kv_int, int64_t, json_int)
 JSON_WRITER_KV (json_kv_bool, bool, json_bool)
 
+void
+json_kv_strv (json_writer *w, const char *key, char *const *v)
+{
+  json_key (w, key);
+  json_array_open (w);
+  for (; v && *v; v++)
+    json_string (w, *v);
+  json_array_close (w);
+}
+
 char *
 json_writer_finish (json_writer *w, size_t *len)
 {

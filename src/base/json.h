@@ -31,6 +31,8 @@ void json_raw (json_writer *w, const char *text, size_t len);
 void json_kv_string (json_writer *w, const char *key, const char *s);
 void json_kv_int (json_writer *w, const char *key, int64_t v);
 void json_kv_bool (json_writer *w, const char *key, bool v);
+/* key + an array of the strings of a NULL-terminated list (NULL: an empty array). */
+void json_kv_strv (json_writer *w, const char *key, char *const *v);
 /* Returns the malloc'd, NUL-terminated document (with a trailing newline when pretty)
    and frees the writer. */
 char *json_writer_finish (json_writer *w, size_t *len);

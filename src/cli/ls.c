@@ -37,16 +37,6 @@ join (char **v)
   return out;
 }
 
-static void
-write_strv_json (json_writer *w, const char *key, char **v)
-{
-  json_key (w, key);
-  json_array_open (w);
-  for (; v && *v; v++)
-    json_string (w, *v);
-  json_array_close (w);
-}
-
 void
 cli_system_info_json (json_writer *w, const struct system_info *i)
 {
@@ -54,8 +44,8 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
   json_kv_string (w, "name", i->name);
   json_kv_string (w, "state", system_status_name (i->status));
   json_kv_int (w, "pid", i->pid);
-  write_strv_json (w, "addresses", i->addresses);
-  write_strv_json (w, "networks", i->networks);
+  json_kv_strv (w, "addresses", i->addresses);
+  json_kv_strv (w, "networks", i->networks);
   json_kv_string (w, "template", i->template_name);
   json_kv_string (w, "kind", i->kind);
   json_kv_bool (w, "autostart", i->autostart);

@@ -95,11 +95,7 @@ write_pool_json (json_writer *w, const struct pool *p, const struct pool_usage *
   json_uint (w, u->capacity);
   json_key (w, "used");
   json_uint (w, u->used);
-  json_key (w, "containers");
-  json_array_open (w);
-  for (char **c = u->containers; c && *c; c++)
-    json_string (w, *c);
-  json_array_close (w);
+  json_kv_strv (w, "containers", u->containers);
   json_map_close (w);
 }
 

@@ -39,9 +39,6 @@ void archive_layout_clear (struct archive_layout *l);
 const char *archive_compress_option (enum archive_compression c);
 /* By FILE's suffix; an unknown one is an error naming the file. */
 int archive_compression_of_name (const char *file, enum archive_compression *c, ctr_error_t *err);
-/* NAME opened, locked and checked stopped (what names the verb in errors). */
-int archive_open_stopped (const struct ctr_context *ctx, const char *name, const char *what,
-                          ctr_error_t *err);
 /* dataio_run_tar in two steps: the child's pid (its stderr kept in *errfd), then its end. */
 pid_t dataio_spawn_tar (char *const *argv, int in_fd, int out_fd, int keep_fd, int *errfd,
                         ctr_error_t *err);

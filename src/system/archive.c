@@ -170,29 +170,6 @@ archive_compression_of_name (const char *file, enum archive_compression *c, ctr_
                     file);
 }
 
-/* Opens NAME, takes its lock (start waits on it) and checks that it is stopped. */
-int
-archive_open_stopped (const struct ctr_context *ctx, const char *name, const char *what,
-                      ctr_error_t *err)
-{
-  cleanup_close int fd = -1;
-  enum system_status st;
-
-  if (is_rootless ())
-    return ctr_error (err, 0,
-                      "%s `%s`: not available rootless yet (tar would lose the owners of files "
-                      "mapped to subordinate ids)",
-                      what, name);
-  fd = store_open (store_root (ctx->store), name, err);
-  if (fd < 0 || store_lock (fd, err) < 0)
-    return -1;
-  st = system_status_get (ctx, name);
-  if (st != SYSTEM_STOPPED)
-    return ctr_error (err, 0, "%s: container `%s` is %s: stop it first", what, name,
-                      system_status_name (st));
-  return steal_fd (fd);
-}
-
 /* ------------------------------------------------------------------ export */
 
 /* The archive's file: an O_TMPFILE in FILE's directory (a kill leaves nothing), or
@@ -306,7 +283,7 @@ system_export (const struct ctr_context *ctx, const char *name, const char *file
 
   if (!to_stdout && archive_compression_of_name (file, &c, err) < 0)
     return -1;
-  fd = archive_open_stopped (ctx, name, "export", err);
+  fd = system_open_stopped (ctx, name, "export", err);
   if (fd < 0)
     return -1;
   if (snapshots && pool_volume_native_snapshots (fd))

@@ -418,15 +418,7 @@ fix_meta (int dfd, const char *name, const char *pool, ctr_error_t *err)
              "ctr: note: import `%s`: its static address and published ports are not kept "
              "(`ctr config %s set ip|publish` gives it its own)\n",
              name, name);
-  free (m.ip);
-  m.ip = NULL;
-  strv_free (m.publish);
-  m.publish = xzalloc (sizeof (char *));
-  free (m.created);
-  m.created = rfc3339_now ();
-  m.has_last_exit = false;
-  free (m.cloned_from);
-  m.cloned_from = NULL;
+  store_meta_renew (&m);
   free (m.pool);
   m.pool = pool && strcmp (pool, POOL_DEFAULT) != 0 ? xstrdup (pool) : NULL;
   r = store_meta_write (dfd, &m, err);

@@ -679,11 +679,7 @@ write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, unsig
   json_kv_string (w, "started", started);
   json_kv_int (w, "started_ns", (int64_t)now_ns ());
   json_kv_int (w, "restarts", restarts);
-  json_key (w, "addresses");
-  json_array_open (w);
-  for (char **a = addresses; a && *a; a++)
-    json_string (w, *a);
-  json_array_close (w);
+  json_kv_strv (w, "addresses", addresses);
   json_map_close (w);
   text = json_writer_finish (w, &len);
   if (dfd < 0)

@@ -36,17 +36,17 @@
 
 /* ------------------------------------------------------------------ common */
 
-/* Opens NAME, takes its lock (start waits on it) and checks that it is stopped. */
-static int
-open_stopped (const struct ctr_context *ctx, const char *name, const char *what, ctr_error_t *err)
+int
+system_open_stopped (const struct ctr_context *ctx, const char *name, const char *what,
+                     ctr_error_t *err)
 {
   cleanup_close int fd = -1;
   enum system_status st;
 
   if (is_rootless ())
     return ctr_error (err, 0,
-                      "%s `%s`: not available rootless yet (the copy would lose the "
-                      "ownership of files mapped to subordinate ids)",
+                      "%s `%s`: not available rootless yet (it would lose the owners of files "
+                      "mapped to subordinate ids)",
                       what, name);
   fd = store_open (store_root (ctx->store), name, err);
   if (fd < 0 || store_lock (fd, err) < 0)
@@ -166,14 +166,7 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
              "ctr: note: clone `%s`: the static address and published ports of `%s` are not "
              "copied (`ctr config %s set ip|publish` gives it its own)\n",
              dst, src, dst);
-  free (m.ip);
-  m.ip = NULL;
-  strv_free (m.publish);
-  m.publish = xzalloc (sizeof (char *));
-  free (m.created);
-  m.created = rfc3339_now ();
-  m.has_last_exit = false;
-  free (m.cloned_from);
+  store_meta_renew (&m);
   m.cloned_from = xstrdup (src);
   r = store_meta_write (dfd, &m, err);
   store_meta_clear (&m);
@@ -196,7 +189,7 @@ clone_make (const struct ctr_context *ctx, const char *src, const char *dst, boo
     return -1;
   if (strcmp (src, dst) == 0)
     return ctr_error (err, 0, "clone `%s`: the new name is the same", src);
-  srcfd = open_stopped (ctx, src, "clone", err);
+  srcfd = system_open_stopped (ctx, src, "clone", err);
   if (srcfd < 0)
     return -1;
   rootfd = owned_dir_open (root, "store", 0, err);
@@ -427,7 +420,7 @@ system_snapshot_create (const struct ctr_context *ctx, const char *name, const c
   if (comment && (strlen (comment) > COMMENT_MAX || strchr (comment, '\n')))
     return ctr_error (err, 0, "container `%s`: --comment: one line of at most %d bytes", name,
                       COMMENT_MAX);
-  fd = open_stopped (ctx, name, "snapshot create", err);
+  fd = system_open_stopped (ctx, name, "snapshot create", err);
   if (fd < 0)
     return -1;
   sfd = open_snapshots (fd, name, true, err);
@@ -520,7 +513,7 @@ open_snapshot (const struct ctr_context *ctx, const char *name, const char *snap
 
   if (check_snapshot_name (name, snap, err) < 0)
     return -1;
-  fd = open_stopped (ctx, name, what, err);
+  fd = system_open_stopped (ctx, name, what, err);
   if (fd < 0)
     return -1;
   *sfd = open_snapshots (fd, name, false, err);
@@ -667,7 +660,7 @@ system_snapshot_remove (const struct ctr_context *ctx, const char *name, const c
 int
 system_move (const struct ctr_context *ctx, const char *name, const char *pool, ctr_error_t *err)
 {
-  cleanup_close int fd = open_stopped (ctx, name, "move", err);
+  cleanup_close int fd = system_open_stopped (ctx, name, "move", err);
   if (fd < 0)
     return -1;
   return move_run (fd, store_root (ctx->store), name, pool, err);

@@ -196,14 +196,18 @@ store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t 
   return store_meta_parse (text, len, origin, m, err);
 }
 
-static void
-write_strv (json_writer *w, const char *key, char *const *v)
+void
+store_meta_renew (struct store_meta *m)
 {
-  json_key (w, key);
-  json_array_open (w);
-  for (; v && *v; v++)
-    json_string (w, *v);
-  json_array_close (w);
+  free (m->ip);
+  m->ip = NULL;
+  strv_free (m->publish);
+  m->publish = xzalloc (sizeof (char *));
+  free (m->created);
+  m->created = rfc3339_now ();
+  m->has_last_exit = false;
+  free (m->cloned_from);
+  m->cloned_from = NULL;
 }
 
 int
@@ -220,9 +224,9 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
   json_kv_bool (w, "autostart", m->autostart);
   json_kv_string (w, "stop_signal", m->stop_signal);
   json_kv_int (w, "stop_timeout", m->stop_timeout);
-  write_strv (w, "net", m->networks);
+  json_kv_strv (w, "net", m->networks);
   json_kv_string (w, "ip", m->ip);
-  write_strv (w, "publish", m->publish);
+  json_kv_strv (w, "publish", m->publish);
   if (m->cloned_from)
     json_kv_string (w, "cloned_from", m->cloned_from);
   if (m->pool)

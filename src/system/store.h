@@ -49,6 +49,9 @@ bool store_exists (const char *root, const char *name);
 int store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,
                       ctr_error_t *err);
 int store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err);
+/* A copy becomes a container of its own (clone, import): no static address (its MAC comes
+   from it) nor published ports, created now, no last exit, cloned from nothing. */
+void store_meta_renew (struct store_meta *m);
 int store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err);
 /* Names of every stored container (sorted; half-made ones are not listed). */
 /* Removes `.NAME.new`, the staging directory of a create that was killed (its lock is

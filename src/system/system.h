@@ -123,6 +123,10 @@ int system_restore (const struct ctr_context *ctx, const char *name, const char 
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
 
+/* storage.c: opens NAME's store directory, takes its lock (start waits on it) and checks
+   that it is stopped; what names the verb in the errors. The fd, or -1. */
+int system_open_stopped (const struct ctr_context *ctx, const char *name, const char *what,
+                         ctr_error_t *err);
 /* storage.c: copies of stopped containers. `ctr clone`: SRC copied to a new container DST
    (rootfs with cp -a --reflink=auto, definition renamed, no shared network identity). */
 int system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,

@@ -129,11 +129,7 @@ write_meta (int imgfd, const char *name, bool netns, char **addresses, ctr_error
   json_map_open (w);
   json_kv_string (w, "name", name);
   json_kv_bool (w, "netns", netns);
-  json_key (w, "addresses");
-  json_array_open (w);
-  for (char **a = addresses; a && *a; a++)
-    json_string (w, *a);
-  json_array_close (w);
+  json_kv_strv (w, "addresses", addresses);
   json_map_close (w);
   text = json_writer_finish (w, &len);
   return write_file_at (imgfd, CKPT_META, text, len, 0600, err);

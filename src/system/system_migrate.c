@@ -106,11 +106,7 @@ hello (struct mig *m, char **networks, ctr_error_t *err)
   json_kv_int (w, "version", MIG_VERSION);
   json_kv_string (w, "name", m->name);
   json_kv_string (w, "arch", u.machine);
-  json_key (w, "networks");
-  json_array_open (w);
-  for (char **n = networks; n && *n; n++)
-    json_string (w, *n);
-  json_array_close (w);
+  json_kv_strv (w, "networks", networks);
   json_map_close (w);
   text = json_writer_finish (w, &len);
   if (mig_send (m->fd, MIG_HELLO, text, len, err) < 0)
