@@ -300,6 +300,8 @@ no_fifo:
   cgc.rootless = is_rootless ();
   cgc.record = record_preliminary_state;
   cgc.record_arg = c;
+  if (!cgc.rootless && (c->ns.new_flags & CLONE_NEWUSER) && (c->ns.new_flags & CLONE_NEWCGROUP))
+    cgroup_config_owner (&cgc, c->config->linux_);
   if (cgroup_create (&cgc, &c->cg, err) < 0)
     return -1;
   c->state.cgroup = cgroup_serialize (c->cg);
