@@ -368,11 +368,14 @@ idmap_config_rewrite (int dirfd, const struct store_meta *m, ctr_error_t *err)
 }
 
 int
-idmap_set_privileged (int rootfd, int dirfd, const char *name, struct store_meta *m,
-                      bool privileged, ctr_error_t *err)
+idmap_set_privileged (int rootfd, int dirfd, const char *dirpath, const char *name,
+                      struct store_meta *m, bool privileged, ctr_error_t *err)
 {
   if (privileged)
     {
+      /* a shifted tree back to 0 first: an interrupted shift is finished by the next set */
+      if (idmap_shift_rootfs (dirfd, dirpath, m, true, err) < 0)
+        return -1;
       m->idmap_uid = m->idmap_gid = m->idmap_count = 0;
       m->idmap_shifted = false;
       /* the range is released once ctr.json no longer holds it */
@@ -383,5 +386,12 @@ idmap_set_privileged (int rootfd, int dirfd, const char *name, struct store_meta
   /* a range already recorded (this or an interrupted earlier set) is kept */
   if (m->idmap_count == 0 && idmap_allocate (rootfd, dirfd, name, m, err) < 0)
     return -1;
+  if (!m->idmap_shifted)
+    {
+      if (idmap_shift_rootfs (dirfd, dirpath, m, false, err) < 0)
+        return -1;
+      if (m->idmap_shifted && store_meta_write (dirfd, m, err) < 0)
+        return -1;
+    }
   return idmap_config_rewrite (dirfd, m, err);
 }

@@ -3,8 +3,12 @@
 #ifndef CTR_SYSTEM_IDMAP_H
 #define CTR_SYSTEM_IDMAP_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "base/error.h"
 #include "base/json_edit.h"
+#include "system/idmap_shift.h"
 #include "system/store.h"
 
 #define IDMAP_COUNT 65536
@@ -26,8 +30,9 @@ void idmap_config_apply (json_node *config, const struct store_meta *m);
    atomically). */
 int idmap_config_rewrite (int dirfd, const struct store_meta *m, ctr_error_t *err);
 /* `ctr config NAME set privileged true|false` on a stopped container (its lock held):
-   the range released, or one allocated, and config.json rewritten. */
-int idmap_set_privileged (int rootfd, int dirfd, const char *name, struct store_meta *m,
-                          bool privileged, ctr_error_t *err);
+   the range released, or one allocated, the rootfs at dirpath shifted (back) where it
+   cannot be idmapped, and config.json rewritten. */
+int idmap_set_privileged (int rootfd, int dirfd, const char *dirpath, const char *name,
+                          struct store_meta *m, bool privileged, ctr_error_t *err);
 
 #endif

@@ -258,8 +258,11 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
   if (m.idmap_count)
     {
       cleanup_close int rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
+      struct store_meta was = m;
       m.idmap_count = 0;
       r = rootfd < 0 ? -1 : idmap_allocate (rootfd, dfd, dst, &m, err);
+      if (r == 0 && was.idmap_shifted)
+        r = idmap_shift_clone (dfd, dst, &was, &m, err);
       if (r == 0)
         r = idmap_config_rewrite (dfd, &m, err);
     }

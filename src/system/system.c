@@ -449,8 +449,13 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
            || template_run (path, o->template_name, name, dir, o->template_args, &interrupted, err)
                   < 0)
     return -1;
-  if (template_conf_read (dfd, o->template_name, &t, err) < 0)
-    return -1;
+  /* a filesystem that cannot be idmapped (overlayfs) gets the tree chowned instead */
+  if (idmap_shift_rootfs (dfd, dir, &ids, false, err) < 0
+      || template_conf_read (dfd, o->template_name, &t, err) < 0)
+    {
+      store_meta_clear (&ids);
+      return -1;
+    }
   r = write_definition (dfd, name, o, &t, &ids, err);
   if (r == 0)
     r = write_meta (dfd, o, &t, &ids, err);

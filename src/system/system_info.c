@@ -18,6 +18,7 @@
 #include "network/network.h"
 #include "system/idmap.h"
 #include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/config_keys.h"
 #include "system/config_keys_limits.h"
 #include "system/store.h"
@@ -390,10 +391,11 @@ set_privileged (const struct ctr_context *ctx, int fd, const char *name, struct 
                       "namespace)");
   if (system_status_get (ctx, name) != SYSTEM_STOPPED)
     return ctr_error (err, 0, "privileged: `%s` is not stopped (stop it first)", name);
+  cleanup_free char *dirpath = xasprintf ("%s/%s", store_root (ctx->store), name);
   rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
-  if (rootfd < 0)
+  if (rootfd < 0 || pool_volume_activate (fd, dirpath, err) < 0)
     return -1;
-  return idmap_set_privileged (rootfd, fd, name, m, on, err);
+  return idmap_set_privileged (rootfd, fd, dirpath, name, m, on, err);
 }
 
 int
