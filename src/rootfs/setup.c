@@ -315,8 +315,12 @@ static int
 attach_root_tree (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
   cleanup_close int tree = steal_fd (ctx->root_tree);
-  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, NULL, err) < 0)
+  bool unshared = false;
+  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, &unshared, err) < 0)
     return -1;
+  /* pivot_root refuses a new root whose parent ("/" here) is shared */
+  if (!unshared && mount (NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return ctr_error (err, errno, "make `/` private");
   if (move_mount (tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return ctr_error (err, errno, "attach rootfs `%s`", ctx->rootfs);
   ctx->rootfs_fd = steal_fd (tree);
