@@ -417,6 +417,8 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
     s = m->cloned_from;
   else if (strcmp (key, "pool") == 0)
     s = m->pool ? m->pool : "default";
+  else if (strcmp (key, "idmap") == 0 && is_rootless ())
+    s = "rootless"; /* the caller's own ids and subordinate range (docs/rootless.md) */
   else if (strcmp (key, "idmap") == 0)
     return *out = m->idmap_count
                       ? xasprintf ("%u:%u:%u%s", (unsigned)m->idmap_uid, (unsigned)m->idmap_gid,
@@ -424,7 +426,7 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
                       : xstrdup ("none"),
            0;
   else if (strcmp (key, "privileged") == 0)
-    s = m->idmap_count ? "false" : "true";
+    s = m->idmap_count || is_rootless () ? "false" : "true";
   else if (strcmp (key, "last_exit") == 0)
     return *out = m->has_last_exit ? xasprintf ("%d", m->last_exit) : xstrdup (""), 0;
   else
