@@ -32,7 +32,17 @@ struct cgroup_config
      is: the caller records it so that a create killed halfway can be undone. */
   int (*record) (void *arg, const char *planned, ctr_error_t *err);
   void *record_arg;
+  /* as root, for a container with its own user and cgroup namespaces (an unprivileged
+     system container): the host ids of its root, who is given its cgroup directories and
+     their cgroup.procs, tasks, cgroup.subtree_control and cgroup.threads (LXC's and crun's
+     delegation; limits stay root's); owner_set false: nothing is chowned */
+  bool owner_set;
+  uid_t owner_uid;
+  gid_t owner_gid;
 };
+/* Sets cfg's owner from the host ids of container id 0 in c's uidMappings/gidMappings,
+   when c has both. */
+void cgroup_config_owner (struct cgroup_config *cfg, const struct oci_linux *l);
 
 /* Rootless: the delegated cgroup v2 subtree the caller may write to (a path under
    /sys/fs/cgroup: the topmost ancestor of its own cgroup owned by its euid, e.g.

@@ -636,3 +636,48 @@ cgroup_free (struct cgroup *cg)
   free (cg->path);
   free (cg);
 }
+
+static bool
+host_of_root (const struct oci_id_mapping *m, size_t n, uint32_t *out)
+{
+  for (size_t i = 0; i < n; i++)
+    if (m[i].container_id == 0 && m[i].size > 0)
+      {
+        *out = m[i].host_id;
+        return true;
+      }
+  return false;
+}
+
+void
+cgroup_config_owner (struct cgroup_config *cfg, const struct oci_linux *l)
+{
+  uint32_t u, g;
+  if (l && host_of_root (l->uid_mappings, l->uid_mappings_len, &u)
+      && host_of_root (l->gid_mappings, l->gid_mappings_len, &g))
+    {
+      cfg->owner_set = true;
+      cfg->owner_uid = u;
+      cfg->owner_gid = g;
+    }
+}
+
+int
+cgroup_chown (const struct cgroup *cg, const struct cgroup_config *cfg, ctr_error_t *err)
+{
+  static const char *const files[]
+      = { "cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads" };
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s%s", cg->m[i].h->mount, cg->path);
+      cleanup_close int fd = open (dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 || fchown (fd, cfg->owner_uid, cfg->owner_gid) < 0)
+        return ctr_error (err, errno, "cgroup `%s`: give it to the container's root", dir);
+      for (size_t k = 0; k < ARRAY_SIZE (files); k++)
+        if (fchownat (fd, files[k], cfg->owner_uid, cfg->owner_gid, AT_SYMLINK_NOFOLLOW) < 0
+            && errno != ENOENT)
+          return ctr_error (err, errno, "cgroup `%s/%s`: give it to the container's root", dir,
+                            files[k]);
+    }
+  return 0;
+}

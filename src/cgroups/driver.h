@@ -78,6 +78,9 @@ struct cgroup
    need lives in cgroupfs.c. */
 
 /* cgroupfs.c: helpers of every driver */
+/* The container's directory in every hierarchy, and the files that let its owner move
+   processes and make sub-cgroups, given to cfg's owner. */
+int cgroup_chown (const struct cgroup *cg, const struct cgroup_config *cfg, ctr_error_t *err);
 /* linux.cgroupsPath (NULL: /ctr/<id>) to a normalized absolute path without `..`. */
 char *cgroup_resolve_path (const char *cgroups_path, const char *id, ctr_error_t *err);
 /* The hierarchies ctr uses for a layout (v1 ones from /proc/self/mountinfo, parsed once). */

@@ -267,7 +267,7 @@ cgroup_create (const struct cgroup_config *cfg, struct cgroup **out, ctr_error_t
   if (cg_open_v2_fd (cg, err) < 0)
     goto fail;
   warn_if_populated (cg);
-  if (refuse_frozen (cg, err) < 0)
+  if (refuse_frozen (cg, err) < 0 || (cfg->owner_set && cgroup_chown (cg, cfg, err) < 0))
     goto fail;
   if (layout == CGROUP_LAYOUT_UNIFIED)
     r = unified_setup (cg, cfg->resources, true, err);

@@ -11,7 +11,7 @@ static const char usage[]
     = "Usage: ctr create [OPTIONS] ID\n"
       "       ctr create -t TEMPLATE NAME [--net NET]... [--ip ADDR] [--publish SPEC]...\n"
       "                  [--autostart] [--stop-signal SIG] [--pool POOL [--size SIZE]]\n"
-      "                  [TEMPLATE OPTIONS] [-- ARGS...]\n"
+      "                  [--privileged] [TEMPLATE OPTIONS] [-- ARGS...]\n"
       "\n"
       "Create a container from an OCI bundle. Its process is set up and waits; `ctr start ID`\n"
       "lets it run.\n"
@@ -31,6 +31,8 @@ static const char usage[]
       "      --pool POOL           keep its root filesystem in storage pool POOL\n"
       "                            (`ctr pool ls`; default: the store itself)\n"
       "      --size SIZE           lvm pools: the thin volume's size (default 4G)\n"
+      "      --privileged          as root: no user namespace (by default it gets its own\n"
+      "                            range of 65536 subordinate ids, `ctr config NAME get idmap`)\n"
       "                            any other option, and `--` with what follows, goes to the\n"
       "                            template (`ctr create -t app NAME -- /usr/bin/prog args`)\n"
       "  -h, --help                show this help\n";
@@ -54,9 +56,9 @@ parse_system_args (int argc, char **argv, struct system_create_options *o, size_
 
       if (strcmp (a, "--") == 0)
         break;
-      if (strcmp (a, "--autostart") == 0)
+      if (strcmp (a, "--autostart") == 0 || strcmp (a, "--privileged") == 0)
         {
-          o->autostart = true;
+          *(a[2] == 'a' ? &o->autostart : &o->privileged) = true;
           continue;
         }
       for (k = 0; k < ARRAY_SIZE (takes) && opt == NULL; k++)

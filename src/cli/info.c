@@ -41,6 +41,7 @@ print_text (const struct system_info *i)
   printf ("Kind:       %s\n", i->kind ? i->kind : "-");
   printf ("Autostart:  %s\n", i->autostart ? "yes" : "no");
   printf ("Pool:       %s\n", i->pool);
+  printf ("Id range:   %s\n", i->idmap ? i->idmap : "-");
   if (i->cloned_from)
     printf ("Clone of:   %s\n", i->cloned_from);
   if (i->ephemeral_clone)

@@ -50,6 +50,7 @@ cli_system_info_json (json_writer *w, const struct system_info *i)
   json_kv_string (w, "kind", i->kind);
   json_kv_bool (w, "autostart", i->autostart);
   json_kv_string (w, "pool", i->pool);
+  json_kv_string (w, "idmap", i->idmap);
   if (i->cloned_from)
     json_kv_string (w, "cloned_from", i->cloned_from);
   json_kv_bool (w, "ephemeral", i->ephemeral || i->ephemeral_clone);

@@ -23,6 +23,7 @@ rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const 
   ctx->rootfs = rootfs;
   ctx->rootfs_fd = -1;
   ctx->devnull_fd = -1;
+  ctx->root_tree = -1;
 }
 
 void

@@ -440,6 +440,17 @@ mount_bind_tree (struct rootfs_ctx *ctx, int tree, const char *src_path, const c
     }
   if (move_mount (tree, "", d.fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return ctr_error (err, errno, "bind `%s`", src_path);
+  /* onto "/": the tree's fd is the new root, found with no path lookup (which the root of a
+     user namespace may not be allowed) */
+  if (ctx->root_covered)
+    {
+      int top = fcntl (tree, F_DUPFD_CLOEXEC, 3);
+      if (top < 0)
+        return ctr_error (err, errno, "bind `%s`", src_path);
+      close (ctx->rootfs_fd);
+      ctx->rootfs_fd = top;
+      ctx->root_covered = false;
+    }
   if (late_remount && remount_bind (tree, extra, o->cleared) < 0)
     return ctr_error (err, errno, "remount bind `%s`", src_path);
   return mount_apply_post (tree, o, err);

@@ -28,12 +28,17 @@ struct rootfs_ctx
   int *bind_sources;
   const int *idmap_trees; /* per config mount: its idmapped tree from the parent, or -1
                              (rootfs/idmap.h); NULL: none */
+  /* optional (-1: none): a detached clone of the rootfs made by the parent
+     (rootfs_open_root_tree), attached as the root instead of binding the path, which the
+     root of a new user namespace may not reach (a 0700 store); taken when used */
+  int root_tree;
   /* filled by rootfs_prepare, closed by rootfs_ctx_release */
   int rootfs_fd;  /* O_PATH directory fd of the container root (after it was bind-mounted) */
   int devnull_fd; /* the host's /dev/null, verified to be char 1:3, for masking (O_PATH) */
   /* private to rootfs/ */
   char *root_path; /* realpath of rootfs (computed when needed, before pivot) */
   bool pivoted;
+  bool root_stacked;           /* the root was attached on top of "/" (root_tree) */
   bool proc_checked;           /* after pivot: /proc verified to be a procfs */
   bool dev_fresh_tmpfs;        /* /dev is a tmpfs ctr mounted (no ACL, no stray entries) */
   bool dev_readonly;           /* the config's /dev is read-only: made so by rootfs_finalize */
@@ -51,6 +56,11 @@ struct rootfs_ctx
 int rootfs_create_check (const struct oci_config *config, const char *bundle, bool no_pivot,
                          bool clone_sources, int **fds, ctr_error_t *err);
 void rootfs_close_bind_sources (int *fds, size_t n);
+/* Parent, before the child exists: for a setup in a new user namespace created by real
+   root (not rootless, with a mount namespace of its own, pivot_root), a detached recursive
+   clone of rootfs for rootfs_ctx.root_tree; -1 otherwise (and where open_tree is missing). */
+int rootfs_open_root_tree (const char *rootfs, bool new_userns, bool shares_mount_ns, bool no_pivot,
+                           ctr_error_t *err);
 /* Zeroes the context and sets rootfs_fd/devnull_fd to -1. */
 void rootfs_ctx_init (struct rootfs_ctx *ctx, const struct oci_config *config, const char *rootfs);
 /* Before createContainer hooks: mount propagation of "/", bind root.path onto itself,

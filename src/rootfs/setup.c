@@ -179,6 +179,11 @@ rootfs_pivot (struct rootfs_ctx *ctx, ctr_error_t *err)
     return ctr_error (err, errno, "make the old root a slave");
   if (umount2 (".", MNT_DETACH) < 0)
     return ctr_error (err, errno, "unmount the old root");
+  /* a root attached on top of the old one (attach_root_tree) leaves the old root covered by
+     that first attachment when another mount went onto "/" after it: the unmount above took
+     the top one; the old root goes once nothing covers it (then "." is in no namespace) */
+  for (int i = 0; ctx->root_stacked && i < 8 && umount2 (".", MNT_DETACH) == 0; i++)
+    ;
   if (chdir ("/") < 0)
     return ctr_error (err, errno, "chdir `/`");
   ctx->pivoted = true;
@@ -290,15 +295,51 @@ bind_rootfs_shared (struct rootfs_ctx *ctx, int under, ctr_error_t *err)
   return 0;
 }
 
+int
+rootfs_open_root_tree (const char *rootfs, bool new_userns, bool shares_mount_ns, bool no_pivot,
+                       ctr_error_t *err)
+{
+  int tree;
+  if (!new_userns || shares_mount_ns || no_pivot || is_rootless ())
+    return -1;
+  tree = open_tree (AT_FDCWD, rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0 && errno != ENOSYS)
+    return ctr_error (err, errno, "rootfs `%s`", rootfs);
+  return tree;
+}
+
+/* The parent's clone of the rootfs attached on top of this namespace's "/" (a new user
+   namespace's root may not reach the rootfs path): the tree's fd is the mount, and
+   pivot_root takes it from there; the old root, stacked below, goes with the pivot. */
+static int
+attach_root_tree (struct rootfs_ctx *ctx, ctr_error_t *err)
+{
+  cleanup_close int tree = steal_fd (ctx->root_tree);
+  bool unshared = false;
+  if (set_root_propagation (ctx, MS_SLAVE | MS_REC, &unshared, err) < 0)
+    return -1;
+  /* pivot_root refuses a new root whose parent ("/" here) is shared */
+  if (!unshared && mount (NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return ctr_error (err, errno, "make `/` private");
+  if (move_mount (tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return ctr_error (err, errno, "attach rootfs `%s`", ctx->rootfs);
+  ctx->rootfs_fd = steal_fd (tree);
+  ctx->root_stacked = true;
+  return 0;
+}
+
 /* The rootfs bound onto itself (pivot_root needs a mount point); ctx->rootfs_fd is the
    new mount. */
 static int
 bind_rootfs (struct rootfs_ctx *ctx, ctr_error_t *err)
 {
-  cleanup_close int under = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int under = -1;
   bool unshared = false;
   char buf[FD_PATH_SIZE];
 
+  if (ctx->root_tree >= 0)
+    return attach_root_tree (ctx, err);
+  under = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (under < 0)
     return ctr_error (err, errno, "rootfs `%s`", ctx->rootfs);
   if (ctx->shares_mount_ns)

@@ -89,6 +89,7 @@ struct create
   int console_sock;        /* connected to --console-socket at load, before anything exists */
   struct rootfs_idmap *idmap; /* idmapped mounts' trees, made at load, inherited by the child */
   int *bind_sources;          /* bind-mount sources cloned before the new user namespace */
+  int root_tree;              /* and the rootfs (rootfs_open_root_tree), or -1 */
   char *shared_root;          /* no mount namespace: the state's directory the root is bound on */
 };
 
@@ -103,6 +104,7 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
   c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = c->console_sock = -1;
+  c->root_tree = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -144,6 +146,8 @@ create_release (struct create *c)
     cgroup_free (c->cg);
   process_plan_free (c->plan);
   rootfs_close_bind_sources (c->bind_sources, c->config ? c->config->mounts_len : 0);
+  if (c->root_tree >= 0)
+    close (c->root_tree);
   oci_config_free (c->config);
   free (c->config_text);
   free (c->bundle);
@@ -239,7 +243,9 @@ create_load_bundle (struct create *c, ctr_error_t *err)
                            &c->bind_sources, err)
       < 0)
     return ctr_error_wrap (err, "%s", cfgname);
-  return 0;
+  c->root_tree = rootfs_open_root_tree (c->rootfs, c->ns.new_flags & CLONE_NEWUSER,
+                                        c->ns.shares_mount_ns, c->opts->no_pivot, err);
+  return c->root_tree < 0 && *err ? -1 : 0;
 }
 
 /* The first state.json, written before the cgroup is made: pid 0 (creating) and the cgroup
@@ -296,6 +302,8 @@ no_fifo:
   cgc.rootless = is_rootless ();
   cgc.record = record_preliminary_state;
   cgc.record_arg = c;
+  if (!cgc.rootless && (c->ns.new_flags & CLONE_NEWUSER) && (c->ns.new_flags & CLONE_NEWCGROUP))
+    cgroup_config_owner (&cgc, c->config->linux_);
   if (cgroup_create (&cgc, &c->cg, err) < 0)
     return -1;
   c->state.cgroup = cgroup_serialize (c->cg);
@@ -537,6 +545,7 @@ child_rootfs (struct create *c, ctr_error_t *err)
   rctx.shares_mount_ns = c->ns.shares_mount_ns;
   rctx.shared_root = c->shared_root;
   rctx.bind_sources = c->bind_sources;
+  rctx.root_tree = c->root_tree;
   if (rootfs_prepare (&rctx, err) < 0)
     goto out;
   /* as runc: createContainer hooks start in the container's root (not yet pivoted to) */
@@ -835,6 +844,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
   c->sync_child = -1;
   rootfs_close_bind_sources (c->bind_sources, c->config->mounts_len);
   c->bind_sources = NULL;
+  if (c->root_tree >= 0)
+    close (steal_fd (c->root_tree));
   /* the child's end only: `start` waits for every copy of it to close (at the program's
      execve), and run --net starts from this very process */
   if (c->fifo_fd >= 0)

@@ -121,6 +121,19 @@ is_bind (const struct oci_mount *m)
   return false;
 }
 
+/* rootfs/dev.c's default devices */
+static const char *const userns_devices[]
+    = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
+
+static bool
+config_lists_device (const struct oci_linux *l, const char *path)
+{
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    if (l->devices[i].path && strcmp (l->devices[i].path, path) == 0)
+      return true;
+  return false;
+}
+
 void
 criu_add_mounts (struct criu_args *a, const struct oci_config *cfg, pid_t dump_pid)
 {
@@ -163,6 +176,14 @@ criu_add_mounts (struct criu_args *a, const struct oci_config *cfg, pid_t dump_p
       criu_arg (a, "--external");
       criu_argf (a, "mnt[%s]:%s", dest, dest);
     }
+  /* and the default ones rootfs/dev.c binds in a user namespace (unprivileged system
+     containers), unless linux.devices named them already */
+  for (i = 0; oci_config_namespace (cfg, OCI_NS_USER) && i < ARRAY_SIZE (userns_devices); i++)
+    if (!config_lists_device (l, userns_devices[i]))
+      {
+        criu_arg (a, "--external");
+        criu_argf (a, "mnt[%s]:%s", userns_devices[i], userns_devices[i]);
+      }
 }
 
 /* The first line of criu's log that says "Error", trimmed; NULL when none. */

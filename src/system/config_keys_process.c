@@ -310,7 +310,10 @@ get_mounts (struct key_ctx *k)
     {
       json_node *m = jnode_at (mounts, i);
       cleanup_free char *t = NULL;
-      if (!mount_is_bind (m))
+      /* the idmapped root of an unprivileged container is ctr's (see `idmap`) */
+      if (!mount_is_bind (m)
+          || (strcmp (jnode_string (jnode_get (m, "destination")) ?: "", "/") == 0
+              && string_index (jnode_get (m, "options"), "idmap") >= 0))
         continue;
       t = xasprintf ("%s:%s%s", jnode_string (jnode_get (m, "source")) ?: "",
                      jnode_string (jnode_get (m, "destination")) ?: "",

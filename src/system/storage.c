@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "system/ephemeral.h"
 #include "system/move.h"
+#include "system/idmap.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -168,7 +169,20 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
              dst, src, dst);
   store_meta_renew (&m);
   m.cloned_from = xstrdup (src);
-  r = store_meta_write (dfd, &m, err);
+  /* an id range of its own (the copy's files stay owned by 0: idmapped at start) */
+  if (m.idmap_count)
+    {
+      cleanup_close int rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
+      struct store_meta was = m;
+      m.idmap_count = 0;
+      r = rootfd < 0 ? -1 : idmap_allocate (rootfd, dfd, dst, &m, err);
+      if (r == 0 && was.idmap_shifted)
+        r = idmap_shift_clone (dfd, dst, &was, &m, err);
+      if (r == 0)
+        r = idmap_config_rewrite (dfd, &m, err);
+    }
+  else
+    r = store_meta_write (dfd, &m, err);
   store_meta_clear (&m);
   return r;
 }
@@ -563,6 +577,9 @@ restore_meta (int fd, int snapfd, const char *name, ctr_error_t *err)
   SWAP (now.publish, then.publish);
 #undef SWAP
   r = store_meta_write (fd, &now, err);
+  /* the snapshot's config.json has the id range of its day */
+  if (r == 0)
+    r = idmap_config_rewrite (fd, &now, err);
   store_meta_clear (&now);
   store_meta_clear (&then);
   return r;

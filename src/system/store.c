@@ -22,8 +22,8 @@
 #define META_MAX_SIZE (256 * 1024)
 
 const char *const store_meta_keys[] = {
-  "template", "created", "kind",      "autostart",   "stop_signal", "stop_timeout", "net",
-  "ip",       "publish", "last_exit", "cloned_from", "pool",        NULL,
+  "template", "created",   "kind",        "autostart", "stop_signal", "stop_timeout", "net", "ip",
+  "publish",  "last_exit", "cloned_from", "pool",      "idmap",       "privileged",   NULL,
 };
 
 void
@@ -143,6 +143,21 @@ dup_string (const json_value *root, const char *key)
   return json_as_string (json_get (root, key), &s) ? xstrdup (s) : NULL;
 }
 
+static void
+parse_idmap (const json_value *v, struct store_meta *m)
+{
+  int64_t u, g, c;
+  if (json_as_int64 (json_get (v, "uid"), &u) && json_as_int64 (json_get (v, "gid"), &g)
+      && json_as_int64 (json_get (v, "count"), &c) && u >= 0 && g >= 0 && c > 0
+      && u + c <= UINT32_MAX && g + c <= UINT32_MAX)
+    {
+      m->idmap_uid = (uint32_t)u;
+      m->idmap_gid = (uint32_t)g;
+      m->idmap_count = (uint32_t)c;
+      json_as_bool (json_get (v, "shifted"), &m->idmap_shifted);
+    }
+}
+
 int
 store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,
                   ctr_error_t *err)
@@ -172,6 +187,7 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
     m->autostart_delay = (int)n;
   m->autostart_group = dup_string (root, "autostart_group");
   m->lxcfs = dup_string (root, "lxcfs");
+  parse_idmap (json_get (root, "idmap"), m);
   last = json_get (root, "last_exit");
   if (json_as_int64 (json_get (last, "status"), &n))
     {
@@ -239,6 +255,16 @@ store_meta_write (int dirfd, const struct store_meta *m, ctr_error_t *err)
     json_kv_string (w, "autostart_group", m->autostart_group);
   if (m->lxcfs)
     json_kv_string (w, "lxcfs", m->lxcfs);
+  if (m->idmap_count)
+    {
+      json_key (w, "idmap");
+      json_map_open (w);
+      json_kv_int (w, "uid", m->idmap_uid);
+      json_kv_int (w, "gid", m->idmap_gid);
+      json_kv_int (w, "count", m->idmap_count);
+      json_kv_bool (w, "shifted", m->idmap_shifted);
+      json_map_close (w);
+    }
   if (m->has_last_exit)
     {
       json_key (w, "last_exit");
@@ -399,12 +425,23 @@ store_meta_get (const struct store_meta *m, const char *key, char **out, ctr_err
     s = m->cloned_from;
   else if (strcmp (key, "pool") == 0)
     s = m->pool ? m->pool : "default";
+  else if (strcmp (key, "idmap") == 0 && is_rootless ())
+    s = "rootless"; /* the caller's own ids and subordinate range (docs/rootless.md) */
+  else if (strcmp (key, "idmap") == 0)
+    return *out = m->idmap_count
+                      ? xasprintf ("%u:%u:%u%s", (unsigned)m->idmap_uid, (unsigned)m->idmap_gid,
+                                   (unsigned)m->idmap_count, m->idmap_shifted ? " (shifted)" : "")
+                      : xstrdup ("none"),
+           0;
+  else if (strcmp (key, "privileged") == 0)
+    s = m->idmap_count || is_rootless () ? "false" : "true";
   else if (strcmp (key, "last_exit") == 0)
     return *out = m->has_last_exit ? xasprintf ("%d", m->last_exit) : xstrdup (""), 0;
   else
     return ctr_error (err, 0,
                       "unknown key `%s` (one of: template, created, kind, autostart, "
-                      "stop_signal, stop_timeout, net, ip, publish, last_exit, cloned_from, pool)",
+                      "stop_signal, stop_timeout, net, ip, publish, last_exit, cloned_from, pool, "
+                      "idmap, privileged)",
                       key);
   *out = xstrdup (s ? s : "");
   return 0;
@@ -482,6 +519,8 @@ store_meta_set (struct store_meta *m, const char *key, const char *value, ctr_er
            || strcmp (key, "kind") == 0 || strcmp (key, "last_exit") == 0
            || strcmp (key, "cloned_from") == 0 || strcmp (key, "pool") == 0)
     return ctr_error (err, 0, "`%s` is read-only", key);
+  else if (strcmp (key, "idmap") == 0)
+    return ctr_error (err, 0, "`idmap` is read-only (given at create; `privileged` switches it)");
   else
     return ctr_error (err, 0, "unknown key `%s`", key);
   return 0;

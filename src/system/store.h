@@ -34,6 +34,10 @@ struct store_meta
   int autostart_delay;
   char *autostart_group;
   char *lxcfs; /* lxcfs's files over /proc: "auto" (NULL), "true" (required), "false" */
+  /* unprivileged (docs/system-containers.md, "Id ranges"): container ids 0..count-1 are
+     host uids idmap_uid.. and gids idmap_gid..; count 0: privileged (no user namespace) */
+  uint32_t idmap_uid, idmap_gid, idmap_count;
+  bool idmap_shifted; /* the rootfs was chowned into the range (no idmapped mount there) */
 };
 
 void store_meta_clear (struct store_meta *m);

@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "rootfs/paths.h"
+#include "system/idmap.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
@@ -216,7 +217,7 @@ template_conf_read (int dirfd, const char *tname, struct template_conf *t, ctr_e
 
 static int
 write_definition (int dirfd, const char *name, const struct system_create_options *o,
-                  const struct template_conf *t, ctr_error_t *err)
+                  const struct template_conf *t, const struct store_meta *range, ctr_error_t *err)
 {
   struct oci_spec_options so = {
     .rootless = is_rootless (),
@@ -249,6 +250,16 @@ write_definition (int dirfd, const char *name, const struct system_create_option
       so.subgid_count = ids.subgid_count;
     }
   text = oci_spec_generate (&so, &len);
+  if (range->idmap_count)
+    {
+      json_node *tree = jnode_parse (text, "config.json", err);
+      if (tree == NULL)
+        return -1;
+      idmap_config_apply (tree, range);
+      free (text);
+      text = jnode_to_string (tree, &len);
+      jnode_free (tree);
+    }
   if (oci_config_parse (text, len, "config.json", &check, err) < 0)
     return -1;
   oci_config_free (check);
@@ -257,9 +268,12 @@ write_definition (int dirfd, const char *name, const struct system_create_option
 
 static int
 write_meta (int dirfd, const struct system_create_options *o, const struct template_conf *t,
-            ctr_error_t *err)
+            const struct store_meta *ids, ctr_error_t *err)
 {
-  struct store_meta m = { 0 };
+  struct store_meta m = { .idmap_uid = ids->idmap_uid,
+                          .idmap_gid = ids->idmap_gid,
+                          .idmap_count = ids->idmap_count,
+                          .idmap_shifted = ids->idmap_shifted };
   static char *const default_root[] = { "ctr0", NULL }, *const default_rootless[]
                                                         = { "none", NULL };
   char *const *nets = o->networks ? o->networks : is_rootless () ? default_rootless : default_root;
@@ -410,8 +424,13 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
 {
   cleanup_free char *path = NULL, *dir = xasprintf ("%s/%s", root, tmp);
   struct template_conf t;
+  struct store_meta ids = { 0 };
   int r, interrupted;
 
+  /* the id range first, recorded in the staging directory: a create killed from here on
+     leaves it there for the next cleanup, and concurrent creates never share one */
+  if (!o->privileged && !is_rootless () && idmap_allocate (rootfd, dfd, name, &ids, err) < 0)
+    return -1;
   if (mkdirat (dfd, "rootfs", 0755) < 0)
     return ctr_error (err, errno, "create `%s/rootfs`", dir);
   path = template_find (o->template_name, err);
@@ -430,12 +449,18 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
            || template_run (path, o->template_name, name, dir, o->template_args, &interrupted, err)
                   < 0)
     return -1;
-  if (template_conf_read (dfd, o->template_name, &t, err) < 0)
-    return -1;
-  r = write_definition (dfd, name, o, &t, err);
+  /* a filesystem that cannot be idmapped (overlayfs) gets the tree chowned instead */
+  if (idmap_shift_rootfs (dfd, dir, &ids, false, err) < 0
+      || template_conf_read (dfd, o->template_name, &t, err) < 0)
+    {
+      store_meta_clear (&ids);
+      return -1;
+    }
+  r = write_definition (dfd, name, o, &t, &ids, err);
   if (r == 0)
-    r = write_meta (dfd, o, &t, err);
+    r = write_meta (dfd, o, &t, &ids, err);
   template_conf_clear (&t);
+  store_meta_clear (&ids);
   if (r == 0 && interrupt_pending ())
     r = ctr_error (err, 0, "create `%s` interrupted: %s", name, strsignal (interrupt_pending ()));
   if (r == 0 && renameat2 (rootfd, tmp, rootfd, name, RENAME_NOREPLACE) < 0)
@@ -542,6 +567,10 @@ system_create (const struct ctr_context *ctx, const char *name,
                       pool_type_name (pool.type));
   if (o->size && !valid_size (o->size))
     return ctr_error (err, 0, "--size `%s`: not a size (a number with K, M, G or T)", o->size);
+  if (o->privileged && is_rootless ())
+    return ctr_error (err, 0,
+                      "--privileged: needs root (a rootless container always has a "
+                      "user namespace)");
   if (is_rootless () && pool.type == POOL_OVERLAY)
     return ctr_error (err, 0, "--pool %s: overlay pools need root for now", pool.name);
   rootfd = owned_dir_open (root, "store", OWNED_DIR_CREATE, err);

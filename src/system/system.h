@@ -20,6 +20,7 @@ struct system_create_options
   const char *stop_signal; /* NULL: the template's */
   const char *pool;        /* NULL: "default", the store itself */
   const char *size;        /* lvm pools: the thin volume's size (NULL: 4G) */
+  bool privileged;         /* root's container without a user namespace of its own */
 };
 
 int system_create (const struct ctr_context *ctx, const char *name,
@@ -86,6 +87,7 @@ struct system_info
   uint64_t cpu_ns, memory_bytes;
   char *cloned_from; /* or NULL */
   char *pool;        /* its storage pool (docs/storage.md), "default": the store */
+  char *idmap;       /* its id range "UID:GID:COUNT", or "none" (privileged) */
   int autostart_order, autostart_delay; /* `ctr start --autostart`: order, then seconds */
   char *autostart_group;                /* or NULL */
   bool ephemeral;                       /* its run is on a throw-away layer (start --ephemeral) */

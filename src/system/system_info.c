@@ -10,13 +10,16 @@
 #include <unistd.h>
 
 #include "system/ephemeral.h"
+#include "base/owned_dir.h"
 #include "system/monitor.h"
 #include "oci/oci.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "runtime/state.h"
 #include "network/network.h"
+#include "system/idmap.h"
 #include "system/pool.h"
+#include "system/pool_volume.h"
 #include "system/config_keys.h"
 #include "system/config_keys_limits.h"
 #include "system/store.h"
@@ -31,6 +34,7 @@ system_info_clear (struct system_info *i)
   free (i->kind);
   free (i->cloned_from);
   free (i->pool);
+  free (i->idmap);
   free (i->autostart_group);
   strv_free (i->addresses);
   strv_free (i->networks);
@@ -118,6 +122,8 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->kind = steal_ptr (m.kind);
   out->cloned_from = steal_ptr (m.cloned_from);
   out->pool = m.pool ? steal_ptr (m.pool) : xstrdup (POOL_DEFAULT);
+  if (store_meta_get (&m, "idmap", &out->idmap, err) < 0)
+    out->idmap = NULL;
   out->autostart = m.autostart;
   out->autostart_order = m.autostart_order;
   out->autostart_delay = m.autostart_delay;
@@ -375,6 +381,30 @@ check_network_settings (const char *name, const struct store_meta *m, ctr_error_
   return network_check_settings (&net, err);
 }
 
+/* privileged true|false: only while stopped (the id range and the user namespace of a
+   running container cannot change), and as root. */
+static int
+set_privileged (const struct ctr_context *ctx, int fd, const char *name, struct store_meta *m,
+                const char *value, ctr_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  bool on = strcmp (value, "true") == 0;
+
+  if (!on && strcmp (value, "false") != 0)
+    return ctr_error (err, 0, "privileged: `%s` is not true or false", value);
+  if (is_rootless ())
+    return ctr_error (err, 0,
+                      "privileged: needs root (a rootless container always has a user "
+                      "namespace)");
+  if (system_status_get (ctx, name) != SYSTEM_STOPPED)
+    return ctr_error (err, 0, "privileged: `%s` is not stopped (stop it first)", name);
+  cleanup_free char *dirpath = xasprintf ("%s/%s", store_root (ctx->store), name);
+  rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
+  if (rootfd < 0 || pool_volume_activate (fd, dirpath, err) < 0)
+    return -1;
+  return idmap_set_privileged (rootfd, fd, dirpath, name, m, on, err);
+}
+
 int
 system_config_set (const struct ctr_context *ctx, const char *name, const char *key,
                    const char *value, ctr_error_t *err)
@@ -391,6 +421,13 @@ system_config_set (const struct ctr_context *ctx, const char *name, const char *
         r = config_set_key (ctx, fd, name, &m, key, value, err);
       else
         r = unknown_key (key, err);
+      store_meta_clear (&m);
+      return r;
+    }
+  if (strcmp (key, "privileged") == 0)
+    {
+      /* writes ctr.json and config.json itself, in the order that never shares a range */
+      r = set_privileged (ctx, fd, name, &m, value, err);
       store_meta_clear (&m);
       return r;
     }

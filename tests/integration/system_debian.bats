@@ -84,6 +84,12 @@ system_is_running() {
 	run_logged ctr start "$name"
 	assert_success
 	system_is_running "$name"
+	# unprivileged (the default): systemd runs as root of the container's own id range, and
+	# makes its cgroups in the hierarchies ctr gave that root (name=systemd on a hybrid host)
+	local range
+	range=$(ctr config "$name" get idmap)
+	run ctr attach "$name" -- cat /proc/self/uid_map </dev/null
+	[ "$(echo $output)" = "0 ${range%%:*} 65536" ] || fail "uid_map: $output (idmap $range)"
 	# systemd knows it runs in a container, from container=ctr
 	run ctr attach "$name" -- systemd-detect-virt --container </dev/null
 	[ "$output" = container-other ] || fail "systemd-detect-virt: $output"
