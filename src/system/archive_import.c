@@ -404,9 +404,10 @@ check_snapshot_configs (int dfd, const char *name, ctr_error_t *err)
   return 0;
 }
 
-/* ctr.json as a new container's: its own address and ports, created now, in pool. */
+/* ctr.json as a new container's: its own address, ports and id range, created now, in pool. */
 static int
-fix_meta (int dfd, const char *name, const char *pool, ctr_error_t *err)
+fix_meta (const struct ctr_context *ctx, int dfd, const char *name, const char *pool,
+          ctr_error_t *err)
 {
   struct store_meta m;
   int r;
@@ -421,7 +422,8 @@ fix_meta (int dfd, const char *name, const char *pool, ctr_error_t *err)
   store_meta_renew (&m);
   free (m.pool);
   m.pool = pool && strcmp (pool, POOL_DEFAULT) != 0 ? xstrdup (pool) : NULL;
-  r = store_meta_write (dfd, &m, err);
+  /* the range the archive names is another host's, or another container's here */
+  r = system_meta_write_copy (ctx, dfd, name, &m, err);
   store_meta_clear (&m);
   return r;
 }
@@ -484,7 +486,7 @@ import_into (const struct ctr_context *ctx, int fd, enum archive_compression c, 
 
   if (unpack (ctx, fd, c, dfd, dir, name, l, p, err) < 0
       || check_config (dfd, origin, l->top, name, err) < 0
-      || check_snapshot_configs (dfd, name, err) < 0 || fix_meta (dfd, name, p->name, err) < 0)
+      || check_snapshot_configs (dfd, name, err) < 0 || fix_meta (ctx, dfd, name, p->name, err) < 0)
     return -1;
   if (strcmp (l->top, name) != 0)
     system_rename_etc_hostname (dfd, l->top, name);

@@ -6,13 +6,16 @@
 #include <config.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
@@ -47,7 +50,8 @@ struct cp_job
   size_t n_uids, n_gids;
   uid_t caller_uid;
   gid_t caller_gid;
-  dev_t top_dev; /* the first directory made: a copy into the tree it copies skips it */
+  bool through_mounts; /* a running container's root, as its mount namespace has it */
+  dev_t top_dev;       /* the first directory made: a copy into the tree it copies skips it */
   ino_t top_ino;
 };
 
@@ -91,6 +95,34 @@ to_inside (const struct idmap *m, size_t n, uint32_t id)
     if (id >= m[i].outside && id - m[i].outside < m[i].count)
       return m[i].inside + (id - m[i].outside);
   return OVERFLOW_ID;
+}
+
+/* Into a running container, through its own mounts: files are made as its root. Its root
+   may be an idmapped mount, which refuses to make a file for host root (outside the
+   mount's map: EOVERFLOW). The capabilities that setfsuid() takes away (owners, reading
+   the host's files) are taken back. */
+static int
+make_as_container_root (const struct cp_job *j, ctr_error_t *err)
+{
+  static const cap_value_t fs_caps[]
+      = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_MKNOD };
+  int64_t uid = to_host (j->uids, j->n_uids, 0), gid = to_host (j->gids, j->n_gids, 0);
+  cap_t caps;
+  int r;
+
+  if (j->n_uids == 0 || j->n_gids == 0 || uid <= 0 || gid <= 0 || is_rootless ())
+    return 0;
+  setfsgid ((gid_t)gid);
+  setfsuid ((uid_t)uid);
+  if ((int64_t)setfsuid ((uid_t)-1) != uid || (int64_t)setfsgid ((gid_t)-1) != gid)
+    return ctr_error (err, EPERM, "cp: act as the container's root (%" PRId64 ")", uid);
+  caps = cap_get_proc ();
+  r = caps == NULL ? -1 : cap_set_flag (caps, CAP_EFFECTIVE, 6, fs_caps, CAP_SET);
+  if (r == 0)
+    r = cap_set_proc (caps);
+  if (caps)
+    cap_free (caps);
+  return r < 0 ? ctr_error (err, errno, "cp: keep the capabilities of the copy") : 0;
 }
 
 /* The owner a copy gets. Into the container: its root, or (-a) the same id inside it.
@@ -384,6 +416,7 @@ open_oci_root (const struct ctr_context *ctx, struct cp_job *j, ctr_error_t *err
       rfd = ctr_error (err, 0, "container `%s` stopped while its root was opened", j->name);
     }
   ctr_state_free (s);
+  j->through_mounts = rfd >= 0;
   return rfd;
 }
 
@@ -407,6 +440,14 @@ open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockf
     return -1;
   if (system_status_get (ctx, j->name) == SYSTEM_STOPPED)
     {
+      struct store_meta m;
+      /* an unprivileged container's tree keeps the ids it sees on disk (idmapped at
+         start) unless it was shifted into its range */
+      if (store_meta_read (fd, j->name, &m, err) < 0)
+        return -1;
+      if (m.idmap_count && !m.idmap_shifted)
+        j->n_uids = j->n_gids = 0;
+      store_meta_clear (&m);
       dir = xasprintf ("%s/%s", root, j->name);
       if (pool_volume_activate (fd, dir, err) < 0)
         return ctr_error_wrap (err, "container `%s`", j->name);
@@ -425,6 +466,7 @@ open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockf
   rfd = open_proc_root (j->name, pid, err);
   if (rfd < 0)
     return -1;
+  j->through_mounts = true;
   /* the pid is still its init's: not a reused one */
   if (system_info (ctx, j->name, false, &info, err) < 0 || info.pid != pid)
     {
@@ -546,6 +588,8 @@ system_cp (const struct ctr_context *ctx, const char *src, const char *dst,
   base = xstrdup (*sname ? sname : (s_in ? j.name : "root"));
   ddir = open_destination (d_in ? rootfd : -1, dpath, base, &dname, dst, err);
   if (ddir < 0)
+    return -1;
+  if (j.into && j.through_mounts && make_as_container_root (&j, err) < 0)
     return -1;
   if (copy_node (&j, sdir, sname, ddir, dname, src, err) < 0)
     return ctr_error_wrap (err, "cp");

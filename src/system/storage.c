@@ -169,21 +169,30 @@ clone_into (const struct ctr_context *ctx, int srcfd, int dfd, const char *src, 
              dst, src, dst);
   store_meta_renew (&m);
   m.cloned_from = xstrdup (src);
-  /* an id range of its own (the copy's files stay owned by 0: idmapped at start) */
-  if (m.idmap_count)
-    {
-      cleanup_close int rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
-      struct store_meta was = m;
-      m.idmap_count = 0;
-      r = rootfd < 0 ? -1 : idmap_allocate (rootfd, dfd, dst, &m, err);
-      if (r == 0 && was.idmap_shifted)
-        r = idmap_shift_clone (dfd, dst, &was, &m, err);
-      if (r == 0)
-        r = idmap_config_rewrite (dfd, &m, err);
-    }
-  else
-    r = store_meta_write (dfd, &m, err);
+  r = system_meta_write_copy (ctx, dfd, dst, &m, err);
   store_meta_clear (&m);
+  return r;
+}
+
+int
+system_meta_write_copy (const struct ctr_context *ctx, int dfd, const char *name,
+                        struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  struct store_meta was = *m;
+  int r;
+
+  if (m->idmap_count == 0)
+    return store_meta_write (dfd, m, err);
+  /* an id range of its own (the copy's files stay owned by 0: idmapped at start; where
+     they were shifted into the original's range, into its own) */
+  rootfd = owned_dir_open (store_root (ctx->store), "store", 0, err);
+  m->idmap_count = 0;
+  r = rootfd < 0 ? -1 : idmap_allocate (rootfd, dfd, name, m, err);
+  if (r == 0 && was.idmap_shifted)
+    r = idmap_shift_clone (dfd, name, &was, m, err);
+  if (r == 0)
+    r = idmap_config_rewrite (dfd, m, err);
   return r;
 }
 

@@ -125,6 +125,12 @@ int system_restore (const struct ctr_context *ctx, const char *name, const char 
 /* The status of a stored container (stopped when it has no OCI container). */
 enum system_status system_status_get (const struct ctr_context *ctx, const char *name);
 
+/* storage.c: ctr.json of a copy (clone, import) written to dfd: with an id range of its
+   own when m has one (allocated, the config's mappings rewritten, a shifted tree shifted
+   into it). */
+struct store_meta;
+int system_meta_write_copy (const struct ctr_context *ctx, int dfd, const char *name,
+                            struct store_meta *m, ctr_error_t *err);
 /* storage.c: opens NAME's store directory, takes its lock (start waits on it) and checks
    that it is stopped; what names the verb in the errors. The fd, or -1. */
 int system_open_stopped (const struct ctr_context *ctx, const char *name, const char *what,

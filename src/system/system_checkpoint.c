@@ -85,15 +85,31 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, pid_t *pid, 
   return 0;
 }
 
-/* Whether pid's network namespace is not ctr's own (the host's, for net host). */
+/* Whether pid's namespace of kind (net, user) is not ctr's own (for net: not the host's). */
 static bool
-own_netns (pid_t pid)
+own_ns (pid_t pid, const char *kind)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/ns/net", pid);
+  cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", pid, kind);
+  cleanup_free char *self = xasprintf ("/proc/self/ns/%s", kind);
   struct stat a, b;
-  if (stat (path, &a) < 0 || stat ("/proc/self/ns/net", &b) < 0)
+  if (stat (path, &a) < 0 || stat (self, &b) < 0)
     return true;
   return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+/* criu's restore joins the network namespace ctr makes for it, which belongs to ctr's user
+   namespace, from inside the container's own: EPERM. Until the restore makes it inside,
+   an unprivileged container is refused before anything is dumped. */
+static int
+check_userns (const char *name, pid_t pid, ctr_error_t *err)
+{
+  if (!own_ns (pid, "user"))
+    return 0;
+  return ctr_error (err, 0,
+                    "container `%s` is unprivileged (a user namespace of its own): its "
+                    "checkpoint could not be restored yet; `ctr config %s set privileged true` "
+                    "while it is stopped makes it privileged",
+                    name, name);
 }
 
 /* criu dumps only a tree whose sessions are inside its pid namespace: init must lead its
@@ -225,12 +241,12 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   bool netns;
 
   if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
-      || check_session (name, pid, err) < 0)
+      || check_session (name, pid, err) < 0 || check_userns (name, pid, err) < 0)
     return -1;
   imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)
     return ctr_error (err, errno, "checkpoint directory `%s`", image);
-  netns = own_netns (pid);
+  netns = own_ns (pid, "net");
   if (write_file_at (imgfd, CKPT_INCOMPLETE, "", 0, 0600, err) < 0
       || write_meta (imgfd, name, netns, addresses, err) < 0)
     return -1;

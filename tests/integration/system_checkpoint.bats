@@ -94,6 +94,14 @@ SH
 	ctr stop "$NAME" >/dev/null
 	no_terminal
 	ctr start "$NAME"
+	# unprivileged (the default): criu's restore could not bring it back, said first
+	run ctr --criu "$FAKE" checkpoint "$NAME"
+	assert_failure
+	assert_output_contains "container \`$NAME\` is unprivileged"
+	[ ! -e "$CTR_STORE/$NAME/criu/dump.log" ] || fail "criu ran"
+	ctr stop "$NAME" >/dev/null
+	ctr config "$NAME" set privileged true >/dev/null
+	ctr start "$NAME"
 	run ctr --criu "$FAKE" checkpoint --stop "$NAME"
 	assert_failure
 	assert_output_contains "criu dump failed: Error (criu/cr-dump.c:1): stand-in criu: cannot dump (log: $CTR_STORE/$NAME/criu/dump.log)"

@@ -93,7 +93,8 @@ receiver_status() {
 # counter whose value lives in the shell's memory, written out to a tmpfs.
 make_counter() {
 	local cfg=$CTR_STORE/$NAME/config.json
-	ctr create -t busybox "$NAME" --net none >/dev/null
+	# privileged: criu's restore cannot bring back a container's own user namespace yet
+	ctr create -t busybox "$NAME" --net none --privileged >/dev/null
 	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
 	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
 		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
@@ -121,6 +122,10 @@ SH
 	assert_failure
 	assert_output_contains "container \`nosuch-$$\` does not exist"
 	ctr create -t busybox "$NAME" --net none >/dev/null
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "migrate \`$NAME\`: the container is unprivileged"
+	ctr config "$NAME" set privileged true >/dev/null
 	run ctr migrate "$NAME" "udp:$SOCK"
 	assert_failure
 	assert_output_contains "address \`udp:$SOCK\`: want unix:PATH, tcp:HOST:PORT or ssh://HOST"
