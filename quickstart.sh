@@ -25,7 +25,7 @@ packages="build-essential autoconf automake pkg-config libyajl-dev libcap-dev li
 # an lxcfs of their own. mmdebstrap: rootless `ctr create -t debian` (--mode=unshare).
 packages="$packages lxcfs mmdebstrap"
 missing=""
-for p in $packages podman; do
+for p in $packages podman netavark aardvark-dns; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -34,8 +34,9 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $packages >/dev/null
-  # podman with its recommends (netavark, aardvark-dns): its default bridge network
-  apt-get install -y -qq podman >/dev/null
+  # podman with its recommends, and netavark and aardvark-dns, its network backend: Debian's
+  # podman no longer recommends them, and without them it falls back to CNI
+  apt-get install -y -qq podman netavark aardvark-dns >/dev/null
 fi
 # udev gives /dev/net/tun mode 0666; on a machine without udev (containers, minimal VMs)
 # do what it would, or unprivileged user-mode networks cannot start

@@ -18,6 +18,7 @@
 #include "base/util.h"
 #include "rootfs/mountinfo.h"
 #include "system/ephemeral.h"
+#include "system/store.h"
 #include "system/pool_volume.h"
 
 #define MAX_STACK 8
@@ -140,6 +141,25 @@ mount_tmpfs_layer (int dfd, const char *dirpath, ctr_error_t *err)
   return 0;
 }
 
+/* An unprivileged container whose tree was not shifted: its root is an idmapped mount,
+   and overlayfs refuses to be idmapped (EINVAL at start). */
+static bool
+idmapped_root (int dfd, const char *name)
+{
+  struct store_meta m;
+  ctr_error_t ignored = NULL;
+  bool r;
+
+  if (store_meta_read (dfd, name, &m, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return false;
+    }
+  r = m.idmap_count > 0 && !m.idmap_shifted;
+  store_meta_clear (&m);
+  return r;
+}
+
 int
 ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *err)
 {
@@ -149,6 +169,12 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
 
   if (is_rootless ())
     return ctr_error (err, 0, "container `%s`: --ephemeral needs root (an overlay mount)", name);
+  if (idmapped_root (dfd, name))
+    return ctr_error (err, 0,
+                      "container `%s`: --ephemeral: it is unprivileged and its root an idmapped "
+                      "mount, which cannot be made over an overlay yet; `ctr config %s set "
+                      "privileged true` makes it privileged",
+                      name, name);
   /* an overlay pool's layers are stacked on directly (no overlay over an overlay) */
   if (lower == NULL)
     lower = pool_volume_rootfs (dfd, dirpath);

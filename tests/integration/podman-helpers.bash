@@ -50,6 +50,7 @@ write_podman_config() {
 		ctr = ["$CTR_PATH"]
 
 		[network]
+		network_backend = "netavark"
 		network_config_dir = "$PM/networks"
 	EOF
 	cat >"$PM/storage.conf" <<-EOF

@@ -81,7 +81,7 @@ ephemeral_run_forgets() {
 }
 
 @test "start --ephemeral: the run's changes are gone when it stops (default store)" {
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	ephemeral_run_forgets "$CTR_STORE/$NAME/rootfs"
 	run ctr start --ephemeral nosuch
 	[ "$status" -eq 2 ]
@@ -92,15 +92,32 @@ ephemeral_run_forgets() {
 	check_nothing_left ""
 }
 
+@test "--ephemeral of an unprivileged container with an idmapped root: one line, nothing made" {
+	ctr create -t busybox "$NAME" --net none
+	[ "$(ctr config "$NAME" get privileged)" = false ] || fail "not unprivileged by default"
+	run ctr start --ephemeral "$NAME"
+	assert_failure
+	[[ $output == *"container \`$NAME\`: --ephemeral: it is unprivileged"*"set privileged true"* ]] ||
+		fail "$output"
+	[ "$(ctr ls --format json | jq -r '.[0].state')" = stopped ]
+	[ ! -e "$CTR_STORE/$NAME/.ephemeral" ] || fail "a layer directory was made"
+	run ctr clone --ephemeral "$NAME" "$NAME-e"
+	assert_failure
+	[[ $output == *"--ephemeral: it is unprivileged"* ]] || fail "$output"
+	[ ! -e "$CTR_STORE/$NAME-e" ] || fail "the clone is left"
+	ctr destroy "$NAME"
+	check_nothing_left ""
+}
+
 @test "start --ephemeral in an overlay pool and in a btrfs pool: the volume is untouched" {
 	ctr pool create o1 --type overlay --path "$WORK/ovl"
-	ctr create -t busybox "$NAME" --net none --pool o1
+	ctr create -t busybox "$NAME" --net none --pool o1 --privileged
 	ephemeral_run_forgets "$CTR_STORE/$NAME/rootfs"
 	[ ! -e "$WORK/ovl/$NAME/upper/runfile" ] || fail "the volume's upper took the run's file"
 	ctr destroy "$NAME"
 	make_btrfs
 	ctr pool create b1 --type btrfs --path "$WORK/mnt"
-	ctr create -t busybox "$NAME" --net none --pool b1
+	ctr create -t busybox "$NAME" --net none --pool b1 --privileged
 	ephemeral_run_forgets "$WORK/mnt/$NAME"
 	ctr destroy "$NAME"
 	[ -z "$(btrfs subvolume list "$WORK/mnt")" ] || fail "subvolumes: $(btrfs subvolume list "$WORK/mnt")"
@@ -110,7 +127,7 @@ ephemeral_run_forgets() {
 }
 
 @test "clone --ephemeral: started at once, destroyed entirely when it stops" {
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	run ctr clone --ephemeral "$NAME" "$NAME-e"
 	assert_success
 	[ "$(state_of "$NAME-e")" = running ]
@@ -140,7 +157,7 @@ ephemeral_run_forgets() {
 @test "clone --ephemeral --snapshot in a btrfs pool: a snapshot, gone with its run" {
 	make_btrfs
 	ctr pool create b1 --type btrfs --path "$WORK/mnt"
-	ctr create -t busybox "$NAME" --net none --pool b1
+	ctr create -t busybox "$NAME" --net none --pool b1 --privileged
 	ctr clone --ephemeral --snapshot "$NAME" "$NAME-e"
 	# (under the run's overlay: the subvolume is seen in the list)
 	[[ $(btrfs subvolume list "$WORK/mnt") == *" path $NAME-e"* ]] || fail "the clone is not a subvolume"
@@ -153,7 +170,7 @@ ephemeral_run_forgets() {
 }
 
 @test "ephemeral runs whose monitor was killed with SIGKILL: stop and start clean up" {
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	ctr start --ephemeral "$NAME"
 	ctr attach "$NAME" -- touch /killed
 	ctr clone --ephemeral "$NAME" "$NAME-e" 2>/dev/null && fail "cloned a running container"
@@ -185,7 +202,7 @@ ephemeral_run_forgets() {
 }
 
 @test "ephemeral runs after a host reboot: ls removes the layer and the clone, destroy too" {
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	ctr clone --ephemeral "$NAME" "$NAME-e"
 	ctr start --ephemeral "$NAME"
 	ctr attach "$NAME" -- touch /rebooted
@@ -228,7 +245,7 @@ ephemeral_run_forgets() {
 
 @test "start --ephemeral killed with SIGKILL once its layer is mounted: ls removes it" {
 	command -v strace >/dev/null || skip "strace not installed (apt-get install strace)"
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	# killed at its first fork, the monitor's: the layer is mounted, nothing runs on it
 	CTR_TEST_MARKER=$MARKER strace -qq -o /dev/null -e trace=clone,clone3,fork,vfork \
 		-e inject=clone,clone3,fork,vfork:signal=KILL:when=1 \
@@ -255,7 +272,7 @@ ephemeral_run_forgets() {
 	mkdir -p "$WORK"/{lo,up,wk,ovl}
 	mount -t overlay overlay -o "lowerdir=$WORK/lo,upperdir=$WORK/up,workdir=$WORK/wk" "$WORK/ovl"
 	export CTR_STORE=$WORK/ovl/store
-	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME" --net none --privileged
 	ctr start --ephemeral "$NAME"
 	run grep -F " $CTR_STORE/$NAME/.ephemeral " /proc/self/mountinfo
 	[[ $output == *" - tmpfs "* ]] || fail "no tmpfs for the layer: $output"
