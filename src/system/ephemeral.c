@@ -141,10 +141,11 @@ mount_tmpfs_layer (int dfd, const char *dirpath, ctr_error_t *err)
   return 0;
 }
 
-/* An unprivileged container whose tree was not shifted: its root is an idmapped mount,
-   and overlayfs refuses to be idmapped (EINVAL at start). */
+/* An unprivileged container: where its root is an idmapped mount, overlayfs refuses to be
+   idmapped (EINVAL at start); where its tree was shifted, the layer's upper directory,
+   made by host root, is not its root's to write. */
 static bool
-idmapped_root (int dfd, const char *name)
+unprivileged (int dfd, const char *name)
 {
   struct store_meta m;
   ctr_error_t ignored = NULL;
@@ -155,7 +156,7 @@ idmapped_root (int dfd, const char *name)
       ctr_error_free (&ignored);
       return false;
     }
-  r = m.idmap_count > 0 && !m.idmap_shifted;
+  r = m.idmap_count > 0;
   store_meta_clear (&m);
   return r;
 }
@@ -169,10 +170,10 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
 
   if (is_rootless ())
     return ctr_error (err, 0, "container `%s`: --ephemeral needs root (an overlay mount)", name);
-  if (idmapped_root (dfd, name))
+  if (unprivileged (dfd, name))
     return ctr_error (err, 0,
-                      "container `%s`: --ephemeral: it is unprivileged and its root an idmapped "
-                      "mount, which cannot be made over an overlay yet; `ctr config %s set "
+                      "container `%s`: --ephemeral: it is unprivileged (a user namespace of its "
+                      "own), which an ephemeral layer does not serve yet; `ctr config %s set "
                       "privileged true` makes it privileged",
                       name, name);
   /* an overlay pool's layers are stacked on directly (no overlay over an overlay) */

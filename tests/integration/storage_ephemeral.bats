@@ -92,7 +92,7 @@ ephemeral_run_forgets() {
 	check_nothing_left ""
 }
 
-@test "--ephemeral of an unprivileged container with an idmapped root: one line, nothing made" {
+@test "--ephemeral of an unprivileged container: one line, nothing made" {
 	ctr create -t busybox "$NAME" --net none
 	[ "$(ctr config "$NAME" get privileged)" = false ] || fail "not unprivileged by default"
 	run ctr start --ephemeral "$NAME"
