@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "namespaces/namespaces.h"
 #include "system/idmap_shift.h"
+#include "system/pool_volume.h"
 
 #define CAPS_XATTR "security.capability"
 
@@ -151,6 +152,17 @@ idmap_shift_tree (int rootfd, const char *path, const struct idmap_shift_req *r,
   return shift_entry (&s, rootfd, ".", &st, err);
 }
 
+/* The container's tree: its pool's volume (where `rootfs` is a link to it) or its own. */
+static int
+open_rootfs (int dirfd, const char *dirpath)
+{
+  cleanup_free char *vol = pool_volume_rootfs (dirfd, dirpath);
+  cleanup_free char *own = xasprintf ("%s/rootfs", dirpath);
+  if (strcmp (vol, own) != 0)
+    return open (vol, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  return openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 int
 idmap_shift_rootfs (int dirfd, const char *dirpath, struct store_meta *m, bool back,
                     ctr_error_t *err)
@@ -170,7 +182,7 @@ idmap_shift_rootfs (int dirfd, const char *dirpath, struct store_meta *m, bool b
     }
   if (back)
     r = (struct idmap_shift_req){ m->idmap_uid, m->idmap_gid, 0, 0, m->idmap_count };
-  fd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = open_rootfs (dirfd, dirpath);
   if (fd < 0)
     return ctr_error (err, errno, "rootfs `%s`", path);
   if (!back)
@@ -186,7 +198,7 @@ int
 idmap_shift_clone (int dirfd, const char *name, const struct store_meta *from,
                    const struct store_meta *to, ctr_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open_rootfs (dirfd, "");
   struct idmap_shift_req r
       = { from->idmap_uid, from->idmap_gid, to->idmap_uid, to->idmap_gid, to->idmap_count };
   if (fd < 0)
