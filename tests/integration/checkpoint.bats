@@ -4,37 +4,10 @@
 
 load helpers
 
-# requires_criu: skip unless criu can dump on this kernel (criu check's own verdict).
-requires_criu() {
-	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
-	local why
-	why=$(criu check 2>&1 | grep -m1 -i error) &&
-		skip "criu check fails on this kernel ($(uname -r)): ${why:-no reason given}"
-	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
-}
-
 # A busybox loop that counts in /tmp/count of its rootfs.
 counter_bundle() {
 	make_bundle sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
 	COUNT=$BUNDLE/rootfs/tmp/count
-}
-
-count() {
-	cat "$COUNT" 2>/dev/null || echo 0
-}
-
-count_above() {
-	[ "$(count)" -gt "$1" ]
-}
-
-# count_grows FROM: the counter passes FROM (the guest emulates its CPU: a minute at most).
-count_grows() {
-	local tries=600
-	until count_above "$1"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "the counter stays at $(count), not above $1" || return 1
-		sleep 0.1
-	done
 }
 
 @test "checkpoint and restore: every flag of runc 1.1 is in --help" {

@@ -399,6 +399,35 @@ requires_tools() {
 	done
 }
 
+# requires_criu: skips the test unless criu can dump on this kernel (criu check's own verdict;
+# it passes in the cgroup v2 guest, not on the development host).
+requires_criu() {
+	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
+	local why
+	why=$(criu check 2>&1 | grep -m1 -i error) &&
+		skip "criu check fails on this kernel ($(uname -r)): ${why:-no reason given}"
+	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
+}
+
+# A counting loop's file on the host ($COUNT): its value, 0 while it has none.
+count() {
+	cat "$COUNT" 2>/dev/null || echo 0
+}
+
+count_above() {
+	[ "$(count)" -gt "$1" ]
+}
+
+# count_grows FROM: the counter passes FROM (the guest emulates its CPU: a minute at most).
+count_grows() {
+	local tries=600
+	until count_above "$1"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the counter stays at $(count), not above $1" || return 1
+		sleep 0.1
+	done
+}
+
 # requires_init: skips the test unless ctr-init ($CTR_INIT) is built.
 requires_init() {
 	[ -x "$CTR_INIT" ] || skip "ctr-init not built: $CTR_INIT"

@@ -25,11 +25,6 @@ teardown() {
 	return 1
 }
 
-requires_criu() {
-	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
-	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
-}
-
 state_of() {
 	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
 }

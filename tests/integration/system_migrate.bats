@@ -43,11 +43,6 @@ tgt() {
 		timeout --foreground -k 5 "${CTR_TIMEOUT:-30}" "$CTR" --root "$TGT/state" "$@"
 }
 
-requires_criu() {
-	command -v criu >/dev/null || skip "criu not installed (Debian package criu)"
-	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel ($(uname -r))"
-}
-
 state_of() {
 	ctr ls --format json | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
 }
