@@ -190,3 +190,55 @@ remove_podman_leftovers() {
 	done
 	leaked_podman_mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
+
+# The setup and teardown of a podman test file: setup_file() { podman_setup_file; } and so on.
+# Once per file: the private podman home ($PM, short, because conmon's socket paths must fit
+# in 108 bytes), its config, the image and the network. Exported values reach the tests.
+# (bats 1.8 cannot skip from setup_file: the reason goes to setup.)
+podman_setup_file() {
+	if PODMAN_SKIP=$(podman_missing); then
+		export PODMAN_SKIP
+		return 0
+	fi
+	[ -x "$CTR" ] || fail "runtime not found: $CTR (build it, or set CTR)" || return 1
+	CTR_PATH=$(realpath "$CTR")
+	PM=$(mktemp -d /tmp/ctr-podman.XXXXXX)
+	export CTR_PATH PM
+	record_host_state
+	write_podman_config
+	import_busybox_image || return 1
+	create_podman_network || return 1
+}
+
+podman_teardown_file() {
+	if [ -z "${PM:-}" ] || [ ! -d "$PM" ]; then
+		return 0
+	fi
+	local leaks=0
+	pm rm -af -t 0 >/dev/null 2>&1 || true
+	pm rmi -af >/dev/null 2>&1 || true
+	pm system reset -f >/dev/null 2>&1 || true
+	if grep -qF " $PM/" /proc/self/mountinfo; then
+		echo "leaked mounts after podman system reset:" >&2
+		grep -F " $PM/" /proc/self/mountinfo >&2
+		leaks=1
+		grep -F " $PM/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+			while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	fi
+	rm -rf "$PM"
+	restore_host_state
+	return $leaks
+}
+
+# In place of helpers.bash's per-test setup, which makes runtime state roots podman does not use.
+podman_setup() {
+	[ -z "${PODMAN_SKIP:-}" ] || skip "$PODMAN_SKIP"
+}
+
+podman_teardown() {
+	[ -n "${PM:-}" ] || return 0
+	pm rm -af -t 0 >/dev/null 2>&1 || true
+	check_podman_leaks && return 0
+	remove_podman_leftovers
+	return 1
+}
