@@ -296,8 +296,8 @@ mount_bind_legacy (struct rootfs_ctx *ctx, const char *src_path, const char *des
   return mount_apply_post (new_fd, o, err);
 }
 
-static bool
-is_bind_mount (const struct oci_mount *m, const struct mount_opts *o)
+bool
+mount_is_bind (const struct oci_mount *m, const struct mount_opts *o)
 {
   return (o->flags & MS_BIND)
          || (m->type && (strcmp (m->type, "bind") == 0 || strcmp (m->type, "rbind") == 0));
@@ -334,7 +334,7 @@ open_bind_sources (const struct oci_config *config, const char *bundle, int **fd
       bool bind, rec, idmapped;
 
       mount_opts_parse (m->options, m->options_len, &o);
-      bind = is_bind_mount (m, &o);
+      bind = mount_is_bind (m, &o);
       rec = is_recursive_bind (m, &o);
       idmapped = o.idmap || m->uid_mappings_len || m->gid_mappings_len;
       mount_opts_release (&o);

@@ -48,6 +48,8 @@ int mount_dest_open (struct rootfs_ctx *ctx, const char *dest, bool is_dir, bool
                      int src_fd, struct mount_dest *d, ctr_error_t *err);
 /* After a mount onto "/": rootfs_fd becomes the mount on top of the root. */
 int rootfs_reopen_root (struct rootfs_ctx *ctx, ctr_error_t *err);
+/* Whether m (with its parsed options o) is a bind mount: type bind/rbind or a bind option. */
+bool mount_is_bind (const struct oci_mount *m, const struct mount_opts *o);
 /* Whether o has propagation or recursive attributes to apply after the mount. */
 bool mount_needs_post (const struct mount_opts *o);
 

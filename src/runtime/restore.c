@@ -28,6 +28,8 @@
 #include "runtime/state.h"
 #include "runtime/supervise.h"
 #include "runtime/terminal.h"
+#include "rootfs/mounts.h"
+#include "rootfs/paths.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -201,6 +203,66 @@ record_planned_cgroup (void *arg, const char *planned, ctr_error_t *err)
   int rc = state_write (r->dirfd, &r->state, err);
   r->state.cgroup = NULL;
   return rc;
+}
+
+/* Whether the destination of mount i lies strictly under a tmpfs mount of the config. */
+static bool
+under_tmpfs (const struct oci_config *cfg, size_t i)
+{
+  const char *dest = cfg->mounts[i].destination;
+  size_t j, len;
+
+  for (j = 0; j < cfg->mounts_len; j++)
+    {
+      const struct oci_mount *t = &cfg->mounts[j];
+      if (j == i || t->type == NULL || strcmp (t->type, "tmpfs") != 0)
+        continue;
+      len = strlen (t->destination);
+      while (len > 1 && t->destination[len - 1] == '/')
+        len--;
+      if (strncmp (dest, t->destination, len) == 0 && dest[len] == '/')
+        return true;
+    }
+  return false;
+}
+
+/* criu mounts the checkpoint's mounts onto what it finds in the rootfs: the mount points the
+   first run made (a bind-mounted file's empty file, a directory) must be there again, as
+   runc's prepareCriuRestoreMounts makes them. A new rootfs has none: podman's restore
+   --import makes a new container, whose /etc/resolv.conf is not in the image. Nothing is
+   made under a tmpfs mount: criu brings the tmpfs back whole. */
+static int
+restore_make_mount_points (struct restore *r, ctr_error_t *err)
+{
+  cleanup_close int rootfd = open (r->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  size_t i;
+
+  if (rootfd < 0)
+    return ctr_error (err, errno, "restore: rootfs `%s`", r->rootfs);
+  for (i = 0; i < r->cfg->mounts_len; i++)
+    {
+      const struct oci_mount *m = &r->cfg->mounts[i];
+      struct mount_opts o = { 0 };
+      bool is_dir = true;
+      struct stat st;
+      int fd;
+
+      if (under_tmpfs (r->cfg, i))
+        continue;
+      mount_opts_parse (m->options, m->options_len, &o);
+      if (mount_is_bind (m, &o) && m->source)
+        {
+          cleanup_free char *src = m->source[0] == '/' ? xstrdup (m->source)
+                                                       : xasprintf ("%s/%s", r->bundle, m->source);
+          is_dir = stat (src, &st) < 0 || S_ISDIR (st.st_mode);
+        }
+      mount_opts_release (&o);
+      fd = mkpath_in_root (rootfd, m->destination, is_dir, 0, NULL, err);
+      if (fd < 0)
+        return ctr_error_wrap (err, "restore: mount point `%s` in the rootfs", m->destination);
+      close (fd);
+    }
+  return 0;
 }
 
 /* State dir (a duplicate id is refused here), the saved config, the cgroup with the
@@ -408,7 +470,8 @@ restore_container (struct restore *r, ctr_error_t *err)
         return -1;
       close (s);
     }
-  if (restore_build_args (r, err) < 0 || restore_prepare_host (r, err) < 0)
+  if (restore_build_args (r, err) < 0 || restore_make_mount_points (r, err) < 0
+      || restore_prepare_host (r, err) < 0)
     goto fail;
   run.log_dir = o->work_path ? o->work_path : o->image_path;
   run.binary = r->ctx->criu;
