@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# compat_cli.bats: runc compatibility, the command line: verbs, flags, options after the id, exit codes, list/state output, the --debug log.
+# Each check runs against ctr, then against runc where it is installed (compat-helpers.bash).
+
+# shellcheck disable=SC2016
+load compat-helpers
+
+delete_created() {
+	create_container
+	local pid
+	pid=$(state_field "$(cid)" pid)
+	run ctr delete "$(cid)"
+	assert_success
+	wait_until process_gone "$pid"
+	run ctr state "$(cid)"
+	assert_failure
+}
+
+@test "delete of a created container deletes it without --force" {
+	make_bundle
+	also_runc delete_created
+}
+
+kill_zero() {
+	run_detached
+	run ctr kill "$(cid)" 0
+	assert_success
+	[ "$(state_field "$(cid)" status)" = running ]
+	ctr delete -f "$(cid)"
+	run ctr kill "$(cid)" 0
+	assert_failure
+}
+
+@test "kill ID 0 checks that the container exists and signals nothing" {
+	make_bundle
+	also_runc kill_zero
+}
+
+exec_fails_255() {
+	run_detached
+	run ctr exec "$(cid)" /no/such/program
+	assert_status 255
+	run ctr exec --pid-file /no/such/dir/pid "$(cid)" true
+	assert_status 255
+	ctr pause "$(cid)"
+	run ctr exec "$(cid)" true
+	assert_status 255
+	ctr resume "$(cid)"
+	# the process's own 1 stays 1
+	run ctr exec "$(cid)" sh -c 'exit 1'
+	assert_status 1
+	ctr delete -f "$(cid)"
+}
+
+@test "exec that fails before its process runs exits 255, apart from the process's own status" {
+	make_bundle
+	also_runc exec_fails_255
+}
+
+list_json_keys() {
+	run_detached
+	run ctr list --format json
+	assert_success
+	ctr delete -f "$(cid)"
+	[ "$(jq -c '.[0] | keys_unsorted' <<<"$output")" = \
+		'["ociVersion","id","pid","status","bundle","rootfs","created","owner"]' ] ||
+		fail "keys: $output"
+	[ "$(jq -r '.[0].rootfs' <<<"$output")" = "$BUNDLE/rootfs" ] || fail "rootfs: $output"
+}
+
+@test "list --format json has runc's keys in runc's order, ociVersion and rootfs among them" {
+	make_bundle
+	also_runc list_json_keys
+}
+
+options_after_id() {
+	local pidf=$BATS_TEST_TMPDIR/pid.$CTR_NAME
+	run_logged ctr create --bundle "$BUNDLE" "$(cid)" --pid-file "$pidf"
+	assert_success
+	[ "$(cat "$pidf")" = "$(state_field "$(cid)" pid)" ] || fail "pid file: $(cat "$pidf")"
+	ctr start "$(cid)"
+	run ctr update "$(cid)" --pids-limit 50
+	assert_success
+	run ctr kill "$(cid)" KILL --all
+	assert_success
+	run ctr delete "$(cid)" --force
+	assert_success
+}
+
+@test "options after the container id are accepted (create, update, kill, delete)" {
+	make_bundle
+	also_runc options_after_id
+}
+
+run_keep() {
+	run ctr run --keep --bundle "$BUNDLE" "$(cid keep)"
+	assert_status 3
+	[ "$(state_field "$(cid keep)" status)" = stopped ]
+	run ctr delete "$(cid keep)"
+	assert_success
+	run ctr state "$(cid keep)"
+	assert_failure
+}
+
+@test "run --keep leaves the stopped container for delete" {
+	make_bundle sh -c 'exit 3'
+	also_runc run_keep
+}
+
+exec_ignore_paused() {
+	run_detached
+	ctr pause "$(cid)"
+	run ctr exec "$(cid)" true
+	assert_failure
+	(ctr exec --ignore-paused "$(cid)" sh -c 'echo ran >/tmp/ran') &
+	local bgpid=$!
+	sleep 0.5
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "ran while paused"
+	ctr resume "$(cid)"
+	wait "$bgpid" || fail "exec --ignore-paused failed"
+	[ "$(cat "$BUNDLE/rootfs/tmp/ran")" = ran ]
+	rm -f "$BUNDLE/rootfs/tmp/ran"
+	ctr delete -f "$(cid)"
+}
+
+@test "exec --ignore-paused runs in a paused container once it is resumed" {
+	make_bundle
+	update_config '.root.readonly = false'
+	mkdir -p "$BUNDLE/rootfs/tmp"
+	also_runc exec_ignore_paused
+}
+
+exec_sub_cgroup() {
+	run_detached
+	local d dirs
+	dirs=$(find /sys/fs/cgroup -mindepth 1 -type d -name "$(cid)" 2>/dev/null)
+	[ -n "$dirs" ] || fail "no cgroup of $(cid)"
+	for d in $dirs; do
+		mkdir "$d/sub"
+		# a new v1 cpuset has no cpus or mems until it is given some
+		if [ -e "$d/sub/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	run ctr exec --cgroup sub "$(cid)" cat /proc/self/cgroup
+	for d in $dirs; do rmdir "$d/sub" 2>/dev/null || true; done
+	ctr delete -f "$(cid)"
+	assert_success
+	grep -q '/sub$' <<<"$output" || fail "not in sub: $output"
+}
+
+@test "exec --cgroup runs the process in an existing sub-cgroup of the container's" {
+	make_bundle
+	update_config 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+	also_runc exec_sub_cgroup
+}
+
+update_reservation() {
+	run_detached
+	run ctr update --memory-reservation 32m "$(cid)"
+	assert_success
+	ctr delete -f "$(cid)"
+}
+
+@test "update --memory-reservation, and Intel RDT refused with the reason" {
+	make_bundle
+	also_runc update_reservation
+	requires_ctr
+	run_detached
+	run ctr update --l3-cache-schema "L3:0=f" "$(cid)"
+	assert_failure
+	assert_output_contains "Intel RDT"
+	ctr delete -f "$(cid)"
+}
+
+@test "every flag of runc's --help is one of ctr's" {
+	requires_ctr
+	command -v runc >/dev/null || skip "runc not installed (Debian package runc)"
+	local v missing=
+	for v in create start run exec state list ps kill pause resume update events delete spec features \
+		checkpoint restore; do
+		for f in $(runc "$v" --help | grep -oE '^ +--[a-z0-9-]+' | tr -d ' '); do
+			"$CTR" "$v" --help | grep -qE -- "(^| )$f( |,|$)" || missing+=" $v $f"
+		done
+	done
+	[ -z "$missing" ] || fail "missing:$missing"
+}
