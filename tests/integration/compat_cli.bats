@@ -186,3 +186,38 @@ update_reservation() {
 	done
 	[ -z "$missing" ] || fail "missing:$missing"
 }
+
+# --log FILE, as runc writes it: engines read the runtime's log (containerd takes the last
+# "error" record of the json log as the reason a create failed). A rootfs path with a quote
+# in it: the text record still parses as logfmt (the msg quoted and escaped, as logrus does).
+log_records() {
+	local log=$BATS_TEST_TMPDIR/log.$CTR_NAME
+	rm -f "$log".*
+	update_config '.root.path = "no\"such"'
+	run ctr --log "$log.txt" create --bundle "$BUNDLE" "$(cid log)"
+	assert_failure
+	run ctr --log "$log.json" --log-format json create --bundle "$BUNDLE" "$(cid log)"
+	assert_failure
+	ctr delete -f "$(cid log)" >/dev/null 2>&1 || true
+	grep -qE '^time="[^"]+" level=error msg="([^"\\]|\\.)*no\\"such([^"\\]|\\.)*"$' "$log.txt" ||
+		fail "text: $(cat "$log.txt")"
+	tail -n 1 "$log.json" | jq -e '.level == "error" and (.msg | contains("no\"such"))
+		and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))' >/dev/null ||
+		fail "json: $(cat "$log.json")"
+	# --debug: debug records in either format, every json line an object of its own
+	update_config '.root.path = "rootfs"'
+	run_logged ctr --debug --log "$log.dtxt" create --bundle "$BUNDLE" "$(cid log)"
+	assert_success
+	ctr delete -f "$(cid log)"
+	grep -qE '^time="[^"]+" level=debug msg="' "$log.dtxt" || fail "debug text: $(cat "$log.dtxt")"
+	run_logged ctr --debug --log "$log.djson" --log-format json create --bundle "$BUNDLE" "$(cid log)"
+	assert_success
+	ctr delete -f "$(cid log)"
+	jq -e -s 'length > 0 and all(.level and .msg and .time) and any(.level == "debug")' "$log.djson" \
+		>/dev/null || fail "debug json: $(cat "$log.djson")"
+}
+
+@test "--log writes runc's records: text and json, the failure last, --debug records too" {
+	make_bundle
+	also_runc log_records
+}
