@@ -221,3 +221,53 @@ log_records() {
 	make_bundle
 	also_runc log_records
 }
+
+# runc's `state` and `list --format json` documents: its keys in its order, annotations
+# (when the config has some) before owner, in both
+state_json_keys() {
+	run_detached
+	run ctr state "$(cid)"
+	assert_success
+	[ "$(jq -c 'keys_unsorted' <<<"$output")" = \
+		'["ociVersion","id","pid","status","bundle","rootfs","created","annotations","owner"]' ] ||
+		fail "state keys: $output"
+	[ "$(jq -c .annotations <<<"$output")" = '{"org.example.k":"v"}' ] || fail "state: $output"
+	run ctr list --format json
+	assert_success
+	ctr delete -f "$(cid)"
+	[ "$(jq -c '.[0] | keys_unsorted' <<<"$output")" = \
+		'["ociVersion","id","pid","status","bundle","rootfs","created","annotations","owner"]' ] ||
+		fail "list keys: $output"
+	[ "$(jq -c '.[0].annotations' <<<"$output")" = '{"org.example.k":"v"}' ] || fail "list: $output"
+}
+
+@test "state and list --format json carry runc's keys in runc's order, annotations and owner among them" {
+	make_bundle
+	update_config '.annotations = {"org.example.k": "v"}'
+	also_runc state_json_keys
+}
+
+# runc and crun freeze a created container (its process is there, waiting for start): it is
+# paused, cannot be started or deleted without --force until resumed, then created again
+pause_created() {
+	create_container
+	run ctr pause "$(cid)"
+	assert_success
+	[ "$(state_field "$(cid)" status)" = paused ] || fail "after pause: $(ctr state "$(cid)")"
+	run ctr start "$(cid)"
+	assert_failure
+	run ctr delete "$(cid)"
+	assert_failure
+	run ctr resume "$(cid)"
+	assert_success
+	[ "$(state_field "$(cid)" status)" = created ] || fail "after resume: $(ctr state "$(cid)")"
+	run ctr start "$(cid)"
+	assert_success
+	[ "$(state_field "$(cid)" status)" = running ] || fail "after start: $(ctr state "$(cid)")"
+	ctr delete -f "$(cid)"
+}
+
+@test "pause and resume of a created container: paused, then created again and startable" {
+	make_bundle
+	also_runc pause_created
+}
