@@ -271,3 +271,20 @@ pause_created() {
 	make_bundle
 	also_runc pause_created
 }
+
+# runc's kill: an empty signal argument is the default SIGTERM (a caller's `"$SIG"` unset)
+kill_empty_signal() {
+	rm -f "$BUNDLE/rootfs/tmp/trapped"
+	run_detached
+	wait_for_file "$BUNDLE/rootfs/tmp/trapped"
+	run ctr kill "$(cid)" ""
+	assert_success
+	wait_for_state "$(cid)" stopped
+	ctr delete "$(cid)"
+}
+
+@test "kill ID with an empty signal sends SIGTERM" {
+	make_bundle sh -c 'trap "exit 0" TERM; echo y >/tmp/trapped; while :; do sleep 0.1; done'
+	mkdir -p "$BUNDLE/rootfs/tmp"
+	also_runc kill_empty_signal
+}
