@@ -159,3 +159,29 @@ update_leaves_bundle() {
 	make_bundle sleep 100
 	also_runc update_leaves_bundle
 }
+
+# runc's spellings of update's cpu flags: --cpu-share, and the v1 realtime pair
+update_cpu_share() {
+	run_detached
+	run ctr update --cpu-share 512 "$(cid)"
+	assert_success
+	local d top=/sys/fs/cgroup
+	[ -e "$top/cgroup.controllers" ] || top=/sys/fs/cgroup/cpu/
+	d=$(find "$top" -mindepth 1 -type d -name "$(cid)" 2>/dev/null | head -n 1)
+	if [ -e "$d/cpu.shares" ]; then
+		[ "$(cat "$d/cpu.shares")" = 512 ] || fail "cpu.shares: $(cat "$d/cpu.shares")"
+		run ctr update --cpu-rt-period 500000 --cpu-rt-runtime 0 "$(cid)"
+		assert_success
+		[ ! -e "$d/cpu.rt_period_us" ] || [ "$(cat "$d/cpu.rt_period_us")" = 500000 ] ||
+			fail "cpu.rt_period_us: $(cat "$d/cpu.rt_period_us")"
+	else
+		# cgroup v2: shares 512 is weight 1 + (512 - 2) * 9999 / 262142 = 20
+		[ "$(cat "$d/cpu.weight")" = 20 ] || fail "cpu.weight: $(cat "$d/cpu.weight")"
+	fi
+	ctr delete -f "$(cid)"
+}
+
+@test "update --cpu-share, --cpu-rt-period and --cpu-rt-runtime (runc's flags) reach the cgroup" {
+	make_bundle
+	also_runc update_cpu_share
+}

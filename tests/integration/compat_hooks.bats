@@ -43,3 +43,42 @@ hook_env_and_fds() {
 	make_bundle true
 	also_runc hook_env_and_fds
 }
+
+hook_cwd() {
+	rm -f "$BUNDLE/rootfs/hook.cwd"
+	create_container
+	ctr delete -f "$(cid)"
+	[ "$(cat "$BUNDLE/rootfs/hook.cwd")" = "$BUNDLE/rootfs" ] || fail "cwd: $(cat "$BUNDLE/rootfs/hook.cwd")"
+}
+
+@test "createContainer hooks run with the container's root as their working directory" {
+	make_bundle
+	update_config '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "pwd > hook.cwd"]}]'
+	also_runc hook_cwd
+}
+
+# The state a prestart hook reads on stdin, saved per runtime: one compact line, the
+# runtime-spec State's keys in its order
+prestart_state() {
+	local out=$BATS_TEST_TMPDIR/prestart.$CTR_NAME
+	rm -f "$out"
+	update_config '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "cat > \"$0\"", $o]}]' \
+		--arg o "$out"
+	create_container
+	ctr delete -f "$(cid)"
+	[ "$(wc -l <"$out")" -le 1 ] && ! grep -q '": ' "$out" || fail "not compact: $(cat "$out")"
+	jq -e --arg id "$(cid)" --arg b "$BUNDLE" '(keys_unsorted == ["ociVersion", "id", "status",
+		"pid", "bundle", "annotations"]) and .id == $id and .status == "creating"
+		and .pid > 0 and .bundle == $b and .annotations == {"org.example.k": "v"}' "$out" \
+		>/dev/null || fail "state: $(cat "$out")"
+}
+
+@test "the state on a prestart hook's stdin is as runc writes it" {
+	make_bundle
+	update_config '.annotations = {"org.example.k": "v"}'
+	also_runc prestart_state
+	# the very same document but for the values that name the runtime and the process
+	local r=$BATS_TEST_TMPDIR/prestart.runc norm='del(.ociVersion, .pid) | .id = "ID"'
+	[ ! -e "$r" ] || [ "$(jq -c "$norm" "$r")" = "$(jq -c "$norm" "$BATS_TEST_TMPDIR/prestart.ctr")" ] ||
+		fail "runc: $(cat "$r"); ctr: $(cat "$BATS_TEST_TMPDIR/prestart.ctr")"
+}
