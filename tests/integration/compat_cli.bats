@@ -184,6 +184,10 @@ update_reservation() {
 			"$CTR" "$v" --help | grep -qE -- "(^| )$f( |,|$)" || missing+=" $v $f"
 		done
 	done
+	# the global options (--root, --log, --log-format, --debug, --systemd-cgroup, --rootless, --criu)
+	for f in $(runc --help | sed -n '/GLOBAL OPTIONS/,$p' | grep -oE '^ +--[a-z0-9-]+' | tr -d ' '); do
+		"$CTR" --help | grep -qE -- "(^| )$f( |,|=|$)" || missing+=" (global) $f"
+	done
 	[ -z "$missing" ] || fail "missing:$missing"
 }
 
