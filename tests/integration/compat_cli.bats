@@ -292,3 +292,24 @@ kill_empty_signal() {
 	mkdir -p "$BUNDLE/rootfs/tmp"
 	also_runc kill_empty_signal
 }
+
+@test "exec --apparmor and --process-label on a host without that LSM: exit 255, naming the flag" {
+	requires_ctr
+	local apparmor=no selinux=no
+	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] && apparmor=yes
+	[ "$(stat -f -c %T /sys/fs/selinux 2>/dev/null)" = selinuxfs ] && selinux=yes
+	[ "$apparmor$selinux" != yesyes ] || skip "AppArmor and SELinux both enabled on this host"
+	make_bundle
+	run_detached
+	if [ "$apparmor" = no ]; then
+		run ctr exec --apparmor some-profile "$(cid)" true
+		assert_status 255
+		[ "$output" = "ctr: --apparmor: apparmor is not enabled on this host" ] || fail "$output"
+	fi
+	if [ "$selinux" = no ]; then
+		run ctr exec --process-label system_u:system_r:container_t:s0 "$(cid)" true
+		assert_status 255
+		[ "$output" = "ctr: --process-label: selinux is not enabled on this host" ] || fail "$output"
+	fi
+	ctr delete -f "$(cid)"
+}
