@@ -185,3 +185,38 @@ update_cpu_share() {
 	make_bundle
 	also_runc update_cpu_share
 }
+
+# v1: a quota and a period written one after the other pass through a ratio the parent's
+# limit may refuse; runc writes the period again after the quota when the kernel said EINVAL
+update_cpu_order() {
+	local parent=/sys/fs/cgroup/cpu/$MARKER-$CTR_NAME
+	mkdir "$parent"
+	echo 100000 >"$parent/cpu.cfs_period_us"
+	echo 50000 >"$parent/cpu.cfs_quota_us"
+	update_config '.linux.cgroupsPath = $p | .linux.resources.cpu = {quota: 50000, period: 100000}' \
+		--arg p "/$MARKER-$CTR_NAME/$(cid)"
+	run_detached
+	# the period first would make 50000/50000, a whole cpu, over the parent's half
+	run ctr update --cpu-quota 25000 --cpu-period 50000 "$(cid)"
+	local st1=$status q1 p1
+	q1=$(cat "$parent/$(cid)/cpu.cfs_quota_us")
+	p1=$(cat "$parent/$(cid)/cpu.cfs_period_us")
+	# and back: the quota first would make 50000/50000
+	run ctr update --cpu-quota 50000 --cpu-period 100000 "$(cid)"
+	local st2=$status q2
+	q2=$(cat "$parent/$(cid)/cpu.cfs_quota_us")
+	ctr delete -f "$(cid)"
+	# runc makes the parent in every hierarchy, and leaves it there
+	local d
+	for d in /sys/fs/cgroup/*/"$MARKER-$CTR_NAME"; do
+		[ ! -d "$d" ] || rmdir "$d"
+	done
+	[ "$st1 $q1 $p1" = "0 25000 50000" ] || fail "halving: status $st1, quota $q1, period $p1"
+	[ "$st2 $q2" = "0 50000" ] || fail "doubling: status $st2, quota $q2"
+}
+
+@test "update of cpu quota and period under a parent's limit succeeds either way, as with runc" {
+	[ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] || skip "v1 only: cgroup v2's cpu.max sets both at once"
+	make_bundle
+	also_runc update_cpu_order
+}
