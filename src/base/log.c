@@ -61,6 +61,38 @@ json_line (const char *level, const char *msg, const char *ts)
   return line;
 }
 
+/* The msg of a text line, quoted as runc's logrus quotes it (Go's %q): a quote, backslash or
+   control character inside would otherwise end the value or the line for a logfmt parser. */
+static char *
+text_quote (const char *msg)
+{
+  static const char named[] = "abtnvfr"; /* \a (7) to \r (13) */
+  char *out = xmalloc (strlen (msg) * 4 + 3), *o = out;
+  const unsigned char *p;
+
+  *o++ = '"';
+  for (p = (const unsigned char *)msg; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          *o++ = '\\';
+          *o++ = (char)*p;
+        }
+      else if (*p >= '\a' && *p <= '\r')
+        {
+          *o++ = '\\';
+          *o++ = named[*p - '\a'];
+        }
+      else if (*p < 0x20 || *p == 0x7f)
+        o += sprintf (o, "\\x%02x", *p);
+      else
+        *o++ = (char)*p;
+    }
+  *o++ = '"';
+  *o = '\0';
+  return out;
+}
+
 /* One line to the log file, in the selected format, with one write (O_APPEND keeps the
    lines of concurrent ctr processes whole). */
 static void
@@ -79,8 +111,12 @@ log_file_write (const char *level, const char *msg)
             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
   if (log_format == CTR_LOG_JSON)
     line = json_line (level, msg, ts);
-  else if (asprintf (&line, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg) < 0)
-    line = NULL;
+  else
+    {
+      cleanup_free char *quoted = text_quote (msg);
+      if (asprintf (&line, "time=\"%s\" level=%s msg=%s\n", ts, level, quoted) < 0)
+        line = NULL;
+    }
   if (line == NULL)
     return;
   if (write_all (log_fd, line, strlen (line)) < 0)

@@ -29,7 +29,8 @@ cli_kill (const struct ctr_context *ctx, int argc, char **argv)
 
   if (rc != CLI_CONTINUE)
     return rc;
-  if (index < argc)
+  /* an empty signal is the default, as runc takes it (`kill ID "$SIG"` with SIG unset) */
+  if (index < argc && (argv[index][0] != '\0' || index + 1 < argc))
     {
       if (index + 1 < argc)
         return cli_usage_error ("kill", "unexpected argument \"%s\"", argv[index + 1]);

@@ -97,6 +97,11 @@ print_json (const struct container_info *infos, size_t n)
       json_kv_string (w, "bundle", c->bundle);
       json_kv_string (w, "rootfs", c->rootfs ? c->rootfs : "");
       json_kv_string (w, "created", c->created);
+      if (c->annotations)
+        {
+          json_key (w, "annotations");
+          json_raw (w, c->annotations, strlen (c->annotations));
+        }
       json_kv_string (w, "owner", c->owner);
       json_map_close (w);
     }

@@ -308,8 +308,8 @@ plan_affinity (struct process_plan *plan, const struct oci_exec_cpu_affinity *a,
   return 0;
 }
 
-static bool
-apparmor_enabled (void)
+bool
+process_apparmor_enabled (void)
 {
   cleanup_free char *buf = NULL;
   size_t len;
@@ -319,8 +319,8 @@ apparmor_enabled (void)
   return buf[0] == 'Y';
 }
 
-static bool
-selinux_enabled (void)
+bool
+process_selinux_enabled (void)
 {
   struct statfs st;
 
@@ -332,13 +332,13 @@ plan_lsm (struct process_plan *plan, const struct oci_process *proc, ctr_error_t
 {
   if (proc->apparmor_profile && *proc->apparmor_profile)
     {
-      if (!apparmor_enabled ())
+      if (!process_apparmor_enabled ())
         return ctr_error (err, 0, "process.apparmorProfile: apparmor is not enabled on this host");
       plan->apparmor_exec = xasprintf ("exec %s", proc->apparmor_profile);
     }
   if (proc->selinux_label && *proc->selinux_label)
     {
-      if (!selinux_enabled ())
+      if (!process_selinux_enabled ())
         return ctr_error (err, 0, "process.selinuxLabel: selinux is not enabled on this host");
       plan->selinux_label = proc->selinux_label;
     }

@@ -27,6 +27,9 @@ void process_plan_free (struct process_plan *plan);
    The LSM labels are written through /proc opened with RESOLVE_NO_XDEV and checked to be
    procfs (rule 4). */
 int process_apply_attributes (const struct process_plan *plan, ctr_error_t *err);
+/* Whether the host's kernel enforces AppArmor profiles, and SELinux labels. */
+bool process_apparmor_enabled (void);
+bool process_selinux_enabled (void);
 
 /* Child side, after process_apply_attributes: setgroups -> setresgid -> setresuid
    (keeping capabilities across the change), then capabilities (bounding first, then

@@ -118,6 +118,7 @@ struct container_info
   char *rootfs;  /* as the config names it, resolved against the bundle */
   char *created; /* RFC 3339 */
   char *owner;
+  char *annotations; /* the config's annotations as JSON text, or NULL */
 };
 
 int container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,

@@ -79,13 +79,43 @@ out:
   return r;
 }
 
+/* /etc/passwd read directly: the binary is static, and NSS needs dlopen */
+static char *
+owner_name (uid_t uid)
+{
+  cleanup_file FILE *f = NULL;
+  struct passwd *pw;
+  /* a list has one owner, or few: /etc/passwd is read once for each new one */
+  static uid_t last_uid = (uid_t)-1;
+  static char *last_name;
+
+  if (last_name && uid == last_uid)
+    return xstrdup (last_name);
+  free (last_name);
+  last_name = NULL;
+  f = fopen ("/etc/passwd", "re");
+  while (f && (pw = fgetpwent (f)) != NULL)
+    if (pw->pw_uid == uid)
+      {
+        last_name = xstrdup (pw->pw_name);
+        break;
+      }
+  if (last_name == NULL)
+    last_name = xasprintf ("#%u", (unsigned)uid);
+  last_uid = uid;
+  return xstrdup (last_name);
+}
+
 int
 container_state (const struct ctr_context *ctx, const char *id, char **json, ctr_error_t *err)
 {
   struct loaded l;
+  cleanup_free char *owner = NULL;
+
   if (loaded_open (ctx, id, false, &l, err) < 0)
     return -1;
-  *json = state_oci_json (l.state, l.status, NULL);
+  owner = owner_name (l.state->owner);
+  *json = state_oci_json (l.state, l.status, owner, NULL);
   loaded_release (&l);
   return 0;
 }
@@ -261,33 +291,6 @@ out:
   return r;
 }
 
-/* /etc/passwd read directly: the binary is static, and NSS needs dlopen */
-static char *
-owner_name (uid_t uid)
-{
-  cleanup_file FILE *f = NULL;
-  struct passwd *pw;
-  /* a list has one owner, or few: /etc/passwd is read once for each new one */
-  static uid_t last_uid = (uid_t)-1;
-  static char *last_name;
-
-  if (last_name && uid == last_uid)
-    return xstrdup (last_name);
-  free (last_name);
-  last_name = NULL;
-  f = fopen ("/etc/passwd", "re");
-  while (f && (pw = fgetpwent (f)) != NULL)
-    if (pw->pw_uid == uid)
-      {
-        last_name = xstrdup (pw->pw_name);
-        break;
-      }
-  if (last_name == NULL)
-    last_name = xasprintf ("#%u", (unsigned)uid);
-  last_uid = uid;
-  return xstrdup (last_name);
-}
-
 int
 container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
                 ctr_error_t *err)
@@ -330,6 +333,7 @@ container_list (const struct ctr_context *ctx, struct container_info **out, size
       v[k].rootfs = l.state->rootfs ? xstrdup (l.state->rootfs) : NULL;
       v[k].created = xstrdup (l.state->created);
       v[k].owner = owner_name (l.state->owner);
+      v[k].annotations = l.state->annotations ? xstrdup (l.state->annotations) : NULL;
       k++;
       loaded_release (&l);
     }
@@ -350,6 +354,7 @@ container_info_free (struct container_info *info, size_t n)
       free (info[i].rootfs);
       free (info[i].created);
       free (info[i].owner);
+      free (info[i].annotations);
     }
   free (info);
 }
@@ -397,7 +402,8 @@ set_frozen (const struct ctr_context *ctx, const char *id, bool frozen, ctr_erro
   int r = -1;
   if (with_cgroup (ctx, id, &l, &cg, err) < 0)
     return -1;
-  if (frozen && l.status != CTR_STATUS_RUNNING)
+  /* a created container's process is there, waiting: runc and crun freeze it too */
+  if (frozen && l.status != CTR_STATUS_RUNNING && l.status != CTR_STATUS_CREATED)
     ctr_error (err, 0, "container `%s` is %s, not running", id, ctr_status_name (l.status));
   else if (!frozen && l.status != CTR_STATUS_PAUSED)
     ctr_error (err, 0, "container `%s` is %s, not paused", id, ctr_status_name (l.status));

@@ -126,6 +126,18 @@ exec_parse_user (struct oci_process *p, const char *user, ctr_error_t *err)
   return 0;
 }
 
+/* --apparmor and --process-label on a host without that LSM: the flag, not the key it sets,
+   is what the caller wrote. */
+static int
+exec_check_lsm_flags (const struct container_exec_options *o, ctr_error_t *err)
+{
+  if (o->apparmor && *o->apparmor && !process_apparmor_enabled ())
+    return ctr_error (err, 0, "--apparmor: apparmor is not enabled on this host");
+  if (o->process_label && *o->process_label && !process_selinux_enabled ())
+    return ctr_error (err, 0, "--process-label: selinux is not enabled on this host");
+  return 0;
+}
+
 /* The process to run: --process FILE, or the container's own process with overrides. */
 static int
 exec_build_process (struct exec *e, ctr_error_t *err)
@@ -191,6 +203,8 @@ exec_build_process (struct exec *e, ctr_error_t *err)
     }
   if (o->no_new_privs)
     p->no_new_privileges = true;
+  if (exec_check_lsm_flags (o, err) < 0)
+    return -1;
   if (o->apparmor)
     {
       free (p->apparmor_profile);

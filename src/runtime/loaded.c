@@ -51,7 +51,7 @@ loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct 
   l->status = state_status (l->dirfd, l->state);
   if (l->status == CTR_STATUS_CREATING && creator_gone (l->dirfd, lock))
     l->status = CTR_STATUS_STOPPED;
-  if (l->status == CTR_STATUS_RUNNING && l->state->cgroup)
+  if ((l->status == CTR_STATUS_RUNNING || l->status == CTR_STATUS_CREATED) && l->state->cgroup)
     {
       bool frozen = false;
       ctr_error_t ignored = NULL;

@@ -360,46 +360,50 @@ state_status (int dirfd, const struct ctr_state *s)
   return CTR_STATUS_RUNNING;
 }
 
-/* The runtime-spec State: for `ctr state` (pretty, with pid 0 once stopped, rootfs and
-   created, as runc prints it), or for a hook's stdin (compact, the spec's keys only, no pid
-   once stopped). */
-static char *
-state_json (const struct ctr_state *s, enum ctr_status status, bool hook, size_t *len)
+static void
+state_annotations (json_writer *w, const struct ctr_state *s)
 {
-  json_writer *w = json_writer_new (!hook);
-  json_map_open (w);
-  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
-  json_kv_string (w, "id", s->id);
-  json_kv_string (w, "status", ctr_status_name (status));
-  if (!hook)
-    json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);
-  else if (status != CTR_STATUS_STOPPED && s->pid > 0)
-    json_kv_int (w, "pid", s->pid);
-  json_kv_string (w, "bundle", s->bundle);
-  if (!hook)
-    {
-      json_kv_string (w, "rootfs", s->rootfs);
-      json_kv_string (w, "created", s->created);
-    }
   if (s->annotations)
     {
       json_key (w, "annotations");
       json_raw (w, s->annotations, strlen (s->annotations));
     }
+}
+
+/* `ctr state`, as runc prints it: pretty, runc's keys in runc's order, pid 0 once stopped. */
+char *
+state_oci_json (const struct ctr_state *s, enum ctr_status status, const char *owner, size_t *len)
+{
+  json_writer *w = json_writer_new (true);
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
+  json_kv_string (w, "id", s->id);
+  json_kv_int (w, "pid", status == CTR_STATUS_STOPPED ? 0 : s->pid);
+  json_kv_string (w, "status", ctr_status_name (status));
+  json_kv_string (w, "bundle", s->bundle);
+  json_kv_string (w, "rootfs", s->rootfs);
+  json_kv_string (w, "created", s->created);
+  state_annotations (w, s);
+  json_kv_string (w, "owner", owner);
   json_map_close (w);
   return json_writer_finish (w, len);
 }
 
-char *
-state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
-{
-  return state_json (s, status, false, len);
-}
-
+/* A hook's stdin: compact, the runtime-spec State's keys in its order, no pid once stopped. */
 char *
 state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len)
 {
-  return state_json (s, status, true, len);
+  json_writer *w = json_writer_new (false);
+  json_map_open (w);
+  json_kv_string (w, "ociVersion", OCI_SPEC_VERSION);
+  json_kv_string (w, "id", s->id);
+  json_kv_string (w, "status", ctr_status_name (status));
+  if (status != CTR_STATUS_STOPPED && s->pid > 0)
+    json_kv_int (w, "pid", s->pid);
+  json_kv_string (w, "bundle", s->bundle);
+  state_annotations (w, s);
+  json_map_close (w);
+  return json_writer_finish (w, len);
 }
 
 int

@@ -71,8 +71,9 @@ int state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *
 uint64_t pid_start_time (pid_t pid);
 /* created/running/stopped from the process and the fifo (paused is the cgroup's business). */
 enum ctr_status state_status (int dirfd, const struct ctr_state *s);
-/* The runtime-spec state document. */
-char *state_oci_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
+/* The state document of `ctr state`, with the owner's name (runc's keys and order). */
+char *state_oci_json (const struct ctr_state *s, enum ctr_status status, const char *owner,
+                      size_t *len);
 /* The runtime-spec State a hook reads on its stdin, as runc writes it: compact, with
    ociVersion, id, status, pid (not once stopped), bundle and annotations. */
 char *state_hook_json (const struct ctr_state *s, enum ctr_status status, size_t *len);
