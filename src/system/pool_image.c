@@ -34,10 +34,15 @@
 #define TEMPLATE_CONF_MAX (64 * 1024)
 #define BTRFS_SUBVOL_INO 256 /* the root directory of every btrfs subvolume */
 
+/* Rootless creates in a dir pool make no bases: a copy made outside the user namespace the
+   template ran in could not keep the owners of its subordinate range. (An overlay pool's
+   volume is always over a base; rootless, its mount is refused.) */
 bool
 pool_image_shared (const struct pool *p)
 {
-  return strcmp (p->name, POOL_DEFAULT) != 0 && p->type != POOL_LVM;
+  if (strcmp (p->name, POOL_DEFAULT) == 0 || p->type == POOL_LVM)
+    return false;
+  return p->type == POOL_OVERLAY || !is_rootless ();
 }
 
 /* The key of a template's base: the template and a hash of its options (FNV-1a). */

@@ -16,7 +16,7 @@ struct pool_image
 };
 
 /* Whether creates in p start from a shared base (dir, btrfs, overlay; not lvm, not the
-   store itself). */
+   store itself, not a rootless dir pool). */
 bool pool_image_shared (const struct pool *p);
 /* The volume of the container name (its staging directory dfd at dirpath) made from the pool's base
    for template tname (at tpath) with args: the base made first when missing, then an overlay over
