@@ -205,6 +205,8 @@ do_info (const struct ctr_context *ctx, int argc, char **argv)
   bool json = false;
   int c;
 
+  if (argc < 2)
+    return cli_usage_error ("pool info", "missing pool name");
   if ((c = cli_parse_format_args ("pool info", usage, argc, argv, &json, false)) != CLI_CONTINUE)
     return c;
   if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
@@ -252,8 +254,11 @@ do_rm (const struct ctr_context *ctx, int argc, char **argv)
 {
   ctr_error_t err = NULL;
   const char *name = NULL;
-  int index, rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
+  int index, rc;
 
+  if (argc < 2)
+    return cli_usage_error ("pool rm", "missing pool name");
+  rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
   if (rc != CLI_CONTINUE)
     return rc;
   if (index < argc)
@@ -270,8 +275,11 @@ do_prune (const struct ctr_context *ctx, int argc, char **argv)
   cleanup_strv char **removed = NULL;
   ctr_error_t err = NULL;
   struct pool p;
-  int index, rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index), r;
+  int index, rc, r;
 
+  if (argc < 2)
+    return cli_usage_error ("pool prune", "missing pool name");
+  rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
   if (rc != CLI_CONTINUE)
     return rc;
   if (index < argc)

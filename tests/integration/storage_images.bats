@@ -249,3 +249,24 @@ no_subvolumes() {
 	no_subvolumes
 	[ -z "$(ls -A "$WORK/mnt")" ] || fail "left: $(ls -A "$WORK/mnt")"
 }
+
+@test "images: bad input: prune names the pool; a template that fails leaves no base" {
+	run ctr pool prune
+	[ "$status" -eq 2 ]
+	[[ $output == *"pool prune: missing pool name"* ]] || fail "$output"
+	run ctr pool prune nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"pool \`nosuch\` does not exist"* ]] || fail "$output"
+	make_btrfs
+	ctr pool create b1 --type btrfs --path "$WORK/mnt"
+	run ctr create -t busybox "$NAME" --net none --pool b1 -- --busybox /nonexistent
+	[ "$status" -eq 1 ]
+	[[ $output == *"ctr-busybox: "*"/nonexistent"* ]] || fail "$output"
+	no_subvolumes
+	[ -z "$(ls -A "$WORK/mnt/.images")" ] || fail "left: $(ls -A "$WORK/mnt/.images")"
+	[ -z "$(ls -A "$CTR_STORE" | grep -v '^\.pools$' || true)" ] || fail "store: $(ls -A "$CTR_STORE")"
+	run ctr pool info b1
+	[[ $output == *"Bases:      none"* ]] || fail "$output"
+	ctr pool rm b1
+	[ -z "$(ls -A "$WORK/mnt")" ] || fail "pool rm left: $(ls -A "$WORK/mnt")"
+}
