@@ -1,8 +1,10 @@
 /* pool_image: a pool's read-only bases (as LXD's image volumes). <pool>/.images/KEY/ holds
    a template's tree, made once per pool, template and options: rootfs/ (a directory, or in
-   a btrfs pool a subvolume made read-only), template.conf and the name it was built for.
-   Each container's volume starts from it: an overlay upper over it, a btrfs snapshot of
-   it, a `cp --reflink=auto` of it. A base is used by the containers whose volume record
+   a btrfs pool a subvolume made read-only), template.conf and the name it was built for;
+   an lvm pool's base is a read-only thin volume VG/ctr-.img-KEY, described in
+   <store>/.pools/NAME.images/KEY/. Each container's volume starts from it: an overlay upper
+   over it, a btrfs or LVM thin snapshot of it, a `cp --reflink=auto` of it. A base is used
+   by the containers whose volume record
    names it (no counter to get wrong after a kill); `pool prune` removes the unused ones.
    Everything here runs under the flock of .images, which a create holds from looking the
    base up until its volume record names it, so a prune never removes a base being taken. */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -40,16 +43,19 @@
 bool
 pool_image_shared (const struct pool *p)
 {
-  if (strcmp (p->name, POOL_DEFAULT) == 0 || p->type == POOL_LVM)
+  if (strcmp (p->name, POOL_DEFAULT) == 0)
     return false;
   return p->type == POOL_OVERLAY || !is_rootless ();
 }
 
 /* The key of a template's base: the template and a hash of its options (FNV-1a). */
 static char *
-image_key (const char *tname, char **args)
+image_key (const char *tname, char **args, const char *size)
 {
   uint64_t h = 14695981039346656037ULL;
+  if (size)
+    for (const char *c = size; *c; c++)
+      h = (h ^ (unsigned char)*c) * 1099511628211ULL;
   for (char **a = args; a && *a; a++)
     for (const char *c = *a;; c++)
       {
@@ -60,24 +66,43 @@ image_key (const char *tname, char **args)
   return xasprintf ("%s-%016llx", tname, (unsigned long long)h);
 }
 
-/* <pool>/.images, locked (made when missing with create); OWNED_DIR_MISSING without. */
-static int
-images_open (const struct pool *p, bool create, ctr_error_t *err)
+/* Where the pool's bases are described: <pool>/.images, or for an lvm pool (whose bases
+   are LVs) <store>/.pools/NAME.images. *parent and *sub: the directory it is in, its name. */
+static char *
+images_path (const char *store, const struct pool *p, char **parent, char **sub)
 {
-  cleanup_free char *images = xasprintf ("%s/" IMAGES, p->path);
+  if (p->type == POOL_LVM)
+    {
+      *parent = xasprintf ("%s/.pools", store);
+      *sub = xasprintf ("%s.images", p->name);
+    }
+  else
+    {
+      *parent = xstrdup (p->path);
+      *sub = xstrdup (IMAGES);
+    }
+  return xasprintf ("%s/%s", *parent, *sub);
+}
+
+/* The images directory, locked (made when missing with create); OWNED_DIR_MISSING without. */
+static int
+images_open (const char *store, const struct pool *p, bool create, ctr_error_t *err)
+{
+  cleanup_free char *parent = NULL, *sub = NULL;
+  cleanup_free char *images = images_path (store, p, &parent, &sub);
   cleanup_close int pfd
-      = owned_dir_open (p->path, "pool path", create ? 0 : OWNED_DIR_MISSING_OK, err);
+      = owned_dir_open (parent, "pool path", create ? 0 : OWNED_DIR_MISSING_OK, err);
   int fd;
 
   if (pfd == OWNED_DIR_MISSING)
     return OWNED_DIR_MISSING;
   if (pfd < 0)
     return ctr_error_wrap (err, "pool `%s`", p->name);
-  if (create && mkdirat (pfd, IMAGES, 0700) < 0 && errno != EEXIST)
+  if (create && mkdirat (pfd, sub, 0700) < 0 && errno != EEXIST)
     return ctr_error (err, errno, "create `%s`", images);
-  if (!create && faccessat (pfd, IMAGES, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+  if (!create && faccessat (pfd, sub, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
     return OWNED_DIR_MISSING;
-  fd = owned_subdir_open (pfd, IMAGES, images, "pool images", err);
+  fd = owned_subdir_open (pfd, sub, images, "pool images", err);
   if (fd >= 0 && flock (fd, LOCK_EX) < 0)
     {
       close (fd);
@@ -86,19 +111,64 @@ images_open (const struct pool *p, bool create, ctr_error_t *err)
   return fd;
 }
 
-/* Removes the base (or half-made base) name of the images directory ifd at images: its
-   rootfs first when that is a btrfs subvolume (read-only ones too), then the rest. */
+/* What names the base key (or the half-made `.KEY.new`) in volume records: its rootfs, or
+   in an lvm pool its thin volume VG/ctr-.img-KEY (no container's LV, ctr-NAME, starts
+   with a dot). */
+static char *
+base_id (const struct pool *p, const char *images, const char *name)
+{
+  if (p->type == POOL_LVM)
+    {
+      const char *key = name + (name[0] == '.');
+      size_t len = strlen (key);
+      if (name[0] == '.' && len > 4 && strcmp (key + len - 4, ".new") == 0)
+        len -= 4;
+      return xasprintf ("%s/ctr-.img-%.*s", p->vg, (int)len, key);
+    }
+  return xasprintf ("%s/%s/rootfs", images, name);
+}
+
+/* lvm: the base's thin volume, unmounted (a build killed while the template ran leaves it
+   mounted on the base's rootfs) and removed. */
 static int
-image_remove (int ifd, const char *images, const char *name, ctr_error_t *err)
+image_remove_lv (const struct pool *p, int kfd, const char *images, const char *name,
+                 ctr_error_t *err)
+{
+  cleanup_free char *lv = base_id (p, images, name);
+  const char *argv[] = { "lvremove", "-f", "-q", lv, NULL };
+  struct stat a, b;
+
+  if (kfd >= 0 && fstatat (kfd, "rootfs", &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat (kfd, &b) == 0
+      && a.st_dev != b.st_dev)
+    {
+      cleanup_free char *target = xasprintf ("/proc/self/fd/%d/rootfs", kfd);
+      if (umount2 (target, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+        return ctr_error (err, errno, "unmount `%s/%s/rootfs`", images, name);
+    }
+  if (pool_lv_exists (lv) && pool_run_tool (argv, NULL, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Removes the base (or half-made base) name of the images directory ifd at images: its
+   rootfs first when that is a btrfs subvolume (read-only ones too) or an LV, then the
+   rest. */
+static int
+image_remove (const struct pool *p, int ifd, const char *images, const char *name, ctr_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf ("%s/%s/rootfs", images, name);
   cleanup_close int kfd = openat (ifd, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   struct statfs sfs;
   struct stat st;
 
-  if (kfd >= 0 && fstatat (kfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode)
-      && st.st_ino == BTRFS_SUBVOL_INO && fstatfs (kfd, &sfs) == 0
-      && sfs.f_type == BTRFS_SUPER_MAGIC)
+  if (p->type == POOL_LVM)
+    {
+      if (image_remove_lv (p, kfd, images, name, err) < 0)
+        return -1;
+    }
+  else if (kfd >= 0 && fstatat (kfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) == 0
+           && S_ISDIR (st.st_mode) && st.st_ino == BTRFS_SUBVOL_INO && fstatfs (kfd, &sfs) == 0
+           && sfs.f_type == BTRFS_SUPER_MAGIC)
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "delete", rootfs, NULL };
       if (pool_run_tool (argv, NULL, err) < 0)
@@ -107,40 +177,70 @@ image_remove (int ifd, const char *images, const char *name, ctr_error_t *err)
   return remove_tree_at (ifd, name, err);
 }
 
+/* The base's rootfs in its directory tfd (at path): a directory, a btrfs subvolume, or a
+   new thin volume mounted there. */
+static int
+image_root (const struct pool *p, int tfd, const char *path, const char *key, const char *size,
+            ctr_error_t *err)
+{
+  const char *create[] = { "btrfs", "-q", "subvolume", "create", path, NULL };
+  cleanup_free char *lv = NULL;
+
+  if (p->type == POOL_BTRFS)
+    return pool_run_tool (create, NULL, err);
+  if (mkdirat (tfd, "rootfs", 0755) < 0)
+    return ctr_error (err, errno, "create `%s`", path);
+  if (p->type != POOL_LVM)
+    return 0;
+  lv = xasprintf ("ctr-.img-%s", key);
+  return pool_lv_create_mounted (p, tfd, lv, size, err);
+}
+
+/* lvm: the base's thin volume, unmounted from mounted (path: rootfs for messages) and
+   made read-only (lvchange -pr; the containers' thin snapshots of it are writable). */
+static int
+image_lv_seal (const struct pool *p, const char *key, const char *mounted, const char *path,
+               ctr_error_t *err)
+{
+  cleanup_free char *lv = xasprintf ("%s/ctr-.img-%s", p->vg, key);
+  const char *ro[] = { "lvchange", "-q", "-pr", lv, NULL };
+  if (umount2 (mounted, UMOUNT_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "unmount `%s`", path);
+  return pool_run_tool (ro, NULL, err);
+}
+
 /* Builds the base key in the locked images directory ifd: in `.KEY.new` (what a killed
    build left there is removed first: no one builds without the lock), renamed when whole. */
 static int
-image_build (const struct pool *p, int ifd, const char *images, const char *key, const char *tpath,
-             const char *tname, char **args, const char *name, ctr_error_t *err)
+image_build (const struct pool *p, int ifd, const char *images, const char *key,
+             const struct pool_image_request *rq, ctr_error_t *err)
 {
   cleanup_free char *tmpname = xasprintf (".%s.new", key);
   cleanup_free char *tmp = xasprintf ("%s/%s", images, tmpname);
-  cleanup_free char *rootfs = xasprintf ("%s/rootfs", tmp);
+  cleanup_free char *rootfs = xasprintf ("%s/rootfs", tmp), *mounted = NULL;
   cleanup_close int tfd = -1;
-  const char *create[] = { "btrfs", "-q", "subvolume", "create", rootfs, NULL };
   const char *ro[] = { "btrfs", "property", "set", "-ts", rootfs, "ro", "true", NULL };
   int interrupted = 0;
   ctr_error_t e2 = NULL;
 
   if (faccessat (ifd, tmpname, F_OK, AT_SYMLINK_NOFOLLOW) == 0
-      && image_remove (ifd, images, tmpname, err) < 0)
+      && image_remove (p, ifd, images, tmpname, err) < 0)
     return -1;
   if (mkdirat (ifd, tmpname, 0700) < 0)
     return ctr_error (err, errno, "create `%s`", tmp);
   tfd = openat (ifd, tmpname, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (tfd < 0)
     return ctr_error (err, errno, "open `%s`", tmp);
+  mounted = xasprintf ("/proc/self/fd/%d/rootfs", tfd);
   ctr_log_debug ("pool `%s`: building the base `%s`", p->name, key);
-  if ((p->type == POOL_BTRFS
-           ? pool_run_tool (create, NULL, err)
-           : (mkdirat (tfd, "rootfs", 0755) < 0 ? ctr_error (err, errno, "create `%s`", rootfs)
-                                                : 0))
-          < 0
-      || template_run (tpath, tname, name, tmp, args, &interrupted, err) < 0
-      || write_file_at (tfd, "name", name, strlen (name), 0600, err) < 0
-      || (p->type == POOL_BTRFS && pool_run_tool (ro, NULL, err) < 0))
+  /* (the directory `.KEY.new`, made first, is the record of the LV made next) */
+  if (image_root (p, tfd, rootfs, key, rq->size, err) < 0
+      || template_run (rq->tpath, rq->tname, rq->name, tmp, rq->args, &interrupted, err) < 0
+      || write_file_at (tfd, "name", rq->name, strlen (rq->name), 0600, err) < 0
+      || (p->type == POOL_BTRFS && pool_run_tool (ro, NULL, err) < 0)
+      || (p->type == POOL_LVM && image_lv_seal (p, key, mounted, rootfs, err) < 0))
     {
-      if (image_remove (ifd, images, tmpname, &e2) < 0)
+      if (image_remove (p, ifd, images, tmpname, &e2) < 0)
         ctr_error_print (&e2);
       return -1;
     }
@@ -175,23 +275,23 @@ renew_machine_id (int dfd)
 }
 
 int
-pool_image_volume (const struct pool *p, const char *tpath, const char *tname, char **args,
-                   const char *name, int dfd, const char *dirpath, char **built_for,
-                   ctr_error_t *err)
+pool_image_volume (const char *store, const struct pool *p, const struct pool_image_request *rq,
+                   int dfd, const char *dirpath, char **built_for, ctr_error_t *err)
 {
-  cleanup_free char *key = image_key (tname, args), *images = xasprintf ("%s/" IMAGES, p->path);
-  cleanup_free char *base = xasprintf ("%s/%s/rootfs", images, key);
+  cleanup_free char *key = image_key (rq->tname, rq->args, p->type == POOL_LVM ? rq->size : NULL);
+  cleanup_free char *parent = NULL, *sub = NULL, *images = images_path (store, p, &parent, &sub);
+  cleanup_free char *base = base_id (p, images, key);
   cleanup_free char *text = NULL;
   cleanup_close int ifd = -1, kfd = -1;
   size_t len;
 
-  ifd = images_open (p, true, err);
+  ifd = images_open (store, p, true, err);
   if (ifd < 0)
     return -1;
   kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (kfd < 0)
     {
-      if (image_build (p, ifd, images, key, tpath, tname, args, name, err) < 0)
+      if (image_build (p, ifd, images, key, rq, err) < 0)
         return -1;
       kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (kfd < 0)
@@ -202,7 +302,7 @@ pool_image_volume (const struct pool *p, const char *tpath, const char *tname, c
       || read_file_at (kfd, "name", 1024, built_for, &len, err) < 0)
     return ctr_error_wrap (err, "pool `%s`: base `%s`", p->name, key);
   /* the record naming the base is written before the lock goes */
-  if (pool_volume_create (p, dfd, dirpath, name, NULL, base, err) < 0)
+  if (pool_volume_create (p, dfd, dirpath, rq->name, NULL, base, err) < 0)
     return -1;
   renew_machine_id (dfd);
   return 0;
@@ -250,10 +350,32 @@ compare_images (const void *a, const void *b)
   return strcmp (((const struct pool_image *)a)->key, ((const struct pool_image *)b)->key);
 }
 
+/* The bytes of the thin volume vglv's blocks (size times data%), 0 when unknown. */
+static uint64_t
+lv_used (const char *vglv)
+{
+  const char *argv[]
+      = { "lvs", "--noheadings",         "--units", "b", "--nosuffix", "--separator", ";",
+          "-o",  "lv_size,data_percent", vglv,      NULL };
+  cleanup_free char *text = NULL;
+  unsigned long long size = 0;
+  double pct = 0;
+  ctr_error_t e = NULL;
+
+  if (pool_run_tool (argv, &text, &e) < 0)
+    {
+      ctr_error_free (&e);
+      return 0;
+    }
+  if (sscanf (text, " %llu;%lf", &size, &pct) != 2)
+    return 0;
+  return (uint64_t)(size * pct / 100.0);
+}
+
 /* The bases in ifd (leftovers of killed builds, `.KEY.new`, with stale set). */
 static void
-images_scan (const char *store, int ifd, const char *images, struct pool_image **out, size_t *n,
-             bool with_stale)
+images_scan (const char *store, const struct pool *p, int ifd, const char *images,
+             struct pool_image **out, size_t *n, bool with_stale)
 {
   cleanup_dir DIR *d = fdopendir (dup (ifd));
   struct dirent *de;
@@ -266,10 +388,11 @@ images_scan (const char *store, int ifd, const char *images, struct pool_image *
       cleanup_free char *base = NULL;
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0 || (stale && !with_stale))
         continue;
-      base = xasprintf ("%s/%s/rootfs", images, de->d_name);
+      base = base_id (p, images, de->d_name);
       *out = xrealloc (*out, (*n + 1) * sizeof **out);
       (*out)[*n].key = xstrdup (de->d_name);
-      (*out)[*n].size = pool_tree_size (base); /* (a btrfs subvolume is a device of its own) */
+      /* (a btrfs subvolume is a device of its own: the walk starts in it) */
+      (*out)[*n].size = p->type == POOL_LVM ? lv_used (base) : pool_tree_size (base);
       (*out)[*n].users = stale ? xzalloc (sizeof (char *)) : base_users (store, base);
       (*n)++;
     }
@@ -281,20 +404,20 @@ int
 pool_image_list (const char *store, const struct pool *p, struct pool_image **out, size_t *n,
                  ctr_error_t *err)
 {
-  cleanup_free char *images = NULL;
+  cleanup_free char *images = NULL, *parent = NULL, *sub = NULL;
   cleanup_close int ifd = -1;
 
   *out = NULL;
   *n = 0;
   if (!pool_image_shared (p))
     return 0;
-  images = xasprintf ("%s/" IMAGES, p->path);
-  ifd = images_open (p, false, err);
+  images = images_path (store, p, &parent, &sub);
+  ifd = images_open (store, p, false, err);
   if (ifd == OWNED_DIR_MISSING)
     return 0;
   if (ifd < 0)
     return -1;
-  images_scan (store, ifd, images, out, n, false);
+  images_scan (store, p, ifd, images, out, n, false);
   return 0;
 }
 
@@ -313,7 +436,7 @@ int
 pool_image_prune (const char *store, const struct pool *p, bool all, char ***removed,
                   ctr_error_t *err)
 {
-  cleanup_free char *images = NULL;
+  cleanup_free char *images = NULL, *parent = NULL, *sub = NULL;
   cleanup_close int ifd = -1, pfd = -1;
   struct pool_image *l = NULL;
   size_t n = 0, k = 0;
@@ -323,13 +446,13 @@ pool_image_prune (const char *store, const struct pool *p, bool all, char ***rem
     *removed = xzalloc (sizeof (char *));
   if (!pool_image_shared (p))
     return 0;
-  images = xasprintf ("%s/" IMAGES, p->path);
-  ifd = images_open (p, false, err);
+  images = images_path (store, p, &parent, &sub);
+  ifd = images_open (store, p, false, err);
   if (ifd == OWNED_DIR_MISSING)
     return 0;
   if (ifd < 0)
     return -1;
-  images_scan (store, ifd, images, &l, &n, true);
+  images_scan (store, p, ifd, images, &l, &n, true);
   for (size_t i = 0; all && i < n && r == 0; i++)
     if (l[i].users[0])
       {
@@ -340,7 +463,7 @@ pool_image_prune (const char *store, const struct pool *p, bool all, char ***rem
     {
       if (l[i].users[0])
         continue;
-      r = image_remove (ifd, images, l[i].key, err);
+      r = image_remove (p, ifd, images, l[i].key, err);
       if (r == 0 && removed && l[i].key[0] != '.')
         {
           *removed = xrealloc (*removed, (k + 2) * sizeof (char *));
@@ -351,8 +474,8 @@ pool_image_prune (const char *store, const struct pool *p, bool all, char ***rem
   pool_image_list_free (l, n);
   if (r == 0 && all)
     {
-      pfd = open (p->path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (pfd < 0 || unlinkat (pfd, IMAGES, AT_REMOVEDIR) < 0)
+      pfd = open (parent, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (pfd < 0 || unlinkat (pfd, sub, AT_REMOVEDIR) < 0)
         r = ctr_error (err, errno, "remove `%s`", images);
     }
   return r;

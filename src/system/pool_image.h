@@ -15,17 +15,23 @@ struct pool_image
   char **users;  /* the containers (staging ones too) whose volume starts from it */
 };
 
-/* Whether creates in p start from a shared base (dir, btrfs, overlay; not lvm, not the
-   store itself, not a rootless dir pool). */
+/* Whether creates in p start from a shared base (dir, btrfs, lvm, overlay; not the store
+   itself, not a rootless dir pool). */
 bool pool_image_shared (const struct pool *p);
-/* The volume of the container name (its staging directory dfd at dirpath) made from the pool's base
-   for template tname (at tpath) with args: the base made first when missing, then an overlay over
-   it, a btrfs snapshot or a reflinked copy, with a /etc/machine-id of its own. template.conf is
-   copied into dfd; *built_for gets the name the base was built for (for the caller to rename in
-   /etc/hostname). */
-int pool_image_volume (const struct pool *p, const char *tpath, const char *tname, char **args,
-                       const char *name, int dfd, const char *dirpath, char **built_for,
-                       ctr_error_t *err);
+struct pool_image_request
+{
+  const char *tpath, *tname; /* the template's executable and name */
+  char **args;               /* its options */
+  const char *name;          /* the container's */
+  const char *size;          /* lvm: the thin volume's size (NULL: 4G), part of the key */
+};
+/* The volume of the container rq->name (its staging directory dfd at dirpath) made from
+   the pool's base for the template with those options: the base made first when missing,
+   then an overlay over it, a btrfs snapshot, an LVM thin snapshot or a reflinked copy,
+   with a /etc/machine-id of its own. template.conf is copied into dfd; *built_for gets
+   the name the base was built for (for the caller to rename in /etc/hostname). */
+int pool_image_volume (const char *store, const struct pool *p, const struct pool_image_request *rq,
+                       int dfd, const char *dirpath, char **built_for, ctr_error_t *err);
 /* The pool's bases, by key. */
 int pool_image_list (const char *store, const struct pool *p, struct pool_image **out, size_t *n,
                      ctr_error_t *err);

@@ -30,7 +30,8 @@ struct volume
   char *lv;       /* lvm: VG/LV */
   char *lower;    /* overlay: lowerdir (colon-separated) */
   char *clone_of; /* overlay: the container whose upper is in lower */
-  char *base;     /* dir, btrfs: the pool's shared base (pool_image.h) it was copied from */
+  char *base;     /* dir, btrfs: the pool's shared base (pool_image.h) it was copied from;
+                     lvm: the base's VG/LV it is a thin snapshot of */
 };
 
 static void
@@ -207,6 +208,27 @@ make_overlay (int dfd, const struct volume *v, ctr_error_t *err)
 }
 
 int
+pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
+                        ctr_error_t *err)
+{
+  cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
+  cleanup_free char *vglv = xasprintf ("%s/%s", p->vg, lvname);
+  cleanup_free char *dev = lv_device (vglv);
+  const char *lvc[] = { "lvcreate", "-y",   "-q", "-V",   size ? size : POOL_LVM_DEFAULT_SIZE,
+                        "-T",       vgpool, "-n", lvname, NULL };
+  const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
+  if (pool_run_tool (lvc, NULL, err) < 0 || pool_run_tool (mkfs, NULL, err) < 0)
+    return -1;
+  return mount_lv (dfd, vglv, err);
+}
+
+bool
+pool_lv_exists (const char *vglv)
+{
+  return lv_exists (vglv);
+}
+
+int
 pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                     const char *size, const char *lower, ctr_error_t *err)
 {
@@ -223,7 +245,7 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
     v.path = xasprintf ("%s/%s", p->path, name);
   if (p->type == POOL_OVERLAY)
     v.lower = xstrdup (lower);
-  else if (lower && (p->type == POOL_DIR || p->type == POOL_BTRFS))
+  else if (lower)
     v.base = xstrdup (lower);
   if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
     {
@@ -260,27 +282,19 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
         break;
       }
     case POOL_LVM:
-      {
-        cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
-        cleanup_free char *dev = lv_device (v.lv);
-        const char *lvc[] = { "lvcreate",
-                              "-y",
-                              "-q",
-                              "-V",
-                              size ? size : POOL_LVM_DEFAULT_SIZE,
-                              "-T",
-                              vgpool,
-                              "-n",
-                              strchr (v.lv, '/') + 1,
-                              NULL };
-        const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
-        r = pool_run_tool (lvc, NULL, err);
-        if (r == 0)
-          r = pool_run_tool (mkfs, NULL, err);
-        if (r == 0)
-          r = mount_lv (dfd, v.lv, err);
-        break;
-      }
+      if (v.base)
+        {
+          /* a thin snapshot of the base: its blocks are shared until written */
+          const char *snap[]
+              = { "lvcreate", "-y", "-q", "-s", "-kn", "-prw", "-n", strchr (v.lv, '/') + 1,
+                  v.base,     NULL };
+          r = pool_run_tool (snap, NULL, err);
+          if (r == 0)
+            r = mount_lv (dfd, v.lv, err);
+        }
+      else
+        r = pool_lv_create_mounted (p, dfd, strchr (v.lv, '/') + 1, size, err);
+      break;
     case POOL_OVERLAY:
       r = make_overlay (dfd, &v, err);
       break;

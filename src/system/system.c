@@ -368,9 +368,12 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
       /* the template's tree, built once per pool, template and options, is the base the
          volume starts from (pool_image.h) */
       cleanup_free char *built_for = NULL;
-      if (pool_image_volume (pool, path, o->template_name, o->template_args, name, dfd, dir,
-                             &built_for, err)
-          < 0)
+      struct pool_image_request rq = { .tpath = path,
+                                       .tname = o->template_name,
+                                       .args = o->template_args,
+                                       .name = name,
+                                       .size = o->size };
+      if (pool_image_volume (root, pool, &rq, dfd, dir, &built_for, err) < 0)
         return -1;
       system_rename_etc_hostname (dfd, built_for, name);
     }

@@ -7,8 +7,9 @@
 
 load fault-helpers
 
-# a create traces to a few thousand syscalls: spread this many kills over them (every
-# one: FAULT_STEPS_IMAGES=0)
+# a create traces to about 300 syscalls: spread this many kills over them (every one:
+# FAULT_STEPS_IMAGES=0); fault_verb reads FAULT_STEPS
+# shellcheck disable=SC2034
 FAULT_STEPS=${FAULT_STEPS_IMAGES:-40}
 
 setup() {

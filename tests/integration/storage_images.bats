@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # storage_images.bats: a pool's shared bases (one read-only template tree per template and
 # options, docs/storage.md "Bases"): containers from one template share it in a btrfs pool
-# (snapshots), an overlay pool (lower) and a dir pool (reflinked copies on btrfs), each
+# (snapshots), an lvm pool (thin snapshots; the cgroup v2 guest, which has device-mapper),
+# an overlay pool (lower) and a dir pool (reflinked copies on btrfs), each
 # with its own hostname, machine-id, files and id range; pool info lists it with its users,
 # pool prune removes it once unused; a create killed while the base is built leaves what
 # destroy -f, the next create and pool rm remove.
@@ -15,7 +16,7 @@ setup() {
 	WORK=$BATS_TEST_TMPDIR/pools
 	mkdir -p "$WORK"
 	chmod 700 "$WORK"
-	LOOP=''
+	LOOP='' VG=''
 }
 
 teardown() {
@@ -27,9 +28,13 @@ teardown() {
 		n=${n#.}
 		ctr destroy -f "${n%.new}" >/dev/null 2>&1 || true
 	done
-	for n in b1 o1 d1; do
+	for n in b1 o1 d1 l1; do
 		ctr pool rm "$n" >/dev/null 2>&1 || true
 	done
+	if [ -n "${VG:-}" ]; then
+		vgremove -f "$VG" >/dev/null 2>&1 || true
+		[ -z "$LOOP" ] || pvremove -ff -y "$LOOP" >/dev/null 2>&1 || true
+	fi
 	if [ -n "$LOOP" ]; then
 		umount "$WORK/mnt" 2>/dev/null || true
 		losetup -d "$LOOP" 2>/dev/null || true
@@ -269,4 +274,48 @@ no_subvolumes() {
 	[[ $output == *"Bases:      none"* ]] || fail "$output"
 	ctr pool rm b1
 	[ -z "$(ls -A "$WORK/mnt")" ] || fail "pool rm left: $(ls -A "$WORK/mnt")"
+}
+
+@test "images: lvm: two containers are thin snapshots of one read-only base LV" {
+	command -v lvcreate >/dev/null || fail "lvm2 is not installed"
+	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
+	grep -qw device-mapper /proc/devices || skip "the kernel has no device-mapper"
+	modprobe dm_thin_pool 2>/dev/null || true
+	export LVM_SYSTEM_DIR=$WORK/lvm
+	mkdir -p "$LVM_SYSTEM_DIR"
+	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<-EOS
+		devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
+		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+		global { use_lvmetad = 0 }
+	EOS
+	VG=ctrivg$$
+	truncate -s 400M "$WORK/lvm.img"
+	LOOP=$(losetup -f --show "$WORK/lvm.img")
+	pvcreate -q "$LOOP" >/dev/null
+	vgcreate -q "$VG" "$LOOP" >/dev/null
+	lvcreate -q -L 300M -T "$VG/thin" >/dev/null || skip "no thin provisioning here"
+	ctr pool create l1 --type lvm --vg "$VG" --thinpool thin
+	ctr create -t busybox "$NAME-a" --net none --pool l1 --size 100M
+	local used_a used_b base
+	used_a=$(lvs --noheadings --units k --nosuffix -o data_percent "$VG/thin" | tr -d ' ')
+	ctr create -t busybox "$NAME-b" --net none --pool l1 --size 100M
+	used_b=$(lvs --noheadings --units k --nosuffix -o data_percent "$VG/thin" | tr -d ' ')
+	base=$(lvs --noheadings -o lv_name "$VG" | tr -d ' ' | grep '^ctr-\.img-busybox-') || fail "no base LV: $(lvs "$VG")"
+	[[ $(lvs --noheadings -o lv_attr "$VG/$base" | tr -d ' ') == ?r* ]] || fail "the base is writable: $(lvs "$VG")"
+	[ "$(lvs --noheadings -o origin "$VG/ctr-$NAME-b" | tr -d ' ')" = "$base" ] || fail "not a snapshot: $(lvs -o+origin "$VG")"
+	# the second container took (almost) nothing of the thin pool: 300M * 1% = 3M
+	awk -v a="$used_a" -v b="$used_b" 'BEGIN { exit !(b - a < 1) }' || fail "thin pool use $used_a% -> $used_b%"
+	run ctr pool info l1
+	[[ $output == *"busybox-"*"users: $NAME-a,$NAME-b"* ]] || fail "$output"
+	echo mine >"$CTR_STORE/$NAME-a/rootfs/mine"
+	[ ! -e "$CTR_STORE/$NAME-b/rootfs/mine" ] || fail "the file of $NAME-a is in $NAME-b"
+	[ "$(hostname_of "$NAME-b")" = "$NAME-b" ] || fail "hostname of $NAME-b"
+	ctr destroy "$NAME-a"
+	ctr destroy "$NAME-b"
+	lvs "$VG/$base" >/dev/null 2>&1 || fail "destroy removed the base"
+	run ctr pool prune l1
+	[[ $output == "removed busybox-"* ]] || fail "$output"
+	[ -z "$(lvs --noheadings -o lv_name "$VG" | grep -v thin || true)" ] || fail "LVs left: $(lvs "$VG")"
+	ctr pool rm l1
+	[ ! -e "$CTR_STORE/.pools/l1.images" ] || fail "pool rm left its bases' directory"
 }
