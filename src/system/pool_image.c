@@ -274,6 +274,41 @@ renew_machine_id (int dfd)
     ctr_log_warning ("could not write a new /etc/machine-id: %s", strerror (errno));
 }
 
+/* The container's own name in its /etc/hosts where the base's says the name it was built
+   for (a whole word: `127.0.1.1 NAME`); the monitor writes the file again at each start
+   on a network, not with `--net none`. Reached inside the root, a plain file only. */
+static void
+rename_etc_hosts (int dfd, const char *old, const char *new)
+{
+  cleanup_close int rootfd = openat (dfd, "rootfs", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int etc = -1, fd = -1;
+  cleanup_free char *text = NULL, *out = NULL;
+  size_t olen = strlen (old), nlen = strlen (new), len = 0, n = 0;
+  struct stat st;
+
+  if (rootfd < 0 || (etc = resolve_in_root (rootfd, "/etc", O_PATH | O_DIRECTORY, 0)) < 0)
+    return;
+  fd = openat (etc, "hosts", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size > 65536)
+    return;
+  text = xzalloc (st.st_size + 1);
+  if (pread (fd, text, st.st_size, 0) != st.st_size)
+    return;
+  out = xzalloc ((size_t)st.st_size * (nlen + 1) + 1);
+  for (size_t i = 0; i < (size_t)st.st_size;)
+    {
+      bool start = i == 0 || strchr (" \t\n", text[i - 1]);
+      if (start && strncmp (text + i, old, olen) == 0 && strchr (" \t\n", text[i + olen]))
+        {
+          memcpy (out + len, new, nlen), len += nlen, i += olen, n++;
+          continue;
+        }
+      out[len++] = text[i++];
+    }
+  if (n && (ftruncate (fd, 0) < 0 || pwrite (fd, out, len, 0) != (ssize_t)len))
+    ctr_log_warning ("could not write the new name to /etc/hosts: %s", strerror (errno));
+}
+
 int
 pool_image_volume (const char *store, const struct pool *p, const struct pool_image_request *rq,
                    int dfd, const char *dirpath, char **built_for, ctr_error_t *err)
@@ -305,6 +340,7 @@ pool_image_volume (const char *store, const struct pool *p, const struct pool_im
   if (pool_volume_create (p, dfd, dirpath, rq->name, NULL, base, err) < 0)
     return -1;
   renew_machine_id (dfd);
+  rename_etc_hosts (dfd, *built_for, rq->name);
   return 0;
 }
 

@@ -110,6 +110,9 @@ no_subvolumes() {
 	[ "$(jq '.linux.uidMappings[0].hostID' "$CTR_STORE/$NAME-a/config.json")" != \
 		"$(jq '.linux.uidMappings[0].hostID' "$CTR_STORE/$NAME-b/config.json")" ] || fail "one id range"
 	[ "$(stat -c %u "$WORK/mnt/$NAME-b/bin/busybox")" = 0 ] || fail "the snapshot was chowned"
+	# the template's per-container files name the container, not the one the base was built for
+	[ "$(cat "$WORK/mnt/$NAME-b/etc/hostname")" = "$NAME-b" ] || fail "/etc/hostname: $(cat "$WORK/mnt/$NAME-b/etc/hostname")"
+	grep -q "^127.0.1.1[[:space:]]$NAME-b\$" "$WORK/mnt/$NAME-b/etc/hosts" || fail "/etc/hosts: $(cat "$WORK/mnt/$NAME-b/etc/hosts")"
 	ctr start "$NAME-a"
 	run ctr attach "$NAME-a" -- sh -c 'hostname; echo mine >/mine; stat -c %u /mine /bin/busybox'
 	ctr stop "$NAME-a"
