@@ -1,4 +1,4 @@
-/* cli/pool: `ctr pool create|ls|info|rm`, storage pools for system containers. */
+/* cli/pool: `ctr pool create|ls|info|prune|rm`, storage pools for system containers. */
 #include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "system/pool.h"
+#include "system/pool_image.h"
 #include "system/pool_usage.h"
 #include "system/store.h"
 
@@ -25,8 +26,10 @@ static const char usage[]
       "                          template's tree, kept in DIR)\n"
       "  ls [--format table|json]  list pools: name, type, path or VG, capacity, used,\n"
       "                          containers\n"
-      "  info NAME               show one pool\n"
-      "  rm NAME                 forget a pool (refused while containers live in it)\n"
+      "  info NAME               show one pool, and its bases (name, size, users)\n"
+      "  prune NAME              remove the bases no container uses\n"
+      "  rm NAME                 forget a pool and its bases (refused while containers\n"
+      "                          live in it)\n"
       "\n"
       "Options:\n"
       "  -t, --type TYPE       (create) dir, btrfs, lvm or overlay\n"
@@ -79,7 +82,38 @@ do_create (const struct ctr_context *ctx, int argc, char **argv)
 }
 
 static void
-write_pool_json (json_writer *w, const struct pool *p, const struct pool_usage *u)
+write_bases_json (json_writer *w, const struct pool_image *l, size_t n)
+{
+  json_key (w, "bases");
+  json_array_open (w);
+  for (size_t i = 0; i < n; i++)
+    {
+      json_map_open (w);
+      json_kv_string (w, "name", l[i].key);
+      json_key (w, "size");
+      json_uint (w, l[i].size);
+      json_kv_strv (w, "users", l[i].users);
+      json_map_close (w);
+    }
+  json_array_close (w);
+}
+
+static void
+print_bases (const struct pool_image *l, size_t n)
+{
+  printf ("Bases:%s\n", n ? "" : "      none");
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *users = xstrv_join (l[i].users, ",");
+      printf ("  %-40s %9.1fM  users: %s\n", l[i].key, l[i].size / 1048576.0,
+              *users ? users : "none");
+    }
+}
+
+/* bases: info's (NULL: ls, which does not walk them) */
+static void
+write_pool_json (json_writer *w, const struct pool *p, const struct pool_usage *u,
+                 const struct pool_image *bases, size_t nbases)
 {
   json_map_open (w);
   json_kv_string (w, "name", p->name);
@@ -96,6 +130,8 @@ write_pool_json (json_writer *w, const struct pool *p, const struct pool_usage *
   json_key (w, "used");
   json_uint (w, u->used);
   json_kv_strv (w, "containers", u->containers);
+  if (bases)
+    write_bases_json (w, bases, nbases);
   json_map_close (w);
 }
 
@@ -135,7 +171,7 @@ do_ls (const struct ctr_context *ctx, int argc, char **argv)
       if (pool_usage_get (store, &list[i], &u, &e) < 0)
         ctr_error_print (&e); /* one pool that cannot be read does not hide the others */
       if (w)
-        write_pool_json (w, &list[i], &u);
+        write_pool_json (w, &list[i], &u, NULL, 0);
       else
         {
           cleanup_free char *at = where (&list[i]);
@@ -163,10 +199,14 @@ do_info (const struct ctr_context *ctx, int argc, char **argv)
   const char *store = store_root (ctx->store), *name = NULL;
   struct pool p;
   struct pool_usage u;
+  struct pool_image *bases = NULL;
+  size_t nbases = 0;
   ctr_error_t err = NULL;
   bool json = false;
   int c;
 
+  if (argc < 2)
+    return cli_usage_error ("pool info", "missing pool name");
   if ((c = cli_parse_format_args ("pool info", usage, argc, argv, &json, false)) != CLI_CONTINUE)
     return c;
   if ((c = cli_take_final_id (argc, argv, &name)) != CLI_CONTINUE)
@@ -178,10 +218,16 @@ do_info (const struct ctr_context *ctx, int argc, char **argv)
       pool_clear (&p);
       return cli_fail (&err);
     }
+  if (pool_image_list (store, &p, &bases, &nbases, &err) < 0)
+    {
+      pool_usage_clear (&u);
+      pool_clear (&p);
+      return cli_fail (&err);
+    }
   if (json)
     {
       json_writer *w = json_writer_new (false);
-      write_pool_json (w, &p, &u);
+      write_pool_json (w, &p, &u, bases ? bases : (struct pool_image[]){ 0 }, nbases);
       cli_print_json (w);
     }
   else
@@ -195,7 +241,9 @@ do_info (const struct ctr_context *ctx, int argc, char **argv)
       for (char **s = u.containers; *s; s++)
         printf (" %s", *s);
       printf ("\n");
+      print_bases (bases, nbases);
     }
+  pool_image_list_free (bases, nbases);
   pool_usage_clear (&u);
   pool_clear (&p);
   return CLI_EXIT_OK;
@@ -206,8 +254,11 @@ do_rm (const struct ctr_context *ctx, int argc, char **argv)
 {
   ctr_error_t err = NULL;
   const char *name = NULL;
-  int index, rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
+  int index, rc;
 
+  if (argc < 2)
+    return cli_usage_error ("pool rm", "missing pool name");
+  rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
   if (rc != CLI_CONTINUE)
     return rc;
   if (index < argc)
@@ -217,13 +268,43 @@ do_rm (const struct ctr_context *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+static int
+do_prune (const struct ctr_context *ctx, int argc, char **argv)
+{
+  const char *store = store_root (ctx->store), *name = NULL;
+  cleanup_strv char **removed = NULL;
+  ctr_error_t err = NULL;
+  struct pool p;
+  int index, rc, r;
+
+  if (argc < 2)
+    return cli_usage_error ("pool prune", "missing pool name");
+  rc = cli_parse_simple (usage, argc, argv, NULL, NULL, &name, &index);
+  if (rc != CLI_CONTINUE)
+    return rc;
+  if (index < argc)
+    return cli_usage_error ("pool prune", "unexpected argument \"%s\"", argv[index]);
+  if (pool_load (store, name, &p, &err) < 0)
+    return cli_fail (&err);
+  r = pool_image_prune (store, &p, false, &removed, &err);
+  pool_clear (&p);
+  if (r < 0)
+    {
+      ctr_error_wrap (&err, "pool prune %s", name);
+      return cli_fail (&err);
+    }
+  for (char **k = removed; *k; k++)
+    printf ("removed %s\n", *k);
+  return CLI_EXIT_OK;
+}
+
 int
 cli_pool (const struct ctr_context *ctx, int argc, char **argv)
 {
   const char *sub;
 
   if (argc < 2)
-    return cli_usage_error ("pool", "missing command (create, ls, info or rm)");
+    return cli_usage_error ("pool", "missing command (create, ls, info, prune or rm)");
   sub = argv[1];
   if (strcmp (sub, "-h") == 0 || strcmp (sub, "--help") == 0 || strcmp (sub, "help") == 0)
     return cli_help (usage);
@@ -234,6 +315,8 @@ cli_pool (const struct ctr_context *ctx, int argc, char **argv)
     return argv[1] = "pool ls", do_ls (ctx, argc - 1, argv + 1);
   if (strcmp (sub, "info") == 0)
     return argv[1] = "pool info", do_info (ctx, argc - 1, argv + 1);
+  if (strcmp (sub, "prune") == 0)
+    return argv[1] = "pool prune", do_prune (ctx, argc - 1, argv + 1);
   if (strcmp (sub, "rm") == 0 || strcmp (sub, "remove") == 0)
     return argv[1] = "pool rm", do_rm (ctx, argc - 1, argv + 1);
   return cli_usage_error ("pool", "unknown command \"%s\"", sub);

@@ -15,6 +15,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "system/pool.h"
+#include "system/pool_image.h"
 #include "system/pool-internal.h"
 #include "system/pool_usage.h"
 #include "system/store.h"
@@ -112,13 +113,11 @@ pool_remove (const char *store, const char *name, ctr_error_t *err)
       pool_clear (&p);
       return ctr_error (err, 0, "pool rm %s: containers live in it: %s", name, list);
     }
-  /* the overlay pool's cached template trees are ctr's own; the directory is the user's */
-  if (p.type == POOL_OVERLAY)
+  /* the bases are ctr's own (gone with the definition); the directory is the user's */
+  if (pool_image_prune (store, &p, true, NULL, err) < 0)
     {
-      cleanup_close int pfd = open (p.path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      ctr_error_t e = NULL;
-      if (pfd >= 0 && remove_tree_at (pfd, ".images", &e) < 0)
-        ctr_error_print (&e);
+      pool_clear (&p);
+      return ctr_error_wrap (err, "pool rm %s", name);
     }
   pool_clear (&p);
   file = xasprintf ("%s.json", name);

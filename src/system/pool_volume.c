@@ -30,6 +30,8 @@ struct volume
   char *lv;       /* lvm: VG/LV */
   char *lower;    /* overlay: lowerdir (colon-separated) */
   char *clone_of; /* overlay: the container whose upper is in lower */
+  char *base;     /* dir, btrfs: the pool's shared base (pool_image.h) it was copied from;
+                     lvm: the base's VG/LV it is a thin snapshot of */
 };
 
 static void
@@ -40,6 +42,7 @@ volume_clear (struct volume *v)
   free (v->lv);
   free (v->lower);
   free (v->clone_of);
+  free (v->base);
   memset (v, 0, sizeof *v);
 }
 
@@ -74,6 +77,7 @@ volume_read (int dfd, struct volume *v, ctr_error_t *err)
   STR (lv, "lv");
   STR (lower, "lower");
   STR (clone_of, "clone_of");
+  STR (base, "base");
 #undef STR
   json_value_free (j);
   return 1;
@@ -96,6 +100,7 @@ volume_write (int dfd, const struct volume *v, ctr_error_t *err)
   STR (lv, "lv");
   STR (lower, "lower");
   STR (clone_of, "clone_of");
+  STR (base, "base");
 #undef STR
   json_map_close (w);
   text = json_writer_finish (w, &len);
@@ -203,6 +208,27 @@ make_overlay (int dfd, const struct volume *v, ctr_error_t *err)
 }
 
 int
+pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
+                        ctr_error_t *err)
+{
+  cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
+  cleanup_free char *vglv = xasprintf ("%s/%s", p->vg, lvname);
+  cleanup_free char *dev = lv_device (vglv);
+  const char *lvc[] = { "lvcreate", "-y",   "-q", "-V",   size ? size : POOL_LVM_DEFAULT_SIZE,
+                        "-T",       vgpool, "-n", lvname, NULL };
+  const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
+  if (pool_run_tool (lvc, NULL, err) < 0 || pool_run_tool (mkfs, NULL, err) < 0)
+    return -1;
+  return mount_lv (dfd, vglv, err);
+}
+
+bool
+pool_lv_exists (const char *vglv)
+{
+  return lv_exists (vglv);
+}
+
+int
 pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                     const char *size, const char *lower, ctr_error_t *err)
 {
@@ -219,6 +245,8 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
     v.path = xasprintf ("%s/%s", p->path, name);
   if (p->type == POOL_OVERLAY)
     v.lower = xstrdup (lower);
+  else if (lower)
+    v.base = xstrdup (lower);
   if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
     {
       r = ctr_error (err, 0, "pool `%s`: `%s` already exists", p->name, v.path ? v.path : v.lv);
@@ -238,37 +266,35 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
         r = ctr_error (err, errno, "create `%s`", v.path);
       else
         r = link_rootfs (dfd, v.path, err);
+      if (r == 0 && v.base)
+        {
+          cleanup_free char *from = xasprintf ("%s/.", v.base);
+          r = pool_copy_tree (from, v.path, dfd, err);
+        }
       break;
     case POOL_BTRFS:
       {
         const char *argv[] = { "btrfs", "-q", "subvolume", "create", v.path, NULL };
-        r = pool_run_tool (argv, NULL, err);
+        const char *snap[] = { "btrfs", "-q", "subvolume", "snapshot", v.base, v.path, NULL };
+        r = pool_run_tool (v.base ? snap : argv, NULL, err);
         if (r == 0)
           r = link_rootfs (dfd, v.path, err);
         break;
       }
     case POOL_LVM:
-      {
-        cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
-        cleanup_free char *dev = lv_device (v.lv);
-        const char *lvc[] = { "lvcreate",
-                              "-y",
-                              "-q",
-                              "-V",
-                              size ? size : POOL_LVM_DEFAULT_SIZE,
-                              "-T",
-                              vgpool,
-                              "-n",
-                              strchr (v.lv, '/') + 1,
-                              NULL };
-        const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
-        r = pool_run_tool (lvc, NULL, err);
-        if (r == 0)
-          r = pool_run_tool (mkfs, NULL, err);
-        if (r == 0)
-          r = mount_lv (dfd, v.lv, err);
-        break;
-      }
+      if (v.base)
+        {
+          /* a thin snapshot of the base: its blocks are shared until written */
+          const char *snap[]
+              = { "lvcreate", "-y", "-q", "-s", "-kn", "-prw", "-n", strchr (v.lv, '/') + 1,
+                  v.base,     NULL };
+          r = pool_run_tool (snap, NULL, err);
+          if (r == 0)
+            r = mount_lv (dfd, v.lv, err);
+        }
+      else
+        r = pool_lv_create_mounted (p, dfd, strchr (v.lv, '/') + 1, size, err);
+      break;
     case POOL_OVERLAY:
       r = make_overlay (dfd, &v, err);
       break;
@@ -419,6 +445,28 @@ pool_volume_pool (int dfd)
   out = steal_ptr (v.pool);
   volume_clear (&v);
   return out ? out : xstrdup (POOL_DEFAULT);
+}
+
+bool
+pool_volume_uses_base (int dfd, const char *base)
+{
+  struct volume v;
+  ctr_error_t e = NULL;
+  bool yes = false;
+  size_t n = strlen (base);
+
+  if (volume_read (dfd, &v, &e) <= 0)
+    {
+      ctr_error_free (&e);
+      return false;
+    }
+  if (v.base)
+    yes = strcmp (v.base, base) == 0;
+  /* an overlay's lowers, its own base or a clone's source's */
+  for (const char *l = v.lower; l && *l && !yes; l += strcspn (l, ":"), l += *l == ':')
+    yes = strncmp (l, base, n) == 0 && (l[n] == ':' || l[n] == '\0');
+  volume_clear (&v);
+  return yes;
 }
 
 char *

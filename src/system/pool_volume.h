@@ -13,9 +13,15 @@
 /* Makes NAME's volume for the container directory dfd (at dirpath, `rootfs` already a
    directory there). The record is written first, so a kill at any point leaves what
    pool_volume_release removes. size: lvm only (NULL: 4G). overlay: lower is the tree
-   the upper goes over. */
+   the upper goes over; dir, btrfs: lower (or NULL) is a tree the volume starts as, a
+   copy (cp --reflink=auto) or a btrfs snapshot of it; lvm: lower (or NULL) is the VG/LV
+   the volume is a thin snapshot of. */
 int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                         const char *size, const char *lower, ctr_error_t *err);
+/* lvm: a new thin volume VG/lvname of p (size NULL: 4G), ext4, mounted on dfd's rootfs. */
+int pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
+                            ctr_error_t *err);
+bool pool_lv_exists (const char *vglv);
 /* Removes what the record of dfd (at dirpath) names: the snapshots' volumes, the mount on
    rootfs, the subvolume / LV / upper. No record: nothing to do. */
 int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
@@ -23,6 +29,9 @@ int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
 int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
 /* Unmounts rootfs when it is a mount (lvm, overlay): before its directory is renamed. */
 int pool_volume_deactivate (int dfd, ctr_error_t *err);
+/* True when the volume of dfd starts from base (the rootfs of a pool's shared base): a
+   copy or snapshot of it, or an overlay over it. */
+bool pool_volume_uses_base (int dfd, const char *base);
 /* The pool a container directory's volume is in ("default" without a record). */
 char *pool_volume_pool (int dfd);
 /* The real root filesystem directory of the container at dirpath. */

@@ -23,6 +23,7 @@
 #include "rootfs/paths.h"
 #include "system/idmap.h"
 #include "system/pool.h"
+#include "system/pool_image.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
@@ -343,80 +344,6 @@ system_rename_etc_hostname (int dirfd, const char *old, const char *new)
     ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
 }
 
-/* The key of a template's cached tree in an overlay pool: the template and a hash of
-   its options (FNV-1a). */
-static char *
-image_key (const struct system_create_options *o)
-{
-  uint64_t h = 14695981039346656037ULL;
-  for (char **a = o->template_args; a && *a; a++)
-    for (const char *c = *a;; c++)
-      {
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-        if (*c == '\0')
-          break;
-      }
-  return xasprintf ("%s-%016llx", o->template_name, (unsigned long long)h);
-}
-
-/* overlay pools: <pool>/.images/KEY/ holds the template's tree (rootfs/, template.conf and
-   the name it was built for); made under the images directory's lock the first time, in a
-   claimed `.KEY.new` that a killed build leaves for the next one to remove. Then the
-   container's upper goes over it, its template.conf is copied and /etc/hostname renamed. */
-static int
-overlay_image (const struct pool *pool, const char *tpath, const char *name,
-               const struct system_create_options *o, int dfd, ctr_error_t *err)
-{
-  cleanup_free char *key = image_key (o), *images = xasprintf ("%s/.images", pool->path);
-  cleanup_free char *imgdir = xasprintf ("%s/%s", images, key), *lower = NULL;
-  cleanup_free char *text = NULL, *built_for = NULL;
-  cleanup_close int pfd = -1, ifd = -1, kfd = -1;
-  size_t len;
-  int interrupted;
-
-  pfd = owned_dir_open (pool->path, "pool path", 0, err);
-  if (pfd < 0)
-    return ctr_error_wrap (err, "pool `%s`", pool->name);
-  if (mkdirat (pfd, ".images", 0700) < 0 && errno != EEXIST)
-    return ctr_error (err, errno, "create `%s`", images);
-  ifd = owned_subdir_open (pfd, ".images", images, "pool images", err);
-  if (ifd < 0 || flock (ifd, LOCK_EX) < 0)
-    return -1;
-  kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (kfd < 0)
-    {
-      cleanup_free char *tmp = xasprintf ("%s/.%s.new", images, key);
-      cleanup_free char *tmpname = xasprintf (".%s.new", key);
-      cleanup_close int tfd = store_staging_claim (ifd, key, err);
-      if (tfd < 0)
-        return -1;
-      if (mkdirat (tfd, "rootfs", 0755) < 0)
-        return ctr_error (err, errno, "create `%s/rootfs`", tmp);
-      if (template_run (tpath, o->template_name, name, tmp, o->template_args, &interrupted, err) < 0
-          || write_file_at (tfd, "name", name, strlen (name), 0600, err) < 0)
-        {
-          ctr_error_t e2 = NULL;
-          if (remove_tree_at (ifd, tmpname, &e2) < 0)
-            ctr_error_print (&e2);
-          return -1;
-        }
-      if (renameat2 (ifd, tmpname, ifd, key, RENAME_NOREPLACE) < 0)
-        return ctr_error (err, errno, "rename `%s`", tmp);
-      kfd = openat (ifd, key, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (kfd < 0)
-        return ctr_error (err, errno, "open `%s`", imgdir);
-    }
-  if (read_file_at (kfd, TEMPLATE_CONF, TEMPLATE_CONF_MAX, &text, &len, err) < 0
-      || write_file_at (dfd, TEMPLATE_CONF, text, len, 0600, err) < 0
-      || read_file_at (kfd, "name", 1024, &built_for, &len, err) < 0)
-    return ctr_error_wrap (err, "pool `%s`: template tree `%s`", pool->name, imgdir);
-  lower = xasprintf ("%s/rootfs", imgdir);
-  if (pool_volume_create (pool, dfd, NULL, name, NULL, lower, err) < 0)
-    return -1;
-  system_rename_etc_hostname (dfd, built_for, name);
-  return 0;
-}
-
 /* Fills the staging directory tmp (dfd, locked) and renames it to name. */
 static int
 create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *name,
@@ -436,11 +363,19 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
   path = template_find (o->template_name, err);
   if (path == NULL)
     return -1;
-  if (pool->type == POOL_OVERLAY)
+  if (pool_image_shared (pool))
     {
-      /* the template's tree, built once per pool, template and options, is the lower */
-      if (overlay_image (pool, path, name, o, dfd, err) < 0)
+      /* the template's tree, built once per pool, template and options, is the base the
+         volume starts from (pool_image.h) */
+      cleanup_free char *built_for = NULL;
+      struct pool_image_request rq = { .tpath = path,
+                                       .tname = o->template_name,
+                                       .args = o->template_args,
+                                       .name = name,
+                                       .size = o->size };
+      if (pool_image_volume (root, pool, &rq, dfd, dir, &built_for, err) < 0)
         return -1;
+      system_rename_etc_hostname (dfd, built_for, name);
     }
   /* the volume first (recorded in dfd before it is made), then the template fills it; the
      template's keeper shares dfd, and with it the lock: a create killed meanwhile leaves a

@@ -186,8 +186,9 @@ check_marked() {
 	ctr destroy "$NAME-2"
 	ctr destroy "$NAME"
 	ctr destroy "$NAME-3"
-	[ -z "$(btrfs subvolume list "$WORK/mnt")" ] || fail "subvolumes: $(btrfs subvolume list "$WORK/mnt")"
+	# (the pool's base, the source's template tree, goes with the pool)
 	ctr pool rm sio-b
+	[ -z "$(btrfs subvolume list "$WORK/mnt")" ] || fail "subvolumes: $(btrfs subvolume list "$WORK/mnt")"
 	umount "$WORK/mnt"
 	losetup -d "$LOOP"
 	LOOP=
