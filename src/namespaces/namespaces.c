@@ -241,10 +241,17 @@ ns_write_time_offsets (const struct oci_linux *l, ctr_error_t *err)
   return 0;
 }
 
+static int procfd = -1;
+
+void
+ns_procfs_forget (void)
+{
+  procfd = -1;
+}
+
 int
 ns_procfs_fd (ctr_error_t *err)
 {
-  static int procfd = -1;
   struct statfs sfs;
   if (procfd >= 0)
     return procfd;

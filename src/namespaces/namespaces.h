@@ -56,6 +56,8 @@ int ns_userns_fd_with_maps (const struct oci_id_mapping *uids, size_t uids_len,
                             const struct oci_id_mapping *gids, size_t gids_len, ctr_error_t *err);
 /* Opens /proc and checks it is a real procfs (security rule 4). Cached for the process. */
 int ns_procfs_fd (ctr_error_t *err);
+/* After a sweep closed every fd (a monitor leaving its caller): the cached handle is gone. */
+void ns_procfs_forget (void);
 /* In a new network namespace: lo up, as runc and crun leave it (127.0.0.1 works). */
 int ns_loopback_up (ctr_error_t *err);
 /* Whether fd is a namespace of the calling process itself; type: "net", "user", ... */

@@ -61,6 +61,20 @@ idmap_tree (int tree, int userns_fd, bool recursive, const char *src, ctr_error_
     }
 }
 
+int
+rootfs_idmap_clone (const char *src, int userns_fd, ctr_error_t *err)
+{
+  int tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0)
+    return ctr_error (err, errno, "clone the mount of `%s`", src);
+  if (idmap_tree (tree, userns_fd, false, src, err) < 0)
+    {
+      close (tree);
+      return -1;
+    }
+  return tree;
+}
+
 static bool
 same_mappings (const struct oci_mount *a, const struct oci_mount *b)
 {

@@ -14,4 +14,8 @@
 int rootfs_idmap_mount (struct rootfs_ctx *ctx, size_t index, const struct oci_mount *m,
                         const struct mount_opts *o, ctr_error_t *err);
 
+/* A detached clone of the mount at src (not its submounts), idmapped with the user namespace
+   userns_fd (mount_setattr MOUNT_ATTR_IDMAP); -1 with the reason in words. */
+int rootfs_idmap_clone (const char *src, int userns_fd, ctr_error_t *err);
+
 #endif

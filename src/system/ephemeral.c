@@ -17,6 +17,11 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "rootfs/mountinfo.h"
+#include "base/json_edit.h"
+#include "namespaces/namespaces.h"
+#include "oci/oci.h"
+#include "rootfs/idmap.h"
+#include "system/idmap.h"
 #include "system/ephemeral.h"
 #include "system/store.h"
 #include "system/pool_volume.h"
@@ -56,7 +61,9 @@ top_is_layer (const char *path, const char *name)
   struct statx stx;
   struct mountinfo *mi = NULL;
   ctr_error_t e = NULL;
+  /* an unprivileged container's upper is the idmapped one (ephemeral_overlay_mapped) */
   cleanup_free char *needle = xasprintf ("/%s/%s/upper", name, EPHEMERAL_LAYER);
+  cleanup_free char *mapped = xasprintf ("/%s/%s/mapped/upper", name, EPHEMERAL_LAYER);
   bool yes = false;
   size_t n = 0;
 
@@ -71,8 +78,11 @@ top_is_layer (const char *path, const char *name)
     if ((uint64_t)mi[i].id == stx.stx_mnt_id && mi[i].fstype && mi[i].superopts
         && strcmp (mi[i].fstype, "overlay") == 0)
       {
-        const char *p = strstr (mi[i].superopts, needle);
-        yes = p && (p[strlen (needle)] == ',' || p[strlen (needle)] == '\0');
+        for (int k = 0; k < 2 && !yes; k++)
+          {
+            const char *want = k ? mapped : needle, *p = strstr (mi[i].superopts, want);
+            yes = p && (p[strlen (want)] == ',' || p[strlen (want)] == '\0');
+          }
       }
   mountinfo_free (mi, n);
   return yes;
@@ -105,16 +115,202 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
   for (int i = 0; i < MAX_STACK && top_is_layer (target, name); i++)
     if (unmount (target, err) < 0)
       return ctr_error_wrap (err, "container `%s`: ephemeral layer", name);
-  if (is_mountpoint_at (dfd, EPHEMERAL_LAYER) && unmount (layer, err) < 0)
+  /* the idmapped layers of an unprivileged container's run, then a tmpfs under them */
+  if (ephemeral_unmap (dfd, err) < 0
+      || (is_mountpoint_at (dfd, EPHEMERAL_LAYER) && unmount (layer, err) < 0))
     return ctr_error_wrap (err, "container `%s`: ephemeral layer", name);
   if (remove_tree_at (dfd, EPHEMERAL_LAYER, err) < 0)
     return ctr_error_wrap (err, "container `%s`: ephemeral layer", name);
   return 0;
 }
 
-/* upper/ and work/ in the layer, and the overlay over lower on rootfs. */
+/* An unprivileged container's layer. (docs/storage.md,
+   "Ephemeral runs and clones"). overlayfs cannot itself be idmapped, so where the container's
+   tree is unshifted on disk (its root is an idmapped mount) the overlay's layers are: each
+   lower and the layer's own directory are cloned, idmapped with the container's range and
+   attached in the layer (lower.N/, mapped/), the overlay stacks those, and the run's config
+   (.ephemeral/config.json) binds the overlay onto "/" as it is. Where the tree was shifted
+   into the range on disk, only the upper directory needs an owner: the container's root. */
+
+#define MAPPED "mapped"
+#define DATA "data"
+#define RUN_CONFIG "config.json"
+#define MAX_LOWERS 64
+
+/* A mount on dfd/name, also one of dfd's own filesystem (an idmapped bind of it). */
+static bool
+is_mount_at (int dfd, const char *name)
+{
+  struct statx a, b;
+  return statx (dfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
+         && statx (dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
+         && a.stx_mnt_id != b.stx_mnt_id;
+}
+
+/* tree attached at <layer>/name (a directory made for it). */
 static int
-mount_layer (int dfd, const char *dirpath, const char *lower, ctr_error_t *err)
+attach (int lfd, const char *layer, const char *name, int tree, ctr_error_t *err)
+{
+  if (mkdirat (lfd, name, 0700) < 0 && errno != EEXIST)
+    return ctr_error (err, errno, "create `%s/%s`", layer, name);
+  if (move_mount (tree, "", lfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return ctr_error (err, errno, "attach the idmapped `%s/%s`", layer, name);
+  return 0;
+}
+
+static int
+attach_mapped (int lfd, const char *layer, const char *src, const char *name, int userns,
+               ctr_error_t *err)
+{
+  cleanup_close int tree = rootfs_idmap_clone (src, userns, err);
+  if (tree < 0)
+    return -1;
+  return attach (lfd, layer, name, tree, err);
+}
+
+/* The lowers (colon-separated) idmapped as lower.0, lower.1 ...; *out: their paths. */
+static int
+map_lowers (int lfd, const char *layer, const char *lowers, int userns, char **out,
+            ctr_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (lowers);
+  char *save = NULL, *one;
+  size_t n = 0, len = 0;
+  char *joined = xstrdup ("");
+
+  for (one = strtok_r (copy, ":", &save); one; one = strtok_r (NULL, ":", &save), n++)
+    {
+      cleanup_free char *name = xasprintf ("lower.%zu", n), *next = NULL;
+      if (n >= MAX_LOWERS)
+        {
+          free (joined);
+          return ctr_error (err, E2BIG, "more than %d lower layers", MAX_LOWERS);
+        }
+      if (attach_mapped (lfd, layer, one, name, userns, err) < 0)
+        {
+          free (joined);
+          return -1;
+        }
+      next = xasprintf ("%s%s%s/%s", joined, len ? ":" : "", layer, name);
+      free (joined);
+      joined = steal_ptr (next);
+      len = strlen (joined);
+    }
+  *out = joined;
+  return 0;
+}
+
+/* .ephemeral/config.json: the container's config without the idmapped bind of "/" (the
+   overlay's layers are idmapped already, and an overlay cannot be idmapped again). */
+static int
+write_run_config (int dfd, int lfd, const struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL, *out = NULL;
+  struct store_meta plain = *m;
+  json_node *config;
+  size_t len;
+
+  if (read_file_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+    return -1;
+  config = jnode_parse (text, "config.json", err);
+  if (config == NULL)
+    return -1;
+  plain.idmap_shifted = true; /* what the root looks like from the runtime's side */
+  idmap_config_apply (config, &plain);
+  out = jnode_to_string (config, &len);
+  jnode_free (config);
+  return write_file_at (lfd, RUN_CONFIG, out, len, 0600, err);
+}
+
+/* The user namespace the layers are idmapped with: the container's range, and host root as
+   the id just past it. overlayfs works in its upper with the credentials of whoever mounted
+   it (host root here: its work directory, a copy-up's first steps), which an idmapped upper
+   must be able to write down; the container's own files keep their ids (a copy-up and a new
+   file get their owner's). */
+static int
+mapped_userns (const struct store_meta *m, ctr_error_t *err)
+{
+  struct oci_id_mapping u[2] = { { 0, m->idmap_uid, m->idmap_count }, { m->idmap_count, 0, 1 } };
+  struct oci_id_mapping g[2] = { { 0, m->idmap_gid, m->idmap_count }, { m->idmap_count, 0, 1 } };
+  return ns_userns_fd_with_maps (u, 2, g, 2, err);
+}
+
+int
+ephemeral_overlay_mapped (int dfd, const char *dirpath, const char *lowers,
+                          const struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_free char *layer = xasprintf ("%s/%s", dirpath, EPHEMERAL_LAYER);
+  cleanup_free char *target = xasprintf ("/proc/self/fd/%d/rootfs", dfd);
+  cleanup_free char *data = xasprintf ("%s/%s", layer, DATA), *lowerdirs = NULL, *opts = NULL;
+  cleanup_close int lfd
+      = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int userns = -1;
+
+  if (lfd < 0)
+    return ctr_error (err, errno, "open `%s`", layer);
+  if ((mkdirat (lfd, DATA, 0700) < 0 && errno != EEXIST)
+      || (mkdirat (lfd, DATA "/upper", 0755) < 0 && errno != EEXIST)
+      || (mkdirat (lfd, DATA "/work", 0700) < 0 && errno != EEXIST))
+    return ctr_error (err, errno, "create `%s`", data);
+  userns = mapped_userns (m, err);
+  if (userns < 0 || map_lowers (lfd, layer, lowers, userns, &lowerdirs, err) < 0
+      || attach_mapped (lfd, layer, data, MAPPED, userns, err) < 0)
+    return -1;
+  opts = xasprintf ("lowerdir=%s,upperdir=%s/" MAPPED "/upper,workdir=%s/" MAPPED "/work",
+                    lowerdirs, layer, layer);
+  if (mount ("overlay", target, "overlay", 0, opts) < 0)
+    return ctr_error (err, errno, "mount overlay (%s) on rootfs", opts);
+  return write_run_config (dfd, lfd, m, err);
+}
+
+int
+ephemeral_upper_owned (int dfd, const struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_free char *upper = xasprintf ("%s/upper", EPHEMERAL_LAYER);
+  if (fchownat (dfd, upper, m->idmap_uid, m->idmap_gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return ctr_error (err, errno, "give `%s` to the container's root", upper);
+  return 0;
+}
+
+int
+ephemeral_unmap (int dfd, ctr_error_t *err)
+{
+  cleanup_close int lfd
+      = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  char name[32];
+
+  if (lfd < 0)
+    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", EPHEMERAL_LAYER);
+  for (int i = -1; i < MAX_LOWERS; i++)
+    {
+      if (i < 0)
+        snprintf (name, sizeof name, "%s", MAPPED);
+      else
+        snprintf (name, sizeof name, "lower.%d", i);
+      while (is_mount_at (lfd, name))
+        {
+          cleanup_free char *path = xasprintf ("/proc/self/fd/%d/%s", lfd, name);
+          if (umount2 (path, MNT_DETACH) < 0)
+            return ctr_error (err, errno, "unmount `%s/%s`", EPHEMERAL_LAYER, name);
+        }
+    }
+  return 0;
+}
+
+char *
+ephemeral_run_config (int dfd)
+{
+  cleanup_free char *rel = xasprintf ("%s/%s", EPHEMERAL_LAYER, RUN_CONFIG);
+  if (faccessat (dfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return NULL;
+  return steal_ptr (rel);
+}
+
+/* upper/ and work/ in the layer, and the overlay over lower on rootfs; for an unprivileged
+   container (m's range) its layers idmapped, or its upper its root's (a shifted tree). */
+static int
+mount_layer (int dfd, const char *dirpath, const char *lower, const struct store_meta *m,
+             ctr_error_t *err)
 {
   cleanup_free char *target = fd_path (dfd, "rootfs");
   cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s/%s/upper,workdir=%s/%s/work", lower,
@@ -122,9 +318,13 @@ mount_layer (int dfd, const char *dirpath, const char *lower, ctr_error_t *err)
   cleanup_close int lfd
       = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
+  if (m->idmap_count > 0 && !m->idmap_shifted)
+    return ephemeral_overlay_mapped (dfd, dirpath, lower, m, err);
   if (lfd < 0 || (mkdirat (lfd, "upper", 0755) < 0 && errno != EEXIST)
       || (mkdirat (lfd, "work", 0700) < 0 && errno != EEXIST))
     return ctr_error (err, errno, "create `%s/%s`", dirpath, EPHEMERAL_LAYER);
+  if (m->idmap_count > 0 && ephemeral_upper_owned (dfd, m, err) < 0)
+    return -1;
   if (mount ("overlay", target, "overlay", 0, opts) < 0)
     return ctr_error (err, errno, "mount overlay (%s) on rootfs", opts);
   return 0;
@@ -141,44 +341,14 @@ mount_tmpfs_layer (int dfd, const char *dirpath, ctr_error_t *err)
   return 0;
 }
 
-/* An unprivileged container: where its root is an idmapped mount, overlayfs refuses to be
-   idmapped (EINVAL at start); where its tree was shifted, the layer's upper directory,
-   made by host root, is not its root's to write. */
-static bool
-unprivileged (int dfd, const char *name)
+/* The layer of a run over lower: recorded (the directory) before it is mounted. */
+static int
+layer_begin (int dfd, const char *dirpath, const char *name, const char *lower,
+             const struct store_meta *m, ctr_error_t *err)
 {
-  struct store_meta m;
-  ctr_error_t ignored = NULL;
-  bool r;
-
-  if (store_meta_read (dfd, name, &m, &ignored) < 0)
-    {
-      ctr_error_free (&ignored);
-      return false;
-    }
-  r = m.idmap_count > 0;
-  store_meta_clear (&m);
-  return r;
-}
-
-int
-ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *err)
-{
-  cleanup_free char *lower = pool_volume_clone_lower (dfd);
   struct statfs sfs;
-  int r;
+  int r = 0;
 
-  if (is_rootless ())
-    return ctr_error (err, 0, "container `%s`: --ephemeral needs root (an overlay mount)", name);
-  if (unprivileged (dfd, name))
-    return ctr_error (err, 0,
-                      "container `%s`: --ephemeral: it is unprivileged (a user namespace of its "
-                      "own), which an ephemeral layer does not serve yet; `ctr config %s set "
-                      "privileged true` makes it privileged",
-                      name, name);
-  /* an overlay pool's layers are stacked on directly (no overlay over an overlay) */
-  if (lower == NULL)
-    lower = pool_volume_rootfs (dfd, dirpath);
   if (strpbrk (lower, ",") || strpbrk (dirpath, ",:"))
     return ctr_error (err, 0, "container `%s`: --ephemeral: `%s` has a comma or colon in it", name,
                       strpbrk (dirpath, ",:") ? dirpath : lower);
@@ -187,24 +357,44 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
   /* recorded before it is made: the directory is the record a kill leaves */
   if (mkdirat (dfd, EPHEMERAL_LAYER, 0700) < 0)
     return ctr_error (err, errno, "container `%s`: create `%s`", name, EPHEMERAL_LAYER);
-  r = 0;
   if (statfs (dirpath, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
     r = mount_tmpfs_layer (dfd, dirpath, err);
-  if (r == 0 && mount_layer (dfd, dirpath, lower, err) < 0 && (*err)->status == EINVAL
+  if (r == 0 && mount_layer (dfd, dirpath, lower, m, err) < 0 && (*err)->status == EINVAL
       && !is_mountpoint_at (dfd, EPHEMERAL_LAYER))
     {
       /* the store's filesystem refused to be an upper: the layer goes to memory */
       ctr_error_free (err);
-      r = remove_tree_at (dfd, EPHEMERAL_LAYER, err);
+      r = ephemeral_unmap (dfd, err);
+      if (r == 0)
+        r = remove_tree_at (dfd, EPHEMERAL_LAYER, err);
       if (r == 0 && mkdirat (dfd, EPHEMERAL_LAYER, 0700) < 0)
         r = ctr_error (err, errno, "create `%s`", EPHEMERAL_LAYER);
       if (r == 0)
         r = mount_tmpfs_layer (dfd, dirpath, err);
       if (r == 0)
-        r = mount_layer (dfd, dirpath, lower, err);
+        r = mount_layer (dfd, dirpath, lower, m, err);
     }
   else if (*err)
     r = -1;
+  return r;
+}
+
+int
+ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *err)
+{
+  cleanup_free char *lower = pool_volume_clone_lower (dfd);
+  struct store_meta m;
+  int r;
+
+  if (is_rootless ())
+    return ctr_error (err, 0, "container `%s`: --ephemeral needs root (an overlay mount)", name);
+  if (store_meta_read (dfd, name, &m, err) < 0)
+    return -1;
+  /* an overlay pool's layers are stacked on directly (no overlay over an overlay) */
+  if (lower == NULL)
+    lower = pool_volume_rootfs (dfd, dirpath);
+  r = layer_begin (dfd, dirpath, name, lower, &m, err);
+  store_meta_clear (&m);
   if (r < 0)
     {
       ctr_error_t e2 = NULL;

@@ -21,4 +21,18 @@ bool ephemeral_active (int dfd);
 bool ephemeral_marked (int dfd);
 int ephemeral_mark (int dfd, ctr_error_t *err);
 
+/* The layer of an unprivileged container. */
+struct store_meta;
+/* An idmapped container (its tree unshifted): lowers (colon-separated) and the layer's upper
+   idmapped with m's range in <dirpath>/.ephemeral, the overlay of them mounted on rootfs,
+   and the run's config written without the idmapped bind of "/". */
+int ephemeral_overlay_mapped (int dfd, const char *dirpath, const char *lowers,
+                              const struct store_meta *m, ctr_error_t *err);
+/* A shifted container: the layer's upper/ is its root's. */
+int ephemeral_upper_owned (int dfd, const struct store_meta *m, ctr_error_t *err);
+/* The idmapped layers in .ephemeral unmounted (none: nothing to do). */
+int ephemeral_unmap (int dfd, ctr_error_t *err);
+/* The run's config relative to the container's directory dfd, or NULL: the stored one. */
+char *ephemeral_run_config (int dfd);
+
 #endif

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "namespaces/namespaces.h"
 #include "rootfs/lxcfs.h"
+#include "system/ephemeral.h"
 #include "system/monitor.h"
 #include "cgroups/cgroup.h"
 #include "base/json.h"
@@ -711,6 +713,8 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
                                            .netns_fd_out = &netns,
                                            .userns_fd_out = &userns };
   cleanup_strv char **addresses = NULL, **lxcfs = NULL;
+  /* an unprivileged container's ephemeral run: its root is idmapped already (its layers) */
+  cleanup_free char *run_config = ephemeral_run_config (cfg->store_fd);
   bool restored = cfg->restore && m->restarts == 0;
 
   ctr_log_debug ("monitor of `%s`: %s the container from %s", cfg->name,
@@ -718,6 +722,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
   if (!restored && lxcfs_container_binds (cfg->lxcfs, &lxcfs, err) < 0)
     return ctr_error_wrap (err, "container `%s`", cfg->name);
   opts.ro_binds = lxcfs;
+  opts.config_file = run_config;
   if (restored ? monitor_restore (cfg, &m->pid, &m->master, &addresses, err) < 0
                : container_create (cfg->ctx, cfg->name, &opts, err) < 0)
     return -1;
@@ -794,6 +799,7 @@ close_other_fds (int *keep, size_t n)
         next = keep[i] + 1;
       }
   syscall (SYS_close_range, next, ~0U, 0);
+  ns_procfs_forget ();
 }
 
 /* start -F's end of the pair: a console client from before init runs (monitor_config) */

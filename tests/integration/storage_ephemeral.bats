@@ -92,19 +92,31 @@ ephemeral_run_forgets() {
 	check_nothing_left ""
 }
 
-@test "--ephemeral of an unprivileged container: one line, nothing made" {
+# In a run of an unprivileged NAME: its root's files are root's inside, a file it makes is
+# too, and its user namespace is its own range.
+unprivileged_inside() {
+	local range
+	range=$(ctr config "$NAME" get idmap)
+	run ctr attach "$NAME" -- sh -c 'cat /proc/self/uid_map; stat -c %u:%g /bin/busybox /etc/passwd; touch /made; stat -c %u:%g /made'
+	assert_success
+	[ "$(echo $output)" = "0 ${range%%:*} 65536 0:0 0:0 0:0" ] || fail "idmap $range: $output"
+}
+
+@test "--ephemeral of an unprivileged container (the default): its files are its root's, the changes go" {
 	ctr create -t busybox "$NAME" --net none
 	[ "$(ctr config "$NAME" get privileged)" = false ] || fail "not unprivileged by default"
-	run ctr start --ephemeral "$NAME"
-	assert_failure
-	[[ $output == *"container \`$NAME\`: --ephemeral: it is unprivileged"*"set privileged true"* ]] ||
-		fail "$output"
-	[ "$(ctr ls --format json | jq -r '.[0].state')" = stopped ]
-	[ ! -e "$CTR_STORE/$NAME/.ephemeral" ] || fail "a layer directory was made"
+	ctr start --ephemeral "$NAME"
+	unprivileged_inside
+	ctr stop "$NAME"
+	[ ! -e "$CTR_STORE/$NAME/rootfs/made" ] || fail "the run's file outlived it"
+	ephemeral_run_forgets "$CTR_STORE/$NAME/rootfs"
+	# an ephemeral clone of it: a range of its own, gone with its run
 	run ctr clone --ephemeral "$NAME" "$NAME-e"
-	assert_failure
-	[[ $output == *"--ephemeral: it is unprivileged"* ]] || fail "$output"
-	[ ! -e "$CTR_STORE/$NAME-e" ] || fail "the clone is left"
+	assert_success
+	[ "$(state_of "$NAME-e")" = running ] || fail "clone: $(state_of "$NAME-e")"
+	NAME=$NAME-e unprivileged_inside
+	ctr stop "$NAME-e"
+	[ ! -e "$CTR_STORE/$NAME-e" ] || fail "the ephemeral clone is left"
 	ctr destroy "$NAME"
 	check_nothing_left ""
 }
