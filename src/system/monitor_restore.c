@@ -54,6 +54,7 @@ monitor_restore (const struct monitor_config *cfg, pid_t *pid, int *master, char
     .status_fd = -1,
     .console_master = master,
     .pid_out = pid,
+    .tcp_established = true,
   };
   int status;
 

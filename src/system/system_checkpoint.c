@@ -259,6 +259,8 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   o.parent_path = d->parent;
   o.keep_state = true;
   o.external_netns = netns;
+  /* a machine's open connections go with it (restored in repair mode, as LXD migrates) */
+  o.tcp_established = true;
   if (container_checkpoint (ctx, name, &o, err) < 0)
     return -1;
   if (unlinkat (imgfd, CKPT_INCOMPLETE, 0) < 0)

@@ -30,6 +30,14 @@ teardown() {
 	for n in $(ls -A "$TGT/store" 2>/dev/null); do
 		tgt destroy -f "$n" >/dev/null 2>&1 || true
 	done
+	if [ -n "${NET_TEST:-}" ]; then
+		tgt network rm -f "${NET_TEST[0]}" >/dev/null 2>&1 || true
+		TGT_NETNS='' ctr network rm -f "${NET_TEST[0]}" >/dev/null 2>&1 || true
+		ip netns del "${NET_TEST[1]}" 2>/dev/null || true
+		ip netns del "${NET_TEST[2]}" 2>/dev/null || true
+		ip link del "${NET_TEST[3]}" 2>/dev/null || true
+		ip link del "${NET_TEST[2]}h" 2>/dev/null || true
+	fi
 	delete_all_containers
 	[ -z "$(ls -A "$TGT/state" 2>/dev/null)" ] || fail "target state left: $(ls -A "$TGT/state")"
 	check_no_leaks && return 0
@@ -40,6 +48,7 @@ teardown() {
 # tgt ARGS...: ctr as the target host.
 tgt() {
 	CTR_TEST_MARKER=$MARKER CTR_STORE=$TGT/store CTR_NETWORK_ROOT=$TGT/netroot \
+		${TGT_NETNS:+nsenter --net=/run/netns/$TGT_NETNS} \
 		timeout --foreground -k 5 "${CTR_TIMEOUT:-30}" "$CTR" --root "$TGT/state" "$@"
 }
 
@@ -64,7 +73,8 @@ receiver() {
 	done
 	shift
 	rm -f "$SOCK"
-	timeout -k 5 300 env "${envs[@]}" CTR_TEST_MARKER="$MARKER" CTR_STORE="$TGT/store" \
+	${TGT_NETNS:+nsenter --net=/run/netns/$TGT_NETNS} \
+		timeout -k 5 300 env "${envs[@]}" CTR_TEST_MARKER="$MARKER" CTR_STORE="$TGT/store" \
 		CTR_NETWORK_ROOT="$TGT/netroot" "$CTR" --root "$TGT/state" "$@" migrate \
 		--listen "unix:$SOCK" >"$BATS_TEST_TMPDIR/recv.out" 2>&1 &
 	RECV_PID=$!
@@ -294,5 +304,83 @@ wait_count_above() {
 	[ -z "$(tgt_names)" ] || fail "the target lists $(tgt_names)"
 	[ -z "$(ls -A "$TGT/store")" ] || fail "the target keeps $(ls -A "$TGT/store")"
 	run ctr stop "$NAME"
+	assert_success
+}
+
+# A server in the container that sends a count, one line each 0.2 s, to the first client.
+make_count_server() {
+	local cfg=$CTR_STORE/$NAME/config.json
+	ctr create -t busybox "$NAME" --net "$1" --privileged >/dev/null
+	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
+	echo "::once:/bin/sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=\$((i+1)); echo \$i; sleep 0.2; done | nc -l -p 5000'" \
+		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
+}
+
+# lines_above N: the client has received more than N lines.
+lines_above() {
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/tcp.out")" -gt "$1" ]
+}
+
+@test "migrate: a TCP connection from another namespace to a server in the container survives it" {
+	requires_criu
+	# two hosts: this network namespace and one for the target, each with a network named
+	# $net on a bridge; a link between the bridges makes them one segment, where a client in
+	# a third namespace talks to the container
+	local net=mgn$$ br=mgb$$ tns=mgt$$ cli=mgc$$ link=mgl$$ ip mac before n
+	NET_TEST=("$net" "$tns" "$cli" "$link")
+	ip netns add "$tns"
+	TGT_NETNS=$tns
+	ip -n "$tns" link set lo up
+	ctr network create "$net" --subnet 10.213.91.0/24 --bridge "$br" --no-dns --no-nat >/dev/null
+	tgt network create "$net" --subnet 10.213.91.0/24 --bridge "$br" --no-dns --no-nat >/dev/null
+	make_count_server "$net"
+	ctr start "$NAME"
+	# the target's bridge is up before the container comes (as on a host with others)
+	ip -n "$tns" link add "$br" type bridge
+	ip -n "$tns" link set "$br" up
+	ip link add "$link" type veth peer name "${link}p"
+	ip link set "${link}p" netns "$tns"
+	ip -n "$tns" link set "${link}p" master "$br" up
+	ip link set "$link" master "$br" up
+	ip netns add "$cli"
+	ip link add "${cli}h" type veth peer name eth0 netns "$cli"
+	ip link set "${cli}h" master "$br" up
+	ip -n "$cli" addr add 10.213.91.250/24 dev eth0
+	ip -n "$cli" link set eth0 up
+	ip=$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .addresses[0]')
+	ip=${ip%%/*}
+	mac=$(ctr attach "$NAME" -- cat /sys/class/net/eth0/address </dev/null)
+	# the client's input stays open (at its end nc would end the connection)
+	mkfifo "$BATS_TEST_TMPDIR/tcp.in"
+	exec 8<>"$BATS_TEST_TMPDIR/tcp.in"
+	ip netns exec "$cli" busybox nc "$ip" 5000 <"$BATS_TEST_TMPDIR/tcp.in" >"$BATS_TEST_TMPDIR/tcp.out" 2>&1 &
+	local client=$!
+	wait_until lines_above 3
+	receiver --
+	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_success
+	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	[ "$(tgt_state_of "$NAME")" = running ]
+	# the same connection goes on: the client is still there and the count has no gap
+	before=$(wc -l <"$BATS_TEST_TMPDIR/tcp.out")
+	# (TCP retransmits what the downtime lost, with its backoff: a minute at most)
+	local tries=600
+	until lines_above $((before + 5)); do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the client got nothing more: $(tail -3 "$BATS_TEST_TMPDIR/tcp.out")" || return 1
+		sleep 0.1
+	done
+	kill -0 "$client" || fail "the client's connection ended: $(tail -3 "$BATS_TEST_TMPDIR/tcp.out")"
+	n=$(awk 'NR > 1 && $1 != prev + 1 { print NR": "prev" then "$1; exit } { prev = $1 }' \
+		"$BATS_TEST_TMPDIR/tcp.out")
+	[ -z "$n" ] || fail "the count broke at line $n"
+	[ "$(tgt attach "$NAME" -- cat /sys/class/net/eth0/address </dev/null)" = "$mac" ]
+	run tgt attach "$NAME" -- ip -4 -o addr show eth0 </dev/null
+	[[ $output == *" $ip/"* ]] || fail "the address on the target: $output"
+	kill "$client" 2>/dev/null || true
+	exec 8>&-
+	run tgt stop "$NAME"
 	assert_success
 }
