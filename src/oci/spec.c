@@ -175,13 +175,16 @@ write_env (json_writer *w, const char *const *extra, bool container_env)
     {
       size_t name_len = strcspn (*e, "=") + 1;
       bool overridden = false;
+      /* NAME=VALUE replaces a default, a bare NAME takes it away */
       for (const char *const *x = extra; x && *x && !overridden; x++)
-        overridden = strncmp (*x, *e, name_len) == 0;
+        overridden = strncmp (*x, *e, name_len) == 0
+                     || (strncmp (*x, *e, name_len - 1) == 0 && (*x)[name_len - 1] == '\0');
       if (!overridden)
         json_string (w, *e);
     }
   for (; extra && *extra; extra++)
-    json_string (w, *extra);
+    if (strchr (*extra, '='))
+      json_string (w, *extra);
   json_array_close (w);
 }
 
