@@ -47,6 +47,20 @@ system_is_running() {
 			systemctl list-units --failed --no-legend --plain </dev/null 2>&1)"
 }
 
+# console_failures NAME: the lines of NAME's console that read like a failure, less those
+# LXC 5's unprivileged Debian 12 guests print too (the same rootfs under lxc-start with
+# lxc.idmap and userns.conf: the kernel refuses these to any container's root). Fails
+# unless the log it reads holds the whole boot, from init's banner to root's prompt.
+console_failures() {
+	local log
+	log=$(ctr console --log "$1") || return 1
+	[[ $log == *"root@$1"* ]] && grep -qE 'INIT: version|systemd' <<<"$log" ||
+		fail "not a whole boot on the console: $log" || return 1
+	sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\r//g' <<<"$log" |
+		grep -iE 'fail|denied|not permitted|read-only file system|cannot|must be root|error|bad option|not defined' |
+		grep -vxE 'mount: /sys/kernel/security: permission denied\.|mount: /sys/fs/pstore: permission denied\.|mount: /sys: permission denied\.|mount: /(|run|run/lock|dev/shm|dev/pts): mount point not mounted or bad option\.|[[:space:]]*dmesg\(1\) may have more information after failed mount system call\.|(Checking file systems\.\.\.)?setterm: \$TERM is not defined\.|dmesg: read kernel buffer failed: Operation not permitted' || true
+}
+
 @test "debian: systemd boots to running in a system container, sshd answers on a published port; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
 	requires_tools debootstrap ssh ssh-keygen
@@ -116,6 +130,10 @@ system_is_running() {
 			"journal: $(ctr attach "$name" -- journalctl -b --no-pager -o short-monotonic </dev/null 2>&1 | grep -i -e console -e tty -e getty | head -20)" || return 1
 		sleep 0.1
 	done
+	# no failure on the console that LXC's unprivileged guest does not print too
+	local failures
+	failures=$(console_failures "$name") || fail "$failures" || return 1
+	[ -z "$failures" ] || fail "failure lines on the console: $failures"
 	# sshd (it chroots to its privilege-separation directory: CAP_SYS_CHROOT's syscall is let
 	# through by the default seccomp profile) answers a login from outside
 	run ctr attach "$name" -- systemctl is-active ssh </dev/null
@@ -139,15 +157,6 @@ system_is_running() {
 		fail "published port's rules left: $(nft list table inet ctr)"
 }
 
-# console_failures NAME: the lines of NAME's console that read like a failure, less those
-# LXC 5's unprivileged Debian 12 guests print too (the same rootfs under lxc-start with
-# lxc.idmap and userns.conf: the kernel refuses these to any container's root).
-console_failures() {
-	ctr console --log "$1" | sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\r//g' |
-		grep -iE 'fail|denied|not permitted|read-only file system|cannot|must be root|error|bad option|not defined' |
-		grep -vxE 'mount: /sys/kernel/security: permission denied\.|mount: /sys/fs/pstore: permission denied\.|mount: /sys: permission denied\.|mount: /(|run|run/lock|dev/shm|dev/pts): mount point not mounted or bad option\.|[[:space:]]*dmesg\(1\) may have more information after failed mount system call\.|(Checking file systems\.\.\.)?setterm: \$TERM is not defined\.|dmesg: read kernel buffer failed: Operation not permitted' || true
-}
-
 @test "debian: a sysvinit guest boots unprivileged with no failure line LXC's unprivileged guest does not print (slow: CI or CTR_SLOW_TESTS)" {
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
 	requires_tools debootstrap
@@ -168,7 +177,7 @@ console_failures() {
 		[ "$tries" -gt 0 ] || fail "no login on the console: $(ctr console --log "$name" | tail -15)" || return 1
 		sleep 0.1
 	done
-	failures=$(console_failures "$name")
+	failures=$(console_failures "$name") || fail "$failures" || return 1
 	[ -z "$failures" ] || fail "failure lines on the console: $failures"
 	# hostname.sh named it (sethostname in its own UTS namespace)
 	run ctr attach "$name" -- hostname </dev/null
