@@ -234,45 +234,6 @@ is_hidden (const struct mountinfo *mi, size_t len, size_t i)
   return false;
 }
 
-/* The controllers systemd mounts together, and links each name to (systemd 252's
-   mount-setup.c): an init that is given them apart (a host that mounts them so) or not at
-   all logs "Failed to create symlink" for each name. */
-static const char *const joined_controllers[][3] = {
-  { "cpu", "cpuacct", "cpu,cpuacct" },
-  { "net_cls", "net_prio", "net_cls,net_prio" },
-};
-
-static const char *
-joined_with (const char *name)
-{
-  for (size_t i = 0; i < ARRAY_SIZE (joined_controllers); i++)
-    if (strcmp (name, joined_controllers[i][0]) == 0
-        || strcmp (name, joined_controllers[i][1]) == 0)
-      return joined_controllers[i][2];
-  return NULL;
-}
-
-/* In a writable mount (a systemd guest) the tmpfs is laid out as systemd makes it: a
-   hierarchy of one controller systemd joins with another is left out (as under LXC, where
-   systemd mounts them itself and the joined mount fails), and its name is the link systemd
-   would make, so its links are there already. The two could not be shown as one. */
-static bool
-left_for_systemd (const struct cgroup_env *env, const struct mountinfo *h)
-{
-  return !(env->flags & MS_RDONLY) && joined_with (strrchr (h->mountpoint, '/') + 1) != NULL;
-}
-
-static int
-link_joined_controllers (int tmp_fd, ctr_error_t *err)
-{
-  for (size_t i = 0; i < ARRAY_SIZE (joined_controllers); i++)
-    for (size_t j = 0; j < 2; j++)
-      if (symlinkat (joined_controllers[i][2], tmp_fd, joined_controllers[i][j]) < 0
-          && errno != EEXIST)
-        return ctr_error (err, errno, "symlink cgroup `%s`", joined_controllers[i][j]);
-  return 0;
-}
-
 static int
 mount_cgroup_v1 (struct cgroup_env *env, const char *path, int dst_fd, const struct mount_opts *o,
                  ctr_error_t *err)
@@ -288,12 +249,9 @@ mount_cgroup_v1 (struct cgroup_env *env, const char *path, int dst_fd, const str
     return -1;
   for (i = 0; i < env->mi_len; i++)
     if (is_host_hierarchy (&env->mi[i]) && !is_hidden (env->mi, env->mi_len, i)
-        && !left_for_systemd (env, &env->mi[i])
         && mount_hierarchy (env, tmp_fd, &env->mi[i], err) < 0)
       return -1;
   if (copy_cgroup_symlinks (tmp_fd, err) < 0)
-    return -1;
-  if (!(env->flags & MS_RDONLY) && link_joined_controllers (tmp_fd, err) < 0)
     return -1;
   /* read-only also in a writable mount, as systemd-nspawn leaves it: an init that finds
      the tmpfs writable makes directories and links in it for hierarchies it then cannot
