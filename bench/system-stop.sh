@@ -6,10 +6,20 @@
 # the console; "clean" is a halt without the SIGKILL after the timeout (ctr: exit 0 and
 # `clean: true`; LXC: init gone before lxc-stop's timeout). A boot is timed from the start
 # command until that state (polled every 0.1 s through attach / lxc-attach).
-# Usage: bench/system-stop.sh [-n ROUNDS] [CTR]   (root; needs lxc and debootstrap)
+# -u: LXC boots it unprivileged too, as ctr does by default (lxc.idmap with the range ctr
+# gave the container, userns.conf, the rootfs idmapped); root needs a subordinate range for
+# LXC's newuidmap, which it gets from /etc/subuid and /etc/subgid bound over in a mount
+# namespace of LXC's own, and LXC's root must reach the rootfs, bound at a 0755 path there.
+# Usage: bench/system-stop.sh [-n ROUNDS] [-u] [CTR]   (root; needs lxc and debootstrap)
 set -euo pipefail
-rounds=10
-if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
+rounds=10 userns=
+while :; do
+	case ${1:-} in
+	-n) rounds=$2 && shift 2 ;;
+	-u) userns=1 && shift ;;
+	*) break ;;
+	esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 ctr=${1:-$here/src/ctr}
 [ "$(id -u)" = 0 ] || { echo "system-stop.sh: must run as root" >&2; exit 1; }
@@ -18,7 +28,8 @@ for t in lxc-start debootstrap jq; do
 done
 tmp=$(mktemp -d /tmp/ctr-bench-stop.XXXXXX)
 name=benchstop$$
-export CTR_STORE=$tmp/store CTR_TEMPLATE_PATH=$here/templates CTR_INIT=$here/src/init/ctr-init
+export CTR_STORE=$tmp/store CTR_TEMPLATE_PATH=${CTR_TEMPLATE_PATH:-$here/templates}
+export CTR_INIT=${CTR_INIT:-$here/src/init/ctr-init}
 C=("$ctr" --root "$tmp/state")
 L=(-n "$name" -P "$tmp/lxc")
 cleanup() {
@@ -38,6 +49,24 @@ lxc.apparmor.profile = unconfined
 lxc.tty.max = 0
 lxc.signal.halt = SIGPWR
 EOF
+LXC_START=(lxc-start)
+if [ -n "$userns" ]; then
+	IFS=: read -r uid gid _ < <("${C[@]}" config "$name" get idmap)
+	[ -n "$uid" ] && [ "$uid" != none ] || { echo "system-stop.sh: -u: $name has no id range" >&2; exit 1; }
+	chmod 0711 "$tmp"
+	mkdir -m 0755 "$tmp/lxcroot"
+	echo "root:$uid:65536" >"$tmp/subuid"
+	echo "root:$gid:65536" >"$tmp/subgid"
+	sed -i "s|^lxc.rootfs.path = .*|lxc.rootfs.path = dir:$tmp/lxcroot|" "$tmp/lxc/$name/config"
+	cat >>"$tmp/lxc/$name/config" <<EOF
+lxc.include = /usr/share/lxc/config/userns.conf
+lxc.idmap = u 0 $uid 65536
+lxc.idmap = g 0 $gid 65536
+lxc.rootfs.options = idmap=container
+EOF
+	LXC_START=(unshare -m sh -c 'mount --bind "$1/subuid" /etc/subuid && mount --bind "$1/subgid" /etc/subgid &&
+		mount --bind "$2" "$1/lxcroot" && shift 2 && exec lxc-start "$@"' sh "$tmp" "$CTR_STORE/$name/rootfs")
+fi
 
 # booted: runlevel 2 and a login shell on the console ($1: the tool's "run in it" command)
 booted() {
@@ -66,7 +95,7 @@ one_ctr() {
 one_lxc() {
 	local t0 t1 clean=true
 	t0=$(now)
-	lxc-start "${L[@]}"
+	"${LXC_START[@]}" "${L[@]}"
 	booted lxc-attach "${L[@]}" --
 	echo "lxc-boot $((($(now) - t0) / 1000000)) true" >>"$tmp/samples"
 	t0=$(now)

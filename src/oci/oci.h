@@ -467,6 +467,8 @@ int oci_check_sysctls (const struct oci_config *cfg, const char *origin, ctr_err
 /* The maskedPaths and readonlyPaths of the generated config.json (NULL-terminated). */
 extern const char *const oci_default_masked_paths[];
 extern const char *const oci_default_readonly_paths[];
+/* The capabilities an unprivileged system container adds to the generated set. */
+extern const char *const oci_system_userns_caps[];
 
 /* Default config.json for `ctr spec` (runc's defaults; rootless variant adds a user
    namespace with the caller's uid/gid mapped to 0 and drops what needs host root). */

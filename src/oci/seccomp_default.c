@@ -113,7 +113,8 @@ static const struct
   { "CAP_SYSLOG", "syslog" },
   { "CAP_BPF", "bpf" },
   { "CAP_PERFMON", "perf_event_open" },
-  { "CAP_SYS_ADMIN", "bpf fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount "
+  /* clone with namespace flags as unshare(2) allows them */
+  { "CAP_SYS_ADMIN", "bpf clone fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount "
                      "mount_setattr move_mount open_tree perf_event_open quotactl quotactl_fd "
                      "setdomainname sethostname setns syslog umount umount2 unshare" },
 };

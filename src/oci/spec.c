@@ -37,6 +37,22 @@ static const char *const system_caps[] = {
   NULL,
 };
 
+/* What an unprivileged system container's root adds to system_caps, as LXC's userns.conf
+   keeps every capability: in the container's own user namespace they act on its own
+   namespaces only (mount, sethostname, its network and ipc), nothing on the host. Left out
+   are those whose only use is in the host's namespace (modules, raw io, the clock, process
+   accounting, the kernel log, bpf, perf, vhangup, LSM policy): held in a user namespace
+   they grant nothing, and the default seccomp profile would open their calls. */
+const char *const oci_system_userns_caps[] = {
+  "CAP_AUDIT_CONTROL",   "CAP_AUDIT_READ",
+  "CAP_BLOCK_SUSPEND",   "CAP_CHECKPOINT_RESTORE",
+  "CAP_DAC_READ_SEARCH", "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",       "CAP_LEASE",
+  "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST",
+  "CAP_SYS_ADMIN",       "CAP_SYS_RESOURCE",
+  "CAP_WAKE_ALARM",      NULL,
+};
+
 static const char *const default_env[]
     = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
 
@@ -159,13 +175,16 @@ write_env (json_writer *w, const char *const *extra, bool container_env)
     {
       size_t name_len = strcspn (*e, "=") + 1;
       bool overridden = false;
+      /* NAME=VALUE replaces a default, a bare NAME takes it away */
       for (const char *const *x = extra; x && *x && !overridden; x++)
-        overridden = strncmp (*x, *e, name_len) == 0;
+        overridden = strncmp (*x, *e, name_len) == 0
+                     || (strncmp (*x, *e, name_len - 1) == 0 && (*x)[name_len - 1] == '\0');
       if (!overridden)
         json_string (w, *e);
     }
   for (; extra && *extra; extra++)
-    json_string (w, *extra);
+    if (strchr (*extra, '='))
+      json_string (w, *extra);
   json_array_close (w);
 }
 

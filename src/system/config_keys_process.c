@@ -443,8 +443,8 @@ cap_name (const char *s)
   return c;
 }
 
-static void
-caps_add (json_node *config, const char *cap)
+void
+config_caps_add (json_node *config, const char *cap)
 {
   json_node *caps = jnode_path (config, "process.capabilities", true);
   for (size_t s = 0; s < 3; s++) /* bounding, effective, permitted */
@@ -455,8 +455,8 @@ caps_add (json_node *config, const char *cap)
     }
 }
 
-static void
-caps_drop (json_node *config, const char *cap)
+void
+config_caps_drop (json_node *config, const char *cap)
 {
   json_node *caps = jnode_path (config, "process.capabilities", false);
   for (size_t s = 0; cap_sets[s]; s++)
@@ -475,9 +475,8 @@ has_cap (json_node *config, const char *cap)
   return string_index (jnode_array_member (caps, "bounding", false), cap) >= 0;
 }
 
-/* The default profile for the bounding set the config has now. */
-static void
-seccomp_write_default (json_node *config)
+void
+config_seccomp_default (json_node *config)
 {
   json_node *bounding
       = jnode_array_member (jnode_path (config, "process.capabilities", false), "bounding", false);
@@ -512,9 +511,9 @@ set_cap (struct key_ctx *k, const char *value, bool add, ctr_error_t *err)
   if (cap == NULL)
     return ctr_error (err, 0, "%s: unknown capability `%s`", k->key, value);
   if (add)
-    caps_add (k->config, cap);
+    config_caps_add (k->config, cap);
   else
-    caps_drop (k->config, cap);
+    config_caps_drop (k->config, cap);
   return 0;
 }
 
@@ -557,7 +556,7 @@ set_seccomp (struct key_ctx *k, const char *value, ctr_error_t *err)
   if (!on)
     jnode_remove (jnode_path (k->config, "linux", false), "seccomp");
   else
-    seccomp_write_default (k->config);
+    config_seccomp_default (k->config);
   return 0;
 }
 
@@ -594,6 +593,19 @@ mount_writable (json_node *config, const char *dest, bool rw)
     jnode_append (opts, jnode_new_string (rw ? "rw" : "ro"));
 }
 
+static bool
+has_userns (json_node *config)
+{
+  json_node *nss = jnode_get (jnode_path (config, "linux", false), "namespaces");
+  for (size_t i = 0; i < jnode_len (nss); i++)
+    {
+      const char *t = jnode_string (jnode_get (jnode_at (nss, i), "type"));
+      if (t && strcmp (t, "user") == 0)
+        return true;
+    }
+  return false;
+}
+
 /* LXC's nesting (nesting.conf: proc:rw sys:rw cgroup:rw, no AppArmor confinement) for
    ctr's containers, which have no user namespace: CAP_SYS_ADMIN, nothing masked or
    read-only in /proc, /sys and /sys/fs/cgroup writable, and the default seccomp profile
@@ -609,20 +621,22 @@ set_nesting (struct key_ctx *k, const char *value, ctr_error_t *err)
   linux_ = jnode_path (k->config, "linux", true);
   if (on)
     {
-      caps_add (k->config, "CAP_SYS_ADMIN");
+      config_caps_add (k->config, "CAP_SYS_ADMIN");
       jnode_remove (linux_, "maskedPaths");
       jnode_remove (linux_, "readonlyPaths");
     }
   else
     {
-      caps_drop (k->config, "CAP_SYS_ADMIN");
+      /* an unprivileged container's root keeps it in its user namespace by default */
+      if (!has_userns (k->config))
+        config_caps_drop (k->config, "CAP_SYS_ADMIN");
       set_strings (linux_, "maskedPaths", oci_default_masked_paths);
       set_strings (linux_, "readonlyPaths", oci_default_readonly_paths);
     }
   mount_writable (k->config, "/sys", on);
   mount_writable (k->config, "/sys/fs/cgroup", on);
   if (jnode_get (linux_, "seccomp"))
-    seccomp_write_default (k->config);
+    config_seccomp_default (k->config);
   return 0;
 }
 

@@ -25,6 +25,12 @@ int set_mount_rm (struct key_ctx *k, const char *value, ctr_error_t *err);
 int set_nesting (struct key_ctx *k, const char *value, ctr_error_t *err);
 int set_rlimit (struct key_ctx *k, const char *value, ctr_error_t *err);
 int set_seccomp (struct key_ctx *k, const char *value, ctr_error_t *err);
+/* A capability added to (or dropped from) the bounding, effective and permitted sets
+   (dropped: from every set) of process.capabilities. */
+void config_caps_add (json_node *config, const char *cap);
+void config_caps_drop (json_node *config, const char *cap);
+/* linux.seccomp: the default profile for the bounding set the config has now. */
+void config_seccomp_default (json_node *config);
 /* "SOFT:HARD" of a process.rlimits entry. */
 char *rlimit_text (const json_node *e);
 

@@ -15,6 +15,7 @@
 
 #include "base/util.h"
 #include "oci/oci.h"
+#include "system/config_keys_process.h"
 #include "system/idmap.h"
 
 #define SUBID_MAX_SIZE (1 << 20)
@@ -312,6 +313,27 @@ set_sys (json_node *config, bool bind)
     }
 }
 
+/* The capabilities root has in its own user namespace (oci_system_userns_caps), added when
+   the container becomes unprivileged and dropped when it becomes privileged, where they
+   would be the host's; the default seccomp profile (when there is one) follows them. */
+static void
+set_userns_caps (json_node *config, bool on)
+{
+  json_node *linux_ = jnode_path (config, "linux", false);
+  /* `nesting true` (no masks) asked for CAP_SYS_ADMIN itself: it stays */
+  bool nesting = jnode_len (jnode_get (linux_, "maskedPaths")) == 0
+                 && jnode_len (jnode_get (linux_, "readonlyPaths")) == 0;
+  for (const char *const *c = oci_system_userns_caps; *c; c++)
+    {
+      if (on)
+        config_caps_add (config, *c);
+      else if (!nesting || strcmp (*c, "CAP_SYS_ADMIN") != 0)
+        config_caps_drop (config, *c);
+    }
+  if (jnode_get (linux_, "seccomp"))
+    config_seccomp_default (config);
+}
+
 void
 idmap_config_apply (json_node *config, const struct store_meta *m)
 {
@@ -328,6 +350,8 @@ idmap_config_apply (json_node *config, const struct store_meta *m)
     }
   else if (!on && i >= 0)
     jnode_array_remove (nss, (size_t)i);
+  if (on != (i >= 0))
+    set_userns_caps (config, on);
   if (on)
     {
       jnode_set (linux_, "uidMappings", mapping (m->idmap_uid, m->idmap_count));

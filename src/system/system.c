@@ -114,9 +114,10 @@ template_conf_line (struct template_conf *t, const char *key, const char *value,
     strv_append (&t->args, &t->n_args, value);
   else if (strcmp (key, "env") == 0)
     {
-      if (strchr (value, '=') == NULL)
-        return ctr_error (err, 0, "%s:%zu: env `%s` is not NAME=VALUE", TEMPLATE_CONF, lineno,
-                          value);
+      /* NAME=VALUE, or a bare NAME that takes a default away */
+      if (value[0] == '=' || value[0] == '\0')
+        return ctr_error (err, 0, "%s:%zu: env `%s` is not NAME=VALUE or NAME", TEMPLATE_CONF,
+                          lineno, value);
       strv_append (&t->env, &t->n_env, value);
     }
   else if (strcmp (key, "cwd") == 0 && value[0] == '/')

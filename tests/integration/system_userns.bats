@@ -137,6 +137,43 @@ in_ns() {
 	ctr stop "$NAME-p"
 }
 
+@test "root in a default container holds CAP_SYS_ADMIN for its own namespaces only (hostname, mounts); --privileged does not" {
+	local host_name panic
+	host_name=$(hostname)
+	panic=$(cat /proc/sys/kernel/panic)
+	ctr create -t busybox "$NAME" --net none
+	ctr create -t busybox "$NAME-p" --net none --privileged
+	run ctr config "$NAME" get caps
+	[[ ,$output, == *,CAP_SYS_ADMIN,* ]] || fail "unprivileged caps: $output"
+	run ctr config "$NAME-p" get caps
+	[[ ,$output, != *,CAP_SYS_ADMIN,* ]] || fail "privileged caps: $output"
+	ctr start "$NAME"
+	ctr start "$NAME-p"
+	# its own hostname and mounts (what a Debian boot does: hostname.sh, /run, /run/lock)
+	run in_ns "$NAME" 'hostname renamed && hostname && mkdir -p /tmp/m && mount -t tmpfs t /tmp/m &&
+		touch /tmp/m/x && umount /tmp/m && echo mounted'
+	assert_success
+	[ "${lines[0]}" = renamed ] && [ "${lines[1]}" = mounted ] || fail "$output"
+	[ "$(hostname)" = "$host_name" ] || fail "the host's name changed: $(hostname)"
+	# not the host's: a sysctl stays host root's, also once the read-only /proc/sys is gone
+	run in_ns "$NAME" "umount /proc/sys; echo $panic >/proc/sys/kernel/panic"
+	assert_failure
+	# a privileged container has no CAP_SYS_ADMIN (nor the calls in its seccomp profile)
+	run in_ns "$NAME-p" 'hostname renamed'
+	assert_failure
+	ctr stop "$NAME"
+	ctr stop "$NAME-p"
+	# privileged true takes the capability away with the user namespace, false gives it back
+	ctr config "$NAME" set privileged true
+	run ctr config "$NAME" get caps
+	[[ ,$output, != *,CAP_SYS_ADMIN,* ]] || fail "after privileged true: $output"
+	jq -e '.linux.seccomp.syscalls | map(.names) | add | index("sethostname") == null' \
+		"$CTR_STORE/$NAME/config.json" >/dev/null || fail "sethostname still in the profile"
+	ctr config "$NAME" set privileged false
+	run ctr config "$NAME" get caps
+	[[ ,$output, == *,CAP_SYS_ADMIN,* ]] || fail "after privileged false: $output"
+}
+
 @test "--privileged gives the identity map; privileged true|false switches it while stopped" {
 	ctr create -t busybox "$NAME" --net none --privileged
 	[ "$(idmap_of "$NAME")" = none ]
