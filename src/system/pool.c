@@ -216,6 +216,38 @@ pool_dir_open (const char *store, bool create, ctr_error_t *err)
   return fd;
 }
 
+/* Under the lock of `.pools` (fd): removes the `NAME.json.tmp` that a create or an edit
+   killed between its write and its rename left; no one else writes there meanwhile. */
+static void
+pool_dir_sweep (int fd)
+{
+  cleanup_dir DIR *d = fdopendir (fcntl (fd, F_DUPFD_CLOEXEC, 0));
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      size_t len = strlen (de->d_name);
+      if (de->d_type == DT_REG && len > 9 && strcmp (de->d_name + len - 9, ".json.tmp") == 0)
+        unlinkat (fd, de->d_name, 0);
+    }
+}
+
+int
+pool_dir_lock (const char *store, bool create, ctr_error_t *err)
+{
+  int fd = pool_dir_open (store, create, err);
+  if (fd < 0)
+    return -1;
+  if (flock (fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return ctr_error (err, e, "lock `%s/%s`", store, POOLS_DIR);
+    }
+  pool_dir_sweep (fd);
+  return fd;
+}
+
 static int
 pool_parse (const char *text, size_t len, const char *origin, struct pool *p, ctr_error_t *err)
 {
@@ -382,11 +414,9 @@ pool_create (const char *store, const struct pool *in, ctr_error_t *err)
     r = check_pool_path (in, &canonical, err);
   if (r < 0)
     return ctr_error_wrap (err, "pool create %s", in->name);
-  fd = pool_dir_open (store, true, err);
+  fd = pool_dir_lock (store, true, err);
   if (fd < 0)
     return -1;
-  if (flock (fd, LOCK_EX) < 0)
-    return ctr_error (err, errno, "lock `%s/%s`", store, POOLS_DIR);
   file = xasprintf ("%s.json", in->name);
   if (faccessat (fd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return ctr_error (err, 0, "pool create %s: pool `%s` already exists", in->name, in->name);
