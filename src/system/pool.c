@@ -92,7 +92,7 @@ first_line (const char *text)
 }
 
 int
-pool_run_tool (const char *const *argv, char **out, ctr_error_t *err)
+pool_run_tool (const char *const *argv, char **out, int keep_fd, ctr_error_t *err)
 {
   cleanup_free char *prog = tool_find (argv[0]), *errtext = NULL;
   cleanup_close int errfd = -1;
@@ -125,6 +125,8 @@ pool_run_tool (const char *const *argv, char **out, ctr_error_t *err)
       if (nul < 0 || dup2 (nul, STDIN_FILENO) < 0 || dup2 (out ? fds[1] : nul, STDOUT_FILENO) < 0
           || dup2 (errfd, STDERR_FILENO) < 0)
         _exit (127);
+      if (keep_fd >= 0)
+        fcntl (keep_fd, F_SETFD, 0);
       execve (prog, (char *const *)argv, envp);
       dprintf (STDERR_FILENO, "cannot run %s: %s\n", prog, strerror (errno));
       _exit (127);
@@ -227,7 +229,8 @@ pool_dir_sweep (int fd)
   while (d && (de = readdir (d)) != NULL)
     {
       size_t len = strlen (de->d_name);
-      if (de->d_type == DT_REG && len > 9 && strcmp (de->d_name + len - 9, ".json.tmp") == 0)
+      /* (a directory of that name is not unlinked, a symlink is, not followed) */
+      if (len > 9 && strcmp (de->d_name + len - 9, ".json.tmp") == 0)
         unlinkat (fd, de->d_name, 0);
     }
 }
@@ -377,7 +380,7 @@ check_lvm (const struct pool *p, ctr_error_t *err)
     return ctr_error (err, 0, "--vg `%s` --thinpool `%s`: invalid LVM name", p->vg, p->thinpool);
   vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
   argv[4] = vgpool;
-  if (pool_run_tool (argv, &attr, err) < 0)
+  if (pool_run_tool (argv, &attr, -1, err) < 0)
     return ctr_error_wrap (err, "thin pool `%s`", vgpool);
   attr[strcspn (attr, "\n")] = '\0';
   if (attr[strspn (attr, " ")] != 't')

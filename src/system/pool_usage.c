@@ -62,7 +62,7 @@ pool_usage_get (const char *store, const struct pool *p, struct pool_usage *u, c
               "-o",  "lv_size,data_percent", vgpool,    NULL };
       double pct = 0;
       unsigned long long size = 0;
-      if (pool_run_tool (argv, &text, err) < 0)
+      if (pool_run_tool (argv, &text, -1, err) < 0)
         return ctr_error_wrap (err, "pool `%s`", p->name);
       if (sscanf (text, " %llu;%lf", &size, &pct) >= 1)
         {
