@@ -64,6 +64,7 @@ dataio_spawn_tar (char *const *argv, int in_fd, int out_fd, int keep_fd, int *er
       _exit (127);
     }
   *errfd = efd;
+  interrupt_child (pid);
   return pid;
 }
 
@@ -102,6 +103,12 @@ dataio_wait_tar (pid_t pid, int efd, ctr_error_t *err)
         close (efd);
         return ctr_error (err, errno, "wait for tar");
       }
+  interrupt_child (0);
+  if (interrupt_caught ())
+    {
+      close (efd);
+      return ctr_error (err, 0, "tar: interrupted (%s)", strsignal (interrupt_caught ()));
+    }
   first_complaint (efd, msg, sizeof msg);
   close (efd);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)

@@ -538,6 +538,7 @@ pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
       _exit (127);
     }
   close (fds[1]);
+  interrupt_child (pid);
   while (len < (ssize_t)sizeof msg - 1
          && ((n = read (fds[0], msg + len, sizeof msg - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
     len += n > 0 ? n : 0;
@@ -545,6 +546,10 @@ pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       return ctr_error (err, errno, "wait for cp");
+  interrupt_child (0);
+  if (interrupt_caught ())
+    return ctr_error (err, 0, "copy `%s` to `%s`: interrupted (%s)", from, to,
+                      strsignal (interrupt_caught ()));
   msg[len] = '\0';
   msg[strcspn (msg, "\n")] = '\0';
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)

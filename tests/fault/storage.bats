@@ -89,7 +89,7 @@ nothing_else() {
 store_is() {
 	local have want
 	have=$(ls -A "$CTR_STORE" | grep -vx '\.pools' | sort | tr '\n' ' ')
-	want=$( (($#)) && printf '%s\n' "$@" | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | grep -v '^$' | sort | tr '\n' ' ')
 	[ "$have" = "$want" ] || fail "store: $have (wanted: $want)"
 }
 
@@ -98,7 +98,7 @@ dir_is() {
 	local dir=$1 have want
 	shift
 	have=$(ls -A "$dir" | sort | tr '\n' ' ')
-	want=$( (($#)) && printf '%s\n' "$@" | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | grep -v '^$' | sort | tr '\n' ' ')
 	[ "$have" = "$want" ] || fail "$dir: $have (wanted: $want)"
 }
 
@@ -281,5 +281,49 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 	rm_in
 	ctr cp "$WORK/in" "$NAME:/in"
 	[ "$(cat "$CTR_STORE/$NAME/rootfs/in/d/f")" = data ]
+	source_boots
+}
+
+# interrupted SIG STATUS CHILD DELAY CMD...: CMD, slowed by DELAY (strace's syscalls and
+# inject, for the cp or tar it runs), gets SIG from the user once CHILD (a pgrep -f regex)
+# runs: ctr must end by SIG (exit STATUS) having removed what it made, its child too.
+interrupted() {
+	local sig=$1 status=$2 child=$3 delay=$4 spid ctr_pid rc=0
+	shift 4
+	# SIGINT back to its default (a background job of a script starts with it ignored)
+	env --default-signal=INT CTR_TEST_MARKER="$MARKER" strace -f -qq -o /dev/null -e trace="$delay" \
+		-e inject="$delay:delay_enter=100000" \
+		"$CTR" --root "$STATE_ROOT" "$@" </dev/null >"$BATS_TEST_TMPDIR/int.log" 2>&1 3>&- &
+	spid=$!
+	BG_PIDS+=("$spid")
+	wait_until pgrep -f "$child" >/dev/null
+	ctr_pid=$(pgrep -P "$spid" -x ctr)
+	[ -n "$ctr_pid" ] || fail "ctr not found"
+	kill -"$sig" "$ctr_pid"
+	wait "$spid" || rc=$?
+	[ "$rc" -eq "$status" ] || fail "SIG$sig: exit status $rc: $(cat "$BATS_TEST_TMPDIR/int.log")" || return 1
+	grep -q "interrupted" "$BATS_TEST_TMPDIR/int.log" || fail "SIG$sig: $(cat "$BATS_TEST_TMPDIR/int.log")"
+}
+
+@test "SIGTERM and SIGINT to clone, import and export: the half-made copy is removed before ctr ends by it" {
+	source_made
+	ctr export "$NAME" "$WORK/a.tar"
+	mkdir "$WORK/out"
+	local sig status chowns=fchownat,lchown,fchown,chown
+	for sig in TERM INT; do
+		status=$((128 + $(kill -l "$sig")))
+		interrupted "$sig" "$status" "^cp -a --reflink=auto -- $CTR_STORE/$NAME/rootfs" "$chowns" clone "$NAME" "$DST"
+		only_source || return 1
+		interrupted "$sig" "$status" "^tar --extract .*$CTR_STORE/.$DST.new" "$chowns" import "$WORK/a.tar" "$DST"
+		only_source || return 1
+		interrupted "$sig" "$status" "^tar --create .*$CTR_STORE" openat export "$NAME" "$WORK/out/a.tar.zst"
+		only_source || return 1
+		dir_is "$WORK/out"
+	done
+	# the names are free, the source whole
+	ctr clone "$NAME" "$DST"
+	ctr destroy "$DST"
+	ctr import "$WORK/a.tar" "$DST"
+	ctr export "$DST" "$WORK/out/a.tar.zst"
 	source_boots
 }
