@@ -208,7 +208,10 @@ open_output (const char *file, int *dirfd, char **tmpname, ctr_error_t *err)
   return fd;
 }
 
-/* The finished archive under its name: linked as FILE.tmp, renamed over FILE. */
+/* The finished archive under its name: linked as FILE where there is none (one step: a
+   kill leaves a whole FILE or none), else linked as FILE.tmp and renamed over FILE (a kill
+   between the two leaves the old FILE and a whole FILE.tmp, which the next export
+   replaces). */
 static int
 commit_output (const char *file, int fd, int dirfd, const char *tmpname, ctr_error_t *err)
 {
@@ -221,6 +224,10 @@ commit_output (const char *file, int fd, int dirfd, const char *tmpname, ctr_err
   if (tmpname == NULL)
     {
       snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      if (linkat (AT_FDCWD, path, dirfd, base, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+      if (errno != EEXIST)
+        return ctr_error (err, errno, "`%s`: create", file);
       unlinkat (dirfd, tmp, 0);
       if (linkat (AT_FDCWD, path, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
         return ctr_error (err, errno, "`%s`: create", file);

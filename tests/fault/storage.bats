@@ -198,20 +198,28 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 	source_boots
 }
 
-@test "fault: kill -9 at each step of export: no FILE but a whole one, the next export replaces what is left" {
+@test "fault: kill -9 at each step of export: a whole FILE or none, and no FILE.tmp but beside an old FILE" {
 	source_made
 	mkdir "$WORK/out"
+	ctr export "$NAME" "$WORK/old.tar.zst"
+	# whole FILE: the archive of $NAME, every member there (zstd -t checks the frame's end)
+	whole() { zstd -qt "$1" && tar -tf "$1" | grep -qx "$NAME/rootfs/mark" || fail "$1 is not a whole archive"; }
 	no_part() {
 		only_source || return 1
-		if [ -e "$WORK/out/a.tar.zst" ]; then
-			tar -tf "$WORK/out/a.tar.zst" | grep -qx "$NAME/rootfs/mark" || fail "FILE is not whole" || return 1
-		fi
-		# a finished archive waiting for its rename is named FILE.tmp, and the next export
-		# of FILE takes it away
+		[ ! -e "$WORK/out/a.tar.zst" ] || whole "$WORK/out/a.tar.zst" || return 1
+		[ -z "$(ls -A "$WORK/out" | grep -vx a.tar.zst)" ] || fail "out: $(ls -A "$WORK/out")"
+	}
+	# an old FILE is replaced in one rename: FILE is the old or the new archive, and a kill
+	# between the link and the rename leaves a whole FILE.tmp, which the next export replaces
+	old_or_new() {
+		only_source && whole "$WORK/out/a.tar.zst" || return 1
+		[ ! -e "$WORK/out/a.tar.zst.tmp" ] || whole "$WORK/out/a.tar.zst.tmp" || return 1
 		[ -z "$(ls -A "$WORK/out" | grep -vx -e a.tar.zst -e a.tar.zst.tmp)" ] || fail "out: $(ls -A "$WORK/out")"
 	}
-	clean_out() { rm -f "$WORK/out/a.tar.zst"; }
+	clean_out() { rm -f "$WORK/out/"*; }
+	old_out() { cp "$WORK/old.tar.zst" "$WORK/out/a.tar.zst"; }
 	FAULT_CHECK=no_part fault_verb export clean_out nothing export "$NAME" "$WORK/out/a.tar.zst"
+	FAULT_CHECK=old_or_new fault_verb "export over a FILE" old_out nothing export "$NAME" "$WORK/out/a.tar.zst"
 	ctr export "$NAME" "$WORK/out/a.tar.zst"
 	dir_is "$WORK/out" a.tar.zst
 	source_boots
