@@ -136,12 +136,27 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 	source_boots
 }
 
-@test "fault: kill -9 at each step of clone --snapshot in an overlay pool, then destroy -f DST" {
+@test "fault: kill -9 at each step of clone --snapshot, snapshot create and restore in an overlay pool" {
 	ctr pool create o1 --type overlay --path "$WORK/o1"
 	source_made --pool o1
 	MOUNTS_OK="^$CTR_STORE/$NAME/rootfs\$"
 	in_pool() { only_source && dir_is "$WORK/o1" .images "$NAME"; }
 	FAULT_CHECK=in_pool fault_verb "clone --snapshot (overlay)" nothing destroy_dst clone --snapshot "$NAME" "$DST"
+	# a snapshot copies the upper to $WORK/o1/NAME@s1, recorded first
+	snap_rm() { gone_ok snapshot rm "$NAME" s1; }
+	FAULT_CHECK=in_pool fault_verb "snapshot create (overlay)" nothing snap_rm snapshot create "$NAME" s1
+	# a restore copies s1's upper to NAME/upper.restore and swaps the two while unmounted
+	ctr snapshot create "$NAME" s1
+	after() { echo after >"$CTR_STORE/$NAME/rootfs/after"; }
+	restore() { log ctr snapshot restore "$NAME" s1; }
+	restored() {
+		nothing_else && store_is "$NAME" || return 1
+		[ ! -e "$CTR_STORE/$NAME/rootfs/after" ] || fail "the restore kept a later file" || return 1
+		[ "$(cat "$CTR_STORE/$NAME/rootfs/mark")" = mark ] || fail "the restore lost the file" || return 1
+		dir_is "$WORK/o1" .images "$NAME" "$NAME@s1" && dir_is "$WORK/o1/$NAME" upper work
+	}
+	FAULT_CHECK=restored fault_verb "snapshot restore (overlay)" after restore snapshot restore "$NAME" s1
+	ctr snapshot rm "$NAME" s1
 	ctr clone --snapshot "$NAME" "$DST"
 	[ "$(cat "$CTR_STORE/$DST/rootfs/mark")" = mark ]
 	ctr destroy "$DST"
@@ -150,7 +165,7 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 	ctr destroy "$NAME"
 }
 
-@test "fault: kill -9 at each step of clone --snapshot and snapshot create in a btrfs pool" {
+@test "fault: kill -9 at each step of clone --snapshot, snapshot create and restore in a btrfs pool" {
 	make_btrfs
 	ctr pool create b1 --type btrfs --path "$WORK/mnt"
 	source_made --pool b1
@@ -158,6 +173,18 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 	FAULT_CHECK=only_source fault_verb "clone --snapshot (btrfs)" nothing destroy_dst clone --snapshot "$NAME" "$DST"
 	snap_rm() { gone_ok snapshot rm "$NAME" s1; }
 	FAULT_CHECK=only_source fault_verb "snapshot create (btrfs)" nothing snap_rm snapshot create "$NAME" s1
+	# a restore snapshots s1 as NAME.restore and swaps it in: restored again, only the two
+	ctr snapshot create "$NAME" s1
+	after() { echo after >"$CTR_STORE/$NAME/rootfs/after"; }
+	restore() { log ctr snapshot restore "$NAME" s1; }
+	restored() {
+		SUBVOLS="$NAME $NAME@s1 " nothing_else && store_is "$NAME" || return 1
+		[ ! -e "$CTR_STORE/$NAME/rootfs/after" ] || fail "the restore kept a later file" || return 1
+		[ "$(cat "$CTR_STORE/$NAME/rootfs/mark")" = mark ] || fail "the restore lost the file" || return 1
+		dir_is "$CTR_STORE/$NAME/snapshots" s1
+	}
+	FAULT_CHECK=restored fault_verb "snapshot restore (btrfs)" after restore snapshot restore "$NAME" s1
+	ctr snapshot rm "$NAME" s1
 	source_boots
 }
 
