@@ -100,6 +100,7 @@ dataio_wait_tar (pid_t pid, int efd, ctr_error_t *err)
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       {
+        interrupt_child (0);
         close (efd);
         return ctr_error (err, errno, "wait for tar");
       }

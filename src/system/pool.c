@@ -545,7 +545,10 @@ pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
   close (fds[0]);
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
-      return ctr_error (err, errno, "wait for cp");
+      {
+        interrupt_child (0);
+        return ctr_error (err, errno, "wait for cp");
+      }
   interrupt_child (0);
   if (interrupt_caught ())
     return ctr_error (err, 0, "copy `%s` to `%s`: interrupted (%s)", from, to,
