@@ -16,7 +16,7 @@ load fault-helpers
 FAULT_ONLY='^(mkdirat|mkdir|renameat2?|rename|unlinkat|unlink|rmdir|symlinkat|symlink|linkat|link|mount|umount2|move_mount|fsmount|open_tree|mount_setattr|clone3?|fork|vfork|wait4|write|pwrite64|ftruncate|fsync|fchownat|fchown|fchmodat|fchmod|fsetxattr|lsetxattr|ioctl|flock|kill)\(|O_CREAT|O_TMPFILE'
 export FAULT_ONLY
 # and at most this many of them per verb, evenly spread (a FAULT_STEPS other than 0 wins)
-[ "$FAULT_STEPS" != 0 ] || FAULT_STEPS=${FAULT_STORAGE_STEPS:-30}
+[ "$FAULT_STEPS" != 0 ] || FAULT_STEPS=${FAULT_STORAGE_STEPS:-20}
 
 setup() {
 	system_setup || return 1
