@@ -469,3 +469,57 @@ kill_and_reap (pid_t pid, int pidfd)
   while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
     ;
 }
+
+static volatile sig_atomic_t interrupt_signo;
+static volatile sig_atomic_t interrupt_pid;
+
+static void
+on_interrupt (int sig)
+{
+  int saved = errno;
+  interrupt_signo = sig;
+  if (interrupt_pid > 0)
+    kill (interrupt_pid, SIGKILL);
+  errno = saved;
+}
+
+void
+interrupt_catch (void)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  struct sigaction sa = { .sa_handler = on_interrupt }, old;
+
+  sigemptyset (&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (sigaction (sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+      sigaction (sigs[i], &sa, NULL);
+}
+
+void
+interrupt_child (pid_t pid)
+{
+  interrupt_pid = pid;
+  if (pid > 0 && interrupt_signo)
+    kill (pid, SIGKILL);
+}
+
+int
+interrupt_caught (void)
+{
+  return interrupt_signo;
+}
+
+void
+interrupt_raise (void)
+{
+  sigset_t set;
+  int sig = interrupt_signo;
+
+  if (sig == 0)
+    return;
+  signal (sig, SIG_DFL);
+  sigemptyset (&set);
+  sigaddset (&set, sig);
+  sigprocmask (SIG_UNBLOCK, &set, NULL);
+  raise (sig);
+}

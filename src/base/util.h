@@ -62,4 +62,14 @@ uint64_t now_ns (void);
 /* SIGKILL to a child (through its pidfd when >= 0) and reap it; nothing for pid <= 0. */
 void kill_and_reap (pid_t pid, int pidfd);
 
+/* Interrupts (SIGINT, SIGTERM, SIGHUP; those the caller ignores stay ignored) of a verb
+   whose work is a child (cp, tar): interrupt_catch() catches them; the handler records
+   the signal and ends with SIGKILL the child named by interrupt_child (0: none), so that
+   the verb's error path cleans up (interrupt_caught() after the child's wait says why);
+   interrupt_raise() then ends ctr by the signal, as the shell expects. */
+void interrupt_catch (void);
+void interrupt_child (pid_t pid);
+int interrupt_caught (void);
+void interrupt_raise (void);
+
 #endif

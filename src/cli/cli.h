@@ -138,6 +138,9 @@ int cli_usage_error (const char *verb, const char *fmt, ...)
 int cli_help (const char *usage);
 /* Prints a library error ("ctr: <message>") and frees it; returns CLI_EXIT_FAILURE. */
 int cli_fail (ctr_error_t *err);
+/* cli_fail, then, where the verb was interrupted (interrupt_catch, base/util.h) and has
+   cleaned up, ctr ends by that signal. */
+int cli_fail_interrupted (ctr_error_t *err);
 
 /* Takes the container id at argv[*index] and advances *index: CLI_CONTINUE, or
    CLI_EXIT_USAGE when it is missing, or CLI_EXIT_FAILURE when it is not a valid id.

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/util.h"
 #include "system/system.h"
 
 static const char usage[]
@@ -63,7 +64,8 @@ cli_clone (const struct ctr_context *ctx, int argc, char **argv)
         return cli_fail (&err);
       return status;
     }
+  interrupt_catch ();
   if (system_clone (ctx, src, dst, snapshot, &err) < 0)
-    return cli_fail (&err);
+    return cli_fail_interrupted (&err);
   return CLI_EXIT_OK;
 }

@@ -163,6 +163,15 @@ cli_fail (ctr_error_t *err)
 }
 
 int
+cli_fail_interrupted (ctr_error_t *err)
+{
+  cli_fail (err);
+  fflush (stderr);
+  interrupt_raise ();
+  return CLI_EXIT_FAILURE;
+}
+
+int
 cli_take_id (const char *verb, int argc, char **argv, int *index, bool last, const char **id)
 {
   ctr_error_t err = NULL;

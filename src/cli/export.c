@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "base/util.h"
 #include "system/dataio.h"
 
 static const char export_usage[]
@@ -64,8 +65,9 @@ cli_export (const struct ctr_context *ctx, int argc, char **argv)
     return cli_usage_error ("export", "missing the archive's file name (FILE, or - for stdout)");
   if (index + 1 < argc)
     return cli_usage_error ("export", "unexpected argument \"%s\"", argv[index + 1]);
+  interrupt_catch ();
   if (system_export (ctx, name, argv[index], snapshots, &err) < 0)
-    return cli_fail (&err);
+    return cli_fail_interrupted (&err);
   return CLI_EXIT_OK;
 }
 
@@ -98,8 +100,9 @@ cli_import (const struct ctr_context *ctx, int argc, char **argv)
   if (index < argc
       && (rc = cli_take_id ("import", argc, argv, &index, true, &name)) != CLI_CONTINUE)
     return rc;
+  interrupt_catch ();
   if (system_import (ctx, file, name, pool, &made, &err) < 0)
-    return cli_fail (&err);
+    return cli_fail_interrupted (&err);
   printf ("%s\n", made);
   free (made);
   return CLI_EXIT_OK;

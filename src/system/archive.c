@@ -64,6 +64,7 @@ dataio_spawn_tar (char *const *argv, int in_fd, int out_fd, int keep_fd, int *er
       _exit (127);
     }
   *errfd = efd;
+  interrupt_child (pid);
   return pid;
 }
 
@@ -99,9 +100,16 @@ dataio_wait_tar (pid_t pid, int efd, ctr_error_t *err)
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       {
+        interrupt_child (0);
         close (efd);
         return ctr_error (err, errno, "wait for tar");
       }
+  interrupt_child (0);
+  if (interrupt_caught ())
+    {
+      close (efd);
+      return ctr_error (err, 0, "tar: interrupted (%s)", strsignal (interrupt_caught ()));
+    }
   first_complaint (efd, msg, sizeof msg);
   close (efd);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
@@ -201,7 +209,10 @@ open_output (const char *file, int *dirfd, char **tmpname, ctr_error_t *err)
   return fd;
 }
 
-/* The finished archive under its name: linked as FILE.tmp, renamed over FILE. */
+/* The finished archive under its name: linked as FILE where there is none (one step: a
+   kill leaves a whole FILE or none), else linked as FILE.tmp and renamed over FILE (a kill
+   between the two leaves the old FILE and a whole FILE.tmp, which the next export
+   replaces). */
 static int
 commit_output (const char *file, int fd, int dirfd, const char *tmpname, ctr_error_t *err)
 {
@@ -214,6 +225,10 @@ commit_output (const char *file, int fd, int dirfd, const char *tmpname, ctr_err
   if (tmpname == NULL)
     {
       snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      if (linkat (AT_FDCWD, path, dirfd, base, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+      if (errno != EEXIST)
+        return ctr_error (err, errno, "`%s`: create", file);
       unlinkat (dirfd, tmp, 0);
       if (linkat (AT_FDCWD, path, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
         return ctr_error (err, errno, "`%s`: create", file);

@@ -92,7 +92,7 @@ first_line (const char *text)
 }
 
 int
-pool_run_tool (const char *const *argv, char **out, ctr_error_t *err)
+pool_run_tool (const char *const *argv, char **out, int keep_fd, ctr_error_t *err)
 {
   cleanup_free char *prog = tool_find (argv[0]), *errtext = NULL;
   cleanup_close int errfd = -1;
@@ -125,6 +125,8 @@ pool_run_tool (const char *const *argv, char **out, ctr_error_t *err)
       if (nul < 0 || dup2 (nul, STDIN_FILENO) < 0 || dup2 (out ? fds[1] : nul, STDOUT_FILENO) < 0
           || dup2 (errfd, STDERR_FILENO) < 0)
         _exit (127);
+      if (keep_fd >= 0)
+        fcntl (keep_fd, F_SETFD, 0);
       execve (prog, (char *const *)argv, envp);
       dprintf (STDERR_FILENO, "cannot run %s: %s\n", prog, strerror (errno));
       _exit (127);
@@ -213,6 +215,39 @@ pool_dir_open (const char *store, bool create, ctr_error_t *err)
       ctr_error_free (err);
       errno = ENOENT;
     }
+  return fd;
+}
+
+/* Under the lock of `.pools` (fd): removes the `NAME.json.tmp` that a create or an edit
+   killed between its write and its rename left; no one else writes there meanwhile. */
+static void
+pool_dir_sweep (int fd)
+{
+  cleanup_dir DIR *d = fdopendir (fcntl (fd, F_DUPFD_CLOEXEC, 0));
+  struct dirent *de;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      size_t len = strlen (de->d_name);
+      /* (a directory of that name is not unlinked, a symlink is, not followed) */
+      if (len > 9 && strcmp (de->d_name + len - 9, ".json.tmp") == 0)
+        unlinkat (fd, de->d_name, 0);
+    }
+}
+
+int
+pool_dir_lock (const char *store, bool create, ctr_error_t *err)
+{
+  int fd = pool_dir_open (store, create, err);
+  if (fd < 0)
+    return -1;
+  if (flock (fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return ctr_error (err, e, "lock `%s/%s`", store, POOLS_DIR);
+    }
+  pool_dir_sweep (fd);
   return fd;
 }
 
@@ -345,7 +380,7 @@ check_lvm (const struct pool *p, ctr_error_t *err)
     return ctr_error (err, 0, "--vg `%s` --thinpool `%s`: invalid LVM name", p->vg, p->thinpool);
   vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
   argv[4] = vgpool;
-  if (pool_run_tool (argv, &attr, err) < 0)
+  if (pool_run_tool (argv, &attr, -1, err) < 0)
     return ctr_error_wrap (err, "thin pool `%s`", vgpool);
   attr[strcspn (attr, "\n")] = '\0';
   if (attr[strspn (attr, " ")] != 't')
@@ -382,11 +417,9 @@ pool_create (const char *store, const struct pool *in, ctr_error_t *err)
     r = check_pool_path (in, &canonical, err);
   if (r < 0)
     return ctr_error_wrap (err, "pool create %s", in->name);
-  fd = pool_dir_open (store, true, err);
+  fd = pool_dir_lock (store, true, err);
   if (fd < 0)
     return -1;
-  if (flock (fd, LOCK_EX) < 0)
-    return ctr_error (err, errno, "lock `%s/%s`", store, POOLS_DIR);
   file = xasprintf ("%s.json", in->name);
   if (faccessat (fd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return ctr_error (err, 0, "pool create %s: pool `%s` already exists", in->name, in->name);
@@ -505,13 +538,21 @@ pool_copy_tree (const char *from, const char *to, int keep_fd, ctr_error_t *err)
       _exit (127);
     }
   close (fds[1]);
+  interrupt_child (pid);
   while (len < (ssize_t)sizeof msg - 1
          && ((n = read (fds[0], msg + len, sizeof msg - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
     len += n > 0 ? n : 0;
   close (fds[0]);
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
-      return ctr_error (err, errno, "wait for cp");
+      {
+        interrupt_child (0);
+        return ctr_error (err, errno, "wait for cp");
+      }
+  interrupt_child (0);
+  if (interrupt_caught ())
+    return ctr_error (err, 0, "copy `%s` to `%s`: interrupted (%s)", from, to,
+                      strsignal (interrupt_caught ()));
   msg[len] = '\0';
   msg[strcspn (msg, "\n")] = '\0';
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)

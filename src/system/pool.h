@@ -43,8 +43,11 @@ int pool_list (const char *store, struct pool **out, size_t *n, ctr_error_t *err
 void pool_list_free (struct pool *p, size_t n);
 
 /* Runs a tool (fixed PATH, LC_ALL=C, LVM_SYSTEM_DIR passed on) with stdin and stdout on
-   /dev/null (out != NULL: stdout captured); its first line of stderr becomes the error. */
-int pool_run_tool (const char *const *argv, char **out, ctr_error_t *err);
+   /dev/null (out != NULL: stdout captured); its first line of stderr becomes the error.
+   keep_fd (a locked fd, or -1) is passed to the tool, so that the lock lasts as long as it
+   does: a tool that makes a volume outlives a killed ctr until its call ends (SIGKILL waits
+   for the ioctl), and the next verb's sweep, under that lock, must come after it. */
+int pool_run_tool (const char *const *argv, char **out, int keep_fd, ctr_error_t *err);
 
 /* `cp -a --reflink=auto -- from to` (Debian's coreutils: ownership, modes, xattrs, hard
    links, shared extents where the filesystem can); keep_fd (a locked fd, or -1) lives as

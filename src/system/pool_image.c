@@ -145,7 +145,7 @@ image_remove_lv (const struct pool *p, int kfd, const char *images, const char *
       if (umount2 (target, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
         return ctr_error (err, errno, "unmount `%s/%s/rootfs`", images, name);
     }
-  if (pool_lv_exists (lv) && pool_run_tool (argv, NULL, err) < 0)
+  if (pool_lv_exists (lv) && pool_run_tool (argv, NULL, -1, err) < 0)
     return -1;
   return 0;
 }
@@ -171,7 +171,7 @@ image_remove (const struct pool *p, int ifd, const char *images, const char *nam
            && sfs.f_type == BTRFS_SUPER_MAGIC)
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "delete", rootfs, NULL };
-      if (pool_run_tool (argv, NULL, err) < 0)
+      if (pool_run_tool (argv, NULL, ifd, err) < 0)
         return -1;
     }
   return remove_tree_at (ifd, name, err);
@@ -180,20 +180,20 @@ image_remove (const struct pool *p, int ifd, const char *images, const char *nam
 /* The base's rootfs in its directory tfd (at path): a directory, a btrfs subvolume, or a
    new thin volume mounted there. */
 static int
-image_root (const struct pool *p, int tfd, const char *path, const char *key, const char *size,
-            ctr_error_t *err)
+image_root (const struct pool *p, int ifd, int tfd, const char *path, const char *key,
+            const char *size, ctr_error_t *err)
 {
   const char *create[] = { "btrfs", "-q", "subvolume", "create", path, NULL };
   cleanup_free char *lv = NULL;
 
   if (p->type == POOL_BTRFS)
-    return pool_run_tool (create, NULL, err);
+    return pool_run_tool (create, NULL, ifd, err);
   if (mkdirat (tfd, "rootfs", 0755) < 0)
     return ctr_error (err, errno, "create `%s`", path);
   if (p->type != POOL_LVM)
     return 0;
   lv = xasprintf ("ctr-.img-%s", key);
-  return pool_lv_create_mounted (p, tfd, lv, size, err);
+  return pool_lv_create_mounted (p, tfd, lv, size, ifd, err);
 }
 
 /* lvm: the base's thin volume, unmounted from mounted (path: rootfs for messages) and
@@ -206,7 +206,7 @@ image_lv_seal (const struct pool *p, const char *key, const char *mounted, const
   const char *ro[] = { "lvchange", "-q", "-pr", lv, NULL };
   if (umount2 (mounted, UMOUNT_NOFOLLOW) < 0)
     return ctr_error (err, errno, "unmount `%s`", path);
-  return pool_run_tool (ro, NULL, err);
+  return pool_run_tool (ro, NULL, -1, err);
 }
 
 /* Builds the base key in the locked images directory ifd: in `.KEY.new` (what a killed
@@ -234,10 +234,10 @@ image_build (const struct pool *p, int ifd, const char *images, const char *key,
   mounted = xasprintf ("/proc/self/fd/%d/rootfs", tfd);
   ctr_log_debug ("pool `%s`: building the base `%s`", p->name, key);
   /* (the directory `.KEY.new`, made first, is the record of the LV made next) */
-  if (image_root (p, tfd, rootfs, key, rq->size, err) < 0
+  if (image_root (p, ifd, tfd, rootfs, key, rq->size, err) < 0
       || template_run (rq->tpath, rq->tname, rq->name, tmp, rq->args, &interrupted, err) < 0
       || write_file_at (tfd, "name", rq->name, strlen (rq->name), 0600, err) < 0
-      || (p->type == POOL_BTRFS && pool_run_tool (ro, NULL, err) < 0)
+      || (p->type == POOL_BTRFS && pool_run_tool (ro, NULL, ifd, err) < 0)
       || (p->type == POOL_LVM && image_lv_seal (p, key, mounted, rootfs, err) < 0))
     {
       if (image_remove (p, ifd, images, tmpname, &e2) < 0)
@@ -398,7 +398,7 @@ lv_used (const char *vglv)
   double pct = 0;
   ctr_error_t e = NULL;
 
-  if (pool_run_tool (argv, &text, &e) < 0)
+  if (pool_run_tool (argv, &text, -1, &e) < 0)
     {
       ctr_error_free (&e);
       return 0;

@@ -63,7 +63,7 @@ pool_usage_get (const char *store, const struct pool *p, struct pool_usage *u, c
               "-o",  "lv_size,data_percent", vgpool,    NULL };
       double pct = 0;
       unsigned long long size = 0;
-      if (pool_run_tool (argv, &text, err) < 0)
+      if (pool_run_tool (argv, &text, -1, err) < 0)
         return ctr_error_wrap (err, "pool `%s`", p->name);
       if (sscanf (text, " %llu;%lf", &size, &pct) >= 1)
         {
@@ -98,14 +98,12 @@ pool_remove (const char *store, const char *name, ctr_error_t *err)
 
   if (name && strcmp (name, POOL_DEFAULT) == 0)
     return ctr_error (err, 0, "pool rm default: the default pool is the store itself");
+  /* locked (and swept of what a killed create left) before the definition is read */
+  fd = pool_dir_lock (store, false, err);
+  if (fd < 0 && errno != ENOENT)
+    return ctr_error_wrap (err, "pool rm %s", name);
   if (pool_load (store, name, &p, err) < 0)
     return ctr_error_wrap (err, "pool rm %s", name);
-  fd = pool_dir_open (store, false, err);
-  if (fd < 0 || flock (fd, LOCK_EX) < 0)
-    {
-      pool_clear (&p);
-      return -1;
-    }
   inside = pool_containers (store, name);
   if (inside[0])
     {

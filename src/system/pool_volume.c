@@ -135,7 +135,7 @@ lv_exists (const char *vglv)
   const char *argv[] = { "lvs", "--noheadings", "-o", "lv_name", vglv, NULL };
   cleanup_free char *text = NULL;
   ctr_error_t e = NULL;
-  if (pool_run_tool (argv, &text, &e) < 0)
+  if (pool_run_tool (argv, &text, -1, &e) < 0)
     {
       ctr_error_free (&e);
       return false;
@@ -156,7 +156,7 @@ mount_lv (int dfd, const char *vglv, ctr_error_t *err)
 {
   cleanup_free char *dev = lv_device (vglv), *target = fd_path (dfd, "rootfs");
   const char *act[] = { "lvchange", "-ay", "-K", vglv, NULL };
-  if (access (dev, F_OK) < 0 && pool_run_tool (act, NULL, err) < 0)
+  if (access (dev, F_OK) < 0 && pool_run_tool (act, NULL, -1, err) < 0)
     return -1;
   if (mount (dev, target, "ext4", MS_NOATIME, NULL) < 0)
     return ctr_error (err, errno, "mount `%s` on rootfs", dev);
@@ -209,7 +209,7 @@ make_overlay (int dfd, const struct volume *v, ctr_error_t *err)
 
 int
 pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
-                        ctr_error_t *err)
+                        int keep_fd, ctr_error_t *err)
 {
   cleanup_free char *vgpool = xasprintf ("%s/%s", p->vg, p->thinpool);
   cleanup_free char *vglv = xasprintf ("%s/%s", p->vg, lvname);
@@ -217,7 +217,7 @@ pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const
   const char *lvc[] = { "lvcreate", "-y",   "-q", "-V",   size ? size : POOL_LVM_DEFAULT_SIZE,
                         "-T",       vgpool, "-n", lvname, NULL };
   const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev, NULL };
-  if (pool_run_tool (lvc, NULL, err) < 0 || pool_run_tool (mkfs, NULL, err) < 0)
+  if (pool_run_tool (lvc, NULL, keep_fd, err) < 0 || pool_run_tool (mkfs, NULL, keep_fd, err) < 0)
     return -1;
   return mount_lv (dfd, vglv, err);
 }
@@ -276,7 +276,7 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
       {
         const char *argv[] = { "btrfs", "-q", "subvolume", "create", v.path, NULL };
         const char *snap[] = { "btrfs", "-q", "subvolume", "snapshot", v.base, v.path, NULL };
-        r = pool_run_tool (v.base ? snap : argv, NULL, err);
+        r = pool_run_tool (v.base ? snap : argv, NULL, dfd, err);
         if (r == 0)
           r = link_rootfs (dfd, v.path, err);
         break;
@@ -288,12 +288,12 @@ pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const ch
           const char *snap[]
               = { "lvcreate", "-y", "-q", "-s", "-kn", "-prw", "-n", strchr (v.lv, '/') + 1,
                   v.base,     NULL };
-          r = pool_run_tool (snap, NULL, err);
+          r = pool_run_tool (snap, NULL, dfd, err);
           if (r == 0)
             r = mount_lv (dfd, v.lv, err);
         }
       else
-        r = pool_lv_create_mounted (p, dfd, strchr (v.lv, '/') + 1, size, err);
+        r = pool_lv_create_mounted (p, dfd, strchr (v.lv, '/') + 1, size, dfd, err);
       break;
     case POOL_OVERLAY:
       r = make_overlay (dfd, &v, err);
@@ -328,22 +328,22 @@ release_one (int dfd, ctr_error_t *err)
       cleanup_free char *restore = NULL;
       const char *argv[] = { "btrfs", "-q", "subvolume", "delete", v.path, NULL };
       if (path_exists (v.path))
-        r = pool_run_tool (argv, NULL, err);
+        r = pool_run_tool (argv, NULL, -1, err);
       /* a restore killed midway */
       restore = xasprintf ("%s.restore", v.path);
       argv[4] = restore;
       if (r == 0 && path_exists (restore))
-        r = pool_run_tool (argv, NULL, err);
+        r = pool_run_tool (argv, NULL, -1, err);
     }
   else if (v.type == POOL_LVM && v.lv)
     {
       cleanup_free char *restore = xasprintf ("%s.restore", v.lv);
       const char *argv[] = { "lvremove", "-f", "-q", v.lv, NULL };
       if (lv_exists (v.lv))
-        r = pool_run_tool (argv, NULL, err);
+        r = pool_run_tool (argv, NULL, -1, err);
       argv[3] = restore;
       if (r == 0 && lv_exists (restore))
-        r = pool_run_tool (argv, NULL, err);
+        r = pool_run_tool (argv, NULL, -1, err);
     }
   else if (v.path && (v.type == POOL_DIR || v.type == POOL_OVERLAY))
     {
@@ -410,7 +410,7 @@ pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
           cleanup_free char *restore = xasprintf ("%s.restore", v.lv);
           const char *argv[] = { "lvrename", restore, v.lv, NULL };
           if (lv_exists (restore))
-            r = pool_run_tool (argv, NULL, err);
+            r = pool_run_tool (argv, NULL, -1, err);
         }
       if (r == 0)
         r = v.type == POOL_LVM ? mount_lv (dfd, v.lv, err) : mount_overlay (dfd, &v, err);
@@ -546,7 +546,7 @@ pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char
   if (r == 0 && p->type == POOL_BTRFS)
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", s.path, v.path, NULL };
-      r = pool_run_tool (argv, NULL, err);
+      r = pool_run_tool (argv, NULL, dfd, err);
       if (r == 0)
         r = link_rootfs (dfd, v.path, err);
     }
@@ -554,7 +554,7 @@ pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char
     {
       const char *argv[]
           = { "lvcreate", "-q", "-s", "-kn", "-n", strchr (v.lv, '/') + 1, s.lv, NULL };
-      r = pool_run_tool (argv, NULL, err);
+      r = pool_run_tool (argv, NULL, dfd, err);
       if (r == 0)
         r = mount_lv (dfd, v.lv, err);
     }
@@ -591,7 +591,7 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
   if (r == 0 && c.type == POOL_BTRFS)
     {
       const char *argv[] = { "btrfs", "-q", "subvolume", "snapshot", "-r", c.path, v.path, NULL };
-      r = pool_run_tool (argv, NULL, err);
+      r = pool_run_tool (argv, NULL, dfd, err);
     }
   else if (r == 0 && c.type == POOL_OVERLAY)
     {
@@ -607,7 +607,7 @@ pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr
   else if (r == 0)
     {
       const char *argv[] = { "lvcreate", "-q", "-s", "-n", strchr (v.lv, '/') + 1, c.lv, NULL };
-      r = pool_run_tool (argv, NULL, err);
+      r = pool_run_tool (argv, NULL, dfd, err);
     }
   if (r < 0)
     ctr_error_wrap (err, "pool `%s`", c.pool);
@@ -665,13 +665,13 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
       const char *snap[] = { "btrfs", "-q", "subvolume", "snapshot", s.path, restore, NULL };
       r = 0;
       if (path_exists (restore))
-        r = pool_run_tool (del, NULL, err);
+        r = pool_run_tool (del, NULL, dfd, err);
       if (r == 0)
-        r = pool_run_tool (snap, NULL, err);
+        r = pool_run_tool (snap, NULL, dfd, err);
       if (r == 0 && renameat2 (AT_FDCWD, restore, AT_FDCWD, c.path, RENAME_EXCHANGE) < 0)
         r = ctr_error (err, errno, "swap in `%s`", restore);
       if (r == 0)
-        r = pool_run_tool (del, NULL, err);
+        r = pool_run_tool (del, NULL, dfd, err);
     }
   else
     {
@@ -684,15 +684,15 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
       const char *rename[] = { "lvrename", restore, c.lv, NULL };
       r = 0;
       if (lv_exists (restore))
-        r = pool_run_tool (rm_restore, NULL, err);
+        r = pool_run_tool (rm_restore, NULL, dfd, err);
       if (r == 0)
-        r = pool_run_tool (snap, NULL, err);
+        r = pool_run_tool (snap, NULL, dfd, err);
       if (r == 0 && is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
         r = ctr_error (err, errno, "unmount rootfs");
       if (r == 0)
-        r = pool_run_tool (rm_old, NULL, err);
+        r = pool_run_tool (rm_old, NULL, dfd, err);
       if (r == 0)
-        r = pool_run_tool (rename, NULL, err);
+        r = pool_run_tool (rename, NULL, dfd, err);
       if (r == 0)
         r = mount_lv (dfd, c.lv, err);
     }

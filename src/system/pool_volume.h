@@ -18,9 +18,10 @@
    the volume is a thin snapshot of. */
 int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, const char *name,
                         const char *size, const char *lower, ctr_error_t *err);
-/* lvm: a new thin volume VG/lvname of p (size NULL: 4G), ext4, mounted on dfd's rootfs. */
+/* lvm: a new thin volume VG/lvname of p (size NULL: 4G), ext4, mounted on dfd's rootfs;
+   keep_fd (a locked fd, or -1) is held by the tools as long as they run (pool_run_tool). */
 int pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
-                            ctr_error_t *err);
+                            int keep_fd, ctr_error_t *err);
 bool pool_lv_exists (const char *vglv);
 /* Removes what the record of dfd (at dirpath) names: the snapshots' volumes, the mount on
    rootfs, the subvolume / LV / upper. No record: nothing to do. */

@@ -32,13 +32,15 @@ ctr_killed_at() {
 # steps_of TRACE: "name occurrence" per syscall of the trace, in order; at most
 # FAULT_STEPS of them, spread evenly. FAULT_FROM and FAULT_TO (extended regexes on the
 # trace's lines) keep only the steps from the first line matching FROM to the next one
-# matching TO.
+# matching TO. FAULT_ONLY (an extended regex) keeps only the steps whose line matches it:
+# a kill just before a call that changes nothing outside ctr (a stat, a read, a
+# getdents64) leaves what the kill just before the next one leaves.
 steps_of() {
-	awk -v max="$FAULT_STEPS" -v from="${FAULT_FROM:-}" -v to="${FAULT_TO:-}" '
+	awk -v max="$FAULT_STEPS" -v from="${FAULT_FROM:-}" -v to="${FAULT_TO:-}" -v only="${FAULT_ONLY:-}" '
 		BEGIN { on = from == "" }
 		!on && $0 ~ from { on = 1 }
 		match($0, /^[a-z_0-9]+\(/) { name = substr($0, 1, RLENGTH - 1); seen[name]++
-			if (on && !done) step[n++] = name " " seen[name] }
+			if (on && !done && (only == "" || $0 ~ only)) step[n++] = name " " seen[name] }
 		on && to != "" && $0 ~ to { done = 1 }
 		END { stride = (max > 0 && n > max) ? n / max : 1
 			for (i = 0; i < n; i += stride) print step[int(i)] }' "$1"
