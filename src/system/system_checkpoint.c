@@ -392,6 +392,33 @@ own_image_dir (int fd, const char *dir, uid_t uid, ctr_error_t *err)
   return 0;
 }
 
+/* The pre-dump an image builds on: its "parent" link, which ctr's dumps make "../NAME"
+   (any other is not followed: a migrated image is the sender's), and the directory
+   holding both owned by uid too, which criu goes through. -1: none, -2: an error. */
+static int
+open_parent_image (int fd, const char *dir, uid_t uid, ctr_error_t *err)
+{
+  cleanup_close int up = -1;
+  char link[256];
+  ssize_t n = readlinkat (fd, "parent", link, sizeof link - 1);
+  int parent;
+
+  if (n < 0)
+    return -1;
+  link[n] = '\0';
+  if (strncmp (link, "../", 3) != 0 || strchr (link + 3, '/') || link[3] == '\0'
+      || strcmp (link + 3, "..") == 0 || strcmp (link + 3, ".") == 0)
+    return -1;
+  up = openat (fd, "..", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (up < 0 || fchown (up, uid, (gid_t)-1) < 0 || fchmod (up, 0750) < 0)
+    {
+      ctr_error (err, errno, "chown `%s/..`", dir);
+      return -2;
+    }
+  parent = openat (up, link + 3, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  return parent < 0 ? -1 : parent;
+}
+
 /* criu's restored tasks read the image themselves: first as host root's uid without its
    capabilities (a new user namespace, not mapped yet), then as the container's root, to
    whom host root's 0700 files are nobody's. So the image, and the pre-dumps it builds on,
@@ -417,7 +444,9 @@ shift_image (const struct ctr_context *ctx, const char *name, int imgfd, const c
     {
       int parent;
       r = own_image_dir (fd, dir, meta.idmap_uid, err);
-      parent = openat (fd, "parent", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+      parent = r == 0 ? open_parent_image (fd, dir, meta.idmap_uid, err) : -1;
+      if (parent == -2)
+        r = -1;
       if (fd != imgfd)
         close (fd);
       fd = parent;
