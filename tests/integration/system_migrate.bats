@@ -333,3 +333,35 @@ wait_count_above() {
 	run tgt stop "$NAME"
 	assert_success
 }
+
+@test "migrate: a target where another container has the unprivileged one's id range refuses it; it runs on here" {
+	requires_criu
+	make_counter unprivileged
+	ctr start "$NAME"
+	wait_count_above 2 ctr
+	# the target's first container takes the first range, as the source's did
+	tgt create -t busybox "other-$$" --net none >/dev/null
+	local pid c range
+	range=$(ctr config "$NAME" get idmap)
+	range=${range%% *}
+	[ "$(tgt config "other-$$" get idmap | cut -d' ' -f1)" = "$range" ] ||
+		fail "the two stores gave different ranges"
+	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
+	receiver --
+	CTR_TIMEOUT=300 run ctr migrate --pre-dumps 1 "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_failure
+	assert_output_contains "container \`$NAME\`: its id range $range is another container's here"
+	assert_output_contains "; container \`$NAME\` runs here again"
+	[ "$(echo "$output" | grep -c ^ctr:)" -eq 1 ] || fail "more than one error line: $output"
+	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
+	[ "$(state_of "$NAME")" = running ]
+	c=$(count ctr)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c" ctr
+	[ "$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
+	[ "$(tgt_names)" = "other-$$" ] || fail "the target lists $(tgt_names)"
+	run ctr stop "$NAME"
+	assert_success
+}
