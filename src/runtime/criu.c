@@ -295,8 +295,8 @@ criu_hook_remove (int dirfd)
 }
 
 /* The setup-namespaces action: init's pid from the script (or nothing, when criu ended
-   before it got there), run->setup_ns with it, and the answer (which waits in its fifo,
-   held open here, for the script to read it). */
+   before it got there), run->setup_ns with it, and the answer, always written (it waits in
+   its fifo, held open by the caller, for a script that reads it: one never waits forever). */
 static void
 serve_hook (int in, int answer, pid_t criu, const struct criu_run *run, ctr_error_t *err)
 {
@@ -304,33 +304,34 @@ serve_hook (int in, int answer, pid_t criu, const struct criu_run *run, ctr_erro
   char line[32];
   size_t len = 0;
   int64_t init;
+  bool ok = false;
 
-  while (len < sizeof line - 1 && memchr (line, '\n', len) == NULL)
+  if (pidfd < 0)
+    ctr_error (err, errno, "criu %s: pidfd_open", run->action);
+  while (pidfd >= 0 && len < sizeof line - 1 && memchr (line, '\n', len) == NULL)
     {
       struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
       ssize_t n;
-      if (poll (p, pidfd >= 0 ? 2 : 1, -1) < 0)
+      if (poll (p, 2, -1) < 0)
         {
           if (errno == EINTR)
             continue;
-          return;
+          break;
         }
       if (!(p[0].revents & (POLLIN | POLLHUP)))
-        return; /* criu ended without running the action */
+        break; /* criu ended without running the action */
       n = read (in, line + len, sizeof line - 1 - len);
       if (n <= 0)
         break;
       len += n;
     }
-  if (len == 0)
-    return;
   line[len] = '\0';
   line[strcspn (line, "\n")] = '\0';
-  if (parse_int64 (line, &init) < 0 || init <= 0 || init > INT32_MAX)
+  if (len > 0 && (parse_int64 (line, &init) < 0 || init <= 0 || init > INT32_MAX))
     ctr_error (err, 0, "criu %s: its setup-namespaces action said \"%s\"", run->action, line);
-  else
-    run->setup_ns (run->setup_ns_arg, (pid_t)init, err);
-  if (write (answer, *err ? "no\n" : "ok\n", 3) < 0)
+  else if (len > 0)
+    ok = run->setup_ns (run->setup_ns_arg, (pid_t)init, err) == 0;
+  if (write (answer, ok ? "ok\n" : "no\n", 3) < 0)
     ctr_log_debug ("criu %s: answer its action: %s", run->action, strerror (errno));
 }
 
