@@ -187,6 +187,11 @@ struct container_criu_options
   const int *netns_fd;
   int *console_master;
   pid_t *pid_out;
+  /* or (an image whose network namespace was dumped empty, --empty-ns network): criu makes
+     a new one, inside the restored user namespace, and setup_netns wires it (init's pid on
+     the host) before any restored task runs */
+  int (*setup_netns) (void *arg, pid_t init_pid, ctr_error_t *err);
+  void *setup_netns_arg;
 };
 
 /* Dumps a running container into opts->image_path; unless leave_running or pre_dump, the

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,25 +262,127 @@ criu_child (const struct criu_args *args, const struct criu_run *run)
   _exit (127);
 }
 
+#define HOOK_SCRIPT "criu-hook"
+#define HOOK_PID "criu-hook.pid"
+#define HOOK_ANSWER "criu-hook.answer"
+
 int
-criu_exec (const struct criu_args *args, const struct criu_run *run, ctr_error_t *err)
+criu_hook_args (struct criu_args *a, int dirfd, const char *dirpath, ctr_error_t *err)
 {
-  cleanup_free char *msg = NULL;
-  cleanup_free char *where = NULL;
-  int status;
+  /* criu runs it for every action; criu gives up when it fails */
+  static const char text[] = "#!/bin/sh\n"
+                             "[ \"$CRTOOLS_SCRIPT_ACTION\" = setup-namespaces ] || exit 0\n"
+                             "d=${0%/*}\n"
+                             "echo \"$CRTOOLS_INIT_PID\" >\"$d/" HOOK_PID "\" || exit 1\n"
+                             "read -r answer <\"$d/" HOOK_ANSWER "\" && [ \"$answer\" = ok ]\n";
+
+  criu_hook_remove (dirfd);
+  if (mkfifoat (dirfd, HOOK_PID, 0600) < 0 || mkfifoat (dirfd, HOOK_ANSWER, 0600) < 0)
+    return ctr_error (err, errno, "criu's action script: a fifo in `%s`", dirpath);
+  if (write_file_at (dirfd, HOOK_SCRIPT, text, strlen (text), 0700, err) < 0)
+    return ctr_error_wrap (err, "criu's action script");
+  criu_arg (a, "--action-script");
+  criu_argf (a, "%s/%s", dirpath, HOOK_SCRIPT);
+  return 0;
+}
+
+void
+criu_hook_remove (int dirfd)
+{
+  unlinkat (dirfd, HOOK_SCRIPT, 0);
+  unlinkat (dirfd, HOOK_PID, 0);
+  unlinkat (dirfd, HOOK_ANSWER, 0);
+}
+
+/* The setup-namespaces action: init's pid from the script (or nothing, when criu ended
+   before it got there), run->setup_ns with it, and the answer, always written (it waits in
+   its fifo, held open by the caller, for a script that reads it: one never waits forever). */
+static void
+serve_hook (int in, int answer, pid_t criu, const struct criu_run *run, ctr_error_t *err)
+{
+  cleanup_close int pidfd = syscall (SYS_pidfd_open, criu, 0);
+  char line[32];
+  size_t len = 0;
+  int64_t init;
+  bool ok = false;
+
+  if (pidfd < 0)
+    ctr_error (err, errno, "criu %s: pidfd_open", run->action);
+  while (pidfd >= 0 && len < sizeof line - 1 && memchr (line, '\n', len) == NULL)
+    {
+      struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+      ssize_t n;
+      if (poll (p, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (!(p[0].revents & (POLLIN | POLLHUP)))
+        break; /* criu ended without running the action */
+      n = read (in, line + len, sizeof line - 1 - len);
+      if (n <= 0)
+        break;
+      len += n;
+    }
+  line[len] = '\0';
+  line[strcspn (line, "\n")] = '\0';
+  if (len > 0 && (parse_int64 (line, &init) < 0 || init <= 0 || init > INT32_MAX))
+    ctr_error (err, 0, "criu %s: its setup-namespaces action said \"%s\"", run->action, line);
+  else if (len > 0)
+    ok = run->setup_ns (run->setup_ns_arg, (pid_t)init, err) == 0;
+  if (write (answer, ok ? "ok\n" : "no\n", 3) < 0)
+    ctr_log_debug ("criu %s: answer its action: %s", run->action, strerror (errno));
+}
+
+static int
+criu_spawn (const struct criu_args *args, const struct criu_run *run, ctr_error_t *hook_err,
+            int *status, ctr_error_t *err)
+{
+  cleanup_close int in = -1, answer = -1;
   pid_t pid;
 
-  ctr_log_debug ("criu %s: %s", run->action, args->v[1]);
-  for (size_t i = 0; ctr_log_debug_enabled () && i < args->n; i++)
-    ctr_log_debug ("criu arg: %s", args->v[i]);
+  if (run->setup_ns)
+    {
+      /* the answer's fifo open for both ends here: the script's open never blocks, and
+         what is written waits until it reads */
+      in = openat (run->hook_dirfd, HOOK_PID, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      answer = openat (run->hook_dirfd, HOOK_ANSWER, O_RDWR | O_CLOEXEC);
+      if (in < 0 || answer < 0)
+        return ctr_error (err, errno, "criu %s: the fifos of its action script", run->action);
+    }
   pid = fork ();
   if (pid < 0)
     return ctr_error (err, errno, "criu %s: fork", run->action);
   if (pid == 0)
     criu_child (args, run);
-  while (waitpid (pid, &status, 0) < 0)
+  if (run->setup_ns)
+    serve_hook (in, answer, pid, run, hook_err);
+  while (waitpid (pid, status, 0) < 0)
     if (errno != EINTR)
       return ctr_error (err, errno, "criu %s: wait", run->action);
+  return 0;
+}
+
+int
+criu_exec (const struct criu_args *args, const struct criu_run *run, ctr_error_t *err)
+{
+  cleanup_free char *msg = NULL;
+  cleanup_free char *where = NULL;
+  ctr_error_t hook_err = NULL;
+  int status;
+
+  ctr_log_debug ("criu %s: %s", run->action, args->v[1]);
+  for (size_t i = 0; ctr_log_debug_enabled () && i < args->n; i++)
+    ctr_log_debug ("criu arg: %s", args->v[i]);
+  if (criu_spawn (args, run, &hook_err, &status, err) < 0)
+    return -1;
+  if (hook_err)
+    {
+      /* what failed in the action is the reason, whatever criu then said */
+      *err = hook_err;
+      return -1;
+    }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)

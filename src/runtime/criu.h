@@ -41,7 +41,21 @@ struct criu_run
   size_t fds_len;
   int status_fd;    /* --status-fd: kept open at its own number (-1: none) */
   bool log_removed; /* the caller removes the log on failure: errors do not name it */
+  /* restore: called once criu has made the restored tree's namespaces, before any task
+     runs, with init's pid on the host (criu's setup-namespaces action, criu_hook_args);
+     a failure there makes criu give up */
+  int (*setup_ns) (void *arg, pid_t init_pid, ctr_error_t *err);
+  void *setup_ns_arg;
+  int hook_dirfd; /* with setup_ns: the directory criu_hook_args wrote into */
 };
+
+/* The action script for run->setup_ns and its two fifos, written into dirfd (a directory
+   only the caller can write, at dirpath; criu 3.17 executes the script's path itself, and
+   passes it no fd of ours): on setup-namespaces it writes init's pid into one fifo and
+   waits for criu_exec's answer on the other. */
+int criu_hook_args (struct criu_args *a, int dirfd, const char *dirpath, ctr_error_t *err);
+/* Removes them (fine when absent). */
+void criu_hook_remove (int dirfd);
 
 /* Runs criu with args (args->v[0] is "criu") and waits for it. A failure names the action,
    criu's exit status, and the first error line of its log (with the log's path). */

@@ -342,8 +342,11 @@ restore_build_args (struct restore *r, ctr_error_t *err)
       criu_arg (&r->args, "--cgroup-root");
       criu_arg (&r->args, cgroup_path (r->cg));
     }
+  if (o->setup_netns && (o->netns_fd || o->empty_ns))
+    return ctr_error (err, EINVAL, "restore: a network namespace both given and made");
   if (criu_add_common (&r->args,
-                       &(struct criu_common){ o->work_path, o->manage_cgroups_mode, o->empty_ns,
+                       &(struct criu_common){ o->work_path, o->manage_cgroups_mode,
+                                              o->setup_netns ? "network" : o->empty_ns,
                                               o->tcp_established, o->ext_unix_sk, o->shell_job,
                                               o->file_locks, o->lazy_pages, o->auto_dedup },
                        err)
@@ -366,6 +369,15 @@ restore_build_args (struct restore *r, ctr_error_t *err)
   if (restore_namespaces (r, err) < 0)
     return -1;
   return restore_stdio (r, err);
+}
+
+/* The action script through which criu hands over the new namespaces (setup_netns), in
+   the container's own state directory. */
+static int
+restore_hook (struct restore *r, ctr_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/%s", r->root, r->id);
+  return criu_hook_args (&r->args, r->dirfd, dir, err);
 }
 
 static int
@@ -446,6 +458,7 @@ restore_container (struct restore *r, ctr_error_t *err)
 {
   const struct container_criu_options *o = r->o;
   struct criu_run run = { .action = "restore", .log_file = "restore.log", .status_fd = -1 };
+  int rc;
 
   if (validate_container_id (r->id, err) < 0)
     return -1;
@@ -471,14 +484,20 @@ restore_container (struct restore *r, ctr_error_t *err)
       close (s);
     }
   if (restore_build_args (r, err) < 0 || restore_make_mount_points (r, err) < 0
-      || restore_prepare_host (r, err) < 0)
+      || restore_prepare_host (r, err) < 0 || (o->setup_netns && restore_hook (r, err) < 0))
     goto fail;
   run.log_dir = o->work_path ? o->work_path : o->image_path;
   run.binary = r->ctx->criu;
   run.cg = r->cg;
   run.fds = r->fds;
   run.fds_len = r->fds_len;
-  if (criu_exec (&r->args, &run, err) < 0)
+  run.setup_ns = o->setup_netns;
+  run.setup_ns_arg = o->setup_netns_arg;
+  run.hook_dirfd = r->dirfd;
+  rc = criu_exec (&r->args, &run, err);
+  if (o->setup_netns)
+    criu_hook_remove (r->dirfd);
+  if (rc < 0)
     {
       ctr_error_wrap (err, "restore `%s`", r->id);
       goto fail;

@@ -141,6 +141,32 @@ used_ranges (int rootfd, int skip, struct id_span **uids, struct id_span **gids,
     }
 }
 
+int
+idmap_check_free (int rootfd, int dirfd, const char *name, ctr_error_t *err)
+{
+  struct store_meta m = { 0 };
+  struct id_span *uids, *gids;
+  size_t n;
+  int r = 0;
+
+  if (store_meta_read (dirfd, name, &m, err) < 0)
+    return -1;
+  if (m.idmap_count)
+    {
+      used_ranges (rootfd, dirfd, &uids, &gids, &n);
+      if (overlaps (m.idmap_uid, m.idmap_count, uids, n)
+          || overlaps (m.idmap_gid, m.idmap_count, gids, n))
+        r = ctr_error (err, 0,
+                       "container `%s`: its id range %u:%u:%u is another container's here "
+                       "(the restored user namespace must have the same one)",
+                       name, m.idmap_uid, m.idmap_gid, m.idmap_count);
+      free (uids);
+      free (gids);
+    }
+  store_meta_clear (&m);
+  return r;
+}
+
 /* The first free slot: the k-th IDMAP_COUNT ids of root's uid range and of its gid range,
    used by no other container of the store and given to no other user. */
 static bool

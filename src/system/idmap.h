@@ -23,6 +23,9 @@
    the store's lock. */
 int idmap_allocate (int rootfd, int dirfd, const char *name, struct store_meta *m,
                     ctr_error_t *err);
+/* The range in ctr.json of dirfd (a container that comes with one: migrated) overlaps
+   no other container's of the store rootfd: an error naming it when it does. */
+int idmap_check_free (int rootfd, int dirfd, const char *name, ctr_error_t *err);
 /* config.json made to match m: a user namespace with m's range, the rootfs idmapped onto
    "/" (unless shifted on disk), /sys bound when there is no netns; or none of that. */
 void idmap_config_apply (json_node *config, const struct store_meta *m);

@@ -22,6 +22,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "network/network.h"
+#include "system/idmap.h"
 #include "system/migrate.h"
 #include "system/store.h"
 #include "system/system.h"
@@ -163,6 +164,10 @@ restore (struct recv *r, ctr_error_t *err)
 
   if (r->stagefd < 0)
     return ctr_error (err, 0, "a restore before the hello");
+  /* an unprivileged container keeps its ids: criu restores its user namespace as it was,
+     and its files are owned by them (shifted) */
+  if (idmap_check_free (r->rootfd, r->stagefd, r->name, err) < 0)
+    return -1;
   if (renameat2 (r->rootfd, tmp, r->rootfd, r->name, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: take its name", r->name);
   /* a container of the store now (destroy -f removes it): the restore takes its lock */

@@ -86,6 +86,10 @@ struct monitor_restore_image
   const char *dir;  /* criu's images */
   const char *work; /* where criu writes restore.log (kept) */
   bool netns;       /* init had a network namespace of its own, dumped as external */
+  /* and a user namespace of its own (unprivileged): its network namespace was dumped
+     empty, criu makes it again inside the user namespace it restores, the monitor
+     attaches the networks to it before the tasks run */
+  bool userns;
 };
 
 /* monitor_cgroup.c: the monitor's own cgroup, apart from its caller's session. */

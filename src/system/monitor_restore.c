@@ -1,6 +1,8 @@
 /* monitor_restore: a system container brought back by its (new) monitor from a criu image:
    a network namespace made here with the networks attached again, then criu restores init
-   into it as the monitor's child, as a started init would be. */
+   into it as the monitor's child, as a started init would be. An unprivileged container's
+   network namespace must belong to its user namespace, which only criu makes: criu makes
+   that one too, empty, and the networks are attached to it before the tasks run. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,27 @@ new_netns (ctr_error_t *err)
   return fd;
 }
 
+struct attach_later
+{
+  const struct monitor_config *cfg;
+  char ***addresses;
+};
+
+/* criu's setup-namespaces: init's namespaces exist, no task runs yet */
+static int
+attach_restored (void *arg, pid_t init, ctr_error_t *err)
+{
+  struct attach_later *a = arg;
+  cleanup_free char *net = xasprintf ("/proc/%d/ns/net", init);
+  cleanup_free char *user = xasprintf ("/proc/%d/ns/user", init);
+  cleanup_close int netns = open (net, O_RDONLY | O_CLOEXEC);
+  cleanup_close int userns = open (user, O_RDONLY | O_CLOEXEC);
+
+  if (netns < 0 || userns < 0)
+    return ctr_error (err, errno, "restore: the namespaces of the restored init (pid %d)", init);
+  return monitor_net_up (a->cfg, getpid (), netns, userns, a->addresses, err);
+}
+
 int
 monitor_restore (const struct monitor_config *cfg, pid_t *pid, int *master, char ***addresses,
                  ctr_error_t *err)
@@ -56,10 +79,16 @@ monitor_restore (const struct monitor_config *cfg, pid_t *pid, int *master, char
     .pid_out = pid,
     .tcp_established = true,
   };
+  struct attach_later later = { cfg, addresses };
   int status;
 
   *addresses = NULL;
-  if (img->netns)
+  if (img->netns && img->userns)
+    {
+      o.setup_netns = attach_restored;
+      o.setup_netns_arg = &later;
+    }
+  else if (img->netns)
     {
       netns = new_netns (err);
       userns = open ("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);

@@ -2,6 +2,7 @@
    running container dumped by criu(8) beside what its monitor knows (its addresses, whether
    its network namespace is its own), and brought back under a new monitor. */
 #include <config.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -97,18 +98,37 @@ own_ns (pid_t pid, const char *kind)
   return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
-/* criu's restore joins the network namespace ctr makes for it, which belongs to ctr's user
-   namespace, from inside the container's own: EPERM. Until the restore makes it inside,
-   an unprivileged container is refused before anything is dumped. */
+/* An unprivileged container's rootfs may be an idmapped mount (the kernel's "idmapped"
+   option of init's "/"): criu 3.17 records no id mapping of a mount, and its restore would
+   bind the tree plain, every file then owned by nobody inside. Refused before anything is
+   dumped; a shifted tree (docs/system-containers.md) needs no mapping and is dumped. */
 static int
-check_userns (const char *name, pid_t pid, ctr_error_t *err)
+check_idmapped_root (const char *name, pid_t pid, ctr_error_t *err)
 {
-  if (!own_ns (pid, "user"))
+  cleanup_free char *path = xasprintf ("/proc/%d/mountinfo", pid);
+  cleanup_file FILE *f = fopen (path, "re");
+  char *line = NULL, *opts = NULL;
+  size_t cap = 0;
+  bool idmapped = false;
+
+  if (f == NULL)
+    return ctr_error (err, errno, "container `%s`: read `%s`", name, path);
+  while (!idmapped && getline (&line, &cap, f) > 0)
+    {
+      /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... */
+      char mnt[4096];
+      if (sscanf (line, "%*s %*s %*s %*s %4095s %ms", mnt, &opts) == 2 && strcmp (mnt, "/") == 0)
+        idmapped = strstr (opts, "idmapped") != NULL;
+      free (opts);
+      opts = NULL;
+    }
+  free (line);
+  if (!idmapped)
     return 0;
   return ctr_error (err, 0,
-                    "container `%s` is unprivileged (a user namespace of its own): its "
-                    "checkpoint could not be restored yet; `ctr config %s set privileged true` "
-                    "while it is stopped makes it privileged",
+                    "container `%s`: its root filesystem is an idmapped mount, which criu 3.17 "
+                    "cannot restore (it keeps no id mapping of a mount); `ctr config %s set "
+                    "privileged true` while it is stopped makes it privileged",
                     name, name);
 }
 
@@ -136,7 +156,8 @@ check_session (const char *name, pid_t pid, ctr_error_t *err)
 }
 
 static int
-write_meta (int imgfd, const char *name, bool netns, char **addresses, ctr_error_t *err)
+write_meta (int imgfd, const char *name, bool netns, bool userns, char **addresses,
+            ctr_error_t *err)
 {
   json_writer *w = json_writer_new (true);
   cleanup_free char *text = NULL;
@@ -145,6 +166,7 @@ write_meta (int imgfd, const char *name, bool netns, char **addresses, ctr_error
   json_map_open (w);
   json_kv_string (w, "name", name);
   json_kv_bool (w, "netns", netns);
+  json_kv_bool (w, "userns", userns);
   json_kv_strv (w, "addresses", addresses);
   json_map_close (w);
   text = json_writer_finish (w, &len);
@@ -238,17 +260,18 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   cleanup_close int imgfd = -1, mon = -1;
   struct container_criu_options o = { .status_fd = -1 };
   pid_t pid = 0;
-  bool netns;
+  bool netns, userns;
 
   if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
-      || check_session (name, pid, err) < 0 || check_userns (name, pid, err) < 0)
+      || check_session (name, pid, err) < 0 || check_idmapped_root (name, pid, err) < 0)
     return -1;
   imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)
     return ctr_error (err, errno, "checkpoint directory `%s`", image);
   netns = own_ns (pid, "net");
+  userns = own_ns (pid, "user");
   if (write_file_at (imgfd, CKPT_INCOMPLETE, "", 0, 0600, err) < 0
-      || write_meta (imgfd, name, netns, addresses, err) < 0)
+      || write_meta (imgfd, name, netns, userns, addresses, err) < 0)
     return -1;
   if (stop && (mon = monitor_connect (ctx, name, err)) < 0)
     return -1;
@@ -258,7 +281,10 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   o.pre_dump = d->pre_dump;
   o.parent_path = d->parent;
   o.keep_state = true;
-  o.external_netns = netns;
+  /* a network namespace of the container's user namespace can only be made again by
+     criu, inside the one it restores: dumped empty, and attached again by the monitor */
+  o.external_netns = netns && !userns;
+  o.empty_ns = netns && userns ? "network" : NULL;
   /* a machine's open connections go with it (restored in repair mode, as LXD migrates) */
   o.tcp_established = true;
   if (container_checkpoint (ctx, name, &o, err) < 0)
@@ -312,7 +338,8 @@ system_dump (const struct ctr_context *ctx, const char *name, const char *image,
 
 /* system.json of the image: the address to take again and whether a namespace is made. */
 static int
-read_meta (int imgfd, const char *dir, const char *name, bool *netns, char **ip, ctr_error_t *err)
+read_meta (int imgfd, const char *dir, const char *name, struct monitor_restore_image *img,
+           char **ip, ctr_error_t *err)
 {
   cleanup_free char *text = NULL;
   const json_value *a;
@@ -336,13 +363,102 @@ read_meta (int imgfd, const char *dir, const char *name, bool *netns, char **ip,
   if (!json_as_string (json_get (v, "name"), &s) || strcmp (s, name) != 0)
     r = ctr_error (err, 0, "`%s` is a checkpoint of `%s`, not of `%s`", dir,
                    json_as_string (json_get (v, "name"), &s) ? s : "?", name);
-  if (!json_as_bool (json_get (v, "netns"), netns))
-    *netns = true;
+  if (!json_as_bool (json_get (v, "netns"), &img->netns))
+    img->netns = true;
+  if (!json_as_bool (json_get (v, "userns"), &img->userns))
+    img->userns = false;
   a = json_get (v, "addresses");
   for (size_t i = 0; r == 0 && a && i < json_len (a) && *ip == NULL; i++)
     if (json_as_string (json_at (a, i), &s) && strchr (s, '.'))
       *ip = xstrndup (s, strcspn (s, "/"));
   json_value_free (v);
+  return r;
+}
+
+/* One image directory's files and itself: owned by uid, group kept (0), the directory
+   0750 (never through a link, nothing below it: criu writes its images flat). */
+static int
+own_image_dir (int fd, const char *dir, uid_t uid, ctr_error_t *err)
+{
+  cleanup_dir DIR *d = fdopendir (fcntl (fd, F_DUPFD_CLOEXEC, 0));
+  struct dirent *de;
+
+  if (d == NULL)
+    return ctr_error (err, errno, "read `%s`", dir);
+  while ((de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0
+        && fchownat (fd, de->d_name, uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
+      return ctr_error (err, errno, "chown `%s/%s`", dir, de->d_name);
+  if (fchown (fd, uid, (gid_t)-1) < 0 || fchmod (fd, 0750) < 0)
+    return ctr_error (err, errno, "chown `%s`", dir);
+  return 0;
+}
+
+/* The pre-dump an image builds on: its "parent" link, which ctr's dumps make "../NAME"
+   (any other is not followed: a migrated image is the sender's), and the directory
+   holding both owned by uid too, which criu goes through. -1: none, -2: an error. */
+static int
+open_parent_image (int fd, const char *dir, uid_t uid, ctr_error_t *err)
+{
+  cleanup_close int up = -1;
+  char link[256];
+  ssize_t n = readlinkat (fd, "parent", link, sizeof link - 1);
+  int parent;
+
+  if (n < 0)
+    return -1;
+  link[n] = '\0';
+  if (strncmp (link, "../", 3) != 0 || strchr (link + 3, '/') || link[3] == '\0'
+      || strcmp (link + 3, "..") == 0 || strcmp (link + 3, ".") == 0)
+    return -1;
+  up = openat (fd, "..", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (up < 0 || fchown (up, uid, (gid_t)-1) < 0 || fchmod (up, 0750) < 0)
+    {
+      ctr_error (err, errno, "chown `%s/..`", dir);
+      return -2;
+    }
+  parent = openat (up, link + 3, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  return parent < 0 ? -1 : parent;
+}
+
+/* criu's restored tasks read the image themselves: first as host root's uid without its
+   capabilities (a new user namespace, not mapped yet), then as the container's root, to
+   whom host root's 0700 files are nobody's. So the image, and the pre-dumps it builds on,
+   go to the container's root with group 0 (0750: no one else), as LXD shifts its images.
+   So does the store's monitor.log, init's stderr, which criu opens again by path as the
+   restored root (a file in a 0700 directory, that init could write already). */
+static int
+shift_image (const struct ctr_context *ctx, const char *name, int imgfd, const char *dir,
+             ctr_error_t *err)
+{
+  cleanup_close int dfd = store_open (store_root (ctx->store), name, err);
+  struct store_meta meta = { 0 };
+  int fd = imgfd, r = 0;
+
+  if (dfd < 0 || store_meta_read (dfd, name, &meta, err) < 0)
+    return -1;
+  if (meta.idmap_count == 0)
+    r = ctr_error (err, 0,
+                   "`%s` is a checkpoint of an unprivileged container, and `%s` is privileged "
+                   "now: `ctr config %s set privileged false` while it is stopped first",
+                   dir, name, name);
+  for (int depth = 0; r == 0 && fd >= 0 && depth < 64; depth++)
+    {
+      int parent;
+      r = own_image_dir (fd, dir, meta.idmap_uid, err);
+      parent = r == 0 ? open_parent_image (fd, dir, meta.idmap_uid, err) : -1;
+      if (parent == -2)
+        r = -1;
+      if (fd != imgfd)
+        close (fd);
+      fd = parent;
+    }
+  if (fd >= 0 && fd != imgfd)
+    close (fd);
+  if (r == 0 && fchownat (dfd, "monitor.log", meta.idmap_uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0
+      && errno != ENOENT)
+    r = ctr_error (err, errno, "chown `%s/%s/monitor.log`", store_root (ctx->store), name);
+  store_meta_clear (&meta);
   return r;
 }
 
@@ -372,7 +488,8 @@ system_restore (const struct ctr_context *ctx, const char *name, const char *dir
   imgfd = open (resolved, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)
     return ctr_error (err, errno, "checkpoint directory `%s`", resolved);
-  if (read_meta (imgfd, resolved, name, &img.netns, &ip, err) < 0)
+  if (read_meta (imgfd, resolved, name, &img, &ip, err) < 0
+      || (img.userns && shift_image (ctx, name, imgfd, resolved, err) < 0))
     return -1;
   work = work_dir (ctx, name, err);
   if (work == NULL)

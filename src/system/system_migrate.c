@@ -84,12 +84,6 @@ check_source (struct mig *m, char ***networks, ctr_error_t *err)
                    "migrate `%s`: its root filesystem is a volume of pool `%s`: only a container "
                    "in the store itself (pool default) can migrate",
                    m->name, meta.pool);
-  else if (meta.idmap_count)
-    r = ctr_error (err, 0,
-                   "migrate `%s`: the container is unprivileged (a user namespace of its own), "
-                   "which criu's restore cannot bring back yet; `ctr config %s set privileged "
-                   "true` while it is stopped makes it privileged",
-                   m->name, m->name);
   else if (system_status_get (m->ctx, m->name) != SYSTEM_RUNNING)
     r = ctr_error (err, 0, "migrate `%s`: the container is %s: only a running one migrates",
                    m->name, system_status_name (system_status_get (m->ctx, m->name)));

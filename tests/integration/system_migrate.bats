@@ -96,10 +96,11 @@ receiver_status() {
 
 # A consoleless container (criu dumps only an init that leads its own session) with a
 # counter whose value lives in the shell's memory, written out to a tmpfs.
+# make_counter [unprivileged]: a counting container, privileged unless said.
 make_counter() {
-	local cfg=$CTR_STORE/$NAME/config.json
-	# privileged: criu's restore cannot bring back a container's own user namespace yet
-	ctr create -t busybox "$NAME" --net none --privileged >/dev/null
+	local cfg=$CTR_STORE/$NAME/config.json priv=(--privileged)
+	[ "${1:-}" != unprivileged ] || priv=()
+	ctr create -t busybox "$NAME" --net none "${priv[@]}" >/dev/null
 	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
 	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
 		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
@@ -129,8 +130,6 @@ SH
 	ctr create -t busybox "$NAME" --net none >/dev/null
 	run ctr migrate "$NAME" "unix:$SOCK"
 	assert_failure
-	assert_output_contains "migrate \`$NAME\`: the container is unprivileged"
-	ctr config "$NAME" set privileged true >/dev/null
 	run ctr migrate "$NAME" "udp:$SOCK"
 	assert_failure
 	assert_output_contains "address \`udp:$SOCK\`: want unix:PATH, tcp:HOST:PORT or ssh://HOST"
@@ -382,5 +381,70 @@ lines_above() {
 	kill "$client" 2>/dev/null || true
 	exec 8>&-
 	run tgt stop "$NAME"
+	assert_success
+}
+
+@test "migrate: an unprivileged counter moves with its user namespace, memory and pid" {
+	requires_criu
+	# the default: a user namespace of its own
+	make_counter unprivileged
+	ctr start "$NAME"
+	wait_count_above 2 ctr
+	local pid c range map initpid
+	range=$(ctr config "$NAME" get idmap)
+	range=${range%%:*}
+	initpid=$(jq -r .pid "$STATE_ROOT/$NAME/monitor.json")
+	map=$(awk '{ print $1, $2, $3 }' "/proc/$initpid/uid_map")
+	[ "$map" = "0 $range 65536" ] || fail "uid_map on the source: $map (range $range)"
+	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
+	receiver --
+	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_success
+	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
+	[ "$(tgt_state_of "$NAME")" = running ]
+	[ "$(tgt config "$NAME" get idmap | cut -d: -f1)" = "$range" ] || fail "another range there: $(tgt config "$NAME" get idmap)"
+	initpid=$(jq -r .pid "$TGT/state/$NAME/monitor.json")
+	[ "$(awk '{ print $1, $2, $3 }' "/proc/$initpid/uid_map")" = "$map" ] || fail "uid_map on the target: $(cat "/proc/$initpid/uid_map")"
+	c=$(count tgt)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c" tgt
+	[ "$(tgt attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
+	[ "$(tgt attach "$NAME" -- id -u </dev/null)" = 0 ]
+	run tgt stop "$NAME"
+	assert_success
+}
+
+@test "migrate: a target where another container has the unprivileged one's id range refuses it; it runs on here" {
+	requires_criu
+	make_counter unprivileged
+	ctr start "$NAME"
+	wait_count_above 2 ctr
+	# the target's first container takes the first range, as the source's did
+	tgt create -t busybox "other-$$" --net none >/dev/null
+	local pid c range
+	range=$(ctr config "$NAME" get idmap)
+	range=${range%% *}
+	[ "$(tgt config "other-$$" get idmap | cut -d' ' -f1)" = "$range" ] ||
+		fail "the two stores gave different ranges"
+	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
+	receiver --
+	CTR_TIMEOUT=300 run ctr migrate --pre-dumps 1 "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_failure
+	assert_output_contains "container \`$NAME\`: its id range $range is another container's here"
+	assert_output_contains "; container \`$NAME\` runs here again"
+	[ "$(echo "$output" | grep -c ^ctr:)" -eq 1 ] || fail "more than one error line: $output"
+	[ "$(receiver_status)" != 0 ] || fail "the receiver succeeded"
+	[ "$(state_of "$NAME")" = running ]
+	c=$(count ctr)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c"
+	wait_count_above "$c" ctr
+	[ "$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
+	[ "$(tgt_names)" = "other-$$" ] || fail "the target lists $(tgt_names)"
+	run ctr stop "$NAME"
 	assert_success
 }
