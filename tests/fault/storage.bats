@@ -45,18 +45,6 @@ teardown() {
 	check_no_leaks
 }
 
-# A btrfs filesystem on a loop device, mounted at $WORK/mnt (as pools.bats makes one).
-make_btrfs() {
-	command -v mkfs.btrfs >/dev/null || skip "btrfs-progs is not installed"
-	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
-	truncate -s 300M "$WORK/btrfs.img"
-	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
-	LOOP=$(losetup -f --show "$WORK/btrfs.img")
-	mkdir -p "$WORK/mnt"
-	mount "$LOOP" "$WORK/mnt"
-	chmod 700 "$WORK/mnt"
-}
-
 log() { "$@" >>"$BATS_TEST_TMPDIR/trial.log" 2>&1; }
 
 # the source: a stopped container with a file of its own

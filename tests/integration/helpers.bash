@@ -428,6 +428,19 @@ count_grows() {
 	done
 }
 
+# make_btrfs: a 300 MiB btrfs filesystem on a loop device ($LOOP), mounted at $WORK/mnt
+# (0700), for the pool tests; the test's teardown unmounts it and detaches $LOOP.
+make_btrfs() {
+	command -v mkfs.btrfs >/dev/null || fail "btrfs-progs is not installed"
+	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
+	truncate -s 300M "$WORK/btrfs.img"
+	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
+	LOOP=$(losetup -f --show "$WORK/btrfs.img")
+	mkdir -p "$WORK/mnt"
+	mount "$LOOP" "$WORK/mnt"
+	chmod 700 "$WORK/mnt"
+}
+
 # requires_init: skips the test unless ctr-init ($CTR_INIT) is built.
 requires_init() {
 	[ -x "$CTR_INIT" ] || skip "ctr-init not built: $CTR_INIT"

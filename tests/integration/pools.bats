@@ -33,18 +33,6 @@ teardown() {
 	check_no_leaks
 }
 
-# A btrfs filesystem on a loop device, mounted at $WORK/mnt.
-make_btrfs() {
-	command -v mkfs.btrfs >/dev/null || fail "btrfs-progs is not installed"
-	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
-	truncate -s 300M "$WORK/btrfs.img"
-	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
-	LOOP=$(losetup -f --show "$WORK/btrfs.img")
-	mkdir -p "$WORK/mnt"
-	mount "$LOOP" "$WORK/mnt"
-	chmod 700 "$WORK/mnt"
-}
-
 # Snapshot s1 of $NAME, a file written into its rootfs (ROOTFS, seen from the host), a
 # restore: the file is gone, and the restored container boots under its name.
 restore_boots() {

@@ -43,17 +43,6 @@ teardown() {
 	check_no_leaks
 }
 
-make_btrfs() {
-	command -v mkfs.btrfs >/dev/null || fail "btrfs-progs is not installed"
-	grep -qw btrfs /proc/filesystems || skip "the kernel has no btrfs"
-	truncate -s 300M "$WORK/btrfs.img"
-	mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
-	LOOP=$(losetup -f --show "$WORK/btrfs.img")
-	mkdir -p "$WORK/mnt"
-	mount "$LOOP" "$WORK/mnt"
-	chmod 700 "$WORK/mnt"
-}
-
 # A template `mid`: busybox's tree with an /etc/machine-id, as Debian's package scripts
 # leave one in its cached tree.
 make_mid_template() {
