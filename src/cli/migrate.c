@@ -8,7 +8,7 @@
 #include "system/migrate.h"
 
 static const char migrate_usage[]
-    = "Usage: ctr migrate [--pre-dumps N] NAME DEST\n"
+    = "Usage: ctr migrate [--pre-dumps N] [--format text|json] NAME DEST\n"
       "       ctr migrate --listen ADDR [--insecure-listen]\n"
       "\n"
       "Move the running system container NAME to another ctr host, with its processes and\n"
@@ -23,6 +23,8 @@ static const char migrate_usage[]
       "Options:\n"
       "      --pre-dumps N         pre-dump rounds at most, fewer once the dirty memory stops\n"
       "                            shrinking (default 3; 0: stop and copy)\n"
+      "  -f, --format FORMAT       text (default: a line per step as it ends) or json (one\n"
+      "                            report once it runs there: phases, downtime_ms, total_ms)\n"
       "      --listen ADDR         receive one migration on unix:PATH (made 0600),\n"
       "                            tcp:HOST:PORT, or stdio (stdin and stdout)\n"
       "      --insecure-listen     allow --listen on a wildcard address (0.0.0.0, ::)\n"
@@ -40,6 +42,7 @@ cli_migrate (const struct ctr_context *ctx, int argc, char **argv)
 {
   static const struct option long_options[] = {
     { "pre-dumps", required_argument, NULL, OPT_PRE_DUMPS },
+    { "format", required_argument, NULL, 'f' },
     { "listen", required_argument, NULL, OPT_LISTEN },
     { "insecure-listen", no_argument, NULL, OPT_INSECURE },
     { "help", no_argument, NULL, 'h' },
@@ -53,7 +56,7 @@ cli_migrate (const struct ctr_context *ctx, int argc, char **argv)
   int c;
 
   cli_getopt_begin ();
-  while ((c = getopt_long (argc, argv, ":h", long_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":hf:", long_options, NULL)) != -1)
     switch (c)
       {
       case 'h':
@@ -64,6 +67,11 @@ cli_migrate (const struct ctr_context *ctx, int argc, char **argv)
                                   optarg);
         o.max_rounds = (int)n;
         break;
+      case 'f':
+        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "text") != 0)
+          return cli_usage_error ("migrate", "--format: \"%s\": want text or json", optarg);
+        o.json = strcmp (optarg, "json") == 0;
+        break;
       case OPT_LISTEN:
         listen_addr = optarg;
         break;
@@ -71,7 +79,7 @@ cli_migrate (const struct ctr_context *ctx, int argc, char **argv)
         insecure = true;
         break;
       default:
-        return cli_option_error ("migrate", c, argv, ":h", long_options);
+        return cli_option_error ("migrate", c, argv, ":hf:", long_options);
       }
   if (listen_addr)
     {

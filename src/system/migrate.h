@@ -50,6 +50,7 @@ int mig_recv_tar (int fd, const char *dir, char *const *extra, ctr_error_t *err)
 struct mig_options
 {
   int max_rounds; /* pre-dump rounds at most (0: stop and copy) */
+  bool json;      /* --format json: one report on stdout once it runs there */
 };
 int system_migrate (const struct ctr_context *ctx, const char *name, const char *dest,
                     const struct mig_options *o, ctr_error_t *err);

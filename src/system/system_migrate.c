@@ -39,6 +39,8 @@ struct mig
   char *dir;  /* <store>/NAME */
   char *work; /* <store>/NAME/migrate */
   double t0;
+  json_writer *report; /* --format json: the steps, printed once it runs there */
+  int64_t downtime_ms;
 };
 
 static double
@@ -49,24 +51,32 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void say (const struct mig *m, double since, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+/* A step done, since `since`: a line "migrate NAME: PHASE[ ROUND][: SIZE] (SECONDS s)", or
+   a record of the JSON report (phase, round, bytes, ms). round 0 and bytes -1: none. */
 static void
-say (const struct mig *m, double since, const char *fmt, ...)
+step (struct mig *m, double since, const char *phase, int round, int64_t bytes)
 {
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("migrate %s: ", m->name);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf (" (%.2f s)\n", now () - since);
-  fflush (stdout);
-}
+  double secs = now () - since;
 
-static char *
-mib (uint64_t bytes)
-{
-  return xasprintf ("%.1f MiB", bytes / 1048576.0);
+  if (m->report)
+    {
+      json_map_open (m->report);
+      json_kv_string (m->report, "phase", phase);
+      if (round > 0)
+        json_kv_int (m->report, "round", round);
+      if (bytes >= 0)
+        json_kv_int (m->report, "bytes", bytes);
+      json_kv_int (m->report, "ms", (int64_t)(secs * 1000 + 0.5));
+      json_map_close (m->report);
+      return;
+    }
+  printf ("migrate %s: %s", m->name, phase);
+  if (round > 0)
+    printf (" %d", round);
+  if (bytes >= 0)
+    printf (": %.1f MiB", bytes / 1048576.0);
+  printf (" (%.2f s)\n", secs);
+  fflush (stdout);
 }
 
 /* The container's own checks: running, in the store's own directory (no pool volume). */
@@ -170,10 +180,7 @@ send_store (struct mig *m, const char *what, ctr_error_t *err)
     return ctr_error_wrap (err, "migrate: send the root filesystem");
   if (mig_wait_ok (m->fd, "migrate: send the root filesystem", NULL, err) < 0)
     return -1;
-  {
-    cleanup_free char *s = mib (bytes);
-    say (m, t, "%s: %s", what, s);
-  }
+  step (m, t, what, 0, (int64_t)bytes);
   return 0;
 }
 
@@ -205,14 +212,12 @@ pre_dumps (struct mig *m, int max, int *last, ctr_error_t *err)
       cleanup_free char *img = xasprintf ("%s/%s", m->work, dir);
       cleanup_free char *parent = i > 1 ? xasprintf ("../pre-%d", i - 1) : NULL;
       struct system_dump_options d = { .parent = parent, .pre_dump = true };
-      cleanup_free char *s = NULL;
       double t = now ();
 
       if (system_dump (m->ctx, m->name, img, &d, err) < 0 || send_image (m, dir, &bytes, err) < 0)
         return ctr_error_wrap (err, "migrate: pre-dump round %d", i);
       *last = i;
-      s = mib (bytes);
-      say (m, t, "pre-dump %d: %s", i, s);
+      step (m, t, "pre-dump", i, (int64_t)bytes);
       if (i > 1 && bytes >= prev)
         break;
       prev = bytes;
@@ -249,26 +254,42 @@ final (struct mig *m, int last, ctr_error_t *err)
   cleanup_free char *parent = last > 0 ? xasprintf ("../pre-%d", last) : NULL;
   cleanup_free char *img = xasprintf ("%s/final", m->work);
   struct system_dump_options d = { .parent = parent, .stop = true };
-  cleanup_free char *s = NULL;
   uint64_t bytes;
   double t = now (), t1;
 
   if (system_dump (m->ctx, m->name, img, &d, err) < 0)
     return ctr_error_wrap (err, "migrate: final dump");
-  say (m, t, "final dump, the container stopped");
+  step (m, t, "final dump, the container stopped", 0, -1);
   if (send_store (m, "changed files", err) < 0)
     return -1;
   t1 = now ();
   if (send_image (m, "final", &bytes, err) < 0)
     return -1;
-  s = mib (bytes);
-  say (m, t1, "final image: %s", s);
+  step (m, t1, "final image", 0, (int64_t)bytes);
   if (mig_send (m->fd, MIG_RESTORE, NULL, 0, err) < 0)
     return ctr_error_wrap (err, "migrate: restore on the target");
   if (mig_wait_ok (m->fd, "migrate: restore on the target", NULL, err) < 0)
     return -1;
-  say (m, t, "downtime (stopped here until it ran there)");
+  m->downtime_ms = (int64_t)((now () - t) * 1000 + 0.5);
+  if (m->report == NULL)
+    step (m, t, "downtime (stopped here until it ran there)", 0, -1);
   return 0;
+}
+
+/* --format json: the report, once the container runs there (its writer is then done). */
+static void
+report_print (struct mig *m, double t0)
+{
+  char *text;
+  json_array_close (m->report);
+  json_kv_int (m->report, "downtime_ms", m->downtime_ms);
+  json_kv_int (m->report, "total_ms", (int64_t)((now () - t0) * 1000 + 0.5));
+  json_map_close (m->report);
+  text = json_writer_finish (m->report, NULL);
+  m->report = NULL;
+  printf ("%s\n", text);
+  fflush (stdout);
+  free (text);
 }
 
 static int
@@ -341,6 +362,15 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
   signal (SIGPIPE, SIG_IGN);
   m.dir = xasprintf ("%s/%s", store_root (ctx->store), name);
   m.work = xasprintf ("%s/%s", m.dir, MIG_DIR);
+  if (o->json)
+    {
+      m.report = json_writer_new (true);
+      json_map_open (m.report);
+      json_kv_string (m.report, "name", name);
+      json_kv_string (m.report, "destination", dest);
+      json_key (m.report, "phases");
+      json_array_open (m.report);
+    }
   r = run (&m, dest, o, err);
   if (m.fd >= 0)
     close (m.fd);
@@ -348,7 +378,10 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
     waitpid (m.ssh, NULL, 0);
   if (r == 0)
     {
-      say (&m, m.t0, "runs on the target; total");
+      if (m.report)
+        report_print (&m, m.t0);
+      else
+        step (&m, m.t0, "runs on the target; total", 0, -1);
       if (forget_source (&m, &e2) < 0)
         {
           ctr_error_print (&e2);
@@ -359,6 +392,8 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
   else if (system_status_get (ctx, name) == SYSTEM_RUNNING
            && remove_tree_at (AT_FDCWD, m.work, &e2) < 0)
     ctr_error_free (&e2);
+  if (m.report)
+    free (json_writer_finish (m.report, NULL));
   free (m.dir);
   free (m.work);
   return r;

@@ -124,6 +124,9 @@ SH
 	run ctr migrate --pre-dumps x a unix:/x
 	assert_usage_error
 	assert_output_contains '--pre-dumps: "x"'
+	run ctr migrate --format xml a unix:/x
+	assert_usage_error
+	assert_output_contains '--format: "xml": want text or json'
 	run ctr migrate nosuch-$$ "unix:$SOCK"
 	assert_failure
 	assert_output_contains "container \`nosuch-$$\` does not exist"
@@ -398,10 +401,19 @@ lines_above() {
 	[ "$map" = "0 $range 65536" ] || fail "uid_map on the source: $map (range $range)"
 	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
 	receiver --
-	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
+	# (its report as JSON, for a tool that drives migrations)
+	CTR_TIMEOUT=300 run --separate-stderr ctr migrate --format json "$NAME" "unix:$SOCK"
 	echo "$output"
 	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	assert_success
+	jq -e --arg n "$NAME" '.name == $n and (.destination | startswith("unix:"))
+		and ([.phases[].phase] | index("root filesystem") == 0)
+		and (.phases[] | select(.phase == "root filesystem") | .bytes > 0)
+		and (.phases[] | select(.phase == "pre-dump" and .round == 1) | .bytes > 0)
+		and ([.phases[].phase] | index("final dump, the container stopped") != null)
+		and (.phases[] | select(.phase == "final image") | .bytes > 0)
+		and .downtime_ms > 0 and .downtime_ms <= .total_ms' <<<"$output" >/dev/null ||
+		fail "the report: $output"
 	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
 	[ "$(tgt_state_of "$NAME")" = running ]
