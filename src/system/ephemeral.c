@@ -88,12 +88,15 @@ top_is_layer (const char *path, const char *name)
   return yes;
 }
 
+/* A mount on dfd/name, by mount id: also a bind of dfd's own filesystem (an idmapped one),
+   which has its st_dev. */
 static bool
 is_mountpoint_at (int dfd, const char *name)
 {
-  struct stat a, b;
-  return fstatat (dfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (a.st_mode)
-         && fstat (dfd, &b) == 0 && a.st_dev != b.st_dev;
+  struct statx a, b;
+  return statx (dfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
+         && statx (dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
+         && a.stx_mnt_id != b.stx_mnt_id;
 }
 
 static int
@@ -136,16 +139,6 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
 #define DATA "data"
 #define RUN_CONFIG "config.json"
 #define MAX_LOWERS 64
-
-/* A mount on dfd/name, also one of dfd's own filesystem (an idmapped bind of it). */
-static bool
-is_mount_at (int dfd, const char *name)
-{
-  struct statx a, b;
-  return statx (dfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
-         && statx (dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
-         && a.stx_mnt_id != b.stx_mnt_id;
-}
 
 /* tree attached at <layer>/name (a directory made for it). */
 static int
@@ -240,7 +233,7 @@ ephemeral_overlay_mapped (int dfd, const char *dirpath, const char *lowers,
                           const struct store_meta *m, ctr_error_t *err)
 {
   cleanup_free char *layer = xasprintf ("%s/%s", dirpath, EPHEMERAL_LAYER);
-  cleanup_free char *target = xasprintf ("/proc/self/fd/%d/rootfs", dfd);
+  cleanup_free char *target = fd_path (dfd, "rootfs");
   cleanup_free char *data = xasprintf ("%s/%s", layer, DATA), *lowerdirs = NULL, *opts = NULL;
   cleanup_close int lfd
       = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -287,11 +280,11 @@ ephemeral_unmap (int dfd, ctr_error_t *err)
         snprintf (name, sizeof name, "%s", MAPPED);
       else
         snprintf (name, sizeof name, "lower.%d", i);
-      while (is_mount_at (lfd, name))
+      while (is_mountpoint_at (lfd, name))
         {
-          cleanup_free char *path = xasprintf ("/proc/self/fd/%d/%s", lfd, name);
-          if (umount2 (path, MNT_DETACH) < 0)
-            return ctr_error (err, errno, "unmount `%s/%s`", EPHEMERAL_LAYER, name);
+          cleanup_free char *path = fd_path (lfd, name);
+          if (unmount (path, err) < 0)
+            return -1;
         }
     }
   return 0;
