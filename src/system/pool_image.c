@@ -436,25 +436,37 @@ images_scan (const char *store, const struct pool *p, int ifd, const char *image
     qsort (*out, *n, sizeof **out, compare_images);
 }
 
+/* The bases of p with their users (half-made ones too with prune), its images directory
+   open and locked in *ifd and its path in *images; nothing when p shares none or has none. */
+static int
+images_load (const char *store, const struct pool *p, bool prune, int *ifd, char **images,
+             char **parent, char **sub, struct pool_image **out, size_t *n, ctr_error_t *err)
+{
+  *out = NULL;
+  *n = 0;
+  *ifd = -1;
+  if (!pool_image_shared (p))
+    return 0;
+  *images = images_path (store, p, parent, sub);
+  *ifd = images_open (store, p, false, err);
+  if (*ifd == OWNED_DIR_MISSING)
+    {
+      *ifd = -1;
+      return 0;
+    }
+  if (*ifd < 0)
+    return -1;
+  images_scan (store, p, *ifd, *images, out, n, prune);
+  return 0;
+}
+
 int
 pool_image_list (const char *store, const struct pool *p, struct pool_image **out, size_t *n,
                  ctr_error_t *err)
 {
   cleanup_free char *images = NULL, *parent = NULL, *sub = NULL;
   cleanup_close int ifd = -1;
-
-  *out = NULL;
-  *n = 0;
-  if (!pool_image_shared (p))
-    return 0;
-  images = images_path (store, p, &parent, &sub);
-  ifd = images_open (store, p, false, err);
-  if (ifd == OWNED_DIR_MISSING)
-    return 0;
-  if (ifd < 0)
-    return -1;
-  images_scan (store, p, ifd, images, out, n, false);
-  return 0;
+  return images_load (store, p, false, &ifd, &images, &parent, &sub, out, n, err);
 }
 
 void
@@ -480,15 +492,10 @@ pool_image_prune (const char *store, const struct pool *p, bool all, char ***rem
 
   if (removed)
     *removed = xzalloc (sizeof (char *));
-  if (!pool_image_shared (p))
-    return 0;
-  images = images_path (store, p, &parent, &sub);
-  ifd = images_open (store, p, false, err);
-  if (ifd == OWNED_DIR_MISSING)
-    return 0;
-  if (ifd < 0)
+  if (images_load (store, p, true, &ifd, &images, &parent, &sub, &l, &n, err) < 0)
     return -1;
-  images_scan (store, p, ifd, images, &l, &n, true);
+  if (ifd < 0)
+    return 0;
   for (size_t i = 0; all && i < n && r == 0; i++)
     if (l[i].users[0])
       {
