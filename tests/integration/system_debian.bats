@@ -51,14 +51,17 @@ system_is_running() {
 # LXC 5's unprivileged Debian 12 guests print too (the same rootfs under lxc-start with
 # lxc.idmap and userns.conf: the kernel refuses these to any container's root). Fails
 # unless the log it reads holds the whole boot, from init's banner to root's prompt.
+# On a loaded host mount's "mount: " prefix once came out as NUL padding (CI): the
+# kernel-refused lines are matched with or without it.
 console_failures() {
 	local log
-	log=$(ctr console --log "$1") || return 1
+	# NUL bytes (terminal padding) are dropped here, not by bash's warning
+	log=$(ctr console --log "$1" | tr -d '\000') || return 1
 	[[ $log == *"root@$1"* ]] && grep -qE 'INIT: version|systemd' <<<"$log" ||
 		fail "not a whole boot on the console: $log" || return 1
 	sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\r//g' <<<"$log" |
 		grep -iE 'fail|denied|not permitted|read-only file system|cannot|must be root|error|bad option|not defined' |
-		grep -vxE 'mount: /sys/kernel/security: permission denied\.|mount: /sys/fs/pstore: permission denied\.|mount: /sys: permission denied\.|mount: /(|run|run/lock|dev/shm|dev/pts): mount point not mounted or bad option\.|[[:space:]]*dmesg\(1\) may have more information after failed mount system call\.|(Checking file systems\.\.\.)?setterm: \$TERM is not defined\.|dmesg: read kernel buffer failed: Operation not permitted' || true
+		grep -vxE '(mount: )?/sys/kernel/security: permission denied\.|(mount: )?/sys/fs/pstore: permission denied\.|mount: /sys: permission denied\.|mount: /(|run|run/lock|dev/shm|dev/pts): mount point not mounted or bad option\.|[[:space:]]*dmesg\(1\) may have more information after failed mount system call\.|(Checking file systems\.\.\.)?setterm: \$TERM is not defined\.|dmesg: read kernel buffer failed: Operation not permitted' || true
 }
 
 @test "debian: systemd boots to running in a system container, sshd answers on a published port; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
