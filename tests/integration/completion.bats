@@ -29,6 +29,9 @@ complete_bash() {
 	[ "$output" = --subnet ] || fail "$output"
 	complete_bash "$CTR" list --format ""
 	[ "$output" = "json table" ] || fail "$output"
+	# the values a verb's help names
+	complete_bash "$CTR" migrate --format ""
+	[ "$output" = "json text" ] || fail "migrate --format: $output"
 	complete_bash "$CTR" kill x SIGKI
 	[ "$output" = SIGKILL ] || fail "$output"
 	complete_bash "$CTR" network ""
@@ -129,11 +132,15 @@ complete_bash() {
 		zmodload zsh/parameter
 		words=("$1" st); CURRENT=2; PREFIX=st; source "$2"
 		words=("$1" --root "$3" kill ""); CURRENT=5; PREFIX=; source "$2"
-		words=("$1" run --de); CURRENT=3; PREFIX=--de; source "$2"' \
+		words=("$1" run --de); CURRENT=3; PREFIX=--de; source "$2"
+		words=("$1" migrate -f ""); CURRENT=4; PREFIX=; source "$2"
+		words=("$1" ls --format ""); CURRENT=4; PREFIX=; source "$2"' \
 		_ "$CTR" "$SRCDIR/completion/zsh/_ctr" "$STATE_ROOT"
 	ctr delete -f "$(cid)"
 	assert_success
 	[[ "${lines[0]} " == "describe: "*" start "*" state "*" network "* ]] || fail "verbs: $output"
 	[ "${lines[1]}" = "add: $(cid)" ] || fail "names: $output"
 	[[ ${lines[2]} == "add: "*--detach* ]] || fail "options: $output"
+	[ "${lines[3]}" = "add: text json" ] || fail "migrate -f: $output"
+	[ "${lines[4]}" = "add: table json" ] || fail "ls --format: $output"
 }
