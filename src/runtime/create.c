@@ -801,6 +801,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
 {
   int fds[2];
   int cgfd = cgroup_v2_fd (c->cg);
+  bool console = c->opts->console_master && c->config->process && c->config->process->terminal;
+  pid_t group = 0;
 
   if (sync_socketpair (fds, err) < 0)
     return -1;
@@ -817,6 +819,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
       c->ns.clone_flags &= ~CLONE_NEWCGROUP;
       c->late_cgroupns = true;
     }
+  if (console && (group = terminal_group_make (err)) < 0)
+    return -1;
   c->child = ns_clone3 (c->ns.clone_flags, cgfd, &c->pidfd, err);
   if (c->child < 0 && cgfd >= 0 && (*err)->status != ENOMEM)
     {
@@ -833,6 +837,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
   if (c->child < 0)
     {
       c->child = 0;
+      if (group > 0)
+        terminal_group_join (0, group, NULL);
       return ctr_error_wrap (err, "start container process");
     }
   c->cloned_into = cgfd >= 0;
@@ -840,6 +846,8 @@ parent_spawn (struct create *c, ctr_error_t *err)
   c->self_enter = !(c->ns.clone_flags & CLONE_NEWUSER);
   if (c->child == 0)
     container_child (c);
+  if (group > 0 && terminal_group_join (c->child, group, err) < 0)
+    return -1;
   close (c->sync_child);
   c->sync_child = -1;
   rootfs_close_bind_sources (c->bind_sources, c->config->mounts_len);

@@ -95,6 +95,31 @@ restore_load_bundle (struct restore *r, ctr_error_t *err)
   return 0;
 }
 
+/* The host id that id 0 of the container maps to (0 when it has no maps). */
+static uint32_t
+host_root_id (const struct oci_id_mapping *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (m[i].container_id == 0 && m[i].size > 0)
+      return m[i].host_id;
+  return 0;
+}
+
+/* The new pty is the host's: in a user namespace, criu (its root) gives the slave back its
+   owner and group (root, tty) only when the slave's ids are mapped there already. */
+static int
+own_pty_by_container (int slave, const struct oci_config *cfg, ctr_error_t *err)
+{
+  const struct oci_linux *l = cfg->linux_;
+  if (l == NULL || l->uid_mappings_len == 0 || l->gid_mappings_len == 0)
+    return 0;
+  if (fchown (slave, host_root_id (l->uid_mappings, l->uid_mappings_len),
+              host_root_id (l->gid_mappings, l->gid_mappings_len))
+      < 0)
+    return ctr_error (err, errno, "restore: give the new pty to the container's root");
+  return 0;
+}
+
 /* init's stdio as checkpoint recorded it: each key is handed the restoring caller's own fd
    of the same number; the terminal gets a new pty. */
 static int
@@ -127,6 +152,11 @@ restore_stdio (struct restore *r, ctr_error_t *err)
               break;
             }
           r->fds[r->fds_len++] = (struct criu_fd){ slave, CRIU_FIRST_FD + (int)r->fds_len };
+          if (own_pty_by_container (slave, r->cfg, err) < 0)
+            {
+              r_ = -1;
+              break;
+            }
           criu_arg (&r->args, "--inherit-fd");
           criu_argf (&r->args, "fd[%d]:%s", r->fds[r->fds_len - 1].at, key);
           {

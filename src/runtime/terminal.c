@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/terminal.h"
@@ -63,11 +64,46 @@ terminal_make_console (int slave, ctr_error_t *err)
 {
   /* Not a session leader: such a process never acquires a terminal by opening it, and
      sysvinit opens /dev/console without O_NOCTTY before its own setsid(). A caller's
-     controlling terminal must not reach the container (TIOCSTI), and the caller must not
-     share a process group with it (kill(0, ...) in the container would reach it). */
-  if (has_ctty () ? setsid () < 0 : setpgid (0, 0) < 0)
-    return ctr_error (err, errno, "new process group for the console's init");
+     controlling terminal must not reach the container (TIOCSTI); the caller's process
+     group neither (kill(0, ...) in the container would reach it): the parent put this
+     process in a group of its own making (terminal_group_make). */
+  if (has_ctty () && setsid () < 0)
+    return ctr_error (err, errno, "setsid");
   return dup_stdio (slave, err);
+}
+
+pid_t
+terminal_group_make (ctr_error_t *err)
+{
+  siginfo_t si;
+  pid_t maker = fork ();
+
+  if (maker < 0)
+    return ctr_error (err, errno, "fork");
+  if (maker == 0)
+    _exit (setpgid (0, 0) < 0 ? 1 : 0);
+  memset (&si, 0, sizeof si);
+  /* exited but not reaped: its group lives on */
+  while (waitid (P_PID, maker, &si, WEXITED | WNOWAIT) < 0)
+    if (errno != EINTR)
+      {
+        int e = errno;
+        waitpid (maker, NULL, 0);
+        return ctr_error (err, e, "wait for the console's process group");
+      }
+  return maker;
+}
+
+int
+terminal_group_join (pid_t child, pid_t maker, ctr_error_t *err)
+{
+  /* a maker that could not make it has no group of its own: joining it fails too */
+  int r = child > 0 && setpgid (child, maker) < 0
+              ? ctr_error (err, errno, "new process group for the console's init")
+              : 0;
+  while (waitpid (maker, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return r;
 }
 
 int

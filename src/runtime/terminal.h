@@ -14,6 +14,14 @@ int terminal_open_pty (int *master, int *slave, ctr_error_t *err);
    the process no session leader (a new session only if the caller had a terminal), so
    that the guest's getty, not its init, takes the console. */
 int terminal_make_console (int slave, ctr_error_t *err);
+/* A process group for a machine console's init, made by a child that exits and stays
+   unreaped until terminal_group_join() moves the container's first process into it: that
+   init is then in no group of its caller's and leads none, so that its own setsid()
+   (sysvinit, busybox init, systemd) makes it a session leader inside its pid namespace,
+   which criu needs. The group's id is not of the container's pid namespace, whose init
+   could not end while one of its ids outlived its process. Returns the maker's pid. */
+pid_t terminal_group_make (ctr_error_t *err);
+int terminal_group_join (pid_t child, pid_t maker, ctr_error_t *err);
 /* Makes fd the controlling terminal of a new session and stdin/stdout/stderr. */
 int terminal_make_controlling (int slave, ctr_error_t *err);
 int terminal_set_size (int fd, unsigned rows, unsigned cols, ctr_error_t *err);

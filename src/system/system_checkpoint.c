@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -132,27 +133,111 @@ check_idmapped_root (const char *name, pid_t pid, ctr_error_t *err)
                     name, name);
 }
 
-/* criu dumps only a tree whose sessions are inside its pid namespace: init must lead its
-   own. The init of a console (process.terminal) is deliberately no session leader (a leader
-   would take the console as its controlling terminal, docs/system-containers.md). */
+/* From /proc/PID/stat: the session and the controlling terminal (as the kernel encodes
+   its device number). */
 static int
-check_session (const char *name, pid_t pid, ctr_error_t *err)
+read_stat (const char *name, pid_t pid, int *sid, unsigned *tty_nr, ctr_error_t *err)
 {
   cleanup_free char *path = xasprintf ("/proc/%d/stat", pid);
   cleanup_file FILE *f = fopen (path, "re");
   char buf[1024], *p;
-  int sid = -1;
 
   if (f == NULL || fgets (buf, sizeof buf, f) == NULL || (p = strrchr (buf, ')')) == NULL
-      || sscanf (p + 1, " %*c %*d %*d %d", &sid) != 1)
+      || sscanf (p + 1, " %*c %*d %*d %d %u", sid, tty_nr) != 2)
     return ctr_error (err, errno, "container `%s`: read `%s`", name, path);
+  return 0;
+}
+
+/* criu dumps only a tree whose sessions are inside its pid namespace: init must lead its
+   own. The init of a console (process.terminal) starts in a process group of its own in
+   its monitor's session, nobody's controlling terminal (docs/system-containers.md); an
+   init that calls setsid() (sysvinit, busybox, systemd) then leads a session inside. */
+static int
+check_session (const char *name, pid_t pid, ctr_error_t *err)
+{
+  unsigned tty_nr;
+  int sid = -1;
+
+  if (read_stat (name, pid, &sid, &tty_nr, err) < 0)
+    return -1;
   if (sid == pid)
     return 0;
   return ctr_error (err, 0,
-                    "container `%s`: its init does not lead its own session (its console is a "
-                    "terminal): criu cannot dump it; set process.terminal to false in its "
-                    "config.json",
+                    "container `%s`: its init leads no session of its own (it has a console and "
+                    "never called setsid()): criu cannot dump it; set process.terminal to false "
+                    "in its config.json",
                     name);
+}
+
+/* Whether one of pid's descriptors is /dev/tty (5:0), its controlling terminal. */
+static bool
+holds_dev_tty (pid_t pid)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/fd", pid);
+  DIR *d = opendir (path);
+  struct dirent *e;
+  bool found = false;
+
+  if (d == NULL)
+    return false;
+  while (!found && (e = readdir (d)) != NULL)
+    {
+      struct stat st;
+      found = e->d_name[0] != '.' && fstatat (dirfd (d), e->d_name, &st, 0) == 0
+              && S_ISCHR (st.st_mode) && major (st.st_rdev) == 5 && minor (st.st_rdev) == 0;
+    }
+  closedir (d);
+  return found;
+}
+
+/* criu 3.17 dumps a process that has its controlling terminal open as /dev/tty only with
+   the pty's master in the dump: an interactive shell on the console (whose master is the
+   monitor's) cannot be dumped. Refused before criu runs, naming the shell. */
+static int
+check_console_shell (const struct ctr_context *ctx, const char *name, pid_t init, ctr_error_t *err)
+{
+  cleanup_free char *fd0 = xasprintf ("/proc/%d/fd/0", init);
+  cleanup_free pid_t *pids = NULL;
+  ctr_error_t ignored = NULL;
+  struct stat st;
+  unsigned console;
+  size_t n = 0;
+
+  if (stat (fd0, &st) < 0 || !S_ISCHR (st.st_mode))
+    return 0; /* no console */
+  /* the kernel's encoding of a device number in /proc/PID/stat */
+  console = (minor (st.st_rdev) & 0xff) | (major (st.st_rdev) << 8)
+            | ((minor (st.st_rdev) & ~0xffu) << 12);
+  if (container_ps (ctx, name, &pids, &n, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return 0; /* criu says what it finds */
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      unsigned tty_nr = 0;
+      int sid;
+      cleanup_free char *comm_path = xasprintf ("/proc/%d/comm", pids[i]);
+      cleanup_free char *comm = NULL;
+      if (read_stat (name, pids[i], &sid, &tty_nr, &ignored) < 0)
+        {
+          ctr_error_free (&ignored);
+          continue;
+        }
+      if (tty_nr != console || !holds_dev_tty (pids[i]))
+        continue;
+      if (read_file_at (AT_FDCWD, comm_path, 64, &comm, NULL, &ignored) < 0)
+        ctr_error_free (&ignored);
+      else
+        comm[strcspn (comm, "\n")] = '\0';
+      return ctr_error (err, 0,
+                        "container `%s`: process %d (%s) has the console open as /dev/tty (a "
+                        "shell on the console): criu 3.17 cannot dump it; run no shell on the "
+                        "console (busybox: askfirst in /etc/inittab) or set process.terminal "
+                        "to false",
+                        name, pids[i], comm ? comm : "?");
+    }
+  return 0;
 }
 
 static int
@@ -263,7 +348,8 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   bool netns, userns;
 
   if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
-      || check_session (name, pid, err) < 0 || check_idmapped_root (name, pid, err) < 0)
+      || check_session (name, pid, err) < 0 || check_console_shell (ctx, name, pid, err) < 0
+      || check_idmapped_root (name, pid, err) < 0)
     return -1;
   imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)

@@ -52,6 +52,7 @@ monitor_cgroups() {
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/ctr.monitor/$NAME" 2>/dev/null
 }
 
+# bats test_tags=v2
 @test "a container started from a session survives the end of that session" {
 	local d pids
 	run ctr create -t busybox "$NAME" --net none
@@ -80,6 +81,7 @@ monitor_cgroups() {
 	[ -z "$(monitor_cgroups)" ] || fail "monitor cgroups left after stop: $(monitor_cgroups)"
 }
 
+# bats test_tags=v2
 @test "the monitor's cgroup goes with destroy -f, also when the monitor was killed" {
 	run ctr create -t busybox "$NAME" --net none
 	assert_success
@@ -104,10 +106,12 @@ monitor_cgroups() {
 }
 
 # As on a booted machine (and under LXC), the console is nobody's controlling terminal until
-# the getty or shell on it takes it: init is no session leader (sysvinit opens /dev/console
-# without O_NOCTTY, and a session leader would take it there), nor in its monitor's
-# process group (kill(0) in the container must not reach the monitor).
-@test "the console belongs to the shell on it, not to init; init shares no process group with its monitor" {
+# the getty or shell on it takes it: init starts as no session leader (sysvinit opens
+# /dev/console without O_NOCTTY, and a session leader would take it there), nor in its
+# monitor's process group (kill(0) in the container must not reach the monitor), nor as the
+# leader of its own group, so that its own setsid() succeeds: a booted init leads a session
+# inside its pid namespace, which criu needs to checkpoint it.
+@test "the console belongs to the shell on it, not to init; init shares no process group with its monitor and its setsid() makes it a session leader" {
 	ctr create -t busybox "$NAME" --net none
 	ctr start "$NAME"
 	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q BusyBox"
@@ -116,13 +120,28 @@ monitor_cgroups() {
 	# /proc/PID/stat after the command: state ppid pgrp session tty_nr
 	read -r -a st <<<"$(sed 's/.*) //' "/proc/$pid/stat")"
 	read -r -a mst <<<"$(sed 's/.*) //' "/proc/$mpid/stat")"
+	# busybox init called setsid(): its own session and group
+	[ "${st[3]}" = "$pid" ] || fail "init does not lead its own session: ${st[3]}"
 	[ "${st[2]}" = "$pid" ] || fail "init is in process group ${st[2]}, not its own"
-	[ "${st[2]}" != "${mst[2]}" ] || fail "init shares the monitor's process group ${mst[2]}"
-	[ "${st[3]}" != "$pid" ] || fail "init leads its own session"
 	[ "${st[4]}" = 0 ] || fail "init's controlling terminal: ${st[4]}"
 	# the console's shell holds it
 	wait_until sh -c "'$CTR' --root '$STATE_ROOT' attach '$NAME' -- sh -c 'for s in /proc/[0-9]*/stat; do set -- \$(sed \"s/.*) //\" \$s); [ \$5 != 0 ] && exit 0; done; exit 1'"
 	ctr stop "$NAME"
+	# an init that never calls setsid() shows where it started: in the monitor's session, in
+	# a process group neither the monitor's nor led by init
+	jq '.process.args = ["/bin/sh", "-c", "exec sleep 1000"]' "$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c"
+	cp "$BATS_TEST_TMPDIR/c" "$CTR_STORE/$NAME/config.json"
+	ctr start "$NAME"
+	pid=$(ctr ls --format json | jq -r --arg n "$NAME" '.[] | select(.name == $n) | .pid')
+	mpid=$(jq -r .monitor_pid "$STATE_ROOT/$NAME/monitor.json")
+	read -r -a st <<<"$(sed 's/.*) //' "/proc/$pid/stat")"
+	read -r -a mst <<<"$(sed 's/.*) //' "/proc/$mpid/stat")"
+	[ "${st[3]}" = "${mst[3]}" ] || fail "init is in session ${st[3]}, not its monitor's ${mst[3]}"
+	[ "${st[3]}" != "$pid" ] || fail "init leads a session before its own setsid()"
+	[ "${st[2]}" != "$pid" ] || fail "init leads its process group: its setsid() would fail"
+	[ "${st[2]}" != "${mst[2]}" ] || fail "init shares the monitor's process group ${mst[2]}"
+	[ "${st[4]}" = 0 ] || fail "init's controlling terminal: ${st[4]}"
+	ctr stop -t 1 "$NAME" >/dev/null || true
 }
 
 # start -F used to connect to the monitor after the spawn: a program that ended first had
@@ -139,6 +158,7 @@ monitor_cgroups() {
 	[ "$(ctr info --format json "$NAME" | jq -r .last_exit)" = 5 ]
 }
 
+# bats test_tags=v2
 @test "stop kills an init that ignores its stop signal after the timeout" {
 	ctr create -t app "$NAME" --net none -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
 	ctr start "$NAME"
@@ -201,6 +221,7 @@ rebooted_from() {
 
 # In its own pid namespace, init's reboot(2) ends it with SIGHUP (restart) or SIGINT
 # (power-off, halt): the monitor boots it again, or records a clean stop.
+# bats test_tags=v2
 @test "a guest's reboot boots it again with a new init; its poweroff stops it with exit 0" {
 	local pid addr fifo=$BATS_TEST_TMPDIR/console.in out=$BATS_TEST_TMPDIR/console.out cpid
 	ctr network create ctrtmon --subnet 10.211.9.0/24
