@@ -4,7 +4,8 @@
 # Environment: BUILD_DIR (holds src/ctr and tests/ binaries; default: the current
 # directory), SRCDIR (the source tree; default: this script's parent), TESTS (bats files or
 # directories to run instead of tests/integration and tests/fault), CTR (the runtime; default
-# $BUILD_DIR/src/ctr). The last line is always "N passed, N failed, N skipped".
+# $BUILD_DIR/src/ctr), BATS_FILTER_TAGS (only the tests with these bats tags: the guest run's
+# "v2"). The last line is always "N passed, N failed, N skipped".
 # --no-unit: only the bats suite (the cgroup v2 guest run).
 
 set -u
@@ -83,7 +84,9 @@ else
 		done
 		files+=("$candidate")
 	done
-	run_tap "bats" bats --tap "${files[@]}"
+	filter=()
+	[ -z "${BATS_FILTER_TAGS:-}" ] || filter=(--filter-tags "$BATS_FILTER_TAGS")
+	run_tap "bats" bats --tap "${filter[@]}" "${files[@]}"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -2,6 +2,7 @@
 # checkpoint.bats: `checkpoint` and `restore` through criu(8): the flags and errors anywhere,
 # the real checkpoint -> restore where `criu check` passes (the cgroup v2 guest; make check-v2).
 
+# bats file_tags=v2
 load helpers
 
 # A busybox loop that counts in /tmp/count of its rootfs.

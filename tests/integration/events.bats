@@ -3,6 +3,7 @@
 
 # jq filters name their $variables in single quotes
 # shellcheck disable=SC2016,SC2119,SC2120,SC2154
+# bats file_tags=v2
 load helpers
 
 # lines_at_least FILE N

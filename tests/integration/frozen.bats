@@ -5,6 +5,7 @@
 # 20 s timeout (status 124 is a hang). Also run in the cgroup v2 guest.
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 export CTR_TIMEOUT=20

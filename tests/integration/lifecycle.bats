@@ -5,6 +5,7 @@
 # shellcheck disable=SC2016,SC2119,SC2120,SC2154
 load helpers
 
+# bats test_tags=v2
 @test "create, start, kill and delete walk through the states" {
 	make_bundle
 	create_container
@@ -158,6 +159,7 @@ load helpers
 	assert_failure
 }
 
+# bats test_tags=v2
 @test "delete --force of a stopped container and of a created one" {
 	make_bundle "$TH" exit 0
 	run_detached
@@ -250,6 +252,7 @@ load helpers
 	ctr delete "$(cid)"
 }
 
+# bats test_tags=v2
 @test "kill --all reaches every process of the container" {
 	make_bundle sh -c "$TH sleep 3600 & $TH sleep 3600 & exec $TH sleep 3600"
 	run_detached
@@ -273,6 +276,7 @@ load helpers
 	ctr delete "$(cid)"
 }
 
+# bats test_tags=v2
 @test "ps lists the container's processes" {
 	make_bundle sh -c "$TH sleep 3600 & exec $TH sleep 3600"
 	run_detached

@@ -5,6 +5,7 @@
 # else a veth pair); the errors at create; nothing left behind (links, leases, holders).
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 setup() {

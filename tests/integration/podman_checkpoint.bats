@@ -3,6 +3,7 @@
 # runtime: podman calls ctr's checkpoint and restore with runc's flags, and conmon waits on the
 # restored process. Needs criu that can dump (the cgroup v2 guest: make check-v2).
 
+# bats file_tags=v2
 load helpers
 load podman-helpers
 

@@ -221,6 +221,7 @@ check_nothing_left() {
 	check_nothing_left
 }
 
+# bats test_tags=v2
 @test "pool: lvm thin volumes, clone --snapshot, native snapshots, nothing left" {
 	command -v lvcreate >/dev/null || fail "lvm2 is not installed"
 	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true

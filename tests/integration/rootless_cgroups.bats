@@ -3,6 +3,7 @@
 # kill, ps, delete), and without one (limits refused, other resources skipped).
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 cgroup_v2() {

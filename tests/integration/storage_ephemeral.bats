@@ -91,6 +91,7 @@ unprivileged_inside() {
 	[ "$(echo $output)" = "0 ${range%%:*} 65536 0:0 0:0 0:0" ] || fail "idmap $range: $output"
 }
 
+# bats test_tags=v2
 @test "--ephemeral of an unprivileged container (the default): its files are its root's, the changes go" {
 	ctr create -t busybox "$NAME" --net none
 	[ "$(ctr config "$NAME" get privileged)" = false ] || fail "not unprivileged by default"
@@ -171,6 +172,7 @@ unprivileged_inside() {
 	check_nothing_left ""
 }
 
+# bats test_tags=v2
 @test "ephemeral runs whose monitor was killed with SIGKILL: stop and start clean up" {
 	ctr create -t busybox "$NAME" --net none --privileged
 	ctr start --ephemeral "$NAME"

@@ -8,6 +8,7 @@
 # destroy -f, the next create and pool rm remove.
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 setup() {

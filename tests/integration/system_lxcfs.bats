@@ -6,6 +6,7 @@
 # system lxcfs at /var/lib/lxcfs (Debian's lxcfs.service) neither helps nor disturbs.
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 setup() {

@@ -8,6 +8,7 @@
 # last transfer leaves it running on the source.
 
 # shellcheck disable=SC2154
+# bats file_tags=v2
 load helpers
 
 setup() {
