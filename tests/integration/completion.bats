@@ -7,8 +7,9 @@ load helpers
 SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 
 # complete WORD...: what the bash completion offers for the last word, one line
+# (the names come from ctr itself: a test's own store, not the host's)
 complete_bash() {
-	run bash -c '
+	CTR_STORE=${CTR_STORE:-$BATS_TEST_TMPDIR/store} run bash -c '
 		source "$1/completion/bash/ctr"
 		shift
 		COMP_WORDS=("$@")
@@ -125,7 +126,7 @@ complete_bash() {
 	make_bundle
 	run_detached
 	# the completion system's builtins, replaced by ones that print what they are given
-	run zsh -fc '
+	CTR_STORE=${CTR_STORE:-$BATS_TEST_TMPDIR/store} run zsh -fc '
 		compadd() { [[ $1 == -- ]] && shift; print -r -- "add: $*" }
 		_describe() { local a=${@[-1]} e; local -a out; for e in ${(P)a}; do out+=(${e%%:*}); done; print -r -- "describe: $out" }
 		_files() { print files }
