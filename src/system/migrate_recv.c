@@ -155,6 +155,25 @@ receive (struct recv *r, const char *what, ctr_error_t *err)
   return mig_recv_tar (r->fd, dir, NULL, err);
 }
 
+/* A pool's volume came as a tree: a container of the store here (pool default). */
+static int
+into_store (struct recv *r, ctr_error_t *err)
+{
+  struct store_meta meta = { 0 };
+  int rc = 0;
+
+  if (store_meta_read (r->stagefd, r->name, &meta, err) < 0)
+    return -1;
+  if (meta.pool && strcmp (meta.pool, "default") != 0)
+    {
+      free (meta.pool);
+      meta.pool = NULL;
+      rc = store_meta_write (r->stagefd, &meta, err);
+    }
+  store_meta_clear (&meta);
+  return rc;
+}
+
 static int
 restore (struct recv *r, ctr_error_t *err)
 {
@@ -166,7 +185,7 @@ restore (struct recv *r, ctr_error_t *err)
     return ctr_error (err, 0, "a restore before the hello");
   /* an unprivileged container keeps its ids: criu restores its user namespace as it was,
      and its files are owned by them (shifted) */
-  if (idmap_check_free (r->rootfd, r->stagefd, r->name, err) < 0)
+  if (into_store (r, err) < 0 || idmap_check_free (r->rootfd, r->stagefd, r->name, err) < 0)
     return -1;
   if (renameat2 (r->rootfd, tmp, r->rootfd, r->name, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "container `%s`: take its name", r->name);

@@ -24,6 +24,7 @@
 #include "base/memory.h"
 #include "base/util.h"
 #include "system/migrate.h"
+#include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
 
@@ -38,6 +39,9 @@ struct mig
   pid_t ssh;  /* ssh:// the ssh that carries the stream */
   char *dir;  /* <store>/NAME */
   char *work; /* <store>/NAME/migrate */
+  /* the root filesystem: <store>/NAME/rootfs, or its volume's directory in a dir or btrfs
+     pool (an lvm or overlay volume is mounted there) */
+  char *rootfs;
   double t0;
   json_writer *report; /* --format json: the steps, printed once it runs there */
   int64_t downtime_ms;
@@ -79,7 +83,33 @@ step (struct mig *m, double since, const char *phase, int round, int64_t bytes)
   fflush (stdout);
 }
 
-/* The container's own checks: running, in the store's own directory (no pool volume). */
+/* A container whose volume has snapshots of the pool's own (btrfs, lvm, overlay): those
+   do not go with it, and the source's volume goes once it runs there. */
+static bool
+has_native_snapshots (int dfd)
+{
+  DIR *d;
+  struct dirent *e;
+  bool any = false;
+  int fd;
+
+  if (!pool_volume_native_snapshots (dfd))
+    return false;
+  fd = openat (dfd, "snapshots", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  while (!any && (e = readdir (d)) != NULL)
+    any = e->d_name[0] != '.';
+  closedir (d);
+  return any;
+}
+
+/* The container's own checks: running; a volume of a pool goes as a tree (it lands in the
+   target's store, pool default), without native snapshots. */
 static int
 check_source (struct mig *m, char ***networks, ctr_error_t *err)
 {
@@ -89,14 +119,15 @@ check_source (struct mig *m, char ***networks, ctr_error_t *err)
 
   if (dfd < 0 || store_meta_read (dfd, m->name, &meta, err) < 0)
     return -1;
-  if (meta.pool && strcmp (meta.pool, "default") != 0)
+  if (has_native_snapshots (dfd))
     r = ctr_error (err, 0,
-                   "migrate `%s`: its root filesystem is a volume of pool `%s`: only a container "
-                   "in the store itself (pool default) can migrate",
-                   m->name, meta.pool);
+                   "migrate `%s`: its snapshots are volumes of pool `%s`, which do not migrate: "
+                   "`ctr snapshot rm` them first",
+                   m->name, meta.pool ? meta.pool : "default");
   else if (system_status_get (m->ctx, m->name) != SYSTEM_RUNNING)
     r = ctr_error (err, 0, "migrate `%s`: the container is %s: only a running one migrates",
                    m->name, system_status_name (system_status_get (m->ctx, m->name)));
+  m->rootfs = pool_volume_rootfs (dfd, m->dir);
   *networks = meta.networks;
   meta.networks = NULL;
   store_meta_clear (&meta);
@@ -124,11 +155,14 @@ hello (struct mig *m, char **networks, ctr_error_t *err)
   return mig_wait_ok (m->fd, "migrate: check the target", NULL, err);
 }
 
-/* The store directory's entries but the migration's own and criu's (NULL-terminated). */
+/* The store directory's entries, as paths from / (NULL-terminated), but the migration's
+   own, criu's, the root filesystem (sent from where it is) and a pool volume's record. */
 static char **
 store_entries (const struct mig *m, ctr_error_t *err)
 {
-  static const char *const skip[] = { ".", "..", MIG_DIR, "criu", "checkpoint", "checkpoint.new" };
+  static const char *const skip[] = {
+    ".", "..", MIG_DIR, "criu", "checkpoint", "checkpoint.new", "rootfs", POOL_VOLUME_RECORD
+  };
   DIR *d = opendir (m->dir);
   struct dirent *e;
   char **v = NULL;
@@ -147,33 +181,60 @@ store_entries (const struct mig *m, ctr_error_t *err)
       if (i < ARRAY_SIZE (skip))
         continue;
       v = xrealloc (v, (n + 2) * sizeof *v);
-      v[n++] = xasprintf ("./%s", e->d_name);
+      v[n++] = xasprintf ("%s/%s", m->dir + 1, e->d_name);
       v[n] = NULL;
     }
   closedir (d);
   return v ? v : xzalloc (sizeof *v);
 }
 
-/* The store directory as a tar stream: the first one whole, the next one (level 1 of tar's
-   --listed-incremental) what changed since, deleted files included. */
+/* path for a basic regular expression of tar's --transform, delimiter ',' */
+static char *
+regex_quote (const char *path)
+{
+  char *out = xmalloc (strlen (path) * 2 + 1), *o = out;
+  for (const char *p = path; *p; p++)
+    {
+      if (strchr (".[]*^$\\,", *p))
+        *o++ = '\\';
+      *o++ = *p;
+    }
+  *o = '\0';
+  return out;
+}
+
+/* The store directory as a tar stream, the root filesystem from where it is as its
+   rootfs/: the first one whole, the next one (level 1 of tar's --listed-incremental) what
+   changed since, deleted files included. --listed-incremental takes one -C: both trees
+   are named from /, and --transform makes them NAME's entries and rootfs/. */
 static int
 send_store (struct mig *m, const char *what, ctr_error_t *err)
 {
   cleanup_strv char **entries = store_entries (m, err);
   cleanup_free char *snar = xasprintf ("--listed-incremental=%s/rootfs.snar", m->work);
-  char *args[64] = { "-c", "-f", "-", "-C", m->dir, "--numeric-owner", "--xattrs", snar };
-  size_t n = 8;
+  cleanup_free char *dir_re = regex_quote (m->dir + 1), *root_re = regex_quote (m->rootfs + 1);
+  /* the store directory's entries lose its path; the root filesystem's path becomes
+     rootfs (when it is NAME/rootfs, the first one already made it so); symlink targets
+     are left alone */
+  cleanup_free char *transform
+      = xasprintf ("s,^%s/,,S;s,^%s\\(/\\|$\\),rootfs\\1,S", dir_re, root_re);
+  char *args[64] = { "-c",      "-f", "-", "--numeric-owner", "--xattrs", snar, "--transform",
+                     transform, "-C", "/" };
+  size_t n = 10;
   uint64_t bytes;
   double t = now ();
 
   if (entries == NULL)
     return -1;
+  if (m->dir[0] != '/' || m->rootfs[0] != '/')
+    return ctr_error (err, 0, "migrate: `%s`: not an absolute path", m->dir);
   for (size_t i = 0; entries[i]; i++)
     {
-      if (n >= ARRAY_SIZE (args) - 1)
+      if (n >= ARRAY_SIZE (args) - 2)
         return ctr_error (err, 0, "migrate: `%s` has too many entries", m->dir);
       args[n++] = entries[i];
     }
+  args[n++] = m->rootfs + 1;
   args[n] = NULL;
   if (mig_send (m->fd, MIG_BEGIN, "rootfs", 6, err) < 0
       || mig_send_tar (m->fd, args, &bytes, err) < 0)
@@ -343,6 +404,9 @@ forget_source (const struct mig *m, ctr_error_t *err)
     return ctr_error (err, errno, "open store `%s`", root);
   if (renameat2 (rootfd, m->name, rootfd, staging, RENAME_NOREPLACE) < 0)
     return ctr_error (err, errno, "rename `%s` to `%s`", m->name, staging);
+  /* a pool's volume: its mount, subvolume, LV or upper first */
+  if (pool_volume_release (dfd, NULL, err) < 0)
+    return -1;
   return remove_tree_at (rootfd, staging, err);
 }
 
@@ -396,5 +460,6 @@ system_migrate (const struct ctr_context *ctx, const char *name, const char *des
     free (json_writer_finish (m.report, NULL));
   free (m.dir);
   free (m.work);
+  free (m.rootfs);
   return r;
 }

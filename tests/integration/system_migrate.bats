@@ -97,15 +97,18 @@ receiver_status() {
 
 # A consoleless container (criu dumps only an init that leads its own session) with a
 # counter whose value lives in the shell's memory, written out to a tmpfs.
-# make_counter [unprivileged]: a counting container, privileged unless said.
+# make_counter [unprivileged] [CREATE ARGS...]: a counting container, privileged unless
+# said. Its files go in with `ctr cp` (the rootfs of a pool's volume is elsewhere).
 make_counter() {
-	local cfg=$CTR_STORE/$NAME/config.json priv=(--privileged)
-	[ "${1:-}" != unprivileged ] || priv=()
-	ctr create -t busybox "$NAME" --net none "${priv[@]}" >/dev/null
+	local cfg=$CTR_STORE/$NAME/config.json priv=(--privileged) f=$BATS_TEST_TMPDIR/file
+	[ "${1:-}" != unprivileged ] || { priv=() && shift; }
+	ctr create -t busybox "$NAME" --net none "${priv[@]}" "$@" >/dev/null
 	jq '.process.terminal = false' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
-	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" \
-		>>"$CTR_STORE/$NAME/rootfs/etc/inittab"
-	echo "written on the source" >"$CTR_STORE/$NAME/rootfs/etc/migrated"
+	ctr cp "$NAME:/etc/inittab" "$f"
+	echo "::once:/bin/sh -c 'echo \$\$ >/dev/shm/pid; i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done'" >>"$f"
+	ctr cp "$f" "$NAME:/etc/inittab"
+	echo "written on the source" >"$f"
+	ctr cp "$f" "$NAME:/etc/migrated"
 }
 
 # A tar that kills the receiver (its parent) when it is to unpack what names $1.
@@ -158,6 +161,15 @@ SH
 	run ctr migrate --insecure-listen "$NAME" "unix:$SOCK"
 	assert_usage_error
 	ctr stop "$NAME" >/dev/null
+	# snapshots that are a pool's own volumes do not go along: said before anything is sent
+	ctr pool create "mgo$$" --type overlay --path "$BATS_TEST_TMPDIR/ovl" >/dev/null
+	ctr create -t busybox "$NAME-o" --net none --pool "mgo$$" >/dev/null
+	ctr snapshot create "$NAME-o" s1 >/dev/null
+	run ctr migrate "$NAME-o" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "migrate \`$NAME-o\`: its snapshots are volumes of pool \`mgo$$\`, which do not migrate"
+	ctr destroy -f "$NAME-o" >/dev/null
+	ctr pool rm "mgo$$" >/dev/null
 }
 
 @test "migrate: a target that dies mid-copy keeps nothing; one that has the name refuses" {
@@ -460,4 +472,43 @@ lines_above() {
 	[ "$(tgt_names)" = "other-$$" ] || fail "the target lists $(tgt_names)"
 	run ctr stop "$NAME"
 	assert_success
+}
+
+# bats test_tags=v2
+@test "migrate: containers in a dir pool and in an overlay pool land in the target's store; their volumes go from the source" {
+	requires_criu
+	local pool kind dir c
+	for kind in dir overlay; do
+		pool=mgp$kind$$
+		dir=$BATS_TEST_TMPDIR/pool-$kind
+		ctr pool create "$pool" --type "$kind" --path "$dir" >/dev/null
+		make_counter --pool "$pool"
+		[ "$(ctr config "$NAME" get pool)" = "$pool" ]
+		ctr start "$NAME"
+		wait_count_above 2 ctr
+		ctr attach "$NAME" -- sh -c 'echo written while it runs >/etc/late' </dev/null
+		receiver --
+		CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
+		echo "$output"
+		echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+		assert_success
+		[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+		# there: running, from its store (pool default), with the files of both copies
+		[ "$(tgt_state_of "$NAME")" = running ]
+		[ "$(tgt config "$NAME" get pool)" = default ] || fail "$kind: pool there: $(tgt config "$NAME" get pool)"
+		[ ! -e "$TGT/store/$NAME/volume.json" ] || fail "$kind: the volume's record went along"
+		[ -d "$TGT/store/$NAME/rootfs" ] && [ ! -L "$TGT/store/$NAME/rootfs" ] || fail "$kind: rootfs there is not a tree"
+		c=$(count tgt)
+		[ "$c" -gt 2 ] || fail "$kind: the counter started again: $c"
+		wait_count_above "$c" tgt
+		[ "$(tgt attach "$NAME" -- cat /etc/migrated </dev/null)" = "written on the source" ]
+		[ "$(tgt attach "$NAME" -- cat /etc/late </dev/null)" = "written while it runs" ]
+		# here: gone, its volume too, so the pool can go
+		[ ! -e "$CTR_STORE/$NAME" ] || fail "$kind: the source keeps its store directory"
+		[ -z "$(ls -A "$dir" | grep -v '^\.images$')" ] || fail "$kind: the pool keeps $(ls -A "$dir")"
+		tgt stop "$NAME" >/dev/null
+		tgt destroy "$NAME"
+		run ctr pool rm "$pool"
+		assert_success
+	done
 }
