@@ -111,6 +111,19 @@ make_counter() {
 	ctr cp "$f" "$NAME:/etc/migrated"
 }
 
+# migrate_ok [MIGRATE OPTIONS...]: $NAME goes to a new receiver, both ends succeed, and
+# it runs there; $output is the sender's (its standard output only).
+migrate_ok() {
+	receiver --
+	CTR_TIMEOUT=300 run --separate-stderr ctr migrate "$@" "$NAME" "unix:$SOCK"
+	echo "$output"
+	echo "stderr: $stderr"
+	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
+	assert_success
+	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")" || return 1
+	[ "$(tgt_state_of "$NAME")" = running ] || fail "not running on the target"
+}
+
 # A tar that kills the receiver (its parent) when it is to unpack what names $1.
 dying_tar() {
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
@@ -271,19 +284,13 @@ wait_count_above() {
 	local pid c
 	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
 	echo "written while it runs" >"$CTR_STORE/$NAME/rootfs/etc/late"
-	receiver --
-	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
-	echo "$output"
-	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-	assert_success
+	migrate_ok
 	assert_output_contains "migrate $NAME: pre-dump 1:"
 	assert_output_contains "migrate $NAME: final dump, the container stopped"
 	assert_output_contains "migrate $NAME: downtime"
-	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-	# gone here, running there
+	# gone here
 	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
 	[ -z "$(state_of "$NAME")" ] || fail "the source lists it"
-	[ "$(tgt_state_of "$NAME")" = running ]
 	c=$(count tgt)
 	[ "$c" -gt 2 ] || fail "the counter started again: $c"
 	wait_count_above "$c" tgt
@@ -371,13 +378,7 @@ lines_above() {
 	ip netns exec "$cli" busybox nc "$ip" 5000 <"$BATS_TEST_TMPDIR/tcp.in" >"$BATS_TEST_TMPDIR/tcp.out" 2>&1 &
 	local client=$!
 	wait_until lines_above 3
-	receiver --
-	CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
-	echo "$output"
-	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-	assert_success
-	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-	[ "$(tgt_state_of "$NAME")" = running ]
+	migrate_ok
 	# the same connection goes on: the client is still there and the count has no gap
 	before=$(wc -l <"$BATS_TEST_TMPDIR/tcp.out")
 	# (TCP retransmits what the downtime lost, with its backoff: a minute at most)
@@ -413,12 +414,8 @@ lines_above() {
 	map=$(awk '{ print $1, $2, $3 }' "/proc/$initpid/uid_map")
 	[ "$map" = "0 $range 65536" ] || fail "uid_map on the source: $map (range $range)"
 	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
-	receiver --
 	# (its report as JSON, for a tool that drives migrations)
-	CTR_TIMEOUT=300 run --separate-stderr ctr migrate --format json "$NAME" "unix:$SOCK"
-	echo "$output"
-	echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-	assert_success
+	migrate_ok --format json
 	jq -e --arg n "$NAME" '.name == $n and (.destination | startswith("unix:"))
 		and ([.phases[].phase] | index("root filesystem") == 0)
 		and (.phases[] | select(.phase == "root filesystem") | .bytes > 0)
@@ -427,9 +424,7 @@ lines_above() {
 		and (.phases[] | select(.phase == "final image") | .bytes > 0)
 		and .downtime_ms > 0 and .downtime_ms <= .total_ms' <<<"$output" >/dev/null ||
 		fail "the report: $output"
-	[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
 	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
-	[ "$(tgt_state_of "$NAME")" = running ]
 	[ "$(tgt config "$NAME" get idmap | cut -d: -f1)" = "$range" ] || fail "another range there: $(tgt config "$NAME" get idmap)"
 	initpid=$(jq -r .pid "$TGT/state/$NAME/monitor.json")
 	[ "$(awk '{ print $1, $2, $3 }' "/proc/$initpid/uid_map")" = "$map" ] || fail "uid_map on the target: $(cat "/proc/$initpid/uid_map")"
@@ -487,14 +482,8 @@ lines_above() {
 		ctr start "$NAME"
 		wait_count_above 2 ctr
 		ctr attach "$NAME" -- sh -c 'echo written while it runs >/etc/late' </dev/null
-		receiver --
-		CTR_TIMEOUT=300 run ctr migrate "$NAME" "unix:$SOCK"
-		echo "$output"
-		echo "receiver: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-		assert_success
-		[ "$(receiver_status)" = 0 ] || fail "the receiver failed: $(cat "$BATS_TEST_TMPDIR/recv.out")"
-		# there: running, from its store (pool default), with the files of both copies
-		[ "$(tgt_state_of "$NAME")" = running ]
+		migrate_ok
+		# there: from its store (pool default), with the files of both copies
 		[ "$(tgt config "$NAME" get pool)" = default ] || fail "$kind: pool there: $(tgt config "$NAME" get pool)"
 		[ ! -e "$TGT/store/$NAME/volume.json" ] || fail "$kind: the volume's record went along"
 		[ -d "$TGT/store/$NAME/rootfs" ] && [ ! -L "$TGT/store/$NAME/rootfs" ] || fail "$kind: rootfs there is not a tree"
