@@ -441,6 +441,36 @@ make_btrfs() {
 	chmod 700 "$WORK/mnt"
 }
 
+# make_lvm NAME: a volume group NAME ($VG) on a 400 MiB loop device ($LOOP) with a 300 MiB
+# thin pool VG/thin, for the lvm pool tests, with an lvm.conf of the test's own (no udev, no
+# devices file: LVM_SYSTEM_DIR); skips where the kernel has no device-mapper or thin
+# provisioning. remove_lvm (in teardown) removes both.
+make_lvm() {
+	local dir=${WORK:-$BATS_TEST_TMPDIR}
+	command -v lvcreate >/dev/null || fail "lvm2 is not installed" || return 1
+	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
+	grep -qw device-mapper /proc/devices || skip "the kernel has no device-mapper"
+	modprobe dm_thin_pool 2>/dev/null || true
+	export LVM_SYSTEM_DIR=$dir/lvm
+	mkdir -p "$LVM_SYSTEM_DIR"
+	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<-EOS
+		devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
+		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+		global { use_lvmetad = 0 }
+	EOS
+	VG=$1
+	truncate -s 400M "$dir/lvm.img"
+	LOOP=$(losetup -f --show "$dir/lvm.img")
+	pvcreate -q "$LOOP" >/dev/null
+	vgcreate -q "$VG" "$LOOP" >/dev/null
+	lvcreate -q -L 300M -T "$VG/thin" >/dev/null || skip "no thin provisioning here"
+}
+
+remove_lvm() {
+	[ -z "${VG:-}" ] || vgremove -f "$VG" >/dev/null 2>&1 || true
+	[ -z "${VG:-}" ] || [ -z "${LOOP:-}" ] || pvremove -ff -y "$LOOP" >/dev/null 2>&1 || true
+}
+
 # requires_init: skips the test unless ctr-init ($CTR_INIT) is built.
 requires_init() {
 	[ -x "$CTR_INIT" ] || skip "ctr-init not built: $CTR_INIT"

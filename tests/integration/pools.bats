@@ -21,10 +21,7 @@ teardown() {
 	for n in "$CTR_STORE"/*; do
 		[ -e "$n" ] && ctr destroy -f "${n##*/}" >/dev/null 2>&1 || true
 	done
-	if [ -n "$VG" ]; then
-		vgremove -f "$VG" >/dev/null 2>&1 || true
-		[ -z "$LOOP" ] || pvremove -ff -y "$LOOP" >/dev/null 2>&1 || true
-	fi
+	remove_lvm
 	if [ -n "$LOOP" ]; then
 		umount "$WORK/mnt" 2>/dev/null || true
 		losetup -d "$LOOP" 2>/dev/null || true
@@ -223,24 +220,7 @@ check_nothing_left() {
 
 # bats test_tags=v2
 @test "pool: lvm thin volumes, clone --snapshot, native snapshots, nothing left" {
-	command -v lvcreate >/dev/null || fail "lvm2 is not installed"
-	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
-	grep -qw device-mapper /proc/devices || skip "the kernel has no device-mapper"
-	modprobe dm_thin_pool 2>/dev/null || true
-	# no udev, no devices file: an lvm.conf of the test's own, through LVM_SYSTEM_DIR
-	export LVM_SYSTEM_DIR=$WORK/lvm
-	mkdir -p "$LVM_SYSTEM_DIR"
-	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<-EOS
-		devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
-		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-		global { use_lvmetad = 0 }
-	EOS
-	VG=ctrtvg$$
-	truncate -s 400M "$WORK/lvm.img"
-	LOOP=$(losetup -f --show "$WORK/lvm.img")
-	pvcreate -q "$LOOP" >/dev/null
-	vgcreate -q "$VG" "$LOOP" >/dev/null
-	lvcreate -q -L 300M -T "$VG/thin" >/dev/null || skip "no thin provisioning here"
+	make_lvm ctrtvg$$
 	run ctr pool create l1 --type lvm --vg "$VG" --thinpool nosuch
 	[ "$status" -eq 1 ]
 	[[ $output == *"pool create l1: thin pool \`$VG/nosuch\`"* ]] || fail "$output"

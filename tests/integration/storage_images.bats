@@ -32,10 +32,7 @@ teardown() {
 	for n in b1 o1 d1 l1; do
 		ctr pool rm "$n" >/dev/null 2>&1 || true
 	done
-	if [ -n "${VG:-}" ]; then
-		vgremove -f "$VG" >/dev/null 2>&1 || true
-		[ -z "$LOOP" ] || pvremove -ff -y "$LOOP" >/dev/null 2>&1 || true
-	fi
+	remove_lvm
 	if [ -n "$LOOP" ]; then
 		umount "$WORK/mnt" 2>/dev/null || true
 		losetup -d "$LOOP" 2>/dev/null || true
@@ -270,23 +267,7 @@ no_subvolumes() {
 }
 
 @test "images: lvm: two containers are thin snapshots of one read-only base LV" {
-	command -v lvcreate >/dev/null || fail "lvm2 is not installed"
-	grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
-	grep -qw device-mapper /proc/devices || skip "the kernel has no device-mapper"
-	modprobe dm_thin_pool 2>/dev/null || true
-	export LVM_SYSTEM_DIR=$WORK/lvm
-	mkdir -p "$LVM_SYSTEM_DIR"
-	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<-EOS
-		devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
-		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-		global { use_lvmetad = 0 }
-	EOS
-	VG=ctrivg$$
-	truncate -s 400M "$WORK/lvm.img"
-	LOOP=$(losetup -f --show "$WORK/lvm.img")
-	pvcreate -q "$LOOP" >/dev/null
-	vgcreate -q "$VG" "$LOOP" >/dev/null
-	lvcreate -q -L 300M -T "$VG/thin" >/dev/null || skip "no thin provisioning here"
+	make_lvm ctrivg$$
 	ctr pool create l1 --type lvm --vg "$VG" --thinpool thin
 	ctr create -t busybox "$NAME-a" --net none --pool l1 --size 100M
 	local used_a used_b base

@@ -18,6 +18,7 @@ setup() {
 	mkdir -p "$TGT/state" && chmod 0700 "$TGT/state"
 	SOCK=$BATS_TEST_TMPDIR/mig.sock
 	RECV_PID=
+	LOOP='' VG=''
 }
 
 teardown() {
@@ -39,6 +40,8 @@ teardown() {
 		ip link del "${NET_TEST[3]}" 2>/dev/null || true
 		ip link del "${NET_TEST[2]}h" 2>/dev/null || true
 	fi
+	remove_lvm
+	[ -z "$LOOP" ] || losetup -d "$LOOP" 2>/dev/null || true
 	delete_all_containers
 	[ -z "$(ls -A "$TGT/state" 2>/dev/null)" ] || fail "target state left: $(ls -A "$TGT/state")"
 	check_no_leaks && return 0
@@ -470,14 +473,23 @@ lines_above() {
 }
 
 # bats test_tags=v2
-@test "migrate: containers in a dir pool and in an overlay pool land in the target's store; their volumes go from the source" {
+@test "migrate: containers in a dir, an overlay and an lvm pool land in the target's store; their volumes go from the source" {
 	requires_criu
-	local pool kind dir c
-	for kind in dir overlay; do
+	local pool kind dir c size
+	for kind in dir overlay lvm; do
 		pool=mgp$kind$$
 		dir=$BATS_TEST_TMPDIR/pool-$kind
-		ctr pool create "$pool" --type "$kind" --path "$dir" >/dev/null
-		make_counter --pool "$pool"
+		size=()
+		if [ "$kind" = lvm ]; then
+			grep -qw device-mapper /proc/devices || modprobe dm_thin_pool 2>/dev/null || true
+			grep -qw device-mapper /proc/devices || continue # (lvm needs device-mapper)
+			make_lvm "ctrmvg$$"
+			ctr pool create "$pool" --type lvm --vg "$VG" --thinpool thin >/dev/null
+			size=(--size 100M)
+		else
+			ctr pool create "$pool" --type "$kind" --path "$dir" >/dev/null
+		fi
+		make_counter --pool "$pool" "${size[@]}"
 		[ "$(ctr config "$NAME" get pool)" = "$pool" ]
 		ctr start "$NAME"
 		wait_count_above 2 ctr
@@ -494,7 +506,11 @@ lines_above() {
 		[ "$(tgt attach "$NAME" -- cat /etc/late </dev/null)" = "written while it runs" ]
 		# here: gone, its volume too, so the pool can go
 		[ ! -e "$CTR_STORE/$NAME" ] || fail "$kind: the source keeps its store directory"
-		[ -z "$(ls -A "$dir" | grep -v '^\.images$')" ] || fail "$kind: the pool keeps $(ls -A "$dir")"
+		if [ "$kind" = lvm ]; then
+			[ -z "$(lvs --noheadings -o lv_name "$VG" | tr -d ' ' | grep "^ctr-$NAME\$")" ] || fail "lvm: the LV is left: $(lvs "$VG")"
+		else
+			[ -z "$(ls -A "$dir" | grep -v '^\.images$')" ] || fail "$kind: the pool keeps $(ls -A "$dir")"
+		fi
 		tgt stop "$NAME" >/dev/null
 		tgt destroy "$NAME"
 		run ctr pool rm "$pool"
