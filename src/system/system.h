@@ -117,6 +117,10 @@ struct system_dump_options
 };
 int system_dump (const struct ctr_context *ctx, const char *name, const char *image,
                  const struct system_dump_options *d, ctr_error_t *err);
+/* What criu cannot dump of the running container, said in one line before anything is
+   frozen or sent: an init that leads no session, a shell on the console, an idmapped
+   rootfs. */
+int system_dump_check (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
 /* `ctr restore NAME [DIR]`: the stopped container brought back from the image under a new
    monitor, with its address and limits. */
 int system_restore (const struct ctr_context *ctx, const char *name, const char *dir,

@@ -241,6 +241,26 @@ check_console_shell (const struct ctr_context *ctx, const char *name, pid_t init
 }
 
 static int
+dump_checks (const struct ctr_context *ctx, const char *name, pid_t pid, ctr_error_t *err)
+{
+  if (check_session (name, pid, err) < 0 || check_console_shell (ctx, name, pid, err) < 0
+      || check_idmapped_root (name, pid, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+system_dump_check (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
+{
+  cleanup_strv char **addresses = NULL;
+  pid_t pid = 0;
+
+  if (read_monitor_info (ctx, name, &pid, &addresses, err) < 0)
+    return -1;
+  return dump_checks (ctx, name, pid, err);
+}
+
+static int
 write_meta (int imgfd, const char *name, bool netns, bool userns, char **addresses,
             ctr_error_t *err)
 {
@@ -348,8 +368,7 @@ dump (const struct ctr_context *ctx, const char *name, const char *image,
   bool netns, userns;
 
   if (work == NULL || read_monitor_info (ctx, name, &pid, &addresses, err) < 0
-      || check_session (name, pid, err) < 0 || check_console_shell (ctx, name, pid, err) < 0
-      || check_idmapped_root (name, pid, err) < 0)
+      || dump_checks (ctx, name, pid, err) < 0)
     return -1;
   imgfd = open (image, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (imgfd < 0)

@@ -127,6 +127,8 @@ check_source (struct mig *m, char ***networks, ctr_error_t *err)
   else if (system_status_get (m->ctx, m->name) != SYSTEM_RUNNING)
     r = ctr_error (err, 0, "migrate `%s`: the container is %s: only a running one migrates",
                    m->name, system_status_name (system_status_get (m->ctx, m->name)));
+  else if (system_dump_check (m->ctx, m->name, err) < 0)
+    r = -1; /* "container `NAME`: ..." */
   m->rootfs = pool_volume_rootfs (dfd, m->dir);
   *networks = meta.networks;
   meta.networks = NULL;

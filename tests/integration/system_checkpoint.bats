@@ -297,8 +297,8 @@ console_say() {
 	# the new monitor's pty is the console: what the container writes there reaches its
 	# clients, and Enter on it activates the shell that busybox init's askfirst waits with
 	console_client "$BATS_TEST_TMPDIR/console.out"
-	ctr attach "$NAME" -- sh -c 'echo restored-$((6*7)) >/dev/console'
-	wait_until grep -q restored-42 "$BATS_TEST_TMPDIR/console.out"
+	# (written again until seen: a console client sees what comes after it attached)
+	wait_until eval "ctr attach '$NAME' -- sh -c 'echo restored-\$((6*7)) >/dev/console' </dev/null; grep -q restored-42 '$BATS_TEST_TMPDIR/console.out'"
 	printf '\n' >&7
 	shell=$(console_say said) || return 1
 	[ -n "$shell" ] || fail "no shell on the console"

@@ -127,6 +127,14 @@ migrate_ok() {
 	[ "$(tgt_state_of "$NAME")" = running ] || fail "not running on the target"
 }
 
+# counts_on_target: the counter goes on on the target from where it was (not from 0).
+counts_on_target() {
+	local c
+	c=$(count tgt)
+	[ "$c" -gt 2 ] || fail "the counter started again: $c" || return 1
+	wait_count_above "$c" tgt
+}
+
 # A tar that kills the receiver (its parent) when it is to unpack what names $1.
 dying_tar() {
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
@@ -162,6 +170,20 @@ SH
 	run ctr migrate "$NAME" "unix:$SOCK"
 	assert_failure
 	assert_output_contains "migrate \`$NAME\`: the container is stopped: only a running one migrates"
+	# what criu cannot dump is said before anything is sent: busybox's shell on the console
+	ctr start "$NAME"
+	wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$NAME' | grep -q '# '"
+	run ctr migrate "$NAME" "unix:$SOCK"
+	assert_failure
+	assert_output_contains "container \`$NAME\`: process "
+	assert_output_contains " (sh) has the console open as /dev/tty"
+	[ "$(state_of "$NAME")" = running ]
+	[ ! -e "$CTR_STORE/$NAME/migrate" ] || fail "the migration's directory was left"
+	ctr stop "$NAME" >/dev/null
+	# (consoleless and privileged: nothing criu cannot dump)
+	jq '.process.terminal = false' "$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c"
+	cp "$BATS_TEST_TMPDIR/c" "$CTR_STORE/$NAME/config.json"
+	ctr config "$NAME" set privileged true >/dev/null
 	ctr start "$NAME"
 	run ctr migrate "$NAME" "unix:$SOCK"
 	assert_failure
@@ -284,7 +306,7 @@ wait_count_above() {
 	make_counter
 	ctr start "$NAME"
 	wait_count_above 2 ctr
-	local pid c
+	local pid
 	pid=$(ctr attach "$NAME" -- cat /dev/shm/pid </dev/null)
 	echo "written while it runs" >"$CTR_STORE/$NAME/rootfs/etc/late"
 	migrate_ok
@@ -294,9 +316,7 @@ wait_count_above() {
 	# gone here
 	[ ! -e "$CTR_STORE/$NAME" ] || fail "the source keeps its store directory"
 	[ -z "$(state_of "$NAME")" ] || fail "the source lists it"
-	c=$(count tgt)
-	[ "$c" -gt 2 ] || fail "the counter started again: $c"
-	wait_count_above "$c" tgt
+	counts_on_target
 	[ "$(tgt attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
 	[ "$(tgt attach "$NAME" -- cat /etc/late </dev/null)" = "written while it runs" ]
 	[ ! -e "$TGT/store/$NAME/migrate" ] || fail "the target keeps the images"
@@ -410,7 +430,7 @@ lines_above() {
 	make_counter unprivileged
 	ctr start "$NAME"
 	wait_count_above 2 ctr
-	local pid c range map initpid
+	local pid range map initpid
 	range=$(ctr config "$NAME" get idmap)
 	range=${range%%:*}
 	initpid=$(jq -r .pid "$STATE_ROOT/$NAME/monitor.json")
@@ -431,9 +451,7 @@ lines_above() {
 	[ "$(tgt config "$NAME" get idmap | cut -d: -f1)" = "$range" ] || fail "another range there: $(tgt config "$NAME" get idmap)"
 	initpid=$(jq -r .pid "$TGT/state/$NAME/monitor.json")
 	[ "$(awk '{ print $1, $2, $3 }' "/proc/$initpid/uid_map")" = "$map" ] || fail "uid_map on the target: $(cat "/proc/$initpid/uid_map")"
-	c=$(count tgt)
-	[ "$c" -gt 2 ] || fail "the counter started again: $c"
-	wait_count_above "$c" tgt
+	counts_on_target
 	[ "$(tgt attach "$NAME" -- cat /dev/shm/pid </dev/null)" = "$pid" ]
 	[ "$(tgt attach "$NAME" -- id -u </dev/null)" = 0 ]
 	run tgt stop "$NAME"
@@ -475,7 +493,7 @@ lines_above() {
 # bats test_tags=v2
 @test "migrate: containers in a dir, an overlay and an lvm pool land in the target's store; their volumes go from the source" {
 	requires_criu
-	local pool kind dir c size
+	local pool kind dir size
 	for kind in dir overlay lvm; do
 		pool=mgp$kind$$
 		dir=$BATS_TEST_TMPDIR/pool-$kind
@@ -499,9 +517,7 @@ lines_above() {
 		[ "$(tgt config "$NAME" get pool)" = default ] || fail "$kind: pool there: $(tgt config "$NAME" get pool)"
 		[ ! -e "$TGT/store/$NAME/volume.json" ] || fail "$kind: the volume's record went along"
 		[ -d "$TGT/store/$NAME/rootfs" ] && [ ! -L "$TGT/store/$NAME/rootfs" ] || fail "$kind: rootfs there is not a tree"
-		c=$(count tgt)
-		[ "$c" -gt 2 ] || fail "$kind: the counter started again: $c"
-		wait_count_above "$c" tgt
+		counts_on_target
 		[ "$(tgt attach "$NAME" -- cat /etc/migrated </dev/null)" = "written on the source" ]
 		[ "$(tgt attach "$NAME" -- cat /etc/late </dev/null)" = "written while it runs" ]
 		# here: gone, its volume too, so the pool can go
