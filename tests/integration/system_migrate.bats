@@ -98,7 +98,7 @@ receiver_status() {
 	echo "$rc"
 }
 
-# A consoleless container (criu dumps only an init that leads its own session) with a
+# A consoleless container (criu 3.17 cannot dump busybox's shell on the console) with a
 # counter whose value lives in the shell's memory, written out to a tmpfs.
 # make_counter [unprivileged] [CREATE ARGS...]: a counting container, privileged unless
 # said. Its files go in with `ctr cp` (the rootfs of a pool's volume is elsewhere).
