@@ -116,6 +116,22 @@ read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *
   return 0;
 }
 
+char *
+proc_comm (pid_t pid)
+{
+  char path[64], *comm = NULL;
+  ctr_error_t err = NULL;
+
+  snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
+  if (read_file_at (AT_FDCWD, path, 64, &comm, NULL, &err) < 0)
+    {
+      ctr_error_free (&err);
+      return NULL;
+    }
+  comm[strcspn (comm, "\n")] = '\0';
+  return comm;
+}
+
 int
 write_file_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                ctr_error_t *err)

@@ -27,6 +27,8 @@ int write_file_atomic_at (int dirfd, const char *path, const void *data, size_t 
                           ctr_error_t *err);
 /* mkdir -p for an absolute path; existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, ctr_error_t *err);
+/* The command name of process pid (/proc/PID/comm, without its newline), or NULL. */
+char *proc_comm (pid_t pid);
 
 /* Parses a decimal integer that must fill the whole string. 0 or -1 (errno EINVAL/ERANGE). */
 int parse_int64 (const char *s, int64_t *out);

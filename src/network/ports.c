@@ -223,18 +223,13 @@ inode_holder (unsigned long inode)
       fds = opendir (fddir);
       while (fds && (fe = readdir (fds)))
         {
-          char link[64] = "", comm[64] = "";
+          char link[64] = "";
           cleanup_free char *path = xasprintf ("%s/%s", fddir, fe->d_name);
           ssize_t len = readlink (path, link, sizeof (link) - 1);
           if (len <= 0 || strcmp (link, want) != 0)
             continue;
-          cleanup_free char *cpath = xasprintf ("/proc/%d/comm", pid);
-          FILE *c = fopen (cpath, "re");
-          if (c && fgets (comm, sizeof (comm), c))
-            comm[strcspn (comm, "\n")] = '\0';
-          if (c)
-            fclose (c);
-          return xasprintf ("pid %d (%s)", pid, comm);
+          cleanup_free char *comm = proc_comm (pid);
+          return xasprintf ("pid %d (%s)", pid, comm ? comm : "");
         }
     }
   return NULL;

@@ -202,7 +202,7 @@ check_movable (const char *root, int fd, const char *name, const struct pool *p,
 {
   cleanup_strv char **clones = pool_volume_dependents (root, name);
   cleanup_free char *now = pool_volume_pool (fd);
-  cleanup_close int sfd = openat (fd, "snapshots", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *snap = pool_volume_any_snapshot (fd);
 
   if (clones[0])
     {
@@ -212,17 +212,11 @@ check_movable (const char *root, int fd, const char *name, const struct pool *p,
     }
   if (strcmp (now, p->name) == 0)
     return ctr_error (err, 0, "container `%s` is already in pool `%s`", name, p->name);
-  if (sfd >= 0)
-    {
-      cleanup_dir DIR *d = fdopendir (steal_fd (sfd));
-      struct dirent *de;
-      while (d && (de = readdir (d)) != NULL)
-        if (de->d_name[0] != '.')
-          return ctr_error (err, 0,
-                            "container `%s` has snapshots (`%s`, ...): they stay in pool `%s`; "
-                            "remove them first (ctr snapshot rm)",
-                            name, de->d_name, now);
-    }
+  if (snap)
+    return ctr_error (err, 0,
+                      "container `%s` has snapshots (`%s`, ...): they stay in pool `%s`; "
+                      "remove them first (ctr snapshot rm)",
+                      name, snap, now);
   return 0;
 }
 

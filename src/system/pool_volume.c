@@ -494,6 +494,21 @@ pool_volume_native_snapshots (int dfd)
   return yes;
 }
 
+char *
+pool_volume_any_snapshot (int dfd)
+{
+  int sfd = openat (dfd, "snapshots", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_dir DIR *d = sfd >= 0 ? fdopendir (sfd) : NULL;
+  struct dirent *de;
+
+  if (d == NULL && sfd >= 0)
+    close (sfd);
+  while (d && (de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.')
+      return xstrdup (de->d_name);
+  return NULL;
+}
+
 static bool
 is_clone_of (int dirfd, const char *id, void *name)
 {

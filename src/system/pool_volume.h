@@ -53,6 +53,8 @@ char *pool_volume_dir (int dfd);
 /* Snapshots in the pool (btrfs and lvm natively; overlay: a copy of the upper, reflinked
    where the filesystem can, P/NAME@SNAP/upper): true when the container's volume has them. */
 bool pool_volume_native_snapshots (int dfd);
+/* The name of one of the container's snapshots (the container directory dfd), or NULL. */
+char *pool_volume_any_snapshot (int dfd);
 /* The snapshot's volume, recorded in sdfd (the snapshot's directory) first. */
 int pool_snapshot_create (int dfd, int sdfd, const char *name, const char *snap, ctr_error_t *err);
 /* The container's volume becomes a writable copy of the snapshot's. */

@@ -217,7 +217,6 @@ check_console_shell (const struct ctr_context *ctx, const char *name, pid_t init
     {
       unsigned tty_nr = 0;
       int sid;
-      cleanup_free char *comm_path = xasprintf ("/proc/%d/comm", pids[i]);
       cleanup_free char *comm = NULL;
       if (read_stat (name, pids[i], &sid, &tty_nr, &ignored) < 0)
         {
@@ -226,10 +225,7 @@ check_console_shell (const struct ctr_context *ctx, const char *name, pid_t init
         }
       if (tty_nr != console || !holds_dev_tty (pids[i]))
         continue;
-      if (read_file_at (AT_FDCWD, comm_path, 64, &comm, NULL, &ignored) < 0)
-        ctr_error_free (&ignored);
-      else
-        comm[strcspn (comm, "\n")] = '\0';
+      comm = proc_comm (pids[i]);
       return ctr_error (err, 0,
                         "container `%s`: process %d (%s) has the console open as /dev/tty (a "
                         "shell on the console): criu 3.17 cannot dump it; run no shell on the "

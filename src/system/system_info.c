@@ -85,7 +85,6 @@ monitor_rebooting (int store_fd)
 {
   ctr_error_t err = NULL;
   cleanup_free char *text = NULL, *comm = NULL;
-  char path[64];
   int64_t pid;
   size_t len;
 
@@ -97,13 +96,8 @@ monitor_rebooting (int store_fd)
   text[strcspn (text, "\n")] = '\0';
   if (parse_int64 (text, &pid) < 0 || pid <= 0)
     return false;
-  snprintf (path, sizeof path, "/proc/%d/comm", (int)pid);
-  if (read_file_at (AT_FDCWD, path, 64, &comm, &len, &err) < 0)
-    {
-      ctr_error_free (&err);
-      return false;
-    }
-  return strcmp (comm, "ctr-monitor\n") == 0;
+  comm = proc_comm ((pid_t)pid);
+  return comm && strcmp (comm, "ctr-monitor") == 0;
 }
 
 int

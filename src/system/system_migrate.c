@@ -83,43 +83,21 @@ step (struct mig *m, double since, const char *phase, int round, int64_t bytes)
   fflush (stdout);
 }
 
-/* A container whose volume has snapshots of the pool's own (btrfs, lvm, overlay): those
-   do not go with it, and the source's volume goes once it runs there. */
-static bool
-has_native_snapshots (int dfd)
-{
-  DIR *d;
-  struct dirent *e;
-  bool any = false;
-  int fd;
-
-  if (!pool_volume_native_snapshots (dfd))
-    return false;
-  fd = openat (dfd, "snapshots", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || (d = fdopendir (fd)) == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return false;
-    }
-  while (!any && (e = readdir (d)) != NULL)
-    any = e->d_name[0] != '.';
-  closedir (d);
-  return any;
-}
-
 /* The container's own checks: running; a volume of a pool goes as a tree (it lands in the
    target's store, pool default), without native snapshots. */
 static int
 check_source (struct mig *m, char ***networks, ctr_error_t *err)
 {
   cleanup_close int dfd = store_open (store_root (m->ctx->store), m->name, err);
+  cleanup_free char *snap = NULL;
   struct store_meta meta = { 0 };
   int r = 0;
 
   if (dfd < 0 || store_meta_read (dfd, m->name, &meta, err) < 0)
     return -1;
-  if (has_native_snapshots (dfd))
+  /* snapshots that are a pool's own volumes would not go with it, and the source's volume
+     goes once it runs there */
+  if (pool_volume_native_snapshots (dfd) && (snap = pool_volume_any_snapshot (dfd)) != NULL)
     r = ctr_error (err, 0,
                    "migrate `%s`: its snapshots are volumes of pool `%s`, which do not migrate: "
                    "`ctr snapshot rm` them first",
