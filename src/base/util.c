@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -305,33 +306,40 @@ validate_container_id (const char *id, ctr_error_t *err)
   return 0;
 }
 
-bool
-is_rootless (void)
+/* Lazily computed once; `ctr list`'s worker threads ask it too. */
+static int rootless_cached = -1;
+
+static void
+rootless_compute (void)
 {
-  static int cached = -1;
-  if (cached < 0)
+  int v = geteuid () != 0;
+  if (!v)
     {
-      cached = geteuid () != 0;
-      if (!cached)
+      /* root inside a user namespace that does not map the whole host range */
+      char buf[256];
+      int fd = open ("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+      if (fd >= 0)
         {
-          /* root inside a user namespace that does not map the whole host range */
-          char buf[256];
-          int fd = open ("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-          if (fd >= 0)
+          ssize_t r = read (fd, buf, sizeof buf - 1);
+          close (fd);
+          if (r > 0)
             {
-              ssize_t r = read (fd, buf, sizeof buf - 1);
-              close (fd);
-              if (r > 0)
-                {
-                  unsigned long a, b, c;
-                  buf[r] = '\0';
-                  if (sscanf (buf, "%lu %lu %lu", &a, &b, &c) == 3 && c != 4294967295UL)
-                    cached = 1;
-                }
+              unsigned long a, b, c;
+              buf[r] = '\0';
+              if (sscanf (buf, "%lu %lu %lu", &a, &b, &c) == 3 && c != 4294967295UL)
+                v = 1;
             }
         }
     }
-  return cached;
+  rootless_cached = v;
+}
+
+bool
+is_rootless (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once (&once, rootless_compute);
+  return rootless_cached;
 }
 
 uint64_t

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,27 +74,36 @@ cg_layout_from_mountinfo (const char *text)
   return CGROUP_LAYOUT_LEGACY;
 }
 
-enum cgroup_layout
-cgroup_layout_detect (void)
-{
-  static int cached = -1;
-  struct statfs st;
+/* The host's layout and hierarchies are read once per process; `ctr list`'s worker
+   threads ask for them too. */
+static int layout_cached = -1;
 
-  if (cached >= 0)
-    return cached;
-  cached = CGROUP_LAYOUT_LEGACY;
+static void
+layout_compute (void)
+{
+  struct statfs st;
+  int v = CGROUP_LAYOUT_LEGACY;
+
   if (statfs (CGROUP_ROOT, &st) < 0)
     {
       if (errno != ENOENT)
-        cached = layout_from_mountinfo ();
+        v = layout_from_mountinfo ();
     }
   else if (st.f_type == CGROUP2_SUPER_MAGIC)
-    cached = CGROUP_LAYOUT_UNIFIED;
+    v = CGROUP_LAYOUT_UNIFIED;
   else if (statfs (CGROUP_HYBRID_V2, &st) == 0)
-    cached = st.f_type == CGROUP2_SUPER_MAGIC ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_LEGACY;
+    v = st.f_type == CGROUP2_SUPER_MAGIC ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_LEGACY;
   else if (errno != ENOENT)
-    cached = layout_from_mountinfo ();
-  return cached;
+    v = layout_from_mountinfo ();
+  layout_cached = v;
+}
+
+enum cgroup_layout
+cgroup_layout_detect (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once (&once, layout_compute);
+  return layout_cached;
 }
 
 const char *
@@ -330,10 +340,12 @@ int
 cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size_t *n,
                 ctr_error_t *err)
 {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   static struct cg_hierarchy *cached;
   static size_t ncached;
   static bool done;
 
+  pthread_mutex_lock (&lock);
   if (!done)
     {
       if (layout == CGROUP_LAYOUT_UNIFIED)
@@ -350,7 +362,10 @@ cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size
           size_t len;
           /* mountinfo records can be long (overlay options): read to EOF */
           if (read_text (AT_FDCWD, "/proc/self/mountinfo", false, 16 << 20, &text, &len, err) < 0)
-            return -1;
+            {
+              pthread_mutex_unlock (&lock);
+              return -1;
+            }
           cached = cg_parse_mountinfo (text, &ncached);
           if (layout == CGROUP_LAYOUT_HYBRID)
             {
@@ -362,6 +377,7 @@ cg_hierarchies (enum cgroup_layout layout, const struct cg_hierarchy **out, size
         }
       done = true;
     }
+  pthread_mutex_unlock (&lock);
   *out = cached;
   *n = ncached;
   return 0;

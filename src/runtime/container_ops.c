@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +293,86 @@ out:
   return r;
 }
 
+/* `ctr list` reads each container (its state directory, state.json, /proc/PID/stat, the
+   freezer: ~14 system calls, nearly all of the time in the kernel's path walks), so with
+   many containers the reads are spread over one thread per CPU. */
+#define LIST_PER_THREAD 64
+#define LIST_MAX_THREADS 16
+
+struct list_job
+{
+  int rootfd;
+  const char *root;
+  char **ids;
+  size_t count;
+  struct container_info *v;
+  uid_t *owners;
+  char **warnings; /* a state that does not parse: said once the threads are done */
+  bool *shown;
+  size_t next;
+};
+
+static void
+list_one (struct list_job *job, size_t i)
+{
+  struct container_info *c = &job->v[i];
+  ctr_error_t ignored = NULL;
+  struct loaded l;
+
+  if (loaded_open_at (job->rootfd, job->root, job->ids[i], false, &l, &ignored) < 0)
+    {
+      /* an unreadable state is shown, not hidden: delete --force removes it */
+      if (ignored && ignored->status == EBADMSG)
+        {
+          job->warnings[i]
+              = xasprintf ("%s (ctr delete --force %s removes it)", ignored->msg, job->ids[i]);
+          c->id = xstrdup (job->ids[i]);
+          c->status = xstrdup ("unknown");
+          c->bundle = xstrdup ("");
+          c->created = xstrdup ("");
+          job->owners[i] = geteuid ();
+          job->shown[i] = true;
+        }
+      ctr_error_free (&ignored);
+      return;
+    }
+  c->id = xstrdup (l.state->id);
+  c->pid = l.status == CTR_STATUS_STOPPED ? 0 : l.state->pid;
+  c->status = xstrdup (ctr_status_name (l.status));
+  c->bundle = xstrdup (l.state->bundle);
+  c->rootfs = l.state->rootfs ? xstrdup (l.state->rootfs) : NULL;
+  c->created = xstrdup (l.state->created);
+  c->annotations = l.state->annotations ? xstrdup (l.state->annotations) : NULL;
+  job->owners[i] = l.state->owner;
+  job->shown[i] = true;
+  loaded_release (&l);
+}
+
+static void *
+list_worker (void *arg)
+{
+  struct list_job *job = arg;
+  size_t i;
+  while ((i = __atomic_fetch_add (&job->next, 1, __ATOMIC_RELAXED)) < job->count)
+    list_one (job, i);
+  return NULL;
+}
+
+/* Threads besides the caller's: one per CPU we may run on, none for a short list. */
+static size_t
+list_threads (size_t count)
+{
+  cpu_set_t set;
+  size_t cpus = 1, want = count / LIST_PER_THREAD;
+  if (sched_getaffinity (0, sizeof set, &set) == 0)
+    cpus = (size_t)CPU_COUNT (&set);
+  if (want > cpus)
+    want = cpus;
+  if (want > LIST_MAX_THREADS)
+    want = LIST_MAX_THREADS;
+  return want > 1 ? want - 1 : 0;
+}
+
 int
 container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
                 ctr_error_t *err)
@@ -298,45 +380,42 @@ container_list (const struct ctr_context *ctx, struct container_info **out, size
   const char *root = container_state_root (ctx);
   cleanup_strv char **ids = NULL;
   cleanup_close int rootfd = -1;
-  size_t count, i, k = 0;
+  pthread_t threads[LIST_MAX_THREADS];
+  struct list_job job = { 0 };
+  size_t count, i, k = 0, started = 0, nthreads;
   struct container_info *v;
 
   if (state_list_ids (root, &ids, &count, err) < 0)
     return -1;
   if (count > 0 && (rootfd = state_root_open_existing (root, err)) == -1)
     return -1;
-  v = xzalloc ((count + 1) * sizeof *v);
+  job = (struct list_job){ .rootfd = rootfd, .root = root, .ids = ids, .count = count };
+  job.v = v = xzalloc ((count + 1) * sizeof *v);
+  job.owners = xzalloc ((count + 1) * sizeof *job.owners);
+  job.warnings = xzalloc ((count + 1) * sizeof *job.warnings);
+  job.shown = xzalloc ((count + 1) * sizeof *job.shown);
+  nthreads = list_threads (count);
+  for (i = 0; i < nthreads; i++)
+    if (pthread_create (&threads[started], NULL, list_worker, &job) == 0)
+      started++;
+  list_worker (&job);
+  for (i = 0; i < started; i++)
+    pthread_join (threads[i], NULL);
+  /* the rows in the ids' order, without the containers that went away meanwhile */
   for (i = 0; i < count; i++)
     {
-      struct loaded l;
-      ctr_error_t ignored = NULL;
-      if (loaded_open_at (rootfd, root, ids[i], false, &l, &ignored) < 0)
-        {
-          /* an unreadable state is shown, not hidden: delete --force removes it */
-          if (ignored && ignored->status == EBADMSG)
-            {
-              ctr_log_warning ("%s (ctr delete --force %s removes it)", ignored->msg, ids[i]);
-              v[k].id = xstrdup (ids[i]);
-              v[k].status = xstrdup ("unknown");
-              v[k].bundle = xstrdup ("");
-              v[k].created = xstrdup ("");
-              v[k].owner = owner_name (geteuid ());
-              k++;
-            }
-          ctr_error_free (&ignored);
-          continue;
-        }
-      v[k].id = xstrdup (l.state->id);
-      v[k].pid = l.status == CTR_STATUS_STOPPED ? 0 : l.state->pid;
-      v[k].status = xstrdup (ctr_status_name (l.status));
-      v[k].bundle = xstrdup (l.state->bundle);
-      v[k].rootfs = l.state->rootfs ? xstrdup (l.state->rootfs) : NULL;
-      v[k].created = xstrdup (l.state->created);
-      v[k].owner = owner_name (l.state->owner);
-      v[k].annotations = l.state->annotations ? xstrdup (l.state->annotations) : NULL;
+      if (job.warnings[i])
+        ctr_log_warning ("%s", job.warnings[i]);
+      free (job.warnings[i]);
+      if (!job.shown[i])
+        continue;
+      v[k] = v[i];
+      v[k].owner = owner_name (job.owners[i]);
       k++;
-      loaded_release (&l);
     }
+  free (job.owners);
+  free (job.warnings);
+  free (job.shown);
   *out = v;
   *n = k;
   return 0;

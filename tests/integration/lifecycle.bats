@@ -205,6 +205,43 @@ load helpers
 	[ -z "$output" ]
 }
 
+@test "list of hundreds of containers, read by several threads, shows each once, in order, as it is" {
+	make_bundle
+	run_logged ctr create --bundle "$BUNDLE" "$(cid a)"
+	assert_success
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid b)"
+	assert_success
+	# 300 more state directories: copies of those two under other names (their processes
+	# are the two real ones), and one whose state.json does not parse
+	local i src id
+	for i in $(seq 100 399); do
+		src=$(cid a) && [ $((i % 2)) = 1 ] && src=$(cid b)
+		id=$(cid "m$i")
+		cp -a "$STATE_ROOT/$src" "$STATE_ROOT/$id"
+		jq -c --arg id "$id" '.id = $id' "$STATE_ROOT/$src/state.json" >"$STATE_ROOT/$id/state.json"
+	done
+	printf '{"id": "half' >"$STATE_ROOT/$(cid m250)/state.json"
+
+	run --separate-stderr ctr list --format json
+	assert_success
+	[ "$(jq length <<<"$output")" = 302 ] || fail "$(jq length <<<"$output") rows"
+	[ "$(jq -r '.[].id' <<<"$output")" = "$(jq -r '.[].id' <<<"$output" | LC_ALL=C sort)" ] ||
+		fail "not in order"
+	[ "$(jq -r '.[].id' <<<"$output" | sort -u | wc -l)" = 302 ] || fail "a row twice"
+	[ "$(jq '[.[] | select(.status == "created")] | length' <<<"$output")" = 150 ] || fail "$output"
+	[ "$(jq '[.[] | select(.status == "running")] | length' <<<"$output")" = 151 ] || fail "$output"
+	[ "$(jq -r --arg id "$(cid m250)" '.[] | select(.id == $id) | .status' <<<"$output")" = unknown ]
+	[ "$(jq -r --arg id "$(cid m301)" '.[] | select(.id == $id) | .pid' <<<"$output")" = \
+		"$(state_field "$(cid b)" pid)" ]
+	# the one warning, said once, after the threads
+	[ "$(grep -c state.json <<<"$stderr")" = 1 ] || fail "$stderr"
+	[[ $stderr == *"$(cid m250)"* ]] || fail "$stderr"
+
+	for i in $(seq 100 399); do rm -rf "${STATE_ROOT:?}/$(cid "m$i")"; done
+	ctr delete --force "$(cid a)"
+	ctr delete --force "$(cid b)"
+}
+
 @test "list of an empty root prints only the header" {
 	run ctr list
 	assert_success
