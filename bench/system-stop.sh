@@ -5,7 +5,7 @@
 # from the command to its return, once the guest is in runlevel 2 with root logged in on
 # the console; "clean" is a halt without the SIGKILL after the timeout (ctr: exit 0 and
 # `clean: true`; LXC: init gone before lxc-stop's timeout). A boot is timed from the start
-# command until that state (polled every 0.1 s through attach / lxc-attach).
+# command until that state (polled every 0.02 s through attach / lxc-attach).
 # -u: LXC boots it unprivileged too, as ctr does by default (lxc.idmap with the range ctr
 # gave the container, userns.conf, the rootfs idmapped); root needs a subordinate range for
 # LXC's newuidmap, which it gets from /etc/subuid and /etc/subgid bound over in a mount
@@ -71,10 +71,10 @@ fi
 # booted: runlevel 2 and a login shell on the console ($1: the tool's "run in it" command)
 booted() {
 	local i
-	for i in $(seq 300); do
+	for i in $(seq 1500); do
 		"$@" /bin/sh -c 'runlevel | grep -q " 2$" && grep -qx -- -bash /proc/[0-9]*/cmdline' \
 			2>/dev/null && return 0
-		sleep 0.1
+		sleep 0.02
 	done
 	echo "system-stop.sh: the guest did not boot: $*" >&2
 	return 1
