@@ -70,6 +70,7 @@ struct monitor
   /* the start's pipe, until init is through its early setup (-1: reported) */
   int ready_fd;
   uint64_t ready_by;
+  uint64_t takes_signal_at; /* when init was first seen taking its stop signal (0: not yet) */
   /* init has a pid namespace of its own: its reboot(2) ends it with SIGHUP or SIGINT */
   bool own_pidns;
   /* boots after the first (guest reboots), and when the last REBOOT_BURST of them began */
@@ -255,18 +256,29 @@ init_has_children (pid_t pid)
   return fd < 0 || read (fd, &c, 1) != 0;
 }
 
-/* `ctr start` hears "running" once init is through its early setup: it takes its stop
-   signal (has set up its handlers) or has started a child (busybox runs its rcS first). An
-   init that fails early, such as systemd when it cannot mount its API filesystems, has
-   failed by then. Or after the same grace as the stop signal's. An init that ends before
-   is reported with its last console lines instead (boot_failed). */
+/* `ctr start` hears "running" once init is through its early setup: it has started a child
+   (busybox runs its rcS, sysvinit its rc, systemd its generators: the first thing after its
+   manager is made), or it has taken its stop signal (set up its handlers) and lived on for
+   BOOT_SETTLE_NS since: systemd sets up its signals before its cgroups, and one that cannot
+   make its cgroup (an unprivileged user's without a delegated one) ends right after. Or
+   after the same grace as the stop signal's. An init that ends before is reported with its
+   last console lines instead (boot_failed). */
+#define BOOT_SETTLE_NS 1000000000ull
 static void
 boot_report (struct monitor *m)
 {
-  if (m->ready_fd < 0
-      || (now_ns () < m->ready_by && !init_takes_signal (m->pid, m->cfg->stop_signal)
-          && !init_has_children (m->pid)))
+  uint64_t now = now_ns ();
+  if (m->ready_fd < 0)
     return;
+  if (now < m->ready_by && !init_has_children (m->pid))
+    {
+      if (!init_takes_signal (m->pid, m->cfg->stop_signal))
+        return;
+      if (m->takes_signal_at == 0)
+        m->takes_signal_at = now;
+      if (now - m->takes_signal_at < BOOT_SETTLE_NS)
+        return;
+    }
   report_ready (m->ready_fd, NULL);
   m->ready_fd = -1;
 }
@@ -574,6 +586,7 @@ monitor_reboot (struct monitor *m, ctr_error_t *err)
   m->restarts++;
   if (m->ready_fd >= 0 && m->cfg->report_boot)
     m->ready_by = now_ns () + STOP_SIGNAL_HOLD_NS;
+  m->takes_signal_at = 0;
   r = monitor_setup (m, err);
   unlinkat (cfg->store_fd, STORE_REBOOTING, 0);
   flock (cfg->store_fd, LOCK_UN);

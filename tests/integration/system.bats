@@ -272,6 +272,23 @@ state_of() {
 	assert_success
 }
 
+@test "start reports an init that takes its stop signal and dies right after, as systemd without a cgroup does" {
+	run ctr create -t busybox "$NAME" --net none
+	assert_success
+	[ "$(jq -r .stop_signal "$CTR_STORE/$NAME/ctr.json")" = SIGPWR ]
+	# catches SIGPWR first (systemd sets up its signals before its cgroups), forks nothing,
+	# fails a moment later: read -t is the shell's own wait
+	jq '.process.args = ["/bin/sh", "-c", "trap \"exit 0\" PWR; echo Failed to allocate manager object.; read -t 0.1 x; exit 1"]' \
+		"$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c.json"
+	mv "$BATS_TEST_TMPDIR/c.json" "$CTR_STORE/$NAME/config.json"
+	run --separate-stderr ctr start "$NAME"
+	assert_failure
+	[[ $stderr == "ctr: container \`$NAME\`: init exited with status 1 while it booted; the console's last lines:"* ]] ||
+		fail "$stderr"
+	[[ $stderr == *"Failed to allocate manager object."* ]] || fail "$stderr"
+	[ "$(state_of "$NAME")" = stopped ]
+}
+
 @test "errors: unknown names, stopped containers, duplicates, bad templates" {
 	run ctr attach nosuch
 	assert_failure
