@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroups/cgroup.h"
 #include "oci/oci.h"
 #include "namespaces/namespaces.h"
 #include "base/log.h"
@@ -135,6 +136,18 @@ kill_all (pid_t group)
     }
 }
 
+/* CTR_CGROUP tells the template whether the container will have a cgroup its root may
+   write (systemd needs one): "own", or "none: WHY" for an unprivileged user without a
+   delegated cgroup v2 subtree. Asked before the user namespace, from ctr's own cgroup. */
+static void
+template_cgroup_env (void)
+{
+  cleanup_free char *reason = NULL, *deleg = NULL, *value = NULL;
+  if (is_rootless () && (deleg = cgroup_delegation_root (&reason)) == NULL)
+    value = xasprintf ("none: %s", reason ? reason : "no delegated cgroup subtree");
+  setenv ("CTR_CGROUP", value ? value : "own", 1);
+}
+
 static void __attribute__ ((noreturn))
 template_exec (pid_t keeper, const char *path, char **argv, int userns[4])
 {
@@ -145,6 +158,7 @@ template_exec (pid_t keeper, const char *path, char **argv, int userns[4])
     _exit (125); /* it was, before the parent-death signal was armed */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  template_cgroup_env ();
   if (userns[0] >= 0 && template_enter_userns (userns) < 0)
     _exit (126);
   setenv ("CTR_INIT", init_path (), 1);

@@ -236,6 +236,20 @@ run_d() {
 		fail "left in the store: $(ls -A "$HOMES/$RL_USER/data/ctr/containers")"
 }
 
+@test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
+	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] ||
+		skip "a pure cgroup v2 host: whether the user has a delegated subtree depends on its session"
+	# the refusal comes before the build: no mirror, no mmdebstrap run
+	RL_ENV="http_proxy=http://127.0.0.1:9" run as "$RL_USER" create -t debian "$MARKER" --init systemd --net none
+	assert_failure
+	[[ $output == *"ctr-debian: --init systemd: systemd needs a cgroup it can write, and ctr has none for you here (the host's cgroup layout is "*": only a pure cgroup v2 host delegates subtrees); --init sysvinit needs none"* ]] ||
+		fail "$output"
+	[ "$(grep -c "cgroup" <<<"$output")" = 1 ] || fail "not one line: $output"
+	[ ! -e "$HOMES/$RL_USER/data/ctr/containers/$MARKER" ] || fail "left in the store"
+	[ ! -d "$HOMES/$RL_USER/.cache/ctr/debian" ] || [ -z "$(ls -A "$HOMES/$RL_USER/.cache/ctr/debian")" ] ||
+		fail "a build was started: $(ls -A "$HOMES/$RL_USER/.cache/ctr/debian")"
+}
+
 @test "rootless debian: mmdebstrap --mode=unshare builds it, cached; sysvinit boots it (slow: CI or CTR_SLOW_TESTS)" {
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
 	requires_tools mmdebstrap
