@@ -245,16 +245,25 @@ state_of() {
 	assert_success
 }
 
+# init_args NAME JSON: the system container's init runs JSON (an args array) instead.
+init_args() {
+	jq --argjson a "$2" '.process.args = $a' "$CTR_STORE/$1/config.json" >"$BATS_TEST_TMPDIR/c.json" &&
+		mv "$BATS_TEST_TMPDIR/c.json" "$CTR_STORE/$1/config.json"
+}
+
+# start_fails_booting NAME STATUS: start fails, saying init ended with STATUS as it booted.
+start_fails_booting() {
+	run --separate-stderr ctr start "$1"
+	assert_failure
+	[[ $stderr == "ctr: container \`$1\`: init exited with status $2 while it booted; the console's last lines:"* ]] ||
+		fail "$stderr"
+}
+
 @test "start reports an init that dies while it boots, with its last console lines" {
 	run ctr create -t busybox "$NAME" --net none
 	assert_success
-	jq '.process.args = ["/bin/sh", "-c", "echo mounting; echo Failed to mount tmpfs at /run >&2; exit 255"]' \
-		"$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c.json"
-	mv "$BATS_TEST_TMPDIR/c.json" "$CTR_STORE/$NAME/config.json"
-	run --separate-stderr ctr start "$NAME"
-	assert_failure
-	[[ $stderr == "ctr: container \`$NAME\`: init exited with status 255 while it booted; the console's last lines:"* ]] ||
-		fail "$stderr"
+	init_args "$NAME" '["/bin/sh", "-c", "echo mounting; echo Failed to mount tmpfs at /run >&2; exit 255"]'
+	start_fails_booting "$NAME" 255
 	[[ $stderr == *$'\nmounting\nFailed to mount tmpfs at /run' ]] || fail "$stderr"
 	# all undone before start answered: it can start again at once, and fails the same way
 	[ "$(state_of "$NAME")" = stopped ]
@@ -278,13 +287,8 @@ state_of() {
 	[ "$(jq -r .stop_signal "$CTR_STORE/$NAME/ctr.json")" = SIGPWR ]
 	# catches SIGPWR first (systemd sets up its signals before its cgroups), forks nothing,
 	# fails a moment later: read -t is the shell's own wait
-	jq '.process.args = ["/bin/sh", "-c", "trap \"exit 0\" PWR; echo Failed to allocate manager object.; read -t 0.1 x; exit 1"]' \
-		"$CTR_STORE/$NAME/config.json" >"$BATS_TEST_TMPDIR/c.json"
-	mv "$BATS_TEST_TMPDIR/c.json" "$CTR_STORE/$NAME/config.json"
-	run --separate-stderr ctr start "$NAME"
-	assert_failure
-	[[ $stderr == "ctr: container \`$NAME\`: init exited with status 1 while it booted; the console's last lines:"* ]] ||
-		fail "$stderr"
+	init_args "$NAME" '["/bin/sh", "-c", "trap \"exit 0\" PWR; echo Failed to allocate manager object.; read -t 0.1 x; exit 1"]'
+	start_fails_booting "$NAME" 1
 	[[ $stderr == *"Failed to allocate manager object."* ]] || fail "$stderr"
 	[ "$(state_of "$NAME")" = stopped ]
 }
