@@ -89,19 +89,25 @@ access_bits (const char *access, bool *ok)
 /* Registers: r2 device type, r3 access bits still undecided, r4 major, r5 minor.
    Rules run last to first: a matching deny of any undecided bit denies; a matching allow
    decides its bits, and once none is left the access is allowed. That is per-bit
-   last-match-wins, like the v1 devices controller. */
+   last-match-wins, like the v1 devices controller. An access of no bits (access(2) with
+   F_OK, which systemd's ConditionPathExists= makes of /dev/console) asks ACC_EXISTS
+   instead, which every allow carries and a deny only of all of rwm: as on v1, the device
+   exists for the container while some access to it is allowed (runc's and crun's programs
+   allow it too). */
+#define ACC_EXISTS 8u
 static int
 emit_rule (struct prog *p, const struct oci_device_cgroup *d, size_t index, ctr_error_t *err)
 {
   size_t jumps[4], nj = 0, i;
   bool ok;
-  unsigned acc = access_bits (d->access, &ok);
+  unsigned acc = access_bits (d->access, &ok), decides;
 
   if (!ok || (d->type != 'a' && d->type != 'b' && d->type != 'c') || d->major > INT32_MAX
       || d->minor > INT32_MAX)
     return ctr_error (err, EINVAL, "linux.resources.devices[%zu]: invalid rule", index);
   if (acc == 0)
     return 0;
+  decides = acc | (d->allow || acc == 7u ? ACC_EXISTS : 0);
   if (d->type != 'a')
     jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
                         d->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
@@ -110,11 +116,11 @@ emit_rule (struct prog *p, const struct oci_device_cgroup *d, size_t index, ctr_
   if (d->minor >= 0)
     jumps[nj++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)d->minor);
   emit (p, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
-  emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)acc);
+  emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)decides);
   jumps[nj++] = emit (p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, 0);
   if (d->allow)
     {
-      emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t)(~acc & 7u));
+      emit (p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t)(~decides & 15u));
       /* bits left to decide: on to the next rule (skip the two below) */
       emit (p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 2, 0);
       emit (p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
@@ -141,6 +147,8 @@ devices_bpf_build (const struct oci_device_cgroup *rules, size_t n, void **insns
   emit (&p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff);
   emit (&p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_1, 0, 0);
   emit (&p, BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
+  emit (&p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 1, 0);
+  emit (&p, BPF_ALU | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int32_t)ACC_EXISTS);
   emit (&p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0);
   emit (&p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0);
   for (i = n; i-- > 0;)

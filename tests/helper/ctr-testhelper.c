@@ -412,7 +412,7 @@ usage (void)
            "usage: ctr-testhelper hostname|domainname|id|caps|seccomp|nnp|fds|cgroup|uidmap|"
            "mounts|pid|tty|env|cwd|umask|oom\n"
            "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
-           "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|recvtty SOCKET|"
+           "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|access PATH|recvtty SOCKET|"
            "tick FILE|spin S|syscall NR|NAME [ARG...]|udp-echo PORT [ADDR]|"
            "udp-ask ADDR PORT TEXT\n");
   return 2;
@@ -720,6 +720,8 @@ main (int argc, char **argv)
     }
   if (strcmp (cmd, "stat") == 0)
     return stat_path (arg);
+  if (strcmp (cmd, "access") == 0) /* F_OK: whether the path exists, as systemd's conditions ask */
+    return access (arg, F_OK) < 0 ? fail ("access", arg) : printf ("ok\n") < 0;
   if (strcmp (cmd, "recvtty") == 0)
     return recvtty (arg);
   if (strcmp (cmd, "tick") == 0)

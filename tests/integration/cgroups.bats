@@ -285,6 +285,15 @@ memory_limit_of() {
 	assert_output_contains EPERM
 }
 
+@test "a device the rules allow exists for access(2) F_OK (systemd's ConditionPathExists=/dev/console)" {
+	# F_OK asks the device program no access bits: on cgroup v2 it once found no rule and
+	# said EPERM, so systemd skipped its console getty
+	make_bundle "$TH" access /dev/null
+	run ctr run --bundle "$BUNDLE" "$(cid)"
+	assert_success
+	[ "$output" = ok ] || fail "$output"
+}
+
 @test "update changes the memory limit of a running container" {
 	make_bundle
 	update_config '.linux.resources.memory = {limit: 67108864}'

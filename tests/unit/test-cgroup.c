@@ -361,6 +361,7 @@ run_prog (const struct bpf_insn *p, int n, char type, unsigned major, unsigned m
           r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
           break;
         case BPF_ALU | BPF_MOV | BPF_X:
+        case BPF_ALU | BPF_MOV | BPF_K:
           r[i->dst_reg] = (uint32_t)src;
           break;
         case BPF_ALU64 | BPF_MOV | BPF_K:
@@ -414,8 +415,31 @@ test_bpf (void)
   ok (run_prog (p, count, 'b', 8, 1, "r") == 1 && run_prog (p, count, 'b', 8, 1, "rw") == 0,
       "bpf: later deny of one access bit wins for that bit only");
   ok (run_prog (p, count, 'c', 1, 5, "rw") == 1, "bpf: rules run last-match-wins");
+  /* access(2) with F_OK asks no bits: allowed where some access is (mknod of every device
+     among the defaults, as on v1 and with runc) */
+  ok (run_prog (p, count, 'c', 1, 11, "") == 1, "bpf: F_OK of an allowed device allowed");
+  ok (run_prog (p, count, 'c', 4, 1, "") == 1, "bpf: F_OK of a device one may mknod allowed");
   free (p);
   p = NULL;
+  {
+    struct oci_device_cgroup only[] = {
+      { false, 'a', -1, -1, (char *)"rwm" }, { true, 'c', 136, -1, (char *)"rw" },
+      { true, 'c', 1, 11, (char *)"r" },     { false, 'c', 136, 3, (char *)"w" },
+      { false, 'c', 136, 4, (char *)"rwm" },
+    };
+    count = devices_bpf_build (only, ARRAY_SIZE (only), (void **)&p, &err);
+    ok (count > 0 && run_prog (p, count, 'c', 136, 0, "") == 1,
+        "bpf: F_OK of an allowed pty (systemd's ConditionPathExists=/dev/console)");
+    ok (count > 0 && run_prog (p, count, 'c', 4, 1, "") == 0,
+        "bpf: F_OK of an unlisted device denied");
+    ok (count > 0 && run_prog (p, count, 'c', 136, 3, "") == 1
+            && run_prog (p, count, 'c', 136, 3, "w") == 0,
+        "bpf: F_OK stays while some access is allowed");
+    ok (count > 0 && run_prog (p, count, 'c', 136, 4, "") == 0,
+        "bpf: F_OK denied once all of rwm is");
+    free (p);
+    p = NULL;
+  }
   rules[1].access = (char *)"rx"; /* rules[0] is ctr's deny-all */
   count = devices_bpf_build (rules, n, (void **)&p, &err);
   ok (count < 0 && strstr (err->msg, "devices[0]"), "bpf: invalid access refused (%s)",
