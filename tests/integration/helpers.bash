@@ -391,6 +391,27 @@ system_setup() {
 	export CTR_LXCFS_DIR=$BATS_TEST_TMPDIR/lxcfs
 }
 
+# system_is_running NAME [CTR]: systemd's verdict on the booted guest, once it is no longer
+# "initializing" or "starting" (a failure shows the failed units); CTR is the command that
+# runs ctr (default: ctr; a rootless test's own).
+system_is_running() {
+	local state tries=1200 c=${2:-ctr}
+	while :; do
+		state=$("$c" attach "$1" -- systemctl is-system-running 2>&1 </dev/null || true)
+		case $state in
+		running | degraded) break ;;
+		initializing | starting | "Failed to connect to bus"* | *"not been booted"*) ;;
+		*) break ;;
+		esac
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || break
+		sleep 0.1
+	done
+	[ "$state" = running ] || [ "$state" = degraded ] ||
+		fail "systemctl is-system-running: $state; failed units: $("$c" attach "$1" -- \
+			systemctl list-units --failed --no-legend --plain </dev/null 2>&1)"
+}
+
 # requires_tools TOOL...: skips the test unless every TOOL is on PATH.
 requires_tools() {
 	local t
