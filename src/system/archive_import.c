@@ -15,6 +15,7 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "oci/oci.h"
+#include "system/userns_child.h"
 #include "system/archive-internal.h"
 #include "system/dataio.h"
 #include "system/pool.h"
@@ -545,7 +546,7 @@ system_import (const struct ctr_context *ctx, const char *file, const char *name
     {
       ctr_error_t e2 = NULL;
       /* removed under its lock: never a directory another create has claimed */
-      if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
+      if (pool_volume_release (dfd, NULL, &e2) < 0 || store_remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
       return ctr_error_wrap (err, "import `%s`", file);
     }

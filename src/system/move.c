@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "system/userns_child.h"
 #include "system/ephemeral.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
@@ -113,7 +114,7 @@ release_dir (int fd, const char *dir, ctr_error_t *err)
   d = open_dir_at (fd, dir, err);
   if (d < 0 || pool_volume_release (d, NULL, err) < 0)
     return -1;
-  return remove_tree_at (fd, dir, err);
+  return store_remove_tree_at (fd, dir, err);
 }
 
 static int

@@ -17,6 +17,7 @@
 #include "base/json.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
+#include "system/userns_child.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
 
@@ -356,9 +357,9 @@ release_one (int dfd, ctr_error_t *err)
         {
           /* and what a killed restore left beside it */
           cleanup_free char *leftover = xasprintf (".%s.new", basename (copy2));
-          r = remove_tree_at (pfd, basename (copy2), err);
+          r = store_remove_tree_at (pfd, basename (copy2), err);
           if (r == 0 && v.type == POOL_DIR)
-            r = remove_tree_at (pfd, leftover, err);
+            r = store_remove_tree_at (pfd, leftover, err);
         }
     }
   if (r == 0 && unlinkat (dfd, POOL_VOLUME_RECORD, 0) < 0 && errno != ENOENT)
@@ -644,7 +645,8 @@ restore_overlay (int dfd, const struct volume *c, const struct volume *s, ctr_er
 
   if (vfd < 0)
     return ctr_error (err, errno, "open `%s`", c->path);
-  if (remove_tree_at (vfd, "upper.restore", err) < 0 || pool_copy_tree (from, to, dfd, err) < 0)
+  if (store_remove_tree_at (vfd, "upper.restore", err) < 0
+      || pool_copy_tree (from, to, dfd, err) < 0)
     return -1;
   if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
     return ctr_error (err, errno, "unmount rootfs");
@@ -652,7 +654,7 @@ restore_overlay (int dfd, const struct volume *c, const struct volume *s, ctr_er
     return ctr_error (err, errno, "swap in `%s`", to);
   if (mount_overlay (dfd, c, err) < 0)
     return -1;
-  return remove_tree_at (vfd, "upper.restore", err);
+  return store_remove_tree_at (vfd, "upper.restore", err);
 }
 
 int

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
+#include "system/userns_child.h"
 #include "system/ephemeral.h"
 #include "system/move.h"
 #include "system/idmap.h"
@@ -234,7 +235,7 @@ clone_make (const struct ctr_context *ctx, const char *src, const char *dst, boo
     {
       ctr_error_t e2 = NULL;
       /* removed under its lock: never a directory another create has claimed */
-      if (pool_volume_release (dfd, NULL, &e2) < 0 || remove_tree_at (rootfd, tmp, &e2) < 0)
+      if (pool_volume_release (dfd, NULL, &e2) < 0 || store_remove_tree_at (rootfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
       return -1;
     }
@@ -301,7 +302,7 @@ remove_snapshot_dir (int sfd, const char *dir, ctr_error_t *err)
   cleanup_close int fd = openat (sfd, dir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0 && pool_volume_release (fd, NULL, err) < 0)
     return -1;
-  return remove_tree_at (sfd, dir, err);
+  return store_remove_tree_at (sfd, dir, err);
 }
 
 /* What a killed snapshot create or restore left; called under the container's lock, which
@@ -313,7 +314,7 @@ sweep_leftovers (int fd, int sfd)
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
-  if (remove_tree_at (fd, ROOTFS_NEW, &ignored) < 0)
+  if (store_remove_tree_at (fd, ROOTFS_NEW, &ignored) < 0)
     ctr_error_free (&ignored);
   if (sfd < 0 || (d = fdopendir (fcntl (sfd, F_DUPFD_CLOEXEC, 0))) == NULL)
     return;
@@ -463,7 +464,7 @@ system_snapshot_create (const struct ctr_context *ctx, const char *name, const c
   if (r < 0)
     {
       ctr_error_t e2 = NULL;
-      if (remove_tree_at (sfd, tmp, &e2) < 0)
+      if (store_remove_tree_at (sfd, tmp, &e2) < 0)
         ctr_error_print (&e2);
       return ctr_error_wrap (err, "snapshot `%s`", name);
     }
@@ -637,7 +638,7 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
   cleanup_free char *new_name = xasprintf (".%s.new", slash + 1);
   if (newdir < 0)
     return ctr_error (err, errno, "container `%s`: open `%s`", name, copy);
-  if (remove_tree_at (newdir, new_name, &e2) < 0)
+  if (store_remove_tree_at (newdir, new_name, &e2) < 0)
     ctr_error_free (&e2);
   /* copied beside the rootfs, then swapped with it in one rename: a restore killed at any
      point leaves one whole rootfs in place (and a leftover the next snapshot verb or
@@ -654,12 +655,12 @@ system_snapshot_restore (const struct ctr_context *ctx, const char *name, const 
       || restore_meta (fd, snapfd, name, err) < 0)
     return ctr_error_wrap (err, "snapshot restore `%s`", name);
   /* now the old rootfs */
-  if (remove_tree_at (newdir, new_name, &e2) < 0)
+  if (store_remove_tree_at (newdir, new_name, &e2) < 0)
     ctr_error_print (&e2);
   return 0;
 
 fail:
-  if (remove_tree_at (newdir, new_name, &e2) < 0)
+  if (store_remove_tree_at (newdir, new_name, &e2) < 0)
     ctr_error_print (&e2);
   return ctr_error_wrap (err, "snapshot restore `%s`", name);
 }

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "system/pool_volume.h"
 #include "system/store.h"
+#include "system/userns_child.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
 
@@ -294,7 +295,7 @@ store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t *err
       return 0;
     }
   /* its volume in a pool first (the mount on rootfs, a subvolume, an LV) */
-  if (pool_volume_release (fd, NULL, err) < 0 || remove_tree_at (rootfd, tmp, err) < 0)
+  if (pool_volume_release (fd, NULL, err) < 0 || store_remove_tree_at (rootfd, tmp, err) < 0)
     return -1;
   ctr_log_debug ("store: removed `%s`, left by a create that was killed", tmp);
   return 1;
@@ -311,7 +312,7 @@ store_staging_claim (int rootfd, const char *name, ctr_error_t *err)
       if (old >= 0 && flock (old, LOCK_EX | LOCK_NB) < 0)
         return ctr_error (err, 0, "container `%s` is being created", name);
       if ((old >= 0 && pool_volume_release (old, NULL, err) < 0)
-          || remove_tree_at (rootfd, tmp, err) < 0)
+          || store_remove_tree_at (rootfd, tmp, err) < 0)
         return -1;
       if (mkdirat (rootfd, tmp, 0700) < 0)
         return ctr_error (err, errno, "create `%s`", tmp);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "system/userns_child.h"
 #include "system/monitor.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -528,7 +529,7 @@ system_destroy (const struct ctr_context *ctx, const char *name, bool force, ctr
   /* its volume in a pool (the mount on rootfs, subvolumes, LVs) before the files */
   if (pool_volume_release (o.fd, NULL, err) < 0)
     goto out;
-  r = remove_tree_at (rootfd, staging, err);
+  r = store_remove_tree_at (rootfd, staging, err);
 out:
   close_stored (&o);
   return r;

@@ -26,6 +26,7 @@
 #include "namespaces/namespaces.h"
 #include "base/log.h"
 #include "system/template.h"
+#include "system/userns_child.h"
 #include "base/util.h"
 
 /* How long a stopped template gets for its own cleanup before everything is killed. */
@@ -36,61 +37,6 @@ init_path (void)
 {
   const char *env = getenv ("CTR_INIT");
   return env && *env ? env : CTR_LIBEXECDIR "/ctr-init";
-}
-
-/* Child side: a new user namespace, then wait for the parent to map it; pipes: [0] child
-   reads "go", [3] child writes "ready". */
-static int
-template_enter_userns (int p[4])
-{
-  char c = 0;
-  close (p[1]);
-  close (p[2]);
-  if (unshare (CLONE_NEWUSER) < 0)
-    {
-      fprintf (stderr, "ctr: template: unshare a user namespace: %s\n", strerror (errno));
-      return -1;
-    }
-  if (write (p[3], "r", 1) != 1 || read (p[0], &c, 1) != 1 || c != 'g')
-    return -1;
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-    {
-      fprintf (stderr, "ctr: template: become root of its user namespace: %s\n", strerror (errno));
-      return -1;
-    }
-  return 0;
-}
-
-/* Parent side: the container's own mapping (ranges through newuidmap when there are). */
-static int
-template_map_userns (pid_t pid, int p[4], ctr_error_t *err)
-{
-  struct oci_rootless_ids ids;
-  struct oci_id_mapping um[2], gm[2];
-  struct oci_linux l = { .uid_mappings = um, .gid_mappings = gm };
-  char c = 0;
-  int r = -1;
-
-  close (p[0]);
-  close (p[3]);
-  ns_rootless_ids (&ids);
-  um[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.uid, .size = 1 };
-  gm[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.gid, .size = 1 };
-  um[1] = (struct oci_id_mapping){ .container_id = 1,
-                                   .host_id = ids.subuid_start,
-                                   .size = ids.subuid_count };
-  gm[1] = (struct oci_id_mapping){ .container_id = 1,
-                                   .host_id = ids.subgid_start,
-                                   .size = ids.subgid_count };
-  l.uid_mappings_len = ids.subuid_count ? 2 : 1;
-  l.gid_mappings_len = ids.subgid_count ? 2 : 1;
-  if (read (p[2], &c, 1) != 1)
-    ctr_error (err, 0, "could not enter a user namespace");
-  else if (ns_write_id_maps (pid, &l, err) == 0)
-    r = write (p[1], "g", 1) == 1 ? 0 : ctr_error (err, errno, "pipe");
-  close (p[1]);
-  close (p[2]);
-  return r;
 }
 
 /* SIGKILL to every child of the caller (a subreaper: orphans of the template's tree are
@@ -159,7 +105,7 @@ template_exec (pid_t keeper, const char *path, char **argv, int userns[4])
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   template_cgroup_env ();
-  if (userns[0] >= 0 && template_enter_userns (userns) < 0)
+  if (userns[0] >= 0 && userns_child_enter (userns) < 0)
     _exit (126);
   setenv ("CTR_INIT", init_path (), 1);
   dup2 (STDERR_FILENO, STDOUT_FILENO); /* progress goes where diagnostics go */
@@ -206,7 +152,7 @@ template_keeper (pid_t ctr, const char *tname, const char *path, char **argv, in
   if (t == 0)
     template_exec (self, path, argv, userns);
   setpgid (t, t);
-  if (userns[0] >= 0 && template_map_userns (t, userns, &err) < 0)
+  if (userns[0] >= 0 && userns_child_map (t, userns, &err) < 0)
     {
       ctr_error_wrap (&err, "template `%s`", tname);
       ctr_error_print (&err);

@@ -236,6 +236,23 @@ run_d() {
 		fail "left in the store: $(ls -A "$HOMES/$RL_USER/data/ctr/containers")"
 }
 
+@test "rootless destroy removes directories of the container's other users (a package's 0700 one)" {
+	run as "$RL_USER" create -t busybox "$MARKER" --net none
+	assert_success
+	# what postgresql's package, or systemd's /run/systemd/netif, leaves: a directory of
+	# another id of the range, closed to others, with files in it
+	local root=$HOMES/$RL_USER/data/ctr/containers/$MARKER/rootfs
+	mkdir -p "$root/var/lib/pg/sub"
+	touch "$root/var/lib/pg/sub/f"
+	chown "$RL_USER:" "$root/var" "$root/var/lib"
+	chown -R 300070:300070 "$root/var/lib/pg"
+	chmod 0700 "$root/var/lib/pg" "$root/var/lib/pg/sub"
+	run as "$RL_USER" destroy "$MARKER"
+	assert_success
+	[ -z "$(ls -A "$HOMES/$RL_USER/data/ctr/containers")" ] ||
+		fail "left in the store: $(ls -A "$HOMES/$RL_USER/data/ctr/containers")"
+}
+
 @test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
 	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] ||
 		skip "a pure cgroup v2 host: whether the user has a delegated subtree depends on its session"

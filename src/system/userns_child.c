@@ -1,0 +1,144 @@
+/* userns_child: a child of an unprivileged ctr as root of a user namespace with the
+   user's own mapping (its id as 0, its subordinate range from 1), as the containers it
+   makes have: templates run there, and trees holding files of the range are removed there. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "namespaces/namespaces.h"
+#include "oci/oci.h"
+#include "base/util.h"
+#include "system/userns_child.h"
+
+/* Child side: a new user namespace, then wait for the parent to map it; pipes: [0] child
+   reads "go", [3] child writes "ready". */
+int
+userns_child_enter (int p[4])
+{
+  char c = 0;
+  close (p[1]);
+  close (p[2]);
+  if (unshare (CLONE_NEWUSER) < 0)
+    {
+      fprintf (stderr, "ctr: unshare a user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  if (write (p[3], "r", 1) != 1 || read (p[0], &c, 1) != 1 || c != 'g')
+    return -1;
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    {
+      fprintf (stderr, "ctr: become root of a user namespace: %s\n", strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+/* Parent side: the container's own mapping (ranges through newuidmap when there are). */
+int
+userns_child_map (pid_t pid, int p[4], ctr_error_t *err)
+{
+  struct oci_rootless_ids ids;
+  struct oci_id_mapping um[2], gm[2];
+  struct oci_linux l = { .uid_mappings = um, .gid_mappings = gm };
+  char c = 0;
+  int r = -1;
+
+  close (p[0]);
+  close (p[3]);
+  ns_rootless_ids (&ids);
+  um[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.uid, .size = 1 };
+  gm[0] = (struct oci_id_mapping){ .container_id = 0, .host_id = ids.gid, .size = 1 };
+  um[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subuid_start,
+                                   .size = ids.subuid_count };
+  gm[1] = (struct oci_id_mapping){ .container_id = 1,
+                                   .host_id = ids.subgid_start,
+                                   .size = ids.subgid_count };
+  l.uid_mappings_len = ids.subuid_count ? 2 : 1;
+  l.gid_mappings_len = ids.subgid_count ? 2 : 1;
+  if (read (p[2], &c, 1) != 1)
+    ctr_error (err, 0, "could not enter a user namespace");
+  else if (ns_write_id_maps (pid, &l, err) == 0)
+    r = write (p[1], "g", 1) == 1 ? 0 : ctr_error (err, errno, "pipe");
+  close (p[1]);
+  close (p[2]);
+  return r;
+}
+
+/* A tree whose directories belong to the container's other users (a package's 0700
+   directory, systemd's /run/systemd/netif/links) cannot be emptied by the user itself:
+   its root in the user namespace can (CAP_DAC_OVERRIDE over the ids mapped there). */
+static int
+remove_in_userns (int dirfd, const char *name, ctr_error_t *err)
+{
+  int p[4] = { -1, -1, -1, -1 }, ep[2] = { -1, -1 }, status = 0;
+  char msg[512];
+  ssize_t n = 0;
+  pid_t pid;
+
+  if (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (p + 2, O_CLOEXEC) < 0 || pipe2 (ep, O_CLOEXEC) < 0)
+    {
+      for (size_t i = 0; i < 4; i++)
+        if (p[i] >= 0)
+          close (p[i]);
+      return ctr_error (err, errno, "pipe");
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      for (size_t i = 0; i < 4; i++)
+        close (p[i]);
+      close (ep[0]);
+      close (ep[1]);
+      return ctr_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      ctr_error_t e = NULL;
+      close (ep[0]);
+      if (userns_child_enter (p) < 0)
+        _exit (126);
+      if (remove_tree_at (dirfd, name, &e) == 0)
+        _exit (0);
+      {
+        char *s = ctr_error_string (e);
+        if (write (ep[1], s, strlen (s)) < 0)
+          _exit (1);
+      }
+      _exit (1);
+    }
+  close (ep[1]);
+  if (userns_child_map (pid, p, err) < 0)
+    kill (pid, SIGKILL);
+  else
+    n = read (ep[0], msg, sizeof msg - 1);
+  close (ep[0]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (*err)
+    return -1;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      msg[n > 0 ? n : 0] = '\0';
+      return ctr_error (err, 0, "%s (as root of the user namespace)",
+                        n > 0 ? msg : "could not remove it in a user namespace");
+    }
+  return 0;
+}
+
+int
+store_remove_tree_at (int dirfd, const char *name, ctr_error_t *err)
+{
+  if (remove_tree_at (dirfd, name, err) == 0)
+    return 0;
+  if (!is_rootless () || ((*err)->status != EACCES && (*err)->status != EPERM))
+    return -1;
+  ctr_error_free (err);
+  return remove_in_userns (dirfd, name, err);
+}
