@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -331,15 +330,17 @@ rootless_compute (void)
             }
         }
     }
-  rootless_cached = v;
+  __atomic_store_n (&rootless_cached, v, __ATOMIC_RELEASE);
 }
 
+/* No pthread_once: its wake-up is a futex call in every process, and the value is the
+   same whoever computes it, so threads that race just compute it twice. */
 bool
 is_rootless (void)
 {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once (&once, rootless_compute);
-  return rootless_cached;
+  if (__atomic_load_n (&rootless_cached, __ATOMIC_ACQUIRE) < 0)
+    rootless_compute ();
+  return __atomic_load_n (&rootless_cached, __ATOMIC_ACQUIRE);
 }
 
 uint64_t

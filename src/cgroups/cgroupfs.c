@@ -95,15 +95,15 @@ layout_compute (void)
     v = st.f_type == CGROUP2_SUPER_MAGIC ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_LEGACY;
   else if (errno != ENOENT)
     v = layout_from_mountinfo ();
-  layout_cached = v;
+  __atomic_store_n (&layout_cached, v, __ATOMIC_RELEASE);
 }
 
 enum cgroup_layout
 cgroup_layout_detect (void)
 {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once (&once, layout_compute);
-  return layout_cached;
+  if (__atomic_load_n (&layout_cached, __ATOMIC_ACQUIRE) < 0)
+    layout_compute (); /* threads that race compute the same value */
+  return __atomic_load_n (&layout_cached, __ATOMIC_ACQUIRE);
 }
 
 const char *
