@@ -78,7 +78,7 @@ static int
 remove_in_userns (int dirfd, const char *name, ctr_error_t *err)
 {
   int p[4] = { -1, -1, -1, -1 }, ep[2] = { -1, -1 }, status = 0;
-  char msg[512];
+  char msg[512], *say;
   ssize_t n = 0;
   pid_t pid;
 
@@ -106,12 +106,8 @@ remove_in_userns (int dirfd, const char *name, ctr_error_t *err)
         _exit (126);
       if (remove_tree_at (dirfd, name, &e) == 0)
         _exit (0);
-      {
-        char *s = ctr_error_string (e);
-        if (write (ep[1], s, strlen (s)) < 0)
-          _exit (1);
-      }
-      _exit (1);
+      say = ctr_error_string (e);
+      _exit (write (ep[1], say, strlen (say)) < 0 ? 2 : 1);
     }
   close (ep[1]);
   if (userns_child_map (pid, p, err) < 0)
