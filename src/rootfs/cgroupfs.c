@@ -261,6 +261,38 @@ mount_cgroup_v1 (struct cgroup_env *env, const char *path, int dst_fd, const str
   return mount_apply_post (tmp_fd, o, err);
 }
 
+/* A fresh cgroup2 made detached (fsopen, fsmount) and moved onto dst_fd. mount(2) refuses
+   one where the same filesystem already sits at the root of the mount on dst (EBUSY): a
+   rootless /sys is an rbind of the host's, which brings the host's cgroup2 along, locked
+   in place; move_mount does not refuse. -1 with errno set. */
+static int
+mount_cgroup2_detached (unsigned long flags, const char *data, int dst_fd)
+{
+  cleanup_close int fs = -1, mnt = -1;
+  cleanup_free char *copy = data ? xstrdup (data) : NULL;
+  struct mount_attr attr;
+  char *tok, *save = NULL;
+
+  fs = fsopen ("cgroup2", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "source", "cgroup2", 0) < 0)
+    return -1;
+  for (tok = copy ? strtok_r (copy, ",", &save) : NULL; tok; tok = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (tok, '=');
+      if (eq)
+        *eq++ = '\0';
+      if (fsconfig (fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, tok, eq, 0) < 0)
+        return -1;
+    }
+  if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return -1;
+  mount_attrs_of_flags (flags, 0, &attr);
+  mnt = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int)attr.attr_set);
+  if (mnt < 0)
+    return -1;
+  return move_mount (mnt, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 /* cgroup2: a fresh mount; without the rights for one (a user namespace without its own
    cgroup namespace) a bind of our own cgroup directory, as runc does. */
 static int
@@ -273,7 +305,8 @@ mount_cgroup_v2 (struct cgroup_env *env, const char *path, int dst_fd, const str
   struct mount_opts bind_opts = *o;
   size_t i;
 
-  if (mount_on_fd ("cgroup2", dst_fd, "cgroup2", env->flags, o->data) == 0)
+  if (mount_on_fd ("cgroup2", dst_fd, "cgroup2", env->flags, o->data) == 0
+      || (errno == EBUSY && mount_cgroup2_detached (env->flags, o->data, dst_fd) == 0))
     {
       if (!o->propagation_len && !o->attr_set && !o->attr_clr)
         return 0;

@@ -236,10 +236,8 @@ mount_needs_post (const struct mount_opts *o)
   return o->propagation_len || o->attr_set || o->attr_clr;
 }
 
-/* The MS_* flags a bind remount would set, as mount_setattr attributes. Only what the
-   config sets or clears changes; the rest of the source's flags (locked or not) stay. */
-static void
-bind_attrs (unsigned long flags, unsigned long cleared, struct mount_attr *a)
+void
+mount_attrs_of_flags (unsigned long flags, unsigned long cleared, struct mount_attr *a)
 {
   static const struct
   {
@@ -430,7 +428,7 @@ mount_bind_tree (struct rootfs_ctx *ctx, int tree, const char *src_path, const c
     return ctr_error (err, errno, "bind source `%s`", src_path);
   if (mount_dest_open (ctx, dest, S_ISDIR (st.st_mode), false, tree, &d, err) < 0)
     return -1;
-  bind_attrs (extra, o->cleared, &attr);
+  mount_attrs_of_flags (extra, o->cleared, &attr);
   if (extra && (attr.attr_set || attr.attr_clr)
       && mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
     {

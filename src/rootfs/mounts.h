@@ -21,6 +21,10 @@ int remount_bind (int fd, unsigned long flags, unsigned long cleared);
 /* Re-resolves path after something was mounted on it and checks that the result is on a
    different mount than before_fd (the rootfs could have raced). */
 int reopen_mounted (int root_fd, const char *path, int before_fd, ctr_error_t *err);
+/* The MS_* flags a bind remount would set, as mount_setattr attributes. Only what the
+   config sets or clears changes; the rest of the source's flags (locked or not) stay. */
+struct mount_attr;
+void mount_attrs_of_flags (unsigned long flags, unsigned long cleared, struct mount_attr *a);
 /* Propagation keywords and recursive attributes of o, on the mount at fd. */
 int mount_apply_post (int fd, const struct mount_opts *o, ctr_error_t *err);
 /* Bind-mounts host path source (relative: to ctx->bundle) at dest inside the root, then

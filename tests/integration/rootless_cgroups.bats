@@ -170,6 +170,26 @@ requires_delegation() {
 	[ -d "$DELEG/shell" ]
 }
 
+@test "rootless delegated: /sys/fs/cgroup is the container's own cgroup under an rbind /sys (spec --rootless)" {
+	requires_delegation
+	# `ctr spec --rootless` (and runc's): /sys an rbind of the host's, which brings the host's
+	# cgroup2 along; the cgroup mount goes on top of it and must show the container's cgroup
+	config '.mounts |= map(if .destination == "/sys" then
+			{destination: "/sys", type: "none", source: "/sys",
+			 options: ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+		| del(.linux.namespaces[] | select(.type == "network"))
+		| .process.args = ["sh", "-c",
+			"cat /sys/fs/cgroup/cgroup.procs; grep \" /sys/fs/cgroup \" /proc/self/mountinfo | tail -1"]'
+	run as --in "$DELEG/shell" run --bundle "$BUNDLE" "$MARKER"
+	assert_success
+	# only the container's processes (pid 1 and its cat), none from outside its namespace (0)
+	grep -qx 1 <<<"$output" || fail "$output"
+	[ "$(grep -c '^[0-9]*$' <<<"$output")" = 2 ] || fail "$output"
+	# the mount's root is the cgroup namespace's root, not the host's hierarchy above it
+	[ "$(tail -1 <<<"$output" | cut -d' ' -f4)" = / ] || fail "$output"
+	assert_output_contains " ro,"
+}
+
 @test "rootless delegated: a memory hog is OOM-killed at its limit" {
 	requires_delegation
 	config '.linux.resources.memory = {limit: 33554432} | .process.args = [$th, "alloc", "256"]' \
