@@ -702,12 +702,35 @@ write_info (const struct monitor_config *cfg, pid_t pid, char **addresses, unsig
   return write_file_atomic_at (dfd, MONITOR_INFO, text, len, 0600, err);
 }
 
-/* Whether pid shares the monitor's pid namespace (unknown: true, no reboot is assumed). */
+/* Whether pid shares the monitor's pid namespace (unknown: true, no reboot is assumed).
+   /proc/PID/status's NSpid (one id per namespace level from ours down) is readable while
+   init is not dumpable (rootless), which /proc/PID/ns/pid is not. */
 static bool
 same_pid_namespace (pid_t pid)
 {
-  char path[64];
+  char path[64], line[256];
   struct stat a, b;
+  bool found = false, same = true;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/status", (int)pid);
+  if ((f = fopen (path, "re")) != NULL)
+    {
+      while (!found && fgets (line, sizeof line, f))
+        if (strncmp (line, "NSpid:", 6) == 0)
+          {
+            char *save = NULL;
+            int levels = 0;
+            for (char *t = strtok_r (line + 6, " \t\n", &save); t;
+                 t = strtok_r (NULL, " \t\n", &save))
+              levels++;
+            found = levels > 0;
+            same = levels <= 1;
+          }
+      fclose (f);
+    }
+  if (found)
+    return same;
   snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)pid);
   if (stat (path, &a) < 0 || stat ("/proc/self/ns/pid", &b) < 0)
     return true;

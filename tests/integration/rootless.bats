@@ -184,6 +184,35 @@ run_d() {
 	[ ! -e "$HOMES/$RL_USER/data/ctr/containers/$MARKER" ]
 }
 
+# rl_info FIELD: a field of the test container's `info`, as the user.
+rl_info() {
+	as "$RL_USER" info --format json "$MARKER" | jq -r ".$1"
+}
+
+rl_rebooted_from() {
+	[ "$(rl_info pid)" != "$1" ] && [ "$(rl_info pid)" != 0 ] && [ "$(rl_info state)" = running ]
+}
+
+@test "rootless system container: the guest's reboot boots it again, its poweroff stops it with exit 0" {
+	local pid
+	run as "$RL_USER" create -t busybox "$MARKER"
+	assert_success
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	pid=$(rl_info pid)
+	# init's reboot(2) in its own pid namespace, which the monitor must see although a
+	# rootless init's /proc/PID/ns is closed to it
+	as "$RL_USER" attach "$MARKER" -- reboot -f </dev/null || true
+	wait_until rl_rebooted_from "$pid" ||
+		fail "not rebooted: $(rl_info state) last_exit $(rl_info last_exit)" || return 1
+	[ "$(rl_info restarts)" = 1 ]
+	as "$RL_USER" attach "$MARKER" -- poweroff -f </dev/null || true
+	wait_until eval '[ "$(rl_info state)" = stopped ]'
+	[ "$(rl_info last_exit)" = 0 ] || fail "last_exit $(rl_info last_exit)"
+	run as "$RL_USER" destroy "$MARKER"
+	assert_success
+}
+
 @test "rootless system container gets lxcfs's files, read-only, in its user namespace" {
 	requires_tools lxcfs
 	[ -e /dev/fuse ] || skip "no /dev/fuse"
