@@ -207,7 +207,7 @@ wait_for_file() {
 # wait_until COMMAND...: polls COMMAND for up to 10 seconds. Its arguments are expanded
 # once: to poll a "$(...)", quote it for eval (wait_until eval 'test "$(...)" = x').
 wait_until() {
-	local tries=200
+	local tries=${WAIT_TRIES:-200}
 	until "$@"; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || fail "timed out waiting for: $*" || return 1

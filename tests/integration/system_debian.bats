@@ -45,7 +45,15 @@ console_failures() {
 }
 
 # bats test_tags=v2
-@test "debian: systemd boots to running in a system container, sshd answers on a published port; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
+# rebooted_from NAME PID: NAME runs again, with an init other than PID.
+rebooted_from() {
+	local info
+	info=$(ctr info --format json "$1") || return 1
+	[ "$(jq -r .state <<<"$info")" = running ] && [ "$(jq -r .pid <<<"$info")" != "$2" ] &&
+		[ "$(jq -r .pid <<<"$info")" != 0 ]
+}
+
+@test "debian: systemd boots to running in a system container, sshd answers on a published port, reboot boots it again; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
 	# check-v2's guest (CTR_V2_GUEST) is there for this one too
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}${CTR_V2_GUEST:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
 	requires_tools debootstrap ssh ssh-keygen
@@ -125,6 +133,17 @@ console_failures() {
 	assert_success
 	[ "$(head -1 <<<"$output")" = "$name" ] || fail "ssh: $output"
 	[ "$(sed -n 2p <<<"$output")" = 0 ] || fail "ssh: $output"
+	# systemctl reboot: the monitor boots it again (a new init), and sshd answers again
+	local pid
+	pid=$(ctr info --format json "$name" | jq -r .pid)
+	ctr attach "$name" -- systemctl reboot </dev/null || true
+	WAIT_TRIES=1200 wait_until rebooted_from "$name" "$pid" ||
+		fail "not rebooted: $(ctr info --format json "$name"); $(ctr console --log "$name" | tail -20)" || return 1
+	[ "$(ctr info --format json "$name" | jq -r .restarts)" = 1 ]
+	system_is_running "$name"
+	wait_until ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18022 -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+		root@198.18.79.2 true </dev/null
 	# the stop signal ends it before the timeout's SIGKILL: exit 0, not 3
 	run ctr stop -t 60 "$name"
 	assert_success
