@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/system-stop.sh: `ctr start`/`stop` against `lxc-start`/`lxc-stop` of one Debian sysvinit guest, from
+# bench/system-stop.sh: `ctr start`/`stop` against `lxc-start`/`lxc-stop` of one Debian guest (sysvinit; systemd with -s), from
 # one root filesystem (made by `ctr create -t debian`), interleaved: each round boots and
 # stops the guest under each tool in turn, the first one alternating. A stop is timed
 # from the command to its return, once the guest is in runlevel 2 with root logged in on
@@ -10,13 +10,16 @@
 # gave the container, userns.conf, the rootfs idmapped); root needs a subordinate range for
 # LXC's newuidmap, which it gets from /etc/subuid and /etc/subgid bound over in a mount
 # namespace of LXC's own, and LXC's root must reach the rootfs, bound at a 0755 path there.
-# Usage: bench/system-stop.sh [-n ROUNDS] [-u] [CTR]   (root; needs lxc and debootstrap)
+# -s: a systemd guest instead (`--init systemd`): booted is `systemctl is-system-running`
+# running or degraded with root logged in on the console, and both send SIGRTMIN+3 to stop.
+# Usage: bench/system-stop.sh [-n ROUNDS] [-u] [-s] [CTR]   (root; needs lxc and debootstrap)
 set -euo pipefail
-rounds=10 userns=
+rounds=10 userns= systemd=
 while :; do
 	case ${1:-} in
 	-n) rounds=$2 && shift 2 ;;
 	-u) userns=1 && shift ;;
+	-s) systemd=1 && shift ;;
 	*) break ;;
 	esac
 done
@@ -38,8 +41,10 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-"${C[@]}" create -t debian "$name" --net none >/dev/null 2>&1
+"${C[@]}" create -t debian "$name" --net none ${systemd:+--init systemd --packages openssh-server} >/dev/null 2>&1
 mkdir -p "$tmp/lxc/$name"
+halt=SIGPWR
+[ -z "$systemd" ] || halt=SIGRTMIN+3
 cat >"$tmp/lxc/$name/config" <<EOF
 lxc.include = /usr/share/lxc/config/common.conf
 lxc.uts.name = $name
@@ -47,7 +52,7 @@ lxc.rootfs.path = dir:$CTR_STORE/$name/rootfs
 lxc.net.0.type = empty
 lxc.apparmor.profile = unconfined
 lxc.tty.max = 0
-lxc.signal.halt = SIGPWR
+lxc.signal.halt = $halt
 EOF
 LXC_START=(lxc-start)
 if [ -n "$userns" ]; then
@@ -68,11 +73,14 @@ EOF
 		mount --bind "$2" "$1/lxcroot" && shift 2 && exec lxc-start "$@"' sh "$tmp" "$CTR_STORE/$name/rootfs")
 fi
 
-# booted: runlevel 2 and a login shell on the console ($1: the tool's "run in it" command)
+# booted: runlevel 2 (systemd: running or degraded) and a login shell on the console ($1:
+# the tool's "run in it" command)
+up='runlevel | grep -q " 2$"'
+[ -z "$systemd" ] || up='systemctl is-system-running 2>/dev/null | grep -Eqx "running|degraded"'
 booted() {
 	local i
 	for i in $(seq 1500); do
-		"$@" /bin/sh -c 'runlevel | grep -q " 2$" && grep -qx -- -bash /proc/[0-9]*/cmdline' \
+		"$@" /bin/sh -c "$up"' && grep -qx -- -bash /proc/[0-9]*/cmdline' \
 			2>/dev/null && return 0
 		sleep 0.02
 	done
@@ -99,7 +107,7 @@ one_lxc() {
 	booted lxc-attach "${L[@]}" --
 	echo "lxc-boot $((($(now) - t0) / 1000000)) true" >>"$tmp/samples"
 	t0=$(now)
-	# lxc-stop: SIGPWR, then SIGKILL after its timeout (-t, 60 s by default)
+	# lxc-stop: its halt signal, then SIGKILL after its timeout (-t, 60 s by default)
 	lxc-stop "${L[@]}" -t 30 || clean=false
 	t1=$(now)
 	[ $(((t1 - t0) / 1000000)) -lt 30000 ] || clean=false
@@ -123,4 +131,6 @@ ratio=$(awk 'NR == FNR { a[++n] = $1; next } { b[++m] = $1 }
 echo "ctr/lxc median stop: ${ratio}x"
 ratio=$(awk 'NR == FNR { a[++n] = $1; next } { b[++m] = $1 }
 	END { if (n && m) printf "%.2f", a[int((n + 1) / 2)] / b[int((m + 1) / 2)] }' "$tmp/t-ctr-boot" "$tmp/t-lxc-boot")
-echo "ctr/lxc median boot (start to runlevel 2 with root's shell on the console): ${ratio}x"
+what="runlevel 2"
+[ -z "$systemd" ] || what="systemd running"
+echo "ctr/lxc median boot (start to $what with root's shell on the console): ${ratio}x"
