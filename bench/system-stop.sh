@@ -14,7 +14,7 @@
 # running or degraded with root logged in on the console, and both send SIGRTMIN+3 to stop.
 # Usage: bench/system-stop.sh [-n ROUNDS] [-u] [-s] [CTR]   (root; needs lxc and debootstrap)
 set -euo pipefail
-rounds=10 userns= systemd=
+rounds=10 userns='' systemd=''
 while :; do
 	case ${1:-} in
 	-n) rounds=$2 && shift 2 ;;
