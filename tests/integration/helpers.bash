@@ -412,6 +412,26 @@ system_is_running() {
 			systemctl list-units --failed --no-legend --plain </dev/null 2>&1)"
 }
 
+# rebooted_from NAME PID [CTR]: NAME runs again, with an init other than PID (CTR: the
+# command that runs ctr, as for system_is_running).
+rebooted_from() {
+	local info c=${3:-ctr}
+	info=$("$c" info --format json "$1") || return 1
+	[ "$(jq -r .state <<<"$info")" = running ] && [ "$(jq -r .pid <<<"$info")" != "$2" ] &&
+		[ "$(jq -r .pid <<<"$info")" != 0 ]
+}
+
+# subids_save / subids_restore: /etc/subuid and /etc/subgid kept for the file's test users.
+subids_save() {
+	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
+	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+}
+
+subids_restore() {
+	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
+	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+}
+
 # requires_tools TOOL...: skips the test unless every TOOL is on PATH.
 requires_tools() {
 	local t

@@ -10,8 +10,7 @@ load helpers
 setup_file() {
 	[ "$(id -u)" = 0 ] || skip "needs root to create the test users"
 	export RL_USER=ctrtrl$$ RL_BARE=ctrtrb$$
-	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
-	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+	subids_save
 	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_USER"
 	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_BARE"
 	echo "$RL_USER:300000:65536" >>/etc/subuid
@@ -24,8 +23,7 @@ teardown_file() {
 	pkill -KILL -u "$RL_BARE" 2>/dev/null || true
 	userdel "$RL_USER" 2>/dev/null || true
 	userdel "$RL_BARE" 2>/dev/null || true
-	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
-	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+	subids_restore
 }
 
 setup() {
@@ -189,8 +187,9 @@ rl_info() {
 	as "$RL_USER" info --format json "$MARKER" | jq -r ".$1"
 }
 
-rl_rebooted_from() {
-	[ "$(rl_info pid)" != "$1" ] && [ "$(rl_info pid)" != 0 ] && [ "$(rl_info state)" = running ]
+# rl VERB ARGS...: ctr as the test user.
+rl() {
+	as "$RL_USER" "$@"
 }
 
 @test "rootless system container: the guest's reboot boots it again, its poweroff stops it with exit 0" {
@@ -203,7 +202,7 @@ rl_rebooted_from() {
 	# init's reboot(2) in its own pid namespace, which the monitor must see although a
 	# rootless init's /proc/PID/ns is closed to it
 	as "$RL_USER" attach "$MARKER" -- reboot -f </dev/null || true
-	wait_until rl_rebooted_from "$pid" ||
+	wait_until rebooted_from "$MARKER" "$pid" rl ||
 		fail "not rebooted: $(rl_info state) last_exit $(rl_info last_exit)" || return 1
 	[ "$(rl_info restarts)" = 1 ]
 	as "$RL_USER" attach "$MARKER" -- poweroff -f </dev/null || true

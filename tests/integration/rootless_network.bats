@@ -11,8 +11,7 @@ load helpers
 setup_file() {
 	[ "$(id -u)" = 0 ] || skip "needs root to create the test user"
 	export RL_USER=ctrtun$$
-	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
-	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+	subids_save
 	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RL_USER"
 	echo "$RL_USER:400000:65536" >>/etc/subuid
 	echo "$RL_USER:400000:65536" >>/etc/subgid
@@ -22,8 +21,7 @@ teardown_file() {
 	[ -n "${RL_USER:-}" ] || return 0
 	pkill -KILL -u "$RL_USER" 2>/dev/null || true
 	userdel "$RL_USER" 2>/dev/null || true
-	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
-	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+	subids_restore
 }
 
 setup() {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # rootless_systemd.bats: an ordinary user's Debian systemd guest, in a cgroup v2 subtree
-# delegated to the user (as systemd's user@.service gives one): it boots to running, is
-# unprivileged in the user's subordinate range, and halts on its stop signal. Only a pure
-# cgroup v2 host can delegate (check-v2's guest); elsewhere `create` refuses, which
-# rootless.bats checks. The tree comes from the root build's cache (the guest has no
-# mirror): the same release and packages make the same tarball name.
+# delegated to the user (as systemd's user@.service gives one): it boots to running in the
+# user's ids, answers ssh on a published port, reboots, powers off and halts on its stop
+# signal. Only a pure cgroup v2 host can delegate (check-v2's guest); elsewhere `create`
+# refuses, which rootless.bats checks. The tree comes from the root build's cache (the
+# guest has no mirror): the same release and packages make the same tarball name.
 
 # shellcheck disable=SC2154
 # bats file_tags=v2
@@ -17,8 +17,7 @@ setup_file() {
 	[ "$(id -u)" = 0 ] || skip "needs root to create the test user"
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || return 0
 	export RS_USER=ctrtrs$$ TOP=/sys/fs/cgroup/ctrtest-rs-$$
-	cp /etc/subuid "$BATS_FILE_TMPDIR/subuid.orig"
-	cp /etc/subgid "$BATS_FILE_TMPDIR/subgid.orig"
+	subids_save
 	useradd -M -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s /bin/sh "$RS_USER"
 	echo "$RS_USER:400000:65536" >>/etc/subuid
 	echo "$RS_USER:400000:65536" >>/etc/subgid
@@ -39,8 +38,7 @@ teardown_file() {
 	find "$TOP" -depth -mindepth 1 -type d -exec rmdir {} \; 2>/dev/null || true
 	rmdir "$TOP" 2>/dev/null || true
 	userdel "$RS_USER" 2>/dev/null || true
-	cp "$BATS_FILE_TMPDIR/subuid.orig" /etc/subuid
-	cp "$BATS_FILE_TMPDIR/subgid.orig" /etc/subgid
+	subids_restore
 }
 
 setup() {
@@ -53,7 +51,6 @@ setup() {
 	mkdir -p "$HOMES/run" "$HOMES/data" "$HOMES/.cache/ctr/debian"
 	chmod 0700 "$HOMES/run"
 	SRCDIR=${SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-	BUILD_DIR=${BUILD_DIR:-$(dirname "$(dirname "$CTR")")}
 }
 
 teardown() {
@@ -75,14 +72,6 @@ rs() {
 		XDG_RUNTIME_DIR="$HOMES/run" XDG_DATA_HOME="$HOMES/data" \
 		CTR_TEMPLATE_PATH="$SRCDIR/templates" CTR_INIT="$CTR_INIT" \
 		CTR_TEST_MARKER="$MARKER" timeout -k 5 "${RS_TIMEOUT:-120}" "$CTR" "$@"
-}
-
-# The pid of the guest's init once it is not $2 and the guest runs again.
-rs_rebooted_from() {
-	local info
-	info=$(rs info --format json "$1") || return 1
-	[ "$(jq -r .pid <<<"$info")" != "$2" ] && [ "$(jq -r .pid <<<"$info")" != 0 ] &&
-		[ "$(jq -r .state <<<"$info")" = running ]
 }
 
 rs_state_is() {
@@ -138,7 +127,7 @@ ssh_guest() {
 	# systemctl reboot: the monitor boots it again, network and all
 	pid=$(rs info --format json "$MARKER" | jq -r .pid)
 	RS_TIMEOUT=30 rs attach "$MARKER" -- systemctl reboot </dev/null || true
-	WAIT_TRIES=1200 wait_until rs_rebooted_from "$MARKER" "$pid" ||
+	WAIT_TRIES=1200 wait_until rebooted_from "$MARKER" "$pid" rs ||
 		fail "not rebooted: $(rs info --format json "$MARKER"); console: $(rs console --log "$MARKER" | tail -30)" || return 1
 	RS_TIMEOUT=30 system_is_running "$MARKER" rs
 	WAIT_TRIES=60 wait_until ssh_guest "$port"

@@ -45,14 +45,6 @@ console_failures() {
 }
 
 # bats test_tags=v2
-# rebooted_from NAME PID: NAME runs again, with an init other than PID.
-rebooted_from() {
-	local info
-	info=$(ctr info --format json "$1") || return 1
-	[ "$(jq -r .state <<<"$info")" = running ] && [ "$(jq -r .pid <<<"$info")" != "$2" ] &&
-		[ "$(jq -r .pid <<<"$info")" != 0 ]
-}
-
 @test "debian: systemd boots to running in a system container, sshd answers on a published port, reboot boots it again; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
 	# check-v2's guest (CTR_V2_GUEST) is there for this one too
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}${CTR_V2_GUEST:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"

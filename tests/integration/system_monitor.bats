@@ -212,13 +212,6 @@ info_field() {
 	ctr info --format json "$NAME" | jq -r ".$1"
 }
 
-# The pid of init once it is a new one (not $1) and the container runs again.
-rebooted_from() {
-	local pid
-	pid=$(info_field pid) || return 1
-	[ "$pid" != "$1" ] && [ "$pid" != 0 ] && [ "$(info_field state)" = running ]
-}
-
 # In its own pid namespace, init's reboot(2) ends it with SIGHUP (restart) or SIGINT
 # (power-off, halt): the monitor boots it again, or records a clean stop.
 # bats test_tags=v2
@@ -237,7 +230,7 @@ rebooted_from() {
 	wait_until sh -c "'$CTR' --root '$STATE_ROOT' attach '$NAME' -- sh -c 'echo first-boot-\$((6*7)) >/dev/console'; grep -q first-boot-42 '$out'"
 	# reboot -f: reboot(2) at once
 	ctr attach "$NAME" -- reboot -f
-	wait_until rebooted_from "$pid"
+	wait_until rebooted_from "$NAME" "$pid"
 	[ "$(info_field restarts)" = 1 ]
 	[ "$(state_of "$NAME")" = running ]
 	# the network again, on the same address
@@ -250,7 +243,7 @@ rebooted_from() {
 	# plain reboot: busybox init shuts down and then calls reboot(2)
 	pid=$(info_field pid)
 	ctr attach "$NAME" -- reboot
-	wait_until rebooted_from "$pid"
+	wait_until rebooted_from "$NAME" "$pid"
 	[ "$(info_field restarts)" = 2 ]
 	grep -q "init rebooted: starting it again" "$CTR_STORE/$NAME/monitor.log"
 	# poweroff -f: a clean stop, which ends the console client too
