@@ -60,22 +60,48 @@ ancestor_check (int fd, const char *at, const char *path, const char *what, ctr_
   return 0;
 }
 
+static int
+stat_check (const struct stat *st, const char *path, const char *what, ctr_error_t *err)
+{
+  if (!S_ISDIR (st->st_mode))
+    return ctr_error (err, 0, "%s `%s` is not a directory", what, path);
+  if (st->st_uid != geteuid ())
+    return ctr_error (err, 0,
+                      "%s `%s` belongs to uid %u, not to you (uid %u); use a directory of "
+                      "your own",
+                      what, path, (unsigned)st->st_uid, (unsigned)geteuid ());
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return ctr_error (err, 0, "%s `%s` is writable by others (mode %04o); chmod go-w it", what,
+                      path, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
 int
 owned_dir_check (int fd, const char *path, const char *what, ctr_error_t *err)
 {
   struct stat st;
   if (fstat (fd, &st) < 0)
     return ctr_error (err, errno, "%s `%s`: stat", what, path);
-  if (!S_ISDIR (st.st_mode))
-    return ctr_error (err, 0, "%s `%s` is not a directory", what, path);
-  if (st.st_uid != geteuid ())
-    return ctr_error (err, 0,
-                      "%s `%s` belongs to uid %u, not to you (uid %u); use a directory of "
-                      "your own",
-                      what, path, (unsigned)st.st_uid, (unsigned)geteuid ());
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return ctr_error (err, 0, "%s `%s` is writable by others (mode %04o); chmod go-w it", what,
-                      path, (unsigned)(st.st_mode & 07777));
+  return stat_check (&st, path, what, err);
+}
+
+int
+owned_subdir_check (int dirfd, const char *name, const char *path, const char *what,
+                    ctr_error_t *err)
+{
+  struct stat st;
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      int e = errno;
+      if (e == ENOENT)
+        ctr_error (err, 0, "%s `%s` does not exist", what, path);
+      else
+        ctr_error (err, e, "stat %s `%s`", what, path);
+      errno = e;
+      return -1;
+    }
+  if (stat_check (&st, path, what, err) < 0)
+    return (errno = 0), -1;
   return 0;
 }
 

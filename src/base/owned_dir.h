@@ -31,6 +31,11 @@ int owned_subdir_open (int dirfd, const char *name, const char *path, const char
 
 /* The check alone, on an open directory. */
 int owned_dir_check (int fd, const char *path, const char *what, ctr_error_t *err);
+/* The check of owned_subdir_open without the open (fstatat, never through a symlink): for a
+   directory whose entries are then opened by relative paths from dirfd, when dirfd is the
+   caller's (so no one else can replace name between the check and those opens). */
+int owned_subdir_check (int dirfd, const char *name, const char *path, const char *what,
+                        ctr_error_t *err);
 
 /* The subdirectories of the owned directory root whose names are valid ids, sorted (a
    missing root: none). what names root in errors ("state root", "store"). */

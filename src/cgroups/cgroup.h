@@ -99,8 +99,13 @@ int cgroup_oom_kills (const struct cgroup *cg, uint64_t *count, ctr_error_t *err
 /* Persistence in state.json: one string that cgroup_load understands. */
 char *cgroup_serialize (const struct cgroup *cg);
 int cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err);
-/* Whether the cgroup a state.json names is frozen (paused), without keeping it loaded. */
-int cgroup_state_is_frozen (const char *serialized, bool *frozen, ctr_error_t *err);
+/* Whether the cgroup a state.json names is frozen (paused), without keeping it loaded.
+   mountfd: -1, or what cgroup_freezer_mount_open gave, to open the freezer's file relative
+   to its mount (`list`, for every container: the walk to the mount is a third of the open). */
+int cgroup_state_is_frozen (const char *serialized, int mountfd, bool *frozen, ctr_error_t *err);
+/* An O_PATH fd of the mount of the hierarchy holding the freezer on this host (cgroup2 on a
+   unified host), or -1 when there is none. The caller closes it. */
+int cgroup_freezer_mount_open (void);
 /* `exec --cgroup SUB`: the existing sub-cgroup SUB of cg (relative, staying inside it) in
    every hierarchy cg has; it is never removed. */
 int cgroup_sub (const struct cgroup *cg, const char *sub, struct cgroup **out, ctr_error_t *err);

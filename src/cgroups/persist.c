@@ -143,8 +143,34 @@ cgroup_load (const char *serialized, struct cgroup **out, ctr_error_t *err)
   return load_serialized (serialized, true, out, err);
 }
 
+/* The hierarchy holding the freezer, in the same table that load_serialized uses. */
+static const struct cg_hierarchy *
+freezer_hierarchy (enum cgroup_layout layout)
+{
+  const struct cg_hierarchy *hs = NULL;
+  size_t n = 0, i;
+  ctr_error_t ignored = NULL;
+
+  if (cg_hierarchies (layout, &hs, &n, &ignored) < 0)
+    {
+      ctr_error_free (&ignored);
+      return NULL;
+    }
+  for (i = 0; i < n; i++)
+    if (layout == CGROUP_LAYOUT_UNIFIED ? hs[i].v2 : !hs[i].v2 && (hs[i].ctrls & CG_FREEZER))
+      return &hs[i];
+  return NULL;
+}
+
 int
-cgroup_state_is_frozen (const char *serialized, bool *frozen, ctr_error_t *err)
+cgroup_freezer_mount_open (void)
+{
+  const struct cg_hierarchy *h = freezer_hierarchy (cgroup_layout_detect ());
+  return h ? open (h->mount, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+int
+cgroup_state_is_frozen (const char *serialized, int mountfd, bool *frozen, ctr_error_t *err)
 {
   struct cgroup *cg = NULL;
   bool unified;
@@ -160,11 +186,14 @@ cgroup_state_is_frozen (const char *serialized, bool *frozen, ctr_error_t *err)
   i = cg->n == 0 ? -1 : unified ? 0 : cg_member_find (cg, CG_FREEZER);
   if (i >= 0)
     {
-      cleanup_free char *dir = cg_member_dir (cg, (size_t)i);
+      const char *name = unified ? "cgroup.freeze" : "freezer.state";
+      /* member i is freezer_hierarchy's, the mount mountfd is */
+      bool relative = mountfd >= 0;
+      cleanup_free char *dir = relative ? NULL : cg_member_dir (cg, (size_t)i);
       cleanup_free char *file
-          = xasprintf ("%s/%s", dir, unified ? "cgroup.freeze" : "freezer.state");
+          = relative ? xasprintf ("%s/%s", cg->path + 1, name) : xasprintf ("%s/%s", dir, name);
       cleanup_free char *v = NULL;
-      r = cg_read (AT_FDCWD, file, &v, err);
+      r = cg_read (relative ? mountfd : AT_FDCWD, file, &v, err);
       if (r == 0)
         *frozen = unified ? strcmp (v, "1") == 0 : strcmp (v, "THAWED") != 0;
     }

@@ -4,9 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "base/log.h"
 #include "oci/oci.h"
 #include "runtime/state.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
 #ifndef SYS_pidfd_open
@@ -293,33 +292,32 @@ out:
   return r;
 }
 
-/* `ctr list` reads each container (its state directory, state.json, /proc/PID/stat, the
-   freezer: ~14 system calls, nearly all of the time in the kernel's path walks), so with
-   many containers the reads are spread over one thread per CPU. */
+/* `ctr list` reads each container (state.json, /proc/PID/stat, the freezer, the fifo: ~11
+   system calls, nearly all of the time in the kernel's path walks), so with many
+   containers the reads are spread over one thread per CPU. */
 #define LIST_PER_THREAD 64
-#define LIST_MAX_THREADS 16
 
 struct list_job
 {
   int rootfd;
+  int freezer_mountfd; /* cgroup_freezer_mount_open's, shared by the threads */
   const char *root;
   char **ids;
-  size_t count;
   struct container_info *v;
   uid_t *owners;
   char **warnings; /* a state that does not parse: said once the threads are done */
   bool *shown;
-  size_t next;
 };
 
 static void
-list_one (struct list_job *job, size_t i)
+list_one (void *arg, size_t i)
 {
+  struct list_job *job = arg;
   struct container_info *c = &job->v[i];
   ctr_error_t ignored = NULL;
   struct loaded l;
 
-  if (loaded_open_at (job->rootfd, job->root, job->ids[i], false, &l, &ignored) < 0)
+  if (loaded_peek_at (job->rootfd, job->root, job->ids[i], job->freezer_mountfd, &l, &ignored) < 0)
     {
       /* an unreadable state is shown, not hidden: delete --force removes it */
       if (ignored && ignored->status == EBADMSG)
@@ -348,59 +346,31 @@ list_one (struct list_job *job, size_t i)
   loaded_release (&l);
 }
 
-static void *
-list_worker (void *arg)
-{
-  struct list_job *job = arg;
-  size_t i;
-  while ((i = __atomic_fetch_add (&job->next, 1, __ATOMIC_RELAXED)) < job->count)
-    list_one (job, i);
-  return NULL;
-}
-
-/* Threads besides the caller's: one per CPU we may run on, none for a short list. */
-static size_t
-list_threads (size_t count)
-{
-  cpu_set_t set;
-  size_t cpus = 1, want = count / LIST_PER_THREAD;
-  if (sched_getaffinity (0, sizeof set, &set) == 0)
-    cpus = (size_t)CPU_COUNT (&set);
-  if (want > cpus)
-    want = cpus;
-  if (want > LIST_MAX_THREADS)
-    want = LIST_MAX_THREADS;
-  return want > 1 ? want - 1 : 0;
-}
-
 int
 container_list (const struct ctr_context *ctx, struct container_info **out, size_t *n,
                 ctr_error_t *err)
 {
   const char *root = container_state_root (ctx);
   cleanup_strv char **ids = NULL;
-  cleanup_close int rootfd = -1;
-  pthread_t threads[LIST_MAX_THREADS];
+  cleanup_close int rootfd = -1, freezer_mountfd = -1;
   struct list_job job = { 0 };
-  size_t count, i, k = 0, started = 0, nthreads;
+  size_t count, i, k = 0;
   struct container_info *v;
 
   if (state_list_ids (root, &ids, &count, err) < 0)
     return -1;
   if (count > 0 && (rootfd = state_root_open_existing (root, err)) == -1)
     return -1;
-  job = (struct list_job){ .rootfd = rootfd, .root = root, .ids = ids, .count = count };
+  if (count > 0)
+    freezer_mountfd = cgroup_freezer_mount_open ();
+  job = (struct list_job){
+    .rootfd = rootfd, .freezer_mountfd = freezer_mountfd, .root = root, .ids = ids
+  };
   job.v = v = xzalloc ((count + 1) * sizeof *v);
   job.owners = xzalloc ((count + 1) * sizeof *job.owners);
   job.warnings = xzalloc ((count + 1) * sizeof *job.warnings);
   job.shown = xzalloc ((count + 1) * sizeof *job.shown);
-  nthreads = list_threads (count);
-  for (i = 0; i < nthreads; i++)
-    if (pthread_create (&threads[started], NULL, list_worker, &job) == 0)
-      started++;
-  list_worker (&job);
-  for (i = 0; i < started; i++)
-    pthread_join (threads[i], NULL);
+  parallel_for (count, LIST_PER_THREAD, list_one, &job);
   /* the rows in the ids' order, without the containers that went away meanwhile */
   for (i = 0; i < count; i++)
     {

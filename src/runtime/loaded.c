@@ -12,13 +12,32 @@
    lock means the create was killed halfway, and what it left is a stopped container that
    delete removes. With the lock held by us, it is free of anyone else. */
 static bool
-creator_gone (int dirfd, bool we_hold_lock)
+creator_gone (int dirfd, const char *dir, bool we_hold_lock)
 {
   cleanup_close int fd = -1;
   if (we_hold_lock)
     return true;
-  fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd = openat (dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   return fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) == 0;
+}
+
+/* The status of l->state from the kernel; dir is the state directory's name in dirfd ("."
+   for the directory itself). */
+static void
+loaded_status (struct loaded *l, int dirfd, const char *dir, bool lock, int freezer_mountfd)
+{
+  l->status = state_status (dirfd, dir, l->state);
+  if (l->status == CTR_STATUS_CREATING && creator_gone (dirfd, dir, lock))
+    l->status = CTR_STATUS_STOPPED;
+  if ((l->status == CTR_STATUS_RUNNING || l->status == CTR_STATUS_CREATED) && l->state->cgroup)
+    {
+      bool frozen = false;
+      ctr_error_t ignored = NULL;
+      if (cgroup_state_is_frozen (l->state->cgroup, freezer_mountfd, &frozen, &ignored) == 0
+          && frozen)
+        l->status = CTR_STATUS_PAUSED;
+      ctr_error_free (&ignored);
+    }
 }
 
 int
@@ -48,22 +67,25 @@ loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct 
     goto fail;
   if (state_read (l->dirfd, id, &l->state, err) < 0)
     goto fail;
-  l->status = state_status (l->dirfd, l->state);
-  if (l->status == CTR_STATUS_CREATING && creator_gone (l->dirfd, lock))
-    l->status = CTR_STATUS_STOPPED;
-  if ((l->status == CTR_STATUS_RUNNING || l->status == CTR_STATUS_CREATED) && l->state->cgroup)
-    {
-      bool frozen = false;
-      ctr_error_t ignored = NULL;
-      if (cgroup_state_is_frozen (l->state->cgroup, &frozen, &ignored) == 0 && frozen)
-        l->status = CTR_STATUS_PAUSED;
-      ctr_error_free (&ignored);
-    }
+  loaded_status (l, l->dirfd, ".", lock, -1);
   return 0;
 fail:
   close (l->dirfd);
   l->dirfd = -1;
   return -1;
+}
+
+int
+loaded_peek_at (int rootfd, const char *root, const char *id, int freezer_mountfd, struct loaded *l,
+                ctr_error_t *err)
+{
+  memset (l, 0, sizeof *l);
+  l->dirfd = -1;
+  if (state_dir_check_at (rootfd, root, id, err) < 0
+      || state_read_in (rootfd, id, &l->state, err) < 0)
+    return -1;
+  loaded_status (l, rootfd, id, false, freezer_mountfd);
+  return 0;
 }
 
 void

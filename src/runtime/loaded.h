@@ -25,6 +25,12 @@ int loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struc
    (state_root_open_existing): `list` does not walk the root again for each container. */
 int loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct loaded *l,
                     ctr_error_t *err);
+/* loaded_open_at without opening the state directory (dirfd stays -1, nothing locked): its
+   owner and mode are checked and its files read by paths relative to rootfd, which only
+   the caller can change; the freezer's file relative to freezer_mountfd (-1, or
+   cgroup_freezer_mount_open's). For `list`, which reads every container once. */
+int loaded_peek_at (int rootfd, const char *root, const char *id, int freezer_mountfd,
+                    struct loaded *l, ctr_error_t *err);
 void loaded_release (struct loaded *l);
 /* Parses the config saved in the state dir at create time. */
 int loaded_config (const struct loaded *l, struct oci_config **out, ctr_error_t *err);

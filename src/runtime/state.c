@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,20 @@ state_dir_open (const char *root, const char *id, ctr_error_t *err)
 {
   cleanup_close int rootfd = state_root_open (root, OWNED_DIR_MISSING_OK, err);
   return state_dir_open_at (rootfd, root, id, err);
+}
+
+int
+state_dir_check_at (int rootfd, const char *root, const char *id, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", root, id);
+  if (owned_subdir_check (rootfd, id, path, "state directory", err) == 0)
+    return 0;
+  if (errno == ENOENT)
+    {
+      ctr_error (err, 0, "container `%s` does not exist", id);
+      errno = ENOENT;
+    }
+  return -1;
 }
 
 int
@@ -295,19 +310,34 @@ state_parse (const char *text, size_t len, const char *id, struct ctr_state **ou
   return 0;
 }
 
-int
-state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+static int
+state_read_file (int dirfd, const char *file, const char *id, struct ctr_state **out,
+                 ctr_error_t *err)
 {
   cleanup_free char *text = NULL;
   size_t len;
 
-  if (read_file_at (dirfd, STATE_FILE, 1024 * 1024, &text, &len, err) < 0)
+  if (read_file_at (dirfd, file, 1024 * 1024, &text, &len, err) < 0)
     {
       if (*err && (*err)->status == ENOENT)
         return ctr_error (err, 0, "container `%s` is still being created", id);
       return -1;
     }
   return state_parse (text, len, id, out, err);
+}
+
+int
+state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+{
+  return state_read_file (dirfd, STATE_FILE, id, out, err);
+}
+
+int
+state_read_in (int rootfd, const char *id, struct ctr_state **out, ctr_error_t *err)
+{
+  char file[NAME_MAX + sizeof "/" STATE_FILE];
+  snprintf (file, sizeof file, "%s/%s", id, STATE_FILE);
+  return state_read_file (rootfd, file, id, out, err);
 }
 
 uint64_t
@@ -349,13 +379,16 @@ pid_start_time (pid_t pid)
 }
 
 enum ctr_status
-state_status (int dirfd, const struct ctr_state *s)
+state_status (int dirfd, const char *dir, const struct ctr_state *s)
 {
+  char fifo[NAME_MAX + sizeof "/" STATE_FIFO];
+
   if (s->pid <= 0)
     return CTR_STATUS_CREATING;
   if (pid_start_time (s->pid) != s->pid_start)
     return CTR_STATUS_STOPPED;
-  if (faccessat (dirfd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+  snprintf (fifo, sizeof fifo, "%s/%s", dir, STATE_FIFO);
+  if (faccessat (dirfd, fifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return CTR_STATUS_CREATED;
   return CTR_STATUS_RUNNING;
 }

@@ -56,6 +56,8 @@ int state_dir_open (const char *root, const char *id, ctr_error_t *err);
 int state_root_open_existing (const char *root, ctr_error_t *err);
 /* state_dir_open within a root that state_root_open_existing opened (rootfd as it gave). */
 int state_dir_open_at (int rootfd, const char *root, const char *id, ctr_error_t *err);
+/* Its checks without the open (owned_subdir_check), for state_read_in. */
+int state_dir_check_at (int rootfd, const char *root, const char *id, ctr_error_t *err);
 /* Exclusive flock on the state dir (waits). */
 int state_lock (int dirfd, ctr_error_t *err);
 /* Removes <root>/<id> and everything in it. */
@@ -66,11 +68,15 @@ int state_write (int dirfd, const struct ctr_state *s, ctr_error_t *err);
 int state_parse (const char *text, size_t len, const char *id, struct ctr_state **out,
                  ctr_error_t *err);
 int state_read (int dirfd, const char *id, struct ctr_state **out, ctr_error_t *err);
+/* state_read of the state directory id in the state root rootfd, which is not opened (the
+   caller checked it with owned_subdir_check): `list` saves an open and a close for each. */
+int state_read_in (int rootfd, const char *id, struct ctr_state **out, ctr_error_t *err);
 
 /* starttime of a pid from /proc/PID/stat; 0 when the pid does not exist or is a zombie. */
 uint64_t pid_start_time (pid_t pid);
-/* created/running/stopped from the process and the fifo (paused is the cgroup's business). */
-enum ctr_status state_status (int dirfd, const struct ctr_state *s);
+/* created/running/stopped from the process and the fifo (paused is the cgroup's business);
+   the fifo is in dir ("." or a state directory's name) of dirfd. */
+enum ctr_status state_status (int dirfd, const char *dir, const struct ctr_state *s);
 /* The state document of `ctr state`, with the owner's name (runc's keys and order). */
 char *state_oci_json (const struct ctr_state *s, enum ctr_status status, const char *owner,
                       size_t *len);

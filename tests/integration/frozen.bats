@@ -82,9 +82,11 @@ verbs_on_frozen() {
 	no_hang state
 	assert_success
 	[ "$(jq -r .status <<<"$output")" = paused ] || fail "status: $output"
-	run ctr list
+	run ctr list --format json
 	no_hang list
 	assert_success
+	[ "$(jq -r --arg id "$(cid)" '.[] | select(.id == $id) | .status' <<<"$output")" = paused ] ||
+		fail "list: $output"
 	run ctr ps "$(cid)"
 	no_hang ps
 	assert_success

@@ -242,6 +242,30 @@ load helpers
 	ctr delete --force "$(cid b)"
 }
 
+@test "list and state skip a state directory that is not the caller's" {
+	make_bundle
+	run_logged ctr run -d --bundle "$BUNDLE" "$(cid a)"
+	assert_success
+	# copies of a running container's state: one writable by others, one another user's
+	cp -a "$STATE_ROOT/$(cid a)" "$STATE_ROOT/$(cid open)"
+	jq -c --arg id "$(cid open)" '.id = $id' "$STATE_ROOT/$(cid a)/state.json" >"$STATE_ROOT/$(cid open)/state.json"
+	chmod 0777 "$STATE_ROOT/$(cid open)"
+	cp -a "$STATE_ROOT/$(cid a)" "$STATE_ROOT/$(cid theirs)"
+	jq -c --arg id "$(cid theirs)" '.id = $id' "$STATE_ROOT/$(cid a)/state.json" >"$STATE_ROOT/$(cid theirs)/state.json"
+	chown 65534 "$STATE_ROOT/$(cid theirs)"
+	run ctr list -q
+	assert_success
+	[ "$output" = "$(cid a)" ] || fail "listed: $output"
+	run ctr state "$(cid open)"
+	assert_failure
+	assert_output_contains "state directory \`$STATE_ROOT/$(cid open)\` is writable by others"
+	run ctr state "$(cid theirs)"
+	assert_failure
+	assert_output_contains "state directory \`$STATE_ROOT/$(cid theirs)\` belongs to uid 65534"
+	rm -rf "${STATE_ROOT:?}/$(cid open)" "${STATE_ROOT:?}/$(cid theirs)"
+	ctr delete --force "$(cid a)"
+}
+
 @test "list of an empty root prints only the header" {
 	run ctr list
 	assert_success
