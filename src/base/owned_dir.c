@@ -243,6 +243,18 @@ int
 owned_dir_list_ids (const char *root, const char *what, char ***ids, size_t *n, ctr_error_t *err)
 {
   int fd = owned_dir_open (root, what, OWNED_DIR_MISSING_OK, err);
+
+  *ids = NULL;
+  *n = 0;
+  if (fd < 0)
+    return fd == OWNED_DIR_MISSING ? 0 : -1;
+  return owned_dir_list_ids_fd (fd, root, what, ids, n, err);
+}
+
+int
+owned_dir_list_ids_fd (int fd, const char *root, const char *what, char ***ids, size_t *n,
+                       ctr_error_t *err)
+{
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
   char **v = NULL;
@@ -250,14 +262,14 @@ owned_dir_list_ids (const char *root, const char *what, char ***ids, size_t *n, 
 
   *ids = NULL;
   *n = 0;
-  if (fd < 0)
-    return fd == OWNED_DIR_MISSING ? 0 : -1;
   d = fdopendir (fd);
   if (d == NULL)
     {
       close (fd);
       return ctr_error (err, errno, "read %s `%s`", what, root);
     }
+  /* fd may share its offset with one already read (a dup) */
+  rewinddir (d);
   while ((de = readdir (d)) != NULL)
     {
       if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))

@@ -41,6 +41,9 @@ int owned_subdir_check (int dirfd, const char *name, const char *path, const cha
    missing root: none). what names root in errors ("state root", "store"). */
 int owned_dir_list_ids (const char *root, const char *what, char ***ids, size_t *n,
                         ctr_error_t *err);
+/* The same of root already open (owned_dir_open) as fd, which it takes (and closes). */
+int owned_dir_list_ids_fd (int fd, const char *root, const char *what, char ***ids, size_t *n,
+                           ctr_error_t *err);
 /* Those of them whose directory (opened O_NOFOLLOW, as dirfd) match accepts,
    NULL-terminated; a root that cannot be listed has none. */
 char **owned_dir_select_ids (const char *root, const char *what,

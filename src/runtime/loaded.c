@@ -26,7 +26,7 @@ creator_gone (int dirfd, const char *dir, bool we_hold_lock)
 static void
 loaded_status (struct loaded *l, int dirfd, const char *dir, bool lock, int freezer_mountfd)
 {
-  l->status = state_status (dirfd, dir, l->state);
+  l->status = state_status (dirfd, dir, l->state, &l->ppid);
   if (l->status == CTR_STATUS_CREATING && creator_gone (dirfd, dir, lock))
     l->status = CTR_STATUS_STOPPED;
   if ((l->status == CTR_STATUS_RUNNING || l->status == CTR_STATUS_CREATED) && l->state->cgroup)
@@ -52,12 +52,12 @@ loaded_open (const struct ctr_context *ctx, const char *id, bool lock, struct lo
   if (validate_container_id (id, err) < 0)
     return -1;
   rootfd = state_root_open_existing (root, err);
-  return loaded_open_at (rootfd, root, id, lock, l, err);
+  return loaded_open_at (rootfd, root, id, lock, -1, l, err);
 }
 
 int
-loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct loaded *l,
-                ctr_error_t *err)
+loaded_open_at (int rootfd, const char *root, const char *id, bool lock, int freezer_mountfd,
+                struct loaded *l, ctr_error_t *err)
 {
   memset (l, 0, sizeof *l);
   l->dirfd = state_dir_open_at (rootfd, root, id, err);
@@ -67,7 +67,7 @@ loaded_open_at (int rootfd, const char *root, const char *id, bool lock, struct 
     goto fail;
   if (state_read (l->dirfd, id, &l->state, err) < 0)
     goto fail;
-  loaded_status (l, l->dirfd, ".", lock, -1);
+  loaded_status (l, l->dirfd, ".", lock, freezer_mountfd);
   return 0;
 fail:
   close (l->dirfd);

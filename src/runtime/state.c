@@ -343,12 +343,20 @@ state_read_in (int rootfd, const char *id, struct ctr_state **out, ctr_error_t *
 uint64_t
 pid_start_time (pid_t pid)
 {
+  return pid_stat (pid, NULL);
+}
+
+uint64_t
+pid_stat (pid_t pid, pid_t *ppid)
+{
   char path[64], buf[1024], *p;
   cleanup_close int fd = -1;
   ssize_t r;
-  int field;
+  int field, parent = 0;
   unsigned long long start = 0;
 
+  if (ppid)
+    *ppid = 0;
   if (pid <= 0)
     return 0;
   snprintf (path, sizeof path, "/proc/%d/stat", pid);
@@ -366,7 +374,9 @@ pid_start_time (pid_t pid)
   p += 2;
   if (*p == 'Z' || *p == 'X')
     return 0;
-  /* p is field 3 (state); starttime is field 22 */
+  /* p is field 3 (state), the parent's pid field 4; starttime is field 22 */
+  if (ppid && sscanf (p + 1, " %d", &parent) == 1)
+    *ppid = parent;
   for (field = 3; field < 22 && p; field++)
     {
       p = strchr (p, ' ');
@@ -379,14 +389,18 @@ pid_start_time (pid_t pid)
 }
 
 enum ctr_status
-state_status (int dirfd, const char *dir, const struct ctr_state *s)
+state_status (int dirfd, const char *dir, const struct ctr_state *s, pid_t *ppid)
 {
   char fifo[NAME_MAX + sizeof "/" STATE_FIFO];
 
+  *ppid = 0;
   if (s->pid <= 0)
     return CTR_STATUS_CREATING;
-  if (pid_start_time (s->pid) != s->pid_start)
-    return CTR_STATUS_STOPPED;
+  if (pid_stat (s->pid, ppid) != s->pid_start)
+    {
+      *ppid = 0;
+      return CTR_STATUS_STOPPED;
+    }
   snprintf (fifo, sizeof fifo, "%s/%s", dir, STATE_FIFO);
   if (faccessat (dirfd, fifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return CTR_STATUS_CREATED;

@@ -74,9 +74,12 @@ int state_read_in (int rootfd, const char *id, struct ctr_state **out, ctr_error
 
 /* starttime of a pid from /proc/PID/stat; 0 when the pid does not exist or is a zombie. */
 uint64_t pid_start_time (pid_t pid);
+/* The same, and the pid of its parent in *ppid (0 when it does not exist). */
+uint64_t pid_stat (pid_t pid, pid_t *ppid);
 /* created/running/stopped from the process and the fifo (paused is the cgroup's business);
-   the fifo is in dir ("." or a state directory's name) of dirfd. */
-enum ctr_status state_status (int dirfd, const char *dir, const struct ctr_state *s);
+   the fifo is in dir ("." or a state directory's name) of dirfd. *ppid: the parent of the
+   container's process when it runs, else 0. */
+enum ctr_status state_status (int dirfd, const char *dir, const struct ctr_state *s, pid_t *ppid);
 /* The state document of `ctr state`, with the owner's name (runc's keys and order). */
 char *state_oci_json (const struct ctr_state *s, enum ctr_status status, const char *owner,
                       size_t *len);

@@ -116,8 +116,11 @@ pid_t monitor_spawn (const struct monitor_config *cfg, ctr_error_t *err);
 
 /* Clients. A container whose monitor is not there: "container `NAME` is not running". */
 int monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err);
-/* True when a monitor answers on the container's socket. */
+/* monitor_connect through the container's state directory dfd, already open. */
+int monitor_connect_at (int dfd, const char *name, ctr_error_t *err);
+/* True when a monitor answers on the container's socket (in the state directory dfd). */
 bool monitor_alive (const struct ctr_context *ctx, const char *name);
+bool monitor_alive_at (int dfd, const char *name);
 /* Ctrl-a: the console's escape key (as screen and lxc-console) unless `console -e`. */
 #define MONITOR_ESCAPE_DEFAULT 0x01
 /* Proxies the console to stdin/stdout until ESCAPE q (0), or the container ends (1, status

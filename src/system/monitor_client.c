@@ -48,8 +48,7 @@ monitor_frozen (int fd)
 int
 monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int fd = -1, dfd = -1;
+  cleanup_close int dfd = -1;
   ctr_error_t missing = NULL;
 
   if (validate_container_id (name, err) < 0)
@@ -66,6 +65,15 @@ monitor_connect (const struct ctr_context *ctx, const char *name, ctr_error_t *e
       *err = missing;
       return -1;
     }
+  return monitor_connect_at (dfd, name, err);
+}
+
+int
+monitor_connect_at (int dfd, const char *name, ctr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int fd = -1;
+
   /* reached through the checked directory's fd: the path is not walked again */
   snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, MONITOR_SOCKET);
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -97,18 +105,30 @@ monitor_connect_serving (const struct ctr_context *ctx, const char *name, ctr_er
   return fd;
 }
 
-bool
-monitor_alive (const struct ctr_context *ctx, const char *name)
+static bool
+connected (int fd, ctr_error_t *err)
 {
-  ctr_error_t err = NULL;
-  int fd = monitor_connect (ctx, name, &err);
   if (fd < 0)
     {
-      ctr_error_free (&err);
+      ctr_error_free (err);
       return false;
     }
   close (fd);
   return true;
+}
+
+bool
+monitor_alive (const struct ctr_context *ctx, const char *name)
+{
+  ctr_error_t err = NULL;
+  return connected (monitor_connect (ctx, name, &err), &err);
+}
+
+bool
+monitor_alive_at (int dfd, const char *name)
+{
+  ctr_error_t err = NULL;
+  return connected (monitor_connect_at (dfd, name, &err), &err);
 }
 
 static int

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +79,20 @@ store_root (const char *override)
 int
 store_open (const char *root, const char *name, ctr_error_t *err)
 {
-  cleanup_free char *path = NULL;
   cleanup_close int rootfd = -1;
-  int fd;
 
   if (validate_container_id (name, err) < 0)
     return -1;
-  path = xasprintf ("%s/%s", root, name);
   rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, err);
+  return store_open_at (rootfd, root, name, err);
+}
+
+int
+store_open_at (int rootfd, const char *root, const char *name, ctr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", root, name);
+  int fd;
+
   if (rootfd == OWNED_DIR_MISSING)
     return ctr_error (err, 0, "container `%s` does not exist", name);
   if (rootfd < 0)
@@ -326,15 +333,12 @@ store_staging_claim (int rootfd, const char *name, ctr_error_t *err)
 
 /* Half-made containers whose create was killed: `.NAME.new` without its creator's lock. */
 static void
-sweep_staging (const char *root)
+sweep_staging (int rootfd)
 {
-  ctr_error_t e = NULL;
-  cleanup_close int rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, &e);
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
-  ctr_error_free (&e);
-  if (rootfd < 0 || (d = fdopendir (fcntl (rootfd, F_DUPFD_CLOEXEC, 0))) == NULL)
+  if ((d = fdopendir (fcntl (rootfd, F_DUPFD_CLOEXEC, 0))) == NULL)
     return;
   while ((de = readdir (d)) != NULL)
     {
@@ -352,16 +356,30 @@ sweep_staging (const char *root)
 int
 store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
 {
+  cleanup_close int rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, err);
+  int dup;
   size_t k = 0;
-  sweep_staging (root);
-  if (owned_dir_list_ids (root, "store", names, n, err) < 0)
+
+  *names = NULL;
+  *n = 0;
+  if (rootfd < 0)
+    return rootfd == OWNED_DIR_MISSING ? 0 : -1;
+  sweep_staging (rootfd);
+  dup = fcntl (rootfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0)
+    return ctr_error (err, errno, "read store `%s`", root);
+  if (owned_dir_list_ids_fd (dup, root, "store", names, n, err) < 0)
     return -1;
   /* half-made containers (no ctr.json yet) are not listed */
   for (size_t i = 0; i < *n; i++)
-    if (store_exists (root, (*names)[i]))
-      (*names)[k++] = (*names)[i];
-    else
-      free ((*names)[i]);
+    {
+      char meta[NAME_MAX + sizeof "/" STORE_META];
+      snprintf (meta, sizeof meta, "%s/%s", (*names)[i], STORE_META);
+      if (faccessat (rootfd, meta, F_OK, 0) == 0)
+        (*names)[k++] = (*names)[i];
+      else
+        free ((*names)[i]);
+    }
   if (*names)
     (*names)[k] = NULL;
   *n = k;

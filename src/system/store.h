@@ -48,6 +48,9 @@ extern const char *const store_meta_keys[];
 const char *store_root (const char *override);
 /* Opens <root>/<name>; a missing one: "container `name` does not exist". */
 int store_open (const char *root, const char *name, ctr_error_t *err);
+/* store_open of a valid name within the store root rootfd (owned_dir_open of root, with
+   OWNED_DIR_MISSING_OK: -1 with *err set, or OWNED_DIR_MISSING), opened once for many. */
+int store_open_at (int rootfd, const char *root, const char *name, ctr_error_t *err);
 bool store_exists (const char *root, const char *name);
 /* The text of a ctr.json (origin names it in errors); store_meta_read reads and parses. */
 int store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,

@@ -15,7 +15,10 @@
 #include "oci/oci.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "runtime/loaded.h"
 #include "runtime/state.h"
+#include "cgroups/cgroup.h"
+#include "base/parallel.h"
 #include "network/network.h"
 #include "system/idmap.h"
 #include "system/pool.h"
@@ -41,29 +44,65 @@ system_info_clear (struct system_info *i)
   memset (i, 0, sizeof *i);
 }
 
-/* monitor.json in the state directory: addresses and start time. */
+/* What system_list opens once for all its containers, system_info for its one. */
+struct info_roots
+{
+  int store_fd; /* owned_dir_open of the store (or OWNED_DIR_MISSING, or -1) */
+  const char *store;
+  int state_fd; /* state_root_open_existing's */
+  const char *state;
+  int freezer_fd; /* cgroup_freezer_mount_open's */
+};
+
 static void
-read_monitor_info (const struct ctr_context *ctx, const char *name, struct system_info *out)
+roots_open (const struct ctr_context *ctx, bool with_store, struct info_roots *r)
+{
+  ctr_error_t ignored = NULL;
+  r->store = store_root (ctx->store);
+  r->state = container_state_root (ctx);
+  r->store_fd
+      = with_store ? owned_dir_open (r->store, "store", OWNED_DIR_MISSING_OK, &ignored) : -1;
+  ctr_error_free (&ignored);
+  r->state_fd = state_root_open_existing (r->state, &ignored);
+  ctr_error_free (&ignored);
+  r->freezer_fd = cgroup_freezer_mount_open ();
+}
+
+static void
+roots_close (struct info_roots *r)
+{
+  if (r->store_fd >= 0)
+    close (r->store_fd);
+  if (r->state_fd >= 0)
+    close (r->state_fd);
+  if (r->freezer_fd >= 0)
+    close (r->freezer_fd);
+}
+
+/* monitor.json in the state directory name of the state root rootfd: addresses and start
+   time; returns the monitor's pid (0: unknown). */
+static pid_t
+read_monitor_info (int rootfd, const char *name, struct system_info *out)
 {
   ctr_error_t err = NULL;
-  cleanup_free char *text = NULL;
-  cleanup_close int dfd = state_dir_open (container_state_root (ctx), name, &err);
+  cleanup_free char *text = NULL, *file = xasprintf ("%s/%s", name, MONITOR_INFO);
   const json_value *a;
   json_value *v;
-  int64_t started;
+  int64_t started, monitor = 0;
   size_t len;
 
-  if (dfd < 0 || read_file_at (dfd, MONITOR_INFO, 64 * 1024, &text, &len, &err) < 0)
+  if (read_file_at (rootfd, file, 64 * 1024, &text, &len, &err) < 0)
     {
       ctr_error_free (&err);
-      return;
+      return 0;
     }
   v = json_parse (text, len, MONITOR_INFO, &err);
   if (v == NULL)
     {
       ctr_error_free (&err);
-      return;
+      return 0;
     }
+  json_as_int64 (json_get (v, "monitor_pid"), &monitor);
   if (json_as_int64 (json_get (v, "started_ns"), &started) && started > 0)
     out->uptime_s = (now_ns () - (uint64_t)started) / 1000000000ull;
   json_as_int64 (json_get (v, "restarts"), &out->restarts);
@@ -76,6 +115,7 @@ read_monitor_info (const struct ctr_context *ctx, const char *name, struct syste
         out->addresses[k++] = xstrdup (s);
     }
   json_value_free (v);
+  return monitor > 0 && monitor <= INT32_MAX ? (pid_t)monitor : 0;
 }
 
 /* Whether the monitor that wrote <store>/<name>/rebooting still runs: it is booting its
@@ -100,16 +140,13 @@ monitor_rebooting (int store_fd)
   return comm && strcmp (comm, "ctr-monitor") == 0;
 }
 
-int
-system_info (const struct ctr_context *ctx, const char *name, bool usage, struct system_info *out,
-             ctr_error_t *err)
+/* The definition's part of the info, from the container's store directory fd. */
+static int
+info_definition (int fd, const char *name, struct system_info *out, ctr_error_t *err)
 {
-  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
   struct store_meta m;
-  cleanup_free char *json = NULL;
 
-  memset (out, 0, sizeof *out);
-  if (fd < 0 || store_meta_read (fd, name, &m, err) < 0)
+  if (store_meta_read (fd, name, &m, err) < 0)
     return -1;
   out->name = xstrdup (name);
   out->template_name = steal_ptr (m.template_name);
@@ -125,72 +162,149 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   out->networks = steal_ptr (m.networks);
   out->has_last_exit = m.has_last_exit;
   out->last_exit = m.last_exit;
-  out->ephemeral_clone = ephemeral_marked (fd);
   store_meta_clear (&m);
+  return 0;
+}
+
+/* Whether the monitor answers on its socket in the state directory name. */
+static bool
+monitor_answers (const struct info_roots *r, const char *name)
+{
+  cleanup_close int dfd
+      = openat (r->state_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return dfd >= 0 && monitor_alive_at (dfd, name);
+}
+
+/* The info of the container whose store directory is fd (with its ephemeral markers, as
+   ephemeral_active and ephemeral_marked say); its state from the roots r. */
+static int
+info_of (const struct ctr_context *ctx, const struct info_roots *r, int fd, const char *name,
+         bool active, bool marked, bool usage, struct system_info *out, ctr_error_t *err)
+{
+  ctr_error_t ignored = NULL;
+  struct loaded l;
+  pid_t monitor;
+
+  memset (out, 0, sizeof *out);
+  if (info_definition (fd, name, out, err) < 0)
+    return -1;
+  out->ephemeral_clone = marked;
   out->status = SYSTEM_STOPPED;
-  if (container_state (ctx, name, &json, err) < 0)
+  if (loaded_peek_at (r->state_fd, r->state, name, r->freezer_fd, &l, &ignored) < 0)
     {
-      ctr_error_free (err);
+      ctr_error_free (&ignored);
       /* a rebooting guest is a running machine (pid 0: no init this moment) */
       if (monitor_rebooting (fd))
         out->status = SYSTEM_RUNNING;
       return 0;
     }
-  {
-    json_value *v = json_parse (json, strlen (json), "state", err);
-    const char *s = NULL;
-    int64_t pid = 0;
-    if (v == NULL)
-      return -1;
-    json_as_string (json_get (v, "status"), &s);
-    json_as_int64 (json_get (v, "pid"), &pid);
-    out->pid = (pid_t)pid;
-    if (!monitor_alive (ctx, name))
-      out->status = SYSTEM_ORPHANED;
-    else if (s && strcmp (s, "paused") == 0)
-      out->status = SYSTEM_PAUSED;
-    else if (s && strcmp (s, "stopped") != 0)
-      out->status = SYSTEM_RUNNING;
-    else
-      {
-        /* init ended and its monitor is at work: rebooting it, or tearing the container
-           down, its last exit recorded only then; stopped once the state is gone */
-        out->status = SYSTEM_RUNNING;
-        out->pid = 0;
-      }
-    json_value_free (v);
-  }
-  out->ephemeral = ephemeral_active (fd);
-  read_monitor_info (ctx, name, out);
+  out->pid = l.status == CTR_STATUS_STOPPED ? 0 : l.state->pid;
+  monitor = read_monitor_info (r->state_fd, name, out);
+  /* the monitor is init's parent: init's parent is the recorded monitor only while that
+     monitor lives (its death reparents init before its pid is free for another); else
+     (init down, a restored tree) the monitor's socket answers or not */
+  if ((l.ppid <= 0 || l.ppid != monitor) && !monitor_answers (r, name))
+    out->status = SYSTEM_ORPHANED;
+  else if (l.status == CTR_STATUS_PAUSED)
+    out->status = SYSTEM_PAUSED;
+  else
+    /* stopped: init ended and its monitor is at work: rebooting it, or tearing the
+       container down, its last exit recorded only then; stopped once the state is gone */
+    out->status = SYSTEM_RUNNING;
+  out->ephemeral = active;
+  loaded_release (&l);
   if (usage && out->status != SYSTEM_STOPPED)
     out->has_usage = container_usage (ctx, name, &out->cpu_ns, &out->memory_bytes) == 0;
   return 0;
 }
 
 int
+system_info (const struct ctr_context *ctx, const char *name, bool usage, struct system_info *out,
+             ctr_error_t *err)
+{
+  cleanup_close int fd = store_open (store_root (ctx->store), name, err);
+  struct info_roots r;
+  int ret;
+
+  memset (out, 0, sizeof *out);
+  if (fd < 0)
+    return -1;
+  roots_open (ctx, false, &r);
+  ret = info_of (ctx, &r, fd, name, ephemeral_active (fd), ephemeral_marked (fd), usage, out, err);
+  roots_close (&r);
+  return ret;
+}
+
+/* `ctr ls` reads each container (ctr.json; state.json, /proc/PID/stat, the freezer; the
+   monitor's socket and monitor.json) relative to roots opened once, by one thread per
+   CPU when there are many. */
+#define LS_PER_THREAD 32
+
+struct ls_job
+{
+  const struct ctr_context *ctx;
+  struct info_roots roots;
+  char **names;
+  struct system_info *v;
+  bool *listed;
+  bool *ephemeral; /* left for system_ephemeral_reap, which may destroy it */
+};
+
+static void
+ls_one (void *arg, size_t i)
+{
+  struct ls_job *job = arg;
+  ctr_error_t e = NULL;
+  cleanup_close int fd = store_open_at (job->roots.store_fd, job->roots.store, job->names[i], &e);
+
+  /* a container destroyed meanwhile is simply not listed */
+  if (fd < 0)
+    ctr_error_free (&e);
+  else if (ephemeral_active (fd) || ephemeral_marked (fd))
+    job->ephemeral[i] = true;
+  else if (info_of (job->ctx, &job->roots, fd, job->names[i], false, false, false, &job->v[i], &e)
+           < 0)
+    ctr_error_free (&e);
+  else
+    job->listed[i] = true;
+}
+
+int
 system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n, ctr_error_t *err)
 {
   cleanup_strv char **names = NULL;
+  struct ls_job job = { .ctx = ctx };
   size_t count, k = 0;
 
   *out = NULL;
   *n = 0;
   if (store_list (store_root (ctx->store), &names, &count, err) < 0)
     return -1;
-  *out = xzalloc ((count + 1) * sizeof **out);
+  roots_open (ctx, true, &job.roots);
+  job.names = names;
+  job.v = xzalloc ((count + 1) * sizeof *job.v);
+  job.listed = xzalloc ((count + 1) * sizeof *job.listed);
+  job.ephemeral = xzalloc ((count + 1) * sizeof *job.ephemeral);
+  parallel_for (count, LS_PER_THREAD, ls_one, &job);
+  roots_close (&job.roots);
   for (size_t i = 0; i < count; i++)
     {
       ctr_error_t e = NULL;
       /* what a run killed with its monitor, or a host reboot, left: cleaned up (an
          ephemeral clone whose run ended is destroyed, and not listed) */
-      if (system_ephemeral_reap (ctx, names[i]) == 1)
-        continue;
-      /* a container destroyed meanwhile is simply not listed */
-      if (system_info (ctx, names[i], false, &(*out)[k], &e) < 0)
-        ctr_error_free (&e);
-      else
-        k++;
+      if (job.ephemeral[i] && system_ephemeral_reap (ctx, names[i]) == 0)
+        {
+          if (system_info (ctx, names[i], false, &job.v[i], &e) < 0)
+            ctr_error_free (&e);
+          else
+            job.listed[i] = true;
+        }
+      if (job.listed[i])
+        job.v[k++] = job.v[i];
     }
+  free (job.listed);
+  free (job.ephemeral);
+  *out = job.v;
   *n = k;
   return 0;
 }

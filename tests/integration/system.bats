@@ -213,6 +213,44 @@ state_of() {
 	[ "$(state_of "$NAME")" = running ]
 }
 
+@test "ls of many containers, read by several threads: each once, in order, with its state" {
+	ctr create -t busybox "$NAME-run" --net none
+	ctr start "$NAME-run"
+	ctr create -t busybox "$NAME-pau" --net none
+	ctr start "$NAME-pau"
+	ctr pause "$NAME-pau"
+	ctr create -t busybox "$NAME-off" --net none
+	# 100 more stopped definitions (ctr.json is all that ls reads of a stopped one), and a
+	# half-made one without it, which is not listed
+	local i rows
+	for i in $(seq 100 199); do
+		mkdir -m 0700 "$CTR_STORE/$NAME-m$i"
+		cp -a "$CTR_STORE/$NAME-off/ctr.json" "$CTR_STORE/$NAME-m$i/"
+	done
+	mkdir -m 0700 "$CTR_STORE/$NAME-half"
+	run --separate-stderr ctr ls --format json
+	assert_success
+	rows=$output
+	[ "$(jq length <<<"$rows")" = 103 ] || fail "$(jq length <<<"$rows") rows: $(jq -r '.[].name' <<<"$rows")"
+	[ "$(jq -r '.[].name' <<<"$rows")" = "$(jq -r '.[].name' <<<"$rows" | LC_ALL=C sort -u)" ] ||
+		fail "not in order, or a row twice"
+	[ "$(jq -r --arg n "$NAME-run" '.[] | select(.name == $n) | "\(.state) \(.pid)"' <<<"$rows")" = \
+		"running $(jq .pid "$STATE_ROOT/$NAME-run/state.json")" ] || fail "$rows"
+	[ "$(jq -r --arg n "$NAME-pau" '.[] | select(.name == $n) | .state' <<<"$rows")" = paused ]
+	[ "$(jq '[.[] | select(.state == "stopped" and .pid == 0)] | length' <<<"$rows")" = 101 ] ||
+		fail "$rows"
+	run ctr ls
+	assert_success
+	[ "${#lines[@]}" = 104 ] || fail "${#lines[@]} lines"
+	[[ ${lines[0]} == NAME* ]] || fail "${lines[0]}"
+	for i in $(seq 100 199); do rm -rf "${CTR_STORE:?}/$NAME-m$i"; done
+	rm -rf "${CTR_STORE:?}/$NAME-half"
+	ctr resume "$NAME-pau"
+	ctr destroy -f "$NAME-run"
+	ctr destroy -f "$NAME-pau"
+	ctr destroy "$NAME-off"
+}
+
 @test "a monitor killed with SIGKILL: ls says orphaned, destroy -f cleans up" {
 	ctr create -t busybox "$NAME" --net none
 	ctr start "$NAME"
