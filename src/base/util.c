@@ -548,3 +548,12 @@ interrupt_raise (void)
   sigprocmask (SIG_UNBLOCK, &set, NULL);
   raise (sig);
 }
+
+bool
+is_mountpoint_at (int dirfd, const char *name)
+{
+  struct statx a, b;
+  return statx (dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
+         && statx (dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
+         && a.stx_mnt_id != b.stx_mnt_id;
+}

@@ -52,6 +52,9 @@ int unix_send_fd (int sock, const void *data, size_t len, int fd);
 /* rm -rf of dirfd/name: never follows a symlink and refuses to cross into another mount
    (a leftover bind mount must not take the host's files with it). */
 int remove_tree_at (int dirfd, const char *name, ctr_error_t *err);
+/* Whether name in dirfd (not followed) is a mount point, by mount id: also a bind of
+   dirfd's own filesystem (an idmapped one), which has its st_dev. */
+bool is_mountpoint_at (int dirfd, const char *name);
 
 /* The current time, RFC 3339 in UTC with nanoseconds (malloc'd). */
 char *rfc3339_now (void);

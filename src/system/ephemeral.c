@@ -25,6 +25,7 @@
 #include "system/ephemeral.h"
 #include "system/store.h"
 #include "system/pool_volume.h"
+#include "system/pool_mapped.h"
 
 #define MAX_STACK 8
 
@@ -88,17 +89,6 @@ top_is_layer (const char *path, const char *name)
   return yes;
 }
 
-/* A mount on dfd/name, by mount id: also a bind of dfd's own filesystem (an idmapped one),
-   which has its st_dev. */
-static bool
-is_mountpoint_at (int dfd, const char *name)
-{
-  struct statx a, b;
-  return statx (dfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
-         && statx (dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
-         && a.stx_mnt_id != b.stx_mnt_id;
-}
-
 static int
 unmount (const char *path, ctr_error_t *err)
 {
@@ -135,63 +125,8 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
    (.ephemeral/config.json) binds the overlay onto "/" as it is. Where the tree was shifted
    into the range on disk, only the upper directory needs an owner: the container's root. */
 
-#define MAPPED "mapped"
 #define DATA "data"
 #define RUN_CONFIG "config.json"
-#define MAX_LOWERS 64
-
-/* tree attached at <layer>/name (a directory made for it). */
-static int
-attach (int lfd, const char *layer, const char *name, int tree, ctr_error_t *err)
-{
-  if (mkdirat (lfd, name, 0700) < 0 && errno != EEXIST)
-    return ctr_error (err, errno, "create `%s/%s`", layer, name);
-  if (move_mount (tree, "", lfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-    return ctr_error (err, errno, "attach the idmapped `%s/%s`", layer, name);
-  return 0;
-}
-
-static int
-attach_mapped (int lfd, const char *layer, const char *src, const char *name, int userns,
-               ctr_error_t *err)
-{
-  cleanup_close int tree = rootfs_idmap_clone (src, userns, err);
-  if (tree < 0)
-    return -1;
-  return attach (lfd, layer, name, tree, err);
-}
-
-/* The lowers (colon-separated) idmapped as lower.0, lower.1 ...; *out: their paths. */
-static int
-map_lowers (int lfd, const char *layer, const char *lowers, int userns, char **out,
-            ctr_error_t *err)
-{
-  cleanup_free char *copy = xstrdup (lowers);
-  char *save = NULL, *one;
-  size_t n = 0, len = 0;
-  char *joined = xstrdup ("");
-
-  for (one = strtok_r (copy, ":", &save); one; one = strtok_r (NULL, ":", &save), n++)
-    {
-      cleanup_free char *name = xasprintf ("lower.%zu", n), *next = NULL;
-      if (n >= MAX_LOWERS)
-        {
-          free (joined);
-          return ctr_error (err, E2BIG, "more than %d lower layers", MAX_LOWERS);
-        }
-      if (attach_mapped (lfd, layer, one, name, userns, err) < 0)
-        {
-          free (joined);
-          return -1;
-        }
-      next = xasprintf ("%s%s%s/%s", joined, len ? ":" : "", layer, name);
-      free (joined);
-      joined = steal_ptr (next);
-      len = strlen (joined);
-    }
-  *out = joined;
-  return 0;
-}
 
 /* .ephemeral/config.json: the container's config without the idmapped bind of "/" (the
    overlay's layers are idmapped already, and an overlay cannot be idmapped again). */
@@ -215,26 +150,13 @@ write_run_config (int dfd, int lfd, const struct store_meta *m, ctr_error_t *err
   return write_file_at (lfd, RUN_CONFIG, out, len, 0600, err);
 }
 
-/* The user namespace the layers are idmapped with: the container's range, and host root as
-   the id just past it. overlayfs works in its upper with the credentials of whoever mounted
-   it (host root here: its work directory, a copy-up's first steps), which an idmapped upper
-   must be able to write down; the container's own files keep their ids (a copy-up and a new
-   file get their owner's). */
-static int
-mapped_userns (const struct store_meta *m, ctr_error_t *err)
-{
-  struct oci_id_mapping u[2] = { { 0, m->idmap_uid, m->idmap_count }, { m->idmap_count, 0, 1 } };
-  struct oci_id_mapping g[2] = { { 0, m->idmap_gid, m->idmap_count }, { m->idmap_count, 0, 1 } };
-  return ns_userns_fd_with_maps (u, 2, g, 2, err);
-}
-
 int
 ephemeral_overlay_mapped (int dfd, const char *dirpath, const char *lowers,
                           const struct store_meta *m, ctr_error_t *err)
 {
   cleanup_free char *layer = xasprintf ("%s/%s", dirpath, EPHEMERAL_LAYER);
   cleanup_free char *target = fd_path (dfd, "rootfs");
-  cleanup_free char *data = xasprintf ("%s/%s", layer, DATA), *lowerdirs = NULL, *opts = NULL;
+  cleanup_free char *data = xasprintf ("%s/%s", layer, DATA);
   cleanup_close int lfd
       = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_close int userns = -1;
@@ -245,14 +167,9 @@ ephemeral_overlay_mapped (int dfd, const char *dirpath, const char *lowers,
       || (mkdirat (lfd, DATA "/upper", 0755) < 0 && errno != EEXIST)
       || (mkdirat (lfd, DATA "/work", 0700) < 0 && errno != EEXIST))
     return ctr_error (err, errno, "create `%s`", data);
-  userns = mapped_userns (m, err);
-  if (userns < 0 || map_lowers (lfd, layer, lowers, userns, &lowerdirs, err) < 0
-      || attach_mapped (lfd, layer, data, MAPPED, userns, err) < 0)
+  userns = pool_mapped_userns (m->idmap_uid, m->idmap_gid, m->idmap_count, err);
+  if (userns < 0 || pool_mapped_overlay (target, layer, data, lowers, userns, err) < 0)
     return -1;
-  opts = xasprintf ("lowerdir=%s,upperdir=%s/" MAPPED "/upper,workdir=%s/" MAPPED "/work",
-                    lowerdirs, layer, layer);
-  if (mount ("overlay", target, "overlay", 0, opts) < 0)
-    return ctr_error (err, errno, "mount overlay (%s) on rootfs", opts);
   return write_run_config (dfd, lfd, m, err);
 }
 
@@ -268,26 +185,8 @@ ephemeral_upper_owned (int dfd, const struct store_meta *m, ctr_error_t *err)
 int
 ephemeral_unmap (int dfd, ctr_error_t *err)
 {
-  cleanup_close int lfd
-      = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  char name[32];
-
-  if (lfd < 0)
-    return errno == ENOENT ? 0 : ctr_error (err, errno, "open `%s`", EPHEMERAL_LAYER);
-  for (int i = -1; i < MAX_LOWERS; i++)
-    {
-      if (i < 0)
-        snprintf (name, sizeof name, "%s", MAPPED);
-      else
-        snprintf (name, sizeof name, "lower.%d", i);
-      while (is_mountpoint_at (lfd, name))
-        {
-          cleanup_free char *path = fd_path (lfd, name);
-          if (unmount (path, err) < 0)
-            return -1;
-        }
-    }
-  return 0;
+  cleanup_free char *layer = fd_path (dfd, EPHEMERAL_LAYER);
+  return pool_mapped_unmap (layer, err);
 }
 
 char *

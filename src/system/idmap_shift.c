@@ -163,6 +163,14 @@ open_rootfs (int dirfd, const char *dirpath)
   return openat (dirfd, "rootfs", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* The range as a volume records it (pool_mapped.h). */
+static char *
+range_text (const struct store_meta *m)
+{
+  return xasprintf ("%u:%u:%u", (unsigned)m->idmap_uid, (unsigned)m->idmap_gid,
+                    (unsigned)m->idmap_count);
+}
+
 int
 idmap_shift_rootfs (int dirfd, const char *dirpath, struct store_meta *m, bool back,
                     ctr_error_t *err)
@@ -174,6 +182,18 @@ idmap_shift_rootfs (int dirfd, const char *dirpath, struct store_meta *m, bool b
 
   if (m->idmap_count == 0 || (back && !m->idmap_shifted))
     return 0;
+  /* an overlay volume: its layers idmapped, its files unchanged (docs/storage.md) */
+  if (!m->idmap_shifted || back)
+    {
+      cleanup_free char *mapped = back ? NULL : range_text (m);
+      ok = pool_volume_map (dirfd, mapped, back, err);
+      if (ok != 0)
+        {
+          if (ok > 0)
+            m->idmap_shifted = !back;
+          return ok < 0 ? -1 : 0;
+        }
+    }
   if (!back && !m->idmap_shifted)
     {
       ok = idmap_probe (path, err);
@@ -198,6 +218,10 @@ int
 idmap_shift_clone (int dirfd, const char *name, const struct store_meta *from,
                    const struct store_meta *to, ctr_error_t *err)
 {
+  cleanup_free char *mapped = range_text (to);
+  int mapped_done = pool_volume_map (dirfd, mapped, true, err);
+  if (mapped_done != 0)
+    return mapped_done < 0 ? -1 : 0;
   cleanup_close int fd = open_rootfs (dirfd, "");
   struct idmap_shift_req r
       = { from->idmap_uid, from->idmap_gid, to->idmap_uid, to->idmap_gid, to->idmap_count };

@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
 #include "system/userns_child.h"
 #include "system/pool.h"
 #include "system/pool_volume.h"
+#include "system/pool_mapped.h"
 
 #define RECORD_MAX (64 * 1024)
 
@@ -33,6 +35,7 @@ struct volume
   char *clone_of; /* overlay: the container whose upper is in lower */
   char *base;     /* dir, btrfs: the pool's shared base (pool_image.h) it was copied from;
                      lvm: the base's VG/LV it is a thin snapshot of */
+  char *mapped;   /* overlay: "UID:GID:COUNT" when its layers are idmapped (pool_mapped.h) */
 };
 
 static void
@@ -44,6 +47,7 @@ volume_clear (struct volume *v)
   free (v->lower);
   free (v->clone_of);
   free (v->base);
+  free (v->mapped);
   memset (v, 0, sizeof *v);
 }
 
@@ -79,6 +83,7 @@ volume_read (int dfd, struct volume *v, ctr_error_t *err)
   STR (lower, "lower");
   STR (clone_of, "clone_of");
   STR (base, "base");
+  STR (mapped, "mapped");
 #undef STR
   json_value_free (j);
   return 1;
@@ -102,6 +107,7 @@ volume_write (int dfd, const struct volume *v, ctr_error_t *err)
   STR (lower, "lower");
   STR (clone_of, "clone_of");
   STR (base, "base");
+  STR (mapped, "mapped");
 #undef STR
   json_map_close (w);
   text = json_writer_finish (w, &len);
@@ -173,6 +179,10 @@ mount_overlay (int dfd, const struct volume *v, ctr_error_t *err)
   cleanup_free char *target = fd_path (dfd, "rootfs");
   cleanup_free char *opts
       = xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", v->lower, v->path, v->path);
+  if (v->mapped)
+    return pool_mapped_mount (target, v->path, v->lower, v->mapped, err);
+  if (pool_mapped_unmap (v->path, err) < 0)
+    return -1;
   if (mount ("overlay", target, "overlay", 0, opts) < 0)
     return ctr_error (err, errno, "mount overlay (%s) on rootfs", opts);
   return 0;
@@ -349,7 +359,9 @@ release_one (int dfd, ctr_error_t *err)
       if (r == 0 && lv_exists (restore))
         r = pool_run_tool (argv, NULL, -1, err);
     }
-  else if (v.path && (v.type == POOL_DIR || v.type == POOL_OVERLAY))
+  else if (v.path && v.type == POOL_OVERLAY && pool_mapped_unmap (v.path, err) < 0)
+    r = -1;
+  if (r == 0 && v.path && (v.type == POOL_DIR || v.type == POOL_OVERLAY))
     {
       cleanup_free char *copy = xstrdup (v.path), *copy2 = xstrdup (v.path);
       cleanup_close int pfd
@@ -557,6 +569,8 @@ pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char
     {
       v.lower = xasprintf ("%s/upper:%s", s.path, s.lower);
       v.clone_of = xstrdup (src);
+      /* mapped like src for now: the clone's own range replaces it (pool_volume_map) */
+      v.mapped = s.mapped ? xstrdup (s.mapped) : NULL;
     }
   if ((v.path && path_exists (v.path)) || (v.lv && lv_exists (v.lv)))
     r = ctr_error (err, 0, "pool `%s`: `%s` already exists", p->name, v.path ? v.path : v.lv);
@@ -743,8 +757,46 @@ pool_volume_clone_lower (int dfd)
   ctr_error_t e = NULL;
   char *out = NULL;
   if (volume_read (dfd, &v, &e) > 0 && v.type == POOL_OVERLAY)
-    out = xasprintf ("%s/upper:%s", v.path, v.lower);
+    out = v.mapped ? pool_mapped_layers (v.path, v.lower)
+                   : xasprintf ("%s/upper:%s", v.path, v.lower);
   ctr_error_free (&e);
   volume_clear (&v);
   return out;
+}
+
+int
+pool_volume_map (int dfd, const char *mapped, bool only_mapped, ctr_error_t *err)
+{
+  cleanup_free char *target = fd_path (dfd, "rootfs");
+  struct volume v;
+  ctr_error_t e = NULL;
+  int r = volume_read (dfd, &v, err);
+
+  if (r <= 0)
+    return r;
+  if (v.type != POOL_OVERLAY || (only_mapped && v.mapped == NULL)
+      || (mapped == NULL && v.mapped == NULL))
+    {
+      volume_clear (&v);
+      return 0;
+    }
+  free (v.mapped);
+  v.mapped = mapped ? xstrdup (mapped) : NULL;
+  r = 1;
+  if (is_mountpoint (dfd, "rootfs") && umount2 (target, UMOUNT_NOFOLLOW) < 0)
+    r = ctr_error (err, errno, "unmount rootfs");
+  else if (volume_write (dfd, &v, err) < 0)
+    r = -1;
+  else if (mount_overlay (dfd, &v, &e) < 0)
+    {
+      /* layers that cannot be idmapped (tmpfs before Linux 6.3, overlayfs before 5.19):
+         plain again, and the caller chowns the tree */
+      ctr_log_debug ("pool `%s`: %s", v.pool, e->msg);
+      ctr_error_free (&e);
+      free (v.mapped);
+      v.mapped = NULL;
+      r = volume_write (dfd, &v, err) < 0 || mount_overlay (dfd, &v, err) < 0 ? -1 : 0;
+    }
+  volume_clear (&v);
+  return r;
 }

@@ -47,6 +47,12 @@ char **pool_volume_dependents (const char *store, const char *name);
 int pool_volume_snapshot_clone (const struct pool *p, int srcfd, int dfd, const char *dirpath,
                                 const char *src, const char *dst, ctr_error_t *err);
 
+/* overlay: mounts the volume again with its layers idmapped into mapped ("UID:GID:COUNT",
+   pool_mapped.h), or plain (NULL), and records it; only_mapped: only a volume mapped
+   already. 1 when done; 0 when there is nothing to do (no overlay volume, not mapped, or
+   layers that cannot be idmapped: then the volume is plain). */
+int pool_volume_map (int dfd, const char *mapped, bool only_mapped, ctr_error_t *err);
+
 /* The volume's directory (dir, btrfs: the rootfs; overlay: holding upper/), or NULL. */
 char *pool_volume_dir (int dfd);
 

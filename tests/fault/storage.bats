@@ -129,7 +129,8 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 @test "fault: kill -9 at each step of clone --snapshot, snapshot create and restore in an overlay pool" {
 	ctr pool create o1 --type overlay --path "$WORK/o1"
 	source_made --pool o1
-	MOUNTS_OK="^$CTR_STORE/$NAME/rootfs\$"
+	# the source's own: its rootfs, and its layers idmapped into its range
+	MOUNTS_OK="^($CTR_STORE/$NAME/rootfs|$WORK/o1/$NAME/(lower\.[0-9]+|mapped))\$"
 	in_pool() { only_source && dir_is "$WORK/o1" .images "$NAME"; }
 	FAULT_CHECK=in_pool fault_verb "clone --snapshot (overlay)" nothing destroy_dst clone --snapshot "$NAME" "$DST"
 	# a snapshot copies the upper to $WORK/o1/NAME@s1, recorded first
@@ -143,7 +144,7 @@ only_source() { nothing_else && store_is "$NAME" && source_whole; }
 		nothing_else && store_is "$NAME" || return 1
 		[ ! -e "$CTR_STORE/$NAME/rootfs/after" ] || fail "the restore kept a later file" || return 1
 		[ "$(cat "$CTR_STORE/$NAME/rootfs/mark")" = mark ] || fail "the restore lost the file" || return 1
-		dir_is "$WORK/o1" .images "$NAME" "$NAME@s1" && dir_is "$WORK/o1/$NAME" upper work
+		dir_is "$WORK/o1" .images "$NAME" "$NAME@s1" && dir_is "$WORK/o1/$NAME" lower.0 mapped upper work
 	}
 	FAULT_CHECK=restored fault_verb "snapshot restore (overlay)" after restore snapshot restore "$NAME" s1
 	ctr snapshot rm "$NAME" s1

@@ -195,6 +195,49 @@ check_nothing_left() {
 	check_nothing_left
 }
 
+@test "pool: an unprivileged overlay container shares its base: layers idmapped, clone --snapshot copies nothing, privileged and back" {
+	ctr pool create o1 --type overlay --path "$WORK/ovl"
+	ctr create -t busybox "$NAME" --net none --pool o1
+	# the template's tree is not copied up into the container's upper to shift its owners
+	[ "$(find "$WORK/ovl/$NAME/upper" | wc -l)" -lt 10 ] || fail "upper: $(find "$WORK/ovl/$NAME/upper")"
+	local uid
+	uid=$(ctr config "$NAME" get idmap | cut -d: -f1)
+	[ "$uid" -gt 0 ] || fail "not unprivileged: $(ctr config "$NAME" get idmap)"
+	[ "$(stat -c %u "$CTR_STORE/$NAME/rootfs/bin")" = "$uid" ] || fail "the host sees $(stat -c %u "$CTR_STORE/$NAME/rootfs/bin")"
+	ctr start "$NAME"
+	run ctr attach "$NAME" -- sh -c 'id -u; stat -c %u /bin /etc/hostname; echo mine >/root/made; stat -c %u /root/made'
+	assert_success
+	[ "$(echo $output)" = "0 0 0 0" ] || fail "inside: $output"
+	ctr stop "$NAME"
+	# on disk the container's files keep the ids they have inside
+	[ "$(stat -c %u "$WORK/ovl/$NAME/upper/root/made")" = 0 ] || fail "on disk: $(stat -c %u "$WORK/ovl/$NAME/upper/root/made")"
+	# a clone: its own range over the same files, nothing copied
+	ctr clone --snapshot "$NAME" "$NAME-c"
+	[ "$(find "$WORK/ovl/$NAME-c/upper" | wc -l)" -lt 10 ] || fail "clone's upper: $(find "$WORK/ovl/$NAME-c/upper")"
+	[ "$(ctr config "$NAME-c" get idmap)" != "$(ctr config "$NAME" get idmap)" ] || fail "the same range"
+	ctr start "$NAME-c"
+	run ctr attach "$NAME-c" -- sh -c 'cat /root/made; stat -c %u /root/made /bin; hostname'
+	assert_success
+	[ "$(echo $output)" = "mine 0 0 $NAME-c" ] || fail "clone inside: $output"
+	ctr stop "$NAME-c"
+	ctr destroy "$NAME-c"
+	# privileged: the layers plain again (the files were never chowned); and back
+	ctr config "$NAME" set privileged true
+	[ "$(stat -c %u "$CTR_STORE/$NAME/rootfs/root/made")" = 0 ] || fail "privileged: $(stat -c %u "$CTR_STORE/$NAME/rootfs/root/made")"
+	ctr config "$NAME" set privileged false
+	uid=$(ctr config "$NAME" get idmap | cut -d: -f1)
+	[ "$(stat -c %u "$CTR_STORE/$NAME/rootfs/root/made")" = "$uid" ] || fail "unprivileged again: $(stat -c %u "$CTR_STORE/$NAME/rootfs/root/made")"
+	ctr start "$NAME"
+	run ctr attach "$NAME" -- stat -c %u /root/made
+	[ "$output" = 0 ] || fail "inside again: $output"
+	ctr stop "$NAME"
+	ctr destroy "$NAME"
+	[ -z "$(grep -F "$WORK/ovl" /proc/self/mountinfo || true)" ] || fail "mounts left: $(grep -F "$WORK/ovl" /proc/self/mountinfo)"
+	ctr pool rm o1
+	[ -z "$(ls -A "$WORK/ovl")" ] || fail "pool rm left: $(ls -A "$WORK/ovl")"
+	check_nothing_left
+}
+
 @test "pool: overlay clone --snapshot: the source's destroy is refused while the clone lives" {
 	ctr pool create o1 --type overlay --path "$WORK/ovl"
 	ctr create -t busybox "$NAME" --net none --pool o1

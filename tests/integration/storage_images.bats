@@ -132,15 +132,19 @@ no_subvolumes() {
 @test "images: overlay: the second container is an upper over the base, with a machine-id of its own" {
 	make_mid_template
 	ctr pool create o1 --type overlay --path "$WORK/ovl"
-	# privileged: an unprivileged container's tree is chowned into its range, which copies
-	# every file up (overlayfs cannot be idmapped)
-	ctr create -t mid "$NAME-a" --net none --pool o1 --privileged
-	ctr create -t mid "$NAME-b" --net none --pool o1 --privileged
+	# unprivileged (the default): the layers are idmapped, no file is copied up to shift it
+	# (docs/storage.md, "Unprivileged containers in an overlay pool")
+	ctr create -t mid "$NAME-a" --net none --pool o1
+	ctr create -t mid "$NAME-b" --net none --pool o1
 	local base ids
 	base=$(echo "$WORK"/ovl/.images/mid-*/rootfs)
 	[ -d "$base" ] || fail "no base in the pool"
 	[ "$(find "$base" | wc -l)" -gt 100 ] || fail "the base is not the tree"
-	[ "$(find "$WORK/ovl/$NAME-b/upper" | wc -l)" -lt 10 ] || fail "upper: $(find "$WORK/ovl/$NAME-b/upper")"
+	# (the v2 guest's /tmp is a tmpfs of Linux 6.1, which takes no idmapped mount: there the
+	# tree is chowned into the range instead, every file copied up)
+	if [ -z "${CTR_V2_GUEST:-}" ]; then
+		[ "$(find "$WORK/ovl/$NAME-b/upper" | wc -l)" -lt 10 ] || fail "upper: $(find "$WORK/ovl/$NAME-b/upper")"
+	fi
 	ids=$(cat "$CTR_STORE/$NAME-a/rootfs/etc/machine-id" "$CTR_STORE/$NAME-b/rootfs/etc/machine-id" \
 		"$base/etc/machine-id" | sort -u | wc -l)
 	[ "$ids" = 3 ] || fail "machine-ids shared: $(cat "$CTR_STORE"/*/rootfs/etc/machine-id)"
