@@ -12,13 +12,6 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-/* The first range of uid's subordinate ids in path (/etc/subuid or /etc/subgid), by user
-   name or number: 0, or -1 when there is none (or no file). */
-int subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count);
-/* The caller's ids and subordinate ranges for a rootless container: ranges only when both
-   files have one and newuidmap/newgidmap are there. Returns NULL, or why only the caller's
-   own ids are mapped (a one-line note for the user). */
-const char *ns_rootless_ids (struct oci_rootless_ids *ids);
 
 #endif
 
@@ -70,7 +63,8 @@ int subid_range (const char *path, uid_t uid, uint32_t *start, uint32_t *count);
 int subid_parse (char *text, const char *num, const char *name, uint32_t *start, uint32_t *count);
 /* The caller's ids and subordinate ranges for a rootless container: ranges only when both
    files have one and newuidmap/newgidmap are there. Returns NULL, or why only the caller's
-   own ids are mapped (a one-line note for the user). */
+   own ids are mapped (a one-line note for the user). Read once per process: a child that
+   became root of a user namespace (userns_as_root) still gets the user's. */
 const char *ns_rootless_ids (struct oci_rootless_ids *ids);
 
 #endif

@@ -81,8 +81,8 @@ in_path (const char *prog)
   return false;
 }
 
-const char *
-ns_rootless_ids (struct oci_rootless_ids *ids)
+static const char *
+rootless_ids_read (struct oci_rootless_ids *ids)
 {
   bool u, g;
 
@@ -98,4 +98,20 @@ ns_rootless_ids (struct oci_rootless_ids *ids)
     return "no /etc/subuid and /etc/subgid range for this user: only your own uid is mapped "
            "(`ctr check-config` says how to add one)";
   return "newuidmap/newgidmap not found: only your own uid is mapped (apt-get install uidmap)";
+}
+
+const char *
+ns_rootless_ids (struct oci_rootless_ids *ids)
+{
+  static struct oci_rootless_ids cached;
+  static const char *note;
+  static bool read;
+
+  if (!read)
+    {
+      note = rootless_ids_read (&cached);
+      read = true;
+    }
+  *ids = cached;
+  return note;
 }

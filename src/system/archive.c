@@ -23,6 +23,7 @@
 #include "system/pool_volume.h"
 #include "system/store.h"
 #include "system/system.h"
+#include "system/userns_child.h"
 
 /* ------------------------------------------------------------------ running tar */
 
@@ -286,9 +287,9 @@ export_argv_run (const struct ctr_context *ctx, int fd, const char *name, const 
   return dataio_run_tar ((char *const *)argv, -1, out_fd, fd, err);
 }
 
-int
-system_export (const struct ctr_context *ctx, const char *name, const char *file, bool snapshots,
-               ctr_error_t *err)
+static int
+export_here (const struct ctr_context *ctx, const char *name, const char *file, bool snapshots,
+             ctr_error_t *err)
 {
   enum archive_compression c = ARCHIVE_PLAIN;
   cleanup_close int fd = -1, out = -1, dirfd = -1;
@@ -330,4 +331,22 @@ system_export (const struct ctr_context *ctx, const char *name, const char *file
       return ctr_error_wrap (err, "export `%s`", name);
     }
   return 0;
+}
+
+static int
+export_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  (void)out;
+  return export_here (v->ctx, v->a, v->b, v->flag, err);
+}
+
+/* An unprivileged user's export runs as root of its user namespace (userns_as_root): the
+   archive holds the ids the files have inside the container. */
+int
+system_export (const struct ctr_context *ctx, const char *name, const char *file, bool snapshots,
+               ctr_error_t *err)
+{
+  struct userns_verb v = { .ctx = ctx, .a = name, .b = file, .flag = snapshots };
+  return userns_as_root (export_fn, &v, NULL, err);
 }

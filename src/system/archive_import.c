@@ -494,25 +494,16 @@ import_into (const struct ctr_context *ctx, int fd, enum archive_compression c, 
   return 0;
 }
 
-int
-system_import (const struct ctr_context *ctx, const char *file, const char *name, const char *pool,
-               char **made, ctr_error_t *err)
+/* The archive, opened and checked by the caller itself (not as root of a user namespace,
+   where other users' files, root's too, are nobody's). */
+static int
+import_open (const char *file, const char *name, ctr_error_t *err)
 {
-  const char *root = store_root (ctx->store);
-  __attribute__ ((cleanup (archive_layout_clear))) struct archive_layout l = { 0 };
-  __attribute__ ((cleanup (pool_clear))) struct pool p = { 0 };
-  cleanup_close int fd = -1, rootfd = -1, dfd = -1;
-  cleanup_free char *tmp = NULL;
-  enum archive_compression c = ARCHIVE_PLAIN;
+  cleanup_close int fd = -1;
   struct stat st;
-  int r;
 
   if (name && validate_container_id (name, err) < 0)
     return -1;
-  if (is_rootless ())
-    return ctr_error (err, 0,
-                      "import: not available rootless yet (tar would lose the owners of "
-                      "files mapped to subordinate ids)");
   fd = open (file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return ctr_error (err, errno, "import: open `%s`", file);
@@ -524,6 +515,21 @@ system_import (const struct ctr_context *ctx, const char *file, const char *name
                       "import: `%s` can be written by others (owner %u, mode %04o), who could "
                       "change it between its check and its unpacking: copy it first",
                       file, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+  return steal_fd (fd);
+}
+
+static int
+import_here (const struct ctr_context *ctx, int fd, const char *file, const char *name,
+             const char *pool, char **made, ctr_error_t *err)
+{
+  const char *root = store_root (ctx->store);
+  __attribute__ ((cleanup (archive_layout_clear))) struct archive_layout l = { 0 };
+  __attribute__ ((cleanup (pool_clear))) struct pool p = { 0 };
+  cleanup_close int rootfd = -1, dfd = -1;
+  cleanup_free char *tmp = NULL;
+  enum archive_compression c = ARCHIVE_PLAIN;
+  int r;
+
   if (pool_load (root, pool ? pool : POOL_DEFAULT, &p, err) < 0)
     return ctr_error_wrap (err, "import");
   if (detect_compression (fd, file, &c, err) < 0 || list_archive (fd, file, c, &l, err) < 0)
@@ -553,4 +559,24 @@ system_import (const struct ctr_context *ctx, const char *file, const char *name
   if (made)
     *made = xstrdup (name);
   return 0;
+}
+
+static int
+import_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  return import_here (v->ctx, v->fd, v->a, v->b, v->c, out, err);
+}
+
+/* An unprivileged user's import runs as root of its user namespace (userns_as_root): the
+   archive's ids are the container's, which its mapping gives the files on disk. */
+int
+system_import (const struct ctr_context *ctx, const char *file, const char *name, const char *pool,
+               char **made, ctr_error_t *err)
+{
+  cleanup_close int fd = import_open (file, name, err);
+  struct userns_verb v = { .ctx = ctx, .fd = fd, .a = file, .b = name, .c = pool };
+  if (fd < 0)
+    return -1;
+  return userns_as_root (import_fn, &v, made, err);
 }

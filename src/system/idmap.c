@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "namespaces/namespaces.h"
 #include "oci/oci.h"
 #include "system/config_keys_process.h"
 #include "system/idmap.h"
@@ -360,6 +361,48 @@ set_userns_caps (json_node *config, bool on)
     config_seccomp_default (config);
 }
 
+/* "uidMappings" of an unprivileged user's containers: its own id as 0, its subordinate
+   range (when it has one) from 1. */
+static json_node *
+rootless_mapping (uint32_t id, uint32_t start, uint32_t count)
+{
+  json_node *a = jnode_new_array (), *o = jnode_new_object ();
+  jnode_set (o, "containerID", jnode_new_uint (0));
+  jnode_set (o, "hostID", jnode_new_uint (id));
+  jnode_set (o, "size", jnode_new_uint (1));
+  jnode_append (a, o);
+  if (count == 0)
+    return a;
+  o = jnode_new_object ();
+  jnode_set (o, "containerID", jnode_new_uint (1));
+  jnode_set (o, "hostID", jnode_new_uint (start));
+  jnode_set (o, "size", jnode_new_uint (count));
+  jnode_append (a, o);
+  return a;
+}
+
+/* An unprivileged user's containers all have its own mapping (no range in ctr.json), on
+   the tree as it is (no idmapped mount: that takes root), whatever store a config came
+   from (an archive of root's, a snapshot). */
+static void
+apply_rootless (json_node *config, json_node *linux_, json_node *nss)
+{
+  struct oci_rootless_ids ids;
+
+  ns_rootless_ids (&ids);
+  if (namespace_index (nss, "user") < 0)
+    {
+      json_node *ns = jnode_new_object ();
+      jnode_set (ns, "type", jnode_new_string ("user"));
+      jnode_append (nss, ns);
+    }
+  jnode_set (linux_, "uidMappings", rootless_mapping (ids.uid, ids.subuid_start, ids.subuid_count));
+  jnode_set (linux_, "gidMappings", rootless_mapping (ids.gid, ids.subgid_start, ids.subgid_count));
+  set_root_idmap (config, false);
+  if (namespace_index (nss, "network") < 0)
+    set_sys (config, true);
+}
+
 void
 idmap_config_apply (json_node *config, const struct store_meta *m)
 {
@@ -368,6 +411,11 @@ idmap_config_apply (json_node *config, const struct store_meta *m)
   ssize_t i = namespace_index (nss, "user");
   bool on = m->idmap_count > 0;
 
+  if (is_rootless ())
+    {
+      apply_rootless (config, linux_, nss);
+      return;
+    }
   if (on && i < 0)
     {
       json_node *ns = jnode_new_object ();
@@ -391,6 +439,24 @@ idmap_config_apply (json_node *config, const struct store_meta *m)
   set_root_idmap (config, on && !m->idmap_shifted);
   if (namespace_index (nss, "network") < 0)
     set_sys (config, on);
+}
+
+bool
+idmap_config_has_userns (int dirfd)
+{
+  cleanup_free char *text = NULL;
+  json_node *config;
+  size_t len;
+  bool r;
+
+  if (read_file_at (dirfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, NULL) < 0)
+    return false;
+  config = jnode_parse (text, "config.json", NULL);
+  if (config == NULL)
+    return false;
+  r = namespace_index (jnode_get (jnode_get (config, "linux"), "namespaces"), "user") >= 0;
+  jnode_free (config);
+  return r;
 }
 
 int

@@ -27,8 +27,11 @@ int idmap_allocate (int rootfd, int dirfd, const char *name, struct store_meta *
    no other container's of the store rootfd: an error naming it when it does. */
 int idmap_check_free (int rootfd, int dirfd, const char *name, ctr_error_t *err);
 /* config.json made to match m: a user namespace with m's range, the rootfs idmapped onto
-   "/" (unless shifted on disk), /sys bound when there is no netns; or none of that. */
+   "/" (unless shifted on disk), /sys bound when there is no netns; or none of that. For an
+   unprivileged user, its own mapping, whatever m says. */
 void idmap_config_apply (json_node *config, const struct store_meta *m);
+/* The stored config.json of dirfd has a user namespace (false when it cannot be read). */
+bool idmap_config_has_userns (int dirfd);
 /* The stored config.json of dirfd made to match m (checked by the OCI parser, written
    atomically). */
 int idmap_config_rewrite (int dirfd, const struct store_meta *m, ctr_error_t *err);

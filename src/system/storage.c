@@ -45,11 +45,6 @@ system_open_stopped (const struct ctr_context *ctx, const char *name, const char
   cleanup_close int fd = -1;
   enum system_status st;
 
-  if (is_rootless ())
-    return ctr_error (err, 0,
-                      "%s `%s`: not available rootless yet (it would lose the owners of files "
-                      "mapped to subordinate ids)",
-                      what, name);
   fd = store_open (store_root (ctx->store), name, err);
   if (fd < 0 || store_lock (fd, err) < 0)
     return -1;
@@ -183,7 +178,19 @@ system_meta_write_copy (const struct ctr_context *ctx, int dfd, const char *name
   struct store_meta was = *m;
   int r;
 
-  if (m->idmap_count == 0)
+  if (is_rootless ())
+    {
+      /* an unprivileged user's containers share its one mapping (an archive of root's
+         named a range of root's) */
+      m->idmap_uid = m->idmap_gid = m->idmap_count = 0;
+      m->idmap_shifted = false;
+      if (store_meta_write (dfd, m, err) < 0)
+        return -1;
+      return idmap_config_rewrite (dfd, m, err);
+    }
+  /* privileged; or in a user namespace with no range of root's: an unprivileged user's
+     container (imported), which gets a range here as root's unprivileged ones have */
+  if (m->idmap_count == 0 && !idmap_config_has_userns (dfd))
     return store_meta_write (dfd, m, err);
   /* an id range of its own (the copy's files stay owned by 0: idmapped at start; where
      they were shifted into the original's range, into its own) */
@@ -244,11 +251,23 @@ clone_make (const struct ctr_context *ctx, const char *src, const char *dst, boo
   return 0;
 }
 
+static int
+clone_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  (void)out;
+  return clone_make (v->ctx, v->a, v->b, v->flag, false, NULL, err);
+}
+
+/* The storage verbs of an unprivileged user run as root of a user namespace with its
+   mapping (userns_as_root): its containers' trees hold files of its subordinate range,
+   which only there are copied with their owners. */
 int
 system_clone (const struct ctr_context *ctx, const char *src, const char *dst, bool snapshot,
               ctr_error_t *err)
 {
-  return clone_make (ctx, src, dst, snapshot, false, NULL, err);
+  struct userns_verb v = { .ctx = ctx, .a = src, .b = dst, .flag = snapshot };
+  return userns_as_root (clone_fn, &v, NULL, err);
 }
 
 int
@@ -258,6 +277,8 @@ system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const ch
   cleanup_close int dfd = -1;
 
   *exit_status = 0;
+  if (is_rootless ())
+    return ctr_error (err, 0, "clone `%s`: --ephemeral needs root (an overlay mount)", src);
   if (clone_make (ctx, src, dst, snapshot, true, &dfd, err) < 0)
     return -1;
   /* started under the lock taken at the staging: no one sees it stopped and unstarted */
@@ -431,9 +452,9 @@ snapshot_fill (const struct ctr_context *ctx, int fd, int dfd, const char *name,
   return write_file_at (dfd, SNAPSHOT_META, text, len, 0600, err);
 }
 
-int
-system_snapshot_create (const struct ctr_context *ctx, const char *name, const char *snap,
-                        const char *comment, char **made, ctr_error_t *err)
+static int
+snapshot_create (const struct ctr_context *ctx, const char *name, const char *snap,
+                 const char *comment, char **made, ctr_error_t *err)
 {
   cleanup_close int fd = -1, sfd = -1, dfd = -1;
   cleanup_free char *chosen = NULL, *tmp = NULL;
@@ -471,6 +492,21 @@ system_snapshot_create (const struct ctr_context *ctx, const char *name, const c
   if (made)
     *made = steal_ptr (chosen);
   return 0;
+}
+
+static int
+snapshot_create_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  return snapshot_create (v->ctx, v->a, v->b, v->c, out, err);
+}
+
+int
+system_snapshot_create (const struct ctr_context *ctx, const char *name, const char *snap,
+                        const char *comment, char **made, ctr_error_t *err)
+{
+  struct userns_verb v = { .ctx = ctx, .a = name, .b = snap, .c = comment };
+  return userns_as_root (snapshot_create_fn, &v, made, err);
 }
 
 static int
@@ -595,9 +631,9 @@ restore_meta (int fd, int snapfd, const char *name, ctr_error_t *err)
   return r;
 }
 
-int
-system_snapshot_restore (const struct ctr_context *ctx, const char *name, const char *snap,
-                         ctr_error_t *err)
+static int
+snapshot_restore (const struct ctr_context *ctx, const char *name, const char *snap,
+                  ctr_error_t *err)
 {
   cleanup_close int fd = -1, sfd = -1, snapfd = -1;
   cleanup_free char *from = NULL, *to = store_path (ctx, name, ROOTFS_NEW);
@@ -665,9 +701,9 @@ fail:
   return ctr_error_wrap (err, "snapshot restore `%s`", name);
 }
 
-int
-system_snapshot_remove (const struct ctr_context *ctx, const char *name, const char *snap,
-                        ctr_error_t *err)
+static int
+snapshot_remove (const struct ctr_context *ctx, const char *name, const char *snap,
+                 ctr_error_t *err)
 {
   cleanup_close int fd = -1, sfd = -1;
   cleanup_free char *gone = NULL;
@@ -682,13 +718,48 @@ system_snapshot_remove (const struct ctr_context *ctx, const char *name, const c
   return remove_snapshot_dir (sfd, gone, err);
 }
 
+/* restore (flag) or rm of snapshot b of container a */
+static int
+snapshot_verb_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  (void)out;
+  return v->flag ? snapshot_restore (v->ctx, v->a, v->b, err)
+                 : snapshot_remove (v->ctx, v->a, v->b, err);
+}
+
+int
+system_snapshot_restore (const struct ctr_context *ctx, const char *name, const char *snap,
+                         ctr_error_t *err)
+{
+  struct userns_verb v = { .ctx = ctx, .a = name, .b = snap, .flag = true };
+  return userns_as_root (snapshot_verb_fn, &v, NULL, err);
+}
+
+int
+system_snapshot_remove (const struct ctr_context *ctx, const char *name, const char *snap,
+                        ctr_error_t *err)
+{
+  struct userns_verb v = { .ctx = ctx, .a = name, .b = snap };
+  return userns_as_root (snapshot_verb_fn, &v, NULL, err);
+}
+
 /* ------------------------------------------------------------------ move */
+
+static int
+move_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  cleanup_close int fd = system_open_stopped (v->ctx, v->a, "move", err);
+  (void)out;
+  if (fd < 0)
+    return -1;
+  return move_run (fd, store_root (v->ctx->store), v->a, v->b, err);
+}
 
 int
 system_move (const struct ctr_context *ctx, const char *name, const char *pool, ctr_error_t *err)
 {
-  cleanup_close int fd = system_open_stopped (ctx, name, "move", err);
-  if (fd < 0)
-    return -1;
-  return move_run (fd, store_root (ctx->store), name, pool, err);
+  struct userns_verb v = { .ctx = ctx, .a = name, .b = pool };
+  return userns_as_root (move_fn, &v, NULL, err);
 }

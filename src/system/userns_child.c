@@ -7,7 +7,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,17 +73,55 @@ userns_child_map (pid_t pid, int p[4], ctr_error_t *err)
   return r;
 }
 
-/* A tree whose directories belong to the container's other users (a package's 0700
-   directory, systemd's /run/systemd/netif/links) cannot be emptied by the user itself:
-   its root in the user namespace can (CAP_DAC_OVERRIDE over the ids mapped there). */
+/* The child's answer: "o" and *out, or "e", the error's status, a newline and its
+   message. */
+static void
+send_answer (int fd, int r, const char *out, const ctr_error_t e)
+{
+  cleanup_free char *msg = NULL;
+
+  if (r == 0)
+    msg = xasprintf ("o%s", out ? out : "");
+  else
+    msg = xasprintf ("e%d\n%s", e ? e->status : 0, e && e->msg ? e->msg : "failed");
+  (void)!write (fd, msg, strlen (msg));
+}
+
 static int
-remove_in_userns (int dirfd, const char *name, ctr_error_t *err)
+take_answer (const char *msg, size_t n, int status, char **out, ctr_error_t *err)
+{
+  const char *nl;
+
+  if (n > 0 && msg[0] == 'o' && WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    {
+      if (out)
+        *out = n > 1 ? xstrdup (msg + 1) : NULL;
+      return 0;
+    }
+  if (n > 0 && msg[0] == 'e' && (nl = strchr (msg, '\n')) != NULL)
+    return ctr_error_set_raw (err, atoi (msg + 1), nl + 1);
+  if (WIFSIGNALED (status))
+    return ctr_error (err, 0, "as root of a user namespace: killed by signal %d",
+                      WTERMSIG (status));
+  return ctr_error (err, 0, "could not work as root of a user namespace");
+}
+
+int
+userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
 {
   int p[4] = { -1, -1, -1, -1 }, ep[2] = { -1, -1 }, status = 0;
-  char msg[512], *say;
+  cleanup_free char *msg = xmalloc (USERNS_ANSWER_MAX + 1);
+  pid_t pid, parent = getpid ();
   ssize_t n = 0;
-  pid_t pid;
 
+  if (out)
+    *out = NULL;
+  /* root on the host, or already root of the user's namespace */
+  if (geteuid () == 0)
+    return fn (arg, out, err);
+  /* read before the fork: the child is root in its namespace */
+  (void)is_rootless ();
+  (void)ns_rootless_ids (&(struct oci_rootless_ids){ 0 });
   if (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (p + 2, O_CLOEXEC) < 0 || pipe2 (ep, O_CLOEXEC) < 0)
     {
       for (size_t i = 0; i < 4; i++)
@@ -101,40 +141,61 @@ remove_in_userns (int dirfd, const char *name, ctr_error_t *err)
   if (pid == 0)
     {
       ctr_error_t e = NULL;
+      char *o = NULL;
+      int r;
+
       close (ep[0]);
+      /* a kill of ctr ends its work too, where a kill of a root ctr would have */
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+        _exit (126);
       if (userns_child_enter (p) < 0)
         _exit (126);
-      if (remove_tree_at (dirfd, name, &e) == 0)
-        _exit (0);
-      say = ctr_error_string (e);
-      _exit (write (ep[1], say, strlen (say)) < 0 ? 2 : 1);
+      r = fn (arg, out ? &o : NULL, &e);
+      send_answer (ep[1], r, o, e);
+      _exit (r == 0 ? 0 : 1);
     }
   close (ep[1]);
   if (userns_child_map (pid, p, err) < 0)
     kill (pid, SIGKILL);
   else
-    n = read (ep[0], msg, sizeof msg - 1);
+    n = read_all (ep[0], msg, USERNS_ANSWER_MAX);
   close (ep[0]);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (*err)
     return -1;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      msg[n > 0 ? n : 0] = '\0';
-      return ctr_error (err, 0, "%s (as root of the user namespace)",
-                        n > 0 ? msg : "could not remove it in a user namespace");
-    }
-  return 0;
+  msg[n > 0 ? n : 0] = '\0';
+  return take_answer (msg, n > 0 ? (size_t)n : 0, status, out, err);
+}
+
+/* A tree whose directories belong to the container's other users (a package's 0700
+   directory, systemd's /run/systemd/netif/links) cannot be emptied by the user itself:
+   its root in the user namespace can (CAP_DAC_OVERRIDE over the ids mapped there). */
+struct remove_args
+{
+  int dirfd;
+  const char *name;
+};
+
+static int
+remove_fn (void *arg, char **out, ctr_error_t *err)
+{
+  struct remove_args *a = arg;
+  (void)out;
+  return remove_tree_at (a->dirfd, a->name, err);
 }
 
 int
 store_remove_tree_at (int dirfd, const char *name, ctr_error_t *err)
 {
+  struct remove_args a = { dirfd, name };
+
   if (remove_tree_at (dirfd, name, err) == 0)
     return 0;
-  if (!is_rootless () || ((*err)->status != EACCES && (*err)->status != EPERM))
+  if (geteuid () == 0 || !is_rootless () || ((*err)->status != EACCES && (*err)->status != EPERM))
     return -1;
   ctr_error_free (err);
-  return remove_in_userns (dirfd, name, err);
+  if (userns_as_root (remove_fn, &a, NULL, err) == 0)
+    return 0;
+  return ctr_error_wrap (err, "as root of the user namespace");
 }

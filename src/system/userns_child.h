@@ -3,6 +3,7 @@
 #ifndef CTR_USERNS_CHILD_H
 #define CTR_USERNS_CHILD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -13,6 +14,28 @@
    not use. */
 int userns_child_enter (int p[4]);
 int userns_child_map (pid_t pid, int p[4], ctr_error_t *err);
+
+/* fn(arg, out, err) as root: in place for root (or a child already root of the user's
+   namespace); for an unprivileged ctr in a child that is root of a user namespace with
+   the user's own mapping, as its containers have, where files of the subordinate range
+   keep their owners when copied, archived or unpacked, and the user's own files are
+   root's. The child's error (status and message) and *out (a string, or NULL) come back
+   to the caller; a kill of the caller kills the child. What the child changes in memory
+   stays in the child. */
+#define USERNS_ANSWER_MAX 8192
+typedef int (*userns_fn) (void *arg, char **out, ctr_error_t *err);
+int userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err);
+
+/* The arguments of a storage verb run through userns_as_root (src/system/storage.c,
+   archive.c, archive_import.c). */
+struct ctr_context;
+struct userns_verb
+{
+  const struct ctr_context *ctx;
+  const char *a, *b, *c;
+  bool flag;
+  int fd;
+};
 
 /* remove_tree_at, and when an unprivileged user may not (a directory of one of the
    container's other users), again as root of such a user namespace. */

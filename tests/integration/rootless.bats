@@ -56,6 +56,10 @@ teardown() {
 			as "$u" delete -f "$n" >/dev/null 2>&1 || true
 		done
 	done
+	# root's own, of the import test
+	for n in "$MARKER-r" "$MARKER-back"; do
+		"$CTR" destroy -f "$n" >/dev/null 2>&1 || true
+	done
 	pkill -KILL -f -- "$MARKER" 2>/dev/null || true
 	# the lxcfs test's own lxcfs, after the containers that used it
 	if [ -n "${LXCFS_PID:-}" ]; then
@@ -279,6 +283,122 @@ rl() {
 	assert_success
 	[ -z "$(ls -A "$HOMES/$RL_USER/data/ctr/containers")" ] ||
 		fail "left in the store: $(ls -A "$HOMES/$RL_USER/data/ctr/containers")"
+}
+
+# rl_owner PATH: "UID:GID MODE" of PATH on the host.
+rl_owner() {
+	stat -c '%u:%g %a' "$1"
+}
+
+@test "rootless snapshot, restore, clone, export, import and move keep the owners of the subordinate range" {
+	local store=$HOMES/$RL_USER/data/ctr/containers
+	run as "$RL_USER" create -t busybox "$MARKER" --net none
+	assert_success
+	# a directory of another id of the range, closed to others (the user alone cannot
+	# read it, nor give a copy its owner)
+	local root=$store/$MARKER/rootfs
+	mkdir -p "$root/var/lib/pg"
+	echo data >"$root/var/lib/pg/f"
+	chown "$RL_USER:" "$root/var" "$root/var/lib"
+	chown -R 300070:300071 "$root/var/lib/pg"
+	chmod 0700 "$root/var/lib/pg"
+	chmod 0600 "$root/var/lib/pg/f"
+
+	run as "$RL_USER" snapshot create "$MARKER" s1
+	assert_success
+	[ "$(rl_owner "$store/$MARKER/snapshots/s1/rootfs/var/lib/pg/f")" = "300070:300071 600" ]
+	# what a restore must take back
+	touch "$root/after-s1"
+	chown -R 300009:300009 "$root/var/lib/pg"
+	run as "$RL_USER" snapshot restore "$MARKER" s1
+	assert_success
+	[ ! -e "$store/$MARKER/rootfs/after-s1" ] || fail "a file made after the snapshot is still there"
+	[ "$(rl_owner "$store/$MARKER/rootfs/var/lib/pg")" = "300070:300071 700" ]
+
+	run as "$RL_USER" clone "$MARKER" "$MARKER-c"
+	assert_success
+	[ "$(rl_owner "$store/$MARKER-c/rootfs/var/lib/pg/f")" = "300070:300071 600" ]
+	[ "$(cat "$store/$MARKER-c/rootfs/var/lib/pg/f")" = data ]
+
+	# the archive holds the ids inside the container (the range starts at 1: 0 is the user)
+	run as "$RL_USER" export "$MARKER" "$HOMES/$RL_USER/c.tar"
+	assert_success
+	run tar -tvf "$HOMES/$RL_USER/c.tar" --numeric-owner "$MARKER/rootfs/var/lib/pg/f"
+	assert_success
+	assert_output_contains " 71/72 "
+	run as "$RL_USER" import "$HOMES/$RL_USER/c.tar" "$MARKER-i"
+	assert_success
+	[ "$(rl_owner "$store/$MARKER-i/rootfs/var/lib/pg/f")" = "300070:300071 600" ]
+	[ "$(stat -c %u "$store/$MARKER-i/rootfs/etc/passwd")" = "$(id -u "$RL_USER")" ]
+
+	# and into another pool and back
+	run as "$RL_USER" pool create "p$$" --type dir --path "$HOMES/$RL_USER/pool"
+	assert_success
+	run as "$RL_USER" move "$MARKER-i" --pool "p$$"
+	assert_success
+	[ "$(rl_owner "$HOMES/$RL_USER/pool/$MARKER-i/var/lib/pg/f")" = "300070:300071 600" ]
+	run as "$RL_USER" start "$MARKER-i"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER-i" -- stat -c '%u:%g' /var/lib/pg/f
+	assert_success
+	[ "$output" = "71:72" ]
+	run as "$RL_USER" stop -t 1 "$MARKER-i"
+
+	run as "$RL_USER" snapshot rm "$MARKER" s1
+	assert_success
+	for n in "$MARKER" "$MARKER-c" "$MARKER-i"; do
+		run as "$RL_USER" destroy "$n"
+		assert_success
+	done
+	run as "$RL_USER" pool rm "p$$"
+	assert_success
+	[ -z "$(ls -A "$store" | grep -vx .pools)" ] || fail "left in the store: $(ls -A "$store")"
+}
+
+@test "an export of root's unprivileged container imports for a user, in the user's mapping, and back for root, in a range of root's" {
+	local store=$HOMES/$RL_USER/data/ctr/containers uid
+	uid=$(id -u "$RL_USER")
+	run "$CTR" create -t busybox "$MARKER-r" --net none
+	assert_success
+	run "$CTR" export "$MARKER-r" "$HOMES/r.tar"
+	assert_success
+	"$CTR" destroy "$MARKER-r"
+	chmod 0644 "$HOMES/r.tar"
+
+	run as "$RL_USER" import "$HOMES/r.tar" "$MARKER"
+	assert_success
+	[ "$(stat -c %u "$store/$MARKER/rootfs/etc/passwd")" = "$uid" ]
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- cat /proc/self/uid_map
+	assert_success
+	[ "$(awk 'NR == 1 {print $1, $2}' <<<"$output")" = "0 $uid" ] || fail "uid_map: $output"
+	run as "$RL_USER" stop -t 1 "$MARKER"
+	# a snapshot's config (restored) keeps the user's mapping
+	run as "$RL_USER" snapshot create "$MARKER" s
+	assert_success
+	run as "$RL_USER" snapshot restore "$MARKER" s
+	assert_success
+	[ "$(jq -r '.linux.uidMappings[0].hostID' "$store/$MARKER/config.json")" = "$uid" ]
+	run as "$RL_USER" export "$MARKER" "$HOMES/$RL_USER/u.tar"
+	assert_success
+
+	# root takes it only as its own file
+	cp "$HOMES/$RL_USER/u.tar" "$HOMES/u.tar"
+	run "$CTR" import "$HOMES/u.tar" "$MARKER-back"
+	assert_success
+	run "$CTR" config "$MARKER-back" get idmap
+	assert_success
+	[ "$output" != false ] || fail "imported privileged: $output"
+	run "$CTR" start "$MARKER-back"
+	assert_success
+	run "$CTR" exec "$MARKER-back" -- sh -c 'cat /proc/self/uid_map; stat -c %u /etc/passwd'
+	assert_success
+	"$CTR" stop -t 1 "$MARKER-back" || true
+	"$CTR" destroy -f "$MARKER-back"
+	[ "$(awk 'NR == 1 {print $1, $3}' <<<"$output")" = "0 65536" ] || fail "uid_map: $output"
+	[ "$(awk 'NR == 1 {print $2}' <<<"$output")" != "$uid" ] || fail "root's import runs as the user: $output"
+	[ "$(tail -n 1 <<<"$output")" = 0 ] || fail "/etc/passwd not root's inside: $output"
 }
 
 @test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
