@@ -26,8 +26,10 @@
 #include "system/store.h"
 #include "system/pool_volume.h"
 #include "system/pool_mapped.h"
+#include "system/userns_child.h"
 
 #define MAX_STACK 8
+#define RUN_CONFIG "config.json" /* in the layer: the config of the run, where it differs */
 
 bool
 ephemeral_active (int dfd)
@@ -112,7 +114,8 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
   if (ephemeral_unmap (dfd, err) < 0
       || (is_mountpoint_at (dfd, EPHEMERAL_LAYER) && unmount (layer, err) < 0))
     return ctr_error_wrap (err, "container `%s`: ephemeral layer", name);
-  if (remove_tree_at (dfd, EPHEMERAL_LAYER, err) < 0)
+  /* (an unprivileged user's upper holds files of its subordinate range) */
+  if (store_remove_tree_at (dfd, EPHEMERAL_LAYER, err) < 0)
     return ctr_error_wrap (err, "container `%s`: ephemeral layer", name);
   return 0;
 }
@@ -126,7 +129,6 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
    into the range on disk, only the upper directory needs an owner: the container's root. */
 
 #define DATA "data"
-#define RUN_CONFIG "config.json"
 
 /* .ephemeral/config.json: the container's config without the idmapped bind of "/" (the
    overlay's layers are idmapped already, and an overlay cannot be idmapped again). */
@@ -233,6 +235,57 @@ mount_tmpfs_layer (int dfd, const char *dirpath, ctr_error_t *err)
   return 0;
 }
 
+/* An unprivileged user's run: nothing is mounted on the host (that takes root). The run's
+   config (.ephemeral/config.json) has the overlay mounted onto "/" first, by the container's
+   setup in its own user and mount namespaces, where the kernel lets the user mount one;
+   `userxattr` keeps overlayfs's own attributes in the user.* namespace, which needs no
+   privilege. */
+static int
+rootless_layer (int dfd, const char *dirpath, const char *name, const char *lower, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL, *out = NULL;
+  cleanup_free char *lowerdir = xasprintf ("lowerdir=%s", lower);
+  cleanup_free char *upperdir = xasprintf ("upperdir=%s/%s/upper", dirpath, EPHEMERAL_LAYER);
+  cleanup_free char *workdir = xasprintf ("workdir=%s/%s/work", dirpath, EPHEMERAL_LAYER);
+  const char *const opts[] = { lowerdir, upperdir, workdir, "userxattr", NULL };
+  json_node *config, *mounts, *was, *m, *o;
+  cleanup_close int lfd = -1;
+  size_t len;
+
+  if (strpbrk (lower, ",") || strpbrk (dirpath, ",:"))
+    return ctr_error (err, 0, "container `%s`: --ephemeral: `%s` has a comma or colon in it", name,
+                      strpbrk (dirpath, ",:") ? dirpath : lower);
+  if (ephemeral_end (dfd, name, err) < 0)
+    return -1;
+  if (mkdirat (dfd, EPHEMERAL_LAYER, 0700) < 0
+      || (lfd = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0
+      || mkdirat (lfd, "upper", 0755) < 0 || mkdirat (lfd, "work", 0700) < 0)
+    return ctr_error (err, errno, "container `%s`: create `%s`", name, EPHEMERAL_LAYER);
+  if (read_file_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+    return -1;
+  config = jnode_parse (text, "config.json", err);
+  if (config == NULL)
+    return -1;
+  m = jnode_new_object ();
+  jnode_set (m, "destination", jnode_new_string ("/"));
+  jnode_set (m, "type", jnode_new_string ("overlay"));
+  jnode_set (m, "source", jnode_new_string ("overlay"));
+  o = jnode_new_array ();
+  for (const char *const *p = opts; *p; p++)
+    jnode_append (o, jnode_new_string (*p));
+  jnode_set (m, "options", o);
+  /* first: every other mount goes onto the overlay */
+  was = jnode_take (config, "mounts");
+  mounts = jnode_array_member (config, "mounts", true);
+  jnode_append (mounts, m);
+  for (size_t i = 0; i < jnode_len (was); i++)
+    jnode_append (mounts, jnode_copy (jnode_at (was, i)));
+  jnode_free (was);
+  out = jnode_to_string (config, &len);
+  jnode_free (config);
+  return write_file_at (lfd, RUN_CONFIG, out, len, 0600, err);
+}
+
 /* The layer of a run over lower: recorded (the directory) before it is mounted. */
 static int
 layer_begin (int dfd, const char *dirpath, const char *name, const char *lower,
@@ -278,14 +331,13 @@ ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t *er
   struct store_meta m;
   int r;
 
-  if (is_rootless ())
-    return ctr_error (err, 0, "container `%s`: --ephemeral needs root (an overlay mount)", name);
   if (store_meta_read (dfd, name, &m, err) < 0)
     return -1;
   /* an overlay pool's layers are stacked on directly (no overlay over an overlay) */
   if (lower == NULL)
     lower = pool_volume_rootfs (dfd, dirpath);
-  r = layer_begin (dfd, dirpath, name, lower, &m, err);
+  r = is_rootless () ? rootless_layer (dfd, dirpath, name, lower, err)
+                     : layer_begin (dfd, dirpath, name, lower, &m, err);
   store_meta_clear (&m);
   if (r < 0)
     {

@@ -277,8 +277,13 @@ system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const ch
   cleanup_close int dfd = -1;
 
   *exit_status = 0;
+  /* (the copy would be made as root of the user's namespace, in a child, and the lock
+     that keeps it from being reaped before it starts cannot be handed back from there yet) */
   if (is_rootless ())
-    return ctr_error (err, 0, "clone `%s`: --ephemeral needs root (an overlay mount)", src);
+    return ctr_error (
+        err, 0,
+        "clone `%s`: --ephemeral needs root (`clone`, then `start --ephemeral` of the clone, runs it on a throw-away layer)",
+        src);
   if (clone_make (ctx, src, dst, snapshot, true, &dfd, err) < 0)
     return -1;
   /* started under the lock taken at the staging: no one sees it stopped and unstarted */

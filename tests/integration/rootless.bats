@@ -401,6 +401,40 @@ rl_owner() {
 	[ "$(tail -n 1 <<<"$output")" = 0 ] || fail "/etc/passwd not root's inside: $output"
 }
 
+@test "rootless start --ephemeral: the run writes a throw-away layer the container mounts itself, gone at its stop" {
+	local store=$HOMES/$RL_USER/data/ctr/containers
+	run as "$RL_USER" create -t busybox "$MARKER" --net none
+	assert_success
+	run as "$RL_USER" start --ephemeral "$MARKER"
+	assert_success
+	# a file of root inside and one of another id of the range (removed as that range's)
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c \
+		'echo run >/etc/eph && mkdir /var/db && echo x >/var/db/f && chown -R 5:5 /var/db && chmod 700 /var/db && cat /etc/eph'
+	assert_success
+	[ "$output" = run ]
+	[ ! -e "$store/$MARKER/rootfs/etc/eph" ] || fail "the run wrote the container's rootfs"
+	[ -e "$store/$MARKER/.ephemeral/upper/etc/eph" ] || fail "no layer in the store"
+	# nothing mounted in the host's namespace: the container mounted its overlay itself
+	! grep -F "$store/$MARKER" /proc/self/mountinfo || fail "a mount on the host"
+	run as "$RL_USER" ls --format json
+	[ "$(jq -r --arg n "$MARKER" '.[] | select(.name == $n) | .ephemeral' <<<"$output")" = true ] || fail "$output"
+	run as "$RL_USER" stop -t 1 "$MARKER"
+	[ ! -e "$store/$MARKER/.ephemeral" ] || fail "the layer is left: $(find "$store/$MARKER/.ephemeral")"
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c 'ls /etc/eph /var/db 2>&1; true'
+	[[ $output == *"No such file"* ]] || fail "the run's changes are still there: $output"
+	run as "$RL_USER" stop -t 1 "$MARKER"
+	# an ephemeral clone is root's yet: refused in one line that says what does it, nothing made
+	run as "$RL_USER" clone --ephemeral "$MARKER" "$MARKER-e"
+	assert_failure
+	[[ $output == *"--ephemeral needs root"*"start --ephemeral"* ]] || fail "$output"
+	[ "$(wc -l <<<"$output")" = 1 ] || fail "more than one line: $output"
+	[ ! -e "$store/$MARKER-e" ] && [ ! -e "$store/.$MARKER-e.new" ] || fail "the clone was made"
+	run as "$RL_USER" destroy "$MARKER"
+	assert_success
+}
+
 @test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
 	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] ||
 		skip "a pure cgroup v2 host: whether the user has a delegated subtree depends on its session"
