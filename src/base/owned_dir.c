@@ -85,21 +85,26 @@ owned_dir_check (int fd, const char *path, const char *what, ctr_error_t *err)
   return stat_check (&st, path, what, err);
 }
 
+/* The error of a failed stat or open (verb) of path: "does not exist" for ENOENT; errno
+   stays e (callers tell a missing directory from a refused one by it). */
+static int
+missing_error (int e, const char *verb, const char *path, const char *what, ctr_error_t *err)
+{
+  if (e == ENOENT)
+    ctr_error (err, 0, "%s `%s` does not exist", what, path);
+  else
+    ctr_error (err, e, "%s %s `%s`", verb, what, path);
+  errno = e;
+  return -1;
+}
+
 int
 owned_subdir_check (int dirfd, const char *name, const char *path, const char *what,
                     ctr_error_t *err)
 {
   struct stat st;
   if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    {
-      int e = errno;
-      if (e == ENOENT)
-        ctr_error (err, 0, "%s `%s` does not exist", what, path);
-      else
-        ctr_error (err, e, "stat %s `%s`", what, path);
-      errno = e;
-      return -1;
-    }
+    return missing_error (errno, "stat", path, what, err);
   if (stat_check (&st, path, what, err) < 0)
     return (errno = 0), -1;
   return 0;
@@ -219,15 +224,7 @@ owned_subdir_open (int dirfd, const char *name, const char *path, const char *wh
 {
   cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    {
-      int e = errno;
-      if (e == ENOENT)
-        ctr_error (err, 0, "%s `%s` does not exist", what, path);
-      else
-        ctr_error (err, e, "open %s `%s`", what, path);
-      errno = e;
-      return -1;
-    }
+    return missing_error (errno, "open", path, what, err);
   if (owned_dir_check (fd, path, what, err) < 0)
     return (errno = 0), -1;
   return steal_fd (fd);
