@@ -3,23 +3,27 @@
 # `lxc-copy -s` (and the full copies, `ctr clone` and `lxc-copy`), of the same root
 # filesystem, on btrfs (a loop image made here) and overlay. A benchmark, not a test.
 #
-#   sudo bench/clone.sh [--runs N] [--size MB] [--raw FILE]
+#   sudo bench/clone.sh [--runs N] [--size MB] [--template T] [--pools LIST] [--raw FILE]
 #
-# The source is a busybox system container (ctr's template) with SIZE MiB of files added
-# (SIZE one-MiB files of random data and 2000 files of 4 KiB); the LXC source is a copy of
-# the same tree. Each clone is timed alone (wall clock, from before the command to its
+# The source is a system container of ctr's template T (busybox, or debian) with SIZE MiB
+# of files added (SIZE one-MiB files of random data and 2000 files of 4 KiB; none with
+# --size 0); the LXC source is a copy of the same tree. Pools: btrfs (a loop image), dir
+# and overlay (on the filesystem of /var/tmp), and lvm (a thin pool on a loop device) where
+# the kernel has device-mapper; --pools "btrfs overlay dir lvm" (the default) picks some. Each clone is timed alone (wall clock, from before the command to its
 # exit); its disk is what it holds of its own after a sync: on btrfs the exclusive bytes
 # of its tree (`btrfs filesystem du`), elsewhere `du -x` of its directories. Needs root, ctr ($CTR, else ./src/ctr), lxc
-# (apt-get install lxc: only for this comparison), btrfs-progs, jq.
+# (apt-get install lxc rsync: only for this comparison), btrfs-progs, jq.
 set -euo pipefail
 
-RUNS=5 SIZE=200 RAW=''
+RUNS=5 SIZE=200 RAW='' TEMPLATE=busybox POOLS="btrfs overlay dir lvm"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2 && shift ;;
 	--size) SIZE=$2 && shift ;;
 	--raw) RAW=$2 && shift ;;
-	-h | --help) sed -n '2,14p' "$0" && exit 0 ;;
+	--template) TEMPLATE=$2 && shift ;;
+	--pools) POOLS=$2 && shift ;;
+	-h | --help) sed -n '2,17p' "$0" && exit 0 ;;
 	*) echo "clone.sh: unknown option $1" >&2 && exit 2 ;;
 	esac
 	shift
@@ -33,7 +37,7 @@ done
 
 W=$(mktemp -d /var/tmp/ctr-clone-bench.XXXXXX)
 chmod 700 "$W"
-LOOP=''
+LOOP='' LVLOOP='' VG=ctrbench$$
 export CTR_STORE=$W/store CTR_TEMPLATE_PATH=$HERE/templates CTR_INIT=$HERE/src/init/ctr-init
 export CTR_NETWORK_ROOT=$W/net
 ctr() { "$CTR" --root "$W/state" "$@"; }
@@ -41,8 +45,12 @@ ctr() { "$CTR" --root "$W/state" "$@"; }
 cleanup() {
 	set +e
 	for n in "$CTR_STORE"/*; do [ -e "$n" ] && ctr destroy -f "${n##*/}" >/dev/null 2>&1; done
-	for p in b1 o1; do ctr pool rm "$p" >/dev/null 2>&1; done
-	for d in "$W"/btrfs/lxc "$W"/lxc; do
+	for p in b1 o1 d1 l1; do ctr pool rm "$p" >/dev/null 2>&1; done
+	if [ -n "$LVLOOP" ]; then
+		vgremove -q -f "$VG" >/dev/null 2>&1
+		losetup -d "$LVLOOP"
+	fi
+	for d in "$W"/btrfs/lxc "$W"/lxc "$W"/lxcdir "$W"/lxclvm; do
 		[ -d "$d" ] || continue
 		for c in "$d"/*; do [ -d "$c" ] && lxc-destroy -P "$d" -n "${c##*/}" >/dev/null 2>&1; done
 	done
@@ -60,19 +68,26 @@ own_kib() {
 	local kind=$1 total=0 p
 	shift
 	sync
+	# lvm: what the thin pool took since the source was made
+	if [ "$kind" = lvm ]; then
+		echo $(($(pool_used_kib) - LVBASE))
+		return
+	fi
 	for p in "$@"; do
 		[ -e "$p" ] || continue
 		if [ "$kind" = btrfs ] && [ "$(stat -f -c %T "$p")" = btrfs ]; then
 			btrfs filesystem sync "$p" >/dev/null
 			total=$((total + $(btrfs filesystem du -s --raw "$p" | awk 'NR == 2 {print int($2 / 1024)}')))
 		else
-			total=$((total + $(du -skx "$p" | cut -f1)))
+			# (a store directory's rootfs is a mount or a link: the pool's volume)
+			total=$((total + $(du -skx "$p" --exclude="$CTR_STORE/*/rootfs" | cut -f1)))
 		fi
 	done
 	echo "$total"
 }
-# fill DIR: SIZE MiB in 1 MiB files, and 2000 small files
+# fill DIR: SIZE MiB in 1 MiB files, and 2000 small files (nothing with --size 0)
 fill() {
+	[ "$SIZE" != 0 ] || return 0
 	mkdir -p "$1/bench"
 	for i in $(seq "$SIZE"); do head -c 1048576 /dev/urandom >"$1/bench/big$i"; done
 	for i in $(seq 2000); do head -c 4096 /dev/urandom >"$1/bench/small$i"; done
@@ -112,6 +127,11 @@ measure() {
 		eval "${undo//\{\}/dst$i}" >/dev/null 2>&1
 	done
 }
+# KiB of the lvm thin pool's data in use
+pool_used_kib() {
+	lvs --noheadings --units k --nosuffix -o lv_size,data_percent "$VG/tp" |
+		awk '{printf "%d\n", $1 * $2 / 100}'
+}
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 report() {
 	local label=$1
@@ -121,15 +141,19 @@ report() {
 		"$(median <<<"${DISKS[$label]}")"
 }
 
+want() { [[ " $POOLS " == *" $1 "* ]]; }
+LABELS=()
+
 # --- btrfs: a loop image, a ctr pool and an lxcpath on it
-truncate -s $((SIZE * 6 + 1024))M "$W/btrfs.img"
+if want btrfs; then
+truncate -s $((SIZE * 6 + 4096))M "$W/btrfs.img"
 mkfs.btrfs -q "$W/btrfs.img" >/dev/null
 LOOP=$(losetup -f --show "$W/btrfs.img")
 mkdir "$W/btrfs"
 mount "$LOOP" "$W/btrfs"
 chmod 700 "$W/btrfs"
 ctr pool create b1 --type btrfs --path "$W/btrfs" >/dev/null
-ctr create -t busybox src --net none --pool b1 >/dev/null
+ctr create -t "$TEMPLATE" src --net none --pool b1 >/dev/null
 fill "$W/btrfs/src"
 lxc_source "$W/btrfs/lxc" "$W/btrfs/src" btrfs
 echo "rootfs: $(du -sh --apparent-size "$W/btrfs/src" | cut -f1), $(find "$W/btrfs/src" | wc -l) files; $RUNS runs each" >&2
@@ -142,19 +166,84 @@ measure "btrfs  ctr clone (cp --reflink=auto)" btrfs "$W/btrfs/{} $CTR_STORE/{}"
 	"$CTR" --root "$W/state" clone src {}
 measure "btrfs  lxc-copy (full)" btrfs "$W/btrfs/lxc/{}" "lxc-destroy -P '$W/btrfs/lxc' -n {}" -- \
 	lxc-copy -P "$W/btrfs/lxc" -n src -N {}
+LABELS+=("btrfs  ctr clone --snapshot" "btrfs  lxc-copy -s" "btrfs  ctr clone (cp --reflink=auto)"
+	"btrfs  lxc-copy (full)")
+fi
 
 # --- overlay: on the filesystem of /var/tmp
+if want overlay; then
 ctr pool create o1 --type overlay --path "$W/ovl" >/dev/null
-ctr create -t busybox osrc --net none --pool o1 >/dev/null
+ctr create -t "$TEMPLATE" osrc --net none --pool o1 >/dev/null
 fill "$CTR_STORE/osrc/rootfs"
 lxc_source "$W/lxc" "$CTR_STORE/osrc/rootfs" dir
-measure "overlay ctr clone --snapshot" dir "$W/ovl/{} $CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
+measure "overlay ctr clone --snapshot" dir "$W/ovl/{}/upper $W/ovl/{}/work $CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
 	"$CTR" --root "$W/state" clone --snapshot osrc {}
 measure "overlay lxc-copy -s -B overlay" dir "$W/lxc/{}" "lxc-destroy -P '$W/lxc' -n {}" -- \
 	lxc-copy -P "$W/lxc" -n src -N {} -s -B overlay
+LABELS+=("overlay ctr clone --snapshot" "overlay lxc-copy -s -B overlay")
+fi
+
+# --- dir: on the filesystem of /var/tmp (no copy-on-write: --snapshot is a copy too)
+if want dir; then
+ctr pool create d1 --type dir --path "$W/dir" >/dev/null
+ctr create -t "$TEMPLATE" dsrc --net none --pool d1 >/dev/null
+fill "$W/dir/dsrc"
+lxc_source "$W/lxcdir" "$W/dir/dsrc" dir
+measure "dir    ctr clone (cp --reflink=auto)" dir "$W/dir/{} $CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
+	"$CTR" --root "$W/state" clone dsrc {}
+measure "dir    lxc-copy (full)" dir "$W/lxcdir/{}" "lxc-destroy -P '$W/lxcdir' -n {}" -- \
+	lxc-copy -P "$W/lxcdir" -n src -N {}
+LABELS+=("dir    ctr clone (cp --reflink=auto)" "dir    lxc-copy (full)")
+fi
+
+# --- lvm: a thin pool on a loop device, where the kernel has device-mapper; LXC's source
+# is a thin volume of its own in the same pool
+if want lvm && command -v lvcreate >/dev/null && dmsetup version >/dev/null 2>&1; then
+	export LVM_SYSTEM_DIR=$W/lvm
+	mkdir -p "$LVM_SYSTEM_DIR"
+	printf 'devices {\n use_devicesfile = 0\n}\nactivation {\n udev_sync = 0\n udev_rules = 0\n}\n' \
+		>"$LVM_SYSTEM_DIR/lvm.conf"
+	truncate -s $((SIZE * 4 + 4096))M "$W/lvm.img"
+	LVLOOP=$(losetup -f --show "$W/lvm.img")
+	vgcreate -q "$VG" "$LVLOOP" >/dev/null
+	lvcreate -q -l 90%FREE -T "$VG/tp" >/dev/null
+	ctr pool create l1 --type lvm --vg "$VG" --thinpool tp >/dev/null
+	ctr create -t "$TEMPLATE" lsrc --net none --pool l1 --size $((SIZE + 1024))M >/dev/null
+	fill "$CTR_STORE/lsrc/rootfs"
+	sleep 5 # (ext4's lazy init is off in ctr's volumes; what is in flight lands)
+	LVBASE=$(pool_used_kib)
+	measure "lvm    ctr clone --snapshot" lvm "$CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
+		"$CTR" --root "$W/state" clone --snapshot lsrc {}
+	measure "lvm    ctr clone (a new thin volume, copied)" lvm "$CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
+		"$CTR" --root "$W/state" clone lsrc {}
+	LABELS+=("lvm    ctr clone --snapshot" "lvm    ctr clone (a new thin volume, copied)")
+	# LXC's source: a thin volume of its own holding the same tree
+	lvcreate -q -V $((SIZE + 1024))M -T "$VG/tp" -n lxcsrc >/dev/null
+	mkfs.ext4 -q "/dev/$VG/lxcsrc"
+	mkdir -p "$W/lxclvm/src/rootfs"
+	mount "/dev/$VG/lxcsrc" "$W/lxclvm/src/rootfs"
+	cp -a "$CTR_STORE/lsrc/rootfs/." "$W/lxclvm/src/rootfs/"
+	umount "$W/lxclvm/src/rootfs"
+	cat >"$W/lxclvm/src/config" <<-EOF
+		lxc.uts.name = src
+		lxc.rootfs.path = lvm:/dev/$VG/lxcsrc
+		lxc.net.0.type = empty
+	EOF
+	# (in the project's QEMU guest LXC fails to mount the origin to learn its filesystem)
+	if lxc-copy -P "$W/lxclvm" -n src -N probe -s >/dev/null 2>&1; then
+		lxc-destroy -P "$W/lxclvm" -n probe >/dev/null
+		sleep 5
+		LVBASE=$(pool_used_kib)
+		measure "lvm    lxc-copy -s" lvm "" "lxc-destroy -P '$W/lxclvm' -n {}" -- \
+			lxc-copy -P "$W/lxclvm" -n src -N {} -s
+		LABELS+=("lvm    lxc-copy -s")
+	else
+		echo "lvm: lxc-copy -s fails on this machine: not measured" >&2
+		lvremove -q -f "$VG/probe" >/dev/null 2>&1 || true
+	fi
+fi
 
 printf '%-44s %11s %11s %14s\n' "" "median" "fastest" "disk (median)"
-for l in "btrfs  ctr clone --snapshot" "btrfs  lxc-copy -s" "btrfs  ctr clone (cp --reflink=auto)" \
-	"btrfs  lxc-copy (full)" "overlay ctr clone --snapshot" "overlay lxc-copy -s -B overlay"; do
+for l in "${LABELS[@]}"; do
 	report "$l"
 done
