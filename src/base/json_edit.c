@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/json_edit.h"
 #include "base/memory.h"
+#include "base/util.h"
 
 json_node *
 jnode_parse (const char *text, const char *origin, ctr_error_t *err)
@@ -367,4 +368,15 @@ jnode_array_remove (json_node *arr, size_t i)
   memmove (&arr->u.array.values[i], &arr->u.array.values[i + 1],
            (arr->u.array.len - i - 1) * sizeof (json_node *));
   arr->u.array.len--;
+}
+
+json_node *
+jnode_read_at (int dirfd, const char *name, size_t max, ctr_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (read_file_at (dirfd, name, max, &text, &len, err) < 0)
+    return NULL;
+  return jnode_parse (text, name, err);
 }

@@ -14,6 +14,8 @@ typedef struct yajl_val_s json_node;
 
 /* text must be NUL-terminated; origin names it in errors. */
 json_node *jnode_parse (const char *text, const char *origin, ctr_error_t *err);
+/* The JSON file name of dirfd (at most max bytes) parsed (NULL: err says why). */
+json_node *jnode_read_at (int dirfd, const char *name, size_t max, ctr_error_t *err);
 void jnode_free (json_node *n);
 /* Pretty-printed, as ctr writes config.json. */
 char *jnode_to_string (const json_node *n, size_t *len);

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -556,4 +558,22 @@ is_mountpoint_at (int dirfd, const char *name)
   return statx (dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0
          && statx (dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) == 0 && (a.stx_mask & STATX_MNT_ID)
          && a.stx_mnt_id != b.stx_mnt_id;
+}
+
+int
+proc_root_open (pid_t pid, int flags)
+{
+  cleanup_close int procfd = open ("/proc", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  struct statfs sf;
+  char buf[32];
+
+  if (procfd < 0 || fstatfs (procfd, &sf) < 0)
+    return -1;
+  if (sf.f_type != PROC_SUPER_MAGIC)
+    {
+      errno = EXDEV;
+      return -1;
+    }
+  snprintf (buf, sizeof buf, "%d/root", (int)pid);
+  return openat (procfd, buf, flags | O_DIRECTORY | O_CLOEXEC);
 }

@@ -29,6 +29,10 @@ int write_file_atomic_at (int dirfd, const char *path, const void *data, size_t 
 int mkdir_p (const char *path, mode_t mode, ctr_error_t *err);
 /* The command name of process pid (/proc/PID/comm, without its newline), or NULL. */
 char *proc_comm (pid_t pid);
+/* The root of process pid as its mount namespace sees it (/proc/PID/root, opened with
+   flags | O_DIRECTORY | O_CLOEXEC) from a handle checked to be procfs; -1 with errno
+   (EXDEV: /proc is not procfs). */
+int proc_root_open (pid_t pid, int flags);
 
 /* Parses a decimal integer that must fill the whole string. 0 or -1 (errno EINVAL/ERANGE). */
 int parse_int64 (const char *s, int64_t *out);

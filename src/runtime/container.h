@@ -42,8 +42,9 @@ struct container_create_options
   int *console_master;
   pid_t *pid_out;
   /* the container's network and user namespaces, opened by the container itself (a
-     rootless owner may not open /proc/PID/ns/ of its non-dumpable setup process) */
-  int *netns_fd_out, *userns_fd_out;
+     rootless owner may not open /proc/PID/ns/ of its non-dumpable setup process); its
+     mount namespace too when mntns_fd_out is set (with netns_fd_out) */
+  int *netns_fd_out, *userns_fd_out, *mntns_fd_out;
   /* system containers: read-only bind mounts (source, destination pairs, NULL-terminated)
      added after the config's own: lxcfs's files (rootfs/lxcfs.h) */
   char *const *ro_binds;

@@ -77,16 +77,16 @@ struct create
   /* child side */
   struct process_seccomp seccomp;
   bool have_seccomp;
-  bool late_cgroupns;      /* unshare the cgroup namespace after joining the v1 cgroups */
-  bool self_enter;         /* the child joins its cgroups itself (it still has host credentials) */
-  bool cloned_into;        /* clone3 put the child in its cgroup2 directory */
-  char *hook_state_json;   /* createContainer's state, then (after its NUL) ... */
-  char *start_state_json;  /* ... startContainer's: in the same buffer */
-  int netns_fd, userns_fd; /* sent by the child when asked (run --net, the monitor) */
-  int stub_fd;             /* sealed ctr-stub: the container's program is executed through it */
-  int listener_sock;       /* connected to linux.seccomp.listenerPath before pivot_root */
-  char *listener_state;    /* the containerProcessState sent with the listener fd */
-  int console_sock;        /* connected to --console-socket at load, before anything exists */
+  bool late_cgroupns;     /* unshare the cgroup namespace after joining the v1 cgroups */
+  bool self_enter;        /* the child joins its cgroups itself (it still has host credentials) */
+  bool cloned_into;       /* clone3 put the child in its cgroup2 directory */
+  char *hook_state_json;  /* createContainer's state, then (after its NUL) ... */
+  char *start_state_json; /* ... startContainer's: in the same buffer */
+  int ns_fds[3]; /* its net, user and mnt namespaces, sent when asked (run --net, the monitor) */
+  int stub_fd;   /* sealed ctr-stub: the container's program is executed through it */
+  int listener_sock;          /* connected to linux.seccomp.listenerPath before pivot_root */
+  char *listener_state;       /* the containerProcessState sent with the listener fd */
+  int console_sock;           /* connected to --console-socket at load, before anything exists */
   struct rootfs_idmap *idmap; /* idmapped mounts' trees, made at load, inherited by the child */
   int *bind_sources;          /* bind-mount sources cloned before the new user namespace */
   int root_tree;              /* and the rootfs (rootfs_open_root_tree), or -1 */
@@ -103,8 +103,9 @@ create_init (struct create *c, const struct ctr_context *ctx, const char *id,
   c->id = id;
   c->root = container_state_root (ctx);
   c->dirfd = c->sync_parent = c->sync_child = c->fifo_fd = c->pidfd = c->master = -1;
-  c->listener_sock = c->netns_fd = c->userns_fd = c->stub_fd = c->console_sock = -1;
-  c->root_tree = -1;
+  c->listener_sock = c->stub_fd = c->console_sock = c->root_tree = -1;
+  for (int i = 0; i < 3; i++)
+    c->ns_fds[i] = -1;
   for (int i = 0; i < OCI_NS_COUNT; i++)
     c->ns.join_fds[i] = -1;
 }
@@ -162,10 +163,9 @@ create_release (struct create *c)
     close (c->listener_sock);
   if (c->stub_fd >= 0)
     close (c->stub_fd);
-  if (c->netns_fd >= 0)
-    close (c->netns_fd);
-  if (c->userns_fd >= 0)
-    close (c->userns_fd);
+  for (int i = 0; i < 3; i++)
+    if (c->ns_fds[i] >= 0)
+      close (c->ns_fds[i]);
   if (c->console_sock >= 0)
     close (c->console_sock);
   process_seccomp_release (&c->seccomp);
@@ -434,19 +434,15 @@ wants_ns_fds (const struct create *c)
 static int
 child_send_ns_fds (struct create *c, ctr_error_t *err)
 {
-  static const struct
-  {
-    const char *path;
-    int flag;
-  } ns[] = { { "/proc/self/ns/net", CLONE_NEWNET }, { "/proc/self/ns/user", CLONE_NEWUSER } };
-  if (!wants_ns_fds (c))
-    return 0;
-  for (size_t i = 0; i < ARRAY_SIZE (ns); i++)
+  /* in the order of ns_fds; the mount namespace only when asked for */
+  static const char *const ns[]
+      = { "/proc/self/ns/net", "/proc/self/ns/user", "/proc/self/ns/mnt" };
+  for (size_t i = 0; wants_ns_fds (c) && i < (c->opts->mntns_fd_out ? 3 : 2); i++)
     {
-      cleanup_close int fd = open (ns[i].path, O_RDONLY | O_CLOEXEC);
+      cleanup_close int fd = open (ns[i], O_RDONLY | O_CLOEXEC);
       if (fd < 0)
-        return ctr_error (err, errno, "open `%s`", ns[i].path);
-      if (sync_send (c->sync_child, SYNC_NS_FD, ns[i].flag, NULL, 0, fd, err) < 0)
+        return ctr_error (err, errno, "open `%s`", ns[i]);
+      if (sync_send (c->sync_child, SYNC_NS_FD, (int)i, NULL, 0, fd, err) < 0)
         return -1;
     }
   return 0;
@@ -776,13 +772,9 @@ parent_serve (struct create *c, ctr_error_t *err)
             return -1;
           break;
         case SYNC_NS_FD:
-          {
-            int *slot = msg.status == CLONE_NEWNET ? &c->netns_fd : &c->userns_fd;
-            if (*slot >= 0)
-              close (*slot);
-            *slot = steal_fd (msg.fd);
-            sync_msg_release (&msg);
-          }
+          if (msg.status >= 0 && msg.status < 3 && c->ns_fds[msg.status] < 0)
+            c->ns_fds[msg.status] = steal_fd (msg.fd);
+          sync_msg_release (&msg);
           break;
         case SYNC_READY:
           sync_msg_release (&msg);
@@ -906,10 +898,10 @@ create_container (struct create *c, ctr_error_t *err)
     *c->opts->console_master = steal_fd (c->master);
   if (c->opts->pid_out)
     *c->opts->pid_out = c->pid;
-  if (c->opts->netns_fd_out)
-    *c->opts->netns_fd_out = steal_fd (c->netns_fd);
-  if (c->opts->userns_fd_out)
-    *c->opts->userns_fd_out = steal_fd (c->userns_fd);
+  int *outs[] = { c->opts->netns_fd_out, c->opts->userns_fd_out, c->opts->mntns_fd_out };
+  for (int i = 0; i < 3; i++)
+    if (outs[i])
+      *outs[i] = steal_fd (c->ns_fds[i]);
   return 0;
 fail:
   create_undo (c);
@@ -966,7 +958,7 @@ container_run (const struct ctr_context *ctx, const char *id,
   if (create_container (&c, err) < 0)
     goto out;
   if (step
-      && (step->attach (id, c.dirfd, c.pid, c.netns_fd, c.userns_fd, opts, err) < 0
+      && (step->attach (id, c.dirfd, c.pid, c.ns_fds[0], c.ns_fds[1], opts, err) < 0
           || container_release_fifo (c.dirfd, err) < 0))
     {
       step->detach (id, c.dirfd);

@@ -17,10 +17,8 @@
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "base/json_edit.h"
 #include "base/util.h"
@@ -375,17 +373,13 @@ read_id_maps (struct cp_job *j, int dirfd, ctr_error_t *err)
 static int
 open_proc_root (const char *name, pid_t pid, ctr_error_t *err)
 {
-  cleanup_close int procfd = open ("/proc", O_DIRECTORY | O_PATH | O_CLOEXEC);
-  struct statfs sf;
-  char buf[64];
   int rfd;
 
   if (pid <= 0)
     return ctr_error (err, 0, "container `%s` has no running process", name);
-  if (procfd < 0 || fstatfs (procfd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+  rfd = proc_root_open (pid, O_RDONLY);
+  if (rfd < 0 && errno == EXDEV)
     return ctr_error (err, 0, "/proc is not procfs");
-  snprintf (buf, sizeof buf, "%d/root", (int)pid);
-  rfd = openat (procfd, buf, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rfd < 0)
     return ctr_error (err, errno, "container `%s`: open the root of its process %d", name,
                       (int)pid);

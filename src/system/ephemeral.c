@@ -135,14 +135,11 @@ ephemeral_end (int dfd, const char *name, ctr_error_t *err)
 static int
 write_run_config (int dfd, int lfd, const struct store_meta *m, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL, *out = NULL;
+  cleanup_free char *out = NULL;
   struct store_meta plain = *m;
-  json_node *config;
+  json_node *config = jnode_read_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, err);
   size_t len;
 
-  if (read_file_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
-    return -1;
-  config = jnode_parse (text, "config.json", err);
   if (config == NULL)
     return -1;
   plain.idmap_shifted = true; /* what the root looks like from the runtime's side */
@@ -243,14 +240,10 @@ mount_tmpfs_layer (int dfd, const char *dirpath, ctr_error_t *err)
 static int
 rootless_layer (int dfd, const char *dirpath, const char *name, const char *lower, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL, *out = NULL;
-  cleanup_free char *lowerdir = xasprintf ("lowerdir=%s", lower);
-  cleanup_free char *upperdir = xasprintf ("upperdir=%s/%s/upper", dirpath, EPHEMERAL_LAYER);
-  cleanup_free char *workdir = xasprintf ("workdir=%s/%s/work", dirpath, EPHEMERAL_LAYER);
-  const char *const opts[] = { lowerdir, upperdir, workdir, "userxattr", NULL };
-  json_node *config, *mounts, *was, *m, *o;
+  cleanup_free char *opts
+      = xasprintf ("lowerdir=%s,upperdir=%s/%s/upper,workdir=%s/%s/work,userxattr", lower, dirpath,
+                   EPHEMERAL_LAYER, dirpath, EPHEMERAL_LAYER);
   cleanup_close int lfd = -1;
-  size_t len;
 
   if (strpbrk (lower, ",") || strpbrk (dirpath, ",:"))
     return ctr_error (err, 0, "container `%s`: --ephemeral: `%s` has a comma or colon in it", name,
@@ -261,29 +254,7 @@ rootless_layer (int dfd, const char *dirpath, const char *name, const char *lowe
       || (lfd = openat (dfd, EPHEMERAL_LAYER, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0
       || mkdirat (lfd, "upper", 0755) < 0 || mkdirat (lfd, "work", 0700) < 0)
     return ctr_error (err, errno, "container `%s`: create `%s`", name, EPHEMERAL_LAYER);
-  if (read_file_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
-    return -1;
-  config = jnode_parse (text, "config.json", err);
-  if (config == NULL)
-    return -1;
-  m = jnode_new_object ();
-  jnode_set (m, "destination", jnode_new_string ("/"));
-  jnode_set (m, "type", jnode_new_string ("overlay"));
-  jnode_set (m, "source", jnode_new_string ("overlay"));
-  o = jnode_new_array ();
-  for (const char *const *p = opts; *p; p++)
-    jnode_append (o, jnode_new_string (*p));
-  jnode_set (m, "options", o);
-  /* first: every other mount goes onto the overlay */
-  was = jnode_take (config, "mounts");
-  mounts = jnode_array_member (config, "mounts", true);
-  jnode_append (mounts, m);
-  for (size_t i = 0; i < jnode_len (was); i++)
-    jnode_append (mounts, jnode_copy (jnode_at (was, i)));
-  jnode_free (was);
-  out = jnode_to_string (config, &len);
-  jnode_free (config);
-  return write_file_at (lfd, RUN_CONFIG, out, len, 0600, err);
+  return pool_overlay_config (dfd, opts, lfd, RUN_CONFIG, err);
 }
 
 /* The layer of a run over lower: recorded (the directory) before it is mounted. */

@@ -444,14 +444,9 @@ idmap_config_apply (json_node *config, const struct store_meta *m)
 bool
 idmap_config_has_userns (int dirfd)
 {
-  cleanup_free char *text = NULL;
-  json_node *config;
-  size_t len;
+  json_node *config = jnode_read_at (dirfd, "config.json", OCI_CONFIG_MAX_SIZE, NULL);
   bool r;
 
-  if (read_file_at (dirfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, NULL) < 0)
-    return false;
-  config = jnode_parse (text, "config.json", NULL);
   if (config == NULL)
     return false;
   r = namespace_index (jnode_get (jnode_get (config, "linux"), "namespaces"), "user") >= 0;
@@ -462,15 +457,12 @@ idmap_config_has_userns (int dirfd)
 int
 idmap_config_rewrite (int dirfd, const struct store_meta *m, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL, *out = NULL;
+  cleanup_free char *out = NULL;
   struct oci_config *check = NULL;
-  json_node *config;
+  json_node *config = jnode_read_at (dirfd, "config.json", OCI_CONFIG_MAX_SIZE, err);
   size_t len;
   int r;
 
-  if (read_file_at (dirfd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
-    return -1;
-  config = jnode_parse (text, "config.json", err);
   if (config == NULL)
     return -1;
   idmap_config_apply (config, m);

@@ -141,9 +141,11 @@ int monitor_stop (const struct ctr_context *ctx, const char *name, int timeout, 
 
 /* Network side of the monitor (monitor_net.c): attaches the container's networks, writes what it
    got into the rootfs' /etc/hosts and /etc/resolv.conf and into *addresses (NULL-terminated
-   "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time. */
+   "10.88.0.5/16" strings); monitor_net_down undoes it and is safe to call at any time.
+   mntns_fd: the container's mount namespace (or -1): rootless, the files are written
+   there, where an overlay volume or an ephemeral layer is mounted. */
 int monitor_net_up (const struct monitor_config *cfg, pid_t pid, int netns_fd, int userns_fd,
-                    char ***addresses, ctr_error_t *err);
+                    int mntns_fd, char ***addresses, ctr_error_t *err);
 void monitor_net_down (const char *name, char *const *networks);
 
 /* monitor_restore.c: init restored by criu as the monitor's child, in a network namespace

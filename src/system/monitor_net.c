@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "system/monitor.h"
+#include "system/userns_child.h"
 #include "namespaces/namespaces.h"
 #include "network/network.h"
 #include "rootfs/rootfs.h"
@@ -19,15 +21,53 @@
 /* The user-mode helper of this monitor's container (one monitor = one container). */
 static struct network_usermode usermode = { .pidfd = -1, .exit_fd = -1 };
 
+struct etc_files
+{
+  const char *hosts, *resolv;
+};
+
+static int
+write_etc_files (const char *rootfs, const struct etc_files *f, ctr_error_t *err)
+{
+  if (rootfs_write_file (rootfs, "/etc/hosts", f->hosts, strlen (f->hosts), 0644, err) < 0)
+    return -1;
+  if (f->resolv && *f->resolv
+      && rootfs_write_file (rootfs, "/etc/resolv.conf", f->resolv, strlen (f->resolv), 0644, err)
+             < 0)
+    return -1;
+  return 0;
+}
+
+/* Rootless, the files go in through the container's own user and mount namespaces (whose
+   root is its root, an overlay volume or an ephemeral layer mounted in them, which the
+   host's rootfs directory does not show); the monitor owns its user namespace, so it may
+   join both, in a child. */
+struct etc_inside
+{
+  int userns, mntns;
+  const struct etc_files *f;
+};
+
+static int
+write_etc_inside (void *arg, char **out, ctr_error_t *err)
+{
+  const struct etc_inside *a = arg;
+  (void)out;
+  if (setns (a->userns, CLONE_NEWUSER) < 0 || setns (a->mntns, CLONE_NEWNS) < 0)
+    return ctr_error (err, errno, "join the container's namespaces");
+  return write_etc_files ("/", a->f, err);
+}
+
 /* /etc/hosts and /etc/resolv.conf of the container, as a host would have them. */
 static int
-write_etc (const struct monitor_config *cfg, char **addresses, const char *resolv_text,
-           ctr_error_t *err)
+write_etc (const struct monitor_config *cfg, int userns, int mntns, char **addresses,
+           const char *resolv_text, ctr_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf ("%s/rootfs", cfg->bundle);
   cleanup_free char *resolv = resolv_text ? xstrdup (resolv_text) : network_resolv_conf ();
   size_t len = 0, cap = 256;
   cleanup_free char *hosts = xmalloc (cap);
+  struct etc_files f;
 
   len = snprintf (hosts, cap, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
   for (char **a = addresses; a && *a; a++)
@@ -37,18 +77,19 @@ write_etc (const struct monitor_config *cfg, char **addresses, const char *resol
         hosts = xrealloc (hosts, cap = (len + need) * 2);
       len += snprintf (hosts + len, cap - len, "%.*s\t%s\n", (int)strcspn (*a, "/"), *a, cfg->name);
     }
-  if (rootfs_write_file (rootfs, "/etc/hosts", hosts, len, 0644, err) < 0)
-    return -1;
-  if (resolv && *resolv
-      && rootfs_write_file (rootfs, "/etc/resolv.conf", resolv, strlen (resolv), 0644, err) < 0)
-    return -1;
-  return 0;
+  f = (struct etc_files){ hosts, resolv };
+  if (is_rootless () && userns >= 0 && mntns >= 0)
+    {
+      struct etc_inside a = { userns, mntns, &f };
+      return child_call (write_etc_inside, &a, NULL, err);
+    }
+  return write_etc_files (rootfs, &f, err);
 }
 
 /* slirp4netns or pasta against init's namespaces, owned by this monitor: it ends with the
    container (monitor_net_down) or with the monitor itself. */
 static int
-usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addresses,
+usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, int mntns, char ***addresses,
              ctr_error_t *err)
 {
   cleanup_close int dirfd = -1;
@@ -70,7 +111,7 @@ usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addre
   *addresses = xzalloc (2 * sizeof (char *));
   if (usermode.address)
     (*addresses)[0] = xstrdup (usermode.address);
-  if (write_etc (cfg, *addresses, usermode.resolv_conf, err) < 0)
+  if (write_etc (cfg, usfd, mntns, *addresses, usermode.resolv_conf, err) < 0)
     {
       network_usermode_stop (&usermode);
       strv_free (*addresses);
@@ -81,8 +122,8 @@ usermode_up (const struct monitor_config *cfg, int nsfd, int usfd, char ***addre
 }
 
 int
-monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd, char ***addresses,
-                ctr_error_t *err)
+monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd, int mntns_fd,
+                char ***addresses, ctr_error_t *err)
 {
   struct network_list_request req = {
     .owner = cfg->name,
@@ -109,12 +150,12 @@ monitor_net_up (const struct monitor_config *cfg, pid_t pid, int nsfd, int usfd,
                       "(add {\"type\": \"network\"} to linux.namespaces)",
                       cfg->networks[0]);
   if (network_is_usermode (cfg->networks[0]))
-    return usermode_up (cfg, nsfd, usfd, addresses, err);
+    return usermode_up (cfg, nsfd, usfd, mntns_fd, addresses, err);
   if (network_attach_list (&req, addresses, err) < 0)
     return -1;
   /* the networks' DNS servers (which know the containers by name), else the host's */
   resolv = network_dns_resolv_conf (cfg->networks);
-  if (write_etc (cfg, *addresses, resolv, err) < 0)
+  if (write_etc (cfg, usfd, mntns_fd, *addresses, resolv, err) < 0)
     {
       monitor_net_down (cfg->name, cfg->networks);
       strv_free (*addresses);

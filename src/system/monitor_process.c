@@ -23,6 +23,7 @@
 #include "namespaces/namespaces.h"
 #include "rootfs/lxcfs.h"
 #include "system/ephemeral.h"
+#include "system/pool_volume.h"
 #include "system/monitor.h"
 #include "cgroups/cgroup.h"
 #include "base/json.h"
@@ -742,12 +743,13 @@ static int
 monitor_setup (struct monitor *m, ctr_error_t *err)
 {
   const struct monitor_config *cfg = m->cfg;
-  cleanup_close int netns = -1, userns = -1;
+  cleanup_close int netns = -1, userns = -1, mntns = -1;
   struct container_create_options opts = { .bundle = cfg->bundle,
                                            .console_master = &m->master,
                                            .pid_out = &m->pid,
                                            .netns_fd_out = &netns,
-                                           .userns_fd_out = &userns };
+                                           .userns_fd_out = &userns,
+                                           .mntns_fd_out = &mntns };
   cleanup_strv char **addresses = NULL, **lxcfs = NULL;
   /* an unprivileged container's ephemeral run: its root is idmapped already (its layers) */
   cleanup_free char *run_config = ephemeral_run_config (cfg->store_fd);
@@ -758,7 +760,8 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
   if (!restored && lxcfs_container_binds (cfg->lxcfs, &lxcfs, err) < 0)
     return ctr_error_wrap (err, "container `%s`", cfg->name);
   opts.ro_binds = lxcfs;
-  opts.config_file = run_config;
+  /* rootless, an overlay volume is mounted by the container itself (pool_volume_start) */
+  opts.config_file = run_config ? run_config : pool_volume_run_config (cfg->store_fd);
   if (restored ? monitor_restore (cfg, &m->pid, &m->master, &addresses, err) < 0
                : container_create (cfg->ctx, cfg->name, &opts, err) < 0)
     return -1;
@@ -778,7 +781,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
          from hanging up meanwhile (init's end comes through the pidfd) */
       m->peer = ioctl (m->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     }
-  if (!restored && monitor_net_up (cfg, m->pid, netns, userns, &addresses, err) < 0)
+  if (!restored && monitor_net_up (cfg, m->pid, netns, userns, mntns, &addresses, err) < 0)
     goto fail;
   m->listen_fd = listen_socket (cfg, err);
   if (m->listen_fd < 0 || write_info (cfg, m->pid, addresses, m->restarts, err) < 0)

@@ -60,7 +60,7 @@ attach_restored (void *arg, pid_t init, ctr_error_t *err)
 
   if (netns < 0 || userns < 0)
     return ctr_error (err, errno, "restore: the namespaces of the restored init (pid %d)", init);
-  return monitor_net_up (a->cfg, getpid (), netns, userns, a->addresses, err);
+  return monitor_net_up (a->cfg, getpid (), netns, userns, -1, a->addresses, err);
 }
 
 int
@@ -99,7 +99,7 @@ monitor_restore (const struct monitor_config *cfg, pid_t *pid, int *master, char
       o.netns_fd = &netns;
       /* attached before init runs again: it finds its address (the lease is the monitor's,
          which lives as long as the restored init) */
-      if (monitor_net_up (cfg, getpid (), netns, userns, addresses, err) < 0)
+      if (monitor_net_up (cfg, getpid (), netns, userns, -1, addresses, err) < 0)
         return -1;
     }
   if (container_restore (cfg->ctx, cfg->name, &o, &status, err) < 0)

@@ -39,7 +39,7 @@
 
 /* Rootless creates in a dir pool make no bases: a copy made outside the user namespace the
    template ran in could not keep the owners of its subordinate range. (An overlay pool's
-   volume is always over a base; rootless, its mount is refused.) */
+   volume is always over a base; rootless, the container mounts it itself.) */
 bool
 pool_image_shared (const struct pool *p)
 {
@@ -337,11 +337,14 @@ pool_image_volume (const char *store, const struct pool *p, const struct pool_im
       || read_file_at (kfd, "name", 1024, built_for, &len, err) < 0)
     return ctr_error_wrap (err, "pool `%s`: base `%s`", p->name, key);
   /* the record naming the base is written before the lock goes */
-  if (pool_volume_create (p, dfd, dirpath, rq->name, NULL, base, err) < 0)
-    return -1;
+  return pool_volume_create (p, dfd, dirpath, rq->name, NULL, base, err);
+}
+
+void
+pool_image_personalize (int dfd, const char *built_for, const char *name)
+{
   renew_machine_id (dfd);
-  rename_etc_hosts (dfd, *built_for, rq->name);
-  return 0;
+  rename_etc_hosts (dfd, built_for, name);
 }
 
 static int

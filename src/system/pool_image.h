@@ -27,11 +27,14 @@ struct pool_image_request
 };
 /* The volume of the container rq->name (its staging directory dfd at dirpath) made from
    the pool's base for the template with those options: the base made first when missing,
-   then an overlay over it, a btrfs snapshot, an LVM thin snapshot or a reflinked copy,
-   with a /etc/machine-id of its own. template.conf is copied into dfd; *built_for gets
-   the name the base was built for (for the caller to rename in /etc/hostname). */
+   then an overlay over it, a btrfs snapshot, an LVM thin snapshot or a reflinked copy.
+   template.conf is copied into dfd; *built_for gets the name the base was built for (for
+   pool_image_personalize and the caller's rename in /etc/hostname). */
 int pool_image_volume (const char *store, const struct pool *p, const struct pool_image_request *rq,
                        int dfd, const char *dirpath, char **built_for, ctr_error_t *err);
+/* The volume's mounted rootfs (dfd's) made the new container's: a /etc/machine-id of its
+   own, and /etc/hosts naming name where it named built_for. */
+void pool_image_personalize (int dfd, const char *built_for, const char *name);
 /* The pool's bases, by key. */
 int pool_image_list (const char *store, const struct pool *p, struct pool_image **out, size_t *n,
                      ctr_error_t *err);

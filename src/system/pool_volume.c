@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/json_edit.h"
+#include "oci/oci.h"
 #include "base/log.h"
 #include "base/owned_dir.h"
 #include "base/util.h"
@@ -173,12 +175,27 @@ mount_lv (int dfd, const char *vglv, ctr_error_t *err)
   return 0;
 }
 
+/* The overlay's options; rootless, `userxattr`: overlayfs keeps its attributes in user.*,
+   which an unprivileged mounter may write. */
+static char *
+overlay_options (const struct volume *v)
+{
+  return xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", v->lower, v->path, v->path,
+                    is_rootless () ? ",userxattr" : "");
+}
+
+/* Rootless, an overlay volume is never mounted in the host's namespace (that takes root):
+   the container mounts it itself, in its own namespaces (pool_volume_start), and the work
+   on its tree from the host's side (create's last touches, clone, export, move...) is done
+   as root of the user's namespace (userns_as_root), whose child has a mount namespace of
+   its own, where the user may mount it. */
 static int
 mount_overlay (int dfd, const struct volume *v, ctr_error_t *err)
 {
   cleanup_free char *target = fd_path (dfd, "rootfs");
-  cleanup_free char *opts
-      = xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", v->lower, v->path, v->path);
+  cleanup_free char *opts = overlay_options (v);
+  if (is_rootless () && geteuid () != 0)
+    return 0; /* as the user itself: nothing to mount it with */
   if (v->mapped)
     return pool_mapped_mount (target, v->path, v->lower, v->mapped, err);
   if (pool_mapped_unmap (v->path, err) < 0)
@@ -418,7 +435,11 @@ pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
   if (r <= 0)
     return r;
   r = 0;
-  if ((v.type == POOL_LVM || v.type == POOL_OVERLAY) && !is_mountpoint (dfd, "rootfs"))
+  if (v.type == POOL_OVERLAY && is_rootless () && geteuid () != 0)
+    r = ctr_error (err, 0,
+                   "rootless, an overlay volume is mounted only in its container's own "
+                   "namespaces: start the container first");
+  else if ((v.type == POOL_LVM || v.type == POOL_OVERLAY) && !is_mountpoint (dfd, "rootfs"))
     {
       if (v.type == POOL_LVM && !lv_exists (v.lv))
         {
@@ -435,6 +456,77 @@ pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err)
     ctr_error_wrap (err, "pool `%s`", v.pool);
   volume_clear (&v);
   return r;
+}
+
+/* The run's config, in the container's directory: config.json with the overlay mounted
+   onto "/" first. */
+#define RUN_CONFIG "run.json"
+
+int
+pool_overlay_config (int dfd, const char *options, int out_dfd, const char *out_name,
+                     ctr_error_t *err)
+{
+  cleanup_free char *out = NULL, *opts = xstrdup (options);
+  json_node *config = jnode_read_at (dfd, "config.json", OCI_CONFIG_MAX_SIZE, err), *mounts, *was,
+            *m;
+  size_t len;
+
+  if (config == NULL)
+    return -1;
+  m = jnode_new_object ();
+  jnode_set (m, "destination", jnode_new_string ("/"));
+  jnode_set (m, "type", jnode_new_string ("overlay"));
+  jnode_set (m, "source", jnode_new_string ("overlay"));
+  was = jnode_new_array ();
+  for (char *o = opts, *c; o; o = c ? c + 1 : NULL)
+    {
+      c = strchr (o, ',');
+      if (c)
+        *c = '\0';
+      jnode_append (was, jnode_new_string (o));
+    }
+  jnode_set (m, "options", was);
+  /* first: every other mount goes onto the overlay */
+  was = jnode_take (config, "mounts");
+  mounts = jnode_array_member (config, "mounts", true);
+  jnode_append (mounts, m);
+  for (size_t i = 0; i < jnode_len (was); i++)
+    jnode_append (mounts, jnode_copy (jnode_at (was, i)));
+  jnode_free (was);
+  out = jnode_to_string (config, &len);
+  jnode_free (config);
+  return write_file_atomic_at (out_dfd, out_name, out, len, 0600, err);
+}
+
+int
+pool_volume_start (int dfd, ctr_error_t *err)
+{
+  struct volume v;
+  int r;
+
+  if (!is_rootless () || geteuid () == 0)
+    return pool_volume_activate (dfd, NULL, err);
+  r = volume_read (dfd, &v, err);
+  if (r < 0)
+    return -1;
+  r = 0;
+  if (unlinkat (dfd, RUN_CONFIG, 0) < 0 && errno != ENOENT)
+    r = ctr_error (err, errno, "remove `%s`", RUN_CONFIG);
+  else if (r == 0 && v.type == POOL_OVERLAY)
+    {
+      cleanup_free char *opts = overlay_options (&v);
+      r = pool_overlay_config (dfd, opts, dfd, RUN_CONFIG, err);
+    }
+  if (r < 0)
+    ctr_error_wrap (err, "pool `%s`", v.pool);
+  volume_clear (&v);
+  return r;
+}
+
+const char *
+pool_volume_run_config (int dfd)
+{
+  return faccessat (dfd, RUN_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? RUN_CONFIG : NULL;
 }
 
 int

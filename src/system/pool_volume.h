@@ -26,8 +26,21 @@ bool pool_lv_exists (const char *vglv);
 /* Removes what the record of dfd (at dirpath) names: the snapshots' volumes, the mount on
    rootfs, the subvolume / LV / upper. No record: nothing to do. */
 int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
-/* Mounts an lvm or overlay volume on rootfs when it is not (start, after a host reboot). */
+/* Mounts an lvm or overlay volume on rootfs when it is not (start, after a host reboot).
+   Rootless, an overlay only as root of the user's namespace (userns_as_root), in a mount
+   namespace of the process's own; as the user itself, an error. */
 int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
+/* dfd's config.json with an overlay (options: its mount options, comma-separated) mounted
+   onto "/" before every other mount, written to out_name in out_dfd: a config whose
+   container mounts its overlay itself, in its own namespaces (rootless). */
+int pool_overlay_config (int dfd, const char *options, int out_dfd, const char *out_name,
+                         ctr_error_t *err);
+/* At start: pool_volume_activate; rootless (where an overlay is never mounted on the host)
+   run.json, config.json with the overlay volume mounted onto "/" first, which the
+   container's setup mounts in its own namespaces (no run.json for other volumes). */
+int pool_volume_start (int dfd, ctr_error_t *err);
+/* "run.json" when the container's run has a config of its own (pool_volume_start). */
+const char *pool_volume_run_config (int dfd);
 /* Unmounts rootfs when it is a mount (lvm, overlay): before its directory is renamed. */
 int pool_volume_deactivate (int dfd, ctr_error_t *err);
 /* True when the volume of dfd starts from base (the rootfs of a pool's shared base): a

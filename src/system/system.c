@@ -25,6 +25,7 @@
 #include "system/pool.h"
 #include "system/pool_image.h"
 #include "system/pool_volume.h"
+#include "system/userns_child.h"
 #include "system/store.h"
 #include "system/system.h"
 #include "system/template.h"
@@ -345,6 +346,31 @@ system_rename_etc_hostname (int dirfd, const char *old, const char *new)
     ctr_log_warning ("clone: could not write the new name to /etc/hostname: %s", strerror (errno));
 }
 
+/* A container made from a pool's base gets its own name (/etc/hostname, /etc/hosts) and
+   machine id where the base has the name it was built for; rootless in an overlay pool,
+   as root of the user's namespace, where the volume can be mounted (pool_volume.h). */
+struct touches
+{
+  int dfd;
+  const char *from, *to;
+};
+
+static int
+touches_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct touches *t = arg;
+  /* rootless, dfd is in the caller's mount namespace: the volume is mounted in this one */
+  cleanup_close int dfd = is_rootless () ? userns_reopen_dir (t->dfd, err) : dup (t->dfd);
+  (void)out;
+  if (dfd < 0)
+    return *err ? -1 : ctr_error (err, errno, "dup");
+  if (pool_volume_activate (dfd, NULL, err) < 0)
+    return -1;
+  pool_image_personalize (dfd, t->from, t->to);
+  system_rename_etc_hostname (dfd, t->from, t->to);
+  return 0;
+}
+
 /* Fills the staging directory tmp (dfd, locked) and renames it to name. */
 static int
 create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *name,
@@ -374,9 +400,12 @@ create_in (int rootfd, int dfd, const char *root, const char *tmp, const char *n
                                        .args = o->template_args,
                                        .name = name,
                                        .size = o->size };
+      struct touches tt = { dfd, NULL, name };
       if (pool_image_volume (root, pool, &rq, dfd, dir, &built_for, err) < 0)
         return -1;
-      system_rename_etc_hostname (dfd, built_for, name);
+      tt.from = built_for;
+      if (userns_as_root (touches_fn, &tt, NULL, err) < 0)
+        return -1;
     }
   /* the volume first (recorded in dfd before it is made), then the template fills it; the
      template's keeper shares dfd, and with it the lock: a create killed meanwhile leaves a
@@ -507,8 +536,6 @@ system_create (const struct ctr_context *ctx, const char *name,
     return ctr_error (err, 0,
                       "--privileged: needs root (a rootless container always has a "
                       "user namespace)");
-  if (is_rootless () && pool.type == POOL_OVERLAY)
-    return ctr_error (err, 0, "--pool %s: overlay pools need root for now", pool.name);
   rootfd = owned_dir_open (root, "store", OWNED_DIR_CREATE, err);
   if (rootfd < 0)
     return -1;

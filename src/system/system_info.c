@@ -350,14 +350,10 @@ system_config_show (const struct ctr_context *ctx, const char *name, char **out,
 static json_node *
 read_config_tree (int fd, const char *name, ctr_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  size_t len;
-  if (read_file_at (fd, "config.json", OCI_CONFIG_MAX_SIZE, &text, &len, err) < 0)
-    {
-      ctr_error_wrap (err, "container `%s`", name);
-      return NULL;
-    }
-  return jnode_parse (text, "config.json", err);
+  json_node *config = jnode_read_at (fd, "config.json", OCI_CONFIG_MAX_SIZE, err);
+  if (config == NULL && *err && (*err)->status != 0)
+    ctr_error_wrap (err, "container `%s`", name);
+  return config;
 }
 
 /* Every key with its value: ctr.json's, then config_keys.c's. */

@@ -281,7 +281,7 @@ start_under_monitor (const struct ctr_context *ctx, const char *name, bool foreg
     }
   /* an lvm or overlay rootfs stays mounted from create to destroy; after a host reboot
      the start mounts it again (a move killed halfway is finished or undone first) */
-  if (system_move_recover (o.fd, name, err) < 0 || pool_volume_activate (o.fd, NULL, err) < 0)
+  if (system_move_recover (o.fd, name, err) < 0 || pool_volume_start (o.fd, err) < 0)
     goto out;
   /* an ephemeral run is not kept without its monitor: what is left of it goes */
   if (oci && strcmp (oci, "stopped") != 0 && !ephemeral_active (o.fd))
@@ -535,13 +535,26 @@ out:
   return r;
 }
 
+/* The root of the running container (flags: O_RDONLY or O_PATH): rootless, its init's
+   (an overlay volume or an ephemeral layer is mounted only in its own namespaces), else
+   the store's rootfs. */
+static int
+running_root (const struct ctr_context *ctx, const char *name, pid_t pid, int flags)
+{
+  cleanup_free char *path = NULL;
+
+  if (is_rootless () && pid > 0)
+    return proc_root_open (pid, flags);
+  path = xasprintf ("%s/%s/rootfs", store_root (ctx->store), name);
+  return open (path, O_DIRECTORY | flags | O_CLOEXEC);
+}
+
 /* The login shell of uid 0 from the container's own /etc/passwd, else /bin/sh. */
 static char *
-login_shell (const char *name, const struct ctr_context *ctx)
+login_shell (const char *name, const struct ctr_context *ctx, pid_t pid)
 {
-  cleanup_free char *path = xasprintf ("%s/%s/rootfs", store_root (ctx->store), name);
   cleanup_free char *text = NULL;
-  cleanup_close int rootfd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int rootfd = running_root (ctx, name, pid, O_RDONLY);
   ctr_error_t err = NULL;
   size_t len;
   char *line, *save = NULL;
@@ -574,10 +587,9 @@ login_shell (const char *name, const struct ctr_context *ctx)
    one gets a hint instead of exec's "No such file or directory". Links are not followed:
    only whether the name is there is asked of the container's files. */
 static bool
-shell_usable (const char *name, const struct ctr_context *ctx, const char *shell)
+shell_usable (const char *name, const struct ctr_context *ctx, pid_t pid, const char *shell)
 {
-  cleanup_free char *path = xasprintf ("%s/%s/rootfs", store_root (ctx->store), name);
-  cleanup_close int rootfd = open (path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  cleanup_close int rootfd = running_root (ctx, name, pid, O_PATH);
   const char *base = strrchr (shell, '/');
 
   base = base ? base + 1 : shell;
@@ -597,17 +609,18 @@ system_attach (const struct ctr_context *ctx, const char *name, char **args, int
   char *env[] = { NULL, NULL };
   cleanup_free char *term = NULL;
   enum system_status st;
+  pid_t pid = 0;
 
   if (!system_exists (ctx, name))
     return ctr_error (err, 0, "container `%s` does not exist", name);
-  st = status_of (ctx, name, NULL);
+  st = status_of (ctx, name, &pid);
   if (st != SYSTEM_RUNNING)
     return ctr_error (err, 0, "container `%s` is %s", name,
                       st == SYSTEM_STOPPED ? "not running" : system_status_name (st));
   if (args == NULL || args[0] == NULL)
     {
-      login[0] = shell = login_shell (name, ctx);
-      if (!shell_usable (name, ctx, shell))
+      login[0] = shell = login_shell (name, ctx, pid);
+      if (!shell_usable (name, ctx, pid, shell))
         return ctr_error (err, 0,
                           "container `%s` has no login shell (root's is `%s`): run a program "
                           "in it with `ctr attach %s -- PROGRAM` or `ctr exec %s PROGRAM`",

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,37 +108,27 @@ take_answer (const char *msg, size_t n, int status, char **out, ctr_error_t *err
   return ctr_error (err, 0, "could not work as root of a user namespace");
 }
 
-int
-userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
+/* fn in a forked child, its answer back through a pipe; userns: the child becomes root of
+   a user namespace with the user's mapping, with a mount namespace of its own. */
+static int
+call_in_child (userns_fn fn, void *arg, char **out, bool userns, ctr_error_t *err)
 {
   int p[4] = { -1, -1, -1, -1 }, ep[2] = { -1, -1 }, status = 0;
   cleanup_free char *msg = xmalloc (USERNS_ANSWER_MAX + 1);
   pid_t pid, parent = getpid ();
   ssize_t n = 0;
 
-  if (out)
-    *out = NULL;
-  /* root on the host, or already root of the user's namespace */
-  if (geteuid () == 0)
-    return fn (arg, out, err);
-  /* read before the fork: the child is root in its namespace */
-  (void)is_rootless ();
-  (void)ns_rootless_ids (&(struct oci_rootless_ids){ 0 });
-  if (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (p + 2, O_CLOEXEC) < 0 || pipe2 (ep, O_CLOEXEC) < 0)
+  if ((userns && (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (p + 2, O_CLOEXEC) < 0))
+      || pipe2 (ep, O_CLOEXEC) < 0 || (pid = fork ()) < 0)
     {
+      int e = errno;
       for (size_t i = 0; i < 4; i++)
         if (p[i] >= 0)
           close (p[i]);
-      return ctr_error (err, errno, "pipe");
-    }
-  pid = fork ();
-  if (pid < 0)
-    {
-      for (size_t i = 0; i < 4; i++)
-        close (p[i]);
-      close (ep[0]);
-      close (ep[1]);
-      return ctr_error (err, errno, "fork");
+      for (size_t i = 0; i < 2; i++)
+        if (ep[i] >= 0)
+          close (ep[i]);
+      return ctr_error (err, e, "a child to work in");
     }
   if (pid == 0)
     {
@@ -148,14 +140,20 @@ userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
       /* a kill of ctr ends its work too, where a kill of a root ctr would have */
       if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
         _exit (126);
-      if (userns_child_enter (p) < 0)
+      if (userns && userns_child_enter (p) < 0)
         _exit (126);
-      r = fn (arg, out ? &o : NULL, &e);
+      /* mounts of its own (a rootless overlay volume's), gone with it; the fds it was
+         given stay in the caller's namespace (userns_reopen_dir) */
+      if (userns
+          && (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+        r = ctr_error (&e, errno, "a mount namespace of its own");
+      else
+        r = fn (arg, out ? &o : NULL, &e);
       send_answer (ep[1], r, o, e);
       _exit (r == 0 ? 0 : 1);
     }
   close (ep[1]);
-  if (userns_child_map (pid, p, err) < 0)
+  if (userns && userns_child_map (pid, p, err) < 0)
     kill (pid, SIGKILL);
   else
     n = read_all (ep[0], msg, USERNS_ANSWER_MAX);
@@ -166,6 +164,45 @@ userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
     return -1;
   msg[n > 0 ? n : 0] = '\0';
   return take_answer (msg, n > 0 ? (size_t)n : 0, status, out, err);
+}
+
+int
+userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
+{
+  if (out)
+    *out = NULL;
+  /* root on the host, or already root of the user's namespace */
+  if (geteuid () == 0)
+    return fn (arg, out, err);
+  /* read before the fork: the child is root in its namespace */
+  (void)is_rootless ();
+  (void)ns_rootless_ids (&(struct oci_rootless_ids){ 0 });
+  return call_in_child (fn, arg, out, true, err);
+}
+
+int
+child_call (userns_fn fn, void *arg, char **out, ctr_error_t *err)
+{
+  if (out)
+    *out = NULL;
+  return call_in_child (fn, arg, out, false, err);
+}
+
+int
+userns_reopen_dir (int fd, ctr_error_t *err)
+{
+  cleanup_free char *link = xasprintf ("/proc/self/fd/%d", fd);
+  char path[PATH_MAX];
+  ssize_t n = readlink (link, path, sizeof path - 1);
+  int nfd;
+
+  if (n < 0 || (size_t)n >= sizeof path - 1)
+    return ctr_error (err, n < 0 ? errno : ENAMETOOLONG, "readlink `%s`", link);
+  path[n] = '\0';
+  nfd = open (path, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (nfd < 0)
+    return ctr_error (err, errno, "open `%s` again", path);
+  return nfd;
 }
 
 /* A tree whose directories belong to the container's other users (a package's 0700

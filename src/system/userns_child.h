@@ -25,6 +25,14 @@ int userns_child_map (pid_t pid, int p[4], ctr_error_t *err);
 #define USERNS_ANSWER_MAX 8192
 typedef int (*userns_fn) (void *arg, char **out, ctr_error_t *err);
 int userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err);
+/* fn(arg, out, err) in a forked child as it is (to join namespaces, say), answering as
+   userns_as_root's does. */
+int child_call (userns_fn fn, void *arg, char **out, ctr_error_t *err);
+
+/* In userns_as_root's child, which has a mount namespace of its own: the directory of fd
+   (given by the caller, so in the caller's namespace, where the child's mounts are not
+   seen through it) opened again by its path. A new fd, or -1. */
+int userns_reopen_dir (int fd, ctr_error_t *err);
 
 /* The arguments of a storage verb run through userns_as_root (src/system/storage.c,
    archive.c, archive_import.c). */

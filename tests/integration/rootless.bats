@@ -435,6 +435,60 @@ rl_owner() {
 	assert_success
 }
 
+@test "rootless overlay pool: the container mounts its layers itself; the base is shared, clone and export see the whole tree, nothing is mounted on the host" {
+	local store=$HOMES/$RL_USER/data/ctr/containers pool=$HOMES/$RL_USER/ovpool
+	run as "$RL_USER" pool create "ov$$" --type overlay --path "$pool"
+	assert_success
+	run as "$RL_USER" create -t busybox "$MARKER" --net none --pool "ov$$"
+	assert_success
+	# its own name and hosts over the base: the upper holds only those
+	[ "$(find "$pool/$MARKER/upper" -type f | wc -l)" -le 3 ] || fail "the upper holds a copy: $(find "$pool/$MARKER/upper" | head)"
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c \
+		'hostname; echo one >/root/f; mkdir /var/db && echo s >/var/db/x && chown -R 7:7 /var/db && chmod 700 /var/db; grep " / " /proc/self/mountinfo'
+	assert_success
+	[ "$(head -n 1 <<<"$output")" = "$MARKER" ] || fail "hostname: $output"
+	[[ $output == *" / "*overlay*"upperdir=$pool/$MARKER/upper"*userxattr* ]] || fail "root is not its overlay: $output"
+	[ "$(cat "$pool/$MARKER/upper/root/f")" = one ]
+	! grep -F "$pool" /proc/self/mountinfo || fail "a mount of the pool on the host"
+	run as "$RL_USER" stop -t 1 "$MARKER"
+
+	# attach and a copy of a running container read its own root; a stopped one's is refused
+	run as "$RL_USER" cp "$MARKER:/etc/hostname" "$HOMES/$RL_USER/hn"
+	assert_failure
+	[[ $output == *"start the container first"* ]] || fail "$output"
+
+	run as "$RL_USER" clone --snapshot "$MARKER" "$MARKER-c"
+	assert_success
+	[ ! -e "$pool/$MARKER-c/upper/root/f" ] || fail "the clone copied its source's upper"
+	run as "$RL_USER" start "$MARKER-c"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER-c" -- sh -c 'hostname; cat /root/f; stat -c %u /var/db/x'
+	assert_success
+	[ "$output" = "$MARKER-c
+one
+7" ] || fail "the clone: $output"
+	run as "$RL_USER" stop -t 1 "$MARKER-c"
+
+	run as "$RL_USER" export "$MARKER" "$HOMES/$RL_USER/o.tar"
+	assert_success
+	run tar -tvf "$HOMES/$RL_USER/o.tar" --numeric-owner "$MARKER/rootfs/var/db/x" "$MARKER/rootfs/bin/busybox"
+	assert_success
+	[[ $output == *" 7/7 "*"var/db/x"* ]] || fail "the archive: $output"
+
+	run as "$RL_USER" destroy "$MARKER"
+	assert_failure # its clone stands on its upper
+	for n in "$MARKER-c" "$MARKER"; do
+		run as "$RL_USER" destroy "$n"
+		assert_success
+	done
+	run as "$RL_USER" pool rm "ov$$"
+	assert_success
+	[ ! -e "$pool" ] || [ -z "$(ls -A "$pool")" ] || fail "left in the pool: $(ls -A "$pool")"
+	[ -z "$(ls -A "$store" | grep -vx .pools)" ] || fail "left in the store: $(ls -A "$store")"
+}
+
 @test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
 	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] ||
 		skip "a pure cgroup v2 host: whether the user has a delegated subtree depends on its session"

@@ -246,3 +246,40 @@ skip_if_blocked() {
 	assert_output_contains "inet " "default via"
 	[ -z "$(helpers_alive)" ] || fail "helper left: $(helpers_alive)"
 }
+
+@test "rootless --net user: /etc/hosts goes where the container sees it (an overlay pool's volume, an ephemeral layer), not under it" {
+	command -v pasta >/dev/null || command -v slirp4netns >/dev/null ||
+		skip "neither pasta nor slirp4netns installed"
+	user_setup
+	requires_tun
+	local store=$HOMES/data/ctr/containers
+	run as_user pool create "ov$$" --type overlay --path "$HOMES/ovpool"
+	assert_success
+	run as_user create -t busybox "$NAME" --net user --pool "ov$$"
+	assert_success
+	run as_user start "$NAME"
+	skip_if_blocked
+	assert_success
+	run as_user exec "$NAME" grep -c "	$NAME\$" /etc/hosts
+	assert_output_contains 1
+	[ ! -e "$store/$NAME/rootfs/etc" ] || fail "written under the volume, on the host's rootfs directory"
+	run as_user stop -t 0 "$NAME"
+	run as_user destroy "$NAME"
+	assert_success
+
+	run as_user create -t busybox "$NAME" --net user
+	assert_success
+	local before
+	before=$(cat "$store/$NAME/rootfs/etc/hosts")
+	run as_user start --ephemeral "$NAME"
+	assert_success
+	run as_user exec "$NAME" cat /etc/hosts
+	assert_output_contains "127.0.0.1	localhost"
+	[[ $output == *[0-9]"	$NAME"* ]] || fail "no address for $NAME: $output"
+	[ "$(cat "$store/$NAME/rootfs/etc/hosts")" = "$before" ] || fail "the run wrote the container's own rootfs"
+	run as_user stop -t 0 "$NAME"
+	run as_user destroy "$NAME"
+	assert_success
+	run as_user pool rm "ov$$"
+	assert_success
+}
