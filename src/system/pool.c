@@ -402,9 +402,8 @@ pool_create (const char *store, const struct pool *in, ctr_error_t *err)
     r = ctr_error (err, 0, "invalid pool name `%s`: use [A-Za-z0-9_+-][A-Za-z0-9_+.-]*", in->name);
   else if (strcmp (in->name, POOL_DEFAULT) == 0)
     r = ctr_error (err, 0, "`default` is the store itself and always exists");
-  else if (is_rootless () && (in->type == POOL_BTRFS || in->type == POOL_LVM))
-    r = ctr_error (err, 0, "--type %s needs root; rootless pools are dir or overlay",
-                   pool_type_name (in->type));
+  else if (is_rootless () && in->type == POOL_LVM)
+    r = ctr_error (err, 0, "--type lvm needs root; rootless pools are dir, overlay or btrfs");
   else if (in->type != POOL_LVM && (in->vg || in->thinpool))
     r = ctr_error (err, 0, "--vg and --thinpool are for --type lvm");
   else if (in->type == POOL_LVM && in->path)

@@ -39,13 +39,14 @@
 
 /* Rootless creates in a dir pool make no bases: a copy made outside the user namespace the
    template ran in could not keep the owners of its subordinate range. (An overlay pool's
-   volume is always over a base; rootless, the container mounts it itself.) */
+   volume is always over a base; rootless, the container mounts it itself. A btrfs
+   snapshot keeps every owner, and the subvolume's owner may make one.) */
 bool
 pool_image_shared (const struct pool *p)
 {
   if (strcmp (p->name, POOL_DEFAULT) == 0)
     return false;
-  return p->type == POOL_OVERLAY || !is_rootless ();
+  return p->type == POOL_OVERLAY || p->type == POOL_BTRFS || !is_rootless ();
 }
 
 /* The key of a template's base: the template and a hash of its options (FNV-1a). */
@@ -170,8 +171,7 @@ image_remove (const struct pool *p, int ifd, const char *images, const char *nam
            && S_ISDIR (st.st_mode) && st.st_ino == BTRFS_SUBVOL_INO && fstatfs (kfd, &sfs) == 0
            && sfs.f_type == BTRFS_SUPER_MAGIC)
     {
-      const char *argv[] = { "btrfs", "-q", "subvolume", "delete", rootfs, NULL };
-      if (pool_run_tool (argv, NULL, ifd, err) < 0)
+      if (pool_subvolume_delete (rootfs, ifd, err) < 0)
         return -1;
     }
   return remove_tree_at (ifd, name, err);

@@ -175,6 +175,27 @@ mount_lv (int dfd, const char *vglv, ctr_error_t *err)
   return 0;
 }
 
+int
+pool_subvolume_delete (const char *path, int keep_fd, ctr_error_t *err)
+{
+  const char *argv[] = { "btrfs", "-q", "subvolume", "delete", path, NULL };
+  const char *rw[] = { "btrfs", "property", "set", "-ts", path, "ro", "false", NULL };
+  cleanup_free char *copy = xstrdup (path), *copy2 = xstrdup (path);
+  cleanup_close int pfd = -1;
+  ctr_error_t e = NULL;
+
+  if (!is_rootless ())
+    return pool_run_tool (argv, NULL, keep_fd, err);
+  /* the subvolume's owner may make it writable, empty it and rmdir it (Linux 4.18); the
+     ioctl that deletes one whole takes CAP_SYS_ADMIN or user_subvol_rm_allowed */
+  if (pool_run_tool (rw, NULL, keep_fd, &e) < 0)
+    ctr_error_free (&e);
+  pfd = open (dirname (copy), O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0)
+    return ctr_error (err, errno, "open `%s`", copy);
+  return store_remove_tree_at (pfd, basename (copy2), err);
+}
+
 /* The overlay's options; rootless, `userxattr`: overlayfs keeps its attributes in user.*,
    which an unprivileged mounter may write. */
 static char *
@@ -357,14 +378,12 @@ release_one (int dfd, ctr_error_t *err)
   if (v.type == POOL_BTRFS && v.path)
     {
       cleanup_free char *restore = NULL;
-      const char *argv[] = { "btrfs", "-q", "subvolume", "delete", v.path, NULL };
       if (path_exists (v.path))
-        r = pool_run_tool (argv, NULL, -1, err);
+        r = pool_subvolume_delete (v.path, -1, err);
       /* a restore killed midway */
       restore = xasprintf ("%s.restore", v.path);
-      argv[4] = restore;
       if (r == 0 && path_exists (restore))
-        r = pool_run_tool (argv, NULL, -1, err);
+        r = pool_subvolume_delete (restore, -1, err);
     }
   else if (v.type == POOL_LVM && v.lv)
     {
@@ -787,17 +806,16 @@ pool_snapshot_restore (int dfd, const char *dirpath, int sdfd, const char *name,
       /* a writable snapshot of the snapshot beside the rootfs, swapped with it in one
          rename: a kill leaves one whole rootfs and a `.restore` that release removes */
       cleanup_free char *restore = xasprintf ("%s.restore", c.path);
-      const char *del[] = { "btrfs", "-q", "subvolume", "delete", restore, NULL };
       const char *snap[] = { "btrfs", "-q", "subvolume", "snapshot", s.path, restore, NULL };
       r = 0;
       if (path_exists (restore))
-        r = pool_run_tool (del, NULL, dfd, err);
+        r = pool_subvolume_delete (restore, dfd, err);
       if (r == 0)
         r = pool_run_tool (snap, NULL, dfd, err);
       if (r == 0 && renameat2 (AT_FDCWD, restore, AT_FDCWD, c.path, RENAME_EXCHANGE) < 0)
         r = ctr_error (err, errno, "swap in `%s`", restore);
       if (r == 0)
-        r = pool_run_tool (del, NULL, dfd, err);
+        r = pool_subvolume_delete (restore, dfd, err);
     }
   else
     {

@@ -23,6 +23,9 @@ int pool_volume_create (const struct pool *p, int dfd, const char *dirpath, cons
 int pool_lv_create_mounted (const struct pool *p, int dfd, const char *lvname, const char *size,
                             int keep_fd, ctr_error_t *err);
 bool pool_lv_exists (const char *vglv);
+/* Deletes the btrfs subvolume at path (keep_fd: as pool_run_tool's); rootless, made
+   writable, emptied and removed with rmdir, which the subvolume's owner may do. */
+int pool_subvolume_delete (const char *path, int keep_fd, ctr_error_t *err);
 /* Removes what the record of dfd (at dirpath) names: the snapshots' volumes, the mount on
    rootfs, the subvolume / LV / upper. No record: nothing to do. */
 int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);

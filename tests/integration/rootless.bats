@@ -61,6 +61,11 @@ teardown() {
 		"$CTR" destroy -f "$n" >/dev/null 2>&1 || true
 	done
 	pkill -KILL -f -- "$MARKER" 2>/dev/null || true
+	# the btrfs test's filesystem, after the containers in it
+	if [ -n "${LOOP:-}" ]; then
+		umount "$HOMES/mnt" 2>/dev/null || umount -l "$HOMES/mnt"
+		losetup -d "$LOOP"
+	fi
 	# the lxcfs test's own lxcfs, after the containers that used it
 	if [ -n "${LXCFS_PID:-}" ]; then
 		kill "$LXCFS_PID" 2>/dev/null || true
@@ -487,6 +492,52 @@ one
 	assert_success
 	[ ! -e "$pool" ] || [ -z "$(ls -A "$pool")" ] || fail "left in the pool: $(ls -A "$pool")"
 	[ -z "$(ls -A "$store" | grep -vx .pools)" ] || fail "left in the store: $(ls -A "$store")"
+}
+
+@test "rootless btrfs pool: in a directory the user owns, bases, snapshots, restore, clones and removal without root" {
+	WORK=$HOMES
+	make_btrfs
+	chmod 755 "$WORK/mnt"
+	local pool=$WORK/mnt/pool
+	mkdir "$pool"
+	chown "$RL_USER:" "$pool"
+	run as "$RL_USER" pool create "bp$$" --type btrfs --path "$pool"
+	assert_success
+	for n in "$MARKER" "$MARKER-2"; do
+		run as "$RL_USER" create -t busybox "$n" --net none --pool "bp$$"
+		assert_success
+		# a subvolume: a snapshot of the pool's one base
+		[ "$(stat -c %i "$pool/$n")" = 256 ] || fail "$n is no subvolume"
+	done
+	[ "$(as "$RL_USER" pool info --format json "bp$$" | jq '.bases | length')" = 1 ] || fail "not one base"
+	run as "$RL_USER" start "$MARKER"
+	assert_success
+	run --separate-stderr as "$RL_USER" attach "$MARKER" -- sh -c \
+		'echo one >/root/f; mkdir /var/db && echo s >/var/db/x && chown -R 7:7 /var/db && chmod 700 /var/db'
+	assert_success
+	run as "$RL_USER" stop -t 1 "$MARKER"
+
+	run as "$RL_USER" snapshot create "$MARKER" s1
+	assert_success
+	echo two >"$pool/$MARKER/root/f"
+	run as "$RL_USER" snapshot restore "$MARKER" s1
+	assert_success
+	[ "$(cat "$pool/$MARKER/root/f")" = one ] || fail "the restore did not take the file back"
+	run as "$RL_USER" clone --snapshot "$MARKER" "$MARKER-c"
+	assert_success
+	[ "$(stat -c %i "$pool/$MARKER-c")" = 256 ] || fail "the clone is no subvolume"
+	[ "$(stat -c '%u %a' "$pool/$MARKER-c/var/db")" = "300006 700" ] || fail "owners: $(stat -c '%u %a' "$pool/$MARKER-c/var/db")"
+	run as "$RL_USER" snapshot rm "$MARKER" s1
+	assert_success
+
+	# read-only snapshots and subvolumes holding other ids' 0700 directories go without root
+	for n in "$MARKER-c" "$MARKER" "$MARKER-2"; do
+		run as "$RL_USER" destroy "$n"
+		assert_success
+	done
+	run as "$RL_USER" pool rm "bp$$"
+	assert_success
+	[ -z "$(ls -A "$pool")" ] || fail "left in the pool: $(ls -A "$pool")"
 }
 
 @test "rootless debian --init systemd without a delegated cgroup is refused at create, saying why, before any download" {
