@@ -111,6 +111,7 @@ lxc_source() {
 
 # measure LABEL KIND "PATHS" UNDO -- COMMAND: {} in each stands for the clone's name
 declare -A TIMES DISKS
+LABELS=() # in the order measured
 measure() {
 	local label=$1 kind=$2 paths=$3 undo=$4 i t0 t1 kib
 	shift 5
@@ -126,6 +127,7 @@ measure() {
 		[ -z "$RAW" ] || echo "$label	$i	$(((t1 - t0) / 1000000))	$kib" >>"$RAW"
 		eval "${undo//\{\}/dst$i}" >/dev/null 2>&1
 	done
+	LABELS+=("$label")
 }
 # KiB of the lvm thin pool's data in use
 pool_used_kib() {
@@ -142,7 +144,6 @@ report() {
 }
 
 want() { [[ " $POOLS " == *" $1 "* ]]; }
-LABELS=()
 
 # --- btrfs: a loop image, a ctr pool and an lxcpath on it
 if want btrfs; then
@@ -166,8 +167,6 @@ measure "btrfs  ctr clone (cp --reflink=auto)" btrfs "$W/btrfs/{} $CTR_STORE/{}"
 	"$CTR" --root "$W/state" clone src {}
 measure "btrfs  lxc-copy (full)" btrfs "$W/btrfs/lxc/{}" "lxc-destroy -P '$W/btrfs/lxc' -n {}" -- \
 	lxc-copy -P "$W/btrfs/lxc" -n src -N {}
-LABELS+=("btrfs  ctr clone --snapshot" "btrfs  lxc-copy -s" "btrfs  ctr clone (cp --reflink=auto)"
-	"btrfs  lxc-copy (full)")
 fi
 
 # --- overlay: on the filesystem of /var/tmp
@@ -180,7 +179,6 @@ measure "overlay ctr clone --snapshot" dir "$W/ovl/{}/upper $W/ovl/{}/work $CTR_
 	"$CTR" --root "$W/state" clone --snapshot osrc {}
 measure "overlay lxc-copy -s -B overlay" dir "$W/lxc/{}" "lxc-destroy -P '$W/lxc' -n {}" -- \
 	lxc-copy -P "$W/lxc" -n src -N {} -s -B overlay
-LABELS+=("overlay ctr clone --snapshot" "overlay lxc-copy -s -B overlay")
 fi
 
 # --- dir: on the filesystem of /var/tmp (no copy-on-write: --snapshot is a copy too)
@@ -193,7 +191,6 @@ measure "dir    ctr clone (cp --reflink=auto)" dir "$W/dir/{} $CTR_STORE/{}" "'$
 	"$CTR" --root "$W/state" clone dsrc {}
 measure "dir    lxc-copy (full)" dir "$W/lxcdir/{}" "lxc-destroy -P '$W/lxcdir' -n {}" -- \
 	lxc-copy -P "$W/lxcdir" -n src -N {}
-LABELS+=("dir    ctr clone (cp --reflink=auto)" "dir    lxc-copy (full)")
 fi
 
 # --- lvm: a thin pool on a loop device, where the kernel has device-mapper; LXC's source
@@ -216,7 +213,6 @@ if want lvm && command -v lvcreate >/dev/null && dmsetup version >/dev/null 2>&1
 		"$CTR" --root "$W/state" clone --snapshot lsrc {}
 	measure "lvm    ctr clone (a new thin volume, copied)" lvm "$CTR_STORE/{}" "'$CTR' --root '$W/state' destroy {}" -- \
 		"$CTR" --root "$W/state" clone lsrc {}
-	LABELS+=("lvm    ctr clone --snapshot" "lvm    ctr clone (a new thin volume, copied)")
 	# LXC's source: a thin volume of its own holding the same tree
 	lvcreate -q -V $((SIZE + 1024))M -T "$VG/tp" -n lxcsrc >/dev/null
 	mkfs.ext4 -q "/dev/$VG/lxcsrc"
@@ -236,7 +232,6 @@ if want lvm && command -v lvcreate >/dev/null && dmsetup version >/dev/null 2>&1
 		LVBASE=$(pool_used_kib)
 		measure "lvm    lxc-copy -s" lvm "" "lxc-destroy -P '$W/lxclvm' -n {}" -- \
 			lxc-copy -P "$W/lxclvm" -n src -N {} -s
-		LABELS+=("lvm    lxc-copy -s")
 	else
 		echo "lvm: lxc-copy -s fails on this machine: not measured" >&2
 		lvremove -q -f "$VG/probe" >/dev/null 2>&1 || true

@@ -748,8 +748,7 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
                                            .console_master = &m->master,
                                            .pid_out = &m->pid,
                                            .netns_fd_out = &netns,
-                                           .userns_fd_out = &userns,
-                                           .mntns_fd_out = &mntns };
+                                           .userns_fd_out = &userns };
   cleanup_strv char **addresses = NULL, **lxcfs = NULL;
   /* an unprivileged container's ephemeral run: its root is idmapped already (its layers) */
   cleanup_free char *run_config = ephemeral_run_config (cfg->store_fd);
@@ -760,6 +759,8 @@ monitor_setup (struct monitor *m, ctr_error_t *err)
   if (!restored && lxcfs_container_binds (cfg->lxcfs, &lxcfs, err) < 0)
     return ctr_error_wrap (err, "container `%s`", cfg->name);
   opts.ro_binds = lxcfs;
+  /* rootless, /etc/hosts is written inside the container's own mount namespace */
+  opts.mntns_fd_out = is_rootless () ? &mntns : NULL;
   /* rootless, an overlay volume is mounted by the container itself (pool_volume_start) */
   opts.config_file = run_config ? run_config : pool_volume_run_config (cfg->store_fd);
   if (restored ? monitor_restore (cfg, &m->pid, &m->master, &addresses, err) < 0
