@@ -369,30 +369,76 @@ unix_connect (const char *path, const char *what, ctr_error_t *err)
   return steal_fd (sock);
 }
 
+/* A message of one iovec with room for one fd (SCM_RIGHTS). */
+union fd_ctl
+{
+  char buf[CMSG_SPACE (sizeof (int))];
+  struct cmsghdr align;
+};
+
+static void
+fd_msg_init (struct msghdr *mh, struct iovec *iov, union fd_ctl *ctl)
+{
+  memset (ctl, 0, sizeof *ctl);
+  *mh = (struct msghdr){
+    .msg_iov = iov, .msg_iovlen = 1, .msg_control = ctl->buf, .msg_controllen = sizeof ctl->buf
+  };
+}
+
 int
 unix_send_fd (int sock, const void *data, size_t len, int fd)
 {
   struct iovec iov = { (void *)data, len };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
-  };
+  union fd_ctl ctl;
+  struct msghdr mh;
   struct cmsghdr *c;
 
-  memset (&ctl, 0, sizeof ctl);
-  c = CMSG_FIRSTHDR (&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &fd, sizeof (int));
+  fd_msg_init (&mh, &iov, &ctl);
+  if (fd < 0)
+    {
+      mh.msg_control = NULL;
+      mh.msg_controllen = 0;
+    }
+  else
+    {
+      c = CMSG_FIRSTHDR (&mh);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &fd, sizeof (int));
+    }
   while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
     if (errno != EINTR)
       return -1;
   return 0;
+}
+
+ssize_t
+unix_recv_fd (int sock, void *buf, size_t len, int *fd)
+{
+  struct iovec iov = { buf, len };
+  union fd_ctl ctl;
+  struct msghdr mh;
+  struct cmsghdr *c;
+  ssize_t n;
+
+  *fd = -1;
+  fd_msg_init (&mh, &iov, &ctl);
+  while ((n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC)) < 0)
+    if (errno != EINTR)
+      return -1;
+  for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN (0)) / sizeof (int); i++)
+        {
+          int got;
+          memcpy (&got, CMSG_DATA (c) + i * sizeof (int), sizeof (int));
+          if (*fd < 0)
+            *fd = got;
+          else
+            close (got); /* one fd per message is expected */
+        }
+  return n;
 }
 
 static int

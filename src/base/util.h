@@ -50,8 +50,11 @@ bool is_rootless (void);
 
 /* A connected AF_UNIX stream socket (O_CLOEXEC); errors read "connect to <what> `path`". */
 int unix_connect (const char *path, const char *what, ctr_error_t *err);
-/* Sends data with one fd attached (SCM_RIGHTS). 0, or -1 with errno set. */
+/* Sends data with one fd attached (SCM_RIGHTS; none when fd < 0). 0, or -1 with errno set. */
 int unix_send_fd (int sock, const void *data, size_t len, int fd);
+/* One message into buf, its fd (if one came; close-on-exec) in *fd, else -1. The bytes
+   read, or -1 with errno set. */
+ssize_t unix_recv_fd (int sock, void *buf, size_t len, int *fd);
 
 /* rm -rf of dirfd/name: never follows a symlink and refuses to cross into another mount
    (a leftover bind mount must not take the host's files with it). */

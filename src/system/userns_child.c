@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,18 +76,41 @@ userns_child_map (pid_t pid, int p[4], ctr_error_t *err)
   return r;
 }
 
-/* The child's answer: "o" and *out, or "e", the error's status, a newline and its
-   message. */
+/* The fd the verb hands back with its answer (userns_handback_fd); in the child's memory,
+   or the caller's when the verb ran in place. */
+static int handback = -1;
+
+void
+userns_handback_fd (int fd)
+{
+  if (handback >= 0)
+    close (handback);
+  handback = fd;
+}
+
+static int
+take_handback (void)
+{
+  int fd = handback;
+  handback = -1;
+  return fd;
+}
+
+/* The child's answer, one message: "o" and *out, or "e", the error's status, a newline
+   and its message; with the handed-back fd when it succeeded. */
 static void
-send_answer (int fd, int r, const char *out, const ctr_error_t e)
+send_answer (int sock, int r, const char *out, const ctr_error_t e)
 {
   cleanup_free char *msg = NULL;
+  cleanup_close int fd = take_handback ();
 
   if (r == 0)
     msg = xasprintf ("o%s", out ? out : "");
   else
     msg = xasprintf ("e%d\n%s", e ? e->status : 0, e && e->msg ? e->msg : "failed");
-  (void)!write (fd, msg, strlen (msg));
+  if (strlen (msg) > USERNS_ANSWER_MAX)
+    msg[USERNS_ANSWER_MAX] = '\0';
+  (void)unix_send_fd (sock, msg, strlen (msg), r == 0 ? fd : -1);
 }
 
 static int
@@ -108,18 +132,20 @@ take_answer (const char *msg, size_t n, int status, char **out, ctr_error_t *err
   return ctr_error (err, 0, "could not work as root of a user namespace");
 }
 
-/* fn in a forked child, its answer back through a pipe; userns: the child becomes root of
-   a user namespace with the user's mapping, with a mount namespace of its own. */
+/* fn in a forked child, its answer (and an fd it hands back, into *fd when fd is given)
+   back through a socket pair; userns: the child becomes root of a user namespace with the
+   user's mapping, with a mount namespace of its own. */
 static int
-call_in_child (userns_fn fn, void *arg, char **out, bool userns, ctr_error_t *err)
+call_in_child (userns_fn fn, void *arg, char **out, int *fd, bool userns, ctr_error_t *err)
 {
   int p[4] = { -1, -1, -1, -1 }, ep[2] = { -1, -1 }, status = 0;
   cleanup_free char *msg = xmalloc (USERNS_ANSWER_MAX + 1);
+  cleanup_close int got = -1;
   pid_t pid, parent = getpid ();
   ssize_t n = 0;
 
   if ((userns && (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (p + 2, O_CLOEXEC) < 0))
-      || pipe2 (ep, O_CLOEXEC) < 0 || (pid = fork ()) < 0)
+      || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ep) < 0 || (pid = fork ()) < 0)
     {
       int e = errno;
       for (size_t i = 0; i < 4; i++)
@@ -137,13 +163,15 @@ call_in_child (userns_fn fn, void *arg, char **out, bool userns, ctr_error_t *er
       int r;
 
       close (ep[0]);
+      handback = -1;
       /* a kill of ctr ends its work too, where a kill of a root ctr would have */
       if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
         _exit (126);
       if (userns && userns_child_enter (p) < 0)
         _exit (126);
-      /* mounts of its own (a rootless overlay volume's), gone with it; the fds it was
-         given stay in the caller's namespace (userns_reopen_dir) */
+      /* mounts of its own (a rootless overlay volume's), gone with it but for one an fd
+         handed back holds; the fds it was given stay in the caller's namespace
+         (userns_reopen_dir) */
       if (userns
           && (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
         r = ctr_error (&e, errno, "a mount namespace of its own");
@@ -156,28 +184,59 @@ call_in_child (userns_fn fn, void *arg, char **out, bool userns, ctr_error_t *er
   if (userns && userns_child_map (pid, p, err) < 0)
     kill (pid, SIGKILL);
   else
-    n = read_all (ep[0], msg, USERNS_ANSWER_MAX);
+    n = unix_recv_fd (ep[0], msg, USERNS_ANSWER_MAX, &got);
   close (ep[0]);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (*err)
     return -1;
   msg[n > 0 ? n : 0] = '\0';
-  return take_answer (msg, n > 0 ? (size_t)n : 0, status, out, err);
+  if (take_answer (msg, n > 0 ? (size_t)n : 0, status, out, err) < 0)
+    return -1;
+  if (fd)
+    *fd = steal_fd (got);
+  return 0;
+}
+
+/* fn as root (see userns_as_root); fd: where its handed-back fd goes */
+static int
+as_root (userns_fn fn, void *arg, char **out, int *fd, ctr_error_t *err)
+{
+  int r;
+
+  if (out)
+    *out = NULL;
+  if (fd)
+    *fd = -1;
+  /* root on the host, or already root of the user's namespace */
+  if (geteuid () == 0)
+    {
+      int was = handback;
+      handback = -1;
+      r = fn (arg, out, err);
+      if (r == 0 && fd)
+        *fd = take_handback ();
+      else
+        userns_handback_fd (-1);
+      handback = was;
+      return r;
+    }
+  /* read before the fork: the child is root in its namespace */
+  (void)is_rootless ();
+  (void)ns_rootless_ids (&(struct oci_rootless_ids){ 0 });
+  return call_in_child (fn, arg, out, fd, true, err);
 }
 
 int
 userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err)
 {
-  if (out)
-    *out = NULL;
-  /* root on the host, or already root of the user's namespace */
-  if (geteuid () == 0)
-    return fn (arg, out, err);
-  /* read before the fork: the child is root in its namespace */
-  (void)is_rootless ();
-  (void)ns_rootless_ids (&(struct oci_rootless_ids){ 0 });
-  return call_in_child (fn, arg, out, true, err);
+  return as_root (fn, arg, out, NULL, err);
+}
+
+int
+userns_as_root_fd (userns_fn fn, void *arg, char **out, int *fd, ctr_error_t *err)
+{
+  return as_root (fn, arg, out, fd, err);
 }
 
 int
@@ -185,7 +244,7 @@ child_call (userns_fn fn, void *arg, char **out, ctr_error_t *err)
 {
   if (out)
     *out = NULL;
-  return call_in_child (fn, arg, out, false, err);
+  return call_in_child (fn, arg, out, NULL, false, err);
 }
 
 int

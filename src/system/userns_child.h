@@ -25,6 +25,13 @@ int userns_child_map (pid_t pid, int p[4], ctr_error_t *err);
 #define USERNS_ANSWER_MAX 8192
 typedef int (*userns_fn) (void *arg, char **out, ctr_error_t *err);
 int userns_as_root (userns_fn fn, void *arg, char **out, ctr_error_t *err);
+/* userns_as_root, and the one fd fn handed back (userns_handback_fd) in *fd (else -1):
+   what the child made that must outlive it (a directory whose lock is held, the root of a
+   mount made in the child's mount namespace, which stays reachable through the fd). */
+int userns_as_root_fd (userns_fn fn, void *arg, char **out, int *fd, ctr_error_t *err);
+/* In fn: fd goes back to userns_as_root_fd's caller when fn succeeds (closed otherwise,
+   and when no fd was asked for). Takes fd. */
+void userns_handback_fd (int fd);
 /* fn(arg, out, err) in a forked child as it is (to join namespaces, say), answering as
    userns_as_root's does. */
 int child_call (userns_fn fn, void *arg, char **out, ctr_error_t *err);
