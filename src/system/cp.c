@@ -26,6 +26,7 @@
 #include "runtime/state.h"
 #include "system/dataio.h"
 #include "system/pool_volume.h"
+#include "system/userns_child.h"
 #include "system/store.h"
 #include "system/system.h"
 
@@ -414,6 +415,27 @@ open_oci_root (const struct ctr_context *ctx, struct cp_job *j, ctr_error_t *err
   return rfd;
 }
 
+/* As root of the user's namespace: the stopped container's volume mounted in the child's
+   own mount namespace, its root handed back (the mount stays reachable through it). */
+static int
+mounted_root_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  cleanup_close int fd = userns_reopen_dir (v->fd, err);
+  cleanup_free char *rootfs = NULL;
+  int rfd;
+
+  (void)out;
+  if (fd < 0 || pool_volume_activate (fd, v->a, err) < 0)
+    return -1;
+  rootfs = pool_volume_rootfs (fd, v->a);
+  rfd = open (rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rfd < 0)
+    return ctr_error (err, errno, "open `%s`", rootfs);
+  userns_handback_fd (rfd);
+  return 0;
+}
+
 /* The container's root as a directory fd: a stopped one's rootfs (its store lock held in
    *lockfd, so that a start waits), a running one's init's root through /proc; a name that
    is no system container, an OCI container's of the state root. */
@@ -443,6 +465,15 @@ open_container_root (const struct ctr_context *ctx, struct cp_job *j, int *lockf
         j->n_uids = j->n_gids = 0;
       store_meta_clear (&m);
       dir = xasprintf ("%s/%s", root, j->name);
+      if (pool_volume_mounted_inside (fd))
+        {
+          /* a rootless overlay, mounted in a child's namespace: its root comes back */
+          struct userns_verb v = { .fd = fd, .a = dir };
+          if (userns_as_root_fd (mounted_root_fn, &v, NULL, &rfd, err) < 0)
+            return ctr_error_wrap (err, "container `%s`", j->name);
+          *lockfd = steal_fd (fd);
+          return rfd;
+        }
       if (pool_volume_activate (fd, dir, err) < 0)
         return ctr_error_wrap (err, "container `%s`", j->name);
       rootfs = pool_volume_rootfs (fd, dir);

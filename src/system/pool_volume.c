@@ -610,6 +610,20 @@ pool_volume_rootfs (int dfd, const char *dirpath)
 }
 
 bool
+pool_volume_mounted_inside (int dfd)
+{
+  struct volume v = { 0 };
+  ctr_error_t e = NULL;
+  bool yes = false;
+
+  if (is_rootless () && geteuid () != 0 && volume_read (dfd, &v, &e) > 0)
+    yes = v.type == POOL_OVERLAY;
+  ctr_error_free (&e);
+  volume_clear (&v);
+  return yes;
+}
+
+bool
 pool_volume_native_snapshots (int dfd)
 {
   struct volume v;

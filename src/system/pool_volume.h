@@ -33,6 +33,9 @@ int pool_volume_release (int dfd, const char *dirpath, ctr_error_t *err);
    Rootless, an overlay only as root of the user's namespace (userns_as_root), in a mount
    namespace of the process's own; as the user itself, an error. */
 int pool_volume_activate (int dfd, const char *dirpath, ctr_error_t *err);
+/* True when the volume of dfd is mounted only in a namespace of its own (a rootless
+   overlay): outside a start, as root of the user's namespace (pool_volume_activate). */
+bool pool_volume_mounted_inside (int dfd);
 /* dfd's config.json with an overlay (options: its mount options, comma-separated) mounted
    onto "/" before every other mount, written to out_name in out_dfd: a config whose
    container mounts its overlay itself, in its own namespaces (rootless). */

@@ -270,22 +270,33 @@ system_clone (const struct ctr_context *ctx, const char *src, const char *dst, b
   return userns_as_root (clone_fn, &v, NULL, err);
 }
 
+/* An ephemeral clone, made as root of the user's namespace for an unprivileged user: its
+   directory comes back with the lock taken at its staging (a flock belongs to the open
+   file, which outlives the child). */
+static int
+clone_ephemeral_fn (void *arg, char **out, ctr_error_t *err)
+{
+  const struct userns_verb *v = arg;
+  int dfd = -1;
+  (void)out;
+  if (clone_make (v->ctx, v->a, v->b, v->flag, true, &dfd, err) < 0)
+    return -1;
+  userns_handback_fd (dfd);
+  return 0;
+}
+
 int
 system_clone_ephemeral (const struct ctr_context *ctx, const char *src, const char *dst,
                         bool snapshot, bool foreground, int *exit_status, ctr_error_t *err)
 {
+  struct userns_verb v = { .ctx = ctx, .a = src, .b = dst, .flag = snapshot };
   cleanup_close int dfd = -1;
 
   *exit_status = 0;
-  /* (the copy would be made as root of the user's namespace, in a child, and the lock
-     that keeps it from being reaped before it starts cannot be handed back from there yet) */
-  if (is_rootless ())
-    return ctr_error (
-        err, 0,
-        "clone `%s`: --ephemeral needs root (`clone`, then `start --ephemeral` of the clone, runs it on a throw-away layer)",
-        src);
-  if (clone_make (ctx, src, dst, snapshot, true, &dfd, err) < 0)
+  if (userns_as_root_fd (clone_ephemeral_fn, &v, NULL, &dfd, err) < 0)
     return -1;
+  if (dfd < 0)
+    return ctr_error (err, 0, "clone `%s`: `%s` came back without its lock", src, dst);
   /* started under the lock taken at the staging: no one sees it stopped and unstarted */
   if (system_start_ephemeral (ctx, dst, dfd, foreground, exit_status, err) < 0)
     {
