@@ -29,8 +29,17 @@ typedef int (*cli_verb_fn) (const struct ctr_context *ctx, int argc, char **argv
 
 int cli_create (const struct ctr_context *ctx, int argc, char **argv);
 int cli_start (const struct ctr_context *ctx, int argc, char **argv);
-/* autostart.c: `ctr start --autostart`; jobs 0 = a few per CPU. */
-int cli_start_autostart (const struct ctr_context *ctx, const char *group, unsigned jobs);
+/* autostart.c: many containers at once. group: only those of autostart.group GROUP (NULL:
+   all); jobs: --jobs as given (NULL: a few per CPU); timeout: a stop's (-1: each one's). */
+struct cli_batch
+{
+  const char *group, *jobs;
+  int timeout;
+};
+/* `ctr start --autostart`: the stopped ones marked autostart, lowest order first. */
+int cli_start_autostart (const struct ctr_context *ctx, const struct cli_batch *opt);
+/* `ctr stop --all`: every running system container, the highest order first. */
+int cli_stop_all (const struct ctr_context *ctx, const struct cli_batch *opt);
 int cli_run (const struct ctr_context *ctx, int argc, char **argv);
 int cli_state (const struct ctr_context *ctx, int argc, char **argv);
 int cli_kill (const struct ctr_context *ctx, int argc, char **argv);

@@ -30,23 +30,6 @@ static const char usage[]
       "  -j, --jobs N      with --autostart: at most N starts at once (default: 4 per CPU)\n"
       "  -h, --help        show this help\n";
 
-/* --jobs: a whole number from 1 to 1024 */
-static int
-start_autostart_jobs (const struct ctr_context *ctx, const char *group, const char *jobs)
-{
-  char *end;
-  unsigned long n = 0;
-
-  if (jobs)
-    {
-      errno = 0;
-      n = strtoul (jobs, &end, 10);
-      if (errno || end == jobs || *end || n < 1 || n > 1024 || jobs[0] == '-')
-        return cli_usage_error ("start", "--jobs `%s`: a whole number from 1 to 1024", jobs);
-    }
-  return cli_start_autostart (ctx, group, (unsigned)n);
-}
-
 int
 cli_start (const struct ctr_context *ctx, int argc, char **argv)
 {
@@ -92,7 +75,7 @@ cli_start (const struct ctr_context *ctx, int argc, char **argv)
     {
       if (optind < argc || foreground || ephemeral)
         return cli_usage_error ("start", "--autostart takes no NAME, no -F and no --ephemeral");
-      return start_autostart_jobs (ctx, group, jobs);
+      return cli_start_autostart (ctx, &(struct cli_batch){ .group = group, .jobs = jobs });
     }
   if (group || jobs)
     return cli_usage_error ("start", "%s goes with --autostart", group ? "--group" : "--jobs");

@@ -523,6 +523,53 @@ start_fails_booting() {
 	ctr network rm ctrtsys
 }
 
+@test "stop --all stops every running system container, highest autostart.order first, each cleanly" {
+	local c
+	for c in a b c; do
+		ctr create -t busybox "$NAME-$c" --net none >/dev/null
+	done
+	ctr config "$NAME-a" set autostart.order 1 >/dev/null
+	ctr start "$NAME-a"
+	ctr start "$NAME-b"
+	run ctr stop --all
+	assert_success
+	# order 1 first; the one never started is left alone
+	[ "$output" = "stopped $NAME-a
+stopped $NAME-b" ] || fail "$output"
+	for c in a b; do
+		[ "$(state_of "$NAME-$c")" = stopped ] || fail "$NAME-$c: $(state_of "$NAME-$c")"
+		# halted by its stop signal, not killed
+		[ "$(ctr ls --format json | jq --arg n "$NAME-$c" '.[] | select(.name == $n) | .last_exit')" = 0 ] ||
+			fail "$NAME-$c: $(ctr ls --format json)"
+	done
+	run ctr stop --all
+	assert_success
+	[ -z "$output" ] || fail "nothing to stop, yet: $output"
+	run ctr stop --all "$NAME-a"
+	assert_status 2
+	run ctr stop --group g "$NAME-a"
+	assert_status 2
+	[[ $output == *"--group goes with --all"* ]] || fail "$output"
+	for c in a b c; do
+		ctr destroy "$NAME-$c"
+	done
+}
+
+@test "make install puts ctr-autostart.service in the prefix: booting with start --autostart, stopping with stop --all" {
+	command -v make >/dev/null && [ -f "$BUILD_DIR/Makefile" ] || skip "no build tree"
+	local dest=$BATS_TEST_TMPDIR/dest unit prefix
+	prefix=$(sed -n 's/^prefix = //p' "$BUILD_DIR/Makefile")
+	make -s -C "$BUILD_DIR" install-systemdsystemunitDATA DESTDIR="$dest" >/dev/null
+	unit=$dest$prefix/lib/systemd/system/ctr-autostart.service
+	[ -f "$unit" ] || fail "not installed: $(find "$dest")"
+	grep -qx "ExecStart=$prefix/bin/ctr start --autostart" "$unit" || fail "ExecStart: $(grep Exec "$unit")"
+	grep -qx "ExecStop=$prefix/bin/ctr stop --all" "$unit" || fail "ExecStop: $(grep Exec "$unit")"
+	if command -v systemd-analyze >/dev/null && [ -d /run/systemd/system ]; then
+		sed -i "s|$prefix/bin/ctr|$CTR|" "$unit"
+		systemd-analyze verify "$unit" || fail "systemd-analyze verify"
+	fi
+}
+
 @test "create refuses settings that cannot work before running the template" {
 	run ctr create -t busybox "$NAME" --net none --publish 8080:80
 	assert_failure
