@@ -179,3 +179,81 @@ console_failures() {
 	run ctr destroy "$name"
 	assert_success
 }
+
+@test "debian: a sysvinit guest runs sshd on a published port; Ctrl-C on its console reaches the shell, not init; reboot boots it again (slow: CI or CTR_SLOW_TESTS)" {
+	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
+	requires_tools debootstrap ssh ssh-keygen script
+	requires_init
+	system_setup
+	local name=sv-$$ hash tarball net=ctrtsvs$$ out=ctrtsvo$$ root pid fifo ssh_to
+	SSH_TEST=("$name" "$net" "$out")
+	hash=$(printf 'openssh-server\nsysvinit-core\n' | sha256sum | cut -c1-12)
+	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar 2>/dev/null | head -1)
+	if [ -z "$tarball" ] && ! getent hosts deb.debian.org >/dev/null; then
+		skip "no Debian mirror reachable and no cached sysvinit tree with sshd"
+	fi
+	export CTR_TIMEOUT=900
+	ctr network create "$net" --subnet 10.213.78.0/24
+	ip netns add "$out"
+	ip link add "${out}h" type veth peer name eth0 netns "$out"
+	ip addr add 198.18.79.6/30 dev "${out}h"
+	ip link set "${out}h" up
+	ip -n "$out" addr add 198.18.79.5/30 dev eth0
+	ip -n "$out" link set eth0 up
+	ip -n "$out" link set lo up
+	run --separate-stderr ctr create -t debian "$name" --net "$net" --publish 18023:22 --packages openssh-server
+	assert_success
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
+	root=$CTR_STORE/$name/rootfs/root
+	install -d -m 0700 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$root/.ssh"
+	install -m 0600 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$BATS_TEST_TMPDIR/key.pub" \
+		"$root/.ssh/authorized_keys"
+	ssh_to() {
+		ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18023 -o BatchMode=yes \
+			-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+			-o ConnectTimeout=10 root@198.18.79.6 "$@" </dev/null
+	}
+	run_logged ctr start "$name"
+	assert_success
+	WAIT_TRIES=1200 wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$name' | grep -q 'root@$name'"
+	# sshd (privilege separation chroots: CAP_SYS_CHROOT's syscall is let through), reached
+	# from outside through the published port
+	WAIT_TRIES=300 wait_until ssh_to true
+	run ssh_to 'hostname; id -u'
+	assert_success
+	[ "$output" = "$name
+0" ] || fail "ssh: $output"
+
+	# Ctrl-C on the console interrupts the shell's command, and init, which has no
+	# controlling terminal, gets nothing: no reboot. The shell has job control.
+	pid=$(ctr info --format json "$name" | jq -r .pid)
+	fifo=$BATS_TEST_TMPDIR/keys
+	mkfifo "$fifo"
+	exec 7<>"$fifo"
+	(printf 'sleep 60; echo slept-$((6*7))\n' && sleep 1 && printf '\003' && sleep 1 &&
+		printf 'case $- in *m*) echo job-control-$((6*7));; esac\n' && sleep 1 &&
+		printf 'echo alive-$((6*7))\n' && sleep 1 && printf '\001q') >&7 &
+	run timeout 30 script -qec "'$CTR' --root '$STATE_ROOT' console '$name'" /dev/null <"$fifo"
+	exec 7>&-
+	[ "$status" -ne 124 ] || fail "Ctrl-a q did not detach: $output"
+	[[ $output == *alive-42* ]] || fail "the shell did not come back: $output"
+	[[ $output == *job-control-42* ]] || fail "no job control: $output"
+	[[ $output != *slept-42* ]] || fail "Ctrl-C did not reach the shell's command: $output"
+	sleep 2
+	[ "$(ctr info --format json "$name" | jq -r '.pid, .restarts' | paste -sd ' ')" = "$pid 0" ] ||
+		fail "init took the Ctrl-C: $(ctr info --format json "$name")"
+
+	# reboot: the monitor boots it again (a new init), and sshd answers again
+	ctr attach "$name" -- reboot </dev/null || true
+	WAIT_TRIES=1200 wait_until rebooted_from "$name" "$pid" ||
+		fail "not rebooted: $(ctr info --format json "$name"); $(ctr console --log "$name" | tail -20)" || return 1
+	[ "$(ctr info --format json "$name" | jq -r .restarts)" = 1 ]
+	WAIT_TRIES=300 wait_until ssh_to true
+	# a plain stop: the template's stop_timeout is enough for the halt, exit 0
+	run ctr stop "$name"
+	assert_success
+	run ctr destroy "$name"
+	assert_success
+	ip netns del "$out"
+	ctr network rm "$net"
+}
