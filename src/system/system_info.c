@@ -401,8 +401,8 @@ unknown_key (const char *key, ctr_error_t *err)
   return ctr_error (
       err, 0,
       "unknown key `%s` (one of: autostart, stop_signal, stop_timeout, net, ip, "
-      "publish, %s; read-only: template, created, kind, last_exit, cloned_from, mounts, "
-      "devices, caps)",
+      "publish, privileged, %s; read-only: template, created, kind, last_exit, cloned_from, "
+      "pool, idmap, mounts, devices, caps)",
       key, config_keys_names ());
 }
 

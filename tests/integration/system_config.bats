@@ -164,6 +164,11 @@ set_ok() {
 	assert_failure
 	[[ $output == *"unknown key \`memroy\`"*stop_signal*memory*rlimit.NAME*"read-only:"*caps* ]] ||
 		fail "$output"
+	# every key `config keys` shows is one the message names
+	local msg=$output key
+	for key in $(ctr config "$NAME" keys | sed -n 's/^\([^ ]*\) = .*/\1/p' | sed 's/^rlimit\..*/rlimit.NAME/; s/^env\..*/env.NAME/' | sort -u); do
+		[[ $msg == *"$key"* ]] || fail "\`$key\` is not in: $msg"
+	done
 	run ctr config "$NAME" get mount.add
 	assert_failure
 	[[ $output == *"get mounts"* ]] || fail "$output"
