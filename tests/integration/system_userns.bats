@@ -24,6 +24,7 @@ teardown() {
 	done
 	delete_all_containers
 	[ -z "$(ls -A "$CTR_STORE" 2>/dev/null)" ] || fail "store left: $(ls -A "$CTR_STORE")"
+	[ -z "${RAMSTORE:-}" ] || umount "$RAMSTORE" || fail "umount $RAMSTORE"
 	check_no_leaks && return 0
 	remove_leftovers
 	return 1
@@ -296,4 +297,35 @@ in_ns() {
 	[ "$(stat -c %u "$CTR_STORE/$NAME/rootfs/new")" = 0 ]
 	ctr destroy "$NAME"
 	ctr pool rm "o$$"
+}
+
+@test "a store the kernel cannot idmap (ramfs): the tree is chowned into the range once, setuid kept, and back when privileged" {
+	RAMSTORE=$BATS_TEST_TMPDIR/ramstore
+	mkdir "$RAMSTORE"
+	mount -t ramfs -o mode=0700 ramfs "$RAMSTORE"
+	export CTR_STORE=$RAMSTORE
+	ctr create -t busybox "$NAME" --net none
+	local range uid
+	range=$(idmap_of "$NAME")
+	[[ $range == *":65536 (shifted)" ]] || fail "not shifted: $range"
+	uid=${range%%:*}
+	# on disk: every file in the range, root's as the range's first id
+	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/bin/busybox")" = "$uid" ] || fail "owner: $(stat -c %u "$RAMSTORE/$NAME/rootfs/bin/busybox")"
+	[ -z "$(find "$RAMSTORE/$NAME/rootfs" -xdev ! -uid "$uid" -print -quit)" ] ||
+		fail "not shifted: $(find "$RAMSTORE/$NAME/rootfs" -xdev ! -uid "$uid" | head -3)"
+	chmod 4755 "$RAMSTORE/$NAME/rootfs/bin/busybox"
+	ctr start "$NAME"
+	run in_ns "$NAME" 'cat /proc/self/uid_map; stat -c %u:%g:%a /bin/busybox; touch /new; stat -c %u /new'
+	assert_success
+	[[ $(echo ${lines[0]}) == *"0 $uid 65536" ]] || fail "$output"
+	[ "${lines[1]}" = 0:0:4755 ] || fail "$output"
+	[ "${lines[2]}" = 0 ] || fail "$output"
+	ctr stop "$NAME"
+	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/new")" = "$uid" ]
+	# privileged: chowned back to the ids it has inside, setuid bit and all
+	ctr config "$NAME" set privileged true
+	[ "$(idmap_of "$NAME")" = none ]
+	[ "$(stat -c %u:%a "$RAMSTORE/$NAME/rootfs/bin/busybox")" = 0:4755 ]
+	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/new")" = 0 ]
+	ctr destroy "$NAME"
 }
