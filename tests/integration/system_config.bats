@@ -180,13 +180,34 @@ set_ok() {
 @test "config limits take effect at the next start" {
 	make_system
 	set_ok memory 200M
+	set_ok swap 300M
 	set_ok cpus 0.5
 	set_ok pids 40
 	set_ok cpuset.cpus 0
+	set_ok cpuset.mems 0
+	set_ok cpu.shares 512
 	run ctr start "$NAME"
 	assert_success
 	cgroup_file memory/memory.limit_in_bytes memory.max
 	[ "$output" = 209715200 ] || fail "memory: $output"
+	# swap is memory + swap (runc's --memory-swap); v2 keeps the swap part alone
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		cgroup_file - memory.swap.max
+		[ "$output" = 104857600 ] || fail "memory.swap.max: $output"
+	elif [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
+		cgroup_file memory/memory.memsw.limit_in_bytes -
+		[ "$output" = 314572800 ] || fail "memsw: $output"
+	fi
+	cgroup_file cpuset/cpuset.mems cpuset.mems
+	[ "$output" = 0 ] || fail "cpuset.mems: $output"
+	# shares 512 of 1024; on v2 the weight they convert to (runc's: 1 + (s - 2) * 9999 / 262142)
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		cgroup_file - cpu.weight
+		[ "$output" = 20 ] || fail "cpu.weight: $output"
+	else
+		cgroup_file cpu/cpu.shares -
+		[ "$output" = 512 ] || fail "cpu.shares: $output"
+	fi
 	cgroup_file pids/pids.max pids.max
 	[ "$output" = 40 ] || fail "pids: $output"
 	cgroup_file cpuset/cpuset.cpus cpuset.cpus
