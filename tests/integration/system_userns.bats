@@ -52,6 +52,27 @@ requires_idmapped() {
 	[[ $(idmap_of "$1") != *"(shifted)" ]] || skip "the store's filesystem cannot be idmapped here (shifted)"
 }
 
+# shifted_run NAME UID: NAME, shifted into the range from UID, runs with its setuid
+# busybox root's and setuid inside, and a file root makes there is root's; stopped after.
+shifted_run() {
+	chmod 4755 "$CTR_STORE/$1/rootfs/bin/busybox"
+	ctr start "$1"
+	run in_ns "$1" 'cat /proc/self/uid_map; stat -c %u:%g:%a /bin/busybox; touch /new; stat -c %u /new'
+	assert_success
+	[[ $(echo ${lines[0]}) == *"0 $2 65536" ]] || fail "$output"
+	[ "${lines[1]}" = 0:0:4755 ] || fail "$output"
+	[ "${lines[2]}" = 0 ] || fail "$output"
+	ctr stop "$1"
+}
+
+# shifted_back NAME: privileged true gives the tree back the ids it has inside.
+shifted_back() {
+	ctr config "$1" set privileged true
+	[ "$(idmap_of "$1")" = none ]
+	[ "$(stat -c %u:%a "$CTR_STORE/$1/rootfs/bin/busybox")" = 0:4755 ]
+	[ "$(stat -c %u "$CTR_STORE/$1/rootfs/new")" = 0 ]
+}
+
 # in_ns NAME CMD...: CMD in a shell of the running container NAME.
 in_ns() {
 	local n=$1
@@ -283,18 +304,8 @@ in_ns() {
 	# and nothing was copied up to shift it
 	[ ! -e "$work/ovl/$NAME/upper/bin/busybox" ] || fail "copied up"
 	[ "$(stat -c %u "$work/ovl/.images/"*/rootfs/bin/busybox)" = 0 ]
-	chmod 4755 "$CTR_STORE/$NAME/rootfs/bin/busybox"
-	ctr start "$NAME"
-	run in_ns "$NAME" 'cat /proc/self/uid_map; stat -c %u:%g:%a /bin/busybox; touch /new; stat -c %u /new'
-	assert_success
-	[[ $(echo ${lines[0]}) == *"0 $uid 65536" ]] || fail "$output"
-	[ "${lines[1]}" = 0:0:4755 ] || fail "$output"
-	[ "${lines[2]}" = 0 ] || fail "$output"
-	ctr stop "$NAME"
-	ctr config "$NAME" set privileged true
-	[ "$(idmap_of "$NAME")" = none ]
-	[ "$(stat -c %u:%a "$CTR_STORE/$NAME/rootfs/bin/busybox")" = 0:4755 ]
-	[ "$(stat -c %u "$CTR_STORE/$NAME/rootfs/new")" = 0 ]
+	shifted_run "$NAME" "$uid"
+	shifted_back "$NAME"
 	ctr destroy "$NAME"
 	ctr pool rm "o$$"
 }
@@ -313,19 +324,9 @@ in_ns() {
 	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/bin/busybox")" = "$uid" ] || fail "owner: $(stat -c %u "$RAMSTORE/$NAME/rootfs/bin/busybox")"
 	[ -z "$(find "$RAMSTORE/$NAME/rootfs" -xdev ! -uid "$uid" -print -quit)" ] ||
 		fail "not shifted: $(find "$RAMSTORE/$NAME/rootfs" -xdev ! -uid "$uid" | head -3)"
-	chmod 4755 "$RAMSTORE/$NAME/rootfs/bin/busybox"
-	ctr start "$NAME"
-	run in_ns "$NAME" 'cat /proc/self/uid_map; stat -c %u:%g:%a /bin/busybox; touch /new; stat -c %u /new'
-	assert_success
-	[[ $(echo ${lines[0]}) == *"0 $uid 65536" ]] || fail "$output"
-	[ "${lines[1]}" = 0:0:4755 ] || fail "$output"
-	[ "${lines[2]}" = 0 ] || fail "$output"
-	ctr stop "$NAME"
+	shifted_run "$NAME" "$uid"
 	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/new")" = "$uid" ]
 	# privileged: chowned back to the ids it has inside, setuid bit and all
-	ctr config "$NAME" set privileged true
-	[ "$(idmap_of "$NAME")" = none ]
-	[ "$(stat -c %u:%a "$RAMSTORE/$NAME/rootfs/bin/busybox")" = 0:4755 ]
-	[ "$(stat -c %u "$RAMSTORE/$NAME/rootfs/new")" = 0 ]
+	shifted_back "$NAME"
 	ctr destroy "$NAME"
 }
