@@ -44,6 +44,39 @@ console_failures() {
 		grep -vxE '(mount: )?/sys/kernel/security: permission denied\.|(mount: )?/sys/fs/pstore: permission denied\.|mount: /sys: permission denied\.|mount: /(|run|run/lock|dev/shm|dev/pts): mount point not mounted or bad option\.|[[:space:]]*dmesg\(1\) may have more information after failed mount system call\.|(Checking file systems\.\.\.)?setterm: \$TERM is not defined\.|dmesg: read kernel buffer failed: Operation not permitted' || true
 }
 
+# outside_ns OUT HOSTIP PEERIP: namespace OUT on a veth pair from the host (HOSTIP/30 on the
+# host's end, OUTh; PEERIP/30 inside): another machine, which reaches a published port as
+# such machines do.
+outside_ns() {
+	ip netns add "$1"
+	ip link add "${1}h" type veth peer name eth0 netns "$1"
+	ip addr add "$2/30" dev "${1}h"
+	ip link set "${1}h" up
+	ip -n "$1" addr add "$3/30" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" link set lo up
+}
+
+# root_key NAME: a new key pair, BATS_TEST_TMPDIR/key, whose public half NAME's root
+# accepts, owned as the guest's root owns /root.
+root_key() {
+	local root=$CTR_STORE/$1/rootfs/root
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
+	install -d -m 0700 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$root/.ssh"
+	install -m 0600 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$BATS_TEST_TMPDIR/key.pub" \
+		"$root/.ssh/authorized_keys"
+}
+
+# ssh_from OUT HOSTIP PORT CMD...: CMD as the guest's root, through the port published on
+# HOSTIP, from namespace OUT.
+ssh_from() {
+	local out=$1 ip=$2 port=$3
+	shift 3
+	ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p "$port" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ConnectTimeout=30 "root@$ip" "$@" </dev/null
+}
+
 # bats test_tags=v2
 @test "debian: systemd boots to running in a system container, sshd answers on a published port, reboot boots it again; SIGRTMIN+3 stops it cleanly (slow: CI or CTR_SLOW_TESTS)" {
 	# check-v2's guest (CTR_V2_GUEST) is there for this one too
@@ -51,7 +84,7 @@ console_failures() {
 	requires_tools debootstrap ssh ssh-keygen
 	requires_init
 	system_setup
-	local name=sd-$$ host_cgroups cached id tarball hash net=ctrtssh$$ out=ctrtso$$ root
+	local name=sd-$$ host_cgroups cached id tarball hash net=ctrtssh$$ out=ctrtso$$
 	SSH_TEST=("$name" "$net" "$out")
 	# the cache entry of --init systemd with sshd (templates/ctr-debian: the package set's hash)
 	hash=$(printf 'dbus\nopenssh-server\nsystemd-sysv\n' | sha256sum | cut -c1-12)
@@ -63,26 +96,18 @@ console_failures() {
 	export CTR_TIMEOUT=900 # debootstrap, and a boot in an emulated guest
 	# sshd reached from an "outside" namespace through a port published on the host
 	ctr network create "$net" --subnet 10.213.77.0/24
-	ip netns add "$out"
-	ip link add "${out}h" type veth peer name eth0 netns "$out"
-	ip addr add 198.18.79.2/30 dev "${out}h"
-	ip link set "${out}h" up
-	ip -n "$out" addr add 198.18.79.1/30 dev eth0
-	ip -n "$out" link set eth0 up
-	ip -n "$out" link set lo up
+	outside_ns "$out" 198.18.79.2 198.18.79.1
 	run --separate-stderr ctr create -t debian "$name" --net "$net" --publish 18022:22 --init systemd \
 		--packages openssh-server
 	assert_success
-	# root's key, owned as the guest's root owns /root
-	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
-	root=$CTR_STORE/$name/rootfs/root
-	install -d -m 0700 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$root/.ssh"
-	install -m 0600 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$BATS_TEST_TMPDIR/key.pub" \
-		"$root/.ssh/authorized_keys"
+	root_key "$name"
 	[ "$(jq -r .stop_signal "$CTR_STORE/$name/ctr.json")" = "SIGRTMIN+3" ]
 	run_logged ctr start "$name"
 	assert_success
 	system_is_running "$name"
+	# not degraded: no unit failed (LXC's guest of the same tree fails none either)
+	run ctr attach "$name" -- systemctl list-units --failed --no-legend --plain </dev/null
+	[ -z "$output" ] || fail "failed units: $output"
 	# unprivileged (the default): systemd runs as root of the container's own id range, and
 	# makes its cgroups in the hierarchies ctr gave that root (name=systemd on a hybrid host)
 	local range
@@ -119,9 +144,7 @@ console_failures() {
 	# through by the default seccomp profile) answers a login from outside
 	run ctr attach "$name" -- systemctl is-active ssh </dev/null
 	[ "$output" = active ] || fail "ssh.service: $output"
-	run ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18022 -o BatchMode=yes \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30 \
-		root@198.18.79.2 'hostname; id -u' </dev/null
+	run ssh_from "$out" 198.18.79.2 18022 'hostname; id -u'
 	assert_success
 	[ "$(head -1 <<<"$output")" = "$name" ] || fail "ssh: $output"
 	[ "$(sed -n 2p <<<"$output")" = 0 ] || fail "ssh: $output"
@@ -133,9 +156,7 @@ console_failures() {
 		fail "not rebooted: $(ctr info --format json "$name"); $(ctr console --log "$name" | tail -20)" || return 1
 	[ "$(ctr info --format json "$name" | jq -r .restarts)" = 1 ]
 	system_is_running "$name"
-	wait_until ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18022 -o BatchMode=yes \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
-		root@198.18.79.2 true </dev/null
+	wait_until ssh_from "$out" 198.18.79.2 18022 true
 	# the stop signal ends it before the timeout's SIGKILL: exit 0, not 3
 	run ctr stop -t 60 "$name"
 	assert_success
@@ -185,7 +206,7 @@ console_failures() {
 	requires_tools debootstrap ssh ssh-keygen script
 	requires_init
 	system_setup
-	local name=sv-$$ hash tarball net=ctrtsvs$$ out=ctrtsvo$$ root pid fifo ssh_to
+	local name=sv-$$ hash tarball net=ctrtsvs$$ out=ctrtsvo$$ pid fifo
 	SSH_TEST=("$name" "$net" "$out")
 	hash=$(printf 'openssh-server\nsysvinit-core\n' | sha256sum | cut -c1-12)
 	tarball=$(ls /var/cache/ctr/debian/*-"$hash".tar 2>/dev/null | head -1)
@@ -194,32 +215,17 @@ console_failures() {
 	fi
 	export CTR_TIMEOUT=900
 	ctr network create "$net" --subnet 10.213.78.0/24
-	ip netns add "$out"
-	ip link add "${out}h" type veth peer name eth0 netns "$out"
-	ip addr add 198.18.79.6/30 dev "${out}h"
-	ip link set "${out}h" up
-	ip -n "$out" addr add 198.18.79.5/30 dev eth0
-	ip -n "$out" link set eth0 up
-	ip -n "$out" link set lo up
+	outside_ns "$out" 198.18.79.6 198.18.79.5
 	run --separate-stderr ctr create -t debian "$name" --net "$net" --publish 18023:22 --packages openssh-server
 	assert_success
-	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
-	root=$CTR_STORE/$name/rootfs/root
-	install -d -m 0700 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$root/.ssh"
-	install -m 0600 -o "$(stat -c %u "$root")" -g "$(stat -c %g "$root")" "$BATS_TEST_TMPDIR/key.pub" \
-		"$root/.ssh/authorized_keys"
-	ssh_to() {
-		ip netns exec "$out" ssh -i "$BATS_TEST_TMPDIR/key" -p 18023 -o BatchMode=yes \
-			-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-			-o ConnectTimeout=10 root@198.18.79.6 "$@" </dev/null
-	}
+	root_key "$name"
 	run_logged ctr start "$name"
 	assert_success
 	WAIT_TRIES=1200 wait_until sh -c "'$CTR' --root '$STATE_ROOT' console --log '$name' | grep -q 'root@$name'"
 	# sshd (privilege separation chroots: CAP_SYS_CHROOT's syscall is let through), reached
 	# from outside through the published port
-	WAIT_TRIES=300 wait_until ssh_to true
-	run ssh_to 'hostname; id -u'
+	WAIT_TRIES=300 wait_until ssh_from "$out" 198.18.79.6 18023 true
+	run ssh_from "$out" 198.18.79.6 18023 'hostname; id -u'
 	assert_success
 	[ "$output" = "$name
 0" ] || fail "ssh: $output"
@@ -248,7 +254,7 @@ console_failures() {
 	WAIT_TRIES=1200 wait_until rebooted_from "$name" "$pid" ||
 		fail "not rebooted: $(ctr info --format json "$name"); $(ctr console --log "$name" | tail -20)" || return 1
 	[ "$(ctr info --format json "$name" | jq -r .restarts)" = 1 ]
-	WAIT_TRIES=300 wait_until ssh_to true
+	WAIT_TRIES=300 wait_until ssh_from "$out" 198.18.79.6 18023 true
 	# a plain stop: the template's stop_timeout is enough for the halt, exit 0
 	run ctr stop "$name"
 	assert_success
