@@ -557,6 +557,7 @@ stopped $NAME-b" ] || fail "$output"
 
 @test "make install puts ctr-autostart.service in the prefix: booting with start --autostart, stopping with stop --all" {
 	command -v make >/dev/null && [ -f "$BUILD_DIR/Makefile" ] || skip "no build tree"
+	grep -q '^install-systemdsystemunitDATA:' "$BUILD_DIR/Makefile" || skip "configured --without-systemdsystemunitdir"
 	local dest=$BATS_TEST_TMPDIR/dest unit prefix
 	prefix=$(sed -n 's/^prefix = //p' "$BUILD_DIR/Makefile")
 	make -s -C "$BUILD_DIR" install-systemdsystemunitDATA DESTDIR="$dest" >/dev/null
