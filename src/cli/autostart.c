@@ -44,8 +44,21 @@ compare_autostart (const void *a, const void *b)
   return strcmp (x->name, y->name);
 }
 
-/* Reaps one start or stop; says what it started or stopped (its failure it printed
-   itself). */
+/* What one start or stop ended with (r: its exit status): said when it started or stopped
+   (its failure it printed itself), counted. */
+static void
+report (struct batch *b, const char *name, int r)
+{
+  if (r == 0 || (b->stop && r == CLI_EXIT_STOP_KILLED))
+    printf ("%s %s%s\n", b->stop ? "stopped" : "started", name, r ? " (killed)" : "");
+  if (r == CLI_EXIT_STOP_KILLED && b->stop)
+    b->killed++;
+  else if (r != 0)
+    b->rc = CLI_EXIT_FAILURE;
+  fflush (stdout);
+}
+
+/* Reaps one start or stop and reports it. */
 static void
 reap_one (struct batch *b)
 {
@@ -63,16 +76,7 @@ reap_one (struct batch *b)
     ;
   if (i == b->n)
     return;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    printf ("%s %s\n", b->stop ? "stopped" : "started", b->jobs[i].name);
-  else if (b->stop && WIFEXITED (status) && WEXITSTATUS (status) == CLI_EXIT_STOP_KILLED)
-    {
-      printf ("stopped %s (killed)\n", b->jobs[i].name);
-      b->killed++;
-    }
-  else
-    b->rc = CLI_EXIT_FAILURE;
-  fflush (stdout);
+  report (b, b->jobs[i].name, WIFEXITED (status) ? WEXITSTATUS (status) : CLI_EXIT_FAILURE);
   b->jobs[i] = b->jobs[--b->n];
 }
 
@@ -81,6 +85,19 @@ reap_all (struct batch *b)
 {
   while (b->n > 0)
     reap_one (b);
+}
+
+int
+cli_stop_status (const char *name, const struct system_stopped *how)
+{
+  /* a stop that had to kill is not a clean shutdown: said, and told apart by the status */
+  if (!how->killed || how->timeout <= 0 || how->orphaned)
+    return CLI_EXIT_OK;
+  fprintf (stderr,
+           "ctr: warning: `%s` did not shut down within %d s of %s: everything in it was "
+           "killed (SIGKILL)\n",
+           name, how->timeout, how->stop_signal);
+  return CLI_EXIT_STOP_KILLED;
 }
 
 /* One stop, as `ctr stop NAME` does it: 0, CLI_EXIT_STOP_KILLED (warned) or a failure. */
@@ -92,15 +109,7 @@ stop_here (const struct ctr_context *ctx, const char *name, int timeout)
 
   if (system_stop (ctx, name, timeout, &how, &err) < 0)
     return cli_fail (&err);
-  if (how.killed && how.timeout > 0 && !how.orphaned)
-    {
-      fprintf (stderr,
-               "ctr: warning: `%s` did not shut down within %d s of %s: everything in it was "
-               "killed (SIGKILL)\n",
-               name, how.timeout, how.stop_signal);
-      return CLI_EXIT_STOP_KILLED;
-    }
-  return 0;
+  return cli_stop_status (name, &how);
 }
 
 static int
@@ -119,7 +128,6 @@ static void
 act_one (struct batch *b, const char *name)
 {
   pid_t pid;
-  int r;
 
   while (b->n >= b->max)
     reap_one (b);
@@ -133,14 +141,7 @@ act_one (struct batch *b, const char *name)
       return;
     }
   /* no child: here, in turn */
-  r = act_here (b, name);
-  if (r == 0 || r == CLI_EXIT_STOP_KILLED)
-    printf ("%s %s%s\n", b->stop ? "stopped" : "started", name,
-            r == CLI_EXIT_STOP_KILLED ? " (killed)" : "");
-  if (r == CLI_EXIT_STOP_KILLED)
-    b->killed++;
-  else if (r != 0)
-    b->rc = r;
+  report (b, name, act_here (b, name));
 }
 
 static bool

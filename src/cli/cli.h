@@ -40,6 +40,10 @@ struct cli_batch
 int cli_start_autostart (const struct ctr_context *ctx, const struct cli_batch *opt);
 /* `ctr stop --all`: every running system container, the highest order first. */
 int cli_stop_all (const struct ctr_context *ctx, const struct cli_batch *opt);
+/* The exit status of a stop done (CLI_EXIT_STOP_KILLED, with a warning, when it
+   had to kill). */
+struct system_stopped;
+int cli_stop_status (const char *name, const struct system_stopped *how);
 int cli_run (const struct ctr_context *ctx, int argc, char **argv);
 int cli_state (const struct ctr_context *ctx, int argc, char **argv);
 int cli_kill (const struct ctr_context *ctx, int argc, char **argv);

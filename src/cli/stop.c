@@ -105,11 +105,5 @@ cli_stop (const struct ctr_context *ctx, int argc, char **argv)
       json_map_close (w);
       cli_print_json (w);
     }
-  /* a stop that had to kill is not a clean shutdown: said, and told apart by the status */
-  if (how.killed && how.timeout > 0 && !how.orphaned)
-    fprintf (stderr,
-             "ctr: warning: `%s` did not shut down within %d s of %s: everything in it was "
-             "killed (SIGKILL)\n",
-             name, how.timeout, how.stop_signal);
-  return how.killed && how.timeout > 0 && !how.orphaned ? CLI_EXIT_STOP_KILLED : CLI_EXIT_OK;
+  return cli_stop_status (name, &how);
 }
