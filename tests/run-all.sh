@@ -86,7 +86,7 @@ else
 	done
 	filter=()
 	[ -z "${BATS_FILTER_TAGS:-}" ] || filter=(--filter-tags "$BATS_FILTER_TAGS")
-	run_tap "bats" bats --tap "${filter[@]}" "${files[@]}"
+	run_tap "bats" bats --tap --timing "${filter[@]}" "${files[@]}"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

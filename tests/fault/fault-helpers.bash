@@ -1,6 +1,6 @@
 # fault-helpers.bash: kill ctr (strace, SIGKILL) or fail one of its syscalls at each step of
 # a verb; see fault.bats. FAULT_STEPS=N caps the steps per verb (evenly spread over the
-# trace); the default, 0, tries every one.
+# trace); the default, 0, tries every one that can make a difference (steps_of).
 # shellcheck shell=bash disable=SC2154
 
 load ../integration/helpers
@@ -29,20 +29,54 @@ ctr_killed_at() {
 		"$CTR" --root "$STATE_ROOT" "$@" </dev/null); } >>"$BATS_TEST_TMPDIR/trial.log" 2>&1
 }
 
+# Calls whose effect ends with ctr's process: a SIGKILL just before one of them leaves the
+# world as a SIGKILL just before the next call does, so a kill trial there would repeat the
+# next one. What they do is ctr's own (its memory, signal mask, fd table, a lock that its
+# death drops) or nothing at all (a stat, a pread, a directory's open). Not among them:
+# anything that waits (poll, wait4, a read, which may be a pipe's or a FIFO's): a kill before
+# a wait finds a helper still at work, one after it finds the helper done. The error trials (fault_errors)
+# try these too: a stat that fails takes another path.
+KILL_SAME='^(newfstatat|fstat|stat|lstat|statx|fstatfs|statfs|getdents64|lseek|readlink|readlinkat|access|faccessat2?|getpid|getppid|gettid|getuid|geteuid|getgid|getegid|getresuid|getresgid|getgroups|getcwd|uname|brk|mmap|munmap|mprotect|mremap|madvise|rt_sigaction|rt_sigprocmask|sigaltstack|arch_prctl|set_tid_address|set_robust_list|rseq|getrandom|clock_gettime|gettimeofday|capget|getsockopt|getsockname|close)\(|^prlimit64\(0, [^,]*, NULL|^fcntl\([^,]*, F_(GETFD|SETFD|GETFL|DUPFD|DUPFD_CLOEXEC|GET_SEALS)|^pread64\(|^openat\([^)]*O_(DIRECTORY|PATH)'
+
 # steps_of TRACE: "name occurrence" per syscall of the trace, in order; at most
 # FAULT_STEPS of them, spread evenly. FAULT_FROM and FAULT_TO (extended regexes on the
 # trace's lines) keep only the steps from the first line matching FROM to the next one
-# matching TO. FAULT_ONLY (an extended regex) keeps only the steps whose line matches it:
-# a kill just before a call that changes nothing outside ctr (a stat, a read, a
-# getdents64) leaves what the kill just before the next one leaves.
+# matching TO. FAULT_ONLY (an extended regex) keeps only the steps whose line matches it.
+# With FAULT_SKIP (an extended regex; fault_verb passes KILL_SAME), the matching steps are
+# left out. Then a run of like calls (the same call with only its strings, numbers and
+# paths different: an rm -rf's unlinks of one directory, a copy's writes) is tried at its
+# first two and last two: the middle ones go through the same code with more of the same
+# done. FAULT_ALL=1 keeps every step.
 steps_of() {
-	awk -v max="$FAULT_STEPS" -v from="${FAULT_FROM:-}" -v to="${FAULT_TO:-}" -v only="${FAULT_ONLY:-}" '
+	local skip=${FAULT_SKIP:-} runs=1
+	[ "${FAULT_ALL:-0}" = 0 ] || skip='' runs=0
+	awk -v max="$FAULT_STEPS" -v from="${FAULT_FROM:-}" -v to="${FAULT_TO:-}" -v only="${FAULT_ONLY:-}" \
+		-v skip="$skip" -v runs="$runs" '
+		function shape(line) {
+			sub(/ *= [^=]*$/, "", line)
+			gsub(/"([^"\\]|\\.)*"(\.\.\.)?/, "S", line)
+			gsub(/<[^>]*>/, "", line)
+			gsub(/[0-9]+/, "N", line)
+			return line
+		}
+		# a run of like steps keeps its first two and last two
+		function flush(   i) {
+			for (i = 0; i < rn; i++)
+				if (!runs || i < 2 || i >= rn - 2) step[n++] = rs[i]
+			rn = 0
+		}
 		BEGIN { on = from == "" }
 		!on && $0 ~ from { on = 1 }
 		match($0, /^[a-z_0-9]+\(/) { name = substr($0, 1, RLENGTH - 1); seen[name]++
-			if (on && !done && (only == "" || $0 ~ only)) step[n++] = name " " seen[name] }
+			if (on && !done && (only == "" || $0 ~ only) && (skip == "" || $0 !~ skip)) {
+				sh = shape($0)
+				if (rn > 0 && sh != last) flush()
+				rs[rn++] = name " " seen[name]; last = sh
+			}
+		}
 		on && to != "" && $0 ~ to { done = 1 }
-		END { stride = (max > 0 && n > max) ? n / max : 1
+		END { flush()
+			stride = (max > 0 && n > max) ? n / max : 1
 			for (i = 0; i < n; i += stride) print step[int(i)] }' "$1"
 }
 
@@ -57,7 +91,7 @@ fault_verb() {
 	$cleanup || fail "$label: cleanup after the full run failed" || return 1
 	$check || fail "$label: leaks after the full run" || return 1
 	local steps trials=0 name n
-	steps=$(steps_of "$trace")
+	steps=$(FAULT_SKIP=$KILL_SAME steps_of "$trace")
 	[ -n "$steps" ] || fail "$label: no syscalls traced" || return 1
 	while read -r name n; do
 		trials=$((trials + 1))

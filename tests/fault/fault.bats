@@ -4,7 +4,8 @@
 # processes). A step is one system call of ctr's own process: strace kills it (SIGKILL) on
 # the Nth call of one syscall, so every point between two syscalls is reachable without a
 # test build. FAULT_STEPS=N caps the steps per verb (evenly spread over the trace); the
-# default, 0, tries every one. A summary line per verb goes to fd 3.
+# default, 0, tries every one that can make a difference (fault-helpers.bash: steps_of),
+# FAULT_ALL=1 every one. A summary line per verb goes to fd 3.
 # shellcheck disable=SC2154
 
 load fault-helpers
@@ -111,4 +112,29 @@ running() { ctr run -d --bundle "$BUNDLE" "$(cid)" </dev/null >/dev/null 2>&1; }
 	FAULT_PREPARE=created fault_errors start EIO start "$(cid)"
 	FAULT_PREPARE=running fault_errors exec EIO exec "$(cid)" "$TH" exit 0
 	FAULT_PREPARE=running fault_errors delete EIO delete --force "$(cid)"
+}
+
+@test "fault: the kill steps leave out only calls whose effect ends with ctr, and the middle of a run of like calls" {
+	local trace=$BATS_TEST_TMPDIR/t steps
+	{
+		echo 'execve("/ctr", ["ctr"], 0x7ffd /* 3 vars */) = 0'
+		echo 'newfstatat(AT_FDCWD, "/run/ctr/c1", 0x7ffd, 0) = -1 ENOENT (No such file or directory)'
+		echo 'openat(AT_FDCWD, "/run/ctr", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 3'
+		echo 'openat(AT_FDCWD, "/run/ctr/c1/exec.fifo", O_RDONLY|O_CLOEXEC) = 4'
+		echo 'mkdirat(3, "c1", 0700)                 = 0'
+		echo 'read(4, "0", 1)                        = 1'
+		echo 'close(4)                               = 0'
+		for f in a b c d e f g; do echo "unlinkat(5, \"$f\", 0)                  = 0"; done
+		echo 'unlinkat(3, "c1", AT_REMOVEDIR)        = 0'
+		echo 'fcntl(3, F_SETFD, FD_CLOEXEC)          = 0'
+		echo 'exit_group(0)                          = ?'
+	} >"$trace"
+	steps=$(FAULT_SKIP=$KILL_SAME steps_of "$trace" | tr '\n' ,)
+	[ "$steps" = "execve 1,openat 2,mkdirat 1,read 1,unlinkat 1,unlinkat 2,unlinkat 6,unlinkat 7,unlinkat 8,exit_group 1," ] ||
+		fail "kill steps: $steps"
+	# the error trials keep the calls that only look (a failing stat takes another path)
+	steps=$(steps_of "$trace" | wc -l)
+	[ "$steps" -eq 14 ] || fail "error steps: $steps"
+	steps=$(FAULT_ALL=1 FAULT_SKIP=$KILL_SAME steps_of "$trace" | wc -l)
+	[ "$steps" -eq 17 ] || fail "FAULT_ALL steps: $steps"
 }

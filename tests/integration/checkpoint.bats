@@ -2,7 +2,6 @@
 # checkpoint.bats: `checkpoint` and `restore` through criu(8): the flags and errors anywhere,
 # the real checkpoint -> restore where `criu check` passes (the cgroup v2 guest; make check-v2).
 
-# bats file_tags=v2
 load helpers
 
 # A busybox loop that counts in /tmp/count of its rootfs.
@@ -88,6 +87,8 @@ counter_bundle() {
 	ctr delete -f "$(cid)"
 }
 
+# criu dumps and restores in the cgroup v2 guest (its check fails on the host): these run there
+# bats test_tags=v2
 @test "checkpoint stops a counting container, restore -d continues the count" {
 	requires_ctr
 	requires_criu
@@ -117,6 +118,7 @@ counter_bundle() {
 	ctr delete "$(cid)"
 }
 
+# bats test_tags=v2
 @test "checkpoint --leave-running keeps the container; restore after its delete" {
 	requires_ctr
 	requires_criu
@@ -138,6 +140,7 @@ counter_bundle() {
 	ctr delete -f "$(cid)"
 }
 
+# bats test_tags=v2
 @test "restore under another id leaves no cgroup of the old one" {
 	requires_ctr
 	requires_criu
@@ -152,6 +155,7 @@ counter_bundle() {
 	ctr delete -f "$(cid again)"
 }
 
+# bats test_tags=v2
 @test "checkpoint --pre-dump, then a dump with --parent-path, restores" {
 	requires_ctr
 	requires_criu
@@ -172,6 +176,7 @@ counter_bundle() {
 	ctr delete -f "$(cid)"
 }
 
+# bats test_tags=v2
 @test "restore in the foreground waits for the container and returns its status" {
 	requires_ctr
 	requires_criu
@@ -186,6 +191,7 @@ counter_bundle() {
 	assert_failure
 }
 
+# bats test_tags=v2
 @test "a terminal container: checkpoint, restore with a new pty on --console-socket" {
 	requires_ctr
 	requires_criu
@@ -226,6 +232,7 @@ while True:
 	ctr delete -f "$(cid)"
 }
 
+# bats test_tags=v2
 @test "a failed restore leaves no state and no cgroup" {
 	requires_ctr
 	requires_criu

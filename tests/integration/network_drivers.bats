@@ -5,7 +5,6 @@
 # else a veth pair); the errors at create; nothing left behind (links, leases, holders).
 
 # shellcheck disable=SC2154
-# bats file_tags=v2
 load helpers
 
 setup() {
@@ -139,6 +138,8 @@ two_ping() {
 	[ -z "$(ls -A "$STATE_ROOT")" ] || fail "state left"
 }
 
+# the host's kernel has no such links: the guest's has
+# bats test_tags=v2
 @test "ipvlan (l2): two containers on one parent reach each other" {
 	requires_link_kind IPVLAN ipvlan mode l2
 	parent "$P"
@@ -150,6 +151,8 @@ two_ping() {
 	[[ $output == *"ipvlan"*"mode l2"* ]] || fail "$output"
 }
 
+# the host's kernel has no such links: the guest's has
+# bats test_tags=v2
 @test "vlan: the link PARENT.ID is made with the right id and goes with the last container" {
 	requires_link_kind VLAN_8021Q vlan id 7
 	requires_link_kind MACVLAN macvlan mode bridge
@@ -169,6 +172,8 @@ two_ping() {
 	assert_failure
 }
 
+# the host's kernel has no such links: the guest's has
+# bats test_tags=v2
 @test "vlan on a bridge network: the VLAN link is a port of the bridge while containers run" {
 	requires_link_kind VLAN_8021Q vlan id 7
 	parent "$P"

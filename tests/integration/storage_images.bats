@@ -8,7 +8,6 @@
 # destroy -f, the next create and pool rm remove.
 
 # shellcheck disable=SC2154
-# bats file_tags=v2
 load helpers
 
 setup() {
@@ -270,6 +269,8 @@ no_subvolumes() {
 	[ -z "$(ls -A "$WORK/mnt")" ] || fail "pool rm left: $(ls -A "$WORK/mnt")"
 }
 
+# device-mapper: the guest has it, the host does not
+# bats test_tags=v2
 @test "images: lvm: two containers are thin snapshots of one read-only base LV" {
 	make_lvm ctrivg$$
 	ctr pool create l1 --type lvm --vg "$VG" --thinpool thin

@@ -6,7 +6,6 @@
 # system lxcfs at /var/lib/lxcfs (Debian's lxcfs.service) neither helps nor disturbs.
 
 # shellcheck disable=SC2154
-# bats file_tags=v2
 load helpers
 
 setup() {
@@ -63,6 +62,8 @@ make_system() {
 	assert_success
 }
 
+# lxcfs reads the limit from the cgroup v2 files there
+# bats test_tags=v2
 @test "lxcfs: a system container sees its memory limit and cpuset in lxcfs's files, bound read-only" {
 	start_lxcfs
 	make_system

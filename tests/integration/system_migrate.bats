@@ -8,7 +8,6 @@
 # last transfer leaves it running on the source.
 
 # shellcheck disable=SC2154
-# bats file_tags=v2
 load helpers
 
 setup() {
@@ -301,6 +300,7 @@ wait_count_above() {
 	done
 }
 
+# bats test_tags=v2
 @test "migrate: a running counter moves with its memory, pid and files, and is gone from the source" {
 	requires_criu
 	make_counter
@@ -324,6 +324,7 @@ wait_count_above() {
 	assert_success
 }
 
+# bats test_tags=v2
 @test "migrate: a target that dies during the last copy leaves the container running on the source" {
 	requires_criu
 	make_counter
@@ -366,6 +367,7 @@ lines_above() {
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/tcp.out")" -gt "$1" ]
 }
 
+# bats test_tags=v2
 @test "migrate: a TCP connection from another namespace to a server in the container survives it" {
 	requires_criu
 	# two hosts: this network namespace and one for the target, each with a network named
@@ -424,6 +426,7 @@ lines_above() {
 	assert_success
 }
 
+# bats test_tags=v2
 @test "migrate: an unprivileged counter moves with its user namespace, memory and pid" {
 	requires_criu
 	# the default: a user namespace of its own
@@ -458,6 +461,7 @@ lines_above() {
 	assert_success
 }
 
+# bats test_tags=v2
 @test "migrate: a target where another container has the unprivileged one's id range refuses it; it runs on here" {
 	requires_criu
 	make_counter unprivileged
