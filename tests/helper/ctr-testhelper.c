@@ -484,9 +484,18 @@ still_ctr (const char *pid)
   return n > 0 && is_ctr_comm (comm);
 }
 
-/* exe-probe SECONDS: for SECONDS, keeps trying to open /proc/PID/exe of every ctr process
-   it can see, as a CVE-2019-5736 exploit would, and reports what it got: blocked (not
-   dumpable), sealed (ctr-stub or ctr from a sealed memfd) or VULNERABLE (the host's binary itself).
+static volatile sig_atomic_t probe_stop;
+static void
+probe_on_term (int sig)
+{
+  (void)sig;
+  probe_stop = 1;
+}
+
+/* exe-probe SECONDS: for SECONDS or until a SIGTERM, keeps trying to open /proc/PID/exe of
+   every ctr process it can see, as a CVE-2019-5736 exploit would, and reports what it got:
+   blocked (not dumpable), sealed (ctr-stub or ctr from a sealed memfd) or VULNERABLE (the
+   host's binary itself).
  */
 static int
 exe_probe (const char *arg)
@@ -494,7 +503,8 @@ exe_probe (const char *arg)
   time_t end = time (NULL) + (arg ? atoi (arg) : 3);
   unsigned long seen = 0, blocked = 0, sealed = 0, vulnerable = 0;
 
-  while (time (NULL) < end)
+  signal (SIGTERM, probe_on_term);
+  while (!probe_stop && time (NULL) < end)
     {
       DIR *d = opendir ("/proc");
       struct dirent *de;
