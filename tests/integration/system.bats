@@ -617,7 +617,8 @@ stopped $NAME-b" ] || fail "$output"
 @test "debian: a real debootstrap boots under the monitor; attach, console, stop (slow: CI)" {
 	[ "${CI:-}" = true ] || [ -n "${CTR_SLOW_TESTS:-}" ] || skip "slow: set CTR_SLOW_TESTS=1"
 	command -v debootstrap >/dev/null || skip "debootstrap not installed"
-	run ctr create -t debian "$NAME" --net none
+	# the first Debian tree of a fresh machine is downloaded and built here
+	CTR_TIMEOUT=900 run ctr create -t debian "$NAME" --net none
 	assert_success
 	ctr start "$NAME"
 	# sysvinit reaches runlevel 2 and logs root in on the console
