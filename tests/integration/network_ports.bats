@@ -71,6 +71,18 @@ tcp_says() {
 	busybox nc -w 2 "$1" "$2" </dev/null 2>/dev/null || true
 }
 
+# reaches [NETNS] ADDR PORT: the container's server answers there (from NETNS). Its nc
+# serves one connection and the loop starts the next one, so a connect right after the last
+# one may come before it listens again: this waits for it.
+says_hello() { [ "$(tcp_says "$1" "$2")" = hello-from-container ]; }
+reaches() {
+	if [ $# -eq 3 ]; then
+		wait_until ip netns exec "$1" sh -c "busybox nc -w 2 $2 $3 </dev/null | grep -q hello-from-container"
+	else
+		wait_until says_hello "$1" "$2"
+	fi
+}
+
 @test "ports: TCP and UDP published on every address and on 127.0.0.1 reach the container from the host, its 127.0.0.1 and another namespace" {
 	ctr network create "$NET" --subnet 10.232.1.0/24
 	outside_ns
@@ -78,13 +90,12 @@ tcp_says() {
 		--publish 18603:9000/udp --publish 127.0.0.1:18604:9000/udp
 	wait_until sh -c "busybox nc -w 2 10.232.250.2 18602 </dev/null | grep -q hello-from-container"
 	# TCP: the host's own 127.0.0.1 (output chain, route_localnet on the bridge)
-	[ "$(tcp_says 127.0.0.1 18601)" = hello-from-container ] || fail "127.0.0.1:18601"
-	[ "$(tcp_says 127.0.0.1 18602)" = hello-from-container ] || fail "127.0.0.1:18602 (every address)"
+	reaches 127.0.0.1 18601 || fail "127.0.0.1:18601"
+	reaches 127.0.0.1 18602 || fail "127.0.0.1:18602 (every address)"
 	[ "$(cat "/proc/sys/net/ipv4/conf/$NET/route_localnet")" = 1 ] || fail "route_localnet off"
 	# published on 127.0.0.1 only: not on the host's other addresses, not from outside
 	[ -z "$(tcp_says 10.232.250.2 18601)" ] || fail "127.0.0.1:18601 reachable on another address"
-	run ip netns exec "$OUT" busybox nc -w 2 10.232.250.2 18602 </dev/null
-	[[ $output == *hello-from-container* ]] || fail "from outside: $output"
+	reaches "$OUT" 10.232.250.2 18602 || fail "10.232.250.2:18602 from outside"
 	# UDP: both ways through the host's address, its 127.0.0.1, and from outside
 	run "$HOST_TH" udp-ask 127.0.0.1 18603 one
 	[ "$output" = "echo one" ] || fail "udp 127.0.0.1:18603: $output"
