@@ -34,8 +34,8 @@ ctr_killed_at() {
 # next one. What they do is ctr's own (its memory, signal mask, fd table, a lock that its
 # death drops) or nothing at all (a stat, a pread, a directory's open). Not among them:
 # anything that waits (poll, wait4, a read, which may be a pipe's or a FIFO's): a kill before
-# a wait finds a helper still at work, one after it finds the helper done. The error trials (fault_errors)
-# try these too: a stat that fails takes another path.
+# a wait finds a helper still at work, one after it finds the helper done. The error trials
+# (fault_errors) try these too: a stat that fails takes another path.
 KILL_SAME='^(newfstatat|fstat|stat|lstat|statx|fstatfs|statfs|getdents64|lseek|readlink|readlinkat|access|faccessat2?|getpid|getppid|gettid|getuid|geteuid|getgid|getegid|getresuid|getresgid|getgroups|getcwd|uname|brk|mmap|munmap|mprotect|mremap|madvise|rt_sigaction|rt_sigprocmask|sigaltstack|arch_prctl|set_tid_address|set_robust_list|rseq|getrandom|clock_gettime|gettimeofday|capget|getsockopt|getsockname|close)\(|^prlimit64\(0, [^,]*, NULL|^fcntl\([^,]*, F_(GETFD|SETFD|GETFL|DUPFD|DUPFD_CLOEXEC|GET_SEALS)|^pread64\(|^openat\([^)]*O_(DIRECTORY|PATH)'
 
 # steps_of TRACE: "name occurrence" per syscall of the trace, in order; at most

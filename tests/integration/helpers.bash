@@ -215,6 +215,14 @@ wait_until() {
 	done
 }
 
+# reaches ADDR PORT [NETNS]: waits until a TCP connection to ADDR:PORT (from NETNS) is told
+# hello-from-container, what the network tests' container server says. That server is nc in
+# a loop, one connection each: a connect right after the last one may come before the next
+# nc listens, so even a second check waits.
+reaches() {
+	wait_until ${3:+ip netns exec "$3"} sh -c "busybox nc -w 2 $1 $2 </dev/null | grep -q hello-from-container"
+}
+
 # wait_until_none COMMAND...: polls for up to 10 seconds until COMMAND prints nothing
 # (a process list, say: `wait_until test -z "$(...)"` would test one early snapshot).
 wait_until_none() {

@@ -71,31 +71,19 @@ tcp_says() {
 	busybox nc -w 2 "$1" "$2" </dev/null 2>/dev/null || true
 }
 
-# reaches [NETNS] ADDR PORT: the container's server answers there (from NETNS). Its nc
-# serves one connection and the loop starts the next one, so a connect right after the last
-# one may come before it listens again: this waits for it.
-says_hello() { [ "$(tcp_says "$1" "$2")" = hello-from-container ]; }
-reaches() {
-	if [ $# -eq 3 ]; then
-		wait_until ip netns exec "$1" sh -c "busybox nc -w 2 $2 $3 </dev/null | grep -q hello-from-container"
-	else
-		wait_until says_hello "$1" "$2"
-	fi
-}
-
 @test "ports: TCP and UDP published on every address and on 127.0.0.1 reach the container from the host, its 127.0.0.1 and another namespace" {
 	ctr network create "$NET" --subnet 10.232.1.0/24
 	outside_ns
 	run_detached --net "$NET" --publish 127.0.0.1:18601:8080 --publish 18602:8080 \
 		--publish 18603:9000/udp --publish 127.0.0.1:18604:9000/udp
-	wait_until sh -c "busybox nc -w 2 10.232.250.2 18602 </dev/null | grep -q hello-from-container"
+	reaches 10.232.250.2 18602
 	# TCP: the host's own 127.0.0.1 (output chain, route_localnet on the bridge)
 	reaches 127.0.0.1 18601 || fail "127.0.0.1:18601"
 	reaches 127.0.0.1 18602 || fail "127.0.0.1:18602 (every address)"
 	[ "$(cat "/proc/sys/net/ipv4/conf/$NET/route_localnet")" = 1 ] || fail "route_localnet off"
 	# published on 127.0.0.1 only: not on the host's other addresses, not from outside
 	[ -z "$(tcp_says 10.232.250.2 18601)" ] || fail "127.0.0.1:18601 reachable on another address"
-	reaches "$OUT" 10.232.250.2 18602 || fail "10.232.250.2:18602 from outside"
+	reaches 10.232.250.2 18602 "$OUT" || fail "10.232.250.2:18602 from outside"
 	# UDP: both ways through the host's address, its 127.0.0.1, and from outside
 	run "$HOST_TH" udp-ask 127.0.0.1 18603 one
 	[ "$output" = "echo one" ] || fail "udp 127.0.0.1:18603: $output"
@@ -133,7 +121,7 @@ reaches() {
 	# the host itself still reaches its service and the container's port
 	run http_get 127.0.0.1
 	[[ $output == *host-loopback-secret* ]] || fail "host: $output"
-	wait_until sh -c "busybox nc -w 2 127.0.0.1 18611 </dev/null | grep -q hello-from-container"
+	reaches 127.0.0.1 18611
 }
 
 @test "ports: bad and IPv6 loopback specs are refused at create with one line; 0.0.0.0 means every address" {
@@ -149,7 +137,7 @@ reaches() {
 	# 0.0.0.0 is the wildcard: a plain rule, reachable on 127.0.0.1 too
 	run_detached --net "$NET" --publish 0.0.0.0:18621:8080
 	! nft list table inet ctr | grep -q "0.0.0.0" || fail "a rule for 0.0.0.0: $(nft list table inet ctr | grep 0.0.0.0)"
-	wait_until sh -c "busybox nc -w 2 127.0.0.1 18621 </dev/null | grep -q hello-from-container"
+	reaches 127.0.0.1 18621
 }
 
 @test "ports: 127.0.0.1 and every-address publications clash both ways, TCP and UDP, with containers and host sockets, refused at create naming the holder" {

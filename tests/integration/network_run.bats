@@ -95,10 +95,8 @@ addr_of() {
 	make_bundle sh -c 'while :; do echo hello-from-container | nc -l -p 8080; done'
 	run_detached --net "$NET" --publish 18080:8080
 	# from the host itself (output chain) and from the outside namespace (prerouting)
-	wait_until sh -c "busybox nc -w 2 198.18.78.2 18080 </dev/null | grep -q hello-from-container"
-	# its nc serves one connection; the loop's next one may not listen yet: waited for
-	wait_until ip netns exec "$OUT" sh -c "busybox nc -w 2 198.18.78.2 18080 </dev/null | grep -q hello-from-container" ||
-		fail "not reached from outside"
+	reaches 198.18.78.2 18080
+	reaches 198.18.78.2 18080 "$OUT" || fail "not reached from outside"
 	nft list table inet ctr | grep -q "ctr:$(cid)" || fail "no rule tagged with the owner"
 	ctr delete -f "$(cid)"
 	! nft list table inet ctr 2>/dev/null | grep -q "ctr:$(cid)" || fail "rules left after delete"
