@@ -7,8 +7,8 @@ usage() {
 usage: $0 [--quick] [--runs N] [--cold N] [--concurrency N] [--rounds N] [--warmup N] [--timeout S]
           [--no-limits] [--raw FILE] [RUNTIME...]
 
-Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, the peak RSS
-of the runtime process, N concurrent \`run\`s and what cgroup limits add to \`run\`, for every
+Times \`run\` of /bin/true in a busybox bundle, the create/start/delete split, \`exec\` of
+/bin/true into a running container, the peak RSS of the runtime process, N concurrent \`run\`s and what cgroup limits add to \`run\`, for every
 RUNTIME in one interleaved run; for ctr also what the protection of its binary (ctr-stub)
 adds to \`run\` and \`exec\`.
 
@@ -153,7 +153,7 @@ make_bundle() {
 		| .linux.resources.pids = {limit: 128}
 		| .linux.resources.cpu = {quota: 50000, period: 100000}' --arg r "$b/rootfs" \
 		"$b/config.json" >"$tmp/bundle-limits/config.json"
-	# the seal phase (ctr): a running container to exec /bin/true into
+	# the exec and seal phases: a running container to exec /bin/true into
 	ln -s busybox "$b/rootfs/bin/sleep"
 	mkdir -p "$tmp/bundle-sleep"
 	jq '.root.path = $r | .process.args = ["/bin/sleep", "3600"]' --arg r "$b/rootfs" \
@@ -197,21 +197,20 @@ inner() {
 	for spec in "${ok[@]}"; do
 		printf '%-6s %s (%s)\n' "${spec%%=*}" "${spec#*=}" "$("${spec#*=}" --version 2>&1 | head -n1)"
 	done
-	# the seal phase execs into a running ctr container, started here so that it is no
-	# child of bench-run's
-	local seal_target=''
+	# the exec phase (and ctr's seal phase) exec into each runtime's running container,
+	# started here so that it is no child of bench-run's
+	local exec_phase=-E
 	for spec in "${ok[@]}"; do
-		[ "${spec%%=*}" = ctr ] || continue
-		if "${spec#*=}" --root "$tmp/state/ctr" run -d --bundle "$tmp/bundle-sleep" "$prefix-seal" \
-			</dev/null >/dev/null 2>&1; then
-			seal_target=$prefix-seal
-		else
-			echo "run.sh: cannot start a ctr container for the seal phase: skipped" >&2
+		[ "${spec%%=*}" != floor ] || continue
+		if ! "${spec#*=}" --root "$tmp/state/${spec%%=*}" run -d --bundle "$tmp/bundle-sleep" \
+			"$prefix-${spec%%=*}-exec" </dev/null >/dev/null 2>"$tmp/exec.err"; then
+			echo "run.sh: cannot start a ${spec%%=*} container to exec into: $(tr '\n' ' ' <"$tmp/exec.err"); exec phase skipped" >&2
+			exec_phase=
 		fi
 	done
 	"$tmp/bench-run" -b "$tmp/bundle" -s "$tmp/state" -l "$tmp/logs" -p "$prefix" \
 		-n "$runs" -w "$warmup" -c "$conc" -r "$rounds" -t "$timeout" -k "$cold" ${raw:+-o "$raw"} \
-		${limits_bundle:+-L "$limits_bundle"} ${seal_target:+-S "$seal_target"} "${ok[@]}" || rc=$?
+		${limits_bundle:+-L "$limits_bundle"} ${exec_phase:+"$exec_phase"} "${ok[@]}" || rc=$?
 	return $rc
 }
 
