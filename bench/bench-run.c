@@ -47,7 +47,7 @@ static struct
 {
   const char *bundle, *statedir, *logdir, *prefix, *raw;
   const char *limits_bundle; /* the same bundle with linux.resources (-L) */
-  bool exec_phase; /* -E: every runtime but the floor runs a container PREFIX-NAME-exec */
+  bool exec_phase;           /* -E: every runtime but the floor runs a container PREFIX-NAME-exec */
   int runs, warmup, conc, rounds, timeout, colds, cold_pause_ms;
   struct runtime rt[MAX_RUNTIMES];
   int nrt;
@@ -667,8 +667,8 @@ print_targets (void)
                     percentile (&crun->exec, 50), 0.5);
     }
   if (floor)
-    target_ratio ("ctr/floor run median", percentile (&ctr->run, 50),
-                  percentile (&floor->run, 50), 1.25);
+    target_ratio ("ctr/floor run median", percentile (&ctr->run, 50), percentile (&floor->run, 50),
+                  1.25);
   if (crun && crun->run.n)
     printf ("target ctr peak RSS <= crun: %s (%ld KiB vs %ld KiB)\n",
             max_rss (ctr) <= max_rss (crun) ? "MET" : "NOT MET", max_rss (ctr), max_rss (crun));

@@ -13,6 +13,21 @@
 #include "base/owned_dir.h"
 #include "base/util.h"
 
+/* owned_dir_remember_euid's: (uid_t)-1 when off */
+static uid_t remembered_euid = (uid_t)-1;
+
+void
+owned_dir_remember_euid (bool on)
+{
+  remembered_euid = on ? geteuid () : (uid_t)-1;
+}
+
+static uid_t
+caller_euid (void)
+{
+  return remembered_euid != (uid_t)-1 ? remembered_euid : geteuid ();
+}
+
 /* internal: path is only on the way to the directory (to be made in it later), held to
    the rule for directories on the way, not to the stricter one for the directory */
 #define OWNED_DIR_ON_THE_WAY 4
@@ -48,7 +63,7 @@ ancestor_check (int fd, const char *at, const char *path, const char *what, ctr_
   struct stat st;
   if (fstat (fd, &st) < 0)
     return ctr_error (err, errno, "%s `%s`: stat `%s`", what, path, at);
-  if (st.st_uid != 0 && st.st_uid != geteuid () && !overflow_owner (st.st_uid))
+  if (st.st_uid != 0 && st.st_uid != caller_euid () && !overflow_owner (st.st_uid))
     return ctr_error (err, 0,
                       "%s `%s` is not safe: `%s` on its path belongs to uid %u; use a "
                       "directory of your own",
@@ -65,7 +80,7 @@ stat_check (const struct stat *st, const char *path, const char *what, ctr_error
 {
   if (!S_ISDIR (st->st_mode))
     return ctr_error (err, 0, "%s `%s` is not a directory", what, path);
-  if (st->st_uid != geteuid ())
+  if (st->st_uid != caller_euid ())
     return ctr_error (err, 0,
                       "%s `%s` belongs to uid %u, not to you (uid %u); use a directory of "
                       "your own",

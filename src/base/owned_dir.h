@@ -29,6 +29,11 @@ int owned_dir_probe (const char *path, const char *what, char **existing, ctr_er
 int owned_subdir_open (int dirfd, const char *name, const char *path, const char *what,
                        ctr_error_t *err);
 
+/* While on, the checks take the effective uid asked when it was turned on, instead of
+   asking it once per directory: for a command that checks many (`ctr ls`, one thread per
+   CPU) and changes no ids meanwhile. */
+void owned_dir_remember_euid (bool on);
+
 /* The check alone, on an open directory. */
 int owned_dir_check (int fd, const char *path, const char *what, ctr_error_t *err);
 /* The check of owned_subdir_open without the open (fstatat, never through a symlink): for a

@@ -60,20 +60,22 @@ read_all (int fd, void *buf, size_t len)
   return done;
 }
 
-int
-read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
-              ctr_error_t *err)
+/* read_file_at's and read_whole_file_at's: whole, the file is taken as regular and unchanged
+   while read, so a read shorter than asked is its end, with no fstat to size it first. */
+static int
+read_file (int dirfd, const char *path, size_t max_size, bool whole, char **out, size_t *len,
+           ctr_error_t *err)
 {
   cleanup_close int fd = -1;
   cleanup_free char *buf = NULL;
   size_t size = 0, alloc = 4096;
-  struct stat st;
-  bool regular = false;
+  struct stat st = { .st_size = 0 };
+  bool regular = whole;
 
   fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return ctr_error (err, errno, "open `%s`", path);
-  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+  if (!whole && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
     {
       alloc = st.st_size + 1;
       regular = true;
@@ -116,6 +118,20 @@ read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *
     *len = size;
   *out = steal_ptr (buf);
   return 0;
+}
+
+int
+read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+              ctr_error_t *err)
+{
+  return read_file (dirfd, path, max_size, false, out, len, err);
+}
+
+int
+read_whole_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                    ctr_error_t *err)
+{
+  return read_file (dirfd, path, max_size, true, out, len, err);
 }
 
 char *

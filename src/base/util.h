@@ -19,6 +19,11 @@ ssize_t read_all (int fd, void *buf, size_t len);
 /* Reads a whole file (at most max_size bytes, else EFBIG). *out is NUL-terminated. */
 int read_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
                   ctr_error_t *err);
+/* The same for a regular file that is only ever replaced whole (written to a temporary
+   name and renamed: state.json, ctr.json, monitor.json): one system call fewer, no fstat;
+   a read shorter than asked is its end. */
+int read_whole_file_at (int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                        ctr_error_t *err);
 /* Writes data to path relative to dirfd (AT_FDCWD allowed), O_CREAT|O_TRUNC, mode. */
 int write_file_at (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                    ctr_error_t *err);

@@ -317,7 +317,7 @@ state_read_file (int dirfd, const char *file, const char *id, struct ctr_state *
   cleanup_free char *text = NULL;
   size_t len;
 
-  if (read_file_at (dirfd, file, 1024 * 1024, &text, &len, err) < 0)
+  if (read_whole_file_at (dirfd, file, 1024 * 1024, &text, &len, err) < 0)
     {
       if (*err && (*err)->status == ENOENT)
         return ctr_error (err, 0, "container `%s` is still being created", id);

@@ -5,6 +5,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,15 @@
 #define MAX_STACK 8
 #define RUN_CONFIG "config.json" /* in the layer: the config of the run, where it differs */
 
+static bool
+present_in (int dfd, const char *sub, const char *file)
+{
+  char path[PATH_MAX];
+  if (snprintf (path, sizeof path, "%s/%s", sub, file) >= (int)sizeof path)
+    return false;
+  return faccessat (dfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 bool
 ephemeral_active (int dfd)
 {
@@ -41,6 +51,18 @@ bool
 ephemeral_marked (int dfd)
 {
   return faccessat (dfd, EPHEMERAL_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+bool
+ephemeral_active_in (int dfd, const char *sub)
+{
+  return present_in (dfd, sub, EPHEMERAL_LAYER);
+}
+
+bool
+ephemeral_marked_in (int dfd, const char *sub)
+{
+  return present_in (dfd, sub, EPHEMERAL_MARK);
 }
 
 int

@@ -19,6 +19,9 @@ int ephemeral_begin (int dfd, const char *dirpath, const char *name, ctr_error_t
 int ephemeral_end (int dfd, const char *name, ctr_error_t *err);
 bool ephemeral_active (int dfd);
 bool ephemeral_marked (int dfd);
+/* The same of the container directory sub under dfd (`ctr ls`: NAME under the store). */
+bool ephemeral_active_in (int dfd, const char *sub);
+bool ephemeral_marked_in (int dfd, const char *sub);
 int ephemeral_mark (int dfd, ctr_error_t *err);
 
 /* The layer of an unprivileged container. */

@@ -207,17 +207,30 @@ store_meta_parse (const char *text, size_t len, const char *origin, struct store
   return 0;
 }
 
-int
-store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err)
+static int
+meta_read (int dirfd, const char *file, const char *name, struct store_meta *m, ctr_error_t *err)
 {
   cleanup_free char *text = NULL;
   cleanup_free char *origin = xasprintf ("%s/%s", name, STORE_META);
   size_t len;
 
   memset (m, 0, sizeof *m);
-  if (read_file_at (dirfd, STORE_META, META_MAX_SIZE, &text, &len, err) < 0)
+  if (read_whole_file_at (dirfd, file, META_MAX_SIZE, &text, &len, err) < 0)
     return ctr_error_wrap (err, "container `%s`", name);
   return store_meta_parse (text, len, origin, m, err);
+}
+
+int
+store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err)
+{
+  return meta_read (dirfd, STORE_META, name, m, err);
+}
+
+int
+store_meta_read_in (int rootfd, const char *name, struct store_meta *m, ctr_error_t *err)
+{
+  cleanup_free char *file = xasprintf ("%s/%s", name, STORE_META);
+  return meta_read (rootfd, file, name, m, err);
 }
 
 void
@@ -358,7 +371,6 @@ store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
 {
   cleanup_close int rootfd = owned_dir_open (root, "store", OWNED_DIR_MISSING_OK, err);
   int dup;
-  size_t k = 0;
 
   *names = NULL;
   *n = 0;
@@ -368,22 +380,7 @@ store_list (const char *root, char ***names, size_t *n, ctr_error_t *err)
   dup = fcntl (rootfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0)
     return ctr_error (err, errno, "read store `%s`", root);
-  if (owned_dir_list_ids_fd (dup, root, "store", names, n, err) < 0)
-    return -1;
-  /* half-made containers (no ctr.json yet) are not listed */
-  for (size_t i = 0; i < *n; i++)
-    {
-      char meta[NAME_MAX + sizeof "/" STORE_META];
-      snprintf (meta, sizeof meta, "%s/%s", (*names)[i], STORE_META);
-      if (faccessat (rootfd, meta, F_OK, 0) == 0)
-        (*names)[k++] = (*names)[i];
-      else
-        free ((*names)[i]);
-    }
-  if (*names)
-    (*names)[k] = NULL;
-  *n = k;
-  return 0;
+  return owned_dir_list_ids_fd (dup, root, "store", names, n, err);
 }
 
 static char *

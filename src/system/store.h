@@ -56,6 +56,8 @@ bool store_exists (const char *root, const char *name);
 int store_meta_parse (const char *text, size_t len, const char *origin, struct store_meta *m,
                       ctr_error_t *err);
 int store_meta_read (int dirfd, const char *name, struct store_meta *m, ctr_error_t *err);
+/* The same of <store>/NAME/ctr.json from the store's fd rootfd (`ctr ls`: no open of NAME). */
+int store_meta_read_in (int rootfd, const char *name, struct store_meta *m, ctr_error_t *err);
 /* A copy becomes a container of its own (clone, import): no static address (its MAC comes
    from it) nor published ports, created now, no last exit, cloned from nothing. */
 void store_meta_renew (struct store_meta *m);
@@ -67,7 +69,9 @@ int store_staging_remove (int rootfd, const char *name, bool *busy, ctr_error_t 
 /* Claims `.NAME.new` for a create or a clone: made (or taken over from a killed one,
    whose lock is free) and returned open and locked; its lock lives as long as the fd. */
 int store_staging_claim (int rootfd, const char *name, ctr_error_t *err);
-/* The names in the store; staging directories left by killed creates are removed first. */
+/* The names in the store (its directories whose names are valid ids: one without ctr.json
+   is not a container, as its reader finds); staging directories left by killed creates are
+   removed first. */
 int store_list (const char *root, char ***names, size_t *n, ctr_error_t *err);
 /* Exclusive flock on a store directory (waits): create, start, config set and destroy
    serialize on it. */

@@ -91,7 +91,7 @@ read_monitor_info (int rootfd, const char *name, struct system_info *out)
   int64_t started, monitor = 0;
   size_t len;
 
-  if (read_file_at (rootfd, file, 64 * 1024, &text, &len, &err) < 0)
+  if (read_whole_file_at (rootfd, file, 64 * 1024, &text, &len, &err) < 0)
     {
       ctr_error_free (&err);
       return 0;
@@ -118,17 +118,32 @@ read_monitor_info (int rootfd, const char *name, struct system_info *out)
   return monitor > 0 && monitor <= INT32_MAX ? (pid_t)monitor : 0;
 }
 
+/* A container's store directory: the directory fd itself (sub NULL), or its entry sub
+   under the store's fd (`ctr ls`, which opens no container's directory). */
+struct store_dir
+{
+  int fd;
+  const char *sub;
+};
+
+/* The path of file in the store directory d, relative to d.fd. */
+static char *
+store_dir_file (struct store_dir d, const char *file)
+{
+  return d.sub ? xasprintf ("%s/%s", d.sub, file) : xstrdup (file);
+}
+
 /* Whether the monitor that wrote <store>/<name>/rebooting still runs: it is booting its
    guest again, and the container is down only for that moment. */
 static bool
-monitor_rebooting (int store_fd)
+monitor_rebooting (struct store_dir d)
 {
   ctr_error_t err = NULL;
-  cleanup_free char *text = NULL, *comm = NULL;
+  cleanup_free char *text = NULL, *comm = NULL, *file = store_dir_file (d, STORE_REBOOTING);
   int64_t pid;
   size_t len;
 
-  if (read_file_at (store_fd, STORE_REBOOTING, 64, &text, &len, &err) < 0)
+  if (read_file_at (d.fd, file, 64, &text, &len, &err) < 0)
     {
       ctr_error_free (&err);
       return false;
@@ -140,13 +155,14 @@ monitor_rebooting (int store_fd)
   return comm && strcmp (comm, "ctr-monitor") == 0;
 }
 
-/* The definition's part of the info, from the container's store directory fd. */
+/* The definition's part of the info, from the container's store directory. */
 static int
-info_definition (int fd, const char *name, struct system_info *out, ctr_error_t *err)
+info_definition (struct store_dir d, const char *name, struct system_info *out, ctr_error_t *err)
 {
   struct store_meta m;
 
-  if (store_meta_read (fd, name, &m, err) < 0)
+  if ((d.sub ? store_meta_read_in (d.fd, d.sub, &m, err) : store_meta_read (d.fd, name, &m, err))
+      < 0)
     return -1;
   out->name = xstrdup (name);
   out->template_name = steal_ptr (m.template_name);
@@ -175,18 +191,19 @@ monitor_answers (const struct info_roots *r, const char *name)
   return dfd >= 0 && monitor_alive_at (dfd, name);
 }
 
-/* The info of the container whose store directory is fd (with its ephemeral markers, as
+/* The info of the container whose store directory is d (with its ephemeral markers, as
    ephemeral_active and ephemeral_marked say); its state from the roots r. */
 static int
-info_of (const struct ctr_context *ctx, const struct info_roots *r, int fd, const char *name,
-         bool active, bool marked, bool usage, struct system_info *out, ctr_error_t *err)
+info_of (const struct ctr_context *ctx, const struct info_roots *r, struct store_dir d,
+         const char *name, bool active, bool marked, bool usage, struct system_info *out,
+         ctr_error_t *err)
 {
   ctr_error_t ignored = NULL;
   struct loaded l;
   pid_t monitor;
 
   memset (out, 0, sizeof *out);
-  if (info_definition (fd, name, out, err) < 0)
+  if (info_definition (d, name, out, err) < 0)
     return -1;
   out->ephemeral_clone = marked;
   out->status = SYSTEM_STOPPED;
@@ -194,7 +211,7 @@ info_of (const struct ctr_context *ctx, const struct info_roots *r, int fd, cons
     {
       ctr_error_free (&ignored);
       /* a rebooting guest is a running machine (pid 0: no init this moment) */
-      if (monitor_rebooting (fd))
+      if (monitor_rebooting (d))
         out->status = SYSTEM_RUNNING;
       return 0;
     }
@@ -230,14 +247,17 @@ system_info (const struct ctr_context *ctx, const char *name, bool usage, struct
   if (fd < 0)
     return -1;
   roots_open (ctx, false, &r);
-  ret = info_of (ctx, &r, fd, name, ephemeral_active (fd), ephemeral_marked (fd), usage, out, err);
+  ret = info_of (ctx, &r, (struct store_dir){ fd, NULL }, name, ephemeral_active (fd),
+                 ephemeral_marked (fd), usage, out, err);
   roots_close (&r);
   return ret;
 }
 
 /* `ctr ls` reads each container (ctr.json; state.json, /proc/PID/stat, the freezer; the
    monitor's socket and monitor.json) relative to roots opened once, by one thread per
-   CPU when there are many. */
+   CPU when there are many. It opens no container's directory: each is checked as the
+   caller's (fstatat) and its files are opened by NAME/FILE from the roots, which only the
+   caller can change (owned_dir), so NAME cannot be swapped between check and open. */
 #define LS_PER_THREAD 32
 
 struct ls_job
@@ -254,17 +274,24 @@ static void
 ls_one (void *arg, size_t i)
 {
   struct ls_job *job = arg;
+  const char *name = job->names[i];
+  struct store_dir d = { job->roots.store_fd, name };
+  cleanup_free char *path = NULL;
   ctr_error_t e = NULL;
-  cleanup_close int fd = store_open_at (job->roots.store_fd, job->roots.store, job->names[i], &e);
 
-  /* a container destroyed meanwhile is simply not listed */
-  if (fd < 0)
+  if (job->roots.store_fd < 0)
+    return;
+  path = xasprintf ("%s/%s", job->roots.store, name);
+  /* a container destroyed meanwhile (or a directory without ctr.json: none) is simply not
+     listed; one with an ephemeral layer or mark is read again after system_ephemeral_reap */
+  if (owned_subdir_check (d.fd, name, path, "container directory", &e) < 0
+      || info_of (job->ctx, &job->roots, d, name, false, false, false, &job->v[i], &e) < 0)
     ctr_error_free (&e);
-  else if (ephemeral_active (fd) || ephemeral_marked (fd))
-    job->ephemeral[i] = true;
-  else if (info_of (job->ctx, &job->roots, fd, job->names[i], false, false, false, &job->v[i], &e)
-           < 0)
-    ctr_error_free (&e);
+  else if (ephemeral_active_in (d.fd, name) || ephemeral_marked_in (d.fd, name))
+    {
+      system_info_clear (&job->v[i]);
+      job->ephemeral[i] = true;
+    }
   else
     job->listed[i] = true;
 }
@@ -285,7 +312,9 @@ system_list (const struct ctr_context *ctx, struct system_info **out, size_t *n,
   job.v = xzalloc ((count + 1) * sizeof *job.v);
   job.listed = xzalloc ((count + 1) * sizeof *job.listed);
   job.ephemeral = xzalloc ((count + 1) * sizeof *job.ephemeral);
+  owned_dir_remember_euid (true);
   parallel_for (count, LS_PER_THREAD, ls_one, &job);
+  owned_dir_remember_euid (false);
   roots_close (&job.roots);
   for (size_t i = 0; i < count; i++)
     {

@@ -228,6 +228,14 @@ state_of() {
 		cp -a "$CTR_STORE/$NAME-off/ctr.json" "$CTR_STORE/$NAME-m$i/"
 	done
 	mkdir -m 0700 "$CTR_STORE/$NAME-half"
+	# and two directories with a ctr.json that are not the caller's (ls reads their files
+	# by NAME/FILE from the store, after checking NAME): another user's, and one that
+	# others may write to; neither is listed
+	mkdir -m 0700 "$CTR_STORE/$NAME-other" "$CTR_STORE/$NAME-gw"
+	cp -a "$CTR_STORE/$NAME-off/ctr.json" "$CTR_STORE/$NAME-other/"
+	cp -a "$CTR_STORE/$NAME-off/ctr.json" "$CTR_STORE/$NAME-gw/"
+	chown 65534 "$CTR_STORE/$NAME-other"
+	chmod 0770 "$CTR_STORE/$NAME-gw"
 	run --separate-stderr ctr ls --format json
 	assert_success
 	rows=$output
@@ -244,7 +252,7 @@ state_of() {
 	[ "${#lines[@]}" = 104 ] || fail "${#lines[@]} lines"
 	[[ ${lines[0]} == NAME* ]] || fail "${lines[0]}"
 	for i in $(seq 100 199); do rm -rf "${CTR_STORE:?}/$NAME-m$i"; done
-	rm -rf "${CTR_STORE:?}/$NAME-half"
+	rm -rf "${CTR_STORE:?}/$NAME-half" "${CTR_STORE:?}/$NAME-other" "${CTR_STORE:?}/$NAME-gw"
 	ctr resume "$NAME-pau"
 	ctr destroy -f "$NAME-run"
 	ctr destroy -f "$NAME-pau"

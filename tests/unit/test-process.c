@@ -1029,6 +1029,44 @@ test_sync_reset (void)
   close (fds[0]);
 }
 
+/* read_whole_file_at: files smaller and larger than its first read, an empty one, one over
+   the limit; the same bytes read_file_at reads. */
+static void
+test_read_whole (void)
+{
+  char dir[] = "/tmp/ctr-test-read.XXXXXX";
+  size_t sizes[] = { 0, 5, 4095, 4096, 4097, 10000 };
+
+  if (mkdtemp (dir) == NULL)
+    return (void)fail ("mkdtemp");
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+    {
+      cleanup_free char *data = xmalloc (sizes[k] + 1), *got = NULL, *want = NULL;
+      cleanup_free char *file = xasprintf ("%s/f%zu", dir, sizes[k]);
+      size_t len = 99, wlen = 0;
+      for (size_t i = 0; i < sizes[k]; i++)
+        data[i] = (char)('a' + i % 26);
+      write_file_at (AT_FDCWD, file, data, sizes[k], 0600, NULL);
+      ok (read_whole_file_at (AT_FDCWD, file, 1 << 20, &got, &len, NULL) == 0 && len == sizes[k]
+              && memcmp (got, data, len) == 0 && got[len] == '\0',
+          "read_whole_file_at: %zu bytes read whole", sizes[k]);
+      read_file_at (AT_FDCWD, file, 1 << 20, &want, &wlen, NULL);
+      ok (want && wlen == len && memcmp (want, got, len) == 0, "the same as read_file_at's (%zu)",
+          sizes[k]);
+      unlink (file);
+    }
+  {
+    ctr_error_t err = NULL;
+    cleanup_free char *file = xasprintf ("%s/big", dir), *got = NULL;
+    write_file_at (AT_FDCWD, file, "0123456789", 10, 0600, NULL);
+    ok (read_whole_file_at (AT_FDCWD, file, 9, &got, NULL, &err) < 0 && err && err->status == EFBIG,
+        "read_whole_file_at: a file over the limit is refused");
+    ctr_error_free (&err);
+    unlink (file);
+  }
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -1057,5 +1095,6 @@ main (void)
     test_notify ();
   test_hooks ();
   test_sync_reset ();
+  test_read_whole ();
   return done_testing ();
 }
