@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "oci/oci.h"
 #include "runtime/state.h"
+#include "base/owned_dir.h"
 #include "base/parallel.h"
 #include "base/util.h"
 
@@ -370,7 +371,9 @@ container_list (const struct ctr_context *ctx, struct container_info **out, size
   job.owners = xzalloc ((count + 1) * sizeof *job.owners);
   job.warnings = xzalloc ((count + 1) * sizeof *job.warnings);
   job.shown = xzalloc ((count + 1) * sizeof *job.shown);
+  owned_dir_remember_euid (true);
   parallel_for (count, LIST_PER_THREAD, list_one, &job);
+  owned_dir_remember_euid (false);
   /* the rows in the ids' order, without the containers that went away meanwhile */
   for (i = 0; i < count; i++)
     {
