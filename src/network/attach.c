@@ -167,6 +167,7 @@ lease_address (struct netlink *nl, const struct network_def *def,
 {
   cleanup_free char *lock_name = xasprintf ("%s.lock", def->name), *text = NULL;
   struct network_leases leases = { 0 }, stale = { 0 };
+  int picked;
   struct network_lease lease = { 0 };
   cleanup_close int lock = network_lock_file (lock_name, err), ports_lock = -1;
   cleanup_free char *def_path = network_def_path (def->name), *ports = NULL;
@@ -194,8 +195,20 @@ lease_address (struct netlink *nl, const struct network_def *def,
     bridge = -1;
   if (bridge < 0 || network_leases_read (def->name, &leases, err) < 0)
     goto out;
-  network_leases_take_stale (&leases, &stale);
-  if (network_leases_pick (def, &leases, req->static_ip, addr, err) < 0)
+  /* a published port is checked against every live lease's: then every lease is read */
+  if (req->n_ports)
+    network_leases_take_stale (&leases, &stale);
+  else
+    network_leases_take_gone (&leases, req->owner, &stale);
+  picked = network_leases_pick (def, &leases, req->static_ip, addr, err);
+  if (picked < 0 && !req->n_ports)
+    {
+      /* a lease whose owner died with its pid taken again may hold what is asked */
+      ctr_error_free (err);
+      network_leases_take_stale (&leases, &stale);
+      picked = network_leases_pick (def, &leases, req->static_ip, addr, err);
+    }
+  if (picked < 0)
     {
       if (leases.n == 0)
         network_lower_release (nl, def); /* made for nobody */

@@ -190,7 +190,7 @@ hosts_text (const struct network_def *def, const struct network_leases *leases, 
       int family;
       ctr_error_t ignored = NULL;
 
-      if (!network_lease_alive (e) || !dns_name_ok (e->owner)
+      if (network_lease_gone (e) || !dns_name_ok (e->owner)
           || network_addr_parse (e->address, "address", a, &family, &ignored) < 0)
         {
           ctr_error_free (&ignored);
@@ -229,7 +229,7 @@ dhcp_hosts_text (const struct network_leases *leases, size_t *len)
       uint8_t a[16];
       int family;
       ctr_error_t ignored = NULL;
-      if (!network_lease_alive (&leases->v[i])
+      if (network_lease_gone (&leases->v[i])
           || network_addr_parse (leases->v[i].address, "address", a, &family, &ignored) < 0
           || family != AF_INET)
         {
@@ -607,8 +607,8 @@ network_dns_update (const struct network_def *def, const struct network_leases *
   cleanup_close int dirfd = -1;
   bool recorded = access (pidf, F_OK) == 0, live = false;
 
-  for (size_t i = 0; i < leases->n && !live; i++)
-    live = network_lease_alive (&leases->v[i]);
+  for (size_t i = 0; i < leases->n && !live && def->dns; i++)
+    live = !network_lease_gone (&leases->v[i]);
   if (!live || !def->dns)
     {
       if (recorded)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -174,14 +175,22 @@ network_lease_alive (const struct network_lease *e)
   return owner_alive (e);
 }
 
-void
-network_leases_take_stale (struct network_leases *l, struct network_leases *stale)
+bool
+network_lease_gone (const struct network_lease *e)
+{
+  return e->pid > 0 && kill (e->pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Moves the leases for which stale_if says so into *stale. */
+static void
+take_if (struct network_leases *l, struct network_leases *stale,
+         bool (*stale_if) (const struct network_lease *, const char *), const char *owner)
 {
   size_t i, kept = 0;
 
   for (i = 0; i < l->n; i++)
     {
-      if (owner_alive (&l->v[i]))
+      if (!stale_if (&l->v[i], owner))
         l->v[kept++] = l->v[i];
       else
         {
@@ -190,6 +199,31 @@ network_leases_take_stale (struct network_leases *l, struct network_leases *stal
         }
     }
   l->n = kept;
+}
+
+static bool
+dead (const struct network_lease *e, const char *owner)
+{
+  (void)owner;
+  return !owner_alive (e);
+}
+
+void
+network_leases_take_stale (struct network_leases *l, struct network_leases *stale)
+{
+  take_if (l, stale, dead, NULL);
+}
+
+static bool
+gone_or_owners_dead (const struct network_lease *e, const char *owner)
+{
+  return network_lease_gone (e) || (strcmp (e->owner, owner) == 0 && !owner_alive (e));
+}
+
+void
+network_leases_take_gone (struct network_leases *l, const char *owner, struct network_leases *stale)
+{
+  take_if (l, stale, gone_or_owners_dead, owner);
 }
 
 static int

@@ -153,8 +153,20 @@ int network_leases_read (const char *name, struct network_leases *out, ctr_error
 int network_leases_write (const char *name, const struct network_leases *l, ctr_error_t *err);
 /* Moves the leases whose owner died into *stale. */
 void network_leases_take_stale (struct network_leases *l, struct network_leases *stale);
-/* The lease's owner lives (or it has no process to watch). */
+/* The lease's owner lives (or it has no process to watch): its pid and start time (a read
+   of /proc/PID/stat). */
 bool network_lease_alive (const struct network_lease *e);
+/* The lease's owner is gone for sure: no process has its pid (one kill 0, where
+   network_lease_alive opens and reads a procfs file). A pid taken again by another process
+   passes for alive; network_lease_alive tells. */
+bool network_lease_gone (const struct network_lease *e);
+/* What an attach reclaims on its way, in time that does not grow with the leases'
+   number (one kill 0 each, no procfs read): the leases whose owner is gone, and owner's
+   own leases (a container run again after a kill) whose owner died. The rest of the stale
+   ones (pid reused) wait for network_leases_take_stale: when the subnet has no address
+   left, and the network-wide verbs (inspect, ls, rm). */
+void network_leases_take_gone (struct network_leases *l, const char *owner,
+                               struct network_leases *stale);
 /* Picks an address for a new lease (static_ip checked when given) into out (16 bytes). */
 int network_leases_pick (const struct network_def *def, const struct network_leases *l,
                          const char *static_ip, uint8_t out[16], ctr_error_t *err);

@@ -28,6 +28,7 @@ setup() {
 teardown() {
 	[ -n "${MARKER:-}" ] || return 0
 	delete_all_containers
+	[ -z "${LIVE_OWNER:-}" ] || kill "$LIVE_OWNER" 2>/dev/null || true
 	ctr network rm "$NET" >/dev/null 2>&1 || true
 	ctr network rm "$NET2" >/dev/null 2>&1 || true
 	ctr network rm netinputr1 >/dev/null 2>&1 || true
@@ -214,4 +215,53 @@ rules_of() {
 	ctr delete -f "$(cid)"
 	ctr network rm netinputr1
 	[ "$(rules_of netinputr1)" = 0 ] || fail "rules left"
+}
+
+@test "run --net reclaims the leases of owners that are gone, without reading every lease's /proc entry" {
+	command -v strace >/dev/null || skip "strace not installed"
+	ctr network create "$NET" --subnet 10.212.9.0/29 --no-dns
+	mkdir -p "$CTR_NETWORK_ROOT/run"
+	local live start dead leases i
+	sleep 600 &
+	live=$! LIVE_OWNER=$!
+	start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$live/stat")
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	# .2: its owner's pid is free; .3: a live owner; .4: the live owner's pid with another
+	# start time (its owner died and the pid was taken again); .5: the owner that is about
+	# to run again, dead the same way (with this shell's pid)
+	{
+		echo "10.212.9.2 ctrt-gone $dead 1 eth0 vethdead0002 0"
+		echo "10.212.9.3 ctrt-live $live $start eth0 vethdead0003 0"
+		echo "10.212.9.4 ctrt-reused $live 1 eth0 vethdead0004 0"
+		echo "10.212.9.5 $(cid) $$ 1 eth0 vethdead0005 0"
+	} >"$CTR_NETWORK_ROOT/run/$NET.leases"
+	# (traced until the container execs: its own process would keep strace up for an hour)
+	strace -f -b execve -qq -e trace=openat -o "$BATS_TEST_TMPDIR/trace" \
+		"$CTR" --root "$STATE_ROOT" run -d --bundle "$BUNDLE" --net "$NET" "$(cid)" </dev/null >/dev/null
+	leases=$(cat "$CTR_NETWORK_ROOT/run/$NET.leases")
+	[[ $leases != *ctrt-gone* ]] || fail "the gone owner's lease is left: $leases"
+	[[ $leases == *"10.212.9.3 ctrt-live"* && $leases == *"10.212.9.4 ctrt-reused"* ]] ||
+		fail "a lease that is not known dead went: $leases"
+	[ "$(grep -c -- "$(cid) " <<<"$leases")" = 1 ] || fail "the re-run owner's dead lease is left: $leases"
+	# the other owners were asked with kill 0, not through /proc/PID/stat
+	! grep -q "/proc/$live/stat" "$BATS_TEST_TMPDIR/trace" ||
+		fail "attach read another owner's /proc entry: $(grep "/proc/$live/stat" "$BATS_TEST_TMPDIR/trace")"
+	# the subnet full (.1 the gateway, .2-.6 leased, the container has the gone owner's
+	# address): the next attach reclaims the lease whose pid was taken again, and gets its
+	# address
+	local free
+	free=$(for i in 2 3 4 5 6; do grep -q "^10.212.9.$i " <<<"$leases" || echo "10.212.9.$i"; done)
+	for i in $free; do
+		echo "$i ctrt-live$i $live $start eth0 vethdead000${i##*.} 0" >>"$CTR_NETWORK_ROOT/run/$NET.leases"
+	done
+	ctr run -d --bundle "$BUNDLE" --net "$NET" "$(cid b)" </dev/null >/dev/null
+	leases=$(cat "$CTR_NETWORK_ROOT/run/$NET.leases")
+	[[ $leases != *ctrt-reused* ]] || fail "the reused pid's lease is left in a full subnet: $leases"
+	[[ $leases == *"10.212.9.4 $(cid b)"* ]] || fail "the second container has not the reclaimed address: $leases"
+	ctr delete -f "$(cid)"
+	ctr delete -f "$(cid b)"
+	sed -i '/ctrt-live/d' "$CTR_NETWORK_ROOT/run/$NET.leases"
+	kill "$live"
 }
