@@ -4,17 +4,20 @@ set -eu -o pipefail
 
 usage() {
 	cat <<EOF
-usage: $0 [-r REPS] [--system] [--keep-going] [N...]
+usage: $0 [-r REPS] [--system] [--net] [--raw FILE] [N...]
 
 Starts N containers (\`ctr run -d\` of \`sleep\` from a busybox bundle; with --system, busybox
 system containers) and times \`run\`, \`create\`, \`start\`, \`exec\`, \`state\`, \`list\`, \`kill\`
-and \`delete\` of one more container (with --system also \`ls\`, \`info\`, \`start\` and \`stop\`
-of a system container) REPS times at each N; prints the medians and each one's ratio to
-its value at N=0. Also prints the host memory one running system container costs.
+and \`delete\` of one more container, and \`run --net\` (attached to a bridge network made
+here), (with --system also \`ls\`, \`info\`, \`start\` and \`stop\` of a system container)
+REPS times at each N; prints the medians and each one's ratio to its value at N=0. Also
+prints the host memory one running system container costs.
 
   N...          the numbers of containers running (default: 0 50 200; 0 is always added)
   -r REPS       timed repetitions per command and N (default 7)
   --system      the N containers are system containers; time ls/info/start/stop too
+  --net         the N containers are attached to the network too (a veth and a lease
+                each), so that \`run --net\` meets N others on its bridge
   --raw FILE    also write every sample to FILE (N command rep ms, tab separated)
 
 ctr is \$CTR, else <repo>/build/src/ctr, else <repo>/src/ctr. Must run as root.
@@ -24,11 +27,12 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-reps=7 system=0 raw='' ns=()
+reps=7 system=0 net=0 raw='' ns=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-r) reps=$2 && shift ;;
 	--system) system=1 ;;
+	--net) net=1 ;;
 	--raw) raw=$(realpath -m "$2") && shift ;;
 	-h | --help) usage && exit 0 ;;
 	-*) echo "scale.sh: unknown option $1" >&2 && usage >&2 && exit 2 ;;
@@ -61,6 +65,8 @@ command -v jq >/dev/null || { echo "scale.sh: need jq" >&2 && exit 1; }
 tmp=$(mktemp -d /tmp/ctr-scale.XXXXXX)
 prefix=ctrscale$$
 root=$tmp/state store=$tmp/store
+net_name=ctrs$$ # a bridge name fits 15 characters
+export CTR_NETWORK_ROOT=$tmp/netroot
 C() { "$ctr" --root "$root" --store "$store" "$@"; }
 
 # Everything goes: system containers (forced), OCI containers, our cgroups, the directory.
@@ -81,6 +87,7 @@ cleanup() {
 		done
 	done
 	find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "*$prefix*" -exec rmdir {} \; 2>/dev/null
+	[ ! -d "$CTR_NETWORK_ROOT" ] || timeout 30 "$ctr" network rm -f "$net_name" >/dev/null 2>&1
 	rm -rf "$tmp"
 	exit "$rc"
 }
@@ -148,6 +155,12 @@ wait_stopped() {
 if [ "$system" = 1 ]; then
 	C create -t busybox "$prefix-probe" --net none >/dev/null 2>"$tmp/err" || fail "create -t busybox failed"
 fi
+# the network of `run --net` (and of the N with --net): no DNS server, no NAT, so that
+# nothing but the veth, the lease and the bridge's port is timed
+C network create "$net_name" --subnet 10.214.0.0/16 --no-dns --no-nat >/dev/null 2>"$tmp/err" ||
+	fail "network create failed"
+bg_net=none
+[ "$net" = 0 ] || bg_net=$net_name
 running=0
 # bring the N background containers up to $1
 grow() {
@@ -155,8 +168,11 @@ grow() {
 	while [ "$running" -lt "$want" ]; do
 		id=$prefix-bg$running
 		if [ "$system" = 1 ]; then
-			C create -t busybox "$id" --net none >/dev/null 2>"$tmp/err" || fail "create -t busybox $id failed"
+			C create -t busybox "$id" --net "$bg_net" >/dev/null 2>"$tmp/err" || fail "create -t busybox $id failed"
 			C start "$id" </dev/null >/dev/null 2>"$tmp/err" || fail "start $id failed"
+		elif [ "$net" = 1 ]; then
+			C run -d --net "$net_name" --bundle "$tmp/sleep" "$id" </dev/null >/dev/null 2>"$tmp/err" ||
+				fail "run -d --net $id failed"
 		else
 			C run -d --bundle "$tmp/sleep" "$id" </dev/null >/dev/null 2>"$tmp/err" || fail "run -d $id failed"
 		fi
@@ -164,7 +180,7 @@ grow() {
 	done
 }
 
-ops=(run create start exec state list kill delete)
+ops=(run run-net create start exec state list kill delete)
 [ "$system" = 0 ] || ops+=(sys-start sys-info sys-ls sys-stop)
 ops+=(ctl-run)
 for n in "${ns[@]}"; do
@@ -175,6 +191,7 @@ for n in "${ns[@]}"; do
 	for ((r = -1; r < reps; r++)); do # rep -1 warms the caches up and is not recorded
 		id=$prefix-x$n-$r
 		t "$n" run "$r" C run --bundle "$tmp/true" "$id-r"
+		t "$n" run-net "$r" C run --net "$net_name" --bundle "$tmp/true" "$id-n"
 		t "$n" create "$r" C create --bundle "$tmp/sleep" "$id"
 		t "$n" start "$r" C start "$id"
 		t "$n" exec "$r" C exec "$id" /bin/true
