@@ -32,25 +32,26 @@
 #define MAX_STACK 8
 #define RUN_CONFIG "config.json" /* in the layer: the config of the run, where it differs */
 
+/* Whether file is in the container directory sub under dfd (sub NULL: dfd itself). */
 static bool
 present_in (int dfd, const char *sub, const char *file)
 {
   char path[PATH_MAX];
-  if (snprintf (path, sizeof path, "%s/%s", sub, file) >= (int)sizeof path)
+  if (sub && snprintf (path, sizeof path, "%s/%s", sub, file) >= (int)sizeof path)
     return false;
-  return faccessat (dfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  return faccessat (dfd, sub ? path : file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 bool
 ephemeral_active (int dfd)
 {
-  return faccessat (dfd, EPHEMERAL_LAYER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  return present_in (dfd, NULL, EPHEMERAL_LAYER);
 }
 
 bool
 ephemeral_marked (int dfd)
 {
-  return faccessat (dfd, EPHEMERAL_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  return present_in (dfd, NULL, EPHEMERAL_MARK);
 }
 
 bool
