@@ -304,17 +304,22 @@ set_capabilities (struct process_plan *plan, bool via_stub, const struct process
   uint64_t bset = 0, ambient;
   int c;
 
+  /* one call per capability: a kept one is read, any other dropped unread (a drop of an
+     absent one is a no-op, refused only without CAP_SETPCAP: then it is read) */
   for (c = 0; c <= plan->cap_last; c++)
     {
-      if (prctl (PR_CAPBSET_READ, c) <= 0)
-        continue;
       if (caps[PROCESS_CAP_BOUNDING] & PROCESS_CAP_BIT (c))
         {
-          bset |= PROCESS_CAP_BIT (c);
+          if (prctl (PR_CAPBSET_READ, c) > 0)
+            bset |= PROCESS_CAP_BIT (c);
           continue;
         }
       if (prctl (PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-        return ctr_error (err, errno, "process.capabilities.bounding: dropping capability %d", c);
+        {
+          int e = errno;
+          if (e != EPERM || prctl (PR_CAPBSET_READ, c) != 0)
+            return ctr_error (err, e, "process.capabilities.bounding: dropping capability %d", c);
+        }
     }
   plan->stub_carry = 0;
   plan->stub_restore = false;
