@@ -27,6 +27,7 @@ ctr is found at \$CTR, else <repo>/build/src/ctr, else /tmp/b-main/src/ctr.
 floor is bench/floor.c, built here with \${CC:-cc} (needs libyajl-dev): the kernel floor of
 \`run\` (clone3 with the bundle's namespaces into a fresh cgroup, pivot_root, /proc, exec),
 timed in the run, cold and concurrent phases only; every runtime's ratios to it are printed.
+State roots are made on a tmpfs (/dev/shm), as /run is on a systemd host.
 Must run as root.
 EOF
 }
@@ -220,6 +221,14 @@ outer() {
 	[ $# -gt 0 ] || set -- ctr crun runc floor
 	tmp=$(mktemp -d /tmp/ctr-bench.XXXXXX)
 	trap 'rm -rf "$tmp"' EXIT
+	# The state roots live on a tmpfs, as /run/ctr, /run/crun and /run/runc do on a
+	# systemd host: on a disk, every runtime's state writes would time the journal.
+	local shm=''
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+		shm=$(mktemp -d /dev/shm/ctr-bench-state.XXXXXX)
+		ln -s "$shm" "$tmp/state"
+		trap 'rm -rf "$tmp" "$shm"' EXIT
+	fi
 	for spec in "$@"; do
 		spec=$(resolve "$spec")
 		if [ -n "$spec" ]; then specs+=("$spec"); else missing=1; fi
@@ -227,7 +236,7 @@ outer() {
 	[ ${#specs[@]} -gt 0 ] || { echo "run.sh: no runtime to run" >&2 && exit 1; }
 	# The namespace dies with its last process; whatever the inner run could not delete
 	# (it was killed) is deleted from a fresh one before the directory goes.
-	trap '[ -e "$tmp/cleaned" ] || unshare -m --propagation private -- "$BASH" "$0" --cleanup "$tmp" "${specs[@]}"; rm -rf "$tmp"' EXIT
+	trap '[ -e "$tmp/cleaned" ] || unshare -m --propagation private -- "$BASH" "$0" --cleanup "$tmp" "${specs[@]}"; rm -rf "$tmp" ${shm:+"$shm"}' EXIT
 	trap 'exit 130' INT TERM HUP
 	[ "$limits" = 1 ] || extra+=(--no-limits)
 	unshare -m --propagation private -- "$BASH" "$0" --inner "$tmp" --runs "$runs" --concurrency "$conc" \
