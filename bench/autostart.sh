@@ -34,24 +34,37 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 avail() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+# the /proc/meminfo fields (KiB) that say where the drop of MemAvailable went
+mem_fields="AnonPages Shmem KernelStack PageTables SUnreclaim SReclaimable Percpu"
+mem_snapshot() { awk -v f=" $mem_fields " 'index(f, " " substr($1, 1, length($1) - 1) " ") {printf "%s=%s ", substr($1, 1, length($1) - 1), $2}' /proc/meminfo; }
+# mem_per_container BEFORE AFTER: each field's growth per container, KiB
+mem_per_container() {
+	local k b a out=""
+	for k in $mem_fields; do
+		b=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$k=//p") a=$(tr ' ' '\n' <<<"$2" | sed -n "s/^$k=//p")
+		out+=" $k $(((a - b) / n))"
+	done
+	echo "  of which, KiB per container:$out"
+}
 
 echo "creating $n busybox system containers (--net none --autostart)..."
 seq 1 "$n" | xargs -P 8 -I{} "${C[@]}" create -t busybox "$prefix-{}" --net none --autostart >/dev/null
 # boot MODE JOBS...: one timed `start --autostart`, then every container checked running
 boot() {
-	local label=$1 s e up before after
+	local label=$1 s e up before after mem_before mem_after
 	shift
-	before=$(avail)
+	before=$(avail) mem_before=$(mem_snapshot)
 	s=$EPOCHREALTIME
 	"${C[@]}" start --autostart "$@" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2 && exit 1; }
 	e=$EPOCHREALTIME
 	sleep 2 # let each init and its getty settle before reading memory
-	after=$(avail)
+	after=$(avail) mem_after=$(mem_snapshot)
 	up=$("${C[@]}" ls --format json | jq '[.[] | select(.state == "running")] | length')
 	[ "$up" = "$n" ] || { echo "autostart.sh: $up of $n running after $label" >&2 && exit 1; }
 	local us=$((${e/./} - ${s/./}))
 	printf '%-22s %8.0f ms in all  %6.2f ms per container  host memory %6d KiB per container\n' \
 		"$label" "$(bc -l <<<"$us / 1000")" "$(bc -l <<<"$us / 1000 / $n")" $(((before - after) / n))
+	mem_per_container "$mem_before" "$mem_after"
 	stop_all
 }
 echo "booting $n containers with $(nproc) CPUs:"

@@ -10,8 +10,11 @@ Starts N containers (\`ctr run -d\` of \`sleep\` from a busybox bundle; with --s
 system containers) and times \`run\`, \`create\`, \`start\`, \`exec\`, \`state\`, \`list\`, \`kill\`
 and \`delete\` of one more container, and \`run --net\` (attached to a bridge network made
 here), (with --system also \`ls\`, \`info\`, \`start\` and \`stop\` of a system container)
-REPS times at each N; prints the medians and each one's ratio to its value at N=0. Also
-prints the host memory one running system container costs.
+REPS times at each N; prints the medians and each one's ratio to its value at N=0. Two
+controls are timed at the same moments: \`run\` in an empty state root (ctl-run) and the
+kernel floor of \`run\` (floor: bench/floor.c, built with \${CC:-cc} -lyajl), whose growth
+with N is the kernel's, not ctr's. Also prints the host memory one running system
+container costs.
 
   N...          the numbers of containers running (default: 0 50 200; 0 is always added)
   -r REPS       timed repetitions per command and N (default 7)
@@ -165,12 +168,18 @@ running=0
 # bring the N background containers up to $1
 grow() {
 	local want=$1 id
+	if [ "$system" = 1 ] && [ "$running" -lt "$want" ]; then
+		# system containers 2 per CPU at a time (each create copies the template's rootfs)
+		# shellcheck disable=SC2016 # expanded by the sh of each
+		seq "$running" $((want - 1)) | xargs -P $((2 * $(nproc))) -I{} sh -c \
+			'"$1" --root "$2" --store "$3" create -t busybox "$4-bg$5" --net "$6" >/dev/null &&
+			"$1" --root "$2" --store "$3" start "$4-bg$5" </dev/null >/dev/null' \
+			_ "$ctr" "$root" "$store" "$prefix" {} "$bg_net" 2>"$tmp/err" || fail "create -t busybox + start failed"
+		running=$want
+	fi
 	while [ "$running" -lt "$want" ]; do
 		id=$prefix-bg$running
-		if [ "$system" = 1 ]; then
-			C create -t busybox "$id" --net "$bg_net" >/dev/null 2>"$tmp/err" || fail "create -t busybox $id failed"
-			C start "$id" </dev/null >/dev/null 2>"$tmp/err" || fail "start $id failed"
-		elif [ "$net" = 1 ]; then
+		if [ "$net" = 1 ]; then
 			C run -d --net "$net_name" --bundle "$tmp/sleep" "$id" </dev/null >/dev/null 2>"$tmp/err" ||
 				fail "run -d --net $id failed"
 		else
@@ -183,6 +192,14 @@ grow() {
 ops=(run run-net create start exec state list kill delete)
 [ "$system" = 0 ] || ops+=(sys-start sys-info sys-ls sys-stop)
 ops+=(ctl-run)
+# the kernel floor (bench/floor.c) of `run`, when it builds: what the kernel alone makes of N
+floor=$tmp/floor
+if "${CC:-cc}" -O2 -std=gnu11 -o "$floor" "$here/floor.c" -lyajl 2>"$tmp/err"; then
+	ops+=(floor)
+	export FLOOR_CGROUP_PARENT=$prefix-floor
+else
+	echo "scale.sh: no floor row: cannot build bench/floor.c (libyajl-dev?)" >&2
+fi
 for n in "${ns[@]}"; do
 	s0=$EPOCHREALTIME
 	grow "$n"
@@ -209,6 +226,7 @@ for n in "${ns[@]}"; do
 		# the control: `run` in an empty state root, at the same moment; its drift is the
 		# machine's (and the kernel's with N containers), not ctr's state
 		t "$n" ctl-run "$r" "$ctr" --root "$tmp/empty-root" run --bundle "$tmp/true" "$id-c"
+		[ "${ops[-1]}" != floor ] || t "$n" floor "$r" "$floor" --root "$tmp/empty-root" run --bundle "$tmp/true" "$id-f"
 	done
 done
 [ -z "$raw" ] || cp "$samples" "$raw"
@@ -289,3 +307,4 @@ awk -v ops="${ops[*]}" -v nlist="${ns[*]}" '
 		}
 	}' "$samples"
 echo "ctl-run is \`run\` in an empty state root at the same moment: the machine's drift."
+[ "${ops[-1]}" != floor ] || echo "floor is the kernel floor of \`run\` (bench/floor.c) at the same moment: the kernel's own growth with N."
