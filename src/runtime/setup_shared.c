@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -44,6 +45,16 @@ signals_not_default (void)
   return ign | cgt;
 }
 
+/* Signal s to its default: a zeroed kernel sigaction is SIG_DFL with no flags and an empty
+   mask whatever the architecture's field order. Not glibc's sigaction, which refuses its
+   own two signals (32 and 33) and so would leave them ignored when ctr's caller did. */
+static void
+signal_default (int s)
+{
+  unsigned long zero[8] = { 0 };
+  syscall (SYS_rt_sigaction, s, zero, NULL, (size_t)(_NSIG - 1) / 8);
+}
+
 void
 reset_signals (void)
 {
@@ -52,7 +63,7 @@ reset_signals (void)
   int s;
   for (s = 1; s < NSIG && s <= 64; s++)
     if (s != SIGKILL && s != SIGSTOP && (set & (1ull << (s - 1))))
-      signal (s, SIG_DFL);
+      signal_default (s);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
 }

@@ -414,7 +414,8 @@ usage (void)
            "       ctr-testhelper alloc MB|fork N|sleep S|catch FILE S|exit N|signal-exit SIG|"
            "rlimit NAME|write PATH [DATA]|read PATH|open PATH|stat PATH|access PATH|recvtty SOCKET|"
            "tick FILE|spin S|syscall NR|NAME [ARG...]|udp-echo PORT [ADDR]|"
-           "udp-ask ADDR PORT TEXT\n");
+           "udp-ask ADDR PORT TEXT\n"
+           "       ctr-testhelper ignore-exec SIG... -- CMD [ARG...]\n");
   return 2;
 }
 
@@ -652,6 +653,24 @@ raw_syscall (int argc, char **argv)
   return 0;
 }
 
+/* ignore-exec SIG... -- CMD...: CMD with the signals SIG (numbers, glibc's own 32 and 33
+   too) ignored, as a caller may leave them; the raw system call, which glibc does not refuse */
+static int
+cmd_ignore_exec (int argc, char **argv)
+{
+  int i;
+  for (i = 0; i < argc && strcmp (argv[i], "--") != 0; i++)
+    {
+      unsigned long sa[8] = { (unsigned long)SIG_IGN };
+      if (syscall (SYS_rt_sigaction, atoi (argv[i]), sa, NULL, (size_t)(_NSIG - 1) / 8) < 0)
+        return fail ("rt_sigaction", argv[i]);
+    }
+  if (i + 1 >= argc)
+    return usage ();
+  execvp (argv[i + 1], argv + i + 1);
+  return fail ("exec", argv[i + 1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -744,6 +763,8 @@ main (int argc, char **argv)
     return session (arg);
   if (strcmp (cmd, "tiocsti") == 0)
     return tiocsti (arg);
+  if (strcmp (cmd, "ignore-exec") == 0)
+    return cmd_ignore_exec (argc - 2, argv + 2);
   if (strcmp (cmd, "syscall") == 0)
     return raw_syscall (argc - 2, argv + 2);
   if (strcmp (cmd, "udp-echo") == 0)
